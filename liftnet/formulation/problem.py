@@ -1,0 +1,289 @@
+"""The lifted model (M) and the original problem (P) in numpy: MODEL.md sections 1-5.
+
+:class:`LiftedProblem` holds the data and the model's constants and is the single source of
+every formula that the solvers and the checks evaluate: the forward pass, ``U_l``, the
+constraints ``g1_l, g2_l``, ``F``, ``Phi``, and the partial derivatives of the smooth part.
+
+Conventions (MODEL.md section 1): the public API takes ``X`` of shape ``(N, n_0)`` and
+``Y`` of shape ``(N, n_L)``; inside, samples are columns, ``V_0 = X^T`` and ``Y^T``.
+Layers are numbered ``l = 1..L`` as in the maths, so ``W[l-1]`` holds ``W_l``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_choice, check_data, check_scalar, check_widths
+from .couplings import COUPLINGS, make_coupling
+from .penalties import GROUPS, GroupLasso
+from .variables import Layout
+
+
+class LiftedProblem:
+    """A sparse leaky-ReLU training problem, both as (P) and as its lift (M).
+
+    Parameters
+    ----------
+    X : array of shape (N, n_0)
+        Inputs, one sample per row.
+    Y : array of shape (N, n_L) or (N,)
+        Targets (regression values or one-hot classes).
+    hidden : int or sequence of int
+        Hidden widths ``n_1..n_{L-1}`` (at least one hidden layer).
+    alpha : float in (0, 1)
+        Leaky-ReLU slope, ``sigma(t) = max(t, alpha t)``.
+    beta : float > 0
+        Weight of the coupling ``pi_l`` in ``F``.
+    lam : float >= 0
+        Weight ``lambda`` of the group regulariser ``R(W)``.
+    groups : {"column", "row", "element"}
+        Groups of ``R`` (MODEL.md section 2).
+    coupling : {"complementarity", "squared"}
+        Coupling ``pi_l`` (MODEL.md section 4).
+    bias : bool
+        Whether the layers carry (unregularised) biases ``b_l``.
+    dtype : {numpy.float64, numpy.float32}
+        Floating type of the data and of every iterate.
+
+    Attributes
+    ----------
+    N : int
+    widths : tuple of int
+        ``(n_0, n_1, ..., n_L)``.
+    L : int
+        Number of layers (weight matrices).
+    V0 : array (n_0, N)
+        ``X^T`` (a view).
+    YT : array (n_L, N)
+        ``Y^T`` (a view).
+    penalty : GroupLasso
+        ``lam * ||.||_2`` over the chosen groups.
+    coupling : Coupling
+        The object computing ``pi_l`` and its partials.
+    layout : Layout
+        Packing of ``(W, b, V)`` into one vector.
+    """
+
+    def __init__(
+        self,
+        X,
+        Y,
+        hidden=(16,),
+        alpha: float = 0.1,
+        beta: float = 1.0,
+        lam: float = 1e-3,
+        groups: str = "column",
+        coupling: str = "complementarity",
+        bias: bool = False,
+        dtype=np.float64,
+    ):
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+            raise ValueError(f"dtype must be float64 or float32, got {dtype}")
+        X = check_data(X, "X", ndim=(2,), dtype=dtype)
+        Y = check_data(Y, "Y", ndim=(1, 2), dtype=dtype)
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and Y must have the same number of rows (samples), got X with "
+                f"{X.shape[0]} and Y with {Y.shape[0]}"
+            )
+        hidden = check_widths(hidden)
+        self.alpha = check_scalar(alpha, "alpha", low=0, high=1, low_inclusive=False,
+                                  high_inclusive=False)
+        self.beta = check_scalar(beta, "beta", low=0, low_inclusive=False)
+        self.lam = check_scalar(lam, "lam", low=0)
+        self.groups = check_choice(groups, "groups", GROUPS)
+        coupling_name = check_choice(coupling, "coupling", COUPLINGS)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be a bool, got {bias!r}")
+        self.bias = bool(bias)
+        self.dtype = dtype
+
+        self.X = np.ascontiguousarray(X)
+        self.Y = np.ascontiguousarray(Y)
+        self.N = X.shape[0]
+        self.widths = (X.shape[1], *hidden, Y.shape[1])
+        self.L = len(self.widths) - 1
+        self.V0 = self.X.T
+        self.YT = self.Y.T
+        self.penalty = GroupLasso(self.lam, self.groups)
+        self.coupling = make_coupling(coupling_name, self.alpha)
+        self.layout = Layout(self.widths, self.N, self.bias)
+
+    def __repr__(self) -> str:
+        return (
+            f"LiftedProblem(N={self.N}, widths={self.widths}, alpha={self.alpha}, "
+            f"beta={self.beta}, lam={self.lam}, groups={self.groups!r}, "
+            f"coupling={self.coupling.name!r}, bias={self.bias})"
+        )
+
+    # ----------------------------------------------------------------- shapes
+    @property
+    def W_shapes(self) -> list[tuple[int, int]]:
+        return [(self.widths[l], self.widths[l - 1]) for l in range(1, self.L + 1)]
+
+    @property
+    def b_shapes(self) -> list[tuple[int]]:
+        return [(self.widths[l],) for l in range(1, self.L + 1)]
+
+    @property
+    def V_shapes(self) -> list[tuple[int, int]]:
+        return [(self.widths[l], self.N) for l in range(1, self.L)]
+
+    @property
+    def coupling_name(self) -> str:
+        return self.coupling.name
+
+    # ------------------------------------------------------ network (section 1)
+    def sigma(self, U: np.ndarray) -> np.ndarray:
+        """Leaky ReLU ``sigma(t) = max(t, alpha t)``, elementwise."""
+        return np.maximum(U, self.alpha * U)
+
+    def forward(self, W, b=None, V0=None):
+        """Exact forward pass ``V_l = sigma(U_l)``, ``U_l = W_l V_{l-1} + b_l 1^T``.
+
+        Parameters
+        ----------
+        W : list of L arrays, ``W[l-1]`` of shape ``(n_l, n_{l-1})``
+        b : list of L arrays ``(n_l,)`` or None
+        V0 : array (n_0, M), optional
+            Inputs as columns; default the training ``V_0 = X^T``.
+
+        Returns
+        -------
+        U : list of L arrays ``(n_l, M)``
+        V : list of L-1 arrays ``(n_l, M)``, the hidden activations
+        """
+        Vprev = self.V0 if V0 is None else V0
+        U, V = [], []
+        for l in range(self.L):
+            Ul = W[l] @ Vprev
+            if b is not None:
+                Ul += b[l][:, None]
+            U.append(Ul)
+            if l < self.L - 1:
+                Vprev = self.sigma(Ul)
+                V.append(Vprev)
+        return U, V
+
+    def lift(self, W, b=None) -> list[np.ndarray]:
+        """The feasible lift of ``W`` (MODEL.md 4, fact 1): ``V_l = sigma(U_l)``."""
+        return self.forward(W, b)[1]
+
+    def predict(self, W, b, X) -> np.ndarray:
+        """Network output ``f(x)`` for the rows of ``X``: array ``(M, n_L)``."""
+        X = check_data(X, "X", dtype=self.dtype)
+        if X.shape[1] != self.widths[0]:
+            raise ValueError(f"X must have {self.widths[0]} columns, got {X.shape[1]}")
+        return self.forward(W, b, X.T)[0][-1].T
+
+    # ------------------------------------------------------ lifted model (M)
+    def pre_activations(self, W, b, V) -> list[np.ndarray]:
+        """``U_l = W_l V_{l-1} + b_l 1^T`` for ``l = 1..L`` with the lifted ``V``."""
+        U = []
+        for l in range(self.L):
+            Ul = W[l] @ (self.V0 if l == 0 else V[l - 1])
+            if b is not None:
+                Ul += b[l][:, None]
+            U.append(Ul)
+        return U
+
+    def constraints(self, U, V):
+        """``g1_l = U_l - V_l`` and ``g2_l = alpha U_l - V_l``, ``l = 1..L-1`` (all ``<= 0``)."""
+        g1 = [U[l] - V[l] for l in range(self.L - 1)]
+        g2 = [self.alpha * U[l] - V[l] for l in range(self.L - 1)]
+        return g1, g2
+
+    def loss(self, UL: np.ndarray) -> float:
+        """Data fit ``(1/N) ||U_L - Y^T||_F^2``."""
+        r = UL - self.YT
+        return float(np.vdot(r, r)) / self.N
+
+    def smooth_value(self, UL, g1, g2) -> float:
+        """Smooth part ``f = (1/N)||U_L - Y^T||^2 + (beta/N) sum_l pi_l``."""
+        pi = sum(self.coupling.value_from_gaps(a, c) for a, c in zip(g1, g2))
+        return self.loss(UL) + self.beta * pi / self.N
+
+    def regulariser(self, W) -> float:
+        """``lam * R(W) = lam * sum_l sum_g ||W_l[g]||_2``."""
+        return sum(self.penalty.value(Wl) for Wl in W)
+
+    def smooth_partials(self, UL, g1, g2):
+        """Partial derivatives of ``f`` (MODEL.md section 5).
+
+        Returns ``dU`` (L arrays, ``df/dU_l`` with ``U_l`` a variable) and ``dV`` (L-1 arrays,
+        ``df/dV_l`` through ``pi_l`` only):
+        ``dU_L = (2/N)(U_L - Y^T)``, ``dU_l = (beta/N) dpi/dU``, ``dV_l = (beta/N) dpi/dV``.
+        """
+        c = self.beta / self.N
+        dU, dV = [], []
+        for a, g in zip(g1, g2):
+            pV, pU = self.coupling.partials_from_gaps(a, g)
+            dU.append(c * pU)
+            dV.append(c * pV)
+        dU.append((2.0 / self.N) * (UL - self.YT))
+        return dU, dV
+
+    def backprop(self, W, V, D, E):
+        """Gradient of ``f + <M1, g1> + <M2, g2>`` from its partials (MODEL.md section 5).
+
+        Parameters
+        ----------
+        D : list of L arrays
+            ``dU_l + G_l`` with ``G_l = M1_l + alpha M2_l`` (``G_L = 0``).
+        E : list of L-1 arrays
+            ``dV_l - (M1_l + M2_l)``, the direct ``V_l`` part.
+
+        Returns
+        -------
+        gW, gb, gV : ``gW_l = D_l V_{l-1}^T``, ``gb_l = D_l 1`` (None without bias),
+            ``gV_l = E_l + W_{l+1}^T D_{l+1}``.
+        """
+        gW, gV = [], []
+        for l in range(self.L):
+            gW.append(D[l] @ (self.V0 if l == 0 else V[l - 1]).T)
+        for l in range(self.L - 1):
+            gV.append(E[l] + W[l + 1].T @ D[l + 1])
+        gb = [Dl.sum(axis=1) for Dl in D] if self.bias else None
+        return gW, gb, gV
+
+    def lagrangian_gradient(self, W, b, V, M1, M2):
+        """``grad_z [f(z) + sum_l <M1_l, g1_l> + <M2_l, g2_l>]`` as ``(gW, gb, gV)``."""
+        U = self.pre_activations(W, b, V)
+        g1, g2 = self.constraints(U, V)
+        dU, dV = self.smooth_partials(U[-1], g1, g2)
+        D = [dU[l] + M1[l] + self.alpha * M2[l] for l in range(self.L - 1)] + [dU[-1]]
+        E = [dV[l] - (M1[l] + M2[l]) for l in range(self.L - 1)]
+        return self.backprop(W, V, D, E)
+
+    def F(self, W, b, V) -> float:
+        """Objective of (M): ``f(W, b, V) + lam R(W)`` (MODEL.md section 4)."""
+        U = self.pre_activations(W, b, V)
+        g1, g2 = self.constraints(U, V)
+        return self.smooth_value(U[-1], g1, g2) + self.regulariser(W)
+
+    def Phi(self, W, b=None) -> float:
+        """Objective of (P): ``(1/N)||f(X) - Y||^2 + lam R(W)`` at the exact forward pass."""
+        U, _ = self.forward(W, b)
+        return self.loss(U[-1]) + self.regulariser(W)
+
+    # ------------------------------------------------------------- utilities
+    def initial_weights(self, seed=None):
+        """Random ``W`` (He initialisation for leaky ReLU) and zero ``b``, reproducible."""
+        rng = np.random.default_rng(seed)
+        gain = np.sqrt(2.0 / (1.0 + self.alpha**2))
+        W = [
+            (gain / np.sqrt(shp[1]) * rng.standard_normal(shp)).astype(self.dtype)
+            for shp in self.W_shapes
+        ]
+        b = [np.zeros(s, dtype=self.dtype) for s in self.b_shapes] if self.bias else None
+        return W, b
+
+    def zero_multipliers(self):
+        """``M1 = M2 = 0`` with the shapes of ``g1, g2``."""
+        return (
+            [np.zeros(s, dtype=self.dtype) for s in self.V_shapes],
+            [np.zeros(s, dtype=self.dtype) for s in self.V_shapes],
+        )

@@ -1,0 +1,71 @@
+"""The one result type every liftnet solver returns (scipy.optimize style)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+STATUSES = ("converged", "max_iter", "time_limit", "interrupted", "diverged", "failed")
+
+
+class LiftedResult(dict):
+    """Solution of the lifted model (M): a dict with attribute access.
+
+    Attributes
+    ----------
+    W : list of L arrays
+        ``W[l-1]`` is ``W_l`` of shape ``(n_l, n_{l-1})``.
+    b : list of L arrays or None
+        Biases ``b_l`` (``None`` when the problem has none).
+    V : list of L-1 arrays ``(n_l, N)``
+        Auxiliary variables.
+    M1, M2 : list of L-1 arrays ``(n_l, N)``, ``>= 0``
+        Multipliers of ``g1_l <= 0`` and ``g2_l <= 0`` (MODEL.md section 5 sign convention).
+    status : str
+        One of ``converged``, ``max_iter``, ``time_limit``, ``interrupted``, ``diverged``,
+        ``failed``.
+    message : str
+        Why the solver stopped, in words.
+    success : bool
+        ``status == "converged"``.
+    kkt : KKTReport
+        KKT residuals of MODEL.md section 5 at ``(W, b, V, M1, M2)``.
+    objective : float
+        ``F(W, b, V)``.
+    nit : int
+        Outer iterations (ALM) or solver iterations (IPOPT).
+    history : list of dict
+        One record per outer iteration.
+    time : float
+        Wall-clock seconds.
+    solver : str
+        ``"alm"``, ``"ipopt"``, ...
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __dir__(self):
+        return list(self.keys())
+
+    def __repr__(self) -> str:
+        keys = ("solver", "status", "message", "objective", "nit", "time")
+        body = ", ".join(f"{k}={self[k]!r}" for k in keys if k in self)
+        if "kkt" in self and self["kkt"] is not None:
+            body += f", kkt_residual={self['kkt']['residual']:.3e}"
+        return f"LiftedResult({body})"
+
+    @property
+    def sparsity(self) -> float:
+        """Fraction of weight groups that are exactly zero (needs ``groups`` in the result)."""
+        from ..formulation.penalties import GroupLasso
+
+        pen = GroupLasso(0.0, self.get("groups", "column"))
+        z = sum(int(np.sum(pen.group_norms(Wl) == 0)) for Wl in self.W)
+        n = sum(pen.n_groups(Wl.shape) for Wl in self.W)
+        return z / n
