@@ -1,0 +1,377 @@
+"""Data for liftnet: built-in problems, synthetic generators and user files.
+
+Every function returns the public convention of MODEL.md section 1: ``X`` of shape
+``(N, n_0)`` (samples as rows) and ``Y`` of shape ``(N, n_L)``; class targets are one-hot
+(``Y[i, c] = 1`` for the class ``c`` of sample ``i``), so a network's prediction is
+``argmax_c f(x)_c``.
+
+* :func:`load_digits_problem`: scikit-learn's 8x8 digits (ships with scikit-learn, no
+  download), split into train and test, standardised with the training statistics.
+* :func:`make_teacher`: a random teacher leaky-ReLU network plus Gaussian noise.
+* :func:`make_mnist_like`: synthetic 28x28 (784-input), 10-class images shaped like MNIST.
+* :func:`load_user_data`: ``.npz`` (keys ``X``, ``Y``) or ``.csv`` files.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validation import check_scalar, check_widths
+from .formulation.problem import LiftedProblem
+
+__all__ = [
+    "Split",
+    "load_digits_problem",
+    "make_teacher",
+    "make_mnist_like",
+    "load_user_data",
+    "one_hot",
+    "standardize",
+]
+
+
+class Split(NamedTuple):
+    """A train/test split: ``X_train (N, n_0)``, ``Y_train (N, n_L)``, ``X_test``, ``Y_test``."""
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+
+
+def _check_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"dtype must be float64 or float32, got {dt}")
+    return dt
+
+
+def one_hot(labels, classes=None, dtype=np.float64):
+    """One-hot targets of class labels.
+
+    Parameters
+    ----------
+    labels : array of shape (N,)
+        Class labels (any sortable type).
+    classes : array of shape (n_L,), optional
+        The classes, in column order; default ``numpy.unique(labels)``.
+
+    Returns
+    -------
+    Y : array (N, n_L)
+        ``Y[i, c] = 1`` if ``labels[i] == classes[c]``, else 0.
+    classes : array (n_L,)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    classes = np.unique(labels) if classes is None else np.asarray(classes)
+    idx = np.searchsorted(classes, labels)
+    idx_c = np.clip(idx, 0, len(classes) - 1)
+    if np.any(classes[idx_c] != labels):
+        unknown = np.unique(labels[classes[idx_c] != labels])
+        raise ValueError(f"labels contain classes not in classes: {unknown[:5]!r}")
+    Y = np.zeros((labels.shape[0], len(classes)), dtype=_check_dtype(dtype))
+    Y[np.arange(labels.shape[0]), idx_c] = 1.0
+    return Y, classes
+
+
+def standardize(X_train, *others):
+    """Scale the columns of ``X_train`` to mean 0 and variance 1; apply the same map to others.
+
+    Constant columns (variance 0) are centred only. Returns the transformed arrays in order.
+    """
+    mu = X_train.mean(axis=0)
+    sd = X_train.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0).astype(X_train.dtype)
+    return tuple((A - mu) / sd for A in (X_train, *others))
+
+
+def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Split:
+    """scikit-learn's handwritten digits (1797 images of 8x8 pixels, 10 classes).
+
+    Stratified train/test split, inputs standardised with the training statistics (the
+    always-blank border pixels stay exactly 0: column groups of ``W_1`` can remove them),
+    one-hot targets.
+
+    Parameters
+    ----------
+    test_size : float in (0, 1)
+        Fraction of samples held out.
+    seed : int
+        Seed of the split.
+    dtype : {numpy.float64, numpy.float32}
+
+    Returns
+    -------
+    Split
+        ``X_train (N, 64)``, ``Y_train (N, 10)``, ``X_test (M, 64)``, ``Y_test (M, 10)``.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    test_size = check_scalar(test_size, "test_size", low=0, high=1, low_inclusive=False,
+                             high_inclusive=False)
+    dt = _check_dtype(dtype)
+    data = load_digits()
+    X = data.data.astype(dt)
+    Y, _ = one_hot(data.target, dtype=dt)
+    Xtr, Xte, Ytr, Yte = train_test_split(
+        X, Y, test_size=test_size, random_state=seed, stratify=data.target
+    )
+    Xtr, Xte = standardize(Xtr, Xte)
+    return Split(np.ascontiguousarray(Xtr), np.ascontiguousarray(Ytr),
+                 np.ascontiguousarray(Xte), np.ascontiguousarray(Yte))
+
+
+def make_teacher(N: int, widths=(10, 8, 3), alpha: float = 0.1, noise: float = 0.0, seed=0,
+                 bias: bool = False, dtype=np.float64):
+    """A random teacher leaky-ReLU network and noisy samples of it.
+
+    ``X`` has standard normal entries, ``Y = f(X) + noise * E`` with ``E`` standard normal and
+    ``f`` the network of MODEL.md section 1 with He-initialised weights (biases, when asked,
+    standard normal times 0.1).
+
+    Parameters
+    ----------
+    N : int > 0
+        Number of samples.
+    widths : sequence of int
+        ``(n_0, n_1, ..., n_L)``, at least one hidden layer.
+    alpha : float in (0, 1)
+        Leaky-ReLU slope of the teacher.
+    noise : float >= 0
+        Standard deviation of the additive noise.
+    seed : int
+    bias : bool
+        Whether the teacher has biases.
+    dtype : {numpy.float64, numpy.float32}
+
+    Returns
+    -------
+    X : array (N, n_0)
+    Y : array (N, n_L)
+    W : list of L arrays, ``W[l-1]`` of shape ``(n_l, n_{l-1})``
+    b : list of L arrays ``(n_l,)`` or None
+    """
+    N = check_scalar(N, "N", low=1, integer=True)
+    widths = check_widths(widths, "widths")
+    if len(widths) < 3:
+        raise ValueError(
+            f"widths must give (n_0, n_1, ..., n_L) with at least one hidden layer, got {widths!r}"
+        )
+    noise = check_scalar(noise, "noise", low=0)
+    dt = _check_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, widths[0])).astype(dt)
+    # The teacher is evaluated by LiftedProblem itself (one source of the network formula).
+    prob = LiftedProblem(X, np.zeros((N, widths[-1]), dtype=dt), hidden=widths[1:-1],
+                         alpha=alpha, bias=bias, dtype=dt)
+    W, b = prob.initial_weights(rng.integers(2**31))
+    if bias:
+        b = [(0.1 * rng.standard_normal(s)).astype(dt) for s in prob.b_shapes]
+    Y = prob.predict(W, b, X)
+    if noise > 0:
+        Y = Y + (noise * rng.standard_normal(Y.shape)).astype(dt)
+    return X, np.ascontiguousarray(Y, dtype=dt), W, b
+
+
+def _prototypes(rng, side: int = 28, n_classes: int = 10, strokes: int = 4) -> np.ndarray:
+    """``n_classes`` images ``(side*side,)`` in [0, 1]: sums of Gaussian blobs inside the
+    central 20x20 box (for ``side = 28``); the border is exactly 0, as in MNIST."""
+    g = np.arange(side, dtype=np.float64)
+    yy, xx = np.meshgrid(g, g, indexing="ij")
+    lo, hi = 0.25 * side, 0.75 * side
+    P = np.zeros((n_classes, side * side))
+    for c in range(n_classes):
+        img = np.zeros((side, side))
+        for _ in range(strokes):
+            cy, cx = rng.uniform(lo, hi, size=2)
+            sy, sx = rng.uniform(0.04, 0.12, size=2) * side
+            img += np.exp(-0.5 * (((yy - cy) / sy) ** 2 + ((xx - cx) / sx) ** 2))
+        P[c] = (img / img.max()).ravel()
+    b = side // 7
+    box = np.zeros((side, side))
+    box[b:side - b, b:side - b] = 1.0
+    return P * box.ravel()
+
+
+def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32):
+    """Synthetic data shaped like MNIST: ``N`` images of 28x28 = 784 pixels, 10 classes.
+
+    Each class has a prototype image (a few Gaussian strokes in the centre, blank border).
+    A sample of class ``c`` is ``clip(s * P_c + m * P_c' + noise * E, 0, 1)`` with a random
+    intensity ``s`` in [0.6, 1], a random other class ``c'`` mixed in with weight ``m`` in
+    [0, 0.6] and standard normal pixel noise ``E`` inside the central 20x20 box; the border
+    pixels are exactly 0 (column groups of ``W_1`` can remove them). Classes are balanced up to one sample. Cost: O(N * 784), about one
+    second and 190 MB for ``N = 60000`` in float32.
+
+    Parameters
+    ----------
+    N : int > 0
+    seed : int
+    noise : float >= 0
+        Pixel noise level.
+    dtype : {numpy.float32, numpy.float64}
+
+    Returns
+    -------
+    X : array (N, 784), entries in [0, 1]
+    Y : array (N, 10), one-hot
+    """
+    N = check_scalar(N, "N", low=1, integer=True)
+    noise = check_scalar(noise, "noise", low=0)
+    dt = _check_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    P = _prototypes(rng).astype(dt)
+    labels = rng.permutation(np.arange(N) % 10)
+    other = (labels + rng.integers(1, 10, size=N)) % 10
+    s = rng.uniform(0.6, 1.0, size=(N, 1)).astype(dt)
+    m = rng.uniform(0.0, 0.6, size=(N, 1)).astype(dt)
+    X = s * P[labels]
+    X += m * P[other]
+    if noise > 0:
+        centre = (P.max(axis=0) > 0).astype(dt)  # the blank border stays blank
+        E = rng.standard_normal((N, P.shape[1]), dtype=dt)
+        E *= noise * centre
+        X += E
+        del E
+    np.clip(X, 0.0, 1.0, out=X)
+    Y, _ = one_hot(labels, classes=np.arange(10), dtype=dt)
+    return X, Y
+
+
+# ------------------------------------------------------------------ user files
+def _load_npz(path: str, target, dt):
+    ykey = "Y" if target is None else target
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            keys = list(f.keys())
+            for k in ("X", ykey):
+                if k not in keys:
+                    what = "target" if k == ykey and target is not None else "path"
+                    raise ValueError(
+                        f"{what}: the .npz file {path!r} has no array {k!r} (it has {keys})"
+                    )
+            X, Y = f["X"], f[ykey]
+    except ValueError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, OSError, pickled objects, ...
+        raise ValueError(f"path: cannot read {path!r} as a .npz file: {exc}") from None
+    return _numeric(X, "X", path, dt), _numeric(Y, ykey, path, dt)
+
+
+def _numeric(A, what: str, path: str, dt) -> np.ndarray:
+    try:
+        A = np.asarray(A, dtype=dt)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"path: {what} in {path!r} is not numeric: {exc}") from None
+    if A.size == 0:
+        raise ValueError(f"path: {what} in {path!r} is empty")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"path: {what} in {path!r} holds NaN or inf entries")
+    return A
+
+
+def _load_csv(path: str, target, dt):
+    with open(path, newline="") as fh:
+        rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"path: the .csv file {path!r} is empty")
+
+    def is_number(s):
+        try:
+            float(s)
+            return True
+        except ValueError:
+            return False
+
+    header = None if all(is_number(c) for c in rows[0]) else [c.strip() for c in rows[0]]
+    body = rows[1:] if header is not None else rows
+    if not body:
+        raise ValueError(f"path: the .csv file {path!r} has a header but no data rows")
+    ncol = len(rows[0])
+    if ncol < 2:
+        raise ValueError(f"path: the .csv file {path!r} needs at least 2 columns, got {ncol}")
+    for i, r in enumerate(body):
+        if len(r) != ncol:
+            line = i + 1 + (header is not None)
+            raise ValueError(
+                f"path: row {line} of {path!r} has {len(r)} columns, expected {ncol}"
+            )
+    if target is None:
+        j = ncol - 1
+    elif isinstance(target, str):
+        if header is None or target not in header:
+            raise ValueError(
+                f"target: no column named {target!r} in {path!r} "
+                f"(header: {header if header is not None else 'none'})"
+            )
+        j = header.index(target)
+    elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not -ncol <= target < ncol:
+            raise ValueError(f"target: column index {target} out of range for {ncol} columns")
+        j = int(target) % ncol
+    else:
+        raise TypeError(f"target must be None, a column name or index, got {target!r}")
+    try:
+        A = np.array([[float(c) for c in r] for r in body], dtype=dt)
+    except ValueError as exc:
+        raise ValueError(f"path: {path!r} holds a non-numeric value: {exc}") from None
+    A = _numeric(A, "the data", path, dt)
+    return np.ascontiguousarray(np.delete(A, j, axis=1)), A[:, j].copy()
+
+
+def load_user_data(path, target=None, dtype=np.float64):
+    """Load ``(X, Y)`` from a ``.npz`` or ``.csv`` file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.npz``: arrays ``X (N, n_0)`` and ``Y`` (``(N,)`` or ``(N, n_L)``).
+        ``.csv``: numeric columns, optionally one header row; ``Y`` is one column.
+    target : None, str or int
+        ``.npz``: the key of ``Y`` (default ``"Y"``). ``.csv``: the name (needs a header) or
+        index of the target column (default the last one).
+    dtype : {numpy.float64, numpy.float32}
+
+    Returns
+    -------
+    X : array (N, n_0)
+    Y : array (N,) or (N, n_L)
+        As stored: class labels stay labels (see :func:`one_hot`).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        Unknown extension, unreadable or non-numeric content, missing key or column (the
+        message starts with the parameter at fault: ``path`` or ``target``).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = os.fspath(path)
+    dt = _check_dtype(dtype)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"path: no such file {path!r}")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npz":
+        X, Y = _load_npz(path, target, dt)
+    elif ext == ".csv":
+        X, Y = _load_csv(path, target, dt)
+    else:
+        raise ValueError(f"path: unsupported file type {ext!r} of {path!r}; use .npz or .csv")
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise ValueError(f"path: X in {path!r} must be 2-D, got shape {X.shape}")
+    if Y.ndim not in (1, 2) or Y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"path: X and Y in {path!r} disagree: X has shape {X.shape}, Y has shape {Y.shape}"
+        )
+    return X, Y
