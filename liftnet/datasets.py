@@ -114,8 +114,9 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    test_size = check_scalar(test_size, "test_size", low=0, high=1, low_inclusive=False,
-                             high_inclusive=False)
+    test_size = check_scalar(
+        test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
     dt = _check_dtype(dtype)
     data = load_digits()
     X = data.data.astype(dt)
@@ -124,12 +125,23 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
         X, Y, test_size=test_size, random_state=seed, stratify=data.target
     )
     Xtr, Xte = standardize(Xtr, Xte)
-    return Split(np.ascontiguousarray(Xtr), np.ascontiguousarray(Ytr),
-                 np.ascontiguousarray(Xte), np.ascontiguousarray(Yte))
+    return Split(
+        np.ascontiguousarray(Xtr),
+        np.ascontiguousarray(Ytr),
+        np.ascontiguousarray(Xte),
+        np.ascontiguousarray(Yte),
+    )
 
 
-def make_teacher(N: int, widths=(10, 8, 3), alpha: float = 0.1, noise: float = 0.0, seed=0,
-                 bias: bool = False, dtype=np.float64):
+def make_teacher(
+    N: int,
+    widths=(10, 8, 3),
+    alpha: float = 0.1,
+    noise: float = 0.0,
+    seed=0,
+    bias: bool = False,
+    dtype=np.float64,
+):
     """A random teacher leaky-ReLU network and noisy samples of it.
 
     ``X`` has standard normal entries, ``Y = f(X) + noise * E`` with ``E`` standard normal and
@@ -169,8 +181,14 @@ def make_teacher(N: int, widths=(10, 8, 3), alpha: float = 0.1, noise: float = 0
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((N, widths[0])).astype(dt)
     # The teacher is evaluated by LiftedProblem itself (one source of the network formula).
-    prob = LiftedProblem(X, np.zeros((N, widths[-1]), dtype=dt), hidden=widths[1:-1],
-                         alpha=alpha, bias=bias, dtype=dt)
+    prob = LiftedProblem(
+        X,
+        np.zeros((N, widths[-1]), dtype=dt),
+        hidden=widths[1:-1],
+        alpha=alpha,
+        bias=bias,
+        dtype=dt,
+    )
     W, b = prob.initial_weights(rng.integers(2**31))
     if bias:
         b = [(0.1 * rng.standard_normal(s)).astype(dt) for s in prob.b_shapes]
@@ -196,7 +214,7 @@ def _prototypes(rng, side: int = 28, n_classes: int = 10, strokes: int = 4) -> n
         P[c] = (img / img.max()).ravel()
     b = side // 7
     box = np.zeros((side, side))
-    box[b:side - b, b:side - b] = 1.0
+    box[b : side - b, b : side - b] = 1.0
     return P * box.ravel()
 
 
@@ -207,8 +225,8 @@ def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32
     A sample of class ``c`` is ``clip(s * P_c + m * P_c' + noise * E, 0, 1)`` with a random
     intensity ``s`` in [0.6, 1], a random other class ``c'`` mixed in with weight ``m`` in
     [0, 0.6] and standard normal pixel noise ``E`` inside the central 20x20 box; the border
-    pixels are exactly 0 (column groups of ``W_1`` can remove them). Classes are balanced up to one sample. Cost: O(N * 784), about one
-    second and 190 MB for ``N = 60000`` in float32.
+    pixels are exactly 0 (column groups of ``W_1`` can remove them). Classes are balanced up
+    to one sample. Cost: O(N * 784), about 1.5 s and 190 MB for ``N = 60000`` in float32.
 
     Parameters
     ----------
@@ -300,9 +318,7 @@ def _load_csv(path: str, target, dt):
     for i, r in enumerate(body):
         if len(r) != ncol:
             line = i + 1 + (header is not None)
-            raise ValueError(
-                f"path: row {line} of {path!r} has {len(r)} columns, expected {ncol}"
-            )
+            raise ValueError(f"path: row {line} of {path!r} has {len(r)} columns, expected {ncol}")
     if target is None:
         j = ncol - 1
     elif isinstance(target, str):
