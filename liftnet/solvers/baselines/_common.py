@@ -1,0 +1,111 @@
+"""What every baseline shares: argument checks, the trainer's clock, and the result.
+
+The baselines solve the original problem (P) of MODEL.md section 3,
+
+    min_W  Phi(W) = (1/N) ||W_L V_{L-1}(W) - Y^T||_F^2 + lam R(W),
+
+and return the project's one result type, :class:`~liftnet.solvers.result.LiftedResult`, with
+the lifted point filled in by the forward pass (``V = prob.lift(W, b)``, MODEL.md 4, fact 1) and
+no multipliers (``M1 = M2 = None``, ``kkt = None``). Reusing the ALM's type means the harness,
+the warm starts (``init=result``) and the ``sparsity`` property treat every solver alike.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..._validation import check_scalar
+from ..result import LiftedResult
+
+#: Groups with ``||W_l[g]|| <= SMALL_GROUP`` count as "numerically zero" in the reports.
+SMALL_GROUP = 1e-6
+
+
+class TrainerClock:
+    """Wall clock of a trainer that can be paused (objective evaluations, bookkeeping).
+
+    ``elapsed`` is the trainer's own time; ``paused_total`` the time spent while paused.
+    """
+
+    def __init__(self):
+        self._start = time.perf_counter()
+        self._paused_at = None
+        self.paused_total = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        now = self._paused_at if self._paused_at is not None else time.perf_counter()
+        return now - self._start - self.paused_total
+
+    def pause(self) -> None:
+        if self._paused_at is None:
+            self._paused_at = time.perf_counter()
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self.paused_total += time.perf_counter() - self._paused_at
+            self._paused_at = None
+
+
+def check_common(time_limit, max_epochs, lr, seed):
+    """Validate the arguments every baseline takes; returns them normalised."""
+    time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False, allow_none=True)
+    max_epochs = check_scalar(max_epochs, "max_epochs", low=1, integer=True)
+    lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    return time_limit, max_epochs, lr, seed
+
+
+def group_counts(prob, W) -> dict:
+    """Exact-zero and below-:data:`SMALL_GROUP` group counts of ``W`` (MODEL.md section 2)."""
+    pen = prob.penalty
+    n = sum(pen.n_groups(Wl.shape) for Wl in W)
+    n_zero = sum(int(np.sum(pen.zero_groups(Wl, 0.0))) for Wl in W)
+    n_small = sum(int(np.sum(pen.zero_groups(Wl, SMALL_GROUP))) for Wl in W)
+    return {
+        "n_groups": n,
+        "n_zero_groups": n_zero,
+        "n_small_groups": n_small,
+        "sparsity_small": n_small / n,
+    }
+
+
+def make_result(
+    prob, solver, W, b, *, status, message, nit, history, time, time_excluded, **extra
+) -> LiftedResult:
+    """The :class:`LiftedResult` of a baseline at ``(W, b)``.
+
+    ``Phi`` and ``objective`` are both ``prob.Phi(W, b)`` (the single implementation of (P));
+    ``V`` is the exact forward pass, so ``prob.F(W, b, V) = Phi`` for the complementarity
+    coupling; ``time`` is the trainer's clock (warm-up and objective evaluations excluded),
+    ``time_excluded`` what was left out of it.
+    """
+    W = [np.array(Wl, dtype=prob.dtype, copy=True) for Wl in W]
+    b = None if b is None else [np.array(x, dtype=prob.dtype, copy=True) for x in b]
+    Phi = prob.Phi(W, b)
+    return LiftedResult(
+        solver=solver,
+        W=W,
+        b=b,
+        V=prob.lift(W, b),
+        M1=None,
+        M2=None,
+        status=status,
+        message=message,
+        success=status == "converged",
+        kkt=None,
+        objective=Phi,
+        Phi=Phi,
+        nit=nit,
+        history=history,
+        time=time,
+        time_excluded=time_excluded,
+        groups=prob.groups,
+        lam=prob.lam,
+        dtype=str(prob.dtype),
+        **group_counts(prob, W),
+        **extra,
+    )

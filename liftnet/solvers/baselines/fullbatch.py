@@ -1,0 +1,198 @@
+"""Full-batch proximal gradient with backtracking on (P), in numpy (MODEL.md sections 2-3).
+
+    W+ = prox_{t lam R}(W - t grad_W ell(W, b)),     b+ = b - t grad_b ell(W, b),
+
+with ``ell(W, b) = (1/N)||U_L - Y^T||_F^2`` the data fit of (P) at the exact forward pass and
+``t`` halved (factor ``eta``) until the sufficient-decrease test
+``ell(W+) <= ell(W) + <grad ell, W+ - W> + ||W+ - W||^2 / (2t)`` holds, then enlarged by
+``grow`` for the next iteration. ``ell`` is piecewise smooth (the leaky ReLU has a kink at 0);
+its gradient is backpropagation with ``sigma'(t) = 1`` for ``t > 0`` and ``alpha`` otherwise.
+It stops when the gradient mapping ``(W - W+)/t`` is below ``tol`` in the infinity norm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._validation import check_scalar
+from ..init import parse_init
+from ._common import TrainerClock, check_common, make_result
+
+
+def _backward(prob, W, U, V):
+    """Gradient of ``ell`` from a forward pass ``(U, V)`` of ``(W, b)``: ``(gW, gb)``.
+
+    ``D_L = dell/dU_L = (2/N)(U_L - Y^T)`` (from ``prob.smooth_partials``), then
+    ``D_{l-1} = sigma'(U_{l-1}) * (W_l^T D_l)``; ``gW_l = D_l V_{l-1}^T``, ``gb_l = D_l 1``.
+    """
+    dU, _ = prob.smooth_partials(U[-1], [], [])
+    D = dU[-1]
+    L = prob.L
+    gW, gb = [None] * L, ([None] * L if prob.bias else None)
+    for l in range(L - 1, -1, -1):  # W[l] holds W_{l+1}
+        gW[l] = D @ (prob.V0 if l == 0 else V[l - 1]).T
+        if gb is not None:
+            gb[l] = D.sum(axis=1)
+        if l > 0:
+            D = W[l].T @ D
+            D[U[l - 1] <= 0] *= prob.alpha
+    return gW, gb
+
+
+def loss_gradient(prob, W, b=None):
+    """Data fit of (P) and its gradient by backpropagation through the leaky ReLU.
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    W : list of L arrays, ``W[l-1]`` of shape ``(n_l, n_{l-1})``
+    b : list of L arrays ``(n_l,)`` or None
+
+    Returns
+    -------
+    ell : float
+        ``(1/N) ||U_L - Y^T||_F^2`` (``prob.loss`` at ``prob.forward(W, b)``).
+    gW : list of L arrays shaped like ``W``
+    gb : list of L arrays shaped like ``b``, or None without bias
+    """
+    U, V = prob.forward(W, b)
+    return (prob.loss(U[-1]), *_backward(prob, W, U, V))
+
+
+def _dot(A, B) -> float:
+    return sum(float(np.vdot(a, c)) for a, c in zip(A, B, strict=True))
+
+
+def prox_gradient(
+    prob,
+    lr=1.0,
+    seed=0,
+    time_limit=None,
+    max_epochs=1000,
+    init=None,
+    *,
+    tol=1e-6,
+    eta=0.5,
+    grow=2.0,
+    callback=None,
+):
+    """Full-batch proximal gradient with backtracking on (P) (MODEL.md 3).
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    lr : float > 0
+        Initial step ``t``; backtracking adapts it.
+    seed : int or None
+        Start ``prob.initial_weights(seed)`` (when ``init`` is None).
+    time_limit : float or None
+        Seconds of the trainer's clock (history bookkeeping excluded).
+    max_epochs : int >= 1
+        Iterations (one full gradient each, plus the line-search forward passes).
+    init : None, LiftedResult or mapping
+        Warm start (see :func:`liftnet.solvers.init.parse_init`).
+    tol : float > 0
+        Stop (``converged``) when ``||(W - W+)/t||_inf <= tol`` over ``W`` and ``b``.
+    eta : float in (0, 1)
+        Backtracking factor.
+    grow : float >= 1
+        Step enlargement after each accepted step.
+    callback : callable or None
+        ``callback(record)`` after each iteration; returning True stops (``interrupted``).
+
+    Returns
+    -------
+    LiftedResult
+        As the stochastic baselines (``W, b, V = lift, M1 = M2 = kkt = None, Phi, history``
+        with records ``epoch, time, Phi, step_size, grad_map``), ``status`` in
+        ``converged, max_iter, time_limit, interrupted, failed`` (line search broke down).
+        Iterates decrease ``Phi`` monotonically, so the last one is the best one.
+    """
+    time_limit, max_epochs, lr, seed = check_common(time_limit, max_epochs, lr, seed)
+    tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    eta = check_scalar(eta, "eta", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    grow = check_scalar(grow, "grow", low=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    pen, slack = prob.penalty, 10 * np.finfo(prob.dtype).eps
+
+    W, b, *_ = parse_init(prob, init, seed)
+    # Warm-up (not timed): one forward/backward pass.
+    U, V = prob.forward(W, b)
+    _backward(prob, W, U, V)
+    clock = TrainerClock()
+    U, V = prob.forward(W, b)
+    ell = prob.loss(U[-1])
+    gW, gb = _backward(prob, W, U, V)
+    t = lr
+    history = [
+        {
+            "epoch": 0,
+            "time": 0.0,
+            "Phi": ell + prob.regulariser(W),
+            "step_size": t,
+            "grad_map": np.nan,
+        }
+    ]
+    status, message = "max_iter", f"reached max_epochs={max_epochs}"
+    k = n_backtracks = 0
+    try:
+        while k < max_epochs:
+            while True:
+                Wn = [pen.prox(Wl - t * g, t) for Wl, g in zip(W, gW, strict=True)]
+                bn = None if b is None else [x - t * g for x, g in zip(b, gb, strict=True)]
+                Un, Vn = prob.forward(Wn, bn)
+                ell_n = prob.loss(Un[-1])
+                dW = [a - c for a, c in zip(Wn, W, strict=True)]
+                db = [] if b is None else [a - c for a, c in zip(bn, b, strict=True)]
+                sq = _dot(dW, dW) + _dot(db, db)
+                model = ell + _dot(gW, dW) + (_dot(gb, db) if b is not None else 0.0) + sq / (2 * t)
+                if ell_n <= model + slack * abs(ell):
+                    break
+                t *= eta
+                n_backtracks += 1
+                if t < 1e-30:
+                    raise FloatingPointError
+            grad_map = max(float(np.max(np.abs(d))) for d in (*dW, *db)) / t
+            W, b, U, V, ell = Wn, bn, Un, Vn, ell_n
+            gW, gb = _backward(prob, W, U, V)
+            k += 1
+            clock.pause()
+            rec = {
+                "epoch": k,
+                "time": clock.elapsed,
+                "Phi": ell + prob.regulariser(W),
+                "step_size": t,
+                "grad_map": grad_map,
+            }
+            history.append(rec)
+            stop = callback is not None and bool(callback(rec))
+            clock.resume()
+            t *= grow
+            if grad_map <= tol:
+                status, message = "converged", f"gradient mapping {grad_map:.2e} <= tol={tol:g}"
+                break
+            if stop:
+                status, message = "interrupted", "stopped by callback"
+                break
+            if time_limit is not None and clock.elapsed > time_limit:
+                status, message = "time_limit", f"time_limit={time_limit:g} s reached"
+                break
+    except KeyboardInterrupt:
+        status, message = "interrupted", "interrupted (KeyboardInterrupt)"
+    except FloatingPointError:
+        status, message = "failed", "line search failed (step below 1e-30)"
+    clock.pause()
+    return make_result(
+        prob,
+        "prox_gradient",
+        W,
+        b,
+        status=status,
+        message=message,
+        nit=k,
+        history=history,
+        time=clock.elapsed,
+        time_excluded=clock.paused_total,
+        n_backtracks=n_backtracks,
+    )

@@ -1,0 +1,229 @@
+"""Baselines on (P): torch ports equal the numpy originals, gradients, descent, zeros, stops."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftnet import LiftedProblem
+from liftnet.formulation.penalties import GroupLasso
+from liftnet.solvers.baselines import BASELINES, loss_gradient, prox_gradient, prox_sgd, sgd
+from liftnet.solvers.baselines import _torch as tp
+
+STOCHASTIC = ("sgd", "adam", "prox_sgd", "prox_adam")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def small_problem(lam=1e-3, dtype=np.float64, bias=False, hidden=(8,), N=120, groups="column"):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, 6))
+    Wt = rng.standard_normal((3, 6))
+    Wt[:, 3:] = 0.0  # three irrelevant inputs
+    Y = np.maximum(X @ Wt.T, 0.2 * X @ Wt.T) @ rng.standard_normal((3, 2))
+    return LiftedProblem(
+        X, Y, hidden=hidden, lam=lam, bias=bias, dtype=dtype, groups=groups, alpha=0.2
+    )
+
+
+# ------------------------------------------------------------ torch ports = numpy originals
+@settings(max_examples=60, deadline=None)
+@given(
+    groups=st.sampled_from(["column", "row", "element"]),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    t=st.floats(0.0, 3.0),
+    seed=st.integers(0, 10_000),
+)
+def test_torch_group_prox_equals_GroupLasso_prox(groups, dtype, t, seed):
+    rng = np.random.default_rng(seed)
+    W = (rng.standard_normal((5, 7)) * rng.uniform(0.1, 2, size=(1, 7))).astype(dtype)
+    W[:, 0] = 0.0  # a zero group (and zero rows/elements) must stay zero, without NaN
+    want = GroupLasso(lam=1.0, groups=groups).prox(W, t)
+    got = tp.group_prox_(torch.from_numpy(W.copy()), t, groups).numpy()
+    assert got.dtype == W.dtype
+    np.testing.assert_allclose(
+        got,
+        want,
+        rtol=1e-5 if dtype == np.float32 else 1e-12,
+        atol=1e-6 if dtype == np.float32 else 1e-14,
+    )
+    np.testing.assert_array_equal(got == 0, want == 0)  # same exact zeros
+
+
+@pytest.mark.parametrize("groups", ["column", "row"])
+def test_torch_group_prox_with_one_threshold_per_group(groups):
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((4, 6))
+    axis = 0 if groups == "column" else 1
+    pen = GroupLasso(lam=1.0, groups=groups)
+    norms = pen.group_norms(W)
+    t = norms * np.resize([0.5, 1.5], norms.shape)  # half the groups shrink, half vanish
+    got = tp.group_prox_(torch.from_numpy(W.copy()), torch.from_numpy(t), groups).numpy()
+    for g, tg in enumerate(t):
+        sl = (slice(None), slice(g, g + 1)) if axis == 0 else (slice(g, g + 1), slice(None))
+        np.testing.assert_allclose(got[sl], pen.prox(W[sl], tg), rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(pen.group_norms(got) == 0, t > norms)
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_torch_forward_loss_and_penalty_equal_problem(groups):
+    prob = small_problem(lam=0.05, bias=True, hidden=(8, 5), groups=groups)
+    W, _ = prob.initial_weights(3)
+    b = [np.random.default_rng(1).standard_normal(s) for s in prob.b_shapes]
+    U, _ = prob.forward(W, b)
+    Wt, bt = [torch.from_numpy(w) for w in W], [torch.from_numpy(x) for x in b]
+    out = tp.forward_output(Wt, bt, torch.from_numpy(prob.V0), prob.alpha)
+    np.testing.assert_allclose(out.numpy(), U[-1], rtol=1e-12, atol=1e-12)
+    assert float(tp.loss(out, torch.from_numpy(prob.YT))) == pytest.approx(
+        prob.loss(U[-1]), rel=1e-12
+    )
+    val = float(tp.penalty_value(Wt, prob.lam, groups))
+    assert val == pytest.approx(prob.regulariser(W), rel=1e-12)
+
+
+# ------------------------------------------------- full-batch gradient vs finite differences
+@pytest.mark.parametrize("bias", [False, True])
+def test_loss_gradient_matches_finite_differences(bias):
+    prob = small_problem(bias=bias, hidden=(7, 5))
+    rng = np.random.default_rng(5)
+    W, _ = prob.initial_weights(2)
+    b = [0.1 * rng.standard_normal(s) for s in prob.b_shapes] if bias else None
+    ell, gW, gb = loss_gradient(prob, W, b)
+    U, _ = prob.forward(W, b)
+    assert ell == prob.loss(U[-1])
+    h = 1e-6
+    blocks = [(W, gW)] + ([(b, gb)] if bias else [])
+    for arrs, grads in blocks:
+        for A, G in zip(arrs, grads, strict=True):
+            assert G.shape == A.shape
+            for idx in map(tuple, rng.integers(0, A.shape, size=(6, A.ndim))):
+                old = A[idx]
+                A[idx] = old + h
+                fp = loss_gradient(prob, W, b)[0]
+                A[idx] = old - h
+                fm = loss_gradient(prob, W, b)[0]
+                A[idx] = old
+                assert G[idx] == pytest.approx((fp - fm) / (2 * h), rel=1e-5, abs=1e-8)
+
+
+# ------------------------------------------------------------------ descent and exact zeros
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_each_baseline_decreases_Phi(name, dtype):
+    prob = small_problem(dtype=dtype, bias=True)
+    W0, b0 = prob.initial_weights(0)
+    Phi0 = prob.Phi(W0, b0)
+    kw = {"max_epochs": 30 if name in STOCHASTIC else 200, "seed": 0}
+    if name in STOCHASTIC:
+        kw["batch_size"] = 16
+    res = BASELINES[name](prob, **kw)
+    assert res.status in ("max_iter", "converged")
+    assert res.W[0].dtype == dtype
+    assert res.Phi == prob.Phi(res.W, res.b)  # liftnet's single Phi
+    assert res.Phi < 0.7 * Phi0
+    assert res.history[0]["Phi"] == pytest.approx(Phi0, rel=1e-5)
+    times = [r["time"] for r in res.history]
+    assert times == sorted(times) and res.time >= times[-1] - 1e-9
+    for V, Vl in zip(res.V, prob.lift(res.W, res.b), strict=True):
+        np.testing.assert_array_equal(V, Vl)
+    assert res.M1 is None and res.kkt is None
+
+
+def test_prox_gradient_is_monotone_and_converges():
+    prob = small_problem(lam=0.01)
+    res = prox_gradient(prob, max_epochs=20000, tol=1e-5, seed=1)
+    Phis = np.array([r["Phi"] for r in res.history])
+    assert np.all(np.diff(Phis) <= 1e-12 * abs(Phis[0]))
+    assert res.status == "converged" and res.history[-1]["grad_map"] <= 1e-5
+
+
+@pytest.mark.parametrize("name", ["prox_sgd", "prox_adam", "prox_gradient"])
+def test_prox_variants_produce_exact_group_zeros(name):
+    prob = small_problem(lam=0.05)
+    kw = {"max_epochs": 200, "batch_size": 16} if name != "prox_gradient" else {"max_epochs": 400}
+    if name == "prox_adam":
+        kw["lr"] = 0.01
+    res = BASELINES[name](prob, seed=0, **kw)
+    norms = [prob.penalty.group_norms(Wl) for Wl in res.W]
+    assert res.n_zero_groups == sum(int(np.sum(n == 0.0)) for n in norms) > 0
+    if name == "prox_gradient":  # deterministic: the three irrelevant inputs are removed
+        assert np.all(norms[0][3:] == 0.0) and np.all(norms[0][:3] > 0)
+    assert res.sparsity == res.n_zero_groups / res.n_groups
+
+
+def test_subgradient_sgd_shrinks_but_leaves_no_exact_zeros():
+    prob = small_problem(lam=0.05)
+    res = sgd(prob, seed=0, max_epochs=200, batch_size=16)
+    norms = prob.penalty.group_norms(res.W[0])
+    assert res.n_zero_groups == 0
+    assert np.max(norms[3:]) < 0.01 * np.min(norms[:3])  # shrunk, not removed
+
+
+# ------------------------------------------------------------------ stops and reproducibility
+def test_same_seed_same_iterates_and_different_seed_differs():
+    prob = small_problem()
+    r1, r2 = (prox_sgd(prob, seed=4, max_epochs=5, batch_size=16) for _ in range(2))
+    r3 = prox_sgd(prob, seed=5, max_epochs=5, batch_size=16)
+    for a, c in zip(r1.W, r2.W, strict=True):
+        np.testing.assert_array_equal(a, c)
+    assert r1.Phi != r3.Phi
+
+
+@pytest.mark.parametrize("name", ["adam", "prox_gradient"])
+def test_keyboard_interrupt_returns_best_iterate(name):
+    prob = small_problem()
+    calls = []
+
+    def cb(rec):
+        calls.append(rec["Phi"])
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    res = BASELINES[name](prob, seed=0, max_epochs=1000, callback=cb)
+    assert res.status == "interrupted"
+    assert res.Phi == pytest.approx(min(r["Phi"] for r in res.history), rel=1e-12)
+    assert res.Phi < res.history[0]["Phi"]
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_time_limit_is_honoured(name):
+    prob = small_problem(N=400)
+    res = BASELINES[name](
+        prob,
+        seed=0,
+        time_limit=0.2,
+        max_epochs=10**6,
+        **({"tol": 1e-14} if name == "prox_gradient" else {}),
+    )
+    assert res.status == "time_limit"
+    assert 0.2 <= res.time < 1.5
+
+
+def test_warm_start_from_result():
+    prob = small_problem()
+    r1 = prox_gradient(prob, seed=0, max_epochs=50)
+    r2 = prox_sgd(prob, init=r1, max_epochs=1, lr=1e-6)
+    assert r2.history[0]["Phi"] == pytest.approx(r1.Phi, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lr": 0.0}, "lr"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"time_limit": -1.0}, "time_limit"),
+        ({"eval_every": 0}, "eval_every"),
+        ({"seed": 1.5}, "seed"),
+    ],
+)
+def test_arguments_are_validated_with_their_names(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        sgd(small_problem(), **kwargs)
