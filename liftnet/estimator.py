@@ -1,0 +1,371 @@
+"""scikit-learn estimators for sparse leaky-ReLU networks trained by the lifted ALM.
+
+``fit`` builds the lifted model (M) of MODEL.md section 4 as a :class:`LiftedProblem` and solves
+it with :func:`liftnet.solvers.alm.solve_alm` to a certified KKT point (section 5). Classification
+uses one-hot targets ``Y`` and predicts ``argmax_c f(x)_c``; the network outputs are scores, not
+probabilities. Weights follow MODEL.md: ``coefs_[l-1]`` is ``W_l`` of shape ``(n_l, n_{l-1})``
+(the transpose of scikit-learn's ``MLPClassifier.coefs_``).
+
+* :class:`SparseLeakyReLUNet`: the documented entry; ``task`` picks classification or regression.
+* :class:`SparseLeakyReLUClassifier`, :class:`SparseLeakyReLURegressor`: the same with the task
+  fixed (scikit-learn's classifier and regressor conventions and tags).
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_choice, check_scalar, check_widths
+from .datasets import one_hot
+from .formulation.couplings import COUPLINGS
+from .formulation.penalties import GROUPS
+from .formulation.problem import LiftedProblem
+from .pruning import prune_weights
+
+__all__ = ["SparseLeakyReLUNet", "SparseLeakyReLUClassifier", "SparseLeakyReLURegressor"]
+
+TASKS = ("auto", "classification", "regression")
+
+
+class _LiftedNetBase(BaseEstimator):
+    """Shared parameters, ``fit``, ``predict``, ``score`` and ``prune``.
+
+    Parameters
+    ----------
+    hidden : int or tuple of int
+        Hidden widths ``n_1..n_{L-1}``.
+    alpha : float in (0, 1)
+        Leaky-ReLU slope.
+    beta : float > 0
+        Coupling weight in ``F`` (MODEL.md section 4).
+    lam : float >= 0
+        Weight ``lambda`` of the group regulariser ``R(W)``.
+    groups : {"column", "row", "element"}
+        Groups of ``R`` (MODEL.md section 2).
+    coupling : {"complementarity", "squared"}
+        Coupling ``pi_l``.
+    bias : bool
+        Whether layers carry unregularised biases ``b_l``.
+    tol : float > 0
+        KKT residual at which the ALM stops (MODEL.md section 5).
+    max_iter : int >= 1
+        Outer ALM iterations.
+    time_limit : float > 0 or None
+        Wall-clock seconds for the solver (the best iterate is kept).
+    random_state : int or None
+        Seed of the initial weights.
+    verbose : bool
+        Let the solver print one line per outer iteration.
+
+    Attributes
+    ----------
+    coefs_ : list of L arrays
+        ``coefs_[l-1]`` is ``W_l``, shape ``(n_l, n_{l-1})``.
+    intercepts_ : list of L arrays ``(n_l,)`` or None
+        ``b_l`` (``None`` when ``bias=False``).
+    result_ : LiftedResult
+        The solver's result (``V``, ``M1``, ``M2``, ``status``, ``history``...).
+    kkt_ : KKTReport
+        KKT residuals of the returned point (``kkt_["residual"]`` is the certificate).
+    n_iter_ : int
+        Outer ALM iterations.
+    active_groups_ : list of L boolean arrays
+        ``active_groups_[l-1][g]`` is True when group ``g`` of ``W_l`` is nonzero (shape of
+        ``LiftedProblem.penalty.group_norms(W_l)``).
+    input_features_ : array of int
+        Columns of the ``X`` given to ``fit`` that the network reads (all of them unless pruned).
+    n_features_in_ : int
+        Columns of ``X`` seen in ``fit``.
+    n_params_ : int
+        Number of weights and biases.
+    task_ : {"classification", "regression"}
+    classes_ : array (n_L,)
+        Class labels (classification only).
+    """
+
+    _fixed_task: str | None = None
+
+    def __init__(
+        self,
+        hidden=(16,),
+        alpha=0.1,
+        beta=1.0,
+        lam=1e-3,
+        groups="column",
+        coupling="complementarity",
+        bias=True,
+        tol=1e-6,
+        max_iter=200,
+        time_limit=None,
+        random_state=0,
+        verbose=False,
+    ):
+        self.hidden = hidden
+        self.alpha = alpha
+        self.beta = beta
+        self.lam = lam
+        self.groups = groups
+        self.coupling = coupling
+        self.bias = bias
+        self.tol = tol
+        self.max_iter = max_iter
+        self.time_limit = time_limit
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ validation
+    def _validate_params(self) -> dict:
+        """Every hyperparameter checked once; errors name the parameter."""
+        p = {
+            "hidden": check_widths(self.hidden, "hidden"),
+            "alpha": check_scalar(
+                self.alpha, "alpha", low=0, high=1, low_inclusive=False, high_inclusive=False
+            ),
+            "beta": check_scalar(self.beta, "beta", low=0, low_inclusive=False),
+            "lam": check_scalar(self.lam, "lam", low=0),
+            "groups": check_choice(self.groups, "groups", GROUPS),
+            "coupling": check_choice(self.coupling, "coupling", COUPLINGS),
+        }
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be a bool, got {self.bias!r}")
+        p["bias"] = bool(self.bias)
+        p["tol"] = check_scalar(self.tol, "tol", low=0, low_inclusive=False)
+        p["max_iter"] = check_scalar(self.max_iter, "max_iter", low=1, integer=True)
+        p["time_limit"] = check_scalar(
+            self.time_limit, "time_limit", low=0, low_inclusive=False, allow_none=True
+        )
+        rs = self.random_state
+        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, numbers.Integral)):
+            raise TypeError(f"random_state must be an int or None, got {rs!r}")
+        if rs is not None and rs < 0:
+            raise ValueError(f"random_state must be >= 0, got {rs!r}")
+        if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
+            raise TypeError(f"verbose must be a bool, got {self.verbose!r}")
+        p["task"] = check_choice(getattr(self, "task", self._fixed_task), "task", TASKS)
+        return p
+
+    def _resolve_task(self, task: str, y: np.ndarray) -> str:
+        """``auto``: classification for 1-D integer, bool or string labels, else regression
+        (float targets are regression values even when they happen to be whole numbers)."""
+        if task != "auto":
+            return task
+        return "classification" if y.ndim == 1 and y.dtype.kind in "biuOUS" else "regression"
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X, y):
+        """Train the network: solve the lifted model (M) by the inexact ALM.
+
+        Parameters
+        ----------
+        X : array (N, n_0)
+        y : array (N,) of labels (classification) or (N,) / (N, n_L) of values (regression)
+
+        Returns
+        -------
+        self
+        """
+        from .solvers.alm import solve_alm
+
+        p = self._validate_params()
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=False,
+            ensure_min_samples=1,
+        )  # fmt: skip
+        task = self._resolve_task(p["task"], y)
+        if task == "classification":
+            if y.ndim != 1:
+                raise ValueError(f"y must be 1-D class labels for classification, got {y.shape}")
+            Y, self.classes_ = one_hot(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"y must hold at least 2 classes for classification, got {self.classes_!r}"
+                )
+        else:
+            try:
+                Y = np.asarray(y, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("y must be numeric for regression") from None
+            if not np.all(np.isfinite(Y)):
+                raise ValueError("y must be finite, found NaN or inf entries")
+            if hasattr(self, "classes_"):
+                del self.classes_
+        self.task_ = task
+        self._y_ndim = y.ndim
+        prob = LiftedProblem(
+            X, Y, hidden=p["hidden"], alpha=p["alpha"], beta=p["beta"], lam=p["lam"],
+            groups=p["groups"], coupling=p["coupling"], bias=p["bias"],
+        )  # fmt: skip
+        res = solve_alm(
+            prob, tol=p["tol"], seed=self.random_state, time_limit=p["time_limit"],
+            verbose=bool(self.verbose), max_iter=p["max_iter"],
+        )  # fmt: skip
+        if res.status != "converged":
+            warnings.warn(
+                f"solve_alm stopped with status {res.status!r} ({res.message}); KKT residual "
+                f"{res.kkt['residual']:.2e} > tol={p['tol']:g}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.result_ = res
+        self.kkt_ = res.kkt
+        self.n_iter_ = int(res.nit)
+        self._set_network(
+            [np.array(Wl) for Wl in res.W],
+            None if res.b is None else [np.array(bl) for bl in res.b],
+            np.arange(X.shape[1]),
+        )
+        return self
+
+    def _set_network(self, W, b, input_features):
+        """Store the weights and everything derived from them."""
+        self.coefs_ = W
+        self.intercepts_ = b
+        self.input_features_ = np.asarray(input_features, dtype=np.intp)
+        self.hidden_ = tuple(Wl.shape[0] for Wl in W[:-1])
+        net = self._network()
+        self.active_groups_ = [net.penalty.group_norms(Wl) > 0 for Wl in W]
+        self.n_params_ = sum(Wl.size for Wl in W) + (0 if b is None else sum(x.size for x in b))
+
+    def _network(self, X=None) -> LiftedProblem:
+        """A :class:`LiftedProblem` with the fitted widths, used for its network formulas.
+
+        Holds one zero sample unless ``X`` is given (only ``forward``/``predict`` and the
+        penalty are used; the training data is not kept).
+        """
+        n0, nL = self.coefs_[0].shape[1], self.coefs_[-1].shape[0]
+        Z = np.zeros((1, n0)) if X is None else X
+        return LiftedProblem(
+            Z, np.zeros((Z.shape[0], nL)), hidden=self.hidden_, alpha=self.alpha,
+            lam=self.lam, groups=self.groups, bias=self.intercepts_ is not None,
+        )  # fmt: skip
+
+    # --------------------------------------------------------------- predict
+    def decision_function(self, X) -> np.ndarray:
+        """Network outputs ``f(x)``: array ``(M, n_L)`` (class scores or regression values)."""
+        check_is_fitted(self, "coefs_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        Xk = np.ascontiguousarray(X[:, self.input_features_])
+        return self._network().predict(self.coefs_, self.intercepts_, Xk)
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels ``classes_[argmax_c f(x)_c]`` or regression values.
+
+        Returns
+        -------
+        array (M,) or (M, n_L)
+            ``(M,)`` for classification and for regression fitted on 1-D ``y``.
+        """
+        out = self.decision_function(X)
+        if self.task_ == "classification":
+            return self.classes_[np.argmax(out, axis=1)]
+        return out[:, 0] if self._y_ndim == 1 else out
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy (classification) or coefficient of determination ``R^2`` (regression)."""
+        pred = self.predict(X)
+        if self.task_ == "classification":
+            return float(accuracy_score(y, pred, sample_weight=sample_weight))
+        return float(r2_score(y, pred, sample_weight=sample_weight))
+
+    # ----------------------------------------------------------------- prune
+    def prune(self):
+        """A new fitted estimator without the units the network does not use.
+
+        Deletes hidden neurons whose outgoing column is zero or whose incoming row and bias are
+        zero, and input features whose column of ``W_1`` is zero (see
+        :func:`liftnet.pruning.prune_weights`). Predictions are identical (up to the rounding of
+        the shorter matrix products); ``predict`` still takes the original ``X``.
+        ``result_``, ``kkt_`` and ``n_iter_`` are those of the training run.
+
+        Returns
+        -------
+        estimator of the same class, with ``hidden_``, ``coefs_``, ``input_features_`` and
+        ``n_params_`` of the smaller network.
+        """
+        check_is_fitted(self, "coefs_")
+        W, b, keep = prune_weights(self.coefs_, self.intercepts_)
+        new = copy.copy(self)  # shares result_ (read-only); the arrays below are new
+        new._set_network(W, b, self.input_features_[keep[0]])
+        return new
+
+
+class SparseLeakyReLUNet(_LiftedNetBase):
+    """Sparse leaky-ReLU network trained to a KKT point of the lifted model (MODEL.md 4-6).
+
+    Parameters
+    ----------
+    hidden, alpha, beta, lam, groups, coupling, bias, tol, max_iter, time_limit,
+    random_state, verbose
+        See :class:`_LiftedNetBase`.
+    task : {"auto", "classification", "regression"}
+        ``auto``: classification when ``y`` is 1-D with integer, bool or string labels,
+        regression when it holds floats (pass ``task="classification"`` for float labels).
+
+    Examples
+    --------
+    >>> from liftnet.datasets import load_digits_problem
+    >>> Xtr, Ytr, Xte, Yte = load_digits_problem()
+    >>> net = SparseLeakyReLUNet(hidden=(32, 16), time_limit=30).fit(Xtr, Ytr.argmax(1))
+    >>> net.score(Xte, Yte.argmax(1))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        hidden=(16,),
+        alpha=0.1,
+        beta=1.0,
+        lam=1e-3,
+        groups="column",
+        coupling="complementarity",
+        bias=True,
+        tol=1e-6,
+        max_iter=200,
+        time_limit=None,
+        task="auto",
+        random_state=0,
+        verbose=False,
+    ):
+        super().__init__(
+            hidden=hidden, alpha=alpha, beta=beta, lam=lam, groups=groups, coupling=coupling,
+            bias=bias, tol=tol, max_iter=max_iter, time_limit=time_limit,
+            random_state=random_state, verbose=verbose,
+        )  # fmt: skip
+        self.task = task
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        if self.task == "classification":
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags()
+        elif self.task == "regression":
+            tags.estimator_type = "regressor"
+            tags.regressor_tags = RegressorTags()
+        return tags
+
+
+class SparseLeakyReLUClassifier(ClassifierMixin, _LiftedNetBase):
+    """:class:`SparseLeakyReLUNet` with ``task="classification"`` (one-hot targets, argmax)."""
+
+    _fixed_task = "classification"
+
+    def score(self, X, y, sample_weight=None) -> float:
+        return _LiftedNetBase.score(self, X, y, sample_weight)
+
+
+class SparseLeakyReLURegressor(RegressorMixin, _LiftedNetBase):
+    """:class:`SparseLeakyReLUNet` with ``task="regression"``."""
+
+    _fixed_task = "regression"
+
+    def score(self, X, y, sample_weight=None) -> float:
+        return _LiftedNetBase.score(self, X, y, sample_weight)

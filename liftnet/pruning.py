@@ -1,0 +1,79 @@
+"""Remove the neurons and input features that a sparse network provably does not use.
+
+After training with the group regulariser (MODEL.md section 2) many groups are exact zeros.
+A neuron ``j`` of layer ``l`` (``1 <= l <= L-1``) can be deleted without changing the network
+``f`` when
+
+* its outgoing column ``W_{l+1}[:, j]`` is zero on the neurons of layer ``l+1`` that are kept
+  (its value is never used; column groups produce these), or
+* its incoming row ``W_l[j, :]`` is zero on the kept neurons of layer ``l-1`` and its bias is
+  zero (it outputs ``sigma(0) = 0``; row groups produce these).
+
+An input feature ``j`` (``l = 0``) is deleted by the first rule. Deleting one neuron can make
+others deletable (a column of ``W_{l-1}`` may be zero only on kept rows), so the rules are applied
+until nothing changes. Deleting neuron ``j`` of layer ``l`` removes row ``j`` of ``W_l`` and
+``b_l`` and column ``j`` of ``W_{l+1}``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["prune_weights"]
+
+
+def prune_weights(W, b=None):
+    """The smallest network with the same function that deletes only unused units.
+
+    Parameters
+    ----------
+    W : list of L arrays
+        ``W[l-1]`` is ``W_l`` of shape ``(n_l, n_{l-1})``.
+    b : list of L arrays ``(n_l,)`` or None
+
+    Returns
+    -------
+    W_new : list of L arrays
+        ``W_new[l-1]`` of shape ``(m_l, m_{l-1})`` with ``m_0 <= n_0``, ``m_l <= n_l``,
+        ``m_L = n_L``; every ``m_l >= 1`` (a layer whose units all go is kept as one unit with
+        zero weights and bias, which is exact: its units passed nothing on).
+    b_new : list of L arrays ``(m_l,)`` or None
+    keep : list of L arrays of int
+        ``keep[0]``: the input features kept (indices into ``0..n_0-1``); ``keep[l]``: the
+        neurons of hidden layer ``l`` kept, ``l = 1..L-1``.
+    """
+    L = len(W)
+    # masks[l] over the units of layer l = 0..L; the output layer is never pruned
+    masks = [np.ones(W[0].shape[1], dtype=bool)]
+    masks += [np.ones(W[l].shape[0], dtype=bool) for l in range(L)]
+    changed = True
+    while changed:
+        changed = False
+        for l in range(L):  # units of layer l, outgoing weights W_{l+1} = W[l]
+            used = np.any(W[l][masks[l + 1]] != 0, axis=0)
+            alive = masks[l] & used
+            if 1 <= l:  # hidden units: also drop those that always output sigma(0) = 0
+                feeds = np.any(W[l - 1][:, masks[l - 1]] != 0, axis=1)
+                if b is not None:
+                    feeds |= b[l - 1] != 0
+                alive &= feeds
+            if np.any(alive != masks[l]):
+                masks[l] = alive
+                changed = True
+
+    W_new = [Wl.copy() for Wl in W]
+    b_new = None if b is None else [bl.copy() for bl in b]
+    for l in range(L):  # a layer with no unit left keeps unit 0, silenced
+        if not np.any(masks[l]):
+            masks[l][0] = True
+            W_new[l][:, 0] = 0.0
+            if l >= 1:
+                W_new[l - 1][0, :] = 0.0
+                if b_new is not None:
+                    b_new[l - 1][0] = 0.0
+    for l in range(L):  # W_{l+1}: rows of layer l+1, columns of layer l
+        W_new[l] = np.ascontiguousarray(W_new[l][np.ix_(masks[l + 1], masks[l])])
+        if b_new is not None:
+            b_new[l] = b_new[l][masks[l + 1]].copy()
+    keep = [np.flatnonzero(masks[l]) for l in range(L)]
+    return W_new, b_new, keep

@@ -1,0 +1,102 @@
+"""prune_weights deletes only units that do not change the network function."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftnet.formulation.problem import LiftedProblem
+from liftnet.pruning import prune_weights
+
+
+def outputs(W, b, X, alpha=0.1):
+    """Network outputs through LiftedProblem (the one source of the formula)."""
+    hidden = tuple(Wl.shape[0] for Wl in W[:-1])
+    prob = LiftedProblem(
+        X, np.zeros((X.shape[0], W[-1].shape[0])), hidden=hidden, alpha=alpha, bias=b is not None
+    )
+    return prob.predict(W, b, X)
+
+
+def test_column_zero_removes_neuron_and_cascades():
+    rng = np.random.default_rng(0)
+    W = [rng.standard_normal((4, 3)), rng.standard_normal((5, 4)), rng.standard_normal((2, 5))]
+    W[2][:, [1, 3]] = 0.0  # neurons 1, 3 of layer 2 unused
+    W[1][[0, 2, 4], 2] = 0.0  # neuron 2 of layer 1 feeds only the unused ones -> cascades
+    W[0][:, 1] = 0.0  # input feature 1 unused
+    W2, b2, keep = prune_weights(W, None)
+    assert [w.shape for w in W2] == [(3, 2), (3, 3), (2, 3)]
+    assert keep[0].tolist() == [0, 2]
+    assert keep[1].tolist() == [0, 1, 3]
+    assert keep[2].tolist() == [0, 2, 4]
+    assert b2 is None
+    X = rng.standard_normal((20, 3))
+    np.testing.assert_allclose(outputs(W2, None, X[:, keep[0]]), outputs(W, None, X), rtol=1e-13)
+
+
+def test_zero_row_needs_zero_bias():
+    rng = np.random.default_rng(1)
+    W = [rng.standard_normal((3, 2)), rng.standard_normal((2, 3))]
+    b = [rng.standard_normal(3), rng.standard_normal(2)]
+    W[0][0] = 0.0
+    W[0][1] = 0.0
+    b[0][0] = 0.0  # neuron 0 outputs sigma(0) = 0: removable; neuron 1 outputs sigma(b) != 0
+    W2, b2, keep = prune_weights(W, b)
+    assert keep[1].tolist() == [1, 2]
+    assert W2[0].shape == (2, 2) and b2[0].shape == (2,) and W2[1].shape == (2, 2)
+    X = rng.standard_normal((10, 2))
+    np.testing.assert_allclose(outputs(W2, b2, X), outputs(W, b, X), rtol=1e-13)
+
+
+def test_dead_layer_keeps_one_silent_unit():
+    rng = np.random.default_rng(2)
+    W = [rng.standard_normal((3, 2)), np.zeros((2, 3)), rng.standard_normal((2, 2))]
+    b = [rng.standard_normal(3), np.array([0.5, -1.0]), rng.standard_normal(2)]
+    W2, b2, keep = prune_weights(W, b)
+    # layer 2 outputs the constant sigma(b_2); it keeps both units (biases nonzero)
+    assert [w.shape for w in W2] == [(1, 1), (2, 1), (2, 2)]
+    assert not np.any(W2[0]) and not np.any(W2[1]) and b2[0][0] == 0.0
+    X = rng.standard_normal((7, 2))
+    np.testing.assert_allclose(outputs(W2, b2, X[:, keep[0]]), outputs(W, b, X), rtol=1e-13)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    widths=st.lists(st.integers(1, 6), min_size=3, max_size=5),
+    bias=st.booleans(),
+    p_zero=st.floats(0.0, 0.9),
+)
+def test_random_sparsity_same_function_fewer_or_equal_units(seed, widths, bias, p_zero):
+    rng = np.random.default_rng(seed)
+    L = len(widths) - 1
+    W = [rng.standard_normal((widths[l + 1], widths[l])) for l in range(L)]
+    b = [rng.standard_normal(widths[l + 1]) for l in range(L)] if bias else None
+    for l in range(L):  # zero random columns and rows (and some biases)
+        W[l][:, rng.random(widths[l]) < p_zero] = 0.0
+        rows = rng.random(widths[l + 1]) < p_zero
+        W[l][rows] = 0.0
+        if bias and l < L - 1:
+            b[l][rows & (rng.random(widths[l + 1]) < 0.5)] = 0.0
+    W2, b2, keep = prune_weights(W, b)
+    assert W2[-1].shape[0] == widths[-1]
+    for l in range(L):
+        assert 1 <= W2[l].shape[1] <= widths[l]
+    X = rng.standard_normal((15, widths[0]))
+    np.testing.assert_allclose(
+        outputs(W2, b2, X[:, keep[0]]), outputs(W, b, X), rtol=1e-12, atol=1e-12
+    )
+    # nothing left to prune: a second pass is the identity
+    W3, _, keep3 = prune_weights(W2, b2)
+    assert [w.shape for w in W3] == [w.shape for w in W2]
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_dense_network_unchanged(bias):
+    rng = np.random.default_rng(3)
+    W = [rng.standard_normal((4, 3)), rng.standard_normal((2, 4))]
+    b = [rng.standard_normal(4), rng.standard_normal(2)] if bias else None
+    W2, b2, keep = prune_weights(W, b)
+    for a, c in zip(W, W2, strict=True):
+        np.testing.assert_array_equal(a, c)
+    assert keep[0].tolist() == [0, 1, 2] and keep[1].tolist() == [0, 1, 2, 3]
