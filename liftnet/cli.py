@@ -1,0 +1,297 @@
+"""The ``liftnet`` command line: ``demo``, ``solve``, ``verify``, ``compare``.
+
+* ``liftnet demo``: train a sparse leaky-ReLU network on scikit-learn's digits with the inexact
+  ALM (MODEL.md section 6) and print its KKT certificate (section 5), the group sparsity per
+  layer, the pruned size, the accuracy and the time.
+* ``liftnet solve``: the same solver on a built-in dataset (``digits``, ``teacher``,
+  ``mnist-like``) or a user file (``.npz``/``.csv``); writes ``PREFIX.npz`` (``W_l``, ``b_l``,
+  ``V_l``, ``M1_l``, ``M2_l``, see :mod:`liftnet.io`) and ``PREFIX.json`` (parameters, status,
+  KKT residuals, objective, sparsity, timings, history). Ctrl-C stops the solver, which returns
+  its best iterate: both files are still written.
+* ``liftnet verify ...`` / ``liftnet compare ...``: passed on to
+  ``liftnet.verification.crosscheck.main`` and ``liftnet.compare.main``.
+
+Exit status: 0 when the solver returned a point (any status but ``diverged``/``failed``),
+1 otherwise, 2 for bad arguments or data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import time
+
+import numpy as np
+
+from .cli_data import DATASETS, load_problem_data
+
+DELEGATED = {
+    "verify": ("liftnet.verification.crosscheck", "cross-check the ALM against IPOPT"),
+    "compare": ("liftnet.compare", "compare the ALM with baseline training methods"),
+}
+
+
+# ----------------------------------------------------------------- helpers
+def group_sparsity(prob, W) -> list[dict]:
+    """Per layer: groups of ``W_l`` that are exactly zero (``prob.penalty.group_norms``)."""
+    out = []
+    for l, Wl in enumerate(W, start=1):
+        norms = prob.penalty.group_norms(Wl)
+        out.append({"layer": l, "shape": list(Wl.shape), "groups": prob.groups,
+                    "zero": int(np.sum(norms == 0)), "total": int(norms.size)})  # fmt: skip
+    return out
+
+
+def _progress(total: int, quiet: bool, time_limit):
+    """A tqdm bar over outer iterations (shown after 1 s) and the ``callback`` feeding it."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="outer it", disable=quiet, delay=1.0, leave=False,
+               dynamic_ncols=True, file=sys.stderr)  # fmt: skip
+
+    def callback(rec):
+        bar.update(1)
+        bar.set_postfix(kkt=f"{rec.get('residual', float('nan')):.1e}",
+                        rho=f"{rec.get('rho', float('nan')):.1e}", refresh=False)  # fmt: skip
+        return False
+
+    return bar, callback
+
+
+def _solve(prob, args):
+    """``solve_alm`` with the CLI's options, a progress bar, and Ctrl-C turned into
+    ``status="interrupted"`` (the solver itself catches it and returns its best iterate)."""
+    from .solvers.alm import solve_alm
+
+    bar, callback = _progress(args.max_iter, args.quiet, args.time_limit)
+    try:
+        return solve_alm(prob, tol=args.tol, seed=args.seed, time_limit=args.time_limit,
+                         max_iter=args.max_iter, callback=callback)  # fmt: skip
+    finally:
+        bar.close()
+
+
+def _metrics(prob, res, data) -> dict:
+    """Train/test accuracy (classification) or R^2 (regression) of the exact network."""
+    out = {}
+    for part, X, Y in (("train", data.X_train, data.Y_train), ("test", data.X_test, data.Y_test)):
+        if X is None or len(X) == 0:
+            continue
+        F = prob.predict(res.W, res.b, X)
+        if data.task == "classification":
+            out[f"{part}_accuracy"] = float(np.mean(F.argmax(1) == Y.argmax(1)))
+        else:
+            ss = float(np.sum((Y - Y.mean(axis=0)) ** 2))
+            out[f"{part}_r2"] = 1.0 - float(np.sum((Y - F) ** 2)) / ss if ss > 0 else float("nan")
+    return out
+
+
+def _print_summary(prob, res, data, t_data, t_total, out=sys.stdout):
+    from .pruning import prune_weights
+
+    kkt = res.kkt
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    p(f"status: {res.status} ({res.message}) after {res.nit} outer / "
+      f"{res.get('n_inner', '?')} inner iterations")  # fmt: skip
+    p("KKT certificate (MODEL.md section 5, infinity norms, multipliers "
+      f"{kkt.get('multipliers', 'given')}):")  # fmt: skip
+    for key in ("stationarity", "primal_feasibility", "dual_feasibility", "complementarity"):
+        p(f"  {key.replace('_', ' '):<20} {kkt[key]:.3e}")
+    p(f"  {'residual':<20} {kkt['residual']:.3e}   (tol {res.get('tol', float('nan')):g})")
+    p(f"objective F = {res.objective:.6g}, Phi = {prob.Phi(res.W, res.b):.6g}")
+    p(f"group sparsity ({prob.groups} groups, exact zeros):")
+    for s in group_sparsity(prob, res.W):
+        p(f"  W_{s['layer']} {s['shape'][0]}x{s['shape'][1]}: {s['zero']}/{s['total']} zero")
+    W2, b2, _ = prune_weights(res.W, res.b)
+    size = lambda W, b: sum(w.size for w in W) + (0 if b is None else sum(x.size for x in b))  # noqa: E731
+    widths = [W2[0].shape[1]] + [w.shape[0] for w in W2]
+    p(f"pruned network: {'-'.join(map(str, prob.widths))} -> {'-'.join(map(str, widths))} "
+      f"({size(res.W, res.b)} -> {size(W2, b2)} parameters, same function)")  # fmt: skip
+    m = _metrics(prob, res, data)
+    p("  ".join(f"{k.replace('_', ' ')}: {v:.4f}" for k, v in m.items()))
+    p(f"time: {t_total:.1f} s (data {t_data:.1f} s, solver {res.time:.1f} s)")
+    return m
+
+
+def _report(args, prob, res, data, metrics, timings) -> dict:
+    return {
+        "command": "liftnet solve",
+        "data": data.info,
+        "params": {
+            "hidden": list(prob.widths[1:-1]),
+            "widths": list(prob.widths),
+            "alpha": prob.alpha,
+            "beta": prob.beta,
+            "lam": prob.lam,
+            "groups": prob.groups,
+            "coupling": prob.coupling_name,
+            "bias": prob.bias,
+            "tol": args.tol,
+            "max_iter": args.max_iter,
+            "time_limit": args.time_limit,
+            "seed": args.seed,
+            "dtype": str(prob.dtype),
+        },  # fmt: skip
+        "status": res.status,
+        "message": res.message,
+        "success": bool(res.success),
+        "kkt": {k: v for k, v in res.kkt.items() if k not in ("M1", "M2")},
+        "objective": res.objective,
+        "Phi": prob.Phi(res.W, res.b),
+        "nit": res.nit,
+        "n_inner": res.get("n_inner"),
+        "sparsity": {"layers": group_sparsity(prob, res.W), "fraction": res.sparsity},
+        "metrics": metrics,
+        "timings": timings,
+        "history": res.history,
+    }
+
+
+# --------------------------------------------------------------- commands
+def _add_model_args(sp, *, hidden, lam, time_limit):
+    sp.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        default=list(hidden),
+        help=f"hidden widths n_1..n_(L-1) (default {' '.join(map(str, hidden))})",
+    )
+    sp.add_argument("--alpha", type=float, default=0.1, help="leaky-ReLU slope in (0, 1)")
+    sp.add_argument("--beta", type=float, default=1.0, help="coupling weight > 0")
+    sp.add_argument(
+        "--lam", type=float, default=lam, help=f"group-sparsity weight (default {lam:g})"
+    )
+    sp.add_argument("--groups", default="column", choices=("column", "row", "element"))
+    sp.add_argument("--coupling", default="complementarity", choices=("complementarity", "squared"))
+    sp.add_argument("--no-bias", dest="bias", action="store_false", help="layers without biases")
+    sp.add_argument("--tol", type=float, default=1e-6, help="target KKT residual")
+    sp.add_argument("--max-iter", type=int, default=200, help="outer ALM iterations")
+    sp.add_argument(
+        "--time-limit",
+        type=float,
+        default=time_limit,
+        help=f"solver wall-clock limit in seconds (default {time_limit})",
+    )
+    sp.add_argument("--seed", type=int, default=0, help="seed of the data split and the weights")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liftnet", description=(
+        "Sparse leaky-ReLU networks trained to certified KKT points of the lifted model "
+        "by an inexact augmented Lagrangian method."))  # fmt: skip
+    sub = parser.add_subparsers(dest="command", metavar="{demo,solve,verify,compare}")
+    demo = sub.add_parser("demo", help="train on the digits, print the KKT certificate")
+    _add_model_args(demo, hidden=(32, 16), lam=1e-3, time_limit=50.0)
+    solve = sub.add_parser("solve", help="solve on a built-in dataset or a file, write results")
+    src = solve.add_mutually_exclusive_group()
+    src.add_argument("--data", choices=DATASETS, default="digits", help="built-in dataset")
+    src.add_argument("--file", help="user data: .npz (arrays X, Y) or .csv (target column)")
+    solve.add_argument("--target", help="npz key or csv column (name or index) of the target")
+    solve.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="auto: integer labels (<= 50 values) -> classes",
+    )
+    solve.add_argument(
+        "--n-samples",
+        type=int,
+        default=None,
+        help="samples for teacher / mnist-like (default 500 / 2000)",
+    )
+    solve.add_argument("--test-size", type=float, default=0.25, help="held-out fraction")
+    solve.add_argument(
+        "--no-standardize",
+        dest="standardize",
+        action="store_false",
+        help="keep the columns of a user file as they are",
+    )
+    solve.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    solve.add_argument("--out", default="liftnet_result",
+                       help="output prefix: writes PREFIX.npz and PREFIX.json")  # fmt: skip
+    _add_model_args(solve, hidden=(16,), lam=1e-3, time_limit=None)
+    for name, (_, helptext) in DELEGATED.items():
+        sub.add_parser(name, help=helptext + " (arguments passed on)", add_help=False)
+    return parser
+
+
+def _delegate(name: str, argv: list[str]) -> int:
+    module, _ = DELEGATED[name]
+    try:
+        entry = importlib.import_module(module).main
+    except (ImportError, AttributeError) as exc:
+        print(f"liftnet {name}: not available: cannot import {module}.main ({exc})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    rc = entry(argv)
+    return 0 if rc is None else int(rc)
+
+
+def _run(args, mode: str, out=sys.stdout) -> int:
+    from .formulation.problem import LiftedProblem
+    from .io import save_result, write_json
+
+    t0 = time.perf_counter()
+    try:
+        data = load_problem_data(args, mode)
+        prob = LiftedProblem(data.X_train, data.Y_train, hidden=tuple(args.hidden),
+                             alpha=args.alpha, beta=args.beta, lam=args.lam, groups=args.groups,
+                             coupling=args.coupling, bias=args.bias,
+                             dtype=getattr(args, "dtype", "float64"))  # fmt: skip
+        for name in ("tol", "time_limit"):
+            v = getattr(args, name)
+            if v is not None and not v > 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {v}")
+        if args.max_iter < 1:
+            raise ValueError(f"--max-iter must be >= 1, got {args.max_iter}")
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"liftnet {mode}: error: {exc}", file=sys.stderr)
+        return 2
+    t_data = time.perf_counter() - t0
+    if not args.quiet:
+        print(
+            f"liftnet {mode}: {data.info['name']}, {prob.N} training samples, network "
+            f"{'-'.join(map(str, prob.widths))}, {data.task}",
+            file=out,
+        )
+        print(f"model (M): alpha={prob.alpha:g} beta={prob.beta:g} lam={prob.lam:g} "
+              f"groups={prob.groups} coupling={prob.coupling_name} bias={prob.bias}; "
+              f"ALM tol={args.tol:g} time_limit={args.time_limit} seed={args.seed}",
+              file=out)  # fmt: skip
+    res = _solve(prob, args)
+    t_total = time.perf_counter() - t0
+    metrics = _print_summary(prob, res, data, t_data, t_total, out=out)
+    if mode == "solve":
+        # a second Ctrl-C must not cut the files short
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            timings = {"data": t_data, "solver": res.time, "total": t_total}
+            npz = save_result(args.out + ".npz", res)
+            js = write_json(args.out + ".json", _report(args, prob, res, data, metrics, timings))
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+        print(f"wrote {npz} and {js}", file=out)
+    return 1 if res.status in ("diverged", "failed") else 0
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``liftnet`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        return _delegate(argv[0], argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return _run(args, args.command)

@@ -1,0 +1,124 @@
+"""The data of a ``liftnet demo`` / ``liftnet solve`` run: one train/test split with one-hot
+targets for classification (MODEL.md section 1 conventions, samples as rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .datasets import (
+    load_digits_problem,
+    load_user_data,
+    make_mnist_like,
+    make_teacher,
+    one_hot,
+    standardize,
+)
+
+DATASETS = ("digits", "teacher", "mnist-like")
+TEACHER_WIDTHS = (10, 8, 8, 2)
+TEACHER_NOISE = 0.01
+MAX_AUTO_CLASSES = 50
+
+
+@dataclass
+class ProblemData:
+    """``X_train (N, n_0)``, ``Y_train (N, n_L)``, ``X_test (M, n_0)``, ``Y_test (M, n_L)``
+    (``M`` may be 0); ``task`` is ``classification`` (one-hot ``Y``) or ``regression``."""
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    task: str
+    info: dict = field(default_factory=dict)
+
+
+def _split(X, Y, test_size: float, seed, stratify=None):
+    if test_size == 0:
+        return X, Y, X[:0], Y[:0]
+    from sklearn.model_selection import train_test_split
+
+    Xtr, Xte, Ytr, Yte = train_test_split(
+        X, Y, test_size=test_size, random_state=seed, stratify=stratify
+    )
+    return Xtr, Ytr, Xte, Yte
+
+
+def _auto_task(Y) -> str:
+    """Classification for one column of integer values with at most ``MAX_AUTO_CLASSES``
+    distinct values (csv stores labels as numbers), regression otherwise."""
+    if Y.ndim == 2 and Y.shape[1] != 1:
+        return "regression"
+    y = Y.ravel()
+    if np.all(y == np.round(y)) and len(np.unique(y)) <= MAX_AUTO_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def load_problem_data(args, mode: str) -> ProblemData:
+    """Build the split the CLI options ask for.
+
+    ``args`` carries ``seed`` and, for ``solve``: ``data``, ``file``, ``target``, ``task``,
+    ``n_samples``, ``test_size``, ``standardize``, ``dtype``.
+    """
+    seed = args.seed
+    if mode == "demo":
+        d = load_digits_problem(seed=seed)
+        info = {"name": "digits", "n_train": len(d.X_train), "n_test": len(d.X_test)}
+        return ProblemData(*d, task="classification", info=info)
+
+    dt = np.dtype(args.dtype)
+    ts = args.test_size
+    if not 0 <= ts < 1:
+        raise ValueError(f"--test-size must be in [0, 1), got {ts}")
+    n = args.n_samples
+    if n is not None and n < 1:
+        raise ValueError(f"--n-samples must be >= 1, got {n}")
+    if args.file is not None:
+        X, Y = load_user_data(args.file, target=_target(args.target), dtype=dt)
+        task = _auto_task(Y) if args.task == "auto" else args.task
+        info = {"name": f"file {args.file}", "file": args.file, "target": args.target}
+        strat = None
+        if task == "classification":
+            if Y.ndim == 2 and Y.shape[1] != 1:
+                raise ValueError(f"--task classification needs one target column, got {Y.shape}")
+            labels = Y.ravel()
+            Y, classes = one_hot(labels, dtype=dt)
+            info["classes"] = classes.tolist()
+            strat = (
+                labels if ts > 0 and np.min(np.unique(labels, return_counts=True)[1]) > 1 else None
+            )
+        Xtr, Ytr, Xte, Yte = _split(X, Y, ts, seed, strat)
+        if args.standardize:
+            Xtr, Xte = standardize(Xtr, Xte)
+        info["standardized"] = bool(args.standardize)
+    elif args.data == "digits":
+        d = load_digits_problem(test_size=ts if ts > 0 else 0.25, seed=seed, dtype=dt)
+        Xtr, Ytr, Xte, Yte = d
+        task, info = "classification", {"name": "digits"}
+    elif args.data == "teacher":
+        X, Y, _, _ = make_teacher(n or 500, TEACHER_WIDTHS, noise=TEACHER_NOISE, seed=seed,
+                                  bias=True, dtype=dt)  # fmt: skip
+        Xtr, Ytr, Xte, Yte = _split(X, Y, ts, seed)
+        task = "regression"
+        info = {"name": "teacher", "teacher_widths": list(TEACHER_WIDTHS), "noise": TEACHER_NOISE}
+    else:  # mnist-like: the held-out part comes from the same generator
+        N = n or 2000
+        M = int(round(N * ts / (1 - ts)))
+        X, Y = make_mnist_like(N + M, seed=seed, dtype=dt)
+        Xtr, Ytr, Xte, Yte = X[:N], Y[:N], X[N:], Y[N:]
+        task, info = "classification", {"name": "mnist-like"}
+    info.update({"n_train": len(Xtr), "n_test": len(Xte), "task": task})
+    return ProblemData(Xtr, Ytr, Xte, Yte, task=task, info=info)
+
+
+def _target(t):
+    """``--target``: an integer string is a column index, anything else a name/key."""
+    if t is None:
+        return None
+    try:
+        return int(t)
+    except ValueError:
+        return t

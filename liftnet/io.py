@@ -1,0 +1,119 @@
+"""Files written and read by liftnet: solver results (``.npz``) and JSON reports.
+
+A result file holds the point ``(W, b, V)`` of the lifted model and its multipliers
+``(M1, M2)`` (MODEL.md sections 4-5) under the names ``W_l``, ``b_l`` (``l = 1..L``),
+``V_l``, ``M1_l``, ``M2_l`` (``l = 1..L-1``), layers numbered as in the maths.
+:func:`load_result` gives back a mapping that ``solve_alm(..., init=...)`` accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+
+import numpy as np
+
+__all__ = ["save_result", "load_result", "jsonable", "write_json"]
+
+_KEY = re.compile(r"^(W|b|V|M1|M2)_(\d+)$")
+
+
+def save_result(path, res) -> str:
+    """Write ``res.W, res.b, res.V, res.M1, res.M2`` to an uncompressed ``.npz`` file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file; ``.npz`` is appended when missing; parent folders are created.
+    res : LiftedResult or mapping
+        With ``W`` (L arrays ``(n_l, n_{l-1})``), ``b`` (L arrays or None), ``V``, ``M1``,
+        ``M2`` (L-1 arrays ``(n_l, N)``; missing or None ones are skipped).
+
+    Returns
+    -------
+    str
+        The path written.
+    """
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        path += ".npz"
+    arrays = {}
+    for name in ("W", "b", "V", "M1", "M2"):
+        seq = res.get(name) if hasattr(res, "get") else getattr(res, name, None)
+        for l, A in enumerate(seq or [], start=1):
+            arrays[f"{name}_{l}"] = np.asarray(A)
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    np.savez(path, **arrays)
+    return path
+
+
+def load_result(path) -> dict:
+    """Read a file written by :func:`save_result`.
+
+    Returns
+    -------
+    dict
+        ``W`` (list of L arrays), ``b`` (list or None), ``V``, ``M1``, ``M2`` (lists or None):
+        a valid ``init`` for the solvers.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"path: no such file {path!r}")
+    parts: dict[str, dict[int, np.ndarray]] = {}
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            for key in f.files:
+                m = _KEY.match(key)
+                if m:
+                    parts.setdefault(m.group(1), {})[int(m.group(2))] = f[key]
+    except Exception as exc:
+        raise ValueError(f"path: cannot read {path!r} as a liftnet result: {exc}") from None
+    if "W" not in parts:
+        raise ValueError(f"path: {path!r} holds no weights W_1, W_2, ... (not a liftnet result)")
+    out: dict = {}
+    for name in ("W", "b", "V", "M1", "M2"):
+        d = parts.get(name)
+        if not d:
+            out[name] = None
+            continue
+        if sorted(d) != list(range(1, len(d) + 1)):
+            raise ValueError(f"path: {path!r} has {name}_l for l = {sorted(d)}, not 1..{len(d)}")
+        out[name] = [d[l] for l in range(1, len(d) + 1)]
+    return out
+
+
+def jsonable(obj):
+    """``obj`` with numpy scalars and arrays turned into Python ones; NaN and inf become None
+    (strict JSON has neither)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer, int)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        x = float(obj)
+        return x if math.isfinite(x) else None
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
+
+
+def write_json(path, report: dict) -> str:
+    """Write ``jsonable(report)`` as indented strict JSON; returns the path."""
+    path = os.fspath(path)
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump(jsonable(report), fh, indent=2, allow_nan=False)
+        fh.write("\n")
+    return path
