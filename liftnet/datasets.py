@@ -269,18 +269,14 @@ def _load_npz(path: str, target, dt):
     try:
         with np.load(path, allow_pickle=False) as f:
             keys = list(f.keys())
-            for k in ("X", ykey):
-                if k not in keys:
-                    what = "target" if k == ykey and target is not None else "path"
-                    raise ValueError(
-                        f"{what}: the .npz file {path!r} has no array {k!r} (it has {keys})"
-                    )
-            X, Y = f["X"], f[ykey]
-    except ValueError:
-        raise
+            arrays = {k: f[k] for k in ("X", ykey) if k in keys}
     except Exception as exc:  # zipfile.BadZipFile, OSError, pickled objects, ...
         raise ValueError(f"path: cannot read {path!r} as a .npz file: {exc}") from None
-    return _numeric(X, "X", path, dt), _numeric(Y, ykey, path, dt)
+    for k in ("X", ykey):
+        if k not in arrays:
+            what = "target" if k == ykey and target is not None else "path"
+            raise ValueError(f"{what}: the .npz file {path!r} has no array {k!r} (it has {keys})")
+    return _numeric(arrays["X"], "X", path, dt), _numeric(arrays[ykey], ykey, path, dt)
 
 
 def _numeric(A, what: str, path: str, dt) -> np.ndarray:
