@@ -22,7 +22,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import ClassifierTags, RegressorTags
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._validation import check_choice, check_scalar, check_widths
 from .datasets import one_hot
@@ -150,7 +152,7 @@ class _LiftedNetBase(BaseEstimator):
             raise ValueError(f"random_state must be >= 0, got {rs!r}")
         if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
             raise TypeError(f"verbose must be a bool, got {self.verbose!r}")
-        p["task"] = check_choice(getattr(self, "task", self._fixed_task), "task", TASKS)
+        p["task"] = check_choice(self._task_param(), "task", TASKS)
         return p
 
     def _resolve_task(self, task: str, y: np.ndarray) -> str:
@@ -182,12 +184,15 @@ class _LiftedNetBase(BaseEstimator):
         )  # fmt: skip
         task = self._resolve_task(p["task"], y)
         if task == "classification":
-            if y.ndim != 1:
+            if y.ndim == 2 and y.shape[1] != 1:
                 raise ValueError(f"y must be 1-D class labels for classification, got {y.shape}")
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
             Y, self.classes_ = one_hot(y)
             if len(self.classes_) < 2:
                 raise ValueError(
-                    f"y must hold at least 2 classes for classification, got {self.classes_!r}"
+                    "y must hold at least 2 classes for classification, got 1 class: "
+                    f"{self.classes_!r}"
                 )
         else:
             try:
@@ -249,12 +254,24 @@ class _LiftedNetBase(BaseEstimator):
         )  # fmt: skip
 
     # --------------------------------------------------------------- predict
-    def decision_function(self, X) -> np.ndarray:
+    def output(self, X) -> np.ndarray:
         """Network outputs ``f(x)``: array ``(M, n_L)`` (class scores or regression values)."""
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Xk = np.ascontiguousarray(X[:, self.input_features_])
         return self._network().predict(self.coefs_, self.intercepts_, Xk)
+
+    def _task_param(self) -> str:
+        return getattr(self, "task", self._fixed_task)
+
+    @available_if(lambda self: self._task_param() != "regression")
+    def decision_function(self, X) -> np.ndarray:
+        """Class scores (classification): ``f(x)``, shape ``(M, n_L)``; with two classes the
+        margin ``f(x)_1 - f(x)_0``, shape ``(M,)`` (positive means ``classes_[1]``)."""
+        F = self.output(X)
+        if getattr(self, "task_", None) != "classification":
+            raise AttributeError("decision_function is defined for classification only")
+        return F[:, 1] - F[:, 0] if F.shape[1] == 2 else F
 
     def predict(self, X) -> np.ndarray:
         """Class labels ``classes_[argmax_c f(x)_c]`` or regression values.
@@ -264,7 +281,7 @@ class _LiftedNetBase(BaseEstimator):
         array (M,) or (M, n_L)
             ``(M,)`` for classification and for regression fitted on 1-D ``y``.
         """
-        out = self.decision_function(X)
+        out = self.output(X)
         if self.task_ == "classification":
             return self.classes_[np.argmax(out, axis=1)]
         return out[:, 0] if self._y_ndim == 1 else out
@@ -350,6 +367,7 @@ class SparseLeakyReLUNet(_LiftedNetBase):
         elif self.task == "regression":
             tags.estimator_type = "regressor"
             tags.regressor_tags = RegressorTags()
+            tags.target_tags.multi_output = True
         return tags
 
 
@@ -366,6 +384,11 @@ class SparseLeakyReLURegressor(RegressorMixin, _LiftedNetBase):
     """:class:`SparseLeakyReLUNet` with ``task="regression"``."""
 
     _fixed_task = "regression"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def score(self, X, y, sample_weight=None) -> float:
         return _LiftedNetBase.score(self, X, y, sample_weight)

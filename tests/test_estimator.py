@@ -1,0 +1,269 @@
+"""SparseLeakyReLUNet and its classifier/regressor forms.
+
+Most tests replace ``solve_alm`` by a stub returning known weights, so they test the estimator
+(plumbing, predictions, pruning, validation) fast and independently of the solver; the slow tests
+at the end run the real ALM on small problems.
+"""
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import r2_score
+
+import liftnet.solvers.alm as alm
+from liftnet.datasets import make_teacher
+from liftnet.estimator import (
+    SparseLeakyReLUClassifier,
+    SparseLeakyReLUNet,
+    SparseLeakyReLURegressor,
+)
+from liftnet.solvers.result import LiftedResult
+
+ESTIMATORS = [SparseLeakyReLUNet, SparseLeakyReLUClassifier, SparseLeakyReLURegressor]
+
+
+class StubSolver:
+    """Records its call; returns random weights (``prob.initial_weights``) with the groups
+    listed in ``zero`` set to zero: ``zero[l-1]`` = columns of ``W_l``."""
+
+    def __init__(self, status="converged", zero=None):
+        self.status, self.zero, self.calls = status, zero or {}, []
+
+    def __call__(self, prob, tol=1e-6, seed=0, time_limit=None, init=None, verbose=False, **kw):
+        self.calls.append(dict(prob=prob, tol=tol, seed=seed, time_limit=time_limit, **kw))
+        W, b = prob.initial_weights(seed)
+        if b is not None:
+            b = [np.linspace(-0.5, 0.5, bl.size) for bl in b]
+        for l, cols in self.zero.items():
+            W[l][:, cols] = 0.0
+        M1, M2 = prob.zero_multipliers()
+        kkt = {"stationarity": 0.0, "primal_feasibility": 0.0, "dual_feasibility": 0.0,
+               "complementarity": 0.0, "residual": 0.0}  # fmt: skip
+        return LiftedResult(
+            W=W, b=b, V=prob.lift(W, b), M1=M1, M2=M2, status=self.status, message="stub",
+            success=self.status == "converged", kkt=kkt, objective=prob.F(W, b, prob.lift(W, b)),
+            nit=7, history=[], time=0.0, solver="stub",
+        )  # fmt: skip
+
+
+@pytest.fixture
+def stub(monkeypatch):
+    s = StubSolver()
+    monkeypatch.setattr(alm, "solve_alm", s)
+    return s
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5))
+    y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no").astype("<U5")
+    y[:3] = "maybe"
+    return X, y
+
+
+def forward(W, b, X, alpha):
+    """The network computed by hand, to check the estimator's predictions."""
+    A = X.T
+    for l, Wl in enumerate(W):
+        A = Wl @ A + (0.0 if b is None else b[l][:, None])
+        if l < len(W) - 1:
+            A = np.maximum(A, alpha * A)
+    return A.T
+
+
+# ------------------------------------------------------------------ plumbing
+def test_fit_builds_the_model_and_passes_options(stub, data):
+    X, y = data
+    net = SparseLeakyReLUNet(hidden=(7, 3), alpha=0.2, beta=2.0, lam=0.05, groups="row",
+                             coupling="squared", bias=False, tol=1e-4, max_iter=11,
+                             time_limit=3.0, random_state=5)  # fmt: skip
+    assert net.fit(X, y) is net
+    (call,) = stub.calls
+    prob = call["prob"]
+    assert prob.widths == (5, 7, 3, 3)
+    assert (prob.alpha, prob.beta, prob.lam, prob.groups) == (0.2, 2.0, 0.05, "row")
+    assert prob.coupling_name == "squared" and prob.bias is False
+    assert (call["tol"], call["seed"], call["time_limit"], call["max_iter"]) == (1e-4, 5, 3.0, 11)
+    # one-hot targets in the order of classes_
+    assert net.classes_.tolist() == ["maybe", "no", "yes"]
+    np.testing.assert_array_equal(prob.Y, (y[:, None] == net.classes_[None]).astype(float))
+    res = net.result_
+    for a, c in zip(net.coefs_, res.W, strict=True):
+        np.testing.assert_array_equal(a, c)
+    assert net.intercepts_ is None and net.n_iter_ == 7 and net.kkt_ is res.kkt
+    assert net.n_features_in_ == 5 and net.n_params_ == 5 * 7 + 7 * 3 + 3 * 3
+    # row groups: one mask entry per row of each W_l
+    assert [m.shape for m in net.active_groups_] == [(7,), (3,), (3,)]
+
+
+def test_classification_predict_and_score(stub, data):
+    X, y = data
+    net = SparseLeakyReLUClassifier(hidden=(4,)).fit(X, y)
+    assert net.task_ == "classification" and is_classifier(net)
+    F = forward(net.coefs_, net.intercepts_, X, net.alpha)
+    np.testing.assert_allclose(net.output(X), F, rtol=1e-12)
+    np.testing.assert_allclose(net.decision_function(X), F, rtol=1e-12)  # 3 classes
+    pred = net.predict(X)
+    np.testing.assert_array_equal(pred, net.classes_[F.argmax(1)])
+    assert net.score(X, y) == pytest.approx(np.mean(pred == y))
+
+
+@pytest.mark.parametrize("two_d", [False, True])
+def test_regression_predict_shape_and_r2(stub, two_d):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 3))
+    y = rng.standard_normal((30, 2)) if two_d else rng.standard_normal(30)
+    net = SparseLeakyReLURegressor(hidden=(4,)).fit(X, y)
+    assert net.task_ == "regression" and is_regressor(net)
+    pred = net.predict(X)
+    assert pred.shape == y.shape
+    F = forward(net.coefs_, net.intercepts_, X, net.alpha)
+    np.testing.assert_allclose(pred, F if two_d else F[:, 0], rtol=1e-12)
+    assert net.score(X, y) == pytest.approx(r2_score(y, pred))
+
+
+def test_task_auto_and_forced(stub):
+    X = np.random.default_rng(2).standard_normal((20, 2))
+    assert SparseLeakyReLUNet().fit(X, np.arange(20) % 3).task_ == "classification"
+    assert SparseLeakyReLUNet().fit(X, (np.arange(20) % 2).astype(bool)).task_ == "classification"
+    assert SparseLeakyReLUNet().fit(X, np.arange(20) % 3 * 1.0).task_ == "regression"
+    net = SparseLeakyReLUNet(task="classification").fit(X, np.arange(20) % 3 * 1.0)
+    assert net.task_ == "classification" and net.classes_.tolist() == [0.0, 1.0, 2.0]
+    assert is_classifier(SparseLeakyReLUNet(task="classification"))
+    assert is_regressor(SparseLeakyReLUNet(task="regression"))
+    # refitting as regression forgets the classes
+    net.set_params(task="regression").fit(X, np.arange(20) * 1.0)
+    assert not hasattr(net, "classes_")
+
+
+def test_not_converged_warns(monkeypatch, data):
+    monkeypatch.setattr(alm, "solve_alm", StubSolver(status="time_limit"))
+    with pytest.warns(ConvergenceWarning, match="time_limit"):
+        SparseLeakyReLUNet(hidden=(3,)).fit(*data)
+
+
+# ------------------------------------------------------------------- pruning
+@pytest.mark.parametrize("bias", [True, False])
+def test_prune_identical_predictions_fewer_parameters(monkeypatch, data, bias):
+    X, y = data
+    # input features 0 and 3 unused; neurons 1, 2 of layer 1 and 0 of layer 2 unused
+    monkeypatch.setattr(alm, "solve_alm", StubSolver(zero={0: [0, 3], 1: [1, 2], 2: [0]}))
+    net = SparseLeakyReLUNet(hidden=(5, 4), bias=bias).fit(X, y)
+    assert net.active_groups_[0].tolist() == [False, True, True, False, True]
+    small = net.prune()
+    assert type(small) is type(net) and small is not net
+    assert small.hidden_ == (3, 3) and small.input_features_.tolist() == [1, 2, 4]
+    assert small.n_params_ < net.n_params_
+    assert small.n_params_ == 3 * 3 + 3 * 3 + 3 * 3 + (3 + 3 + 3 if bias else 0)
+    np.testing.assert_allclose(small.output(X), net.output(X), rtol=1e-12)
+    np.testing.assert_array_equal(small.predict(X), net.predict(X))
+    assert small.score(X, y) == net.score(X, y)
+    # the original is untouched and pruning again changes nothing
+    assert net.hidden_ == (5, 4) and [w.shape[1] for w in net.coefs_] == [5, 5, 4]
+    assert small.prune().n_params_ == small.n_params_
+    assert all(m.all() for m in small.active_groups_[1:])
+
+
+# ---------------------------------------------------------- sklearn protocol
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_clone_and_params(cls, stub, data):
+    net = cls(hidden=(3, 2), lam=0.5, random_state=4)
+    params = net.get_params()
+    assert params["hidden"] == (3, 2) and params["lam"] == 0.5 and params["random_state"] == 4
+    assert ("task" in params) == (cls is SparseLeakyReLUNet)
+    X, y = data
+    c = clone(net.fit(X, X[:, 0] if cls is SparseLeakyReLURegressor else y))
+    assert c.get_params() == params and not hasattr(c, "coefs_")
+    net.set_params(lam=0.25)
+    assert net.get_params()["lam"] == 0.25
+
+
+def test_binary_margin_and_no_decision_function_for_regression(stub, data):
+    X, y = data
+    yb = (y == "yes").astype(int)
+    net = SparseLeakyReLUClassifier(hidden=(3,)).fit(X, yb)
+    F = net.output(X)
+    np.testing.assert_allclose(net.decision_function(X), F[:, 1] - F[:, 0], rtol=1e-12)
+    np.testing.assert_array_equal(net.predict(X), (net.decision_function(X) > 0).astype(int))
+    assert not hasattr(SparseLeakyReLURegressor(), "decision_function")
+    assert not hasattr(SparseLeakyReLUNet(task="regression"), "decision_function")
+    with pytest.raises(ValueError, match="Unknown label type"):
+        SparseLeakyReLUClassifier().fit(X, X[:, 0])
+
+
+def test_sklearn_estimator_checks(stub):
+    """scikit-learn's API checks; the two that demand a good fit are left to the real solver."""
+    from sklearn.utils.estimator_checks import check_estimator
+
+    fit_quality = {"check_classifiers_train": "stub solver", "check_regressors_train": "stub"}
+    for est in (SparseLeakyReLUClassifier(hidden=(3,)), SparseLeakyReLURegressor(hidden=(3,)),
+                SparseLeakyReLUNet(hidden=(3,))):  # fmt: skip
+        check_estimator(est, expected_failed_checks=fit_quality)
+
+
+def test_unfitted_and_wrong_features(stub, data):
+    X, y = data
+    with pytest.raises(NotFittedError):
+        SparseLeakyReLUNet().predict(X)
+    net = SparseLeakyReLUNet(hidden=(3,)).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        net.predict(X[:, :3])
+
+
+@pytest.mark.parametrize(
+    "param, value, exc",
+    [
+        ("hidden", (), ValueError), ("hidden", (3, 0), ValueError), ("hidden", "4", ValueError),
+        ("alpha", 0.0, ValueError), ("alpha", 1.0, ValueError), ("alpha", "a", TypeError),
+        ("beta", 0.0, ValueError), ("lam", -1e-3, ValueError), ("groups", "block", ValueError),
+        ("coupling", "hinge", ValueError), ("bias", "yes", TypeError), ("tol", 0.0, ValueError),
+        ("max_iter", 0, ValueError), ("max_iter", 2.5, TypeError),
+        ("time_limit", -1.0, ValueError), ("random_state", "seed", TypeError),
+        ("random_state", -1, ValueError), ("task", "ranking", ValueError),
+        ("verbose", "loud", TypeError),
+    ],
+)  # fmt: skip
+def test_validation_errors_name_the_parameter(stub, data, param, value, exc):
+    with pytest.raises(exc, match=param):
+        SparseLeakyReLUNet(**{param: value}).fit(*data)
+    assert not stub.calls  # rejected before solving
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.array([[np.nan, 1.0], [1.0, 2.0]]), np.array([0, 1]), "NaN"),
+        (np.ones((3, 2)), np.array([0, 1]), "inconsistent"),
+        (np.ones((3, 2)), np.array([1, 1, 1]), "at least 2 classes"),
+        (np.ones((3, 2)), np.array([0.0, np.inf, 1.0]), "inf"),
+    ],
+)
+def test_data_errors(stub, X, y, match):
+    with pytest.raises(ValueError, match=match):
+        SparseLeakyReLUNet().fit(X, y)
+
+
+# ------------------------------------------------------------ the real solver
+@pytest.mark.slow
+def test_real_solver_regression_converges_and_prunes():
+    X, Y, _, _ = make_teacher(80, (4, 3, 1), noise=0.01, seed=0, bias=True)
+    net = SparseLeakyReLURegressor(hidden=(6,), lam=2e-2, tol=1e-6, max_iter=300,
+                                   time_limit=60).fit(X, Y[:, 0])  # fmt: skip
+    assert net.result_.status == "converged"
+    assert net.kkt_["residual"] <= 1e-6
+    assert net.score(X, Y[:, 0]) > 0.8
+    small = net.prune()
+    assert small.n_params_ < net.n_params_  # lam kills some of the 6 hidden neurons
+    np.testing.assert_allclose(small.predict(X), net.predict(X), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_real_solver_classification():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((90, 4))
+    y = np.argmax(X[:, :3], axis=1)
+    net = SparseLeakyReLUNet(hidden=(5,), lam=1e-3, tol=1e-5, time_limit=60).fit(X, y)
+    assert net.result_.status == "converged" and net.kkt_["residual"] <= 1e-5
+    assert net.score(X, y) > 0.9
