@@ -88,10 +88,11 @@ def _metrics(prob, res, data) -> dict:
     return out
 
 
-def _print_summary(prob, res, data, t_data, t_total, out=sys.stdout):
+def _print_summary(prob, res, data, t_data, t_total, out=None):
     from .pruning import prune_weights
 
     kkt = res.kkt
+    out = sys.stdout if out is None else out
     p = lambda *a: print(*a, file=out)  # noqa: E731
     p(f"status: {res.status} ({res.message}) after {res.nit} outer / "
       f"{res.get('n_inner', '?')} inner iterations")  # fmt: skip
@@ -230,10 +231,11 @@ def _delegate(name: str, argv: list[str]) -> int:
     return 0 if rc is None else int(rc)
 
 
-def _run(args, mode: str, out=sys.stdout) -> int:
+def _run(args, mode: str, out=None) -> int:
     from .formulation.problem import LiftedProblem
     from .io import save_result, write_json
 
+    out = sys.stdout if out is None else out
     t0 = time.perf_counter()
     try:
         data = load_problem_data(args, mode)

@@ -1,0 +1,154 @@
+"""The ``liftnet`` command line, called in-process through ``main(argv)``."""
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import liftnet.cli as cli
+from liftnet.cli import main
+from liftnet.formulation.problem import LiftedProblem
+from liftnet.io import load_result
+
+SMALL = ["--hidden", "4", "--max-iter", "3", "--time-limit", "5", "--quiet"]
+
+
+def solve(tmp_path, *extra):
+    out = str(tmp_path / "run")
+    return main(["solve", *SMALL, *extra, "--out", out]), out
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(capsys):
+    rc = main(["demo", "--time-limit", "3", "--seed", "1", "--lam", "1e-2", "--quiet"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    vals = {}
+    for key in ("stationarity", "primal feasibility", "dual feasibility", "complementarity",
+                "residual"):  # fmt: skip
+        m = re.search(rf"^\s+{key}\s+(\S+)", out, re.M)
+        assert m, f"{key} missing from the certificate:\n{out}"
+        vals[key] = float(m.group(1))
+    assert vals["residual"] == max(v for k, v in vals.items() if k != "residual")
+    for l, shape in ((1, "32x64"), (2, "16x32"), (3, "10x16")):
+        assert re.search(rf"W_{l} {shape}: \d+/\d+ zero", out)
+    acc = re.search(r"train accuracy: ([\d.]+)\s+test accuracy: ([\d.]+)", out)
+    assert acc and 0 <= float(acc.group(2)) <= 1
+    assert re.search(r"time: [\d.]+ s", out) and "lam=0.01" not in out  # quiet: no header
+
+
+def test_solve_writes_npz_and_json_that_agree(tmp_path):
+    from liftnet.verification.kkt import kkt_residuals
+
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60", "--lam", "0.05")
+    assert rc == 0
+    res = load_result(out + ".npz")
+    rep = json.loads(open(out + ".json").read())
+    assert [w.shape for w in res["W"]] == [(4, 10), (2, 4)]
+    assert [v.shape for v in res["V"]] == [(4, 45)]  # 60 samples, 25% held out
+    assert len(res["b"]) == 2 and len(res["M1"]) == len(res["M2"]) == 1
+    assert rep["params"]["widths"] == [10, 4, 2] and rep["params"]["lam"] == 0.05
+    assert rep["status"] in ("converged", "max_iter", "time_limit")
+    assert rep["data"]["task"] == "regression" and "test_r2" in rep["metrics"]
+    assert len(rep["history"]) == rep["nit"] and set(rep["timings"]) == {"data", "solver", "total"}
+    # the report's numbers are those of the saved point
+    prob = LiftedProblem(np.zeros((45, 10)), np.zeros((45, 2)), hidden=(4,), lam=0.05, bias=True)
+    norms = [prob.penalty.group_norms(W) for W in res["W"]]
+    assert [s["zero"] for s in rep["sparsity"]["layers"]] == [int(np.sum(n == 0)) for n in norms]
+    from liftnet.cli_data import load_problem_data  # the same split again, from the seed
+
+    args = cli.build_parser().parse_args(["solve", "--data", "teacher", "--n-samples", "60"])
+    data = load_problem_data(args, "solve")
+    prob = LiftedProblem(data.X_train, data.Y_train, hidden=(4,), lam=0.05, bias=True)
+    kkt = kkt_residuals(prob, res["W"], res["b"], res["V"], res["M1"], res["M2"])
+    assert kkt["residual"] == pytest.approx(rep["kkt"]["residual"], rel=1e-9, abs=1e-14)
+    assert prob.F(res["W"], res["b"], res["V"]) == pytest.approx(rep["objective"], rel=1e-12)
+
+
+def test_solve_user_csv_classification(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int) + 2
+    path = tmp_path / "d.csv"
+    np.savetxt(path, np.column_stack([y, X]), delimiter=",", header="label,a,b,c", comments="")
+    rc, out = solve(tmp_path, "--file", str(path), "--target", "label", "--test-size", "0.2")
+    assert rc == 0
+    rep = json.loads(open(out + ".json").read())
+    assert rep["data"]["task"] == "classification" and rep["data"]["classes"] == [2.0, 3.0]
+    assert rep["params"]["widths"] == [3, 4, 2]
+    assert rep["data"]["n_train"] == 32 and 0 <= rep["metrics"]["test_accuracy"] <= 1
+    assert load_result(out + ".npz")["W"][0].shape == (4, 3)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--file", "{tmp}/missing.csv"], "path: no such file"),
+        (["--file", "{tmp}/d.txt"], "path: unsupported"),
+        (["--file", "{tmp}/d.csv", "--target", "nope"], "target: no column named 'nope'"),
+        (["--data", "teacher", "--lam", "-1"], "lam must be >= 0"),
+        (["--data", "teacher", "--alpha", "2"], "alpha must be"),
+        (["--data", "teacher", "--hidden", "0"], "hidden"),
+        (["--data", "teacher", "--test-size", "1.5"], "--test-size"),
+        (["--data", "teacher", "--tol", "0"], "--tol"),
+    ],
+)
+def test_solve_bad_input_exit_2(tmp_path, capsys, args, match):
+    (tmp_path / "d.txt").write_text("1,2\n")
+    (tmp_path / "d.csv").write_text("a,b\n1,2\n3,4\n")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    rc, out = solve(tmp_path, *args)
+    assert rc == 2
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "run.npz").exists()
+
+
+def test_ctrl_c_still_writes_best_iterate(tmp_path):
+    """SIGINT (Ctrl-C) 1 s into a solve that cannot finish sooner (tol 1e-14): the solver
+    returns its best iterate with status 'interrupted' and both files are written."""
+
+    def ctrl_c(signum, frame):
+        signal.default_int_handler(signal.SIGINT, frame)  # raises KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "40", "--tol", "1e-14",
+                        "--max-iter", "100000", "--time-limit", "60")  # fmt: skip
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, old)
+    assert rc == 0
+    rep = json.loads(open(out + ".json").read())
+    assert rep["status"] == "interrupted" and rep["timings"]["solver"] < 30
+    W = load_result(out + ".npz")["W"]
+    assert [w.shape for w in W] == [(4, 10), (2, 4)] and all(np.all(np.isfinite(w)) for w in W)
+
+
+@pytest.mark.parametrize("name, module", [("verify", "liftnet.verification.crosscheck"),
+                                          ("compare", "liftnet.compare")])  # fmt: skip
+def test_delegated_commands(monkeypatch, capsys, name, module):
+    seen = []
+    fake = types.ModuleType(module)
+    fake.main = lambda argv: seen.append(argv) or 3
+    monkeypatch.setitem(sys.modules, module, fake)
+    assert main([name, "--x", "1"]) == 3 and seen == [["--x", "1"]]
+    monkeypatch.setitem(sys.modules, module, None)  # import now fails
+    assert main([name]) == 2
+    assert f"liftnet {name}: not available" in capsys.readouterr().err
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
+
+
+def test_python_m_liftnet_help():
+    p = subprocess.run([sys.executable, "-m", "liftnet", "demo", "--help"],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert p.returncode == 0 and "--time-limit" in p.stdout and "--lam" in p.stdout
