@@ -1,0 +1,273 @@
+"""MFCQ of the lifted model (M) at a point: MODEL.md section 4 (fact 3) and section 7.
+
+The constraints of (M) are, for every hidden layer ``l = 1..L-1`` and every entry ``(i, n)``,
+
+    g1_l = U_l - V_l <= 0,        g2_l = alpha U_l - V_l <= 0,   U_l = W_l V_{l-1} + b_l 1^T.
+
+Their gradients with respect to ``z = (W, b, V)`` (flat, in the order of ``prob.layout``) are
+
+    d g1_l[i,n] / d W_l[i,j]     = V_{l-1}[j,n]       (times alpha for g2)
+    d g1_l[i,n] / d b_l[i]       = 1                  (times alpha for g2)
+    d g1_l[i,n] / d V_{l-1}[j,n] = W_l[i,j]           (l >= 2; times alpha for g2)
+    d g1_l[i,n] / d V_l[i,n]     = -1                 (also for g2)
+
+Two certificates of MFCQ (a direction ``d`` with ``<grad g_i, d> < 0`` for every active ``i``):
+
+* constructive (MODEL.md 4, fact 3; any size, no Jacobian): ``dW = 0``, ``db = 0``,
+  ``dV_l = c_l 1`` with ``c_0 = 0``, ``c_l = 1 + c_{l-1} max(0, max_i (W_l 1)_i)``. Then
+  ``<grad g1_l[i,n], d> = c_{l-1} (W_l 1)_i - c_l <= -1`` and the same for ``g2`` (``alpha < 1``),
+  for *every* constraint, active or not;
+* the LP over the active constraints (MODEL.md 7; small instances, sparse, HiGHS)::
+
+      max t   s.t.  <grad g_i, d> <= -t  (i active),   |d|_inf <= 1,
+
+  whose optimum ``t > 0`` certifies MFCQ.
+
+Normalisation: the LP bounds ``|d|_inf <= 1``. The constructive ``d`` has ``|d|_inf = max_l c_l``,
+so ``margin = margin_raw / max_l c_l`` with ``margin_raw = -max_i <grad g_i, d> >= 1`` (over all
+constraints) is a feasible value of the LP, hence ``0 < margin <= lp_margin``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from .._validation import check_matrix_list, check_scalar
+
+
+class MFCQReport(dict):
+    """Result of :func:`check_mfcq`: a dict with attribute access (keys listed there)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        lp = "None" if self["lp_margin"] is None else f"{self['lp_margin']:.3e}"
+        return (
+            f"MFCQReport(holds={self['holds']}, margin={self['margin']:.3e}, lp_margin={lp}, "
+            f"n_active_g1={self['n_active_g1']}, n_active_g2={self['n_active_g2']}, "
+            f"n_kink={self['n_kink']})"
+        )
+
+
+def _check_point(prob, W, b, V):
+    """Validated ``(W, b, V)``; ``V = None`` becomes the lift ``sigma(U_l)``."""
+    dt = prob.dtype
+    W = check_matrix_list(W, "W", prob.W_shapes, dt)
+    if prob.bias:
+        if b is None:
+            raise ValueError("b is required: the problem has biases (bias=True)")
+        b = check_matrix_list(b, "b", prob.b_shapes, dt)
+    elif b is not None:
+        raise ValueError("b must be None: the problem has no biases (bias=False)")
+    V = prob.lift(W, b) if V is None else check_matrix_list(V, "V", prob.V_shapes, dt)
+    return W, b, V
+
+
+def mfcq_direction(prob, W) -> tuple[np.ndarray, np.ndarray]:
+    """The constructive MFCQ direction of MODEL.md 4, fact 3.
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    W : list of L arrays ``(n_l, n_{l-1})``
+
+    Returns
+    -------
+    c : array ``(L,)``
+        ``c_0 = 0``, ``c_l = 1 + c_{l-1} max(0, max_i (W_l 1)_i)`` for ``l = 1..L-1``
+        (``c[l]`` is ``c_l``).
+    d : array ``(prob.layout.size,)``
+        ``dW = 0``, ``db = 0``, ``dV_l = c_l 1``, packed by ``prob.layout``.
+    """
+    c = np.zeros(prob.L)
+    for l in range(1, prob.L):
+        c[l] = 1.0 + c[l - 1] * max(0.0, float(np.max(W[l - 1].sum(axis=1))))
+    d = np.zeros(prob.layout.size)
+    for blk in prob.layout.of_kind("V"):
+        d[blk.slice] = c[blk.layer]
+    return c, d
+
+
+def constraint_values(prob, W, b, V) -> np.ndarray:
+    """``g(z)`` flat: ``g1_1, ..., g1_{L-1}, g2_1, ..., g2_{L-1}``, each raveled row-major.
+
+    The row order of :func:`constraint_jacobian`; length ``2 sum_l n_l N``.
+    """
+    g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
+    return np.concatenate([g.ravel() for g in (*g1, *g2)]) if g1 else np.zeros(0)
+
+
+def constraint_jacobian(prob, W, b, V) -> sp.csr_matrix:
+    """Jacobian of :func:`constraint_values` w.r.t. the flat ``z`` of ``prob.layout``.
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    W, b, V : the point (lists as in ``prob.layout.unpack``)
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape ``(2 sum_l n_l N, prob.layout.size)``
+        Row ``r`` of layer ``l``'s ``g1`` block (``r = i N + n``, 0-based) holds ``V_{l-1}[:, n]``
+        at ``W_l[i, :]``, ``1`` at ``b_l[i]``, ``W_l[i, :]`` at ``V_{l-1}[:, n]`` (``l >= 2``) and
+        ``-1`` at ``V_l[i, n]``; the ``g2`` block is the same with the ``U``-part times ``alpha``.
+    """
+    lay, N, a = prob.layout, prob.N, prob.alpha
+    Wb = {blk.layer: blk for blk in lay.of_kind("W")}
+    bb = {blk.layer: blk for blk in lay.of_kind("b")}
+    Vb = {blk.layer: blk for blk in lay.of_kind("V")}
+    rows, cols, vals = [], [], []
+    n_g1 = sum(int(np.prod(s)) for s in prob.V_shapes)
+
+    for part, scale in ((0, 1.0), (1, a)):
+        offset = part * n_g1
+        for l in range(1, prob.L):
+            nl, nprev = prob.widths[l], prob.widths[l - 1]
+            Vprev = prob.V0 if l == 1 else V[l - 2]
+            i = np.arange(nl)[:, None, None]
+            k = np.arange(N)[None, :, None]
+            j = np.arange(nprev)[None, None, :]
+            r = np.broadcast_to(offset + i * N + k, (nl, N, nprev)).ravel()
+            # W_l[i, j] entries: V_{l-1}[j, n]
+            rows.append(r)
+            cols.append(np.broadcast_to(Wb[l].start + i * nprev + j, (nl, N, nprev)).ravel())
+            vals.append(scale * np.broadcast_to(Vprev.T[None, :, :], (nl, N, nprev)).ravel())
+            if l >= 2:  # V_{l-1}[j, n] entries: W_l[i, j]
+                rows.append(r)
+                cols.append(np.broadcast_to(Vb[l - 1].start + j * N + k, (nl, N, nprev)).ravel())
+                vals.append(scale * np.broadcast_to(W[l - 1][:, None, :], (nl, N, nprev)).ravel())
+            r2 = (offset + np.arange(nl * N)).ravel()
+            if prob.bias:  # b_l[i]: 1
+                rows.append(r2)
+                cols.append(bb[l].start + np.repeat(np.arange(nl), N))
+                vals.append(np.full(nl * N, scale))
+            rows.append(r2)  # V_l[i, n]: -1
+            cols.append(Vb[l].start + np.arange(nl * N))
+            vals.append(-np.ones(nl * N))
+            offset += nl * N
+    shape = (2 * n_g1, lay.size)
+    if not rows:
+        return sp.csr_matrix(shape)
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+    )
+
+
+def _lp_margin(J_active: sp.csr_matrix) -> tuple[float, np.ndarray | None, str]:
+    """``max t  s.t.  J d + t 1 <= 0,  |d|_inf <= 1`` by HiGHS; returns ``(t, d, message)``."""
+    m, n = J_active.shape
+    if m == 0:
+        return np.inf, np.zeros(n), "no active constraints: MFCQ holds trivially"
+    A = sp.hstack([J_active, sp.csr_matrix(np.ones((m, 1)))], format="csr")
+    cost = np.zeros(n + 1)
+    cost[-1] = -1.0
+    bounds = [(-1.0, 1.0)] * n + [(None, None)]
+    res = linprog(cost, A_ub=A, b_ub=np.zeros(m), bounds=bounds, method="highs")
+    if res.status != 0:
+        return np.nan, None, f"HiGHS status {res.status}: {res.message}"
+    return float(-res.fun), res.x[:-1], str(res.message)
+
+
+def check_mfcq(
+    prob,
+    W,
+    b=None,
+    V=None,
+    *,
+    lp="auto",
+    active_tol: float = 1e-8,
+    lp_max_constraints: int = 5000,
+) -> MFCQReport:
+    """MFCQ certificates of (M) at ``z = (W, b, V)``: MODEL.md 4 (fact 3) and 7.
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    W : list of L arrays ``(n_l, n_{l-1})``
+    b : list of L arrays ``(n_l,)`` or None
+        Required exactly when ``prob.bias``.
+    V : list of L-1 arrays ``(n_l, N)`` or None
+        Default: the lift ``sigma(U_l)`` (a feasible point, MODEL.md 4 fact 1).
+    lp : {"auto", True, False}
+        Solve the LP certificate: always, never, or (``"auto"``) when the number of active
+        constraints is at most ``lp_max_constraints``.
+    active_tol : float >= 0
+        A constraint is active when ``g_i >= -active_tol`` (violated ones count as active).
+    lp_max_constraints : int >= 1
+        Size limit of the ``"auto"`` LP.
+
+    Returns
+    -------
+    MFCQReport
+        ``holds`` (bool: ``margin > 0`` and, when the LP ran, ``lp_margin > 0``);
+        ``margin`` (constructive, normalised to ``|d|_inf = 1``, so ``margin <= lp_margin``);
+        ``margin_raw`` (``-max_i <grad g_i, d>`` over all constraints, ``>= 1``);
+        ``margin_active_raw`` (the same over the active constraints; ``inf`` if none);
+        ``c`` (the ``c_l``, ``c[0] = 0``); ``direction_norm`` (``max_l c_l``);
+        ``lp_margin`` (float, or ``None`` when the LP was not run); ``lp_direction`` (its optimal
+        ``d``, flat as ``prob.layout``, or ``None``); ``lp_message``;
+        ``n_constraints``, ``n_active``, ``n_active_g1``, ``n_active_g2``, ``n_kink`` (entries
+        where ``g1`` and ``g2`` are both active, i.e. ``U = V = 0``); ``max_violation``
+        (``max(0, g)``; MFCQ is a statement at feasible points); ``active_tol``.
+    """
+    if lp not in ("auto", True, False):
+        raise ValueError(f"lp must be 'auto', True or False, got {lp!r}")
+    active_tol = check_scalar(active_tol, "active_tol", low=0)
+    lp_max_constraints = check_scalar(lp_max_constraints, "lp_max_constraints", low=1, integer=True)
+    W, b, V = _check_point(prob, W, b, V)
+    U = prob.pre_activations(W, b, V)
+    g1, g2 = prob.constraints(U, V)
+    c, _ = mfcq_direction(prob, W)
+
+    # <grad g, d> per constraint, no Jacobian needed: c_{l-1} (W_l 1)_i - c_l (alpha for g2).
+    worst_all, worst_active = -np.inf, -np.inf
+    n1 = n2 = nk = 0
+    for l in range(1, prob.L):
+        s = c[l - 1] * W[l - 1].sum(axis=1)[:, None]
+        dg1 = np.broadcast_to(s - c[l], g1[l - 1].shape)
+        dg2 = np.broadcast_to(prob.alpha * s - c[l], g2[l - 1].shape)
+        a1 = g1[l - 1] >= -active_tol
+        a2 = g2[l - 1] >= -active_tol
+        n1, n2, nk = n1 + int(a1.sum()), n2 + int(a2.sum()), nk + int((a1 & a2).sum())
+        worst_all = max(worst_all, float(dg1.max()), float(dg2.max()))
+        if a1.any():
+            worst_active = max(worst_active, float(dg1[a1].max()))
+        if a2.any():
+            worst_active = max(worst_active, float(dg2[a2].max()))
+    norm_d = float(c[1:].max()) if prob.L > 1 else 1.0
+    margin_raw = -worst_all
+    margin = margin_raw / norm_d
+
+    n_active = n1 + n2
+    run_lp = lp is True or (lp == "auto" and n_active <= lp_max_constraints)
+    lp_margin, lp_direction, lp_message = None, None, "LP not run"
+    if run_lp:
+        gval = constraint_values(prob, W, b, V)
+        J = constraint_jacobian(prob, W, b, V)
+        lp_margin, lp_direction, lp_message = _lp_margin(J[np.flatnonzero(gval >= -active_tol)])
+    violation = max((float(np.max(g)) for g in (*g1, *g2)), default=0.0)
+    holds = bool(margin > 0 and (lp_margin is None or lp_margin > 0))
+    return MFCQReport(
+        holds=holds,
+        margin=margin,
+        margin_raw=margin_raw,
+        margin_active_raw=-worst_active,
+        c=c,
+        direction_norm=norm_d,
+        lp_margin=lp_margin,
+        lp_direction=lp_direction,
+        lp_message=lp_message,
+        n_constraints=2 * sum(g.size for g in g1),
+        n_active=n_active,
+        n_active_g1=n1,
+        n_active_g2=n2,
+        n_kink=nk,
+        max_violation=max(0.0, violation),
+        active_tol=active_tol,
+    )

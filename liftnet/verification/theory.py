@@ -1,0 +1,232 @@
+"""Numerical checks of the facts MODEL.md section 4 states about (M) and (P).
+
+* fact 1, :func:`lift_feasibility`: every ``W`` lifts to a feasible point ``V_l = sigma(U_l)``;
+* fact 4, :func:`lift_objective_gap`: ``F(W, b, V(W)) = Phi(W)`` for the complementarity
+  coupling, ``Phi(W) + (beta/N)(1-alpha)^2 sum_l ||min(U_l, 0)||^2`` for ``squared``;
+* fact 2, :func:`level_set_radius` and :func:`inside_level_set`: an explicit radius of the level
+  set ``{z feasible: F(z) <= F(z_0)}`` when ``lam > 0``, and the check that given points (e.g.
+  ALM iterates) lie in that ball;
+* fact 4, :func:`complementarity_gap`: ``sum_l sum |(V_l - U_l) * (V_l - alpha U_l)|``, zero
+  exactly at an exact network ``V_l = sigma(U_l)`` (on the feasible set).
+
+Every formula of the model is evaluated by ``LiftedProblem`` (``lift``, ``pre_activations``,
+``constraints``, ``F``, ``Phi``); this module only combines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._validation import check_scalar
+from .mfcq import _check_point
+
+
+class TheoryReport(dict):
+    """A dict with attribute access (the reports of this module)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def lift_feasibility(prob, W, b=None) -> float:
+    """``max_l max(g1_l, g2_l)`` at the lift ``V_l = sigma(U_l)`` (MODEL.md 4, fact 1).
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    W : list of L arrays ``(n_l, n_{l-1})``
+    b : list of L arrays ``(n_l,)`` or None
+
+    Returns
+    -------
+    float
+        ``<= 0`` for every ``W`` (exactly, in floating point: ``g1 = U - max(U, alpha U)`` and
+        ``g2 = alpha U - max(U, alpha U)`` never round above zero).
+    """
+    W, b, V = _check_point(prob, W, b, None)
+    g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
+    return max(float(np.max(g)) for g in (*g1, *g2))
+
+
+def lift_objective_gap(prob, W, b=None) -> TheoryReport:
+    """``F`` at the exact lift against ``Phi`` and its closed form (MODEL.md 4, fact 4).
+
+    At ``V_l = sigma(U_l)``: ``V_l - U_l = max(0, (alpha - 1) U_l) = -(1 - alpha) min(U_l, 0)``
+    and ``V_l - alpha U_l = (1 - alpha) max(U_l, 0)``, so the complementarity coupling
+    ``<V - U, V - alpha U>`` vanishes and ``squared`` equals ``(1-alpha)^2 ||min(U_l, 0)||^2``.
+
+    Returns
+    -------
+    TheoryReport
+        ``F`` (``prob.F`` at the lift), ``Phi`` (``prob.Phi``), ``gap = F - Phi``,
+        ``predicted_gap`` (``0`` for complementarity, ``(beta/N)(1-alpha)^2 sum_l
+        ||min(U_l,0)||^2`` for squared) and ``error = |gap - predicted_gap|``.
+    """
+    W, b, V = _check_point(prob, W, b, None)
+    F, Phi = prob.F(W, b, V), prob.Phi(W, b)
+    if prob.coupling_name == "squared":
+        U = prob.pre_activations(W, b, V)
+        s = sum(float(np.sum(np.minimum(U[l], 0.0) ** 2)) for l in range(prob.L - 1))
+        predicted = prob.beta / prob.N * (1.0 - prob.alpha) ** 2 * s
+    else:
+        predicted = 0.0
+    gap = F - Phi
+    return TheoryReport(F=F, Phi=Phi, gap=gap, predicted_gap=predicted, error=abs(gap - predicted))
+
+
+def complementarity_gap(prob, W, b=None, V=None) -> float:
+    """``sum_l sum_{i,n} |(V_l - U_l) * (V_l - alpha U_l)| = sum |g1 * g2|`` (MODEL.md 4, fact 4).
+
+    On the feasible set it is zero exactly when ``V_l = sigma(U_l)`` for every layer, i.e. when
+    ``(W, b, V)`` is an exact network; with it zero, ``F`` (complementarity) equals ``Phi``.
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    W : list of L arrays ``(n_l, n_{l-1})``
+    b : list of L arrays ``(n_l,)`` or None
+    V : list of L-1 arrays ``(n_l, N)`` or None (the lift: gap 0)
+    """
+    W, b, V = _check_point(prob, W, b, V)
+    g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
+    return float(sum(np.sum(np.abs(a * c)) for a, c in zip(g1, g2, strict=False)))
+
+
+def level_set_radius(prob, F0: float) -> TheoryReport:
+    """Radius of a ball containing ``S = {z = (W, V) feasible : F(z) <= F0}`` (MODEL.md 4, fact 2).
+
+    Derivation (``lam > 0``, no biases). Every term of ``F`` is ``>= 0`` on the feasible set
+    (``pi_l = <p, q>`` with ``p = V_l - U_l >= 0``, ``q = V_l - alpha U_l >= 0``), so each is
+    ``<= F0`` on ``S``:
+
+    1. ``lam R(W) <= F0`` gives ``sum_l sum_g ||W_l[g]|| <= w := F0 / lam``. Since
+       ``||W_l||_F^2 = sum_g ||W_l[g]||^2 <= (sum_g ||W_l[g]||)^2``, ``sum_l ||W_l||_F <= w``;
+       in particular ``||W_l||_2 <= ||W_l||_F <= w`` and ``sum_l ||W_l||_F^2 <= w^2``.
+    2. ``(beta/N) pi_l <= F0`` gives ``pi_l <= r^2 := N F0 / beta``.
+       *complementarity*: ``V_l - sigma(U_l) = min(p, q)`` elementwise and ``min(p,q)^2 <= p q``,
+       so ``||V_l - sigma(U_l)||_F^2 <= <p, q> = pi_l <= r^2``.
+       *squared*: ``||V_l - U_l||_F = sqrt(pi_l) <= r``.
+       Either way (``|sigma(t)| <= |t|``): ``||V_l||_F <= ||U_l||_F + r``.
+    3. ``||U_l||_F = ||W_l V_{l-1}||_F <= w ||V_{l-1}||_F``.
+
+    Hence, layer by layer, ``||V_l||_F <= v_l`` with ``v_0 = ||X||_F``,
+    ``v_l = w v_{l-1} + r`` (``l = 1..L-1``), and every ``z`` of ``S`` has
+    ``||z||_2 = sqrt(sum ||W_l||_F^2 + sum ||V_l||_F^2) <= R := sqrt(w^2 + sum_l v_l^2)``.
+
+    With biases the level set is in general unbounded (the ``b_l`` are not regularised: when
+    ``W_{l+1} = 0``, ``b_l`` and ``V_l = sigma(U_l)`` can grow without changing ``F``), and with
+    ``lam = 0`` nothing bounds ``W``: both raise ``ValueError``.
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+        With ``lam > 0`` and ``bias=False``.
+    F0 : float >= 0
+        The level, e.g. ``prob.F(W0, None, V0)`` at the starting point.
+
+    Returns
+    -------
+    TheoryReport
+        ``radius`` (``R``), ``W_radius`` (``w``, bounds ``sum_l ||W_l||_F``), ``pi_radius``
+        (``r``), ``V_radius`` (list of ``v_l``, bounds ``||V_l||_F``), ``F0``.
+    """
+    F0 = check_scalar(F0, "F0", low=0)
+    if prob.lam <= 0:
+        raise ValueError(
+            f"level_set_radius needs prob.lam > 0 (got lam={prob.lam}): with "
+            "lam = 0 the level sets of F need not be bounded"
+        )
+    if prob.bias:
+        raise ValueError(
+            "level_set_radius needs prob.bias=False: unregularised biases make "
+            "the level sets of F unbounded in general"
+        )
+    w = F0 / prob.lam
+    r = float(np.sqrt(prob.N * F0 / prob.beta))
+    v, vs = float(np.linalg.norm(prob.V0)), []
+    for _ in range(1, prob.L):
+        v = w * v + r
+        vs.append(v)
+    R = float(np.sqrt(w**2 + sum(x**2 for x in vs)))
+    return TheoryReport(radius=R, W_radius=w, pi_radius=r, V_radius=vs, F0=F0)
+
+
+def _points(points):
+    """Normalise ``points`` to a list of ``(W, b, V)`` (``V`` may be ``None``)."""
+    if isinstance(points, Mapping):  # one result: its stored iterates, then its point
+        seq = [h for h in points.get("history", []) or [] if isinstance(h, Mapping) and "W" in h]
+        seq.append(points)
+    else:
+        seq = list(points)
+    out = []
+    for k, p in enumerate(seq):
+        if isinstance(p, Mapping):
+            if "W" not in p:
+                raise ValueError(f"points[{k}] must contain 'W'")
+            out.append((p["W"], p.get("b"), p.get("V")))
+        elif isinstance(p, (tuple, list)) and len(p) == 3:
+            out.append(tuple(p))
+        else:
+            raise TypeError(
+                f"points[{k}] must be a mapping with 'W' (and 'b', 'V') or a tuple "
+                f"(W, b, V), got {type(p).__name__}"
+            )
+    return out
+
+
+def inside_level_set(prob, points, radius) -> TheoryReport:
+    """Whether every point lies in the ball of :func:`level_set_radius` (MODEL.md 4, fact 2).
+
+    The bound is proved for feasible points with ``F <= F0``; ALM iterates are only
+    approximately feasible and ``F`` need not decrease along them, so the report also gives
+    each point's ``F`` and constraint violation to read the check against.
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    points : LiftedResult, or sequence of mappings (``W``, optional ``b``, ``V``) or of tuples
+        ``(W, b, V)``
+        A result contributes the iterates stored in its ``history`` records (those with ``W``)
+        and its final point. ``V`` missing means the lift.
+    radius : TheoryReport of :func:`level_set_radius`, or float
+
+    Returns
+    -------
+    TheoryReport
+        ``all_inside`` (bool), ``inside`` (list of bool), ``norms`` (``||z||_2`` over ``W`` and
+        ``V``), ``max_norm``, ``radius``, ``objectives`` (``F``), ``violations`` (``max(0, g)``),
+        ``W_sums`` (``sum_l ||W_l||_F``, against ``W_radius`` when ``radius`` is a report).
+    """
+    R = (
+        float(radius["radius"])
+        if isinstance(radius, Mapping)
+        else check_scalar(radius, "radius", low=0)
+    )
+    pts = _points(points)
+    if not pts:
+        raise ValueError("points must hold at least one point")
+    norms, objs, viols, wsums = [], [], [], []
+    for W, b, V in pts:
+        W, b, V = _check_point(prob, W, b, V)
+        sq = sum(float(np.vdot(x, x)) for x in (*W, *V))
+        norms.append(float(np.sqrt(sq)))
+        objs.append(prob.F(W, b, V))
+        g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
+        viols.append(max(0.0, max(float(np.max(g)) for g in (*g1, *g2))))
+        wsums.append(sum(float(np.linalg.norm(Wl)) for Wl in W))
+    inside = [n <= R for n in norms]
+    return TheoryReport(
+        all_inside=all(inside),
+        inside=inside,
+        norms=norms,
+        max_norm=max(norms),
+        radius=R,
+        objectives=objs,
+        violations=viols,
+        W_sums=wsums,
+    )

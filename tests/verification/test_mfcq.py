@@ -1,0 +1,142 @@
+"""MFCQ certificates of (M): MODEL.md 4 (fact 3) and 7."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from liftnet.formulation.problem import LiftedProblem
+from liftnet.verification.mfcq import (
+    _lp_margin,
+    check_mfcq,
+    constraint_jacobian,
+    constraint_values,
+    mfcq_direction,
+)
+
+
+def make_problem(seed, hidden=(4, 3), N=6, bias=False, n0=3, nL=2, **kw):
+    rng = np.random.default_rng(seed)
+    return LiftedProblem(
+        rng.standard_normal((N, n0)), rng.standard_normal((N, nL)), hidden=hidden, bias=bias, **kw
+    )
+
+
+def random_feasible_point(prob, seed, scale=1.0, kink_rows=0):
+    """Random W (and b), V = lift + a nonnegative perturbation on about half the entries.
+
+    ``kink_rows`` rows of every hidden ``W_l`` (and ``b_l``) are zeroed, so ``U_l = 0`` there and
+    at ``V_l = 0`` both constraints are active (the kink).
+    """
+    rng = np.random.default_rng(seed)
+    W = [scale * rng.standard_normal(s) for s in prob.W_shapes]
+    b = [rng.standard_normal(s) for s in prob.b_shapes] if prob.bias else None
+    for l in range(prob.L - 1):
+        W[l][:kink_rows] = 0.0
+        if b is not None:
+            b[l][:kink_rows] = 0.0
+    # lift layer by layer, perturbing off the kink rows only (keeps U = V = 0 there)
+    V = []
+    for l in range(prob.L - 1):
+        U = prob.pre_activations(W, b, V + [np.zeros(s) for s in prob.V_shapes[l:]])[l]
+        P = rng.random(U.shape) * (rng.random(U.shape) < 0.5)
+        P[:kink_rows] = 0.0
+        V.append(prob.sigma(U) + P)
+    return W, b, V
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("kink_rows", [0, 2])
+def test_lp_and_constructive_margin_agree_at_feasible_points(seed, bias, kink_rows):
+    prob = make_problem(seed, bias=bias)
+    W, b, V = random_feasible_point(prob, seed, scale=1.5, kink_rows=kink_rows)
+    rep = check_mfcq(prob, W, b, V, lp=True)
+    assert rep.max_violation == 0.0
+    assert rep.holds
+    assert rep.margin_raw >= 1.0
+    assert 0.0 < rep.margin <= rep.lp_margin + 1e-9  # constructive d / |d|_inf is LP-feasible
+    assert rep.n_kink == kink_rows * prob.N * (prob.L - 1)
+    if kink_rows == 0:
+        # perturbed entries are strictly inside, the others have exactly one active constraint
+        n_strict = sum(
+            int(np.sum(v > prob.sigma(u)))
+            for v, u in zip(V, prob.pre_activations(W, b, V), strict=False)
+        )
+        assert rep.n_active == sum(v.size for v in V) - n_strict
+    # the LP's direction is a genuine certificate: every active gradient is <= -lp_margin
+    g = constraint_values(prob, W, b, V)
+    J = constraint_jacobian(prob, W, b, V)
+    active = g >= -rep.active_tol
+    assert np.max(J[active] @ rep.lp_direction) <= -rep.lp_margin + 1e-9
+    assert np.max(np.abs(rep.lp_direction)) <= 1.0 + 1e-12
+
+
+def test_active_sets_at_the_lift():
+    prob = make_problem(7)
+    W, b = prob.initial_weights(3)
+    U = prob.forward(W, b)[0]
+    rep = check_mfcq(prob, W, b)  # V defaults to the lift
+    assert rep.n_active_g1 == sum(int(np.sum(u > 0)) for u in U[:-1])
+    assert rep.n_active_g2 == sum(int(np.sum(u < 0)) for u in U[:-1])
+    assert rep.n_kink == 0
+    assert rep.lp_margin is not None and rep.lp_margin > 0
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 30.0])
+def test_constructive_direction_against_finite_differences(scale):
+    prob = make_problem(11, hidden=(3, 4, 2), bias=True)
+    W, b, V = random_feasible_point(prob, 5, scale=scale)
+    c, d = mfcq_direction(prob, W)
+    assert c[0] == 0.0 and np.all(c[1:] >= 1.0)
+    z = prob.layout.pack(W, b, V)
+    h = 1e-3
+    fd = (
+        constraint_values(prob, *prob.layout.unpack(z + h * d))
+        - constraint_values(prob, *prob.layout.unpack(z - h * d))
+    ) / (2 * h)
+    tol = 1e-8 * max(1.0, float(np.max(c)) * scale**2)
+    assert np.max(fd) <= -1.0 + tol  # MODEL.md 4 fact 3: <grad g, d> <= -1 for every g
+    rep = check_mfcq(prob, W, b, V, lp=False)
+    assert rep.lp_margin is None
+    assert rep.margin_raw == pytest.approx(-np.max(fd), rel=1e-7)
+    assert rep.direction_norm == pytest.approx(np.max(np.abs(d)))
+
+
+def test_jacobian_against_finite_differences():
+    prob = make_problem(2, hidden=(3, 2), bias=True)
+    W, b, V = random_feasible_point(prob, 1)
+    z = prob.layout.pack(W, b, V)
+    J = constraint_jacobian(prob, W, b, V)
+    assert sp.issparse(J) and J.shape == (2 * sum(v.size for v in V), prob.layout.size)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        dz = rng.standard_normal(z.size)
+        h = 1e-4  # g is bilinear in (W, V): the central difference is exact up to rounding
+        fd = (
+            constraint_values(prob, *prob.layout.unpack(z + h * dz))
+            - constraint_values(prob, *prob.layout.unpack(z - h * dz))
+        ) / (2 * h)
+        assert np.allclose(J @ dz, fd, atol=1e-8)
+
+
+def test_lp_detects_a_system_without_mfcq():
+    # gradients e1 and -e1: no d with both <d, .> < 0, so the LP optimum is t = 0
+    t, d, _ = _lp_margin(sp.csr_matrix(np.array([[1.0, 0.0], [-1.0, 0.0]])))
+    assert t == pytest.approx(0.0, abs=1e-12)
+    t, d, _ = _lp_margin(sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]])))
+    assert t == pytest.approx(1.0)
+
+
+def test_auto_lp_size_limit_and_validation():
+    prob = make_problem(3)
+    W, b = prob.initial_weights(0)
+    assert check_mfcq(prob, W, lp="auto", lp_max_constraints=1).lp_margin is None
+    assert check_mfcq(prob, W, lp="auto").lp_margin > 0
+    with pytest.raises(ValueError, match="lp"):
+        check_mfcq(prob, W, lp="yes")
+    with pytest.raises(ValueError, match="active_tol"):
+        check_mfcq(prob, W, active_tol=-1.0)
+    with pytest.raises(ValueError, match="b must be None"):
+        check_mfcq(prob, W, b=[np.zeros(s) for s in prob.b_shapes])
+    with pytest.raises(ValueError, match=r"W\[0\]"):
+        check_mfcq(prob, [w.T for w in W])

@@ -1,0 +1,184 @@
+"""Facts 1, 2 and 4 of MODEL.md section 4, checked numerically."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftnet.formulation.problem import LiftedProblem
+from liftnet.verification.theory import (
+    complementarity_gap,
+    inside_level_set,
+    level_set_radius,
+    lift_feasibility,
+    lift_objective_gap,
+)
+
+
+def make_problem(seed, hidden=(4, 3), N=8, n0=3, nL=2, **kw):
+    rng = np.random.default_rng(seed)
+    return LiftedProblem(
+        rng.standard_normal((N, n0)), rng.standard_normal((N, nL)), hidden=hidden, **kw
+    )
+
+
+@st.composite
+def problems_and_weights(draw):
+    L = draw(st.integers(2, 4))
+    widths = [draw(st.integers(1, 4)) for _ in range(L + 1)]
+    N = draw(st.integers(1, 6))
+    seed = draw(st.integers(0, 2**31 - 1))
+    prob = make_problem(
+        seed,
+        hidden=tuple(widths[1:-1]),
+        N=N,
+        n0=widths[0],
+        nL=widths[-1],
+        alpha=draw(st.floats(0.01, 0.99)),
+        beta=draw(st.floats(0.1, 10.0)),
+        bias=draw(st.booleans()),
+        coupling=draw(st.sampled_from(["complementarity", "squared"])),
+        groups=draw(st.sampled_from(["column", "row", "element"])),
+    )
+    rng = np.random.default_rng(seed + 1)
+    scale = draw(st.floats(0.01, 10.0))
+    W = [scale * rng.standard_normal(s) for s in prob.W_shapes]
+    b = [rng.standard_normal(s) for s in prob.b_shapes] if prob.bias else None
+    return prob, W, b
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems_and_weights())
+def test_lift_is_feasible_and_F_equals_Phi_up_to_the_closed_form(case):
+    prob, W, b = case
+    assert lift_feasibility(prob, W, b) <= 0.0  # fact 1, exactly
+    rep = lift_objective_gap(prob, W, b)  # fact 4
+    assert rep.error <= 1e-12 * max(1.0, rep.F)
+    U = prob.forward(W, b)[0]
+    if prob.coupling_name == "complementarity":
+        assert rep.predicted_gap == 0.0
+    else:  # independent evaluation of (beta/N)(1-alpha)^2 sum ||min(U_l,0)||^2
+        manual = sum(float(np.sum(np.where(u < 0, u, 0.0) ** 2)) for u in U[:-1])
+        expected = prob.beta / prob.N * (1 - prob.alpha) ** 2 * manual
+        assert rep.gap == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert complementarity_gap(prob, W, b) == 0.0
+
+
+def test_squared_gap_is_positive_when_some_unit_is_negative():
+    prob = make_problem(0, coupling="squared", beta=2.0)
+    W, b = prob.initial_weights(0)
+    rep = lift_objective_gap(prob, W, b)
+    assert rep.predicted_gap > 1e-3
+    assert rep.gap == pytest.approx(rep.predicted_gap, rel=1e-10)
+
+
+def test_complementarity_gap_off_the_lift():
+    prob = make_problem(1, alpha=0.2)
+    W, b = prob.initial_weights(1)
+    V = prob.lift(W, b)
+    rng = np.random.default_rng(0)
+    P = [rng.random(v.shape) for v in V]
+    Vp = [v + p for v, p in zip(V, P, strict=False)]
+    U = prob.pre_activations(W, b, Vp)
+    manual = sum(
+        float(np.sum(np.abs((v - u) * (v - 0.2 * u)))) for v, u in zip(Vp, U[:-1], strict=True)
+    )
+    gap = complementarity_gap(prob, W, b, Vp)
+    assert gap > 0 and gap == pytest.approx(manual, rel=1e-12)
+    # infeasible side too: V below sigma(U)
+    assert complementarity_gap(prob, W, b, [v - p for v, p in zip(V, P, strict=False)]) > 0
+    # with the gap zero, F (complementarity) equals Phi (fact 4)
+    assert prob.F(W, b, V) == pytest.approx(prob.Phi(W, b), rel=1e-14)
+
+
+def _level_set_points(prob, F0, rng, n=100):
+    """Random feasible points z = (W, sigma(U) + P), P >= 0, rescaled to lie in {F <= F0}."""
+    pts = []
+    while len(pts) < n:
+        W = [rng.standard_normal(s) * rng.uniform(0.01, 3) for s in prob.W_shapes]
+        V = []
+        for l in range(prob.L - 1):
+            U = prob.pre_activations(W, None, V + [np.zeros(s) for s in prob.V_shapes[l:]])[l]
+            V.append(prob.sigma(U) + rng.uniform(0, 3) * rng.random(U.shape))
+        if prob.F(W, None, V) <= F0:
+            pts.append((W, None, V))
+    return pts
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+def test_level_set_radius_contains_start_and_level_set_points(coupling):
+    prob = make_problem(4, hidden=(3, 3), lam=0.5, beta=0.5, coupling=coupling)
+    W0, _ = prob.initial_weights(0)
+    V0 = prob.lift(W0)
+    F0 = prob.F(W0, None, V0)
+    rad = level_set_radius(prob, F0)
+    assert rad.W_radius == pytest.approx(F0 / prob.lam)
+    assert rad.pi_radius == pytest.approx(np.sqrt(prob.N * F0 / prob.beta))
+    pts = [(W0, None, V0)] + _level_set_points(prob, F0, np.random.default_rng(1))
+    rep = inside_level_set(prob, pts, rad)
+    assert rep.all_inside and rep.max_norm <= rad.radius
+    assert max(rep.W_sums) <= rad.W_radius
+    for W, _, V in pts:  # the layer-by-layer bounds of the derivation
+        U = prob.pre_activations(W, None, V)
+        for l in range(prob.L - 1):
+            assert np.linalg.norm(V[l] - prob.sigma(U[l])) <= rad.pi_radius
+            assert np.linalg.norm(V[l]) <= rad.V_radius[l]
+    # a point far outside is reported as such (the check can fail)
+    far = ([100 * w for w in W0], None, None)
+    assert inside_level_set(prob, [far], rad).inside == [False]
+
+
+def test_pi_radius_is_nearly_attained():
+    """At W = 0, V_l = c 1: ||V_l - sigma(U_l)||^2 = pi_l and F0 - loss = (beta/N) sum pi_l, so
+    the bound r = sqrt(N F0 / beta) is tight up to the loss (guards against a wrong factor)."""
+    prob = make_problem(5, hidden=(2,), lam=0.1, beta=1.0, N=8)
+    W = [np.zeros(s) for s in prob.W_shapes]
+    V = [np.full(prob.V_shapes[0], 20.0)]
+    F0 = prob.F(W, None, V)
+    rad = level_set_radius(prob, F0)
+    dist = np.linalg.norm(V[0])
+    assert dist <= rad.pi_radius
+    assert dist >= 0.99 * rad.pi_radius
+
+
+def test_level_set_radius_validation():
+    with pytest.raises(ValueError, match="lam"):
+        level_set_radius(make_problem(0, lam=0.0), 1.0)
+    with pytest.raises(ValueError, match="bias"):
+        level_set_radius(make_problem(0, bias=True), 1.0)
+    with pytest.raises(ValueError, match="F0"):
+        level_set_radius(make_problem(0), -1.0)
+    with pytest.raises(TypeError, match="points"):
+        inside_level_set(make_problem(0), [1.0], 1.0)
+
+
+def test_result_history_iterates_are_read():
+    prob = make_problem(6, lam=0.2)
+    W0, _ = prob.initial_weights(0)
+    res = {
+        "W": W0,
+        "b": None,
+        "V": None,
+        "history": [{"k": 1, "W": [2 * w for w in W0]}, {"k": 2, "objective": 1.0}],
+    }
+    rep = inside_level_set(prob, res, 1e9)
+    assert len(rep.norms) == 2  # the stored iterate and the final point
+    assert rep.norms[0] == pytest.approx(
+        np.sqrt(
+            sum(np.sum((2 * w) ** 2) for w in W0)
+            + sum(np.sum(v**2) for v in prob.lift([2 * w for w in W0]))
+        )
+    )
+
+
+def test_alm_iterates_stay_in_the_level_set_ball():
+    alm = pytest.importorskip("liftnet.solvers.alm")
+    prob = make_problem(8, hidden=(4,), N=20, lam=0.05)
+    W0, _ = prob.initial_weights(0)
+    init = {"W": W0}
+    rad = level_set_radius(prob, prob.F(W0, None, prob.lift(W0)))
+    # ALM iterates of one run: the (best) outer iterate after k outer steps, and the end point
+    pts = [alm.solve_alm(prob, init=init, max_iter=k, tol=1e-10, max_inner=300) for k in (1, 3, 9)]
+    rep = inside_level_set(prob, pts, rad)
+    assert rep.all_inside, (rep.norms, rad.radius)
+    assert len(rep.norms) == 3 and min(rep.norms) > 0
