@@ -205,6 +205,7 @@ class _LiftedNetBase(BaseEstimator):
                 del self.classes_
         self.task_ = task
         self._y_ndim = y.ndim
+        self._fit_params = p  # the validated values the network was trained with
         prob = LiftedProblem(
             X, Y, hidden=p["hidden"], alpha=p["alpha"], beta=p["beta"], lam=p["lam"],
             groups=p["groups"], coupling=p["coupling"], bias=p["bias"],
@@ -240,17 +241,14 @@ class _LiftedNetBase(BaseEstimator):
         self.active_groups_ = [net.penalty.group_norms(Wl) > 0 for Wl in W]
         self.n_params_ = sum(Wl.size for Wl in W) + (0 if b is None else sum(x.size for x in b))
 
-    def _network(self, X=None) -> LiftedProblem:
-        """A :class:`LiftedProblem` with the fitted widths, used for its network formulas.
-
-        Holds one zero sample unless ``X`` is given (only ``forward``/``predict`` and the
-        penalty are used; the training data is not kept).
-        """
+    def _network(self) -> LiftedProblem:
+        """A :class:`LiftedProblem` with the fitted widths and one zero sample, used for its
+        network formulas (``predict``, ``penalty``); the training data is not kept."""
         n0, nL = self.coefs_[0].shape[1], self.coefs_[-1].shape[0]
-        Z = np.zeros((1, n0)) if X is None else X
+        p = self._fit_params
         return LiftedProblem(
-            Z, np.zeros((Z.shape[0], nL)), hidden=self.hidden_, alpha=self.alpha,
-            lam=self.lam, groups=self.groups, bias=self.intercepts_ is not None,
+            np.zeros((1, n0)), np.zeros((1, nL)), hidden=self.hidden_, alpha=p["alpha"],
+            lam=p["lam"], groups=p["groups"], bias=self.intercepts_ is not None,
         )  # fmt: skip
 
     # --------------------------------------------------------------- predict

@@ -163,6 +163,9 @@ def test_prune_identical_predictions_fewer_parameters(monkeypatch, data, bias):
     # the original is untouched and pruning again changes nothing
     assert net.hidden_ == (5, 4) and [w.shape[1] for w in net.coefs_] == [5, 5, 4]
     assert small.prune().n_params_ == small.n_params_
+    # changing parameters after fit does not change the fitted network
+    net.set_params(alpha=0.5, groups="row")
+    np.testing.assert_array_equal(net.predict(X), small.predict(X))
     assert all(m.all() for m in small.active_groups_[1:])
 
 
@@ -193,6 +196,7 @@ def test_binary_margin_and_no_decision_function_for_regression(stub, data):
         SparseLeakyReLUClassifier().fit(X, X[:, 0])
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")  # pandas, array API
 def test_sklearn_estimator_checks(stub):
     """scikit-learn's API checks; the two that demand a good fit are left to the real solver."""
     from sklearn.utils.estimator_checks import check_estimator
