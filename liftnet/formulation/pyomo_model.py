@@ -1,0 +1,311 @@
+"""The lifted model (M) declared symbolically in Pyomo: MODEL.md sections 4 and 7.
+
+:func:`build_pyomo_model` returns a ``ConcreteModel`` that reads like MODEL.md section 4::
+
+    min  F = (1/N) sum_{i,n} (U[L,i,n] - Y[i,n])^2 + (beta/N) sum_l pi_l + lam sum_{l,g} t[l,g]
+    s.t. g1[l,i,n]:  U[l,i,n] - V[l,i,n] <= 0              (l = 1..L-1)
+         g2[l,i,n]:  alpha U[l,i,n] - V[l,i,n] <= 0
+         epi[l,g]:   sum_{(i,j) in G[l,g]} W[l,i,j]^2 <= t[l,g]^2,   t[l,g] >= 0
+
+with the named expression ``U[l,i,n] = sum_j W[l,i,j] V[l-1,j,n] + b[l,i]`` (``V[0,j,n]`` is the
+data ``X^T``, a parameter). The group norm ``||W_l[g]||_2`` enters through the epigraph
+variables ``t[l,g]`` (MODEL.md section 7): at ``t[l,g] = ||W_l[g]||`` the objective equals
+``prob.F``.
+
+Index convention: every index is 1-based, as in the maths (``W[l,i,j]`` is entry ``(i, j)`` of
+``W_l``, row ``i``, column ``j``; ``n`` numbers the samples). Groups ``g`` are numbered in the
+order of :meth:`GroupLasso.group_norms` (flattened row-major for ``element`` groups), so that
+``t[l, g]`` is ``group_norms(W_l).ravel()[g-1]``. :func:`set_values` and :func:`get_values`
+convert between the model and the numpy lists ``W, b, V`` used everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+try:  # Pyomo is a dependency; a clear message if an install lacks it.
+    import pyomo.environ as pyo
+except ImportError as exc:  # pragma: no cover
+    pyo = None
+    _PYOMO_ERROR = exc
+else:
+    _PYOMO_ERROR = None
+
+
+def _require_pyomo():
+    if pyo is None:  # pragma: no cover
+        raise ImportError(f"build_pyomo_model needs pyomo (pip install pyomo): {_PYOMO_ERROR}")
+
+
+# --------------------------------------------------------------------------- groups
+def group_members(prob, l: int) -> list[list[tuple[int, int]]]:
+    """The groups ``G_l`` of ``W_l`` as lists of 1-based entries ``(i, j)`` (MODEL.md 2).
+
+    Group ``g`` (1-based) is ``group_members(prob, l)[g-1]``; the order is that of
+    ``prob.penalty.group_norms(W_l).ravel()``.
+    """
+    rows, cols = prob.W_shapes[l - 1]
+    if prob.groups == "column":
+        return [[(i, j) for i in range(1, rows + 1)] for j in range(1, cols + 1)]
+    if prob.groups == "row":
+        return [[(i, j) for j in range(1, cols + 1)] for i in range(1, rows + 1)]
+    return [[(i, j)] for i in range(1, rows + 1) for j in range(1, cols + 1)]
+
+
+def group_broadcast(prob, l: int, per_group) -> np.ndarray:
+    """An array shaped like ``W_l`` holding, at each entry, the value of its group.
+
+    ``per_group`` is shaped like ``prob.penalty.group_norms(W_l)`` (one value per group); e.g.
+    a boolean flag per group gives the mask of the flagged groups' entries.
+    """
+    shape = prob.W_shapes[l - 1]
+    v = np.asarray(per_group)
+    if prob.groups == "column":
+        return np.broadcast_to(v[None, :], shape).copy()
+    if prob.groups == "row":
+        return np.broadcast_to(v[:, None], shape).copy()
+    return v.reshape(shape).copy()
+
+
+# ---------------------------------------------------------------- the couplings
+def _pi_complementarity(alpha, U, V):
+    """``(V - U)(V - alpha U)``: one entry of ``<g1, g2>`` (MODEL.md 4, ``complementarity``)."""
+    return (V - U) * (V - alpha * U)
+
+
+def _pi_squared(alpha, U, V):
+    """``(V - U)^2``: one entry of ``||g1||^2`` (MODEL.md 4, ``squared``)."""
+    return (V - U) ** 2
+
+
+_PI = {"complementarity": _pi_complementarity, "squared": _pi_squared}
+
+
+# ------------------------------------------------------------------------ model
+def build_pyomo_model(prob, init=None):
+    """The lifted model (M) of ``prob`` as a Pyomo ``ConcreteModel`` (MODEL.md 4 and 7).
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    init : None, LiftedResult or mapping, optional
+        Initial values: ``W`` (list of L arrays ``(n_l, n_{l-1})``) and optionally ``b`` (L arrays
+        ``(n_l,)``), ``V`` (L-1 arrays ``(n_l, N)``; default the lift ``sigma(U_l)``), ``M1``,
+        ``M2`` (L-1 arrays ``(n_l, N)``, stored in the ``dual`` suffix when the model has one).
+        ``t[l,g]`` starts at the group norms of ``W_l``. ``None`` leaves the variables at
+        ``W = 0``, ``b = 0``, ``V = 0``, ``t = 0`` (a feasible point).
+
+    Returns
+    -------
+    pyomo.environ.ConcreteModel
+        Components: sets ``layers`` (1..L), ``hidden`` (1..L-1), ``W_index``, ``b_index``,
+        ``V_index``, ``U_index``, ``t_index``, ``G`` (indexed set: the entries of group ``g`` of
+        ``W_l``); parameters ``alpha``, ``beta``, ``lam``, ``V0[j,n]`` (``X^T``), ``Y[i,n]``
+        (``Y^T``); variables ``W[l,i,j]``, ``b[l,i]`` (only when ``prob.bias``), ``V[l,i,n]``,
+        ``t[l,g] >= 0``; expressions ``U[l,i,n]``, ``loss``, ``coupling``, ``regulariser``;
+        constraints ``g1[l,i,n]``, ``g2[l,i,n]``, ``epi[l,g]``; objective ``F``.
+        ``model.problem`` is ``prob``.
+    """
+    _require_pyomo()
+    from .problem import LiftedProblem
+
+    if not isinstance(prob, LiftedProblem):
+        raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")
+    L, N, n = prob.L, prob.N, prob.widths
+    m = pyo.ConcreteModel(name=f"lifted model (M): widths {n}, N={N}, {prob.coupling_name}")
+    m.problem = prob  # plain attribute, not a component
+
+    # ------------------------------------------------------------------ sets
+    m.layers = pyo.RangeSet(1, L)
+    m.hidden = pyo.RangeSet(1, L - 1)
+    m.samples = pyo.RangeSet(1, N)
+    m.W_index = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=[
+            (l, i, j)
+            for l in range(1, L + 1)
+            for i in range(1, n[l] + 1)
+            for j in range(1, n[l - 1] + 1)
+        ],
+    )
+    m.b_index = pyo.Set(
+        dimen=2,
+        ordered=True,
+        initialize=[(l, i) for l in range(1, L + 1) for i in range(1, n[l] + 1)],
+    )
+    m.V_index = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=[
+            (l, i, k) for l in range(1, L) for i in range(1, n[l] + 1) for k in range(1, N + 1)
+        ],
+    )
+    m.U_index = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=[
+            (l, i, k) for l in range(1, L + 1) for i in range(1, n[l] + 1) for k in range(1, N + 1)
+        ],
+    )
+    members = {l: group_members(prob, l) for l in range(1, L + 1)}
+    m.t_index = pyo.Set(
+        dimen=2,
+        ordered=True,
+        initialize=[(l, g) for l in range(1, L + 1) for g in range(1, len(members[l]) + 1)],
+    )
+    m.G = pyo.Set(
+        m.t_index,
+        dimen=2,
+        ordered=True,
+        initialize=lambda m_, l, g: members[l][g - 1],
+        doc=f"groups of W_l ({prob.groups}): the entries (i, j) of group g",
+    )
+
+    # ------------------------------------------------------------ parameters
+    m.alpha = pyo.Param(initialize=prob.alpha, doc="leaky-ReLU slope")
+    m.beta = pyo.Param(initialize=prob.beta, doc="coupling weight")
+    m.lam = pyo.Param(initialize=prob.lam, doc="group-norm weight lambda")
+    V0, YT = prob.V0, prob.YT
+    m.inputs = pyo.RangeSet(1, n[0])
+    m.outputs = pyo.RangeSet(1, n[L])
+    m.V0 = pyo.Param(
+        m.inputs,
+        m.samples,
+        initialize=lambda m_, j, k: float(V0[j - 1, k - 1]),
+        doc="data X^T",
+    )
+    m.Y = pyo.Param(
+        m.outputs,
+        m.samples,
+        initialize=lambda m_, i, k: float(YT[i - 1, k - 1]),
+        doc="targets Y^T",
+    )
+
+    # -------------------------------------------------------------- variables
+    m.W = pyo.Var(m.W_index, initialize=0.0, doc="weights W_l")
+    if prob.bias:
+        m.b = pyo.Var(m.b_index, initialize=0.0, doc="biases b_l")
+    m.V = pyo.Var(m.V_index, initialize=0.0, doc="auxiliary variables V_l")
+    m.t = pyo.Var(
+        m.t_index,
+        within=pyo.NonNegativeReals,
+        initialize=0.0,
+        doc="epigraph of the group norms ||W_l[g]||",
+    )
+
+    def V_prev(m_, l, j, k):
+        return m_.V0[j, k] if l == 1 else m_.V[l - 1, j, k]
+
+    def U_rule(m_, l, i, k):
+        s = pyo.quicksum(m_.W[l, i, j] * V_prev(m_, l, j, k) for j in range(1, n[l - 1] + 1))
+        return s + m_.b[l, i] if prob.bias else s
+
+    m.U = pyo.Expression(m.U_index, rule=U_rule, doc="U_l = W_l V_{l-1} + b_l 1^T")
+
+    # ------------------------------------------------------------ constraints
+    m.g1 = pyo.Constraint(
+        m.V_index,
+        rule=lambda m_, l, i, k: m_.U[l, i, k] - m_.V[l, i, k] <= 0,
+        doc="g1_l = U_l - V_l <= 0",
+    )
+    m.g2 = pyo.Constraint(
+        m.V_index,
+        rule=lambda m_, l, i, k: m_.alpha * m_.U[l, i, k] - m_.V[l, i, k] <= 0,
+        doc="g2_l = alpha U_l - V_l <= 0",
+    )
+    m.epi = pyo.Constraint(
+        m.t_index,
+        rule=lambda m_, l, g: (
+            pyo.quicksum(m_.W[l, i, j] ** 2 for i, j in m_.G[l, g]) <= m_.t[l, g] ** 2
+        ),
+        doc="||W_l[g]||^2 <= t[l,g]^2",
+    )
+
+    # -------------------------------------------------------------- objective
+    pi = _PI[prob.coupling_name]
+    m.loss = pyo.Expression(
+        expr=(1.0 / N)
+        * pyo.quicksum(
+            (m.U[L, i, k] - m.Y[i, k]) ** 2 for i in range(1, n[L] + 1) for k in range(1, N + 1)
+        ),
+        doc="(1/N) ||U_L - Y^T||_F^2",
+    )
+    m.coupling = pyo.Expression(
+        expr=(prob.beta / N)
+        * pyo.quicksum(pi(prob.alpha, m.U[l, i, k], m.V[l, i, k]) for (l, i, k) in m.V_index),
+        doc=f"(beta/N) sum_l pi_l, pi = {prob.coupling_name}",
+    )
+    m.regulariser = pyo.Expression(
+        expr=m.lam * pyo.quicksum(m.t[l, g] for (l, g) in m.t_index),
+        doc="lam sum_{l,g} t[l,g] (= lam R(W) at t = group norms)",
+    )
+    m.F = pyo.Objective(expr=m.loss + m.coupling + m.regulariser, sense=pyo.minimize)
+
+    if init is not None:
+        from ..solvers.init import parse_init
+
+        if not isinstance(init, Mapping):
+            raise TypeError(
+                "init must be None, a LiftedResult or a mapping with key 'W', got "
+                f"{type(init).__name__}"
+            )
+        W, b, V, M1, M2 = parse_init(prob, init, None)
+        has_M = init.get("M1") is not None and init.get("M2") is not None
+        set_values(m, W, b, V, M1 if has_M else None, M2 if has_M else None)
+    return m
+
+
+# ---------------------------------------------------------------- values in/out
+def set_values(m, W, b=None, V=None, M1=None, M2=None) -> None:
+    """Write ``(W, b, V)`` into the model's variables and ``t[l,g] = ||W_l[g]||``.
+
+    Parameters
+    ----------
+    m : ConcreteModel from :func:`build_pyomo_model`
+    W : list of L arrays ``(n_l, n_{l-1})``
+    b : list of L arrays ``(n_l,)`` or None
+    V : list of L-1 arrays ``(n_l, N)`` or None (the lift ``sigma(U_l)``)
+    M1, M2 : lists of L-1 arrays ``(n_l, N)`` or None
+        MODEL.md multipliers (``>= 0``), written into ``m.dual[g1[l,i,n]]``, ``m.dual[g2[...]]``
+        when the model has a ``dual`` suffix (the caller chooses the solver's sign there).
+    """
+    prob = m.problem
+    if V is None:
+        V = prob.lift(W, b)
+    for (l, i, j), var in m.W.items():
+        var.set_value(float(W[l - 1][i - 1, j - 1]), skip_validation=True)
+    if prob.bias:
+        for (l, i), var in m.b.items():
+            var.set_value(0.0 if b is None else float(b[l - 1][i - 1]), skip_validation=True)
+    for (l, i, k), var in m.V.items():
+        var.set_value(float(V[l - 1][i - 1, k - 1]), skip_validation=True)
+    norms = {
+        l: prob.penalty.group_norms(np.asarray(W[l - 1])).ravel() for l in range(1, prob.L + 1)
+    }
+    for (l, g), var in m.t.items():
+        var.set_value(float(norms[l][g - 1]), skip_validation=True)
+    if M1 is not None and M2 is not None and hasattr(m, "dual"):
+        for (l, i, k), con in m.g1.items():
+            m.dual[con] = float(M1[l - 1][i - 1, k - 1])
+        for (l, i, k), con in m.g2.items():
+            m.dual[con] = float(M2[l - 1][i - 1, k - 1])
+
+
+def get_values(m):
+    """The model's current ``(W, b, V)`` as numpy lists (``b`` is None without bias)."""
+    prob = m.problem
+    W = [np.zeros(s) for s in prob.W_shapes]
+    for (l, i, j), var in m.W.items():
+        W[l - 1][i - 1, j - 1] = var.value
+    b = None
+    if prob.bias:
+        b = [np.zeros(s) for s in prob.b_shapes]
+        for (l, i), var in m.b.items():
+            b[l - 1][i - 1] = var.value
+    V = [np.zeros(s) for s in prob.V_shapes]
+    for (l, i, k), var in m.V.items():
+        V[l - 1][i - 1, k - 1] = var.value
+    return W, b, V

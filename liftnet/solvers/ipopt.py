@@ -1,0 +1,350 @@
+"""IPOPT on the Pyomo declaration of (M), with an active-group polish: MODEL.md section 7.
+
+:func:`solve_ipopt` solves :func:`liftnet.formulation.pyomo_model.build_pyomo_model` with IPOPT
+(cyipopt through PyNumero, or an ``ipopt`` executable; :mod:`.ipopt_backends`) and returns the
+same :class:`LiftedResult` as :func:`liftnet.solve_alm`, multipliers in MODEL.md's sign
+convention (``M1, M2 >= 0``, section 5).
+
+Why a polish. In the epigraph form ``||W_l[g]||^2 <= t^2, t >= 0`` a zero group is a point where
+the constraint's gradient vanishes (``W_l[g] = 0, t = 0``): the NLP has no multipliers there,
+and IPOPT's interior point stalls with such groups at about ``1e-4``, never exactly zero. So
+after the first solve (phase 1):
+
+1. groups with ``||W_l[g]|| <= zero_threshold`` are declared zero: ``W_l[g] = 0`` and ``t = 0``
+   are fixed and ``epi[l,g]`` is deactivated;
+2. the rest is re-solved from the phase-1 point and multipliers (phase 2, a smooth problem:
+   every remaining group has ``t > 0``);
+3. a zero group whose gradient ``q`` breaks its optimality condition ``||q|| <= lam`` (MODEL.md
+   section 5) is released and step 2 repeats (at most ``max_polish_rounds`` times).
+
+The returned point has exact zeros, so the nonsmooth KKT residual of
+:func:`liftnet.kkt_residuals` applies to it as it is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._validation import check_scalar
+from ..formulation.problem import LiftedProblem
+from ..formulation.pyomo_model import build_pyomo_model, get_values, group_broadcast, set_values
+from ..verification.kkt import kkt_residuals
+from .init import parse_init
+from .ipopt_backends import add_suffixes, copy_bound_multipliers_in, select_backend
+from .result import LiftedResult
+
+#: IPOPT options of a warm start: keep the given point and multipliers (barely pushed inside).
+WARM_START_OPTIONS = {
+    "warm_start_init_point": "yes",
+    "warm_start_bound_push": 1e-9,
+    "warm_start_bound_frac": 1e-9,
+    "warm_start_slack_bound_push": 1e-9,
+    "warm_start_slack_bound_frac": 1e-9,
+    "warm_start_mult_bound_push": 1e-9,
+    "mu_init": 1e-8,
+}
+
+
+def default_zero_threshold(prob, W) -> float:
+    """Threshold under which a group of an IPOPT point counts as zero: ``1e-3 * max(1, max
+    ||W_l[g]||)``. Phase 1 leaves zero groups near ``1e-4`` and nonzero ones well above it; a
+    group wrongly declared zero is released by the polish's optimality test."""
+    top = max((float(np.max(prob.penalty.group_norms(Wl))) for Wl in W), default=0.0)
+    return 1e-3 * max(1.0, top)
+
+
+def _multipliers(m, prob, sign):
+    """``(M1, M2)`` (MODEL.md sign) from the model's ``dual`` suffix, clipped at zero."""
+    M1, M2 = prob.zero_multipliers()
+    for (l, i, k), con in m.g1.items():
+        M1[l - 1][i - 1, k - 1] = sign * m.dual.get(con, 0.0)
+    for (l, i, k), con in m.g2.items():
+        M2[l - 1][i - 1, k - 1] = sign * m.dual.get(con, 0.0)
+    return [np.maximum(x, 0.0) for x in M1], [np.maximum(x, 0.0) for x in M2]
+
+
+def _set_warm_duals(m, prob, M1, M2, sign) -> None:
+    """Warm-start multipliers: ``M`` for ``g1, g2``; for ``epi[l,g]`` the value ``lam/(2t)``
+    that makes the ``t`` stationarity hold, and ``lam`` for the bound ``t >= 0`` of zero groups."""
+    set_values_duals = {}
+    for (l, i, k), con in m.g1.items():
+        set_values_duals[con] = sign * float(M1[l - 1][i - 1, k - 1])
+    for (l, i, k), con in m.g2.items():
+        set_values_duals[con] = sign * float(M2[l - 1][i - 1, k - 1])
+    for (l, g), con in m.epi.items():
+        t = m.t[l, g].value
+        set_values_duals[con] = sign * (prob.lam / (2.0 * t) if t > 0 else 0.0)
+        m.ipopt_zL_in[m.t[l, g]] = prob.lam if t <= 0 else 0.0
+    m.dual.update(set_values_duals)
+
+
+def _fix_zero_groups(m, prob, zero) -> None:
+    """Fix ``W_l[g] = 0``, ``t[l,g] = 0`` and deactivate ``epi[l,g]`` for the flagged groups;
+    free the others (a released group restarts at a small nonzero ``t``)."""
+    for (l, g), tvar in m.t.items():
+        flag = bool(zero[l - 1].ravel()[g - 1])
+        entries = [m.W[l, i, j] for i, j in m.G[l, g]]
+        if flag:
+            tvar.fix(0.0)
+            m.epi[l, g].deactivate()
+            for w in entries:
+                w.fix(0.0)
+        else:
+            was_fixed = tvar.fixed
+            tvar.unfix()
+            m.epi[l, g].activate()
+            for w in entries:
+                w.unfix()
+            if was_fixed:
+                tvar.set_value(max(tvar.value, 1e-6))
+
+
+def _options(tol, max_iter, verbose, remaining, polish_phase, extra):
+    """IPOPT options of one call. In a polish phase every group left has ``t > 0`` and the
+    barrier's leftovers matter: ``t - ||W_l[g]||`` (set by the slack of ``epi`` and by the
+    relaxed bound ``bound_relax_factor``) enters the group's stationarity as
+    ``lam W (1/t - 1/||W||)``, so bounds are not relaxed and complementarity is driven to
+    ``1e-4 tol``."""
+    opts = {
+        "tol": tol,
+        "dual_inf_tol": tol,
+        "constr_viol_tol": tol,
+        "compl_inf_tol": 1e-4 * tol if polish_phase else tol,
+        "bound_relax_factor": 0.0 if polish_phase else 1e-8,
+        "max_iter": max_iter,
+        "print_level": 5 if verbose else 0,
+        "sb": "yes",
+    }
+    if remaining is not None:
+        opts["max_wall_time"] = max(float(remaining), 1e-3)
+    opts.update(extra or {})
+    return opts
+
+
+def solve_ipopt(
+    prob,
+    init=None,
+    tol: float = 1e-8,
+    polish: bool = True,
+    max_iter: int = 3000,
+    time_limit: float | None = None,
+    zero_threshold: float | None = None,
+    solver: str | None = None,
+    verbose: bool = False,
+    *,
+    seed=0,
+    max_polish_rounds: int = 5,
+    options: dict | None = None,
+) -> LiftedResult:
+    """Solve (M) with IPOPT on its Pyomo declaration, then polish the zero groups (MODEL.md 7).
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    init : None, LiftedResult or mapping
+        Start ``W`` and optionally ``b, V, M1, M2`` (:func:`liftnet.solvers.init.parse_init`).
+        When ``M1`` and ``M2`` are given, IPOPT is warm-started with them
+        (``warm_start_init_point``, :data:`WARM_START_OPTIONS`).
+    tol : float > 0
+        IPOPT's ``tol``, ``dual_inf_tol``, ``constr_viol_tol`` and ``compl_inf_tol``.
+    polish : bool
+        Fix the groups below ``zero_threshold`` to exact zeros and re-solve (module docstring).
+    max_iter : int
+        IPOPT iterations per phase.
+    time_limit : float or None
+        Wall-clock seconds for the whole call (IPOPT's ``max_wall_time``, per phase the rest).
+    zero_threshold : float >= 0 or None
+        Groups with ``||W_l[g]|| <= zero_threshold`` after phase 1 are fixed to zero; default
+        :func:`default_zero_threshold`. The value used is returned as ``polish_threshold``.
+    solver : {None, "cyipopt", "ipopt"}
+        Interface: the cyipopt library, an ``ipopt`` executable, or ``None`` (the first of
+        them that is available).
+    verbose : bool
+        IPOPT's own log (``print_level=5``).
+    seed : int or None
+        Random initial weights when ``init`` is None (``prob.initial_weights(seed)``, lifted).
+    max_polish_rounds : int
+        Release-and-resolve rounds of the polish.
+    options : dict or None
+        Extra IPOPT options (override the ones above).
+
+    Returns
+    -------
+    LiftedResult
+        ``W, b, V, M1, M2`` (multipliers ``>= 0``, MODEL.md 5), ``status``, ``message``
+        (IPOPT's), ``success``, ``kkt`` (:func:`liftnet.kkt_residuals` at the returned point with
+        these multipliers), ``objective`` (``prob.F``), ``Phi``, ``nit`` (IPOPT iterations, all
+        phases), ``history`` (one record per IPOPT call), ``time``, ``solver="ipopt"``,
+        ``interface`` (``"cyipopt"``/``"ipopt"``), ``ipopt_status`` (IPOPT's name of the last
+        call), ``polish_threshold`` (``None`` without polish), ``n_zero_groups``,
+        ``kkt_phase1`` (residual of the phase-1 point, groups below the threshold zeroed).
+        Failures (no IPOPT, infeasible, iteration or time limit) come back as ``failed``,
+        ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message.
+    """
+    if not isinstance(prob, LiftedProblem):
+        raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")
+    tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
+    time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False, allow_none=True)
+    zero_threshold = check_scalar(zero_threshold, "zero_threshold", low=0, allow_none=True)
+    max_polish_rounds = check_scalar(max_polish_rounds, "max_polish_rounds", low=1, integer=True)
+    if not isinstance(polish, (bool, np.bool_)):
+        raise TypeError(f"polish must be a bool, got {polish!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict of IPOPT options, got {type(options).__name__}")
+
+    t0 = time.monotonic()
+    deadline = None if time_limit is None else t0 + time_limit
+    W, b, V, M1, M2 = parse_init(prob, init, seed)
+    warm = isinstance(init, Mapping) and init.get("M1") is not None and init.get("M2") is not None
+    backend, reason = select_backend(solver)
+    if backend is None:
+        return _result(
+            prob, W, b, V, M1, M2, "failed", reason, [], t0, None, "unavailable", None, None
+        )
+
+    m = build_pyomo_model(prob)
+    add_suffixes(m)
+    set_values(m, W, b, V)
+    if warm:
+        _set_warm_duals(m, prob, M1, M2, backend.dual_sign)
+
+    def remaining():
+        return None if deadline is None else deadline - time.monotonic()
+
+    history = []
+
+    def run(phase, warm_now):
+        opts = _options(
+            tol,
+            max_iter,
+            verbose,
+            remaining(),
+            phase != "phase 1",
+            {**(WARM_START_OPTIONS if warm_now else {}), **(options or {})},
+        )
+        r = backend.solve(m, opts, warm_now, verbose)
+        history.append({"phase": phase, "interface": backend.name, **r.to_dict()})
+        copy_bound_multipliers_in(m)
+        return r
+
+    r = run("phase 1", warm)
+    W, b, V = get_values(m)
+    M1, M2 = _multipliers(m, prob, backend.dual_sign)
+    thr = default_zero_threshold(prob, W) if zero_threshold is None else zero_threshold
+    kkt1 = _safe_kkt(prob, W, b, V, M1, M2, thr)
+    if r.status != "converged" or not polish:
+        return _result(
+            prob,
+            W,
+            b,
+            V,
+            M1,
+            M2,
+            r.status,
+            r.message,
+            history,
+            t0,
+            kkt1,
+            r,
+            thr if polish else None,
+            kkt1,
+        )
+
+    pen = prob.penalty
+    zero = [pen.zero_groups(Wl, thr) for Wl in W]
+    best = None  # the last converged polish round: (W, b, V, M1, M2, run)
+    note = f"polish stopped after max_polish_rounds={max_polish_rounds}"
+    for k in range(max_polish_rounds):
+        _fix_zero_groups(m, prob, zero)
+        r = run(f"polish {k + 1}", True)
+        if r.status != "converged":
+            note = f"polish round {k + 1} stopped: {r.message}"
+            break
+        Wp, bp, Vp = get_values(m)
+        M1p, M2p = _multipliers(m, prob, backend.dual_sign)
+        best = (Wp, bp, Vp, M1p, M2p, r)
+        gW, _, _ = prob.lagrangian_gradient(Wp, bp, Vp, M1p, M2p)
+        release = [
+            z & (pen.subdiff_distance(Wl, Ql) > tol) for z, Wl, Ql in zip(zero, Wp, gW, strict=True)
+        ]
+        if not any(np.any(x) for x in release):
+            note = ""
+            break
+        zero = [z & ~x for z, x in zip(zero, release, strict=True)]
+        set_values(m, _restart_released(prob, Wp, gW, release), bp, Vp)
+    n_zero = sum(int(np.sum(z)) for z in zero)
+    if best is None:  # the polish never converged: the phase-1 point, as IPOPT left it
+        return _result(
+            prob,
+            W,
+            b,
+            V,
+            M1,
+            M2,
+            r.status,
+            f"{note}; phase-1 point returned",
+            history,
+            t0,
+            kkt1,
+            r,
+            thr,
+            kkt1,
+        )
+    Wp, bp, Vp, M1p, M2p, rb = best
+    message = f"{rb.message}; polish fixed {n_zero} zero groups (threshold {thr:.1e})"
+    status = rb.status if not note else r.status
+    if note:
+        message += f"; {note}"
+    return _result(prob, Wp, bp, Vp, M1p, M2p, status, message, history, t0, None, r, thr, kkt1)
+
+
+def _restart_released(prob, W, gW, release):
+    """Released groups restart at ``-1e-4 q/||q||`` (``q``: the group's gradient)."""
+    out = []
+    for l, (Wl, Ql, x) in enumerate(zip(W, gW, release, strict=True), start=1):
+        qn = group_broadcast(prob, l, prob.penalty.group_norms(Ql))
+        step = -1e-4 * Ql / np.maximum(qn, 1e-300)
+        out.append(np.where(group_broadcast(prob, l, x), step, Wl))
+    return out
+
+
+def _safe_kkt(prob, W, b, V, M1, M2, thr=0.0):
+    """``kkt_residuals`` at an IPOPT point, or ``None`` when the point is not finite."""
+    arrs = [*W, *(b or []), *V, *M1, *M2]
+    if not all(np.all(np.isfinite(a)) for a in arrs):
+        return None
+    return kkt_residuals(prob, W, b, V, M1, M2, zero_threshold=thr)
+
+
+def _result(prob, W, b, V, M1, M2, status, message, history, t0, kkt, run, thr, kkt1):
+    if kkt is None:
+        kkt = _safe_kkt(prob, W, b, V, M1, M2)
+    finite = kkt is not None
+    n_zero = sum(int(np.sum(prob.penalty.group_norms(Wl) == 0)) for Wl in W) if finite else 0
+    return LiftedResult(
+        solver="ipopt",
+        W=W,
+        b=b,
+        V=V,
+        M1=M1,
+        M2=M2,
+        status=status,
+        message=message,
+        success=status == "converged",
+        kkt=kkt,
+        objective=prob.F(W, b, V) if finite else float("nan"),
+        Phi=prob.Phi(W, b) if finite else float("nan"),
+        nit=sum(h["nit"] for h in history),
+        history=history,
+        time=time.monotonic() - t0,
+        interface=history[0]["interface"] if history else None,
+        ipopt_status=run if isinstance(run, str) else (run.ipopt_status if run else None),
+        polish_threshold=thr,
+        n_zero_groups=n_zero,
+        kkt_phase1=None if kkt1 is None else kkt1["residual"],
+        groups=prob.groups,
+    )

@@ -1,0 +1,267 @@
+"""The two ways liftnet reaches IPOPT, behind one small interface.
+
+* ``cyipopt``: IPOPT as a library through Pyomo's PyNumero (``PyomoNLP`` + ``CyIpoptNLP``, the
+  classes behind ``SolverFactory('cyipopt')``). The driver calls them itself because
+  ``SolverFactory('cyipopt').solve`` hands IPOPT the primal start only: a warm start with
+  multipliers needs ``CyIpoptNLP.solve(x, lagrange, zl, zu)``.
+* ``ipopt``: an ``ipopt`` executable on PATH through ``SolverFactory('ipopt')`` (ASL, ``.nl``
+  file); the warm start goes through the suffixes ``dual``, ``ipopt_zL_in``, ``ipopt_zU_in``.
+
+Multiplier signs differ (Pyomo issue #2831): for a constraint ``body <= 0`` of a minimisation,
+IPOPT's own ``mult_g`` (what cyipopt returns) is ``>= 0``, the ASL ``dual`` suffix is ``<= 0``.
+Each backend states ``dual_sign`` so that ``M = dual_sign * (value in the dual suffix)`` is the
+MODEL.md multiplier (``M >= 0``, section 5); ``tests/solvers/test_ipopt.py`` pins it.
+Both backends keep the ``dual``/``ipopt_z*`` suffixes in their own native sign.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+# IPOPT's ApplicationReturnStatus: code -> (name, liftnet status)
+IPOPT_STATUS = {
+    0: ("Solve_Succeeded", "converged"),
+    1: ("Solved_To_Acceptable_Level", "converged"),
+    2: ("Infeasible_Problem_Detected", "failed"),
+    3: ("Search_Direction_Becomes_Too_Small", "failed"),
+    4: ("Diverging_Iterates", "diverged"),
+    5: ("User_Requested_Stop", "interrupted"),
+    6: ("Feasible_Point_Found", "failed"),
+    -1: ("Maximum_Iterations_Exceeded", "max_iter"),
+    -2: ("Restoration_Failed", "failed"),
+    -3: ("Error_In_Step_Computation", "failed"),
+    -4: ("Maximum_CpuTime_Exceeded", "time_limit"),
+    -5: ("Maximum_WallTime_Exceeded", "time_limit"),
+    -10: ("Not_Enough_Degrees_Of_Freedom", "failed"),
+    -11: ("Invalid_Problem_Definition", "failed"),
+    -12: ("Invalid_Option", "failed"),
+    -13: ("Invalid_Number_Detected", "failed"),
+    -100: ("Unrecoverable_Exception", "failed"),
+    -101: ("NonIpopt_Exception_Thrown", "failed"),
+    -102: ("Insufficient_Memory", "failed"),
+    -199: ("Internal_Error", "failed"),
+}
+
+# Pyomo's termination conditions (executable path) -> liftnet status
+_TC_STATUS = {
+    "optimal": "converged",
+    "locallyOptimal": "converged",
+    "globallyOptimal": "converged",
+    "maxIterations": "max_iter",
+    "maxTimeLimit": "time_limit",
+    "userInterrupt": "interrupted",
+    "unbounded": "diverged",
+}
+
+
+@dataclass
+class Run:
+    """One IPOPT call: ``status`` (liftnet's), ``ipopt_status`` (IPOPT's name), ``message``,
+    ``nit`` (IPOPT iterations), ``time`` (s), ``objective`` (IPOPT's final value)."""
+
+    status: str
+    ipopt_status: str
+    message: str
+    nit: int
+    time: float
+    objective: float = float("nan")
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def add_suffixes(m) -> None:
+    """The suffixes both backends read and write (created once per model)."""
+    if not hasattr(m, "dual"):
+        m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT_EXPORT)
+    for name, direction in (
+        ("ipopt_zL_out", pyo.Suffix.IMPORT),
+        ("ipopt_zU_out", pyo.Suffix.IMPORT),
+        ("ipopt_zL_in", pyo.Suffix.EXPORT),
+        ("ipopt_zU_in", pyo.Suffix.EXPORT),
+    ):
+        if not hasattr(m, name):
+            m.add_component(name, pyo.Suffix(direction=direction))
+
+
+def copy_bound_multipliers_in(m) -> None:
+    """Use the last solve's bound multipliers as the next warm start."""
+    m.ipopt_zL_in.clear()
+    m.ipopt_zU_in.clear()
+    m.ipopt_zL_in.update(m.ipopt_zL_out.items())
+    m.ipopt_zU_in.update(m.ipopt_zU_out.items())
+
+
+def prune_export_suffixes(m) -> None:
+    """Drop warm-start entries of fixed variables and deactivated constraints (the ``.nl``
+    writer leaves them out and warns about every one)."""
+    for sfx in (m.ipopt_zL_in, m.ipopt_zU_in):
+        for v in [v for v in sfx if v.fixed]:
+            del sfx[v]
+    for c in [c for c in m.dual if not c.active]:
+        del m.dual[c]
+
+
+class CyIpoptBackend:
+    """IPOPT as a library (cyipopt) through Pyomo's PyNumero ``PyomoNLP``."""
+
+    name = "cyipopt"
+    dual_sign = 1.0  # IPOPT's mult_g: >= 0 at an active upper bound (minimisation)
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            return bool(pyo.SolverFactory("cyipopt").available(exception_flag=False))
+        except Exception:  # noqa: BLE001 - any import/DLL problem means "not available"
+            return False
+
+    def solve(self, m, options: dict, warm: bool, tee: bool) -> Run:
+        from pyomo.common.tee import capture_output
+        from pyomo.contrib.pynumero.interfaces.cyipopt_interface import CyIpoptNLP
+        from pyomo.contrib.pynumero.interfaces.pyomo_nlp import PyomoNLP
+
+        t0 = time.monotonic()
+        # The warm start goes to IPOPT directly below, not through the .nl file PyomoNLP writes.
+        exported = [m.dual, m.ipopt_zL_in, m.ipopt_zU_in]
+        for sfx in exported:
+            sfx.deactivate()
+        try:
+            nlp = PyomoNLP(m)
+        finally:
+            for sfx in exported:
+                sfx.activate()
+        cons = nlp.get_pyomo_constraints()
+        xs = nlp.get_pyomo_variables()
+        x0 = np.array([v.value for v in xs], dtype=float)
+        iters = [0]
+
+        def count(*args):  # cyipopt's intermediate callback (12-argument form)
+            iters[0] = int(args[2])
+            return True
+
+        problem = CyIpoptNLP(nlp, intermediate_callback=count)
+        try:
+            for k, v in options.items():
+                problem.add_option(k, v)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unknown option name
+            problem.close()
+            return Run(
+                "failed",
+                "Invalid_Option",
+                f"IPOPT rejected an option: {exc}",
+                0,
+                time.monotonic() - t0,
+            )
+        kwargs = {}
+        if warm:
+            kwargs = dict(
+                lagrange=np.array([m.dual.get(c, 0.0) for c in cons], dtype=float),
+                zl=np.array([m.ipopt_zL_in.get(v, 0.0) for v in xs], dtype=float),
+                zu=np.array([m.ipopt_zU_in.get(v, 0.0) for v in xs], dtype=float),
+            )
+        try:
+            with capture_output(sys.stdout if tee else None, capture_fd=True):
+                x, info = problem.solve(x0, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - reported as a status, never raised
+            return Run(
+                "failed",
+                "NonIpopt_Exception_Thrown",
+                f"cyipopt raised {type(exc).__name__}: {exc}",
+                iters[0],
+                time.monotonic() - t0,
+            )
+        finally:
+            problem.close()
+        nlp.set_primals(x)
+        nlp.set_duals(info["mult_g"])
+        nlp.load_state_into_pyomo(bound_multipliers=(info["mult_x_L"], info["mult_x_U"]))
+        code = int(info["status"])
+        name, status = IPOPT_STATUS.get(code, (f"status {code}", "failed"))
+        msg = info["status_msg"]
+        msg = msg.decode() if isinstance(msg, bytes) else str(msg)
+        return Run(
+            status,
+            name,
+            f"IPOPT: {name}: {msg}",
+            iters[0],
+            time.monotonic() - t0,
+            float(info["obj_val"]),
+        )
+
+
+class ExecutableBackend:
+    """An ``ipopt`` executable on PATH through Pyomo's ASL interface (``.nl`` file)."""
+
+    name = "ipopt"
+    dual_sign = -1.0  # ASL duals: <= 0 for an active `<=` constraint of a minimisation
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            return bool(pyo.SolverFactory("ipopt").available(exception_flag=False))
+        except Exception:  # noqa: BLE001
+            return False
+
+    def solve(self, m, options: dict, warm: bool, tee: bool) -> Run:
+        t0 = time.monotonic()
+        prune_export_suffixes(m)
+        opt = pyo.SolverFactory("ipopt")
+        for k, v in options.items():
+            opt.options[k] = v
+        try:
+            res = opt.solve(m, tee=tee, load_solutions=False)
+        except Exception as exc:  # noqa: BLE001 - reported as a status, never raised
+            return Run(
+                "failed",
+                "NonIpopt_Exception_Thrown",
+                f"ipopt raised {type(exc).__name__}: {exc}",
+                0,
+                time.monotonic() - t0,
+            )
+        tc = str(res.solver.termination_condition)
+        status = _TC_STATUS.get(tc, "failed")
+        msg = str(getattr(res.solver, "message", "") or tc)
+        if len(res.solution) > 0:
+            m.solutions.load_from(res)
+        nit = 0
+        try:
+            nit = int(res.solver.statistics.number_of_iterations)  # not every version sets it
+        except (AttributeError, TypeError, ValueError):
+            pass
+        return Run(
+            status,
+            tc,
+            f"IPOPT: {tc}: {msg}",
+            nit,
+            time.monotonic() - t0,
+            float(pyo.value(m.F, exception=False) or np.nan),
+        )
+
+
+BACKENDS = {"cyipopt": CyIpoptBackend, "ipopt": ExecutableBackend}
+
+
+def select_backend(solver):
+    """The backend for ``solver`` (``None``: cyipopt if importable, else an executable).
+
+    Returns ``(backend or None, reason)``; ``None`` with the reason when nothing is available.
+    """
+    if solver is None:
+        for cls in (CyIpoptBackend, ExecutableBackend):
+            if cls.available():
+                return cls(), ""
+        return None, (
+            "no IPOPT available: neither the cyipopt library (pip install "
+            "cyipopt-wheels) nor an `ipopt` executable on PATH"
+        )
+    if solver not in BACKENDS:
+        raise ValueError(f"solver must be None, 'cyipopt' or 'ipopt', got {solver!r}")
+    cls = BACKENDS[solver]
+    if not cls.available():
+        return None, f"solver={solver!r} is not available on this machine"
+    return cls(), ""

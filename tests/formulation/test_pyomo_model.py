@@ -1,0 +1,163 @@
+"""The Pyomo declaration of (M) equals the numpy model (MODEL.md sections 4 and 7)."""
+
+import io
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+from liftnet import LiftedProblem
+from liftnet.formulation.pyomo_model import (
+    build_pyomo_model,
+    get_values,
+    group_broadcast,
+    group_members,
+    set_values,
+)
+
+
+def make_problem(coupling="complementarity", bias=False, groups="column", seed=0, N=7):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, 2))
+    Y = rng.standard_normal((N, 2))
+    return LiftedProblem(
+        X,
+        Y,
+        hidden=(3, 2),
+        coupling=coupling,
+        bias=bias,
+        groups=groups,
+        lam=0.05,
+        beta=0.7,
+        alpha=0.2,
+    )
+
+
+def random_point(prob, seed=1):
+    """A generic point: random W, b and V off the lift (infeasible entries included)."""
+    rng = np.random.default_rng(seed)
+    W = [rng.standard_normal(s) for s in prob.W_shapes]
+    b = [rng.standard_normal(s) for s in prob.b_shapes] if prob.bias else None
+    V = [v + 0.3 * rng.standard_normal(v.shape) for v in prob.lift(W, b)]
+    return W, b, V
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+def test_objective_and_constraints_equal_numpy_model(coupling, bias, groups):
+    prob = make_problem(coupling, bias, groups)
+    W, b, V = random_point(prob)
+    m = build_pyomo_model(prob, init={"W": W, "b": b, "V": V})
+    assert pyo.value(m.F) == pytest.approx(prob.F(W, b, V), rel=1e-12)
+    assert pyo.value(m.regulariser) == pytest.approx(prob.regulariser(W), rel=1e-12)
+    U = prob.pre_activations(W, b, V)
+    g1, g2 = prob.constraints(U, V)
+    for (l, i, k), con in m.g1.items():
+        assert pyo.value(con.body) - (con.upper if con.upper is not None else 0) == (
+            pytest.approx(g1[l - 1][i - 1, k - 1], abs=1e-12)
+        )
+        assert pyo.value(m.U[l, i, k]) == pytest.approx(U[l - 1][i - 1, k - 1], abs=1e-12)
+    for (l, i, k), con in m.g2.items():
+        assert pyo.value(con.body) == pytest.approx(g2[l - 1][i - 1, k - 1], abs=1e-12)
+    L = prob.L
+    for i in range(1, prob.widths[L] + 1):
+        assert pyo.value(m.U[L, i, 3]) == pytest.approx(U[-1][i - 1, 2], abs=1e-12)
+    # t starts at the group norms: every epigraph constraint holds with equality
+    for con in m.epi.values():
+        assert pyo.value(con.body) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_indices_are_one_based_and_groups_follow_the_penalty_order():
+    prob = make_problem(groups="element")
+    W, b, V = random_point(prob)
+    m = build_pyomo_model(prob, init={"W": W, "V": V})
+    assert m.W[2, 2, 3].value == W[1][1, 2]
+    assert m.V[1, 2, 5].value == V[0][1, 4]
+    for l in range(1, prob.L + 1):
+        norms = prob.penalty.group_norms(W[l - 1]).ravel()
+        got = [m.t[l, g].value for g in range(1, len(norms) + 1)]
+        np.testing.assert_allclose(got, norms, rtol=1e-14)
+        assert len(group_members(prob, l)) == prob.penalty.n_groups(prob.W_shapes[l - 1])
+    assert list(m.G[1, 4]) == [(2, 2)]  # element groups: row-major
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_group_members_and_broadcast_match_the_penalty(groups):
+    prob = make_problem(groups=groups)
+    W, _, _ = random_point(prob)
+    for l in range(1, prob.L + 1):
+        norms = prob.penalty.group_norms(W[l - 1]).ravel()
+        for g, members in enumerate(group_members(prob, l)):
+            vals = [W[l - 1][i - 1, j - 1] for i, j in members]
+            assert np.linalg.norm(vals) == pytest.approx(norms[g])
+        per_entry = group_broadcast(prob, l, prob.penalty.group_norms(W[l - 1]))
+        assert per_entry.shape == W[l - 1].shape
+        # the entry's group norm is at least the entry itself
+        assert np.all(per_entry >= np.abs(W[l - 1]) - 1e-15)
+
+
+def test_set_and_get_values_round_trip():
+    prob = make_problem(bias=True)
+    W, b, V = random_point(prob)
+    m = build_pyomo_model(prob)  # starts at zero, a feasible point
+    zeros = (
+        [np.zeros(s) for s in prob.W_shapes],
+        [np.zeros(s) for s in prob.b_shapes],
+        [np.zeros(s) for s in prob.V_shapes],
+    )
+    assert pyo.value(m.F) == pytest.approx(prob.F(*zeros), rel=1e-14)
+    set_values(m, W, b, V)
+    W2, b2, V2 = get_values(m)
+    for A, B in zip((*W, *b, *V), (*W2, *b2, *V2), strict=True):
+        np.testing.assert_array_equal(A, B)
+
+
+def test_default_V_is_the_lift_and_init_accepts_results():
+    prob = make_problem()
+    W, _, _ = random_point(prob)
+    m = build_pyomo_model(prob, init={"W": W})
+    _, _, V = get_values(m)
+    for a, c in zip(V, prob.lift(W), strict=True):
+        np.testing.assert_allclose(a, c, atol=1e-15)
+    # at the exact lift the complementarity coupling vanishes
+    assert pyo.value(m.coupling) == pytest.approx(0.0, abs=1e-12)
+    assert pyo.value(m.F) == pytest.approx(prob.Phi(W), rel=1e-12)
+
+
+def test_printing_shows_the_paper_symbols():
+    prob = make_problem(N=3)
+    m = build_pyomo_model(prob)
+    buf = io.StringIO()
+    m.pprint(ostream=buf)
+    text = buf.getvalue()
+    for name in ("W : weights W_l", "g1 : g1_l = U_l - V_l <= 0", "g2 :", "epi :", "t :", "F :"):
+        assert name in text
+
+
+def test_write_nl_and_gms(tmp_path):
+    prob = make_problem(bias=True, N=4)
+    W, b, V = random_point(prob)
+    m = build_pyomo_model(prob, init={"W": W, "b": b, "V": V})
+    nl = tmp_path / "lifted.nl"
+    m.write(str(nl), io_options={"symbolic_solver_labels": True})
+    assert nl.stat().st_size > 0
+    rows = (tmp_path / "lifted.row").read_text().split()
+    assert "g1[1,1,1]" in rows and "g2[2,2,4]" in rows and "epi[3,2]" in rows
+    cols = (tmp_path / "lifted.col").read_text().split()
+    assert "W[1,1,1]" in cols and "b[3,2]" in cols and "V[2,2,4]" in cols and "t[1,1]" in cols
+    gms = tmp_path / "lifted.gms"
+    m.write(str(gms), io_options={"symbolic_solver_labels": True})
+    text = gms.read_text()
+    assert "g1_1_1_1__hi" in text and "g2_2_2_4__hi" in text and "epi_3_2__hi" in text
+    assert "POSITIVE VARIABLES" in text and "t_1_1_" in text
+
+
+def test_argument_errors_name_the_parameter():
+    with pytest.raises(TypeError, match="prob"):
+        build_pyomo_model("not a problem")
+    prob = make_problem()
+    with pytest.raises(TypeError, match="init"):
+        build_pyomo_model(prob, init=[1, 2])
+    with pytest.raises(ValueError, match="W"):
+        build_pyomo_model(prob, init={"W": [np.zeros((2, 2))]})

@@ -1,0 +1,165 @@
+"""IPOPT on the Pyomo declaration of (M): signs, polish, warm start, failures (MODEL.md 5, 7)."""
+
+import numpy as np
+import pytest
+
+from liftnet import LiftedProblem
+from liftnet.solvers.ipopt import solve_ipopt
+from liftnet.solvers.ipopt_backends import CyIpoptBackend, ExecutableBackend
+from liftnet.verification.kkt import estimate_multipliers, kkt_residuals
+
+pytestmark = pytest.mark.skipif(
+    not (CyIpoptBackend.available() or ExecutableBackend.available()), reason="no IPOPT"
+)
+
+
+def small_problem(coupling="complementarity", bias=False, seed=0, N=20, lam=0.02):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, 2))
+    Y = np.sin(X[:, :1]) + 0.1 * rng.standard_normal((N, 1))
+    return LiftedProblem(X, Y, hidden=(3, 3), lam=lam, coupling=coupling, bias=bias)
+
+
+def sign_problem():
+    """One neuron, five samples: IPOPT ends with one clearly active ``g2`` (``M2 ~ 0.63``)."""
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((5, 1)), rng.standard_normal((5, 1))
+    return LiftedProblem(X, Y, hidden=(1,), lam=0.01, coupling="squared")
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_multiplier_sign_matches_the_hand_computed_multiplier():
+    """Pins the cyipopt sign: for L = 2 the V-stationarity of MODEL.md 5 gives
+    ``M1 + M2 = dV_1 + W_2^T dU_2`` exactly, computed here by hand from IPOPT's point."""
+    prob = sign_problem()
+    r = solve_ipopt(prob, seed=0, solver="cyipopt")
+    assert r.status == "converged" and r.interface == "cyipopt"
+    U = prob.pre_activations(r.W, r.b, r.V)
+    g1, g2 = prob.constraints(U, r.V)
+    dU, dV = prob.smooth_partials(U[-1], g1, g2)
+    S = dV[0] + r.W[1].T @ dU[1]  # = M1 + M2 by stationarity in V_1
+    active = S > 1e-3
+    assert active.sum() >= 1  # the test needs a clearly nonzero multiplier
+    np.testing.assert_allclose((r.M1[0] + r.M2[0])[active], S[active], rtol=1e-6)
+    # the active constraint is g2 (U < 0 there): M2 carries it, with the MODEL.md sign (>= 0)
+    assert np.all(U[0][active] < 0) and np.all(r.M2[0][active] > 0.1)
+    # the best multipliers of the point (convex estimate) agree with IPOPT's
+    E1, E2 = estimate_multipliers(prob, r.W, r.b, r.V)
+    np.testing.assert_allclose(r.M2[0][active], E2[0][active], rtol=1e-5)
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_raw_cyipopt_dual_is_nonnegative_for_an_active_upper_constraint():
+    """The backend's ``dual_sign`` (+1 for cyipopt) is what makes ``M >= 0``."""
+    import pyomo.environ as pyo
+
+    from liftnet.formulation.pyomo_model import build_pyomo_model
+    from liftnet.solvers.ipopt_backends import add_suffixes
+
+    m = build_pyomo_model(sign_problem(), init={"W": [np.ones((1, 1)), np.ones((1, 1))]})
+    add_suffixes(m)
+    run = CyIpoptBackend().solve(m, {"print_level": 0, "sb": "yes", "tol": 1e-10}, False, False)
+    assert run.status == "converged"
+    duals = [m.dual[c] for c in m.g2.values()]
+    assert max(duals) > 0.1 and min(duals) > -1e-8
+    assert CyIpoptBackend.dual_sign == 1.0 and ExecutableBackend.dual_sign == -1.0
+    assert pyo.value(m.F) == pytest.approx(run.objective, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "coupling,bias,seed",
+    [
+        ("complementarity", False, 0),
+        ("complementarity", True, 1),
+        ("squared", False, 2),
+        ("squared", True, 2),
+    ],
+)
+def test_polished_point_is_a_kkt_point_with_exact_zeros(coupling, bias, seed):
+    prob = small_problem(coupling, bias, seed)
+    r = solve_ipopt(prob, seed=seed)
+    assert r.status == "converged", r.message
+    assert r.solver == "ipopt" and r.ipopt_status in (
+        "Solve_Succeeded",
+        "Solved_To_Acceptable_Level",
+    )
+    assert r.polish_threshold > 0 and r.n_zero_groups >= 1
+    # the one checker, at the returned point with IPOPT's multipliers, no threshold needed
+    rep = kkt_residuals(prob, r.W, r.b, r.V, r.M1, r.M2)
+    assert rep.residual <= 1e-6
+    assert r.kkt.residual == pytest.approx(rep.residual)
+    assert all(np.all(m >= 0) for m in (*r.M1, *r.M2))
+    assert r.objective == pytest.approx(prob.F(r.W, r.b, r.V))
+
+
+def test_without_polish_zero_groups_are_not_exact():
+    """Why the polish exists: IPOPT's epigraph leaves zero groups small but nonzero."""
+    prob = small_problem("complementarity", False, 0)
+    r = solve_ipopt(prob, seed=0, polish=False)
+    assert r.status == "converged" and r.polish_threshold is None
+    norms = np.concatenate([prob.penalty.group_norms(w) for w in r.W])
+    small = norms[norms < 1e-2]
+    assert small.size >= 1 and np.all(small > 0)
+    assert r.n_zero_groups == 0
+    assert kkt_residuals(prob, r.W, r.b, r.V, r.M1, r.M2).residual > 1e-6
+
+
+def test_warm_start_from_a_solution_stays_there():
+    prob = small_problem("squared", False, 1)
+    r = solve_ipopt(prob, seed=1)
+    assert r.status == "converged"
+    w = solve_ipopt(prob, init=r)
+    assert w.status == "converged"
+    assert w.kkt.residual <= 1e-6
+    moved = max(np.max(np.abs(a - c)) for a, c in zip((*r.W, *r.V), (*w.W, *w.V), strict=True))
+    assert moved < 1e-5
+    assert w.history[0]["nit"] < r.history[0]["nit"]
+
+
+def test_explicit_threshold_is_reported_and_used():
+    prob = small_problem("squared", False, 1)
+    r = solve_ipopt(prob, seed=1, zero_threshold=1e-2)
+    assert r.polish_threshold == 1e-2
+    assert "threshold 1.0e-02" in r.message
+    assert r.kkt.residual <= 1e-6
+
+
+def test_iteration_limit_is_a_status_with_ipopt_message():
+    r = solve_ipopt(small_problem(), max_iter=2)
+    assert r.status == "max_iter" and not r.success
+    assert "Maximum_Iterations_Exceeded" in r.message
+    assert np.isfinite(r.objective) and r.kkt is not None
+
+
+def test_time_limit_is_a_status():
+    r = solve_ipopt(small_problem(N=30), time_limit=1e-3)
+    assert r.status == "time_limit"
+    assert "WallTime" in r.message or "time" in r.message.lower()
+
+
+def test_invalid_ipopt_option_fails_with_a_message():
+    r = solve_ipopt(small_problem(), options={"no_such_ipopt_option": 1})
+    assert r.status == "failed" and "option" in r.message
+
+
+@pytest.mark.skipif(ExecutableBackend.available(), reason="an ipopt executable is present")
+def test_missing_executable_is_a_failed_status():
+    r = solve_ipopt(small_problem(), solver="ipopt")
+    assert r.status == "failed" and "not available" in r.message
+    assert r.nit == 0 and r.kkt is not None  # the start point, checked
+
+
+def test_argument_errors_name_the_parameter():
+    prob = small_problem()
+    with pytest.raises(TypeError, match="prob"):
+        solve_ipopt("x")
+    with pytest.raises(ValueError, match="tol"):
+        solve_ipopt(prob, tol=0)
+    with pytest.raises(ValueError, match="max_iter"):
+        solve_ipopt(prob, max_iter=0)
+    with pytest.raises(ValueError, match="zero_threshold"):
+        solve_ipopt(prob, zero_threshold=-1.0)
+    with pytest.raises(ValueError, match="solver"):
+        solve_ipopt(prob, solver="knitro")
+    with pytest.raises(TypeError, match="polish"):
+        solve_ipopt(prob, polish="yes")
