@@ -1,0 +1,93 @@
+"""The MPCC lifting of (P) and its epsilon-relaxation loop (IPOPT through cyipopt)."""
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+from liftnet.formulation.mpcc import build_mpcc_model, get_point, solve_mpcc_relaxed
+from liftnet.formulation.problem import LiftedProblem
+from liftnet.verification.theory import complementarity_gap
+
+
+def make_problem(seed, hidden=(3,), N=8, **kw):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, 2))
+    return LiftedProblem(
+        X, np.sin(X[:, :1]) + 0.1 * rng.standard_normal((N, 1)), hidden=hidden, **kw
+    )
+
+
+def ipopt_available():
+    return pyo.SolverFactory("cyipopt").available(exception_flag=False)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_declaration_reads_like_the_mpcc(bias):
+    prob = make_problem(0, hidden=(3, 2), lam=0.1, bias=bias, groups="row")
+    W, b = prob.initial_weights(0)
+    m = build_mpcc_model(prob, W, b)
+    # at the exact lift (t at the group norms) the MPCC objective is Phi: no coupling term
+    assert pyo.value(m.Phi) == pytest.approx(prob.Phi(W, b), rel=1e-12)
+    assert len(m.cc) == sum(n * prob.N for n in prob.widths[1:-1])
+    V = prob.lift(W, b)
+    for (l, i, k), cc in m.cc.items():
+        # the pair "V - U >= 0  perp  V - alpha U >= 0", both >= 0 with product 0 at the lift
+        e0, e1 = (pyo.value(arg.args[1] - arg.args[0]) for arg in cc._args)
+        assert min(e0, e1) >= -1e-12 and e0 * e1 == pytest.approx(0.0, abs=1e-12)
+        u = prob.pre_activations(W, b, V)[l - 1][i - 1, k - 1]
+        assert e0 == pytest.approx(max(u, prob.alpha * u) - u, abs=1e-12)
+        assert pyo.value(m.U[l, i, k]) == pytest.approx(u, abs=1e-12)
+        assert pyo.value(m.V[l, i, k]) == pytest.approx(max(u, prob.alpha * u), abs=1e-15)
+    Wm, bm, Vm = get_point(m, prob)
+    assert all(np.array_equal(x, y) for x, y in zip(Wm, W, strict=True))
+    assert all(np.array_equal(x, y) for x, y in zip(Vm, V, strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ipopt_available(), reason="cyipopt is not available")
+def test_relaxation_drives_the_complementarity_gap_to_zero():
+    prob = make_problem(1, lam=0.01)
+    res = solve_mpcc_relaxed(prob, seed=0)  # eps = 1e-1, ..., 1e-8
+    assert res.status == "converged", res.message
+    gaps = res.complementarity_gaps
+    assert len(gaps) == 8
+    assert gaps[-1] <= 1e-5 * gaps[0]
+    # each stage respects its relaxation: every product <= eps (up to IPOPT's tolerances)
+    n_products = sum(v.size for v in res.V)
+    for stage, gap in zip(res.stages, gaps, strict=True):
+        assert gap <= 2 * stage["eps"] * n_products + 1e-7
+        assert gap == pytest.approx(
+            complementarity_gap(prob, stage["W"], stage["b"], stage["V"]), rel=1e-12
+        )
+    # the final point is nearly an exact network: |V - sigma(U)| = min(p, q) <= sqrt(p q), so
+    # O(sqrt(eps)) (the worst case is near the kink, p ~ q) ...
+    eps = res.stages[-1]["eps"]
+    lift = prob.lift(res.W, res.b)
+    assert max(np.max(np.abs(v - s)) for v, s in zip(res.V, lift, strict=True)) <= np.sqrt(2 * eps)
+    # ... and the MPCC objective is Phi, which is F of (M) there (complementarity coupling)
+    assert res.stages[-1]["objective"] == pytest.approx(res.objective, abs=1e-5)
+    assert prob.F(res.W, res.b, res.V) == pytest.approx(res.objective, abs=1e-6)
+    # and it trains: better than the starting network
+    W0, b0 = prob.initial_weights(0)
+    assert res.objective < prob.Phi(W0, b0)
+
+
+@pytest.mark.skipif(not ipopt_available(), reason="cyipopt is not available")
+def test_ipopt_failure_is_a_status():
+    prob = make_problem(2)
+    res = solve_mpcc_relaxed(prob, eps_schedule=(1e-1, 1e-2), max_iter=1)
+    assert res.status == "failed" and not res.success
+    assert "IPOPT" in res.message
+    assert res.nit == 0 and len(res.stages) == 0
+    W0, _ = prob.initial_weights(0)
+    assert all(np.array_equal(a, c) for a, c in zip(res.W, W0, strict=True))
+
+
+def test_eps_schedule_validation():
+    prob = make_problem(0)
+    with pytest.raises(ValueError, match="nonincreasing"):
+        solve_mpcc_relaxed(prob, eps_schedule=(1e-3, 1e-1))
+    with pytest.raises(ValueError, match=r"eps_schedule\[1\]"):
+        solve_mpcc_relaxed(prob, eps_schedule=(1e-1, 0.0))
+    with pytest.raises(ValueError, match="at least one"):
+        solve_mpcc_relaxed(prob, eps_schedule=())
