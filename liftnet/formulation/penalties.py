@@ -78,21 +78,29 @@ class GroupLasso:
             shrink = np.where(norms > t, 1.0 - t / norms, 0.0)
         return np.multiply(W, self._broadcast(shrink.astype(W.dtype, copy=False)), out=out)
 
-    def subdiff_distance(self, W: np.ndarray, Q: np.ndarray) -> np.ndarray:
-        """Per-group ``dist(0, Q[g] + lam * d||W[g]||_2)`` (MODEL.md section 5).
+    def subdiff_residual(self, W: np.ndarray, Q: np.ndarray) -> np.ndarray:
+        """The point of ``Q + lam * d R(W)`` nearest to zero, group by group (shape of ``W``).
 
-        ``||Q[g] + lam W[g]/||W[g]|| ||`` where ``W[g] != 0``, else ``max(0, ||Q[g]|| - lam)``.
-        ``Q`` is the gradient of the smooth part with respect to ``W``. Returns one
-        nonnegative number per group, shaped like :meth:`group_norms`.
+        ``Q[g] + lam W[g]/||W[g]||`` where ``W[g] != 0``; where ``W[g] = 0`` the ball
+        ``Q[g] + lam B`` is nearest to zero at ``Q[g] * max(0, 1 - lam/||Q[g]||)``, which is
+        ``Q[g]`` minus its projection on the ``lam``-ball, i.e. ``prox(Q, 1)``.
+        ``Q`` is the gradient of the smooth part with respect to ``W`` (MODEL.md section 5).
         """
         norms = self.group_norms(W)
         nz = norms > 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(nz, self.lam / norms, 0.0)
-        R = Q + self._broadcast(scale.astype(Q.dtype, copy=False)) * W
-        dist_nz = self.group_norms(R)
-        dist_z = np.maximum(0.0, self.group_norms(Q) - self.lam)
-        return np.where(nz, dist_nz, dist_z)
+            scale = np.where(nz, self.lam / norms, 0.0).astype(Q.dtype, copy=False)
+        at_nonzero = Q + self._broadcast(scale) * W
+        at_zero = self.prox(Q, 1.0)
+        return np.where(self._broadcast(nz), at_nonzero, at_zero)
+
+    def subdiff_distance(self, W: np.ndarray, Q: np.ndarray) -> np.ndarray:
+        """Per-group ``dist(0, Q[g] + lam * d||W[g]||_2)`` (MODEL.md section 5).
+
+        ``||Q[g] + lam W[g]/||W[g]|| ||`` where ``W[g] != 0``, else ``max(0, ||Q[g]|| - lam)``.
+        One nonnegative number per group, shaped like :meth:`group_norms`.
+        """
+        return self.group_norms(self.subdiff_residual(W, Q))
 
     def zero_groups(self, W: np.ndarray, threshold: float = 0.0) -> np.ndarray:
         """Boolean mask (per group) of groups with ``||W[g]|| <= threshold``."""

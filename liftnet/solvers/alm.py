@@ -1,0 +1,276 @@
+"""Inexact augmented Lagrangian method for the lifted model (M), MODEL.md section 6.
+
+    L_rho(z, M) = F(z) + (1/(2 rho)) sum ( ||max(0, M + rho g(z))||^2 - ||M||^2 )
+
+Outer iteration ``k``:
+
+1. ``z_{k+1}``: an ``eps_k``-stationary point of ``L_rho_k(., M_k)`` (nonmonotone proximal
+   gradient with block Barzilai-Borwein steps and the exact group prox, :mod:`.proxgrad`);
+2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
+3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``,
+   ``rho_{k+1} = gamma rho_k``;
+4. ``eps_{k+1} = max(theta eps_k, tol)``; stop when the KKT residual (MODEL.md section 5,
+   :func:`liftnet.kkt_residuals`) is ``<= tol``.
+
+The gradient of ``L_rho`` is that of ``f + <M^, g>`` with ``M^ = max(0, M + rho g)``, so at the
+end of step 1 the stationarity part of the KKT residual at ``(z_{k+1}, M_{k+1})`` is exactly the
+inner residual: the subproblem's stopping test and the certificate measure the same thing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .._validation import check_scalar
+from ..verification.kkt import kkt_residuals, stationarity_parts
+from .init import parse_init
+from .proxgrad import prox_gradient_bb
+from .result import LiftedResult
+
+_INNER_STATUS_TO_OUTER = {"time_limit": "time_limit", "interrupted": "interrupted",
+                          "diverged": "diverged"}
+
+
+class _Subproblem:
+    """``L_rho(., M)`` of one outer iteration as the callables of :func:`prox_gradient_bb`."""
+
+    def __init__(self, prob):
+        self.prob = prob
+        self.layout = prob.layout
+        self.blocks = [blk.slice for blk in prob.layout.blocks]
+        self.W_blocks = [(i, blk) for i, blk in enumerate(prob.layout.blocks) if blk.kind == "W"]
+        self.M1 = self.M2 = None
+        self.rho = 1.0
+
+    def set(self, M1, M2, rho):
+        self.M1, self.M2, self.rho = M1, M2, rho
+        self.M_sq = sum(float(np.vdot(m, m)) for m in (*M1, *M2))
+
+    def value(self, z):
+        prob, rho = self.prob, self.rho
+        W, b, V = self.layout.unpack(z)
+        U = prob.pre_activations(W, b, V)
+        g1, g2 = prob.constraints(U, V)
+        Mh1 = [np.maximum(m + rho * g, 0.0) for m, g in zip(self.M1, g1)]
+        Mh2 = [np.maximum(m + rho * g, 0.0) for m, g in zip(self.M2, g2)]
+        pen = (sum(float(np.vdot(m, m)) for m in (*Mh1, *Mh2)) - self.M_sq) / (2.0 * rho)
+        val = prob.smooth_value(U[-1], g1, g2) + pen + prob.regulariser(W)
+        return val, (W, V, U, g1, g2, Mh1, Mh2)
+
+    def gradient(self, z, cache):
+        prob = self.prob
+        W, V, U, g1, g2, Mh1, Mh2 = cache
+        dU, dV = prob.smooth_partials(U[-1], g1, g2)
+        a = prob.alpha
+        D = [dU[l] + Mh1[l] + a * Mh2[l] for l in range(prob.L - 1)] + [dU[-1]]
+        E = [dV[l] - (Mh1[l] + Mh2[l]) for l in range(prob.L - 1)]
+        gW, gb, gV = prob.backprop(W, V, D, E)
+        return self.layout.pack(gW, gb, gV, dtype=z.dtype)
+
+    def prox(self, y, steps):
+        pen = self.prob.penalty
+        for i, blk in self.W_blocks:
+            Wv = y[blk.slice].reshape(blk.shape)
+            pen.prox(Wv, steps[i], out=Wv)
+
+    def residual(self, z, g, cache):
+        W, gb_, gV_ = self.layout.unpack(g)
+        Wz = cache[0]
+        return max(stationarity_parts(self.prob, Wz, W, gb_, gV_))
+
+
+def _finite(*arrs) -> bool:
+    return all(np.all(np.isfinite(a)) for group in arrs for a in group)
+
+
+def solve_alm(
+    prob,
+    tol: float = 1e-6,
+    seed=0,
+    time_limit: float | None = None,
+    init=None,
+    verbose: bool = False,
+    *,
+    max_iter: int = 200,
+    max_inner: int = 5000,
+    rho0: float | None = None,
+    gamma: float = 5.0,
+    tau: float = 0.5,
+    theta: float = 0.3,
+    eps0: float = 1e-2,
+    rho_max: float = 1e12,
+    M_max: float = 1e10,
+    callback=None,
+) -> LiftedResult:
+    """Solve the lifted model (M) to an ``tol``-KKT point by the inexact ALM (MODEL.md 6).
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    tol : float > 0
+        Target KKT residual (MODEL.md section 5, infinity norm).
+    seed : int or None
+        Seed of the random initial weights (ignored when ``init`` is given).
+    time_limit : float or None
+        Wall-clock seconds; on expiry the best iterate so far is returned with status
+        ``time_limit``.
+    init : None, LiftedResult or mapping
+        Warm start (``W`` and optionally ``b, V, M1, M2``); see
+        :func:`liftnet.solvers.init.parse_init`.
+    verbose : bool
+        Print one line per outer iteration.
+    max_iter : int
+        Outer iterations.
+    max_inner : int
+        Inner (proximal gradient) iterations per outer iteration.
+    rho0 : float or None
+        Initial penalty ``rho_0``; default ``10 / N`` (the objective and the multipliers are
+        ``O(1/N)``: this balances the penalty against them for every ``N``).
+    gamma, tau : float
+        Penalty growth factor and the violation decrease it asks for (MODEL.md 6, step 3).
+    theta, eps0 : float
+        Inner tolerance schedule ``eps_k = max(eps0 theta^k, tol)``.
+    rho_max, M_max : float
+        Safeguards on the penalty and the multipliers.
+    callback : callable or None
+        ``callback(record)`` after each outer iteration with the history record; returning
+        ``True`` stops the run (status ``interrupted``).
+
+    Returns
+    -------
+    LiftedResult
+        ``W, b, V, M1, M2, status, message, success, kkt, objective, Phi, nit, n_inner, history,
+        time, rho, solver="alm"``. ``status``: ``converged`` (KKT residual ``<= tol``),
+        ``max_iter``, ``time_limit``, ``interrupted`` (Ctrl-C or callback), ``diverged``
+        (NaN/overflow: the last finite iterate is returned). Except for ``converged``, the
+        returned point is the outer iterate with the smallest KKT residual.
+    """
+    tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
+                              allow_none=True)
+    max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
+    max_inner = check_scalar(max_inner, "max_inner", low=1, integer=True)
+    rho0 = check_scalar(rho0, "rho0", low=0, low_inclusive=False, allow_none=True)
+    gamma = check_scalar(gamma, "gamma", low=1, low_inclusive=False)
+    tau = check_scalar(tau, "tau", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    theta = check_scalar(theta, "theta", low=0, high=1, low_inclusive=False)
+    eps0 = check_scalar(eps0, "eps0", low=0, low_inclusive=False)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+
+    t0 = time.monotonic()
+    deadline = None if time_limit is None else t0 + time_limit
+    W, b, V, M1, M2 = parse_init(prob, init, seed)
+    layout = prob.layout
+    z = layout.pack(W, b, V, dtype=prob.dtype)
+    sub = _Subproblem(prob)
+    rho = 10.0 / prob.N if rho0 is None else rho0
+    eps = max(eps0, tol)
+    steps = None
+    history = []
+    best = None  # (residual, z, M1, M2, kkt)
+    viol_prev = np.inf
+    n_inner = 0
+    status, message = "max_iter", f"reached max_iter={max_iter} outer iterations"
+
+    def record_best(zc, M1c, M2c, rep):
+        nonlocal best
+        if best is None or rep["residual"] < best[0]:
+            best = (rep["residual"], zc.copy(), [m.copy() for m in M1c],
+                    [m.copy() for m in M2c], rep)
+
+    if verbose:
+        print(f"{'it':>4} {'objective':>12} {'residual':>9} {'stat':>9} {'feas':>9} "
+              f"{'comp':>9} {'rho':>9} {'inner':>6} {'time':>7}")
+    k = 0
+    try:
+        while True:
+            Wk, bk, Vk = layout.unpack(z)
+            rep = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
+            record_best(z, M1, M2, rep)
+            if rep["residual"] <= tol:
+                status, message = "converged", f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
+                break
+            if k >= max_iter:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                status, message = "time_limit", f"time_limit={time_limit:g} s reached"
+                break
+            # 1. inexact subproblem
+            sub.set(M1, M2, rho)
+            z_new, info = prox_gradient_bb(
+                sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
+                tol=eps, max_iter=max_inner, steps0=steps, deadline=deadline,
+            )
+            n_inner += info.nit
+            steps = info.steps
+            if info.status == "diverged" or not np.isfinite(info.value):
+                status, message = "diverged", "NaN or overflow in the subproblem"
+                break
+            _, _, _, g1, g2, Mh1, Mh2 = info.cache
+            if not _finite(Mh1, Mh2):
+                status, message = "diverged", "NaN or overflow in the multipliers"
+                break
+            # 3. violation measured with the multipliers the subproblem used
+            viol = max(
+                (float(np.max(np.abs(np.minimum(-g, m / rho))))
+                 for g, m in zip((*g1, *g2), (*M1, *M2))),
+                default=0.0,
+            )
+            # 2. multiplier update (Mh = max(0, M + rho g) at z_new), safeguarded
+            M1 = [np.minimum(m, M_max) for m in Mh1]
+            M2 = [np.minimum(m, M_max) for m in Mh2]
+            z = z_new
+            k += 1
+            rec = {
+                "k": k, "objective": prob.F(*layout.unpack(z)), "rho": rho, "eps": eps,
+                "violation": viol, "inner_iterations": info.nit, "inner_status": info.status,
+                "time": time.monotonic() - t0,
+            }
+            if viol > tau * viol_prev:
+                rho = min(gamma * rho, rho_max)
+            viol_prev = viol
+            eps = max(theta * eps, tol)
+            if info.status in ("time_limit", "interrupted"):
+                status = info.status
+                message = ("interrupted (KeyboardInterrupt)" if status == "interrupted"
+                           else f"time_limit={time_limit:g} s reached")
+                Wk, bk, Vk = layout.unpack(z)
+                rep = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
+                record_best(z, M1, M2, rep)
+                rec.update({p: rep[p] for p in (*rep.PARTS, "residual")})
+                history.append(rec)
+                break
+            Wk, bk, Vk = layout.unpack(z)
+            rep_next = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
+            rec.update({p: rep_next[p] for p in (*rep_next.PARTS, "residual")})
+            history.append(rec)
+            if verbose:
+                print(f"{k:4d} {rec['objective']:12.6e} {rec['residual']:9.2e} "
+                      f"{rec['stationarity']:9.2e} {rec['primal_feasibility']:9.2e} "
+                      f"{rec['complementarity']:9.2e} {rho:9.2e} {info.nit:6d} "
+                      f"{rec['time']:7.2f}")
+            if callback is not None and callback(rec):
+                status, message = "interrupted", "stopped by callback"
+                record_best(z, M1, M2, rep_next)
+                break
+    except KeyboardInterrupt:
+        status, message = "interrupted", "interrupted (KeyboardInterrupt)"
+
+    if status == "converged" or best is None:
+        zf, M1f, M2f = z, M1, M2
+        Wf, bf, Vf = layout.unpack(zf)
+        kkt = kkt_residuals(prob, Wf, bf, Vf, M1f, M2f)
+    else:
+        _, zf, M1f, M2f, kkt = best
+    Wf, bf, Vf = layout.unpack(zf.copy())
+    return LiftedResult(
+        solver="alm",
+        W=Wf, b=bf, V=Vf, M1=M1f, M2=M2f,
+        status=status, message=message, success=status == "converged",
+        kkt=kkt, objective=prob.F(Wf, bf, Vf), Phi=prob.Phi(Wf, bf),
+        nit=k, n_inner=n_inner, history=history, time=time.monotonic() - t0,
+        rho=rho, tol=tol, groups=prob.groups,
+    )

@@ -1,0 +1,161 @@
+"""Nonmonotone proximal gradient with block Barzilai-Borwein steps (the inner solver).
+
+Minimises ``phi(x) + h(x)`` with ``phi`` smooth (possibly nonconvex) and ``h`` block-separable
+with an exact prox. Each block ``i`` of ``x`` has its own step ``t_i`` (a diagonal metric), set by
+the Barzilai-Borwein rule ``t_i = <s_i, s_i> / <s_i, y_i>`` and safeguarded by a nonmonotone
+(Grippo-Lampariello-Lucidi) sufficient-decrease test on the composite value:
+
+    phi(x+) + h(x+) <= max_{last m} (phi + h) - (sigma/2) sum_i ||x+_i - x_i||^2 / t_i.
+
+An accepted step costs one value and one gradient evaluation, so the matrix products of an
+iteration are exactly those of one forward and one backward pass (the floor): a trial step
+that fails the test costs one more forward pass.
+
+The caller supplies four callables, so the same code serves the ALM subproblem (MODEL.md
+section 6, ``h = lam R``) and the multiplier estimate of the KKT check (``h`` = indicator of
+``M >= 0``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class InnerInfo:
+    """How an inner solve ended."""
+
+    status: str  # "converged", "max_iter", "time_limit", "interrupted", "diverged", "stalled"
+    nit: int
+    residual: float
+    value: float
+    steps: np.ndarray
+    n_backtracks: int = 0
+    cache: object = field(default=None, repr=False)
+    grad: np.ndarray | None = field(default=None, repr=False)
+
+
+def prox_gradient_bb(
+    value,
+    gradient,
+    prox,
+    residual,
+    x0: np.ndarray,
+    blocks: list[slice],
+    *,
+    tol: float,
+    max_iter: int,
+    steps0: np.ndarray | None = None,
+    memory: int = 5,
+    sigma: float = 1e-4,
+    step_min: float = 1e-12,
+    step_max: float = 1e12,
+    deadline: float | None = None,
+    state: tuple | None = None,
+) -> tuple[np.ndarray, InnerInfo]:
+    """Run the method from ``x0`` until ``residual <= tol``.
+
+    Parameters
+    ----------
+    value : callable ``x -> (phi(x) + h(x), cache)``
+    gradient : callable ``(x, cache) -> grad phi(x)`` (flat, like ``x``)
+    prox : callable ``(y, steps) -> None``: in place, the prox of ``t_i h_i`` on every block
+    residual : callable ``(x, grad, cache) -> float``: ``dist(0, grad phi(x) + dh(x))``
+    x0 : array (n,)
+        Start; not modified.
+    blocks : list of slices
+        The blocks of ``x``, covering it; each has its own step.
+    tol : float
+        Stop when the residual is at most ``tol``.
+    max_iter : int
+    steps0 : array (n_blocks,), optional
+        Initial steps (e.g. the last ones of a previous solve).
+    deadline : float, optional
+        ``time.monotonic()`` value after which the solve stops with ``time_limit``.
+    state : tuple ``(value, cache, grad)`` at ``x0``, optional
+        Reuse an evaluation the caller already has.
+
+    Returns
+    -------
+    x : array (n,)
+        The last accepted iterate (never a rejected trial point).
+    info : InnerInfo
+    """
+    x = x0.copy()
+    if state is None:
+        v, cache = value(x)
+        g = gradient(x, cache)
+    else:
+        v, cache, g = state
+    if not np.isfinite(v):
+        return x, InnerInfo("diverged", 0, np.inf, v, np.ones(len(blocks)), cache=cache, grad=g)
+    steps = np.ones(len(blocks)) if steps0 is None else np.array(steps0, dtype=float)
+    if steps0 is None:
+        for i, blk in enumerate(blocks):
+            gn = np.sqrt(np.vdot(g[blk], g[blk]))
+            steps[i] = 1e-2 / gn if gn > 0 else 1.0
+    r = residual(x, g, cache)
+    recent = deque([v], maxlen=memory)
+    y = np.empty_like(x)
+    n_bt = 0
+    status = "max_iter"
+    k = 0
+    try:
+        while True:
+            if r <= tol:
+                status = "converged"
+                break
+            if k >= max_iter:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                status = "time_limit"
+                break
+            vref = max(recent)
+            while True:  # backtracking on all steps at once
+                for i, blk in enumerate(blocks):
+                    np.multiply(g[blk], -steps[i], out=y[blk])
+                    y[blk] += x[blk]
+                prox(y, steps)
+                dec = 0.0
+                for i, blk in enumerate(blocks):
+                    d = y[blk] - x[blk]
+                    dec += np.vdot(d, d) / steps[i]
+                vy, cy = value(y)
+                if np.isfinite(vy) and vy <= vref - 0.5 * sigma * dec:
+                    break
+                n_bt += 1
+                steps *= 0.25
+                if np.all(steps <= step_min) or dec == 0.0:
+                    status = "stalled" if np.isfinite(vy) else "diverged"
+                    raise _Stop
+            gy = gradient(y, cy)
+            if not np.all(np.isfinite(gy)):
+                status = "diverged"
+                raise _Stop
+            # Barzilai-Borwein per block, from s = y - x and the gradient change.
+            for i, blk in enumerate(blocks):
+                s = y[blk] - x[blk]
+                ss = np.vdot(s, s)
+                if ss == 0.0:
+                    continue
+                sy = np.vdot(s, gy[blk] - g[blk])
+                steps[i] = ss / sy if sy > 0 else 4.0 * steps[i]
+            np.clip(steps, step_min, step_max, out=steps)
+            x, y = y, x
+            v, cache, g = vy, cy, gy
+            recent.append(v)
+            r = residual(x, g, cache)
+            k += 1
+    except _Stop:
+        pass
+    except KeyboardInterrupt:
+        status = "interrupted"
+    return x, InnerInfo(status, k, r, v, steps, n_bt, cache=cache, grad=g)
+
+
+class _Stop(Exception):
+    pass
