@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liftnet.formulation.problem import LiftedProblem
 from liftnet.verification.mfcq import (
@@ -53,7 +55,7 @@ def test_lp_and_constructive_margin_agree_at_feasible_points(seed, bias, kink_ro
     rep = check_mfcq(prob, W, b, V, lp=True)
     assert rep.max_violation == 0.0
     assert rep.holds
-    assert rep.margin_raw >= 1.0
+    assert rep.margin_raw >= 1.0 - 1e-12  # fact 3, up to rounding
     assert 0.0 < rep.margin <= rep.lp_margin + 1e-9  # constructive d / |d|_inf is LP-feasible
     assert rep.n_kink == kink_rows * prob.N * (prob.L - 1)
     if kink_rows == 0:
@@ -69,6 +71,25 @@ def test_lp_and_constructive_margin_agree_at_feasible_points(seed, bias, kink_ro
     active = g >= -rep.active_tol
     assert np.max(J[active] @ rep.lp_direction) <= -rep.lp_margin + 1e-9
     assert np.max(np.abs(rep.lp_direction)) <= 1.0 + 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    L=st.integers(2, 4),
+    width=st.integers(1, 4),
+    N=st.integers(1, 5),
+    bias=st.booleans(),
+    scale=st.floats(0.05, 5.0),
+    kink=st.integers(0, 1),
+    seed=st.integers(0, 10_000),
+)
+def test_certificates_agree_on_random_shapes(L, width, N, bias, scale, kink, seed):
+    prob = make_problem(seed, hidden=(width,) * (L - 1), N=N, bias=bias, n0=2, nL=1)
+    W, b, V = random_feasible_point(prob, seed, scale=scale, kink_rows=kink)
+    rep = check_mfcq(prob, W, b, V, lp=True)
+    assert rep.holds and rep.margin_raw >= 1.0 - 1e-12  # fact 3, up to rounding
+    assert 0.0 < rep.margin <= rep.lp_margin + 1e-9
+    assert rep.n_kink >= kink * N * (L - 1)
 
 
 def test_active_sets_at_the_lift():
