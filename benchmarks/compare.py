@@ -1,0 +1,13 @@
+"""The ALM against SGD, Adam, proximal SGD/Adam and full-batch proximal gradient (issue 4).
+
+Usage: ``python benchmarks/compare.py --mode fast|full [--datasets ...] [--seeds ...]
+[--out-dir DIR]``; the same as ``liftnet compare``. Prints the table (medians over seeds, ratios
+against the ALM) and writes it with the plots to ``--out-dir``.
+"""
+
+import sys
+
+from liftnet.compare import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,227 @@
+"""The comparison harness: liftnet's ALM against the baselines on (P), measured.
+
+For each data set (``digits``, ``teacher``, ``mnist_like``; :mod:`liftnet.datasets`) and seed,
+the ALM (on the lift (M), :func:`run_alm`) and every baseline (on (P),
+:data:`liftnet.solvers.baselines.BASELINES`) start from ``prob.initial_weights(seed)`` and run
+
+* ``budget="time"``: for the same wall-clock budget;
+* ``budget="converge"``: to their own stopping test, bounded by iteration counts (a time cap
+  is only a safety net), so that the numbers are reproducible from the seeds.
+
+Every final objective is ``prob.Phi`` at the returned weights (MODEL.md 3). The table gives the
+median over seeds of ``Phi``, the time to reach the target ``Phi`` (the best baseline's final
+``Phi`` of the converge runs, per seed, with relative slack :data:`TARGET_RTOL`), group
+sparsity (exact zeros, and ``<= 1e-6``), train/test accuracy (classes) or mean squared error
+(regression), the ALM's KKT residual of (M) at its own point ``(W, b, V, M1, M2)``
+(``kkt``, :func:`liftnet.kkt_residuals`) and, in full mode, at the exact lift ``V = sigma(U)``
+of its network with estimated multipliers (``kkt_net``: converge runs, first seed, the data
+sets of the mode's ``kkt_net``, as estimating multipliers is costly), and ratios against the
+ALM. Rows whose runs all stopped for a reason other than the clock are flagged
+``deterministic``: their non-timing columns (:data:`DETERMINISTIC_COLUMNS`) are equal for equal
+seeds. A lambda path (ALM
+warm-started along decreasing ``lam`` with ``init=previous_result``; the baselines likewise on
+the same grid) gives the sparsity-accuracy curves. Outputs: ``table.txt``, ``table.csv``,
+``lambda_path.csv``, ``report.json``, ``phi_vs_time_<dataset>.png``, ``sparsity_vs_score.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+
+import numpy as np
+
+from .report import (
+    DETERMINISTIC_COLUMNS,
+    TIMING_COLUMNS,
+    deterministic_view,
+    format_table,
+    plots,
+    table_rows,
+    write,
+)
+from .runs import (
+    DATASETS,
+    METHODS,
+    MODES,
+    TARGET_RTOL,
+    kkt_checker,
+    make_problem,
+    record,
+    run,
+    run_alm,
+    run_lambda_path,
+    time_to,
+    tune_lr,
+)
+
+__all__ = [
+    "DATASETS",
+    "DETERMINISTIC_COLUMNS",
+    "METHODS",
+    "MODES",
+    "TARGET_RTOL",
+    "TIMING_COLUMNS",
+    "deterministic_view",
+    "main",
+    "make_problem",
+    "run_alm",
+    "run_comparison",
+]
+
+
+@contextlib.contextmanager
+def _threads(n):
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def run_comparison(
+    mode="fast",
+    datasets=DATASETS,
+    seeds=None,
+    out_dir="compare_out",
+    methods=METHODS,
+    lambda_path=True,
+    verbose=False,
+):
+    """Run the comparison and write its table and plots.
+
+    Parameters
+    ----------
+    mode : {"fast", "full"}
+        ``fast``: tiny sizes and budgets (tests, seconds per data set); ``full``: the real
+        comparison (about 20 minutes on 2 cores).
+    datasets : sequence of str
+        Drawn from :data:`DATASETS`.
+    seeds : sequence of int or None
+        Seeds of the starts and batch orders; default the mode's.
+    out_dir : str or os.PathLike
+        Folder for ``table.txt``, ``table.csv``, ``lambda_path.csv``, ``report.json``, PNGs.
+    methods : sequence of str
+        Drawn from :data:`METHODS` (``"alm"`` is the reference of the ratio columns).
+    lambda_path : bool
+        Also run the lambda path.
+    verbose : bool
+        Print one line per run.
+
+    Returns
+    -------
+    dict
+        ``rows`` (one dict per data set, budget and method; medians over seeds), ``path_rows``,
+        ``table`` (text), ``files`` (paths written), ``config``.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
+    cfg = dict(MODES[mode])
+    if isinstance(datasets, str) or not all(d in DATASETS for d in datasets) or not datasets:
+        raise ValueError(
+            f"datasets must be a non-empty sequence drawn from {DATASETS}, got {datasets!r}"
+        )
+    if isinstance(methods, str) or not all(m in METHODS for m in methods) or not methods:
+        raise ValueError(
+            f"methods must be a non-empty sequence drawn from {METHODS}, got {methods!r}"
+        )
+    if seeds is not None:
+        if not seeds or not all(isinstance(s, (int, np.integer)) for s in seeds):
+            raise ValueError(f"seeds must be a non-empty sequence of ints, got {seeds!r}")
+        cfg["seeds"] = tuple(int(s) for s in seeds)
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    log = print if verbose else (lambda *a: None)
+    kkt = kkt_checker()
+    runs = {}
+    with _threads(cfg["threads"]):
+        for ds in datasets:
+            prob, Xte, Yte, metric = make_problem(ds, cfg)
+            cfg.setdefault("lr_by_dataset", {})[ds] = tune_lr(prob, cfg, ds, methods, log)
+            for budget in ("converge", "time"):
+                for m in methods:
+                    runs[(ds, budget, m)] = []
+                    for seed in cfg["seeds"]:
+                        res = run(m, prob, cfg, seed, budget, ds)
+                        rec = record(
+                            m,
+                            res,
+                            prob,
+                            Xte,
+                            Yte,
+                            metric,
+                            kkt,
+                            at_net=ds in cfg["kkt_net"]
+                            and budget == "converge"
+                            and seed == cfg["seeds"][0],
+                        )
+                        rec["seed"] = seed
+                        runs[(ds, budget, m)].append(rec)
+                        log(
+                            f"{ds} {budget} {m} seed={seed}: Phi={res.Phi:.5g} "
+                            f"time={res.time:.2f}s {res.status}"
+                        )
+            # target per seed: the best baseline's final Phi of the converge runs
+            for i in range(len(cfg["seeds"])):
+                finals = [runs[(ds, "converge", m)][i]["Phi"] for m in methods if m != "alm"]
+                target = min(finals) if finals else runs[(ds, "converge", "alm")][i]["Phi"]
+                for budget in ("converge", "time"):
+                    for m in methods:
+                        rec = runs[(ds, budget, m)][i]
+                        rec["target"], rec["t_target"] = target, time_to(rec["traj"], target)
+        path_rows = run_lambda_path(cfg, methods, kkt, log) if lambda_path else []
+    rows = table_rows(runs, datasets, methods)
+    table = format_table(rows)
+    files = write(out_dir, rows, path_rows, table, cfg, mode)
+    files += plots(out_dir, runs, path_rows, datasets, methods, cfg["seeds"][0])
+    return {
+        "rows": rows,
+        "path_rows": path_rows,
+        "table": table,
+        "files": files,
+        "config": {k: v for k, v in cfg.items()},
+        "mode": mode,
+    }
+
+
+def main(argv=None) -> int:
+    """``liftnet compare`` / ``benchmarks/compare.py``: run and print the table."""
+    p = argparse.ArgumentParser(prog="liftnet compare", description=__doc__.split("\n")[0])
+    p.add_argument("--mode", choices=tuple(MODES), default="fast")
+    p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    p.add_argument("--seeds", nargs="+", type=int, default=None)
+    p.add_argument("--out-dir", default="compare_out")
+    p.add_argument("--no-path", action="store_true", help="skip the lambda path")
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+    t0 = time.perf_counter()
+    rep = run_comparison(
+        a.mode,
+        a.datasets,
+        a.seeds,
+        a.out_dir,
+        a.methods,
+        lambda_path=not a.no_path,
+        verbose=not a.quiet,
+    )
+    print(rep["table"])
+    for r in rep["path_rows"]:
+        print(
+            f"path lam={r['lam']:<8g} {r['method']:>13}: Phi={r['Phi']:.4g} "
+            f"sparsity={r['sparsity']:.3f} test={r['test_score']:.4g} {r['status']}"
+        )
+    print(f"wrote {len(rep['files'])} files to {a.out_dir} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Runs of the comparison: the modes, the problems, the solvers and one record per run.
+
+Every run starts from ``prob.initial_weights(seed)`` (or a warm start), in ``prob.dtype``, and
+is scored by liftnet's single implementations: ``prob.Phi`` (MODEL.md 3), ``prob.predict`` and
+:func:`liftnet.kkt_residuals` (MODEL.md 5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import datasets
+from ..formulation.problem import LiftedProblem
+from ..solvers.baselines import BASELINES
+from ..solvers.baselines._common import group_counts
+
+DATASETS = ("digits", "teacher", "mnist_like")
+METHODS = ("alm", *BASELINES)
+#: A run reaches the target ``Phi*`` when its ``Phi <= Phi* (1 + TARGET_RTOL)``.
+TARGET_RTOL = 1e-3
+_COMMON = {
+    "alpha": 0.1,
+    "beta": 1.0,
+    "lr": {"sgd": 0.05, "prox_sgd": 0.05, "adam": 3e-3, "prox_adam": 3e-3, "prox_gradient": 1.0},
+    "batch_size": 64,
+    "tol": 1e-5,
+}
+MODES = {
+    "fast": dict(
+        _COMMON,
+        seeds=(0, 1),
+        threads=1,
+        lam=1e-2,
+        lam_path=(3e-2, 1e-2),
+        sizes={"digits": (300, (8,)), "teacher": (200, (8,)), "mnist_like": (400, (8,))},
+        budget={"digits": 0.3, "teacher": 0.2, "mnist_like": 0.3},
+        path_dataset="teacher",
+        converge_cap={"digits": 20.0, "teacher": 20.0, "mnist_like": 20.0},
+        epochs=15,
+        pg_iters=150,
+        alm_iter=3,
+        alm_inner=100,
+        kkt_net=(),
+        tune_epochs=3,
+    ),
+    "full": dict(
+        _COMMON,
+        seeds=(0, 1, 2),
+        threads=2,
+        lam=1e-2,
+        lam_path=(3e-2, 1e-2, 3e-3, 1e-3),
+        sizes={"digits": (None, (32, 16)), "teacher": (4000, (32,)), "mnist_like": (20000, (64,))},
+        budget={"digits": 5.0, "teacher": 3.0, "mnist_like": 10.0},
+        converge_cap={"digits": 10.0, "teacher": 6.0, "mnist_like": 20.0},
+        path_dataset="digits",
+        epochs=300,
+        pg_iters=5000,
+        alm_iter=100,
+        alm_inner=2000,
+        kkt_net=("digits", "teacher"),
+        tune_epochs=10,
+    ),  # kkt_net: 15 s on digits
+}
+
+
+# ----------------------------------------------------------------------------- the solvers
+def run_alm(prob, *, tol, seed, time_limit=None, init=None, max_iter=200, max_inner=5000):
+    """The one place the harness calls liftnet's ALM (``liftnet.solve_alm``, CONTRACT.md)."""
+    import liftnet
+
+    solve = getattr(liftnet, "solve_alm", None)
+    if solve is None:  # not exported yet: the module of the contract
+        from ..solvers.alm import solve_alm as solve
+    return solve(
+        prob,
+        tol=tol,
+        seed=seed,
+        time_limit=time_limit,
+        init=init,
+        max_iter=max_iter,
+        max_inner=max_inner,
+    )
+
+
+def kkt_checker():
+    import liftnet
+
+    return (
+        getattr(liftnet, "kkt_residuals", None)
+        or __import__("liftnet.verification.kkt", fromlist=["kkt_residuals"]).kkt_residuals
+    )
+
+
+def tune_lr(prob, cfg, dataset, methods, log):
+    """Per stochastic method, the step of ``cfg["lr"]`` times (1/3, 1, 3) with the smallest
+    ``Phi`` after ``cfg["tune_epochs"]`` epochs from a start no other run uses (seed 10**6).
+    Epoch-bounded, so the choice is reproducible."""
+    lrs = dict(cfg["lr"])
+    for m in methods:
+        if m in ("alm", "prox_gradient"):
+            continue
+        trials = {}
+        for lr in (cfg["lr"][m] / 3, cfg["lr"][m], 3 * cfg["lr"][m]):
+            res = BASELINES[m](
+                prob, lr=lr, batch_size=cfg["batch_size"], seed=10**6, max_epochs=cfg["tune_epochs"]
+            )
+            trials[lr] = res.Phi if np.isfinite(res.Phi) else np.inf
+        lrs[m] = min(trials, key=trials.get)
+        log(f"{dataset} {m}: lr={lrs[m]:g} (Phi {trials})")
+    return lrs
+
+
+def run(method, prob, cfg, seed, budget, dataset, init=None):
+    """One run of ``method``; ``budget`` is ``"time"`` or ``"converge"``."""
+    T = cfg["budget"][dataset]
+    timed = budget == "time"
+    cap = T if timed else cfg["converge_cap"][dataset]  # a safety net, not the budget
+    if method == "alm":
+        return run_alm(
+            prob,
+            tol=cfg["tol"],
+            seed=seed,
+            time_limit=cap,
+            init=init,
+            max_iter=10**6 if timed else cfg["alm_iter"],
+            max_inner=cfg["alm_inner"],
+        )
+    kw = {
+        "lr": cfg["lr_by_dataset"][dataset][method],
+        "seed": seed,
+        "time_limit": cap,
+        "init": init,
+    }
+    if method == "prox_gradient":
+        kw.update(max_epochs=10**9 if timed else cfg["pg_iters"], tol=cfg["tol"])
+    else:
+        kw.update(max_epochs=10**9 if timed else cfg["epochs"], batch_size=cfg["batch_size"])
+    return BASELINES[method](prob, **kw)
+
+
+# ------------------------------------------------------------------------------ the data
+def make_problem(dataset, cfg, lam=None, dtype=np.float64):
+    """``(prob, X_test, Y_test, metric)`` of a data set in a mode's sizes (data seed 0)."""
+    N, hidden = cfg["sizes"][dataset]
+    if dataset == "digits":
+        Xtr, Ytr, Xte, Yte = datasets.load_digits_problem(seed=0, dtype=dtype)
+        Xtr, Ytr = Xtr[:N], Ytr[:N]
+    elif dataset == "teacher":  # 10 relevant inputs and 10 irrelevant ones (group sparse truth)
+        X, Y, _, _ = datasets.make_teacher(
+            N + N // 2, widths=(10, 8, 3), alpha=cfg["alpha"], noise=0.05, seed=0, dtype=dtype
+        )
+        X = np.hstack([X, np.random.default_rng(1).standard_normal(X.shape).astype(dtype)])
+        Xtr, Ytr, Xte, Yte = X[:N], Y[:N], X[N:], Y[N:]
+    elif dataset == "mnist_like":
+        X, Y = datasets.make_mnist_like(N + N // 5, seed=0, dtype=dtype)
+        Xtr, Ytr, Xte, Yte = X[:N], Y[:N], X[N:], Y[N:]
+    else:
+        raise ValueError(f"datasets must be drawn from {DATASETS}, got {dataset!r}")
+    prob = LiftedProblem(
+        Xtr,
+        Ytr,
+        hidden=hidden,
+        alpha=cfg["alpha"],
+        beta=cfg["beta"],
+        lam=cfg["lam"] if lam is None else lam,
+        dtype=dtype,
+    )
+    return prob, Xte, Yte, "mse" if dataset == "teacher" else "accuracy"
+
+
+def score(prob, W, b, X, Y, metric) -> float:
+    """Accuracy (argmax of the output vs one-hot ``Y``) or mean squared error per sample."""
+    out = prob.predict(W, b, X)
+    if metric == "accuracy":
+        return float(np.mean(np.argmax(out, axis=1) == np.argmax(Y, axis=1)))
+    return float(np.sum((out - Y) ** 2) / Y.shape[0])
+
+
+def trajectory(res):
+    """``(time, Phi)`` points of a run: the history, then the returned point."""
+    pts = [(r["time"], r["Phi"]) for r in res.history if "Phi" in r and "time" in r]
+    return np.array(pts + [(res.time, res.Phi)], dtype=float).reshape(-1, 2)
+
+
+def time_to(traj, target) -> float:
+    hit = np.nonzero(traj[:, 1] <= target * (1 + TARGET_RTOL))[0]
+    return float(traj[hit[0], 0]) if hit.size else float("inf")
+
+
+def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False):
+    rec = {
+        "method": method,
+        "status": res.status,
+        "Phi": res.Phi,
+        "time": res.time,
+        "sparsity": res.sparsity,
+        "traj": trajectory(res),
+        "train_score": score(prob, res.W, res.b, prob.X, prob.Y, metric),
+        "test_score": score(prob, res.W, res.b, Xte, Yte, metric),
+        "kkt": np.nan,
+        "kkt_net": np.nan,
+        "W": res.W,
+    }
+    rec["sparsity_small"] = group_counts(prob, res.W)["sparsity_small"]
+    if method == "alm":  # liftnet's checker at the ALM's point (W, b, V, M1, M2) of (M)
+        rec["kkt"] = float(kkt(prob, res.W, res.b, res.V, res.M1, res.M2)["residual"])
+        if at_net:  # ... and at the network's exact lift V = sigma(U), multipliers estimated
+            rec["kkt_net"] = float(kkt(prob, res.W, res.b)["residual"])
+    return rec
+
+
+def run_lambda_path(cfg, methods, kkt, log):
+    """ALM warm-started along decreasing ``lam`` (``init=previous_result``); baselines alike."""
+    ds, seed, rows = cfg["path_dataset"], cfg["seeds"][0], []
+    if ds not in cfg.setdefault("lr_by_dataset", {}):
+        cfg["lr_by_dataset"][ds] = tune_lr(make_problem(ds, cfg)[0], cfg, ds, methods, log)
+    for m in methods:
+        prev = None
+        for lam in sorted(cfg["lam_path"], reverse=True):
+            prob, Xte, Yte, metric = make_problem(ds, cfg, lam=lam)
+            res = run(m, prob, cfg, seed, "converge", ds, init=prev)
+            rec = record(m, res, prob, Xte, Yte, metric, kkt)
+            rows.append(
+                {
+                    "dataset": ds,
+                    "lam": lam,
+                    "method": m,
+                    "status": res.status,
+                    **{
+                        c: rec[c]
+                        for c in (
+                            "Phi",
+                            "sparsity",
+                            "sparsity_small",
+                            "train_score",
+                            "test_score",
+                            "kkt",
+                            "time",
+                        )
+                    },
+                }
+            )
+            log(f"path {ds} lam={lam:g} {m}: Phi={res.Phi:.4g} sparsity={res.sparsity:.2f}")
+            prev = res
+    return rows
