@@ -1,0 +1,286 @@
+"""ALM against IPOPT on the same instance: the cross-check of MODEL.md section 7.
+
+:func:`crosscheck_ipopt` compares three points of (M):
+
+* ``alm``: the ALM's result (given);
+* ``ipopt_cold``: IPOPT from the ALM's own start (``prob.initial_weights(seed)``, lifted), a
+  fully independent solve; (M) is nonconvex, so it may end at another local minimiser and is
+  reported, not judged;
+* ``ipopt_warm``: IPOPT warm-started at the ALM point (primal values and multipliers).
+
+Both solvers' points are checked by the one checker :func:`liftnet.kkt_residuals` (IPOPT's after
+its active-group polish, :func:`liftnet.solvers.ipopt.solve_ipopt`). The verdict ``agree`` holds
+when the ALM point and the warm IPOPT point are both ``tol``-KKT points, the warm IPOPT moved the
+ALM point by at most ``x_tol`` (relative), their objectives agree to ``obj_tol`` (relative),
+they have the same zero groups, MFCQ holds at both (:func:`liftnet.verification.mfcq.check_mfcq`)
+and, when ``mult_tol`` is given, the multipliers agree to it (relative).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .._validation import check_scalar
+from ..formulation.problem import LiftedProblem
+from ..solvers.ipopt import solve_ipopt
+from .kkt import kkt_residuals
+from .mfcq import check_mfcq
+
+_POINTS = ("alm", "ipopt_cold", "ipopt_warm")
+
+
+def _inf(arrs) -> float:
+    return max((float(np.max(np.abs(a))) for a in arrs if a is not None and a.size), default=0.0)
+
+
+def _dist(A, B) -> float:
+    """``max |A - B|`` over lists of arrays (``b`` may be None in both)."""
+    if A is None:
+        return 0.0
+    return max(
+        (float(np.max(np.abs(a - c))) for a, c in zip(A, B, strict=True) if a.size), default=0.0
+    )
+
+
+def solution_distance(prob, p, q) -> float:
+    """Relative distance ``||z_p - z_q||_inf / max(1, ||z_p||_inf)`` of ``z = (W, b, V)``."""
+    d = max(
+        _dist(p["W"], q["W"]), _dist(p["V"], q["V"]), _dist(p["b"], q["b"]) if prob.bias else 0.0
+    )
+    scale = max(1.0, _inf(p["W"]), _inf(p["V"]), _inf(p["b"]) if prob.bias else 0.0)
+    return d / scale
+
+
+def identifiable_distance(prob, p, q) -> float:
+    """Relative distance of the weights ``W`` and the outputs ``U_L`` on the training data.
+
+    With biases, (M) has rays of solutions: a neuron that is linear on every sample (all
+    ``U_l[j] > 0``) passes ``b_l[j] + c`` on as ``V_l[j] + c``, which ``b_{l+1}`` absorbs, and
+    ``F`` does not change. ``b`` and ``V`` are then not determined by a solution, and an
+    interior-point method drifts along such rays (the barrier of ``g2 <= 0`` rewards it). This
+    distance ignores them: ``max(|W_p - W_q|, |U_L(p) - U_L(q)|) / max(1, |W_p|, |U_L(p)|)``.
+    """
+    Up = prob.pre_activations(p["W"], p["b"], p["V"])[-1]
+    Uq = prob.pre_activations(q["W"], q["b"], q["V"])[-1]
+    d = max(_dist(p["W"], q["W"]), float(np.max(np.abs(Up - Uq))))
+    return d / max(1.0, _inf(p["W"]), float(np.max(np.abs(Up))))
+
+
+def multiplier_distance(p, q) -> float:
+    """Relative distance ``||M_p - M_q||_inf / ||M_p||_inf`` over ``(M1, M2)`` (absolute when
+    ``M_p = 0``)."""
+    d = max(_dist(p["M1"], q["M1"]), _dist(p["M2"], q["M2"]))
+    scale = _inf([*p["M1"], *p["M2"]])
+    return d / scale if scale > 0 else d
+
+
+def same_support(prob, p, q) -> bool:
+    """Whether both points have exactly the same zero groups."""
+    return all(
+        np.array_equal(prob.penalty.group_norms(a) == 0, prob.penalty.group_norms(c) == 0)
+        for a, c in zip(p["W"], q["W"], strict=True)
+    )
+
+
+class CrosscheckReport(dict):
+    """ALM vs IPOPT (a dict with attribute access); see :func:`crosscheck_ipopt`.
+
+    Keys: ``agree`` (bool), ``reasons`` (list of str, empty when they agree), ``tolerances``
+    (dict), ``points`` (per point ``alm``/``ipopt_cold``/``ipopt_warm``: ``status``,
+    ``objective``, ``kkt``, ``time``, ``nit``, ``n_zero_groups``, ``mfcq_holds``,
+    ``mfcq_margin``, ``mfcq_lp_margin``, ``solution_distance`` and ``multiplier_distance`` to
+    the ALM point, ``same_support``), ``polish_threshold``, ``results`` (the IPOPT
+    ``LiftedResult``s, left out of :meth:`to_dict`).
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def to_dict(self) -> dict:
+        """The report without the result objects, JSON-serialisable."""
+        out = {k: v for k, v in self.items() if k != "results"}
+        return json.loads(json.dumps(out, default=_json_default))
+
+    def to_table(self) -> str:
+        """A plain-text table: one row per quantity, one column per point, then the verdict."""
+        rows = [
+            ("status", "status", "{}"),
+            ("objective F", "objective", "{:.10g}"),
+            ("KKT residual", "kkt", "{:.2e}"),
+            ("zero groups", "n_zero_groups", "{}"),
+            ("|z - z_alm| (rel)", "solution_distance", "{:.2e}"),
+            ("|(W, U_L) - alm| (rel)", "identifiable_distance", "{:.2e}"),
+            ("|M - M_alm| (rel)", "multiplier_distance", "{:.2e}"),
+            ("same zero groups", "same_support", "{}"),
+            ("MFCQ margin", "mfcq_margin", "{:.3g}"),
+            ("MFCQ LP margin", "mfcq_lp_margin", "{:.3g}"),
+            ("iterations", "nit", "{}"),
+            ("time (s)", "time", "{:.3f}"),
+        ]
+        heads = ("", "ALM", "IPOPT (same start)", "IPOPT (warm at ALM)")
+        body = []
+        for label, key, fmt in rows:
+            cells = []
+            for p in _POINTS:
+                v = self["points"].get(p, {}).get(key)
+                cells.append("-" if v is None else fmt.format(v))
+            body.append((label, *cells))
+        widths = [max(len(str(r[i])) for r in (heads, *body)) for i in range(4)]
+        line = "  ".join(f"{{:<{w}}}" for w in widths)
+        out = [line.format(*heads), line.format(*("-" * w for w in widths))]
+        out += [line.format(*r) for r in body]
+        tol = ", ".join(
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in self["tolerances"].items()
+        )
+        out.append(f"polish threshold: {self['polish_threshold']}")
+        out.append(f"verdict: {'AGREE' if self['agree'] else 'DISAGREE'} ({tol})")
+        out += [f"  - {r}" for r in self["reasons"]]
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return f"CrosscheckReport(agree={self['agree']}, reasons={self['reasons']!r})"
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer, np.bool_)):
+        return o.item()
+    return str(o)
+
+
+def _point_summary(prob, res, kkt, alm, mfcq_lp):
+    mf = check_mfcq(prob, res["W"], res["b"], res["V"], lp=mfcq_lp)
+    return {
+        "status": res.get("status"),
+        "objective": float(prob.F(res["W"], res["b"], res["V"])),
+        "kkt": float(kkt["residual"]),
+        "time": float(res.get("time", np.nan)),
+        "nit": int(res.get("nit", 0)),
+        "n_zero_groups": int(sum(np.sum(prob.penalty.group_norms(w) == 0) for w in res["W"])),
+        "mfcq_holds": bool(mf["holds"]),
+        "mfcq_margin": float(mf["margin"]),
+        "mfcq_lp_margin": None if mf["lp_margin"] is None else float(mf["lp_margin"]),
+        "solution_distance": solution_distance(prob, alm, res),
+        "identifiable_distance": identifiable_distance(prob, alm, res),
+        "multiplier_distance": multiplier_distance(alm, res),
+        "same_support": same_support(prob, alm, res),
+    }
+
+
+def crosscheck_ipopt(
+    prob,
+    alm_result,
+    tol: float = 1e-6,
+    *,
+    x_tol: float = 1e-3,
+    obj_tol: float = 1e-6,
+    mult_tol: float | None = None,
+    seed=0,
+    start=None,
+    cold: bool = True,
+    ipopt_tol: float = 1e-8,
+    time_limit: float | None = None,
+    zero_threshold: float | None = None,
+    solver: str | None = None,
+    mfcq_lp="auto",
+) -> CrosscheckReport:
+    """Compare the ALM's point with IPOPT's on (M) (MODEL.md section 7).
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    alm_result : LiftedResult or mapping
+        The ALM's ``W, b, V, M1, M2`` (and ``time``, ``nit``, ``status`` when present).
+    tol : float > 0
+        KKT residual both the ALM point and the warm IPOPT point must reach.
+    x_tol : float > 0
+        Largest relative move of the warm IPOPT from the ALM point: :func:`solution_distance`,
+        or :func:`identifiable_distance` when the problem has biases.
+    obj_tol : float > 0
+        Largest relative objective difference ``|F_alm - F_ipopt| / max(1, |F_alm|)``.
+    mult_tol : float or None
+        Largest relative multiplier distance (:func:`multiplier_distance`); ``None`` reports it
+        without judging (multipliers need not be unique under MFCQ alone).
+    seed : int or None
+        Seed of the ALM's initial weights, for the cold IPOPT (``solve_alm``'s default is 0).
+    start : mapping or None
+        The ALM's start when it was not ``prob.initial_weights(seed)`` (``W``, ``b``, ...).
+    cold : bool
+        Also run IPOPT from the ALM's start.
+    ipopt_tol, time_limit, zero_threshold, solver
+        Passed to :func:`liftnet.solvers.ipopt.solve_ipopt` (``time_limit`` per IPOPT run).
+    mfcq_lp : {"auto", True, False}
+        Whether :func:`check_mfcq` solves its LP.
+
+    Returns
+    -------
+    CrosscheckReport
+    """
+    if not isinstance(prob, LiftedProblem):
+        raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")
+    for key in ("W", "V", "M1", "M2"):
+        if not hasattr(alm_result, "get") or alm_result.get(key) is None:
+            raise ValueError(f"alm_result must be a result or mapping with {key!r}")
+    tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    x_tol = check_scalar(x_tol, "x_tol", low=0, low_inclusive=False)
+    obj_tol = check_scalar(obj_tol, "obj_tol", low=0, low_inclusive=False)
+    mult_tol = check_scalar(mult_tol, "mult_tol", low=0, low_inclusive=False, allow_none=True)
+    alm = dict(alm_result)
+    alm.setdefault("b", None)
+
+    kkt_alm = kkt_residuals(prob, alm["W"], alm["b"], alm["V"], alm["M1"], alm["M2"])
+    kw = dict(tol=ipopt_tol, time_limit=time_limit, zero_threshold=zero_threshold, solver=solver)
+    warm = solve_ipopt(prob, init=alm, **kw)
+    results = {"ipopt_warm": warm}
+    if cold:
+        results["ipopt_cold"] = solve_ipopt(prob, init=start, seed=seed, **kw)
+
+    points = {"alm": _point_summary(prob, alm, kkt_alm, alm, mfcq_lp)}
+    for name, res in results.items():
+        if res.get("kkt") is None:  # IPOPT failed without a finite point
+            points[name] = {"status": res["status"], "message": res["message"]}
+            continue
+        points[name] = _point_summary(prob, res, res["kkt"], alm, mfcq_lp)
+        points[name]["message"] = res["message"]
+
+    reasons = []
+    pa, pw = points["alm"], points["ipopt_warm"]
+    if pa["kkt"] > tol:
+        reasons.append(f"ALM KKT residual {pa['kkt']:.2e} > tol={tol:g}")
+    if "kkt" not in pw:
+        reasons.append(f"warm IPOPT failed: {warm['message']}")
+    else:
+        if pw["kkt"] > tol:
+            reasons.append(f"warm IPOPT KKT residual {pw['kkt']:.2e} > tol={tol:g}")
+        key = "identifiable_distance" if prob.bias else "solution_distance"
+        if pw[key] > x_tol:
+            what = "the weights and outputs of " if prob.bias else ""
+            reasons.append(
+                f"warm IPOPT moved {what}the ALM point by {pw[key]:.2e} > x_tol={x_tol:g}"
+            )
+        dF = abs(pa["objective"] - pw["objective"]) / max(1.0, abs(pa["objective"]))
+        if dF > obj_tol:
+            reasons.append(f"objectives differ by {dF:.2e} (relative) > obj_tol={obj_tol:g}")
+        if not pw["same_support"]:
+            reasons.append("ALM and warm IPOPT have different zero groups")
+        if mult_tol is not None and pw["multiplier_distance"] > mult_tol:
+            reasons.append(
+                f"multipliers differ by {pw['multiplier_distance']:.2e} > mult_tol={mult_tol:g}"
+            )
+        if not pw["mfcq_holds"]:
+            reasons.append("MFCQ certificate failed at the warm IPOPT point")
+    if not pa["mfcq_holds"]:
+        reasons.append("MFCQ certificate failed at the ALM point")
+    return CrosscheckReport(
+        agree=not reasons,
+        reasons=reasons,
+        tolerances={"tol": tol, "x_tol": x_tol, "obj_tol": obj_tol, "mult_tol": mult_tol},
+        points=points,
+        polish_threshold=warm.get("polish_threshold"),
+        results=results,
+    )

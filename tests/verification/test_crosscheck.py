@@ -1,0 +1,128 @@
+"""ALM vs IPOPT cross-check (MODEL.md section 7)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from liftnet import LiftedProblem
+from liftnet.solvers.alm import solve_alm
+from liftnet.solvers.ipopt import solve_ipopt
+from liftnet.solvers.ipopt_backends import CyIpoptBackend, ExecutableBackend
+from liftnet.verification.crosscheck import (
+    crosscheck_ipopt,
+    identifiable_distance,
+    solution_distance,
+)
+
+pytestmark = pytest.mark.skipif(
+    not (CyIpoptBackend.available() or ExecutableBackend.available()), reason="no IPOPT"
+)
+
+X_TOL = 1e-3  # largest relative move of the warm-started IPOPT from the ALM point
+
+
+def small_problem(coupling="squared", bias=False, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((20, 2))
+    Y = np.sin(X[:, :1]) + 0.1 * rng.standard_normal((20, 1))
+    return LiftedProblem(X, Y, hidden=(3, 3), lam=0.02, coupling=coupling, bias=bias)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "coupling,bias,seed",
+    [
+        ("squared", False, 0),
+        ("squared", False, 1),
+        ("complementarity", False, 0),
+        ("squared", True, 1),
+    ],
+)
+def test_ipopt_agrees_with_the_alm(coupling, bias, seed):
+    prob = small_problem(coupling, bias, seed)
+    alm = solve_alm(prob, tol=1e-7, seed=seed, time_limit=20)
+    assert alm.status == "converged", f"ALM did not converge: {alm.message}"
+    rep = crosscheck_ipopt(prob, alm, tol=1e-6, x_tol=X_TOL, seed=seed)
+    assert rep.agree, rep.to_table()
+    warm = rep.points["ipopt_warm"]
+    assert warm["kkt"] <= 1e-6  # IPOPT's polished point, by the one checker
+    key = "identifiable_distance" if bias else "solution_distance"
+    assert warm[key] <= X_TOL
+    assert warm["same_support"] and warm["mfcq_holds"]
+    assert warm["multiplier_distance"] < 1e-2
+
+
+def ipopt_point(prob, seed):
+    r = solve_ipopt(prob, seed=seed)
+    assert r.status == "converged"
+    return r
+
+
+def test_report_agrees_at_a_kkt_point_and_serialises():
+    """Machinery check independent of the ALM: a polished IPOPT point stands in for it."""
+    prob = small_problem("complementarity", False, 0)
+    ref = ipopt_point(prob, 0)
+    rep = crosscheck_ipopt(prob, ref, cold=False)
+    assert rep.agree and rep.reasons == []
+    assert set(rep.points) == {"alm", "ipopt_warm"}
+    assert rep.points["ipopt_warm"]["solution_distance"] < 1e-6
+    assert rep.polish_threshold > 0
+    data = json.loads(json.dumps(rep.to_dict()))
+    assert data["agree"] is True and "results" not in data
+    table = rep.to_table()
+    assert "verdict: AGREE" in table and "KKT residual" in table and "MFCQ LP margin" in table
+
+
+def test_report_disagrees_with_reasons_at_a_non_kkt_point():
+    prob = small_problem("squared", False, 1)
+    ref = ipopt_point(prob, 1)
+    bad = dict(ref)
+    bad["W"] = [w * 1.05 for w in ref["W"]]
+    bad["V"] = prob.lift(bad["W"], None)
+    rep = crosscheck_ipopt(prob, bad, cold=False)
+    assert not rep.agree
+    text = " ".join(rep.reasons)
+    assert "ALM KKT residual" in text and "moved" in text
+    assert "DISAGREE" in rep.to_table()
+
+
+def test_cold_start_is_reported():
+    prob = small_problem("squared", False, 1)
+    ref = ipopt_point(prob, 1)
+    rep = crosscheck_ipopt(prob, ref, seed=1)
+    cold = rep.points["ipopt_cold"]
+    # the same seed, the same solver: the cold run reproduces the reference point
+    assert cold["kkt"] <= 1e-6 and cold["solution_distance"] < 1e-6
+
+
+def test_identifiable_distance_ignores_the_bias_ray():
+    """With biases, a neuron that is linear on every sample carries a ray of solutions."""
+    prob = small_problem("squared", True, 1)
+    W, b = prob.initial_weights(0)
+    W[0][:] = np.abs(W[0])
+    b[0][:] = 10.0  # every U_1 > 0: layer 1 is linear on the data
+    V = prob.lift(W, b)
+    p = {"W": W, "b": b, "V": V}
+    c = 5.0
+    b2 = [b[0] + c, b[1] - c * W[1].sum(axis=1), b[2]]
+    q = {"W": W, "b": b2, "V": prob.lift(W, b2)}
+    assert prob.F(W, b, V) == pytest.approx(prob.F(W, b2, q["V"]), rel=1e-12)
+    assert solution_distance(prob, p, q) > 0.1
+    assert identifiable_distance(prob, p, q) < 1e-12
+
+
+def test_argument_errors():
+    prob = small_problem()
+    with pytest.raises(TypeError, match="prob"):
+        crosscheck_ipopt("x", {})
+    with pytest.raises(ValueError, match="alm_result"):
+        crosscheck_ipopt(prob, {"W": [np.zeros(s) for s in prob.W_shapes]})
+    ref = {
+        "W": [np.zeros(s) for s in prob.W_shapes],
+        "V": [np.zeros(s) for s in prob.V_shapes],
+        "M1": prob.zero_multipliers()[0],
+        "M2": prob.zero_multipliers()[1],
+    }
+    with pytest.raises(ValueError, match="x_tol"):
+        crosscheck_ipopt(prob, ref, x_tol=0)
