@@ -1,0 +1,109 @@
+"""ALM against IPOPT on one instance family as N grows (MODEL.md sections 6 and 7).
+
+For each N: the same problem (a random teacher network with widths ``n_0-...-n_L``, noisy
+targets), the same start (``prob.initial_weights(seed)``, lifted); the ALM to the KKT residual
+``--tol``, IPOPT (with its active-group polish) from the same start. Reported: wall time of each
+to its final point, both KKT residuals by the one checker (``liftnet.kkt_residuals``), and the
+ratio ``t_IPOPT / t_ALM``. IPOPT's time includes building the Pyomo model (reported apart).
+N doubles until IPOPT needs more than ``--cap`` seconds.
+
+    python benchmarks/bench_ipopt.py --quick
+    python benchmarks/bench_ipopt.py --cap 600            # widths 8-16-16-4, N = 50, 100, ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from liftnet import LiftedProblem
+from liftnet.formulation.pyomo_model import build_pyomo_model
+from liftnet.solvers.alm import solve_alm
+from liftnet.solvers.ipopt import solve_ipopt
+
+
+def teacher_problem(N, widths, seed=0, lam=1e-3, coupling="complementarity"):
+    """Data from a random leaky-ReLU teacher with the same widths, plus 10% noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, widths[0]))
+    probe = LiftedProblem(X, np.zeros((N, widths[-1])), hidden=widths[1:-1])
+    W, b = probe.initial_weights(seed + 1)
+    Y = probe.predict(W, b, X)
+    Y = Y + 0.1 * Y.std() * rng.standard_normal(Y.shape)
+    return LiftedProblem(X, Y, hidden=widths[1:-1], lam=lam, coupling=coupling)
+
+
+def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit):
+    head = (
+        f"{'N':>6} {'t_ALM':>8} {'kkt_ALM':>9} {'ALM':>10} {'t_IPOPT':>9} {'build':>7} "
+        f"{'kkt_IPOPT':>9} {'IPOPT':>10} {'ratio':>8}"
+    )
+    print(
+        f"widths {'-'.join(map(str, widths))}, coupling={coupling}, lam={lam}, tol={tol:g}, "
+        f"IPOPT cap {cap:g} s"
+    )
+    print(head)
+    print("-" * len(head))
+    rows = []
+    for N in Ns:
+        prob = teacher_problem(N, widths, seed, lam, coupling)
+        alm = solve_alm(prob, tol=tol, seed=seed, time_limit=alm_time_limit)
+        t = time.monotonic()
+        build_pyomo_model(prob)
+        t_build = time.monotonic() - t
+        ip = solve_ipopt(prob, seed=seed, time_limit=cap)
+        ratio = ip.time / alm.time if alm.time > 0 else float("nan")
+        k_ip = ip.kkt["residual"] if ip.kkt is not None else float("nan")
+        rows.append(
+            dict(
+                N=N,
+                t_alm=alm.time,
+                kkt_alm=alm.kkt["residual"],
+                alm=alm.status,
+                t_ipopt=ip.time,
+                build=t_build,
+                kkt_ipopt=k_ip,
+                ipopt=ip.status,
+                ratio=ratio,
+            )
+        )
+        print(
+            f"{N:6d} {alm.time:8.2f} {alm.kkt['residual']:9.1e} {alm.status:>10} "
+            f"{ip.time:9.2f} {t_build:7.2f} {k_ip:9.1e} {ip.status:>10} {ratio:8.1f}",
+            flush=True,
+        )
+        if ip.status == "time_limit" or ip.time > cap:
+            print(f"IPOPT exceeded the cap of {cap:g} s at N={N}: stop.")
+            break
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny widths and N (a smoke run)")
+    ap.add_argument("--cap", type=float, default=600.0, help="IPOPT time cap per N (s)")
+    ap.add_argument("--tol", type=float, default=1e-6, help="ALM's KKT target")
+    ap.add_argument("--widths", type=str, default="8-16-16-4")
+    ap.add_argument("--N0", type=int, default=50, help="first N (then doubled)")
+    ap.add_argument("--Nmax", type=int, default=6400)
+    ap.add_argument("--coupling", default="complementarity")
+    ap.add_argument("--lam", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--alm-time-limit", type=float, default=None)
+    a = ap.parse_args(argv)
+    if a.quick:
+        widths, Ns, cap = (3, 4, 4, 2), [20, 40], min(a.cap, 30.0)
+    else:
+        widths = tuple(int(w) for w in a.widths.split("-"))
+        Ns, N = [], a.N0
+        while N <= a.Nmax:
+            Ns.append(N)
+            N *= 2
+        cap = a.cap
+    return run(widths, Ns, cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit)
+
+
+if __name__ == "__main__":
+    main()
