@@ -168,7 +168,8 @@ def _lp_margin(J_active: sp.csr_matrix) -> tuple[float, np.ndarray | None, str]:
     cost = np.zeros(n + 1)
     cost[-1] = -1.0
     bounds = [(-1.0, 1.0)] * n + [(None, None)]
-    res = linprog(cost, A_ub=A, b_ub=np.zeros(m), bounds=bounds, method="highs")
+    # HiGHS's interior point (with crossover): ~30x faster than its dual simplex on this LP
+    res = linprog(cost, A_ub=A, b_ub=np.zeros(m), bounds=bounds, method="highs-ipm")
     if res.status != 0:
         return np.nan, None, f"HiGHS status {res.status}: {res.message}"
     return float(-res.fun), res.x[:-1], str(res.message)
