@@ -45,15 +45,26 @@ def group_sparsity(prob, W) -> list[dict]:
 
 
 def _progress(total: int, quiet: bool, time_limit):
-    """A tqdm bar over outer iterations (shown after 1 s) and the ``callback`` feeding it."""
+    """A tqdm bar (shown after 1 s) and the ``callback`` feeding it after each outer iteration.
+
+    With a time limit the bar measures seconds out of it; without, it counts outer iterations
+    (no total: the ALM stops at the KKT tolerance long before ``max_iter``, so a total would
+    give a meaningless ETA). The postfix shows the KKT residual and the penalty ``rho``.
+    """
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, unit="outer it", disable=quiet, delay=1.0, leave=False,
-               dynamic_ncols=True, file=sys.stderr)  # fmt: skip
+    timed = time_limit is not None
+    bar = tqdm(total=time_limit if timed else None, unit="s" if timed else "outer it",
+               disable=quiet, delay=1.0, leave=False, dynamic_ncols=True, file=sys.stderr,
+               bar_format=("{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}" if timed
+                           else None))  # fmt: skip
 
     def callback(rec):
-        bar.update(1)
-        bar.set_postfix(kkt=f"{rec.get('residual', float('nan')):.1e}",
+        if timed:
+            bar.update(min(rec.get("time", bar.n), time_limit) - bar.n)
+        else:
+            bar.update(1)
+        bar.set_postfix(it=rec.get("k"), kkt=f"{rec.get('residual', float('nan')):.1e}",
                         rho=f"{rec.get('rho', float('nan')):.1e}", refresh=False)  # fmt: skip
         return False
 
