@@ -276,18 +276,19 @@ def _run(args, mode: str, out=None) -> int:
               file=out)  # fmt: skip
     res = _solve(prob, args)
     t_total = time.perf_counter() - t0
-    metrics = _print_summary(prob, res, data, t_data, t_total, out=out)
-    if mode == "solve":
-        # a second Ctrl-C must not cut the files short
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
-        try:
+    # the solver has returned its best point: a further Ctrl-C must not lose it
+    ignore = mode == "solve" and _main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore else None
+    try:
+        metrics = _print_summary(prob, res, data, t_data, t_total, out=out)
+        if mode == "solve":
             timings = {"data": t_data, "solver": res.time, "total": t_total}
             npz = save_result(args.out + ".npz", res)
             js = write_json(args.out + ".json", _report(args, prob, res, data, metrics, timings))
-        finally:
-            if old is not None:
-                signal.signal(signal.SIGINT, old)
-        print(f"wrote {npz} and {js}", file=out)
+            print(f"wrote {npz} and {js}", file=out)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
     return 1 if res.status in ("diverged", "failed") else 0
 
 
