@@ -226,7 +226,8 @@ def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32
     intensity ``s`` in [0.6, 1], a random other class ``c'`` mixed in with weight ``m`` in
     [0, 0.6] and standard normal pixel noise ``E`` inside the central 20x20 box; the border
     pixels are exactly 0 (column groups of ``W_1`` can remove them). Classes are balanced up
-    to one sample. Cost: O(N * 784), about 1.5 s and 190 MB for ``N = 60000`` in float32.
+    to one sample. Cost: O(N * 784), about 1.5 s for ``N = 60000`` in float32 (``X`` is
+    190 MB, the peak about twice that).
 
     Parameters
     ----------
