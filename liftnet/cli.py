@@ -71,7 +71,7 @@ def _progress(total: int, quiet: bool, time_limit):
     return bar, callback
 
 
-def _solve(prob, args):
+def _solve(prob, args, init=None):
     """``solve_alm`` with the CLI's options, a progress bar, and Ctrl-C turned into
     ``status="interrupted"`` (the solver itself catches it and returns its best iterate)."""
     from .solvers.alm import solve_alm
@@ -79,7 +79,7 @@ def _solve(prob, args):
     bar, callback = _progress(args.max_iter, args.quiet, args.time_limit)
     try:
         return solve_alm(prob, tol=args.tol, seed=args.seed, time_limit=args.time_limit,
-                         max_iter=args.max_iter, callback=callback)  # fmt: skip
+                         init=init, max_iter=args.max_iter, callback=callback)  # fmt: skip
     finally:
         bar.close()
 
@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the columns of a user file as they are",
     )
     solve.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    solve.add_argument("--init", metavar="NPZ",
+                       help="warm start from a result file of an earlier solve")  # fmt: skip
     solve.add_argument("--out", default="liftnet_result",
                        help="output prefix: writes PREFIX.npz and PREFIX.json")  # fmt: skip
     _add_model_args(solve, hidden=(16,), lam=1e-3, time_limit=None)
@@ -244,7 +246,7 @@ def _delegate(name: str, argv: list[str]) -> int:
 
 def _run(args, mode: str, out=None) -> int:
     from .formulation.problem import LiftedProblem
-    from .io import save_result, write_json
+    from .io import load_result, save_result, write_json
 
     out = sys.stdout if out is None else out
     t0 = time.perf_counter()
@@ -260,6 +262,12 @@ def _run(args, mode: str, out=None) -> int:
                 raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {v}")
         if args.max_iter < 1:
             raise ValueError(f"--max-iter must be >= 1, got {args.max_iter}")
+        init = None
+        if getattr(args, "init", None) is not None:
+            from .solvers.init import parse_init
+
+            init = load_result(args.init)
+            parse_init(prob, init, args.seed)  # shapes checked now, not inside the solver
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"liftnet {mode}: error: {exc}", file=sys.stderr)
         return 2
@@ -274,7 +282,7 @@ def _run(args, mode: str, out=None) -> int:
               f"groups={prob.groups} coupling={prob.coupling_name} bias={prob.bias}; "
               f"ALM tol={args.tol:g} time_limit={args.time_limit} seed={args.seed}",
               file=out)  # fmt: skip
-    res = _solve(prob, args)
+    res = _solve(prob, args, init)
     t_total = time.perf_counter() - t0
     # the solver has returned its best point: a further Ctrl-C must not lose it
     ignore = mode == "solve" and _main_thread()

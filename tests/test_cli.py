@@ -70,6 +70,22 @@ def test_solve_writes_npz_and_json_that_agree(tmp_path):
     assert prob.F(res["W"], res["b"], res["V"]) == pytest.approx(rep["objective"], rel=1e-12)
 
 
+def test_solve_warm_start_from_result(tmp_path, capsys):
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60")
+    first = json.loads(open(out + ".json").read())
+    out2 = str(tmp_path / "warm")
+    rc = main(["solve", *SMALL, "--data", "teacher", "--n-samples", "60", "--max-iter", "1",
+               "--init", out + ".npz", "--out", out2])  # fmt: skip
+    assert rc == 0
+    warm = json.loads(open(out2 + ".json").read())
+    # the warm run starts where the first stopped: no worse than its best point
+    assert warm["kkt"]["residual"] <= first["kkt"]["residual"] * (1 + 1e-9)
+    # a result of another network is refused before solving
+    rc = main(["solve", *SMALL, "--data", "teacher", "--hidden", "5", "--init", out + ".npz",
+               "--out", str(tmp_path / "bad")])  # fmt: skip
+    assert rc == 2 and "init['W'][0] must have shape (5, 10)" in capsys.readouterr().err
+
+
 def test_solve_user_csv_classification(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 3))
