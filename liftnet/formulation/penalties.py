@@ -47,7 +47,13 @@ class GroupLasso:
         ``(n_l,)`` for rows, ``W.shape`` for elements."""
         if self._axis is None:
             return np.abs(W)
-        return np.sqrt(np.einsum("ij,ij->j" if self._axis == 0 else "ij,ij->i", W, W))
+        return np.sqrt(self.group_inner(W, W))
+
+    def group_inner(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """``<A[g], B[g]>`` for every group ``g`` (shaped like :meth:`group_norms`)."""
+        if self._axis is None:
+            return A * B
+        return np.einsum("ij,ij->j" if self._axis == 0 else "ij,ij->i", A, B)
 
     def _broadcast(self, per_group: np.ndarray) -> np.ndarray:
         """Shape a per-group array so that it broadcasts against ``W``."""

@@ -24,9 +24,10 @@ import time
 import numpy as np
 
 from .._validation import check_scalar
-from ..verification.kkt import kkt_residuals, stationarity_parts
+from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from .init import parse_init
 from .proxgrad import prox_gradient_bb
+from .quasi_newton import group_owlqn
 from .result import LiftedResult
 
 _INNER_STATUS_TO_OUTER = {"time_limit": "time_limit", "interrupted": "interrupted",
@@ -75,6 +76,45 @@ class _Subproblem:
             Wv = y[blk.slice].reshape(blk.shape)
             pen.prox(Wv, steps[i], out=Wv)
 
+    # ---- group OWL-QN interface (solvers/quasi_newton.py)
+    def pseudo_gradient(self, z, g, cache):
+        """``g`` with every ``W`` block replaced by its subdifferential residual."""
+        pen = self.prob.penalty
+        pg = g.copy()
+        for _, blk in self.W_blocks:
+            Wv = z[blk.slice].reshape(blk.shape)
+            pg[blk.slice] = pen.subdiff_residual(Wv, g[blk.slice].reshape(blk.shape)).ravel()
+        return pg
+
+    def residual_from_pg(self, pg):
+        pen = self.prob.penalty
+        r = 0.0
+        for blk in self.prob.layout.blocks:
+            part = pg[blk.slice]
+            if blk.kind == "W":
+                r = max(r, float(np.max(pen.group_norms(part.reshape(blk.shape)))))
+            elif part.size:
+                r = max(r, float(np.max(np.abs(part))))
+        return r
+
+    def orthant_project(self, z, ref):
+        """Zero (in place) the ``W`` groups of ``z`` with ``<z[g], ref[g]> <= 0``."""
+        pen = self.prob.penalty
+        for _, blk in self.W_blocks:
+            Wv = z[blk.slice].reshape(blk.shape)
+            R = ref[blk.slice].reshape(blk.shape)
+            inner = pen.group_inner(Wv, R)
+            Wv *= pen._broadcast(inner > 0).astype(Wv.dtype)
+
+    def group_is_zero(self, z):
+        mask = np.zeros(z.shape, dtype=bool)
+        pen = self.prob.penalty
+        for _, blk in self.W_blocks:
+            Wv = z[blk.slice].reshape(blk.shape)
+            mask[blk.slice] = np.broadcast_to(
+                pen._broadcast(pen.group_norms(Wv) == 0), blk.shape).ravel()
+        return mask
+
     def residual(self, z, g, cache):
         W, gb_, gV_ = self.layout.unpack(g)
         Wz = cache[0]
@@ -102,6 +142,7 @@ def solve_alm(
     eps0: float = 1e-2,
     rho_max: float = 1e12,
     M_max: float = 1e10,
+    inner: str = "owlqn",
     callback=None,
 ) -> LiftedResult:
     """Solve the lifted model (M) to an ``tol``-KKT point by the inexact ALM (MODEL.md 6).
@@ -126,14 +167,18 @@ def solve_alm(
     max_inner : int
         Inner (proximal gradient) iterations per outer iteration.
     rho0 : float or None
-        Initial penalty ``rho_0``; default ``10 / N`` (the objective and the multipliers are
-        ``O(1/N)``: this balances the penalty against them for every ``N``).
+        Initial penalty ``rho_0``; default ``10 beta / N`` (the objective and the multipliers
+        are ``O(1/N)``: this balances the penalty against them for every ``N``; measured on the
+        teacher instances of ``tests/solvers/test_alm.py``, 100/N and 1000/N were slower).
     gamma, tau : float
         Penalty growth factor and the violation decrease it asks for (MODEL.md 6, step 3).
     theta, eps0 : float
         Inner tolerance schedule ``eps_k = max(eps0 theta^k, tol)``.
     rho_max, M_max : float
         Safeguards on the penalty and the multipliers.
+    inner : {"owlqn", "proxgrad"}
+        Subproblem solver: group orthant-wise L-BFGS (:mod:`.quasi_newton`, default) or the
+        nonmonotone block Barzilai-Borwein proximal gradient (:mod:`.proxgrad`).
     callback : callable or None
         ``callback(record)`` after each outer iteration with the history record; returning
         ``True`` stops the run (status ``interrupted``).
@@ -157,22 +202,28 @@ def solve_alm(
     tau = check_scalar(tau, "tau", low=0, high=1, low_inclusive=False, high_inclusive=False)
     theta = check_scalar(theta, "theta", low=0, high=1, low_inclusive=False)
     eps0 = check_scalar(eps0, "eps0", low=0, low_inclusive=False)
+    if inner not in ("owlqn", "proxgrad"):
+        raise ValueError(f"inner must be 'owlqn' or 'proxgrad', got {inner!r}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
 
     t0 = time.monotonic()
     deadline = None if time_limit is None else t0 + time_limit
     W, b, V, M1, M2 = parse_init(prob, init, seed)
+    if init is None or init.get("M1") is None or init.get("M2") is None:
+        # multipliers that make the V-stationarity exact at the start (one backward pass)
+        M1, M2 = initial_multipliers(prob, W, b, V)
     layout = prob.layout
     z = layout.pack(W, b, V, dtype=prob.dtype)
     sub = _Subproblem(prob)
-    rho = 10.0 / prob.N if rho0 is None else rho0
+    rho = 10.0 * prob.beta / prob.N if rho0 is None else rho0
     eps = max(eps0, tol)
     steps = None
     history = []
     best = None  # (residual, z, M1, M2, kkt)
     viol_prev = np.inf
     n_inner = 0
+    n_unbounded = 0
     status, message = "max_iter", f"reached max_iter={max_iter} outer iterations"
 
     def record_best(zc, M1c, M2c, rep):
@@ -200,11 +251,25 @@ def solve_alm(
                 break
             # 1. inexact subproblem
             sub.set(M1, M2, rho)
-            z_new, info = prox_gradient_bb(
-                sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
-                tol=eps, max_iter=max_inner, steps0=steps, deadline=deadline,
-            )
+            # F >= 0 on the feasible set, so L_rho >= -||M||^2/(2 rho) there: a value far below
+            # that means the iterate left for the region where <g1, g2> < 0 is unbounded below
+            # (complementarity coupling, docs/maths.md): restart with a larger rho.
+            floor = -sub.M_sq / (2.0 * rho) - 10.0 * (abs(rep["objective"]) + 1.0)
+            if inner == "owlqn":
+                z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
+                                          deadline=deadline, scales0=steps, floor=floor)
+            else:
+                z_new, info = prox_gradient_bb(
+                    sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
+                    tol=eps, max_iter=max_inner, steps0=steps, deadline=deadline, floor=floor,
+                )
             n_inner += info.nit
+            if info.status == "unbounded":
+                rho = min(gamma * gamma * rho, rho_max)
+                steps = None
+                k += 1
+                n_unbounded += 1
+                continue
             steps = info.steps
             if info.status == "diverged" or not np.isfinite(info.value):
                 status, message = "diverged", "NaN or overflow in the subproblem"
@@ -272,5 +337,5 @@ def solve_alm(
         status=status, message=message, success=status == "converged",
         kkt=kkt, objective=prob.F(Wf, bf, Vf), Phi=prob.Phi(Wf, bf),
         nit=k, n_inner=n_inner, history=history, time=time.monotonic() - t0,
-        rho=rho, tol=tol, groups=prob.groups,
+        rho=rho, tol=tol, groups=prob.groups, n_restarts=n_unbounded,
     )

@@ -29,7 +29,8 @@ import numpy as np
 class InnerInfo:
     """How an inner solve ended."""
 
-    status: str  # "converged", "max_iter", "time_limit", "interrupted", "diverged", "stalled"
+    # "converged", "max_iter", "time_limit", "interrupted", "diverged", "stalled", "unbounded"
+    status: str
     nit: int
     residual: float
     value: float
@@ -56,6 +57,7 @@ def prox_gradient_bb(
     step_max: float = 1e12,
     deadline: float | None = None,
     state: tuple | None = None,
+    floor: float = -np.inf,
 ) -> tuple[np.ndarray, InnerInfo]:
     """Run the method from ``x0`` until ``residual <= tol``.
 
@@ -78,6 +80,8 @@ def prox_gradient_bb(
         ``time.monotonic()`` value after which the solve stops with ``time_limit``.
     state : tuple ``(value, cache, grad)`` at ``x0``, optional
         Reuse an evaluation the caller already has.
+    floor : float
+        A value below which the problem is declared unbounded (status ``unbounded``).
 
     Returns
     -------
@@ -132,6 +136,10 @@ def prox_gradient_bb(
                 if np.all(steps <= step_min) or dec == 0.0:
                     status = "stalled" if np.isfinite(vy) else "diverged"
                     raise _Stop
+            if vy < floor:
+                x, v = y, vy
+                status = "unbounded"
+                raise _Stop
             gy = gradient(y, cy)
             if not np.all(np.isfinite(gy)):
                 status = "diverged"

@@ -18,7 +18,8 @@ class KKTReport(dict):
 
     Keys: ``stationarity``, ``primal_feasibility``, ``dual_feasibility``, ``complementarity``,
     ``residual`` (the largest of the four); ``stationarity_W``, ``stationarity_b``,
-    ``stationarity_V`` (the parts of the first); ``multipliers`` (``"given"`` or
+    ``stationarity_V`` (the parts of the first); ``objective`` (``F`` at the point);
+    ``multipliers`` (``"given"`` or
     ``"estimated"``); ``M1``, ``M2`` (the multipliers used); ``zero_threshold``.
     """
 
@@ -120,6 +121,7 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     )
     stat = max(sW, sb, sV)
     return KKTReport(
+        objective=prob.smooth_value(U[-1], g1, g2) + prob.regulariser(W),
         stationarity=stat,
         primal_feasibility=primal,
         dual_feasibility=dual,
@@ -153,6 +155,14 @@ def _backward_guess(prob, W, V, dU, dV, g1, g2):
         M2[l] = np.where(first, 0.0, S)
         Dnext = dU[l] + M1[l] + prob.alpha * M2[l]
     return M1, M2
+
+
+def initial_multipliers(prob, W, b, V):
+    """Cheap multipliers for a start point: :func:`_backward_guess` (one backward pass)."""
+    U = prob.pre_activations(W, b, V)
+    g1, g2 = prob.constraints(U, V)
+    dU, dV = prob.smooth_partials(U[-1], g1, g2)
+    return _backward_guess(prob, W, V, dU, dV, g1, g2)
 
 
 def estimate_multipliers(prob, W, b, V, *, max_iter: int = 2000, tol: float = 1e-12):
