@@ -8,6 +8,7 @@ ones, :func:`estimate_multipliers`, by a convex problem over ``M >= 0``.
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize
 
 from .._validation import check_matrix_list
 from ..solvers.proxgrad import prox_gradient_bb
@@ -165,7 +166,9 @@ def initial_multipliers(prob, W, b, V):
     return _backward_guess(prob, W, V, dU, dV, g1, g2)
 
 
-def estimate_multipliers(prob, W, b, V, *, max_iter: int = 2000, tol: float = 1e-12):
+def estimate_multipliers(
+    prob, W, b, V, *, max_iter: int = 5000, tol: float = 1e-14, lbfgsb_max_size: int = 200_000
+):
     """Best multipliers of a fixed point ``z = (W, b, V)``: MODEL.md section 7.
 
     Solves the convex problem over ``M1, M2 >= 0``
@@ -173,8 +176,9 @@ def estimate_multipliers(prob, W, b, V, *, max_iter: int = 2000, tol: float = 1e
         min  1/2 ( sum_g dist(0, grad_{W[g]} + lam d||W[g]||)^2 + ||grad_b||^2 + ||grad_V||^2
                    + ||M1 * g1||^2 + ||M2 * g2||^2 )
 
-    (every term is a convex function of an affine map of ``M``), by projected gradient with
-    Barzilai-Borwein steps started from :func:`_backward_guess`. Variables are scaled by ``N``
+    (every term is a convex function of an affine map of ``M``), started from
+    :func:`_backward_guess`: by L-BFGS-B with the bounds ``M >= 0`` up to ``lbfgsb_max_size``
+    unknowns, beyond that by memory-light projected gradient with Barzilai-Borwein steps. Variables are scaled by ``N``
     (multipliers of the ``1/N``-scaled objective are ``O(1/N)``).
 
     Returns
@@ -236,8 +240,18 @@ def estimate_multipliers(prob, W, b, V, *, max_iter: int = 2000, tol: float = 1e
         return float(np.max(np.abs(pg))) if pg.size else 0.0
 
     m0 = np.concatenate([x.ravel() * N for x in (*M1, *M2)])
-    m, _ = prox_gradient_bb(
-        value, gradient, project, residual, m0, blocks, tol=tol, max_iter=max_iter
-    )
+    if m0.size <= lbfgsb_max_size:
+        # L-BFGS-B copes with the ill-conditioning (W-terms scale with ||V||^2) far better
+        def fun(m):
+            v, cache = value(m)
+            return v, gradient(m, cache)
+
+        sol = minimize(fun, m0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * m0.size,
+                       options={"maxiter": max_iter, "maxcor": 30, "ftol": 0.0, "gtol": tol})
+        m = np.maximum(sol.x, 0.0)
+    else:  # memory-light projected Barzilai-Borwein for large N
+        m, _ = prox_gradient_bb(
+            value, gradient, project, residual, m0, blocks, tol=tol, max_iter=max_iter
+        )
     M1, M2 = split(m)
     return [np.ascontiguousarray(x) for x in M1], [np.ascontiguousarray(x) for x in M2]

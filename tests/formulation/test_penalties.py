@@ -1,0 +1,58 @@
+"""GroupLasso: prox and subdifferential distance on known cases; exact zeros."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from liftnet.formulation.penalties import GroupLasso
+
+
+def test_column_prox_known_case():
+    W = np.array([[3.0, 0.1], [4.0, 0.0]])  # column norms 5 and 0.1
+    out = GroupLasso(1.0, "column").prox(W, 1.0)
+    np.testing.assert_allclose(out[:, 0], W[:, 0] * (1 - 1 / 5))
+    assert np.all(out[:, 1] == 0.0)  # exact zeros
+
+
+def test_row_and_element_prox():
+    W = np.array([[3.0, 4.0], [0.3, 0.4]])
+    out = GroupLasso(2.0, "row").prox(W, 1.0)
+    np.testing.assert_allclose(out[0], W[0] * (1 - 2 / 5))
+    assert np.all(out[1] == 0.0)
+    out = GroupLasso(0.5, "element").prox(np.array([[1.0, -0.2]]), 1.0)
+    np.testing.assert_allclose(out, [[0.5, 0.0]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    W=arrays(np.float64, (3, 4), elements=st.floats(-3, 3)),
+    t=st.floats(0.01, 2.0),
+    groups=st.sampled_from(["column", "row", "element"]),
+)
+def test_prox_is_the_minimiser(W, t, groups):
+    pen = GroupLasso(0.7, groups)
+    P = pen.prox(W, t)
+    obj = lambda X: pen.value(X) * t + 0.5 * np.sum((X - W) ** 2)  # noqa: E731
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        assert obj(P) <= obj(P + 1e-3 * rng.standard_normal(W.shape)) + 1e-12
+    # optimality: (W - P)/t is in lam dR(P)
+    assert np.max(pen.subdiff_distance(P, (P - W) / t)) < 1e-9
+
+
+def test_subdiff_distance_known_cases():
+    pen = GroupLasso(1.0, "column")
+    W = np.array([[3.0, 0.0], [4.0, 0.0]])
+    Q = np.array([[-0.6, 0.3], [-0.8, 0.4]])  # = -lam * w/||w|| on column 0; ||q||=0.5 on column 1
+    np.testing.assert_allclose(pen.subdiff_distance(W, Q), [0.0, 0.0], atol=1e-15)
+    Q2 = np.array([[0.0, 3.0], [0.0, 4.0]])  # zero group with ||q|| = 5 > lam
+    np.testing.assert_allclose(pen.subdiff_distance(W, Q2)[1], 4.0)
+    Q3 = np.array([[0.6, 0.0], [0.8, 0.0]])  # nonzero group, gradient along w
+    np.testing.assert_allclose(pen.subdiff_distance(W, Q3)[0], 2.0)
+
+
+def test_unknown_groups():
+    with pytest.raises(ValueError, match="groups"):
+        GroupLasso(1.0, "block")

@@ -1,0 +1,111 @@
+"""LiftedProblem: gradients against finite differences, F = Phi at the lift, validation."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftnet import LiftedProblem
+
+
+def _problem(rng, N, widths, coupling, bias, lam=0.0):
+    X = rng.standard_normal((N, widths[0]))
+    Y = rng.standard_normal((N, widths[-1]))
+    return LiftedProblem(X, Y, hidden=widths[1:-1], coupling=coupling, bias=bias, lam=lam,
+                         alpha=0.2, beta=1.7)
+
+
+def _lagrangian(p, z, M1, M2):
+    W, b, V = p.layout.unpack(z)
+    U = p.pre_activations(W, b, V)
+    g1, g2 = p.constraints(U, V)
+    return p.F(W, b, V) + sum(np.vdot(m, g) for m, g in zip(M1 + M2, g1 + g2))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    widths=st.lists(st.integers(1, 4), min_size=3, max_size=4),
+    N=st.integers(1, 6),
+    coupling=st.sampled_from(["complementarity", "squared"]),
+    bias=st.booleans(),
+)
+def test_lagrangian_gradient_matches_finite_differences(seed, widths, N, coupling, bias):
+    rng = np.random.default_rng(seed)
+    p = _problem(rng, N, widths, coupling, bias)
+    W, b = p.initial_weights(seed)
+    if bias:
+        b = [rng.standard_normal(x.shape) for x in b]
+    V = [v + 0.3 * rng.standard_normal(v.shape) for v in p.lift(W, b)]
+    M1 = [rng.random(v.shape) for v in V]
+    M2 = [rng.random(v.shape) for v in V]
+    z = p.layout.pack(W, b, V)
+    g = p.layout.pack(*p.lagrangian_gradient(W, b, V, M1, M2))
+    h = 1e-6
+    fd = np.empty_like(z)
+    for i in range(z.size):
+        e = np.zeros_like(z)
+        e[i] = h
+        fd[i] = (_lagrangian(p, z + e, M1, M2) - _lagrangian(p, z - e, M1, M2)) / (2 * h)
+    np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_F_equals_Phi_at_exact_lift_complementarity(bias):
+    rng = np.random.default_rng(1)
+    p = _problem(rng, 9, (3, 5, 4, 2), "complementarity", bias, lam=0.1)
+    W, b = p.initial_weights(3)
+    assert p.F(W, b, p.lift(W, b)) == pytest.approx(p.Phi(W, b), rel=1e-12)
+
+
+def test_squared_gap_closed_form():
+    rng = np.random.default_rng(2)
+    p = _problem(rng, 9, (3, 5, 4, 2), "squared", False, lam=0.1)
+    W, b = p.initial_weights(4)
+    U, V = p.forward(W, b)
+    gap = p.beta / p.N * (1 - p.alpha) ** 2 * sum(np.sum(np.minimum(u, 0) ** 2) for u in U[:-1])
+    assert gap > 0
+    assert p.F(W, b, V) == pytest.approx(p.Phi(W, b) + gap, rel=1e-12)
+
+
+def test_lift_is_feasible():
+    rng = np.random.default_rng(3)
+    p = _problem(rng, 11, (4, 6, 3, 2), "complementarity", True)
+    W, b = p.initial_weights(5)
+    U, V = p.forward(W, b)
+    g1, g2 = p.constraints(U, V)
+    assert max(np.max(g) for g in g1 + g2) <= 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"alpha": 1.0}, "alpha"),
+        ({"alpha": 0.0}, "alpha"),
+        ({"lam": -1.0}, "lam"),
+        ({"beta": 0.0}, "beta"),
+        ({"groups": "rows"}, "groups"),
+        ({"coupling": "hinge"}, "coupling"),
+        ({"hidden": (3, 0)}, "hidden"),
+        ({"hidden": ()}, "hidden"),
+        ({"bias": "yes"}, "bias"),
+    ],
+)
+def test_bad_parameters_name_themselves(kwargs, match):
+    X, Y = np.ones((4, 2)), np.ones(4)
+    with pytest.raises((ValueError, TypeError), match=match):
+        LiftedProblem(X, Y, **kwargs)
+
+
+def test_bad_data():
+    X, Y = np.ones((4, 2)), np.ones(4)
+    with pytest.raises(ValueError, match="same number of rows"):
+        LiftedProblem(X, np.ones(5))
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X must be finite"):
+        LiftedProblem(bad, Y)
+    with pytest.raises(ValueError, match="X must not be empty"):
+        LiftedProblem(np.ones((0, 2)), np.ones(0))
+    with pytest.raises(ValueError, match="Y must be"):
+        LiftedProblem(X, np.ones((4, 1, 1)))

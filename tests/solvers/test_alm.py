@@ -1,0 +1,102 @@
+"""The inexact ALM: certified KKT points, statuses, determinism, validation."""
+
+import numpy as np
+import pytest
+
+from liftnet import LiftedProblem, kkt_residuals, solve_alm
+from liftnet.datasets import make_teacher
+
+
+def teacher_problem(coupling="squared", bias=False, N=20, seed=0, lam=1e-2):
+    X, Y, _, _ = make_teacher(N, (3, 4, 3, 1), alpha=0.1, noise=0.1, seed=seed, bias=False)
+    return LiftedProblem(X, Y, hidden=(4, 3), coupling=coupling, bias=bias, lam=lam)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bias", [False, True])
+def test_alm_reaches_certified_kkt_point_squared(bias):
+    prob = teacher_problem("squared", bias)
+    res = solve_alm(prob, tol=1e-6, seed=0, time_limit=120)
+    assert res.status == "converged", res.message
+    # the certificate is recomputed by the one checker from the returned arrays
+    rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    assert rep["residual"] <= 1e-6
+    assert all(np.all(m >= 0) for m in res.M1 + res.M2)
+    assert res.objective == pytest.approx(prob.F(res.W, res.b, res.V))
+    # the history is a real trajectory: the residual fell by orders of magnitude
+    assert res.history[0]["residual"] > 100 * rep["residual"]
+
+
+def test_alm_decreases_kkt_residual_complementarity():
+    prob = teacher_problem("complementarity")
+    start = kkt_residuals(prob, *prob.initial_weights(0))["residual"]
+    res = solve_alm(prob, tol=1e-6, seed=0, time_limit=6)
+    assert res.kkt["residual"] < start / 10
+    assert res.status in ("converged", "time_limit", "max_iter")
+
+
+def test_same_seed_same_result():
+    prob = teacher_problem("squared")
+    a = solve_alm(prob, seed=3, max_iter=4)
+    b = solve_alm(prob, seed=3, max_iter=4)
+    for x, y in zip(a.W + a.V + a.M1, b.W + b.V + b.M1):
+        np.testing.assert_array_equal(x, y)
+    c = solve_alm(prob, seed=4, max_iter=4)
+    assert not np.array_equal(a.W[0], c.W[0])
+
+
+def test_time_limit_returns_best_iterate():
+    prob = teacher_problem("complementarity", N=40)
+    res = solve_alm(prob, tol=1e-12, time_limit=0.5)
+    assert res.status == "time_limit"
+    assert res.time < 5
+    best = min([res.history[i]["residual"] for i in range(len(res.history))], default=np.inf)
+    assert res.kkt["residual"] <= best + 1e-15
+
+
+def test_callback_can_stop_and_sees_records():
+    prob = teacher_problem("squared")
+    seen = []
+
+    def cb(rec):
+        seen.append(rec)
+        return len(seen) >= 2
+
+    res = solve_alm(prob, callback=cb)
+    assert res.status == "interrupted"
+    assert len(seen) == 2 and {"residual", "rho", "inner_iterations"} <= set(seen[0])
+
+
+def test_warm_start_from_result_keeps_point():
+    prob = teacher_problem("squared")
+    res = solve_alm(prob, max_iter=3)
+    again = solve_alm(prob, init=res, max_iter=1)
+    assert again.history[0]["residual"] <= 10 * res.kkt["residual"] + 1e-3
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"tol": 0}, "tol"),
+        ({"time_limit": -1}, "time_limit"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"rho0": -1.0}, "rho0"),
+        ({"inner": "newton"}, "inner"),
+        ({"init": {"W": [np.ones((2, 2))]}}, "init"),
+        ({"init": [1, 2]}, "init"),
+        ({"callback": 3}, "callback"),
+    ],
+)
+def test_bad_arguments_name_themselves(kwargs, match):
+    prob = teacher_problem()
+    with pytest.raises((ValueError, TypeError), match=match):
+        solve_alm(prob, **kwargs)
+
+
+def test_group_zeros_are_exact():
+    X, Y, _, _ = make_teacher(30, (3, 4, 3, 1), alpha=0.1, noise=0.1, seed=1, bias=False)
+    X = np.hstack([X, np.random.default_rng(0).standard_normal((30, 2))])  # irrelevant inputs
+    prob = LiftedProblem(X, Y, hidden=(4, 3), coupling="squared", lam=0.1)
+    res = solve_alm(prob, max_iter=30, time_limit=20)
+    norms = prob.penalty.group_norms(res.W[0])
+    assert np.any(norms == 0.0)  # exact zeros, not small numbers
