@@ -2,12 +2,43 @@
 
 The lifted model of Liu, Liu & Chen (arXiv 2205.05428, JMLR 2023), solved by an inexact
 augmented Lagrangian method. The mathematics is in ``docs/maths.md``.
+
+The core (problem, ALM, KKT check) imports only numpy and scipy; the names that need Pyomo,
+scikit-learn or HiGHS are loaded on first use.
 """
+
+from importlib import import_module
 
 from .formulation.problem import LiftedProblem
 from .solvers.alm import solve_alm
 from .solvers.result import LiftedResult
 from .verification.kkt import KKTReport, kkt_residuals
 
-__all__ = ["KKTReport", "LiftedProblem", "LiftedResult", "kkt_residuals", "solve_alm"]
+_LAZY = {
+    "solve_ipopt": "liftnet.solvers.ipopt",
+    "build_pyomo_model": "liftnet.formulation.pyomo_model",
+    "check_mfcq": "liftnet.verification.mfcq",
+    "crosscheck_ipopt": "liftnet.verification.crosscheck",
+    "SparseLeakyReLUNet": "liftnet.estimator",
+    "SparseLeakyReLUClassifier": "liftnet.estimator",
+    "SparseLeakyReLURegressor": "liftnet.estimator",
+    "prune_weights": "liftnet.pruning",
+    "datasets": "liftnet.datasets",
+    "theory": "liftnet.verification.theory",
+}
+
+__all__ = ["KKTReport", "LiftedProblem", "LiftedResult", "kkt_residuals", "solve_alm", *_LAZY]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        mod = import_module(_LAZY[name])
+        value = mod if mod.__name__.endswith("." + name) else getattr(mod, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'liftnet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
