@@ -284,3 +284,10 @@ def crosscheck_ipopt(
         polish_threshold=warm.get("polish_threshold"),
         results=results,
     )
+
+
+def main(argv=None) -> int:
+    """``liftnet verify``: see :mod:`liftnet.verification.crosscheck_cli`."""
+    from .crosscheck_cli import main as _main
+
+    return _main(argv)

@@ -126,3 +126,26 @@ def test_argument_errors():
     }
     with pytest.raises(ValueError, match="x_tol"):
         crosscheck_ipopt(prob, ref, x_tol=0)
+
+
+def test_verify_cli_writes_the_report_as_json(tmp_path, capsys):
+    from liftnet.verification.crosscheck import main
+
+    path = tmp_path / "r.json"
+    rc = main(["--N", "20", "--hidden", "3,3", "--coupling", "squared", "--seed", "0",
+               "--alm-time-limit", "20", "--json", str(path)])  # fmt: skip
+    data = json.loads(path.read_text())
+    assert isinstance(data["agree"], bool) and rc == (0 if data["agree"] else 1)
+    assert data["agree"] is True and data["reasons"] == []
+    assert data["params"]["coupling"] == "squared" and data["params"]["widths"] == [2, 3, 3, 1]
+    assert set(data["points"]) == {"alm", "ipopt_cold", "ipopt_warm"}
+    out = capsys.readouterr().out
+    assert "verdict: AGREE" in out and "KKT residual" in out
+
+
+def test_verify_cli_bad_arguments():
+    from liftnet.verification.crosscheck import main
+
+    assert main(["--N", "0"]) == 2
+    with pytest.raises(SystemExit):
+        main(["--hidden", "3,x"])

@@ -1,0 +1,105 @@
+"""``liftnet verify``: the ALM against IPOPT on a small built-in teacher instance (MODEL.md 7).
+
+Builds a teacher instance (:func:`liftnet.datasets.make_teacher`, a random leaky-ReLU network
+with the student's widths and noisy samples of it), the lifted model
+(:class:`liftnet.LiftedProblem`), solves it with :func:`liftnet.solve_alm`, runs
+:func:`liftnet.verification.crosscheck.crosscheck_ipopt`, prints the report as a table and,
+with ``--json PATH``, writes it (with the instance's parameters) as JSON.
+
+Exit status: 0 when the verdict is ``agree``, 1 when it is not, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(t) for t in text.replace(" ", "").split(",") if t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated widths, got {text!r}") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive widths such as 3,3, got {text!r}")
+    return widths
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="liftnet verify",
+        description="Cross-check the ALM against IPOPT on a small teacher instance of (M): "
+        "objectives, KKT residuals by one checker, solution and multiplier distances, MFCQ, "
+        "and a verdict.",
+    )
+    p.add_argument("--N", type=int, default=20, help="number of samples (default 20)")
+    p.add_argument("--hidden", type=_hidden, default=(3, 3),
+                   help="hidden widths, comma-separated (default 3,3)")  # fmt: skip
+    p.add_argument("--inputs", type=int, default=2, help="input width n_0 (default 2)")
+    p.add_argument("--outputs", type=int, default=1, help="output width n_L (default 1)")
+    p.add_argument("--coupling", default="squared", choices=("squared", "complementarity"),
+                   help="coupling of (M) (default squared)")  # fmt: skip
+    p.add_argument("--bias", action="store_true", help="layers with biases (teacher and model)")
+    p.add_argument("--alpha", type=float, default=0.1, help="leaky-ReLU slope (default 0.1)")
+    p.add_argument("--beta", type=float, default=1.0, help="coupling weight (default 1)")
+    p.add_argument("--lam", type=float, default=0.02, help="group-sparsity weight (default 0.02)")
+    p.add_argument("--groups", default="column", choices=("column", "row", "element"))
+    p.add_argument("--noise", type=float, default=0.1, help="teacher noise (default 0.1)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the teacher, the ALM's start and the cold IPOPT")  # fmt: skip
+    p.add_argument("--tol", type=float, default=1e-6,
+                   help="KKT residual both points must reach (default 1e-6)")  # fmt: skip
+    p.add_argument("--alm-tol", type=float, default=1e-7,
+                   help="the ALM's own target (default 1e-7, below --tol)")  # fmt: skip
+    p.add_argument("--x-tol", type=float, default=1e-3,
+                   help="largest relative move of the warm IPOPT (default 1e-3)")  # fmt: skip
+    p.add_argument("--alm-time-limit", type=float, default=60.0,
+                   help="ALM wall-clock limit in seconds (default 60)")  # fmt: skip
+    p.add_argument("--ipopt-time-limit", type=float, default=None,
+                   help="wall-clock limit per IPOPT run in seconds (default none)")  # fmt: skip
+    p.add_argument("--no-cold", dest="cold", action="store_false",
+                   help="skip IPOPT from the ALM's start")  # fmt: skip
+    p.add_argument("--json", metavar="PATH", help="write the report as JSON to PATH")
+    return p
+
+
+def main(argv=None) -> int:
+    """Entry point of ``liftnet verify``; returns the exit status."""
+    from .. import LiftedProblem, solve_alm
+    from ..datasets import make_teacher
+    from ..io import write_json
+    from .crosscheck import crosscheck_ipopt
+
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    widths = (args.inputs, *args.hidden, args.outputs)
+    try:
+        for name in ("tol", "alm_tol", "x_tol", "alm_time_limit", "ipopt_time_limit"):
+            v = getattr(args, name)
+            if v is not None and not v > 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {v}")
+        X, Y, _, _ = make_teacher(args.N, widths=widths, alpha=args.alpha, noise=args.noise,
+                                  seed=args.seed, bias=args.bias)  # fmt: skip
+        prob = LiftedProblem(X, Y, hidden=args.hidden, alpha=args.alpha, beta=args.beta,
+                             lam=args.lam, groups=args.groups, coupling=args.coupling,
+                             bias=args.bias)  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        print(f"liftnet verify: error: {exc}", file=sys.stderr)
+        return 2
+    params = {"N": args.N, "widths": list(widths), "coupling": args.coupling, "bias": args.bias,
+              "alpha": args.alpha, "beta": args.beta, "lam": args.lam, "groups": args.groups,
+              "noise": args.noise, "seed": args.seed, "alm_tol": args.alm_tol,
+              "alm_time_limit": args.alm_time_limit,
+              "ipopt_time_limit": args.ipopt_time_limit}  # fmt: skip
+    print(f"liftnet verify: teacher N={args.N}, network {'-'.join(map(str, widths))}, "
+          f"coupling={args.coupling} bias={args.bias} lam={args.lam:g} "
+          f"seed={args.seed}")  # fmt: skip
+    alm = solve_alm(prob, tol=args.alm_tol, seed=args.seed, time_limit=args.alm_time_limit)
+    print(f"ALM: {alm.status} ({alm.message})")
+    rep = crosscheck_ipopt(prob, alm, tol=args.tol, x_tol=args.x_tol, seed=args.seed,
+                           cold=args.cold, time_limit=args.ipopt_time_limit)  # fmt: skip
+    print(rep.to_table())
+    if args.json:
+        out = {"command": "liftnet verify", "params": params, "alm_status": alm.status,
+               "alm_message": alm.message, **rep.to_dict()}  # fmt: skip
+        print(f"wrote {write_json(args.json, out)}")
+    return 0 if rep.agree else 1
