@@ -34,9 +34,10 @@ if [ ! -x "$PY" ]; then
 fi
 if [ "$want" != "$have" ]; then
     log "installing liftnet and dependencies into .venv"
-    "$PY" -m pip install -q --upgrade pip setuptools wheel
-    "$PY" -m pip install -q "torch==2.13.0"
-    "$PY" -m pip install -q -e ".[test,torch]"
+    pipq() { "$PY" -m pip install -q "$@" 2> >(grep -v -e "is ignored: it is neither" -e "^ *$" >&2); }
+    pipq --upgrade pip setuptools wheel
+    pipq "torch==2.13.0"
+    pipq -e ".[test,torch]"
 fi
 
 # 3. PyNumero's ASL library (Pyomo's cyipopt interface needs it).
