@@ -265,10 +265,17 @@ def solve_alm(
                 )
             n_inner += info.nit
             if info.status == "unbounded":
-                rho = min(gamma * gamma * rho, rho_max)
-                steps = None
                 k += 1
                 n_unbounded += 1
+                # z_k and M_k are kept: the record repeats their residuals
+                history.append({
+                    "k": k, "objective": rep["objective"], "rho": rho, "eps": eps,
+                    "violation": np.nan, "inner_iterations": info.nit,
+                    "inner_status": "unbounded", "time": time.monotonic() - t0,
+                    **{p: rep[p] for p in (*rep.PARTS, "residual")},
+                })
+                rho = min(gamma * gamma * rho, rho_max)
+                steps = None
                 continue
             steps = info.steps
             if info.status == "diverged" or not np.isfinite(info.value):
