@@ -1,0 +1,80 @@
+"""ALM benchmark: digits over several lam, and synthetic data of growing N (issue 2).
+
+Prints one table: time, outer and inner iterations, final KKT residual, group sparsity, peak
+memory (tracemalloc: numpy's allocations), the time of one inner iteration and its floor (the
+same matrix products, timed alone in this process), and their ratio.
+
+    .venv/bin/python benchmarks/bench_alm.py            # full (about 10 minutes)
+    .venv/bin/python benchmarks/bench_alm.py --quick    # a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+
+from liftnet import LiftedProblem, solve_alm
+from liftnet.datasets import load_digits_problem, make_mnist_like
+
+
+def matmul_floor(prob, W, V, repeats=5) -> float:
+    """Seconds of the products of one value+gradient evaluation: forward ``W_l V_{l-1}`` (L),
+    backward ``D_l V_{l-1}^T`` (L) and ``W_{l+1}^T D_{l+1}`` (L-1)."""
+    Vs = [prob.V0, *V]
+    D = [np.ones((w.shape[0], prob.N), dtype=prob.dtype) for w in W]
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for l in range(prob.L):
+            W[l] @ Vs[l]
+            D[l] @ Vs[l].T
+            if l > 0:
+                W[l].T @ D[l]
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def run(name, prob, time_limit, coupling_note=""):
+    tracemalloc.start()
+    res = solve_alm(prob, tol=1e-6, seed=0, time_limit=time_limit)
+    peak = tracemalloc.get_traced_memory()[1] / 2**30
+    tracemalloc.stop()
+    per_inner = res.time / max(res.n_inner, 1)
+    floor = matmul_floor(prob, res.W, res.V)
+    return {
+        "case": name, "N": prob.N, "status": res.status, "time_s": res.time, "outer": res.nit,
+        "inner": res.n_inner, "kkt": res.kkt["residual"], "sparsity": res.sparsity,
+        "peak_GiB": peak, "inner_ms": 1e3 * per_inner, "floor_ms": 1e3 * floor,
+        "ratio": per_inner / floor,
+    }
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--coupling", default="squared", choices=["squared", "complementarity"])
+    args = ap.parse_args(argv)
+    rows = []
+    split = load_digits_problem(seed=0)
+    lams = (1e-2,) if args.quick else (1e-3, 1e-2, 3e-2)
+    for lam in lams:
+        prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), beta=10.0, lam=lam,
+                             coupling=args.coupling, bias=True)
+        rows.append(run(f"digits lam={lam:g}", prob, 20 if args.quick else 60))
+    Ns = (1000, 4000) if args.quick else (1000, 4000, 16000, 60000)
+    for N in Ns:
+        X, Y = make_mnist_like(N, seed=0, dtype=np.float64)[:2]
+        prob = LiftedProblem(X, Y, hidden=(256, 128), beta=10.0, lam=1e-3,
+                             coupling=args.coupling, bias=True)
+        rows.append(run("mnist-like 784-256-128-10", prob, 10 if args.quick else 60))
+    cols = list(rows[0])
+    print(" | ".join(cols))
+    for r in rows:
+        print(" | ".join(f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+
+
+if __name__ == "__main__":
+    main()
