@@ -51,7 +51,7 @@ class Coupling:
 
 
 class Complementarity(Coupling):
-    """``pi = <V - U, V - alpha U> = <g1, g2>``: zero exactly at ``V = sigma(U)`` on the feasible set.
+    """``pi = <V - U, V - alpha U> = <g1, g2>``: on the feasible set, zero iff ``V = sigma(U)``.
 
     ``dpi/dV = -(g1 + g2)``, ``dpi/dU = g2 + alpha g1``.
     """

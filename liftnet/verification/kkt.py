@@ -178,8 +178,8 @@ def estimate_multipliers(
 
     (every term is a convex function of an affine map of ``M``), started from
     :func:`_backward_guess`: by L-BFGS-B with the bounds ``M >= 0`` up to ``lbfgsb_max_size``
-    unknowns, beyond that by memory-light projected gradient with Barzilai-Borwein steps. Variables are scaled by ``N``
-    (multipliers of the ``1/N``-scaled objective are ``O(1/N)``).
+    unknowns, beyond that by memory-light projected gradient with Barzilai-Borwein steps.
+    Variables are scaled by ``N`` (multipliers of the ``1/N``-scaled objective are ``O(1/N)``).
 
     Returns
     -------
