@@ -30,9 +30,10 @@ def test_alm_reaches_certified_kkt_point_squared(bias):
 def test_alm_decreases_kkt_residual_complementarity():
     prob = teacher_problem("complementarity")
     start = kkt_residuals(prob, *prob.initial_weights(0))["residual"]
-    res = solve_alm(prob, tol=1e-6, seed=0, time_limit=6)
-    assert res.kkt["residual"] < start / 10
-    assert res.status in ("converged", "time_limit", "max_iter")
+    # bounded by iterations, not wall time, so the outcome does not depend on the machine
+    res = solve_alm(prob, tol=1e-6, seed=0, max_iter=4, max_inner=1000)
+    assert res.kkt["residual"] < start / 10  # measured: 0.25 -> 0.018
+    assert res.status in ("converged", "max_iter")
 
 
 def test_same_seed_same_result():
