@@ -20,6 +20,8 @@ the checkpoints. The returned point is the checkpoint with the smallest ``Phi``.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 
@@ -210,139 +212,71 @@ _SGD_EXTRA = "momentum : float in [0, 1)\n        Heavy-ball momentum of ``torch
 _ADAM_EXTRA = "betas : (float, float)\n        Adam's averaging constants."
 
 
-def sgd(
-    prob,
-    lr=_DEFAULT_LR["sgd"],
-    batch_size=64,
-    seed=0,
-    time_limit=None,
-    max_epochs=100,
-    init=None,
-    *,
-    eval_every=1.0,
-    momentum=0.0,
-    callback=None,
-):
-    return _train(
+# The optimiser-specific keyword of each family, with its default and docstring entry.
+_OPTIMISER_OPTION = {
+    "sgd": ("momentum", 0.0, _SGD_EXTRA),
+    "adam": ("betas", (0.9, 0.999), _ADAM_EXTRA),
+}
+
+
+def _make_trainer(method, proximal, title, how):
+    """The public trainer ``[prox_]method``: the signature ``(prob, lr, batch_size, seed,
+    time_limit, max_epochs, init, *, eval_every, <option>, callback)`` with ``<option>`` the
+    family's keyword (``momentum`` for SGD, ``betas`` for Adam), calling :func:`_train`."""
+    name = ("prox_" if proximal else "") + method
+    option, default, extra = _OPTIMISER_OPTION[method]
+
+    def trainer(
         prob,
-        "sgd",
-        False,
-        lr=lr,
-        batch_size=batch_size,
-        seed=seed,
-        time_limit=time_limit,
-        max_epochs=max_epochs,
-        init=init,
-        eval_every=eval_every,
-        momentum=momentum,
-        betas=None,
-        callback=callback,
-    )
+        lr=_DEFAULT_LR[method],
+        batch_size=64,
+        seed=0,
+        time_limit=None,
+        max_epochs=100,
+        init=None,
+        *,
+        eval_every=1.0,
+        callback=None,
+        **kwargs,
+    ):
+        unexpected = [k for k in kwargs if k != option]
+        if unexpected:
+            raise TypeError(f"{name}() got an unexpected keyword argument {unexpected[0]!r}")
+        value = kwargs.get(option, default)
+        return _train(
+            prob,
+            method,
+            proximal,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+            time_limit=time_limit,
+            max_epochs=max_epochs,
+            init=init,
+            eval_every=eval_every,
+            momentum=value if option == "momentum" else 0.0,
+            betas=value if option == "betas" else None,
+            callback=callback,
+        )
+
+    sig = inspect.signature(trainer)
+    params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    params.insert(-1, inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=default))
+    trainer.__signature__ = sig.replace(parameters=params)
+    trainer.__name__ = trainer.__qualname__ = name
+    trainer.__doc__ = _DOC.format(title=title, extra=extra, how=how)
+    return trainer
 
 
-def adam(
-    prob,
-    lr=_DEFAULT_LR["adam"],
-    batch_size=64,
-    seed=0,
-    time_limit=None,
-    max_epochs=100,
-    init=None,
-    *,
-    eval_every=1.0,
-    betas=(0.9, 0.999),
-    callback=None,
-):
-    return _train(
-        prob,
-        "adam",
-        False,
-        lr=lr,
-        batch_size=batch_size,
-        seed=seed,
-        time_limit=time_limit,
-        max_epochs=max_epochs,
-        init=init,
-        eval_every=eval_every,
-        momentum=0.0,
-        betas=betas,
-        callback=callback,
-    )
-
-
-def prox_sgd(
-    prob,
-    lr=_DEFAULT_LR["sgd"],
-    batch_size=64,
-    seed=0,
-    time_limit=None,
-    max_epochs=100,
-    init=None,
-    *,
-    eval_every=1.0,
-    momentum=0.0,
-    callback=None,
-):
-    return _train(
-        prob,
-        "sgd",
-        True,
-        lr=lr,
-        batch_size=batch_size,
-        seed=seed,
-        time_limit=time_limit,
-        max_epochs=max_epochs,
-        init=init,
-        eval_every=eval_every,
-        momentum=momentum,
-        betas=None,
-        callback=callback,
-    )
-
-
-def prox_adam(
-    prob,
-    lr=_DEFAULT_LR["adam"],
-    batch_size=64,
-    seed=0,
-    time_limit=None,
-    max_epochs=100,
-    init=None,
-    *,
-    eval_every=1.0,
-    betas=(0.9, 0.999),
-    callback=None,
-):
-    return _train(
-        prob,
-        "adam",
-        True,
-        lr=lr,
-        batch_size=batch_size,
-        seed=seed,
-        time_limit=time_limit,
-        max_epochs=max_epochs,
-        init=init,
-        eval_every=eval_every,
-        momentum=0.0,
-        betas=betas,
-        callback=callback,
-    )
-
-
-sgd.__doc__ = _DOC.format(
-    title="Minibatch SGD",
-    extra=_SGD_EXTRA,
-    how="group penalty as a plain subgradient term (no exact zeros)",
+sgd = _make_trainer(
+    "sgd", False, "Minibatch SGD", "group penalty as a plain subgradient term (no exact zeros)"
 )
-adam.__doc__ = _DOC.format(
-    title="Adam",
-    extra=_ADAM_EXTRA,
-    how="group penalty as a plain subgradient term (no exact zeros)",
+adam = _make_trainer(
+    "adam", False, "Adam", "group penalty as a plain subgradient term (no exact zeros)"
 )
-prox_sgd.__doc__ = _DOC.format(
-    title="Proximal SGD", extra=_SGD_EXTRA, how="exact group prox after each step (exact zeros)"
+prox_sgd = _make_trainer(
+    "sgd", True, "Proximal SGD", "exact group prox after each step (exact zeros)"
 )
-prox_adam.__doc__ = _DOC.format(
-    title="Proximal Adam", extra=_ADAM_EXTRA, how="exact group prox with step lr after each step"
+prox_adam = _make_trainer(
+    "adam", True, "Proximal Adam", "exact group prox with step lr after each step"
 )
