@@ -99,3 +99,24 @@ def check_matrix_list(
             raise ValueError(f"{name}[{i}] must be finite")
         out.append(np.ascontiguousarray(A))
     return out
+
+
+def check_point(prob, W, b, V, *, lift: bool = True):
+    """Validated ``(W, b, V)`` of the lifted problem ``prob``.
+
+    ``b`` is required when ``prob.bias`` and must be ``None`` otherwise; ``V = None`` becomes
+    the exact lift ``prob.lift(W, b)`` (left ``None`` when ``lift=False``).
+    """
+    dt = prob.dtype
+    W = check_matrix_list(W, "W", prob.W_shapes, dt)
+    if prob.bias:
+        if b is None:
+            raise ValueError("b is required: the problem has biases (bias=True)")
+        b = check_matrix_list(b, "b", prob.b_shapes, dt)
+    elif b is not None:
+        raise ValueError("b must be None: the problem has no biases (bias=False)")
+    if V is not None:
+        V = check_matrix_list(V, "V", prob.V_shapes, dt)
+    elif lift:
+        V = prob.lift(W, b)
+    return W, b, V

@@ -41,8 +41,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from .._validation import check_matrix_list, check_scalar
-from ..verification.mfcq import _check_point
+from .._validation import check_matrix_list, check_point, check_scalar
 
 
 class BlockSolution(dict):
@@ -319,7 +318,7 @@ def estimate_multipliers_cvxpy(prob, W, b=None, V=None, *, solver=None, **solver
         ``value``, ``M1``, ``M2`` (L-1 arrays ``(n_l, N)``, ``>= 0``), ``status``, ``solver``,
         ``problem``.
     """
-    W, b, V = _check_point(prob, W, b, V)
+    W, b, V = check_point(prob, W, b, V)
     N, a, Lh = prob.N, prob.alpha, prob.L - 1
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from .._validation import check_matrix_list
+from .._validation import check_matrix_list, check_point
 from ..solvers.proxgrad import prox_gradient_bb
 
 
@@ -85,13 +85,7 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         ``complementarity = max(|M1 * g1|, |M2 * g2|)``; ``residual``: the largest of the four.
     """
     dt = prob.dtype
-    W = check_matrix_list(W, "W", prob.W_shapes, dt)
-    if prob.bias:
-        if b is None:
-            raise ValueError("b is required: the problem has biases (bias=True)")
-        b = check_matrix_list(b, "b", prob.b_shapes, dt)
-    elif b is not None:
-        raise ValueError("b must be None: the problem has no biases (bias=False)")
+    W, b, V = check_point(prob, W, b, V, lift=False)
     if zero_threshold < 0:
         raise ValueError(f"zero_threshold must be >= 0, got {zero_threshold!r}")
     if zero_threshold > 0:
@@ -99,7 +93,8 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         W = [
             Wl * pen._broadcast(~pen.zero_groups(Wl, zero_threshold)).astype(dt) for Wl in W
         ]
-    V = prob.lift(W, b) if V is None else check_matrix_list(V, "V", prob.V_shapes, dt)
+    if V is None:  # the lift of the (possibly thresholded) weights
+        V = prob.lift(W, b)
 
     if M1 is None or M2 is None:
         M1, M2 = estimate_multipliers(prob, W, b, V)

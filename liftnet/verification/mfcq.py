@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from .._validation import check_matrix_list, check_scalar
+from .._validation import check_point, check_scalar
 
 
 class MFCQReport(dict):
@@ -53,20 +53,6 @@ class MFCQReport(dict):
             f"n_active_g1={self['n_active_g1']}, n_active_g2={self['n_active_g2']}, "
             f"n_kink={self['n_kink']})"
         )
-
-
-def _check_point(prob, W, b, V):
-    """Validated ``(W, b, V)``; ``V = None`` becomes the lift ``sigma(U_l)``."""
-    dt = prob.dtype
-    W = check_matrix_list(W, "W", prob.W_shapes, dt)
-    if prob.bias:
-        if b is None:
-            raise ValueError("b is required: the problem has biases (bias=True)")
-        b = check_matrix_list(b, "b", prob.b_shapes, dt)
-    elif b is not None:
-        raise ValueError("b must be None: the problem has no biases (bias=False)")
-    V = prob.lift(W, b) if V is None else check_matrix_list(V, "V", prob.V_shapes, dt)
-    return W, b, V
 
 
 def mfcq_direction(prob, W) -> tuple[np.ndarray, np.ndarray]:
@@ -221,7 +207,7 @@ def check_mfcq(
         raise ValueError(f"lp must be 'auto', True or False, got {lp!r}")
     active_tol = check_scalar(active_tol, "active_tol", low=0)
     lp_max_constraints = check_scalar(lp_max_constraints, "lp_max_constraints", low=1, integer=True)
-    W, b, V = _check_point(prob, W, b, V)
+    W, b, V = check_point(prob, W, b, V)
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)
     c, _ = mfcq_direction(prob, W)

@@ -19,8 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_scalar
-from .mfcq import _check_point
+from .._validation import check_point, check_scalar
 
 
 class TheoryReport(dict):
@@ -48,7 +47,7 @@ def lift_feasibility(prob, W, b=None) -> float:
         ``<= 0`` for every ``W`` (exactly, in floating point: ``g1 = U - max(U, alpha U)`` and
         ``g2 = alpha U - max(U, alpha U)`` never round above zero).
     """
-    W, b, V = _check_point(prob, W, b, None)
+    W, b, V = check_point(prob, W, b, None)
     g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
     return max(float(np.max(g)) for g in (*g1, *g2))
 
@@ -67,7 +66,7 @@ def lift_objective_gap(prob, W, b=None) -> TheoryReport:
         ``predicted_gap`` (``0`` for complementarity, ``(beta/N)(1-alpha)^2 sum_l
         ||min(U_l,0)||^2`` for squared) and ``error = |gap - predicted_gap|``.
     """
-    W, b, V = _check_point(prob, W, b, None)
+    W, b, V = check_point(prob, W, b, None)
     F, Phi = prob.F(W, b, V), prob.Phi(W, b)
     if prob.coupling_name == "squared":
         U = prob.pre_activations(W, b, V)
@@ -92,7 +91,7 @@ def complementarity_gap(prob, W, b=None, V=None) -> float:
     b : list of L arrays ``(n_l,)`` or None
     V : list of L-1 arrays ``(n_l, N)`` or None (the lift: gap 0)
     """
-    W, b, V = _check_point(prob, W, b, V)
+    W, b, V = check_point(prob, W, b, V)
     g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
     return float(sum(np.sum(np.abs(a * c)) for a, c in zip(g1, g2, strict=False)))
 
@@ -212,7 +211,7 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
         raise ValueError("points must hold at least one point")
     norms, objs, viols, wsums = [], [], [], []
     for W, b, V in pts:
-        W, b, V = _check_point(prob, W, b, V)
+        W, b, V = check_point(prob, W, b, V)
         sq = sum(float(np.vdot(x, x)) for x in (*W, *V))
         norms.append(float(np.sqrt(sq)))
         objs.append(prob.F(W, b, V))
