@@ -80,7 +80,7 @@ class GroupLasso:
         """
         t = step * self.lam
         norms = self.group_norms(W)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # subnormal norms
             shrink = np.where(norms > t, 1.0 - t / norms, 0.0)
         return np.multiply(W, self._broadcast(shrink.astype(W.dtype, copy=False)), out=out)
 
