@@ -110,13 +110,9 @@ def prox_gradient_bb(
     k = 0
     try:
         while True:
-            if r <= tol:
-                status = "converged"
-                break
-            if k >= max_iter:
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                status = "time_limit"
+            stop = stop_reason(r, tol, k, max_iter, deadline)
+            if stop:
+                status = stop
                 break
             vref = max(recent)
             while True:  # backtracking on all steps at once
@@ -163,6 +159,17 @@ def prox_gradient_bb(
     except KeyboardInterrupt:
         status = "interrupted"
     return x, InnerInfo(status, k, r, v, steps, n_bt, cache=cache, grad=g)
+
+
+def stop_reason(r: float, tol: float, k: int, max_iter: int, deadline: float | None) -> str:
+    """Why an inner solver stops before iteration ``k`` (``""``: go on)."""
+    if r <= tol:
+        return "converged"
+    if k >= max_iter:
+        return "max_iter"
+    if deadline is not None and time.monotonic() > deadline:
+        return "time_limit"
+    return ""
 
 
 class _Stop(Exception):

@@ -24,12 +24,11 @@ backward pass: the matrix-product floor).
 
 from __future__ import annotations
 
-import time
 from collections import deque
 
 import numpy as np
 
-from .proxgrad import InnerInfo
+from .proxgrad import InnerInfo, stop_reason
 
 
 def group_owlqn(
@@ -87,13 +86,9 @@ def group_owlqn(
     status, k, n_bt = "max_iter", 0, 0
     try:
         while True:
-            if r <= tol:
-                status = "converged"
-                break
-            if k >= max_iter:
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                status = "time_limit"
+            stop = stop_reason(r, tol, k, max_iter, deadline)
+            if stop:
+                status = stop
                 break
             # ---- direction: two-loop recursion on the pseudo-gradient
             q = pg.copy()
