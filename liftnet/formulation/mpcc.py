@@ -34,18 +34,9 @@ from pyomo.mpec import Complementarity, complements
 
 from .._validation import check_scalar
 from ..solvers.result import LiftedResult
+from .pyomo_model import declare_group_epigraph, declare_network, get_values, set_values
 
 DEFAULT_EPS = tuple(10.0**-k for k in range(1, 9))
-
-
-def _groups(prob, l):
-    """Entries ``(i, j)`` (1-based) of each group of ``W_l``, in ``group_norms`` order."""
-    r, c = prob.W_shapes[l - 1]
-    if prob.groups == "column":
-        return [[(i, j) for i in range(1, r + 1)] for j in range(1, c + 1)]
-    if prob.groups == "row":
-        return [[(i, j) for j in range(1, c + 1)] for i in range(1, r + 1)]
-    return [[(i, j)] for i in range(1, r + 1) for j in range(1, c + 1)]
 
 
 def build_mpcc_model(prob, W=None, b=None, V=None):
@@ -67,47 +58,7 @@ def build_mpcc_model(prob, W=None, b=None, V=None):
     """
     L, N, n, a = prob.L, prob.N, prob.widths, prob.alpha
     m = pyo.ConcreteModel(name=f"MPCC lifting of (P): widths {n}, N={N}")
-    m.W_index = pyo.Set(
-        dimen=3,
-        ordered=True,
-        initialize=[
-            (l, i, j)
-            for l in range(1, L + 1)
-            for i in range(1, n[l] + 1)
-            for j in range(1, n[l - 1] + 1)
-        ],
-    )
-    m.V_index = pyo.Set(
-        dimen=3,
-        ordered=True,
-        initialize=[
-            (l, i, k) for l in range(1, L) for i in range(1, n[l] + 1) for k in range(1, N + 1)
-        ],
-    )
-    m.U_index = pyo.Set(
-        dimen=3,
-        ordered=True,
-        initialize=[
-            (l, i, k) for l in range(1, L + 1) for i in range(1, n[l] + 1) for k in range(1, N + 1)
-        ],
-    )
-    m.W = pyo.Var(m.W_index, initialize=0.0, doc="weights W_l")
-    if prob.bias:
-        m.b_index = pyo.Set(
-            dimen=2,
-            ordered=True,
-            initialize=[(l, i) for l in range(1, L + 1) for i in range(1, n[l] + 1)],
-        )
-        m.b = pyo.Var(m.b_index, initialize=0.0, doc="biases b_l")
-    m.V = pyo.Var(m.V_index, initialize=0.0, doc="hidden activations V_l")
-    V0, YT = prob.V0, prob.YT
-
-    def U_rule(m_, l, i, k):
-        Vp = (lambda j: float(V0[j - 1, k - 1])) if l == 1 else (lambda j: m_.V[l - 1, j, k])
-        s = pyo.quicksum(m_.W[l, i, j] * Vp(j) for j in range(1, n[l - 1] + 1))
-        return s + m_.b[l, i] if prob.bias else s
-
-    m.U = pyo.Expression(m.U_index, rule=U_rule, doc="U_l = W_l V_{l-1} + b_l 1^T")
+    declare_network(m, prob)
     m.cc = Complementarity(
         m.V_index,
         rule=lambda m_, l, i, k: complements(
@@ -117,65 +68,18 @@ def build_mpcc_model(prob, W=None, b=None, V=None):
     )
     loss = (
         pyo.quicksum(
-            (m.U[L, i, k] - float(YT[i - 1, k - 1])) ** 2
-            for i in range(1, n[L] + 1)
-            for k in range(1, N + 1)
+            (m.U[L, i, k] - m.Y[i, k]) ** 2 for i in range(1, n[L] + 1) for k in range(1, N + 1)
         )
         / N
     )
     reg = 0.0
     if prob.lam > 0:
-        members = {l: _groups(prob, l) for l in range(1, L + 1)}
-        m.t_index = pyo.Set(
-            dimen=2,
-            ordered=True,
-            initialize=[(l, g) for l in range(1, L + 1) for g in range(1, len(members[l]) + 1)],
-        )
-        m.t = pyo.Var(
-            m.t_index, within=pyo.NonNegativeReals, initialize=0.0, doc="epigraph of ||W_l[g]||_2"
-        )
-        m.epi = pyo.Constraint(
-            m.t_index,
-            rule=lambda m_, l, g: (
-                pyo.quicksum(m_.W[l, i, j] ** 2 for i, j in members[l][g - 1]) <= m_.t[l, g] ** 2
-            ),
-        )
+        declare_group_epigraph(m, prob)
         reg = prob.lam * pyo.quicksum(m.t[idx] for idx in m.t_index)
     m.Phi = pyo.Objective(expr=loss + reg, sense=pyo.minimize)
     if W is not None:
-        set_point(m, prob, W, b, prob.lift(W, b) if V is None else V)
+        set_values(m, W, b, V)
     return m
-
-
-def set_point(m, prob, W, b, V):
-    """Load ``(W, b, V)`` into the model (and ``t`` at the group norms)."""
-    for l, i, j in m.W_index:
-        m.W[l, i, j].set_value(float(W[l - 1][i - 1, j - 1]))
-    if prob.bias:
-        for l, i in m.b_index:
-            m.b[l, i].set_value(float(b[l - 1][i - 1]))
-    for l, i, k in m.V_index:
-        m.V[l, i, k].set_value(float(V[l - 1][i - 1, k - 1]))
-    if hasattr(m, "t"):
-        norms = {l: prob.penalty.group_norms(W[l - 1]).ravel() for l in range(1, prob.L + 1)}
-        for l, g in m.t_index:
-            m.t[l, g].set_value(float(norms[l][g - 1]))
-
-
-def get_point(m, prob):
-    """``(W, b, V)`` as numpy lists from the model's current values."""
-    W = [np.zeros(s) for s in prob.W_shapes]
-    for l, i, j in m.W_index:
-        W[l - 1][i - 1, j - 1] = pyo.value(m.W[l, i, j])
-    b = None
-    if prob.bias:
-        b = [np.zeros(s) for s in prob.b_shapes]
-        for l, i in m.b_index:
-            b[l - 1][i - 1] = pyo.value(m.b[l, i])
-    V = [np.zeros(s) for s in prob.V_shapes]
-    for l, i, k in m.V_index:
-        V[l - 1][i - 1, k - 1] = pyo.value(m.V[l, i, k])
-    return W, b, V
 
 
 def _sync_complementarity_vars(m):
@@ -266,7 +170,7 @@ def solve_mpcc_relaxed(
         if term not in ("optimal", "locallyOptimal", "feasible"):  # feasible: "acceptable"
             status, message = "failed", f"IPOPT at eps={eps:g}: {term} ({msg})"
             break
-        Wk, bk, Vk = get_point(m, prob)
+        Wk, bk, Vk = get_values(m)
         stages.append(
             {
                 "eps": eps,

@@ -115,95 +115,14 @@ def build_pyomo_model(prob, init=None):
         raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")
     L, N, n = prob.L, prob.N, prob.widths
     m = pyo.ConcreteModel(name=f"lifted model (M): widths {n}, N={N}, {prob.coupling_name}")
-    m.problem = prob  # plain attribute, not a component
 
-    # ------------------------------------------------------------------ sets
+    declare_network(m, prob)
     m.layers = pyo.RangeSet(1, L)
     m.hidden = pyo.RangeSet(1, L - 1)
-    m.samples = pyo.RangeSet(1, N)
-    m.W_index = pyo.Set(
-        dimen=3,
-        ordered=True,
-        initialize=[
-            (l, i, j)
-            for l in range(1, L + 1)
-            for i in range(1, n[l] + 1)
-            for j in range(1, n[l - 1] + 1)
-        ],
-    )
-    m.b_index = pyo.Set(
-        dimen=2,
-        ordered=True,
-        initialize=[(l, i) for l in range(1, L + 1) for i in range(1, n[l] + 1)],
-    )
-    m.V_index = pyo.Set(
-        dimen=3,
-        ordered=True,
-        initialize=[
-            (l, i, k) for l in range(1, L) for i in range(1, n[l] + 1) for k in range(1, N + 1)
-        ],
-    )
-    m.U_index = pyo.Set(
-        dimen=3,
-        ordered=True,
-        initialize=[
-            (l, i, k) for l in range(1, L + 1) for i in range(1, n[l] + 1) for k in range(1, N + 1)
-        ],
-    )
-    members = {l: group_members(prob, l) for l in range(1, L + 1)}
-    m.t_index = pyo.Set(
-        dimen=2,
-        ordered=True,
-        initialize=[(l, g) for l in range(1, L + 1) for g in range(1, len(members[l]) + 1)],
-    )
-    m.G = pyo.Set(
-        m.t_index,
-        dimen=2,
-        ordered=True,
-        initialize=lambda m_, l, g: members[l][g - 1],
-        doc=f"groups of W_l ({prob.groups}): the entries (i, j) of group g",
-    )
-
-    # ------------------------------------------------------------ parameters
+    declare_group_epigraph(m, prob)
     m.alpha = pyo.Param(initialize=prob.alpha, doc="leaky-ReLU slope")
     m.beta = pyo.Param(initialize=prob.beta, doc="coupling weight")
     m.lam = pyo.Param(initialize=prob.lam, doc="group-norm weight lambda")
-    V0, YT = prob.V0, prob.YT
-    m.inputs = pyo.RangeSet(1, n[0])
-    m.outputs = pyo.RangeSet(1, n[L])
-    m.V0 = pyo.Param(
-        m.inputs,
-        m.samples,
-        initialize=lambda m_, j, k: float(V0[j - 1, k - 1]),
-        doc="data X^T",
-    )
-    m.Y = pyo.Param(
-        m.outputs,
-        m.samples,
-        initialize=lambda m_, i, k: float(YT[i - 1, k - 1]),
-        doc="targets Y^T",
-    )
-
-    # -------------------------------------------------------------- variables
-    m.W = pyo.Var(m.W_index, initialize=0.0, doc="weights W_l")
-    if prob.bias:
-        m.b = pyo.Var(m.b_index, initialize=0.0, doc="biases b_l")
-    m.V = pyo.Var(m.V_index, initialize=0.0, doc="auxiliary variables V_l")
-    m.t = pyo.Var(
-        m.t_index,
-        within=pyo.NonNegativeReals,
-        initialize=0.0,
-        doc="epigraph of the group norms ||W_l[g]||",
-    )
-
-    def V_prev(m_, l, j, k):
-        return m_.V0[j, k] if l == 1 else m_.V[l - 1, j, k]
-
-    def U_rule(m_, l, i, k):
-        s = pyo.quicksum(m_.W[l, i, j] * V_prev(m_, l, j, k) for j in range(1, n[l - 1] + 1))
-        return s + m_.b[l, i] if prob.bias else s
-
-    m.U = pyo.Expression(m.U_index, rule=U_rule, doc="U_l = W_l V_{l-1} + b_l 1^T")
 
     # ------------------------------------------------------------ constraints
     m.g1 = pyo.Constraint(
@@ -215,13 +134,6 @@ def build_pyomo_model(prob, init=None):
         m.V_index,
         rule=lambda m_, l, i, k: m_.alpha * m_.U[l, i, k] - m_.V[l, i, k] <= 0,
         doc="g2_l = alpha U_l - V_l <= 0",
-    )
-    m.epi = pyo.Constraint(
-        m.t_index,
-        rule=lambda m_, l, g: (
-            pyo.quicksum(m_.W[l, i, j] ** 2 for i, j in m_.G[l, g]) <= m_.t[l, g] ** 2
-        ),
-        doc="||W_l[g]||^2 <= t[l,g]^2",
     )
 
     # -------------------------------------------------------------- objective
@@ -258,6 +170,104 @@ def build_pyomo_model(prob, init=None):
     return m
 
 
+# ------------------------------------------------------------- shared declarations
+def declare_network(m, prob) -> None:
+    """Declare on ``m`` what every Pyomo model of liftnet shares (MODEL.md 1 and 4).
+
+    Sets ``samples``, ``inputs``, ``outputs``, ``W_index``, ``b_index`` (with bias), ``V_index``,
+    ``U_index``; parameters ``V0[j,n]`` (``X^T``) and ``Y[i,n]`` (``Y^T``); variables
+    ``W[l,i,j]``, ``b[l,i]`` (with bias), ``V[l,i,n]``; expression
+    ``U[l,i,n] = sum_j W[l,i,j] V[l-1,j,n] + b[l,i]``. All indices 1-based. ``m.problem = prob``.
+    """
+    L, N, n = prob.L, prob.N, prob.widths
+    m.problem = prob  # plain attribute, not a component
+    m.samples = pyo.RangeSet(1, N)
+    m.inputs = pyo.RangeSet(1, n[0])
+    m.outputs = pyo.RangeSet(1, n[L])
+    m.W_index = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=[
+            (l, i, j)
+            for l in range(1, L + 1)
+            for i in range(1, n[l] + 1)
+            for j in range(1, n[l - 1] + 1)
+        ],
+    )
+    m.V_index = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=[
+            (l, i, k) for l in range(1, L) for i in range(1, n[l] + 1) for k in range(1, N + 1)
+        ],
+    )
+    m.U_index = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=[
+            (l, i, k) for l in range(1, L + 1) for i in range(1, n[l] + 1) for k in range(1, N + 1)
+        ],
+    )
+    V0, YT = prob.V0, prob.YT
+    m.V0 = pyo.Param(
+        m.inputs, m.samples, initialize=lambda m_, j, k: float(V0[j - 1, k - 1]), doc="data X^T"
+    )
+    m.Y = pyo.Param(
+        m.outputs, m.samples, initialize=lambda m_, i, k: float(YT[i - 1, k - 1]),
+        doc="targets Y^T",
+    )
+    m.W = pyo.Var(m.W_index, initialize=0.0, doc="weights W_l")
+    if prob.bias:
+        m.b_index = pyo.Set(
+            dimen=2,
+            ordered=True,
+            initialize=[(l, i) for l in range(1, L + 1) for i in range(1, n[l] + 1)],
+        )
+        m.b = pyo.Var(m.b_index, initialize=0.0, doc="biases b_l")
+    m.V = pyo.Var(m.V_index, initialize=0.0, doc="auxiliary variables V_l")
+
+    def V_prev(m_, l, j, k):
+        return m_.V0[j, k] if l == 1 else m_.V[l - 1, j, k]
+
+    def U_rule(m_, l, i, k):
+        s = pyo.quicksum(m_.W[l, i, j] * V_prev(m_, l, j, k) for j in range(1, n[l - 1] + 1))
+        return s + m_.b[l, i] if prob.bias else s
+
+    m.U = pyo.Expression(m.U_index, rule=U_rule, doc="U_l = W_l V_{l-1} + b_l 1^T")
+
+
+def declare_group_epigraph(m, prob) -> None:
+    """Epigraph of the group norms (MODEL.md 7): set ``t_index``, indexed set ``G[l,g]`` (the
+    entries of group ``g`` of ``W_l``), variables ``t[l,g] >= 0`` and constraints
+    ``epi[l,g]: ||W_l[g]||^2 <= t[l,g]^2``. Needs :func:`declare_network` first."""
+    members = {l: group_members(prob, l) for l in range(1, prob.L + 1)}
+    m.t_index = pyo.Set(
+        dimen=2,
+        ordered=True,
+        initialize=[(l, g) for l in members for g in range(1, len(members[l]) + 1)],
+    )
+    m.G = pyo.Set(
+        m.t_index,
+        dimen=2,
+        ordered=True,
+        initialize=lambda m_, l, g: members[l][g - 1],
+        doc=f"groups of W_l ({prob.groups}): the entries (i, j) of group g",
+    )
+    m.t = pyo.Var(
+        m.t_index,
+        within=pyo.NonNegativeReals,
+        initialize=0.0,
+        doc="epigraph of the group norms ||W_l[g]||",
+    )
+    m.epi = pyo.Constraint(
+        m.t_index,
+        rule=lambda m_, l, g: (
+            pyo.quicksum(m_.W[l, i, j] ** 2 for i, j in m_.G[l, g]) <= m_.t[l, g] ** 2
+        ),
+        doc="||W_l[g]||^2 <= t[l,g]^2",
+    )
+
+
 # ---------------------------------------------------------------- values in/out
 def set_values(m, W, b=None, V=None, M1=None, M2=None) -> None:
     """Write ``(W, b, V)`` into the model's variables and ``t[l,g] = ||W_l[g]||``.
@@ -285,7 +295,7 @@ def set_values(m, W, b=None, V=None, M1=None, M2=None) -> None:
     norms = {
         l: prob.penalty.group_norms(np.asarray(W[l - 1])).ravel() for l in range(1, prob.L + 1)
     }
-    for (l, g), var in m.t.items():
+    for (l, g), var in (m.t.items() if hasattr(m, "t") else ()):
         var.set_value(float(norms[l][g - 1]), skip_validation=True)
     if M1 is not None and M2 is not None and hasattr(m, "dual"):
         for (l, i, k), con in m.g1.items():

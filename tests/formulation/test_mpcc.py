@@ -4,8 +4,9 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-from liftnet.formulation.mpcc import build_mpcc_model, get_point, solve_mpcc_relaxed
+from liftnet.formulation.mpcc import build_mpcc_model, solve_mpcc_relaxed
 from liftnet.formulation.problem import LiftedProblem
+from liftnet.formulation.pyomo_model import get_values
 from liftnet.verification.theory import complementarity_gap
 
 
@@ -38,7 +39,7 @@ def test_declaration_reads_like_the_mpcc(bias):
         assert e0 == pytest.approx(max(u, prob.alpha * u) - u, abs=1e-12)
         assert pyo.value(m.U[l, i, k]) == pytest.approx(u, abs=1e-12)
         assert pyo.value(m.V[l, i, k]) == pytest.approx(max(u, prob.alpha * u), abs=1e-15)
-    Wm, bm, Vm = get_point(m, prob)
+    Wm, bm, Vm = get_values(m)
     assert all(np.array_equal(x, y) for x, y in zip(Wm, W, strict=True))
     assert all(np.array_equal(x, y) for x, y in zip(Vm, V, strict=True))
 
