@@ -1,8 +1,9 @@
 """ALM benchmark: digits over several lam, and synthetic data of growing N (issue 2).
 
 Prints one table: time, outer and inner iterations, final KKT residual, group sparsity, peak
-memory (the process's resident high-water mark, so cumulative down the table), the time of one inner iteration and its floor (the
-same matrix products, timed alone in this process), and their ratio.
+memory (the process's resident high-water mark, so cumulative down the table), the time of one
+inner iteration and its floor (the same matrix products, timed alone in this process), and
+their ratio.
 
     .venv/bin/python benchmarks/bench_alm.py            # full (about 10 minutes)
     .venv/bin/python benchmarks/bench_alm.py --quick    # a minute
@@ -11,8 +12,8 @@ same matrix products, timed alone in this process), and their ratio.
 from __future__ import annotations
 
 import argparse
-import time
 import resource
+import time
 
 import numpy as np
 
