@@ -190,6 +190,30 @@ class LiftedProblem:
             U.append(Ul)
         return U
 
+    def sigma_slope(self, U: np.ndarray) -> np.ndarray:
+        """``sigma'(U)``: ``1`` where ``U > 0``, ``alpha`` elsewhere (the branch of each entry)."""
+        return np.where(U > 0, 1.0, self.alpha).astype(U.dtype, copy=False)
+
+    def branch_lift(self, W, b, S, C):
+        """``(U, V)`` from the branch coordinates ``V_l = C_l * U_l + S_l`` (docs/maths.md 6.2).
+
+        With ``C_l = sigma'(U_l)`` the slack ``S_l`` is the gap of the constraint that is
+        active on the branch of each entry: ``S = -g1`` where ``C = 1``, ``S = -g2`` where
+        ``C = alpha``.
+        """
+        Vprev = self.V0
+        U, V = [], []
+        for l in range(self.L):
+            Ul = W[l] @ Vprev
+            if b is not None:
+                Ul += b[l][:, None]
+            U.append(Ul)
+            if l < self.L - 1:
+                Vprev = C[l] * Ul
+                Vprev += S[l]
+                V.append(Vprev)
+        return U, V
+
     def constraints(self, U, V):
         """``g1_l = U_l - V_l`` and ``g2_l = alpha U_l - V_l``, ``l = 1..L-1`` (all ``<= 0``)."""
         g1 = [U[l] - V[l] for l in range(self.L - 1)]
@@ -226,7 +250,7 @@ class LiftedProblem:
         dU.append((2.0 / self.N) * (UL - self.YT))
         return dU, dV
 
-    def backprop(self, W, V, D, E):
+    def backprop(self, W, V, D, E, C=None):
         """Gradient of ``f + <M1, g1> + <M2, g2>`` from its partials (MODEL.md section 5).
 
         Parameters
@@ -235,17 +259,24 @@ class LiftedProblem:
             ``dU_l + G_l`` with ``G_l = M1_l + alpha M2_l`` (``G_L = 0``).
         E : list of L-1 arrays
             ``dV_l - (M1_l + M2_l)``, the direct ``V_l`` part.
+        C : list of L-1 arrays, optional
+            Branch slopes: the gradient in the branch coordinates ``(W, b, S)`` of
+            :meth:`branch_lift` instead of ``(W, b, V)`` (docs/maths.md 6.2).
 
         Returns
         -------
         gW, gb, gV : ``gW_l = D_l V_{l-1}^T``, ``gb_l = D_l 1`` (None without bias),
-            ``gV_l = E_l + W_{l+1}^T D_{l+1}``.
+            ``gV_l = E_l + W_{l+1}^T D_{l+1}``. With ``C`` the recursion runs from the output
+            back, ``D_l <- D_l + C_l * gV_l`` (the chain rule through ``V_l = C_l U_l + S_l``),
+            and ``gV_l`` is the gradient in ``S_l``.
         """
-        gW, gV = [], []
-        for l in range(self.L):
-            gW.append(D[l] @ (self.V0 if l == 0 else V[l - 1]).T)
-        for l in range(self.L - 1):
-            gV.append(E[l] + W[l + 1].T @ D[l + 1])
+        D = list(D)
+        gV = [None] * (self.L - 1)
+        for l in range(self.L - 2, -1, -1):
+            gV[l] = E[l] + W[l + 1].T @ D[l + 1]
+            if C is not None:
+                D[l] = D[l] + C[l] * gV[l]
+        gW = [D[l] @ (self.V0 if l == 0 else V[l - 1]).T for l in range(self.L)]
         gb = [Dl.sum(axis=1) for Dl in D] if self.bias else None
         return gW, gb, gV
 

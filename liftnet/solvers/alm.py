@@ -50,9 +50,11 @@ class _Subproblem:
         self.M_sq = sum(float(np.vdot(m, m)) for m in (*M1, *M2))
 
     def value(self, z):
-        prob, rho = self.prob, self.rho
         W, b, V = self.layout.unpack(z)
-        U = prob.pre_activations(W, b, V)
+        return self._value(W, V, self.prob.pre_activations(W, b, V))
+
+    def _value(self, W, V, U):
+        prob, rho = self.prob, self.rho
         g1, g2 = prob.constraints(U, V)
         Mh1 = [np.maximum(m + rho * g, 0.0) for m, g in zip(self.M1, g1)]
         Mh2 = [np.maximum(m + rho * g, 0.0) for m, g in zip(self.M2, g2)]
@@ -60,14 +62,14 @@ class _Subproblem:
         val = prob.smooth_value(U[-1], g1, g2) + pen + prob.regulariser(W)
         return val, (W, V, U, g1, g2, Mh1, Mh2)
 
-    def gradient(self, z, cache):
+    def gradient(self, z, cache, C=None):
         prob = self.prob
         W, V, U, g1, g2, Mh1, Mh2 = cache
         dU, dV = prob.smooth_partials(U[-1], g1, g2)
         a = prob.alpha
         D = [dU[l] + Mh1[l] + a * Mh2[l] for l in range(prob.L - 1)] + [dU[-1]]
         E = [dV[l] - (Mh1[l] + Mh2[l]) for l in range(prob.L - 1)]
-        gW, gb, gV = prob.backprop(W, V, D, E)
+        gW, gb, gV = prob.backprop(W, V, D, E, C)
         return self.layout.pack(gW, gb, gV, dtype=z.dtype)
 
     def prox(self, y, steps):
@@ -106,6 +108,13 @@ class _Subproblem:
             inner = pen.group_inner(Wv, R)
             Wv *= pen._broadcast(inner > 0).astype(Wv.dtype)
 
+    def nonsmooth_mask(self, z):
+        """True on the entries of ``z`` that carry the group norm (the ``W`` blocks)."""
+        mask = np.zeros(z.shape, dtype=bool)
+        for _, blk in self.W_blocks:
+            mask[blk.slice] = True
+        return mask
+
     def group_is_zero(self, z):
         mask = np.zeros(z.shape, dtype=bool)
         pen = self.prob.penalty
@@ -119,6 +128,59 @@ class _Subproblem:
         W, gb_, gV_ = self.layout.unpack(g)
         Wz = cache[0]
         return max(stationarity_parts(self.prob, Wz, W, gb_, gV_))
+
+
+class _BranchSubproblem:
+    """The same ``L_rho(., M)`` in the branch coordinates ``x = (W, b, S)`` (docs/maths.md 6.2).
+
+    ``V_l = C_l * U_l + S_l`` with ``C_l = sigma'(U_l)`` frozen at the start of the outer
+    iteration. The map ``(W, b, S) -> (W, b, V)`` is smooth with a unit-triangular Jacobian, so
+    stationary points correspond one to one; but the penalty's stiff directions (``rho`` times
+    the square of the active gap) become coordinate directions ``S``, which the block-diagonal
+    scaling of the quasi-Newton method sees. The stopping test is certified in the model's own
+    coordinates (:meth:`certify`), so the inner tolerance means what MODEL.md 6 says.
+    """
+
+    def __init__(self, sub: _Subproblem, z: np.ndarray):
+        self.sub = sub
+        self.prob = sub.prob
+        self.layout = sub.layout
+        self.blocks = sub.blocks
+        W, b, V = self.layout.unpack(z)
+        U = self.prob.pre_activations(W, b, V)
+        self.C = [self.prob.sigma_slope(U[l]) for l in range(self.prob.L - 1)]
+
+    def to_x(self, z):
+        W, b, V = self.layout.unpack(z)
+        U = self.prob.pre_activations(W, b, V)
+        S = [V[l] - self.C[l] * U[l] for l in range(self.prob.L - 1)]
+        return self.layout.pack(W, b, S, dtype=z.dtype)
+
+    def to_z(self, x):
+        W, b, S = self.layout.unpack(x)
+        _, V = self.prob.branch_lift(W, b, S, self.C)
+        return self.layout.pack(W, b, V, dtype=x.dtype)
+
+    def value(self, x):
+        W, b, S = self.layout.unpack(x)
+        U, V = self.prob.branch_lift(W, b, S, self.C)
+        return self.sub._value(W, V, U)
+
+    def gradient(self, x, cache):
+        return self.sub.gradient(x, cache, self.C)
+
+    def certify(self, x, g, cache):
+        """The residual of the same point in the coordinates ``(W, b, V)`` of MODEL.md 5."""
+        z = self.to_z(x)
+        gz = self.sub.gradient(z, cache)
+        return self.sub.residual_from_pg(self.sub.pseudo_gradient(z, gz, cache))
+
+    def __getattr__(self, name):
+        # the nonsmooth part lives on W, which both coordinate systems share
+        if name in ("pseudo_gradient", "residual_from_pg", "orthant_project", "group_is_zero",
+                    "nonsmooth_mask"):
+            return getattr(self.sub, name)
+        raise AttributeError(name)
 
 
 def _finite(*arrs) -> bool:
@@ -256,8 +318,10 @@ def solve_alm(
             # (complementarity coupling, docs/maths.md): restart with a larger rho.
             floor = -sub.M_sq / (2.0 * rho) - 10.0 * (abs(rep["objective"]) + 1.0)
             if inner == "owlqn":
-                z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
+                bsub = _BranchSubproblem(sub, z)
+                x_new, info = group_owlqn(bsub, bsub.to_x(z), tol=eps, max_iter=max_inner,
                                           deadline=deadline, scales0=steps, floor=floor)
+                z_new = bsub.to_z(x_new)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
@@ -314,6 +378,9 @@ def solve_alm(
                 record_best(z, M1, M2, rep)
                 rec.update({p: rep[p] for p in (*rep.PARTS, "residual")})
                 history.append(rec)
+                if rep["residual"] <= tol:
+                    status = "converged"
+                    message = f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
                 break
             Wk, bk, Vk = layout.unpack(z)
             rep_next = kkt_residuals(prob, Wk, bk, Vk, M1, M2)

@@ -42,13 +42,16 @@ def group_owlqn(
     deadline: float | None = None,
     scales0: np.ndarray | None = None,
     floor: float = -np.inf,
+    max_short: int = 20,
 ) -> tuple[np.ndarray, InnerInfo]:
     """Run group OWL-QN on the subproblem ``sub`` from ``x0``.
 
     Parameters
     ----------
     sub : object
-        Provides ``value(x) -> (phi + lam R, cache)``, ``gradient(x, cache) -> grad phi``,
+        Optionally provides ``certify(x, g, cache) -> float``, the residual in the
+        coordinates of the certificate when ``x`` is a change of variables: the stop test
+        ``residual <= tol`` is then confirmed by it. Provides ``value(x) -> (phi + lam R, cache)``, ``gradient(x, cache) -> grad phi``,
         ``pseudo_gradient(x, g, cache) -> pg``, ``residual_from_pg(pg) -> float``,
         ``orthant_project(x_new, ref) -> None`` (in place: zero groups with
         ``<x_new[g], ref[g]> <= 0``), ``group_is_zero(x) -> mask`` over ``x`` (True on
@@ -65,6 +68,10 @@ def group_owlqn(
         Initial block scales of ``H0`` (e.g. from a previous solve).
     floor : float
         A value below which the subproblem is declared unbounded (status ``unbounded``).
+    max_short : int
+        Consecutive line searches that needed more than 10 halvings after which the solve
+        stops with status ``stalled`` (the residual is then limited by rounding, not by the
+        iteration count).
 
     Returns
     -------
@@ -82,11 +89,23 @@ def group_owlqn(
     pg = sub.pseudo_gradient(x, g, cache)
     r = sub.residual_from_pg(pg)
     scales = None if scales0 is None else np.array(scales0, dtype=float)
+    nonsmooth = sub.nonsmooth_mask(x)
+    certify = getattr(sub, "certify", None)
+    tol_x = tol
     S, Y, RHO = deque(maxlen=memory), deque(maxlen=memory), deque(maxlen=memory)
-    status, k, n_bt = "max_iter", 0, 0
+    status, k, n_bt, n_short = "max_iter", 0, 0, 0
     try:
         while True:
-            stop = stop_reason(r, tol, k, max_iter, deadline)
+            stop = stop_reason(r, tol_x, k, max_iter, deadline)
+            if stop == "converged" and certify is not None:
+                r_true = certify(x, g, cache)
+                if r_true > tol:
+                    # the working coordinates measure the residual differently from the
+                    # certificate's: go on with the working tolerance scaled by their ratio
+                    tol_x = 0.5 * tol_x * r / r_true
+                    stop = stop_reason(r, tol_x, k, max_iter, deadline)
+                else:
+                    r = r_true
             if stop:
                 status = stop
                 break
@@ -112,6 +131,7 @@ def group_owlqn(
             # keep only components that descend with respect to pg (orthant-wise rule)
             bad = d * pg > 0
             bad &= ~zero
+            bad &= nonsmooth
             d[bad] = 0.0
             dd = float(np.vdot(pg, d))
             if not dd < 0:
@@ -135,6 +155,17 @@ def group_owlqn(
             if vn < floor:
                 status = "unbounded"
                 raise _Stop
+            if t < 2.0 ** -10:
+                # the quadratic model was far off (e.g. near a kink of max(0, .)^2 or a group
+                # close to zero): restart the memory rather than trust it again
+                S.clear(), Y.clear(), RHO.clear()
+                n_short += 1
+                if n_short >= max_short:
+                    # steepest descent cannot make progress either: leave it to the caller
+                    status = "stalled"
+                    raise _Stop
+            else:
+                n_short = 0
             gn_ = sub.gradient(xn, cn)
             if not np.all(np.isfinite(gn_)):
                 status = "diverged"

@@ -50,6 +50,47 @@ def test_lagrangian_gradient_matches_finite_differences(seed, widths, N, couplin
     np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    widths=st.lists(st.integers(1, 4), min_size=3, max_size=4),
+    N=st.integers(1, 6),
+    coupling=st.sampled_from(["complementarity", "squared"]),
+    bias=st.booleans(),
+)
+def test_branch_coordinates_gradient_matches_finite_differences(seed, widths, N, coupling, bias):
+    """``backprop(..., C)`` is the gradient of ``S -> Lagrangian(W, b, V(W, b, S))``."""
+    rng = np.random.default_rng(seed)
+    p = _problem(rng, N, widths, coupling, bias)
+    W, b = p.initial_weights(seed)
+    if bias:
+        b = [rng.standard_normal(x.shape) for x in b]
+    U, _ = p.forward(W, b)
+    C = [p.sigma_slope(u) for u in U[:-1]]
+    S = [0.3 * rng.standard_normal(u.shape) for u in U[:-1]]
+    M1 = [rng.random(s.shape) for s in S]
+    M2 = [rng.random(s.shape) for s in S]
+
+    def lag(x):
+        Wx, bx, Sx = p.layout.unpack(x)
+        _, Vx = p.branch_lift(Wx, bx, Sx, C)
+        return _lagrangian(p, p.layout.pack(Wx, bx, Vx), M1, M2)
+
+    x = p.layout.pack(W, b, S)
+    Ux, Vx = p.branch_lift(W, b, S, C)
+    g1, g2 = p.constraints(Ux, Vx)
+    dU, dV = p.smooth_partials(Ux[-1], g1, g2)
+    D = [dU[l] + M1[l] + p.alpha * M2[l] for l in range(p.L - 1)] + [dU[-1]]
+    E = [dV[l] - (M1[l] + M2[l]) for l in range(p.L - 1)]
+    g = p.layout.pack(*p.backprop(W, Vx, D, E, C))
+    h = 1e-6
+    fd = np.array([(lag(x + h * e) - lag(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+    np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
+    # S is the gap of the constraint active on each entry's branch
+    for Sl, Cl, a, c in zip(S, C, g1, g2):
+        np.testing.assert_allclose(Sl, np.where(Cl == 1.0, -a, -c), atol=1e-12)
+
+
 @pytest.mark.parametrize("bias", [False, True])
 def test_F_equals_Phi_at_exact_lift_complementarity(bias):
     rng = np.random.default_rng(1)
