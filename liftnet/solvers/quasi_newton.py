@@ -7,7 +7,7 @@ blocks of ``x``. It extends OWL-QN (Andrew & Gao 2007) from l1 to group norms:
   group ``q + lam w/||w||`` when ``w != 0`` and ``q (1 - lam/||q||)_+`` when ``w = 0``
   (:meth:`GroupLasso.subdiff_residual`). Its norms are the stationarity residual of MODEL.md
   section 5, so the stopping test and the certificate agree;
-* the direction is ``d = -H pg`` with the L-BFGS two-loop recursion (memory pairs from the smooth
+* the direction is ``d = -H pg`` with L-BFGS in compact form (:class:`CompactLBFGS`) (memory pairs from the smooth
   gradient, pairs with ``<s, y> <= 0`` skipped: ``phi`` is nonconvex) and a block-diagonal
   initial matrix (one Barzilai-Borwein scale per block: ``W`` and ``V`` curvatures differ by a
   factor ``~N``); on a zero group the direction is ``-pg`` (it opens along the steepest
@@ -23,8 +23,6 @@ backward pass: the matrix-product floor).
 """
 
 from __future__ import annotations
-
-from collections import deque
 
 import numpy as np
 
@@ -90,9 +88,13 @@ def group_owlqn(
     r = sub.residual_from_pg(pg)
     scales = None if scales0 is None else np.array(scales0, dtype=float)
     nonsmooth = sub.nonsmooth_mask(x)
+    nw = int(np.count_nonzero(nonsmooth))
+    if not nonsmooth[:nw].all():
+        raise ValueError("the entries that carry the group norm must come first in x")
+    dot = np.dot
     certify = getattr(sub, "certify", None)
     tol_x = tol
-    S, Y, RHO = deque(maxlen=memory), deque(maxlen=memory), deque(maxlen=memory)
+    mem = CompactLBFGS(x.size, memory, blocks, dtype=x.dtype)
     status, k, n_bt, n_short = "max_iter", 0, 0, 0
     try:
         while True:
@@ -109,43 +111,37 @@ def group_owlqn(
             if stop:
                 status = stop
                 break
-            # ---- direction: two-loop recursion on the pseudo-gradient
-            q = pg.copy()
-            alphas = []
-            for s, y, rho in zip(reversed(S), reversed(Y), reversed(RHO)):
-                a = rho * np.vdot(s, q)
-                q -= a * y
-                alphas.append(a)
+            # ---- direction: compact L-BFGS (four matrix-vector products with the memory)
             if scales is None:
-                gn = np.sqrt(np.vdot(pg, pg))
-                q *= 1e-2 / gn if gn > 0 else 1.0
+                gn = np.sqrt(dot(pg, pg))
+                q = pg * (1e-2 / gn if gn > 0 else 1.0)
             else:
-                for i, blk in enumerate(blocks):
-                    q[blk] *= scales[i]
-            for (s, y, rho), a in zip(zip(S, Y, RHO), reversed(alphas)):
-                b = rho * np.vdot(y, q)
-                q += (a - b) * s
-            d = -q
-            zero = sub.group_is_zero(x)
-            d[zero] = -pg[zero] * (scales.max() if scales is not None else 1e-2)
-            # keep only components that descend with respect to pg (orthant-wise rule)
-            bad = d * pg > 0
+                q = mem.apply(pg, scales)
+            d = q
+            d *= -1.0
+            # the group norm lives on the prefix x[:nw]: zero groups open along -pg, and
+            # components that point against -pg are dropped (orthant-wise rule)
+            zero = sub.group_is_zero(x)[:nw]
+            dw, pgw = d[:nw], pg[:nw]
+            dw[zero] = -pgw[zero] * (scales.max() if scales is not None else 1e-2)
+            bad = dw * pgw > 0
             bad &= ~zero
-            bad &= nonsmooth
-            d[bad] = 0.0
-            dd = float(np.vdot(pg, d))
+            dw[bad] = 0.0
+            dd = float(dot(pg, d))
             if not dd < 0:
-                d = -pg * (1e-2 / max(np.sqrt(np.vdot(pg, pg)), 1e-300))
-                dd = float(np.vdot(pg, d))
-                S.clear(), Y.clear(), RHO.clear()
-            ref = np.where(zero, -pg, x)
+                d = -pg * (1e-2 / max(np.sqrt(dot(pg, pg)), 1e-300))
+                dd = float(dot(pg, d))
+                mem.clear()
+            ref = np.where(zero, -pgw, x[:nw])
             # ---- projected backtracking line search
             t = 1.0
             while True:
-                xn = x + t * d
+                xn = d * t
+                xn += x
                 sub.orthant_project(xn, ref)
                 vn, cn = sub.value(xn)
-                if np.isfinite(vn) and vn <= v + c1 * float(np.vdot(pg, xn - x)):
+                s = xn - x
+                if np.isfinite(vn) and vn <= v + c1 * float(dot(pg, s)):
                     break
                 n_bt += 1
                 t *= 0.5
@@ -158,7 +154,7 @@ def group_owlqn(
             if t < 2.0 ** -10:
                 # the quadratic model was far off (e.g. near a kink of max(0, .)^2 or a group
                 # close to zero): restart the memory rather than trust it again
-                S.clear(), Y.clear(), RHO.clear()
+                mem.clear()
                 n_short += 1
                 if n_short >= max_short:
                     # steepest descent cannot make progress either: leave it to the caller
@@ -170,11 +166,10 @@ def group_owlqn(
             if not np.all(np.isfinite(gn_)):
                 status = "diverged"
                 raise _Stop
-            s = xn - x
             y = gn_ - g
-            sy = float(np.vdot(s, y))
-            if sy > 1e-12 * np.sqrt(float(np.vdot(s, s)) * float(np.vdot(y, y))):
-                S.append(s), Y.append(y), RHO.append(1.0 / sy)
+            sy = float(dot(s, y))
+            if sy > 1e-12 * np.sqrt(float(dot(s, s)) * float(dot(y, y))):
+                mem.update(s, y)
                 new_scales = np.empty(len(blocks)) if scales is None else scales.copy()
                 for i, blk in enumerate(blocks):
                     si, yi = s[blk], y[blk]
@@ -194,6 +189,77 @@ def group_owlqn(
         status = "interrupted"
     steps = np.ones(len(blocks)) if scales is None else scales
     return x, InnerInfo(status, k, r, v, steps, n_bt, cache=cache, grad=g)
+
+
+class CompactLBFGS:
+    """L-BFGS inverse Hessian in the compact form of Byrd, Nocedal & Schnabel (1994).
+
+    With the pairs as columns ``S, Y`` (``n x m``), ``R`` the upper triangle of ``S^T Y``,
+    ``D`` its diagonal and ``H0`` diagonal (one scale per block),
+
+        H q = H0 (q - Y u) + S R^{-T} ((D + Y^T H0 Y) u - Y^T H0 q),    u = R^{-1} S^T q.
+
+    That is four matrix-vector products with the stored ``m x n`` arrays (numpy's BLAS, no
+    temporaries of size ``n`` beyond the result) instead of the two-loop's ``4 m`` vector
+    operations. ``Y^T H0 Y`` is kept as one Gram matrix per block, so the block scales may
+    change at every iteration without another pass over ``Y``.
+    """
+
+    def __init__(self, n: int, memory: int, blocks, dtype=np.float64):
+        self.m = int(memory)
+        self.blocks = list(blocks)
+        self.S = np.empty((self.m, n), dtype=dtype)
+        self.Y = np.empty((self.m, n), dtype=dtype)
+        self.SY = np.zeros((self.m, self.m))  # SY[i, j] = s_i . y_j (slots)
+        self.G = np.zeros((len(self.blocks), self.m, self.m))  # per block y_i . y_j
+        self.order: list[int] = []  # slots, oldest first
+
+    def clear(self):
+        self.order = []
+
+    def update(self, s: np.ndarray, y: np.ndarray):
+        if len(self.order) == self.m:
+            slot = self.order.pop(0)
+        else:
+            slot = len(self.order)
+        self.S[slot] = s
+        self.Y[slot] = y
+        self.order.append(slot)
+        k = max(self.order) + 1
+        self.SY[:k, slot] = self.S[:k] @ y
+        self.SY[slot, :k] = self.Y[:k] @ s
+        for b, blk in enumerate(self.blocks):
+            col = self.Y[:k, blk] @ y[blk]
+            self.G[b, :k, slot] = col
+            self.G[b, slot, :k] = col
+
+    def apply(self, q: np.ndarray, scales: np.ndarray) -> np.ndarray:
+        """``H q`` with ``H0 = diag(scales per block)``."""
+        out = q.copy()
+        for i, blk in enumerate(self.blocks):
+            out[blk] *= scales[i]
+        if not self.order:
+            return out
+        o = self.order
+        k = max(o) + 1
+        a_slots = self.S[:k] @ q
+        c_slots = self.Y[:k] @ out  # Y^T H0 q
+        a, c = a_slots[o], c_slots[o]
+        SY = self.SY[np.ix_(o, o)]
+        R = np.triu(SY)
+        YHY = np.tensordot(scales, self.G[:, o][:, :, o], axes=1)
+        u = np.linalg.solve(R, a)
+        p1 = np.linalg.solve(R.T, (np.diag(np.diag(SY)) + YHY) @ u - c)
+        coef_y = np.zeros(k)
+        coef_s = np.zeros(k)
+        coef_y[o] = -u
+        coef_s[o] = p1
+        corr = coef_y @ self.Y[:k]  # -Y u
+        for i, blk in enumerate(self.blocks):
+            corr[blk] *= scales[i]
+        out += corr
+        out += coef_s @ self.S[:k]
+        return out
 
 
 class _Stop(Exception):

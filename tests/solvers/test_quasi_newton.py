@@ -1,0 +1,61 @@
+"""The compact L-BFGS memory of the group OWL-QN inner solver."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftnet.solvers.quasi_newton import CompactLBFGS
+
+
+def two_loop(pairs, q, h0):
+    """Textbook L-BFGS two-loop recursion (Nocedal & Wright, Algorithm 7.4)."""
+    q = q.copy()
+    alphas = []
+    for s, y in reversed(pairs):
+        a = (s @ q) / (s @ y)
+        q -= a * y
+        alphas.append(a)
+    q *= h0
+    for (s, y), a in zip(pairs, reversed(alphas)):
+        b = (y @ q) / (s @ y)
+        q += (a - b) * s
+    return q
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), m=st.integers(1, 6), n_pairs=st.integers(0, 12),
+       cleared_at=st.integers(-1, 12))
+def test_compact_form_equals_two_loop(seed, m, n_pairs, cleared_at):
+    rng = np.random.default_rng(seed)
+    n = 17
+    blocks = [slice(0, 5), slice(5, 6), slice(6, 17)]
+    A = rng.standard_normal((n, n))
+    A = A @ A.T + n * np.eye(n)  # positive definite: every pair has s.y > 0
+    mem = CompactLBFGS(n, m, blocks)
+    pairs = []
+    for i in range(n_pairs):
+        if i == cleared_at:
+            mem.clear()
+            pairs = []
+        s = rng.standard_normal(n)
+        y = A @ s
+        mem.update(s, y)
+        pairs.append((s, y))
+    scales = rng.uniform(0.1, 3.0, size=len(blocks))
+    h0 = np.concatenate([np.full(b.stop - b.start, c) for b, c in zip(blocks, scales)])
+    q = rng.standard_normal(n)
+    np.testing.assert_allclose(mem.apply(q, scales), two_loop(pairs[-m:], q, h0),
+                               rtol=1e-9, atol=1e-12)
+
+
+def test_memory_satisfies_secant_equation():
+    """``H y_k = s_k`` for the newest pair: the defining property of a quasi-Newton update."""
+    rng = np.random.default_rng(1)
+    n, blocks = 12, [slice(0, 12)]
+    A = rng.standard_normal((n, n))
+    A = A @ A.T + np.eye(n)
+    mem = CompactLBFGS(n, 5, blocks)
+    for _ in range(8):
+        s = rng.standard_normal(n)
+        mem.update(s, A @ s)
+    np.testing.assert_allclose(mem.apply(A @ s, np.array([0.7])), s, rtol=1e-8)
