@@ -7,12 +7,12 @@ blocks of ``x``. It extends OWL-QN (Andrew & Gao 2007) from l1 to group norms:
   group ``q + lam w/||w||`` when ``w != 0`` and ``q (1 - lam/||q||)_+`` when ``w = 0``
   (:meth:`GroupLasso.subdiff_residual`). Its norms are the stationarity residual of MODEL.md
   section 5, so the stopping test and the certificate agree;
-* the direction is ``d = -H pg`` with L-BFGS in compact form (:class:`CompactLBFGS`) (memory pairs from the smooth
-  gradient, pairs with ``<s, y> <= 0`` skipped: ``phi`` is nonconvex) and a block-diagonal
-  initial matrix (one Barzilai-Borwein scale per block: ``W`` and ``V`` curvatures differ by a
-  factor ``~N``); on a zero group the direction is ``-pg`` (it opens along the steepest
-  descent of the nonsmooth term) and on a nonzero group it is kept only when it does not
-  point against ``-pg``;
+* the direction is ``d = -H pg`` with L-BFGS in compact form (:class:`CompactLBFGS`; memory
+  pairs from the smooth gradient, pairs with ``<s, y> <= 0`` skipped: ``phi`` is nonconvex)
+  and a block-diagonal initial matrix (one Barzilai-Borwein scale per block: ``W`` and ``V``
+  curvatures differ by a factor ``~N``); on a zero group the direction is ``-pg`` (it opens
+  along the steepest descent of the nonsmooth term) and on a nonzero group each component is
+  kept only when it does not point against ``-pg`` (the smooth ``b``, ``V`` blocks keep it);
 * the line search (Armijo on ``phi + lam R`` along the projected path) sets to exact zero every
   group whose new value points against its reference orientation (``w`` for nonzero groups,
   ``-pg`` for zero groups): the group analogue of staying in the orthant. Groups become and
@@ -47,13 +47,15 @@ def group_owlqn(
     Parameters
     ----------
     sub : object
-        Optionally provides ``certify(x, g, cache) -> float``, the residual in the
-        coordinates of the certificate when ``x`` is a change of variables: the stop test
-        ``residual <= tol`` is then confirmed by it. Provides ``value(x) -> (phi + lam R, cache)``, ``gradient(x, cache) -> grad phi``,
+        Provides ``value(x) -> (phi + lam R, cache)``, ``gradient(x, cache) -> grad phi``,
         ``pseudo_gradient(x, g, cache) -> pg``, ``residual_from_pg(pg) -> float``,
         ``orthant_project(x_new, ref) -> None`` (in place: zero groups with
         ``<x_new[g], ref[g]> <= 0``), ``group_is_zero(x) -> mask`` over ``x`` (True on
-        entries of zero groups), and ``blocks`` (list of slices covering ``x``).
+        entries of zero groups), ``nonsmooth_mask(x)`` (True on the entries that carry the group
+        norm; they must come first in ``x``) and ``blocks`` (list of slices covering ``x``).
+        Optionally ``certify(x, g, cache) -> float``, the residual in the coordinates of the
+        certificate when ``x`` is a change of variables: the stop test ``residual <= tol`` is
+        then confirmed by it.
     x0 : array (n,)
     tol : float
         Stop when the residual is at most ``tol``.
