@@ -22,49 +22,49 @@ def _lagrangian(p, z, M1, M2):
     return p.F(W, b, V) + sum(np.vdot(m, g) for m, g in zip(M1 + M2, g1 + g2))
 
 
-@settings(max_examples=20, deadline=None)
-@given(
+random_instances = given(
     seed=st.integers(0, 10_000),
     widths=st.lists(st.integers(1, 4), min_size=3, max_size=4),
     N=st.integers(1, 6),
     coupling=st.sampled_from(["complementarity", "squared"]),
     bias=st.booleans(),
 )
-def test_lagrangian_gradient_matches_finite_differences(seed, widths, N, coupling, bias):
-    rng = np.random.default_rng(seed)
-    p = _problem(rng, N, widths, coupling, bias)
+
+
+def _random_weights(p, rng, seed, bias):
     W, b = p.initial_weights(seed)
     if bias:
         b = [rng.standard_normal(x.shape) for x in b]
+    return W, b
+
+
+def _fd_gradient(fun, x, h=1e-6):
+    """Central differences of ``fun`` at ``x``, one coordinate at a time."""
+    return np.array([(fun(x + h * e) - fun(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+
+
+@settings(max_examples=20, deadline=None)
+@random_instances
+def test_lagrangian_gradient_matches_finite_differences(seed, widths, N, coupling, bias):
+    rng = np.random.default_rng(seed)
+    p = _problem(rng, N, widths, coupling, bias)
+    W, b = _random_weights(p, rng, seed, bias)
     V = [v + 0.3 * rng.standard_normal(v.shape) for v in p.lift(W, b)]
     M1 = [rng.random(v.shape) for v in V]
     M2 = [rng.random(v.shape) for v in V]
     z = p.layout.pack(W, b, V)
     g = p.layout.pack(*p.lagrangian_gradient(W, b, V, M1, M2))
-    h = 1e-6
-    fd = np.empty_like(z)
-    for i in range(z.size):
-        e = np.zeros_like(z)
-        e[i] = h
-        fd[i] = (_lagrangian(p, z + e, M1, M2) - _lagrangian(p, z - e, M1, M2)) / (2 * h)
+    fd = _fd_gradient(lambda zz: _lagrangian(p, zz, M1, M2), z)
     np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
 
 
 @settings(max_examples=20, deadline=None)
-@given(
-    seed=st.integers(0, 10_000),
-    widths=st.lists(st.integers(1, 4), min_size=3, max_size=4),
-    N=st.integers(1, 6),
-    coupling=st.sampled_from(["complementarity", "squared"]),
-    bias=st.booleans(),
-)
+@random_instances
 def test_branch_coordinates_gradient_matches_finite_differences(seed, widths, N, coupling, bias):
     """``backprop(..., C)`` is the gradient of ``S -> Lagrangian(W, b, V(W, b, S))``."""
     rng = np.random.default_rng(seed)
     p = _problem(rng, N, widths, coupling, bias)
-    W, b = p.initial_weights(seed)
-    if bias:
-        b = [rng.standard_normal(x.shape) for x in b]
+    W, b = _random_weights(p, rng, seed, bias)
     U, _ = p.forward(W, b)
     C = [p.sigma_slope(u) for u in U[:-1]]
     S = [0.3 * rng.standard_normal(u.shape) for u in U[:-1]]
@@ -83,9 +83,7 @@ def test_branch_coordinates_gradient_matches_finite_differences(seed, widths, N,
     D = [dU[l] + M1[l] + p.alpha * M2[l] for l in range(p.L - 1)] + [dU[-1]]
     E = [dV[l] - (M1[l] + M2[l]) for l in range(p.L - 1)]
     g = p.layout.pack(*p.backprop(W, Vx, D, E, C))
-    h = 1e-6
-    fd = np.array([(lag(x + h * e) - lag(x - h * e)) / (2 * h) for e in np.eye(x.size)])
-    np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g, _fd_gradient(lag, x), rtol=1e-5, atol=1e-6)
     # S is the gap of the constraint active on each entry's branch
     for Sl, Cl, a, c in zip(S, C, g1, g2):
         np.testing.assert_allclose(Sl, np.where(Cl == 1.0, -a, -c), atol=1e-12)
