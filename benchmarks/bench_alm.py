@@ -55,7 +55,7 @@ def run(name, prob, time_limit, coupling_note=""):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--coupling", default="squared", choices=["squared", "complementarity"])
+    ap.add_argument("--coupling", default="complementarity", choices=["squared", "complementarity"])
     args = ap.parse_args(argv)
     rows = []
     split = load_digits_problem(seed=0)

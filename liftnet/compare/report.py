@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .runs import TARGET_RTOL
+from .runs import SCORE_COLUMNS, TARGET_RTOL
 
 DETERMINISTIC_COLUMNS = (
     "dataset",
@@ -16,12 +16,7 @@ DETERMINISTIC_COLUMNS = (
     "method",
     "n_seeds",
     "status",
-    "Phi",
-    "sparsity",
-    "sparsity_small",
-    "train_score",
-    "test_score",
-    "kkt",
+    *SCORE_COLUMNS,
     "kkt_net",
 )
 TIMING_COLUMNS = ("time", "t_target", "t_target_ratio", "Phi_ratio")
@@ -50,17 +45,7 @@ def table_rows(runs, datasets_, methods):
                     and all(r["status"] != "time_limit" for r in recs),
                     **{
                         c: _median([r[c] for r in recs])
-                        for c in (
-                            "Phi",
-                            "sparsity",
-                            "sparsity_small",
-                            "train_score",
-                            "test_score",
-                            "kkt",
-                            "kkt_net",
-                            "time",
-                            "t_target",
-                        )
+                        for c in (*SCORE_COLUMNS, "kkt_net", "time", "t_target")
                     },
                 }
             ref = base.get("alm")

@@ -18,6 +18,9 @@ DATASETS = ("digits", "teacher", "mnist_like")
 METHODS = ("alm", *BASELINES)
 #: A run reaches the target ``Phi*`` when its ``Phi <= Phi* (1 + TARGET_RTOL)``.
 TARGET_RTOL = 1e-3
+#: The numbers of a run's :func:`record` that both tables report, in their column order (the
+#: main table as medians over seeds, the lambda path per ``lam``).
+SCORE_COLUMNS = ("Phi", "sparsity", "sparsity_small", "train_score", "test_score", "kkt")
 _COMMON = {
     "alpha": 0.1,
     "beta": 1.0,
@@ -226,18 +229,7 @@ def run_lambda_path(cfg, methods, kkt, log):
                     "lam": lam,
                     "method": m,
                     "status": res.status,
-                    **{
-                        c: rec[c]
-                        for c in (
-                            "Phi",
-                            "sparsity",
-                            "sparsity_small",
-                            "train_score",
-                            "test_score",
-                            "kkt",
-                            "time",
-                        )
-                    },
+                    **{c: rec[c] for c in (*SCORE_COLUMNS, "time")},
                 }
             )
             log(f"path {ds} lam={lam:g} {m}: Phi={res.Phi:.4g} sparsity={res.sparsity:.2f}")

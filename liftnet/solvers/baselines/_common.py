@@ -74,14 +74,15 @@ def group_counts(prob, W) -> dict:
 
 
 def make_result(
-    prob, solver, W, b, *, status, message, nit, history, time, time_excluded, **extra
+    prob, solver, W, b, clock, *, status, message, nit, history, **extra
 ) -> LiftedResult:
     """The :class:`LiftedResult` of a baseline at ``(W, b)``.
 
     ``Phi`` and ``objective`` are both ``prob.Phi(W, b)`` (the single implementation of (P));
     ``V`` is the exact forward pass, so ``prob.F(W, b, V) = Phi`` for the complementarity
-    coupling; ``time`` is the trainer's clock (warm-up and objective evaluations excluded),
-    ``time_excluded`` what was left out of it.
+    coupling; ``time`` is ``clock.elapsed``, the trainer's :class:`TrainerClock` (paused by the
+    caller; warm-up and objective evaluations excluded), ``time_excluded`` its
+    ``paused_total``, what was left out of it.
     """
     W = [np.array(Wl, dtype=prob.dtype, copy=True) for Wl in W]
     b = None if b is None else [np.array(x, dtype=prob.dtype, copy=True) for x in b]
@@ -101,8 +102,8 @@ def make_result(
         Phi=Phi,
         nit=nit,
         history=history,
-        time=time,
-        time_excluded=time_excluded,
+        time=clock.elapsed,
+        time_excluded=clock.paused_total,
         groups=prob.groups,
         lam=prob.lam,
         dtype=str(prob.dtype),

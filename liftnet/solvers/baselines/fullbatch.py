@@ -188,11 +188,10 @@ def prox_gradient(
         "prox_gradient",
         W,
         b,
+        clock,
         status=status,
         message=message,
         nit=k,
         history=history,
-        time=clock.elapsed,
-        time_excluded=clock.paused_total,
         n_backtracks=n_backtracks,
     )
