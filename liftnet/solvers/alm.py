@@ -4,8 +4,11 @@
 
 Outer iteration ``k``:
 
-1. ``z_{k+1}``: an ``eps_k``-stationary point of ``L_rho_k(., M_k)`` (nonmonotone proximal
-   gradient with block Barzilai-Borwein steps and the exact group prox, :mod:`.proxgrad`);
+1. ``z_{k+1}``: an ``eps_k``-stationary point of ``L_rho_k(., M_k)``, by group orthant-wise
+   L-BFGS (:mod:`.quasi_newton`) in the branch coordinates ``V_l = C_l U_l + S_l``
+   (:class:`_BranchSubproblem`, docs/maths.md 6.2), or by the nonmonotone block
+   Barzilai-Borwein proximal gradient (:mod:`.proxgrad`) in ``(W, b, V)``; both give exact
+   group zeros;
 2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
 3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``,
    ``rho_{k+1} = gamma rho_k``;
