@@ -5,7 +5,7 @@ memory (the process's resident high-water mark, so cumulative down the table), t
 inner iteration and its floor (the same matrix products, timed alone in this process), and
 their ratio.
 
-    .venv/bin/python benchmarks/bench_alm.py            # full (about 10 minutes)
+    .venv/bin/python benchmarks/bench_alm.py            # full (about 9 minutes)
     .venv/bin/python benchmarks/bench_alm.py --quick    # a minute
 """
 
@@ -45,7 +45,8 @@ def run(name, prob, time_limit, coupling_note=""):
     per_inner = res.time / max(res.n_inner, 1)
     floor = matmul_floor(prob, res.W, res.V)
     return {
-        "case": name, "N": prob.N, "status": res.status, "time_s": res.time, "outer": res.nit,
+        "case": name, "N": prob.N, "dtype": prob.dtype.name, "status": res.status,
+        "time_s": res.time, "outer": res.nit,
         "inner": res.n_inner, "kkt": res.kkt["residual"], "sparsity": res.sparsity,
         "peak_GiB": peak, "inner_ms": 1e3 * per_inner, "floor_ms": 1e3 * floor,
         "ratio": per_inner / floor,
@@ -56,19 +57,23 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--coupling", default="complementarity", choices=["squared", "complementarity"])
+    ap.add_argument("--beta", type=float, default=1.0, help="coupling weight (model default 1)")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                    help="dtype of the MNIST-shaped rows (the digits rows are float64)")
     args = ap.parse_args(argv)
+    dtype = np.dtype(args.dtype)
     rows = []
     split = load_digits_problem(seed=0)
     lams = (1e-2,) if args.quick else (1e-3, 1e-2, 3e-2)
     for lam in lams:
-        prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), beta=10.0, lam=lam,
-                             coupling=args.coupling, bias=True)
+        prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), beta=args.beta,
+                             lam=lam, coupling=args.coupling, bias=True)
         rows.append(run(f"digits lam={lam:g}", prob, 20 if args.quick else 60))
     Ns = (1000, 4000) if args.quick else (1000, 4000, 16000, 60000)
     for N in Ns:
-        X, Y = make_mnist_like(N, seed=0, dtype=np.float64)[:2]
-        prob = LiftedProblem(X, Y, hidden=(256, 128), beta=10.0, lam=1e-3,
-                             coupling=args.coupling, bias=True)
+        X, Y = make_mnist_like(N, seed=0, dtype=dtype)[:2]
+        prob = LiftedProblem(X, Y, hidden=(256, 128), beta=args.beta, lam=1e-3,
+                             coupling=args.coupling, bias=True, dtype=dtype)
         rows.append(run("mnist-like 784-256-128-10", prob, 10 if args.quick else 60))
     cols = list(rows[0])
     print(" | ".join(cols))
