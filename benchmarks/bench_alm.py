@@ -60,16 +60,18 @@ def main(argv=None):
     ap.add_argument("--beta", type=float, default=1.0, help="coupling weight (model default 1)")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                     help="dtype of the MNIST-shaped rows (the digits rows are float64)")
+    ap.add_argument("--Ns", type=int, nargs="+", help="only these N for the MNIST-shaped rows")
+    ap.add_argument("--no-digits", action="store_true", help="skip the digits rows")
     args = ap.parse_args(argv)
     dtype = np.dtype(args.dtype)
     rows = []
     split = load_digits_problem(seed=0)
-    lams = (1e-2,) if args.quick else (1e-3, 1e-2, 3e-2)
+    lams = () if args.no_digits else (1e-2,) if args.quick else (1e-3, 1e-2, 3e-2)
     for lam in lams:
         prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), beta=args.beta,
                              lam=lam, coupling=args.coupling, bias=True)
         rows.append(run(f"digits lam={lam:g}", prob, 20 if args.quick else 60))
-    Ns = (1000, 4000) if args.quick else (1000, 4000, 16000, 60000)
+    Ns = args.Ns or ((1000, 4000) if args.quick else (1000, 4000, 16000, 60000))
     for N in Ns:
         X, Y = make_mnist_like(N, seed=0, dtype=dtype)[:2]
         prob = LiftedProblem(X, Y, hidden=(256, 128), beta=args.beta, lam=1e-3,

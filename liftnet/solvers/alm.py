@@ -59,19 +59,26 @@ class _Subproblem:
     def _value(self, W, V, U):
         prob, rho = self.prob, self.rho
         g1, g2 = prob.constraints(U, V)
-        Mh1 = [np.maximum(m + rho * g, 0.0) for m, g in zip(self.M1, g1)]
-        Mh2 = [np.maximum(m + rho * g, 0.0) for m, g in zip(self.M2, g2)]
+        Mh1 = [_shifted(m, g, rho) for m, g in zip(self.M1, g1)]
+        Mh2 = [_shifted(m, g, rho) for m, g in zip(self.M2, g2)]
         pen = (sum(float(np.vdot(m, m)) for m in (*Mh1, *Mh2)) - self.M_sq) / (2.0 * rho)
         val = prob.smooth_value(U[-1], g1, g2) + pen + prob.regulariser(W)
-        return val, (W, V, U, g1, g2, Mh1, Mh2)
+        # the hidden U_l are not kept: the gradient needs only U_L and the gaps
+        return val, (W, V, [U[-1]], g1, g2, Mh1, Mh2)
 
     def gradient(self, z, cache, C=None):
         prob = self.prob
         W, V, U, g1, g2, Mh1, Mh2 = cache
         dU, dV = prob.smooth_partials(U[-1], g1, g2)
         a = prob.alpha
-        D = [dU[l] + Mh1[l] + a * Mh2[l] for l in range(prob.L - 1)] + [dU[-1]]
-        E = [dV[l] - (Mh1[l] + Mh2[l]) for l in range(prob.L - 1)]
+        # D_l = dU_l + Mh1_l + alpha Mh2_l, E_l = dV_l - (Mh1_l + Mh2_l), in place on the fresh
+        # partials (no temporaries of the size of V: they set the memory peak at large N)
+        D, E = dU, dV
+        for l in range(prob.L - 1):
+            D[l] += Mh1[l]
+            D[l] += a * Mh2[l]
+            E[l] -= Mh1[l]
+            E[l] -= Mh2[l]
         gW, gb, gV = prob.backprop(W, V, D, E, C)
         return self.layout.pack(gW, gb, gV, dtype=z.dtype)
 
@@ -186,6 +193,13 @@ class _BranchSubproblem:
         raise AttributeError(name)
 
 
+def _shifted(M, g, rho):
+    """``max(0, M + rho g)``, the shifted multiplier of the augmented Lagrangian (one array)."""
+    out = np.multiply(g, rho)
+    out += M
+    return np.maximum(out, 0.0, out=out)
+
+
 def _finite(*arrs) -> bool:
     return all(np.all(np.isfinite(a)) for group in arrs for a in group)
 
@@ -289,6 +303,7 @@ def solve_alm(
     viol_prev = np.inf
     n_inner = 0
     n_unbounded = 0
+    branch = True  # inner coordinates (docs/maths.md 6.2)
     status, message = "max_iter", f"reached max_iter={max_iter} outer iterations"
 
     def record_best(zc, M1c, M2c, rep):
@@ -320,11 +335,14 @@ def solve_alm(
             # that means the iterate left for the region where <g1, g2> < 0 is unbounded below
             # (complementarity coupling, docs/maths.md): restart with a larger rho.
             floor = -sub.M_sq / (2.0 * rho) - 10.0 * (abs(rep["objective"]) + 1.0)
-            if inner == "owlqn":
+            if inner == "owlqn" and branch:
                 bsub = _BranchSubproblem(sub, z)
                 x_new, info = group_owlqn(bsub, bsub.to_x(z), tol=eps, max_iter=max_inner,
                                           deadline=deadline, scales0=steps, floor=floor)
                 z_new = bsub.to_z(x_new)
+            elif inner == "owlqn":
+                z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
+                                          deadline=deadline, scales0=steps, floor=floor)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
@@ -345,6 +363,12 @@ def solve_alm(
                 steps = None
                 continue
             steps = info.steps
+            if info.status in ("stalled", "max_iter"):
+                # a failed solve in one coordinate system is retried in the other: branch
+                # coordinates align the stiffness of one active constraint per entry, the
+                # model's coordinates that of entries at the kink (both active, U = V = 0)
+                branch = not branch
+                steps = None
             if info.status == "diverged" or not np.isfinite(info.value):
                 status, message = "diverged", "NaN or overflow in the subproblem"
                 break

@@ -36,7 +36,7 @@ def group_owlqn(
     tol: float,
     max_iter: int,
     memory: int = 10,
-    memory_bytes: float = 2**30,
+    memory_bytes: float = 2**29,
     c1: float = 1e-4,
     deadline: float | None = None,
     scales0: np.ndarray | None = None,
@@ -63,9 +63,9 @@ def group_owlqn(
     max_iter : int
     memory : int
         L-BFGS pairs kept, at most ``memory_bytes / (2 n itemsize)`` and at least 2 (for the
-        MNIST-shaped benchmark at ``N = 60000``, ``n = 2.3e7``: 2 pairs in float64).
+        MNIST-shaped benchmark at ``N = 60000``, ``n = 2.3e7``: 2 pairs in float32).
     memory_bytes : float
-        Budget of the stored pairs (default 1 GiB).
+        Budget of the stored pairs (default 512 MiB).
     deadline : float, optional
         ``time.monotonic()`` value after which the solve stops with ``time_limit``.
     scales0 : array (n_blocks,), optional
