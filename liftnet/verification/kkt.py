@@ -7,10 +7,12 @@ ones, :func:`estimate_multipliers`, by a convex problem over ``M >= 0``.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy.optimize import minimize
 
-from .._validation import check_matrix_list, check_point
+from .._validation import check_matrix_list, check_point, check_scalar
 from ..solvers.proxgrad import prox_gradient_bb
 
 
@@ -58,7 +60,8 @@ def stationarity_parts(prob, W, gW, gb, gV) -> tuple[float, float, float]:
     return sW, sb, sV
 
 
-def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: float = 0.0):
+def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: float = 0.0,
+                  time_limit: float | None = None):
     """KKT residuals of ``(W, b, V)`` with multipliers ``(M1, M2)``, MODEL.md section 5.
 
     Parameters
@@ -75,6 +78,9 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     zero_threshold : float
         Weight groups with ``||W_l[g]|| <= zero_threshold`` are set to exact zero before
         checking (for points of solvers that do not produce exact zeros, e.g. IPOPT).
+    time_limit : float or None
+        Seconds for the multiplier estimate (when it runs); on expiry its best multipliers so
+        far are used, which can only overstate the residual.
 
     Returns
     -------
@@ -88,6 +94,8 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     W, b, V = check_point(prob, W, b, V, lift=False)
     if zero_threshold < 0:
         raise ValueError(f"zero_threshold must be >= 0, got {zero_threshold!r}")
+    time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
+                              allow_none=True)
     if zero_threshold > 0:
         pen = prob.penalty
         W = [
@@ -97,7 +105,7 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         V = prob.lift(W, b)
 
     if M1 is None or M2 is None:
-        M1, M2 = estimate_multipliers(prob, W, b, V)
+        M1, M2 = estimate_multipliers(prob, W, b, V, time_limit=time_limit)
         how = "estimated"
     else:
         M1 = check_matrix_list(M1, "M1", prob.V_shapes, dt)
@@ -162,7 +170,8 @@ def initial_multipliers(prob, W, b, V):
 
 
 def estimate_multipliers(
-    prob, W, b, V, *, max_iter: int = 5000, tol: float = 1e-14, lbfgsb_max_size: int = 200_000
+    prob, W, b, V, *, max_iter: int = 5000, tol: float = 1e-14, lbfgsb_max_size: int = 200_000,
+    time_limit: float | None = None,
 ):
     """Best multipliers of a fixed point ``z = (W, b, V)``: MODEL.md section 7.
 
@@ -175,11 +184,13 @@ def estimate_multipliers(
     :func:`_backward_guess`: by L-BFGS-B with the bounds ``M >= 0`` up to ``lbfgsb_max_size``
     unknowns, beyond that by memory-light projected gradient with Barzilai-Borwein steps.
     Variables are scaled by ``N`` (multipliers of the ``1/N``-scaled objective are ``O(1/N)``).
+    ``time_limit`` (seconds) stops either solver with its last iterate.
 
     Returns
     -------
     M1, M2 : lists of L-1 arrays ``(n_l, N)``, nonnegative
     """
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)
     dU, dV = prob.smooth_partials(U[-1], g1, g2)
@@ -241,12 +252,18 @@ def estimate_multipliers(
             v, cache = value(m)
             return v, gradient(m, cache)
 
+        def stop_at_deadline(intermediate_result):
+            if deadline is not None and time.monotonic() > deadline:
+                raise StopIteration  # scipy returns the current iterate
+
         sol = minimize(fun, m0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * m0.size,
+                       callback=stop_at_deadline,
                        options={"maxiter": max_iter, "maxcor": 30, "ftol": 0.0, "gtol": tol})
         m = np.maximum(sol.x, 0.0)
     else:  # memory-light projected Barzilai-Borwein for large N
         m, _ = prox_gradient_bb(
-            value, gradient, project, residual, m0, blocks, tol=tol, max_iter=max_iter
+            value, gradient, project, residual, m0, blocks, tol=tol, max_iter=max_iter,
+            deadline=deadline,
         )
     M1, M2 = split(m)
     return [np.ascontiguousarray(x) for x in M1], [np.ascontiguousarray(x) for x in M2]

@@ -76,3 +76,19 @@ def test_shape_errors_name_the_argument(solved):
         kkt_residuals(prob, [np.ones((2, 2))] + res.W[1:])
     with pytest.raises(ValueError, match="b must be None"):
         kkt_residuals(prob, res.W, [np.ones(4)] * 3)
+
+
+def test_multiplier_estimate_honours_its_time_limit():
+    import time
+
+    from liftnet.datasets import make_teacher
+
+    X, Y, _, _ = make_teacher(300, (6, 20, 20, 2), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(20, 20), lam=1e-2)
+    W, b = prob.initial_weights(0)
+    t = time.monotonic()
+    rep = kkt_residuals(prob, W, b, time_limit=0.2)
+    assert time.monotonic() - t < 5.0  # unbounded, this estimate runs its 5000 iterations
+    assert rep["multipliers"] == "estimated" and np.isfinite(rep["residual"])
+    with pytest.raises(ValueError, match="time_limit"):
+        kkt_residuals(prob, W, b, time_limit=-1)
