@@ -156,7 +156,11 @@ class LiftedProblem:
         U : list of L arrays ``(n_l, M)``
         V : list of L-1 arrays ``(n_l, M)``, the hidden activations
         """
-        Vprev = self.V0 if V0 is None else V0
+        return self._propagate(W, b, self.V0 if V0 is None else V0, lambda l, Ul: self.sigma(Ul))
+
+    def _propagate(self, W, b, V0, activate):
+        """``U_l = W_l V_{l-1} + b_l 1^T`` layer by layer, with ``V_l = activate(l, U_l)``."""
+        Vprev = V0
         U, V = [], []
         for l in range(self.L):
             Ul = W[l] @ Vprev
@@ -164,7 +168,7 @@ class LiftedProblem:
                 Ul += b[l][:, None]
             U.append(Ul)
             if l < self.L - 1:
-                Vprev = self.sigma(Ul)
+                Vprev = activate(l, Ul)
                 V.append(Vprev)
         return U, V
 
@@ -201,18 +205,12 @@ class LiftedProblem:
         active on the branch of each entry: ``S = -g1`` where ``C = 1``, ``S = -g2`` where
         ``C = alpha``.
         """
-        Vprev = self.V0
-        U, V = [], []
-        for l in range(self.L):
-            Ul = W[l] @ Vprev
-            if b is not None:
-                Ul += b[l][:, None]
-            U.append(Ul)
-            if l < self.L - 1:
-                Vprev = C[l] * Ul
-                Vprev += S[l]
-                V.append(Vprev)
-        return U, V
+        def activate(l, Ul):
+            Vl = C[l] * Ul
+            Vl += S[l]
+            return Vl
+
+        return self._propagate(W, b, self.V0, activate)
 
     def constraints(self, U, V):
         """``g1_l = U_l - V_l`` and ``g2_l = alpha U_l - V_l``, ``l = 1..L-1`` (all ``<= 0``)."""
