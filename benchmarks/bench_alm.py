@@ -52,7 +52,7 @@ def inner_iteration_cost(prob, n_iter=10):
     sub.set(*initial_multipliers(prob, W, b, V), 10.0 * prob.beta / prob.N)
     z = prob.layout.pack(W, b, V, dtype=prob.dtype)
     bsub = _BranchSubproblem(sub, z)
-    x0 = bsub.to_x(z)
+    x0 = bsub.x0
     group_owlqn(bsub, x0, tol=0.0, max_iter=2)  # warm-up
     t = time.perf_counter()
     _, info = group_owlqn(bsub, x0, tol=0.0, max_iter=n_iter)

@@ -45,6 +45,8 @@ class _Subproblem:
         self.layout = prob.layout
         self.blocks = [blk.slice for blk in prob.layout.blocks]
         self.W_blocks = [(i, blk) for i, blk in enumerate(prob.layout.blocks) if blk.kind == "W"]
+        #: the ``W`` blocks come first in the layout: ``z[:n_nonsmooth]`` carries the group norm
+        self.n_nonsmooth = sum(blk.size for _, blk in self.W_blocks)
         self.M1 = self.M2 = None
         self.rho = 1.0
 
@@ -118,15 +120,10 @@ class _Subproblem:
             inner = pen.group_inner(Wv, R)
             Wv *= pen._broadcast(inner > 0).astype(Wv.dtype)
 
-    def nonsmooth_mask(self, z):
-        """True on the entries of ``z`` that carry the group norm (the ``W`` blocks)."""
-        mask = np.zeros(z.shape, dtype=bool)
-        for _, blk in self.W_blocks:
-            mask[blk.slice] = True
-        return mask
-
     def group_is_zero(self, z):
-        mask = np.zeros(z.shape, dtype=bool)
+        """Over ``z[:n_nonsmooth]`` (the ``W`` blocks, first in the layout): True on the
+        entries of zero groups."""
+        mask = np.empty(self.n_nonsmooth, dtype=bool)
         pen = self.prob.penalty
         for _, blk in self.W_blocks:
             Wv = z[blk.slice].reshape(blk.shape)
@@ -159,17 +156,17 @@ class _BranchSubproblem:
         W, b, V = self.layout.unpack(z)
         U = self.prob.pre_activations(W, b, V)
         self.C = [self.prob.sigma_slope(U[l]) for l in range(self.prob.L - 1)]
+        #: ``z`` in branch coordinates: ``S_l = V_l - C_l U_l``
+        self.x0 = self.layout.pack(W, b, [V[l] - self.C[l] * U[l] for l in range(len(V))],
+                                   dtype=z.dtype)
 
-    def to_x(self, z):
-        W, b, V = self.layout.unpack(z)
-        U = self.prob.pre_activations(W, b, V)
-        S = [V[l] - self.C[l] * U[l] for l in range(self.prob.L - 1)]
-        return self.layout.pack(W, b, S, dtype=z.dtype)
-
-    def to_z(self, x):
-        W, b, S = self.layout.unpack(x)
-        _, V = self.prob.branch_lift(W, b, S, self.C)
-        return self.layout.pack(W, b, V, dtype=x.dtype)
+    def to_z(self, x, cache):
+        """``z = (W, b, V)`` of ``x``, with ``V`` from the ``cache`` of :meth:`value` at ``x``
+        (``W`` and ``b`` are shared by both coordinate systems)."""
+        z = x.copy()
+        for blk, Vl in zip(self.layout.of_kind("V"), cache[1]):
+            z[blk.slice] = Vl.ravel()
+        return z
 
     def value(self, x):
         W, b, S = self.layout.unpack(x)
@@ -180,15 +177,16 @@ class _BranchSubproblem:
         return self.sub.gradient(x, cache, self.C)
 
     def certify(self, x, g, cache):
-        """The residual of the same point in the coordinates ``(W, b, V)`` of MODEL.md 5."""
-        z = self.to_z(x)
-        gz = self.sub.gradient(z, cache)
-        return self.sub.residual_from_pg(self.sub.pseudo_gradient(z, gz, cache))
+        """The residual of the same point in the coordinates ``(W, b, V)`` of MODEL.md 5: the
+        model's gradient from the same ``cache``; its group part reads only ``W``, which ``x``
+        shares with ``z``."""
+        gz = self.sub.gradient(x, cache)
+        return self.sub.residual_from_pg(self.sub.pseudo_gradient(x, gz, cache))
 
     def __getattr__(self, name):
         # the nonsmooth part lives on W, which both coordinate systems share
         if name in ("pseudo_gradient", "residual_from_pg", "orthant_project", "group_is_zero",
-                    "nonsmooth_mask"):
+                    "n_nonsmooth"):
             return getattr(self.sub, name)
         raise AttributeError(name)
 
@@ -337,9 +335,9 @@ def solve_alm(
             floor = -sub.M_sq / (2.0 * rho) - 10.0 * (abs(rep["objective"]) + 1.0)
             if inner == "owlqn" and branch:
                 bsub = _BranchSubproblem(sub, z)
-                x_new, info = group_owlqn(bsub, bsub.to_x(z), tol=eps, max_iter=max_inner,
+                x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
                                           deadline=deadline, scales0=steps, floor=floor)
-                z_new = bsub.to_z(x_new)
+                z_new = bsub.to_z(x_new, info.cache)
             elif inner == "owlqn":
                 z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
                                           deadline=deadline, scales0=steps, floor=floor)

@@ -51,9 +51,9 @@ def group_owlqn(
         Provides ``value(x) -> (phi + lam R, cache)``, ``gradient(x, cache) -> grad phi``,
         ``pseudo_gradient(x, g, cache) -> pg``, ``residual_from_pg(pg) -> float``,
         ``orthant_project(x_new, ref) -> None`` (in place: zero groups with
-        ``<x_new[g], ref[g]> <= 0``), ``group_is_zero(x) -> mask`` over ``x`` (True on
-        entries of zero groups), ``nonsmooth_mask(x)`` (True on the entries that carry the group
-        norm; they must come first in ``x``) and ``blocks`` (list of slices covering ``x``).
+        ``<x_new[g], ref[g]> <= 0``), ``n_nonsmooth`` (the entries that carry the group norm
+        are ``x[:n_nonsmooth]``), ``group_is_zero(x) -> mask`` over ``x[:n_nonsmooth]`` (True on
+        entries of zero groups) and ``blocks`` (list of slices covering ``x``).
         Optionally ``certify(x, g, cache) -> float``, the residual in the coordinates of the
         certificate when ``x`` is a change of variables: the stop test ``residual <= tol`` is
         then confirmed by it.
@@ -93,11 +93,7 @@ def group_owlqn(
     pg = sub.pseudo_gradient(x, g, cache)
     r = sub.residual_from_pg(pg)
     scales = None if scales0 is None else np.array(scales0, dtype=float)
-    nonsmooth = sub.nonsmooth_mask(x)
-    nw = int(np.count_nonzero(nonsmooth))
-    if not nonsmooth[:nw].all():
-        raise ValueError("the entries that carry the group norm must come first in x")
-    dot = np.dot
+    nw = sub.n_nonsmooth
     certify = getattr(sub, "certify", None)
     tol_x = tol
     # m pairs cost 2 m n numbers: cap them so that large problems keep a bounded footprint
@@ -121,7 +117,7 @@ def group_owlqn(
                 break
             # ---- direction: compact L-BFGS (four matrix-vector products with the memory)
             if scales is None:
-                gn = np.sqrt(dot(pg, pg))
+                gn = np.sqrt(np.dot(pg, pg))
                 q = pg * (1e-2 / gn if gn > 0 else 1.0)
             else:
                 q = mem.apply(pg, scales)
@@ -129,16 +125,16 @@ def group_owlqn(
             d *= -1.0
             # the group norm lives on the prefix x[:nw]: zero groups open along -pg, and
             # components that point against -pg are dropped (orthant-wise rule)
-            zero = sub.group_is_zero(x)[:nw]
+            zero = sub.group_is_zero(x)
             dw, pgw = d[:nw], pg[:nw]
             dw[zero] = -pgw[zero] * (scales.max() if scales is not None else 1e-2)
             bad = dw * pgw > 0
             bad &= ~zero
             dw[bad] = 0.0
-            dd = float(dot(pg, d))
+            dd = float(np.dot(pg, d))
             if not dd < 0:
-                d = -pg * (1e-2 / max(np.sqrt(dot(pg, pg)), 1e-300))
-                dd = float(dot(pg, d))
+                d = -pg * (1e-2 / max(np.sqrt(np.dot(pg, pg)), 1e-300))
+                dd = float(np.dot(pg, d))
                 mem.clear()
             ref = np.where(zero, -pgw, x[:nw])
             # ---- projected backtracking line search
@@ -149,7 +145,7 @@ def group_owlqn(
                 sub.orthant_project(xn, ref)
                 vn, cn = sub.value(xn)
                 s = xn - x
-                if np.isfinite(vn) and vn <= v + c1 * float(dot(pg, s)):
+                if np.isfinite(vn) and vn <= v + c1 * float(np.dot(pg, s)):
                     break
                 n_bt += 1
                 t *= 0.5
@@ -175,8 +171,8 @@ def group_owlqn(
                 status = "diverged"
                 raise _Stop
             y = gn_ - g
-            sy = float(dot(s, y))
-            if sy > 1e-12 * np.sqrt(float(dot(s, s)) * float(dot(y, y))):
+            sy = float(np.dot(s, y))
+            if sy > 1e-12 * np.sqrt(float(np.dot(s, s)) * float(np.dot(y, y))):
                 mem.update(s, y)
                 new_scales = np.empty(len(blocks)) if scales is None else scales.copy()
                 for i, blk in enumerate(blocks):
