@@ -278,14 +278,31 @@ class LiftedProblem:
         gb = [Dl.sum(axis=1) for Dl in D] if self.bias else None
         return gW, gb, gV
 
+    def lagrangian_fields(self, dU, dV, M1, M2, *, inplace: bool = False):
+        """The inputs ``D, E`` of :meth:`backprop` (MODEL.md section 5):
+        ``D_l = dU_l + M1_l + alpha M2_l`` (``D_L = dU_L``), ``E_l = dV_l - (M1_l + M2_l)``.
+
+        ``inplace=True`` overwrites the arrays of ``dU`` and ``dV`` (fresh partials of a hot
+        path: no temporaries of the size of ``V``) and returns those lists.
+        """
+        a = self.alpha
+        if not inplace:
+            D = [dU[l] + M1[l] + a * M2[l] for l in range(self.L - 1)] + [dU[-1]]
+            E = [dV[l] - (M1[l] + M2[l]) for l in range(self.L - 1)]
+            return D, E
+        for l in range(self.L - 1):
+            dU[l] += M1[l]
+            dU[l] += a * M2[l]
+            dV[l] -= M1[l]
+            dV[l] -= M2[l]
+        return dU, dV
+
     def lagrangian_gradient(self, W, b, V, M1, M2):
         """``grad_z [f(z) + sum_l <M1_l, g1_l> + <M2_l, g2_l>]`` as ``(gW, gb, gV)``."""
         U = self.pre_activations(W, b, V)
         g1, g2 = self.constraints(U, V)
         dU, dV = self.smooth_partials(U[-1], g1, g2)
-        D = [dU[l] + M1[l] + self.alpha * M2[l] for l in range(self.L - 1)] + [dU[-1]]
-        E = [dV[l] - (M1[l] + M2[l]) for l in range(self.L - 1)]
-        return self.backprop(W, V, D, E)
+        return self.backprop(W, V, *self.lagrangian_fields(dU, dV, M1, M2, inplace=True))
 
     def F(self, W, b, V) -> float:
         """Objective of (M): ``f(W, b, V) + lam R(W)`` (MODEL.md section 4)."""

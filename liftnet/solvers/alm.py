@@ -72,15 +72,8 @@ class _Subproblem:
         prob = self.prob
         W, V, U, g1, g2, Mh1, Mh2 = cache
         dU, dV = prob.smooth_partials(U[-1], g1, g2)
-        a = prob.alpha
-        # D_l = dU_l + Mh1_l + alpha Mh2_l, E_l = dV_l - (Mh1_l + Mh2_l), in place on the fresh
-        # partials (no temporaries of the size of V: they set the memory peak at large N)
-        D, E = dU, dV
-        for l in range(prob.L - 1):
-            D[l] += Mh1[l]
-            D[l] += a * Mh2[l]
-            E[l] -= Mh1[l]
-            E[l] -= Mh2[l]
+        # in place on the fresh partials: temporaries of the size of V set the memory peak
+        D, E = prob.lagrangian_fields(dU, dV, Mh1, Mh2, inplace=True)
         gW, gb, gV = prob.backprop(W, V, D, E, C)
         return self.layout.pack(gW, gb, gV, dtype=z.dtype)
 

@@ -43,14 +43,6 @@ class KKTReport(dict):
         return f"KKTReport({parts}, multipliers={self['multipliers']!r})"
 
 
-def _lagrangian_fields(prob, W, V, dU, dV, M1, M2):
-    """``D_l = dU_l + M1_l + alpha M2_l`` (``D_L = dU_L``) and ``E_l = dV_l - (M1_l + M2_l)``."""
-    a = prob.alpha
-    D = [dU[l] + M1[l] + a * M2[l] for l in range(prob.L - 1)] + [dU[-1]]
-    E = [dV[l] - (M1[l] + M2[l]) for l in range(prob.L - 1)]
-    return D, E
-
-
 def stationarity_parts(prob, W, gW, gb, gV) -> tuple[float, float, float]:
     """Infinity norms of the stationarity residual: per W group (subdifferential distance of
     ``lam R``), per ``b`` entry and per ``V`` entry."""
@@ -115,7 +107,7 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)
     dU, dV = prob.smooth_partials(U[-1], g1, g2)
-    D, E = _lagrangian_fields(prob, W, V, dU, dV, M1, M2)
+    D, E = prob.lagrangian_fields(dU, dV, M1, M2)
     gW, gb, gV = prob.backprop(W, V, D, E)
     sW, sb, sV = stationarity_parts(prob, W, gW, gb, gV)
     primal = max((float(np.max(np.maximum(g, 0.0))) for g in (*g1, *g2)), default=0.0)
@@ -212,7 +204,7 @@ def estimate_multipliers(
 
     def value(m):
         A1, A2 = split(m)
-        D, E = _lagrangian_fields(prob, W, V, dU, dV, A1, A2)
+        D, E = prob.lagrangian_fields(dU, dV, A1, A2)
         gW, gb, gV = prob.backprop(W, V, D, E)
         RW = [pen.subdiff_residual(Wl, Ql) for Wl, Ql in zip(W, gW)]
         C1 = [x * g for x, g in zip(A1, g1)]

@@ -80,9 +80,7 @@ def test_branch_coordinates_gradient_matches_finite_differences(seed, widths, N,
     Ux, Vx = p.branch_lift(W, b, S, C)
     g1, g2 = p.constraints(Ux, Vx)
     dU, dV = p.smooth_partials(Ux[-1], g1, g2)
-    D = [dU[l] + M1[l] + p.alpha * M2[l] for l in range(p.L - 1)] + [dU[-1]]
-    E = [dV[l] - (M1[l] + M2[l]) for l in range(p.L - 1)]
-    g = p.layout.pack(*p.backprop(W, Vx, D, E, C))
+    g = p.layout.pack(*p.backprop(W, Vx, *p.lagrangian_fields(dU, dV, M1, M2), C))
     np.testing.assert_allclose(g, _fd_gradient(lag, x), rtol=1e-5, atol=1e-6)
     # S is the gap of the constraint active on each entry's branch
     for Sl, Cl, a, c in zip(S, C, g1, g2):
