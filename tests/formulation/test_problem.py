@@ -31,11 +31,16 @@ random_instances = given(
 )
 
 
-def _random_weights(p, rng, seed, bias):
+def _random_instance(seed, widths, N, coupling, bias):
+    """``(rng, p, W, b, M1, M2)``: a problem, random weights (and biases) and multipliers."""
+    rng = np.random.default_rng(seed)
+    p = _problem(rng, N, widths, coupling, bias)
     W, b = p.initial_weights(seed)
     if bias:
         b = [rng.standard_normal(x.shape) for x in b]
-    return W, b
+    M1 = [rng.random(s) for s in p.V_shapes]
+    M2 = [rng.random(s) for s in p.V_shapes]
+    return rng, p, W, b, M1, M2
 
 
 def _fd_gradient(fun, x, h=1e-6):
@@ -46,12 +51,8 @@ def _fd_gradient(fun, x, h=1e-6):
 @settings(max_examples=20, deadline=None)
 @random_instances
 def test_lagrangian_gradient_matches_finite_differences(seed, widths, N, coupling, bias):
-    rng = np.random.default_rng(seed)
-    p = _problem(rng, N, widths, coupling, bias)
-    W, b = _random_weights(p, rng, seed, bias)
+    rng, p, W, b, M1, M2 = _random_instance(seed, widths, N, coupling, bias)
     V = [v + 0.3 * rng.standard_normal(v.shape) for v in p.lift(W, b)]
-    M1 = [rng.random(v.shape) for v in V]
-    M2 = [rng.random(v.shape) for v in V]
     z = p.layout.pack(W, b, V)
     g = p.layout.pack(*p.lagrangian_gradient(W, b, V, M1, M2))
     fd = _fd_gradient(lambda zz: _lagrangian(p, zz, M1, M2), z)
@@ -62,14 +63,10 @@ def test_lagrangian_gradient_matches_finite_differences(seed, widths, N, couplin
 @random_instances
 def test_branch_coordinates_gradient_matches_finite_differences(seed, widths, N, coupling, bias):
     """``backprop(..., C)`` is the gradient of ``S -> Lagrangian(W, b, V(W, b, S))``."""
-    rng = np.random.default_rng(seed)
-    p = _problem(rng, N, widths, coupling, bias)
-    W, b = _random_weights(p, rng, seed, bias)
+    rng, p, W, b, M1, M2 = _random_instance(seed, widths, N, coupling, bias)
     U, _ = p.forward(W, b)
     C = [p.sigma_slope(u) for u in U[:-1]]
     S = [0.3 * rng.standard_normal(u.shape) for u in U[:-1]]
-    M1 = [rng.random(s.shape) for s in S]
-    M2 = [rng.random(s.shape) for s in S]
 
     def lag(x):
         Wx, bx, Sx = p.layout.unpack(x)
