@@ -117,7 +117,7 @@ def prox_gradient_bb(
             vref = max(recent)
             while True:  # backtracking on all steps at once
                 for i, blk in enumerate(blocks):
-                    np.multiply(g[blk], -steps[i], out=y[blk])
+                    np.multiply(g[blk], -float(steps[i]), out=y[blk])
                     y[blk] += x[blk]
                 prox(y, steps)
                 dec = 0.0

@@ -127,7 +127,7 @@ def group_owlqn(
             # components that point against -pg are dropped (orthant-wise rule)
             zero = sub.group_is_zero(x)
             dw, pgw = d[:nw], pg[:nw]
-            dw[zero] = -pgw[zero] * (scales.max() if scales is not None else 1e-2)
+            dw[zero] = -pgw[zero] * (float(scales.max()) if scales is not None else 1e-2)
             bad = dw * pgw > 0
             bad &= ~zero
             dw[bad] = 0.0
@@ -203,66 +203,76 @@ class CompactLBFGS:
 
         H q = H0 (q - Y u) + S R^{-T} ((D + Y^T H0 Y) u - Y^T H0 q),    u = R^{-1} S^T q.
 
-    That is four matrix-vector products with the stored ``m x n`` arrays (numpy's BLAS, no
-    temporaries of size ``n`` beyond the result) instead of the two-loop's ``4 m`` vector
-    operations. ``Y^T H0 Y`` is kept as one Gram matrix per block, so the block scales may
-    change at every iteration without another pass over ``Y``.
+    The pairs are stored interleaved, ``Z[2i] = s_i``, ``Z[2i + 1] = y_i``, so that one
+    matrix-vector product per block with the used rows ``Z[:2k]`` gives ``S^T v`` and the block
+    parts of ``Y^T v`` together. :meth:`apply` is then two passes over the memory (the products
+    above, and one combination of the rows written straight into the result) and
+    :meth:`update` one. The memory traffic of ``4 m n`` numbers per iteration is the price of
+    the method at large ``n``: see ``memory_bytes`` of :func:`group_owlqn`.
+
+    ``Y^T H0 Y`` is kept as one Gram matrix per block, so the block scales may change at every
+    iteration without another pass over ``Y``. Only the entries ``s_i . y_j`` with ``i`` not
+    newer than ``j`` are kept: ``R`` reads nothing else.
     """
 
     def __init__(self, n: int, memory: int, blocks, dtype=np.float64):
         self.m = int(memory)
         self.blocks = list(blocks)
-        self.S = np.empty((self.m, n), dtype=dtype)
-        self.Y = np.empty((self.m, n), dtype=dtype)
-        self.SY = np.zeros((self.m, self.m))  # SY[i, j] = s_i . y_j (slots)
+        self.Z = np.empty((2 * self.m, n), dtype=dtype)
+        self.SY = np.zeros((self.m, self.m))  # SY[i, j] = s_i . y_j (slots; i not newer than j)
         self.G = np.zeros((len(self.blocks), self.m, self.m))  # per block y_i . y_j
         self.order: list[int] = []  # slots, oldest first
 
     def clear(self):
         self.order = []
 
+    def _block_products(self, v: np.ndarray, k: int) -> np.ndarray:
+        """``Z[:2k, blk] @ v[blk]`` for every block: array ``(n_blocks, 2k)``."""
+        return np.stack([self.Z[:2 * k, blk] @ v[blk] for blk in self.blocks])
+
     def update(self, s: np.ndarray, y: np.ndarray):
         if len(self.order) == self.m:
             slot = self.order.pop(0)
         else:
             slot = len(self.order)
-        self.S[slot] = s
-        self.Y[slot] = y
+        self.Z[2 * slot] = s
+        self.Z[2 * slot + 1] = y
         self.order.append(slot)
         k = max(self.order) + 1
-        self.SY[:k, slot] = self.S[:k] @ y
-        self.SY[slot, :k] = self.Y[:k] @ s
-        for b, blk in enumerate(self.blocks):
-            col = self.Y[:k, blk] @ y[blk]
-            self.G[b, :k, slot] = col
-            self.G[b, slot, :k] = col
+        P = self._block_products(y, k)
+        self.SY[:k, slot] = P[:, 0::2].sum(axis=0)  # s_i . y_new (the new pair is the newest)
+        self.G[:, :k, slot] = P[:, 1::2]
+        self.G[:, slot, :k] = P[:, 1::2]
 
     def apply(self, q: np.ndarray, scales: np.ndarray) -> np.ndarray:
         """``H q`` with ``H0 = diag(scales per block)``."""
-        out = q.copy()
-        for i, blk in enumerate(self.blocks):
-            out[blk] *= scales[i]
+        out = np.empty_like(q)
+        # Python floats: a numpy float64 scalar would promote float32 blocks to float64
+        h0 = [float(v) for v in scales]
         if not self.order:
+            for i, blk in enumerate(self.blocks):
+                np.multiply(q[blk], h0[i], out=out[blk])
             return out
         o = self.order
         k = max(o) + 1
-        a_slots = self.S[:k] @ q
-        c_slots = self.Y[:k] @ out  # Y^T H0 q
-        a, c = a_slots[o], c_slots[o]
+        P = self._block_products(q, k)
+        a = P[:, 0::2].sum(axis=0)[o]  # S^T q
+        c = (scales @ P[:, 1::2])[o]  # Y^T H0 q
         SY = self.SY[np.ix_(o, o)]
         R = np.triu(SY)
         YHY = np.tensordot(scales, self.G[:, o][:, :, o], axes=1)
         u = np.linalg.solve(R, a)
         p1 = np.linalg.solve(R.T, (np.diag(np.diag(SY)) + YHY) @ u - c)
-        coef_y = np.zeros(k)
-        coef_s = np.zeros(k)
-        coef_y[o] = -u
-        coef_s[o] = p1
-        corr = coef_y @ self.Y[:k]  # -Y u
+        # out[blk] = scale (q - Y u)[blk] + (S p1)[blk]: one pass over the rows per block
+        coef = np.zeros(2 * k)
+        coef[0::2][o] = p1
         for i, blk in enumerate(self.blocks):
-            corr[blk] *= scales[i]
-        out += corr
-        out += coef_s @ self.S[:k]
+            coef[1::2][o] = -h0[i] * u
+            ob = out[blk]
+            # in the iterate's dtype: a float64 coefficient vector would make numpy cast the
+            # whole float32 memory to float64 for the product
+            np.matmul(coef.astype(self.Z.dtype), self.Z[:2 * k, blk], out=ob)
+            ob += h0[i] * q[blk]
         return out
 
 

@@ -59,3 +59,32 @@ def test_memory_satisfies_secant_equation():
         s = rng.standard_normal(n)
         mem.update(s, A @ s)
     np.testing.assert_allclose(mem.apply(A @ s, np.array([0.7])), s, rtol=1e-8)
+
+
+def test_float32_memory_is_applied_without_float64_copies():
+    """In float32 the product ``H q`` stays float32 and allocates about the result only: a
+    float64 coefficient vector or scale would make numpy cast the whole memory (``2 m n``
+    numbers) to float64, which at the MNIST-shaped sizes cost more than the matrix products."""
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    n, m = 200_000, 6
+    blocks = [slice(0, 1000), slice(1000, n)]
+    mem = CompactLBFGS(n, m, blocks, dtype=np.float32)
+    for _ in range(m):
+        s = rng.standard_normal(n).astype(np.float32)
+        mem.update(s, (2.0 * s + 0.1).astype(np.float32))
+    q = rng.standard_normal(n).astype(np.float32)
+    scales = np.array([0.3, 0.5])  # float64 scales, as group_owlqn holds them
+    tracemalloc.start()
+    out = mem.apply(q, scales)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert out.dtype == np.float32
+    assert peak < 2.5 * n * 4, f"apply allocated {peak / (n * 4):.1f} float32 vectors"
+    mem64 = CompactLBFGS(n, m, blocks)
+    mem64.Z[...] = mem.Z
+    mem64.SY, mem64.G, mem64.order = mem.SY, mem.G, list(mem.order)
+    np.testing.assert_allclose(out, mem.apply(q, scales), rtol=0)
+    np.testing.assert_allclose(out, mem64.apply(q.astype(np.float64), scales), rtol=2e-3,
+                               atol=2e-3 * np.abs(out).max())
