@@ -101,7 +101,7 @@ class _Subproblem:
             if blk.kind == "W":
                 r = max(r, float(np.max(pen.group_norms(part.reshape(blk.shape)))))
             elif part.size:
-                r = max(r, float(np.max(np.abs(part))))
+                r = max(r, float(part.max()), -float(part.min()))  # max |part|, no temporary
         return r
 
     def orthant_project(self, z, ref):

@@ -167,21 +167,22 @@ def group_owlqn(
             else:
                 n_short = 0
             gn_ = sub.gradient(xn, cn)
-            if not np.all(np.isfinite(gn_)):
+            y = gn_ - g
+            # one pass per block gives the block curvatures and, summed, the global ones
+            dots = np.array([[np.dot(s[blk], y[blk]), np.dot(y[blk], y[blk]),
+                              np.dot(s[blk], s[blk])] for blk in blocks], dtype=float)
+            sy, yy, ss = dots.sum(axis=0)
+            if not np.isfinite(yy):  # a NaN or inf anywhere in the new gradient
                 status = "diverged"
                 raise _Stop
-            y = gn_ - g
-            sy = float(np.dot(s, y))
-            if sy > 1e-12 * np.sqrt(float(np.dot(s, s)) * float(np.dot(y, y))):
+            if sy > 1e-12 * np.sqrt(ss * yy):
                 mem.update(s, y)
                 new_scales = np.empty(len(blocks)) if scales is None else scales.copy()
-                for i, blk in enumerate(blocks):
-                    si, yi = s[blk], y[blk]
-                    syi, yyi = float(np.vdot(si, yi)), float(np.vdot(yi, yi))
+                for i, (syi, yyi, _) in enumerate(dots):
                     if syi > 0 and yyi > 0:
                         new_scales[i] = syi / yyi
                     elif scales is None:
-                        new_scales[i] = sy / float(np.vdot(y, y))
+                        new_scales[i] = sy / yy
                 scales = new_scales
             x, v, cache, g = xn, vn, cn, gn_
             pg = sub.pseudo_gradient(x, g, cache)
