@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["prune_weights"]
+__all__ = ["prune_weights", "unit_masks"]
 
 
 def prune_weights(W, b=None):
@@ -43,23 +43,7 @@ def prune_weights(W, b=None):
         neurons of hidden layer ``l`` kept, ``l = 1..L-1``.
     """
     L = len(W)
-    # masks[l] over the units of layer l = 0..L; the output layer is never pruned
-    masks = [np.ones(W[0].shape[1], dtype=bool)]
-    masks += [np.ones(W[l].shape[0], dtype=bool) for l in range(L)]
-    changed = True
-    while changed:
-        changed = False
-        for l in range(L):  # units of layer l, outgoing weights W_{l+1} = W[l]
-            used = np.any(W[l][masks[l + 1]] != 0, axis=0)
-            alive = masks[l] & used
-            if 1 <= l:  # hidden units: also drop those that always output sigma(0) = 0
-                feeds = np.any(W[l - 1][:, masks[l - 1]] != 0, axis=1)
-                if b is not None:
-                    feeds |= b[l - 1] != 0
-                alive &= feeds
-            if np.any(alive != masks[l]):
-                masks[l] = alive
-                changed = True
+    masks = unit_masks(W, b)
 
     W_new = [Wl.copy() for Wl in W]
     b_new = None if b is None else [bl.copy() for bl in b]
@@ -77,3 +61,33 @@ def prune_weights(W, b=None):
             b_new[l] = b_new[l][masks[l + 1]].copy()
     keep = [np.flatnonzero(masks[l]) for l in range(L)]
     return W_new, b_new, keep
+
+
+def unit_masks(W, b=None):
+    """The units the network uses, by the two rules of this module applied until nothing changes.
+
+    Returns
+    -------
+    masks : list of L + 1 boolean arrays
+        ``masks[l][j]`` is True when unit ``j`` of layer ``l`` is kept (``l = 0``: the input
+        features; ``masks[L]``, the outputs, is all True). A layer may lose every unit.
+    """
+    L = len(W)
+    # masks[l] over the units of layer l = 0..L; the output layer is never pruned
+    masks = [np.ones(W[0].shape[1], dtype=bool)]
+    masks += [np.ones(W[l].shape[0], dtype=bool) for l in range(L)]
+    changed = True
+    while changed:
+        changed = False
+        for l in range(L):  # units of layer l, outgoing weights W_{l+1} = W[l]
+            used = np.any(W[l][masks[l + 1]] != 0, axis=0)
+            alive = masks[l] & used
+            if 1 <= l:  # hidden units: also drop those that always output sigma(0) = 0
+                feeds = np.any(W[l - 1][:, masks[l - 1]] != 0, axis=1)
+                if b is not None:
+                    feeds |= b[l - 1] != 0
+                alive &= feeds
+            if np.any(alive != masks[l]):
+                masks[l] = alive
+                changed = True
+    return masks
