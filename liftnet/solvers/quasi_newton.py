@@ -11,8 +11,11 @@ blocks of ``x``. It extends OWL-QN (Andrew & Gao 2007) from l1 to group norms:
   pairs from the smooth gradient, pairs with ``<s, y> <= 0`` skipped: ``phi`` is nonconvex)
   and a block-diagonal initial matrix (one Barzilai-Borwein scale per block: ``W`` and ``V``
   curvatures differ by a factor ``~N``); on a zero group the direction is ``-pg`` (it opens
-  along the steepest descent of the nonsmooth term) and on a nonzero group each component is
-  kept only when it does not point against ``-pg`` (the smooth ``b``, ``V`` blocks keep it);
+  along the steepest descent of the nonsmooth term); on a nonzero group ``lam ||w||`` is
+  differentiable, so the direction is kept whole there, as on the smooth ``b``, ``V`` blocks
+  (l1 OWL-QN's componentwise sign rule, applied to groups, cut most of the direction and
+  stalled ill-conditioned subproblems); when ``d`` is not a descent direction
+  (``<pg, d> >= 0``) the memory is cleared and ``d = -pg``;
 * the line search (Armijo on ``phi + lam R`` along the projected path) sets to exact zero every
   group whose new value points against its reference orientation (``w`` for nonzero groups,
   ``-pg`` for zero groups): the group analogue of staying in the orthant. Groups become and
@@ -123,14 +126,13 @@ def group_owlqn(
                 q = mem.apply(pg, scales)
             d = q
             d *= -1.0
-            # the group norm lives on the prefix x[:nw]: zero groups open along -pg, and
-            # components that point against -pg are dropped (orthant-wise rule)
+            # the group norm lives on the prefix x[:nw]: zero groups open along -pg; on nonzero
+            # groups the objective is smooth and the quasi-Newton direction is kept whole (the
+            # componentwise sign rule of l1 OWL-QN, applied there, cut most of it and stalled
+            # the solve: docs/maths.md 6.2)
             zero = sub.group_is_zero(x)
             dw, pgw = d[:nw], pg[:nw]
             dw[zero] = -pgw[zero] * (float(scales.max()) if scales is not None else 1e-2)
-            bad = dw * pgw > 0
-            bad &= ~zero
-            dw[bad] = 0.0
             dd = float(np.dot(pg, d))
             if not dd < 0:
                 d = -pg * (1e-2 / max(np.sqrt(np.dot(pg, pg)), 1e-300))
