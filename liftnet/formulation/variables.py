@@ -8,6 +8,7 @@ call; ``W_l``, ``b_l`` and ``V_l`` are views into it. Block order:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -19,11 +20,12 @@ class Block:
     start: int
     shape: tuple[int, ...]
 
-    @property
+    # cached: the solvers read them hundreds of times per iteration (np.prod costs microseconds)
+    @cached_property
     def size(self) -> int:
         return int(np.prod(self.shape))
 
-    @property
+    @cached_property
     def slice(self) -> slice:
         return slice(self.start, self.start + self.size)
 
