@@ -286,6 +286,6 @@ def test_real_solver_classification():
     assert net.task_ == "classification" and net.classes_.tolist() == ["a", "b", "c"]
     # well above chance (1/3); this instance (one-hot targets, beta=10, lam=1e-3) is one on
     # which the ALM converges slowly (README, open problems), so the bound is what 4 outer
-    # iterations reach: measured 0.69
+    # iterations reach: measured 0.69, and 0.70 after the inner direction change of d4825c2
     assert net.score(X, y) > 0.6
     assert set(net.predict(X)) <= {"a", "b", "c"}
