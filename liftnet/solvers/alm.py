@@ -10,8 +10,8 @@ Outer iteration ``k``:
    Barzilai-Borwein proximal gradient (:mod:`.proxgrad`) in ``(W, b, V)``; both give exact
    group zeros;
 2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
-3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``,
-   ``rho_{k+1} = gamma rho_k``;
+3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``
+   and is still above ``tol``, ``rho_{k+1} = gamma rho_k`` (docs/maths.md 6.1);
 4. ``eps_{k+1} = max(theta eps_k, tol)``; stop when the KKT residual (MODEL.md section 5,
    :func:`liftnet.kkt_residuals`) is ``<= tol``.
 
@@ -430,7 +430,7 @@ def solve_alm(
                 "violation": viol, "inner_iterations": info.nit, "inner_status": info.status,
                 "time": time.monotonic() - t0,
             }
-            if viol > tau * viol_prev:
+            if viol > tau * viol_prev and viol > tol:
                 rho = min(gamma * rho, rho_max)
             viol_prev = viol
             eps = max(theta * eps, tol)

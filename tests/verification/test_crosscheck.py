@@ -30,12 +30,12 @@ def small_problem(coupling="squared", bias=False, seed=0):
 
 
 # ALM agreement needs the ALM to converge to 1e-7 within its time limit. Measured at commit
-# "group OWL-QN keeps the direction whole on nonzero groups", seeds 0-5, both couplings, with and
-# without bias (N=20, 24 instances): the ALM converged on all 24 (0.2 to 7.1 s) and the
-# warm-started, polished IPOPT agreed on all 24 (relative moves 0 to 1.3e-5, KKT <= 9.1e-9, same
-# support, MFCQ). The multipliers are not unique at complementarity without bias, seeds 1-3
-# (distance 4e-2 to 1.2e-1), so the multiplier assertion below does not apply to those; on the
-# other 21 the distance is 0 to 3.4e-4.
+# "ALM: rho grows only while the violation is above tol", seeds 0-5, both couplings, with and
+# without bias (N=20, 24 instances): the ALM converged on all 24 (0.1 to 6.1 s) and the
+# warm-started, polished IPOPT agreed on all 24 (relative moves 0 to 7.8e-6, same support,
+# MFCQ). The multipliers are not unique at complementarity without bias, seeds 1-3 (distance
+# 4e-2 to 1.2e-1), so the multiplier assertion below does not apply to those; on the other 21
+# the distance is 0 to 3.4e-4.
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "coupling,bias,seed",
