@@ -20,7 +20,7 @@ import numpy as np
 
 from liftnet import LiftedProblem, solve_alm
 from liftnet.datasets import load_digits_problem, make_mnist_like
-from liftnet.solvers.alm import _BranchSubproblem, _Subproblem
+from liftnet.solvers.alm import _BranchSubproblem, _Subproblem, default_rho0
 from liftnet.solvers.quasi_newton import group_owlqn
 from liftnet.verification.kkt import initial_multipliers
 
@@ -49,7 +49,7 @@ def inner_iteration_cost(prob, n_iter=10):
     W, b = prob.initial_weights(0)
     V = prob.lift(W, b)
     sub = _Subproblem(prob)
-    sub.set(*initial_multipliers(prob, W, b, V), 10.0 * prob.beta / prob.N)
+    sub.set(*initial_multipliers(prob, W, b, V), default_rho0(prob))
     z = prob.layout.pack(W, b, V, dtype=prob.dtype)
     bsub = _BranchSubproblem(sub, z)
     x0 = bsub.x0

@@ -229,6 +229,11 @@ def _screen_dead_units(prob, z, M1, M2, previous=None):
     return masks
 
 
+def default_rho0(prob) -> float:
+    """The default initial penalty ``rho_0 = 10 beta / N`` of :func:`solve_alm`."""
+    return 10.0 * prob.beta / prob.N
+
+
 def _shifted(M, g, rho):
     """``max(0, M + rho g)``, the shifted multiplier of the augmented Lagrangian (one array)."""
     out = np.multiply(g, rho)
@@ -331,7 +336,7 @@ def solve_alm(
     layout = prob.layout
     z = layout.pack(W, b, V, dtype=prob.dtype)
     sub = _Subproblem(prob)
-    rho = 10.0 * prob.beta / prob.N if rho0 is None else rho0
+    rho = default_rho0(prob) if rho0 is None else rho0
     eps = max(eps0, tol)
     steps = None
     history = []

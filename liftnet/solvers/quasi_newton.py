@@ -118,7 +118,7 @@ def group_owlqn(
             if stop:
                 status = stop
                 break
-            # ---- direction: compact L-BFGS (four matrix-vector products with the memory)
+            # ---- direction: compact L-BFGS (two passes over the memory, CompactLBFGS.apply)
             if scales is None:
                 gn = np.sqrt(np.dot(pg, pg))
                 q = pg * (1e-2 / gn if gn > 0 else 1.0)
@@ -129,7 +129,7 @@ def group_owlqn(
             # the group norm lives on the prefix x[:nw]: zero groups open along -pg; on nonzero
             # groups the objective is smooth and the quasi-Newton direction is kept whole (the
             # componentwise sign rule of l1 OWL-QN, applied there, cut most of it and stalled
-            # the solve: docs/maths.md 6.2)
+            # the solve: docs/maths.md 6.1)
             zero = sub.group_is_zero(x)
             dw, pgw = d[:nw], pg[:nw]
             dw[zero] = -pgw[zero] * (float(scales.max()) if scales is not None else 1e-2)
