@@ -45,6 +45,7 @@ def group_owlqn(
     scales0: np.ndarray | None = None,
     floor: float = -np.inf,
     max_short: int = 20,
+    lbfgs: CompactLBFGS | None = None,
 ) -> tuple[np.ndarray, InnerInfo]:
     """Run group OWL-QN on the subproblem ``sub`` from ``x0``.
 
@@ -79,6 +80,11 @@ def group_owlqn(
         Consecutive line searches that needed more than 10 halvings after which the solve
         stops with status ``stalled`` (the residual is then limited by rounding, not by the
         iteration count).
+    lbfgs : CompactLBFGS, optional
+        Storage for the pairs to reuse (cleared first; ``memory`` and ``memory_bytes`` are then
+        ignored): a caller that runs many solves of the same size, like the ALM, allocates
+        ``2 m n`` numbers once instead of once per solve (for a large ``n`` the first write to
+        fresh pages costs as much as the arithmetic on them).
 
     Returns
     -------
@@ -99,9 +105,13 @@ def group_owlqn(
     nw = sub.n_nonsmooth
     certify = getattr(sub, "certify", None)
     tol_x = tol
-    # m pairs cost 2 m n numbers: cap them so that large problems keep a bounded footprint
-    m = max(2, min(int(memory), int(memory_bytes // (2 * x.size * x.itemsize))))
-    mem = CompactLBFGS(x.size, m, blocks, dtype=x.dtype)
+    if lbfgs is None:
+        lbfgs = CompactLBFGS.sized(x, memory, memory_bytes, blocks)
+    elif lbfgs.Z.shape[1] != x.size or lbfgs.Z.dtype != x.dtype:
+        raise ValueError(f"lbfgs holds pairs of size {lbfgs.Z.shape[1]} ({lbfgs.Z.dtype}), "
+                         f"x0 has {x.size} ({x.dtype})")
+    mem = lbfgs
+    mem.clear()
     status, k, n_bt, n_short = "max_iter", 0, 0, 0
     try:
         while True:
@@ -121,11 +131,9 @@ def group_owlqn(
             # ---- direction: compact L-BFGS (two passes over the memory, CompactLBFGS.apply)
             if scales is None:
                 gn = np.sqrt(np.dot(pg, pg))
-                q = pg * (1e-2 / gn if gn > 0 else 1.0)
+                d = pg * (-1e-2 / gn if gn > 0 else -1.0)
             else:
-                q = mem.apply(pg, scales)
-            d = q
-            d *= -1.0
+                d = mem.apply(pg, scales, sign=-1.0)
             # the group norm lives on the prefix x[:nw]: zero groups open along -pg; on nonzero
             # groups the objective is smooth and the quasi-Newton direction is kept whole (the
             # componentwise sign rule of l1 OWL-QN, applied there, cut most of it and stalled
@@ -142,8 +150,11 @@ def group_owlqn(
             # ---- projected backtracking line search
             t = 1.0
             while True:
-                xn = d * t
-                xn += x
+                if t == 1.0:
+                    xn = x + d
+                else:
+                    xn = d * t
+                    xn += x
                 sub.orthant_project(xn, ref)
                 vn, cn = sub.value(xn)
                 s = xn - x
@@ -218,6 +229,13 @@ class CompactLBFGS:
     newer than ``j`` are kept: ``R`` reads nothing else.
     """
 
+    @classmethod
+    def sized(cls, x, memory=10, memory_bytes=2**29, blocks=None):
+        """Storage for pairs like ``x``: ``memory`` pairs, at most ``memory_bytes`` (``m`` pairs
+        cost ``2 m n`` numbers) and at least 2."""
+        m = max(2, min(int(memory), int(memory_bytes // (2 * x.size * x.itemsize))))
+        return cls(x.size, m, [slice(0, x.size)] if blocks is None else blocks, dtype=x.dtype)
+
     def __init__(self, n: int, memory: int, blocks, dtype=np.float64):
         self.m = int(memory)
         self.blocks = list(blocks)
@@ -247,11 +265,12 @@ class CompactLBFGS:
         self.G[:, :k, slot] = P[:, 1::2]
         self.G[:, slot, :k] = P[:, 1::2]
 
-    def apply(self, q: np.ndarray, scales: np.ndarray) -> np.ndarray:
-        """``H q`` with ``H0 = diag(scales per block)``."""
+    def apply(self, q: np.ndarray, scales: np.ndarray, sign: float = 1.0) -> np.ndarray:
+        """``sign * H q`` with ``H0 = diag(scales per block)`` (``sign = -1``: the quasi-Newton
+        direction, without another pass to negate it)."""
         out = np.empty_like(q)
         # Python floats: a numpy float64 scalar would promote float32 blocks to float64
-        h0 = [float(v) for v in scales]
+        h0 = [sign * float(v) for v in scales]
         if not self.order:
             for i, blk in enumerate(self.blocks):
                 np.multiply(q[blk], h0[i], out=out[blk])
@@ -268,7 +287,7 @@ class CompactLBFGS:
         p1 = np.linalg.solve(R.T, (np.diag(np.diag(SY)) + YHY) @ u - c)
         # out[blk] = scale (q - Y u)[blk] + (S p1)[blk]: one pass over the rows per block
         coef = np.zeros(2 * k)
-        coef[0::2][o] = p1
+        coef[0::2][o] = sign * p1
         for i, blk in enumerate(self.blocks):
             coef[1::2][o] = -h0[i] * u
             ob = out[blk]
