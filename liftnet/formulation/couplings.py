@@ -9,7 +9,11 @@ because that is how they enter the model and how the ALM already holds them:
 * ``complementarity`` (default): ``pi = <V - U, V - alpha U> = <g1, g2>``;
 * ``squared``: ``pi = ||V - U||_F^2 = ||g1||_F^2``.
 
-Each coupling knows its ``value`` and its two partial derivatives ``dpi/dV``, ``dpi/dU``.
+Each formula is written once, entrywise, as a plain function of ``(g1, g2, alpha)``
+(``pi`` is the sum of its ``pointwise`` terms). The functions work on numpy arrays, which is how
+the model, the KKT check and the tests call them through the :class:`Coupling` objects, and on
+scalars, which is how the compiled kernels of the ALM's inner iterations
+(:mod:`liftnet.solvers.kernels`) call them: the kernels do not have their own copy.
 """
 
 from __future__ import annotations
@@ -19,10 +23,47 @@ import numpy as np
 COUPLINGS = ("complementarity", "squared")
 
 
+# ---- the formulas, entrywise (arrays or scalars)
+def complementarity_pointwise(g1, g2, alpha):
+    """Term of ``pi = <g1, g2>``."""
+    return g1 * g2
+
+
+def complementarity_dpi_dV(g1, g2, alpha):
+    """``dpi/dV = -(g1 + g2)``."""
+    return -(g1 + g2)
+
+
+def complementarity_dpi_dU(g1, g2, alpha):
+    """``dpi/dU = g2 + alpha g1``."""
+    return g2 + alpha * g1
+
+
+def squared_pointwise(g1, g2, alpha):
+    """Term of ``pi = ||g1||^2``."""
+    return g1 * g1
+
+
+def squared_dpi_dV(g1, g2, alpha):
+    """``dpi/dV = -2 g1``."""
+    return -2.0 * g1
+
+
+def squared_dpi_dU(g1, g2, alpha):
+    """``dpi/dU = 2 g1``."""
+    return 2.0 * g1
+
+
 class Coupling:
-    """Base class: a coupling of one hidden layer with leaky-ReLU slope ``alpha``."""
+    """Base class: a coupling of one hidden layer with leaky-ReLU slope ``alpha``.
+
+    Subclasses name their three entrywise formulas; ``kind`` is the coupling's index in
+    :data:`COUPLINGS` (how the compiled kernels select the formulas).
+    """
 
     name = ""
+    kind = -1
+    pointwise = dpi_dV = dpi_dU = None  # staticmethods set by each coupling
 
     def __init__(self, alpha: float):
         self.alpha = float(alpha)
@@ -42,12 +83,13 @@ class Coupling:
         """``(dpi/dV, dpi/dU)``, both shaped like ``V``."""
         return self.partials_from_gaps(*self.gaps(V, U))
 
-    # Implemented by each coupling: the formula, once.
     def value_from_gaps(self, g1: np.ndarray, g2: np.ndarray) -> float:
-        raise NotImplementedError
+        """``pi`` as the sum of its entrywise terms."""
+        return float(np.sum(self.pointwise(g1, g2, self.alpha), dtype=np.float64))
 
     def partials_from_gaps(self, g1: np.ndarray, g2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
+        """``(dpi/dV, dpi/dU)`` from the gaps."""
+        return self.dpi_dV(g1, g2, self.alpha), self.dpi_dU(g1, g2, self.alpha)
 
 
 class Complementarity(Coupling):
@@ -57,12 +99,10 @@ class Complementarity(Coupling):
     """
 
     name = "complementarity"
-
-    def value_from_gaps(self, g1, g2):
-        return float(np.vdot(g1, g2))
-
-    def partials_from_gaps(self, g1, g2):
-        return -(g1 + g2), g2 + self.alpha * g1
+    kind = 0
+    pointwise = staticmethod(complementarity_pointwise)
+    dpi_dV = staticmethod(complementarity_dpi_dV)
+    dpi_dU = staticmethod(complementarity_dpi_dU)
 
 
 class Squared(Coupling):
@@ -72,12 +112,10 @@ class Squared(Coupling):
     """
 
     name = "squared"
-
-    def value_from_gaps(self, g1, g2):
-        return float(np.vdot(g1, g1))
-
-    def partials_from_gaps(self, g1, g2):
-        return -2.0 * g1, 2.0 * g1
+    kind = 1
+    pointwise = staticmethod(squared_pointwise)
+    dpi_dV = staticmethod(squared_dpi_dV)
+    dpi_dU = staticmethod(squared_dpi_dU)
 
 
 def make_coupling(name: str, alpha: float) -> Coupling:

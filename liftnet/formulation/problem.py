@@ -232,6 +232,10 @@ class LiftedProblem:
         """``lam * R(W) = lam * sum_l sum_g ||W_l[g]||_2``."""
         return sum(self.penalty.value(Wl) for Wl in W)
 
+    def loss_gradient(self, UL: np.ndarray) -> np.ndarray:
+        """``dU_L = (2/N)(U_L - Y^T)``, the partial of the data fit."""
+        return (2.0 / self.N) * (UL - self.YT)
+
     def smooth_partials(self, UL, g1, g2):
         """Partial derivatives of ``f`` (MODEL.md section 5).
 
@@ -245,7 +249,7 @@ class LiftedProblem:
             pV, pU = self.coupling.partials_from_gaps(a, g)
             dU.append(c * pU)
             dV.append(c * pV)
-        dU.append((2.0 / self.N) * (UL - self.YT))
+        dU.append(self.loss_gradient(UL))
         return dU, dV
 
     def backprop(self, W, V, D, E, C=None):
@@ -266,17 +270,36 @@ class LiftedProblem:
         gW, gb, gV : ``gW_l = D_l V_{l-1}^T``, ``gb_l = D_l 1`` (None without bias),
             ``gV_l = E_l + W_{l+1}^T D_{l+1}``. With ``C`` the recursion runs from the output
             back, ``D_l <- D_l + C_l * gV_l`` (the chain rule through ``V_l = C_l U_l + S_l``),
-            and ``gV_l`` is the gradient in ``S_l``.
+            and ``gV_l`` is the gradient in ``S_l``. Views into one flat vector of
+            :attr:`layout`.
         """
-        D = list(D)
-        gV = [None] * (self.L - 1)
+        def fields(l, gVl):
+            gVl += E[l]
+            return D[l] if C is None else D[l] + C[l] * gVl
+
+        return self.layout.unpack(self.backprop_into(W, V, D[-1], fields))
+
+    def backprop_into(self, W, V, D_L, fields, out=None) -> np.ndarray:
+        """The backward recursion of :meth:`backprop`, written into one flat vector.
+
+        For ``l = L-1, ..., 1``: ``gV_l <- W_{l+1}^T D_{l+1}``, then ``D_l = fields(l, gV_l)``,
+        which completes ``gV_l`` in place (adds ``E_l``) and returns ``D_l`` (with the branch
+        term when the caller works in branch coordinates). Then ``gW_l = D_l V_{l-1}^T`` and
+        ``gb_l = D_l 1``. ``D_L`` is the output layer's ``dU_L``. Returns ``out`` (a new vector
+        of :attr:`layout` when ``None``) holding ``(gW, gb, gV)``.
+        """
+        if out is None:
+            out = np.empty(self.layout.size, dtype=np.result_type(D_L, W[-1]))
+        gW, gb, gV = self.layout.unpack(out)
+        D = [None] * (self.L - 1) + [D_L]
         for l in range(self.L - 2, -1, -1):
-            gV[l] = E[l] + W[l + 1].T @ D[l + 1]
-            if C is not None:
-                D[l] = D[l] + C[l] * gV[l]
-        gW = [D[l] @ (self.V0 if l == 0 else V[l - 1]).T for l in range(self.L)]
-        gb = [Dl.sum(axis=1) for Dl in D] if self.bias else None
-        return gW, gb, gV
+            np.matmul(W[l + 1].T, D[l + 1], out=gV[l])
+            D[l] = fields(l, gV[l])
+        for l in range(self.L):
+            np.matmul(D[l], (self.V0 if l == 0 else V[l - 1]).T, out=gW[l])
+            if self.bias:
+                np.sum(D[l], axis=1, out=gb[l])
+        return out
 
     def lagrangian_fields(self, dU, dV, M1, M2, *, inplace: bool = False):
         """The inputs ``D, E`` of :meth:`backprop` (MODEL.md section 5):

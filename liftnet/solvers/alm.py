@@ -27,11 +27,12 @@ import time
 import numpy as np
 
 from .._validation import check_scalar
-from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from ..pruning import unit_masks
+from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
+from . import kernels
 from .init import parse_init
 from .proxgrad import prox_gradient_bb
-from .quasi_newton import group_owlqn
+from .quasi_newton import CompactLBFGS, group_owlqn
 from .result import LiftedResult
 
 _INNER_STATUS_TO_OUTER = {"time_limit": "time_limit", "interrupted": "interrupted",
@@ -57,26 +58,71 @@ class _Subproblem:
 
     def value(self, z):
         W, b, V = self.layout.unpack(z)
-        return self._value(W, V, self.prob.pre_activations(W, b, V))
+        return self.evaluate(W, b, V)
 
-    def _value(self, W, V, U):
+    def evaluate(self, W, b, X, C=None):
+        """``L_rho(., M)`` by one forward pass, and the cache ``(W, V, U)`` of the gradient.
+
+        ``X`` is ``V`` (the model's coordinates), or ``S`` with the branch slopes ``C``
+        (``V_l = C_l U_l + S_l``, docs/maths.md 6.2). Per hidden layer, the entrywise work
+        (bias, ``V_l``, the coupling and the penalty sums) is one compiled pass
+        (:func:`.kernels.layer_value`).
+        """
         prob, rho = self.prob, self.rho
-        g1, g2 = prob.constraints(U, V)
-        Mh1 = [_shifted(m, g, rho) for m, g in zip(self.M1, g1)]
-        Mh2 = [_shifted(m, g, rho) for m, g in zip(self.M2, g2)]
-        pen = (sum(float(np.vdot(m, m)) for m in (*Mh1, *Mh2)) - self.M_sq) / (2.0 * rho)
-        val = prob.smooth_value(U[-1], g1, g2) + pen + prob.regulariser(W)
-        # the hidden U_l are not kept: the gradient needs only U_L and the gaps
-        return val, (W, V, [U[-1]], g1, g2, Mh1, Mh2)
+        no_b, no_C = _empty(prob.dtype, 1), _empty(prob.dtype, 2)
+        Vprev, U, V = prob.V0, [], []
+        pi = pen = 0.0
+        for l in range(prob.L - 1):
+            Ul = W[l] @ Vprev
+            Vl = X[l] if C is None else np.empty_like(Ul)
+            p, q = kernels.layer_value(
+                Ul, no_b if b is None else b[l], X[l], no_C if C is None else C[l],
+                self.M1[l], self.M2[l], Vl, prob.alpha, rho, prob.coupling.kind)
+            pi += p
+            pen += q
+            U.append(Ul)
+            V.append(Vl)
+            Vprev = Vl
+        UL = W[-1] @ Vprev
+        if b is not None:
+            UL += b[-1][:, None]
+        U.append(UL)
+        val = (prob.loss(UL) + prob.beta * pi / prob.N + (pen - self.M_sq) / (2.0 * rho)
+               + prob.regulariser(W))
+        return val, (W, V, U)
 
     def gradient(self, z, cache, C=None):
-        prob = self.prob
-        W, V, U, g1, g2, Mh1, Mh2 = cache
-        dU, dV = prob.smooth_partials(U[-1], g1, g2)
-        # in place on the fresh partials: temporaries of the size of V set the memory peak
-        D, E = prob.lagrangian_fields(dU, dV, Mh1, Mh2, inplace=True)
-        gW, gb, gV = prob.backprop(W, V, D, E, C)
-        return self.layout.pack(gW, gb, gV, dtype=z.dtype)
+        """Gradient of ``L_rho(., M)`` at the point of ``cache`` (in ``S`` with slopes ``C``):
+        the backward pass of :meth:`LiftedProblem.backprop_into` with the shifted multipliers
+        ``Mh = max(0, M + rho g)``; per hidden layer one compiled pass
+        (:func:`.kernels.layer_gradient`) forms ``gV_l`` and ``D_l``."""
+        prob, rho = self.prob, self.rho
+        W, V, U = cache
+        D = self._work_space(V)
+        no_C = _empty(prob.dtype, 2)
+        c = prob.beta / prob.N
+
+        def fields(l, G):
+            kernels.layer_gradient(U[l], V[l], no_C if C is None else C[l], self.M1[l],
+                                   self.M2[l], G, D[l], prob.alpha, rho, c, prob.coupling.kind)
+            return D[l]
+
+        out = np.empty(self.layout.size, dtype=z.dtype)
+        return prob.backprop_into(W, V, prob.loss_gradient(U[-1]), fields, out=out)
+
+    def _work_space(self, like):
+        """Arrays shaped like ``V`` for the ``D_l`` of :meth:`gradient`, kept between calls."""
+        if getattr(self, "_D", None) is None or self._D[0].dtype != like[0].dtype:
+            self._D = [np.empty_like(a) for a in like]
+        return self._D
+
+    def constraint_state(self, cache):
+        """``g1, g2`` and the shifted multipliers ``Mh = max(0, M + rho g)`` at the point of
+        ``cache`` (the multiplier update of MODEL.md 6, step 2, and the violation of step 3)."""
+        _, V, U = cache
+        g1, g2 = self.prob.constraints(U[:-1], V)
+        return (g1, g2, [kernels.shifted(m, g, self.rho) for m, g in zip(self.M1, g1)],
+                [kernels.shifted(m, g, self.rho) for m, g in zip(self.M2, g2)])
 
     def prox(self, y, steps):
         pen = self.prob.penalty
@@ -164,8 +210,7 @@ class _BranchSubproblem:
 
     def value(self, x):
         W, b, S = self.layout.unpack(x)
-        U, V = self.prob.branch_lift(W, b, S, self.C)
-        return self.sub._value(W, V, U)
+        return self.sub.evaluate(W, b, S, self.C)
 
     def gradient(self, x, cache):
         return self.sub.gradient(x, cache, self.C)
@@ -180,7 +225,7 @@ class _BranchSubproblem:
     def __getattr__(self, name):
         # the nonsmooth part lives on W, which both coordinate systems share
         if name in ("pseudo_gradient", "residual_from_pg", "orthant_project", "group_is_zero",
-                    "n_nonsmooth"):
+                    "n_nonsmooth", "constraint_state"):
             return getattr(self.sub, name)
         raise AttributeError(name)
 
@@ -234,11 +279,9 @@ def default_rho0(prob) -> float:
     return 10.0 * prob.beta / prob.N
 
 
-def _shifted(M, g, rho):
-    """``max(0, M + rho g)``, the shifted multiplier of the augmented Lagrangian (one array)."""
-    out = np.multiply(g, rho)
-    out += M
-    return np.maximum(out, 0.0, out=out)
+def _empty(dtype, ndim):
+    """An empty array: the kernels' "not given" for the bias and the branch slopes."""
+    return np.empty((0,) * ndim, dtype=dtype)
 
 
 def _finite(*arrs) -> bool:
@@ -336,6 +379,8 @@ def solve_alm(
     layout = prob.layout
     z = layout.pack(W, b, V, dtype=prob.dtype)
     sub = _Subproblem(prob)
+    # one storage for the L-BFGS pairs of every subproblem (both coordinate systems)
+    lbfgs = CompactLBFGS.sized(z, blocks=sub.blocks) if inner == "owlqn" else None
     rho = default_rho0(prob) if rho0 is None else rho0
     eps = max(eps0, tol)
     steps = None
@@ -380,11 +425,13 @@ def solve_alm(
             if inner == "owlqn" and branch:
                 bsub = _BranchSubproblem(sub, z)
                 x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
-                                          deadline=deadline, scales0=steps, floor=floor)
+                                          deadline=deadline, scales0=steps, floor=floor,
+                                          lbfgs=lbfgs)
                 z_new = bsub.to_z(x_new, info.cache)
             elif inner == "owlqn":
                 z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
-                                          deadline=deadline, scales0=steps, floor=floor)
+                                          deadline=deadline, scales0=steps, floor=floor,
+                                          lbfgs=lbfgs)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
@@ -414,7 +461,7 @@ def solve_alm(
             if info.status == "diverged" or not np.isfinite(info.value):
                 status, message = "diverged", "NaN or overflow in the subproblem"
                 break
-            _, _, _, g1, g2, Mh1, Mh2 = info.cache
+            g1, g2, Mh1, Mh2 = sub.constraint_state(info.cache)
             if not _finite(Mh1, Mh2):
                 status, message = "diverged", "NaN or overflow in the multipliers"
                 break

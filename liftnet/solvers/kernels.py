@@ -1,0 +1,185 @@
+"""Compiled per-layer kernels of the ALM subproblem ``L_rho(., M)`` (MODEL.md section 6).
+
+One evaluation of ``L_rho`` and its gradient does, on every hidden layer, a few dozen entrywise
+operations on arrays of size ``n_l x N`` (the gaps, the shifted multipliers
+``max(0, M + rho g)``, the coupling's partials, the fields ``D_l``, ``E_l`` of the backward
+pass). As whole-array numpy each is one pass over memory, and together they cost several times
+the layer's matrix products (``benchmarks/bench_alm.py``, the ``ratio`` column). Here they are
+two fused passes per layer, compiled with numba and run on all cores, the way skglm compiles its
+coordinate-descent loops. The formulas are not repeated: the kernels call the coupling's
+entrywise functions of :mod:`liftnet.formulation.couplings` and :func:`shifted`, the same
+functions the numpy model evaluates on whole arrays.
+
+Optional arguments (bias, branch slopes) are passed as empty arrays, so that every kernel has one
+compiled signature per dtype. The compiled code is cached on disk (``__pycache__``; the first
+call in a fresh checkout compiles, a few seconds per dtype). numba invalidates that cache when
+this file changes but not when ``couplings.py`` does, so :func:`_drop_stale_cache` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from ..formulation import couplings as _c
+
+
+def _drop_stale_cache(cache=None, source=None):
+    """Delete this module's numba cache (in ``cache``, default ``__pycache__`` here) when the
+    coupling formulas it compiles (``source``, default ``couplings.py``) have changed."""
+    cache = Path(__file__).with_name("__pycache__") if cache is None else Path(cache)
+    stamp = cache / "kernels.couplings-sha256"
+    digest = hashlib.sha256(Path(source or _c.__file__).read_bytes()).hexdigest()
+    try:
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        for f in cache.glob("kernels.*.nb[ic]"):
+            f.unlink()
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only install: numba then caches elsewhere or not at all
+        pass
+
+
+_drop_stale_cache()
+
+# numba's default OpenMP layer leaves its threads spinning after each kernel, and they take the
+# cores from the BLAS products that run between kernels: measured on the digits problem of
+# benchmarks/bench_alm.py (2 cores), an inner iteration took 25 ms with OpenMP and 4.3 ms with
+# the workqueue layer. A user's own NUMBA_THREADING_LAYER is respected.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+
+
+def shifted(M, g, rho):
+    """``max(0, M + rho g)``, the shifted multiplier of the augmented Lagrangian (MODEL.md 6)."""
+    return np.maximum(M + rho * g, 0.0)
+
+
+_shifted = njit(shifted)
+_pointwise = (njit(_c.complementarity_pointwise), njit(_c.squared_pointwise))
+_dpi_dV = (njit(_c.complementarity_dpi_dV), njit(_c.squared_dpi_dV))
+_dpi_dU = (njit(_c.complementarity_dpi_dU), njit(_c.squared_dpi_dU))
+_c_pi, _s_pi = _pointwise
+_c_dV, _s_dV = _dpi_dV
+_c_dU, _s_dU = _dpi_dU
+
+
+@njit(cache=True)
+def _coupling_terms(kind, g1, g2, alpha):
+    """``(pi term, dpi/dV, dpi/dU)`` of coupling ``kind`` (index in ``COUPLINGS``)."""
+    if kind == 0:
+        return _c_pi(g1, g2, alpha), _c_dV(g1, g2, alpha), _c_dU(g1, g2, alpha)
+    return _s_pi(g1, g2, alpha), _s_dV(g1, g2, alpha), _s_dU(g1, g2, alpha)
+
+
+# Each kernel is a row function (the formulas, once) and two drivers over the rows: parallel on
+# all cores, and serial for small layers, where starting the threads (about 30 us per call,
+# measured) costs more than the work. The reductions of the value may be reassociated
+# (vectorised); nothing else is.
+_PARALLEL_MIN_SIZE = 1 << 16  # entries n_l N from which the parallel driver is used
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind):
+    with_bias = b.shape[0] > 0
+    branch = C.shape[0] > 0
+    bi = b[i] if with_bias else 0.0
+    sp = 0.0
+    sq = 0.0
+    for j in range(U.shape[1]):
+        u = U[i, j]
+        if with_bias:
+            u += bi
+            U[i, j] = u
+        if branch:
+            v = C[i, j] * u + X[i, j]
+            V[i, j] = v
+        else:
+            v = X[i, j]
+        g1 = u - v
+        g2 = alpha * u - v
+        p, _, _ = _coupling_terms(kind, g1, g2, alpha)
+        m1 = _shifted(M1[i, j], g1, rho)
+        m2 = _shifted(M2[i, j], g2, rho)
+        sp += p
+        sq += m1 * m1 + m2 * m2
+    return sp, sq
+
+
+@njit(parallel=True, cache=True)
+def _value_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
+    n = U.shape[0]
+    sums = np.zeros((n, 2))
+    for i in prange(n):
+        sums[i, 0], sums[i, 1] = _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind)
+    return sums[:, 0].sum(), sums[:, 1].sum()
+
+
+@njit(cache=True)
+def _value_serial(U, b, X, C, M1, M2, V, alpha, rho, kind):
+    n = U.shape[0]
+    sums = np.zeros((n, 2))
+    for i in range(n):
+        sums[i, 0], sums[i, 1] = _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind)
+    return sums[:, 0].sum(), sums[:, 1].sum()
+
+
+def layer_value(U, b, X, C, M1, M2, V, alpha, rho, kind):
+    """Forward part of one hidden layer ``l``, in place; returns ``(pi_l, sum Mh1^2 + Mh2^2)``.
+
+    On entry ``U = W_l V_{l-1}``; on exit ``U = W_l V_{l-1} + b_l 1^T`` (``b`` empty: no bias).
+    With branch slopes ``C`` (non-empty) ``X`` is ``S_l`` and ``V <- C * U + S_l``
+    (docs/maths.md 6.2); otherwise ``X`` is ``V_l`` itself and ``V`` is not written. The sums
+    run over ``g1 = U - V``, ``g2 = alpha U - V`` and ``Mh = max(0, M + rho g)``.
+    """
+    run = _value_parallel if U.size >= _PARALLEL_MIN_SIZE else _value_serial
+    return run(U, b, X, C, M1, M2, V, alpha, rho, kind)
+
+
+@njit(cache=True)
+def _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind):
+    branch = C.shape[0] > 0
+    for j in range(U.shape[1]):
+        u = U[i, j]
+        v = V[i, j]
+        g1 = u - v
+        g2 = alpha * u - v
+        _, pV, pU = _coupling_terms(kind, g1, g2, alpha)
+        m1 = _shifted(M1[i, j], g1, rho)
+        m2 = _shifted(M2[i, j], g2, rho)
+        e = G[i, j] + c * pV - m1 - m2
+        G[i, j] = e
+        d = c * pU + m1 + alpha * m2
+        if branch:
+            d += C[i, j] * e
+        D[i, j] = d
+
+
+@njit(parallel=True, cache=True)
+def _gradient_parallel(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
+    for i in prange(U.shape[0]):
+        _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind)
+
+
+@njit(cache=True)
+def _gradient_serial(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
+    for i in range(U.shape[0]):
+        _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind)
+
+
+def layer_gradient(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
+    """Backward part of one hidden layer ``l`` (MODEL.md section 5), in place.
+
+    On entry ``G = W_{l+1}^T D_{l+1}``. On exit ``G = gV_l = E_l + W_{l+1}^T D_{l+1}`` and
+    ``D = D_l``, with ``E_l = c dpi/dV - Mh1 - Mh2``, ``D_l = c dpi/dU + Mh1 + alpha Mh2``
+    (``c = beta / N``, ``Mh = max(0, M + rho g)``) plus ``C * gV_l`` in branch coordinates
+    (``C`` non-empty; ``G`` is then the gradient in ``S_l``).
+    """
+    run = _gradient_parallel if U.size >= _PARALLEL_MIN_SIZE else _gradient_serial
+    run(U, V, C, M1, M2, G, D, alpha, rho, c, kind)

@@ -1,0 +1,122 @@
+"""The compiled subproblem (solvers/kernels.py) against the numpy model and finite differences."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftnet import LiftedProblem
+from liftnet.solvers import kernels
+from liftnet.solvers.alm import _BranchSubproblem, _Subproblem
+
+
+def _instance(seed, widths, N, coupling, bias, dtype=np.float64, rho=2.5):
+    """A subproblem ``L_rho(., M)`` at a random point off the lift, with random ``M >= 0``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, widths[0]))
+    Y = rng.standard_normal((N, widths[-1]))
+    prob = LiftedProblem(X, Y, hidden=widths[1:-1], coupling=coupling, bias=bias, lam=0.05,
+                         alpha=0.2, beta=1.7, dtype=dtype)
+    W, b = prob.initial_weights(seed)
+    if bias:
+        b = [rng.standard_normal(x.shape).astype(dtype) for x in b]
+    V = [(v + 0.3 * rng.standard_normal(v.shape)).astype(dtype) for v in prob.lift(W, b)]
+    M1 = [rng.random(s).astype(dtype) for s in prob.V_shapes]
+    M2 = [rng.random(s).astype(dtype) for s in prob.V_shapes]
+    sub = _Subproblem(prob)
+    sub.set(M1, M2, rho)
+    return prob, sub, prob.layout.pack(W, b, V, dtype=dtype)
+
+
+def _reference(prob, sub, z):
+    """``L_rho`` and its gradient by the numpy model alone (MODEL.md 5 and 6)."""
+    W, b, V = prob.layout.unpack(z)
+    U = prob.pre_activations(W, b, V)
+    g1, g2 = prob.constraints(U, V)
+    Mh = [kernels.shifted(m, g, sub.rho) for m, g in zip(sub.M1 + sub.M2, g1 + g2)]
+    pen = (sum(float(np.vdot(m, m)) for m in Mh) - sub.M_sq) / (2 * sub.rho)
+    value = prob.F(W, b, V) + pen
+    # grad L_rho = grad f + J^T max(0, M + rho g): the Lagrangian gradient at the shifted M
+    k = len(sub.M1)
+    grad = prob.layout.pack(*prob.lagrangian_gradient(W, b, V, Mh[:k], Mh[k:]))
+    return value, grad
+
+
+random_instances = given(
+    seed=st.integers(0, 10_000),
+    widths=st.lists(st.integers(1, 5), min_size=3, max_size=4),
+    N=st.integers(1, 7),
+    coupling=st.sampled_from(["complementarity", "squared"]),
+    bias=st.booleans(),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@random_instances
+def test_compiled_subproblem_equals_the_numpy_model(seed, widths, N, coupling, bias):
+    prob, sub, z = _instance(seed, widths, N, coupling, bias)
+    value, cache = sub.value(z)
+    ref_value, ref_grad = _reference(prob, sub, z)
+    assert value == pytest.approx(ref_value, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(sub.gradient(z, cache), ref_grad, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@random_instances
+def test_branch_gradient_matches_finite_differences(seed, widths, N, coupling, bias):
+    """In the branch coordinates ``x = (W, b, S)`` the gradient is that of the value."""
+    prob, sub, z = _instance(seed, widths, N, coupling, bias)
+    bsub = _BranchSubproblem(sub, z)
+    x = bsub.x0 + 0.01 * np.random.default_rng(seed).standard_normal(bsub.x0.size)
+    g = bsub.gradient(x, bsub.value(x)[1])
+    # the group norm is not in the gradient: difference the smooth part only
+    smooth = lambda xx: bsub.value(xx)[0] - prob.regulariser(prob.layout.unpack(xx)[0])  # noqa: E731
+    h = 1e-6
+    fd = np.array([(smooth(x + h * e) - smooth(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+    np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_float32_kernels_agree_with_float64(coupling, bias):
+    widths, N = (6, 5, 4, 3), 40
+    p64, s64, z64 = _instance(3, widths, N, coupling, bias)
+    p32, s32, z32 = _instance(3, widths, N, coupling, bias, dtype=np.float32)
+    v64, c64 = s64.value(z64)
+    v32, c32 = s32.value(z32)
+    g32 = s32.gradient(z32, c32)
+    assert g32.dtype == np.float32 and all(v.dtype == np.float32 for v in c32[1])
+    assert v32 == pytest.approx(v64, rel=1e-5)
+    g64 = s64.gradient(z64, c64)
+    np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-5 * np.abs(g64).max())
+
+
+def test_constraint_state_is_the_multiplier_update():
+    prob, sub, z = _instance(1, (3, 4, 4, 2), 9, "complementarity", True)
+    _, cache = sub.value(z)
+    g1, g2, Mh1, Mh2 = sub.constraint_state(cache)
+    W, b, V = prob.layout.unpack(z)
+    r1, r2 = prob.constraints(prob.pre_activations(W, b, V), V)
+    for g, r, m, M in zip(g1 + g2, r1 + r2, Mh1 + Mh2, sub.M1 + sub.M2):
+        np.testing.assert_allclose(g, r, rtol=1e-13, atol=1e-14)
+        np.testing.assert_array_equal(m, np.maximum(M + sub.rho * r, 0.0))
+    assert any(np.any(m == 0) for m in Mh1 + Mh2) and any(np.any(m > 0) for m in Mh1 + Mh2)
+
+
+def test_stale_cache_is_dropped_when_the_couplings_change(tmp_path):
+    """numba tracks only kernels.py; the guard drops the cache when couplings.py changes."""
+    source = tmp_path / "couplings.py"
+    source.write_text("a = 1\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    (cache / "kernels.layer_value-1.py311.nbi").write_text("index")
+    (cache / "other.f-1.py311.nbi").write_text("not ours")
+    kernels._drop_stale_cache(cache, source)  # no stamp yet: drop
+    assert not (cache / "kernels.layer_value-1.py311.nbi").exists()
+    assert (cache / "other.f-1.py311.nbi").exists()
+    (cache / "kernels.layer_value-1.py311.nbi").write_text("index")
+    kernels._drop_stale_cache(cache, source)  # same source: keep
+    assert (cache / "kernels.layer_value-1.py311.nbi").exists()
+    source.write_text("a = 2\n")
+    kernels._drop_stale_cache(cache, source)  # changed: drop
+    assert not (cache / "kernels.layer_value-1.py311.nbi").exists()
