@@ -403,10 +403,12 @@ def solve_alm(
         print(f"{'it':>4} {'objective':>12} {'residual':>9} {'stat':>9} {'feas':>9} "
               f"{'comp':>9} {'rho':>9} {'inner':>6} {'time':>7}")
     k = 0
+    rep = None  # the certificate of (z, M1, M2), carried from the end of the last iteration
     try:
         while True:
-            Wk, bk, Vk = layout.unpack(z)
-            rep = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
+            if rep is None:
+                Wk, bk, Vk = layout.unpack(z)
+                rep = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
             record_best(z, M1, M2, rep)
             if rep["residual"] <= tol:
                 status, message = "converged", f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
@@ -478,7 +480,7 @@ def solve_alm(
             unit_mask = _screen_dead_units(prob, z, M1, M2, unit_mask)
             k += 1
             rec = {
-                "k": k, "objective": prob.F(*layout.unpack(z)), "rho": rho, "eps": eps,
+                "k": k, "rho": rho, "eps": eps,
                 "violation": viol, "inner_iterations": info.nit, "inner_status": info.status,
                 "time": time.monotonic() - t0,
             }
@@ -493,7 +495,7 @@ def solve_alm(
                 Wk, bk, Vk = layout.unpack(z)
                 rep = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
                 record_best(z, M1, M2, rep)
-                rec.update({p: rep[p] for p in (*rep.PARTS, "residual")})
+                rec.update({p: rep[p] for p in ("objective", *rep.PARTS, "residual")})
                 history.append(rec)
                 if rep["residual"] <= tol:
                     status = "converged"
@@ -501,7 +503,7 @@ def solve_alm(
                 break
             Wk, bk, Vk = layout.unpack(z)
             rep_next = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
-            rec.update({p: rep_next[p] for p in (*rep_next.PARTS, "residual")})
+            rec.update({p: rep_next[p] for p in ("objective", *rep_next.PARTS, "residual")})
             history.append(rec)
             if verbose:
                 print(f"{k:4d} {rec['objective']:12.6e} {rec['residual']:9.2e} "
@@ -512,6 +514,7 @@ def solve_alm(
                 status, message = "interrupted", "stopped by callback"
                 record_best(z, M1, M2, rep_next)
                 break
+            rep = rep_next
     except KeyboardInterrupt:
         status, message = "interrupted", "interrupted (KeyboardInterrupt)"
 
