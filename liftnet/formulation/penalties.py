@@ -63,6 +63,16 @@ class GroupLasso:
             return per_group[:, None]
         return per_group
 
+    def per_entry(self, per_group: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """A per-group array (shaped like :meth:`group_norms`) spread over the entries of a
+        matrix of ``shape``: each entry holds its group's value (a read-only view)."""
+        return np.broadcast_to(self._broadcast(np.asarray(per_group)), shape)
+
+    def keep_groups(self, W: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Zero, in place, the groups of ``W`` whose per-group flag ``keep`` is False."""
+        W *= self._broadcast(np.asarray(keep)).astype(W.dtype)
+        return W
+
     def n_groups(self, shape: tuple[int, int]) -> int:
         """Number of groups of a matrix of the given shape."""
         return {0: shape[1], 1: shape[0], None: shape[0] * shape[1]}[self._axis]

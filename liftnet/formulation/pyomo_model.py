@@ -60,13 +60,7 @@ def group_broadcast(prob, l: int, per_group) -> np.ndarray:
     ``per_group`` is shaped like ``prob.penalty.group_norms(W_l)`` (one value per group); e.g.
     a boolean flag per group gives the mask of the flagged groups' entries.
     """
-    shape = prob.W_shapes[l - 1]
-    v = np.asarray(per_group)
-    if prob.groups == "column":
-        return np.broadcast_to(v[None, :], shape).copy()
-    if prob.groups == "row":
-        return np.broadcast_to(v[:, None], shape).copy()
-    return v.reshape(shape).copy()
+    return prob.penalty.per_entry(per_group, prob.W_shapes[l - 1]).copy()
 
 
 # ---------------------------------------------------------------- the couplings

@@ -156,9 +156,7 @@ class _Subproblem:
         pen = self.prob.penalty
         for _, blk in self.W_blocks:
             Wv = z[blk.slice].reshape(blk.shape)
-            R = ref[blk.slice].reshape(blk.shape)
-            inner = pen.group_inner(Wv, R)
-            Wv *= pen._broadcast(inner > 0).astype(Wv.dtype)
+            pen.keep_groups(Wv, pen.group_inner(Wv, ref[blk.slice].reshape(blk.shape)) > 0)
 
     def group_is_zero(self, z):
         """Over ``z[:n_nonsmooth]`` (the ``W`` blocks, first in the layout): True on the
@@ -167,8 +165,7 @@ class _Subproblem:
         pen = self.prob.penalty
         for _, blk in self.W_blocks:
             Wv = z[blk.slice].reshape(blk.shape)
-            mask[blk.slice] = np.broadcast_to(
-                pen._broadcast(pen.group_norms(Wv) == 0), blk.shape).ravel()
+            mask[blk.slice] = pen.per_entry(pen.group_norms(Wv) == 0, blk.shape).ravel()
         return mask
 
     def residual(self, z, g, cache):

@@ -50,8 +50,9 @@ _drop_stale_cache()
 
 # numba's default OpenMP layer leaves its threads spinning after each kernel, and they take the
 # cores from the BLAS products that run between kernels: measured on the digits problem of
-# benchmarks/bench_alm.py (2 cores), an inner iteration took 25 ms with OpenMP and 4.3 ms with
-# the workqueue layer. A user's own NUMBA_THREADING_LAYER is respected.
+# benchmarks/bench_alm.py (2 cores, the parallel driver on every layer), an inner iteration took
+# 25 ms with OpenMP and 4.3 ms with the workqueue layer. A user's own NUMBA_THREADING_LAYER is
+# respected.
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
@@ -61,13 +62,12 @@ def shifted(M, g, rho):
     return np.maximum(M + rho * g, 0.0)
 
 
+# the same functions, compiled for scalars
 _shifted = njit(shifted)
-_pointwise = (njit(_c.complementarity_pointwise), njit(_c.squared_pointwise))
-_dpi_dV = (njit(_c.complementarity_dpi_dV), njit(_c.squared_dpi_dV))
-_dpi_dU = (njit(_c.complementarity_dpi_dU), njit(_c.squared_dpi_dU))
-_c_pi, _s_pi = _pointwise
-_c_dV, _s_dV = _dpi_dV
-_c_dU, _s_dU = _dpi_dU
+_c_pi, _c_dV, _c_dU = (njit(f) for f in (_c.complementarity_pointwise,
+                                         _c.complementarity_dpi_dV, _c.complementarity_dpi_dU))
+_s_pi, _s_dV, _s_dU = (njit(f) for f in (_c.squared_pointwise, _c.squared_dpi_dV,
+                                         _c.squared_dpi_dU))
 
 
 @njit(cache=True)

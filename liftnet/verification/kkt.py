@@ -90,9 +90,8 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
                               allow_none=True)
     if zero_threshold > 0:
         pen = prob.penalty
-        W = [
-            Wl * pen._broadcast(~pen.zero_groups(Wl, zero_threshold)).astype(dt) for Wl in W
-        ]
+        W = [pen.keep_groups(Wl.astype(np.result_type(Wl, dt)),
+                             ~pen.zero_groups(Wl, zero_threshold)) for Wl in W]
     if V is None:  # the lift of the (possibly thresholded) weights
         V = prob.lift(W, b)
 

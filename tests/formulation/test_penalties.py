@@ -56,3 +56,21 @@ def test_subdiff_distance_known_cases():
 def test_unknown_groups():
     with pytest.raises(ValueError, match="groups"):
         GroupLasso(1.0, "block")
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_per_entry_and_keep_groups_follow_the_groups(groups):
+    """Each entry carries its own group's value; zeroing a group zeroes exactly its entries."""
+    pen = GroupLasso(1.0, groups)
+    W = np.arange(1.0, 13.0).reshape(3, 4)
+    ids = {"column": np.tile(np.arange(4), (3, 1)), "row": np.repeat(np.arange(3), 4).reshape(3, 4),
+           "element": np.arange(12).reshape(3, 4)}[groups]
+    norms = pen.group_norms(W)
+    spread = pen.per_entry(norms, W.shape)
+    for g in np.unique(ids):
+        np.testing.assert_allclose(spread[ids == g], np.linalg.norm(W[ids == g]))
+    keep = np.ones(norms.shape, dtype=bool)
+    keep.flat[1] = False  # drop the second group
+    out = pen.keep_groups(W.copy(), keep)
+    np.testing.assert_array_equal(out == 0, ids == 1)
+    np.testing.assert_array_equal(out[ids != 1], W[ids != 1])

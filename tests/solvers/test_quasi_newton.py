@@ -116,12 +116,12 @@ class _GroupLassoQuadratic:
         return float(np.max(self.pen.group_norms(pg.reshape(self.shape))))
 
     def orthant_project(self, x, ref):
-        X, R = x.reshape(self.shape), ref.reshape(self.shape)
-        X *= self.pen._broadcast(self.pen.group_inner(X, R) > 0)
+        X = x.reshape(self.shape)
+        self.pen.keep_groups(X, self.pen.group_inner(X, ref.reshape(self.shape)) > 0)
 
     def group_is_zero(self, x):
         zero = self.pen.group_norms(x.reshape(self.shape)) == 0
-        return np.broadcast_to(self.pen._broadcast(zero), self.shape).ravel()
+        return self.pen.per_entry(zero, self.shape).ravel()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
