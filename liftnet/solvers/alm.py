@@ -51,6 +51,9 @@ class _Subproblem:
         self.n_nonsmooth = sum(blk.size for _, blk in self.W_blocks)
         self.M1 = self.M2 = None
         self.rho = 1.0
+        # the kernels' "not given" bias and branch slopes, and the D_l of gradient (lazily)
+        self._no_b, self._no_C = _empty(prob.dtype, 1), _empty(prob.dtype, 2)
+        self._D = None
 
     def set(self, M1, M2, rho):
         self.M1, self.M2, self.rho = M1, M2, rho
@@ -69,7 +72,7 @@ class _Subproblem:
         (:func:`.kernels.layer_value`).
         """
         prob, rho = self.prob, self.rho
-        no_b, no_C = _empty(prob.dtype, 1), _empty(prob.dtype, 2)
+        no_b, no_C = self._no_b, self._no_C
         Vprev, U, V = prob.V0, [], []
         pi = pen = 0.0
         for l in range(prob.L - 1):
@@ -99,7 +102,7 @@ class _Subproblem:
         prob, rho = self.prob, self.rho
         W, V, U = cache
         D = self._work_space(V)
-        no_C = _empty(prob.dtype, 2)
+        no_C = self._no_C
         c = prob.beta / prob.N
 
         def fields(l, G):
@@ -112,7 +115,7 @@ class _Subproblem:
 
     def _work_space(self, like):
         """Arrays shaped like ``V`` for the ``D_l`` of :meth:`gradient`, kept between calls."""
-        if getattr(self, "_D", None) is None or self._D[0].dtype != like[0].dtype:
+        if self._D is None or self._D[0].dtype != like[0].dtype:
             self._D = [np.empty_like(a) for a in like]
         return self._D
 
@@ -400,12 +403,10 @@ def solve_alm(
         print(f"{'it':>4} {'objective':>12} {'residual':>9} {'stat':>9} {'feas':>9} "
               f"{'comp':>9} {'rho':>9} {'inner':>6} {'time':>7}")
     k = 0
-    rep = None  # the certificate of (z, M1, M2), carried from the end of the last iteration
     try:
+        # rep: the certificate of (z, M1, M2), recomputed only where an iteration changes them
+        rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
         while True:
-            if rep is None:
-                Wk, bk, Vk = layout.unpack(z)
-                rep = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
             record_best(z, M1, M2, rep)
             if rep["residual"] <= tol:
                 status, message = "converged", f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
@@ -485,23 +486,18 @@ def solve_alm(
                 rho = min(gamma * rho, rho_max)
             viol_prev = viol
             eps = max(theta * eps, tol)
+            rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
+            rec.update({p: rep[p] for p in ("objective", *rep.PARTS, "residual")})
+            history.append(rec)
             if info.status in ("time_limit", "interrupted"):
                 status = info.status
                 message = ("interrupted (KeyboardInterrupt)" if status == "interrupted"
                            else f"time_limit={time_limit:g} s reached")
-                Wk, bk, Vk = layout.unpack(z)
-                rep = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
                 record_best(z, M1, M2, rep)
-                rec.update({p: rep[p] for p in ("objective", *rep.PARTS, "residual")})
-                history.append(rec)
                 if rep["residual"] <= tol:
                     status = "converged"
                     message = f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
                 break
-            Wk, bk, Vk = layout.unpack(z)
-            rep_next = kkt_residuals(prob, Wk, bk, Vk, M1, M2)
-            rec.update({p: rep_next[p] for p in ("objective", *rep_next.PARTS, "residual")})
-            history.append(rec)
             if verbose:
                 print(f"{k:4d} {rec['objective']:12.6e} {rec['residual']:9.2e} "
                       f"{rec['stationarity']:9.2e} {rec['primal_feasibility']:9.2e} "
@@ -509,9 +505,8 @@ def solve_alm(
                       f"{rec['time']:7.2f}")
             if callback is not None and callback(rec):
                 status, message = "interrupted", "stopped by callback"
-                record_best(z, M1, M2, rep_next)
+                record_best(z, M1, M2, rep)
                 break
-            rep = rep_next
     except KeyboardInterrupt:
         status, message = "interrupted", "interrupted (KeyboardInterrupt)"
 

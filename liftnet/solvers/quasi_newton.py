@@ -105,12 +105,10 @@ def group_owlqn(
     nw = sub.n_nonsmooth
     certify = getattr(sub, "certify", None)
     tol_x = tol
-    if lbfgs is None:
-        lbfgs = CompactLBFGS.sized(x, memory, memory_bytes, blocks)
-    elif lbfgs.Z.shape[1] != x.size or lbfgs.Z.dtype != x.dtype:
-        raise ValueError(f"lbfgs holds pairs of size {lbfgs.Z.shape[1]} ({lbfgs.Z.dtype}), "
+    mem = CompactLBFGS.sized(x, memory, memory_bytes, blocks) if lbfgs is None else lbfgs
+    if mem.Z.shape[1] != x.size or mem.Z.dtype != x.dtype:
+        raise ValueError(f"lbfgs holds pairs of size {mem.Z.shape[1]} ({mem.Z.dtype}), "
                          f"x0 has {x.size} ({x.dtype})")
-    mem = lbfgs
     mem.clear()
     status, k, n_bt, n_short = "max_iter", 0, 0, 0
     try:
