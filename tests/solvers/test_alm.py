@@ -82,6 +82,8 @@ def test_warm_start_from_result_keeps_point():
         ({"tol": 0}, "tol"),
         ({"time_limit": -1}, "time_limit"),
         ({"max_iter": 0}, "max_iter"),
+        ({"patience": 0}, "patience"),
+        ({"patience": 2.5}, "patience"),
         ({"rho0": -1.0}, "rho0"),
         ({"inner": "newton"}, "inner"),
         ({"init": {"W": [np.ones((2, 2))]}}, "init"),
