@@ -49,6 +49,9 @@ class _Subproblem:
         self.W_blocks = [(i, blk) for i, blk in enumerate(prob.layout.blocks) if blk.kind == "W"]
         #: the ``W`` blocks come first in the layout: ``z[:n_nonsmooth]`` carries the group norm
         self.n_nonsmooth = sum(blk.size for _, blk in self.W_blocks)
+        #: the groups of all ``W`` blocks as one vector: the group work of an inner iteration
+        #: is a few whole-vector calls, not a dozen per layer
+        self.groups = prob.penalty.flat([blk.shape for _, blk in self.W_blocks])
         self.M1 = self.M2 = None
         self.rho = 1.0
         # the kernels' "not given" bias and branch slopes, and the D_l of gradient (lazily)
@@ -135,41 +138,32 @@ class _Subproblem:
 
     # ---- group OWL-QN interface (solvers/quasi_newton.py)
     def pseudo_gradient(self, z, g, cache):
-        """``g`` with every ``W`` block replaced by its subdifferential residual."""
-        pen = self.prob.penalty
+        """``g`` with its ``W`` part replaced by the subdifferential residual."""
+        nw = self.n_nonsmooth
         pg = g.copy()
-        for _, blk in self.W_blocks:
-            Wv = z[blk.slice].reshape(blk.shape)
-            pg[blk.slice] = pen.subdiff_residual(Wv, g[blk.slice].reshape(blk.shape)).ravel()
+        pg[:nw] = self.groups.subdiff_residual(z[:nw], g[:nw])
         return pg
 
     def residual_from_pg(self, pg):
-        pen = self.prob.penalty
-        r = 0.0
-        for blk in self.prob.layout.blocks:
-            part = pg[blk.slice]
-            if blk.kind == "W":
-                r = max(r, float(np.max(pen.group_norms(part.reshape(blk.shape)))))
-            elif part.size:
-                r = max(r, float(part.max()), -float(part.min()))  # max |part|, no temporary
+        """The stationarity residual (MODEL.md 5): the largest group norm of the ``W`` part and
+        the largest entry of the rest in absolute value."""
+        nw = self.n_nonsmooth
+        r = float(np.max(self.groups.norms(pg[:nw]), initial=0.0))
+        rest = pg[nw:]
+        if rest.size:
+            r = max(r, float(rest.max()), -float(rest.min()))  # max |rest|, no temporary
         return r
 
     def orthant_project(self, z, ref):
         """Zero (in place) the ``W`` groups of ``z`` with ``<z[g], ref[g]> <= 0``."""
-        pen = self.prob.penalty
-        for _, blk in self.W_blocks:
-            Wv = z[blk.slice].reshape(blk.shape)
-            pen.keep_groups(Wv, pen.group_inner(Wv, ref[blk.slice].reshape(blk.shape)) > 0)
+        w = z[:self.n_nonsmooth]
+        self.groups.keep(w, self.groups.inner(w, ref) > 0)
 
     def group_is_zero(self, z):
         """Over ``z[:n_nonsmooth]`` (the ``W`` blocks, first in the layout): True on the
         entries of zero groups."""
-        mask = np.empty(self.n_nonsmooth, dtype=bool)
-        pen = self.prob.penalty
-        for _, blk in self.W_blocks:
-            Wv = z[blk.slice].reshape(blk.shape)
-            mask[blk.slice] = pen.per_entry(pen.group_norms(Wv) == 0, blk.shape).ravel()
-        return mask
+        w = z[:self.n_nonsmooth]
+        return self.groups.per_entry(self.groups.inner(w, w) == 0)
 
     def residual(self, z, g, cache):
         W, gb_, gV_ = self.layout.unpack(g)

@@ -74,3 +74,46 @@ def test_per_entry_and_keep_groups_follow_the_groups(groups):
     out = pen.keep_groups(W.copy(), keep)
     np.testing.assert_array_equal(out == 0, ids == 1)
     np.testing.assert_array_equal(out[ids != 1], W[ids != 1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shapes=st.lists(st.tuples(st.integers(1, 4), st.integers(1, 4)), min_size=1, max_size=3),
+    groups=st.sampled_from(["column", "row", "element"]),
+    seed=st.integers(0, 2**16),
+    zero=st.booleans(),
+)
+def test_flat_groups_agree_with_the_matrix_methods(shapes, groups, seed, zero):
+    """Matrices laid end to end (as the ALM packs its W blocks): per-group norms, inner
+    products, the zero mask, ``keep`` and the subdifferential residual agree with the matrix
+    methods applied one matrix at a time; on the subdifferential residual also with its
+    defining cases (``Q + lam W/||W||`` on nonzero groups, the prox of ``Q`` on zero ones)."""
+    rng = np.random.default_rng(seed)
+    pen = GroupLasso(0.7, groups)
+    Ws = [rng.standard_normal(s) for s in shapes]
+    if zero:  # zero the first group of every matrix, exactly
+        for W in Ws:
+            keep = np.ones(pen.group_norms(W).shape, dtype=bool)
+            keep.flat[0] = False
+            pen.keep_groups(W, keep)
+    Qs = [rng.standard_normal(s) for s in shapes]
+    flat = pen.flat(shapes)
+    w = np.concatenate([W.ravel() for W in Ws])
+    q = np.concatenate([Q.ravel() for Q in Qs])
+    assert flat.n_groups == sum(pen.n_groups(s) for s in shapes)
+    np.testing.assert_allclose(flat.norms(w), np.concatenate([pen.group_norms(W).ravel() for W in Ws]))
+    np.testing.assert_allclose(flat.inner(w, q),
+                               np.concatenate([pen.group_inner(W, Q).ravel() for W, Q in zip(Ws, Qs)]))
+    nz = np.concatenate([pen.group_norms(W).ravel() > 0 for W in Ws])
+    expect = np.concatenate([
+        np.where(pen.per_entry(pen.group_norms(W) > 0, W.shape),
+                 Q + 0.7 * W / pen.per_entry(np.maximum(pen.group_norms(W), 1e-300), W.shape),
+                 pen.prox(Q, 1.0)).ravel()
+        for W, Q in zip(Ws, Qs)])
+    np.testing.assert_allclose(flat.subdiff_residual(w, q), expect, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(flat.per_entry(~nz), np.concatenate(
+        [pen.per_entry(pen.group_norms(W) == 0, W.shape).ravel() for W in Ws]))
+    keep = rng.random(flat.n_groups) < 0.5
+    kept = flat.keep(w.copy(), keep)
+    assert np.all(flat.norms(kept)[~keep] == 0.0)
+    np.testing.assert_array_equal(kept[flat.per_entry(keep)], w[flat.per_entry(keep)])
