@@ -153,6 +153,10 @@ class FlatGroups:
         """``||w[g]||_2`` for every group (float64)."""
         return np.sqrt(self.inner(w, w))
 
+    def value(self, w: np.ndarray) -> float:
+        """``lam * R = lam * sum_g ||w[g]||_2`` over all the matrices."""
+        return self.lam * float(np.sum(self.norms(w)))
+
     def per_entry(self, per_group: np.ndarray) -> np.ndarray:
         """Each entry's group value."""
         return per_group[self.gid]

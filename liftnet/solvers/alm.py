@@ -64,10 +64,11 @@ class _Subproblem:
 
     def value(self, z):
         W, b, V = self.layout.unpack(z)
-        return self.evaluate(W, b, V)
+        return self.evaluate(W, b, V, z[:self.n_nonsmooth])
 
-    def evaluate(self, W, b, X, C=None):
+    def evaluate(self, W, b, X, w, C=None):
         """``L_rho(., M)`` by one forward pass, and the cache ``(W, V, U)`` of the gradient.
+        ``w`` is ``W`` as one vector (the packed variable's prefix), for the group norms.
 
         ``X`` is ``V`` (the model's coordinates), or ``S`` with the branch slopes ``C``
         (``V_l = C_l U_l + S_l``, docs/maths.md 6.2). Per hidden layer, the entrywise work
@@ -94,7 +95,7 @@ class _Subproblem:
             UL += b[-1][:, None]
         U.append(UL)
         val = (prob.loss(UL) + prob.beta * pi / prob.N + (pen - self.M_sq) / (2.0 * rho)
-               + prob.regulariser(W))
+               + self.groups.value(w))
         return val, (W, V, U)
 
     def gradient(self, z, cache, C=None):
@@ -204,7 +205,7 @@ class _BranchSubproblem:
 
     def value(self, x):
         W, b, S = self.layout.unpack(x)
-        return self.sub.evaluate(W, b, S, self.C)
+        return self.sub.evaluate(W, b, S, x[:self.sub.n_nonsmooth], self.C)
 
     def gradient(self, x, cache):
         return self.sub.gradient(x, cache, self.C)

@@ -103,6 +103,7 @@ def group_owlqn(
         Of the returned point; ``steps`` holds the final block scales.
     """
     blocks = sub.blocks
+    bounds = _bounds(blocks)
     x = x0.copy()
     v, cache = sub.value(x)
     g = sub.gradient(x, cache)
@@ -198,9 +199,8 @@ def group_owlqn(
                 n_short = 0
             gn_ = sub.gradient(xn, cn)
             y = gn_ - g
-            # one pass per block gives the block curvatures and, summed, the global ones
-            dots = np.array([[np.dot(s[blk], y[blk]), np.dot(y[blk], y[blk]),
-                              np.dot(s[blk], s[blk])] for blk in blocks], dtype=float)
+            # one pass gives the block curvatures and, summed, the global ones
+            dots = _pair_dots(s, y, bounds)
             sy, yy, ss = dots.sum(axis=0)
             if not np.isfinite(yy):  # a NaN or inf anywhere in the new gradient
                 status = "diverged"
@@ -262,12 +262,18 @@ class CompactLBFGS:
         self.SY = np.zeros((self.m, self.m))  # SY[i, j] = s_i . y_j (slots; i not newer than j)
         self.G = np.zeros((len(self.blocks), self.m, self.m))  # per block y_i . y_j
         self.order: list[int] = []  # slots, oldest first
+        self.bounds = _bounds(self.blocks)
 
     def clear(self):
         self.order = []
 
     def _block_products(self, v: np.ndarray, k: int) -> np.ndarray:
-        """``Z[:2k, blk] @ v[blk]`` for every block: array ``(n_blocks, 2k)``."""
+        """``Z[:2k, blk] @ v[blk]`` for every block: array ``(n_blocks, 2k)``. Small memories
+        in one compiled call, large ones by BLAS per block (threaded; measured on 8 blocks:
+        the compiled loop 2.4 times faster at ``2k n = 1.3e5``, even at ``1.3e6``, 2.2 times
+        slower at ``1.3e8``)."""
+        if 2 * k * v.size <= _SMALL:
+            return _row_dots(self.Z, 2 * k, v, self.bounds)
         return np.stack([self.Z[:2 * k, blk] @ v[blk] for blk in self.blocks])
 
     def update(self, s: np.ndarray, y: np.ndarray):
@@ -310,6 +316,49 @@ class CompactLBFGS:
             np.matmul(coef, self.Z[:2 * k, blk], out=ob)
             ob += h0[i] * q[blk]
         return out
+
+
+#: ``2 k n`` up to which :meth:`CompactLBFGS._block_products` runs compiled
+_SMALL = 1 << 19
+
+
+def _bounds(blocks) -> np.ndarray:
+    """Contiguous slices as one array of edges (block ``i`` is ``bounds[i]:bounds[i + 1]``)."""
+    edges = [blk.start for blk in blocks] + [blocks[-1].stop]
+    if any(b.stop != e for b, e in zip(blocks, edges[1:])):
+        raise ValueError("blocks must be contiguous slices in order")
+    return np.array(edges, dtype=np.int64)
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _row_dots(A, p, v, bounds):
+    """``A[r, blk] . v[blk]`` for the rows ``r < p`` and every block: ``(n_blocks, p)``."""
+    out = np.zeros((bounds.shape[0] - 1, p))
+    for i in range(bounds.shape[0] - 1):
+        vb = v[bounds[i]:bounds[i + 1]]
+        for r in range(p):
+            ab = A[r, bounds[i]:bounds[i + 1]]
+            acc = 0.0
+            for j in range(vb.shape[0]):
+                acc += ab[j] * vb[j]
+            out[i, r] = acc
+    return out
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _pair_dots(s, y, bounds):
+    """``[s.y, y.y, s.s]`` per block in one pass: ``(n_blocks, 3)``."""
+    out = np.zeros((bounds.shape[0] - 1, 3))
+    for i in range(bounds.shape[0] - 1):
+        sb = s[bounds[i]:bounds[i + 1]]
+        yb = y[bounds[i]:bounds[i + 1]]
+        sy = yy = ss = 0.0
+        for j in range(sb.shape[0]):
+            sy += sb[j] * yb[j]
+            yy += yb[j] * yb[j]
+            ss += sb[j] * sb[j]
+        out[i, 0], out[i, 1], out[i, 2] = sy, yy, ss
+    return out
 
 
 @njit(cache=True)
