@@ -25,8 +25,21 @@ def two_loop(pairs, q, h0):
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), m=st.integers(1, 6), n_pairs=st.integers(0, 12),
-       cleared_at=st.integers(-1, 12))
-def test_compact_form_equals_two_loop(seed, m, n_pairs, cleared_at):
+       cleared_at=st.integers(-1, 12), compiled=st.booleans())
+def test_compact_form_equals_two_loop(seed, m, n_pairs, cleared_at, compiled):
+    """Both paths of the block products (compiled loops for small memories, BLAS per block
+    for large ones) against the textbook recursion."""
+    import liftnet.solvers.quasi_newton as qn
+
+    small = qn._SMALL
+    qn._SMALL = 1 << 30 if compiled else 0
+    try:
+        _compact_vs_two_loop(seed, m, n_pairs, cleared_at)
+    finally:
+        qn._SMALL = small
+
+
+def _compact_vs_two_loop(seed, m, n_pairs, cleared_at):
     rng = np.random.default_rng(seed)
     n = 17
     blocks = [slice(0, 5), slice(5, 6), slice(6, 17)]
@@ -47,6 +60,11 @@ def test_compact_form_equals_two_loop(seed, m, n_pairs, cleared_at):
     q = rng.standard_normal(n)
     np.testing.assert_allclose(mem.apply(q, scales), two_loop(pairs[-m:], q, h0),
                                rtol=1e-9, atol=1e-12)
+
+
+def test_blocks_must_be_contiguous():
+    with pytest.raises(ValueError, match="contiguous"):
+        CompactLBFGS(10, 3, [slice(0, 4), slice(5, 10)])
 
 
 def test_memory_satisfies_secant_equation():
