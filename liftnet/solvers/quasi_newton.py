@@ -274,7 +274,8 @@ class CompactLBFGS:
         slower at ``1.3e8``)."""
         if 2 * k * v.size <= _SMALL:
             return _row_dots(self.Z, 2 * k, v, self.bounds)
-        return np.stack([self.Z[:2 * k, blk] @ v[blk] for blk in self.blocks])
+        # float64 whatever the memory's dtype, as on the compiled path: one signature downstream
+        return np.stack([self.Z[:2 * k, blk] @ v[blk] for blk in self.blocks], dtype=np.float64)
 
     def update(self, s: np.ndarray, y: np.ndarray):
         if len(self.order) == self.m:
