@@ -6,7 +6,7 @@ inner iteration (group OWL-QN on the first subproblem, 20 iterations timed alone
 evaluations it needed per iteration) and its floor (the matrix products of one value and
 gradient evaluation, timed alone in this process), and their ratio.
 
-    .venv/bin/python benchmarks/bench_alm.py            # full (about 9 minutes)
+    .venv/bin/python benchmarks/bench_alm.py            # full (about 7.5 minutes)
     .venv/bin/python benchmarks/bench_alm.py --quick    # a minute
 """
 
