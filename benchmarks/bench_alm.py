@@ -13,6 +13,7 @@ gradient evaluation, timed alone in this process), and their ratio.
 from __future__ import annotations
 
 import argparse
+import inspect
 import resource
 import time
 
@@ -54,7 +55,8 @@ def inner_iteration_cost(prob, n_iter=20):
     z = prob.layout.pack(W, b, V, dtype=prob.dtype)
     bsub = _BranchSubproblem(sub, z)
     x0 = bsub.x0
-    lbfgs = CompactLBFGS.sized(x0, blocks=bsub.blocks)
+    memory = inspect.signature(solve_alm).parameters["memory"].default  # the ALM's pairs
+    lbfgs = CompactLBFGS.sized(x0, memory, blocks=bsub.blocks)
     group_owlqn(bsub, x0, tol=0.0, max_iter=n_iter, lbfgs=lbfgs)  # warm-up
     t = time.perf_counter()
     _, info = group_owlqn(bsub, x0, tol=0.0, max_iter=n_iter, lbfgs=lbfgs)

@@ -83,6 +83,7 @@ def test_warm_start_from_result_keeps_point():
         ({"time_limit": -1}, "time_limit"),
         ({"max_iter": 0}, "max_iter"),
         ({"patience": 0}, "patience"),
+        ({"memory": 1}, "memory"),
         ({"patience": 2.5}, "patience"),
         ({"rho0": -1.0}, "rho0"),
         ({"inner": "newton"}, "inner"),
