@@ -353,7 +353,8 @@ def solve_alm(
         ``tests/solvers/test_alm.py`` 9.9 -> 6.3 s in total, 18 quickstart-like instances
         23.4 -> 17.5 s, the digits (hidden 32-16, 30 s) KKT residual 8.4e-3 -> 1.4e-3 at
         ``lam = 1e-3`` and 1.7e-3 -> 8.9e-4 at ``1e-2``; the 8-16-16-4 teacher of
-        ``benchmarks/bench_ipopt.py`` (N = 400, 60 s) 4.3e-5 -> 9.7e-5 (worse). An iteration's
+        ``benchmarks/bench_ipopt.py`` (N = 400, 60 s) 4.3e-5 -> 9.7e-5 and its ``--quick``
+        3-4-4-2 teacher (N = 20) 2.2 -> 6.9 s (worse: the stiff instances). An iteration's
         memory traffic is proportional to it (:class:`.quasi_newton.CompactLBFGS`).
     callback : callable or None
         ``callback(record)`` after each outer iteration with the history record; returning
