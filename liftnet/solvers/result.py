@@ -34,7 +34,10 @@ class LiftedResult(dict):
     nit : int
         Outer iterations (ALM) or solver iterations (IPOPT).
     history : list of dict
-        One record per outer iteration.
+        One record per outer iteration. The ALM's: ``k``, ``rho`` and ``eps`` used by the
+        subproblem, ``violation`` (MODEL.md 6, step 3), ``inner_iterations``,
+        ``inner_status``, ``inner_residual`` (the residual the subproblem reached), ``time``,
+        and the KKT report's ``objective``, parts and ``residual`` at the new iterate.
     time : float
         Wall-clock seconds.
     solver : str
