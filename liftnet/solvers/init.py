@@ -62,3 +62,60 @@ def parse_init(prob, init=None, seed=None):
     # check_matrix_list may return views of the caller's arrays: copy everything we will mutate.
     return ([w.copy() for w in W], None if b is None else [x.copy() for x in b],
             [v.copy() for v in V], [m.copy() for m in M1], [m.copy() for m in M2])
+
+
+def reseed_dead_units(prob, init, seed=0):
+    """A warm start from ``init`` in which the hidden units it does not use start afresh.
+
+    A hidden unit that :func:`liftnet.pruning.unit_masks` drops (zero outgoing column, or zero
+    incoming row and bias) is an exact KKT point of (M) for *every* ``lam`` once its ``V`` row
+    is zero too (``liftnet.solvers.alm._screen_dead_units``): the partials of all its variables
+    vanish, so a warm start along a decreasing ``lam`` path keeps the small network of its first
+    point. Here each dead unit ``j`` of hidden layer ``l`` gets the incoming row ``W_l[j, :]``
+    (on the columns of the units kept in layer ``l - 1``, so no zero group of ``W_l`` opens) and
+    bias of ``prob.initial_weights(seed)``; its outgoing column ``W_{l+1}[:, j]`` is zero, so the
+    network's function is that of ``init``; ``V_l[j] = sigma(U_l[j])`` (in layer order, so the
+    pre-activations see the reseeded rows below) and its multipliers are those of
+    :func:`liftnet.verification.kkt.initial_multipliers` at the new point. Its outgoing group then
+    opens in the next solve exactly when the group's subgradient test fails there,
+    ``||D_{l+1} V_l[j]^T|| > lam`` (MODEL.md 5).
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    init : LiftedResult or mapping
+        As for :func:`parse_init` (``W`` required).
+    seed : int
+        Seed of the fresh incoming weights.
+
+    Returns
+    -------
+    dict
+        ``W, b, V, M1, M2`` for ``init=``, and ``reseeded``: the number of units per hidden
+        layer that were restarted.
+    """
+    from ..pruning import unit_masks
+    from ..verification.kkt import initial_multipliers
+
+    W, b, V, M1, M2 = parse_init(prob, init)
+    if init.get("M1") is None or init.get("M2") is None:
+        M1, M2 = initial_multipliers(prob, W, b, V)
+    masks = unit_masks(W, b)
+    W0, b0 = prob.initial_weights(seed)
+    dead = [~masks[l] for l in range(1, prob.L)]  # hidden layers 1..L-1
+    for l, d in enumerate(dead):  # hidden layer l + 1: W_{l+1} = W[l] in, W[l + 1] out
+        W[l + 1][:, d] = 0.0
+        W[l][d, :] = np.where(masks[l][None, :], W0[l][d, :], 0.0)
+        if b is not None:
+            b[l][d] = b0[l][d]
+    for l, d in enumerate(dead):
+        # the lift of the reseeded rows: V_l[j] = sigma(W_l[j] V_{l-1} + b_l[j]) with V_{l-1}
+        # already final (layers in order)
+        Vprev = prob.V0 if l == 0 else V[l - 1]
+        Ul = W[l][d, :] @ Vprev + (0.0 if b is None else b[l][d][:, None])
+        V[l][d, :] = prob.sigma(Ul)
+    M1n, M2n = initial_multipliers(prob, W, b, V)
+    for l, d in enumerate(dead):
+        M1[l][d, :], M2[l][d, :] = M1n[l][d, :], M2n[l][d, :]
+    return {"W": W, "b": b, "V": V, "M1": M1, "M2": M2,
+            "reseeded": [int(d.sum()) for d in dead]}
