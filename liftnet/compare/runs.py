@@ -63,7 +63,9 @@ MODES = {
         epochs=300,
         pg_iters=5000,
         alm_iter=100,
-        alm_inner=2000,
+        # the solver's default (5000); 2000, used until 8717748, cut the MNIST-shaped inner
+        # solves short: median Phi after 20 s 3.86 instead of 1.24 (three seeds, measured)
+        alm_inner=None,
         kkt_net=("digits", "teacher"),
         tune_epochs=10,
     ),
@@ -71,22 +73,17 @@ MODES = {
 
 
 # ----------------------------------------------------------------------------- the solvers
-def run_alm(prob, *, tol, seed, time_limit=None, init=None, max_iter=200, max_inner=5000):
-    """The one place the harness calls liftnet's ALM (``liftnet.solve_alm``, CONTRACT.md)."""
+def run_alm(prob, *, tol, seed, time_limit=None, init=None, max_iter=200, max_inner=None):
+    """The one place the harness calls liftnet's ALM (``liftnet.solve_alm``, CONTRACT.md);
+    ``max_inner=None`` keeps the solver's default."""
     import liftnet
 
     solve = getattr(liftnet, "solve_alm", None)
     if solve is None:  # not exported yet: the module of the contract
         from ..solvers.alm import solve_alm as solve
-    return solve(
-        prob,
-        tol=tol,
-        seed=seed,
-        time_limit=time_limit,
-        init=init,
-        max_iter=max_iter,
-        max_inner=max_inner,
-    )
+    extra = {} if max_inner is None else {"max_inner": max_inner}
+    return solve(prob, tol=tol, seed=seed, time_limit=time_limit, init=init,
+                 max_iter=max_iter, **extra)
 
 
 def kkt_checker():
