@@ -72,8 +72,9 @@ def reseed_dead_units(prob, init, seed=0):
     is zero too (``liftnet.solvers.alm._screen_dead_units``): the partials of all its variables
     vanish, so a warm start along a decreasing ``lam`` path keeps the small network of its first
     point. Here each dead unit ``j`` of hidden layer ``l`` gets the incoming row ``W_l[j, :]``
-    (on the columns of the units kept in layer ``l - 1``, so no zero group of ``W_l`` opens) and
-    bias of ``prob.initial_weights(seed)``; its outgoing column ``W_{l+1}[:, j]`` is zero, so the
+    (on the columns of the units kept in layer ``l - 1`` only: with column groups no zero group
+    of ``W_l`` opens; with row or element groups the unit's own incoming groups do) and bias of
+    ``prob.initial_weights(seed)``; its outgoing column ``W_{l+1}[:, j]`` is zero, so the
     network's function is that of ``init``; ``V_l[j] = sigma(U_l[j])`` (in layer order, so the
     pre-activations see the reseeded rows below) and its multipliers are those of
     :func:`liftnet.verification.kkt.initial_multipliers` at the new point. Its outgoing group then

@@ -32,9 +32,9 @@ def killed(prob, seed=0):
     return {"W": W, "b": b, "V": V, "M1": M1, "M2": M2}
 
 
-@pytest.mark.parametrize("bias", [False, True])
-def test_reseeded_start_keeps_the_function_and_the_live_part(bias):
-    prob = problem(bias)
+@pytest.mark.parametrize("bias, groups", [(False, "column"), (True, "column"), (True, "row")])
+def test_reseeded_start_keeps_the_function_and_the_live_part(bias, groups):
+    prob = problem(bias, groups=groups)
     init = killed(prob)
     before = unit_masks(init["W"], init["b"])
     new = reseed_dead_units(prob, init, seed=5)
