@@ -75,9 +75,9 @@ def reseed_dead_units(prob, init, seed=0):
     (on the columns of the units kept in layer ``l - 1`` only: with column groups no zero group
     of ``W_l`` opens; with row or element groups the unit's own incoming groups do) and bias of
     ``prob.initial_weights(seed)``; its outgoing column ``W_{l+1}[:, j]`` is zero, so the
-    network's function is that of ``init``; ``V_l[j] = sigma(U_l[j])`` (in layer order, so the
-    pre-activations see the reseeded rows below) and its multipliers are those of
-    :func:`liftnet.verification.kkt.initial_multipliers` at the new point. Its outgoing group then
+    network's function is that of ``init``; ``V_l[j] = sigma(U_l[j])`` and its multipliers are
+    those of :func:`liftnet.verification.kkt.initial_multipliers` at the new point (all of them
+    when ``init`` has none). Its outgoing group then
     opens in the next solve exactly when the group's subgradient test fails there,
     ``||D_{l+1} V_l[j]^T|| > lam`` (MODEL.md 5).
 
@@ -99,8 +99,6 @@ def reseed_dead_units(prob, init, seed=0):
     from ..verification.kkt import initial_multipliers
 
     W, b, V, M1, M2 = parse_init(prob, init)
-    if init.get("M1") is None or init.get("M2") is None:
-        M1, M2 = initial_multipliers(prob, W, b, V)
     masks = unit_masks(W, b)
     W0, b0 = prob.initial_weights(seed)
     dead = [~masks[l] for l in range(1, prob.L)]  # hidden layers 1..L-1
@@ -109,14 +107,16 @@ def reseed_dead_units(prob, init, seed=0):
         W[l][d, :] = np.where(masks[l][None, :], W0[l][d, :], 0.0)
         if b is not None:
             b[l][d] = b0[l][d]
+    # the reseeded units' outgoing columns are zero, so no pre-activation depends on their V
+    # rows: one pass gives U of every reseeded row
+    U = prob.pre_activations(W, b, V)
     for l, d in enumerate(dead):
-        # the lift of the reseeded rows: V_l[j] = sigma(W_l[j] V_{l-1} + b_l[j]) with V_{l-1}
-        # already final (layers in order)
-        Vprev = prob.V0 if l == 0 else V[l - 1]
-        Ul = W[l][d, :] @ Vprev + (0.0 if b is None else b[l][d][:, None])
-        V[l][d, :] = prob.sigma(Ul)
+        V[l][d, :] = prob.sigma(U[l][d, :])
     M1n, M2n = initial_multipliers(prob, W, b, V)
-    for l, d in enumerate(dead):
-        M1[l][d, :], M2[l][d, :] = M1n[l][d, :], M2n[l][d, :]
+    if init.get("M1") is None or init.get("M2") is None:
+        M1, M2 = M1n, M2n
+    else:
+        for l, d in enumerate(dead):
+            M1[l][d, :], M2[l][d, :] = M1n[l][d, :], M2n[l][d, :]
     return {"W": W, "b": b, "V": V, "M1": M1, "M2": M2,
             "reseeded": [int(d.sum()) for d in dead]}
