@@ -220,8 +220,9 @@ def run_lambda_path(cfg, methods, kkt, log):
     restarted (:func:`liftnet.solvers.init.reseed_dead_units`, the same seed for every method):
     a unit pruned at a larger ``lam`` has all-zero partials, so a plain warm start keeps it dead
     along the whole path. Measured on the digits path of the full mode (seed 0, 10 s per
-    point): the ALM's ``Phi`` at ``lam`` 1e-2, 3e-3, 1e-3 fell from 0.668, 0.510, 0.482 to
-    0.594, 0.425, 0.097."""
+    point, so timing-dependent): the ALM's ``Phi`` at ``lam`` 1e-2, 3e-3, 1e-3 fell from 0.668,
+    0.510, 0.482 to 0.594, 0.425, 0.097 (the ALM alone) and 0.594, 0.188, 0.116 (the whole
+    path, every method)."""
     ds, seed, rows = cfg["path_dataset"], cfg["seeds"][0], []
     if ds not in cfg.setdefault("lr_by_dataset", {}):
         cfg["lr_by_dataset"][ds] = tune_lr(make_problem(ds, cfg)[0], cfg, ds, methods, log)
