@@ -56,7 +56,7 @@ def inner_iteration_cost(prob, n_iter=20):
     bsub = _BranchSubproblem(sub, z)
     x0 = bsub.x0
     memory = inspect.signature(solve_alm).parameters["memory"].default  # the ALM's pairs
-    lbfgs = CompactLBFGS.sized(x0, memory, blocks=bsub.blocks)
+    lbfgs = CompactLBFGS.sized(x0, memory, blocks=bsub.blocks, direct=sub.n_nonsmooth)
     group_owlqn(bsub, x0, tol=0.0, max_iter=n_iter, lbfgs=lbfgs)  # warm-up
     t = time.perf_counter()
     _, info = group_owlqn(bsub, x0, tol=0.0, max_iter=n_iter, lbfgs=lbfgs)

@@ -400,7 +400,8 @@ def solve_alm(
     z = layout.pack(W, b, V, dtype=prob.dtype)
     sub = _Subproblem(prob)
     # one storage for the L-BFGS pairs of every subproblem (both coordinate systems)
-    lbfgs = CompactLBFGS.sized(z, memory, blocks=sub.blocks) if inner == "owlqn" else None
+    lbfgs = (CompactLBFGS.sized(z, memory, blocks=sub.blocks, direct=sub.n_nonsmooth)
+             if inner == "owlqn" else None)
     rho = default_rho0(prob) if rho0 is None else rho0
     eps = max(eps0, tol)
     steps = None

@@ -101,10 +101,12 @@ def test_flat_groups_agree_with_the_matrix_methods(shapes, groups, seed, zero):
     w = np.concatenate([W.ravel() for W in Ws])
     q = np.concatenate([Q.ravel() for Q in Qs])
     assert flat.n_groups == sum(pen.n_groups(s) for s in shapes)
-    np.testing.assert_allclose(flat.norms(w), np.concatenate([pen.group_norms(W).ravel() for W in Ws]))
+    np.testing.assert_allclose(flat.norms(w),
+                               np.concatenate([pen.group_norms(W).ravel() for W in Ws]))
     assert flat.value(w) == pytest.approx(sum(pen.value(W) for W in Ws), rel=1e-12)
     np.testing.assert_allclose(flat.inner(w, q),
-                               np.concatenate([pen.group_inner(W, Q).ravel() for W, Q in zip(Ws, Qs)]))
+                               np.concatenate([pen.group_inner(W, Q).ravel()
+                                               for W, Q in zip(Ws, Qs)]))
     nz = np.concatenate([pen.group_norms(W).ravel() > 0 for W in Ws])
     expect = np.concatenate([
         np.where(pen.per_entry(pen.group_norms(W) > 0, W.shape),

@@ -62,6 +62,67 @@ def _compact_vs_two_loop(seed, m, n_pairs, cleared_at):
                                rtol=1e-9, atol=1e-12)
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), m=st.integers(1, 6), n_steps=st.integers(0, 14),
+       compiled=st.booleans(), reuse=st.booleans(), direct=st.sampled_from([0, 5, 6, 17]))
+def test_push_stores_the_pairs_of_a_path_like_the_two_loop(seed, m, n_steps, compiled, reuse,
+                                                           direct):
+    """:meth:`CompactLBFGS.push` along a path ``x_0, x_1, ...`` with gradients ``g_i`` (the way
+    group_owlqn feeds it, so that on large memories the products ``Z y = Z g_new - Z g`` are
+    reused) stores the pairs
+    ``(x_{i+1} - x_i, g_{i+1} - g_i)`` of positive curvature (a skipped pair leaves the memory
+    as it was); ``apply`` then equals the two-loop recursion on those pairs,
+    with the products of ``q`` reused from the push (``grad=g``) or not. The gradient carries a
+    large constant on the first ``direct`` entries (the group norm's blocks, whose products are
+    always formed directly), and ``q`` differs from it there."""
+    import liftnet.solvers.quasi_newton as qn
+
+    small, reuse_from = qn._SMALL, qn._REUSE_FROM
+    qn._SMALL = 1 << 30 if compiled else 0
+    qn._REUSE_FROM = 0 if reuse else 1 << 30
+    try:
+        rng = np.random.default_rng(seed)
+        n = 17
+        blocks = [slice(0, 5), slice(5, 6), slice(6, 17)]
+        A = rng.standard_normal((n, n))
+        A = A @ A.T + n * np.eye(n)
+        shift = np.where(np.arange(n) < direct, 50.0, 0.0)
+        mem = CompactLBFGS(n, m, blocks, direct=direct)
+        x = rng.standard_normal(n)
+        g = A @ x + shift
+        pairs = []
+        for _ in range(n_steps):
+            x_new = x + rng.standard_normal(n)
+            curved = rng.uniform() < 0.8  # else a pair of negative curvature, to be skipped
+            g_new = g + (1.0 if curved else -1.0) * (A @ (x_new - x))
+            dots, stored = mem.push(x, x_new, g, g_new)
+            assert stored == curved
+            np.testing.assert_allclose(dots.sum(axis=0)[0], (x_new - x) @ (g_new - g))
+            if curved:
+                pairs = [*pairs, (x_new - x, g_new - g)][-m:]
+            x, g = x_new, g_new
+        scales = rng.uniform(0.1, 3.0, size=len(blocks))
+        h0 = np.concatenate([np.full(b.stop - b.start, c) for b, c in zip(blocks, scales)])
+        q = g.copy()
+        q[:direct] = rng.standard_normal(direct)  # the pseudo-gradient differs on the prefix
+        want = two_loop(pairs, q, h0)
+        np.testing.assert_allclose(mem.apply(q, scales, grad=g), want, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(mem.apply(q, scales), want, rtol=1e-8, atol=1e-10)
+    finally:
+        qn._SMALL, qn._REUSE_FROM = small, reuse_from
+
+
+def test_direct_must_be_a_block_edge_and_match_the_solver():
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    with pytest.raises(ValueError, match="direct must be a block edge"):
+        CompactLBFGS(10, 3, [slice(0, 4), slice(4, 10)], direct=3)
+    sub = _GroupLassoQuadratic(np.eye(24), np.ones(24), 0.1, (4, 6))  # nonsmooth everywhere
+    with pytest.raises(ValueError, match="direct=0"):
+        group_owlqn(sub, np.ones(24), tol=1e-6, max_iter=5,
+                    lbfgs=CompactLBFGS(24, 3, sub.blocks, direct=0))
+
+
 def test_blocks_must_be_contiguous():
     with pytest.raises(ValueError, match="contiguous"):
         CompactLBFGS(10, 3, [slice(0, 4), slice(5, 10)])
