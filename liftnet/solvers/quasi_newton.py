@@ -55,7 +55,8 @@ def group_owlqn(
     ----------
     sub : object
         Provides ``value(x) -> (phi + lam R, cache)``, ``gradient(x, cache) -> grad phi``,
-        ``pseudo_gradient(x, g, cache) -> pg``, ``residual_from_pg(pg) -> float``,
+        ``pseudo_gradient(x, g, cache, out=None) -> pg`` (written into ``out`` when it is
+        given), ``residual_from_pg(pg) -> float``,
         ``orthant_project(x_new, ref) -> None`` (in place: zero groups with
         ``<x_new[g], ref[g]> <= 0``), ``n_nonsmooth`` (the entries that carry the group norm
         are ``x[:n_nonsmooth]``), ``group_is_zero(x) -> mask`` over ``x[:n_nonsmooth]`` (True on
@@ -120,7 +121,9 @@ def group_owlqn(
         raise ValueError(f"lbfgs holds pairs of size {mem.Z.shape[1]} ({mem.Z.dtype}) with "
                          f"direct={mem.direct}, x0 has {x.size} ({x.dtype}) and the group norm "
                          f"on {nw} entries")
-    d_buf = np.empty_like(x)  # the quasi-Newton direction, rewritten at every iteration
+    # the quasi-Newton direction and the pseudo-gradient, rewritten at every iteration (neither
+    # outlives it: the best iterate keeps x, its cache and g, which are new at every iteration)
+    d_buf, pg_buf = np.empty_like(x), np.empty_like(x)
     mem.clear()
     status, k, n_bt, n_short = "max_iter", 0, 0, 0
     # the most stationary accepted iterate (references: every accepted x, cache, g is new)
@@ -214,7 +217,7 @@ def group_owlqn(
                         new_scales[i] = sy / yy
                 scales = new_scales
             x, v, cache, g = xn, vn, cn, gn_
-            pg = sub.pseudo_gradient(x, g, cache)
+            pg = sub.pseudo_gradient(x, g, cache, out=pg_buf)
             r = sub.residual_from_pg(pg)
             k += 1
     except _Stop:

@@ -131,12 +131,10 @@ def test_branch_subproblem_is_the_same_function():
         sub.residual_from_pg(sub.pseudo_gradient(z, gz, cz)), rel=1e-12)
 
 
-@pytest.mark.parametrize("coupling, N, seed", [("complementarity", 20, 0),
-                                               ("complementarity", 40, 2), ("squared", 30, 0)])
-def test_penalty_grows_only_for_a_stalled_violation_above_the_inner_residual(coupling, N, seed):
-    """MODEL.md 6 step 3 with the guard of docs/maths.md 6.1, replayed on the history: rho is
-    multiplied by gamma exactly when the violation did not fall by tau and exceeds both tol and
-    the residual the subproblem reached."""
+def _replay_penalty_rule(coupling, N, seed):
+    """MODEL.md 6 step 3 with the guard of docs/maths.md 6.1, replayed on the history of one
+    solve (asserting it at every outer iteration); returns how often rho grew and how often the
+    guard held it (a stalled violation above tol, but not above the inner residual)."""
     prob = teacher_problem(coupling, N=N, seed=seed)
     tol, gamma, tau = 1e-6, 5.0, 0.5
     res = solve_alm(prob, tol=tol, gamma=gamma, tau=tau, max_iter=25, max_inner=500)
@@ -149,10 +147,20 @@ def test_penalty_grows_only_for_a_stalled_violation_above_the_inner_residual(cou
         expected = viol > tau * viol_prev and viol > max(tol, rec["inner_residual"])
         assert nxt["rho"] == pytest.approx(gamma * rec["rho"] if expected else rec["rho"])
         grew += expected
-        # the guard bites: a stalled violation above tol kept rho because the subproblem
-        # stopped at a larger residual
         held += viol > tau * viol_prev and viol > tol and not expected
         viol_prev = viol
+    return grew, held
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+def test_penalty_grows_only_for_a_stalled_violation_above_the_inner_residual(coupling):
+    """rho is multiplied by gamma exactly when the violation did not fall by tau and exceeds
+    both tol and the residual the subproblem reached. Replayed on six solves; over them the
+    rule must have both grown rho and (complementarity) held it, so that the replay bites.
+    Which solves do is a matter of rounding (measured: a change of summation order in the
+    line search moved the held events between these instances), so the count is over all six."""
+    counts = [_replay_penalty_rule(coupling, N, seed) for N in (20, 30, 40) for seed in (0, 1)]
+    grew, held = np.sum(counts, axis=0)
     assert grew >= 1
-    if coupling == "complementarity":  # measured: held once on both instances
+    if coupling == "complementarity":  # measured: 5 of the 6 solves held rho at least once
         assert held >= 1

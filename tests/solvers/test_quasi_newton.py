@@ -189,8 +189,11 @@ class _GroupLassoQuadratic:
     def gradient(self, x, cache):
         return self.A @ x - self.c
 
-    def pseudo_gradient(self, x, g, cache):
-        return self.pen.subdiff_residual(x.reshape(self.shape), g.reshape(self.shape)).ravel()
+    def pseudo_gradient(self, x, g, cache, out=None):
+        pg = self.pen.subdiff_residual(x.reshape(self.shape), g.reshape(self.shape)).ravel()
+        if out is not None:
+            out[:] = pg
+        return pg if out is None else out
 
     def residual_from_pg(self, pg):
         return float(np.max(self.pen.group_norms(pg.reshape(self.shape))))
@@ -232,9 +235,9 @@ class _Recording(_GroupLassoQuadratic):
         super().__init__(*args)
         self.seen = []
 
-    def pseudo_gradient(self, x, g, cache):
+    def pseudo_gradient(self, x, g, cache, out=None):
         self._x = x.copy()
-        return super().pseudo_gradient(x, g, cache)
+        return super().pseudo_gradient(x, g, cache, out)
 
     def residual_from_pg(self, pg):
         r = super().residual_from_pg(pg)
