@@ -124,7 +124,7 @@ def group_owlqn(
                          f"direct={mem.direct}, x0 has {x.size} ({x.dtype}) and the group norm "
                          f"on {nw} entries")
     # the quasi-Newton direction and the pseudo-gradient, rewritten at every iteration (neither
-    # outlives it: the best iterate keeps x, its cache and g, which are new at every iteration)
+    # outlives it: the best iterate keeps x, its cache and g, not pg or d)
     d_buf, pg_buf = np.empty_like(x), np.empty_like(x)
     mem.clear()
     status, k, n_bt, n_short = "max_iter", 0, 0, 0
@@ -185,8 +185,8 @@ def group_owlqn(
                 dd = float(np.dot(pg, d))
                 mem.clear()
             ref = np.where(zero, -pgw, x[:nw])
-            # ---- projected backtracking line search (xn is new at every iteration: the best
-            # iterate may hold the last one)
+            # ---- projected backtracking line search (xn: a vector no iterate holds, new or one
+            # dropped by drop())
             t = 1.0
             xn = spare_x.pop() if spare_x else np.empty_like(x)
             while True:
