@@ -371,10 +371,9 @@ class CompactLBFGS:
             self._grad = None
             return dots, False
         stored = bool(sy > 1e-12 * np.sqrt(ss * yy))
-        older = list(self.order)
         if stored:
             slot = self._take_slot()
-            older = list(self.order)  # without the evicted pair
+            older = list(self.order)  # the pairs kept from before, without the evicted one
             zy = self.Z[2 * slot + 1]
             np.subtract(x_new, x, out=self.Z[2 * slot])
             np.subtract(g_new, g, out=zy)
