@@ -1,0 +1,100 @@
+"""The ALM over a family of instances: how many reach the KKT target, in how long (issue 2).
+
+Single runs of the ALM are chaotic (``benchmarks/sensitivity.py``): a rounding-level change
+of the start can move a run's time several-fold. Two versions of the solver are compared on
+many instances at once, by the counts and medians this script prints, e.g. in two checkouts:
+
+    .venv/bin/python benchmarks/sweep.py teacher24                       # 24 tiny teachers
+    PYTHONPATH=/path/to/other/checkout .venv/bin/python benchmarks/sweep.py teacher24
+
+Families (``--time-limit`` seconds per run; ``--tol`` the KKT target):
+
+* ``teacher24``: the 3-4-3-1 teachers of ``tests/solvers/test_alm.py``: N = 20, 30, seeds 0-2,
+  both couplings, with and without bias (lam 1e-2);
+* ``quick18``: six 5-8-6-2 teachers (N = 200, lam 1e-2), three initial seeds each;
+* ``digits9``: the digits (hidden 32-16, float64) at lam 1e-3, 1e-2, 3e-2, seeds 0-2;
+* ``wide``: the 8-16-16-4 teacher of ``benchmarks/bench_ipopt.py`` at ``--Ns`` (seed 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from liftnet import LiftedProblem, solve_alm
+from liftnet.datasets import load_digits_problem, make_teacher
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def teacher24(args):
+    for coupling in ("complementarity", "squared"):
+        for bias in (False, True):
+            for N in (20, 30):
+                for seed in range(3):
+                    X, Y, _, _ = make_teacher(N, (3, 4, 3, 1), alpha=0.1, noise=0.1, seed=seed)
+                    prob = LiftedProblem(X, Y, hidden=(4, 3), coupling=coupling, bias=bias,
+                                         lam=1e-2)
+                    yield f"{coupling[:4]} bias={int(bias)} N={N} seed={seed}", prob, 0
+
+
+def quick18(args):
+    for data_seed in range(6):
+        X, Y, _, _ = make_teacher(200, (5, 8, 6, 2), alpha=0.1, noise=0.1, seed=data_seed)
+        prob = LiftedProblem(X, Y, hidden=(8, 6), alpha=0.1, beta=1.0, lam=1e-2)
+        for seed in range(3):
+            yield f"data={data_seed} seed={seed}", prob, seed
+
+
+def digits9(args):
+    split = load_digits_problem(seed=0)
+    for lam in (1e-3, 1e-2, 3e-2):
+        prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), lam=lam)
+        for seed in range(3):
+            yield f"lam={lam:g} seed={seed}", prob, seed
+
+
+def wide(args):
+    from bench_ipopt import teacher_problem
+
+    for N in args.Ns:
+        yield f"8-16-16-4 N={N}", teacher_problem(N, (8, 16, 16, 4)), 0
+
+
+FAMILIES = {"teacher24": teacher24, "quick18": quick18, "digits9": digits9, "wide": wide}
+DEFAULT_TIME = {"teacher24": 20.0, "quick18": 20.0, "digits9": 20.0, "wide": 60.0}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("family", choices=sorted(FAMILIES))
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="seconds per run (default: 20, or 60 for wide)")
+    ap.add_argument("--tol", type=float, default=1e-6)
+    ap.add_argument("--Ns", type=int, nargs="+", default=[50, 100, 200, 400],
+                    help="N of the wide family")
+    a = ap.parse_args(argv)
+    T = DEFAULT_TIME[a.family] if a.time_limit is None else a.time_limit
+    print(f"{a.family}: tol {a.tol:g}, time limit {T:g} s per run")
+    head = (f"{'instance':30s} {'status':>10} {'kkt':>8} {'time':>7} {'outer':>5} "
+            f"{'inner':>7} {'Phi':>9}")
+    print(head)
+    print("-" * len(head))
+    rows = []
+    for name, prob, seed in FAMILIES[a.family](a):
+        r = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T)
+        rows.append((r.status == "converged", r.kkt["residual"], r.time, r.n_inner))
+        print(f"{name:30s} {r.status:>10} {r.kkt['residual']:8.1e} {r.time:7.2f} {r.nit:5d} "
+              f"{r.n_inner:7d} {r.Phi:9.5g}", flush=True)
+    conv, kkt, t, inner = (np.array(c) for c in zip(*rows))
+    print(f"SUMMARY {a.family}: converged {conv.sum()}/{len(rows)}, median time "
+          f"{np.median(t):.2f} s, total {t.sum():.1f} s, inner iterations {inner.sum()}, "
+          f"median KKT {np.median(kkt):.1e}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
