@@ -13,6 +13,8 @@ Families (``--time-limit`` seconds per run; ``--tol`` the KKT target):
   both couplings, with and without bias (lam 1e-2);
 * ``quick18``: six 5-8-6-2 teachers (N = 200, lam 1e-2), three initial seeds each;
 * ``digits9``: the digits (hidden 32-16, float64) at lam 1e-3, 1e-2, 3e-2, seeds 0-2;
+* ``compare3``: the teacher of ``benchmarks/compare.py --mode full`` (N = 4000, 20-32-3, half
+  the inputs irrelevant; lam 1e-2), seeds 0-2;
 * ``wide``: the 8-16-16-4 teacher of ``benchmarks/bench_ipopt.py`` at ``--Ns`` (seed 0).
 """
 
@@ -57,6 +59,14 @@ def digits9(args):
             yield f"lam={lam:g} seed={seed}", prob, seed
 
 
+def compare3(args):
+    from liftnet.compare import runs
+
+    prob = runs.make_problem("teacher", runs.MODES["full"])[0]
+    for seed in range(3):
+        yield f"compare teacher seed={seed}", prob, seed
+
+
 def wide(args):
     from bench_ipopt import teacher_problem
 
@@ -64,15 +74,17 @@ def wide(args):
         yield f"8-16-16-4 N={N}", teacher_problem(N, (8, 16, 16, 4)), 0
 
 
-FAMILIES = {"teacher24": teacher24, "quick18": quick18, "digits9": digits9, "wide": wide}
-DEFAULT_TIME = {"teacher24": 20.0, "quick18": 20.0, "digits9": 20.0, "wide": 60.0}
+FAMILIES = {"teacher24": teacher24, "quick18": quick18, "digits9": digits9,
+            "compare3": compare3, "wide": wide}
+DEFAULT_TIME = {"teacher24": 20.0, "quick18": 20.0, "digits9": 20.0, "compare3": 30.0,
+                "wide": 60.0}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("family", choices=sorted(FAMILIES))
     ap.add_argument("--time-limit", type=float, default=None,
-                    help="seconds per run (default: 20, or 60 for wide)")
+                    help="seconds per run (default: 20; 30 for compare3, 60 for wide)")
     ap.add_argument("--tol", type=float, default=1e-6)
     ap.add_argument("--Ns", type=int, nargs="+", default=[50, 100, 200, 400],
                     help="N of the wide family")

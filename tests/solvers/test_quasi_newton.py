@@ -293,3 +293,61 @@ def test_patience_stops_a_solve_whose_best_residual_does_not_halve():
     assert stop is not None and stop > 5 and info.nit == stop
     assert [r for r, _ in sub.seen] == rs[: stop + 1]  # the same path up to the stop
     assert info.residual == min(rs[: stop + 1])
+
+
+class _Overstated(_Recording):
+    """A change of variables whose working residual overstates the certificate's a thousand
+    times (``certify`` gives the true one), like the branch coordinates of the ALM early in
+    an inner solve (docs/maths.md 6.2)."""
+
+    factor = 1e3
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.certified = []
+
+    def residual_from_pg(self, pg):
+        return self.factor * super().residual_from_pg(pg)
+
+    def certify(self, x, g, cache):
+        r = _GroupLassoQuadratic.residual_from_pg(self, self.pseudo_gradient(x, g, cache))
+        self.certified.append(r)
+        return r
+
+
+def _check_schedule(k_end):
+    """Iterations 1, 2, 3, 5, 8, ... (growth ``_CHECK_GROWTH``) up to ``k_end``."""
+    from liftnet.solvers.quasi_newton import _CHECK_GROWTH
+
+    ks, k = [], 1
+    while k <= k_end:
+        ks.append(k)
+        k = max(k + 1, int(np.ceil(_CHECK_GROWTH * k)))
+    return ks
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("tol", [1e-2, 1e-3])
+def test_certificate_is_checked_before_the_working_residual_gets_there(seed, tol):
+    """With ``certify``, the solve stops at the first certification that finds the true
+    residual at most ``tol``; certifications come at least at iterations 1, 2, 3, 5, 8, ...,
+    so the stop is no later than the first such iteration past the one where the true residual
+    first reached ``tol``, however far the working residual lags (a thousand times here:
+    waiting for it, as the solver did until this test, ran many times longer)."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    ref, x0 = _ill_conditioned(seed)
+    group_owlqn(ref, x0, tol=0.0, max_iter=600)
+    true = [r for r, _ in ref.seen]  # the same path: the residual scale only decides the stop
+    k_first = next(k for k, r in enumerate(true) if r <= tol)
+    # where the working residual first says tol (past max_iter when it never does)
+    k_late = next((k for k, r in enumerate(true) if 1e3 * r <= tol), len(true))
+    A, c = ref.A, ref.c
+    sub = _Overstated(A, c, ref.pen.lam, ref.shape)
+    _, info = group_owlqn(sub, x0, tol=tol, max_iter=600)
+    assert info.status == "converged" and info.residual <= tol
+    assert info.residual == pytest.approx(true[info.nit], rel=1e-12)
+    k_sched = next(k for k in _check_schedule(10**6) if k >= k_first and true[k] <= tol)
+    assert k_first <= info.nit <= k_sched < k_late
+    assert all(r > tol for r in sub.certified[:-1])
+    assert len(sub.certified) <= len(_check_schedule(info.nit)) + 3
