@@ -7,7 +7,8 @@ many instances at once, by the counts and medians this script prints, e.g. in tw
     .venv/bin/python benchmarks/sweep.py teacher24                       # 24 tiny teachers
     PYTHONPATH=/path/to/other/checkout .venv/bin/python benchmarks/sweep.py teacher24
 
-Families (``--time-limit`` seconds per run; ``--tol`` the KKT target):
+Families (``--time-limit`` seconds per run; ``--tol`` the KKT target; ``--param NAME=VALUE``,
+repeatable, passes a keyword of ``solve_alm``, e.g. ``--param kappa=0``):
 
 * ``teacher24``: the 3-4-3-1 teachers of ``tests/solvers/test_alm.py``: N = 20, 30, seeds 0-2,
   both couplings, with and without bias (lam 1e-2);
@@ -88,16 +89,25 @@ def main(argv=None):
     ap.add_argument("--tol", type=float, default=1e-6)
     ap.add_argument("--Ns", type=int, nargs="+", default=[50, 100, 200, 400],
                     help="N of the wide family")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="a keyword argument of solve_alm (a number), e.g. kappa=0")
     a = ap.parse_args(argv)
     T = DEFAULT_TIME[a.family] if a.time_limit is None else a.time_limit
-    print(f"{a.family}: tol {a.tol:g}, time limit {T:g} s per run")
+    extra = {}
+    for item in a.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            ap.error(f"--param takes NAME=VALUE, got {item!r}")
+        extra[name] = int(value) if value.lstrip("-").isdigit() else float(value)
+    print(f"{a.family}: tol {a.tol:g}, time limit {T:g} s per run"
+          + "".join(f", {k}={v}" for k, v in extra.items()))
     head = (f"{'instance':30s} {'status':>10} {'kkt':>8} {'time':>7} {'outer':>5} "
             f"{'inner':>7} {'Phi':>9}")
     print(head)
     print("-" * len(head))
     rows = []
     for name, prob, seed in FAMILIES[a.family](a):
-        r = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T)
+        r = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T, **extra)
         rows.append((r.status == "converged", r.kkt["residual"], r.time, r.n_inner))
         print(f"{name:30s} {r.status:>10} {r.kkt['residual']:8.1e} {r.time:7.2f} {r.nit:5d} "
               f"{r.n_inner:7d} {r.Phi:9.5g}", flush=True)

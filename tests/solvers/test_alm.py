@@ -87,6 +87,7 @@ def test_warm_start_from_result_keeps_point():
         ({"memory": 1}, "memory"),
         ({"patience": 2.5}, "patience"),
         ({"rho0": -1.0}, "rho0"),
+        ({"kappa": -0.1}, "kappa"),
         ({"inner": "newton"}, "inner"),
         ({"init": {"W": [np.ones((2, 2))]}}, "init"),
         ({"init": [1, 2]}, "init"),
@@ -164,6 +165,30 @@ def test_penalty_grows_only_for_a_stalled_violation_above_the_inner_residual(cou
     assert grew >= 1
     if coupling == "complementarity":  # measured: 5 of the 6 solves held rho at least once
         assert held >= 1
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.1, 1.0])
+def test_inner_tolerance_follows_theta_and_the_violation(kappa):
+    """``eps_{k+1} = min(eps_k, max(theta eps_k, kappa viol_k, tol))`` on every outer iteration
+    (an unbounded restart keeps ``eps``), replayed on the history of solves of six teachers;
+    with ``kappa > 0`` the violation term must have decided at least once (the replay bites:
+    without it, ``theta eps_k`` would have been taken)."""
+    tol, theta, eps0 = 1e-6, 0.3, 1e-2
+    decided = 0
+    for N in (20, 30, 40):
+        for seed in (0, 1):
+            prob = teacher_problem("complementarity", N=N, seed=seed)
+            res = solve_alm(prob, tol=tol, theta=theta, eps0=eps0, kappa=kappa, max_iter=25,
+                            max_inner=500)
+            assert res.history[0]["eps"] == eps0
+            for rec, nxt in zip(res.history, res.history[1:]):
+                if rec["inner_status"] == "unbounded":
+                    assert nxt["eps"] == rec["eps"]
+                    continue
+                eps, viol = rec["eps"], rec["violation"]
+                assert nxt["eps"] == min(eps, max(theta * eps, kappa * viol, tol))
+                decided += kappa * viol > max(theta * eps, tol) and kappa * viol < eps
+    assert (decided > 0) == (kappa > 0)
 
 
 class _NoRelease:
