@@ -70,7 +70,8 @@ def group_owlqn(
         ``tol``. It is called when the working residual is at most ``tol`` (then scaled by the
         ratio of the two residuals seen), and at iterations 1, 2, 3, 5, 8, ... (factor
         ``_CHECK_GROWTH``): early in a solve the two can differ by orders of magnitude (the
-        ALM's branch coordinates, docs/maths.md 6.2); and ``release(cache, g)``, told of
+        ALM's branch coordinates, docs/maths.md 6.2); an unconverged solve reports it for
+        its returned point; and ``release(cache, g)``, told of
         every evaluation the solver holds no longer (a rejected trial point, an iterate passed
         by), whose arrays it may reuse.
     x0 : array (n,)
@@ -256,6 +257,10 @@ def group_owlqn(
         status = "interrupted"
     if status != "converged" and best[0] < r:
         r, x, v, cache, g = best
+    if certify is not None and status not in ("converged", "diverged", "unbounded"):
+        # the residual of the returned point in the certificate's coordinates, whatever ended
+        # the solve (the caller compares it with the violation: solve_alm's penalty rule)
+        r = certify(x, g, cache)
     steps = np.ones(len(blocks)) if scales is None else scales
     return x, InnerInfo(status, k, r, v, steps, n_bt, cache=cache, grad=g)
 

@@ -351,3 +351,19 @@ def test_certificate_is_checked_before_the_working_residual_gets_there(seed, tol
     assert k_first <= info.nit <= k_sched < k_late
     assert all(r > tol for r in sub.certified[:-1])
     assert len(sub.certified) <= len(_check_schedule(info.nit)) + 3
+
+
+def test_unconverged_solve_reports_the_certified_residual():
+    """A solve cut at ``max_iter`` reports the residual of its returned point in the
+    certificate's coordinates (what solve_alm compares with the violation), not the working
+    one (a thousand times larger here)."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    ref, x0 = _ill_conditioned(1)
+    sub = _Overstated(ref.A, ref.c, ref.pen.lam, ref.shape)
+    x, info = group_owlqn(sub, x0, tol=1e-12, max_iter=40)
+    assert info.status == "max_iter"
+    true = _GroupLassoQuadratic.residual_from_pg(
+        sub, sub.pseudo_gradient(x, sub.gradient(x, None), None))
+    assert info.residual == pytest.approx(true, rel=1e-12)
+    assert sub.residual_from_pg(sub.pseudo_gradient(x, sub.gradient(x, None), None)) > 100 * true
