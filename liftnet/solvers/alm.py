@@ -387,8 +387,9 @@ def solve_alm(
         schedule. Measured against ``0`` (``benchmarks/sweep.py``, one sweep after the other,
         at 501d2a0): ``teacher24`` 7.4 -> 4.8 s in total, ``quick18`` 22.7 -> 12.2 s,
         ``compare3`` median 8.8 -> 6.9 s (all converged both ways), ``digits9`` geometric
-        mean KKT after 20 s 6.7e-4 -> 3.1e-4, ``wide`` median KKT after 60 s 2.2e-5 -> 2.5e-5;
-        ``1`` lost one of the ``compare3`` runs.
+        mean KKT after 20 s 6.7e-4 -> 3.1e-4 (weak: a time-limited family, the same code gave
+        1.7e-4 in a later run), ``wide`` median KKT after 60 s 2.2e-5 -> 2.5e-5; ``1`` lost one
+        of the ``compare3`` runs.
     rho_max, M_max : float
         Safeguards on the penalty and the multipliers.
     inner : {"owlqn", "proxgrad"}
