@@ -13,7 +13,8 @@ repeatable, passes a keyword of ``solve_alm``, e.g. ``--param kappa=0``):
 * ``teacher24``: the 3-4-3-1 teachers of ``tests/solvers/test_alm.py``: N = 20, 30, seeds 0-2,
   both couplings, with and without bias (lam 1e-2);
 * ``quick18``: six 5-8-6-2 teachers (N = 200, lam 1e-2), three initial seeds each;
-* ``digits9``: the digits (hidden 32-16, float64) at lam 1e-3, 1e-2, 3e-2, seeds 0-2;
+* ``digits9``: the digits (hidden 32-16, float64, without biases, unlike the rows of
+  ``bench_alm.py`` and the demo) at lam 1e-3, 1e-2, 3e-2, seeds 0-2;
 * ``compare3``: the teacher of ``benchmarks/compare.py --mode full`` (N = 4000, 20-32-3, half
   the inputs irrelevant; lam 1e-2), seeds 0-2;
 * ``wide``: the 8-16-16-4 teacher of ``benchmarks/bench_ipopt.py`` at ``--Ns`` (seed 0).
