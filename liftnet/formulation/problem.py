@@ -158,8 +158,9 @@ class LiftedProblem:
         """
         return self._propagate(W, b, self.V0 if V0 is None else V0, lambda l, Ul: self.sigma(Ul))
 
-    def _propagate(self, W, b, V0, activate):
-        """``U_l = W_l V_{l-1} + b_l 1^T`` layer by layer, with ``V_l = activate(l, U_l)``."""
+    def _propagate(self, W, b, V0, activate, keep=True):
+        """``U_l = W_l V_{l-1} + b_l 1^T`` layer by layer, with ``V_l = activate(l, U_l)``;
+        ``keep=False`` holds one layer at a time and returns ``([U_L], [])``."""
         Vprev = V0
         U, V = [], []
         for l in range(self.L):
@@ -170,6 +171,8 @@ class LiftedProblem:
             if l < self.L - 1:
                 Vprev = activate(l, Ul)
                 V.append(Vprev)
+            if not keep:
+                U, V = U[-1:], []
         return U, V
 
     def lift(self, W, b=None) -> list[np.ndarray]:
@@ -335,7 +338,7 @@ class LiftedProblem:
 
     def Phi(self, W, b=None) -> float:
         """Objective of (P): ``(1/N)||f(X) - Y||^2 + lam R(W)`` at the exact forward pass."""
-        U, _ = self.forward(W, b)
+        U, _ = self._propagate(W, b, self.V0, lambda l, Ul: self.sigma(Ul), keep=False)
         return self.loss(U[-1]) + self.regulariser(W)
 
     # ------------------------------------------------------------- utilities

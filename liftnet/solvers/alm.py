@@ -76,6 +76,19 @@ class _Subproblem:
     def set(self, M1, M2, rho):
         self.M1, self.M2, self.rho = M1, M2, rho
         self.M_sq = sum(float(np.vdot(m, m)) for m in (*M1, *M2))
+        #: ``(Phi, W, b)``: the network of the solve's checkpoints with the smallest ``Phi``
+        self.best_net = None
+
+    def checkpoint(self, z, cache=None):
+        """Keep the network ``(W, b)`` of ``z`` if its ``Phi`` (MODEL.md 3, the exact forward
+        pass) is the smallest of this subproblem's checkpoints (:func:`.group_owlqn` calls this
+        at iterations 1, 2, 3, 5, 8, ...: one forward pass each, a few dozen per solve). An
+        unbounded solve restarts from the best of them (:func:`solve_alm`)."""
+        W, b, _ = self.layout.unpack(z)
+        phi = self.prob.Phi(W, b)
+        if np.isfinite(phi) and (self.best_net is None or phi < self.best_net[0]):
+            self.best_net = (phi, [w.copy() for w in W],
+                             None if b is None else [c.copy() for c in b])
 
     def value(self, z):
         W, b, V = self.layout.unpack(z)
@@ -261,9 +274,31 @@ class _BranchSubproblem:
     def __getattr__(self, name):
         # the nonsmooth part lives on W, which both coordinate systems share
         if name in ("pseudo_gradient", "residual_from_pg", "orthant_project", "group_is_zero",
-                    "n_nonsmooth", "constraint_state", "release"):
+                    "n_nonsmooth", "constraint_state", "release", "checkpoint"):
             return getattr(self.sub, name)
         raise AttributeError(name)
+
+
+def _restart_point(prob, best_net, z):
+    """``(z, M1, M2)`` to restart from after an unbounded solve, or ``None`` to keep ``z_k``.
+
+    ``best_net = (Phi, W, b)`` is the best network of the failed solve's checkpoints
+    (:meth:`_Subproblem.checkpoint`). A solve that ends unbounded has usually first made
+    progress (on the MNIST-shaped data of ``benchmarks/compare.py``, ``Phi`` fell from 5.97 to
+    2.65 in 46 evaluations before the iterate ran off); when that network beats ``z_k``'s,
+    the restart takes its exact lift ``V_l = sigma(U_l)`` (MODEL.md 4, fact 1: feasible, and
+    ``F = Phi`` there for the complementarity coupling) with the start multipliers of
+    :func:`~liftnet.verification.kkt.initial_multipliers`, instead of throwing the solve away.
+    """
+    if best_net is None:
+        return None
+    W, b, _ = prob.layout.unpack(z)
+    if not best_net[0] < prob.Phi(W, b):
+        return None
+    _, W, b = best_net
+    V = prob.lift(W, b)
+    M1, M2 = initial_multipliers(prob, W, b, V)
+    return prob.layout.pack(W, b, V, dtype=prob.dtype), M1, M2
 
 
 def _screen_dead_units(prob, z, M1, M2, previous=None):
@@ -515,7 +550,14 @@ def solve_alm(
             if info.status == "unbounded":
                 k += 1
                 n_unbounded += 1
-                # z_k and M_k are kept: the record repeats their residuals
+                # restart with a larger rho: from z_k and M_k, or from the lift of a better
+                # network the solve passed on its way out (docs/maths.md 6.2)
+                restart = _restart_point(prob, sub.best_net, z)
+                if restart is not None:
+                    z, M1, M2 = restart
+                    unit_mask = unit_masks(*layout.unpack(z)[:2])
+                    rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
+                # the record has the residuals of the restart point
                 history.append({
                     "k": k, "objective": rep["objective"], "rho": rho, "eps": eps,
                     "violation": np.nan, "inner_iterations": info.nit,

@@ -73,7 +73,10 @@ def group_owlqn(
         ALM's branch coordinates, docs/maths.md 6.2); an unconverged solve reports it for
         its returned point; and ``release(cache, g)``, told of
         every evaluation the solver holds no longer (a rejected trial point, an iterate passed
-        by), whose arrays it may reuse.
+        by), whose arrays it may reuse; and ``checkpoint(x, cache)``, shown the accepted
+        iterate at the iterations of the certification schedule (whatever ``certify`` is),
+        for a caller that keeps something of the path (:func:`liftnet.solve_alm` keeps the
+        best network seen, the start of its restart after an unbounded solve).
     x0 : array (n,)
     tol : float
         Stop when the residual is at most ``tol``.
@@ -124,6 +127,7 @@ def group_owlqn(
     scales = None if scales0 is None else np.array(scales0, dtype=float)
     nw = sub.n_nonsmooth
     certify = getattr(sub, "certify", None)
+    checkpoint = getattr(sub, "checkpoint", None)
     tol_x = tol
     mem = (CompactLBFGS.sized(x, memory, memory_bytes, blocks, direct=nw) if lbfgs is None
            else lbfgs)
@@ -162,11 +166,14 @@ def group_owlqn(
                 status = "stalled"
                 break
             stop = stop_reason(r, tol_x, k, max_iter, deadline)
-            if certify is not None and (stop == "converged" or k >= next_check):
-                # certified when the working residual says so, and at iterations 1, 2, 3, 5,
-                # 8, ... (growth _CHECK_GROWTH): the two residuals need not fall together
-                if k >= next_check:
-                    next_check = max(k + 1, int(np.ceil(_CHECK_GROWTH * k)))
+            scheduled = k >= next_check  # iterations 1, 2, 3, 5, 8, ... (_CHECK_GROWTH)
+            if scheduled:
+                next_check = max(k + 1, int(np.ceil(_CHECK_GROWTH * k)))
+                if checkpoint is not None:
+                    checkpoint(x, cache)
+            if certify is not None and (stop == "converged" or scheduled):
+                # certified when the working residual says so, and on the schedule: the two
+                # residuals need not fall together
                 r_true = certify(x, g, cache)
                 if r_true <= tol:
                     r, stop = r_true, "converged"

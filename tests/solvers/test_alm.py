@@ -170,25 +170,64 @@ def test_penalty_grows_only_for_a_stalled_violation_above_the_inner_residual(cou
 @pytest.mark.parametrize("kappa", [0.0, 0.1, 1.0])
 def test_inner_tolerance_follows_theta_and_the_violation(kappa):
     """``eps_{k+1} = min(eps_k, max(theta eps_k, kappa viol_k, tol))`` on every outer iteration
-    (an unbounded restart keeps ``eps``), replayed on the history of solves of six teachers;
-    with ``kappa > 0`` the violation term must have decided at least once (the replay bites:
-    without it, ``theta eps_k`` would have been taken)."""
+    (an unbounded restart keeps ``eps``), replayed on the history of solves of at least six
+    teachers; with ``kappa > 0`` the violation term must have decided at least once (the
+    replay bites: without it, ``theta eps_k`` would have been taken). Which solves it decides
+    in is a matter of rounding (measured: the restart of 2026-12-02 moved it out of the one of
+    the first six that had it), so up to twelve are replayed until it has."""
     tol, theta, eps0 = 1e-6, 0.3, 1e-2
     decided = 0
-    for N in (20, 30, 40):
-        for seed in (0, 1):
-            prob = teacher_problem("complementarity", N=N, seed=seed)
-            res = solve_alm(prob, tol=tol, theta=theta, eps0=eps0, kappa=kappa, max_iter=25,
-                            max_inner=500)
-            assert res.history[0]["eps"] == eps0
-            for rec, nxt in zip(res.history, res.history[1:]):
-                if rec["inner_status"] == "unbounded":
-                    assert nxt["eps"] == rec["eps"]
-                    continue
-                eps, viol = rec["eps"], rec["violation"]
-                assert nxt["eps"] == min(eps, max(theta * eps, kappa * viol, tol))
-                decided += kappa * viol > max(theta * eps, tol) and kappa * viol < eps
+    for i, (seed, N) in enumerate((s, n) for s in range(4) for n in (20, 30, 40)):
+        if i >= 6 and (decided > 0 or kappa == 0):
+            break
+        prob = teacher_problem("complementarity", N=N, seed=seed)
+        res = solve_alm(prob, tol=tol, theta=theta, eps0=eps0, kappa=kappa, max_iter=25,
+                        max_inner=500)
+        assert res.history[0]["eps"] == eps0
+        for rec, nxt in zip(res.history, res.history[1:]):
+            if rec["inner_status"] == "unbounded":
+                assert nxt["eps"] == rec["eps"]
+                continue
+            eps, viol = rec["eps"], rec["violation"]
+            assert nxt["eps"] == min(eps, max(theta * eps, kappa * viol, tol))
+            decided += kappa * viol > max(theta * eps, tol) and kappa * viol < eps
     assert (decided > 0) == (kappa > 0)
+
+
+def test_an_unbounded_solve_restarts_from_the_best_network_it_passed(monkeypatch):
+    """On these teachers the first subproblem (``rho_0 = 10 beta / N``) runs off into the
+    unbounded region of the complementarity coupling. The restart keeps the solve's progress:
+    its point is the exact lift of a network with a smaller ``Phi`` than the start's (so it is
+    feasible and ``F = Phi`` there, MODEL.md 4), and ``rho`` grows by ``gamma^2``."""
+    import liftnet.solvers.alm as alm
+
+    points = []
+
+    def spy(prob, best_net, z):
+        out = _restart_point(prob, best_net, z)
+        points.append(out)
+        return out
+
+    _restart_point = alm._restart_point
+    monkeypatch.setattr(alm, "_restart_point", spy)
+    for N, seed in ((20, 0), (30, 1), (40, 2)):
+        prob = teacher_problem("complementarity", N=N, seed=seed)
+        W0, b0 = prob.initial_weights(seed)
+        points.clear()
+        res = solve_alm(prob, seed=seed, max_iter=1, gamma=5.0)
+        rec = res.history[0]
+        assert rec["inner_status"] == "unbounded" and res.n_restarts == 1
+        assert res.rho == pytest.approx(25 * rec["rho"])
+        z, M1, M2 = points[0]
+        W, b, V = prob.layout.unpack(z)
+        assert prob.Phi(W, b) < 0.9 * prob.Phi(W0, b0)  # the start's F is its Phi
+        assert rec["objective"] == pytest.approx(prob.F(W, b, V), rel=1e-12)
+        assert prob.F(W, b, V) == pytest.approx(prob.Phi(W, b), rel=1e-12)
+        assert rec["primal_feasibility"] == 0.0 and min(m.min() for m in M1 + M2) >= 0
+    # no better network, or none: keep z_k
+    z = prob.layout.pack(W0, b0, prob.lift(W0, b0), dtype=prob.dtype)
+    assert _restart_point(prob, (prob.Phi(W0, b0) + 1.0, W0, b0), z) is None
+    assert _restart_point(prob, None, z) is None
 
 
 class _NoRelease:

@@ -326,6 +326,32 @@ def _check_schedule(k_end):
     return ks
 
 
+class _Checkpointed(_Recording):
+    """Records the iterates shown to ``checkpoint``."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.shown = []
+
+    def checkpoint(self, x, cache):
+        self.shown.append(x.copy())
+
+
+def test_checkpoint_sees_the_accepted_iterates_of_the_schedule():
+    """``sub.checkpoint`` (no ``certify``) is shown exactly the accepted iterates of
+    iterations 1, 2, 3, 5, 8, ... (the certification schedule), as they were."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    ref, x0 = _ill_conditioned(2)
+    sub = _Checkpointed(ref.A, ref.c, ref.pen.lam, ref.shape)
+    _, info = group_owlqn(sub, x0, tol=1e-12, max_iter=60)
+    assert info.status == "max_iter" and not hasattr(sub, "certify")
+    ks = _check_schedule(info.nit)
+    assert len(ks) >= 8 and len(sub.shown) == len(ks)
+    for k, x in zip(ks, sub.shown):  # seen[k]: the iterate of iteration k
+        np.testing.assert_array_equal(x, sub.seen[k][1])
+
+
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("tol", [1e-2, 1e-3])
 def test_certificate_is_checked_before_the_working_residual_gets_there(seed, tol):

