@@ -18,6 +18,13 @@ repeatable, passes a keyword of ``solve_alm``, e.g. ``--param kappa=0``):
 * ``compare3``: the teacher of ``benchmarks/compare.py --mode full`` (N = 4000, 20-32-3, half
   the inputs irrelevant; lam 1e-2), seeds 0-2;
 * ``wide``: the 8-16-16-4 teacher of ``benchmarks/bench_ipopt.py`` at ``--Ns`` (seed 0).
+
+``--levels R1 R2 ...`` adds, per run, the time at which the KKT residual first reached each
+level (from the per-outer-iteration history; ``-`` when it did not), and for ``wide`` the
+slope of ``log t`` against ``log N`` per level over the ``N`` that reached it (1: time linear
+in ``N``; issue 3), e.g.
+
+    .venv/bin/python benchmarks/sweep.py wide --Ns 50 100 200 400 800 1600 --levels 1e-2 1e-3 1e-4
 """
 
 from __future__ import annotations
@@ -76,6 +83,21 @@ def wide(args):
         yield f"8-16-16-4 N={N}", teacher_problem(N, (8, 16, 16, 4)), 0
 
 
+def time_to_level(res, level):
+    """When the run's KKT residual first was at most ``level`` (its history), or ``inf``."""
+    t = next((h["time"] for h in res.history if h["residual"] <= level), np.inf)
+    return min(t, res.time) if res.kkt["residual"] <= level else t
+
+
+def loglog_slope(Ns, ts):
+    """Least-squares slope of ``log t`` against ``log N`` over the finite ``t`` (nan if
+    fewer than two)."""
+    ok = np.isfinite(ts)
+    if ok.sum() < 2:
+        return np.nan
+    return float(np.polyfit(np.log(np.asarray(Ns)[ok]), np.log(np.asarray(ts)[ok]), 1)[0])
+
+
 FAMILIES = {"teacher24": teacher24, "quick18": quick18, "digits9": digits9,
             "compare3": compare3, "wide": wide}
 DEFAULT_TIME = {"teacher24": 20.0, "quick18": 20.0, "digits9": 20.0, "compare3": 30.0,
@@ -92,6 +114,8 @@ def main(argv=None):
                     help="N of the wide family")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a keyword argument of solve_alm (a number), e.g. kappa=0")
+    ap.add_argument("--levels", type=float, nargs="+", default=[],
+                    help="KKT residuals whose time of first reach is reported per run")
     a = ap.parse_args(argv)
     T = DEFAULT_TIME[a.family] if a.time_limit is None else a.time_limit
     extra = {}
@@ -103,19 +127,27 @@ def main(argv=None):
     print(f"{a.family}: tol {a.tol:g}, time limit {T:g} s per run"
           + "".join(f", {k}={v}" for k, v in extra.items()))
     head = (f"{'instance':30s} {'status':>10} {'kkt':>8} {'time':>7} {'outer':>5} "
-            f"{'inner':>7} {'Phi':>9}")
+            f"{'inner':>7} {'Phi':>9}" + "".join(f" {'t@' + format(v, 'g'):>8}" for v in a.levels))
     print(head)
     print("-" * len(head))
-    rows = []
+    rows, reach = [], []
     for name, prob, seed in FAMILIES[a.family](a):
         r = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T, **extra)
         rows.append((r.status == "converged", r.kkt["residual"], r.time, r.n_inner))
+        reach.append([time_to_level(r, v) for v in a.levels])
         print(f"{name:30s} {r.status:>10} {r.kkt['residual']:8.1e} {r.time:7.2f} {r.nit:5d} "
-              f"{r.n_inner:7d} {r.Phi:9.5g}", flush=True)
+              f"{r.n_inner:7d} {r.Phi:9.5g}"
+              + "".join(f" {t:8.2f}" if np.isfinite(t) else f" {'-':>8}" for t in reach[-1]),
+              flush=True)
     conv, kkt, t, inner = (np.array(c) for c in zip(*rows))
     print(f"SUMMARY {a.family}: converged {conv.sum()}/{len(rows)}, median time "
           f"{np.median(t):.2f} s, total {t.sum():.1f} s, inner iterations {inner.sum()}, "
           f"median KKT {np.median(kkt):.1e}")
+    if a.family == "wide" and a.levels:
+        ts = np.array(reach)
+        print("SLOPE of log(time to level) against log N (1 = linear in N): " + ", ".join(
+            f"{v:g}: {loglog_slope(a.Ns, ts[:, j]):.2f} over {int(np.isfinite(ts[:, j]).sum())}"
+            f" N" for j, v in enumerate(a.levels)))
     return rows
 
 
