@@ -564,6 +564,7 @@ def solve_alm(
                     "inner_status": "unbounded", "inner_residual": np.nan,
                     "time": time.monotonic() - t0,
                     **{p: rep[p] for p in (*rep.PARTS, "residual")},
+                    "Phi": prob.Phi(*layout.unpack(z)[:2]),
                 })
                 rho = min(gamma * gamma * rho, rho_max)
                 steps = None
@@ -609,6 +610,9 @@ def solve_alm(
             eps = min(eps, max(theta * eps, kappa * viol, tol))
             rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
             rec.update({p: rep[p] for p in ("objective", *rep.PARTS, "residual")})
+            # the network's own objective (MODEL.md 3, one forward pass): F and Phi differ
+            # until the lift is exact, and Phi is what the baselines report (liftnet.compare)
+            rec["Phi"] = prob.Phi(*layout.unpack(z)[:2])
             history.append(rec)
             if info.status in ("time_limit", "interrupted"):
                 status = info.status

@@ -37,7 +37,8 @@ class LiftedResult(dict):
         One record per outer iteration. The ALM's: ``k``, ``rho`` and ``eps`` used by the
         subproblem, ``violation`` (MODEL.md 6, step 3), ``inner_iterations``,
         ``inner_status``, ``inner_residual`` (the residual the subproblem reached), ``time``,
-        and the KKT report's ``objective``, parts and ``residual`` at the new iterate.
+        the KKT report's ``objective`` (``F``), parts and ``residual`` at the new iterate, and
+        ``Phi`` (MODEL.md 3) of its network ``(W, b)`` (one forward pass, inside ``time``).
     time : float
         Wall-clock seconds.
     solver : str

@@ -26,6 +26,9 @@ def test_alm_reaches_certified_kkt_point(coupling, bias):
     assert res.objective == pytest.approx(prob.F(res.W, res.b, res.V))
     # the history is a real trajectory: the residual fell by orders of magnitude
     assert res.history[0]["residual"] > 100 * rep["residual"]
+    # ... and its last record is the returned point's: F there, and Phi of its network
+    assert res.history[-1]["objective"] == pytest.approx(res.objective, rel=1e-12)
+    assert res.history[-1]["Phi"] == pytest.approx(res.Phi, rel=1e-12)
 
 
 def test_alm_decreases_kkt_residual_complementarity():
@@ -224,6 +227,7 @@ def test_an_unbounded_solve_restarts_from_the_best_network_it_passed(monkeypatch
         assert rec["objective"] == pytest.approx(prob.F(W, b, V), rel=1e-12)
         assert prob.F(W, b, V) == pytest.approx(prob.Phi(W, b), rel=1e-12)
         assert rec["primal_feasibility"] == 0.0 and min(m.min() for m in M1 + M2) >= 0
+        assert rec["Phi"] == pytest.approx(prob.Phi(W, b), rel=1e-12)
     # no better network, or none: keep z_k
     z = prob.layout.pack(W0, b0, prob.lift(W0, b0), dtype=prob.dtype)
     assert _restart_point(prob, (prob.Phi(W0, b0) + 1.0, W0, b0), z) is None
