@@ -38,7 +38,7 @@ class LiftedResult(dict):
         subproblem, ``violation`` (MODEL.md 6, step 3), ``inner_iterations``,
         ``inner_status``, ``inner_residual`` (the residual the subproblem reached), ``time``,
         the KKT report's ``objective`` (``F``), parts and ``residual`` at the new iterate, and
-        ``Phi`` (MODEL.md 3) of its network ``(W, b)`` (one forward pass, inside ``time``).
+        ``Phi`` (MODEL.md 3) of its network ``(W, b)`` (one forward pass, on the ALM's clock).
     time : float
         Wall-clock seconds.
     solver : str
