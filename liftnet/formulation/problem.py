@@ -112,6 +112,20 @@ class LiftedProblem:
         self.coupling = make_coupling(coupling_name, self.alpha)
         self.layout = Layout(self.widths, self.N, self.bias)
 
+    def subset(self, rows) -> LiftedProblem:
+        """The same model (widths, ``alpha``, ``beta``, ``lam``, groups, coupling, bias, dtype)
+        on the samples ``rows`` (indices into ``X``'s rows)."""
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
+            raise ValueError(f"rows must be a nonempty 1-d array of sample indices, got "
+                             f"shape {rows.shape} and dtype {rows.dtype}")
+        if rows.min() < -self.N or rows.max() >= self.N:
+            raise ValueError(f"rows must index the {self.N} samples, got values in "
+                             f"[{rows.min()}, {rows.max()}]")
+        return LiftedProblem(self.X[rows], self.Y[rows], hidden=self.widths[1:-1],
+                             alpha=self.alpha, beta=self.beta, lam=self.lam, groups=self.groups,
+                             coupling=self.coupling.name, bias=self.bias, dtype=self.dtype)
+
     def __repr__(self) -> str:
         return (
             f"LiftedProblem(N={self.N}, widths={self.widths}, alpha={self.alpha}, "

@@ -381,6 +381,8 @@ def solve_alm(
     patience: int | None = None,
     memory: int = 5,
     callback=None,
+    presolve="auto",
+    presolve_share: float = 0.4,
 ) -> LiftedResult:
     """Solve the lifted model (M) to an ``tol``-KKT point by the inexact ALM (MODEL.md 6).
 
@@ -450,6 +452,17 @@ def solve_alm(
     callback : callable or None
         ``callback(record)`` after each outer iteration with the history record; returning
         ``True`` stops the run (status ``interrupted``).
+    presolve : "auto", float in (0, 1) or None
+        Start from a solve on a random fraction of the samples (docs/maths.md 6.3): the same
+        model on ``ceil(presolve N)`` samples (drawn with ``seed``), solved by this function
+        to ``max(tol, 1e-4)`` within ``presolve_share`` of ``time_limit``, from ``init``'s
+        weights or the random start; then the full problem from the lift of its network,
+        with ``rho_0`` its final ``rho`` times ``n / N`` (unless ``rho0`` is given).
+        ``"auto"`` (default): ``1/8`` when ``N >= 10000`` and no ``init`` is given, else off
+        (measured on the MNIST-shaped data of ``benchmarks/compare.py``, N = 20000; below
+        that not measured). ``None``: off.
+    presolve_share : float in (0, 1)
+        The presolve's share of ``time_limit``.
 
     Returns
     -------
@@ -458,7 +471,9 @@ def solve_alm(
         time, rho, solver="alm"``. ``status``: ``converged`` (KKT residual ``<= tol``),
         ``max_iter``, ``time_limit``, ``interrupted`` (Ctrl-C or callback), ``diverged``
         (NaN/overflow: the last finite iterate is returned). Except for ``converged``, the
-        returned point is the outer iterate with the smallest KKT residual.
+        returned point is the outer iterate with the smallest KKT residual. ``presolve``:
+        ``None``, or ``n_samples``, ``status``, ``nit``, ``time`` of the presolve and ``Phi``
+        of its network on the full data (the history's times count from the presolve's start).
     """
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
@@ -478,8 +493,22 @@ def solve_alm(
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
 
+    presolve_share = check_scalar(presolve_share, "presolve_share", low=0, high=1,
+                                  low_inclusive=False, high_inclusive=False)
+    frac = _presolve_fraction(presolve, prob.N, init)
+
     t0 = time.monotonic()
     deadline = None if time_limit is None else t0 + time_limit
+    pre = None
+    if frac is not None:
+        init, rho0, pre = _presolve(
+            prob, frac, init, seed, rho0, tol=max(tol, 1e-4), max_iter=max_iter,
+            time_limit=None if time_limit is None else presolve_share * time_limit,
+            max_inner=max_inner, gamma=gamma, tau=tau, theta=theta, kappa=kappa, eps0=eps0,
+            rho_max=rho_max, M_max=M_max, inner=inner, patience=patience, memory=memory)
+        if verbose:
+            print(f"presolve on {pre['n_samples']} of {prob.N} samples: {pre['status']}, "
+                  f"Phi {pre['Phi']:.6e} on all, {pre['time']:.2f} s")
     W, b, V, M1, M2 = parse_init(prob, init, seed)
     if init is None or init.get("M1") is None or init.get("M2") is None:
         # multipliers that make the V-stationarity exact at the start (one backward pass)
@@ -513,6 +542,8 @@ def solve_alm(
               f"{'comp':>9} {'rho':>9} {'inner':>6} {'time':>7}")
     k = 0
     try:
+        if pre is not None and pre["status"] == "interrupted":
+            raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
         # rep: the certificate of (z, M1, M2), recomputed only where an iteration changes them
         rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
         while True:
@@ -648,5 +679,40 @@ def solve_alm(
         status=status, message=message, success=status == "converged",
         kkt=kkt, objective=prob.F(Wf, bf, Vf), Phi=prob.Phi(Wf, bf),
         nit=k, n_inner=n_inner, history=history, time=time.monotonic() - t0,
-        rho=rho, tol=tol, groups=prob.groups, n_restarts=n_unbounded,
+        rho=rho, tol=tol, groups=prob.groups, n_restarts=n_unbounded, presolve=pre,
     )
+
+
+#: ``presolve="auto"``: the fraction, and the ``N`` from which it is used
+_AUTO_PRESOLVE = (1 / 8, 10_000)
+
+
+def _presolve_fraction(presolve, N, init):
+    """The sample fraction of :func:`solve_alm`'s ``presolve`` (``None``: no presolve)."""
+    if presolve is None:
+        return None
+    if isinstance(presolve, str):
+        if presolve != "auto":
+            raise ValueError(f"presolve must be 'auto', a fraction in (0, 1) or None, got "
+                             f"{presolve!r}")
+        frac, N_min = _AUTO_PRESOLVE
+        return frac if N >= N_min and init is None else None
+    frac = check_scalar(presolve, "presolve", low=0, high=1, low_inclusive=False,
+                        high_inclusive=False)
+    return frac if int(np.ceil(frac * N)) < N else None
+
+
+def _presolve(prob, frac, init, seed, rho0, **solve_kw):
+    """The presolve of :func:`solve_alm` (docs/maths.md 6.3): returns the full problem's
+    ``init`` (the presolve's network; its ``V`` is then the lift), its ``rho0`` and the
+    summary ``result.presolve``."""
+    n = int(np.ceil(frac * prob.N))
+    rows = np.sort(np.random.default_rng(seed).permutation(prob.N)[:n])
+    small = prob.subset(rows)
+    start = None if init is None else {"W": init["W"], "b": init.get("b")}
+    res = solve_alm(small, seed=seed, init=start, presolve=None, **solve_kw)
+    summary = {"n_samples": n, "status": res.status, "nit": res.nit, "time": res.time,
+               "Phi": prob.Phi(res.W, res.b)}
+    # rho balances F, whose terms carry 1/N (default_rho0): keep rho N across the two
+    rho_full = res.rho * n / prob.N if rho0 is None else rho0
+    return {"W": res.W, "b": res.b}, rho_full, summary

@@ -95,6 +95,10 @@ def test_warm_start_from_result_keeps_point():
         ({"init": {"W": [np.ones((2, 2))]}}, "init"),
         ({"init": [1, 2]}, "init"),
         ({"callback": 3}, "callback"),
+        ({"presolve": 0.0}, "presolve"),
+        ({"presolve": 1.0}, "presolve"),
+        ({"presolve": "half"}, "presolve"),
+        ({"presolve_share": 1.0}, "presolve_share"),
     ],
 )
 def test_bad_arguments_name_themselves(kwargs, match):
@@ -232,6 +236,52 @@ def test_an_unbounded_solve_restarts_from_the_best_network_it_passed(monkeypatch
     z = prob.layout.pack(W0, b0, prob.lift(W0, b0), dtype=prob.dtype)
     assert _restart_point(prob, (prob.Phi(W0, b0) + 1.0, W0, b0), z) is None
     assert _restart_point(prob, None, z) is None
+
+
+def test_presolve_starts_the_full_problem_from_a_subsample_solve():
+    """``presolve=0.5``: the same model on half the samples (drawn with the seed) is solved
+    first, and the full solve starts from the lift of its network: full-size arrays, a
+    certified KKT point of the full problem, deterministic, the history on one clock."""
+    prob = teacher_problem("complementarity", N=60, seed=1)
+    res = solve_alm(prob, tol=1e-6, seed=0, presolve=0.5, time_limit=60)
+    pre = res.presolve
+    assert pre["n_samples"] == 30 and pre["status"] == "converged"
+    W0, b0 = prob.initial_weights(0)
+    assert pre["Phi"] < 0.5 * prob.Phi(W0, b0)  # the presolve's network is a real start
+    assert res.status == "converged" and [v.shape for v in res.V] == [(4, 60), (3, 60)]
+    assert kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)["residual"] <= 1e-6
+    assert res.history[0]["time"] >= pre["time"] and res.time >= pre["time"]
+    again = solve_alm(prob, tol=1e-6, seed=0, presolve=0.5, time_limit=60)
+    for a, c in zip(res.W, again.W):
+        np.testing.assert_array_equal(a, c)
+    # "auto" is off below N = 10000, and None is off
+    assert solve_alm(prob, max_iter=1).presolve is None
+    assert solve_alm(prob, max_iter=1, presolve=None).presolve is None
+
+
+def test_presolve_shares_the_time_limit():
+    """The presolve gets ``presolve_share`` of ``time_limit`` and the whole run stays within
+    it (up to one inner iteration and the final certificate)."""
+    X, Y, _, _ = make_teacher(400, (8, 16, 16, 4), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(16, 16), lam=1e-3)
+    res = solve_alm(prob, tol=1e-12, seed=0, time_limit=2.0, presolve=0.25, presolve_share=0.3)
+    assert res.presolve["n_samples"] == 100 and res.presolve["status"] == "time_limit"
+    assert 0.6 <= res.presolve["time"] <= 0.6 + 0.5
+    assert res.status == "time_limit" and res.time <= 2.0 + 1.0
+
+
+def test_subset_is_the_same_model_on_fewer_samples():
+    prob = teacher_problem("complementarity", bias=True, N=30, lam=0.05)
+    rows = np.array([3, 0, 7])
+    small = prob.subset(rows)
+    np.testing.assert_array_equal(small.X, prob.X[rows])
+    np.testing.assert_array_equal(small.Y, prob.Y[rows])
+    assert repr(small) == repr(prob).replace("N=30", "N=3")
+    W, b = prob.initial_weights(0)
+    assert small.Phi(W, b) != prob.Phi(W, b)
+    for bad in ([], [0.5], [30], np.zeros((2, 2), dtype=int)):
+        with pytest.raises(ValueError, match="rows"):
+            prob.subset(bad)
 
 
 class _NoRelease:
