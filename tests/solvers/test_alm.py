@@ -270,6 +270,31 @@ def test_presolve_shares_the_time_limit():
     assert res.status == "time_limit" and res.time <= 2.0 + 1.0
 
 
+def test_ctrl_c_in_the_presolve_ends_the_run_with_its_network(monkeypatch):
+    """Ctrl-C during the presolve stops the whole run (status ``interrupted``) and returns the
+    full problem's lift of the presolve's network, certified by the one checker."""
+    import liftnet.solvers.alm as alm
+
+    prob = teacher_problem("complementarity", N=60, seed=1)
+    evaluate, calls = alm._Subproblem.evaluate, []
+
+    def interrupted_at_the_40th(self, *args, **kw):
+        if self.prob.N == 30:  # the presolve's subproblems only
+            calls.append(1)
+            if len(calls) == 40:
+                raise KeyboardInterrupt
+        return evaluate(self, *args, **kw)
+
+    monkeypatch.setattr(alm._Subproblem, "evaluate", interrupted_at_the_40th)
+    res = solve_alm(prob, seed=0, presolve=0.5)
+    assert res.presolve["status"] == "interrupted" and res.status == "interrupted"
+    assert len(calls) == 40 and res.history == []
+    np.testing.assert_array_equal(res.V[0], prob.lift(res.W, res.b)[0])
+    assert res.Phi == pytest.approx(res.presolve["Phi"], rel=1e-12)
+    rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    assert res.kkt["residual"] == pytest.approx(rep["residual"], rel=1e-12)
+
+
 def test_subset_is_the_same_model_on_fewer_samples():
     prob = teacher_problem("complementarity", bias=True, N=30, lam=0.05)
     rows = np.array([3, 0, 7])
