@@ -279,8 +279,9 @@ class _BranchSubproblem:
         raise AttributeError(name)
 
 
-def _restart_point(prob, best_net, z):
-    """``(z, M1, M2)`` to restart from after an unbounded solve, or ``None`` to keep ``z_k``.
+def _restart_point(prob, best_net, phi_k):
+    """``(z, M1, M2)`` to restart from after an unbounded solve, or ``None`` to keep ``z_k``
+    (whose network has ``Phi = phi_k``).
 
     ``best_net = (Phi, W, b)`` is the best network of the failed solve's checkpoints
     (:meth:`_Subproblem.checkpoint`). A solve that ends unbounded has usually first made
@@ -290,10 +291,7 @@ def _restart_point(prob, best_net, z):
     ``F = Phi`` there for the complementarity coupling) with the start multipliers of
     :func:`~liftnet.verification.kkt.initial_multipliers`, instead of throwing the solve away.
     """
-    if best_net is None:
-        return None
-    W, b, _ = prob.layout.unpack(z)
-    if not best_net[0] < prob.Phi(W, b):
+    if best_net is None or not best_net[0] < phi_k:
         return None
     _, W, b = best_net
     V = prob.lift(W, b)
@@ -583,9 +581,11 @@ def solve_alm(
                 n_unbounded += 1
                 # restart with a larger rho: from z_k and M_k, or from the lift of a better
                 # network the solve passed on its way out (docs/maths.md 6.2)
-                restart = _restart_point(prob, sub.best_net, z)
+                phi = prob.Phi(*layout.unpack(z)[:2])
+                restart = _restart_point(prob, sub.best_net, phi)
                 if restart is not None:
                     z, M1, M2 = restart
+                    phi = sub.best_net[0]  # the Phi of the lifted network
                     unit_mask = unit_masks(*layout.unpack(z)[:2])
                     rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
                 # the record has the residuals of the restart point
@@ -595,7 +595,7 @@ def solve_alm(
                     "inner_status": "unbounded", "inner_residual": np.nan,
                     "time": time.monotonic() - t0,
                     **{p: rep[p] for p in (*rep.PARTS, "residual")},
-                    "Phi": prob.Phi(*layout.unpack(z)[:2]),
+                    "Phi": phi,
                 })
                 rho = min(gamma * gamma * rho, rho_max)
                 steps = None

@@ -210,8 +210,8 @@ def test_an_unbounded_solve_restarts_from_the_best_network_it_passed(monkeypatch
 
     points = []
 
-    def spy(prob, best_net, z):
-        out = _restart_point(prob, best_net, z)
+    def spy(prob, best_net, phi_k):
+        out = _restart_point(prob, best_net, phi_k)
         points.append(out)
         return out
 
@@ -233,9 +233,9 @@ def test_an_unbounded_solve_restarts_from_the_best_network_it_passed(monkeypatch
         assert rec["primal_feasibility"] == 0.0 and min(m.min() for m in M1 + M2) >= 0
         assert rec["Phi"] == pytest.approx(prob.Phi(W, b), rel=1e-12)
     # no better network, or none: keep z_k
-    z = prob.layout.pack(W0, b0, prob.lift(W0, b0), dtype=prob.dtype)
-    assert _restart_point(prob, (prob.Phi(W0, b0) + 1.0, W0, b0), z) is None
-    assert _restart_point(prob, None, z) is None
+    phi0 = prob.Phi(W0, b0)
+    assert _restart_point(prob, (phi0 + 1.0, W0, b0), phi0) is None
+    assert _restart_point(prob, None, phi0) is None
 
 
 def test_presolve_starts_the_full_problem_from_a_subsample_solve():
