@@ -456,9 +456,9 @@ def solve_alm(
         to ``max(tol, 1e-4)`` within ``presolve_share`` of ``time_limit``, from ``init``'s
         weights or the random start; then the full problem from the lift of its network,
         with ``rho_0`` its final ``rho`` times ``n / N`` (unless ``rho0`` is given).
-        ``"auto"`` (default): ``1/8`` when ``N >= 10000`` and no ``init`` is given, else off
-        (measured on the MNIST-shaped data of ``benchmarks/compare.py``, N = 20000; below
-        that not measured). ``None``: off.
+        ``"auto"`` (default): ``1/16`` when ``N >= 2000`` and no ``init`` is given, else off
+        (measured on the teacher and MNIST-shaped data of ``benchmarks/compare.py`` at
+        N = 1000 to 20000, docs/maths.md 6.3: no gain at 1000). ``None``: off.
     presolve_share : float in (0, 1)
         The presolve's share of ``time_limit``.
 
@@ -684,7 +684,7 @@ def solve_alm(
 
 
 #: ``presolve="auto"``: the fraction, and the ``N`` from which it is used
-_AUTO_PRESOLVE = (1 / 8, 10_000)
+_AUTO_PRESOLVE = (1 / 16, 2_000)
 
 
 def _presolve_fraction(presolve, N, init):

@@ -254,9 +254,20 @@ def test_presolve_starts_the_full_problem_from_a_subsample_solve():
     again = solve_alm(prob, tol=1e-6, seed=0, presolve=0.5, time_limit=60)
     for a, c in zip(res.W, again.W):
         np.testing.assert_array_equal(a, c)
-    # "auto" is off below N = 10000, and None is off
+    # "auto" is off below N = 2000, and None is off
     assert solve_alm(prob, max_iter=1).presolve is None
     assert solve_alm(prob, max_iter=1, presolve=None).presolve is None
+
+
+def test_auto_presolve_takes_a_sixteenth_from_N_2000_without_init():
+    X, Y, _, _ = make_teacher(2000, (3, 4, 1), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
+    res = solve_alm(prob, max_iter=1, seed=0)
+    assert res.presolve["n_samples"] == 125  # ceil(2000 / 16)
+    assert [v.shape for v in res.V] == [(4, 2000)]
+    assert solve_alm(prob, max_iter=1, init=res).presolve is None  # a warm start is kept
+    small = prob.subset(np.arange(1999))
+    assert solve_alm(small, max_iter=1).presolve is None
 
 
 def test_presolve_shares_the_time_limit():
