@@ -15,6 +15,7 @@ Groups of one weight matrix ``W_l`` (shape ``n_l x n_{l-1}``):
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 GROUPS = ("column", "row", "element")
 
@@ -147,7 +148,7 @@ class FlatGroups:
 
     def inner(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``<a[g], b[g]>`` for every group (float64)."""
-        return np.bincount(self.gid, weights=a * b, minlength=self.n_groups)
+        return _group_dots(a, b, self.gid, self.n_groups)
 
     def norms(self, w: np.ndarray) -> np.ndarray:
         """``||w[g]||_2`` for every group (float64)."""
@@ -155,7 +156,7 @@ class FlatGroups:
 
     def value(self, w: np.ndarray) -> float:
         """``lam * R = lam * sum_g ||w[g]||_2`` over all the matrices."""
-        return self.lam * float(np.sum(self.norms(w)))
+        return self.lam * float(self.norms(w).sum())
 
     def per_entry(self, per_group: np.ndarray) -> np.ndarray:
         """Each entry's group value."""
@@ -163,11 +164,18 @@ class FlatGroups:
 
     def keep(self, w: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """Zero, in place, the groups whose per-group flag ``keep`` is False."""
-        w *= keep[self.gid]
+        _zero_groups(w, keep, self.gid)
         return w
 
-    def subdiff_residual(self, w: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """The point of ``q + lam * d R(w)`` nearest to zero, group by group.
+    def keep_aligned(self, w: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """Zero, in place, the groups with ``<w[g], ref[g]> <= 0``: ``keep(w, inner(w, ref) >
+        0)`` in one compiled call."""
+        _zero_groups(w, _group_dots(w, ref, self.gid, self.n_groups) > 0, self.gid)
+        return w
+
+    def subdiff_residual(self, w: np.ndarray, q: np.ndarray, out=None) -> np.ndarray:
+        """The point of ``q + lam * d R(w)`` nearest to zero, group by group (in ``out`` when
+        given).
 
         ``q[g] + lam w[g]/||w[g]||`` where ``w[g] != 0``; where ``w[g] = 0`` the ball
         ``q[g] + lam B`` is nearest to zero at ``q[g] * max(0, 1 - lam/||q[g]||)`` (``q[g]``
@@ -175,10 +183,45 @@ class FlatGroups:
         As ``a q + s w`` with per-group ``a = 1, s = lam/||w[g]||`` on nonzero groups and
         ``a = max(0, 1 - lam/||q[g]||), s = 0`` on zero groups (where ``w[g] = 0``).
         """
-        nw, nq, lam = self.norms(w), self.norms(q), self.lam
-        nz = nw > 0
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            a = np.where(nz, 1.0, np.where(nq > lam, 1.0 - lam / nq, 0.0))
-            s = np.where(nz, lam / nw, 0.0)
-        dt = q.dtype
-        return a.astype(dt, copy=False)[self.gid] * q + s.astype(dt, copy=False)[self.gid] * w
+        out = np.empty_like(q) if out is None else out
+        _subdiff_residual(w, q, self.gid, self.n_groups, self.lam, out)
+        return out
+
+
+# The per-group loops of FlatGroups, compiled: on small networks an inner iteration of the ALM
+# is mostly the overhead of numpy calls on short vectors (benchmarks/sweep.py teacher24). The
+# sums run in entry order, as np.bincount's do.
+
+
+@njit(cache=True)
+def _group_dots(a, b, gid, n_groups):
+    """``<a[g], b[g]>`` per group, float64 (the products in the arrays' dtype)."""
+    out = np.zeros(n_groups)
+    for e in range(a.shape[0]):
+        out[gid[e]] += a[e] * b[e]
+    return out
+
+
+@njit(cache=True)
+def _zero_groups(w, keep, gid):
+    for e in range(w.shape[0]):
+        if not keep[gid[e]]:
+            w[e] = 0.0
+
+
+@njit(cache=True)
+def _subdiff_residual(w, q, gid, n_groups, lam, out):
+    """:meth:`FlatGroups.subdiff_residual` into ``out``."""
+    nw2 = _group_dots(w, w, gid, n_groups)
+    nq2 = _group_dots(q, q, gid, n_groups)
+    a = np.empty(n_groups)
+    s = np.empty(n_groups)
+    for g in range(n_groups):
+        nw = np.sqrt(nw2[g])
+        nq = np.sqrt(nq2[g])
+        if nw > 0:
+            a[g], s[g] = 1.0, lam / nw
+        else:
+            a[g], s[g] = (1.0 - lam / nq if nq > lam else 0.0), 0.0
+    for e in range(w.shape[0]):
+        out[e] = a[gid[e]] * q[e] + s[gid[e]] * w[e]

@@ -61,16 +61,16 @@ class Layout:
             pos += blocks[-1].size
         self.blocks = tuple(blocks)
         self.size = pos
+        # (slice, shape) per kind, for unpack (the solvers unpack at every evaluation)
+        self._views = {k: [(b.slice, b.shape) for b in blocks if b.kind == k] for k in "WbV"}
 
     def of_kind(self, kind: str) -> list[Block]:
         return [b for b in self.blocks if b.kind == kind]
 
     def unpack(self, z: np.ndarray):
         """Views ``(W, b, V)`` into ``z`` (``b`` is ``None`` without bias)."""
-        views = {"W": [], "b": [], "V": []}
-        for blk in self.blocks:
-            views[blk.kind].append(z[blk.slice].reshape(blk.shape))
-        return views["W"], (views["b"] if self.bias else None), views["V"]
+        W, b, V = ([z[s].reshape(shape) for s, shape in self._views[k]] for k in "WbV")
+        return W, (b if self.bias else None), V
 
     def pack(self, W, b, V, out: np.ndarray | None = None, dtype=np.float64) -> np.ndarray:
         """Copy ``(W, b, V)`` into one flat vector."""

@@ -137,7 +137,7 @@ def group_owlqn(
                          f"on {nw} entries")
     # the quasi-Newton direction and the pseudo-gradient, rewritten at every iteration (neither
     # outlives it: the best iterate keeps x, its cache and g, not pg or d)
-    d_buf, pg_buf = np.empty_like(x), np.empty_like(x)
+    d_buf, pg_buf, ref_buf = np.empty_like(x), np.empty_like(x), np.empty_like(x[:nw])
     mem.clear()
     status, k, n_bt, n_short = "max_iter", 0, 0, 0
     # the most stationary accepted iterate (references: every accepted x, cache, g is new, or
@@ -196,15 +196,14 @@ def group_owlqn(
             # groups the objective is smooth and the quasi-Newton direction is kept whole (the
             # componentwise sign rule of l1 OWL-QN, applied there, cut most of it and stalled
             # the solve: docs/maths.md 6.1)
-            zero = sub.group_is_zero(x)
-            dw, pgw = d[:nw], pg[:nw]
-            dw[zero] = -pgw[zero] * (float(scales.max()) if scales is not None else 1e-2)
+            ref = ref_buf  # rewritten at every iteration, as d and pg
+            _open_zero_groups(d, pg, x, sub.group_is_zero(x),
+                              float(scales.max()) if scales is not None else 1e-2, ref)
             dd = float(np.dot(pg, d))
             if not dd < 0:
                 d = -pg * (1e-2 / max(np.sqrt(np.dot(pg, pg)), 1e-300))
                 dd = float(np.dot(pg, d))
                 mem.clear()
-            ref = np.where(zero, -pgw, x[:nw])
             # ---- projected backtracking line search (xn: a vector no iterate holds, new or one
             # dropped by drop())
             t = 1.0
@@ -245,13 +244,7 @@ def group_owlqn(
                 status = "diverged"
                 raise _Stop
             if stored:
-                new_scales = np.empty(len(blocks)) if scales is None else scales.copy()
-                for i, (syi, yyi, _) in enumerate(dots):
-                    if syi > 0 and yyi > 0:
-                        new_scales[i] = syi / yyi
-                    elif scales is None:
-                        new_scales[i] = sy / yy
-                scales = new_scales
+                scales = _block_scales(dots, scales if scales is not None else sy / yy)
             if best[1] is not x:
                 drop(x, cache, g)
             x, v, cache, g = xn, vn, cn, gn_
@@ -450,6 +443,12 @@ class CompactLBFGS:
             P = self._block_products(q, k)
         sp1, u = _compact_coefficients(P, self.SY, self.G, o, np.asarray(scales, dtype=float),
                                        float(sign))
+        if 2 * k * q.shape[0] <= _SMALL:
+            # small: the block loop below is a dozen numpy calls on short slices; one compiled
+            # call instead (the same sums; on the 3-4-3-1 teachers of benchmarks/sweep.py
+            # teacher24 an inner iteration costs ~150 us, mostly such call overheads)
+            _combine(self.Z, sp1, u, np.array(h0), q, self.bounds, out)
+            return out
         # out[blk] = scale (q - Y u)[blk] + (S p1)[blk]: one pass over the rows per block
         # in the iterate's dtype: a float64 coefficient vector would make numpy cast the
         # whole float32 memory to float64 for the product
@@ -525,6 +524,46 @@ def _step_dots(x, xn, g, gn, bounds):
             ss += sj * sj
         out[i, 0], out[i, 1], out[i, 2] = sy, yy, ss
     return out
+
+
+@njit(cache=True)
+def _combine(Z, sp1, u, h0, q, bounds, out):
+    """``out[blk] = h0[blk] (q - Y u)[blk] + (S sp1)[blk]`` for every block, the rows of
+    ``S``, ``Y`` interleaved in ``Z`` (:meth:`CompactLBFGS.apply` on small instances)."""
+    k = sp1.shape[0]
+    for i in range(bounds.shape[0] - 1):
+        a, b = bounds[i], bounds[i + 1]
+        h = h0[i]
+        for j in range(a, b):
+            out[j] = h * q[j]
+        for r in range(k):
+            cs = sp1[r]
+            cy = -h * u[r]
+            zs, zy = Z[2 * r], Z[2 * r + 1]
+            for j in range(a, b):
+                out[j] += cs * zs[j] + cy * zy[j]
+
+
+def _block_scales(dots, fallback):
+    """The Barzilai-Borwein scale ``s.y / y.y`` of every block with positive curvature
+    (``dots``: the ``[s.y, y.y, s.s]`` rows of :meth:`CompactLBFGS.push`); the other blocks
+    take ``fallback`` (their previous scales, or the global ``s.y / y.y`` at the first pair)."""
+    sy, yy = dots[:, 0], dots[:, 1]
+    ok = (sy > 0) & (yy > 0)
+    return np.where(ok, sy / np.where(ok, yy, 1.0), fallback)
+
+
+@njit(cache=True)
+def _open_zero_groups(d, pg, x, zero, scale, ref):
+    """On the entries of zero groups (``zero``, over the prefix ``x[:nw]``) the direction
+    ``-scale pg`` (steepest descent of the nonsmooth term); ``ref`` (the orientation the line
+    search keeps) is ``-pg`` there and ``x`` elsewhere."""
+    for e in range(zero.shape[0]):
+        if zero[e]:
+            d[e] = -pg[e] * scale
+            ref[e] = -pg[e]
+        else:
+            ref[e] = x[e]
 
 
 @njit(cache=True)

@@ -120,3 +120,14 @@ def test_flat_groups_agree_with_the_matrix_methods(shapes, groups, seed, zero):
     kept = flat.keep(w.copy(), keep)
     assert np.all(flat.norms(kept)[~keep] == 0.0)
     np.testing.assert_array_equal(kept[flat.per_entry(keep)], w[flat.per_entry(keep)])
+    # keep_aligned: the groups pointing against ref are zeroed, the others kept as they are
+    aligned = np.concatenate([pen.group_inner(W, Q).ravel() > 0 for W, Q in zip(Ws, Qs)])
+    np.testing.assert_array_equal(flat.keep_aligned(w.copy(), q),
+                                  np.where(flat.per_entry(aligned), w, 0.0))
+    # written into out; in float32 the same residual to single precision
+    out = np.full_like(q, np.nan)
+    assert flat.subdiff_residual(w, q, out=out) is out
+    np.testing.assert_array_equal(out, flat.subdiff_residual(w, q))
+    r32 = flat.subdiff_residual(w.astype(np.float32), q.astype(np.float32))
+    assert r32.dtype == np.float32
+    np.testing.assert_allclose(r32, expect, rtol=1e-5, atol=1e-5)
