@@ -70,7 +70,8 @@ class _Subproblem:
         # the kernels' "not given" bias and branch slopes, and the D_l of gradient (lazily)
         self._no_b, self._no_C = _empty(prob.dtype, 1), _empty(prob.dtype, 2)
         self._D = None
-        #: arrays of evaluations handed back by :meth:`release`, by (shape, dtype), for reuse
+        #: arrays of evaluations handed back by :meth:`release`, by shape, for reuse (of the
+        #: dtype asked for: a subproblem's evaluations all have its dtype)
         self._pool: dict = {}
 
     def set(self, M1, M2, rho):
@@ -147,8 +148,10 @@ class _Subproblem:
 
     def _array(self, shape, dtype):
         """An array for an evaluation: one handed back by :meth:`release`, or a new one."""
-        free = self._pool.get((shape, np.dtype(dtype)))
-        return free.pop() if free else np.empty(shape, dtype=dtype)
+        free = self._pool.get(shape)
+        if free and free[-1].dtype == dtype:
+            return free.pop()
+        return np.empty(shape, dtype=dtype)
 
     def release(self, cache, g=None):
         """Hand back the arrays of an evaluation (its ``cache`` and gradient ``g``) that no one
@@ -159,11 +162,15 @@ class _Subproblem:
         MNIST-shaped N = 60000 (benchmarks/bench_alm.py, separate runs): 606, 625 and 652 ms
         per inner iteration with the reuse, 703, 752 and 752 ms without; peak memory 3.69-3.70
         GiB against 3.40-3.53 (one more evaluation's arrays kept)."""
-        arrays = [*getattr(cache, "owned", ()), *(() if g is None else (g,))]
-        keys = [(a.shape, a.dtype) for a in arrays]
-        for a, key in zip(arrays, keys):
-            free = self._pool.setdefault(key, [])
-            if len(free) < keys.count(key):
+        arrays = getattr(cache, "owned", [])
+        if g is not None:
+            arrays = [*arrays, g]
+        counts: dict = {}  # one evaluation's worth: its arrays of each shape (one dtype)
+        for a in arrays:
+            counts[a.shape] = counts.get(a.shape, 0) + 1
+        for a in arrays:
+            free = self._pool.setdefault(a.shape, [])
+            if len(free) < counts[a.shape]:
                 free.append(a)
 
     def _work_space(self, like):

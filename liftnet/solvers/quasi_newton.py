@@ -443,12 +443,6 @@ class CompactLBFGS:
             P = self._block_products(q, k)
         sp1, u = _compact_coefficients(P, self.SY, self.G, o, np.asarray(scales, dtype=float),
                                        float(sign))
-        if 2 * k * q.shape[0] <= _SMALL:
-            # small: the block loop below is a dozen numpy calls on short slices; one compiled
-            # call instead (the same sums; on the 3-4-3-1 teachers of benchmarks/sweep.py
-            # teacher24 an inner iteration costs ~150 us, mostly such call overheads)
-            _combine(self.Z, sp1, u, np.array(h0), q, self.bounds, out)
-            return out
         # out[blk] = scale (q - Y u)[blk] + (S p1)[blk]: one pass over the rows per block
         # in the iterate's dtype: a float64 coefficient vector would make numpy cast the
         # whole float32 memory to float64 for the product
@@ -524,24 +518,6 @@ def _step_dots(x, xn, g, gn, bounds):
             ss += sj * sj
         out[i, 0], out[i, 1], out[i, 2] = sy, yy, ss
     return out
-
-
-@njit(cache=True)
-def _combine(Z, sp1, u, h0, q, bounds, out):
-    """``out[blk] = h0[blk] (q - Y u)[blk] + (S sp1)[blk]`` for every block, the rows of
-    ``S``, ``Y`` interleaved in ``Z`` (:meth:`CompactLBFGS.apply` on small instances)."""
-    k = sp1.shape[0]
-    for i in range(bounds.shape[0] - 1):
-        a, b = bounds[i], bounds[i + 1]
-        h = h0[i]
-        for j in range(a, b):
-            out[j] = h * q[j]
-        for r in range(k):
-            cs = sp1[r]
-            cy = -h * u[r]
-            zs, zy = Z[2 * r], Z[2 * r + 1]
-            for j in range(a, b):
-                out[j] += cs * zs[j] + cy * zy[j]
 
 
 def _block_scales(dots, fallback):
