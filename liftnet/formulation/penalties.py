@@ -214,8 +214,8 @@ def _subdiff_residual(w, q, gid, n_groups, lam, out):
     """:meth:`FlatGroups.subdiff_residual` into ``out``."""
     nw2 = _group_dots(w, w, gid, n_groups)
     nq2 = _group_dots(q, q, gid, n_groups)
-    a = np.empty(n_groups)
-    s = np.empty(n_groups)
+    a = np.empty(n_groups, dtype=q.dtype)  # the entrywise products in q's dtype, as numpy's
+    s = np.empty(n_groups, dtype=q.dtype)
     for g in range(n_groups):
         nw = np.sqrt(nw2[g])
         nq = np.sqrt(nq2[g])

@@ -197,8 +197,9 @@ def group_owlqn(
             # componentwise sign rule of l1 OWL-QN, applied there, cut most of it and stalled
             # the solve: docs/maths.md 6.1)
             ref = ref_buf  # rewritten at every iteration, as d and pg
+            # the scale in the iterate's dtype: numpy's float32 products, bit for bit
             _open_zero_groups(d, pg, x, sub.group_is_zero(x),
-                              float(scales.max()) if scales is not None else 1e-2, ref)
+                              x.dtype.type(scales.max() if scales is not None else 1e-2), ref)
             dd = float(np.dot(pg, d))
             if not dd < 0:
                 d = -pg * (1e-2 / max(np.sqrt(np.dot(pg, pg)), 1e-300))
