@@ -322,6 +322,7 @@ class CompactLBFGS:
         edges = list(self.bounds)
         if direct not in edges:
             raise ValueError(f"direct must be a block edge (one of {edges}), got {direct}")
+        self._sizes = np.diff(self.bounds)
         #: the blocks before ``direct``: their products are never taken from ``P``
         self.direct = int(direct)
         self.n_direct = edges.index(direct)
@@ -447,13 +448,19 @@ class CompactLBFGS:
         # out[blk] = scale (q - Y u)[blk] + (S p1)[blk]: one pass over the rows per block
         # in the iterate's dtype: a float64 coefficient vector would make numpy cast the
         # whole float32 memory to float64 for the product
-        coef = np.zeros(2 * k, dtype=self.Z.dtype)
-        coef[0::2] = sp1
+        coef = np.empty((len(self.blocks), 2 * k), dtype=self.Z.dtype)  # one row per block
+        coef[:, 0::2] = sp1
+        coef[:, 1::2] = -np.array(h0)[:, None] * u
+        small = 2 * k * q.shape[0] <= _SMALL
         for i, blk in enumerate(self.blocks):
-            coef[1::2] = -h0[i] * u
             ob = out[blk]
-            np.matmul(coef, self.Z[:2 * k, blk], out=ob)
-            ob += h0[i] * q[blk]
+            np.matmul(coef[i], self.Z[:2 * k, blk], out=ob)
+            if not small:
+                ob += h0[i] * q[blk]
+        if small:
+            # the same sums with one call for all blocks (the per-block calls were most of
+            # the time on small instances); large ones make no vector of n scales
+            out += np.repeat(np.array(h0, dtype=q.dtype), self._sizes) * q
         return out
 
 
