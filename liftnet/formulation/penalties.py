@@ -125,7 +125,8 @@ class FlatGroups:
     vector, as the ALM's packed variable holds its ``W`` blocks.
 
     ``gid[e]`` is the group of entry ``e`` (numbered on across the matrices), so every per-group
-    quantity is one ``np.bincount`` and every per-entry spread one gather, whatever the number
+    quantity is one pass over the entries (compiled: the sums of ``np.bincount``, in its order)
+    and every per-entry spread one gather, whatever the number
     of layers: on small networks the inner solver's group work took a dozen numpy calls per
     layer and per iteration (docs/maths.md 8).
 

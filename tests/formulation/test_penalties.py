@@ -120,6 +120,9 @@ def test_flat_groups_agree_with_the_matrix_methods(shapes, groups, seed, zero):
     kept = flat.keep(w.copy(), keep)
     assert np.all(flat.norms(kept)[~keep] == 0.0)
     np.testing.assert_array_equal(kept[flat.per_entry(keep)], w[flat.per_entry(keep)])
+    # the compiled per-group sums add in entry order, as np.bincount does: the same bits
+    np.testing.assert_array_equal(flat.inner(w, q),
+                                  np.bincount(flat.gid, weights=w * q, minlength=flat.n_groups))
     # keep_aligned: the groups pointing against ref are zeroed, the others kept as they are
     aligned = np.concatenate([pen.group_inner(W, Q).ravel() > 0 for W, Q in zip(Ws, Qs)])
     np.testing.assert_array_equal(flat.keep_aligned(w.copy(), q),
