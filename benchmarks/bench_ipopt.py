@@ -24,7 +24,7 @@ import numpy as np
 
 from liftnet import LiftedProblem
 from liftnet.formulation.pyomo_model import build_pyomo_model
-from liftnet.solvers.alm import solve_alm
+from liftnet.solvers.alm import solve_alm, warm_up
 from liftnet.solvers.ipopt import solve_ipopt
 
 
@@ -51,6 +51,7 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit):
     print(head)
     print("-" * len(head))
     rows = []
+    warm_up()  # compiling the ALM's kernels is not its time (IPOPT's model build is counted)
     for N in Ns:
         prob = teacher_problem(N, widths, seed, lam, coupling)
         alm = solve_alm(prob, tol=tol, seed=seed, time_limit=alm_time_limit)

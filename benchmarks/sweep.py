@@ -37,6 +37,7 @@ import numpy as np
 
 from liftnet import LiftedProblem, solve_alm
 from liftnet.datasets import load_digits_problem, make_teacher
+from liftnet.solvers.alm import warm_up
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -131,7 +132,11 @@ def main(argv=None):
     print(head)
     print("-" * len(head))
     rows, reach = [], []
+    warmed = set()
     for name, prob, seed in FAMILIES[a.family](a):
+        if prob.dtype not in warmed:  # compiling the kernels is not the solver's time
+            warm_up(prob.dtype)
+            warmed.add(prob.dtype)
         r = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T, **extra)
         rows.append((r.status == "converged", r.kkt["residual"], r.time, r.n_inner))
         reach.append([time_to_level(r, v) for v in a.levels])

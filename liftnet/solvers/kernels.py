@@ -183,3 +183,13 @@ def layer_gradient(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
     """
     run = _gradient_parallel if U.size >= _PARALLEL_MIN_SIZE else _gradient_serial
     run(U, V, C, M1, M2, G, D, alpha, rho, c, kind)
+
+
+def warm_up_parallel(dtype) -> None:
+    """Compile (or load from the disk cache) the parallel drivers for ``dtype`` by running them
+    on one entry: a small solve only reaches the serial ones (:func:`liftnet.solvers.alm.warm_up`
+    runs both)."""
+    one = np.ones((1, 1), dtype=dtype)
+    no_b, no_C = np.empty(0, dtype=dtype), np.empty((0, 0), dtype=dtype)
+    _value_parallel(one.copy(), no_b, one, no_C, one, one, one.copy(), 0.1, 1.0, 0)
+    _gradient_parallel(one, one, no_C, one, one, one.copy(), one.copy(), 0.1, 1.0, 1.0, 0)

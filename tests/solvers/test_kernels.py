@@ -120,3 +120,31 @@ def test_stale_cache_is_dropped_when_the_couplings_change(tmp_path):
     source.write_text("a = 2\n")
     kernels._drop_stale_cache(cache, source)  # changed: drop
     assert not (cache / "kernels.layer_value-1.py311.nbi").exists()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_warm_up_compiles_every_kernel_a_solve_runs(dtype):
+    """``warm_up`` (what the benchmarks and the comparison run before timing) leaves every
+    compiled function of an inner iteration with a signature for ``dtype``, the parallel drivers
+    included (a small solve alone reaches only the serial ones). In a fresh process: in this
+    one other tests may have compiled them already."""
+    import subprocess
+    import sys
+
+    code = f"""
+import numpy as np
+from liftnet.formulation import penalties as P
+from liftnet.solvers import kernels as K, quasi_newton as Q
+from liftnet.solvers.alm import warm_up
+fns = [K._value_serial, K._value_parallel, K._gradient_serial, K._gradient_parallel,
+       P._group_dots, P._subdiff_residual, P._zero_groups, Q._row_dots, Q._step_dots,
+       Q._trial_point, Q._dot_of_step, Q._open_zero_groups]
+assert not any(f.signatures for f in fns), "compiled before warm_up"
+warm_up(np.{dtype})
+for f in fns:
+    assert any(str(a).startswith("array({dtype}") for sig in f.signatures for a in sig), \\
+        (f.__name__, f.signatures)
+assert Q._compact_coefficients.signatures
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
