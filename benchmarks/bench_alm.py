@@ -12,7 +12,7 @@ matrix products timed alone (``qn_floor_ms``: two whole-memory matrix-vector pro
 iteration against both floors together (``ratio_all``). The issue's target (1.5) is on
 ``ratio``, the model's products only.
 
-    .venv/bin/python benchmarks/bench_alm.py            # full (about 8 minutes)
+    .venv/bin/python benchmarks/bench_alm.py            # full (about 11 minutes)
     .venv/bin/python benchmarks/bench_alm.py --quick    # a minute
 """
 
