@@ -393,3 +393,25 @@ def test_unconverged_solve_reports_the_certified_residual():
         sub, sub.pseudo_gradient(x, sub.gradient(x, None), None))
     assert info.residual == pytest.approx(true, rel=1e-12)
     assert sub.residual_from_pg(sub.pseudo_gradient(x, sub.gradient(x, None), None)) > 100 * true
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), dtype=st.sampled_from([np.float32, np.float64]))
+def test_zero_groups_open_along_steepest_descent(seed, dtype):
+    """The direction rule of group OWL-QN (docs/maths.md 6.1): on the entries of zero groups the
+    direction becomes ``-scale pg`` and the line search's reference ``-pg``; elsewhere the
+    quasi-Newton direction is kept whole and the reference is ``x``; past the group-norm prefix
+    nothing is touched. In the iterate's dtype, as numpy computes it."""
+    from liftnet.solvers.quasi_newton import _open_zero_groups
+
+    rng = np.random.default_rng(seed)
+    n, nw = 12, 8
+    x, pg, d = (rng.standard_normal(n).astype(dtype) for _ in range(3))
+    zero = rng.random(nw) < 0.5
+    x[:nw][zero] = 0.0
+    scale = dtype(rng.uniform(0.1, 3.0))
+    d0, ref = d.copy(), np.full(nw, np.nan, dtype=dtype)
+    _open_zero_groups(d, pg, x, zero, scale, ref)
+    np.testing.assert_array_equal(d[:nw], np.where(zero, -pg[:nw] * scale, d0[:nw]))
+    np.testing.assert_array_equal(d[nw:], d0[nw:])
+    np.testing.assert_array_equal(ref, np.where(zero, -pg[:nw], x[:nw]))
