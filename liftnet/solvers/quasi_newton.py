@@ -148,12 +148,16 @@ def group_owlqn(
 
     def drop(x_, cache_, g_):
         """An iterate no one holds any more: its vectors are reused."""
+        nonlocal certified
+        if certified[0] is x_:  # the vector will hold another point
+            certified = (None, np.inf)
         if release is not None:
             release(cache_, g_)
         spare_x.append(x_)
 
     k_halved, r_halved = 0, r  # when the best residual last halved, and its value then
     next_check = 1  # the next scheduled certification (sub.certify)
+    certified = (None, np.inf)  # the last certified iterate and its residual
     try:
         while True:
             if r < best[0]:
@@ -175,6 +179,7 @@ def group_owlqn(
                 # certified when the working residual says so, and on the schedule: the two
                 # residuals need not fall together
                 r_true = certify(x, g, cache)
+                certified = (x, r_true)
                 if r_true <= tol:
                     r, stop = r_true, "converged"
                 else:
@@ -261,7 +266,8 @@ def group_owlqn(
     if certify is not None and status not in ("converged", "diverged", "unbounded"):
         # the residual of the returned point in the certificate's coordinates, whatever ended
         # the solve (the caller compares it with the violation: solve_alm's penalty rule)
-        r = certify(x, g, cache)
+        # (a solve cut on the schedule has just certified this very iterate)
+        r = certified[1] if certified[0] is x else certify(x, g, cache)
     steps = np.ones(len(blocks)) if scales is None else scales
     return x, InnerInfo(status, k, r, v, steps, n_bt, cache=cache, grad=g)
 

@@ -415,3 +415,26 @@ def test_zero_groups_open_along_steepest_descent(seed, dtype):
     np.testing.assert_array_equal(d[:nw], np.where(zero, -pg[:nw] * scale, d0[:nw]))
     np.testing.assert_array_equal(d[nw:], d0[nw:])
     np.testing.assert_array_equal(ref, np.where(zero, -pg[:nw], x[:nw]))
+
+
+@pytest.mark.parametrize("max_iter", [5, 8, 13, 40])
+def test_no_iterate_is_certified_twice(max_iter):
+    """A solve cut at ``max_iter`` on a scheduled certification returns that iterate without
+    certifying it again (one model gradient per certification in the ALM), and the residual it
+    reports is still the certified one."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    class Seen(_Overstated):
+        def certify(self, x, g, cache):
+            self.points = [*getattr(self, "points", []), x.copy()]
+            return super().certify(x, g, cache)
+
+    ref, x0 = _ill_conditioned(1)
+    sub = Seen(ref.A, ref.c, ref.pen.lam, ref.shape)
+    x, info = group_owlqn(sub, x0, tol=1e-12, max_iter=max_iter)
+    assert info.status == "max_iter"
+    for i, a in enumerate(sub.points):
+        assert not any(np.array_equal(a, b) for b in sub.points[i + 1:])
+    true = _GroupLassoQuadratic.residual_from_pg(
+        sub, sub.pseudo_gradient(x, sub.gradient(x, None), None))
+    assert info.residual == pytest.approx(true, rel=1e-12)
