@@ -170,7 +170,11 @@ class LiftedProblem:
         U : list of L arrays ``(n_l, M)``
         V : list of L-1 arrays ``(n_l, M)``, the hidden activations
         """
-        return self._propagate(W, b, self.V0 if V0 is None else V0, lambda l, Ul: self.sigma(Ul))
+        return self._propagate(W, b, self.V0 if V0 is None else V0, self._exact)
+
+    def _exact(self, l, Ul):
+        """The activation of the exact forward pass, ``V_l = sigma(U_l)`` (any layer)."""
+        return self.sigma(Ul)
 
     def _propagate(self, W, b, V0, activate, keep=True):
         """``U_l = W_l V_{l-1} + b_l 1^T`` layer by layer, with ``V_l = activate(l, U_l)``;
@@ -352,7 +356,7 @@ class LiftedProblem:
 
     def Phi(self, W, b=None) -> float:
         """Objective of (P): ``(1/N)||f(X) - Y||^2 + lam R(W)`` at the exact forward pass."""
-        U, _ = self._propagate(W, b, self.V0, lambda l, Ul: self.sigma(Ul), keep=False)
+        U, _ = self._propagate(W, b, self.V0, self._exact, keep=False)
         return self.loss(U[-1]) + self.regulariser(W)
 
     # ------------------------------------------------------------- utilities
