@@ -32,21 +32,32 @@ from liftnet.solvers.quasi_newton import CompactLBFGS, group_owlqn
 from liftnet.verification.kkt import initial_multipliers
 
 
+def timed(f, repeats, n=1) -> float:
+    """Seconds per call of ``f``: the best of ``repeats`` runs of ``n`` calls (the machine's
+    speed varies)."""
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(n):
+            f()
+        best = min(best, (time.perf_counter() - t) / n)
+    return best
+
+
 def matmul_floor(prob, W, V, repeats=5) -> float:
     """Seconds of the products of one value+gradient evaluation: forward ``W_l V_{l-1}`` (L),
     backward ``D_l V_{l-1}^T`` (L) and ``W_{l+1}^T D_{l+1}`` (L-1)."""
     Vs = [prob.V0, *V]
     D = [np.ones((w.shape[0], prob.N), dtype=prob.dtype) for w in W]
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
+
+    def products():
         for l in range(prob.L):
             W[l] @ Vs[l]
             D[l] @ Vs[l].T
             if l > 0:
                 W[l].T @ D[l]
-        best = min(best, time.perf_counter() - t)
-    return best
+
+    return timed(products, repeats)
 
 
 class _Unchecked:
@@ -97,15 +108,6 @@ def component_costs(bsub, x, lbfgs, repeats=3, n=5):
     a pair and form the direction: :meth:`CompactLBFGS.push` and :meth:`CompactLBFGS.apply`,
     each a pass over the ``2 m`` rows). What is left of an iteration is the line search's
     extra evaluations and the vector bookkeeping (trial point, dots, pseudo-gradient)."""
-    def timed(f):
-        best = np.inf
-        for _ in range(repeats):
-            t = time.perf_counter()
-            for _ in range(n):
-                f()
-            best = min(best, (time.perf_counter() - t) / n)
-        return best
-
     def evaluate():
         _, cache = bsub.value(x)
         bsub.gradient(x, cache)
@@ -135,7 +137,8 @@ def component_costs(bsub, x, lbfgs, repeats=3, n=5):
         rows @ g
         coef @ rows
 
-    return timed(evaluate), timed(quasi_newton) / len(steps), timed(qn_products)
+    return (timed(evaluate, repeats, n), timed(quasi_newton, repeats, n) / len(steps),
+            timed(qn_products, repeats, n))
 
 
 def run(name, prob, time_limit, coupling_note=""):

@@ -169,10 +169,9 @@ class FlatGroups:
         return w
 
     def keep_aligned(self, w: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        """Zero, in place, the groups with ``<w[g], ref[g]> <= 0``: ``keep(w, inner(w, ref) >
-        0)`` in one compiled call."""
-        _zero_groups(w, _group_dots(w, ref, self.gid, self.n_groups) > 0, self.gid)
-        return w
+        """Zero, in place, the groups with ``<w[g], ref[g]> <= 0`` (the line search's orthant
+        projection of group OWL-QN)."""
+        return self.keep(w, self.inner(w, ref) > 0)
 
     def subdiff_residual(self, w: np.ndarray, q: np.ndarray, out=None) -> np.ndarray:
         """The point of ``q + lam * d R(w)`` nearest to zero, group by group (in ``out`` when
