@@ -68,7 +68,7 @@ class _Subproblem:
         self.M1 = self.M2 = None
         self.rho = 1.0
         # the kernels' "not given" bias and branch slopes, and the D_l of gradient (lazily)
-        self._no_b, self._no_C = _empty(prob.dtype, 1), _empty(prob.dtype, 2)
+        self._no_b, self._no_C = kernels.not_given(prob.dtype, 1), kernels.not_given(prob.dtype, 2)
         self._D = None
         #: arrays of evaluations handed back by :meth:`release`, by shape, for reuse (of the
         #: dtype asked for: a subproblem's evaluations all have its dtype)
@@ -369,11 +369,6 @@ def warm_up(dtype=np.float64) -> None:
 def default_rho0(prob) -> float:
     """The default initial penalty ``rho_0 = 10 beta / N`` of :func:`solve_alm`."""
     return 10.0 * prob.beta / prob.N
-
-
-def _empty(dtype, ndim):
-    """An empty array: the kernels' "not given" for the bias and the branch slopes."""
-    return np.empty((0,) * ndim, dtype=dtype)
 
 
 def _finite(*arrs) -> bool:

@@ -185,11 +185,17 @@ def layer_gradient(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
     run(U, V, C, M1, M2, G, D, alpha, rho, c, kind)
 
 
+def not_given(dtype, ndim):
+    """An empty array of ``ndim`` dimensions: the kernels' "not given" for the bias (1) and the
+    branch slopes (2)."""
+    return np.empty((0,) * ndim, dtype=dtype)
+
+
 def warm_up_parallel(dtype) -> None:
     """Compile (or load from the disk cache) the parallel drivers for ``dtype`` by running them
     on one entry: a small solve only reaches the serial ones (:func:`liftnet.solvers.alm.warm_up`
     runs both)."""
     one = np.ones((1, 1), dtype=dtype)
-    no_b, no_C = np.empty(0, dtype=dtype), np.empty((0, 0), dtype=dtype)
+    no_b, no_C = not_given(dtype, 1), not_given(dtype, 2)
     _value_parallel(one.copy(), no_b, one, no_C, one, one, one.copy(), 0.1, 1.0, 0)
     _gradient_parallel(one, one, no_C, one, one, one.copy(), one.copy(), 0.1, 1.0, 1.0, 0)
