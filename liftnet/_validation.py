@@ -15,10 +15,7 @@ def check_data(X, name: str, *, ndim: tuple[int, ...] = (2,), dtype=np.float64) 
     """A finite, non-empty float array of one of the allowed dimensions."""
     if X is None:
         raise TypeError(f"{name} must be an array, got None")
-    try:
-        A = np.asarray(X, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array, got {type(X).__name__}: {exc}") from None
+    A = as_real_array(X, name, dtype)
     if A.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"{name} must be {want}, got an array of shape {A.shape}")
@@ -45,10 +42,10 @@ def check_scalar(
     if x is None and allow_none:
         return None
     kind = numbers.Integral if integer else numbers.Real
-    if isinstance(x, bool) or not isinstance(x, kind):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, kind):
         what = "an integer" if integer else "a real number"
         raise TypeError(f"{name} must be {what}, got {x!r} of type {type(x).__name__}")
-    if not integer and not np.isfinite(x):
+    if not integer and not np.isfinite(float(x)):
         raise ValueError(f"{name} must be finite, got {x!r}")
     if low is not None and (x < low or (x == low and not low_inclusive)):
         op = ">=" if low_inclusive else ">"
@@ -57,6 +54,54 @@ def check_scalar(
         op = "<=" if high_inclusive else "<"
         raise ValueError(f"{name} must be {op} {high}, got {x!r}")
     return int(x) if integer else float(x)
+
+
+def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
+    """``np.asarray(x, dtype)`` for real numeric input; anything else (text, ragged nesting,
+    complex numbers, whose imaginary part the cast would drop) is a ``TypeError`` naming
+    ``name``."""
+    try:
+        complex_ = np.iscomplexobj(x)
+        A = None if complex_ else np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}: {exc}") from None
+    if complex_:
+        raise TypeError(f"{name} must be real, got complex values")
+    return A
+
+
+def check_seed(seed, name: str = "seed", *, allow_none: bool = False) -> int | None:
+    """A seed for ``numpy.random.default_rng``: a non-negative integer (or ``None``, fresh
+    entropy, where ``allow_none``)."""
+    return check_scalar(seed, name, low=0, integer=True, allow_none=allow_none)
+
+
+def check_bool(x, name: str) -> bool:
+    """A flag: ``True`` or ``False`` (numpy's booleans too), nothing that merely converts."""
+    if not isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {x!r} of type {type(x).__name__}")
+    return bool(x)
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """``float64`` or ``float32`` (anything ``numpy.dtype`` reads as one of them)."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    # (None is tested apart: numpy's dtypes compare equal to None, which means float64)
+    if dtype is None or dt is None or dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"{name} must be float64 or float32, got {dtype!r}")
+    return dt
+
+
+def check_problem(prob, name: str = "prob"):
+    """A :class:`liftnet.LiftedProblem`."""
+    from .formulation.problem import LiftedProblem
+
+    if not isinstance(prob, LiftedProblem):
+        raise TypeError(f"{name} must be a liftnet.LiftedProblem, got {type(prob).__name__}")
+    return prob
 
 
 def check_choice(x, name: str, choices: Sequence[str]) -> str:
@@ -92,7 +137,7 @@ def check_matrix_list(
         raise ValueError(f"{name} must hold {len(shapes)} arrays, got {len(arrs)}")
     out = []
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
-        A = np.asarray(a, dtype=dtype)
+        A = as_real_array(a, f"{name}[{i}]", dtype)
         if A.shape != tuple(shp):
             raise ValueError(f"{name}[{i}] must have shape {tuple(shp)}, got {A.shape}")
         if not np.all(np.isfinite(A)):
@@ -107,7 +152,7 @@ def check_point(prob, W, b, V, *, lift: bool = True):
     ``b`` is required when ``prob.bias`` and must be ``None`` otherwise; ``V = None`` becomes
     the exact lift ``prob.lift(W, b)`` (left ``None`` when ``lift=False``).
     """
-    dt = prob.dtype
+    dt = check_problem(prob).dtype
     W = check_matrix_list(W, "W", prob.W_shapes, dt)
     if prob.bias:
         if b is None:

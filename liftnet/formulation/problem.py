@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, check_data, check_scalar, check_widths
+from .._validation import (
+    check_choice,
+    check_data,
+    check_float_dtype,
+    check_point,
+    check_scalar,
+    check_seed,
+    check_widths,
+)
 from .couplings import COUPLINGS, make_coupling
 from .penalties import GROUPS, GroupLasso
 from .variables import Layout
@@ -77,9 +85,7 @@ class LiftedProblem:
         bias: bool = False,
         dtype=np.float64,
     ):
-        dtype = np.dtype(dtype)
-        if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
-            raise ValueError(f"dtype must be float64 or float32, got {dtype}")
+        dtype = check_float_dtype(dtype)
         X = check_data(X, "X", ndim=(2,), dtype=dtype)
         Y = check_data(Y, "Y", ndim=(1, 2), dtype=dtype)
         if Y.ndim == 1:
@@ -199,6 +205,7 @@ class LiftedProblem:
 
     def predict(self, W, b, X) -> np.ndarray:
         """Network output ``f(x)`` for the rows of ``X``: array ``(M, n_L)``."""
+        W, b, _ = check_point(self, W, b, None, lift=False)
         X = check_data(X, "X", dtype=self.dtype)
         if X.shape[1] != self.widths[0]:
             raise ValueError(f"X must have {self.widths[0]} columns, got {X.shape[1]}")
@@ -362,7 +369,7 @@ class LiftedProblem:
     # ------------------------------------------------------------- utilities
     def initial_weights(self, seed=None):
         """Random ``W`` (He initialisation for leaky ReLU) and zero ``b``, reproducible."""
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed, allow_none=True))
         gain = np.sqrt(2.0 / (1.0 + self.alpha**2))
         W = [
             (gain / np.sqrt(shp[1]) * rng.standard_normal(shp)).astype(self.dtype)

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from .._validation import check_scalar
+from .._validation import check_bool, check_problem, check_scalar, check_seed
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from . import kernels
@@ -491,9 +491,12 @@ def solve_alm(
         ``None``, or ``n_samples``, ``status``, ``nit``, ``time`` of the presolve and ``Phi``
         of its network on the full data (the history's times count from the presolve's start).
     """
+    check_problem(prob)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    seed = check_seed(seed, allow_none=True)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
                               allow_none=True)
+    verbose = check_bool(verbose, "verbose")
     max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
     patience = check_scalar(patience, "patience", low=1, integer=True, allow_none=True)
     memory = check_scalar(memory, "memory", low=2, integer=True)
@@ -504,6 +507,8 @@ def solve_alm(
     theta = check_scalar(theta, "theta", low=0, high=1, low_inclusive=False)
     eps0 = check_scalar(eps0, "eps0", low=0, low_inclusive=False)
     kappa = check_scalar(kappa, "kappa", low=0)
+    rho_max = check_scalar(rho_max, "rho_max", low=0, low_inclusive=False)
+    M_max = check_scalar(M_max, "M_max", low=0, low_inclusive=False)
     if inner not in ("owlqn", "proxgrad"):
         raise ValueError(f"inner must be 'owlqn' or 'proxgrad', got {inner!r}")
     if callback is not None and not callable(callback):

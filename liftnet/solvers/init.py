@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_matrix_list
+from .._validation import check_matrix_list, check_problem, check_seed
 
 
-def parse_init(prob, init=None, seed=None):
+def parse_init(prob, init=None, seed=None, name="init"):
     """Starting point ``(W, b, V, M1, M2)`` of a solver, as fresh arrays.
 
     Parameters
@@ -21,44 +21,56 @@ def parse_init(prob, init=None, seed=None):
         lift ``sigma(U_l)`` (MODEL.md 4, fact 1), missing multipliers are zero.
     seed : int or None
         Seed of the random weights when ``init`` is None.
+    name : str
+        The caller's name of ``init``, for the error messages.
 
     Returns
     -------
     W : list of L arrays, b : list of L arrays or None, V : list of L-1 arrays,
     M1, M2 : lists of L-1 arrays
     """
-    dt = prob.dtype
+    dt = check_problem(prob).dtype
     if init is None:
         W, b = prob.initial_weights(seed)
         M1, M2 = prob.zero_multipliers()
         return W, b, prob.lift(W, b), M1, M2
     if not isinstance(init, Mapping):
         raise TypeError(
-            "init must be None, a LiftedResult or a mapping with key 'W' (and optionally "
+            f"{name} must be None, a LiftedResult or a mapping with key 'W' (and optionally "
             f"'b', 'V', 'M1', 'M2'), got {type(init).__name__}"
         )
     if "W" not in init or init["W"] is None:
-        raise ValueError("init must contain the weights 'W'")
-    W = check_matrix_list(init["W"], "init['W']", prob.W_shapes, dt)
+        raise ValueError(f"{name} must contain the weights 'W'")
+    W = check_matrix_list(init["W"], f"{name}['W']", prob.W_shapes, dt)
     if prob.bias:
         b_in = init.get("b")
         b = (
             [np.zeros(s, dtype=dt) for s in prob.b_shapes]
             if b_in is None
-            else check_matrix_list(b_in, "init['b']", prob.b_shapes, dt)
+            else check_matrix_list(b_in, f"{name}['b']", prob.b_shapes, dt)
         )
+    elif init.get("b") is not None:
+        raise ValueError(f"{name}['b'] must be None: the problem has no biases (bias=False)")
     else:
         b = None
     V_in = init.get("V")
-    V = prob.lift(W, b) if V_in is None else check_matrix_list(V_in, "init['V']", prob.V_shapes, dt)
+    if V_in is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            V = prob.lift(W, b)
+            out = W[-1] @ V[-1]  # the output layer's U_L, the last product of the forward pass
+        if not all(np.all(np.isfinite(v)) for v in (*V, out)):
+            raise ValueError(f"{name}['W'] overflows: the forward pass of these weights (the lift "
+                             "V = sigma(U)) is not finite; scale the weights down")
+    else:
+        V = check_matrix_list(V_in, f"{name}['V']", prob.V_shapes, dt)
     M1, M2 = prob.zero_multipliers()
     if init.get("M1") is not None:
-        M1 = check_matrix_list(init["M1"], "init['M1']", prob.V_shapes, dt)
+        M1 = check_matrix_list(init["M1"], f"{name}['M1']", prob.V_shapes, dt)
     if init.get("M2") is not None:
-        M2 = check_matrix_list(init["M2"], "init['M2']", prob.V_shapes, dt)
-    for name, M in (("M1", M1), ("M2", M2)):
+        M2 = check_matrix_list(init["M2"], f"{name}['M2']", prob.V_shapes, dt)
+    for key, M in (("M1", M1), ("M2", M2)):
         if any(np.any(m < 0) for m in M):
-            raise ValueError(f"init['{name}'] must be nonnegative (MODEL.md sign convention)")
+            raise ValueError(f"{name}['{key}'] must be nonnegative (MODEL.md sign convention)")
     # check_matrix_list may return views of the caller's arrays: copy everything we will mutate.
     return ([w.copy() for w in W], None if b is None else [x.copy() for x in b],
             [v.copy() for v in V], [m.copy() for m in M1], [m.copy() for m in M2])
@@ -98,6 +110,9 @@ def reseed_dead_units(prob, init, seed=0):
     from ..pruning import unit_masks
     from ..verification.kkt import initial_multipliers
 
+    if init is None:
+        raise TypeError("init must be a LiftedResult or a mapping with key 'W', got None")
+    seed = check_seed(seed, allow_none=True)
     W, b, V, M1, M2 = parse_init(prob, init)
     masks = unit_masks(W, b)
     W0, b0 = prob.initial_weights(seed)

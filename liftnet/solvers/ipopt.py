@@ -28,7 +28,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_scalar
+from .._validation import check_bool, check_scalar, check_seed
 from ..formulation.problem import LiftedProblem
 from ..formulation.pyomo_model import build_pyomo_model, get_values, group_broadcast, set_values
 from ..verification.kkt import kkt_residuals
@@ -187,12 +187,13 @@ def solve_ipopt(
     if not isinstance(prob, LiftedProblem):
         raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    seed = check_seed(seed, allow_none=True)
+    verbose = check_bool(verbose, "verbose")
     max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False, allow_none=True)
     zero_threshold = check_scalar(zero_threshold, "zero_threshold", low=0, allow_none=True)
     max_polish_rounds = check_scalar(max_polish_rounds, "max_polish_rounds", low=1, integer=True)
-    if not isinstance(polish, (bool, np.bool_)):
-        raise TypeError(f"polish must be a bool, got {polish!r}")
+    polish = check_bool(polish, "polish")
     if options is not None and not isinstance(options, Mapping):
         raise TypeError(f"options must be a dict of IPOPT options, got {type(options).__name__}")
 

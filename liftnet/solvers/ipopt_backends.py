@@ -259,7 +259,7 @@ def select_backend(solver):
             "no IPOPT available: neither the cyipopt library (pip install "
             "cyipopt-wheels) nor an `ipopt` executable on PATH"
         )
-    if solver not in BACKENDS:
+    if not isinstance(solver, str) or solver not in BACKENDS:
         raise ValueError(f"solver must be None, 'cyipopt' or 'ipopt', got {solver!r}")
     cls = BACKENDS[solver]
     if not cls.available():

@@ -22,11 +22,13 @@ import json
 
 import numpy as np
 
-from .._validation import check_scalar
+from .._validation import check_bool, check_scalar, check_seed
 from ..formulation.problem import LiftedProblem
+from ..solvers.init import parse_init
 from ..solvers.ipopt import solve_ipopt
+from ..solvers.ipopt_backends import select_backend
 from .kkt import kkt_residuals
-from .mfcq import check_mfcq
+from .mfcq import check_lp_choice, check_mfcq
 
 _POINTS = ("alm", "ipopt_cold", "ipopt_warm")
 
@@ -230,6 +232,19 @@ def crosscheck_ipopt(
     x_tol = check_scalar(x_tol, "x_tol", low=0, low_inclusive=False)
     obj_tol = check_scalar(obj_tol, "obj_tol", low=0, low_inclusive=False)
     mult_tol = check_scalar(mult_tol, "mult_tol", low=0, low_inclusive=False, allow_none=True)
+    # everything IPOPT and the checks will be given, under this function's names, before the
+    # first (possibly long) solve
+    seed = check_seed(seed, allow_none=True)
+    cold = check_bool(cold, "cold")
+    ipopt_tol = check_scalar(ipopt_tol, "ipopt_tol", low=0, low_inclusive=False)
+    time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
+                              allow_none=True)
+    zero_threshold = check_scalar(zero_threshold, "zero_threshold", low=0, allow_none=True)
+    mfcq_lp = check_lp_choice(mfcq_lp, "mfcq_lp")
+    if solver is not None:
+        select_backend(solver)  # an unknown name is a ValueError naming solver
+    if cold:
+        parse_init(prob, start, seed, name="start")
     alm = dict(alm_result)
     alm.setdefault("b", None)
 

@@ -82,10 +82,9 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         ``primal_feasibility = max(0, g1, g2)``; ``dual_feasibility = max(0, -M)``;
         ``complementarity = max(|M1 * g1|, |M2 * g2|)``; ``residual``: the largest of the four.
     """
-    dt = prob.dtype
     W, b, V = check_point(prob, W, b, V, lift=False)
-    if zero_threshold < 0:
-        raise ValueError(f"zero_threshold must be >= 0, got {zero_threshold!r}")
+    dt = prob.dtype
+    zero_threshold = check_scalar(zero_threshold, "zero_threshold", low=0)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
                               allow_none=True)
     if zero_threshold > 0:

@@ -161,6 +161,15 @@ def _lp_margin(J_active: sp.csr_matrix) -> tuple[float, np.ndarray | None, str]:
     return float(-res.fun), res.x[:-1], str(res.message)
 
 
+def check_lp_choice(lp, name: str = "lp"):
+    """``lp`` of :func:`check_mfcq`: ``"auto"``, ``True`` or ``False``."""
+    if isinstance(lp, str) and lp == "auto":
+        return lp
+    if not isinstance(lp, (bool, np.bool_)):
+        raise ValueError(f"{name} must be 'auto', True or False, got {lp!r}")
+    return bool(lp)
+
+
 def check_mfcq(
     prob,
     W,
@@ -203,8 +212,7 @@ def check_mfcq(
         where ``g1`` and ``g2`` are both active, i.e. ``U = V = 0``); ``max_violation``
         (``max(0, g)``; MFCQ is a statement at feasible points); ``active_tol``.
     """
-    if lp not in ("auto", True, False):
-        raise ValueError(f"lp must be 'auto', True or False, got {lp!r}")
+    lp = check_lp_choice(lp)
     active_tol = check_scalar(active_tol, "active_tol", low=0)
     lp_max_constraints = check_scalar(lp_max_constraints, "lp_max_constraints", low=1, integer=True)
     W, b, V = check_point(prob, W, b, V)

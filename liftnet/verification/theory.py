@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_point, check_scalar
+from .._validation import check_point, check_problem, check_scalar
 
 
 class TheoryReport(dict):
@@ -134,6 +134,7 @@ def level_set_radius(prob, F0: float) -> TheoryReport:
         ``radius`` (``R``), ``W_radius`` (``w``, bounds ``sum_l ||W_l||_F``), ``pi_radius``
         (``r``), ``V_radius`` (list of ``v_l``, bounds ``||V_l||_F``), ``F0``.
     """
+    check_problem(prob)
     F0 = check_scalar(F0, "F0", low=0)
     if prob.lam <= 0:
         raise ValueError(
@@ -151,17 +152,24 @@ def level_set_radius(prob, F0: float) -> TheoryReport:
     for _ in range(1, prob.L):
         v = w * v + r
         vs.append(v)
-    R = float(np.sqrt(w**2 + sum(x**2 for x in vs)))
+    # products, not powers: a huge F0 gives R = inf, where float ** raises OverflowError
+    R = float(np.sqrt(w * w + sum(x * x for x in vs)))
     return TheoryReport(radius=R, W_radius=w, pi_radius=r, V_radius=vs, F0=F0)
 
 
 def _points(points):
     """Normalise ``points`` to a list of ``(W, b, V)`` (``V`` may be ``None``)."""
     if isinstance(points, Mapping):  # one result: its stored iterates, then its point
-        seq = [h for h in points.get("history", []) or [] if isinstance(h, Mapping) and "W" in h]
+        hist = points.get("history", []) or []
+        if not isinstance(hist, (list, tuple)):
+            raise TypeError(f"points['history'] must be a list, got {type(hist).__name__}")
+        seq = [h for h in hist if isinstance(h, Mapping) and "W" in h]
         seq.append(points)
-    else:
+    elif isinstance(points, (list, tuple)):
         seq = list(points)
+    else:
+        raise TypeError("points must be a LiftedResult or a list of points, got "
+                        f"{type(points).__name__}")
     out = []
     for k, p in enumerate(seq):
         if isinstance(p, Mapping):
@@ -201,11 +209,13 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
         ``V``), ``max_norm``, ``radius``, ``objectives`` (``F``), ``violations`` (``max(0, g)``),
         ``W_sums`` (``sum_l ||W_l||_F``, against ``W_radius`` when ``radius`` is a report).
     """
-    R = (
-        float(radius["radius"])
-        if isinstance(radius, Mapping)
-        else check_scalar(radius, "radius", low=0)
-    )
+    if isinstance(radius, Mapping):
+        if "radius" not in radius:
+            raise ValueError("radius must be a float or the report of level_set_radius (with "
+                             "key 'radius'), got a mapping without 'radius'")
+        R = check_scalar(radius["radius"], "radius['radius']", low=0)
+    else:
+        R = check_scalar(radius, "radius", low=0)
     pts = _points(points)
     if not pts:
         raise ValueError("points must hold at least one point")

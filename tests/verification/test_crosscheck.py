@@ -139,6 +139,39 @@ def test_argument_errors():
         crosscheck_ipopt(prob, ref, x_tol=0)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"ipopt_tol": 0}, "ipopt_tol"),
+        ({"time_limit": float("inf")}, "time_limit"),
+        ({"zero_threshold": -1.0}, "zero_threshold"),
+        ({"mfcq_lp": "x"}, "mfcq_lp"),
+        ({"mfcq_lp": np.array([1, 0])}, "mfcq_lp"),
+        ({"seed": "a"}, "seed"),
+        ({"cold": "no"}, "cold"),
+        ({"start": "x"}, "start"),
+        ({"start": {"W": [np.ones((2, 2))]}}, r"start\['W'\]"),
+        ({"solver": ["ipopt"]}, "solver"),
+    ],
+)
+def test_arguments_are_checked_under_their_names_before_any_solve(kwargs, match, monkeypatch):
+    import liftnet.verification.crosscheck as cc
+
+    def no_solve(*a, **k):
+        raise AssertionError("IPOPT ran before the arguments were checked")
+
+    monkeypatch.setattr(cc, "solve_ipopt", no_solve)
+    prob = small_problem()
+    ref = {
+        "W": [np.zeros(s) for s in prob.W_shapes],
+        "V": [np.zeros(s) for s in prob.V_shapes],
+        "M1": prob.zero_multipliers()[0],
+        "M2": prob.zero_multipliers()[1],
+    }
+    with pytest.raises((ValueError, TypeError), match=match):
+        crosscheck_ipopt(prob, ref, **kwargs)
+
+
 def test_verify_cli_writes_the_report_as_json(tmp_path, capsys):
     from liftnet.verification.crosscheck import main
 

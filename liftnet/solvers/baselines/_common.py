@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from ..._validation import check_scalar
+from ..._validation import check_problem, check_scalar, check_seed
 from ..result import LiftedResult
 
 #: Groups with ``||W_l[g]|| <= SMALL_GROUP`` count as "numerically zero" in the reports.
@@ -49,13 +49,13 @@ class TrainerClock:
             self._paused_at = None
 
 
-def check_common(time_limit, max_epochs, lr, seed):
+def check_common(prob, time_limit, max_epochs, lr, seed):
     """Validate the arguments every baseline takes; returns them normalised."""
+    check_problem(prob)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False, allow_none=True)
     max_epochs = check_scalar(max_epochs, "max_epochs", low=1, integer=True)
     lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    seed = check_seed(seed, allow_none=True)
     return time_limit, max_epochs, lr, seed
 
 

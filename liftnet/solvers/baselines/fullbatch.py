@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_scalar
+from ..._validation import check_point, check_scalar
 from ..init import parse_init
 from ._common import TrainerClock, check_common, make_result
 
@@ -55,6 +55,7 @@ def loss_gradient(prob, W, b=None):
     gW : list of L arrays shaped like ``W``
     gb : list of L arrays shaped like ``b``, or None without bias
     """
+    W, b, _ = check_point(prob, W, b, None, lift=False)
     U, V = prob.forward(W, b)
     return (prob.loss(U[-1]), *_backward(prob, W, U, V))
 
@@ -108,7 +109,7 @@ def prox_gradient(
         ``converged, max_iter, time_limit, interrupted, failed`` (line search broke down).
         Iterates decrease ``Phi`` monotonically, so the last one is the best one.
     """
-    time_limit, max_epochs, lr, seed = check_common(time_limit, max_epochs, lr, seed)
+    time_limit, max_epochs, lr, seed = check_common(prob, time_limit, max_epochs, lr, seed)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     eta = check_scalar(eta, "eta", low=0, high=1, low_inclusive=False, high_inclusive=False)
     grow = check_scalar(grow, "grow", low=1)

@@ -55,10 +55,15 @@ def _train(
     betas,
     callback,
 ):
-    time_limit, max_epochs, lr, seed = check_common(time_limit, max_epochs, lr, seed)
+    time_limit, max_epochs, lr, seed = check_common(prob, time_limit, max_epochs, lr, seed)
     batch_size = check_scalar(batch_size, "batch_size", low=1, integer=True)
     eval_every = check_scalar(eval_every, "eval_every", low=0, low_inclusive=False)
     momentum = check_scalar(momentum, "momentum", low=0, high=1, high_inclusive=False)
+    if method == "adam":
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        betas = tuple(check_scalar(v, f"betas[{i}]", low=0, high=1, high_inclusive=False)
+                      for i, v in enumerate(betas))
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     name = ("prox_" if proximal else "") + method

@@ -1,0 +1,137 @@
+"""Bad input to the public functions is refused up front, by a ValueError or TypeError that
+names the parameter (the checks of ``liftnet/_validation.py`` and their callers)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import liftnet as ln
+from liftnet.solvers.baselines import adam, loss_gradient, prox_adam, prox_gradient, sgd
+from liftnet.solvers.init import parse_init, reseed_dead_units
+from liftnet.verification import theory
+
+
+def small(bias=False, **kw):
+    X = np.random.default_rng(0).standard_normal((10, 2))
+    return ln.LiftedProblem(X, X[:, :1] ** 2, hidden=(3,), bias=bias, **kw)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda W: ln.solve_alm(None),
+        lambda W: ln.kkt_residuals(None, W),
+        lambda W: ln.check_mfcq(None, W),
+        lambda W: theory.lift_feasibility(None, W),
+        lambda W: theory.complementarity_gap(None, W),
+        lambda W: theory.level_set_radius(None, 1.0),
+        lambda W: sgd(None),
+        lambda W: prox_gradient(None),
+        lambda W: reseed_dead_units(None, {"W": W}),
+        lambda W: parse_init("prob", {"W": W}),
+    ],
+)
+def test_prob_must_be_a_lifted_problem(call):
+    W, _ = small().initial_weights(0)
+    with pytest.raises(TypeError, match="prob must be a liftnet.LiftedProblem"):
+        call(W)
+
+
+@pytest.mark.parametrize("seed", [-1, "a", 2.5, True])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p, s: p.initial_weights(s),
+        lambda p, s: ln.solve_ipopt(p, seed=s),
+        lambda p, s: sgd(p, seed=s, max_epochs=1),
+        lambda p, s: reseed_dead_units(p, {"W": p.initial_weights(0)[0]}, seed=s),
+    ],
+)
+def test_seeds_are_non_negative_integers(call, seed):
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        call(small(), seed)
+
+
+def test_numbers_of_any_real_type_and_no_complex_or_text():
+    assert small(alpha=Fraction(1, 10)).alpha == 0.1  # a Real that numpy cannot test
+    X = np.ones((4, 2))
+    with pytest.raises(TypeError, match="X must be real"):
+        ln.LiftedProblem(X + 1j, np.ones(4), hidden=(2,))
+    p = small()
+    with pytest.raises(TypeError, match=r"W\[0\] must be a numeric array"):
+        ln.kkt_residuals(p, [[[1.0, 2.0], [3.0]], np.ones((1, 3))])
+    with pytest.raises(ValueError, match="dtype must be float64 or float32, got 'foo'"):
+        small(dtype="foo")
+    with pytest.raises(ValueError, match="dtype must be float64 or float32, got None"):
+        small(dtype=None)
+
+
+def test_zero_threshold_is_a_non_negative_real():
+    p = small()
+    W, _ = p.initial_weights(0)
+    for bad, exc in ((True, TypeError), ("a", TypeError), (-1.0, ValueError),
+                     (float("nan"), ValueError)):
+        with pytest.raises(exc, match="zero_threshold"):
+            ln.kkt_residuals(p, W, zero_threshold=bad)
+
+
+def test_a_warm_start_must_match_the_problem():
+    p = small()
+    W, _ = p.initial_weights(0)
+    with pytest.raises(ValueError, match=r"init\['b'\] must be None"):
+        ln.solve_alm(p, init={"W": W, "b": [np.ones(3), np.ones(1)]})
+    with pytest.raises(ValueError, match=r"init\['W'\] overflows"):
+        ln.solve_alm(p, init={"W": [w * 1e200 for w in W]})
+    with pytest.raises(TypeError, match="init must be a LiftedResult"):
+        reseed_dead_units(p, None)
+
+
+def test_weights_are_checked_where_they_enter():
+    p = small()
+    W, _ = p.initial_weights(0)
+    with pytest.raises(ValueError, match=r"W\[0\] must have shape"):
+        p.predict([w.T for w in W], None, p.X)
+    with pytest.raises(ValueError, match="b must be None"):
+        loss_gradient(p, W, [np.ones(3), np.ones(1)])  # used to be added silently
+    with pytest.raises(TypeError, match="W must be a list"):
+        loss_gradient(p, None)
+
+
+@pytest.mark.parametrize("trainer", [adam, prox_adam])
+@pytest.mark.parametrize(
+    ("betas", "match"),
+    [((0.9,), "betas must be a pair"), (0.9, "betas must be a pair"), ((2.0, 0.9), r"betas\[0\]"),
+     ((0.9, float("nan")), r"betas\[1\]"), (("a", 0.9), r"betas\[0\]")],
+)
+def test_adam_betas(trainer, betas, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        trainer(small(), betas=betas, max_epochs=1)
+
+
+def test_theory_arguments():
+    p = small()
+    W, _ = p.initial_weights(0)
+    for radius, match in (({}, "without 'radius'"), ({"radius": float("nan")}, "radius"),
+                          ({"radius": -5.0}, "radius"), ({"radius": "a"}, "radius")):
+        with pytest.raises((TypeError, ValueError), match=match):
+            theory.inside_level_set(p, [(W, None, None)], radius)
+    with pytest.raises(TypeError, match="points must be"):
+        theory.inside_level_set(p, None, 1.0)
+    with pytest.raises(TypeError, match=r"points\['history'\]"):
+        theory.inside_level_set(p, {"W": W, "history": 5}, 1.0)
+    # a huge but finite level: an infinite radius, not an OverflowError
+    assert theory.level_set_radius(small(lam=0.02), 1e300)["radius"] == np.inf
+
+
+def test_flags_are_booleans():
+    p = small()
+    W, _ = p.initial_weights(0)
+    with pytest.raises(ValueError, match="lp must be 'auto', True or False"):
+        ln.check_mfcq(p, W, lp=np.array([1, 0]))
+    with pytest.raises(ValueError, match="lp must be"):
+        ln.check_mfcq(p, W, lp=1)
+    with pytest.raises(TypeError, match="verbose"):
+        ln.solve_ipopt(p, verbose="x")
+    with pytest.raises(ValueError, match="solver must be"):
+        ln.solve_ipopt(p, solver=["ipopt"])
