@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import signal
 import sys
 import time
@@ -31,6 +32,38 @@ DELEGATED = {
     "verify": ("liftnet.verification.crosscheck", "cross-check the ALM against IPOPT"),
     "compare": ("liftnet.compare", "compare the ALM with baseline training methods"),
 }
+
+
+# ------------------------------------------------------- argument types
+# Numeric options are checked by argparse itself, so a bad value stops the command (exit 2,
+# "argument --tol: ...") before any data is loaded or any solve runs.
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return v
+
+
+def _int_at_least(low: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return v
+
+    return parse
+
+
+#: argparse types: an integer >= 1; a seed (an integer >= 0).
+positive_int = _int_at_least(1, "an integer >= 1")
+seed_int = _int_at_least(0, "a non-negative integer")
 
 
 # ----------------------------------------------------------------- helpers
@@ -178,15 +211,16 @@ def _add_model_args(sp, *, hidden, lam, time_limit):
     sp.add_argument("--groups", default="column", choices=("column", "row", "element"))
     sp.add_argument("--coupling", default="complementarity", choices=("complementarity", "squared"))
     sp.add_argument("--no-bias", dest="bias", action="store_false", help="layers without biases")
-    sp.add_argument("--tol", type=float, default=1e-6, help="target KKT residual")
-    sp.add_argument("--max-iter", type=int, default=200, help="outer ALM iterations")
+    sp.add_argument("--tol", type=positive_float, default=1e-6, help="target KKT residual")
+    sp.add_argument("--max-iter", type=positive_int, default=200, help="outer ALM iterations")
     sp.add_argument(
         "--time-limit",
-        type=float,
+        type=positive_float,
         default=time_limit,
         help=f"solver wall-clock limit in seconds (default {time_limit})",
     )
-    sp.add_argument("--seed", type=int, default=0, help="seed of the data split and the weights")
+    sp.add_argument("--seed", type=seed_int, default=0,
+                    help="seed of the data split and the weights")  # fmt: skip
     sp.add_argument("--quiet", action="store_true", help="no progress bar")  # fmt: skip
 
 
@@ -246,22 +280,19 @@ def _delegate(name: str, argv: list[str]) -> int:
 
 def _run(args, mode: str, out=None) -> int:
     from .formulation.problem import LiftedProblem
-    from .io import load_result, save_result, write_json
+    from .io import load_result, save_result, writable_file, write_json
 
     out = sys.stdout if out is None else out
     t0 = time.perf_counter()
     try:
+        if mode == "solve":  # both files go to one folder: usable now, not after the solve
+            writable_file(args.out + ".npz", "--out")
+            writable_file(args.out + ".json", "--out")
         data = load_problem_data(args, mode)
         prob = LiftedProblem(data.X_train, data.Y_train, hidden=tuple(args.hidden),
                              alpha=args.alpha, beta=args.beta, lam=args.lam, groups=args.groups,
                              coupling=args.coupling, bias=args.bias,
                              dtype=getattr(args, "dtype", "float64"))  # fmt: skip
-        for name in ("tol", "time_limit"):
-            v = getattr(args, name)
-            if v is not None and not v > 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {v}")
-        if args.max_iter < 1:
-            raise ValueError(f"--max-iter must be >= 1, got {args.max_iter}")
         init = None
         if getattr(args, "init", None) is not None:
             from .solvers.init import parse_init

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import check_seed
 from .datasets import (
     load_digits_problem,
     load_user_data,
@@ -63,7 +64,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
     ``args`` carries ``seed`` and, for ``solve``: ``data``, ``file``, ``target``, ``task``,
     ``n_samples``, ``test_size``, ``standardize``, ``dtype``.
     """
-    seed = args.seed
+    seed = check_seed(args.seed, "--seed")
     if mode == "demo":
         d = load_digits_problem(seed=seed)
         info = {"name": "digits", "n_train": len(d.X_train), "n_test": len(d.X_test)}

@@ -20,7 +20,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_scalar, check_widths
+from ._validation import (
+    as_real_array,
+    check_data,
+    check_float_dtype,
+    check_scalar,
+    check_seed,
+    check_widths,
+)
 from .formulation.problem import LiftedProblem
 
 __all__ = [
@@ -43,13 +50,6 @@ class Split(NamedTuple):
     Y_test: np.ndarray
 
 
-def _check_dtype(dtype) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ValueError(f"dtype must be float64 or float32, got {dt}")
-    return dt
-
-
 def one_hot(labels, classes=None, dtype=np.float64):
     """One-hot targets of class labels.
 
@@ -58,7 +58,7 @@ def one_hot(labels, classes=None, dtype=np.float64):
     labels : array of shape (N,)
         Class labels (any sortable type).
     classes : array of shape (n_L,), optional
-        The classes, in column order; default ``numpy.unique(labels)``.
+        The distinct classes, in column order (any order); default ``numpy.unique(labels)``.
 
     Returns
     -------
@@ -66,29 +66,60 @@ def one_hot(labels, classes=None, dtype=np.float64):
         ``Y[i, c] = 1`` if ``labels[i] == classes[c]``, else 0.
     classes : array (n_L,)
     """
+    dt = check_float_dtype(dtype)
     labels = np.asarray(labels)
-    if labels.ndim != 1:
-        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
-    classes = np.unique(labels) if classes is None else np.asarray(classes)
-    idx = np.searchsorted(classes, labels)
-    idx_c = np.clip(idx, 0, len(classes) - 1)
-    if np.any(classes[idx_c] != labels):
-        unknown = np.unique(labels[classes[idx_c] != labels])
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be 1-D and non-empty, got shape {labels.shape}")
+    if classes is not None:
+        classes = np.asarray(classes)
+        if classes.ndim != 1 or classes.size == 0:
+            raise ValueError(f"classes must be 1-D and non-empty, got shape {classes.shape}")
+    try:
+        if classes is None:
+            classes = np.unique(labels)
+        order = np.argsort(classes, kind="stable")  # searchsorted needs sorted classes
+        srt = classes[order]
+        if np.any(srt[1:] == srt[:-1]):
+            raise ValueError(f"classes must be distinct, got {classes!r}")
+        pos = np.clip(np.searchsorted(srt, labels), 0, len(srt) - 1)
+        known = srt[pos] == labels
+    except TypeError as exc:  # e.g. str labels against numeric classes, or None among labels
+        raise TypeError(f"labels and classes must be of one sortable type: {exc}") from None
+    if not np.all(known):
+        unknown = np.unique(labels[~known])
         raise ValueError(f"labels contain classes not in classes: {unknown[:5]!r}")
-    Y = np.zeros((labels.shape[0], len(classes)), dtype=_check_dtype(dtype))
-    Y[np.arange(labels.shape[0]), idx_c] = 1.0
+    Y = np.zeros((labels.shape[0], len(classes)), dtype=dt)
+    Y[np.arange(labels.shape[0]), order[pos]] = 1.0
     return Y, classes
 
 
 def standardize(X_train, *others):
     """Scale the columns of ``X_train`` to mean 0 and variance 1; apply the same map to others.
 
-    Constant columns (variance 0) are centred only. Returns the transformed arrays in order.
+    Constant columns (variance 0) are centred only. Returns the transformed arrays in order,
+    in the dtype of ``X_train`` when it is float32 or float64, else in float64 (so integer
+    input is scaled correctly). ``X_train`` must be 2-D, finite and non-empty; ``others`` 2-D
+    and finite with as many columns (they may have no rows).
     """
+    is_float = isinstance(X_train, np.ndarray) and X_train.dtype in (np.float32, np.float64)
+    dt = X_train.dtype if is_float else np.dtype(np.float64)
+    X_train = check_data(X_train, "X_train", dtype=dt)
+    arrays = [X_train]
+    for i, A in enumerate(others):
+        name = f"others[{i}]"
+        A = as_real_array(A, name, dt)
+        if A.ndim != 2 or A.shape[1] != X_train.shape[1]:
+            raise ValueError(
+                f"{name} must be 2-D with {X_train.shape[1]} columns (as X_train), "
+                f"got shape {A.shape}"
+            )
+        if not np.all(np.isfinite(A)):
+            raise ValueError(f"{name} must be finite")
+        arrays.append(A)
     mu = X_train.mean(axis=0)
     sd = X_train.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0).astype(X_train.dtype)
-    return tuple((A - mu) / sd for A in (X_train, *others))
+    sd = np.where(sd > 0, sd, 1.0).astype(dt)
+    return tuple((A - mu) / sd for A in arrays)
 
 
 def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Split:
@@ -117,7 +148,8 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
     test_size = check_scalar(
         test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False
     )
-    dt = _check_dtype(dtype)
+    seed = check_seed(seed)
+    dt = check_float_dtype(dtype)
     data = load_digits()
     X = data.data.astype(dt)
     Y, _ = one_hot(data.target, dtype=dt)
@@ -177,7 +209,8 @@ def make_teacher(
             f"widths must give (n_0, n_1, ..., n_L) with at least one hidden layer, got {widths!r}"
         )
     noise = check_scalar(noise, "noise", low=0)
-    dt = _check_dtype(dtype)
+    seed = check_seed(seed)
+    dt = check_float_dtype(dtype)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((N, widths[0])).astype(dt)
     # The teacher is evaluated by LiftedProblem itself (one source of the network formula).
@@ -244,7 +277,8 @@ def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32
     """
     N = check_scalar(N, "N", low=1, integer=True)
     noise = check_scalar(noise, "noise", low=0)
-    dt = _check_dtype(dtype)
+    seed = check_seed(seed)
+    dt = check_float_dtype(dtype)
     rng = np.random.default_rng(seed)
     P = _prototypes(rng).astype(dt)
     labels = rng.permutation(np.arange(N) % 10)
@@ -267,6 +301,8 @@ def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32
 # ------------------------------------------------------------------ user files
 def _load_npz(path: str, target, dt):
     ykey = "Y" if target is None else target
+    if ykey == "X":
+        raise ValueError(f"target: must not be 'X', the key of the inputs in {path!r}")
     try:
         with np.load(path, allow_pickle=False) as f:
             keys = list(f.keys())
@@ -293,8 +329,11 @@ def _numeric(A, what: str, path: str, dt) -> np.ndarray:
 
 
 def _load_csv(path: str, target, dt):
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    except (UnicodeDecodeError, OSError, csv.Error) as exc:
+        raise ValueError(f"path: cannot read {path!r} as a UTF-8 .csv file: {exc}") from None
     if not rows:
         raise ValueError(f"path: the .csv file {path!r} is empty")
 
@@ -325,12 +364,10 @@ def _load_csv(path: str, target, dt):
                 f"(header: {header if header is not None else 'none'})"
             )
         j = header.index(target)
-    elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+    else:  # an integer: load_user_data checked the type
         if not -ncol <= target < ncol:
             raise ValueError(f"target: column index {target} out of range for {ncol} columns")
         j = int(target) % ncol
-    else:
-        raise TypeError(f"target must be None, a column name or index, got {target!r}")
     try:
         A = np.array([[float(c) for c in r] for r in body], dtype=dt)
     except ValueError as exc:
@@ -369,7 +406,11 @@ def load_user_data(path, target=None, dtype=np.float64):
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
-    dt = _check_dtype(dtype)
+    if target is not None and (
+        isinstance(target, (bool, np.bool_)) or not isinstance(target, (str, int, np.integer))
+    ):
+        raise TypeError(f"target must be None, a column name or index, got {target!r}")
+    dt = check_float_dtype(dtype)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"path: no such file {path!r}")
     ext = os.path.splitext(path)[1].lower()

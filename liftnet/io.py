@@ -12,12 +12,46 @@ import json
 import math
 import os
 import re
+import tempfile
 
 import numpy as np
+
+from ._validation import as_real_array
 
 __all__ = ["save_result", "load_result", "jsonable", "write_json"]
 
 _KEY = re.compile(r"^(W|b|V|M1|M2)_(\d+)$")
+
+
+def _check_path(path) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return os.fspath(path)
+
+
+def writable_folder(folder, name: str) -> str:
+    """``folder``, created when missing, after checking that a file can be written in it;
+    else a ``ValueError`` naming ``name`` (the parameter or command-line option). Lets a
+    command refuse an unusable output place before it spends time solving."""
+    folder = os.fspath(folder) or "."
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise ValueError(
+            f"{name}: cannot create or write to the folder {folder!r}: {exc}"
+        ) from None
+    return folder
+
+
+def writable_file(path, name: str) -> str:
+    """``path``, after checking that it is not a folder and that its folder is writable
+    (:func:`writable_folder`)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"{name}: {path!r} is a folder, expected a file path")
+    writable_folder(os.path.dirname(path), name)
+    return path
 
 
 def save_result(path, res) -> str:
@@ -35,15 +69,35 @@ def save_result(path, res) -> str:
     -------
     str
         The path written.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``path`` is not path-like, or ``res`` lacks a non-empty list ``W`` or holds something
+        other than lists of real numeric arrays (nothing :func:`load_result` would refuse is
+        written).
     """
-    path = os.fspath(path)
+    path = _check_path(path)
     if not path.endswith(".npz"):
         path += ".npz"
+    if res is None:
+        raise TypeError("res must be a LiftedResult or a mapping with the weights W, got None")
     arrays = {}
     for name in ("W", "b", "V", "M1", "M2"):
         seq = res.get(name) if hasattr(res, "get") else getattr(res, name, None)
-        for l, A in enumerate(seq or [], start=1):
-            arrays[f"{name}_{l}"] = np.asarray(A)
+        if seq is None and name == "W":
+            raise ValueError("res must hold the weights W (a list of L arrays), found none")
+        if seq is None:
+            continue
+        if not isinstance(seq, (list, tuple)):
+            raise TypeError(f"res.{name} must be a list of arrays, got {type(seq).__name__}")
+        if name == "W" and len(seq) == 0:
+            raise ValueError("res.W must hold at least one array, got an empty list")
+        for l, A in enumerate(seq, start=1):
+            A = as_real_array(A, f"res.{name}[{l - 1}]", None)
+            if A.dtype.kind not in "biuf":
+                raise TypeError(f"res.{name}[{l - 1}] must be a numeric array, got {A.dtype}")
+            arrays[f"{name}_{l}"] = A
     parent = os.path.dirname(path)
     if parent:
         os.makedirs(parent, exist_ok=True)
@@ -60,7 +114,7 @@ def load_result(path) -> dict:
         ``W`` (list of L arrays), ``b`` (list or None), ``V``, ``M1``, ``M2`` (lists or None):
         a valid ``init`` for the solvers.
     """
-    path = os.fspath(path)
+    path = _check_path(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"path: no such file {path!r}")
     parts: dict[str, dict[int, np.ndarray]] = {}

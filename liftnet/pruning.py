@@ -19,7 +19,54 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import as_real_array
+
 __all__ = ["prune_weights", "unit_masks"]
+
+
+def _check_network(W, b):
+    """``W``: a non-empty list of finite 2-D arrays with chained shapes (``W[l]`` is
+    ``n_{l+1} x n_l``); ``b``: None or a list of finite arrays ``(n_{l+1},)``. Arrays keep
+    their (real) dtype."""
+    if not isinstance(W, (list, tuple)):
+        raise TypeError(f"W must be a non-empty list of 2-D arrays, got {type(W).__name__}")
+    if len(W) == 0:
+        raise ValueError("W must be a non-empty list of 2-D arrays, got an empty list")
+    out_W = []
+    for l, Wl in enumerate(W):
+        A = _numeric(Wl, f"W[{l}]")
+        if A.ndim != 2 or A.size == 0:
+            raise ValueError(f"W[{l}] must be 2-D and non-empty, got shape {A.shape}")
+        if l > 0 and A.shape[1] != out_W[l - 1].shape[0]:
+            raise ValueError(
+                f"W[{l}] must have {out_W[l - 1].shape[0]} columns (the rows of W[{l - 1}]), "
+                f"got shape {A.shape}"
+            )
+        if not np.all(np.isfinite(A)):
+            raise ValueError(f"W[{l}] must be finite")
+        out_W.append(A)
+    if b is None:
+        return out_W, None
+    if not isinstance(b, (list, tuple)):
+        raise TypeError(f"b must be None or a list of {len(W)} arrays, got {type(b).__name__}")
+    if len(b) != len(W):
+        raise ValueError(f"b must hold {len(W)} arrays (one per W[l]), got {len(b)}")
+    out_b = []
+    for l, bl in enumerate(b):
+        A = _numeric(bl, f"b[{l}]")
+        if A.shape != (out_W[l].shape[0],):
+            raise ValueError(f"b[{l}] must have shape ({out_W[l].shape[0]},), got {A.shape}")
+        if not np.all(np.isfinite(A)):
+            raise ValueError(f"b[{l}] must be finite")
+        out_b.append(A)
+    return out_W, out_b
+
+
+def _numeric(x, name: str) -> np.ndarray:
+    A = as_real_array(x, name, None)
+    if A.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array, got dtype {A.dtype}")
+    return A
 
 
 def prune_weights(W, b=None):
@@ -28,7 +75,7 @@ def prune_weights(W, b=None):
     Parameters
     ----------
     W : list of L arrays
-        ``W[l-1]`` is ``W_l`` of shape ``(n_l, n_{l-1})``.
+        ``W[l-1]`` is ``W_l`` of shape ``(n_l, n_{l-1})``, finite.
     b : list of L arrays ``(n_l,)`` or None
 
     Returns
@@ -42,8 +89,9 @@ def prune_weights(W, b=None):
         ``keep[0]``: the input features kept (indices into ``0..n_0-1``); ``keep[l]``: the
         neurons of hidden layer ``l`` kept, ``l = 1..L-1``.
     """
+    W, b = _check_network(W, b)
     L = len(W)
-    masks = unit_masks(W, b)
+    masks = _unit_masks(W, b)
 
     W_new = [Wl.copy() for Wl in W]
     b_new = None if b is None else [bl.copy() for bl in b]
@@ -72,6 +120,10 @@ def unit_masks(W, b=None):
         ``masks[l][j]`` is True when unit ``j`` of layer ``l`` is kept (``l = 0``: the input
         features; ``masks[L]``, the outputs, is all True). A layer may lose every unit.
     """
+    return _unit_masks(*_check_network(W, b))
+
+
+def _unit_masks(W, b):
     L = len(W)
     # masks[l] over the units of layer l = 0..L; the output layer is never pruned
     masks = [np.ones(W[0].shape[1], dtype=bool)]

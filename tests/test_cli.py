@@ -18,9 +18,28 @@ from liftnet.io import load_result
 SMALL = ["--hidden", "4", "--max-iter", "3", "--time-limit", "2", "--quiet"]
 
 
+def run_main(argv):
+    """``main(argv)``'s exit status, also for errors argparse reports by ``SystemExit``."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
 def solve(tmp_path, *extra):
     out = str(tmp_path / "run")
-    return main(["solve", *SMALL, *extra, "--out", out]), out
+    return run_main(["solve", *SMALL, *extra, "--out", out]), out
+
+
+@pytest.fixture
+def no_solve(monkeypatch):
+    """Any solve fails the test: bad options must be refused before solving."""
+
+    def fail(*a, **k):
+        raise AssertionError("a solve ran although an option was bad")
+
+    monkeypatch.setattr(cli, "_solve", fail)
+    monkeypatch.setattr("liftnet.solve_alm", fail)
 
 
 @pytest.mark.slow
@@ -112,16 +131,69 @@ def test_solve_user_csv_classification(tmp_path):
         (["--data", "teacher", "--hidden", "0"], "hidden"),
         (["--data", "teacher", "--test-size", "1.5"], "--test-size"),
         (["--data", "teacher", "--tol", "0"], "--tol"),
+        (["--data", "teacher", "--tol", "inf"], "argument --tol: must be a finite number > 0"),
+        (["--data", "teacher", "--time-limit", "inf"], "argument --time-limit: must be a finite"),
+        (["--data", "teacher", "--time-limit", "nan"], "argument --time-limit: must be a finite"),
+        (["--data", "teacher", "--max-iter", "0"], "argument --max-iter: must be an integer >= 1"),
+        (["--data", "teacher", "--seed", "-1"], "argument --seed: must be a non-negative"),
+        (["--data", "digits", "--seed", "-1"], "argument --seed: must be a non-negative"),
+        (["--file", "{tmp}/bad.csv"], "path: cannot read"),
     ],
 )
-def test_solve_bad_input_exit_2(tmp_path, capsys, args, match):
+def test_solve_bad_input_exit_2(tmp_path, capsys, no_solve, args, match):
     (tmp_path / "d.txt").write_text("1,2\n")
     (tmp_path / "d.csv").write_text("a,b\n1,2\n3,4\n")
+    (tmp_path / "bad.csv").write_bytes(b"\xff\xfe1,2\n3,4\n")  # not UTF-8
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     rc, out = solve(tmp_path, *args)
     assert rc == 2
     assert match in capsys.readouterr().err
     assert not (tmp_path / "run.npz").exists()
+
+
+@pytest.mark.parametrize("args", [["--time-limit", "inf"], ["--tol", "inf"], ["--seed", "-1"]])
+def test_demo_bad_option_exit_2(capsys, no_solve, args):
+    assert run_main(["demo", "--quiet", *args]) == 2
+    assert f"argument {args[0]}: must be" in capsys.readouterr().err
+
+
+def test_solve_out_folder_checked_before_solving(tmp_path, capsys, no_solve):
+    (tmp_path / "file").write_text("")  # a file where the output folder should be
+    rc = run_main(["solve", *SMALL, "--data", "teacher", "--out", str(tmp_path / "file/sub/x")])
+    assert rc == 2
+    assert "--out: cannot create or write to the folder" in capsys.readouterr().err
+    (tmp_path / "dir.npz").mkdir()  # PREFIX.npz is a folder
+    rc = run_main(["solve", *SMALL, "--data", "teacher", "--out", str(tmp_path / "dir")])
+    assert rc == 2 and "is a folder, expected a file path" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--alm-time-limit", "inf"], "argument --alm-time-limit: must be a finite number > 0"),
+        (["--ipopt-time-limit", "inf"], "argument --ipopt-time-limit: must be a finite number"),
+        (["--tol", "inf"], "argument --tol: must be a finite number > 0"),
+        (["--alm-tol", "0"], "argument --alm-tol: must be a finite number > 0"),
+        (["--x-tol", "nan"], "argument --x-tol: must be a finite number > 0"),
+        (["--seed", "-1"], "argument --seed: must be a non-negative integer"),
+    ],
+)
+def test_verify_bad_option_exit_2_before_solving(capsys, no_solve, args, match):
+    from liftnet.verification.crosscheck import main as verify
+
+    with pytest.raises(SystemExit) as exc:
+        verify(["--N", "5", "--hidden", "1", *args])
+    assert exc.value.code == 2 and match in capsys.readouterr().err
+
+
+def test_verify_json_folder_checked_before_solving(tmp_path, capsys, no_solve):
+    from liftnet.verification.crosscheck import main as verify
+
+    (tmp_path / "file").write_text("")
+    assert verify(["--N", "5", "--hidden", "1", "--json", str(tmp_path / "file/r.json")]) == 2
+    assert "--json: cannot create or write to the folder" in capsys.readouterr().err
+    assert verify(["--N", "5", "--hidden", "1", "--json", str(tmp_path)]) == 2
+    assert "--json:" in capsys.readouterr().err
 
 
 def test_ctrl_c_still_writes_best_iterate(tmp_path):

@@ -94,14 +94,60 @@ def test_main_prints_the_table_and_writes_files(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "exc", "match"),
     [
-        ({"mode": "medium"}, "mode"),
-        ({"datasets": ("cifar",)}, "datasets"),
-        ({"methods": ("lbfgs",)}, "methods"),
-        ({"seeds": (0.5,)}, "seeds"),
+        ({"mode": "medium"}, ValueError, "mode must be one of"),
+        ({"mode": ["fast"]}, ValueError, "mode must be one of"),
+        ({"mode": None}, ValueError, "mode must be one of"),
+        ({"datasets": ("cifar",)}, ValueError, "datasets must be a non-empty sequence"),
+        ({"datasets": "teacher"}, ValueError, "datasets must be a non-empty sequence"),
+        ({"datasets": ()}, ValueError, "datasets must be a non-empty sequence"),
+        ({"datasets": None}, TypeError, "datasets must be a non-empty sequence"),
+        ({"datasets": [["teacher"]]}, ValueError, "datasets must be a non-empty sequence"),
+        ({"methods": ("lbfgs",)}, ValueError, "methods must be a non-empty sequence"),
+        ({"methods": None}, TypeError, "methods must be a non-empty sequence"),
+        ({"methods": 3}, TypeError, "methods must be a non-empty sequence"),
+        ({"seeds": (0.5,)}, TypeError, r"seeds\[0\] must be an integer"),
+        ({"seeds": (0, True)}, TypeError, r"seeds\[1\] must be an integer"),
+        ({"seeds": (-1,)}, ValueError, r"seeds\[0\] must be >= 0"),
+        ({"seeds": ()}, ValueError, "seeds must be None or a non-empty sequence"),
+        ({"seeds": 5}, TypeError, "seeds must be None or a non-empty sequence"),
+        ({"out_dir": None}, TypeError, "out_dir must be a str or os.PathLike"),
+        ({"verbose": "no"}, TypeError, "verbose must be True or False"),
+        ({"lambda_path": 1}, TypeError, "lambda_path must be True or False"),
     ],
 )
-def test_arguments_are_validated_with_their_names(kwargs, match, tmp_path):
-    with pytest.raises(ValueError, match=match):
-        run_comparison(**{"mode": "fast", "out_dir": tmp_path, **kwargs})
+def test_arguments_are_validated_with_their_names(kwargs, exc, match, tmp_path, monkeypatch):
+    monkeypatch.setattr("liftnet.compare.make_problem", _no_runs)
+    with pytest.raises(exc, match=match):
+        run_comparison(**{"mode": "fast", "out_dir": tmp_path, "datasets": ("teacher",), **kwargs})
+
+
+def _no_runs(*a, **k):
+    raise AssertionError("the comparison ran although an argument was bad")
+
+
+def test_unusable_out_dir_is_refused_before_running(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("liftnet.compare.make_problem", _no_runs)
+    (tmp_path / "file").write_text("")
+    bad = tmp_path / "file" / "out"
+    with pytest.raises(ValueError, match="out_dir: cannot create or write to the folder"):
+        run_comparison("fast", out_dir=bad)
+    with pytest.raises(SystemExit) as exc:
+        main(["--out-dir", str(bad), "--datasets", "teacher", "--no-path", "--quiet"])
+    assert exc.value.code == 2
+    assert "--out-dir: cannot create or write to the folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seeds", [["-1"], ["0", "x"]])
+def test_main_refuses_bad_seeds(seeds, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("liftnet.compare.make_problem", _no_runs)
+    with pytest.raises(SystemExit) as exc:
+        main(["--seeds", *seeds, "--out-dir", str(tmp_path), "--datasets", "teacher", "--quiet"])
+    assert exc.value.code == 2 and "argument --seeds:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dataset", ["cifar", ["teacher"], None])
+def test_make_problem_unknown_dataset(dataset):
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        make_problem(dataset, MODES["fast"])

@@ -181,3 +181,104 @@ def test_npz_errors(tmp_path):
         load_user_data(tmp_path / "bad.npz")
     with pytest.raises(TypeError, match="path"):
         load_user_data(3)
+
+
+def test_csv_not_utf8_names_path(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_bytes(b"\xff\xfe1,2\n3,4\n")
+    with pytest.raises(ValueError, match="UTF-8") as exc:
+        load_user_data(p)
+    assert str(exc.value).startswith("path") and "bad.csv" in str(exc.value)
+
+
+def test_target_errors_name_target(tmp_path):
+    np.savez(tmp_path / "d.npz", X=np.ones((3, 2)), Y=np.ones(3))
+    with pytest.raises(ValueError, match="^target: must not be 'X'"):
+        load_user_data(tmp_path / "d.npz", target="X")
+    for bad in (["Y"], 1.5, True, {"Y": 1}):
+        with pytest.raises(TypeError, match="^target must be None, a column name or index"):
+            load_user_data(tmp_path / "d.npz", target=bad)
+    (tmp_path / "d.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(TypeError, match="^target must be"):
+        load_user_data(tmp_path / "d.csv", target=["b"])
+
+
+@pytest.mark.parametrize(
+    "make", [lambda **k: make_teacher(10, (3, 2, 1), **k), lambda **k: make_mnist_like(10, **k),
+             load_digits_problem],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "seed, exc, match",
+    [(-1, ValueError, "seed must be >= 0"), ("a", TypeError, "seed must be an integer"),
+     (2.5, TypeError, "seed must be an integer"), (True, TypeError, "seed must be an integer")],
+)  # fmt: skip
+def test_generators_check_seed(make, seed, exc, match):
+    with pytest.raises(exc, match=match):
+        make(seed=seed)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda **k: make_teacher(10, (3, 2, 1), **k), lambda **k: make_mnist_like(10, **k),
+             load_digits_problem, lambda **k: one_hot([0, 1], **k)],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", ["foo", 3, [1], None, np.int64])
+def test_dtype_must_be_a_float_type(make, dtype):
+    with pytest.raises(ValueError, match="dtype must be float64 or float32"):
+        make(dtype=dtype)
+
+
+def test_one_hot_unsorted_classes_give_their_column_order():
+    Y, classes = one_hot(np.array([0, 1, 1, 2]), classes=np.array([2, 0, 1]))
+    assert classes.tolist() == [2, 0, 1]
+    np.testing.assert_array_equal(Y.argmax(1), [1, 2, 2, 0])
+    Y, _ = one_hot(["b", "a"], classes=["b", "a"])
+    np.testing.assert_array_equal(Y, [[1, 0], [0, 1]])
+    with pytest.raises(ValueError, match=r"labels contain classes not in classes: array\(\[3\]"):
+        one_hot(np.array([0, 3]), classes=np.array([1, 0]))
+
+
+@pytest.mark.parametrize(
+    "labels, classes, match",
+    [([], None, "labels must be 1-D and non-empty"),
+     ([[0, 1]], None, "labels must be 1-D and non-empty"),
+     ([0, 1], [], "classes must be 1-D and non-empty"),
+     ([0, 1], [[0, 1]], "classes must be 1-D and non-empty"),
+     ([0, 1], [0, 1, 0], "classes must be distinct")],
+)  # fmt: skip
+def test_one_hot_errors_name_parameter(labels, classes, match):
+    with pytest.raises(ValueError, match=match):
+        one_hot(labels, classes=classes)
+
+
+def test_one_hot_incomparable_types():
+    with pytest.raises(TypeError, match="labels and classes"):
+        one_hot(np.array([None, 1], dtype=object))
+
+
+def test_standardize_integer_and_list_input():
+    A = np.array([[1, 2], [2, 5], [3, 9]])
+    (Z,) = standardize(A)
+    assert Z.dtype == np.float64
+    np.testing.assert_allclose(Z, standardize(A.astype(float))[0])
+    np.testing.assert_allclose(Z.std(axis=0), 1.0)
+    Z, T = standardize([[1.0, 2.0], [3.0, 2.0]], [[5, 3]])
+    np.testing.assert_allclose(T, [[3, 1]])
+    Z32, T32 = standardize(np.ones((3, 2), np.float32), np.ones((0, 2)))
+    assert Z32.dtype == T32.dtype == np.float32 and T32.shape == (0, 2)
+
+
+@pytest.mark.parametrize(
+    "X, others, exc, match",
+    [(np.ones(3), (), ValueError, "X_train must be 2-D"),
+     (np.ones((0, 2)), (), ValueError, "X_train must not be empty"),
+     (np.array([[1.0, np.nan]]), (), ValueError, "X_train must be finite"),
+     ([["a", "b"]], (), TypeError, "X_train must be a numeric array"),
+     (None, (), TypeError, "X_train must be an array"),
+     (np.ones((3, 2)), (np.ones((3, 5)),), ValueError, r"others\[0\] must be 2-D with 2 columns"),
+     (np.ones((3, 2)), (np.ones(2),), ValueError, r"others\[0\] must be 2-D"),
+     (np.ones((3, 2)), (np.ones((1, 2)), [[np.inf, 0]]), ValueError, r"others\[1\] must be finite"),
+     (np.ones((3, 2)), ([["a", "b"]],), TypeError, r"others\[0\] must be a numeric array")],
+)  # fmt: skip
+def test_standardize_errors_name_parameter(X, others, exc, match):
+    with pytest.raises(exc, match=match):
+        standardize(X, *others)

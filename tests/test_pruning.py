@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liftnet.formulation.problem import LiftedProblem
-from liftnet.pruning import prune_weights
+from liftnet.pruning import prune_weights, unit_masks
 
 
 def outputs(W, b, X, alpha=0.1):
@@ -100,3 +100,35 @@ def test_dense_network_unchanged(bias):
     for a, c in zip(W, W2, strict=True):
         np.testing.assert_array_equal(a, c)
     assert keep[0].tolist() == [0, 1, 2] and keep[1].tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "W, b, exc, match",
+    [(None, None, TypeError, "W must be a non-empty list"),
+     (np.ones((2, 2)), None, TypeError, "W must be a non-empty list"),
+     ([], None, ValueError, "W must be a non-empty list"),
+     ([np.ones(3)], None, ValueError, r"W\[0\] must be 2-D"),
+     ([np.ones((0, 3))], None, ValueError, r"W\[0\] must be 2-D and non-empty"),
+     ([np.ones((2, 3)), np.ones((1, 3))], None, ValueError, r"W\[1\] must have 2 columns"),
+     ([np.ones((2, 3)), np.full((1, 2), np.nan)], None, ValueError, r"W\[1\] must be finite"),
+     ([[["a"]]], None, TypeError, r"W\[0\] must be a numeric array"),
+     ([[[1, 2], [3]]], None, TypeError, r"W\[0\] must be a numeric array"),
+     ([np.ones((2, 3)), np.ones((1, 2))], np.ones(2), TypeError, "b must be None or a list"),
+     ([np.ones((2, 3)), np.ones((1, 2))], [np.ones(2)], ValueError, "b must hold 2 arrays"),
+     ([np.ones((2, 3)), np.ones((1, 2))], [np.ones(2), np.ones(2)], ValueError,
+      r"b\[1\] must have shape \(1,\)"),
+     ([np.ones((2, 3)), np.ones((1, 2))], [np.ones(2), [np.nan]], ValueError,
+      r"b\[1\] must be finite")],
+)  # fmt: skip
+def test_bad_networks_are_refused_naming_the_parameter(W, b, exc, match):
+    with pytest.raises(exc, match=match):
+        prune_weights(W, b)
+    with pytest.raises(exc, match=match):
+        unit_masks(W, b)
+
+
+def test_array_likes_and_float32_are_accepted():
+    W2, _, keep = prune_weights([[[1.0, 0.0]], [[2.0]]])
+    assert [w.tolist() for w in W2] == [[[1.0]], [[2.0]]] and keep[0].tolist() == [0]
+    W32 = [np.ones((2, 2), np.float32), np.ones((1, 2), np.float32)]
+    assert all(w.dtype == np.float32 for w in prune_weights(W32)[0])

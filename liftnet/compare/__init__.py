@@ -33,8 +33,9 @@ import os
 import sys
 import time
 
-import numpy as np
-
+from .._validation import check_bool, check_choice, check_seed
+from ..cli import seed_int
+from ..io import writable_folder
 from ..solvers.alm import warm_up
 from .report import (
     DETERMINISTIC_COLUMNS,
@@ -75,6 +76,20 @@ __all__ = [
 ]
 
 
+def _names(x, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """A non-empty sequence of names drawn from ``allowed``, as a tuple."""
+    what = f"{name} must be a non-empty sequence drawn from {allowed}, got {x!r}"
+    if isinstance(x, str):
+        raise ValueError(what)
+    try:
+        x = tuple(x)
+    except TypeError:
+        raise TypeError(what) from None
+    if not x or not all(isinstance(v, str) and v in allowed for v in x):
+        raise ValueError(what)
+    return x
+
+
 @contextlib.contextmanager
 def _threads(n):
     import torch
@@ -107,7 +122,7 @@ def run_comparison(
         comparison (about 20 minutes on 2 cores).
     datasets : sequence of str
         Drawn from :data:`DATASETS`.
-    seeds : sequence of int or None
+    seeds : sequence of int >= 0 or None
         Seeds of the starts and batch orders; default the mode's.
     out_dir : str or os.PathLike
         Folder for ``table.txt``, ``table.csv``, ``lambda_path.csv``, ``report.json``, PNGs.
@@ -124,23 +139,23 @@ def run_comparison(
         ``rows`` (one dict per data set, budget and method; medians over seeds), ``path_rows``,
         ``table`` (text), ``files`` (paths written), ``config``.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
-    cfg = dict(MODES[mode])
-    if isinstance(datasets, str) or not all(d in DATASETS for d in datasets) or not datasets:
-        raise ValueError(
-            f"datasets must be a non-empty sequence drawn from {DATASETS}, got {datasets!r}"
-        )
-    if isinstance(methods, str) or not all(m in METHODS for m in methods) or not methods:
-        raise ValueError(
-            f"methods must be a non-empty sequence drawn from {METHODS}, got {methods!r}"
-        )
+    cfg = dict(MODES[check_choice(mode, "mode", tuple(MODES))])
+    datasets = _names(datasets, "datasets", DATASETS)
+    methods = _names(methods, "methods", METHODS)
     if seeds is not None:
-        if not seeds or not all(isinstance(s, (int, np.integer)) for s in seeds):
-            raise ValueError(f"seeds must be a non-empty sequence of ints, got {seeds!r}")
-        cfg["seeds"] = tuple(int(s) for s in seeds)
-    out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
+        what = f"seeds must be None or a non-empty sequence of non-negative ints, got {seeds!r}"
+        try:
+            seeds = tuple(seeds)
+        except TypeError:
+            raise TypeError(what) from None
+        if not seeds:
+            raise ValueError(what)
+        cfg["seeds"] = tuple(check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds))
+    lambda_path = check_bool(lambda_path, "lambda_path")
+    verbose = check_bool(verbose, "verbose")
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"out_dir must be a str or os.PathLike, got {type(out_dir).__name__}")
+    out_dir = writable_folder(out_dir, "out_dir")  # created now, not after the runs
     log = print if verbose else (lambda *a: None)
     kkt = kkt_checker()
     runs = {}
@@ -205,11 +220,15 @@ def main(argv=None) -> int:
     p.add_argument("--mode", choices=tuple(MODES), default="fast")
     p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    p.add_argument("--seeds", nargs="+", type=int, default=None)
+    p.add_argument("--seeds", nargs="+", type=seed_int, default=None)
     p.add_argument("--out-dir", default="compare_out")
     p.add_argument("--no-path", action="store_true", help="skip the lambda path")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
+    try:  # an unusable folder is refused now, not after the runs
+        writable_folder(a.out_dir, "--out-dir")
+    except ValueError as exc:
+        p.error(str(exc))
     t0 = time.perf_counter()
     rep = run_comparison(
         a.mode,

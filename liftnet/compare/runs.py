@@ -145,6 +145,8 @@ def run(method, prob, cfg, seed, budget, dataset, init=None):
 # ------------------------------------------------------------------------------ the data
 def make_problem(dataset, cfg, lam=None, dtype=np.float64):
     """``(prob, X_test, Y_test, metric)`` of a data set in a mode's sizes (data seed 0)."""
+    if not isinstance(dataset, str) or dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
     N, hidden = cfg["sizes"][dataset]
     if dataset == "digits":
         Xtr, Ytr, Xte, Yte = datasets.load_digits_problem(seed=0, dtype=dtype)
@@ -155,11 +157,9 @@ def make_problem(dataset, cfg, lam=None, dtype=np.float64):
         )
         X = np.hstack([X, np.random.default_rng(1).standard_normal(X.shape).astype(dtype)])
         Xtr, Ytr, Xte, Yte = X[:N], Y[:N], X[N:], Y[N:]
-    elif dataset == "mnist_like":
+    else:  # mnist_like
         X, Y = datasets.make_mnist_like(N + N // 5, seed=0, dtype=dtype)
         Xtr, Ytr, Xte, Yte = X[:N], Y[:N], X[N:], Y[N:]
-    else:
-        raise ValueError(f"datasets must be drawn from {DATASETS}, got {dataset!r}")
     prob = LiftedProblem(
         Xtr,
         Ytr,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli import positive_float, seed_int
+
 
 def _hidden(text: str) -> tuple[int, ...]:
     try:
@@ -45,17 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lam", type=float, default=0.02, help="group-sparsity weight (default 0.02)")
     p.add_argument("--groups", default="column", choices=("column", "row", "element"))
     p.add_argument("--noise", type=float, default=0.1, help="teacher noise (default 0.1)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=seed_int, default=0,
                    help="seed of the teacher, the ALM's start and the cold IPOPT")  # fmt: skip
-    p.add_argument("--tol", type=float, default=1e-6,
+    p.add_argument("--tol", type=positive_float, default=1e-6,
                    help="KKT residual both points must reach (default 1e-6)")  # fmt: skip
-    p.add_argument("--alm-tol", type=float, default=1e-7,
+    p.add_argument("--alm-tol", type=positive_float, default=1e-7,
                    help="the ALM's own target (default 1e-7, below --tol)")  # fmt: skip
-    p.add_argument("--x-tol", type=float, default=1e-3,
+    p.add_argument("--x-tol", type=positive_float, default=1e-3,
                    help="largest relative move of the warm IPOPT (default 1e-3)")  # fmt: skip
-    p.add_argument("--alm-time-limit", type=float, default=60.0,
+    p.add_argument("--alm-time-limit", type=positive_float, default=60.0,
                    help="ALM wall-clock limit in seconds (default 60)")  # fmt: skip
-    p.add_argument("--ipopt-time-limit", type=float, default=None,
+    p.add_argument("--ipopt-time-limit", type=positive_float, default=None,
                    help="wall-clock limit per IPOPT run in seconds (default none)")  # fmt: skip
     p.add_argument("--no-cold", dest="cold", action="store_false",
                    help="skip IPOPT from the ALM's start")  # fmt: skip
@@ -67,16 +69,14 @@ def main(argv=None) -> int:
     """Entry point of ``liftnet verify``; returns the exit status."""
     from .. import LiftedProblem, solve_alm
     from ..datasets import make_teacher
-    from ..io import write_json
+    from ..io import writable_file, write_json
     from .crosscheck import crosscheck_ipopt
 
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     widths = (args.inputs, *args.hidden, args.outputs)
-    try:
-        for name in ("tol", "alm_tol", "x_tol", "alm_time_limit", "ipopt_time_limit"):
-            v = getattr(args, name)
-            if v is not None and not v > 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {v}")
+    try:  # the numeric options were checked by argparse; the rest before any solve
+        if args.json:
+            writable_file(args.json, "--json")
         X, Y, _, _ = make_teacher(args.N, widths=widths, alpha=args.alpha, noise=args.noise,
                                   seed=args.seed, bias=args.bias)  # fmt: skip
         prob = LiftedProblem(X, Y, hidden=args.hidden, alpha=args.alpha, beta=args.beta,
