@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._interrupt import INTERRUPTS, is_interrupt
+
 
 @dataclass
 class InnerInfo:
@@ -156,7 +158,9 @@ def prox_gradient_bb(
             k += 1
     except _Stop:
         pass
-    except KeyboardInterrupt:
+    except INTERRUPTS as exc:
+        if not is_interrupt(exc):
+            raise
         status = "interrupted"
     return x, InnerInfo(status, k, r, v, steps, n_bt, cache=cache, grad=g)
 

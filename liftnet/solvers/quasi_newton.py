@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._interrupt import INTERRUPTS, is_interrupt
 from .proxgrad import InnerInfo, stop_reason
 
 #: growth of the iteration numbers at which :func:`group_owlqn` certifies the residual of a
@@ -259,7 +260,9 @@ def group_owlqn(
             k += 1
     except _Stop:
         pass
-    except KeyboardInterrupt:
+    except INTERRUPTS as exc:
+        if not is_interrupt(exc):
+            raise
         status = "interrupted"
     if status != "converged" and best[0] < r:
         r, x, v, cache, g = best

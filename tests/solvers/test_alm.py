@@ -378,3 +378,48 @@ def test_reused_arrays_leave_the_inner_solve_unchanged(branch, bias):
     assert not sub_a._pool and pooled  # only the solve with release handed arrays back
     returned = [c.grad, *c.cache[2], *(c.cache[1] if branch else [])]
     assert not any(p is r for p in pooled for r in returned)
+
+
+def _raise_from_compiled_code(cause):
+    """What CPython raises when a KeyboardInterrupt (``cause``) is set while a compiled
+    function returns a value: a SystemError caused by it."""
+    try:
+        raise cause
+    except BaseException as exc:
+        raise SystemError("CPUDispatcher(...) returned a result with an exception set") from exc
+
+
+@pytest.mark.parametrize("inner", ["owlqn", "proxgrad"])
+def test_ctrl_c_landing_in_compiled_code_still_returns_the_best_iterate(monkeypatch, inner):
+    """Ctrl-C inside a numba call can surface as a SystemError caused by the KeyboardInterrupt
+    (liftnet/solvers/_interrupt.py): the run ends ``interrupted`` with a certified point; a
+    SystemError with no KeyboardInterrupt behind it is a bug and propagates."""
+    import liftnet.solvers.alm as alm
+
+    prob = teacher_problem("complementarity", N=30)
+    evaluate, calls = alm._Subproblem.evaluate, []
+
+    def interrupted_at_the_300th(self, *args, **kw):
+        calls.append(1)
+        if len(calls) == 300:
+            _raise_from_compiled_code(KeyboardInterrupt())
+        return evaluate(self, *args, **kw)
+
+    monkeypatch.setattr(alm._Subproblem, "evaluate", interrupted_at_the_300th)
+    res = solve_alm(prob, tol=1e-14, inner=inner, presolve=None)
+    assert res.status == "interrupted" and len(calls) == 300 and len(res.history) >= 1
+    rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    assert res.kkt["residual"] == pytest.approx(rep["residual"], rel=1e-12)
+
+    calls.clear()
+
+    def broken(self, *args, **kw):
+        calls.append(1)
+        if len(calls) == 300:
+            _raise_from_compiled_code(ValueError("a real bug"))
+        return evaluate(self, *args, **kw)
+
+    monkeypatch.setattr(alm._Subproblem, "evaluate", broken)
+    with pytest.raises(SystemError) as info:
+        solve_alm(prob, tol=1e-14, inner=inner, presolve=None)
+    assert isinstance(info.value.__cause__, ValueError)

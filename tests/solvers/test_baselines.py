@@ -176,14 +176,26 @@ def test_same_seed_same_iterates_and_different_seed_differs():
     assert r1.Phi != r3.Phi
 
 
+def _compiled_code_interrupt():
+    """Ctrl-C landing in a numba call: a SystemError caused by the KeyboardInterrupt
+    (liftnet/solvers/_interrupt.py)."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise SystemError("returned a result with an exception set") from exc
+
+
+@pytest.mark.parametrize("where", ["python", "compiled"])
 @pytest.mark.parametrize("name", ["adam", "prox_gradient"])
-def test_keyboard_interrupt_returns_best_iterate(name):
+def test_keyboard_interrupt_returns_best_iterate(name, where):
     prob = small_problem()
     calls = []
 
     def cb(rec):
         calls.append(rec["Phi"])
         if len(calls) == 4:
+            if where == "compiled":
+                _compiled_code_interrupt()
             raise KeyboardInterrupt
 
     res = BASELINES[name](prob, seed=0, max_epochs=1000, callback=cb)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import check_point, check_scalar
+from .._interrupt import INTERRUPTS, is_interrupt
 from ..init import parse_init
 from ._common import TrainerClock, check_common, make_result
 
@@ -179,7 +180,9 @@ def prox_gradient(
             if time_limit is not None and clock.elapsed > time_limit:
                 status, message = "time_limit", f"time_limit={time_limit:g} s reached"
                 break
-    except KeyboardInterrupt:
+    except INTERRUPTS as exc:
+        if not is_interrupt(exc):
+            raise
         status, message = "interrupted", "interrupted (KeyboardInterrupt)"
     except FloatingPointError:
         status, message = "failed", "line search failed (step below 1e-30)"

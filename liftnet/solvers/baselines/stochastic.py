@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from ..._validation import check_scalar
+from .._interrupt import INTERRUPTS, is_interrupt
 from ..init import parse_init
 from . import _torch
 from ._common import TrainerClock, check_common, make_result
@@ -153,7 +154,9 @@ def _train(
                     break
             if done:
                 break
-    except KeyboardInterrupt:
+    except INTERRUPTS as exc:
+        if not is_interrupt(exc):
+            raise
         status, message = "interrupted", "interrupted (KeyboardInterrupt)"
     if history[-1]["step"] != n_steps:
         evaluate()

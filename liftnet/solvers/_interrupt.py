@@ -1,0 +1,27 @@
+"""Ctrl-C inside compiled code.
+
+A KeyboardInterrupt raised by the SIGINT handler normally surfaces as itself. When the signal is
+handled while a numba-compiled function is calling back into Python (measured: the call that
+materialises one of its constants, ``numba.core.serialize._numba_unpickle``), the
+KeyboardInterrupt is set while the function still returns a value, and CPython raises
+``SystemError: ... returned a result with an exception set`` with the KeyboardInterrupt as its
+cause. In a scratch stress test (the CLI's ``solve`` on a teacher, a timer raising
+KeyboardInterrupt after 0.05-1 s, 2 x 150 runs) 4 of 300 interruptions surfaced that way.
+The solvers catch :data:`INTERRUPTS` and re-raise what :func:`is_interrupt` rejects, so that
+Ctrl-C returns the best iterate whatever code it lands in.
+"""
+
+from __future__ import annotations
+
+INTERRUPTS = (KeyboardInterrupt, SystemError)
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """``exc`` is a KeyboardInterrupt, or an error whose chain of causes holds one."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
