@@ -302,6 +302,10 @@ def _run(args, mode: str, out=None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"liftnet {mode}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # no iterate exists yet: say so instead of a traceback
+        print(f"liftnet {mode}: interrupted before the solve started; nothing to save",
+              file=sys.stderr)
+        return 130
     t_data = time.perf_counter() - t0
     if not args.quiet:
         print(

@@ -240,3 +240,15 @@ def test_python_m_liftnet_help():
     p = subprocess.run([sys.executable, "-m", "liftnet", "demo", "--help"],
                        capture_output=True, text=True, timeout=60)  # fmt: skip
     assert p.returncode == 0 and "--time-limit" in p.stdout and "--lam" in p.stdout
+
+
+def test_ctrl_c_before_the_solve_exits_130_with_a_message(tmp_path, monkeypatch, capsys, no_solve):
+    """Ctrl-C while the data load (no iterate exists yet): a one-line message, exit 130."""
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "load_problem_data", interrupted)
+    rc, out = solve(tmp_path)
+    assert rc == 130
+    assert "interrupted before the solve started" in capsys.readouterr().err
