@@ -70,6 +70,16 @@ def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     return A
 
 
+def check_finite_array(x, name: str, dtype=None) -> np.ndarray:
+    """A finite real array (``dtype=None``: its own numeric dtype, kept)."""
+    A = as_real_array(x, name, dtype)
+    if A.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array, got dtype {A.dtype}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"{name} must be finite")
+    return A
+
+
 def check_seed(seed, name: str = "seed", *, allow_none: bool = False) -> int | None:
     """A seed for ``numpy.random.default_rng``: a non-negative integer (or ``None``, fresh
     entropy, where ``allow_none``)."""

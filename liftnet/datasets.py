@@ -21,8 +21,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import (
-    as_real_array,
     check_data,
+    check_finite_array,
     check_float_dtype,
     check_scalar,
     check_seed,
@@ -107,14 +107,12 @@ def standardize(X_train, *others):
     arrays = [X_train]
     for i, A in enumerate(others):
         name = f"others[{i}]"
-        A = as_real_array(A, name, dt)
+        A = check_finite_array(A, name, dt)
         if A.ndim != 2 or A.shape[1] != X_train.shape[1]:
             raise ValueError(
                 f"{name} must be 2-D with {X_train.shape[1]} columns (as X_train), "
                 f"got shape {A.shape}"
             )
-        if not np.all(np.isfinite(A)):
-            raise ValueError(f"{name} must be finite")
         arrays.append(A)
     mu = X_train.mean(axis=0)
     sd = X_train.std(axis=0)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_real_array
+from ._validation import check_finite_array
 
 __all__ = ["prune_weights", "unit_masks"]
 
@@ -34,7 +34,7 @@ def _check_network(W, b):
         raise ValueError("W must be a non-empty list of 2-D arrays, got an empty list")
     out_W = []
     for l, Wl in enumerate(W):
-        A = _numeric(Wl, f"W[{l}]")
+        A = check_finite_array(Wl, f"W[{l}]")
         if A.ndim != 2 or A.size == 0:
             raise ValueError(f"W[{l}] must be 2-D and non-empty, got shape {A.shape}")
         if l > 0 and A.shape[1] != out_W[l - 1].shape[0]:
@@ -42,8 +42,6 @@ def _check_network(W, b):
                 f"W[{l}] must have {out_W[l - 1].shape[0]} columns (the rows of W[{l - 1}]), "
                 f"got shape {A.shape}"
             )
-        if not np.all(np.isfinite(A)):
-            raise ValueError(f"W[{l}] must be finite")
         out_W.append(A)
     if b is None:
         return out_W, None
@@ -53,20 +51,11 @@ def _check_network(W, b):
         raise ValueError(f"b must hold {len(W)} arrays (one per W[l]), got {len(b)}")
     out_b = []
     for l, bl in enumerate(b):
-        A = _numeric(bl, f"b[{l}]")
+        A = check_finite_array(bl, f"b[{l}]")
         if A.shape != (out_W[l].shape[0],):
             raise ValueError(f"b[{l}] must have shape ({out_W[l].shape[0]},), got {A.shape}")
-        if not np.all(np.isfinite(A)):
-            raise ValueError(f"b[{l}] must be finite")
         out_b.append(A)
     return out_W, out_b
-
-
-def _numeric(x, name: str) -> np.ndarray:
-    A = as_real_array(x, name, None)
-    if A.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a numeric array, got dtype {A.dtype}")
-    return A
 
 
 def prune_weights(W, b=None):
