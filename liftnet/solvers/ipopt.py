@@ -182,7 +182,9 @@ def solve_ipopt(
         call), ``polish_threshold`` (``None`` without polish), ``n_zero_groups``,
         ``kkt_phase1`` (residual of the phase-1 point, groups below the threshold zeroed).
         Failures (no IPOPT, infeasible, iteration or time limit) come back as ``failed``,
-        ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message.
+        ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message. Ctrl-C (cyipopt
+        interface, main thread) stops IPOPT after its current iteration: ``interrupted``, with
+        that point (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`).
     """
     if not isinstance(prob, LiftedProblem):
         raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")

@@ -16,7 +16,10 @@ Both backends keep the ``dual``/``ipopt_z*`` suffixes in their own native sign.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -107,6 +110,29 @@ def prune_export_suffixes(m) -> None:
         del m.dual[c]
 
 
+@contextlib.contextmanager
+def ctrl_c_requests_stop(flag):
+    """Ctrl-C during an IPOPT solve sets ``flag[0]`` instead of raising KeyboardInterrupt.
+
+    Raised inside one of IPOPT's callbacks, the KeyboardInterrupt would end the solve without
+    its iterate; with the flag, the intermediate callback asks IPOPT to stop after the current
+    iteration (``User_Requested_Stop``), and the point comes back with status ``interrupted``.
+    Signal handlers can only be set in the main thread; elsewhere Ctrl-C is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        flag[0] = True
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 class CyIpoptBackend:
     """IPOPT as a library (cyipopt) through Pyomo's PyNumero ``PyomoNLP``."""
 
@@ -138,11 +164,11 @@ class CyIpoptBackend:
         cons = nlp.get_pyomo_constraints()
         xs = nlp.get_pyomo_variables()
         x0 = np.array([v.value for v in xs], dtype=float)
-        iters = [0]
+        iters, stop = [0], [False]
 
         def count(*args):  # cyipopt's intermediate callback (12-argument form)
             iters[0] = int(args[2])
-            return True
+            return not stop[0]  # False: IPOPT stops with User_Requested_Stop (interrupted)
 
         problem = CyIpoptNLP(nlp, intermediate_callback=count)
         try:
@@ -165,7 +191,8 @@ class CyIpoptBackend:
                 zu=np.array([m.ipopt_zU_in.get(v, 0.0) for v in xs], dtype=float),
             )
         try:
-            with capture_output(sys.stdout if tee else None, capture_fd=True):
+            with ctrl_c_requests_stop(stop), capture_output(sys.stdout if tee else None,
+                                                              capture_fd=True):
                 x, info = problem.solve(x0, **kwargs)
         except Exception as exc:  # noqa: BLE001 - reported as a status, never raised
             return Run(

@@ -163,3 +163,28 @@ def test_argument_errors_name_the_parameter():
         solve_ipopt(prob, solver="knitro")
     with pytest.raises(TypeError, match="polish"):
         solve_ipopt(prob, polish="yes")
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_ctrl_c_returns_ipopts_iterate_with_status_interrupted():
+    """SIGINT (Ctrl-C) 1 s into a solve that needs minutes: IPOPT stops after its current
+    iteration and the point comes back, checked by the one KKT checker."""
+    import os
+    import signal
+    import threading
+    import time
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 8))
+    prob = LiftedProblem(X, np.tanh(X[:, :4]), hidden=(16, 16), lam=1e-3)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    try:
+        res = solve_ipopt(prob, tol=1e-12, max_iter=100000)
+    finally:
+        timer.cancel()
+    assert res.status == "interrupted" and "User_Requested_Stop" in res.message
+    assert time.monotonic() - t0 < 30
+    assert res.kkt is not None and all(np.all(np.isfinite(w)) for w in res.W)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
