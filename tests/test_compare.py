@@ -151,3 +151,34 @@ def test_main_refuses_bad_seeds(seeds, tmp_path, monkeypatch, capsys):
 def test_make_problem_unknown_dataset(dataset):
     with pytest.raises(ValueError, match="dataset must be one of"):
         make_problem(dataset, MODES["fast"])
+
+
+@pytest.mark.parametrize("how", ["status", "raised"])
+def test_ctrl_c_reports_the_finished_data_sets(tmp_path, monkeypatch, capsys, how):
+    """Ctrl-C stops the whole comparison (a solver returns ``interrupted``, or the
+    KeyboardInterrupt hits the harness itself) and the files hold the data sets finished."""
+    import json
+
+    import liftnet.compare.runs as runs_mod
+
+    pg = runs_mod.BASELINES["prox_gradient"]
+
+    def ctrl_c_on_digits(prob, **kw):
+        res = pg(prob, **kw)
+        if prob.N == MODES["fast"]["sizes"]["digits"][0]:  # teacher first, then digits
+            if how == "raised":
+                raise KeyboardInterrupt
+            res["status"] = "interrupted"
+        return res
+
+    monkeypatch.setitem(runs_mod.BASELINES, "prox_gradient", ctrl_c_on_digits)
+    rc = main(["--mode", "fast", "--datasets", "teacher", "digits", "--methods", "alm",
+               "prox_gradient", "--seeds", "0", "--out-dir", str(tmp_path), "--quiet"])  # fmt: skip
+    assert rc == 130
+    rep = json.loads((tmp_path / "report.json").read_text())
+    assert rep["interrupted"] == "during the data set 'digits'"
+    assert {r["dataset"] for r in rep["rows"]} == {"teacher"} and len(rep["rows"]) == 4
+    assert rep["path_rows"] == []
+    assert "interrupted during the data set 'digits'" in (tmp_path / "table.txt").read_text()
+    assert (tmp_path / "phi_vs_time_teacher.png").stat().st_size > 0
+    assert "interrupted" in capsys.readouterr().out

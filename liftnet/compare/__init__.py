@@ -36,6 +36,7 @@ import time
 from .._validation import check_bool, check_choice, check_seed
 from ..cli import seed_int
 from ..io import writable_folder
+from ..solvers._interrupt import INTERRUPTS, is_interrupt
 from ..solvers.alm import warm_up
 from .report import (
     DETERMINISTIC_COLUMNS,
@@ -104,6 +105,37 @@ def _threads(n):
         torch.set_num_threads(old)
 
 
+def _run_dataset(ds, cfg, methods, runs, kkt, log):
+    """Every method and seed on one data set, both budgets, into ``runs``; then each run's
+    time to the data set's target."""
+    prob, Xte, Yte, metric = make_problem(ds, cfg)
+    if "alm" in methods:
+        # untimed: compiling (fresh checkout, ~3 s) or loading (~0.2 s) the ALM's kernels for
+        # this dtype is a one-off cost, not the solver's (the stochastic baselines are warmed
+        # by tune_lr)
+        warm_up(prob.dtype)
+    cfg.setdefault("lr_by_dataset", {})[ds] = tune_lr(prob, cfg, ds, methods, log)
+    for budget in ("converge", "time"):
+        for m in methods:
+            runs[(ds, budget, m)] = []
+            for seed in cfg["seeds"]:
+                res = run(m, prob, cfg, seed, budget, ds)
+                at_net = ds in cfg["kkt_net"] and budget == "converge" and seed == cfg["seeds"][0]
+                rec = record(m, res, prob, Xte, Yte, metric, kkt, at_net=at_net)
+                rec["seed"] = seed
+                runs[(ds, budget, m)].append(rec)
+                log(f"{ds} {budget} {m} seed={seed}: Phi={res.Phi:.5g} "
+                    f"time={res.time:.2f}s {res.status}")
+    # target per seed: the best baseline's final Phi of the converge runs
+    for i in range(len(cfg["seeds"])):
+        finals = [runs[(ds, "converge", m)][i]["Phi"] for m in methods if m != "alm"]
+        target = min(finals) if finals else runs[(ds, "converge", "alm")][i]["Phi"]
+        for budget in ("converge", "time"):
+            for m in methods:
+                rec = runs[(ds, budget, m)][i]
+                rec["target"], rec["t_target"] = target, time_to(rec["traj"], target)
+
+
 def run_comparison(
     mode="fast",
     datasets=DATASETS,
@@ -137,7 +169,9 @@ def run_comparison(
     -------
     dict
         ``rows`` (one dict per data set, budget and method; medians over seeds), ``path_rows``,
-        ``table`` (text), ``files`` (paths written), ``config``.
+        ``table`` (text), ``files`` (paths written), ``config``, ``interrupted`` (``None``, or
+        where Ctrl-C stopped the comparison: the files then hold the data sets finished
+        before, and the lambda path's points so far).
     """
     cfg = dict(MODES[check_choice(mode, "mode", tuple(MODES))])
     datasets = _names(datasets, "datasets", DATASETS)
@@ -158,53 +192,29 @@ def run_comparison(
     out_dir = writable_folder(out_dir, "out_dir")  # created now, not after the runs
     log = print if verbose else (lambda *a: None)
     kkt = kkt_checker()
-    runs = {}
+    runs, done, path_rows, interrupted = {}, [], [], None
     with _threads(cfg["threads"]):
-        for ds in datasets:
-            prob, Xte, Yte, metric = make_problem(ds, cfg)
-            if "alm" in methods:
-                # untimed: compiling (fresh checkout, ~3 s) or loading (~0.2 s) the ALM's
-                # kernels for this dtype is a one-off cost, not the solver's (the stochastic
-                # baselines are warmed by tune_lr)
-                warm_up(prob.dtype)
-            cfg.setdefault("lr_by_dataset", {})[ds] = tune_lr(prob, cfg, ds, methods, log)
-            for budget in ("converge", "time"):
-                for m in methods:
-                    runs[(ds, budget, m)] = []
-                    for seed in cfg["seeds"]:
-                        res = run(m, prob, cfg, seed, budget, ds)
-                        rec = record(
-                            m,
-                            res,
-                            prob,
-                            Xte,
-                            Yte,
-                            metric,
-                            kkt,
-                            at_net=ds in cfg["kkt_net"]
-                            and budget == "converge"
-                            and seed == cfg["seeds"][0],
-                        )
-                        rec["seed"] = seed
-                        runs[(ds, budget, m)].append(rec)
-                        log(
-                            f"{ds} {budget} {m} seed={seed}: Phi={res.Phi:.5g} "
-                            f"time={res.time:.2f}s {res.status}"
-                        )
-            # target per seed: the best baseline's final Phi of the converge runs
-            for i in range(len(cfg["seeds"])):
-                finals = [runs[(ds, "converge", m)][i]["Phi"] for m in methods if m != "alm"]
-                target = min(finals) if finals else runs[(ds, "converge", "alm")][i]["Phi"]
-                for budget in ("converge", "time"):
-                    for m in methods:
-                        rec = runs[(ds, budget, m)][i]
-                        rec["target"], rec["t_target"] = target, time_to(rec["traj"], target)
-        path_rows = run_lambda_path(cfg, methods, kkt, log) if lambda_path else []
-    rows = table_rows(runs, datasets, methods)
+        try:
+            for ds in datasets:
+                interrupted = f"during the data set {ds!r}"
+                _run_dataset(ds, cfg, methods, runs, kkt, log)
+                done.append(ds)
+            interrupted = "during the lambda path"
+            if lambda_path:
+                run_lambda_path(cfg, methods, kkt, log, rows=path_rows)
+            interrupted = None
+        except INTERRUPTS as exc:  # Ctrl-C: report what is finished, lose nothing of it
+            if not is_interrupt(exc):
+                raise
+            log(f"interrupted {interrupted}: reporting the finished data sets {done}")
+    rows = table_rows(runs, done, methods)
     table = format_table(rows)
-    files = write(out_dir, rows, path_rows, table, cfg, mode)
-    files += plots(out_dir, runs, path_rows, datasets, methods, cfg["seeds"][0])
+    if interrupted:
+        table += f"\n(interrupted {interrupted}: the rows above are the finished data sets)"
+    files = write(out_dir, rows, path_rows, table, cfg, mode, interrupted)
+    files += plots(out_dir, runs, path_rows, done, methods, cfg["seeds"][0])
     return {
+        "interrupted": interrupted,
         "rows": rows,
         "path_rows": path_rows,
         "table": table,
@@ -246,7 +256,7 @@ def main(argv=None) -> int:
             f"sparsity={r['sparsity']:.3f} test={r['test_score']:.4g} {r['status']}"
         )
     print(f"wrote {len(rep['files'])} files to {a.out_dir} in {time.perf_counter() - t0:.1f} s")
-    return 0
+    return 130 if rep["interrupted"] else 0
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ def deterministic_view(report):
     return main, path
 
 
-def write(out_dir, rows, path_rows, table, cfg, mode):
+def write(out_dir, rows, path_rows, table, cfg, mode, interrupted=None):
     files = [
         os.path.join(out_dir, f)
         for f in ("table.txt", "table.csv", "lambda_path.csv", "report.json")
@@ -159,6 +159,7 @@ def write(out_dir, rows, path_rows, table, cfg, mode):
         json.dump(
             {
                 "mode": mode,
+                "interrupted": interrupted,
                 "rows": rows,
                 "path_rows": path_rows,
                 "config": {k: v for k, v in cfg.items()},

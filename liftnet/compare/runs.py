@@ -73,6 +73,15 @@ MODES = {
 
 
 # ----------------------------------------------------------------------------- the solvers
+def stop_if_interrupted(res):
+    """``res``, unless the user stopped it: the harness passes no callbacks, so a run with
+    status ``interrupted`` was stopped by Ctrl-C (which every solver turns into that status),
+    and the whole comparison stops (KeyboardInterrupt) with what it has finished."""
+    if res.status == "interrupted":
+        raise KeyboardInterrupt
+    return res
+
+
 def run_alm(prob, *, tol, seed, time_limit=None, init=None, max_iter=200, max_inner=None):
     """The one place the harness calls liftnet's ALM (``liftnet.solve_alm``, CONTRACT.md);
     ``max_inner=None`` keeps the solver's default."""
@@ -105,9 +114,9 @@ def tune_lr(prob, cfg, dataset, methods, log):
             continue
         trials = {}
         for lr in (cfg["lr"][m] / 3, cfg["lr"][m], 3 * cfg["lr"][m]):
-            res = BASELINES[m](
+            res = stop_if_interrupted(BASELINES[m](
                 prob, lr=lr, batch_size=cfg["batch_size"], seed=10**6, max_epochs=cfg["tune_epochs"]
-            )
+            ))
             trials[lr] = res.Phi if np.isfinite(res.Phi) else np.inf
         lrs[m] = min(trials, key=trials.get)
         log(f"{dataset} {m}: lr={lrs[m]:g} (Phi {trials})")
@@ -120,7 +129,7 @@ def run(method, prob, cfg, seed, budget, dataset, init=None):
     timed = budget == "time"
     cap = T if timed else cfg["converge_cap"][dataset]  # a safety net, not the budget
     if method == "alm":
-        return run_alm(
+        return stop_if_interrupted(run_alm(
             prob,
             tol=cfg["tol"],
             seed=seed,
@@ -128,7 +137,7 @@ def run(method, prob, cfg, seed, budget, dataset, init=None):
             init=init,
             max_iter=10**6 if timed else cfg["alm_iter"],
             max_inner=cfg["alm_inner"],
-        )
+        ))
     kw = {
         "lr": cfg["lr_by_dataset"][dataset][method],
         "seed": seed,
@@ -139,7 +148,7 @@ def run(method, prob, cfg, seed, budget, dataset, init=None):
         kw.update(max_epochs=10**9 if timed else cfg["pg_iters"], tol=cfg["tol"])
     else:
         kw.update(max_epochs=10**9 if timed else cfg["epochs"], batch_size=cfg["batch_size"])
-    return BASELINES[method](prob, **kw)
+    return stop_if_interrupted(BASELINES[method](prob, **kw))
 
 
 # ------------------------------------------------------------------------------ the data
@@ -213,7 +222,7 @@ def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False):
     return rec
 
 
-def run_lambda_path(cfg, methods, kkt, log):
+def run_lambda_path(cfg, methods, kkt, log, rows=None):
     """ALM warm-started along decreasing ``lam``; baselines alike.
 
     Each method starts from its own previous result with the units that result does not use
@@ -223,7 +232,8 @@ def run_lambda_path(cfg, methods, kkt, log):
     point, so timing-dependent): the ALM's ``Phi`` at ``lam`` 1e-2, 3e-3, 1e-3 fell from 0.668,
     0.510, 0.482 to 0.594, 0.425, 0.097 (the ALM alone) and 0.594, 0.188, 0.116 (the whole
     path, every method)."""
-    ds, seed, rows = cfg["path_dataset"], cfg["seeds"][0], []
+    ds, seed = cfg["path_dataset"], cfg["seeds"][0]
+    rows = [] if rows is None else rows  # filled as the path goes (a Ctrl-C keeps the rows)
     if ds not in cfg.setdefault("lr_by_dataset", {}):
         cfg["lr_by_dataset"][ds] = tune_lr(make_problem(ds, cfg)[0], cfg, ds, methods, log)
     for m in methods:
