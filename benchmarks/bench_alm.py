@@ -176,19 +176,32 @@ def main(argv=None):
     ap.add_argument("--no-digits", action="store_true", help="skip the digits rows")
     args = ap.parse_args(argv)
     dtype = np.dtype(args.dtype)
-    rows = []
     split = load_digits_problem(seed=0)
     lams = () if args.no_digits else (1e-2,) if args.quick else (1e-3, 1e-2, 3e-2)
-    for lam in lams:
-        prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), beta=args.beta,
-                             lam=lam, coupling=args.coupling, bias=True)
-        rows.append(run(f"digits lam={lam:g}", prob, 20 if args.quick else 60))
     Ns = args.Ns or ((1000, 4000) if args.quick else (1000, 4000, 16000, 60000))
-    for N in Ns:
-        X, Y = make_mnist_like(N, seed=0, dtype=dtype)[:2]
-        prob = LiftedProblem(X, Y, hidden=(256, 128), beta=args.beta, lam=1e-3,
-                             coupling=args.coupling, bias=True, dtype=dtype)
-        rows.append(run("mnist-like 784-256-128-10", prob, 10 if args.quick else 60))
+
+    def cases():
+        for lam in lams:
+            yield f"digits lam={lam:g}", 20 if args.quick else 60, lambda lam=lam: LiftedProblem(
+                split.X_train, split.Y_train, hidden=(32, 16), beta=args.beta, lam=lam,
+                coupling=args.coupling, bias=True)
+        for N in Ns:
+            def mnist(N=N):
+                X, Y = make_mnist_like(N, seed=0, dtype=dtype)[:2]
+                return LiftedProblem(X, Y, hidden=(256, 128), beta=args.beta, lam=1e-3,
+                                     coupling=args.coupling, bias=True, dtype=dtype)
+            yield "mnist-like 784-256-128-10", 10 if args.quick else 60, mnist
+
+    rows = []
+    try:
+        for name, limit, make in cases():
+            rows.append(run(name, make(), limit))
+            if rows[-1]["status"] == "interrupted":
+                raise KeyboardInterrupt
+    except KeyboardInterrupt:  # Ctrl-C: the table of the rows finished so far
+        print("interrupted: the table has the rows finished before")
+    if not rows:
+        return
     cols = list(rows[0])
     print(" | ".join(cols))
     for r in rows:

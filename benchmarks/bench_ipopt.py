@@ -55,6 +55,9 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit):
     for N in Ns:
         prob = teacher_problem(N, widths, seed, lam, coupling)
         alm = solve_alm(prob, tol=tol, seed=seed, time_limit=alm_time_limit)
+        if alm.status == "interrupted":  # Ctrl-C: the rows so far, and no IPOPT run
+            print(f"interrupted during the ALM at N={N}: stop.")
+            break
         t = time.monotonic()
         build_pyomo_model(prob)
         t_build = time.monotonic() - t
@@ -88,6 +91,9 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit):
             f"{t_match:9.2f} {ratio_match:8.1f}",
             flush=True,
         )
+        if ip.status == "interrupted":
+            print(f"interrupted during IPOPT at N={N}: stop.")
+            break
         if ip.status == "time_limit" or ip.time > cap:
             print(f"IPOPT exceeded the cap of {cap:g} s at N={N}: stop.")
             break

@@ -144,11 +144,14 @@ def main(argv=None):
               f"{r.n_inner:7d} {r.Phi:9.5g}"
               + "".join(f" {t:8.2f}" if np.isfinite(t) else f" {'-':>8}" for t in reach[-1]),
               flush=True)
+        if r.status == "interrupted":  # Ctrl-C: the summary of the runs so far, not the next run
+            print("interrupted: the summary covers the runs above")
+            break
     conv, kkt, t, inner = (np.array(c) for c in zip(*rows))
     print(f"SUMMARY {a.family}: converged {conv.sum()}/{len(rows)}, median time "
           f"{np.median(t):.2f} s, total {t.sum():.1f} s, inner iterations {inner.sum()}, "
           f"median KKT {np.median(kkt):.1e}")
-    if a.family == "wide" and a.levels:
+    if a.family == "wide" and a.levels and len(reach) == len(a.Ns):
         ts = np.array(reach)
         print("SLOPE of log(time to level) against log N (1 = linear in N): " + ", ".join(
             f"{v:g}: {loglog_slope(a.Ns, ts[:, j]):.2f} over {int(np.isfinite(ts[:, j]).sum())}"
