@@ -95,6 +95,9 @@ def main(argv=None) -> int:
           f"seed={args.seed}")  # fmt: skip
     alm = solve_alm(prob, tol=args.alm_tol, seed=args.seed, time_limit=args.alm_time_limit)
     print(f"ALM: {alm.status} ({alm.message})")
+    if alm.status == "interrupted":  # Ctrl-C: no IPOPT runs after it
+        print("liftnet verify: interrupted during the ALM; no cross-check", file=sys.stderr)
+        return 130
     rep = crosscheck_ipopt(prob, alm, tol=args.tol, x_tol=args.x_tol, seed=args.seed,
                            cold=args.cold, time_limit=args.ipopt_time_limit)  # fmt: skip
     print(rep.to_table())

@@ -193,3 +193,25 @@ def test_verify_cli_bad_arguments():
     assert main(["--N", "0"]) == 2
     with pytest.raises(SystemExit):
         main(["--hidden", "3,x"])
+
+
+def test_verify_cli_stops_when_the_alm_is_interrupted(monkeypatch, capsys):
+    """Ctrl-C during the ALM (it returns ``interrupted``): exit 130, and no IPOPT runs."""
+    import liftnet
+    import liftnet.verification.crosscheck as cc
+    from liftnet.verification.crosscheck import main
+
+    solve = liftnet.solve_alm
+
+    def interrupted(*a, **k):
+        res = solve(*a, **{**k, "max_iter": 1})
+        res["status"] = "interrupted"
+        return res
+
+    def no_ipopt(*a, **k):
+        raise AssertionError("IPOPT ran after the ALM was interrupted")
+
+    monkeypatch.setattr(liftnet, "solve_alm", interrupted)
+    monkeypatch.setattr(cc, "crosscheck_ipopt", no_ipopt)
+    assert main(["--N", "10", "--hidden", "2"]) == 130
+    assert "interrupted during the ALM" in capsys.readouterr().err
