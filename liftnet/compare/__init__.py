@@ -36,7 +36,7 @@ import time
 from .._validation import check_bool, check_choice, check_seed
 from ..cli import seed_int
 from ..io import writable_folder
-from ..solvers._interrupt import INTERRUPTS, is_interrupt
+from ..solvers._interrupt import INTERRUPTS, interrupted
 from ..solvers.alm import warm_up
 from .report import (
     DETERMINISTIC_COLUMNS,
@@ -192,29 +192,28 @@ def run_comparison(
     out_dir = writable_folder(out_dir, "out_dir")  # created now, not after the runs
     log = print if verbose else (lambda *a: None)
     kkt = kkt_checker()
-    runs, done, path_rows, interrupted = {}, [], [], None
+    runs, done, path_rows, where = {}, [], [], None
     with _threads(cfg["threads"]):
         try:
             for ds in datasets:
-                interrupted = f"during the data set {ds!r}"
+                where = f"during the data set {ds!r}"
                 _run_dataset(ds, cfg, methods, runs, kkt, log)
                 done.append(ds)
-            interrupted = "during the lambda path"
+            where = "during the lambda path"
             if lambda_path:
                 run_lambda_path(cfg, methods, kkt, log, rows=path_rows)
-            interrupted = None
+            where = None
         except INTERRUPTS as exc:  # Ctrl-C: report what is finished, lose nothing of it
-            if not is_interrupt(exc):
-                raise
-            log(f"interrupted {interrupted}: reporting the finished data sets {done}")
+            interrupted(exc)  # (re-raises anything else)
+            log(f"interrupted {where}: reporting the finished data sets {done}")
     rows = table_rows(runs, done, methods)
     table = format_table(rows)
-    if interrupted:
-        table += f"\n(interrupted {interrupted}: the rows above are the finished data sets)"
-    files = write(out_dir, rows, path_rows, table, cfg, mode, interrupted)
+    if where:
+        table += f"\n(interrupted {where}: the rows above are the finished data sets)"
+    files = write(out_dir, rows, path_rows, table, cfg, mode, where)
     files += plots(out_dir, runs, path_rows, done, methods, cfg["seeds"][0])
     return {
-        "interrupted": interrupted,
+        "interrupted": where,
         "rows": rows,
         "path_rows": path_rows,
         "table": table,

@@ -7,8 +7,8 @@ KeyboardInterrupt is set while the function still returns a value, and CPython r
 ``SystemError: ... returned a result with an exception set`` with the KeyboardInterrupt as its
 cause. In a scratch stress test (the CLI's ``solve`` on a teacher, a timer raising
 KeyboardInterrupt after 0.05-1 s, 2 x 150 runs) 4 of 300 interruptions surfaced that way.
-The solvers catch :data:`INTERRUPTS` and re-raise what :func:`is_interrupt` rejects, so that
-Ctrl-C returns the best iterate whatever code it lands in.
+The solvers catch :data:`INTERRUPTS` and pass them to :func:`interrupted`, which re-raises what
+is not a Ctrl-C, so that Ctrl-C returns the best iterate whatever code it lands in.
 """
 
 from __future__ import annotations
@@ -25,3 +25,11 @@ def is_interrupt(exc: BaseException) -> bool:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def interrupted(exc: BaseException) -> str:
+    """The status ``"interrupted"`` for a Ctrl-C (:func:`is_interrupt`); any other error is
+    raised again. Use: ``except INTERRUPTS as exc: status = interrupted(exc)``."""
+    if not is_interrupt(exc):
+        raise exc
+    return "interrupted"

@@ -32,7 +32,7 @@ from .._validation import check_bool, check_problem, check_scalar, check_seed
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from . import kernels
-from ._interrupt import INTERRUPTS, is_interrupt
+from ._interrupt import INTERRUPTS, interrupted
 from .init import parse_init
 from .proxgrad import prox_gradient_bb
 from .quasi_newton import CompactLBFGS, group_owlqn
@@ -688,9 +688,7 @@ def solve_alm(
                 record_best(z, M1, M2, rep)
                 break
     except INTERRUPTS as exc:
-        if not is_interrupt(exc):
-            raise
-        status, message = "interrupted", "interrupted (KeyboardInterrupt)"
+        status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
 
     if status == "converged" or best is None:
         zf, M1f, M2f = z, M1, M2

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._interrupt import INTERRUPTS, is_interrupt
+from ._interrupt import INTERRUPTS, interrupted
 
 
 @dataclass
@@ -159,9 +159,7 @@ def prox_gradient_bb(
     except _Stop:
         pass
     except INTERRUPTS as exc:
-        if not is_interrupt(exc):
-            raise
-        status = "interrupted"
+        status = interrupted(exc)
     return x, InnerInfo(status, k, r, v, steps, n_bt, cache=cache, grad=g)
 
 

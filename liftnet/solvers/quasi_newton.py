@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._interrupt import INTERRUPTS, is_interrupt
+from ._interrupt import INTERRUPTS, interrupted
 from .proxgrad import InnerInfo, stop_reason
 
 #: growth of the iteration numbers at which :func:`group_owlqn` certifies the residual of a
@@ -261,9 +261,7 @@ def group_owlqn(
     except _Stop:
         pass
     except INTERRUPTS as exc:
-        if not is_interrupt(exc):
-            raise
-        status = "interrupted"
+        status = interrupted(exc)
     if status != "converged" and best[0] < r:
         r, x, v, cache, g = best
     if certify is not None and status not in ("converged", "diverged", "unbounded"):

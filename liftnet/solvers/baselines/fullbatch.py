@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import check_point, check_scalar
-from .._interrupt import INTERRUPTS, is_interrupt
+from .._interrupt import INTERRUPTS, interrupted
 from ..init import parse_init
 from ._common import TrainerClock, check_common, make_result
 
@@ -181,9 +181,7 @@ def prox_gradient(
                 status, message = "time_limit", f"time_limit={time_limit:g} s reached"
                 break
     except INTERRUPTS as exc:
-        if not is_interrupt(exc):
-            raise
-        status, message = "interrupted", "interrupted (KeyboardInterrupt)"
+        status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
     except FloatingPointError:
         status, message = "failed", "line search failed (step below 1e-30)"
     clock.pause()

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..._validation import check_scalar
-from .._interrupt import INTERRUPTS, is_interrupt
+from .._interrupt import INTERRUPTS, interrupted
 from ..init import parse_init
 from . import _torch
 from ._common import TrainerClock, check_common, make_result
@@ -155,9 +155,7 @@ def _train(
             if done:
                 break
     except INTERRUPTS as exc:
-        if not is_interrupt(exc):
-            raise
-        status, message = "interrupted", "interrupted (KeyboardInterrupt)"
+        status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
     if history[-1]["step"] != n_steps:
         evaluate()
     clock.pause()
