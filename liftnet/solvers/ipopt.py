@@ -36,6 +36,9 @@ from .init import parse_init
 from .ipopt_backends import add_suffixes, copy_bound_multipliers_in, select_backend
 from .result import LiftedResult
 
+#: liftnet's KKT residual (MODEL.md 5) at most which a point IPOPT converged to counts as
+#: converged (with ``tol`` when that is larger): the ALM's default ``tol`` and the cross-check's
+CERTIFY_TOL = 1e-6
 #: IPOPT options of a warm start: keep the given point and multipliers (barely pushed inside).
 WARM_START_OPTIONS = {
     "warm_start_init_point": "yes",
@@ -182,7 +185,13 @@ def solve_ipopt(
         call), ``polish_threshold`` (``None`` without polish), ``n_zero_groups``,
         ``kkt_phase1`` (residual of the phase-1 point, groups below the threshold zeroed).
         Failures (no IPOPT, infeasible, iteration or time limit) come back as ``failed``,
-        ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message. Ctrl-C (cyipopt
+        ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message. ``converged`` means
+        what it means for :func:`liftnet.solve_alm`: liftnet's KKT residual of the returned
+        point is at most ``max(tol, CERTIFY_TOL)``. When IPOPT converged on its own measure
+        but the point fails that, the status is ``uncertified`` and the message says so:
+        without the polish (its small groups are not exact zeros), or with a
+        ``zero_threshold`` that keeps groups IPOPT left at about 1e-4 (their nonsmooth
+        residual is then off by up to ``2 lam``) or zeroes a group that is not zero. Ctrl-C (cyipopt
         interface, main thread) stops IPOPT after its current iteration: ``interrupted``, with
         that point (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`).
     """
@@ -199,15 +208,15 @@ def solve_ipopt(
     if options is not None and not isinstance(options, Mapping):
         raise TypeError(f"options must be a dict of IPOPT options, got {type(options).__name__}")
 
+    cert_tol = max(tol, CERTIFY_TOL)
     t0 = time.monotonic()
     deadline = None if time_limit is None else t0 + time_limit
     W, b, V, M1, M2 = parse_init(prob, init, seed)
     warm = isinstance(init, Mapping) and init.get("M1") is not None and init.get("M2") is not None
     backend, reason = select_backend(solver)
     if backend is None:
-        return _result(
-            prob, W, b, V, M1, M2, "failed", reason, [], t0, None, "unavailable", None, None
-        )
+        return _result(prob, W, b, V, M1, M2, "failed", reason, [], t0, None, "unavailable",
+                       None, None, cert_tol)
 
     m = build_pyomo_model(prob)
     add_suffixes(m)
@@ -255,6 +264,7 @@ def solve_ipopt(
             r,
             thr if polish else None,
             kkt1,
+            cert_tol,
         )
 
     pen = prob.penalty
@@ -296,13 +306,15 @@ def solve_ipopt(
             r,
             thr,
             kkt1,
+            cert_tol,
         )
     Wp, bp, Vp, M1p, M2p, rb = best
     message = f"{rb.message}; polish fixed {n_zero} zero groups (threshold {thr:.1e})"
     status = rb.status if not note else r.status
     if note:
         message += f"; {note}"
-    return _result(prob, Wp, bp, Vp, M1p, M2p, status, message, history, t0, None, r, thr, kkt1)
+    return _result(prob, Wp, bp, Vp, M1p, M2p, status, message, history, t0, None, r, thr, kkt1,
+                   cert_tol)
 
 
 def _restart_released(prob, W, gW, release):
@@ -323,10 +335,16 @@ def _safe_kkt(prob, W, b, V, M1, M2, thr=0.0):
     return kkt_residuals(prob, W, b, V, M1, M2, zero_threshold=thr)
 
 
-def _result(prob, W, b, V, M1, M2, status, message, history, t0, kkt, run, thr, kkt1):
+def _result(prob, W, b, V, M1, M2, status, message, history, t0, kkt, run, thr, kkt1,
+            cert_tol):
     if kkt is None:
         kkt = _safe_kkt(prob, W, b, V, M1, M2)
     finite = kkt is not None
+    if status == "converged" and (not finite or kkt["residual"] > cert_tol):
+        status = "uncertified"
+        res = float("nan") if not finite else kkt["residual"]
+        message += (f"; but liftnet's KKT residual of the returned point is {res:.2e} > "
+                    f"{cert_tol:.0e}: not a certified KKT point (zero threshold {thr})")
     n_zero = sum(int(np.sum(prob.penalty.group_norms(Wl) == 0)) for Wl in W) if finite else 0
     return LiftedResult(
         solver="ipopt",

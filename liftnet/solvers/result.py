@@ -21,8 +21,9 @@ class LiftedResult(dict):
     M1, M2 : list of L-1 arrays ``(n_l, N)``, ``>= 0``
         Multipliers of ``g1_l <= 0`` and ``g2_l <= 0`` (MODEL.md section 5 sign convention).
     status : str
-        One of ``converged``, ``max_iter``, ``time_limit``, ``interrupted``, ``diverged``,
-        ``failed``.
+        One of ``converged`` (the KKT certificate holds: residual at most the tolerance),
+        ``max_iter``, ``time_limit``, ``interrupted``, ``diverged``, ``failed``; and for IPOPT
+        ``uncertified`` (IPOPT converged on its own measure, liftnet's certificate does not).
     message : str
         Why the solver stopped, in words.
     success : bool

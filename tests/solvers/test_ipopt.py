@@ -96,7 +96,9 @@ def test_without_polish_zero_groups_are_not_exact():
     """Why the polish exists: IPOPT's epigraph leaves zero groups small but nonzero."""
     prob = small_problem("complementarity", False, 0)
     r = solve_ipopt(prob, seed=0, polish=False)
-    assert r.status == "converged" and r.polish_threshold is None
+    # IPOPT converged on its measure, but its small groups fail liftnet's certificate
+    assert r.status == "uncertified" and r.polish_threshold is None
+    assert r.ipopt_status == "Solve_Succeeded" and r.kkt.residual > 1e-6
     norms = np.concatenate([prob.penalty.group_norms(w) for w in r.W])
     small = norms[norms < 1e-2]
     assert small.size >= 1 and np.all(small > 0)
@@ -117,11 +119,19 @@ def test_warm_start_from_a_solution_stays_there():
 
 
 def test_explicit_threshold_is_reported_and_used():
+    """The threshold decides the zero set (no group norm of phase 1 lies between the default,
+    about 1.8e-3, and 1e-2, so 1e-6 is the threshold that tells)."""
     prob = small_problem("squared", False, 1)
     r = solve_ipopt(prob, seed=1, zero_threshold=1e-2)
-    assert r.polish_threshold == 1e-2
+    assert r.polish_threshold == 1e-2 and r.n_zero_groups == 4
     assert "threshold 1.0e-02" in r.message
-    assert r.kkt.residual <= 1e-6
+    assert r.status == "converged" and r.kkt.residual <= 1e-6
+    # too small: groups IPOPT left at about 1e-4 stay "nonzero", and their nonsmooth residual
+    # is off by up to 2 lam: IPOPT converged, liftnet's certificate does not hold
+    lo = solve_ipopt(prob, seed=1, zero_threshold=1e-6)
+    assert lo.polish_threshold == 1e-6 and lo.n_zero_groups == 1
+    assert lo.status == "uncertified" and not lo.success and lo.kkt.residual > 1e-3
+    assert "not a certified KKT point" in lo.message
 
 
 def test_iteration_limit_is_a_status_with_ipopt_message():
