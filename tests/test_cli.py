@@ -116,7 +116,10 @@ def test_solve_user_csv_classification(tmp_path):
     rep = json.loads(open(out + ".json").read())
     assert rep["data"]["task"] == "classification" and rep["data"]["classes"] == [2.0, 3.0]
     assert rep["params"]["widths"] == [3, 4, 2]
-    assert rep["data"]["n_train"] == 32 and 0 <= rep["metrics"]["test_accuracy"] <= 1
+    assert rep["data"]["n_train"] == 32
+    # the label is the sign of the first input: far better than the 0.5 of a coin (measured:
+    # train 0.78, test 0.875 within SMALL's time limit)
+    assert rep["metrics"]["train_accuracy"] >= 0.7
     assert load_result(out + ".npz")["W"][0].shape == (4, 3)
 
 

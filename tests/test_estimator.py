@@ -252,7 +252,6 @@ def test_data_errors(stub, X, y, match):
 
 # ------------------------------------------------------------ the real solver
 @pytest.mark.slow
-@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_real_solver_regression_fits_certifies_and_prunes():
     from liftnet import kkt_residuals
@@ -262,7 +261,10 @@ def test_real_solver_regression_fits_certifies_and_prunes():
     # bounded by outer iterations, not wall time: the result does not depend on the machine
     net = SparseLeakyReLURegressor(hidden=(6,), lam=2e-2, tol=1e-4, max_iter=3).fit(X, y)
     res = net.result_
-    assert res.status in ("converged", "max_iter", "time_limit")
+    assert res.status in ("converged", "max_iter")
+    # three outer iterations (deterministic) reach 2.6e-3 (measured); the certificate is
+    # that of the solver's best point whatever its status
+    assert net.kkt_["residual"] <= 1e-2
     assert res.status != "converged" or net.kkt_["residual"] <= 1e-4
     # the certificate is that of the stored point
     prob = LiftedProblem(X, Y, hidden=(6,), lam=2e-2, bias=True)

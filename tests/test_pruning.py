@@ -80,6 +80,10 @@ def test_random_sparsity_same_function_fewer_or_equal_units(seed, widths, bias, 
             b[l][rows & (rng.random(widths[l + 1]) < 0.5)] = 0.0
     W2, b2, keep = prune_weights(W, b)
     assert W2[-1].shape[0] == widths[-1]
+    # exactly the used units are left, one silenced unit where a layer has none (a prune that
+    # returned its input would fail here whenever a unit is dead)
+    masks = unit_masks(W, b)
+    assert [w.shape[1] for w in W2] == [max(1, int(m.sum())) for m in masks[:L]]
     for l in range(L):
         assert 1 <= W2[l].shape[1] <= widths[l]
     X = rng.standard_normal((15, widths[0]))

@@ -49,7 +49,7 @@ def test_prob_must_be_a_lifted_problem(call):
     ],
 )
 def test_seeds_are_non_negative_integers(call, seed):
-    with pytest.raises((TypeError, ValueError), match="seed"):
+    with pytest.raises((TypeError, ValueError), match="^seed must be"):
         call(small(), seed)
 
 

@@ -50,6 +50,18 @@ def test_same_seed_same_result():
     assert not np.array_equal(a.W[0], c.W[0])
 
 
+def test_a_cut_run_returns_its_best_iterate_not_its_last():
+    """Cut (max_iter) just after the residual rose: the result is the best outer iterate,
+    certified by the one checker."""
+    prob = teacher_problem("squared", N=40)
+    res = solve_alm(prob, tol=1e-12, seed=0, max_iter=2, max_inner=500)
+    rs = [h["residual"] for h in res.history]
+    assert res.status == "max_iter" and rs[-1] > 1.1 * min(rs)  # the cut lands after a rise
+    assert res.kkt["residual"] == pytest.approx(min(rs), rel=1e-12)
+    rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    assert rep["residual"] == pytest.approx(min(rs), rel=1e-12)
+
+
 def test_time_limit_returns_best_iterate():
     # N = 40 reached 1e-12 in 0.45 s (measured): a larger N keeps the limit binding
     prob = teacher_problem("complementarity", N=200)
@@ -77,7 +89,9 @@ def test_warm_start_from_result_keeps_point():
     prob = teacher_problem("squared")
     res = solve_alm(prob, max_iter=3)
     again = solve_alm(prob, init=res, max_iter=1)
-    assert again.history[0]["residual"] <= 10 * res.kkt["residual"] + 1e-3
+    # the warm start begins at res's point and multipliers (a cold start after one outer
+    # iteration is at 0.051 here, measured; the bound used to be 0.129 and let that pass)
+    assert again.history[0]["residual"] <= res.kkt["residual"] * (1 + 1e-9)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +131,9 @@ def test_warm_start_from_result_keeps_point():
 )
 def test_bad_arguments_name_themselves(kwargs, match):
     prob = teacher_problem()
-    with pytest.raises((ValueError, TypeError), match=match):
+    # anchored: the message starts with the parameter's name (an unrelated error that merely
+    # mentions it, "unexpected keyword argument 'tol'", would not do)
+    with pytest.raises((ValueError, TypeError), match="^" + match):
         solve_alm(prob, **kwargs)
 
 

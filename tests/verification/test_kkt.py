@@ -66,6 +66,14 @@ def test_zero_threshold_snaps_small_groups(solved):
     W[0][:, col] = 1e-9
     rep = kkt_residuals(prob, W, res.b, res.V, res.M1, res.M2, zero_threshold=1e-8)
     assert rep["zero_threshold"] == 1e-8
+    # the threshold checks the point with that group exactly zero ...
+    Wz = [w.copy() for w in W]
+    Wz[0][:, col] = 0.0
+    exact = kkt_residuals(prob, Wz, res.b, res.V, res.M1, res.M2)
+    assert rep["residual"] == exact["residual"]
+    # ... where without it the tiny group is "nonzero" and its residual is off by about lam
+    raw = kkt_residuals(prob, W, res.b, res.V, res.M1, res.M2)
+    assert raw["stationarity_W"] > 2 * rep["stationarity_W"]
     with pytest.raises(ValueError, match="zero_threshold"):
         kkt_residuals(prob, W, zero_threshold=-1.0)
 

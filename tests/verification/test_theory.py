@@ -183,3 +183,7 @@ def test_alm_iterates_stay_in_the_level_set_ball():
     rep = inside_level_set(prob, pts, rad)
     assert rep.all_inside, (rep.norms, rad.radius)
     assert len(rep.norms) == 3 and min(rep.norms) > 0
+    # and the check can fail: the last point's weights scaled out past the radius
+    far = 2 * rad.radius / rep.norms[-1]
+    out = inside_level_set(prob, [{"W": [far * w for w in pts[-1].W], "V": pts[-1].V}], rad)
+    assert not out.all_inside and out.max_norm > rad.radius
