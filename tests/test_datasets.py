@@ -101,6 +101,11 @@ def test_mnist_like_feeds_lifted_problem_float32():
     X, Y = make_mnist_like(20, seed=0)
     prob = LiftedProblem(X, Y, hidden=(8,), dtype=np.float32)
     assert prob.widths == (784, 8, 10)
+    # float32 all the way: the data, the start and an evaluation of the model
+    assert X.dtype == prob.X.dtype == np.float32
+    W, b = prob.initial_weights(0)
+    assert all(w.dtype == np.float32 for w in W)
+    assert all(u.dtype == np.float32 for u in prob.forward(W, b)[0])
 
 
 def test_one_hot_and_standardize():
