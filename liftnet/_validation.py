@@ -6,6 +6,7 @@ Every error names the parameter and says what was expected and what was received
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -70,11 +71,18 @@ def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     return A
 
 
-def check_finite_array(x, name: str, dtype=None) -> np.ndarray:
-    """A finite real array (``dtype=None``: its own numeric dtype, kept)."""
+def as_numeric_array(x, name: str, dtype=None) -> np.ndarray:
+    """:func:`as_real_array` that also refuses non-numeric dtypes (text, objects) when
+    ``dtype=None`` keeps the input's own."""
     A = as_real_array(x, name, dtype)
     if A.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a numeric array, got dtype {A.dtype}")
+    return A
+
+
+def check_finite_array(x, name: str, dtype=None) -> np.ndarray:
+    """A finite real array (``dtype=None``: its own numeric dtype, kept)."""
+    A = as_numeric_array(x, name, dtype)
     if not np.all(np.isfinite(A)):
         raise ValueError(f"{name} must be finite")
     return A
@@ -103,6 +111,13 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     if dtype is None or dt is None or dt not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ValueError(f"{name} must be float64 or float32, got {dtype!r}")
     return dt
+
+
+def check_path(path, name: str = "path") -> str:
+    """A file or folder name: ``str`` or ``os.PathLike``, returned as ``str``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
+    return os.fspath(path)
 
 
 def check_problem(prob, name: str = "prob"):

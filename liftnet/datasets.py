@@ -24,6 +24,7 @@ from ._validation import (
     check_data,
     check_finite_array,
     check_float_dtype,
+    check_path,
     check_scalar,
     check_seed,
     check_widths,
@@ -401,9 +402,7 @@ def load_user_data(path, target=None, dtype=np.float64):
         Unknown extension, unreadable or non-numeric content, missing key or column (the
         message starts with the parameter at fault: ``path`` or ``target``).
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    path = os.fspath(path)
+    path = check_path(path)
     if target is not None and (
         isinstance(target, (bool, np.bool_)) or not isinstance(target, (str, int, np.integer))
     ):

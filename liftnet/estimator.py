@@ -26,7 +26,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._validation import check_choice, check_scalar, check_widths
+from ._validation import check_bool, check_choice, check_scalar, check_seed, check_widths
 from .datasets import one_hot
 from .formulation.couplings import COUPLINGS
 from .formulation.penalties import GROUPS
@@ -137,19 +137,13 @@ class _LiftedNetBase(BaseEstimator):
             "groups": check_choice(self.groups, "groups", GROUPS),
             "coupling": check_choice(self.coupling, "coupling", COUPLINGS),
         }
-        if not isinstance(self.bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be a bool, got {self.bias!r}")
-        p["bias"] = bool(self.bias)
+        p["bias"] = check_bool(self.bias, "bias")
         p["tol"] = check_scalar(self.tol, "tol", low=0, low_inclusive=False)
         p["max_iter"] = check_scalar(self.max_iter, "max_iter", low=1, integer=True)
         p["time_limit"] = check_scalar(
             self.time_limit, "time_limit", low=0, low_inclusive=False, allow_none=True
         )
-        rs = self.random_state
-        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, numbers.Integral)):
-            raise TypeError(f"random_state must be an int or None, got {rs!r}")
-        if rs is not None and rs < 0:
-            raise ValueError(f"random_state must be >= 0, got {rs!r}")
+        check_seed(self.random_state, "random_state", allow_none=True)
         if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
             raise TypeError(f"verbose must be a bool, got {self.verbose!r}")
         p["task"] = check_choice(self._task_param(), "task", TASKS)

@@ -16,17 +16,11 @@ import tempfile
 
 import numpy as np
 
-from ._validation import as_real_array
+from ._validation import as_numeric_array, check_path
 
 __all__ = ["save_result", "load_result", "jsonable", "write_json"]
 
 _KEY = re.compile(r"^(W|b|V|M1|M2)_(\d+)$")
-
-
-def _check_path(path) -> str:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    return os.fspath(path)
 
 
 def writable_folder(folder, name: str) -> str:
@@ -77,7 +71,7 @@ def save_result(path, res) -> str:
         other than lists of real numeric arrays (nothing :func:`load_result` would refuse is
         written).
     """
-    path = _check_path(path)
+    path = check_path(path)
     if not path.endswith(".npz"):
         path += ".npz"
     if res is None:
@@ -94,10 +88,7 @@ def save_result(path, res) -> str:
         if name == "W" and len(seq) == 0:
             raise ValueError("res.W must hold at least one array, got an empty list")
         for l, A in enumerate(seq, start=1):
-            A = as_real_array(A, f"res.{name}[{l - 1}]", None)
-            if A.dtype.kind not in "biuf":
-                raise TypeError(f"res.{name}[{l - 1}] must be a numeric array, got {A.dtype}")
-            arrays[f"{name}_{l}"] = A
+            arrays[f"{name}_{l}"] = as_numeric_array(A, f"res.{name}[{l - 1}]")
     parent = os.path.dirname(path)
     if parent:
         os.makedirs(parent, exist_ok=True)
@@ -114,7 +105,7 @@ def load_result(path) -> dict:
         ``W`` (list of L arrays), ``b`` (list or None), ``V``, ``M1``, ``M2`` (lists or None):
         a valid ``init`` for the solvers.
     """
-    path = _check_path(path)
+    path = check_path(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"path: no such file {path!r}")
     parts: dict[str, dict[int, np.ndarray]] = {}

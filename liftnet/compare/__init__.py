@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import time
 
-from .._validation import check_bool, check_choice, check_seed
+from .._validation import check_bool, check_choice, check_path, check_seed
 from ..cli import seed_int
 from ..io import writable_folder
 from ..solvers._interrupt import INTERRUPTS, interrupted
@@ -187,9 +186,8 @@ def run_comparison(
         cfg["seeds"] = tuple(check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds))
     lambda_path = check_bool(lambda_path, "lambda_path")
     verbose = check_bool(verbose, "verbose")
-    if not isinstance(out_dir, (str, os.PathLike)):
-        raise TypeError(f"out_dir must be a str or os.PathLike, got {type(out_dir).__name__}")
-    out_dir = writable_folder(out_dir, "out_dir")  # created now, not after the runs
+    # created now, not after the runs
+    out_dir = writable_folder(check_path(out_dir, "out_dir"), "out_dir")
     log = print if verbose else (lambda *a: None)
     kkt = kkt_checker()
     runs, done, path_rows, where = {}, [], [], None

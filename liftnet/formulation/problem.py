@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import (
+    check_bool,
     check_choice,
     check_data,
     check_float_dtype,
@@ -102,9 +103,7 @@ class LiftedProblem:
         self.lam = check_scalar(lam, "lam", low=0)
         self.groups = check_choice(groups, "groups", GROUPS)
         coupling_name = check_choice(coupling, "coupling", COUPLINGS)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be a bool, got {bias!r}")
-        self.bias = bool(bias)
+        self.bias = check_bool(bias, "bias")
         self.dtype = dtype
 
         self.X = np.ascontiguousarray(X)
