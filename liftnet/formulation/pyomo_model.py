@@ -25,6 +25,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._validation import check_problem
+
 try:  # Pyomo is a dependency; a clear message if an install lacks it.
     import pyomo.environ as pyo
 except ImportError as exc:  # pragma: no cover
@@ -103,10 +105,7 @@ def build_pyomo_model(prob, init=None):
         ``model.problem`` is ``prob``.
     """
     _require_pyomo()
-    from .problem import LiftedProblem
-
-    if not isinstance(prob, LiftedProblem):
-        raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")
+    check_problem(prob)
     L, N, n = prob.L, prob.N, prob.widths
     m = pyo.ConcreteModel(name=f"lifted model (M): widths {n}, N={N}, {prob.coupling_name}")
 

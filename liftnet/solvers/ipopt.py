@@ -28,8 +28,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_bool, check_scalar, check_seed
-from ..formulation.problem import LiftedProblem
+from .._validation import check_bool, check_problem, check_scalar, check_seed
 from ..formulation.pyomo_model import build_pyomo_model, get_values, group_broadcast, set_values
 from ..verification.kkt import kkt_residuals
 from .init import parse_init
@@ -195,8 +194,7 @@ def solve_ipopt(
         interface, main thread) stops IPOPT after its current iteration: ``interrupted``, with
         that point (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`).
     """
-    if not isinstance(prob, LiftedProblem):
-        raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")
+    check_problem(prob)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     seed = check_seed(seed, allow_none=True)
     verbose = check_bool(verbose, "verbose")

@@ -22,8 +22,7 @@ import json
 
 import numpy as np
 
-from .._validation import check_bool, check_scalar, check_seed
-from ..formulation.problem import LiftedProblem
+from .._validation import check_bool, check_problem, check_scalar, check_seed
 from ..solvers.init import parse_init
 from ..solvers.ipopt import solve_ipopt
 from ..solvers.ipopt_backends import select_backend
@@ -223,8 +222,7 @@ def crosscheck_ipopt(
     -------
     CrosscheckReport
     """
-    if not isinstance(prob, LiftedProblem):
-        raise TypeError(f"prob must be a LiftedProblem, got {type(prob).__name__}")
+    check_problem(prob)
     for key in ("W", "V", "M1", "M2"):
         if not hasattr(alm_result, "get") or alm_result.get(key) is None:
             raise ValueError(f"alm_result must be a result or mapping with {key!r}")
