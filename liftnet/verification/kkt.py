@@ -7,13 +7,12 @@ ones, :func:`estimate_multipliers`, by a convex problem over ``M >= 0``.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from scipy.optimize import minimize
 
 from .._validation import check_matrix_list, check_point, check_scalar
-from ..solvers.proxgrad import prox_gradient_bb
+from .multipliers import estimate_multipliers, initial_multipliers  # noqa: F401 (re-exported)
+
+ESTIMATE_PATIENCE = 5
 
 
 class KKTReport(dict):
@@ -23,7 +22,9 @@ class KKTReport(dict):
     ``residual`` (the largest of the four); ``stationarity_W``, ``stationarity_b``,
     ``stationarity_V`` (the parts of the first); ``objective`` (``F`` at the point);
     ``multipliers`` (``"given"`` or
-    ``"estimated"``); ``M1``, ``M2`` (the multipliers used); ``zero_threshold``.
+    ``"estimated"``); ``estimate`` (how the estimate ended: ``method``, ``status``,
+    ``iterations``, ``seconds``; None with given multipliers); ``M1``, ``M2`` (the multipliers
+    used); ``zero_threshold``.
     """
 
     PARTS = ("stationarity", "primal_feasibility", "dual_feasibility", "complementarity")
@@ -66,7 +67,8 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         Auxiliary variables; ``None`` means the exact lift ``sigma(U_l)``.
     M1, M2 : lists of L-1 arrays ``(n_l, N)`` or None
         Multipliers of ``g1 <= 0`` and ``g2 <= 0``. When either is ``None`` the best ones are
-        estimated first (:func:`estimate_multipliers`) and the report says so.
+        estimated first (:func:`estimate_multipliers`, stopped when the residual they give has
+        not improved by 1% in ``ESTIMATE_PATIENCE`` iterations) and the report says so.
     zero_threshold : float
         Weight groups with ``||W_l[g]|| <= zero_threshold`` are set to exact zero before
         checking (for points of solvers that do not produce exact zeros, e.g. IPOPT).
@@ -94,8 +96,10 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     if V is None:  # the lift of the (possibly thresholded) weights
         V = prob.lift(W, b)
 
+    estimate = None
     if M1 is None or M2 is None:
-        M1, M2 = estimate_multipliers(prob, W, b, V, time_limit=time_limit)
+        M1, M2, estimate = estimate_multipliers(prob, W, b, V, patience=ESTIMATE_PATIENCE,
+                                                time_limit=time_limit, return_info=True)
         how = "estimated"
     else:
         M1 = check_matrix_list(M1, "M1", prob.V_shapes, dt)
@@ -125,135 +129,8 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         stationarity_b=sb,
         stationarity_V=sV,
         multipliers=how,
+        estimate=estimate,
         M1=M1,
         M2=M2,
         zero_threshold=float(zero_threshold),
     )
-
-
-def _backward_guess(prob, W, V, dU, dV, g1, g2):
-    """Multipliers that zero the ``V`` stationarity exactly, layer by layer from the top.
-
-    ``grad_{V_l} = dV_l - (M1_l + M2_l) + W_{l+1}^T D_{l+1} = 0`` fixes ``S_l = M1_l + M2_l``
-    once ``D_{l+1}`` is known (``D_L = dU_L``); ``S_l`` goes to the constraint closer to
-    activity (``g1`` where ``U >= 0``, ``g2`` where ``U < 0``), clipped at zero.
-    """
-    Lh = prob.L - 1
-    M1 = [None] * Lh
-    M2 = [None] * Lh
-    Dnext = dU[-1]
-    for l in range(Lh - 1, -1, -1):
-        S = np.maximum(dV[l] + W[l + 1].T @ Dnext, 0.0)
-        first = g1[l] >= g2[l]  # U >= 0: g1 = U - V is the larger (closer to active) one
-        M1[l] = np.where(first, S, 0.0)
-        M2[l] = np.where(first, 0.0, S)
-        Dnext = dU[l] + M1[l] + prob.alpha * M2[l]
-    return M1, M2
-
-
-def initial_multipliers(prob, W, b, V):
-    """Cheap multipliers for a start point: :func:`_backward_guess` (one backward pass)."""
-    U = prob.pre_activations(W, b, V)
-    g1, g2 = prob.constraints(U, V)
-    dU, dV = prob.smooth_partials(U[-1], g1, g2)
-    return _backward_guess(prob, W, V, dU, dV, g1, g2)
-
-
-def estimate_multipliers(
-    prob, W, b, V, *, max_iter: int = 5000, tol: float = 1e-14, lbfgsb_max_size: int = 200_000,
-    time_limit: float | None = None,
-):
-    """Best multipliers of a fixed point ``z = (W, b, V)``: MODEL.md section 7.
-
-    Solves the convex problem over ``M1, M2 >= 0``
-
-        min  1/2 ( sum_g dist(0, grad_{W[g]} + lam d||W[g]||)^2 + ||grad_b||^2 + ||grad_V||^2
-                   + ||M1 * g1||^2 + ||M2 * g2||^2 )
-
-    (every term is a convex function of an affine map of ``M``), started from
-    :func:`_backward_guess`: by L-BFGS-B with the bounds ``M >= 0`` up to ``lbfgsb_max_size``
-    unknowns, beyond that by memory-light projected gradient with Barzilai-Borwein steps.
-    Variables are scaled by ``N`` (multipliers of the ``1/N``-scaled objective are ``O(1/N)``).
-    ``time_limit`` (seconds) stops either solver with its last iterate.
-
-    Returns
-    -------
-    M1, M2 : lists of L-1 arrays ``(n_l, N)``, nonnegative
-    """
-    deadline = None if time_limit is None else time.monotonic() + time_limit
-    U = prob.pre_activations(W, b, V)
-    g1, g2 = prob.constraints(U, V)
-    dU, dV = prob.smooth_partials(U[-1], g1, g2)
-    M1, M2 = _backward_guess(prob, W, V, dU, dV, g1, g2)
-    Lh = prob.L - 1
-    if Lh == 0:
-        return M1, M2
-    N = prob.N
-    shapes = prob.V_shapes
-    sizes = [int(np.prod(s)) for s in shapes]
-    offs = np.cumsum([0] + sizes + sizes)
-    blocks = [slice(int(offs[i]), int(offs[i + 1])) for i in range(2 * Lh)]
-    pen = prob.penalty
-    a = prob.alpha
-
-    def split(m):
-        ms = [m[blk].reshape(shapes[i % Lh]) / N for i, blk in enumerate(blocks)]
-        return ms[:Lh], ms[Lh:]
-
-    def value(m):
-        A1, A2 = split(m)
-        D, E = prob.lagrangian_fields(dU, dV, A1, A2)
-        gW, gb, gV = prob.backprop(W, V, D, E)
-        RW = [pen.subdiff_residual(Wl, Ql) for Wl, Ql in zip(W, gW)]
-        C1 = [x * g for x, g in zip(A1, g1)]
-        C2 = [x * g for x, g in zip(A2, g2)]
-        val = sum(np.vdot(x, x) for x in (*RW, *gV, *C1, *C2))
-        if gb is not None:
-            val += sum(np.vdot(x, x) for x in gb)
-        return 0.5 * N * N * float(val), (A1, A2, RW, gb, gV, C1, C2)
-
-    def gradient(m, cache):
-        A1, A2, RW, gb, gV, C1, C2 = cache
-        out = np.empty_like(m)
-        for l in range(Lh):
-            Vprev = prob.V0 if l == 0 else V[l - 1]
-            # d/dD_l of 1/2||RW_l||^2 (RW is the gradient of 1/2 dist^2 in gW_l = D_l V_{l-1}^T)
-            A = RW[l] @ Vprev
-            if gb is not None:
-                A = A + gb[l][:, None]
-            if l > 0:
-                A = A + W[l] @ gV[l - 1]
-            out[blocks[l]] = (N * (A - gV[l] + C1[l] * g1[l])).ravel()
-            out[blocks[Lh + l]] = (N * (a * A - gV[l] + C2[l] * g2[l])).ravel()
-        return out
-
-    def project(y, steps):
-        np.maximum(y, 0.0, out=y)
-
-    def residual(m, grad, cache):
-        # projected-gradient norm: zero exactly at the minimiser over M >= 0
-        pg = np.where(m > 0, grad, np.minimum(grad, 0.0))
-        return float(np.max(np.abs(pg))) if pg.size else 0.0
-
-    m0 = np.concatenate([x.ravel() * N for x in (*M1, *M2)])
-    if m0.size <= lbfgsb_max_size:
-        # L-BFGS-B copes with the ill-conditioning (W-terms scale with ||V||^2) far better
-        def fun(m):
-            v, cache = value(m)
-            return v, gradient(m, cache)
-
-        def stop_at_deadline(intermediate_result):
-            if deadline is not None and time.monotonic() > deadline:
-                raise StopIteration  # scipy returns the current iterate
-
-        sol = minimize(fun, m0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * m0.size,
-                       callback=stop_at_deadline,
-                       options={"maxiter": max_iter, "maxcor": 30, "ftol": 0.0, "gtol": tol})
-        m = np.maximum(sol.x, 0.0)
-    else:  # memory-light projected Barzilai-Borwein for large N
-        m, _ = prox_gradient_bb(
-            value, gradient, project, residual, m0, blocks, tol=tol, max_iter=max_iter,
-            deadline=deadline,
-        )
-    M1, M2 = split(m)
-    return [np.ascontiguousarray(x) for x in M1], [np.ascontiguousarray(x) for x in M2]

@@ -1,0 +1,197 @@
+"""Primal-dual interior point for a smooth convex function over the orthant ``x >= 0``.
+
+For ``min f(x)`` s.t. ``x >= 0`` with multipliers ``z >= 0`` of the bounds, the KKT system is
+``grad f(x) = z``, ``x * z = 0``. Each iteration takes one Newton step on the perturbed system
+``grad f(x) = z``, ``x * z = mu`` with ``mu = sigma (x . z) / n``:
+
+    (H + X^{-1} Z) dx = -grad f(x) + mu / x,     dz = (mu - x z - z dx) / x,
+
+``H`` the (generalized) Hessian, the linear system solved by preconditioned conjugate gradients
+(relative residual ``cg_tol``, at most ``cg_max_iter`` products), then steps ``x + a_p dx``,
+``z + a_d dz`` with each step length the largest in ``(0, 1]`` that keeps 0.5% of the distance
+to the boundary (Wright, *Primal-Dual Interior-Point Methods*, 1997, ch. 5 and 11; the
+truncated-Newton form as in Nocedal & Wright, 2006, 16.6 and 7.1). Unlike an active-set or
+projected Newton method it needs no guess of which bounds are active: on the multiplier
+estimate of liftnet's KKT check thousands of them change at once, and a projected Newton-CG
+prototype clipped its steps into no progress (docs/maths.md 7).
+
+It stops when ``||grad f - z||_inf <= tol ||grad f(x_0)||_inf`` and ``x . z <= tol f(x_0)``
+(``x_0`` the start: the stopping rule does not depend on the scale of ``f``), or when ``f``
+has decreased by at most ``ftol`` (relative) over the last ten iterations (as scipy's
+L-BFGS-B's ``ftol``; the inexact Newton directions slow the last digits down), after
+``max_iter`` iterations, at a deadline, on Ctrl-C, or, when the caller gives a ``score`` (a
+quantity of the iterate it cares about, smaller is better), when the score has not improved by
+1% in ``patience`` iterations or has reached the caller's lower bound of it; it then returns
+the iterate with the best score. The callables
+keep the module independent of the model: liftnet uses it for
+:mod:`liftnet.verification.multipliers`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from ._interrupt import INTERRUPTS, interrupted
+
+
+@dataclass
+class InteriorPointInfo:
+    """How an interior-point solve ended."""
+
+    # "converged", "stalled" (the score stopped improving), "max_iter", "time_limit",
+    # "interrupted", "diverged"
+    status: str
+    nit: int  # interior-point iterations
+    n_hessp: int  # Hessian-vector products (conjugate-gradient steps)
+    residual: float  # max(||grad f - z||_inf / ||grad f(x0)||_inf, x . z / f(x0)), last iterate
+    value: float  # f at the returned iterate
+    score: float | None  # the caller's score at the returned iterate
+
+
+def interior_point_cg(
+    fun,
+    grad,
+    hessp,
+    precond,
+    x0: np.ndarray,
+    *,
+    tol: float,
+    max_iter: int,
+    score=None,
+    patience: int = 5,
+    score_floor: float = 0.0,
+    sigma: float = 0.1,
+    cg_tol: float = 1e-3,
+    cg_max_iter: int = 200,
+    ftol: float = 1e-8,
+    deadline: float | None = None,
+) -> tuple[np.ndarray, InteriorPointInfo]:
+    """Minimise a convex ``f`` over ``x >= 0``, started near ``x0``.
+
+    Parameters
+    ----------
+    fun : callable ``x -> (f(x), state)``
+    grad : callable ``(x, state) -> grad f(x)``
+    hessp : callable ``(state, v) -> H v``, ``H`` symmetric positive semidefinite
+    precond : callable ``(state, shift) -> P`` with ``P(r)`` an approximation of
+        ``(H + diag(shift))^{-1} r``
+    x0 : array
+        Start; moved into the interior (``max(x0, 0) + 1%`` of its mean positive entry).
+    tol, ftol : float
+        Relative tolerances (module docstring).
+    max_iter, sigma, cg_tol, cg_max_iter : see the module docstring.
+    score : callable ``state -> float``, optional
+        With ``patience``: stop when it has not improved by 1% in ``patience`` iterations,
+        or when it is at most ``score_floor`` (a lower bound of it known to the caller), and
+        return the iterate where it was smallest.
+    deadline : float, optional
+        A ``time.monotonic()`` value.
+
+    Returns
+    -------
+    x : array (strictly positive)
+    info : InteriorPointInfo
+    """
+    n = x0.size
+    pos = x0[x0 > 0]
+    x = np.maximum(x0, 0.0) + max(1e-2 * (float(pos.mean()) if pos.size else 1.0), 1e-12)
+    f, state = fun(x)
+    g = grad(x, state)
+    z = np.maximum(g, 0.0) + 1e-2 * max(float(np.abs(g).mean()), 1e-12)
+    g_scale = max(float(np.max(np.abs(g))), np.finfo(float).tiny)
+    f_scale = max(abs(f), np.finfo(float).tiny)
+    best = (score(state) if score else None, x, f)
+    since_best = 0
+    values = deque([f], maxlen=11)
+    k = n_hv = 0
+    status = "max_iter"
+    try:
+        while True:
+            r = max(float(np.max(np.abs(g - z))) / g_scale, float(np.dot(x, z)) / f_scale)
+            if not (np.isfinite(f) and np.isfinite(r)):
+                status = "diverged"
+                break
+            if r <= tol or (len(values) == values.maxlen and values[0] - f <= ftol * abs(f)):
+                status = "converged"
+                break
+            if score is not None and best[0] <= score_floor:
+                status = "converged"
+                break
+            if score is not None and since_best >= patience:
+                status = "stalled"
+                break
+            if k >= max_iter:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                status = "time_limit"
+                break
+            mu = sigma * float(np.dot(x, z)) / n
+            shift = z / x
+            dx, used = _pcg(partial(_shifted, partial(hessp, state), shift),
+                            precond(state, shift), mu / x - g, cg_tol, cg_max_iter)
+            n_hv += used
+            dz = (mu - x * z - z * dx) / x
+            xn = x + _step_to_boundary(x, dx) * dx
+            fn, state_n = fun(xn)  # an interruption here keeps the last evaluated iterate
+            gn = grad(xn, state_n)
+            x, f, state, g = xn, fn, state_n, gn
+            z = z + _step_to_boundary(z, dz) * dz
+            values.append(f)
+            k += 1
+            if score is not None:
+                s = score(state)
+                if s < best[0]:
+                    since_best = 0 if s < 0.99 * best[0] else since_best + 1
+                    best = (s, x, f)
+                else:
+                    since_best += 1
+    except INTERRUPTS as exc:
+        status = interrupted(exc)
+    if score is None:
+        return x, InteriorPointInfo(status, k, n_hv, r, float(f), None)
+    s, x, f = best
+    return x, InteriorPointInfo(status, k, n_hv, r, float(f), float(s))
+
+
+def _shifted(H, shift, v):
+    return H(v) + shift * v
+
+
+def _step_to_boundary(x, dx, keep: float = 0.995) -> float:
+    """The largest step in ``(0, 1]`` with ``x + a dx >= (1 - keep) x``."""
+    neg = dx < 0
+    if not neg.any():
+        return 1.0
+    return min(1.0, keep * float(np.min(x[neg] / -dx[neg])))
+
+
+def _pcg(A, P, b, rtol: float, max_iter: int):
+    """Preconditioned conjugate gradients for ``A x = b`` from ``x = 0``, stopped at
+    ``||b - A x|| <= rtol ||b||``; returns ``(x, products)``."""
+    x = np.zeros_like(b)
+    res = b.copy()
+    stop = rtol * float(np.linalg.norm(b))
+    z = P(res)
+    p = z.copy()
+    rz = float(np.dot(res, z))
+    k = 0
+    while k < max_iter and float(np.linalg.norm(res)) > stop:
+        Ap = A(p)
+        k += 1
+        pAp = float(np.dot(p, Ap))
+        if pAp <= 0:  # a singular direction: the steps so far
+            break
+        step = rz / pAp
+        x += step * p
+        res -= step * Ap
+        z = P(res)
+        rz_new = float(np.dot(res, z))
+        p *= rz_new / rz
+        p += z
+        rz = rz_new
+    return x, k

@@ -1,0 +1,93 @@
+"""The interior-point method for convex problems over x >= 0 (liftnet.solvers.interior_point)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import nnls
+
+from liftnet.solvers.interior_point import interior_point_cg
+
+
+def nnls_problem(A, c):
+    """``f = 1/2 ||A x - c||^2`` as the method's callables (Jacobi preconditioner)."""
+    H = A.T @ A
+
+    def fun(x):
+        r = A @ x - c
+        return 0.5 * float(r @ r), r
+
+    def grad(x, r):
+        return A.T @ r
+
+    def hessp(r, v):
+        return H @ v
+
+    def precond(r, shift):
+        d = np.diag(H) + shift
+        return lambda v: v / d
+
+    return fun, grad, hessp, precond
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(3, 30), n=st.integers(1, 20), seed=st.integers(0, 2**16))
+def test_matches_scipy_nnls(m, n, seed):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, n))
+    c = rng.standard_normal(m)
+    x_ref, r_ref = nnls(A, c)
+    fun, grad, hessp, precond = nnls_problem(A, c)
+    x, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(n), tol=1e-10,
+                                max_iter=200)
+    assert info.status == "converged"
+    assert np.all(x > 0)  # strictly interior
+    f_ref = 0.5 * r_ref**2
+    assert info.value == pytest.approx(f_ref, rel=1e-6, abs=1e-10)
+    # the KKT conditions of the bound-constrained problem, up to the tolerance
+    g = grad(x, fun(x)[1])
+    scale = max(1.0, float(np.abs(A.T @ c).max()))
+    assert g.min() >= -1e-5 * scale
+    assert float(np.max(np.minimum(x, np.maximum(g, 0)))) <= 1e-4 * scale
+
+
+def test_score_returns_the_best_iterate_and_stops_on_stall():
+    rng = np.random.default_rng(0)
+    A, c = rng.standard_normal((40, 15)), rng.standard_normal(40)
+    fun, grad, hessp, precond = nnls_problem(A, c)
+    seen = []
+
+    def score(r):
+        # a score with its minimum early: the distance of ||r|| from a value passed on the way
+        s = abs(float(np.linalg.norm(r)) - 5.0)
+        seen.append((s, r.copy()))
+        return s
+
+    x, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(15), tol=1e-14,
+                                max_iter=200, score=score, patience=3)
+    s_min, r_best = min(seen, key=lambda t: t[0])
+    assert info.score == pytest.approx(s_min)
+    np.testing.assert_allclose(A @ x - c, r_best, atol=1e-12)  # x is that iterate
+    assert info.status in ("stalled", "converged")
+
+
+def test_deadline_and_interrupt_return_an_iterate():
+    rng = np.random.default_rng(1)
+    A, c = rng.standard_normal((30, 10)), rng.standard_normal(30)
+    fun, grad, hessp, precond = nnls_problem(A, c)
+    x, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(10), tol=1e-12,
+                                max_iter=100, deadline=0.0)
+    assert info.status == "time_limit" and info.nit == 0 and np.all(x > 0)
+
+    calls = []
+
+    def cut(x):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return fun(x)
+
+    x, info = interior_point_cg(cut, grad, hessp, precond, np.zeros(10), tol=1e-12,
+                                max_iter=100)
+    assert info.status == "interrupted" and info.nit == 2
+    assert np.all(np.isfinite(x)) and info.value == pytest.approx(fun(x)[0])

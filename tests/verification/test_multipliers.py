@@ -1,0 +1,136 @@
+"""The multiplier program of the KKT check (liftnet.verification.multipliers)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftnet import LiftedProblem, kkt_residuals
+from liftnet.verification import multipliers
+from liftnet.verification.multipliers import MultiplierLSQ, estimate_multipliers
+
+
+def make_point(seed, hidden=(4, 3), N=12, bias=False, coupling="complementarity",
+               groups="column", zero=True):
+    """A slightly infeasible point with (optionally) one zero group in W_1."""
+    rng = np.random.default_rng(seed)
+    prob = LiftedProblem(rng.standard_normal((N, 3)), rng.standard_normal((N, 2)),
+                         hidden=hidden, bias=bias, coupling=coupling, groups=groups,
+                         lam=0.05, alpha=0.2)
+    W, _ = prob.initial_weights(seed)
+    if zero:
+        W[0][:, 0] = 0.0
+    b = [0.3 * rng.standard_normal(s) for s in prob.b_shapes] if bias else None
+    V = [v + 0.1 * rng.standard_normal(v.shape) for v in prob.lift(W, b)]
+    return prob, W, b, V
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), bias=st.booleans(),
+       coupling=st.sampled_from(["complementarity", "squared"]),
+       groups=st.sampled_from(["column", "row", "element"]),
+       hidden=st.sampled_from([(4,), (4, 3), (3, 5, 2)]))
+def test_gradient_and_hessian_match_finite_differences(seed, bias, coupling, groups, hidden):
+    prob, W, b, V = make_point(seed, hidden=hidden, bias=bias, coupling=coupling,
+                               groups=groups)
+    lsq = MultiplierLSQ(prob, W, b, V)
+    rng = np.random.default_rng(seed)
+    m = lsq.guess() + rng.random(lsq.size)
+    v = rng.standard_normal(lsq.size)
+    f, state = lsq.value(m)
+    g = lsq.gradient(m, state)
+    h = 1e-6
+    fp, sp = lsq.value(m + h * v)
+    fm, sm = lsq.value(m - h * v)
+    assert (fp - fm) / (2 * h) == pytest.approx(g @ v, rel=1e-5, abs=1e-8)
+    Hv = lsq.hessp(state, v)
+    fd = (lsq.gradient(m + h * v, sp) - lsq.gradient(m - h * v, sm)) / (2 * h)
+    # equal where no zero group changes piece between m - h v and m + h v (almost surely)
+    np.testing.assert_allclose(Hv, fd, rtol=1e-4, atol=1e-6 * np.abs(Hv).max())
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_preconditioner_is_the_exact_inverse_for_one_hidden_layer(bias, monkeypatch):
+    # one hidden layer, no zero group: nothing couples the rows of a sample, so the 2x2 blocks
+    # and the Woodbury correction invert the Hessian plus any positive diagonal exactly (with
+    # the blocks' regularisation off)
+    monkeypatch.setattr(multipliers, "B_REGULARISATION", 0.0)
+    prob, W, b, V = make_point(3, hidden=(5,), bias=bias, zero=False)
+    lsq = MultiplierLSQ(prob, W, b, V, woodbury=True)
+    rng = np.random.default_rng(0)
+    m = lsq.guess() + rng.random(lsq.size)
+    _, state = lsq.value(m)
+    shift = rng.random(lsq.size) * 10.0 ** rng.uniform(-3, 3, lsq.size)
+    P = lsq.precond(state, shift)
+    v = rng.standard_normal(lsq.size)
+    np.testing.assert_allclose(P(lsq.hessp(state, v) + shift * v), v, rtol=1e-8, atol=1e-8)
+    # without the Woodbury part it is not (the weight terms couple the samples)
+    lsq.woodbury = False
+    P = lsq.precond(state, shift)
+    assert np.abs(P(lsq.hessp(state, v) + shift * v) - v).max() > 1e-2
+
+
+@pytest.mark.parametrize("method", ["lbfgsb", "bb"])
+def test_methods_agree_on_the_optimal_value(method):
+    prob, W, b, V = make_point(5, hidden=(4, 3), bias=True)
+    lsq = MultiplierLSQ(prob, W, b, V)
+
+    def value(M1, M2):
+        return lsq.value(np.concatenate([x.ravel() * prob.N for x in (*M1, *M2)]))[0]
+
+    A1, A2, info = estimate_multipliers(prob, W, b, V, return_info=True)
+    assert info["method"] == "interior-point" and info["status"] == "converged"
+    assert all(np.all(x >= 0) for x in (*A1, *A2))
+    B1, B2 = estimate_multipliers(prob, W, b, V, method=method, max_iter=20000, tol=1e-12)
+    assert value(A1, A2) == pytest.approx(value(B1, B2), rel=1e-5)
+    assert value(A1, A2) < value(*lsq.split(lsq.guess()))
+
+
+def test_patience_returns_the_best_residual_of_the_path():
+    prob, W, b, V = make_point(7, hidden=(6, 4), N=60)
+    full = estimate_multipliers(prob, W, b, V)
+    M1, M2, info = estimate_multipliers(prob, W, b, V, patience=3, return_info=True)
+    r_full = kkt_residuals(prob, W, b, V, *full)["residual"]
+    r_kkt = kkt_residuals(prob, W, b, V, M1, M2)["residual"]
+    assert r_kkt <= 1.01 * r_full
+    assert info["status"] in ("stalled", "converged")
+
+
+def test_floor_bounds_every_residual_and_ends_the_estimate():
+    # an exact lift (primal feasible) of random weights: the output layer's stationarity, which
+    # no multipliers change, is the residual's floor
+    prob, W, b, _ = make_point(9, hidden=(5, 4), N=30, zero=False)
+    V = prob.lift(W, b)
+    lsq = MultiplierLSQ(prob, W, b, V)
+    assert lsq.primal == 0.0 and lsq.floor > 1e-3
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        M1 = [rng.random(s) for s in prob.V_shapes]
+        M2 = [rng.random(s) for s in prob.V_shapes]
+        assert kkt_residuals(prob, W, b, V, M1, M2).residual >= lsq.floor
+    rep = kkt_residuals(prob, W, b, V)
+    assert rep.residual == pytest.approx(lsq.floor)
+    assert rep.estimate["status"] == "converged" and rep.estimate["iterations"] <= 1
+
+
+def test_kkt_residuals_reports_the_estimate():
+    prob, W, b, V = make_point(8)
+    rep = kkt_residuals(prob, W, b, V)
+    assert rep.multipliers == "estimated"
+    assert rep.estimate["method"] == "interior-point"
+    assert rep.estimate["iterations"] >= 1 and rep.estimate["seconds"] >= 0
+    assert "estimate" in rep.summary()
+    given = kkt_residuals(prob, W, b, V, rep.M1, rep.M2)
+    assert given.estimate is None and given.residual == rep.residual
+
+
+def test_bad_arguments_are_named():
+    prob, W, b, V = make_point(0)
+    with pytest.raises(ValueError, match="method"):
+        estimate_multipliers(prob, W, b, V, method="newton")
+    with pytest.raises(ValueError, match="patience"):
+        estimate_multipliers(prob, W, b, V, patience=0)
+    with pytest.raises(TypeError, match="max_iter"):
+        estimate_multipliers(prob, W, b, V, max_iter=2.5)
+    with pytest.raises(ValueError, match="tol"):
+        estimate_multipliers(prob, W, b, V, tol=-1.0)
