@@ -84,15 +84,18 @@ def test_a_plain_warm_start_keeps_a_dead_unit_and_a_reseeded_one_revives_it():
     W[1][:, 0] = 0.0
     start = {"W": W, "b": None, "V": prob.lift(W, None)}
     plain = solve_alm(prob, tol=1e-6, seed=0, init=start, time_limit=20)
-    again = solve_alm(prob, tol=1e-6, seed=0, init=reseed_dead_units(prob, start, 0),
-                      time_limit=20)
-    assert plain.status == again.status == "converged"
-    assert not unit_masks(plain.W)[1][0]
-    # measured: revived, Phi 0.0130 against 0.0192. Over the five units of the layer and
-    # reseed seeds 0, 1 (a scratch loop, 2026-12-02): the plain warm start kept the unit dead
-    # in 10 of 10, the reseeded one revived it in 7 and ended at a lower Phi in 7
-    assert unit_masks(again.W)[1][0]
-    assert again.Phi < plain.Phi
+    assert plain.status == "converged"
+    assert not unit_masks(plain.W)[1][0]  # structural: the dead unit is stationary
+    # a reseeded start can end anywhere (the path is not stable under rounding: with one
+    # reseed this test passed in CI at a22b6a1 and failed at the same commit on a machine set
+    # up afresh, 2026-12-02, numpy 2.4.6, Phi 0.0150 against 0.0142), so three reseeds: over
+    # the five units of the layer and reseed seeds 0, 1 (a scratch loop, 2026-12-02) the
+    # reseeded start revived the unit in 7 of 10 and ended at a lower Phi in 7
+    again = [solve_alm(prob, tol=1e-6, seed=0, init=reseed_dead_units(prob, start, s),
+                       time_limit=20) for s in range(3)]
+    assert all(r.status == "converged" for r in again)
+    assert any(unit_masks(r.W)[1][0] for r in again)
+    assert min(r.Phi for r in again) < plain.Phi
 
 
 def test_reseed_validates_its_warm_start():
