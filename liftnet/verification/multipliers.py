@@ -361,8 +361,11 @@ def estimate_multipliers(
             v, state = lsq.value(m)
             return v, lsq.gradient(m, state)
 
+        cut = []
+
         def stop_at_deadline(intermediate_result):
             if deadline is not None and time.monotonic() > deadline:
+                cut.append(True)
                 raise StopIteration  # scipy returns the current iterate
 
         sol = minimize(fun, m0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * m0.size,
@@ -370,7 +373,7 @@ def estimate_multipliers(
                        options={"maxiter": max_iter or 5000, "maxcor": 30, "ftol": 0.0,
                                 "gtol": tol})
         m, nit = sol.x, int(sol.nit)
-        status = "converged" if sol.success else "max_iter"
+        status = "time_limit" if cut else "converged" if sol.success else "max_iter"
     else:
         m, info = prox_gradient_bb(
             lsq.value, lsq.gradient, lambda y, steps: np.maximum(y, 0.0, out=y),

@@ -124,6 +124,15 @@ def test_kkt_residuals_reports_the_estimate():
     assert given.estimate is None and given.residual == rep.residual
 
 
+@pytest.mark.parametrize("method", ["interior-point", "lbfgsb", "bb"])
+def test_time_limit_is_reported(method):
+    prob, W, b, V = make_point(4, hidden=(6, 4), N=40)
+    M1, M2, info = estimate_multipliers(prob, W, b, V, method=method, time_limit=1e-9,
+                                        return_info=True)
+    assert info["status"] == "time_limit"
+    assert all(np.all(np.isfinite(x)) and np.all(x >= 0) for x in (*M1, *M2))
+
+
 def test_bad_arguments_are_named():
     prob, W, b, V = make_point(0)
     with pytest.raises(ValueError, match="method"):
