@@ -70,6 +70,7 @@ def interior_point_cg(
     cg_max_iter: int = 200,
     ftol: float = 1e-8,
     deadline: float | None = None,
+    callback=None,
 ) -> tuple[np.ndarray, InteriorPointInfo]:
     """Minimise a convex ``f`` over ``x >= 0``, started near ``x0``.
 
@@ -91,6 +92,9 @@ def interior_point_cg(
         return the iterate where it was smallest.
     deadline : float, optional
         A ``time.monotonic()`` value.
+    callback : callable ``(k, f, best_score) -> None``, optional
+        Called after each iteration (progress reports); ``best_score`` is None without
+        ``score``.
 
     Returns
     -------
@@ -150,6 +154,8 @@ def interior_point_cg(
                     best = (s, x, f)
                 else:
                     since_best += 1
+            if callback is not None:
+                callback(k, f, best[0] if score is not None else None)
     except INTERRUPTS as exc:
         status = interrupted(exc)
     if score is None:

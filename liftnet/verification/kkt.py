@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_matrix_list, check_point, check_scalar
+from .._validation import check_bool, check_matrix_list, check_point, check_scalar
 from .multipliers import estimate_multipliers, initial_multipliers  # noqa: F401 (re-exported)
 
 ESTIMATE_PATIENCE = 5
@@ -54,7 +54,7 @@ def stationarity_parts(prob, W, gW, gb, gV) -> tuple[float, float, float]:
 
 
 def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: float = 0.0,
-                  time_limit: float | None = None):
+                  time_limit: float | None = None, verbose: bool = False):
     """KKT residuals of ``(W, b, V)`` with multipliers ``(M1, M2)``, MODEL.md section 5.
 
     Parameters
@@ -74,7 +74,10 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         checking (for points of solvers that do not produce exact zeros, e.g. IPOPT).
     time_limit : float or None
         Seconds for the multiplier estimate (when it runs); on expiry its best multipliers so
-        far are used, which can only overstate the residual.
+        far are used, which can only overstate the residual (as on Ctrl-C: the report's
+        ``estimate["status"]`` says which).
+    verbose : bool
+        Print the estimate's progress, one line per iteration.
 
     Returns
     -------
@@ -89,6 +92,7 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     zero_threshold = check_scalar(zero_threshold, "zero_threshold", low=0)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
                               allow_none=True)
+    verbose = check_bool(verbose, "verbose")
     if zero_threshold > 0:
         pen = prob.penalty
         W = [pen.keep_groups(Wl.astype(np.result_type(Wl, dt)),
@@ -99,7 +103,8 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     estimate = None
     if M1 is None or M2 is None:
         M1, M2, estimate = estimate_multipliers(prob, W, b, V, patience=ESTIMATE_PATIENCE,
-                                                time_limit=time_limit, return_info=True)
+                                                time_limit=time_limit, return_info=True,
+                                                verbose=verbose)
         how = "estimated"
     else:
         M1 = check_matrix_list(M1, "M1", prob.V_shapes, dt)

@@ -47,7 +47,7 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from .._validation import check_choice, check_scalar
+from .._validation import check_bool, check_choice, check_scalar
 from ..solvers.interior_point import interior_point_cg
 from ..solvers.proxgrad import prox_gradient_bb
 
@@ -301,7 +301,7 @@ class MultiplierLSQ:
 def estimate_multipliers(
     prob, W, b, V, *, method: str = "interior-point", tol: float = 1e-8,
     max_iter: int | None = None, patience: int | None = None, time_limit: float | None = None,
-    return_info: bool = False,
+    return_info: bool = False, verbose: bool = False,
 ):
     """Best multipliers of a fixed point ``z = (W, b, V)``: MODEL.md section 7.
 
@@ -332,6 +332,9 @@ def estimate_multipliers(
         Seconds; on expiry the last (with ``patience``: the best) iterate is returned.
     return_info : bool
         Also return a dict: ``method``, ``status``, ``iterations``, ``seconds``.
+    verbose : bool
+        Interior point only: one line per iteration (the program's value, with ``patience``
+        the best KKT residual so far, seconds) on standard output.
 
     Returns
     -------
@@ -344,8 +347,16 @@ def estimate_multipliers(
     patience = check_scalar(patience, "patience", low=1, integer=True, allow_none=True)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
                               allow_none=True)
+    return_info = check_bool(return_info, "return_info")
+    verbose = check_bool(verbose, "verbose")
     t0 = time.monotonic()
     deadline = None if time_limit is None else t0 + time_limit
+
+    def progress(k, f, best):
+        best = "" if best is None else f", KKT residual {best:.3e}"
+        print(f"multiplier estimate: iteration {k}, value {f:.6e}{best}, "
+              f"{time.monotonic() - t0:.1f} s", flush=True)
+
     lsq = MultiplierLSQ(prob, W, b, V)
     m0 = lsq.guess()
     if method == "interior-point":
@@ -354,6 +365,7 @@ def estimate_multipliers(
             max_iter=200 if max_iter is None else max_iter, deadline=deadline,
             score=None if patience is None else lsq.score, patience=patience or 1,
             score_floor=lsq.floor,  # no multipliers lower the residual below it
+            callback=progress if verbose else None,
         )
         status, nit = info.status, info.nit
     elif method == "lbfgsb":

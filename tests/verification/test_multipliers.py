@@ -133,6 +133,28 @@ def test_time_limit_is_reported(method):
     assert all(np.all(np.isfinite(x)) and np.all(x >= 0) for x in (*M1, *M2))
 
 
+def test_progress_lines_and_ctrl_c_keep_the_report(capsys, monkeypatch):
+    prob, W, b, V = make_point(6, hidden=(6, 4), N=60)
+    full = kkt_residuals(prob, W, b, V, verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == full.estimate["iterations"] >= 2
+    assert all(line.startswith("multiplier estimate: iteration") for line in lines)
+
+    calls = []
+    value = MultiplierLSQ.value
+
+    def cut(self, m):  # Ctrl-C in the estimate's third iteration
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return value(self, m)
+
+    monkeypatch.setattr(MultiplierLSQ, "value", cut)
+    rep = kkt_residuals(prob, W, b, V)
+    assert rep.estimate["status"] == "interrupted" and rep.estimate["iterations"] == 2
+    assert np.isfinite(rep.residual) and rep.residual >= full.residual * (1 - 1e-9)
+
+
 def test_bad_arguments_are_named():
     prob, W, b, V = make_point(0)
     with pytest.raises(ValueError, match="method"):
@@ -143,3 +165,7 @@ def test_bad_arguments_are_named():
         estimate_multipliers(prob, W, b, V, max_iter=2.5)
     with pytest.raises(ValueError, match="tol"):
         estimate_multipliers(prob, W, b, V, tol=-1.0)
+    with pytest.raises(TypeError, match="verbose"):
+        kkt_residuals(prob, W, b, V, verbose="yes")
+    with pytest.raises(TypeError, match="return_info"):
+        estimate_multipliers(prob, W, b, V, return_info=1)
