@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 from bench_ipopt import teacher_problem
 
 from liftnet import LiftedProblem, kkt_residuals
@@ -79,8 +78,7 @@ def run(Ns, outer, cap, methods, quick):
                                                 return_info=True, **METHODS[meth])
             sec = time.perf_counter() - t
             r = kkt_residuals(prob, W, b, V, M1, M2)["residual"]
-            m = np.concatenate([x.ravel() * prob.N for x in (*M1, *M2)])
-            value = lsq.value(m)[0]
+            value = lsq.value(lsq.pack(M1, M2))[0]
             ref = sec if meth == "ip-kkt" else ref
             ratio = f"{sec / ref:13.1f}" if ref else f"{'':>13}"
             print(f"{name:<32} {meth:<7} {sec:8.2f} {r:12.3e} {value:12.5e} "

@@ -13,7 +13,7 @@ to the boundary (Wright, *Primal-Dual Interior-Point Methods*, 1997, ch. 5 and 1
 truncated-Newton form as in Nocedal & Wright, 2006, 16.6 and 7.1). Unlike an active-set or
 projected Newton method it needs no guess of which bounds are active: on the multiplier
 estimate of liftnet's KKT check thousands of them change at once, and a projected Newton-CG
-prototype clipped its steps into no progress (docs/maths.md 7).
+prototype clipped its steps into no progress (docs/maths.md 5).
 
 It stops when ``||grad f - z||_inf <= tol ||grad f(x_0)||_inf`` and ``x . z <= tol f(x_0)``
 (``x_0`` the start: the stopping rule does not depend on the scale of ``f``), or when ``f``

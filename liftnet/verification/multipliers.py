@@ -113,6 +113,8 @@ class MultiplierLSQ:
         self.dU, self.dV = prob.smooth_partials(U[-1], self.g1, self.g2)
         self.primal = max((float(np.max(g, initial=0.0)) for g in (*self.g1, *self.g2)),
                           default=0.0)
+        self.zero_dU = [np.zeros_like(x) for x in self.dU]  # partials of the linear part
+        self.zero_dV = [np.zeros_like(x) for x in self.dV]
         self.Lh = prob.L - 1
         self.N = prob.N
         self.shapes = prob.V_shapes
@@ -148,7 +150,11 @@ class MultiplierLSQ:
         return [w[s].reshape(shape) for s, shape in self.W_parts]
 
     def guess(self) -> np.ndarray:
-        M1, M2 = _backward_guess(self.prob, self.W, self.V, self.dU, self.dV, self.g1, self.g2)
+        return self.pack(*_backward_guess(self.prob, self.W, self.V, self.dU, self.dV,
+                                          self.g1, self.g2))
+
+    def pack(self, M1, M2) -> np.ndarray:
+        """``m`` of the multipliers ``(M1, M2)``: the inverse of :meth:`split`."""
         return np.concatenate([x.ravel() * self.N for x in (*M1, *M2)]).astype(np.float64)
 
     def split(self, m):
@@ -161,21 +167,15 @@ class MultiplierLSQ:
         """Flat ``(grad_W, grad_b, grad_V)`` of the fields of ``(A1, A2)``: with the partials of
         ``f`` (``affine``: the gradient at multipliers ``A``) or without (its linear part, for
         Hessian products)."""
-        prob, a = self.prob, self.prob.alpha
-        if affine:
-            D = [dU + x + a * y for dU, x, y in zip(self.dU, A1, A2)]
-            E = [dV - x - y for dV, x, y in zip(self.dV, A1, A2)]
-            D_L = self.dU[-1]
-        else:
-            D = [x + a * y for x, y in zip(A1, A2)]
-            E = [-(x + y) for x, y in zip(A1, A2)]
-            D_L = np.zeros_like(self.dU[-1])
+        prob = self.prob
+        dU, dV = (self.dU, self.dV) if affine else (self.zero_dU, self.zero_dV)
+        D, E = prob.lagrangian_fields(dU, dV, A1, A2)  # D_L = dU_L (zero for the linear part)
 
         def fields(l, gVl):
             gVl += E[l]
             return D[l]
 
-        return prob.backprop_into(self.W, self.V, D_L, fields)
+        return prob.backprop_into(self.W, self.V, D[-1], fields)
 
     def value(self, m):
         """``1/2 N^2 ||residuals||^2`` and the state the other callables read."""

@@ -76,7 +76,7 @@ def test_methods_agree_on_the_optimal_value(method):
     lsq = MultiplierLSQ(prob, W, b, V)
 
     def value(M1, M2):
-        return lsq.value(np.concatenate([x.ravel() * prob.N for x in (*M1, *M2)]))[0]
+        return lsq.value(lsq.pack(M1, M2))[0]
 
     A1, A2, info = estimate_multipliers(prob, W, b, V, return_info=True)
     assert info["method"] == "interior-point" and info["status"] == "converged"
