@@ -31,6 +31,7 @@ import numpy as np
 from .._validation import check_bool, check_problem, check_scalar, check_seed
 from ..formulation.pyomo_model import build_pyomo_model, get_values, group_broadcast, set_values
 from ..verification.kkt import kkt_residuals
+from ._interrupt import INTERRUPTS, interrupted
 from .init import parse_init
 from .ipopt_backends import add_suffixes, copy_bound_multipliers_in, select_backend
 from .result import LiftedResult
@@ -192,7 +193,8 @@ def solve_ipopt(
         ``zero_threshold`` that keeps groups IPOPT left at about 1e-4 (their nonsmooth
         residual is then off by up to ``2 lam``) or zeroes a group that is not zero. Ctrl-C (cyipopt
         interface, main thread) stops IPOPT after its current iteration: ``interrupted``, with
-        that point (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`).
+        that point (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`); Ctrl-C while
+        the Pyomo model is built returns the start point, ``interrupted``.
     """
     check_problem(prob)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
@@ -216,11 +218,17 @@ def solve_ipopt(
         return _result(prob, W, b, V, M1, M2, "failed", reason, [], t0, None, "unavailable",
                        None, None, cert_tol)
 
-    m = build_pyomo_model(prob)
-    add_suffixes(m)
-    set_values(m, W, b, V)
-    if warm:
-        _set_warm_duals(m, prob, M1, M2, backend.dual_sign)
+    try:  # minutes at large N: Ctrl-C here returns the start point (IPOPT has none yet)
+        m = build_pyomo_model(prob)
+        add_suffixes(m)
+        set_values(m, W, b, V)
+        if warm:
+            _set_warm_duals(m, prob, M1, M2, backend.dual_sign)
+    except INTERRUPTS as exc:
+        status = interrupted(exc)
+        return _result(prob, W, b, V, M1, M2, status,
+                       "interrupted while building the Pyomo model: the start point returned",
+                       [], t0, None, "interrupted", None, None, cert_tol)
 
     def remaining():
         return None if deadline is None else deadline - time.monotonic()

@@ -175,6 +175,31 @@ def test_argument_errors_name_the_parameter():
         solve_ipopt(prob, polish="yes")
 
 
+def test_ctrl_c_while_building_the_model_returns_the_start_point(monkeypatch):
+    """Ctrl-C before IPOPT has an iterate (the Pyomo build takes minutes at large N): the
+    start point comes back, status ``interrupted``, checked by the KKT checker; no exception."""
+    from liftnet.solvers import ipopt as ipopt_module
+
+    def build_then_ctrl_c(prob):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ipopt_module, "build_pyomo_model", build_then_ctrl_c)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((12, 3))
+    prob = LiftedProblem(X, X[:, :2] ** 2, hidden=(4,), lam=1e-2)
+    W0, b0 = prob.initial_weights(3)
+    try:
+        res = solve_ipopt(prob, seed=3)
+    except KeyboardInterrupt:  # not raised out of solve_ipopt (it would stop pytest itself)
+        pytest.fail("solve_ipopt let the KeyboardInterrupt of the model build through")
+    assert res.status == "interrupted" and "building the Pyomo model" in res.message
+    assert not res.success and res.nit == 0
+    for got, want in zip(res.W, W0, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert res.kkt is not None and res.kkt["primal_feasibility"] == 0.0  # the exact lift
+    assert res.objective == pytest.approx(prob.Phi(W0, b0))
+
+
 @pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
 def test_ctrl_c_returns_ipopts_iterate_with_status_interrupted(monkeypatch):
     """SIGINT (Ctrl-C) 1 s into a solve that needs minutes: IPOPT stops after its current
