@@ -6,13 +6,18 @@ targets), the same start (``prob.initial_weights(seed)``, lifted); the ALM to th
 to its final point, both KKT residuals by the one checker (``liftnet.kkt_residuals``), the
 ratio ``t_IPOPT / t_ALM``, and the time the ALM first reached IPOPT's final residual or
 ``--tol``, whichever is larger (from its per-outer-iteration history; ``inf`` when it never
-did), with the ratio of IPOPT's time to it: the same KKT residual for both, where IPOPT's time
-to a looser one is not available (so the ratio is favourable to the ALM when IPOPT went
-further). IPOPT's time includes building the Pyomo model (reported apart).
-N doubles until IPOPT needs more than ``--cap`` seconds.
+did), with the ratio of IPOPT's whole run to it. IPOPT's time includes building the Pyomo
+model (reported apart). N doubles until IPOPT needs more than ``--cap`` seconds.
+
+With the cyipopt interface every IPOPT iterate is also kept (``solve_ipopt(callback=)``) and
+checked afterwards by the same ``kkt_residuals`` with IPOPT's multipliers (phase-1 groups below
+the polish threshold counted as zero, as the polish does), so that a second table gives, for
+each ``--levels`` residual, the time each solver first reached it and the ratio: IPOPT's own
+time to a residual, not its whole run. Copying the iterates out is taken off IPOPT's clock.
 
     python benchmarks/bench_ipopt.py --quick
     python benchmarks/bench_ipopt.py --cap 600            # widths 8-16-16-4, N = 50, 100, ...
+    python benchmarks/bench_ipopt.py --N0 400 --Nmax 400 --cap 600 --alm-time-limit 60
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import numpy as np
 from liftnet import LiftedProblem
 from liftnet.formulation.pyomo_model import build_pyomo_model
 from liftnet.solvers.alm import solve_alm, warm_up
-from liftnet.solvers.ipopt import solve_ipopt
+from liftnet.solvers.ipopt import default_zero_threshold, solve_ipopt
+from liftnet.solvers.ipopt_backends import CyIpoptBackend
+from liftnet.verification.kkt import kkt_residuals
 
 
 def teacher_problem(N, widths, seed=0, lam=1e-3, coupling="complementarity"):
@@ -39,7 +46,45 @@ def teacher_problem(N, widths, seed=0, lam=1e-3, coupling="complementarity"):
     return LiftedProblem(X, Y, hidden=widths[1:-1], lam=lam, coupling=coupling)
 
 
-def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit):
+def time_to_level(res, level):
+    """When the ALM's KKT residual first was at most ``level`` (its per-outer-iteration
+    history, and its final point), or ``inf``."""
+    t = next((h["time"] for h in res.history if h["residual"] <= level), np.inf)
+    return min(t, res.time) if res.kkt["residual"] <= level else t
+
+
+def traced_ipopt(prob, seed, cap):
+    """IPOPT from the start of ``solve_alm(seed=seed)`` with every iterate kept; returns the
+    result and its trace ``[(time, KKT residual), ...]`` (the time without the copying of the
+    iterates; ``[]`` without the cyipopt interface)."""
+    if not CyIpoptBackend.available():
+        return solve_ipopt(prob, seed=seed, time_limit=cap), []
+    kept, spent = [], [0.0]
+
+    def keep(rec):
+        t = time.monotonic()
+        point = rec["iterate"]()
+        if point is not None:
+            kept.append((rec["time"] - spent[0], rec["phase"], point))
+        spent[0] += time.monotonic() - t
+
+    ip = solve_ipopt(prob, seed=seed, time_limit=cap, callback=keep)
+    ip.time -= spent[0]
+    trace = []
+    for t, phase, p in kept:
+        thr = default_zero_threshold(prob, p["W"]) if phase == "phase 1" else 0.0
+        if all(np.all(np.isfinite(a)) for a in (*p["W"], *p["V"])):
+            rep = kkt_residuals(prob, p["W"], p["b"], p["V"], p["M1"], p["M2"], zero_threshold=thr)
+            trace.append((t, rep["residual"]))
+    return ip, trace
+
+
+def ipopt_time_to_level(trace, level):
+    """When IPOPT's traced residual first was at most ``level``, or ``inf``."""
+    return next((t for t, r in trace if r <= level), np.inf)
+
+
+def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=()):
     head = (
         f"{'N':>6} {'t_ALM':>8} {'kkt_ALM':>9} {'ALM':>10} {'t_IPOPT':>9} {'build':>7} "
         f"{'kkt_IPOPT':>9} {'IPOPT':>10} {'ratio':>8} {'t_ALM@':>9} {'ratio@':>8}"
@@ -61,15 +106,13 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit):
         t = time.monotonic()
         build_pyomo_model(prob)
         t_build = time.monotonic() - t
-        ip = solve_ipopt(prob, seed=seed, time_limit=cap)
+        ip, trace = traced_ipopt(prob, seed, cap)
         ratio = ip.time / alm.time if alm.time > 0 else float("nan")
         k_ip = ip.kkt["residual"] if ip.kkt is not None else float("nan")
         # the ALM's time to IPOPT's final residual (or tol): the same KKT residual for both
-        target = max(k_ip, tol)
-        t_match = next((h["time"] for h in alm.history if h["residual"] <= target), np.inf)
-        if alm.kkt["residual"] <= target:
-            t_match = min(t_match, alm.time)
+        t_match = time_to_level(alm, max(k_ip, tol))
         ratio_match = ip.time / t_match if t_match > 0 else float("nan")
+        reach = {v: (time_to_level(alm, v), ipopt_time_to_level(trace, v)) for v in levels}
         rows.append(
             dict(
                 N=N,
@@ -83,6 +126,8 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit):
                 ratio=ratio,
                 t_alm_at_ipopt=t_match,
                 ratio_at_ipopt=ratio_match,
+                best_ipopt=min((r for _, r in trace), default=np.nan),
+                reach=reach,
             )
         )
         print(
@@ -97,7 +142,28 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit):
         if ip.status == "time_limit" or ip.time > cap:
             print(f"IPOPT exceeded the cap of {cap:g} s at N={N}: stop.")
             break
+    if levels and any(r["reach"] for r in rows):
+        print_levels(rows, levels)
     return rows
+
+
+def print_levels(rows, levels):
+    """Each solver's time to each KKT residual (IPOPT's from its traced iterates)."""
+    print("\ntime to each KKT residual (s; '-': not reached; IPOPT: the best of its traced "
+          "iterates in the last column)")
+    head = f"{'N':>6} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} {'best_IPOPT':>10}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        for v in levels:
+            ta, ti = r["reach"][v]
+            ratio = ti / ta if np.isfinite(ta) and np.isfinite(ti) and ta > 0 else np.nan
+
+            def fmt(t, w):
+                return f"{t:{w}.2f}" if np.isfinite(t) else f"{'-':>{w}}"
+
+            print(f"{r['N']:6d} {v:8.0e} {fmt(ta, 8)} {fmt(ti, 9)} "
+                  f"{ratio:8.1f} {r['best_ipopt']:10.1e}")
 
 
 def main(argv=None):
@@ -112,6 +178,8 @@ def main(argv=None):
     ap.add_argument("--lam", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--alm-time-limit", type=float, default=None)
+    ap.add_argument("--levels", type=float, nargs="+", default=[1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
+                    help="KKT residuals of the time-to-level table")
     a = ap.parse_args(argv)
     if a.quick:
         widths, Ns, cap = (3, 4, 4, 2), [20, 40], min(a.cap, 30.0)
@@ -124,7 +192,7 @@ def main(argv=None):
             Ns.append(N)
             N *= 2
         cap = a.cap
-    return run(widths, Ns, cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit)
+    return run(widths, Ns, cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit, a.levels)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from liftnet.datasets import load_digits_problem, make_teacher
 from liftnet.solvers.alm import warm_up
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_ipopt import teacher_problem, time_to_level  # noqa: E402 (the folder on the path)
 
 
 def teacher24(args):
@@ -78,16 +79,8 @@ def compare3(args):
 
 
 def wide(args):
-    from bench_ipopt import teacher_problem
-
     for N in args.Ns:
         yield f"8-16-16-4 N={N}", teacher_problem(N, (8, 16, 16, 4)), 0
-
-
-def time_to_level(res, level):
-    """When the run's KKT residual first was at most ``level`` (its history), or ``inf``."""
-    t = next((h["time"] for h in res.history if h["residual"] <= level), np.inf)
-    return min(t, res.time) if res.kkt["residual"] <= level else t
 
 
 def loglog_slope(Ns, ts):

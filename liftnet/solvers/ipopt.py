@@ -141,6 +141,7 @@ def solve_ipopt(
     seed=0,
     max_polish_rounds: int = 5,
     options: dict | None = None,
+    callback=None,
 ) -> LiftedResult:
     """Solve (M) with IPOPT on its Pyomo declaration, then polish the zero groups (MODEL.md 7).
 
@@ -173,6 +174,17 @@ def solve_ipopt(
         Release-and-resolve rounds of the polish.
     options : dict or None
         Extra IPOPT options (override the ones above).
+    callback : callable or None
+        ``callback(record)`` after every IPOPT iteration of every phase (cyipopt interface
+        only: the executable reports none), ``record`` a dict with ``phase`` (``"phase 1"``,
+        ``"polish 1"``, ...), ``iteration`` (IPOPT's count within the phase), ``time`` (seconds
+        since the call began, the model build included), IPOPT's ``objective``, ``inf_pr``,
+        ``inf_du``, ``mu``, ``restoration``, and ``iterate``: a function that returns the
+        current point as a dict ``W, b, V, M1, M2`` (MODEL.md's convention, as the result's),
+        for a caller that checks it with :func:`liftnet.kkt_residuals` (e.g. IPOPT's time to
+        a KKT residual, ``benchmarks/bench_ipopt.py``); calling it costs a copy of the point
+        into the Pyomo model. Returning True stops IPOPT after that iteration: status
+        ``interrupted``, the point checked as any other.
 
     Returns
     -------
@@ -207,6 +219,8 @@ def solve_ipopt(
     polish = check_bool(polish, "polish")
     if options is not None and not isinstance(options, Mapping):
         raise TypeError(f"options must be a dict of IPOPT options, got {type(options).__name__}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
 
     cert_tol = max(tol, CERTIFY_TOL)
     t0 = time.monotonic()
@@ -217,6 +231,9 @@ def solve_ipopt(
     if backend is None:
         return _result(prob, W, b, V, M1, M2, "failed", reason, [], t0, None, "unavailable",
                        None, None, cert_tol)
+    if callback is not None and backend.name != "cyipopt":
+        raise ValueError(f"callback needs the cyipopt interface (solver='cyipopt'); the "
+                         f"{backend.name!r} interface reports no iterations")
 
     try:  # minutes at large N: Ctrl-C here returns the start point (IPOPT has none yet)
         m = build_pyomo_model(prob)
@@ -244,7 +261,20 @@ def solve_ipopt(
             phase != "phase 1",
             {**(WARM_START_OPTIONS if warm_now else {}), **(options or {})},
         )
-        r = backend.solve(m, opts, warm_now, verbose)
+        per_iteration = None
+        if callback is not None:
+            def per_iteration(info, load):
+                def iterate():
+                    if not load():
+                        return None
+                    Wc, bc, Vc = get_values(m)
+                    M1c, M2c = _multipliers(m, prob, backend.dual_sign)
+                    return dict(W=Wc, b=bc, V=Vc, M1=M1c, M2=M2c)
+
+                return callback({"phase": phase, **info, "time": time.monotonic() - t0,
+                                 "iterate": iterate})
+
+        r = backend.solve(m, opts, warm_now, verbose, callback=per_iteration)
         history.append({"phase": phase, "interface": backend.name, **r.to_dict()})
         copy_bound_multipliers_in(m)
         return r

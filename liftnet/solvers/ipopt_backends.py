@@ -146,7 +146,14 @@ class CyIpoptBackend:
         except Exception:  # noqa: BLE001 - any import/DLL problem means "not available"
             return False
 
-    def solve(self, m, options: dict, warm: bool, tee: bool) -> Run:
+    def solve(self, m, options: dict, warm: bool, tee: bool, callback=None) -> Run:
+        """One IPOPT call on ``m``. ``callback(info, load)``, when given, is called after every
+        IPOPT iteration with ``info`` (``iteration``, ``objective``, ``inf_pr``, ``inf_du``,
+        ``mu``, ``restoration``: IPOPT's own numbers) and ``load()``, which writes the current
+        iterate (primal values, ``dual`` suffix, bound multipliers) into ``m`` and returns
+        whether IPOPT had one to give; a true return value stops IPOPT after this iteration
+        (``interrupted``, "stopped by callback"). An exception raised by the callback stops
+        IPOPT and is raised again after the call."""
         from pyomo.common.tee import capture_output
         from pyomo.contrib.pynumero.interfaces.cyipopt_interface import CyIpoptNLP
         from pyomo.contrib.pynumero.interfaces.pyomo_nlp import PyomoNLP
@@ -164,11 +171,31 @@ class CyIpoptBackend:
         cons = nlp.get_pyomo_constraints()
         xs = nlp.get_pyomo_variables()
         x0 = np.array([v.value for v in xs], dtype=float)
-        iters, stop = [0], [False]
+        iters, stop, by_callback, raised = [0], [False], [False], []
 
-        def count(*args):  # cyipopt's intermediate callback (12-argument form)
-            iters[0] = int(args[2])
-            return not stop[0]  # False: IPOPT stops with User_Requested_Stop (interrupted)
+        def count(nlp_, problem_, alg_mod, iter_count, obj_value, inf_pr, inf_du, mu, d_norm,
+                  regularization_size, alpha_du, alpha_pr, ls_trials):
+            # cyipopt's intermediate callback in Pyomo's 13-argument form (with the problem,
+            # whose get_current_iterate gives the iterate); False: IPOPT stops with
+            # User_Requested_Stop (interrupted)
+            iters[0] = int(iter_count)
+            if callback is not None and not (stop[0] or by_callback[0]):
+                def load():
+                    it = problem_.get_current_iterate(scaled=False)
+                    if it is None:
+                        return False
+                    _load_state(nlp, it["x"], it["mult_g"], it["mult_x_L"], it["mult_x_U"])
+                    return True
+
+                info = dict(iteration=int(iter_count), objective=float(obj_value),
+                            inf_pr=float(inf_pr), inf_du=float(inf_du), mu=float(mu),
+                            restoration=int(alg_mod) == 1)
+                try:
+                    by_callback[0] = bool(callback(info, load))
+                except Exception as exc:  # noqa: BLE001 - raised again after IPOPT returns
+                    raised.append(exc)
+                    by_callback[0] = True
+            return not (stop[0] or by_callback[0])
 
         problem = CyIpoptNLP(nlp, intermediate_callback=count)
         try:
@@ -204,13 +231,15 @@ class CyIpoptBackend:
             )
         finally:
             problem.close()
-        nlp.set_primals(x)
-        nlp.set_duals(info["mult_g"])
-        nlp.load_state_into_pyomo(bound_multipliers=(info["mult_x_L"], info["mult_x_U"]))
+        if raised:
+            raise raised[0]
+        _load_state(nlp, x, info["mult_g"], info["mult_x_L"], info["mult_x_U"])
         code = int(info["status"])
         name, status = IPOPT_STATUS.get(code, (f"status {code}", "failed"))
         msg = info["status_msg"]
         msg = msg.decode() if isinstance(msg, bytes) else str(msg)
+        if by_callback[0] and not stop[0] and status == "interrupted":
+            msg += " (stopped by callback)"
         return Run(
             status,
             name,
@@ -219,6 +248,14 @@ class CyIpoptBackend:
             time.monotonic() - t0,
             float(info["obj_val"]),
         )
+
+
+def _load_state(nlp, x, mult_g, mult_x_L, mult_x_U) -> None:
+    """Write an IPOPT point (primal values, constraint and bound multipliers) into the Pyomo
+    model behind ``nlp``."""
+    nlp.set_primals(x)
+    nlp.set_duals(mult_g)
+    nlp.load_state_into_pyomo(bound_multipliers=(mult_x_L, mult_x_U))
 
 
 class ExecutableBackend:
@@ -234,7 +271,11 @@ class ExecutableBackend:
         except Exception:  # noqa: BLE001
             return False
 
-    def solve(self, m, options: dict, warm: bool, tee: bool) -> Run:
+    def solve(self, m, options: dict, warm: bool, tee: bool, callback=None) -> Run:
+        """One IPOPT call on ``m`` through a ``.nl`` file; the executable reports no
+        iterations, so ``callback`` must be None (:func:`liftnet.solve_ipopt` checks)."""
+        if callback is not None:
+            raise ValueError("callback needs the cyipopt interface (solver='cyipopt')")
         t0 = time.monotonic()
         prune_export_suffixes(m)
         opt = pyo.SolverFactory("ipopt")

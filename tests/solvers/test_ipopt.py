@@ -236,3 +236,58 @@ def test_ctrl_c_returns_ipopts_iterate_with_status_interrupted(monkeypatch):
     assert time.monotonic() - t0 < 30
     assert res.kkt is not None and all(np.all(np.isfinite(w)) for w in res.W)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_callback_sees_every_iterate_and_the_last_one_is_the_returned_point():
+    """One record per IPOPT iteration of every phase (IPOPT's count starts at 0 in each), in
+    time order; the last record's iterate is the result's point with its multipliers (the
+    same sign convention), so the KKT checker gives the result's residual on it."""
+    prob = small_problem(N=15)
+    recs = []
+
+    def keep(rec):
+        recs.append({**rec, "point": rec["iterate"]()})
+
+    r = solve_ipopt(prob, seed=1, callback=keep)
+    assert r.status == "converged" and r.interface == "cyipopt"
+    phases = [h["phase"] for h in r.history]
+    assert len(recs) == r.nit + len(phases)  # iteration 0 of each phase, then one per step
+    assert [x["phase"] for x in recs if x["iteration"] == 0] == phases
+    times = [x["time"] for x in recs]
+    assert times == sorted(times) and 0 < times[-1] <= r.time
+    last = recs[-1]["point"]
+    for name in ("W", "V", "M1", "M2"):
+        for got, want in zip(last[name], r[name], strict=True):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    rep = kkt_residuals(prob, last["W"], last["b"], last["V"], last["M1"], last["M2"])
+    assert rep["residual"] == pytest.approx(r.kkt["residual"], rel=1e-6, abs=1e-14)
+    # the first iterate is the start, far from stationary
+    first = recs[0]["point"]
+    rep0 = kkt_residuals(prob, first["W"], first["b"], first["V"], first["M1"], first["M2"])
+    assert rep0["residual"] > 1e3 * max(r.kkt["residual"], 1e-9)
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_callback_returning_true_stops_ipopt_and_its_errors_propagate():
+    prob = small_problem(N=15)
+    r = solve_ipopt(prob, seed=1, callback=lambda rec: rec["iteration"] >= 3)
+    assert r.status == "interrupted" and "stopped by callback" in r.message
+    assert r.nit == 3 and r.kkt is not None and len(r.history) == 1  # no polish after a stop
+
+    def broken(rec):
+        raise RuntimeError("user callback failed")
+
+    with pytest.raises(RuntimeError, match="user callback failed"):
+        solve_ipopt(prob, seed=1, callback=broken)
+    with pytest.raises(TypeError, match="^callback must be callable"):
+        solve_ipopt(prob, callback=3)
+
+
+def test_callback_with_the_executable_interface_is_refused(monkeypatch):
+    """The ``ipopt`` executable reports no iterations: a callback is a clear error up front."""
+    from liftnet.solvers import ipopt as ipopt_module
+
+    monkeypatch.setattr(ipopt_module, "select_backend", lambda solver: (ExecutableBackend(), ""))
+    with pytest.raises(ValueError, match="callback needs the cyipopt interface"):
+        solve_ipopt(small_problem(N=10), callback=lambda rec: None)
