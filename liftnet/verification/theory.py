@@ -7,7 +7,9 @@
   set ``{z feasible: F(z) <= F(z_0)}`` when ``lam > 0``, and the check that given points (e.g.
   ALM iterates) lie in that ball;
 * fact 4, :func:`complementarity_gap`: ``sum_l sum |(V_l - U_l) * (V_l - alpha U_l)|``, zero
-  exactly at an exact network ``V_l = sigma(U_l)`` (on the feasible set).
+  exactly at an exact network ``V_l = sigma(U_l)`` (on the feasible set);
+  :func:`lifted_only_units`: the hidden units whose ``V`` rows carry a signal their inputs do
+  not compute (a cause of ``F`` far below ``Phi``).
 
 Every formula of the model is evaluated by ``LiftedProblem`` (``lift``, ``pre_activations``,
 ``constraints``, ``F``, ``Phi``); this module only combines them.
@@ -94,6 +96,44 @@ def complementarity_gap(prob, W, b=None, V=None) -> float:
     W, b, V = check_point(prob, W, b, V)
     g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
     return float(sum(np.sum(np.abs(a * c)) for a, c in zip(g1, g2, strict=False)))
+
+
+def lifted_only_units(prob, W, b=None, V=None, tol: float = 1e-4) -> TheoryReport:
+    """Hidden units of a point of (M) whose ``V`` row carries a signal their inputs do not
+    compute: ``max_n |U_l[j,n]| <= tol * max_n |V_l[j,n]|`` with ``V_l[j] != 0``.
+
+    At such a unit ``V_l[j] >= max(U_l[j], alpha U_l[j]) ~ 0`` leaves ``V_l[j]`` a free
+    nonnegative value per sample, priced only by the coupling (``(beta/N) V^2`` per entry at
+    ``U = 0``, both couplings), so (M) can fit the data through it while the network of ``W``
+    (whose unit outputs ``sigma(U_l[j]) ~ 0``) cannot: one way ``F`` falls far below ``Phi``
+    (MODEL.md 4, fact 4; docs/maths.md 4 has a measured case). At an exact network there are
+    none (``V = sigma(U)`` makes ``|V| <= |U|``).
+
+    Parameters
+    ----------
+    prob : LiftedProblem
+    W, b, V : the point (``V = None``: the lift, which has none)
+    tol : float in (0, 1)
+        Relative size of the pre-activation below which a unit counts as computing nothing.
+
+    Returns
+    -------
+    TheoryReport
+        ``units`` (per hidden layer, the indices ``j``), ``V_max`` and ``U_max`` (per layer,
+        ``max_n |V_l[j,n]|`` and ``max_n |U_l[j,n]|`` of those units), ``count`` (all layers).
+    """
+    W, b, V = check_point(prob, W, b, V)
+    tol = check_scalar(tol, "tol", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    U = prob.pre_activations(W, b, V)
+    units, vmax, umax = [], [], []
+    for l in range(prob.L - 1):
+        v = np.max(np.abs(V[l]), axis=1)
+        u = np.max(np.abs(U[l]), axis=1)
+        j = np.flatnonzero((v > 0) & (u <= tol * v))
+        units.append(j)
+        vmax.append(v[j])
+        umax.append(u[j])
+    return TheoryReport(units=units, V_max=vmax, U_max=umax, count=int(sum(map(len, units))))
 
 
 def level_set_radius(prob, F0: float) -> TheoryReport:

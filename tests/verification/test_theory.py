@@ -12,6 +12,7 @@ from liftnet.verification.theory import (
     level_set_radius,
     lift_feasibility,
     lift_objective_gap,
+    lifted_only_units,
 )
 
 
@@ -187,3 +188,38 @@ def test_alm_iterates_stay_in_the_level_set_ball():
     far = 2 * rad.radius / rep.norms[-1]
     out = inside_level_set(prob, [{"W": [far * w for w in pts[-1].W], "V": pts[-1].V}], rad)
     assert not out.all_inside and out.max_norm > rad.radius
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems_and_weights())
+def test_an_exact_network_has_no_lifted_only_units(case):
+    prob, W, b = case
+    assert lifted_only_units(prob, W, b).count == 0
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+def test_a_unit_with_zero_inputs_and_a_free_V_row_is_lifted_only(coupling):
+    """Unit 1 of layer 1 gets a zero incoming row and a positive ``V`` row (feasible: ``V >=
+    max(U, alpha U) = 0``): the one unit flagged; ``F`` then differs from ``Phi`` by the
+    coupling's price of that row, ``(beta/N) ||V_1[1]||^2`` (both couplings at ``U = 0``)."""
+    prob = make_problem(3, hidden=(4, 3), N=8, coupling=coupling, beta=2.0)
+    W, _ = prob.initial_weights(0)
+    W[0][1] = 0.0
+    V = prob.lift(W)
+    assert lifted_only_units(prob, W, None, V).count == 0
+    V[0][1] = np.linspace(0.1, 0.8, prob.N)
+    rep = lifted_only_units(prob, W, None, V)
+    assert rep.count == 1 and list(rep.units[0]) == [1] and len(rep.units[1]) == 0
+    assert rep.V_max[0][0] == pytest.approx(0.8) and rep.U_max[0][0] == 0.0
+    # the coupling's price of the free row (the next layers see V, not the network)
+    g1, g2 = prob.constraints(prob.pre_activations(W, None, V), V)
+    pi_row = prob.coupling.value_from_gaps(g1[0][1:2], g2[0][1:2])
+    assert prob.beta / prob.N * pi_row == pytest.approx(
+        prob.beta / prob.N * np.sum(V[0][1] ** 2))
+    # a small input signal, relative to the row, still counts; a large one does not
+    W[0][1] = 1e-7
+    assert lifted_only_units(prob, W, None, V).count == 1
+    W[0][1] = 1.0
+    assert lifted_only_units(prob, W, None, V).count == 0
+    with pytest.raises(ValueError, match="^tol must be"):
+        lifted_only_units(prob, W, None, V, tol=1.5)
