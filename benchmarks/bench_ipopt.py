@@ -14,6 +14,9 @@ checked afterwards by the same ``kkt_residuals`` with IPOPT's multipliers (phase
 the polish threshold counted as zero, as the polish does), so that a second table gives, for
 each ``--levels`` residual, the time each solver first reached it and the ratio: IPOPT's own
 time to a residual, not its whole run. Copying the iterates out is taken off IPOPT's clock.
+With ``--warm`` a last column adds IPOPT warm-started at the ALM's final point (primal values
+and multipliers, as ``liftnet.crosscheck_ipopt`` does): the ALM's whole time plus that IPOPT
+run's time to each residual (a second local solve: it may end at another point).
 
     python benchmarks/bench_ipopt.py --quick
     python benchmarks/bench_ipopt.py --cap 600            # widths 8-16-16-4, N = 50, 100, ...
@@ -53,12 +56,13 @@ def time_to_level(res, level):
     return min(t, res.time) if res.kkt["residual"] <= level else t
 
 
-def traced_ipopt(prob, seed, cap):
-    """IPOPT from the start of ``solve_alm(seed=seed)`` with every iterate kept; returns the
-    result and its trace ``[(time, KKT residual), ...]`` (the time without the copying of the
-    iterates; ``[]`` without the cyipopt interface)."""
+def traced_ipopt(prob, seed, cap, init=None):
+    """IPOPT from the start of ``solve_alm(seed=seed)`` (or warm-started at ``init``, a result
+    with multipliers) with every iterate kept; returns the result and its trace
+    ``[(time, KKT residual), ...]`` (the time without the copying of the iterates; ``[]``
+    without the cyipopt interface)."""
     if not CyIpoptBackend.available():
-        return solve_ipopt(prob, seed=seed, time_limit=cap), []
+        return solve_ipopt(prob, init=init, seed=seed, time_limit=cap), []
     kept, spent = [], [0.0]
 
     def keep(rec):
@@ -68,7 +72,7 @@ def traced_ipopt(prob, seed, cap):
             kept.append((rec["time"] - spent[0], rec["phase"], point))
         spent[0] += time.monotonic() - t
 
-    ip = solve_ipopt(prob, seed=seed, time_limit=cap, callback=keep)
+    ip = solve_ipopt(prob, init=init, seed=seed, time_limit=cap, callback=keep)
     ip.time -= spent[0]
     trace = []
     for t, phase, p in kept:
@@ -84,7 +88,7 @@ def ipopt_time_to_level(trace, level):
     return next((t for t, r in trace if r <= level), np.inf)
 
 
-def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=()):
+def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), warm=False):
     head = (
         f"{'N':>6} {'t_ALM':>8} {'kkt_ALM':>9} {'ALM':>10} {'t_IPOPT':>9} {'build':>7} "
         f"{'kkt_IPOPT':>9} {'IPOPT':>10} {'ratio':>8} {'t_ALM@':>9} {'ratio@':>8}"
@@ -112,7 +116,12 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=()):
         # the ALM's time to IPOPT's final residual (or tol): the same KKT residual for both
         t_match = time_to_level(alm, max(k_ip, tol))
         ratio_match = ip.time / t_match if t_match > 0 else float("nan")
-        reach = {v: (time_to_level(alm, v), ipopt_time_to_level(trace, v)) for v in levels}
+        # --warm: IPOPT warm-started at the ALM's final point (the cross-check's second run);
+        # its times count from the start of the ALM
+        wtrace = traced_ipopt(prob, seed, cap, init=alm)[1] if warm and levels else []
+        reach = {v: (time_to_level(alm, v), ipopt_time_to_level(trace, v),
+                     alm.time + ipopt_time_to_level(wtrace, v) if wtrace else np.nan)
+                 for v in levels}
         rows.append(
             dict(
                 N=N,
@@ -149,21 +158,22 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=()):
 
 def print_levels(rows, levels):
     """Each solver's time to each KKT residual (IPOPT's from its traced iterates)."""
-    print("\ntime to each KKT residual (s; '-': not reached; IPOPT: the best of its traced "
-          "iterates in the last column)")
-    head = f"{'N':>6} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} {'best_IPOPT':>10}"
+    print("\ntime to each KKT residual (s; '-': not reached; best_IPOPT: the smallest residual "
+          "of IPOPT's traced iterates; t_ALM+IPOPT: with --warm)")
+    head = (f"{'N':>6} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} {'best_IPOPT':>10}"
+            f" {'t_ALM+IPOPT':>11}")
     print(head)
     print("-" * len(head))
     for r in rows:
         for v in levels:
-            ta, ti = r["reach"][v]
+            ta, ti, tw = r["reach"][v]
             ratio = ti / ta if np.isfinite(ta) and np.isfinite(ti) and ta > 0 else np.nan
 
             def fmt(t, w):
                 return f"{t:{w}.2f}" if np.isfinite(t) else f"{'-':>{w}}"
 
             print(f"{r['N']:6d} {v:8.0e} {fmt(ta, 8)} {fmt(ti, 9)} "
-                  f"{ratio:8.1f} {r['best_ipopt']:10.1e}")
+                  f"{ratio:8.1f} {r['best_ipopt']:10.1e} {fmt(tw, 11)}")
 
 
 def main(argv=None):
@@ -180,6 +190,9 @@ def main(argv=None):
     ap.add_argument("--alm-time-limit", type=float, default=None)
     ap.add_argument("--levels", type=float, nargs="+", default=[1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
                     help="KKT residuals of the time-to-level table")
+    ap.add_argument("--warm", action="store_true",
+                    help="also IPOPT warm-started at the ALM's final point (last column of the "
+                         "time-to-level table: the ALM's time plus IPOPT's)")
     a = ap.parse_args(argv)
     if a.quick:
         widths, Ns, cap = (3, 4, 4, 2), [20, 40], min(a.cap, 30.0)
@@ -192,7 +205,8 @@ def main(argv=None):
             Ns.append(N)
             N *= 2
         cap = a.cap
-    return run(widths, Ns, cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit, a.levels)
+    return run(widths, Ns, cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit, a.levels,
+               a.warm)
 
 
 if __name__ == "__main__":
