@@ -183,7 +183,8 @@ def solve_ipopt(
         current point as a dict ``W, b, V, M1, M2`` (MODEL.md's convention, as the result's),
         for a caller that checks it with :func:`liftnet.kkt_residuals` (e.g. IPOPT's time to
         a KKT residual, ``benchmarks/bench_ipopt.py``); calling it costs a copy of the point
-        into the Pyomo model. Returning True stops IPOPT after that iteration: status
+        into the Pyomo model, and it returns None once the callback has returned. Returning
+        True stops IPOPT after that iteration: status
         ``interrupted``, the point checked as any other.
 
     Returns

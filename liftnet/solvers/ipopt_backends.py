@@ -151,7 +151,8 @@ class CyIpoptBackend:
         IPOPT iteration with ``info`` (``iteration``, ``objective``, ``inf_pr``, ``inf_du``,
         ``mu``, ``restoration``: IPOPT's own numbers) and ``load()``, which writes the current
         iterate (primal values, ``dual`` suffix, bound multipliers) into ``m`` and returns
-        whether IPOPT had one to give; a true return value stops IPOPT after this iteration
+        whether IPOPT had one to give (False once the callback has returned); a true return
+        value stops IPOPT after this iteration
         (``interrupted``, "stopped by callback"). An exception raised by the callback stops
         IPOPT and is raised again after the call."""
         from pyomo.common.tee import capture_output
@@ -180,7 +181,11 @@ class CyIpoptBackend:
             # User_Requested_Stop (interrupted)
             iters[0] = int(iter_count)
             if callback is not None and not (stop[0] or by_callback[0]):
+                live = [True]  # IPOPT's iterate exists only during this call
+
                 def load():
+                    if not live[0]:
+                        return False
                     it = problem_.get_current_iterate(scaled=False)
                     if it is None:
                         return False
@@ -195,6 +200,8 @@ class CyIpoptBackend:
                 except Exception as exc:  # noqa: BLE001 - raised again after IPOPT returns
                     raised.append(exc)
                     by_callback[0] = True
+                finally:
+                    live[0] = False
             return not (stop[0] or by_callback[0])
 
         problem = CyIpoptNLP(nlp, intermediate_callback=count)

@@ -266,6 +266,8 @@ def test_callback_sees_every_iterate_and_the_last_one_is_the_returned_point():
     first = recs[0]["point"]
     rep0 = kkt_residuals(prob, first["W"], first["b"], first["V"], first["M1"], first["M2"])
     assert rep0["residual"] > 1e3 * max(r.kkt["residual"], 1e-9)
+    # the getter of a record is dead once its callback returned (IPOPT's iterate is gone)
+    assert all(x["iterate"]() is None for x in (recs[0], recs[-1]))
 
 
 @pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
