@@ -184,8 +184,8 @@ def solve_ipopt(
         for a caller that checks it with :func:`liftnet.kkt_residuals` (e.g. IPOPT's time to
         a KKT residual, ``benchmarks/bench_ipopt.py``); calling it costs a copy of the point
         into the Pyomo model, and it returns None once the callback has returned. Returning
-        True stops IPOPT after that iteration: status
-        ``interrupted``, the point checked as any other.
+        True stops IPOPT after that iteration: status ``interrupted``, the point checked as
+        any other.
 
     Returns
     -------

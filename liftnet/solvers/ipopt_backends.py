@@ -152,9 +152,8 @@ class CyIpoptBackend:
         ``mu``, ``restoration``: IPOPT's own numbers) and ``load()``, which writes the current
         iterate (primal values, ``dual`` suffix, bound multipliers) into ``m`` and returns
         whether IPOPT had one to give (False once the callback has returned); a true return
-        value stops IPOPT after this iteration
-        (``interrupted``, "stopped by callback"). An exception raised by the callback stops
-        IPOPT and is raised again after the call."""
+        value stops IPOPT after this iteration (``interrupted``, "stopped by callback"). An
+        exception raised by the callback stops IPOPT and is raised again after the call."""
         from pyomo.common.tee import capture_output
         from pyomo.contrib.pynumero.interfaces.cyipopt_interface import CyIpoptNLP
         from pyomo.contrib.pynumero.interfaces.pyomo_nlp import PyomoNLP
