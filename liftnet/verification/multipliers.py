@@ -139,7 +139,8 @@ class MultiplierLSQ:
         self.woodbury = flops <= WOODBURY_FLOPS if woodbury is None else bool(woodbury)
         # what no multipliers change: the primal infeasibility and the output layer's
         # stationarity (grad_{W_L} = dU_L V_{L-1}^T, grad_{b_L} = dU_L 1)
-        RW, G = self.value(self.guess())[1][:2]
+        self._m0 = self.pack(*_backward_guess(prob, W, V, self.dU, self.dV, self.g1, self.g2))
+        RW, G = self.value(self._m0)[1][:2]
         n_out = prob.penalty.n_groups(W[-1].shape)
         gb = prob.layout.unpack(G)[1]
         self.floor = max(self.primal, float(np.max(self.groups.norms(RW)[-n_out:])),
@@ -150,8 +151,8 @@ class MultiplierLSQ:
         return [w[s].reshape(shape) for s, shape in self.W_parts]
 
     def guess(self) -> np.ndarray:
-        return self.pack(*_backward_guess(self.prob, self.W, self.V, self.dU, self.dV,
-                                          self.g1, self.g2))
+        """The start :func:`_backward_guess`, packed (formed once, with the floor)."""
+        return self._m0.copy()
 
     def pack(self, M1, M2) -> np.ndarray:
         """``m`` of the multipliers ``(M1, M2)``: the inverse of :meth:`split`."""
