@@ -232,7 +232,7 @@ def solve_ipopt(
     if backend is None:
         return _result(prob, W, b, V, M1, M2, "failed", reason, [], t0, None, "unavailable",
                        None, None, cert_tol)
-    if callback is not None and backend.name != "cyipopt":
+    if callback is not None and not backend.reports_iterations:
         raise ValueError(f"callback needs the cyipopt interface (solver='cyipopt'); the "
                          f"{backend.name!r} interface reports no iterations")
 

@@ -137,6 +137,7 @@ class CyIpoptBackend:
     """IPOPT as a library (cyipopt) through Pyomo's PyNumero ``PyomoNLP``."""
 
     name = "cyipopt"
+    reports_iterations = True  # solve() calls a callback after every IPOPT iteration
     dual_sign = 1.0  # IPOPT's mult_g: >= 0 at an active upper bound (minimisation)
 
     @staticmethod
@@ -268,6 +269,7 @@ class ExecutableBackend:
     """An ``ipopt`` executable on PATH through Pyomo's ASL interface (``.nl`` file)."""
 
     name = "ipopt"
+    reports_iterations = False  # IPOPT runs as a separate process: no callback
     dual_sign = -1.0  # ASL duals: <= 0 for an active `<=` constraint of a minimisation
 
     @staticmethod
@@ -279,7 +281,8 @@ class ExecutableBackend:
 
     def solve(self, m, options: dict, warm: bool, tee: bool, callback=None) -> Run:
         """One IPOPT call on ``m`` through a ``.nl`` file; the executable reports no
-        iterations, so ``callback`` must be None (:func:`liftnet.solve_ipopt` checks)."""
+        iterations (``reports_iterations``), so ``callback`` must be None
+        (:func:`liftnet.solve_ipopt` checks)."""
         if callback is not None:
             raise ValueError("callback needs the cyipopt interface (solver='cyipopt')")
         t0 = time.monotonic()
