@@ -49,11 +49,17 @@ def teacher_problem(N, widths, seed=0, lam=1e-3, coupling="complementarity"):
     return LiftedProblem(X, Y, hidden=widths[1:-1], lam=lam, coupling=coupling)
 
 
+def first_time(trace, level):
+    """The first time of ``trace`` (``[(time, KKT residual), ...]``, in time order) whose
+    residual is at most ``level``, or ``inf``."""
+    return next((t for t, r in trace if r <= level), np.inf)
+
+
 def time_to_level(res, level):
     """When the ALM's KKT residual first was at most ``level`` (its per-outer-iteration
-    history, and its final point), or ``inf``."""
-    t = next((h["time"] for h in res.history if h["residual"] <= level), np.inf)
-    return min(t, res.time) if res.kkt["residual"] <= level else t
+    history, then its final point), or ``inf``."""
+    trace = [(h["time"], h["residual"]) for h in res.history]
+    return first_time([*trace, (res.time, res.kkt["residual"])], level)
 
 
 def traced_ipopt(prob, seed, cap, init=None):
@@ -81,11 +87,6 @@ def traced_ipopt(prob, seed, cap, init=None):
             rep = kkt_residuals(prob, p["W"], p["b"], p["V"], p["M1"], p["M2"], zero_threshold=thr)
             trace.append((t, rep["residual"]))
     return ip, trace
-
-
-def ipopt_time_to_level(trace, level):
-    """When IPOPT's traced residual first was at most ``level``, or ``inf``."""
-    return next((t for t, r in trace if r <= level), np.inf)
 
 
 def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), warm=False):
@@ -119,8 +120,8 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), wa
         # --warm: IPOPT warm-started at the ALM's final point (the cross-check's second run);
         # its times count from the start of the ALM
         wtrace = traced_ipopt(prob, seed, cap, init=alm)[1] if warm and levels else []
-        reach = {v: (time_to_level(alm, v), ipopt_time_to_level(trace, v),
-                     alm.time + ipopt_time_to_level(wtrace, v) if wtrace else np.nan)
+        reach = {v: (time_to_level(alm, v), first_time(trace, v),
+                     alm.time + first_time(wtrace, v) if wtrace else np.nan)
                  for v in levels}
         rows.append(
             dict(
