@@ -304,8 +304,9 @@ class CompactLBFGS:
     Before this (a pass in :meth:`update` and two in :meth:`apply`, and ``s``, ``y`` as
     temporaries copied into the rows) an iteration at the MNIST-shaped ``N = 60000`` (float32,
     2 pairs of 2.3e7 entries) took 964 ms, now 676 ms; 54 -> 49 ms at ``N = 4000`` (5 pairs).
-    Below ``2 m n = 2^19`` the products are cheap single compiled calls and :meth:`push` does
-    not keep ``P`` (its bookkeeping cost more than it saved on the smallest instances).
+    Up to ``2 k n = 2^19`` (``k`` pairs held) the products, and the whole of :meth:`apply`, are
+    single compiled calls; below ``2 m n = 2^18`` :meth:`push` does not keep ``P`` (its
+    bookkeeping cost more than it saved on the smallest instances).
     :meth:`update` stores a pair given as two vectors, with its own pass over the rows (the
     textbook order, kept for callers that hold ``s`` and ``y``).
     """
@@ -407,7 +408,8 @@ class CompactLBFGS:
         k = max(self.order) + 1 if self.order else 0
         if 2 * self.m * self.Z.shape[1] < _REUSE_FROM:
             # small: one compiled call per product is cheaper than keeping P (measured on the
-            # 3-4-3-1 teachers of tests/solvers/test_alm.py: 10% slower per iteration with it)
+            # 3-4-3-1 teachers of tests/solvers/test_alm.py: 10% slower per iteration with it;
+            # with the compiled apply, even on the 8-16-16-4 teacher at N = 400, n = 13,000)
             if stored:
                 self._record(slot, self._block_products(zy, k), dots)
             self._grad = None
@@ -443,9 +445,17 @@ class CompactLBFGS:
             for i, blk in enumerate(self.blocks):
                 np.multiply(q[blk], h0[i], out=out[blk])
             return out
-        o = np.array(self.order)
+        o = np.array(self.order, dtype=np.int64)
         k = int(o.max()) + 1
-        if grad is not None and grad is self._grad:
+        reuse = grad is not None and grad is self._grad
+        if 2 * k * q.shape[0] <= _SMALL:
+            # the whole product in one compiled call (on small instances the dozen numpy calls
+            # below were a fifth of an inner iteration: docs/maths.md 8)
+            P = self._P if reuse else _NO_PRODUCTS
+            return _apply_compiled(self.Z, k, q, P, self.n_direct if reuse else len(self.blocks),
+                                   self.bounds, self.SY, self.G, o,
+                                   np.asarray(scales, dtype=float), float(sign), out)
+        if reuse:
             P = self._P.copy()
             P[:self.n_direct] = self._block_products(q, k, 0, self.n_direct)
         else:
@@ -458,23 +468,22 @@ class CompactLBFGS:
         coef = np.empty((len(self.blocks), 2 * k), dtype=self.Z.dtype)  # one row per block
         coef[:, 0::2] = sp1
         coef[:, 1::2] = -np.array(h0)[:, None] * u
-        small = 2 * k * q.shape[0] <= _SMALL
         for i, blk in enumerate(self.blocks):
             ob = out[blk]
             np.matmul(coef[i], self.Z[:2 * k, blk], out=ob)
-            if not small:
-                ob += h0[i] * q[blk]
-        if small:
-            # the same sums with one call for all blocks (the per-block calls were most of
-            # the time on small instances); large ones make no vector of n scales
-            out += np.repeat(np.array(h0, dtype=q.dtype), self._sizes) * q
+            ob += h0[i] * q[blk]
         return out
 
 
-#: ``2 k n`` up to which :meth:`CompactLBFGS._block_products` runs compiled
+#: ``2 k n`` up to which :meth:`CompactLBFGS._block_products` and :meth:`CompactLBFGS.apply`
+#: run compiled
 _SMALL = 1 << 19
+#: the ``P`` of :func:`_apply_compiled` when none is reused from the push
+_NO_PRODUCTS = np.zeros((0, 0))
 #: ``2 m n`` from which :meth:`CompactLBFGS.push` keeps the products for the next iteration
-_REUSE_FROM = 1 << 19
+#: (push and apply timed alone, 8-16-16-4 teacher, 5 pairs: at N = 1600, 2 m n = 5.2e5, 230
+#: against 264-284 us with it; at N = 400 no gain; docs/maths.md 8)
+_REUSE_FROM = 1 << 18
 
 
 def _bounds(blocks) -> np.ndarray:
@@ -497,6 +506,33 @@ def _row_dots(A, p, v, bounds):
             for j in range(vb.shape[0]):
                 acc += ab[j] * vb[j]
             out[i, r] = acc
+    return out
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _apply_compiled(Z, k, q, P_push, n_fill, bounds, SY, G, order, scales, sign, out):
+    """:meth:`CompactLBFGS.apply` in one call (small memories): the block products
+    ``Z[:2k, blk] @ q`` of the first ``n_fill`` blocks (the others from ``P_push``, the
+    push's products with the same gradient), the ``m x m`` algebra of
+    :func:`_compact_coefficients`, then per block
+    ``out = sign scale (q - Y u) + (sign p1)^T S``, a pass over the rows two at a time."""
+    n_blocks = bounds.shape[0] - 1
+    P = np.empty((n_blocks, 2 * k))
+    P[:n_fill] = _row_dots(Z, 2 * k, q, bounds[:n_fill + 1])
+    if n_fill < n_blocks:
+        P[n_fill:] = P_push[n_fill:, :2 * k]
+    sp1, u = _compact_coefficients(P, SY, G, order, scales, sign)
+    for i in range(n_blocks):
+        a, b = bounds[i], bounds[i + 1]
+        h = sign * scales[i]
+        ob, qb = out[a:b], q[a:b]  # slices: the loops vectorise
+        for j in range(b - a):
+            ob[j] = h * qb[j]
+        for r in range(k):
+            cs, cy = sp1[r], -h * u[r]
+            zs, zy = Z[2 * r, a:b], Z[2 * r + 1, a:b]
+            for j in range(b - a):
+                ob[j] += cs * zs[j] + cy * zy[j]
     return out
 
 
@@ -613,6 +649,15 @@ def _compact_coefficients(P, SY, G, order, scales, sign):
             acc -= SY[order[j], oi] * p1[order[j]]
         p1[oi] = acc / SY[oi, oi]
     return sign * p1[: P.shape[1] // 2], u[: P.shape[1] // 2]
+
+
+def warm_up_large() -> None:
+    """Compile (or load from the disk cache) :func:`_compact_coefficients` for the large
+    memories' path of :meth:`CompactLBFGS.apply` (small solves reach only
+    :func:`_apply_compiled`); its arguments are float64 whatever the iterate's dtype."""
+    eye = np.eye(1)
+    _compact_coefficients(np.ones((1, 2)), eye, eye[None], np.zeros(1, dtype=np.int64),
+                          np.ones(1), 1.0)
 
 
 class _Stop(Exception):

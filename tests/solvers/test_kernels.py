@@ -138,7 +138,7 @@ from liftnet.solvers import kernels as K, quasi_newton as Q
 from liftnet.solvers.alm import warm_up
 fns = [K._value_serial, K._value_parallel, K._gradient_serial, K._gradient_parallel,
        P._group_dots, P._subdiff_residual, P._zero_groups, Q._row_dots, Q._step_dots,
-       Q._trial_point, Q._dot_of_step, Q._open_zero_groups]
+       Q._trial_point, Q._dot_of_step, Q._open_zero_groups, Q._apply_compiled]
 assert not any(f.signatures for f in fns), "compiled before warm_up"
 warm_up(np.{dtype})
 for f in fns:
