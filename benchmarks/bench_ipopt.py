@@ -5,15 +5,19 @@ targets), the same start (``prob.initial_weights(seed)``, lifted); the ALM to th
 ``--tol``, IPOPT (with its active-group polish) from the same start. Reported: wall time of each
 to its final point, both KKT residuals by the one checker (``liftnet.kkt_residuals``), the
 ratio ``t_IPOPT / t_ALM``, and the time the ALM first reached IPOPT's final residual or
-``--tol``, whichever is larger (from its per-outer-iteration history; ``inf`` when it never
-did), with the ratio of IPOPT's whole run to it. IPOPT's time includes building the Pyomo
-model (reported apart). N doubles until IPOPT needs more than ``--cap`` seconds.
+``--tol``, whichever is larger (from its traced path, below; ``inf`` when it never did), with
+the ratio of IPOPT's whole run to it. IPOPT's time includes building the Pyomo model (reported
+apart). N doubles until IPOPT needs more than ``--cap`` seconds.
 
-With the cyipopt interface every IPOPT iterate is also kept (``solve_ipopt(callback=)``) and
-checked afterwards by the same ``kkt_residuals`` with IPOPT's multipliers (phase-1 groups below
-the polish threshold counted as zero, as the polish does), so that a second table gives, for
-each ``--levels`` residual, the time each solver first reached it and the ratio: IPOPT's own
-time to a residual, not its whole run. Copying the iterates out is taken off IPOPT's clock.
+Both solvers' paths are traced by the same ``kkt_residuals``. With the cyipopt interface every
+IPOPT iterate is kept (``solve_ipopt(callback=)``) and checked afterwards with IPOPT's
+multipliers (phase-1 groups below the polish threshold counted as zero, as the polish does);
+the ALM's outer iterates and, every 2% of its clock, its inner iterates with the multipliers it
+would take there (``solve_alm(inner_callback=)``: the point it would return if stopped) are
+checked as it runs (until 2026-12-03 only its outer iterates: up to a whole inner solve late).
+A second table gives, for each ``--levels`` residual, the time each solver first reached it and
+the ratio: each one's own time to a residual, not its whole run. The copying and checking are
+taken off both clocks.
 With ``--warm`` a last column adds IPOPT warm-started at the ALM's final point (primal values
 and multipliers, as ``liftnet.crosscheck_ipopt`` does): the ALM's whole time plus that IPOPT
 run's time to each residual (a second local solve: it may end at another point).
@@ -62,6 +66,36 @@ def time_to_level(res, level):
     return first_time([*trace, (res.time, res.kkt["residual"])], level)
 
 
+def traced_alm(prob, seed, tol, time_limit, resolution=0.02):
+    """The ALM from ``prob.initial_weights(seed)`` with its KKT residual traced along the whole
+    path, as :func:`traced_ipopt` traces IPOPT's: every outer iterate (``callback``) and the
+    inner iterates (``inner_callback``, with the multipliers the ALM would take there, i.e. the
+    point it would return if stopped) whenever the solver's clock has moved by ``resolution``
+    of itself since the last check (at least 5 ms: a few hundred checks in a minute). The
+    checks run inside the callbacks and are taken off the times, the result's included.
+    Returns the result and its trace ``[(time, KKT residual), ...]``."""
+    trace, spent, last = [], [0.0], [-np.inf]
+
+    def outer(rec):
+        trace.append((rec["time"] - spent[0], rec["residual"]))
+
+    def inner(rec):
+        t = rec["time"] - spent[0]
+        if t - last[0] < max(0.005, resolution * t):
+            return
+        last[0] = t
+        c = time.monotonic()
+        p = rec["iterate"]()
+        trace.append((t, kkt_residuals(prob, p["W"], p["b"], p["V"], p["M1"], p["M2"])["residual"]))
+        spent[0] += time.monotonic() - c
+
+    res = solve_alm(prob, tol=tol, seed=seed, time_limit=time_limit, callback=outer,
+                    inner_callback=inner)
+    res.time -= spent[0]
+    trace.append((res.time, res.kkt["residual"]))
+    return res, sorted(trace)
+
+
 def traced_ipopt(prob, seed, cap, init=None):
     """IPOPT from the start of ``solve_alm(seed=seed)`` (or warm-started at ``init``, a result
     with multipliers) with every iterate kept; returns the result and its trace
@@ -104,7 +138,7 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), wa
     warm_up()  # compiling the ALM's kernels is not its time (IPOPT's model build is counted)
     for N in Ns:
         prob = teacher_problem(N, widths, seed, lam, coupling)
-        alm = solve_alm(prob, tol=tol, seed=seed, time_limit=alm_time_limit)
+        alm, alm_trace = traced_alm(prob, seed, tol, alm_time_limit)
         if alm.status == "interrupted":  # Ctrl-C: the rows so far, and no IPOPT run
             print(f"interrupted during the ALM at N={N}: stop.")
             break
@@ -115,12 +149,12 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), wa
         ratio = ip.time / alm.time if alm.time > 0 else float("nan")
         k_ip = ip.kkt["residual"] if ip.kkt is not None else float("nan")
         # the ALM's time to IPOPT's final residual (or tol): the same KKT residual for both
-        t_match = time_to_level(alm, max(k_ip, tol))
+        t_match = first_time(alm_trace, max(k_ip, tol))
         ratio_match = ip.time / t_match if t_match > 0 else float("nan")
         # --warm: IPOPT warm-started at the ALM's final point (the cross-check's second run);
         # its times count from the start of the ALM
         wtrace = traced_ipopt(prob, seed, cap, init=alm)[1] if warm and levels else []
-        reach = {v: (time_to_level(alm, v), first_time(trace, v),
+        reach = {v: (first_time(alm_trace, v), first_time(trace, v),
                      alm.time + first_time(wtrace, v) if wtrace else np.nan)
                  for v in levels}
         rows.append(

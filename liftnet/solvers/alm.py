@@ -402,6 +402,7 @@ def solve_alm(
     callback=None,
     presolve="auto",
     presolve_share: float = 0.4,
+    inner_callback=None,
 ) -> LiftedResult:
     """Solve the lifted model (M) to an ``tol``-KKT point by the inexact ALM (MODEL.md 6).
 
@@ -482,6 +483,19 @@ def solve_alm(
         N = 1000 to 20000, docs/maths.md 6.3: no gain at 1000). ``None``: off.
     presolve_share : float in (0, 1)
         The presolve's share of ``time_limit``.
+    inner_callback : callable or None
+        ``inner_callback(record)`` after every accepted inner iteration (``inner="owlqn"``; not
+        during the presolve), for watching a subproblem's solve or tracing the KKT residual
+        along the whole path (``benchmarks/bench_ipopt.py`` does, as it traces IPOPT's
+        iterates through :func:`liftnet.solve_ipopt`'s ``callback``). ``record``: ``k`` (the
+        outer iteration in progress, from 1), ``iteration`` (the inner one, from 1), ``time``
+        (seconds since the start), ``inner_residual`` (the inner solver's working residual,
+        in its coordinates), ``rho``, and ``iterate``, a function that returns the point as a
+        dict of copies ``W, b, V, M1, M2`` with the multipliers the ALM would take there,
+        ``min(max(0, M + rho g), M_max)`` (MODEL.md 6, step 2): the point ``solve_alm`` would
+        return if stopped now, for :func:`liftnet.kkt_residuals`; it returns ``None`` once
+        the callback has returned. Returning True stops the run (status ``interrupted``,
+        message ``stopped by callback``).
 
     Returns
     -------
@@ -514,8 +528,11 @@ def solve_alm(
     M_max = check_scalar(M_max, "M_max", low=0, low_inclusive=False)
     if inner not in ("owlqn", "proxgrad"):
         raise ValueError(f"inner must be 'owlqn' or 'proxgrad', got {inner!r}")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    for name, fn in (("callback", callback), ("inner_callback", inner_callback)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
+    if inner_callback is not None and inner != "owlqn":
+        raise ValueError(f"inner_callback needs inner='owlqn', got inner={inner!r}")
 
     presolve_share = check_scalar(presolve_share, "presolve_share", low=0, high=1,
                                   low_inclusive=False, high_inclusive=False)
@@ -565,6 +582,32 @@ def solve_alm(
         print(f"{'it':>4} {'objective':>12} {'residual':>9} {'stat':>9} {'feas':>9} "
               f"{'comp':>9} {'rho':>9} {'inner':>6} {'time':>7}")
     k = 0
+    stopped_inside = [False]  # an inner_callback asked to stop
+
+    def monitor(j, x, cache, r):
+        """The inner solver's per-iteration hook: ``inner_callback`` with its record."""
+        live = [True]
+
+        def iterate():
+            if not live[0]:
+                return None
+            Wx, bx, _ = layout.unpack(x)  # W and b are shared by both coordinate systems
+            _, _, Mh1, Mh2 = sub.constraint_state(cache)
+            return {"W": [w.copy() for w in Wx],
+                    "b": None if bx is None else [c.copy() for c in bx],
+                    "V": [v.copy() for v in cache[1]],
+                    "M1": [np.minimum(m, M_max) for m in Mh1],
+                    "M2": [np.minimum(m, M_max) for m in Mh2]}
+
+        rec = {"k": k + 1, "iteration": j, "time": time.monotonic() - t0,
+               "inner_residual": r, "rho": rho, "iterate": iterate}
+        try:
+            stopped_inside[0] = bool(inner_callback(rec))
+        finally:
+            live[0] = False
+        return stopped_inside[0]
+
+    inner_kw = {"monitor": monitor} if inner_callback is not None else {}
     try:
         if pre is not None and pre["status"] == "interrupted":
             raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
@@ -590,12 +633,12 @@ def solve_alm(
                 bsub = _BranchSubproblem(sub, z)
                 x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
                                           deadline=deadline, scales0=steps, floor=floor,
-                                          lbfgs=lbfgs, patience=patience)
+                                          lbfgs=lbfgs, patience=patience, **inner_kw)
                 z_new = bsub.to_z(x_new, info.cache)
             elif inner == "owlqn":
                 z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
                                           deadline=deadline, scales0=steps, floor=floor,
-                                          lbfgs=lbfgs, patience=patience)
+                                          lbfgs=lbfgs, patience=patience, **inner_kw)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
@@ -673,7 +716,8 @@ def solve_alm(
             history.append(rec)
             if info.status in ("time_limit", "interrupted"):
                 status = info.status
-                message = ("interrupted (KeyboardInterrupt)" if status == "interrupted"
+                message = ("stopped by callback" if stopped_inside[0]
+                           else "interrupted (KeyboardInterrupt)" if status == "interrupted"
                            else f"time_limit={time_limit:g} s reached")
                 record_best(z, M1, M2, rep)
                 if rep["residual"] <= tol:

@@ -53,6 +53,7 @@ def group_owlqn(
     max_short: int = 20,
     patience: int | None = None,
     lbfgs: CompactLBFGS | None = None,
+    monitor=None,
 ) -> tuple[np.ndarray, InnerInfo]:
     """Run group OWL-QN on the subproblem ``sub`` from ``x0``.
 
@@ -105,6 +106,10 @@ def group_owlqn(
         ignored): a caller that runs many solves of the same size, like the ALM, allocates
         ``2 m n`` numbers once instead of once per solve (for a large ``n`` the first write to
         fresh pages costs as much as the arithmetic on them).
+    monitor : callable, optional
+        ``monitor(k, x, cache, r)`` after every accepted iterate (``k`` its number from 1,
+        ``cache`` its evaluation, ``r`` its working residual); returning True stops the solve
+        with status ``interrupted``. The arrays are the solver's: copy what outlives the call.
 
     Returns
     -------
@@ -258,6 +263,9 @@ def group_owlqn(
             pg = sub.pseudo_gradient(x, g, cache, out=pg_buf)
             r = sub.residual_from_pg(pg)
             k += 1
+            if monitor is not None and monitor(k, x, cache, r):
+                status = "interrupted"
+                raise _Stop
     except _Stop:
         pass
     except INTERRUPTS as exc:

@@ -85,6 +85,46 @@ def test_callback_can_stop_and_sees_records():
     assert len(seen) == 2 and {"residual", "rho", "inner_iterations"} <= set(seen[0])
 
 
+def test_inner_callback_traces_the_path_to_the_returned_point():
+    """Every inner iteration is reported, in time order; the last iterate of a converged run
+    is the returned point with the returned multipliers (the ALM's update ``max(0, M + rho
+    g)``), to the last bit; ``iterate`` is dead once the callback returned."""
+    prob = teacher_problem("complementarity")
+    seen = []
+
+    def cb(rec):
+        seen.append((rec["k"], rec["iteration"], rec["time"], rec["iterate"](), rec["iterate"]))
+
+    res = solve_alm(prob, tol=1e-6, seed=0, inner_callback=cb)
+    assert res.status == "converged"
+    assert len(seen) == sum(h["inner_iterations"] for h in res.history) == res.n_inner
+    assert [k for k, *_ in seen] == sorted(k for k, *_ in seen)
+    times = [t for _, _, t, _, _ in seen]
+    assert times == sorted(times) and times[-1] <= res.time
+    last = seen[-1][3]
+    for key in ("W", "V", "M1", "M2"):
+        for a, b in zip(last[key], res[key]):
+            np.testing.assert_array_equal(a, b)
+    assert kkt_residuals(prob, last["W"], last["b"], last["V"], last["M1"],
+                         last["M2"])["residual"] == res.kkt["residual"]
+    assert seen[0][4]() is None
+    # an earlier iterate is a worse point, and the callback's copies are its own
+    first = seen[0][3]
+    assert kkt_residuals(prob, first["W"], first["b"], first["V"], first["M1"],
+                         first["M2"])["residual"] > 100 * res.kkt["residual"]
+
+
+def test_inner_callback_can_stop_the_run():
+    prob = teacher_problem("squared")
+    calls = []
+    res = solve_alm(prob, inner_callback=lambda rec: calls.append(rec["iteration"]) or
+                    len(calls) >= 3)
+    assert calls == [1, 2, 3]
+    assert res.status == "interrupted" and res.message == "stopped by callback"
+    with pytest.raises(ValueError, match="inner_callback"):
+        solve_alm(prob, inner="proxgrad", inner_callback=print)
+
+
 def test_warm_start_from_result_keeps_point():
     prob = teacher_problem("squared")
     res = solve_alm(prob, max_iter=3)
@@ -109,6 +149,7 @@ def test_warm_start_from_result_keeps_point():
         ({"init": {"W": [np.ones((2, 2))]}}, "init"),
         ({"init": [1, 2]}, "init"),
         ({"callback": 3}, "callback"),
+        ({"inner_callback": "f"}, "inner_callback"),
         ({"presolve": 0.0}, "presolve"),
         ({"presolve": 1.0}, "presolve"),
         ({"presolve": "half"}, "presolve"),
