@@ -338,7 +338,6 @@ class CompactLBFGS:
         edges = list(self.bounds)
         if direct not in edges:
             raise ValueError(f"direct must be a block edge (one of {edges}), got {direct}")
-        self._sizes = np.diff(self.bounds)
         #: the blocks before ``direct``: their products are never taken from ``P``
         self.direct = int(direct)
         self.n_direct = edges.index(direct)
@@ -417,7 +416,7 @@ class CompactLBFGS:
         if 2 * self.m * self.Z.shape[1] < _REUSE_FROM:
             # small: one compiled call per product is cheaper than keeping P (measured on the
             # 3-4-3-1 teachers of tests/solvers/test_alm.py: 10% slower per iteration with it;
-            # with the compiled apply, even on the 8-16-16-4 teacher at N = 400, n = 13,000)
+            # with the compiled apply, no gain on the 8-16-16-4 teacher at N = 400, n = 13,000)
             if stored:
                 self._record(slot, self._block_products(zy, k), dots)
             self._grad = None
@@ -489,8 +488,8 @@ _SMALL = 1 << 19
 #: the ``P`` of :func:`_apply_compiled` when none is reused from the push
 _NO_PRODUCTS = np.zeros((0, 0))
 #: ``2 m n`` from which :meth:`CompactLBFGS.push` keeps the products for the next iteration
-#: (push and apply timed alone, 8-16-16-4 teacher, 5 pairs: at N = 1600, 2 m n = 5.2e5, 230
-#: against 264-284 us with it; at N = 400 no gain; docs/maths.md 8)
+#: (push and apply timed alone, 8-16-16-4 teacher, 5 pairs: at N = 1600, 2 m n = 5.2e5, 230 us
+#: with the reuse against 264-284 us without; at N = 400 no gain; docs/maths.md 8)
 _REUSE_FROM = 1 << 18
 
 
