@@ -59,21 +59,15 @@ def first_time(trace, level):
     return next((t for t, r in trace if r <= level), np.inf)
 
 
-def time_to_level(res, level):
-    """When the ALM's KKT residual first was at most ``level`` (its per-outer-iteration
-    history, then its final point), or ``inf``."""
-    trace = [(h["time"], h["residual"]) for h in res.history]
-    return first_time([*trace, (res.time, res.kkt["residual"])], level)
-
-
-def traced_alm(prob, seed, tol, time_limit, resolution=0.02):
+def traced_alm(prob, seed, tol, time_limit, resolution=0.02, **kwargs):
     """The ALM from ``prob.initial_weights(seed)`` with its KKT residual traced along the whole
     path, as :func:`traced_ipopt` traces IPOPT's: every outer iterate (``callback``) and the
     inner iterates (``inner_callback``, with the multipliers the ALM would take there, i.e. the
     point it would return if stopped) whenever the solver's clock has moved by ``resolution``
     of itself since the last check (at least 5 ms: a few hundred checks in a minute). The
     checks run inside the callbacks and are taken off the times, the result's included.
-    Returns the result and its trace ``[(time, KKT residual), ...]``."""
+    ``kwargs`` go to :func:`solve_alm`. Returns the result and its trace
+    ``[(time, KKT residual), ...]``."""
     trace, spent, last = [], [0.0], [-np.inf]
 
     def outer(rec):
@@ -90,7 +84,7 @@ def traced_alm(prob, seed, tol, time_limit, resolution=0.02):
         spent[0] += time.monotonic() - c
 
     res = solve_alm(prob, tol=tol, seed=seed, time_limit=time_limit, callback=outer,
-                    inner_callback=inner)
+                    inner_callback=inner, **kwargs)
     res.time -= spent[0]
     trace.append((res.time, res.kkt["residual"]))
     return res, sorted(trace)

@@ -20,7 +20,8 @@ repeatable, passes a keyword of ``solve_alm``, e.g. ``--param kappa=0``):
 * ``wide``: the 8-16-16-4 teacher of ``benchmarks/bench_ipopt.py`` at ``--Ns`` (seed 0).
 
 ``--levels R1 R2 ...`` adds, per run, the time at which the KKT residual first reached each
-level (from the per-outer-iteration history; ``-`` when it did not), and for ``wide`` the
+level (``-`` when it did not; the path traced through the inner iterates as by
+``bench_ipopt.py``'s ``traced_alm``, the checks off the clock), and for ``wide`` the
 slope of ``log t`` against ``log N`` per level over the ``N`` that reached it (1: time linear
 in ``N``; issue 3), e.g.
 
@@ -40,7 +41,7 @@ from liftnet.datasets import load_digits_problem, make_teacher
 from liftnet.solvers.alm import warm_up
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_ipopt import teacher_problem, time_to_level  # noqa: E402 (the folder on the path)
+from bench_ipopt import first_time, teacher_problem, traced_alm  # noqa: E402 (the folder on the path)
 
 
 def teacher24(args):
@@ -130,9 +131,12 @@ def main(argv=None):
         if prob.dtype not in warmed:  # compiling the kernels is not the solver's time
             warm_up(prob.dtype)
             warmed.add(prob.dtype)
-        r = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T, **extra)
+        if a.levels:  # the path traced as bench_ipopt.py traces it (checks off the clock)
+            r, trace = traced_alm(prob, seed, a.tol, T, **extra)
+        else:
+            r, trace = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T, **extra), []
         rows.append((r.status == "converged", r.kkt["residual"], r.time, r.n_inner))
-        reach.append([time_to_level(r, v) for v in a.levels])
+        reach.append([first_time(trace, v) for v in a.levels])
         print(f"{name:30s} {r.status:>10} {r.kkt['residual']:8.1e} {r.time:7.2f} {r.nit:5d} "
               f"{r.n_inner:7d} {r.Phi:9.5g}"
               + "".join(f" {t:8.2f}" if np.isfinite(t) else f" {'-':>8}" for t in reach[-1]),
