@@ -446,11 +446,9 @@ class CompactLBFGS:
         array to write the result in (shaped like ``q``, not ``q`` itself).
         """
         out = np.empty_like(q) if out is None else out
-        # Python floats: a numpy float64 scalar would promote float32 blocks to float64
-        h0 = [sign * float(v) for v in scales]
         if not self.order:
             for i, blk in enumerate(self.blocks):
-                np.multiply(q[blk], h0[i], out=out[blk])
+                np.multiply(q[blk], sign * float(scales[i]), out=out[blk])
             return out
         o = np.array(self.order, dtype=np.int64)
         k = int(o.max()) + 1
@@ -462,6 +460,8 @@ class CompactLBFGS:
             return _apply_compiled(self.Z, k, q, P, self.n_direct if reuse else len(self.blocks),
                                    self.bounds, self.SY, self.G, o,
                                    np.asarray(scales, dtype=float), float(sign), out)
+        # Python floats: a numpy float64 scalar would promote float32 blocks to float64
+        h0 = [sign * float(v) for v in scales]
         if reuse:
             P = self._P.copy()
             P[:self.n_direct] = self._block_products(q, k, 0, self.n_direct)
