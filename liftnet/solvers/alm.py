@@ -374,6 +374,12 @@ def default_rho0(prob) -> float:
     return 10.0 * prob.beta / prob.N
 
 
+def _capped(Mh, M_max):
+    """The multipliers the ALM takes from the shifted ones ``Mh = max(0, M + rho g)``:
+    ``min(Mh, M_max)`` per layer (MODEL.md 6, step 2, safeguarded)."""
+    return [np.minimum(m, M_max) for m in Mh]
+
+
 def _finite(*arrs) -> bool:
     return all(np.all(np.isfinite(a)) for group in arrs for a in group)
 
@@ -596,8 +602,7 @@ def solve_alm(
             return {"W": [w.copy() for w in Wx],
                     "b": None if bx is None else [c.copy() for c in bx],
                     "V": [v.copy() for v in cache[1]],
-                    "M1": [np.minimum(m, M_max) for m in Mh1],
-                    "M2": [np.minimum(m, M_max) for m in Mh2]}
+                    "M1": _capped(Mh1, M_max), "M2": _capped(Mh2, M_max)}
 
         rec = {"k": k + 1, "iteration": j, "time": time.monotonic() - t0,
                "inner_residual": r, "rho": rho, "iterate": iterate}
@@ -690,8 +695,7 @@ def solve_alm(
                 default=0.0,
             )
             # 2. multiplier update (Mh = max(0, M + rho g) at z_new), safeguarded
-            M1 = [np.minimum(m, M_max) for m in Mh1]
-            M2 = [np.minimum(m, M_max) for m in Mh2]
+            M1, M2 = _capped(Mh1, M_max), _capped(Mh2, M_max)
             z = z_new
             unit_mask = _screen_dead_units(prob, z, M1, M2, unit_mask)
             k += 1
