@@ -23,9 +23,11 @@ repeatable, passes a keyword of ``solve_alm``, e.g. ``--param kappa=0``):
 level (``-`` when it did not; the path traced through the inner iterates as by
 ``bench_ipopt.py``'s ``traced_alm``, the checks off the clock), and for ``wide`` the
 slope of ``log t`` against ``log N`` per level over the ``N`` that reached it (1: time linear
-in ``N``; issue 3), e.g.
+in ``N``; issue 3); with several ``--seeds`` the slope is that of the median time per ``N``
+(a single run's time to a level moves several-fold with rounding), e.g.
 
     .venv/bin/python benchmarks/sweep.py wide --Ns 50 100 200 400 800 1600 --levels 1e-2 1e-3 1e-4
+    .venv/bin/python benchmarks/sweep.py wide --Ns 100 400 1600 --seeds 0 1 2 --levels 1e-2 1e-3
 """
 
 from __future__ import annotations
@@ -81,7 +83,17 @@ def compare3(args):
 
 def wide(args):
     for N in args.Ns:
-        yield f"8-16-16-4 N={N}", teacher_problem(N, (8, 16, 16, 4)), 0
+        prob = teacher_problem(N, (8, 16, 16, 4))
+        for seed in args.seeds:
+            yield f"8-16-16-4 N={N} seed={seed}", prob, seed
+
+
+def median_over_seeds(ts, n_seeds):
+    """Per ``N``, the median over its ``n_seeds`` runs of the times in ``ts`` (runs in the
+    order ``N``-major, as ``wide`` yields them; ``inf`` where a run did not reach the level,
+    so the median is finite only when most runs reached it)."""
+    ts = np.where(np.isfinite(ts), ts, np.inf).reshape(-1, n_seeds, *np.shape(ts)[1:])
+    return np.median(ts, axis=1)
 
 
 def loglog_slope(Ns, ts):
@@ -107,6 +119,9 @@ def main(argv=None):
     ap.add_argument("--tol", type=float, default=1e-6)
     ap.add_argument("--Ns", type=int, nargs="+", default=[50, 100, 200, 400],
                     help="N of the wide family")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
+                    help="initial-weight seeds per N of the wide family (the slope is then "
+                         "taken over the median time per N)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a keyword argument of solve_alm (a number), e.g. kappa=0")
     ap.add_argument("--levels", type=float, nargs="+", default=[],
@@ -148,8 +163,13 @@ def main(argv=None):
     print(f"SUMMARY {a.family}: converged {conv.sum()}/{len(rows)}, median time "
           f"{np.median(t):.2f} s, total {t.sum():.1f} s, inner iterations {inner.sum()}, "
           f"median KKT {np.median(kkt):.1e}")
-    if a.family == "wide" and a.levels and len(reach) == len(a.Ns):
-        ts = np.array(reach)
+    if a.family == "wide" and a.levels and len(reach) == len(a.Ns) * len(a.seeds):
+        ts = median_over_seeds(np.array(reach), len(a.seeds))
+        if len(a.seeds) > 1:
+            for N, row in zip(a.Ns, ts):
+                print(f"MEDIAN over {len(a.seeds)} seeds, N={N}: " + ", ".join(
+                    f"t@{v:g} {t:.2f} s" if np.isfinite(t) else f"t@{v:g} -"
+                    for v, t in zip(a.levels, row)))
         print("SLOPE of log(time to level) against log N (1 = linear in N): " + ", ".join(
             f"{v:g}: {loglog_slope(a.Ns, ts[:, j]):.2f} over {int(np.isfinite(ts[:, j]).sum())}"
             f" N" for j, v in enumerate(a.levels)))

@@ -1,0 +1,39 @@
+"""benchmarks/sweep.py: the per-N median over seeds and the log-log slope it is read by."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "benchmarks"))
+import sweep  # noqa: E402 (the benchmarks folder on the path)
+
+
+def test_median_over_seeds_needs_most_runs_to_reach_a_level():
+    # two N, three seeds each, two levels; nan = the run did not reach the level
+    ts = np.array([[1.0, 2.0], [3.0, np.nan], [2.0, np.nan],
+                   [4.0, 8.0], [np.nan, 9.0], [5.0, 7.0]])
+    med = sweep.median_over_seeds(ts, 3)
+    assert med.shape == (2, 2)
+    assert med[0, 0] == 2.0 and np.isinf(med[0, 1])  # one of three reached: no median
+    assert med[1, 0] == 5.0  # the unreached run counts as the slowest
+    assert med[1, 1] == 8.0
+
+
+def test_slope_of_times_linear_and_quadratic_in_N():
+    Ns = np.array([50, 100, 200, 400])
+    assert sweep.loglog_slope(Ns, 0.01 * Ns) == pytest.approx(1.0)
+    assert sweep.loglog_slope(Ns, 1e-4 * Ns**2.0) == pytest.approx(2.0)
+    assert np.isnan(sweep.loglog_slope(Ns, [1.0, np.inf, np.inf, np.inf]))
+
+
+def test_wide_family_over_seeds_end_to_end(capsys):
+    rows = sweep.main(["wide", "--Ns", "20", "40", "--seeds", "0", "1", "--time-limit", "2",
+                       "--levels", "1"])
+    out = capsys.readouterr().out
+    assert len(rows) == 4
+    assert "N=40 seed=1" in out
+    assert "MEDIAN over 2 seeds, N=20" in out and "MEDIAN over 2 seeds, N=40" in out
+    assert "SLOPE" in out
