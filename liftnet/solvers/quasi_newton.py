@@ -503,16 +503,34 @@ def _bounds(blocks) -> np.ndarray:
 
 @njit(cache=True, fastmath={"reassoc"})
 def _row_dots(A, p, v, bounds):
-    """``A[r, blk] . v[blk]`` for the rows ``r < p`` and every block: ``(n_blocks, p)``."""
+    """``A[r, blk] . v[blk]`` for the rows ``r < p`` and every block: ``(n_blocks, p)``.
+
+    Four rows per pass over ``v`` (each entry of ``v`` loaded once for four products; against
+    one row at a time, 10 rows of 13,248 entries 13.6 us instead of 16.4 us, of 51,648 entries
+    62 us instead of 82 us: docs/maths.md 8)."""
     out = np.zeros((bounds.shape[0] - 1, p))
     for i in range(bounds.shape[0] - 1):
-        vb = v[bounds[i]:bounds[i + 1]]
-        for r in range(p):
-            ab = A[r, bounds[i]:bounds[i + 1]]
-            acc = 0.0
+        a, b = bounds[i], bounds[i + 1]
+        vb = v[a:b]
+        r = 0
+        while r + 3 < p:
+            a0, a1, a2, a3 = A[r, a:b], A[r + 1, a:b], A[r + 2, a:b], A[r + 3, a:b]
+            s0 = s1 = s2 = s3 = 0.0
             for j in range(vb.shape[0]):
-                acc += ab[j] * vb[j]
-            out[i, r] = acc
+                vj = vb[j]
+                s0 += a0[j] * vj
+                s1 += a1[j] * vj
+                s2 += a2[j] * vj
+                s3 += a3[j] * vj
+            out[i, r], out[i, r + 1], out[i, r + 2], out[i, r + 3] = s0, s1, s2, s3
+            r += 4
+        while r < p:
+            a0 = A[r, a:b]
+            s0 = 0.0
+            for j in range(vb.shape[0]):
+                s0 += a0[j] * vb[j]
+            out[i, r] = s0
+            r += 1
     return out
 
 
