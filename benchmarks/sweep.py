@@ -127,6 +127,8 @@ def main(argv=None):
     ap.add_argument("--levels", type=float, nargs="+", default=[],
                     help="KKT residuals whose time of first reach is reported per run")
     a = ap.parse_args(argv)
+    if a.family != "wide" and a.seeds != [0]:
+        ap.error(f"--seeds applies to the wide family (the {a.family} family fixes its seeds)")
     T = DEFAULT_TIME[a.family] if a.time_limit is None else a.time_limit
     extra = {}
     for item in a.param:

@@ -37,3 +37,10 @@ def test_wide_family_over_seeds_end_to_end(capsys):
     assert "N=40 seed=1" in out
     assert "MEDIAN over 2 seeds, N=20" in out and "MEDIAN over 2 seeds, N=40" in out
     assert "SLOPE" in out
+
+
+def test_seeds_are_refused_outside_the_wide_family(capsys):
+    with pytest.raises(SystemExit) as exc:
+        sweep.main(["teacher24", "--seeds", "0", "1"])
+    assert exc.value.code == 2
+    assert "--seeds applies to the wide family" in capsys.readouterr().err
