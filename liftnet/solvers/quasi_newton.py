@@ -143,7 +143,10 @@ def group_owlqn(
                          f"on {nw} entries")
     # the quasi-Newton direction and the pseudo-gradient, rewritten at every iteration (neither
     # outlives it: the best iterate keeps x, its cache and g, not pg or d)
-    d_buf, pg_buf, ref_buf = np.empty_like(x), np.empty_like(x), np.empty_like(x[:nw])
+    d_buf, ref_buf = np.empty_like(x), np.empty_like(x[:nw])
+    # two vectors for the pseudo-gradient, taken in turn: the new one is formed before the
+    # pair is stored, while the current one is still needed (its difference is the pair's y)
+    pg_bufs = (np.empty_like(x), np.empty_like(x))
     mem.clear()
     status, k, n_bt, n_short = "max_iter", 0, 0, 0
     # the most stationary accepted iterate (references: every accepted x, cache, g is new, or
@@ -196,13 +199,13 @@ def group_owlqn(
             if stop:
                 status = stop
                 break
-            # ---- direction: compact L-BFGS (pg is g past the prefix: the memory's products
-            # with g, formed when the pair was stored, are reused; CompactLBFGS.apply)
+            # ---- direction: compact L-BFGS (the memory's products with pg, formed when the
+            # pair was stored, are reused; CompactLBFGS.apply)
             if scales is None:
                 gn = np.sqrt(np.dot(pg, pg))
                 d = pg * (-1e-2 / gn if gn > 0 else -1.0)
             else:
-                d = mem.apply(pg, scales, sign=-1.0, grad=g, out=d_buf)
+                d = mem.apply(pg, scales, sign=-1.0, grad=pg, out=d_buf)
             # the group norm lives on the prefix x[:nw]: zero groups open along -pg; on nonzero
             # groups the objective is smooth and the quasi-Newton direction is kept whole (the
             # componentwise sign rule of l1 OWL-QN, applied there, cut most of it and stalled
@@ -248,9 +251,15 @@ def group_owlqn(
             else:
                 n_short = 0
             gn_ = sub.gradient(xn, cn)
-            # s = xn - x and y = gn_ - g go straight into the memory (CompactLBFGS.push), which
-            # returns the block curvatures; summed, the global ones
-            dots, stored = mem.push(x, xn, g, gn_)
+            # the pairs are of pseudo-gradients, not of gradients of the smooth part: on a
+            # nonzero group pg is the gradient of phi + lam ||w_g||, whose curvature
+            # (lam / ||w_g|| across the group's direction, large on a small group) the pairs
+            # then see (docs/maths.md 6.1). s = xn - x and y = pgn - pg go straight into the
+            # memory (CompactLBFGS.push), which returns the block curvatures; summed, the
+            # global ones
+            pgn = sub.pseudo_gradient(xn, gn_, cn,
+                                      out=pg_bufs[1] if pg is pg_bufs[0] else pg_bufs[0])
+            dots, stored = mem.push(x, xn, pg, pgn)
             sy, yy, ss = dots.sum(axis=0)
             if not np.isfinite(yy):  # a NaN or inf anywhere in the new gradient
                 status = "diverged"
@@ -259,8 +268,7 @@ def group_owlqn(
                 scales = _block_scales(dots, scales if scales is not None else sy / yy)
             if best[1] is not x:
                 drop(x, cache, g)
-            x, v, cache, g = xn, vn, cn, gn_
-            pg = sub.pseudo_gradient(x, g, cache, out=pg_buf)
+            x, v, cache, g, pg = xn, vn, cn, gn_, pgn
             r = sub.residual_from_pg(pg)
             k += 1
             if monitor is not None and monitor(k, x, cache, r):
@@ -302,12 +310,13 @@ class CompactLBFGS:
       ``s = x_new - x`` and ``y = g_new - g`` straight into their rows and forms
       ``P = Z g_new`` (one pass over the rows). The products of the older rows with the new
       ``y`` are then ``P - P_prev``, ``P_prev`` the same products at the previous gradient: no
-      pass for them. On the first ``direct`` entries (the blocks of the group norm, where the
-      gradient does not vanish at a solution and the difference would cancel) they are formed
-      directly;
-    * :meth:`apply` at a ``q`` equal to that gradient past the first ``direct`` entries (the
-      pseudo-gradient of :func:`group_owlqn`) takes ``P`` from :meth:`push` and multiplies only
-      the direct blocks again; forming the result is the second pass over the rows.
+      pass for them. On the first ``direct`` entries (the blocks of the group norm, where a
+      gradient of the smooth part does not vanish at a solution and the difference would
+      cancel) they are formed directly;
+    * :meth:`apply` at a ``q`` equal to that gradient past the first ``direct`` entries
+      (:func:`group_owlqn` pushes its pseudo-gradients and applies the memory to the last one)
+      takes ``P`` from :meth:`push` and multiplies only the direct blocks again; forming the
+      result is the second pass over the rows.
 
     Before this (a pass in :meth:`update` and two in :meth:`apply`, and ``s``, ``y`` as
     temporaries copied into the rows) an iteration at the MNIST-shaped ``N = 60000`` (float32,

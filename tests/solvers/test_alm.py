@@ -53,8 +53,8 @@ def test_same_seed_same_result():
 def test_a_cut_run_returns_its_best_iterate_not_its_last():
     """Cut (max_iter) just after the residual rose: the result is the best outer iterate,
     certified by the one checker."""
-    prob = teacher_problem("squared", N=40)
-    res = solve_alm(prob, tol=1e-12, seed=0, max_iter=2, max_inner=500)
+    prob = teacher_problem("squared", N=60)  # its third outer iterate is worse than the second
+    res = solve_alm(prob, tol=1e-12, seed=0, max_iter=3, max_inner=500)
     rs = [h["residual"] for h in res.history]
     assert res.status == "max_iter" and rs[-1] > 1.1 * min(rs)  # the cut lands after a rise
     assert res.kkt["residual"] == pytest.approx(min(rs), rel=1e-12)

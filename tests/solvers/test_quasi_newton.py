@@ -261,7 +261,8 @@ def test_unconverged_solve_returns_its_most_stationary_iterate(seed):
     from liftnet.solvers.quasi_newton import group_owlqn
 
     sub, x0 = _ill_conditioned(seed)
-    x, info = group_owlqn(sub, x0, tol=1e-12, max_iter=40)
+    # cut after 30 iterations: on seeds 0-7 a later iterate is then worse than the best one
+    x, info = group_owlqn(sub, x0, tol=1e-12, max_iter=30)
     assert info.status == "max_iter"
     rs = [r for r, _ in sub.seen]
     assert max(rs[rs.index(min(rs)):]) > min(rs)  # a later iterate was worse: the test bites
