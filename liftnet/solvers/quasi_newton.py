@@ -8,7 +8,9 @@ blocks of ``x``. It extends OWL-QN (Andrew & Gao 2007) from l1 to group norms:
   (:meth:`GroupLasso.subdiff_residual`). Its norms are the stationarity residual of MODEL.md
   section 5, so the stopping test and the certificate agree;
 * the direction is ``d = -H pg`` with L-BFGS in compact form (:class:`CompactLBFGS`; memory
-  pairs from the smooth gradient, pairs with ``<s, y> <= 0`` skipped: ``phi`` is nonconvex)
+  pairs from the pseudo-gradient, ``y = pg(x_new) - pg(x)``, so that on nonzero groups they see
+  the curvature of ``lam ||w||`` as well as that of ``phi`` (docs/maths.md 6.1); pairs with
+  ``<s, y> <= 0`` skipped: ``phi`` is nonconvex)
   and a block-diagonal initial matrix (one Barzilai-Borwein scale per block: ``W`` and ``V``
   curvatures differ by a factor ``~N``); on a zero group the direction is ``-pg`` (it opens
   along the steepest descent of the nonsmooth term); on a nonzero group ``lam ||w||`` is
