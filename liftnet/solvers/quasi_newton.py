@@ -316,9 +316,10 @@ class CompactLBFGS:
       gradient of the smooth part does not vanish at a solution and the difference would
       cancel) they are formed directly;
     * :meth:`apply` at a ``q`` equal to that gradient past the first ``direct`` entries
-      (:func:`group_owlqn` pushes its pseudo-gradients and applies the memory to the last one)
-      takes ``P`` from :meth:`push` and multiplies only the direct blocks again; forming the
-      result is the second pass over the rows.
+      takes ``P`` from :meth:`push` and multiplies only the direct blocks again, and none at a
+      ``q`` that is the pushed vector itself (:func:`group_owlqn` pushes its pseudo-gradients
+      and applies the memory to the last one); forming the result is the second pass over the
+      rows.
 
     Before this (a pass in :meth:`update` and two in :meth:`apply`, and ``s``, ``y`` as
     temporaries copied into the rows) an iteration at the MNIST-shaped ``N = 60000`` (float32,
@@ -453,8 +454,9 @@ class CompactLBFGS:
         direction, without another pass to negate it).
 
         ``grad``: the gradient of the last :meth:`push` (the same array), when ``q`` equals it
-        from entry ``direct`` on: the products there are taken from the push. ``out``: the
-        array to write the result in (shaped like ``q``, not ``q`` itself).
+        from entry ``direct`` on: the products there are taken from the push (all of them when
+        ``q`` is that array, as in :func:`group_owlqn`, which pushes its pseudo-gradients).
+        ``out``: the array to write the result in (shaped like ``q``, not ``q`` itself).
         """
         out = np.empty_like(q) if out is None else out
         if not self.order:
@@ -464,18 +466,20 @@ class CompactLBFGS:
         o = np.array(self.order, dtype=np.int64)
         k = int(o.max()) + 1
         reuse = grad is not None and grad is self._grad
+        # the blocks whose products with q are formed here: all, or only the direct ones when
+        # the push's products are reused, or none when q is the pushed vector itself
+        fill = len(self.blocks) if not reuse else 0 if q is grad else self.n_direct
         if 2 * k * q.shape[0] <= _SMALL:
             # the whole product in one compiled call (on small instances the dozen numpy calls
             # below were a fifth of an inner iteration: docs/maths.md 8)
             P = self._P if reuse else _NO_PRODUCTS
-            return _apply_compiled(self.Z, k, q, P, self.n_direct if reuse else len(self.blocks),
-                                   self.bounds, self.SY, self.G, o,
+            return _apply_compiled(self.Z, k, q, P, fill, self.bounds, self.SY, self.G, o,
                                    np.asarray(scales, dtype=float), float(sign), out)
         # Python floats: a numpy float64 scalar would promote float32 blocks to float64
         h0 = [sign * float(v) for v in scales]
         if reuse:
             P = self._P.copy()
-            P[:self.n_direct] = self._block_products(q, k, 0, self.n_direct)
+            P[:fill] = self._block_products(q, k, 0, fill)
         else:
             P = self._block_products(q, k)
         sp1, u = _compact_coefficients(P, self.SY, self.G, o, np.asarray(scales, dtype=float),

@@ -108,6 +108,9 @@ def test_push_stores_the_pairs_of_a_path_like_the_two_loop(seed, m, n_steps, com
         want = two_loop(pairs, q, h0)
         np.testing.assert_allclose(mem.apply(q, scales, grad=g), want, rtol=1e-8, atol=1e-10)
         np.testing.assert_allclose(mem.apply(q, scales), want, rtol=1e-8, atol=1e-10)
+        # q the pushed vector itself (group_owlqn): every product taken from the push
+        np.testing.assert_allclose(mem.apply(g, scales, grad=g), two_loop(pairs, g, h0),
+                                   rtol=1e-8, atol=1e-10)
     finally:
         qn._SMALL, qn._REUSE_FROM = small, reuse_from
 
