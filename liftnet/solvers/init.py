@@ -83,15 +83,20 @@ def reseed_dead_units(prob, init, seed=0):
     incoming row and bias) is an exact KKT point of (M) for *every* ``lam`` once its ``V`` row
     is zero too (``liftnet.solvers.alm._screen_dead_units``): the partials of all its variables
     vanish, so a warm start along a decreasing ``lam`` path keeps the small network of its first
-    point. Here each dead unit ``j`` of hidden layer ``l`` gets the incoming row ``W_l[j, :]``
-    (on the columns of the units kept in layer ``l - 1`` only: with column groups no zero group
-    of ``W_l`` opens; with row or element groups the unit's own incoming groups do) and bias of
-    ``prob.initial_weights(seed)``; its outgoing column ``W_{l+1}[:, j]`` is zero, so the
-    network's function is that of ``init``; ``V_l[j] = sigma(U_l[j])`` and its multipliers are
-    those of :func:`liftnet.verification.kkt.initial_multipliers` at the new point (all of them
-    when ``init`` has none). Its outgoing group then
-    opens in the next solve exactly when the group's subgradient test fails there,
-    ``||D_{l+1} V_l[j]^T|| > lam`` (MODEL.md 5).
+    point. Here each dead unit ``j`` of hidden layer ``l`` gets the whole incoming row
+    ``W_l[j, :]`` and bias of ``prob.initial_weights(seed)``: every column, so it reads the
+    inputs an earlier solve removed (zero column groups of ``W_1`` open in its row) and the
+    reseeded units of layer ``l - 1``. Only the live units' rows keep zeros in the dead units'
+    columns, and ``W_L`` has zero columns at the dead units of layer ``L - 1``, so the network's
+    function is that of ``init``. ``V_l[j] = sigma(U_l[j])``, layer by layer, and the multipliers
+    of those rows are those of :func:`liftnet.verification.kkt.initial_multipliers` at the new
+    point (all of them when ``init`` has none). An outgoing group of the last hidden layer then
+    opens in the next solve exactly when its subgradient test fails,
+    ``||D_L V_{L-1}[j]^T|| > lam`` (MODEL.md 5).
+
+    Reading every column is what lets a path leave a network that lost all its units at its
+    first point (with the kept columns only, until 2026-12-03, the zero network came back at
+    every ``lam``; measured in docs/maths.md 6.2, "Choice: reseeded rows read every column").
 
     Parameters
     ----------
@@ -118,15 +123,15 @@ def reseed_dead_units(prob, init, seed=0):
     W0, b0 = prob.initial_weights(seed)
     dead = [~masks[l] for l in range(1, prob.L)]  # hidden layers 1..L-1
     for l, d in enumerate(dead):  # hidden layer l + 1: W_{l+1} = W[l] in, W[l + 1] out
-        W[l + 1][:, d] = 0.0
-        W[l][d, :] = np.where(masks[l][None, :], W0[l][d, :], 0.0)
+        W[l + 1][:, d] = 0.0  # the next layer's reseeded rows are filled in the next pass
+        W[l][d, :] = W0[l][d, :]
         if b is not None:
             b[l][d] = b0[l][d]
-    # the reseeded units' outgoing columns are zero, so no pre-activation depends on their V
-    # rows: one pass gives U of every reseeded row
-    U = prob.pre_activations(W, b, V)
-    for l, d in enumerate(dead):
-        V[l][d, :] = prob.sigma(U[l][d, :])
+        # the rows of V_{l-1} the reseeded rows read are final: the lift U -> sigma(U) of them
+        U = W[l][d, :] @ (prob.V0 if l == 0 else V[l - 1])
+        if b is not None:
+            U += b[l][d][:, None]
+        V[l][d, :] = prob.sigma(U)
     M1n, M2n = initial_multipliers(prob, W, b, V)
     if init.get("M1") is None or init.get("M2") is None:
         M1, M2 = M1n, M2n

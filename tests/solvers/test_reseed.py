@@ -44,17 +44,19 @@ def test_reseeded_start_keeps_the_function_and_the_live_part(bias, groups):
                                prob.predict(init["W"], init["b"], X), atol=1e-12)
     W0, b0 = prob.initial_weights(5)
     for l, j in ((1, 1), (2, 3)):  # hidden layer l, unit j
-        assert np.all(new["W"][l][:, j] == 0)  # outgoing column still zero
-        kept = before[l - 1]
-        np.testing.assert_array_equal(new["W"][l - 1][j, kept], W0[l - 1][j, kept])
-        assert np.all(new["W"][l - 1][j, ~kept] == 0)  # no zero group of W_l opens
+        # its whole incoming row is fresh: the removed input 0 and the reseeded unit 1 of
+        # hidden layer 1 included; the live units of the next layer do not read it
+        np.testing.assert_array_equal(new["W"][l - 1][j], W0[l - 1][j])
+        assert np.all(new["W"][l][before[l + 1], j] == 0)
         if bias:
             assert new["b"][l - 1][j] == b0[l - 1][j]
         # V row is the lift of the reseeded row; its multipliers are >= 0 and not the old ones
         U = prob.pre_activations(new["W"], new["b"], new["V"])
         np.testing.assert_allclose(new["V"][l - 1][j], prob.sigma(U[l - 1][j]), atol=1e-12)
         assert np.all(new["M1"][l - 1][j] >= 0) and np.all(new["M2"][l - 1][j] >= 0)
-    assert np.all(new["W"][0][:, 0] == 0)  # the removed input stays removed
+    assert np.all(new["W"][0][before[1], 0] == 0)  # the live units do not read input 0
+    assert new["W"][1][3, 1] == W0[1][3, 1] != 0  # a reseeded unit reads a reseeded unit
+    assert np.all(new["W"][2][:, 3] == 0)  # the output does not read the reseeded unit
     # everything of the live units is the warm start's
     alive = before[1]
     np.testing.assert_array_equal(new["V"][0][alive], init["V"][0][alive])
@@ -96,6 +98,28 @@ def test_a_plain_warm_start_keeps_a_dead_unit_and_a_reseeded_one_revives_it():
     assert all(r.status == "converged" for r in again)
     assert any(unit_masks(r.W)[1][0] for r in again)
     assert min(r.Phi for r in again) < plain.Phi
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_zero_network_reseeded_is_left_and_plainly_warm_started_is_not(bias):
+    """A network with no live unit (what a large ``lam`` can leave) is a KKT point of every
+    problem: warm-started as it is, the ALM stays there; reseeded, every unit reads the
+    inputs again and the solve ends at a lower ``Phi``."""
+    prob = problem(bias, lam=1e-3)
+    W0, b0 = prob.initial_weights(0)
+    zero = {"W": [np.zeros_like(w) for w in W0],
+            "b": None if b0 is None else [np.zeros_like(x) for x in b0]}
+    plain = solve_alm(prob, tol=1e-6, seed=0, init=zero, time_limit=20)
+    assert plain.status == "converged"
+    masks = unit_masks(plain.W, plain.b)
+    assert not masks[1].any() and not masks[2].any()  # (with a bias, only b_L moves)
+    new = reseed_dead_units(prob, zero, seed=1)
+    assert new["reseeded"] == [5, 4]
+    np.testing.assert_allclose(prob.predict(new["W"], new["b"], prob.V0.T), 0.0, atol=0)
+    assert all(np.any(v != 0) for v in new["V"])  # the reseeded rows compute features
+    again = solve_alm(prob, tol=1e-6, seed=0, init=new, time_limit=20)
+    assert again.Phi < 0.5 * plain.Phi
+    assert unit_masks(again.W, again.b)[2].any()
 
 
 def test_reseed_validates_its_warm_start():
