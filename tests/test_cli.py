@@ -61,6 +61,30 @@ def test_demo_end_to_end(capsys):
     assert re.search(r"time: [\d.]+ s", out) and "lam=0.01" not in out  # quiet: no header
 
 
+@pytest.mark.slow
+def test_demo_defaults_print_a_certificate_that_holds(capsys):
+    """The main job's defaults (digits 32-16, lam 1e-2, no biases) reach the tolerance well
+    inside the time limit (about 7 s of 50 on the 2-core machine), so what the demo prints is a
+    certificate, not the residual of a cut run."""
+    assert main(["demo", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^status: converged", out, re.M), out
+    res = float(re.search(r"^\s+residual\s+(\S+)", out, re.M).group(1))
+    assert res <= 1e-6
+    assert re.search(r"-> \d+-\d+-\d+-10 \(2720 -> \d+ parameters", out)  # no biases
+    acc = re.search(r"test accuracy: ([\d.]+)", out)
+    assert float(acc.group(1)) >= 0.9
+
+
+def test_bias_flags_and_defaults():
+    from liftnet.cli import build_parser
+
+    p = build_parser()
+    assert p.parse_args(["demo"]).bias is False and p.parse_args(["demo", "--bias"]).bias
+    assert p.parse_args(["solve"]).bias is True
+    assert p.parse_args(["solve", "--no-bias"]).bias is False
+
+
 def test_solve_writes_npz_and_json_that_agree(tmp_path):
     from liftnet.verification.kkt import kkt_residuals
 
