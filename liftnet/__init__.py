@@ -24,6 +24,7 @@ _LAZY = {
     "SparseLeakyReLURegressor": "liftnet.estimator",
     "prune_weights": "liftnet.pruning",
     "reseed_dead_units": "liftnet.solvers.init",
+    "solve_alm_path": "liftnet.solvers.path",
     "datasets": "liftnet.datasets",
     "theory": "liftnet.verification.theory",
 }

@@ -8,10 +8,10 @@ import pytest
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def quickstart_code() -> str:
-    text = README.read_text()
-    section = text.split("## Quickstart", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+def quickstart_code(block: int = 0) -> str:
+    """The ``block``-th python block of the README's quickstart section."""
+    section = README.read_text().split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)[block]
 
 
 @pytest.mark.slow
@@ -22,3 +22,14 @@ def test_quickstart_runs_and_converges(capsys):
     assert res.status == "converged" and res.kkt["residual"] <= 1e-6
     assert net.task_ == "regression" and net.prune().n_params_ <= net.n_params_
     assert "KKTReport" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_path_example_runs_on_the_quickstart_problem(capsys):
+    namespace: dict = {}
+    exec(compile(quickstart_code(0), "README.md:quickstart", "exec"), namespace)
+    exec(compile(quickstart_code(1), "README.md:path", "exec"), namespace)
+    path = namespace["path"]
+    assert [r.lam for r in path] == [3e-2, 1e-2, 3e-3, 1e-3]
+    assert all(r.status == "converged" for r in path)
+    assert path[0].sparsity >= path[-1].sparsity  # the teacher's groups: fewer at larger lam

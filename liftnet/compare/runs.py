@@ -13,7 +13,7 @@ from .. import datasets
 from ..formulation.problem import LiftedProblem
 from ..solvers.baselines import BASELINES
 from ..solvers.baselines._common import group_counts
-from ..solvers.init import reseed_dead_units
+from ..solvers.path import check_lams, warm_started_path
 
 DATASETS = ("digits", "teacher", "mnist_like")
 METHODS = ("alm", *BASELINES)
@@ -228,7 +228,7 @@ def run_lambda_path(cfg, methods, kkt, log, rows=None):
     """ALM warm-started along decreasing ``lam``; baselines alike.
 
     Each method starts from its own previous result with the units that result does not use
-    restarted (:func:`liftnet.solvers.init.reseed_dead_units`, the same seed for every method):
+    restarted (:func:`liftnet.solvers.path.warm_started_path`, the same seed for every method):
     a unit pruned at a larger ``lam`` has all-zero partials, so a plain warm start keeps it dead
     along the whole path. Measured on the digits path of the full mode (seed 0, 10 s per
     point, so timing-dependent): the ALM's ``Phi`` at ``lam`` 1e-2, 3e-3, 1e-3 fell from 0.668,
@@ -236,14 +236,17 @@ def run_lambda_path(cfg, methods, kkt, log, rows=None):
     path, every method)."""
     ds, seed = cfg["path_dataset"], cfg["seeds"][0]
     rows = [] if rows is None else rows  # filled as the path goes (a Ctrl-C keeps the rows)
+    prob0, Xte, Yte, metric = make_problem(ds, cfg)
     if ds not in cfg.setdefault("lr_by_dataset", {}):
-        cfg["lr_by_dataset"][ds] = tune_lr(make_problem(ds, cfg)[0], cfg, ds, methods, log)
+        cfg["lr_by_dataset"][ds] = tune_lr(prob0, cfg, ds, methods, log)
+    lams = check_lams(sorted(cfg["lam_path"], reverse=True))
     for m in methods:
-        prev = None
-        for lam in sorted(cfg["lam_path"], reverse=True):
-            prob, Xte, Yte, metric = make_problem(ds, cfg, lam=lam)
-            init = None if prev is None else reseed_dead_units(prob, prev, seed)
-            res = run(m, prob, cfg, seed, "converge", ds, init=init)
+        def solve(prob, init, m=m):
+            return run(m, prob, cfg, seed, "converge", ds, init=init)
+
+        problems = (prob0.with_lam(lam) for lam in lams)
+        for prob, res in warm_started_path(problems, solve, seed=seed):
+            lam = prob.lam
             rec = record(m, res, prob, Xte, Yte, metric, kkt)
             rows.append(
                 {
@@ -255,5 +258,4 @@ def run_lambda_path(cfg, methods, kkt, log, rows=None):
                 }
             )
             log(f"path {ds} lam={lam:g} {m}: Phi={res.Phi:.4g} sparsity={res.sparsity:.2f}")
-            prev = res
     return rows

@@ -127,9 +127,18 @@ class LiftedProblem:
         if rows.min() < -self.N or rows.max() >= self.N:
             raise ValueError(f"rows must index the {self.N} samples, got values in "
                              f"[{rows.min()}, {rows.max()}]")
-        return LiftedProblem(self.X[rows], self.Y[rows], hidden=self.widths[1:-1],
-                             alpha=self.alpha, beta=self.beta, lam=self.lam, groups=self.groups,
-                             coupling=self.coupling.name, bias=self.bias, dtype=self.dtype)
+        return self._like(self.X[rows], self.Y[rows], self.lam)
+
+    def with_lam(self, lam) -> LiftedProblem:
+        """The same model on the same data with another ``lam`` (a point of a path)."""
+        return self._like(self.X, self.Y, lam)
+
+    def _like(self, X, Y, lam) -> LiftedProblem:
+        """This model (widths, ``alpha``, ``beta``, groups, coupling, bias, dtype) on ``X, Y``
+        with ``lam``."""
+        return LiftedProblem(X, Y, hidden=self.widths[1:-1], alpha=self.alpha, beta=self.beta,
+                             lam=lam, groups=self.groups, coupling=self.coupling.name,
+                             bias=self.bias, dtype=self.dtype)
 
     def __repr__(self) -> str:
         return (

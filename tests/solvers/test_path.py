@@ -1,0 +1,117 @@
+"""Regularisation paths (``liftnet.solve_alm_path``, ``liftnet.solvers.path``)."""
+
+import numpy as np
+import pytest
+
+import liftnet
+from liftnet import LiftedProblem, kkt_residuals, solve_alm
+from liftnet.datasets import make_teacher
+from liftnet.solvers.init import reseed_dead_units
+from liftnet.solvers.path import check_lams, solve_alm_path, warm_started_path
+
+LAMS = (3e-2, 1e-2, 3e-3)
+
+
+@pytest.fixture(scope="module")
+def prob():
+    X, Y, _, _ = make_teacher(60, (4, 6, 5, 2), alpha=0.1, noise=0.05, seed=3)
+    return LiftedProblem(X, Y, hidden=(6, 5), lam=0.5)
+
+
+@pytest.fixture(scope="module")
+def path(prob):
+    return solve_alm_path(prob, LAMS, tol=1e-6, time_limit=20)
+
+
+def test_with_lam_is_the_same_model_with_another_lam(prob):
+    q = prob.with_lam(1e-2)
+    assert q.lam == 1e-2 and prob.lam == 0.5
+    assert repr(q) == repr(prob).replace("lam=0.5", "lam=0.01")
+    W, b = prob.initial_weights(0)
+    R = prob.regulariser(W) / prob.lam  # regulariser() is lam R(W)
+    assert q.Phi(W, b) - prob.Phi(W, b) == pytest.approx((1e-2 - 0.5) * R)
+    with pytest.raises(ValueError, match="lam"):
+        prob.with_lam(-1.0)
+
+
+def test_every_point_is_a_certified_kkt_point_of_its_own_lam(prob, path):
+    assert [r.lam for r in path] == list(LAMS)
+    for r in path:
+        assert r.status == "converged"
+        own = kkt_residuals(prob.with_lam(r.lam), r.W, r.b, r.V, r.M1, r.M2)["residual"]
+        assert own <= 1e-6
+    # ... and not of the next one: each point was solved for its own lam
+    for r, lam_next in zip(path, LAMS[1:]):
+        other = kkt_residuals(prob.with_lam(lam_next), r.W, r.b, r.V, r.M1, r.M2)["residual"]
+        assert other > 1e-4
+
+
+def test_the_path_is_the_loop_it_documents(prob, path):
+    """Each solve starts from the previous result with its dead units reseeded (same seed),
+    the first from the random start: the same numbers as the loop written out."""
+    prev, manual = None, []
+    for lam in LAMS:
+        p = prob.with_lam(lam)
+        init = None if prev is None else reseed_dead_units(p, prev, 0)
+        prev = solve_alm(p, tol=1e-6, seed=0, init=init, time_limit=20)
+        manual.append(prev)
+    for a, m in zip(path, manual):
+        assert a.nit == m.nit and a.Phi == m.Phi
+        for x, y in zip(a.W, m.W):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_a_plain_warm_start_from_the_zero_network_stays_a_reseeded_one_leaves(prob):
+    W0, _ = prob.initial_weights(0)
+    zero = {"W": [np.zeros_like(w) for w in W0]}
+    plain = solve_alm_path(prob, (1e-2, 1e-3), init=zero, reseed=False, tol=1e-6,
+                           time_limit=20)
+    reseeded = solve_alm_path(prob, (1e-2, 1e-3), init=zero, tol=1e-6, time_limit=20)
+    phi_zero = prob.with_lam(1e-3).Phi(zero["W"])
+    assert plain[1].Phi == pytest.approx(phi_zero)  # the zero network is a KKT point
+    assert reseeded[1].Phi < 0.5 * phi_zero
+
+
+def test_an_interrupted_solve_ends_the_path_with_what_it_has(prob):
+    calls = []
+
+    def stop_in_the_second_solve(rec):
+        calls.append(rec["k"])
+        return len(calls) > 1 and calls[-1] <= calls[-2]  # the first record of a later solve
+
+    out = solve_alm_path(prob, LAMS, tol=1e-6, time_limit=20, callback=stop_in_the_second_solve)
+    assert len(out) == 2
+    assert out[0].status == "converged" and out[1].status == "interrupted"
+
+
+def test_warm_started_path_calls_the_solver_with_each_start():
+    seen = []
+
+    class Res(dict):
+        status = "converged"
+
+    def solve(p, init):
+        seen.append(init)
+        return Res(W=[np.ones((2, 3)), np.ones((1, 2))], b=None)
+
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    prob = LiftedProblem(X, X[:, :1], hidden=(2,))
+    problems = [prob.with_lam(lam) for lam in (1.0, 0.5)]
+    out = list(warm_started_path(problems, solve, reseed=False, init={"W": "start"}))
+    assert [p.lam for p, _ in out] == [1.0, 0.5]
+    assert seen[0] == {"W": "start"} and seen[1] is out[0][1]
+
+
+@pytest.mark.parametrize("lams, match", [
+    ([], "nonempty"), ([[1e-2]], "1-d"), ([1e-2, np.nan], "finite"), ([1e-2, -1.0], ">= 0"),
+    ([1e-3, 1e-2], "strictly decreasing"), ([1e-2, 1e-2], "strictly decreasing"),
+])
+def test_bad_lams_name_the_parameter(lams, match):
+    with pytest.raises(ValueError, match=match):
+        check_lams(lams)
+    with pytest.raises(TypeError, match="lams"):
+        check_lams(["a", "b"])
+
+
+def test_exported():
+    assert liftnet.solve_alm_path is solve_alm_path
