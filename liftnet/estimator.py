@@ -33,9 +33,22 @@ from .formulation.penalties import GROUPS
 from .formulation.problem import LiftedProblem
 from .pruning import prune_weights
 
-__all__ = ["SparseLeakyReLUNet", "SparseLeakyReLUClassifier", "SparseLeakyReLURegressor"]
+__all__ = ["LiftGapWarning", "SparseLeakyReLUNet", "SparseLeakyReLUClassifier",
+           "SparseLeakyReLURegressor"]
 
 TASKS = ("auto", "classification", "regression")
+#: ``fit`` warns (:class:`LiftGapWarning`) when the network's ``Phi`` exceeds the certified
+#: (converged) lifted point's ``F`` by more than this fraction of ``Phi``. On the digits demo
+#: (``lam`` 1e-2, ``beta`` 1) the gap is 9%; on the moons toy of docs/maths.md 4 it reaches
+#: 74-91% at ``beta`` 1, where the certified point of (M) is a much worse network than ``F``
+#: suggests.
+LIFT_GAP_RTOL = 0.2
+
+
+class LiftGapWarning(UserWarning):
+    """The certified point of (M) is far from an exact network: ``Phi`` of the fitted weights
+    (MODEL.md 3) is well above ``F`` of the lifted point (MODEL.md 4, fact 4). A larger
+    ``beta`` ties ``V`` to the network (docs/maths.md 4)."""
 
 
 class _LiftedNetBase(BaseEstimator):
@@ -213,6 +226,16 @@ class _LiftedNetBase(BaseEstimator):
                 f"solve_alm stopped with status {res.status!r} ({res.message}); KKT residual "
                 f"{res.kkt['residual']:.2e} > tol={p['tol']:g}",
                 ConvergenceWarning,
+                stacklevel=2,
+            )
+        gap = res.Phi - res.objective  # > 0 where V is above sigma(U), as (M) allows
+        if res.status == "converged" and gap > LIFT_GAP_RTOL * abs(res.Phi):
+            warnings.warn(
+                f"the fitted network's Phi = {res.Phi:.4g} (MODEL.md 3) is {gap / res.Phi:.0%} "
+                f"above F = {res.objective:.4g} of the lifted point the ALM certified: (M) "
+                f"lets V carry what the weights do not compute; a larger beta (now "
+                f"{p['beta']:g}) ties them together (docs/maths.md 4)",
+                LiftGapWarning,
                 stacklevel=2,
             )
         self.result_ = res

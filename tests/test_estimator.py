@@ -5,6 +5,8 @@ Most tests replace ``solve_alm`` by a stub returning known weights, so they test
 at the end run the real ALM on small problems.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier, is_regressor
@@ -14,6 +16,8 @@ from sklearn.metrics import r2_score
 import liftnet.solvers.alm as alm
 from liftnet.datasets import make_teacher
 from liftnet.estimator import (
+    LIFT_GAP_RTOL,
+    LiftGapWarning,
     SparseLeakyReLUClassifier,
     SparseLeakyReLUNet,
     SparseLeakyReLURegressor,
@@ -28,8 +32,9 @@ class StubSolver:
     """Records its call; returns random weights (``prob.initial_weights``) with the groups
     listed in ``zero`` set to zero: ``zero[l-1]`` = columns of ``W_l``."""
 
-    def __init__(self, status="converged", zero=None):
+    def __init__(self, status="converged", zero=None, F_share=1.0):
         self.status, self.zero, self.calls = status, zero or {}, []
+        self.F_share = F_share  # the lifted objective reported, as a share of Phi
 
     def __call__(self, prob, tol=1e-6, seed=0, time_limit=None, init=None, verbose=False, **kw):
         self.calls.append(dict(prob=prob, tol=tol, seed=seed, time_limit=time_limit, **kw))
@@ -43,7 +48,8 @@ class StubSolver:
                "complementarity": 0.0, "residual": 0.0}  # fmt: skip
         return LiftedResult(
             W=W, b=b, V=prob.lift(W, b), M1=M1, M2=M2, status=self.status, message="stub",
-            success=self.status == "converged", kkt=kkt, objective=prob.F(W, b, prob.lift(W, b)),
+            success=self.status == "converged", kkt=kkt,
+            objective=self.F_share * prob.F(W, b, prob.lift(W, b)), Phi=prob.Phi(W, b),
             nit=7, history=[], time=0.0, solver="stub",
         )  # fmt: skip
 
@@ -143,6 +149,40 @@ def test_not_converged_warns(monkeypatch, data):
     monkeypatch.setattr(alm, "solve_alm", StubSolver(status="time_limit"))
     with pytest.warns(ConvergenceWarning, match="time_limit"):
         SparseLeakyReLUNet(hidden=(3,)).fit(*data)
+
+
+@pytest.mark.parametrize("share, warns", [(1.0, False), (1 - LIFT_GAP_RTOL + 0.01, False),
+                                           (1 - LIFT_GAP_RTOL - 0.01, True), (0.1, True)])
+def test_a_lifted_point_far_below_its_network_warns(monkeypatch, data, share, warns):
+    monkeypatch.setattr(alm, "solve_alm", StubSolver(F_share=share))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SparseLeakyReLUNet(hidden=(3,), beta=2.5).fit(*data)
+    gap = [w for w in caught if issubclass(w.category, LiftGapWarning)]
+    assert len(gap) == int(warns)
+    if warns:
+        assert "beta (now 2.5)" in str(gap[0].message)
+
+
+@pytest.mark.slow
+def test_the_real_gap_warning_on_the_moons():
+    """docs/maths.md 4: on the moons toy, beta = 1 leaves the certified point of (M) far
+    below its network (F 0.125 against Phi 0.484, measured); beta = 10 with biases does not
+    (0.203 against 0.204)."""
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(150, noise=0.15, random_state=0)
+    noise = np.random.default_rng(0).standard_normal((150, 3))
+    X = np.column_stack([(X - X.mean(0)) / X.std(0), noise])
+    with pytest.warns(LiftGapWarning):
+        loose = SparseLeakyReLUNet(hidden=(10,), beta=1.0, lam=1e-2, bias=False, tol=1e-5,
+                                   time_limit=20).fit(X, y)
+    assert loose.result_.status == "converged"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LiftGapWarning)
+        tight = SparseLeakyReLUNet(hidden=(10,), beta=10.0, lam=1e-2, bias=True, tol=1e-5,
+                                   time_limit=20).fit(X, y)
+    assert tight.score(X, y) > loose.score(X, y)
 
 
 # ------------------------------------------------------------------- pruning
