@@ -231,10 +231,11 @@ class _LiftedNetBase(BaseEstimator):
         gap = res.Phi - res.objective  # > 0 where V is above sigma(U), as (M) allows
         if res.status == "converged" and gap > LIFT_GAP_RTOL * abs(res.Phi):
             warnings.warn(
-                f"the fitted network's Phi = {res.Phi:.4g} (MODEL.md 3) is {gap / res.Phi:.0%} "
-                f"above F = {res.objective:.4g} of the lifted point the ALM certified: (M) "
-                f"lets V carry what the weights do not compute; a larger beta (now "
-                f"{p['beta']:g}) ties them together (docs/maths.md 4)",
+                f"the fitted network's Phi = {res.Phi:.4g} (MODEL.md 3) exceeds F = "
+                f"{res.objective:.4g} of the lifted point the ALM certified by "
+                f"{gap / res.Phi:.0%} of Phi: (M) lets V carry what the weights do not "
+                f"compute; a larger beta (now {p['beta']:g}) ties them together "
+                f"(docs/maths.md 4)",
                 LiftGapWarning,
                 stacklevel=2,
             )
