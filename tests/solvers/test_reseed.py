@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liftnet import LiftedProblem, solve_alm
 from liftnet.datasets import make_teacher
@@ -120,6 +122,43 @@ def test_the_zero_network_reseeded_is_left_and_plainly_warm_started_is_not(bias)
     again = solve_alm(prob, tol=1e-6, seed=0, init=new, time_limit=20)
     assert again.Phi < 0.5 * plain.Phi
     assert unit_masks(again.W, again.b)[2].any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), bias=st.booleans(),
+       groups=st.sampled_from(["column", "row", "element"]),
+       widths=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+       kill=st.floats(0.0, 1.0))
+def test_reseeding_random_dead_units_keeps_the_function(seed, bias, groups, widths, kill):
+    """Any pattern of dead units (zero outgoing columns, zero incoming rows and biases, removed
+    inputs, up to every unit): the reseeded start computes the same network, every dead unit
+    gets its fresh row, and its V row is the lift of that row."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((12, 3))
+    prob = LiftedProblem(X, rng.standard_normal((12, 2)), hidden=tuple(widths), bias=bias,
+                         groups=groups, lam=1e-2)
+    W, b = prob.initial_weights(seed)
+    for l in range(prob.L):  # kill a random share of the columns (and, inside, of the rows)
+        W[l][:, rng.random(W[l].shape[1]) < kill] = 0.0
+        if l < prob.L - 1:
+            rows = rng.random(W[l].shape[0]) < kill / 2
+            W[l][rows] = 0.0
+            if b is not None:
+                b[l][rows] = 0.0
+    before = unit_masks(W, b)
+    new = reseed_dead_units(prob, {"W": W, "b": b}, seed=seed + 1)
+    np.testing.assert_allclose(prob.predict(new["W"], new["b"], X), prob.predict(W, b, X),
+                               rtol=1e-12, atol=1e-12)
+    W0, b0 = prob.initial_weights(seed + 1)
+    U = prob.pre_activations(new["W"], new["b"], new["V"])
+    for l in range(1, prob.L):  # hidden layer l
+        dead = ~before[l]
+        assert new["reseeded"][l - 1] == int(dead.sum())
+        np.testing.assert_array_equal(new["W"][l - 1][dead], W0[l - 1][dead])
+        np.testing.assert_allclose(new["V"][l - 1][dead], prob.sigma(U[l - 1][dead]), atol=1e-12)
+        assert np.all(new["W"][l][before[l + 1] if l + 1 < prob.L else slice(None)][:, dead] == 0)
+    for m in (*new["M1"], *new["M2"]):
+        assert np.all(m >= 0)
 
 
 def test_reseed_validates_its_warm_start():
