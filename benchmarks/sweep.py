@@ -8,7 +8,8 @@ many instances at once, by the counts and medians this script prints, e.g. in tw
     PYTHONPATH=/path/to/other/checkout .venv/bin/python benchmarks/sweep.py teacher24
 
 Families (``--time-limit`` seconds per run; ``--tol`` the KKT target; ``--param NAME=VALUE``,
-repeatable, passes a keyword of ``solve_alm``, e.g. ``--param kappa=0``):
+repeatable, passes a keyword of ``solve_alm``, e.g. ``--param kappa=0``; ``C/N`` for a value
+per instance, e.g. ``--param rho0=1000/N``):
 
 * ``teacher24``: the 3-4-3-1 teachers of ``tests/solvers/test_alm.py``: N = 20, 30, seeds 0-2,
   both couplings, with and without bias (lam 1e-2);
@@ -88,6 +89,22 @@ def wide(args):
             yield f"8-16-16-4 N={N} seed={seed}", prob, seed
 
 
+def parse_param(item):
+    """``(name, value)`` of ``--param NAME=VALUE``: an int, a float, or ``C/N``, a function of
+    the instance's sample count (``rho0=1000/N`` for ``rho0 = 1000 / N``, as the default
+    ``10 beta / N`` scales)."""
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--param takes NAME=VALUE, got {item!r}")
+    try:
+        if value.endswith("/N"):
+            c = float(value[:-2])
+            return name, lambda N: c / N
+        return name, int(value) if value.lstrip("-").isdigit() else float(value)
+    except ValueError:
+        raise ValueError(f"--param {name}: expected a number or C/N, got {value!r}") from None
+
+
 def median_over_seeds(ts, n_seeds):
     """Per ``N``, the median over its ``n_seeds`` runs of the times in ``ts`` (runs in the
     order ``N``-major, as ``wide`` yields them; ``inf`` where a run did not reach the level,
@@ -123,21 +140,20 @@ def main(argv=None):
                     help="initial-weight seeds per N of the wide family (the slope is then "
                          "taken over the median time per N)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                    help="a keyword argument of solve_alm (a number), e.g. kappa=0")
+                    help="a keyword argument of solve_alm: a number, or C/N for C divided by "
+                         "the instance's N (e.g. kappa=0, rho0=1000/N)")
     ap.add_argument("--levels", type=float, nargs="+", default=[],
                     help="KKT residuals whose time of first reach is reported per run")
     a = ap.parse_args(argv)
     if a.family != "wide" and a.seeds != [0]:
         ap.error(f"--seeds applies to the wide family (the {a.family} family fixes its seeds)")
     T = DEFAULT_TIME[a.family] if a.time_limit is None else a.time_limit
-    extra = {}
-    for item in a.param:
-        name, sep, value = item.partition("=")
-        if not sep:
-            ap.error(f"--param takes NAME=VALUE, got {item!r}")
-        extra[name] = int(value) if value.lstrip("-").isdigit() else float(value)
+    try:
+        params = dict(parse_param(item) for item in a.param)
+    except ValueError as exc:
+        ap.error(str(exc))
     print(f"{a.family}: tol {a.tol:g}, time limit {T:g} s per run"
-          + "".join(f", {k}={v}" for k, v in extra.items()))
+          + "".join(f", {item}" for item in a.param))
     head = (f"{'instance':30s} {'status':>10} {'kkt':>8} {'time':>7} {'outer':>5} "
             f"{'inner':>7} {'Phi':>9}" + "".join(f" {'t@' + format(v, 'g'):>8}" for v in a.levels))
     print(head)
@@ -145,6 +161,7 @@ def main(argv=None):
     rows, reach = [], []
     warmed = set()
     for name, prob, seed in FAMILIES[a.family](a):
+        extra = {k: v(prob.N) if callable(v) else v for k, v in params.items()}
         if prob.dtype not in warmed:  # compiling the kernels is not the solver's time
             warm_up(prob.dtype)
             warmed.add(prob.dtype)

@@ -44,3 +44,19 @@ def test_seeds_are_refused_outside_the_wide_family(capsys):
         sweep.main(["teacher24", "--seeds", "0", "1"])
     assert exc.value.code == 2
     assert "--seeds applies to the wide family" in capsys.readouterr().err
+
+
+def test_param_values_numbers_and_per_sample():
+    assert sweep.parse_param("kappa=0") == ("kappa", 0)
+    assert sweep.parse_param("theta=0.5") == ("theta", 0.5)
+    name, f = sweep.parse_param("rho0=1000/N")
+    assert name == "rho0" and f(400) == pytest.approx(2.5)
+    for bad in ("rho0", "=3", "rho0=abc", "rho0=x/N"):
+        with pytest.raises(ValueError, match="--param"):
+            sweep.parse_param(bad)
+
+
+def test_a_bad_param_is_an_argument_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        sweep.main(["teacher24", "--param", "rho0=x/N"])
+    assert exc.value.code == 2 and "rho0" in capsys.readouterr().err
