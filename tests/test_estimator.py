@@ -171,9 +171,11 @@ def test_the_real_gap_warning_on_the_moons():
     (0.203 against 0.204)."""
     from sklearn.datasets import make_moons
 
+    from liftnet.datasets import standardize
+
     X, y = make_moons(150, noise=0.15, random_state=0)
-    noise = np.random.default_rng(0).standard_normal((150, 3))
-    X = np.column_stack([(X - X.mean(0)) / X.std(0), noise])
+    (X,) = standardize(X)
+    X = np.column_stack([X, np.random.default_rng(0).standard_normal((150, 3))])
     with pytest.warns(LiftGapWarning):
         loose = SparseLeakyReLUNet(hidden=(10,), beta=1.0, lam=1e-2, bias=False, tol=1e-5,
                                    time_limit=20).fit(X, y)
