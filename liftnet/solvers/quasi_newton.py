@@ -324,7 +324,7 @@ class CompactLBFGS:
     Before this (a pass in :meth:`update` and two in :meth:`apply`, and ``s``, ``y`` as
     temporaries copied into the rows) an iteration at the MNIST-shaped ``N = 60000`` (float32,
     2 pairs of 2.3e7 entries) took 964 ms, now 676 ms; 54 -> 49 ms at ``N = 4000`` (5 pairs).
-    Up to ``2 k n = 2^19`` (``k`` pairs held) the products, and the whole of :meth:`apply`, are
+    Up to ``2 k n = 2^21`` (``k`` pairs held) the products, and the whole of :meth:`apply`, are
     single compiled calls; below ``2 m n = 2^18`` :meth:`push` does not keep ``P`` (its
     bookkeeping cost more than it saved on the smallest instances).
     :meth:`update` stores a pair given as two vectors, with its own pass over the rows (the
@@ -498,8 +498,11 @@ class CompactLBFGS:
 
 
 #: ``2 k n`` up to which :meth:`CompactLBFGS._block_products` and :meth:`CompactLBFGS.apply`
-#: run compiled
-_SMALL = 1 << 19
+#: run compiled. ``benchmarks/bench_lbfgs.py`` (push + apply on a full memory, both paths in one
+#: process): the compiled path 0.74-0.97 times the BLAS one's time at ``2 m n`` from 3.3e5 to
+#: 1.3e6 (float64 and float32, 5 and 10 pairs), 0.84-1.69 at 2.6e6 and above (2^19 until
+#: 2026-12-03, which left the digits' 5 pairs, 6.7e5, on the slower path)
+_SMALL = 1 << 21
 #: the ``P`` of :func:`_apply_compiled` when none is reused from the push
 _NO_PRODUCTS = np.zeros((0, 0))
 #: ``2 m n`` from which :meth:`CompactLBFGS.push` keeps the products for the next iteration
