@@ -430,7 +430,12 @@ def solve_alm(
     max_iter : int
         Outer iterations.
     max_inner : int
-        Inner (proximal gradient) iterations per outer iteration.
+        Inner iterations per outer iteration. A solve cut here goes on from its most
+        stationary iterate, and the next one runs in the other coordinates (docs/maths.md
+        6.2). Shorter solves (a cap of 1000 that doubles at each cut) reached KKT residuals
+        ``1e-3`` and ``1e-4`` sooner on the 8-16-16-4 teachers of
+        ``benchmarks/bench_ipopt.py`` but cost the digits their convergence (docs/maths.md
+        6.1, "Measured, not built"), so the default is long.
     rho0 : float or None
         Initial penalty ``rho_0``; default ``10 beta / N`` (the objective and the multipliers
         are ``O(1/N)``: this balances the penalty against them for every ``N``; measured on the
