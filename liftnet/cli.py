@@ -104,6 +104,16 @@ def _progress(total: int, quiet: bool, time_limit):
     return bar, callback
 
 
+def _solver_default(name):
+    """The default of ``solve_alm``'s keyword ``name`` (the value a report records when the
+    option was not given)."""
+    import inspect
+
+    from .solvers.alm import solve_alm
+
+    return inspect.signature(solve_alm).parameters[name].default
+
+
 def _solve(prob, args, init=None):
     """``solve_alm`` with the CLI's options, a progress bar, and Ctrl-C turned into
     ``status="interrupted"`` (the solver itself catches it and returns its best iterate)."""
@@ -112,7 +122,8 @@ def _solve(prob, args, init=None):
     bar, callback = _progress(args.max_iter, args.quiet, args.time_limit)
     try:
         return solve_alm(prob, tol=args.tol, seed=args.seed, time_limit=args.time_limit,
-                         init=init, max_iter=args.max_iter, callback=callback)  # fmt: skip
+                         init=init, max_iter=args.max_iter, callback=callback,
+                         max_inner=args.max_inner or _solver_default("max_inner"))  # fmt: skip
     finally:
         bar.close()
 
@@ -175,6 +186,8 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
             "bias": prob.bias,
             "tol": args.tol,
             "max_iter": args.max_iter,
+            "max_inner": (_solver_default("max_inner") if args.max_inner is None
+                          else args.max_inner),
             "time_limit": args.time_limit,
             "seed": args.seed,
             "dtype": str(prob.dtype),
@@ -214,6 +227,9 @@ def _add_model_args(sp, *, hidden, lam, time_limit, bias):
                     help=f"layers with biases b_l (default: {'with' if bias else 'without'})")
     sp.add_argument("--tol", type=positive_float, default=1e-6, help="target KKT residual")
     sp.add_argument("--max-iter", type=positive_int, default=200, help="outer ALM iterations")
+    sp.add_argument("--max-inner", type=positive_int, default=None,
+                    help="inner iterations per outer one (default: solve_alm's; "
+                         "docs/maths.md 6.1)")  # fmt: skip
     sp.add_argument(
         "--time-limit",
         type=positive_float,

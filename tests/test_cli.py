@@ -1,5 +1,6 @@
 """The ``liftnet`` command line, called in-process through ``main(argv)``."""
 
+import inspect
 import json
 import re
 import signal
@@ -14,6 +15,7 @@ import liftnet.cli as cli
 from liftnet.cli import main
 from liftnet.formulation.problem import LiftedProblem
 from liftnet.io import load_result
+from liftnet.solvers.alm import solve_alm
 
 SMALL = ["--hidden", "4", "--max-iter", "3", "--time-limit", "2", "--quiet"]
 
@@ -113,6 +115,17 @@ def test_solve_writes_npz_and_json_that_agree(tmp_path):
     assert prob.F(res["W"], res["b"], res["V"]) == pytest.approx(rep["objective"], rel=1e-12)
 
 
+def test_solve_max_inner_reaches_the_solver_and_the_report(tmp_path):
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60", "--max-inner", "7")
+    rep = json.loads(open(out + ".json").read())
+    assert rc == 0 and rep["params"]["max_inner"] == 7
+    inner = [h["inner_iterations"] for h in rep["history"]]
+    assert max(inner) == 7  # every solve of this instance needs more than 7: each is cut
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60")
+    default = inspect.signature(solve_alm).parameters["max_inner"].default
+    assert json.loads(open(out + ".json").read())["params"]["max_inner"] == default
+
+
 def test_solve_warm_start_from_result(tmp_path, capsys):
     rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60")
     first = json.loads(open(out + ".json").read())
@@ -162,6 +175,8 @@ def test_solve_user_csv_classification(tmp_path):
         (["--data", "teacher", "--time-limit", "inf"], "argument --time-limit: must be a finite"),
         (["--data", "teacher", "--time-limit", "nan"], "argument --time-limit: must be a finite"),
         (["--data", "teacher", "--max-iter", "0"], "argument --max-iter: must be an integer >= 1"),
+        (["--data", "teacher", "--max-inner", "0"],
+         "argument --max-inner: must be an integer >= 1"),
         (["--data", "teacher", "--seed", "-1"], "argument --seed: must be a non-negative"),
         (["--data", "digits", "--seed", "-1"], "argument --seed: must be a non-negative"),
         (["--file", "{tmp}/bad.csv"], "path: cannot read"),
