@@ -7,10 +7,11 @@ by BLAS per block (large ones). Where it switches is the constant ``_SMALL`` on 
 inner iteration's L-BFGS work (a :meth:`~CompactLBFGS.push` and an
 :meth:`~CompactLBFGS.apply` with the pushed vector, as :func:`group_owlqn` does them) on each
 path, their ratio (compiled / BLAS: below 1 the compiled path is faster) and the path the
-current ``_SMALL`` takes. The memory is full (``m`` pairs) and the pairs have positive curvature,
-so every push stores one. Five blocks, the first one ``direct`` (the group norm's).
+current ``_SMALL`` takes. The memory is full (``m`` pairs), the pairs have positive curvature
+(every push stores one), and each push starts where the last one ended, as in a solve. Five
+blocks, the first one ``direct`` (the group norm's).
 
-    .venv/bin/python benchmarks/bench_lbfgs.py            # about a minute
+    .venv/bin/python benchmarks/bench_lbfgs.py            # about 20 s
     .venv/bin/python benchmarks/bench_lbfgs.py --quick
 """
 
@@ -25,6 +26,8 @@ import liftnet.solvers.quasi_newton as qn
 
 #: ``_SMALL`` values that force one path: every size compiled, or none
 ALWAYS, NEVER = 1 << 62, -1
+#: points in the ring of iterates (four vectors and their gradients: a few memories' worth)
+_RING = 4
 
 
 def lbfgs_seconds(n, m, dtype, small, n_blocks=5, repeats=5, calls=20, seed=0):
@@ -34,22 +37,31 @@ def lbfgs_seconds(n, m, dtype, small, n_blocks=5, repeats=5, calls=20, seed=0):
     edges = np.linspace(0, n, n_blocks + 1).astype(int)
     blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
     mem = qn.CompactLBFGS(n, m, blocks, dtype=dtype, direct=int(edges[1]))
-    xs = [rng.standard_normal(n).astype(dtype) for _ in range(2 * m + 3)]
+    # a ring of points walked in order, as a solve walks its iterates: each push starts at the
+    # last one's end, so the products kept from it are reused (CompactLBFGS.push)
+    xs = [rng.standard_normal(n).astype(dtype) for _ in range(_RING)]
     # gradients of a convex quadratic plus noise: s.y > 0, every pair is stored
     gs = [(2.0 * x + 0.1 * rng.standard_normal(n)).astype(dtype) for x in xs]
     scales = np.ones(n_blocks)
+    step = 0
+
+    def iteration():
+        nonlocal step
+        i, j = step % _RING, (step + 1) % _RING
+        mem.push(xs[i], xs[j], gs[i], gs[j])
+        mem.apply(gs[j], scales, sign=-1.0, grad=gs[j])
+        step += 1
+
     saved = qn._SMALL
     qn._SMALL = small
     try:
-        for i in range(2 * m + 2):  # fill the memory
-            mem.push(xs[i], xs[i + 1], gs[i], gs[i + 1])
+        for _ in range(m + 1):  # fill the memory
+            iteration()
         best = np.inf
         for _ in range(repeats):
             t = time.perf_counter()
-            for i in range(calls):
-                j = i % 2
-                mem.push(xs[j], xs[j + 1], gs[j], gs[j + 1])
-                mem.apply(gs[j + 1], scales, sign=-1.0, grad=gs[j + 1])
+            for _ in range(calls):
+                iteration()
             best = min(best, (time.perf_counter() - t) / calls)
     finally:
         qn._SMALL = saved

@@ -499,9 +499,10 @@ class CompactLBFGS:
 
 #: ``2 k n`` up to which :meth:`CompactLBFGS._block_products` and :meth:`CompactLBFGS.apply`
 #: run compiled. ``benchmarks/bench_lbfgs.py`` (push + apply on a full memory, both paths in one
-#: process): the compiled path 0.74-0.97 times the BLAS one's time at ``2 m n`` from 3.3e5 to
-#: 1.3e6 (float64 and float32, 5 and 10 pairs), 0.84-1.69 at 2.6e6 and above (2^19 until
-#: 2026-12-03, which left the digits' 5 pairs, 6.7e5, on the slower path)
+#: process): the compiled path 0.76-0.91 times the BLAS one's time at ``2 m n`` from 3.3e5 to
+#: 1.3e6 (float64 and float32, 5 and 10 pairs), 0.77-1.57 at 2.6e6 and above, where it loses in
+#: 12 of 14 cases (2^19 until 2026-12-03, which left the digits' 5 pairs, 6.7e5, on the slower
+#: path; docs/benchmarks.md)
 _SMALL = 1 << 21
 #: the ``P`` of :func:`_apply_compiled` when none is reused from the push
 _NO_PRODUCTS = np.zeros((0, 0))
