@@ -18,11 +18,15 @@ blocks, the first one ``direct`` (the group norm's).
 from __future__ import annotations
 
 import argparse
-import time
+import os
+import sys
 
 import numpy as np
 
 import liftnet.solvers.quasi_newton as qn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_alm import timed  # noqa: E402 (the folder on the path)
 
 #: ``_SMALL`` values that force one path: every size compiled, or none
 ALWAYS, NEVER = 1 << 62, -1
@@ -57,15 +61,9 @@ def lbfgs_seconds(n, m, dtype, small, n_blocks=5, repeats=5, calls=20, seed=0):
     try:
         for _ in range(m + 1):  # fill the memory
             iteration()
-        best = np.inf
-        for _ in range(repeats):
-            t = time.perf_counter()
-            for _ in range(calls):
-                iteration()
-            best = min(best, (time.perf_counter() - t) / calls)
+        return timed(iteration, repeats, calls)
     finally:
         qn._SMALL = saved
-    return best
 
 
 def main(argv=None):
