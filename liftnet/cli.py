@@ -105,7 +105,7 @@ def _progress(total: int, quiet: bool, time_limit):
 
 
 def _solver_default(name):
-    """The default of ``solve_alm``'s keyword ``name`` (the value a report records when the
+    """The default of ``solve_alm``'s keyword ``name`` (the value used, and reported, when the
     option was not given)."""
     import inspect
 
@@ -122,8 +122,8 @@ def _solve(prob, args, init=None):
     bar, callback = _progress(args.max_iter, args.quiet, args.time_limit)
     try:
         return solve_alm(prob, tol=args.tol, seed=args.seed, time_limit=args.time_limit,
-                         init=init, max_iter=args.max_iter, callback=callback,
-                         max_inner=args.max_inner or _solver_default("max_inner"))  # fmt: skip
+                         init=init, max_iter=args.max_iter, max_inner=args.max_inner,
+                         callback=callback)  # fmt: skip
     finally:
         bar.close()
 
@@ -186,8 +186,7 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
             "bias": prob.bias,
             "tol": args.tol,
             "max_iter": args.max_iter,
-            "max_inner": (_solver_default("max_inner") if args.max_inner is None
-                          else args.max_inner),
+            "max_inner": args.max_inner,
             "time_limit": args.time_limit,
             "seed": args.seed,
             "dtype": str(prob.dtype),
@@ -337,6 +336,8 @@ def _run(args, mode: str, out=None) -> int:
               f"groups={prob.groups} coupling={prob.coupling_name} bias={prob.bias}; "
               f"ALM tol={args.tol:g} time_limit={args.time_limit} seed={args.seed}",
               file=out)  # fmt: skip
+    if args.max_inner is None:  # resolved once: the solve and the report read the same value
+        args.max_inner = _solver_default("max_inner")
     res = _solve(prob, args, init)
     t_total = time.perf_counter() - t0
     # the solver has returned its best point: a further Ctrl-C must not lose it
