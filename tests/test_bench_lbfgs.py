@@ -29,4 +29,3 @@ def test_forced_switch_takes_one_path_and_is_restored(monkeypatch, small, compil
     assert np.isfinite(t) and t > 0
     assert bool(calls) == compiled
     assert qn._SMALL == before
-
