@@ -148,3 +148,22 @@ assert Q._compact_coefficients.signatures
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("branch", [False, True])
+def test_parallel_and_serial_drivers_agree(monkeypatch, coupling, bias, branch):
+    """Each driver forced in turn (``_PARALLEL_MIN_SIZE``): the value agrees up to the
+    reassociation of its sums, the gradient exactly (each entry is computed by the same row
+    function); the subproblems of the test suite are otherwise too small for the parallel one."""
+    prob, sub, z = _instance(5, (4, 6, 5, 2), 33, coupling, bias)
+    f = _BranchSubproblem(sub, z) if branch else sub
+    x = f.x0 + 0.01 * np.random.default_rng(5).standard_normal(f.x0.size) if branch else z
+    out = {}
+    for name, min_size in (("serial", 1 << 62), ("parallel", 0)):
+        monkeypatch.setattr(kernels, "_PARALLEL_MIN_SIZE", min_size)
+        value, cache = f.value(x)
+        out[name] = value, f.gradient(x, cache).copy()
+    assert out["parallel"][0] == pytest.approx(out["serial"][0], rel=1e-13)
+    np.testing.assert_array_equal(out["parallel"][1], out["serial"][1])
