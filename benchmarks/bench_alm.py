@@ -22,6 +22,7 @@ import argparse
 import inspect
 import resource
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -42,6 +43,18 @@ def timed(f, repeats, n=1) -> float:
             f()
         best = min(best, (time.perf_counter() - t) / n)
     return best
+
+
+@contextmanager
+def forced(module, name, value):
+    """``module.name = value`` inside the block, restored after: forces one path of a switch
+    (``bench_lbfgs.py``, ``bench_kernels.py``)."""
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, saved)
 
 
 def matmul_floor(prob, W, V, repeats=5) -> float:

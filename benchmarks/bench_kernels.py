@@ -28,7 +28,7 @@ import numpy as np
 import liftnet.solvers.kernels as K
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_alm import timed  # noqa: E402 (the folder on the path)
+from bench_alm import forced, timed  # noqa: E402 (the folder on the path)
 
 #: ``_PARALLEL_MIN_SIZE`` values that force one driver: every layer serial, or every parallel
 SERIAL, PARALLEL = 1 << 62, 0
@@ -63,14 +63,9 @@ def layer_seconds(n_prev, n, n_next, N, dtype, min_size, repeats=3, calls=10, se
             K.layer_gradient(U, V, C, M1, M2, G, D, alpha, rho, c, 0)
         np.matmul(D, Vp.T, out=gW)
 
-    saved = K._PARALLEL_MIN_SIZE
-    if min_size is not None:
-        K._PARALLEL_MIN_SIZE = min_size
-    try:
+    with forced(K, "_PARALLEL_MIN_SIZE", K._PARALLEL_MIN_SIZE if min_size is None else min_size):
         layer()  # compiled code loaded, pages touched
         return timed(layer, repeats, calls)
-    finally:
-        K._PARALLEL_MIN_SIZE = saved
 
 
 def main(argv=None):

@@ -26,7 +26,7 @@ import numpy as np
 import liftnet.solvers.quasi_newton as qn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_alm import timed  # noqa: E402 (the folder on the path)
+from bench_alm import forced, timed  # noqa: E402 (the folder on the path)
 
 #: ``_SMALL`` values that force one path: every size compiled, or none
 ALWAYS, NEVER = 1 << 62, -1
@@ -56,14 +56,10 @@ def lbfgs_seconds(n, m, dtype, small, n_blocks=5, repeats=5, calls=20, seed=0):
         mem.apply(gs[j], scales, sign=-1.0, grad=gs[j])
         step += 1
 
-    saved = qn._SMALL
-    qn._SMALL = small
-    try:
+    with forced(qn, "_SMALL", small):
         for _ in range(m + 1):  # fill the memory
             iteration()
         return timed(iteration, repeats, calls)
-    finally:
-        qn._SMALL = saved
 
 
 def main(argv=None):
