@@ -12,7 +12,7 @@ product ``D_l V_{l-1}^T``, with each driver forced in turn; the products alone (
 driver the current ``_PARALLEL_MIN_SIZE`` takes. The kernels run between BLAS products because
 that is where they run in a solve: the two compete for the cores there.
 
-    .venv/bin/python benchmarks/bench_kernels.py            # about 40 s
+    .venv/bin/python benchmarks/bench_kernels.py            # about 25 s
     .venv/bin/python benchmarks/bench_kernels.py --quick
 """
 
