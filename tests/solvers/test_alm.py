@@ -53,8 +53,9 @@ def test_same_seed_same_result():
 def test_a_cut_run_returns_its_best_iterate_not_its_last():
     """Cut (max_iter) just after the residual rose: the result is the best outer iterate,
     certified by the one checker."""
-    prob = teacher_problem("squared", N=60)  # its third outer iterate is worse than the second
-    res = solve_alm(prob, tol=1e-12, seed=0, max_iter=3, max_inner=500)
+    # with eps0 = 1e-2 its third outer iterate is worse than the second
+    prob = teacher_problem("squared", N=60)
+    res = solve_alm(prob, tol=1e-12, seed=0, max_iter=3, max_inner=500, eps0=1e-2)
     rs = [h["residual"] for h in res.history]
     assert res.status == "max_iter" and rs[-1] > 1.1 * min(rs)  # the cut lands after a rise
     assert res.kkt["residual"] == pytest.approx(min(rs), rel=1e-12)
@@ -273,8 +274,9 @@ def test_inner_tolerance_follows_theta_and_the_violation(kappa):
 
 
 def test_an_unbounded_solve_restarts_from_the_best_network_it_passed(monkeypatch):
-    """On these teachers the first subproblem (``rho_0 = 10 beta / N``) runs off into the
-    unbounded region of the complementarity coupling. The restart keeps the solve's progress:
+    """On these teachers the first subproblem (``rho_0 = 10 beta / N``, ``eps0 = 1e-2``: with
+    the default 5e-2 one of them ends before) runs off into the unbounded region of the
+    complementarity coupling. The restart keeps the solve's progress:
     its point is the exact lift of a network with a smaller ``Phi`` than the start's (so it is
     feasible and ``F = Phi`` there, MODEL.md 4), and ``rho`` grows by ``gamma^2``."""
     import liftnet.solvers.alm as alm
@@ -292,7 +294,7 @@ def test_an_unbounded_solve_restarts_from_the_best_network_it_passed(monkeypatch
         prob = teacher_problem("complementarity", N=N, seed=seed)
         W0, b0 = prob.initial_weights(seed)
         points.clear()
-        res = solve_alm(prob, seed=seed, max_iter=1, gamma=5.0)
+        res = solve_alm(prob, seed=seed, max_iter=1, gamma=5.0, eps0=1e-2)
         rec = res.history[0]
         assert rec["inner_status"] == "unbounded" and res.n_restarts == 1
         assert res.rho == pytest.approx(25 * rec["rho"])
