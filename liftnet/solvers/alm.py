@@ -399,7 +399,7 @@ def solve_alm(
     tau: float = 0.5,
     theta: float = 0.3,
     kappa: float = 0.1,
-    eps0: float = 5e-2,
+    eps0: float = 1e-2,
     rho_max: float = 1e12,
     M_max: float = 1e10,
     inner: str = "owlqn",
@@ -447,16 +447,13 @@ def solve_alm(
         subproblem (docs/maths.md 6.1; measured there).
     theta, eps0 : float
         Inner tolerance schedule ``eps_0 = eps0``, ``eps_{k+1} = max(theta eps_k, tol)``...
-        ``eps0 = 5e-2`` since 2026-12-03 (``1e-2`` before): the first subproblems end sooner
-        and the multipliers move sooner. Measured with ``benchmarks/sweep.py FAMILY --param
-        eps0=...`` at e64e97f, one family after the other (docs/maths.md 6.1): the 8-16-16-4
-        teachers of ``benchmarks/bench_ipopt.py`` (``wide --Ns 200 400 800 --seeds 0 1 2
-        --time-limit 30``) reached ``1e-3`` in a median 1.02, 0.62, 1.65 s against 1.59, 2.58,
-        3.09 s, ``1e-4`` in 3.50, 3.34, 4.56 against 4.76, 4.46, 9.20 s, ``1e-5`` in 6 of 9
-        runs against 4; ``digits9`` converged 6 of 9 both ways (at ``lam`` 1e-2 in 3.5-5.1 s
-        against 7.1-9.2 s); ``teacher24`` 2.1 against 2.3 s, ``quick18`` 6.9 against 6.2 s,
-        ``compare3`` 3.6 against 3.9 s in total (all converged). ``3e-2`` and ``1e-1`` also
-        beat ``1e-2`` on the teachers.
+        Measured, not the default: ``eps0 = 5e-2`` (the default for part of 2026-12-03,
+        docs/maths.md 6.1) took the 8-16-16-4 teachers of ``benchmarks/bench_ipopt.py`` to
+        ``1e-3`` in a median 1.02, 0.62, 1.65 s instead of 1.59, 2.58, 3.09 s (N = 200, 400,
+        800, seeds 0-2, ``benchmarks/sweep.py wide ... --param eps0=0.05``) and the digits at
+        ``lam`` 1e-2 to convergence in 3.5-5.1 s instead of 7.1-9.2 s, but the README's
+        quickstart problem (``beta = 3``) stalled: seed 0 converged in 55.1 s instead of 2.4 s,
+        seed 1 ended at 2.3e-5 after 30 s instead of converging in 1.6 s.
     kappa : float >= 0
         ... but no smaller than ``kappa`` times the violation of step 3 (nor larger than
         ``eps_k``): ``eps_{k+1} = min(eps_k, max(theta eps_k, kappa viol_k, tol))``. The KKT

@@ -275,7 +275,7 @@ def test_inner_tolerance_follows_theta_and_the_violation(kappa):
 
 def test_an_unbounded_solve_restarts_from_the_best_network_it_passed(monkeypatch):
     """On these teachers the first subproblem (``rho_0 = 10 beta / N``, ``eps0 = 1e-2``: with
-    the default 5e-2 one of them ends before) runs off into the unbounded region of the
+    eps0 5e-2 one of them ends before) runs off into the unbounded region of the
     complementarity coupling. The restart keeps the solve's progress:
     its point is the exact lift of a network with a smaller ``Phi`` than the start's (so it is
     feasible and ``F = Phi`` there, MODEL.md 4), and ``rho`` grows by ``gamma^2``."""
