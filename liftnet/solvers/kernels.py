@@ -79,8 +79,8 @@ def _coupling_terms(kind, g1, g2, alpha):
 
 
 # Each kernel is a row function (the formulas, once) and two drivers over the rows: parallel on
-# all cores, and serial for layers up to about a million entries, where starting the threads
-# costs more than the work saves. benchmarks/bench_kernels.py times one layer's products and
+# all cores, and serial for layers below 2^21 entries, where starting the threads costs more
+# than the work saves. benchmarks/bench_kernels.py times one layer's products and
 # kernels with each driver forced; on 2 cores (workqueue layer) the parallel one took 2.2-4.0
 # times as long on the digits' layers (2e4-4e4 entries), 1.02-1.45 times on the MNIST-shaped
 # ones of 1.3e5-5.1e5 entries, 1.00-1.09 at 1e6, and 0.95-1.05 from 2e6 to 1.5e7 (two runs), so
