@@ -214,36 +214,59 @@ def test_branch_subproblem_is_the_same_function():
 def _replay_penalty_rule(coupling, N, seed):
     """MODEL.md 6 step 3 with the guard of docs/maths.md 6.1, replayed on the history of one
     solve (asserting it at every outer iteration); returns how often rho grew and how often the
-    guard held it (a stalled violation above tol, but not above the inner residual)."""
+    guard held it (a stalled violation above tol, but not above the margin times the inner
+    residual, itself above tol), and how often the margin alone held it."""
+    from liftnet.solvers.alm import PENALTY_MARGIN
+
     prob = teacher_problem(coupling, N=N, seed=seed)
     tol, gamma, tau = 1e-6, 5.0, 0.5
     res = solve_alm(prob, tol=tol, gamma=gamma, tau=tau, max_iter=25, max_inner=500)
-    viol_prev, grew, held = np.inf, 0, 0
+    viol_prev, grew, held, by_margin = np.inf, 0, 0, 0
     for rec, nxt in zip(res.history, res.history[1:]):
         if rec["inner_status"] == "unbounded":  # restarts multiply rho by gamma^2
             assert nxt["rho"] == pytest.approx(gamma**2 * rec["rho"])
             continue
-        viol = rec["violation"]
-        expected = viol > tau * viol_prev and viol > max(tol, rec["inner_residual"])
+        viol, r = rec["violation"], rec["inner_residual"]
+        expected = (viol > tau * viol_prev and viol > tol
+                    and (r <= tol or viol > PENALTY_MARGIN * r))
         assert nxt["rho"] == pytest.approx(gamma * rec["rho"] if expected else rec["rho"])
         grew += expected
         held += viol > tau * viol_prev and viol > tol and not expected
+        by_margin += viol > tau * viol_prev and viol > tol and r > tol and r < viol <= (
+            PENALTY_MARGIN * r)
         viol_prev = viol
-    return grew, held
+    return grew, held, by_margin
+
+
+def test_penalty_margin_stays_below_one_over_kappa():
+    """The guard's margin times ``kappa`` is at most 1/2 (a subproblem solved to
+    ``kappa viol`` cannot hold the penalty against a stalled violation) and the margin is
+    never below 1 (the guard of before) nor above ``PENALTY_MARGIN``."""
+    from liftnet.solvers.alm import PENALTY_MARGIN, penalty_margin
+
+    assert penalty_margin(0.1) == PENALTY_MARGIN == 3.0  # the default kappa keeps it whole
+    assert penalty_margin(0.0) == PENALTY_MARGIN
+    for kappa in (0.2, 0.25, 0.4, 0.5):
+        assert penalty_margin(kappa) * kappa == pytest.approx(0.5)
+    assert penalty_margin(1.0) == penalty_margin(10.0) == 1.0
 
 
 @pytest.mark.parametrize("coupling", ["complementarity", "squared"])
 def test_penalty_grows_only_for_a_stalled_violation_above_the_inner_residual(coupling):
-    """rho is multiplied by gamma exactly when the violation did not fall by tau and exceeds
-    both tol and the residual the subproblem reached. Replayed on six solves; over them the
+    """rho is multiplied by gamma exactly when the violation did not fall by tau, exceeds tol
+    and, unless the subproblem reached tol, exceeds ``PENALTY_MARGIN`` times the residual it
+    reached (the default ``kappa`` leaves the margin whole). Replayed on six solves; over them the
     rule must have both grown rho and (complementarity) held it, so that the replay bites.
     Which solves do is a matter of rounding (measured: a change of summation order in the
     line search moved the held events between these instances), so the count is over all six."""
     counts = [_replay_penalty_rule(coupling, N, seed) for N in (20, 30, 40) for seed in (0, 1)]
-    grew, held = np.sum(counts, axis=0)
+    grew, held, by_margin = np.sum(counts, axis=0)
     assert grew >= 1
     if coupling == "complementarity":  # measured: 5 of the 6 solves held rho at least once
         assert held >= 1
+        # held by the margin alone (a violation above the inner residual, but not 3 times
+        # above it: the guard of before would have grown rho); measured: twice
+        assert by_margin >= 1
 
 
 @pytest.mark.parametrize("kappa", [0.0, 0.1, 1.0])
