@@ -60,3 +60,25 @@ def test_a_bad_param_is_an_argument_error(capsys):
     with pytest.raises(SystemExit) as exc:
         sweep.main(["teacher24", "--param", "rho0=x/N"])
     assert exc.value.code == 2 and "rho0" in capsys.readouterr().err
+
+
+def test_quick18b3_holds_the_readme_quickstart_problem():
+    """``quick18b3`` is ``quick18`` at ``beta = 3``, and its data set 0 is the README's
+    quickstart problem (the family where a looser ``eps0`` stalled, docs/maths.md 6.1)."""
+    from test_readme import quickstart_code
+
+    namespace = {}
+    setup = quickstart_code().split("res = solve_alm")[0]  # the data and the problem only
+    exec(compile(setup, "README.md:quickstart", "exec"), namespace)
+    readme = namespace["prob"]
+    b1, b3 = list(sweep.quick18(None)), list(sweep.quick18b3(None))
+    assert [(n, s) for n, _, s in b1] == [(n, s) for n, _, s in b3] and len(b3) == 18
+    for (_, p1, _), (_, p3, _) in zip(b1, b3):
+        assert (p1.beta, p3.beta) == (1.0, 3.0)
+        np.testing.assert_array_equal(p1.X, p3.X)
+    name, prob, _ = b3[0]
+    assert name == "data=0 seed=0"
+    for attr in ("beta", "lam", "alpha", "widths"):
+        assert getattr(prob, attr) == getattr(readme, attr), attr
+    np.testing.assert_array_equal(prob.X, readme.X)
+    np.testing.assert_array_equal(prob.Y, readme.Y)
