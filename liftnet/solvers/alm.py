@@ -41,6 +41,9 @@ from .result import LiftedResult
 #: step 3's guard: while the subproblem's residual is above ``tol``, the penalty grows only for a
 #: violation above this multiple of that residual (docs/maths.md 6.1; :func:`penalty_margin`)
 PENALTY_MARGIN = 3.0
+#: how far below ``-||M||^2/(2 rho)`` a subproblem's value may fall, in units of
+#: ``|F(z_k)| + 1``, before the solve is declared unbounded (step 1's floor)
+UNBOUNDED_SLACK = 10.0
 
 _INNER_STATUS_TO_OUTER = {"time_limit": "time_limit", "interrupted": "interrupted",
                           "diverged": "diverged"}
@@ -662,7 +665,7 @@ def solve_alm(
             # F >= 0 on the feasible set, so L_rho >= -||M||^2/(2 rho) there: a value far below
             # that means the iterate left for the region where <g1, g2> < 0 is unbounded below
             # (complementarity coupling, docs/maths.md): restart with a larger rho.
-            floor = -sub.M_sq / (2.0 * rho) - 10.0 * (abs(rep["objective"]) + 1.0)
+            floor = -sub.M_sq / (2.0 * rho) - UNBOUNDED_SLACK * (abs(rep["objective"]) + 1.0)
             if inner == "owlqn" and branch:
                 bsub = _BranchSubproblem(sub, z)
                 x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
