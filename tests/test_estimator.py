@@ -167,8 +167,11 @@ def test_a_lifted_point_far_below_its_network_warns(monkeypatch, data, share, wa
 @pytest.mark.slow
 def test_the_real_gap_warning_on_the_moons():
     """docs/maths.md 4: on the moons toy, beta = 1 leaves the certified point of (M) far
-    below its network (F 0.125 against Phi 0.484, measured); beta = 10 with biases does not
-    (0.203 against 0.204)."""
+    below its network (F 0.125 against Phi 0.484, measured on two machines); beta = 10 prices
+    V's slack higher and the gap shrinks. How far is the path's business: with biases, 0.203
+    against 0.204 on one machine, 0.154 against 0.320 on another (an AMD EPYC, 2026-12-04; a
+    nonconvex solve's path moves with the CPU's rounding), so the warning is checked against
+    the rule it states, not against one machine's outcome."""
     from sklearn.datasets import make_moons
 
     from liftnet.datasets import standardize
@@ -180,11 +183,18 @@ def test_the_real_gap_warning_on_the_moons():
         loose = SparseLeakyReLUNet(hidden=(10,), beta=1.0, lam=1e-2, bias=False, tol=1e-5,
                                    time_limit=20).fit(X, y)
     assert loose.result_.status == "converged"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", LiftGapWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         tight = SparseLeakyReLUNet(hidden=(10,), beta=10.0, lam=1e-2, bias=True, tol=1e-5,
                                    time_limit=20).fit(X, y)
-    assert tight.score(X, y) > loose.score(X, y)
+    assert tight.result_.status == "converged"
+
+    def gap(res):
+        return (res.Phi - res.objective) / res.Phi
+
+    assert 0 <= gap(tight.result_) < gap(loose.result_)
+    warned = any(issubclass(w.category, LiftGapWarning) for w in caught)
+    assert warned == (gap(tight.result_) > LIFT_GAP_RTOL)
 
 
 # ------------------------------------------------------------------- pruning

@@ -31,5 +31,12 @@ def test_the_path_example_runs_on_the_quickstart_problem(capsys):
     exec(compile(quickstart_code(1), "README.md:path", "exec"), namespace)
     path = namespace["path"]
     assert [r.lam for r in path] == [3e-2, 1e-2, 3e-3]
-    assert all(r.status == "converged" for r in path)
+    # whether the later points converge in their 10 s is the path's business, and the path
+    # moves with the CPU's rounding (README: all three on one machine, the first two on an AMD
+    # EPYC, the third cut at KKT 2.7e-6); what every point must do is say which it did
+    assert path[0].status == "converged"
+    for r in path:
+        assert r.status in ("converged", "time_limit")
+        assert (r.kkt["residual"] <= 1e-6) == (r.status == "converged")
+        assert r.status == "converged" or r.time >= 9.0  # the limit (10 s) is per point
     assert path[0].sparsity >= path[-1].sparsity  # the teacher's groups: fewer at larger lam
