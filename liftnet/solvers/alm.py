@@ -42,7 +42,8 @@ from .result import LiftedResult
 #: violation above this multiple of that residual (docs/maths.md 6.1; :func:`penalty_margin`)
 PENALTY_MARGIN = 3.0
 #: how far below ``-||M||^2/(2 rho)`` a subproblem's value may fall, in units of
-#: ``|F(z_k)| + 1``, before the solve is declared unbounded (step 1's floor)
+#: ``|F(z_k)| + 1``, before the solve is declared unbounded (step 1's floor; docs/maths.md 6.2,
+#: "Choice: unbounded subproblems", has what 3 and 1 did)
 UNBOUNDED_SLACK = 10.0
 
 _INNER_STATUS_TO_OUTER = {"time_limit": "time_limit", "interrupted": "interrupted",
