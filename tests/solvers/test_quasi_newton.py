@@ -442,3 +442,28 @@ def test_no_iterate_is_certified_twice(max_iter):
     true = _GroupLassoQuadratic.residual_from_pg(
         sub, sub.pseudo_gradient(x, sub.gradient(x, None), None))
     assert info.residual == pytest.approx(true, rel=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(slope=st.floats(-10.0, -1e-3), curvature=st.floats(1e-3, 1e3), t=st.floats(1e-6, 1.0))
+def test_backtracking_finds_the_minimiser_of_a_quadratic(slope, curvature, t):
+    """On ``q(s) = v + slope s + curvature s^2`` the interpolated step is the minimiser
+    ``-slope / (2 curvature)`` whenever that lies in the safeguard ``[t/10, t/2]``, and the
+    nearer bound otherwise: one backtrack instead of ``log2`` of the overshoot."""
+    from liftnet.solvers.quasi_newton import backtrack_step
+
+    v = 1.0
+    vn, lin = v + slope * t + curvature * t * t, slope * t
+    s_star = -slope / (2.0 * curvature)
+    expected = min(max(s_star, 0.1 * t), 0.5 * t)
+    assert backtrack_step(t, v, vn, lin) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("vn, lin", [(np.inf, -1.0), (np.nan, -1.0), (2.0, 0.5), (2.0, 0.0),
+                                     (0.5, -0.4)])
+def test_backtracking_halves_without_curvature(vn, lin):
+    """Without a finite failed value, a descent prediction (``lin < 0``) and a positive excess
+    ``vn - v - lin`` there is no quadratic to trust: the step halves."""
+    from liftnet.solvers.quasi_newton import backtrack_step
+
+    assert backtrack_step(0.8, 1.0, vn, lin) == 0.4
