@@ -86,6 +86,9 @@ class _Subproblem:
     def set(self, M1, M2, rho):
         self.M1, self.M2, self.rho = M1, M2, rho
         self.M_sq = sum(float(np.vdot(m, m)) for m in (*M1, *M2))
+        #: the value's terms that cancel, ``(||max(0, M + rho g)||^2 - ||M||^2) / (2 rho)``: the
+        #: scale of its rounding (:func:`.quasi_newton.value_noise`)
+        self.value_scale = self.M_sq / (2.0 * rho)
         #: ``(Phi, W, b)``: the network of the solve's checkpoints with the smallest ``Phi``
         self.best_net = None
 
@@ -290,7 +293,8 @@ class _BranchSubproblem:
     def __getattr__(self, name):
         # the nonsmooth part lives on W, which both coordinate systems share
         if name in ("pseudo_gradient", "residual_from_pg", "orthant_project", "group_is_zero",
-                    "n_nonsmooth", "constraint_state", "release", "checkpoint"):
+                    "n_nonsmooth", "constraint_state", "release", "checkpoint",
+                    "value_scale"):
             return getattr(self.sub, name)
         raise AttributeError(name)
 

@@ -22,7 +22,10 @@ blocks of ``x``. It extends OWL-QN (Andrew & Gao 2007) from l1 to group norms:
   safeguarded quadratic interpolation, :func:`backtrack_step`) sets to exact zero every
   group whose new value points against its reference orientation (``w`` for nonzero groups,
   ``-pg`` for zero groups): the group analogue of staying in the orthant. Groups become and
-  stay exactly zero.
+  stay exactly zero. Where the value cannot resolve the decrease Armijo asks for (its change
+  is within rounding, :func:`value_noise`: in float32 from residuals of about ``1e-4``), the
+  test is decided by the slope at the trial point instead (:func:`armijo_by_slope`, the
+  approximate Armijo condition of Hager & Zhang).
 
 An accepted unit step costs one value and one gradient evaluation (one forward and one
 backward pass: the matrix-product floor).
@@ -39,6 +42,8 @@ from .proxgrad import InnerInfo, stop_reason
 #: growth of the iteration numbers at which :func:`group_owlqn` certifies the residual of a
 #: change of variables (``sub.certify``) without waiting for the working residual
 _CHECK_GROWTH = 1.5
+#: ``K`` of the rounding level ``K eps (|v| + scale)`` of a computed value (:func:`value_noise`)
+VALUE_NOISE = 100.0
 
 
 def group_owlqn(
@@ -81,7 +86,9 @@ def group_owlqn(
         by), whose arrays it may reuse; and ``checkpoint(x, cache)``, shown the accepted
         iterate at the iterations of the certification schedule (whatever ``certify`` is),
         for a caller that keeps something of the path (:func:`liftnet.solve_alm` keeps the
-        best network seen, the start of its restart after an unbounded solve).
+        best network seen, the start of its restart after an unbounded solve); and
+        ``value_scale`` (a float), the size of the terms ``value`` sums beyond the value
+        itself (terms that cancel), for its rounding level (:func:`value_noise`).
     x0 : array (n,)
     tol : float
         Stop when the residual is at most ``tol``.
@@ -128,6 +135,7 @@ def group_owlqn(
     blocks = sub.blocks
     x = x0.copy()
     v, cache = sub.value(x)
+    value_scale = float(getattr(sub, "value_scale", 0.0))
     g = sub.gradient(x, cache)
     if not np.isfinite(v) or not np.all(np.isfinite(g)):
         return x, InnerInfo("diverged", 0, np.inf, v, np.ones(len(blocks)), cache=cache, grad=g)
@@ -226,15 +234,24 @@ def group_owlqn(
             # dropped by drop())
             t = 1.0
             xn = spare_x.pop() if spare_x else np.empty_like(x)
+            pg_next = pg_bufs[1] if pg is pg_bufs[0] else pg_bufs[0]  # the buffer pg is not
             while True:
+                gn_ = None  # the gradient at the trial point, when the slope test formed it
                 _trial_point(x, d, t, xn)
                 sub.orthant_project(xn, ref)
                 vn, cn = sub.value(xn)
                 lin = _dot_of_step(pg, xn, x)
                 if np.isfinite(vn) and vn <= v + c1 * lin:
                     break
+                if np.isfinite(vn) and vn - v <= value_noise(v, value_scale, x.dtype):
+                    # the change is within the value's rounding: let the slope at the trial
+                    # point decide (its gradient is the next iterate's if the step is taken)
+                    gn_ = sub.gradient(xn, cn)
+                    pgn = sub.pseudo_gradient(xn, gn_, cn, out=pg_next)
+                    if armijo_by_slope(lin, _dot_of_step(pgn, xn, x), c1):
+                        break
                 if release is not None:
-                    release(cn, None)
+                    release(cn, gn_)
                 n_bt += 1
                 t = backtrack_step(t, v, vn, lin)
                 if t < 1e-20:
@@ -254,15 +271,15 @@ def group_owlqn(
                     raise _Stop
             else:
                 n_short = 0
-            gn_ = sub.gradient(xn, cn)
             # the pairs are of pseudo-gradients, not of gradients of the smooth part: on a
             # nonzero group pg is the gradient of phi + lam ||w_g||, whose curvature
             # (lam / ||w_g|| across the group's direction, large on a small group) the pairs
             # then see (docs/maths.md 6.1). s = xn - x and y = pgn - pg go straight into the
             # memory (CompactLBFGS.push), which returns the block curvatures; summed, the
             # global ones
-            pgn = sub.pseudo_gradient(xn, gn_, cn,
-                                      out=pg_bufs[1] if pg is pg_bufs[0] else pg_bufs[0])
+            if gn_ is None:  # (the slope test formed both)
+                gn_ = sub.gradient(xn, cn)
+                pgn = sub.pseudo_gradient(xn, gn_, cn, out=pg_next)
             dots, stored = mem.push(x, xn, pg, pgn)
             sy, yy, ss = dots.sum(axis=0)
             if not np.isfinite(yy):  # a NaN or inf anywhere in the new gradient
@@ -655,6 +672,31 @@ def backtrack_step(t: float, v: float, vn: float, lin: float) -> float:
     if not (np.isfinite(vn) and lin < 0 and curv > 0):
         return 0.5 * t
     return min(max(0.5 * t * -lin / curv, 0.1 * t), 0.5 * t)
+
+
+def value_noise(v: float, scale: float, dtype) -> float:
+    """The rounding level of a computed value ``v`` whose summed terms reach ``scale`` beyond
+    ``|v|`` (terms that cancel): ``VALUE_NOISE eps (|v| + scale)``, ``eps`` of ``dtype``.
+
+    A change of the value below it is not a measured change: Armijo's test cannot see a
+    decrease of ``c1 t <pg, d>`` there. Near a stationary point that decrease is of order
+    ``r^2 / curvature`` at residual ``r``, so a value test stalls at ``r`` of about
+    ``sqrt(eps |v| curvature)``: ``1e-4`` in float32 on the ALM's subproblems, ``1e-8`` in
+    float64 (docs/maths.md 6.1)."""
+    return VALUE_NOISE * float(np.finfo(dtype).eps) * (abs(v) + scale)
+
+
+def armijo_by_slope(lin: float, lin_end: float, c1: float) -> bool:
+    """Armijo's test decided by slopes: ``lin_end <= (2 c1 - 1) lin``, with ``lin`` the
+    predicted change ``<pg, s>`` of the step ``s`` and ``lin_end = <pg(x + s), s>`` its
+    slope at the trial point (the *approximate Armijo condition* of Hager & Zhang, SIAM J.
+    Optim. 16 (2005) 170-192, section 4).
+
+    For a quadratic along the step it holds exactly when Armijo's test does (both say
+    ``curvature <= 2 (c1 - 1) lin``), and unlike the value it is accurate to the rounding of
+    the gradient, not of the value, so it decides where the value's change is at rounding
+    level (:func:`value_noise`)."""
+    return lin_end <= (2.0 * c1 - 1.0) * lin
 
 
 @njit(cache=True)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from liftnet.solvers.quasi_newton import CompactLBFGS
@@ -467,3 +467,45 @@ def test_backtracking_halves_without_curvature(vn, lin):
     from liftnet.solvers.quasi_newton import backtrack_step
 
     assert backtrack_step(0.8, 1.0, vn, lin) == 0.4
+
+
+@settings(max_examples=200, deadline=None)
+@given(slope=st.floats(-10.0, -1e-3), curvature=st.floats(-1e3, 1e3),
+       c1=st.sampled_from([1e-4, 0.1, 0.3]))
+def test_armijo_by_slope_agrees_with_armijo_on_a_quadratic(slope, curvature, c1):
+    """Along a step on which the objective is ``q(s) = v + slope s + curvature s^2`` the test by
+    the slope at the trial point, ``q'(1) <= (2 c1 - 1) q'(0)``, accepts exactly the steps
+    Armijo's ``q(1) <= q(0) + c1 q'(0)`` accepts (both: ``curvature <= (c1 - 1) slope``)."""
+    from liftnet.solvers.quasi_newton import armijo_by_slope
+
+    edge = (c1 - 1.0) * slope
+    assume(abs(curvature - edge) > 1e-9 * (abs(edge) + 1.0))  # not on the boundary (rounding)
+    armijo = slope + curvature <= c1 * slope
+    assert armijo_by_slope(slope, slope + 2.0 * curvature, c1) == armijo
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_float32_solve_gets_past_the_values_rounding(seed, monkeypatch):
+    """In float32 a value of a few thousand rounds at about ``1e-4``, so Armijo's test on values
+    cannot see the decrease of steps at residuals below about ``1e-3`` (``r^2 / curvature``):
+    the solve stalls there (measured: 2.0e-4 to 1.5e-3). Where the change is within the
+    rounding, the slope at the trial point decides (:func:`armijo_by_slope`), and the solve
+    reaches ``1e-4`` (53-56 iterations)."""
+    import liftnet.solvers.quasi_newton as qn
+
+    rng = np.random.default_rng(seed)
+    shape = (4, 6)
+    n = shape[0] * shape[1]
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    A = Q @ np.diag(np.logspace(-1, 1, n)) @ Q.T
+    x_star = 10.0 * rng.standard_normal(n)
+    c = A @ x_star
+    sub = _GroupLassoQuadratic(A.astype(np.float32), c.astype(np.float32), 0.01, shape)
+    sub.value_scale = float(abs(0.5 * x_star @ A @ x_star) + abs(c @ x_star))  # terms cancel
+    x0 = np.ones(n, dtype=np.float32)
+    x, info = qn.group_owlqn(sub, x0, tol=1e-4, max_iter=2000)
+    assert x.dtype == np.float32
+    assert info.status == "converged" and info.residual <= 1e-4
+    monkeypatch.setattr(qn, "value_noise", lambda *args: -np.inf)  # values decide alone
+    _, info = qn.group_owlqn(sub, x0, tol=1e-4, max_iter=2000)
+    assert info.status != "converged" and info.residual > 1e-4
