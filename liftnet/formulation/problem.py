@@ -52,7 +52,10 @@ class LiftedProblem:
     bias : bool
         Whether the layers carry (unregularised) biases ``b_l``.
     dtype : {numpy.float64, numpy.float32}
-        Floating type of the data and of every iterate.
+        Floating type of the data and of every iterate. In float32 the residual a solve can
+        certify is limited by the rounding of the gradient itself (on a 5-8-6-2 teacher,
+        N = 200, about ``5e-6``; docs/maths.md 6.1, "the slope decides"), so ask ``tol``
+        above that.
 
     Attributes
     ----------

@@ -438,7 +438,8 @@ def solve_alm(
     ----------
     prob : LiftedProblem
     tol : float > 0
-        Target KKT residual (MODEL.md section 5, infinity norm).
+        Target KKT residual (MODEL.md section 5, infinity norm). In float32 (``prob.dtype``)
+        the gradient's own rounding limits what can be certified (``LiftedProblem``).
     seed : int or None
         Seed of the random initial weights (ignored when ``init`` is given).
     time_limit : float or None
