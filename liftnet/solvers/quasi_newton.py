@@ -689,13 +689,14 @@ def value_noise(v: float, scale: float, dtype) -> float:
 def armijo_by_slope(lin: float, lin_end: float, c1: float) -> bool:
     """Armijo's test decided by slopes: ``lin_end <= (2 c1 - 1) lin``, with ``lin`` the
     predicted change ``<pg, s>`` of the step ``s`` and ``lin_end = <pg(x + s), s>`` its
-    slope at the trial point (the *approximate Armijo condition* of Hager & Zhang, SIAM J.
-    Optim. 16 (2005) 170-192, section 4).
+    slope at the trial point (the *approximate Armijo condition* of Hager & Zhang, "A new
+    conjugate gradient method with guaranteed descent and an efficient line search", SIAM J.
+    Optim. 16 (2005) 170-192).
 
-    For a quadratic along the step it holds exactly when Armijo's test does (both say
-    ``curvature <= 2 (c1 - 1) lin``), and unlike the value it is accurate to the rounding of
-    the gradient, not of the value, so it decides where the value's change is at rounding
-    level (:func:`value_noise`)."""
+    For a quadratic along the step, ``q(s) = q(0) + lin s + a s^2`` (``s`` from 0 to 1), it
+    holds exactly when Armijo's test does (both say ``a <= (c1 - 1) lin``). It is accurate to
+    the rounding of the gradient, not of the value, so it decides where the value's change is
+    at rounding level (:func:`value_noise`)."""
     return lin_end <= (2.0 * c1 - 1.0) * lin
 
 
