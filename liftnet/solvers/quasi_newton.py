@@ -243,9 +243,15 @@ def group_owlqn(
                 lin = _dot_of_step(pg, xn, x)
                 if np.isfinite(vn) and vn <= v + c1 * lin:
                     break
-                if np.isfinite(vn) and vn - v <= value_noise(v, value_scale, x.dtype):
-                    # the change is within the value's rounding: let the slope at the trial
-                    # point decide (its gradient is the next iterate's if the step is taken)
+                noise = value_noise(v, value_scale, x.dtype)
+                if np.isfinite(vn) and abs(vn - v) <= noise and r * r <= noise:
+                    # no change beyond the value's rounding (a measured decrease that is too
+                    # small fails as it is), at a residual whose steps cannot decrease the
+                    # value by more than that (about r^2 / curvature): let the slope at the
+                    # trial point decide (its gradient is the next iterate's if the step is
+                    # taken). Far from stationarity a change within rounding means a step too
+                    # short to matter: it fails, and the solve stalls as it would (a float64
+                    # digits run took thousands of such steps when the slope decided there)
                     gn_ = sub.gradient(xn, cn)
                     pgn = sub.pseudo_gradient(xn, gn_, cn, out=pg_next)
                     if armijo_by_slope(lin, _dot_of_step(pgn, xn, x), c1):
