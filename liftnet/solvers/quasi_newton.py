@@ -23,9 +23,9 @@ blocks of ``x``. It extends OWL-QN (Andrew & Gao 2007) from l1 to group norms:
   group whose new value points against its reference orientation (``w`` for nonzero groups,
   ``-pg`` for zero groups): the group analogue of staying in the orthant. Groups become and
   stay exactly zero. Where the value cannot resolve the decrease Armijo asks for (its change
-  is within rounding, :func:`value_noise`: in float32 from residuals of about ``1e-4``), the
-  test is decided by the slope at the trial point instead (:func:`armijo_by_slope`, the
-  approximate Armijo condition of Hager & Zhang).
+  is within rounding, :func:`value_noise`, at a residual whose steps cannot change it by more:
+  in float32 from residuals of about ``1e-4``), the test is decided by the slope at the trial
+  point instead (:func:`armijo_by_slope`, the approximate Armijo condition of Hager & Zhang).
 
 An accepted unit step costs one value and one gradient evaluation (one forward and one
 backward pass: the matrix-product floor).

@@ -40,7 +40,7 @@ def test_float32_alm_reaches_a_certified_kkt_point(coupling, bias, seed, monkeyp
     ``1e-4``; the slope at the trial point decides there (``quasi_newton.armijo_by_slope``).
     With it these runs converge to ``1e-6`` in 0.09-0.58 s (AMD EPYC, 2026-12-04); with the
     values alone none of the 24 teachers of this family did in 5 s (residuals 3.8e-6 to
-    3.1e-4), with the slope 15 (docs/maths.md 6.1)."""
+    3.1e-4), with the slope 16 (docs/maths.md 6.1)."""
     import liftnet.solvers.quasi_newton as qn
 
     X, Y, _, _ = make_teacher(30, (3, 4, 3, 1), alpha=0.1, noise=0.1, seed=seed)
