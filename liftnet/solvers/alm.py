@@ -86,11 +86,15 @@ class _Subproblem:
     def set(self, M1, M2, rho):
         self.M1, self.M2, self.rho = M1, M2, rho
         self.M_sq = sum(float(np.vdot(m, m)) for m in (*M1, *M2))
-        #: the value's terms that cancel, ``(||max(0, M + rho g)||^2 - ||M||^2) / (2 rho)``: the
-        #: scale of its rounding (:func:`.quasi_newton.value_noise`)
-        self.value_scale = self.M_sq / (2.0 * rho)
         #: ``(Phi, W, b)``: the network of the solve's checkpoints with the smallest ``Phi``
         self.best_net = None
+
+    @property
+    def value_scale(self):
+        """The size of the value's terms that cancel, ``||M||^2 / (2 rho)`` of
+        ``(||max(0, M + rho g)||^2 - ||M||^2) / (2 rho)``: the scale of its rounding
+        (:func:`.quasi_newton.value_noise`)."""
+        return self.M_sq / (2.0 * self.rho)
 
     def checkpoint(self, z, cache=None):
         """Keep the network ``(W, b)`` of ``z`` if its ``Phi`` (MODEL.md 3, the exact forward
