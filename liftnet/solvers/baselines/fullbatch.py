@@ -5,8 +5,10 @@
 with ``ell(W, b) = (1/N)||U_L - Y^T||_F^2`` the data fit of (P) at the exact forward pass and
 ``t`` halved (factor ``eta``) until the sufficient-decrease test
 ``ell(W+) <= ell(W) + <grad ell, W+ - W> + ||W+ - W||^2 / (2t)`` holds, then enlarged by
-``grow`` for the next iteration. ``ell`` is piecewise smooth (the leaky ReLU has a kink at 0);
-its gradient is backpropagation with ``sigma'(t) = 1`` for ``t > 0`` and ``alpha`` otherwise.
+``grow`` for the next iteration (the test allows the rounding level of the computed ``ell``,
+:func:`liftnet.solvers.quasi_newton.value_noise`, the inner solver's too). ``ell`` is
+piecewise smooth (the leaky ReLU has a kink at 0); its gradient is backpropagation with
+``sigma'(t) = 1`` for ``t > 0`` and ``alpha`` otherwise.
 It stops when the gradient mapping ``(W - W+)/t`` is below ``tol`` in the infinity norm.
 """
 
@@ -17,6 +19,7 @@ import numpy as np
 from ..._validation import check_point, check_scalar
 from .._interrupt import INTERRUPTS, interrupted
 from ..init import parse_init
+from ..quasi_newton import value_noise
 from ._common import TrainerClock, check_common, make_result
 
 
@@ -116,7 +119,7 @@ def prox_gradient(
     grow = check_scalar(grow, "grow", low=1)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
-    pen, slack = prob.penalty, 10 * np.finfo(prob.dtype).eps
+    pen = prob.penalty
 
     W, b, *_ = parse_init(prob, init, seed)
     # Warm-up (not timed): one forward/backward pass.
@@ -149,7 +152,7 @@ def prox_gradient(
                 db = [] if b is None else [a - c for a, c in zip(bn, b, strict=True)]
                 sq = _dot(dW, dW) + _dot(db, db)
                 model = ell + _dot(gW, dW) + (_dot(gb, db) if b is not None else 0.0) + sq / (2 * t)
-                if ell_n <= model + slack * abs(ell):
+                if ell_n <= model + value_noise(ell, 0.0, prob.dtype):
                     break
                 t *= eta
                 n_backtracks += 1
