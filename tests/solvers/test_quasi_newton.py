@@ -174,6 +174,13 @@ def test_float32_memory_is_applied_without_float64_copies():
                                atol=2e-3 * np.abs(out).max())
 
 
+def _spd(rng, n, lo, hi):
+    """A random symmetric ``n x n`` matrix with eigenvalues log-spaced from ``lo`` to ``hi``
+    (condition number ``hi / lo``) and random orthogonal eigenvectors."""
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q @ np.diag(np.geomspace(lo, hi, n)) @ Q.T
+
+
 class _GroupLassoQuadratic:
     """``1/2 x^T A x - c^T x + lam sum_g ||x_g||`` with column groups of a ``k x p`` matrix,
     in the interface of :func:`group_owlqn` (``x`` is all nonsmooth: one ``W`` block)."""
@@ -222,8 +229,7 @@ def test_ill_conditioned_group_problem_keeps_the_whole_direction(seed, lam):
     rng = np.random.default_rng(seed)
     shape = (4, 6)
     n = shape[0] * shape[1]
-    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    A = Q @ np.diag(np.logspace(-2, 2, n)) @ Q.T
+    A = _spd(rng, n, 1e-2, 1e2)
     c = A @ rng.standard_normal(n)
     sub = _GroupLassoQuadratic(A, c, lam, shape)
     x, info = group_owlqn(sub, np.ones(n), tol=1e-4, max_iter=300)
@@ -251,8 +257,7 @@ class _Recording(_GroupLassoQuadratic):
 def _ill_conditioned(seed, lam=0.01, shape=(4, 6)):
     rng = np.random.default_rng(seed)
     n = shape[0] * shape[1]
-    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    A = Q @ np.diag(np.logspace(-3, 2, n)) @ Q.T
+    A = _spd(rng, n, 1e-3, 1e2)
     return _Recording(A, A @ rng.standard_normal(n), lam, shape), np.ones(n)
 
 
@@ -496,8 +501,7 @@ def test_float32_solve_gets_past_the_values_rounding(seed, monkeypatch):
     rng = np.random.default_rng(seed)
     shape = (4, 6)
     n = shape[0] * shape[1]
-    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    A = Q @ np.diag(np.logspace(-1, 1, n)) @ Q.T
+    A = _spd(rng, n, 1e-1, 1e1)
     x_star = 10.0 * rng.standard_normal(n)
     c = A @ x_star
     sub = _GroupLassoQuadratic(A.astype(np.float32), c.astype(np.float32), 0.01, shape)
