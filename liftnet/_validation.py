@@ -152,19 +152,36 @@ def check_widths(hidden, name: str = "hidden") -> tuple[int, ...]:
     return tuple(out)
 
 
+def _check_list(arrs, name: str, n: int) -> None:
+    """``arrs`` is a list or tuple of ``n`` items."""
+    if not isinstance(arrs, (list, tuple)):
+        raise TypeError(f"{name} must be a list of {n} arrays, got {type(arrs).__name__}")
+    if len(arrs) != n:
+        raise ValueError(f"{name} must hold {n} arrays, got {len(arrs)}")
+
+
+def _check_shape(shape, name: str, expected) -> None:
+    if tuple(shape) != tuple(expected):
+        raise ValueError(f"{name} must have shape {tuple(expected)}, got {tuple(shape)}")
+
+
+def _check_bias_given(prob, b) -> None:
+    """``b`` is given exactly when the problem has biases."""
+    if prob.bias and b is None:
+        raise ValueError("b is required: the problem has biases (bias=True)")
+    if not prob.bias and b is not None:
+        raise ValueError("b must be None: the problem has no biases (bias=False)")
+
+
 def check_matrix_list(
     arrs, name: str, shapes: Sequence[tuple[int, ...]], dtype=np.float64
 ) -> list[np.ndarray]:
     """A list of finite arrays with exactly the given shapes."""
-    if not isinstance(arrs, (list, tuple)):
-        raise TypeError(f"{name} must be a list of {len(shapes)} arrays, got {type(arrs).__name__}")
-    if len(arrs) != len(shapes):
-        raise ValueError(f"{name} must hold {len(shapes)} arrays, got {len(arrs)}")
+    _check_list(arrs, name, len(shapes))
     out = []
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
         A = as_real_array(a, f"{name}[{i}]", dtype)
-        if A.shape != tuple(shp):
-            raise ValueError(f"{name}[{i}] must have shape {tuple(shp)}, got {A.shape}")
+        _check_shape(A.shape, f"{name}[{i}]", shp)
         if not np.all(np.isfinite(A)):
             raise ValueError(f"{name}[{i}] must be finite")
         out.append(np.ascontiguousarray(A))
@@ -179,14 +196,32 @@ def check_point(prob, W, b, V, *, lift: bool = True):
     """
     dt = check_problem(prob).dtype
     W = check_matrix_list(W, "W", prob.W_shapes, dt)
+    _check_bias_given(prob, b)
     if prob.bias:
-        if b is None:
-            raise ValueError("b is required: the problem has biases (bias=True)")
         b = check_matrix_list(b, "b", prob.b_shapes, dt)
-    elif b is not None:
-        raise ValueError("b must be None: the problem has no biases (bias=False)")
     if V is not None:
         V = check_matrix_list(V, "V", prob.V_shapes, dt)
     elif lift:
         V = prob.lift(W, b)
     return W, b, V
+
+
+def _check_list_shapes(arrs, name: str, shapes) -> None:
+    """A list or tuple of arrays (or nested sequences) of the given shapes, not converted."""
+    _check_list(arrs, name, len(shapes))
+    for i, (a, shp) in enumerate(zip(arrs, shapes)):
+        _check_shape(np.shape(a), f"{name}[{i}]", shp)
+
+
+def check_net_shapes(prob, W, b, V=None) -> None:
+    """The structure of ``(W, b, V)`` for the model's own evaluations (``LiftedProblem.Phi``,
+    ``F``, ``forward``, ``lift``): list lengths, shapes, and ``b`` given exactly when
+    ``prob.bias``. Cheap (no copies, no pass over the entries): those methods also run inside
+    the solvers, where a NaN weight must give a NaN value (the ``diverged`` status), not an
+    error. :func:`check_point` is the full check of user input."""
+    _check_list_shapes(W, "W", prob.W_shapes)
+    _check_bias_given(prob, b)
+    if b is not None:
+        _check_list_shapes(b, "b", prob.b_shapes)
+    if V is not None:
+        _check_list_shapes(V, "V", prob.V_shapes)

@@ -98,6 +98,40 @@ def test_weights_are_checked_where_they_enter():
         loss_gradient(p, None)
 
 
+@pytest.mark.parametrize("method", ["Phi", "F", "lift", "forward"])
+def test_the_models_own_evaluations_check_the_networks_structure(method):
+    """``Phi``, ``F``, ``lift`` and ``forward`` refuse a missing or an extra ``b`` and wrong
+    shapes (they used to drop missing biases silently, add extra ones, or fail inside numpy),
+    while a NaN weight still gives a NaN value (the solvers' ``diverged`` test needs it)."""
+    p, q = small(bias=True), small()
+    W, b = p.initial_weights(0)
+    call = getattr(p, method)
+    with pytest.raises(ValueError, match="b is required"):
+        call(W, None)
+    with pytest.raises(ValueError, match="b must be None"):
+        getattr(q, method)(W, b)
+    with pytest.raises(ValueError, match=r"W\[0\] must have shape \(3, 2\), got \(2, 3\)"):
+        call([w.T for w in W], b)
+    with pytest.raises(ValueError, match="W must hold 2 arrays"):
+        call(W[:1], b)
+    with pytest.raises(ValueError, match=r"b\[1\] must have shape \(1,\)"):
+        call(W, [b[0], np.zeros(2)])
+    with pytest.raises(TypeError, match="W must be a list"):
+        call(W[0], b)
+    out = call([np.full_like(W[0], np.nan), W[1]], b)
+    assert np.isnan(out if np.isscalar(out) else out[-1][-1]).all()
+
+
+def test_F_checks_V_and_lifts_when_it_is_not_given():
+    p = small(bias=True)
+    W, b = p.initial_weights(0)
+    with pytest.raises(ValueError, match=r"V\[0\] must have shape \(3, 10\)"):
+        p.F(W, b, [np.zeros((3, 9))])
+    assert p.F(W, b) == p.F(W, b, p.lift(W, b)) == pytest.approx(p.Phi(W, b), rel=1e-12)
+    with pytest.raises(ValueError, match=r"V0 must have shape \(2, M\)"):
+        p.forward(W, b, p.X)  # samples as rows: the public predict() takes those
+
+
 @pytest.mark.parametrize("trainer", [adam, prox_adam])
 @pytest.mark.parametrize(
     ("betas", "match"),

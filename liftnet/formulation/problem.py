@@ -18,6 +18,7 @@ from .._validation import (
     check_choice,
     check_data,
     check_float_dtype,
+    check_net_shapes,
     check_point,
     check_scalar,
     check_seed,
@@ -187,7 +188,13 @@ class LiftedProblem:
         U : list of L arrays ``(n_l, M)``
         V : list of L-1 arrays ``(n_l, M)``, the hidden activations
         """
-        return self._propagate(W, b, self.V0 if V0 is None else V0, self._exact)
+        check_net_shapes(self, W, b)
+        if V0 is None:
+            V0 = self.V0
+        elif np.ndim(V0) != 2 or np.shape(V0)[0] != self.widths[0]:
+            raise ValueError(f"V0 must have shape ({self.widths[0]}, M) (inputs as columns), "
+                             f"got {np.shape(V0)}")
+        return self._propagate(W, b, V0, self._exact)
 
     def _exact(self, l, Ul):
         """The activation of the exact forward pass, ``V_l = sigma(U_l)`` (any layer)."""
@@ -366,14 +373,19 @@ class LiftedProblem:
         dU, dV = self.smooth_partials(U[-1], g1, g2)
         return self.backprop(W, V, *self.lagrangian_fields(dU, dV, M1, M2, inplace=True))
 
-    def F(self, W, b, V) -> float:
-        """Objective of (M): ``f(W, b, V) + lam R(W)`` (MODEL.md section 4)."""
+    def F(self, W, b, V=None) -> float:
+        """Objective of (M): ``f(W, b, V) + lam R(W)`` (MODEL.md section 4); ``V = None`` is the
+        exact lift of ``(W, b)`` (where ``F = Phi`` for the complementarity coupling)."""
+        check_net_shapes(self, W, b, V)
+        if V is None:
+            V = self.lift(W, b)
         U = self.pre_activations(W, b, V)
         g1, g2 = self.constraints(U, V)
         return self.smooth_value(U[-1], g1, g2) + self.regulariser(W)
 
     def Phi(self, W, b=None) -> float:
         """Objective of (P): ``(1/N)||f(X) - Y||^2 + lam R(W)`` at the exact forward pass."""
+        check_net_shapes(self, W, b)
         U, _ = self._propagate(W, b, self.V0, self._exact, keep=False)
         return self.loss(U[-1]) + self.regulariser(W)
 
