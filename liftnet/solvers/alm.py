@@ -453,7 +453,8 @@ def solve_alm(
         Warm start (``W`` and optionally ``b, V, M1, M2``); see
         :func:`liftnet.solvers.init.parse_init`.
     verbose : bool
-        Print one line per outer iteration.
+        Print one line per outer iteration (per record of ``history``, the unbounded solves'
+        and the last one of a run cut by ``time_limit`` included).
     max_iter : int
         Outer iterations.
     max_inner : int
@@ -517,8 +518,8 @@ def solve_alm(
         3-4-4-2 teacher (N = 20) 2.2 -> 6.9 s (worse: the stiff instances). An iteration's
         memory traffic is proportional to it (:class:`.quasi_newton.CompactLBFGS`).
     callback : callable or None
-        ``callback(record)`` after each outer iteration with the history record; returning
-        ``True`` stops the run (status ``interrupted``).
+        ``callback(record)`` after each outer iteration with its history record (every
+        record, as ``verbose``); returning ``True`` stops the run (status ``interrupted``).
     presolve : "auto", float in (0, 1) or None
         Start from a solve on a random fraction of the samples (docs/maths.md 6.3): the same
         model on ``ceil(presolve N)`` samples (drawn with ``seed``), solved by this function
@@ -632,6 +633,19 @@ def solve_alm(
     k = 0
     stopped_inside = [False]  # an inner_callback asked to stop
 
+    def report(rec):
+        """Every history record, as it is appended: its ``verbose`` line and ``callback``
+        (whose True return asks the run to stop)."""
+        history.append(rec)
+        if verbose:
+            print(f"{rec['k']:4d} {rec['objective']:12.6e} {rec['residual']:9.2e} "
+                  f"{rec['stationarity']:9.2e} {rec['primal_feasibility']:9.2e} "
+                  f"{rec['complementarity']:9.2e} {rec['rho']:9.2e} "
+                  f"{rec['inner_iterations']:6d} {rec['time']:7.2f}"
+                  + ("  unbounded: restart with a larger rho"
+                     if rec["inner_status"] == "unbounded" else ""))
+        return callback is not None and bool(callback(rec))
+
     def monitor(j, x, cache, r):
         """The inner solver's per-iteration hook: ``inner_callback`` with its record."""
         live = [True]
@@ -705,7 +719,7 @@ def solve_alm(
                     unit_mask = unit_masks(*layout.unpack(z)[:2])
                     rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
                 # the record has the residuals of the restart point
-                history.append({
+                stop = report({
                     "k": k, "objective": rep["objective"], "rho": rho, "eps": eps,
                     "violation": np.nan, "inner_iterations": info.nit,
                     "inner_status": "unbounded", "inner_residual": np.nan,
@@ -715,6 +729,10 @@ def solve_alm(
                 })
                 rho = min(gamma * gamma * rho, rho_max)
                 steps = None
+                if stop:
+                    status, message = "interrupted", "stopped by callback"
+                    record_best(z, M1, M2, rep)
+                    break
                 continue
             steps = info.steps
             if info.status in ("stalled", "max_iter"):
@@ -760,7 +778,7 @@ def solve_alm(
             # the network's own objective (MODEL.md 3, one forward pass): F and Phi differ
             # until the lift is exact, and Phi is what the baselines report (liftnet.compare)
             rec["Phi"] = prob.Phi(*layout.unpack(z)[:2])
-            history.append(rec)
+            stop = report(rec)
             if info.status in ("time_limit", "interrupted"):
                 status = info.status
                 message = ("stopped by callback" if stopped_inside[0]
@@ -771,12 +789,7 @@ def solve_alm(
                     status = "converged"
                     message = f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
                 break
-            if verbose:
-                print(f"{k:4d} {rec['objective']:12.6e} {rec['residual']:9.2e} "
-                      f"{rec['stationarity']:9.2e} {rec['primal_feasibility']:9.2e} "
-                      f"{rec['complementarity']:9.2e} {rho:9.2e} {info.nit:6d} "
-                      f"{rec['time']:7.2f}")
-            if callback is not None and callback(rec):
+            if stop:
                 status, message = "interrupted", "stopped by callback"
                 record_best(z, M1, M2, rep)
                 break

@@ -128,6 +128,29 @@ def test_callback_can_stop_and_sees_records():
     assert len(seen) == 2 and {"residual", "rho", "inner_iterations"} <= set(seen[0])
 
 
+def test_every_history_record_is_reported(capsys):
+    """``callback`` and ``verbose`` see every record of ``history``: those of unbounded solves
+    (restarts) and the last one of a run cut inside a subproblem included (both used to be
+    skipped, and with them the CLI's progress bar)."""
+    X, Y, _, _ = make_teacher(15, (2, 3, 2, 1), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(3, 2), lam=1e-3, bias=True)
+    seen = []
+    res = solve_alm(prob, max_iter=6, verbose=True, callback=lambda rec: seen.append(rec))
+    assert res.status == "max_iter"
+    assert seen == res.history and len(seen) == 6
+    assert [h["inner_status"] for h in seen].count("unbounded") == 2  # k = 1 and 4
+    lines = capsys.readouterr().out.splitlines()
+    rows = [ln for ln in lines if ln.split()[:1] and ln.split()[0].isdigit()]
+    assert [int(r.split()[0]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert sum("unbounded" in r for r in rows) == 2
+    # a run stopped inside a subproblem (here by inner_callback, as by time_limit) reports
+    # its last record too
+    seen.clear()
+    count = iter(range(10**6))
+    res = solve_alm(prob, callback=seen.append, inner_callback=lambda rec: next(count) >= 299)
+    assert res.status == "interrupted" and seen == res.history and len(seen) == 3
+
+
 def test_inner_callback_traces_the_path_to_the_returned_point():
     """Every inner iteration is reported, in time order; the last iterate of a converged run
     is the returned point with the returned multipliers (the ALM's update ``max(0, M + rho
