@@ -136,17 +136,25 @@ def check_choice(x, name: str, choices: Sequence[str]) -> str:
 
 
 def check_widths(hidden, name: str = "hidden") -> tuple[int, ...]:
-    """Hidden widths ``n_1..n_{L-1}``: a positive int or a non-empty sequence of them."""
+    """Hidden widths ``n_1..n_{L-1}``: a positive int or a non-empty sequence (or 1-D integer
+    array) of them. A wrong kind is a ``TypeError``, a wrong value a ``ValueError``."""
     if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
         hidden = (hidden,)
-    if not isinstance(hidden, Sequence) or isinstance(hidden, str) or len(hidden) == 0:
-        raise ValueError(
-            f"{name} must be a non-empty sequence of positive integers (one per hidden layer), "
-            f"got {hidden!r}"
+    if isinstance(hidden, np.ndarray) and hidden.ndim == 1:
+        hidden = hidden.tolist()
+    if not isinstance(hidden, Sequence) or isinstance(hidden, str):
+        raise TypeError(
+            f"{name} must be a positive integer or a sequence of them (one per hidden layer), "
+            f"got {type(hidden).__name__}: {hidden!r}"
         )
+    if len(hidden) == 0:
+        raise ValueError(f"{name} must hold at least one width (one per hidden layer), "
+                         f"got {hidden!r}")
     out = []
     for i, h in enumerate(hidden):
-        if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h <= 0:
+        if isinstance(h, bool) or not isinstance(h, numbers.Integral):
+            raise TypeError(f"{name}[{i}] must be an integer, got {type(h).__name__}: {h!r}")
+        if h <= 0:
             raise ValueError(f"{name}[{i}] must be a positive integer, got {h!r}")
         out.append(int(h))
     return tuple(out)

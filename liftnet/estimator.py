@@ -76,8 +76,10 @@ class _LiftedNetBase(BaseEstimator):
         Outer ALM iterations.
     time_limit : float > 0 or None
         Wall-clock seconds for the solver (the best iterate is kept).
-    random_state : int or None
-        Seed of the initial weights.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None
+        Seed of the initial weights: an int gives the same network at every fit; a
+        RandomState or Generator gives one seed drawn from it per fit (scikit-learn's
+        convention); None fresh entropy.
     verbose : bool
         Let the solver print one line per outer iteration.
 
@@ -156,11 +158,21 @@ class _LiftedNetBase(BaseEstimator):
         p["time_limit"] = check_scalar(
             self.time_limit, "time_limit", low=0, low_inclusive=False, allow_none=True
         )
-        check_seed(self.random_state, "random_state", allow_none=True)
+        if not isinstance(self.random_state, (np.random.RandomState, np.random.Generator)):
+            check_seed(self.random_state, "random_state", allow_none=True)
         if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
             raise TypeError(f"verbose must be a bool, got {self.verbose!r}")
         p["task"] = check_choice(self._task_param(), "task", TASKS)
         return p
+
+    def _seed(self):
+        """The solver's seed: ``random_state`` itself, or one drawn from its generator."""
+        rs = self.random_state
+        if isinstance(rs, np.random.RandomState):
+            return int(rs.randint(2**31 - 1))
+        if isinstance(rs, np.random.Generator):
+            return int(rs.integers(2**31 - 1))
+        return rs
 
     def _resolve_task(self, task: str, y: np.ndarray) -> str:
         """``auto``: classification for 1-D integer, bool or string labels, else regression
@@ -218,7 +230,7 @@ class _LiftedNetBase(BaseEstimator):
             groups=p["groups"], coupling=p["coupling"], bias=p["bias"],
         )  # fmt: skip
         res = solve_alm(
-            prob, tol=p["tol"], seed=self.random_state, time_limit=p["time_limit"],
+            prob, tol=p["tol"], seed=self._seed(), time_limit=p["time_limit"],
             verbose=bool(self.verbose), max_iter=p["max_iter"],
         )  # fmt: skip
         if res.status != "converged":

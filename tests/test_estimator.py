@@ -272,7 +272,8 @@ def test_unfitted_and_wrong_features(stub, data):
 @pytest.mark.parametrize(
     "param, value, exc",
     [
-        ("hidden", (), ValueError), ("hidden", (3, 0), ValueError), ("hidden", "4", ValueError),
+        ("hidden", (), ValueError), ("hidden", (3, 0), ValueError), ("hidden", "4", TypeError),
+        ("hidden", [2.0], TypeError), ("hidden", np.array([3.0]), TypeError),
         ("alpha", 0.0, ValueError), ("alpha", 1.0, ValueError), ("alpha", "a", TypeError),
         ("beta", 0.0, ValueError), ("lam", -1e-3, ValueError), ("groups", "block", ValueError),
         ("coupling", "hinge", ValueError), ("bias", "yes", TypeError), ("tol", 0.0, ValueError),
@@ -286,6 +287,22 @@ def test_validation_errors_name_the_parameter(stub, data, param, value, exc):
     with pytest.raises(exc, match=param):
         SparseLeakyReLUNet(**{param: value}).fit(*data)
     assert not stub.calls  # rejected before solving
+
+
+def test_random_state_and_hidden_take_numpy_forms(stub, data):
+    """scikit-learn's conventions: ``random_state`` may be a RandomState or Generator (one seed
+    drawn per fit), ``hidden`` a 1-D integer array (both used to be refused)."""
+    X, y = data
+    SparseLeakyReLUNet(hidden=np.array([3, 2]), random_state=7).fit(X, y)
+    rs = np.random.RandomState(0)
+    net = SparseLeakyReLUNet(hidden=(3,), random_state=rs)
+    net.fit(X, y).fit(X, y)
+    SparseLeakyReLUNet(hidden=(3,), random_state=np.random.default_rng(0)).fit(X, y)
+    seeds = [c["seed"] for c in stub.calls]
+    assert seeds[0] == 7 and stub.calls[0]["prob"].widths[1:-1] == (3, 2)
+    expected = np.random.RandomState(0)
+    assert seeds[1:3] == [expected.randint(2**31 - 1), expected.randint(2**31 - 1)]
+    assert seeds[3] == np.random.default_rng(0).integers(2**31 - 1)
 
 
 @pytest.mark.parametrize(
