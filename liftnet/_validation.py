@@ -28,6 +28,23 @@ def check_data(X, name: str, *, ndim: tuple[int, ...] = (2,), dtype=np.float64) 
     return A
 
 
+def check_magnitude(A: np.ndarray, name: str) -> np.ndarray:
+    """Training data on a scale the solvers can work at in its dtype: the squared norm of a
+    gradient of the objectives of MODEL.md (the solvers' steps and residuals) grows like the
+    data's fourth power, so ``max |A|^4 size(A)`` must stay below the dtype's largest number
+    (float64: entries up to about 1e76; float32: about 1e9). Beyond it every residual
+    overflows to ``inf`` and a solver cannot move."""
+    top = float(np.max(np.abs(A))) if A.size else 0.0
+    limit = float(np.finfo(A.dtype).max / A.size) ** 0.25
+    if not top < limit:
+        raise ValueError(
+            f"{name} is too large for {A.dtype}: its largest entry is {top:.3g}, and with "
+            f"{A.size} entries the solvers' gradients overflow beyond about {limit:.3g}; "
+            f"rescale it (e.g. standardise the columns)"
+        )
+    return A
+
+
 def check_scalar(
     x,
     name: str,

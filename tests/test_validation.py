@@ -98,6 +98,19 @@ def test_weights_are_checked_where_they_enter():
         loss_gradient(p, None)
 
 
+def test_data_beyond_the_solvers_range_is_refused():
+    """Data whose gradients overflow (their squared norms grow like the data's fourth power)
+    is refused up front: at X * 1e150 ``solve_alm`` used to run its whole budget at a KKT
+    residual of ``inf``, numpy warning of overflows in every iteration."""
+    X = np.random.default_rng(0).standard_normal((10, 2))
+    with pytest.raises(ValueError, match="X is too large for float64"):
+        ln.LiftedProblem(X * 1e150, X[:, 0], hidden=(3,))
+    with pytest.raises(ValueError, match="Y is too large for float32"):
+        ln.LiftedProblem(X, X[:, 0] * 1e12, hidden=(3,), dtype=np.float32)
+    ln.LiftedProblem(X * 1e70, X[:, 0], hidden=(3,))  # large, but within range
+    ln.LiftedProblem(X * 1e8, X[:, 0], hidden=(3,), dtype=np.float32)
+
+
 @pytest.mark.parametrize("method", ["Phi", "F", "lift", "forward"])
 def test_the_models_own_evaluations_check_the_networks_structure(method):
     """``Phi``, ``F``, ``lift`` and ``forward`` refuse a missing or an extra ``b`` and wrong

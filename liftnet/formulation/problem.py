@@ -18,6 +18,7 @@ from .._validation import (
     check_choice,
     check_data,
     check_float_dtype,
+    check_magnitude,
     check_net_shapes,
     check_point,
     check_scalar,
@@ -91,8 +92,8 @@ class LiftedProblem:
         dtype=np.float64,
     ):
         dtype = check_float_dtype(dtype)
-        X = check_data(X, "X", ndim=(2,), dtype=dtype)
-        Y = check_data(Y, "Y", ndim=(1, 2), dtype=dtype)
+        X = check_magnitude(check_data(X, "X", ndim=(2,), dtype=dtype), "X")
+        Y = check_magnitude(check_data(Y, "Y", ndim=(1, 2), dtype=dtype), "Y")
         if Y.ndim == 1:
             Y = Y[:, None]
         if Y.shape[0] != X.shape[0]:
