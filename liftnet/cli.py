@@ -66,6 +66,46 @@ positive_int = _int_at_least(1, "an integer >= 1")
 seed_int = _int_at_least(0, "a non-negative integer")
 
 
+def _float_in(low: float, high: float | None, *, low_open: bool, high_open: bool, what: str):
+    """An argparse type: a finite number in the given interval (``what`` says which), so that
+    a model parameter out of range is refused under its option's name (``argument --alpha:
+    ...``) before any data is loaded, not by the library under its Python name."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        ok = math.isfinite(v) and (v > low if low_open else v >= low)
+        if high is not None:
+            ok = ok and (v < high if high_open else v <= high)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return v
+
+    return parse
+
+
+#: argparse types: the leaky-ReLU slope in (0, 1) (--alpha); a weight >= 0 (--lam); a
+#: held-out fraction in [0, 1) (--test-size).
+slope_float = _float_in(0.0, 1.0, low_open=True, high_open=True, what="a number in (0, 1)")
+nonnegative_float = _float_in(0.0, None, low_open=False, high_open=False,
+                              what="a finite number >= 0")  # fmt: skip
+fraction_float = _float_in(0.0, 1.0, low_open=False, high_open=True, what="a number in [0, 1)")
+
+
+def dataset_name(names):
+    """An argparse type for a dataset option: ``mnist-like`` and ``mnist_like`` (any ``-`` /
+    ``_`` spelling) both give the canonical spelling in ``names``, which ``choices`` (and so
+    ``--help``) shows; ``solve`` spells it ``mnist-like``, ``compare`` ``mnist_like``."""
+    canonical = {n.replace("_", "-"): n for n in names}
+
+    def parse(text: str) -> str:
+        return canonical.get(text.replace("_", "-"), text)  # an unknown name: choices refuses it
+
+    return parse
+
+
 # ----------------------------------------------------------------- helpers
 def group_sparsity(prob, W) -> list[dict]:
     """Per layer: groups of ``W_l`` that are exactly zero (``prob.penalty.group_norms``)."""
@@ -128,18 +168,36 @@ def _solve(prob, args, init=None):
         bar.close()
 
 
+#: What the ``train_*`` / ``test_*`` metrics are, per task (written into ``PREFIX.json``): the
+#: definitions of ``SparseLeakyReLUNet.score``, so the CLI and the estimator report one number.
+#: R^2 of several outputs is their uniform average, not the variance-weighted one.
+METRIC_DEFINITIONS = {
+    "classification": {"accuracy": "fraction of samples whose largest output is the true class"},
+    "regression": {"r2": "coefficient of determination, uniform average over the outputs "
+                         "(sklearn.metrics.r2_score's default, as SparseLeakyReLUNet.score)"},
+}  # fmt: skip
+
+
 def _metrics(prob, res, data) -> dict:
-    """Train/test accuracy (classification) or R^2 (regression) of the exact network."""
+    """Train/test accuracy (classification) or R^2 (regression) of the exact network, as
+    :data:`METRIC_DEFINITIONS` defines them.
+
+    The targets are shaped as :class:`~liftnet.LiftedProblem` shapes them, ``(M, n_L)``: a 1-D
+    target (one csv column, a 1-D ``Y`` in an npz) against the ``(M, 1)`` prediction would
+    otherwise broadcast to ``(M, M)``. Fewer than two samples give ``nan`` (R^2 is undefined).
+    """
+    from sklearn.metrics import r2_score
+
     out = {}
     for part, X, Y in (("train", data.X_train, data.Y_train), ("test", data.X_test, data.Y_test)):
         if X is None or len(X) == 0:
             continue
         F = prob.predict(res.W, res.b, X)
+        Y = np.asarray(Y).reshape(len(X), -1)
         if data.task == "classification":
             out[f"{part}_accuracy"] = float(np.mean(F.argmax(1) == Y.argmax(1)))
         else:
-            ss = float(np.sum((Y - Y.mean(axis=0)) ** 2))
-            out[f"{part}_r2"] = 1.0 - float(np.sum((Y - F) ** 2)) / ss if ss > 0 else float("nan")
+            out[f"{part}_r2"] = float(r2_score(Y, F)) if len(Y) >= 2 else float("nan")
     return out
 
 
@@ -201,6 +259,7 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
         "n_inner": res.get("n_inner"),
         "sparsity": {"layers": group_sparsity(prob, res.W), "fraction": res.sparsity},
         "metrics": metrics,
+        "metrics_definition": METRIC_DEFINITIONS[data.task],
         "timings": timings,
         "history": res.history,
     }
@@ -208,18 +267,19 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
 
 # --------------------------------------------------------------- commands
 def _add_model_args(sp, *, hidden, lam, time_limit, bias):
+    # the model's numbers are checked here, under the options' names, not by LiftedProblem
+    # under its parameters' names (alpha, lam, ...) after the data are loaded
     sp.add_argument(
         "--hidden",
-        type=int,
+        type=positive_int,
         nargs="+",
         default=list(hidden),
         help=f"hidden widths n_1..n_(L-1) (default {' '.join(map(str, hidden))})",
     )
-    sp.add_argument("--alpha", type=float, default=0.1, help="leaky-ReLU slope in (0, 1)")
-    sp.add_argument("--beta", type=float, default=1.0, help="coupling weight > 0")
-    sp.add_argument(
-        "--lam", type=float, default=lam, help=f"group-sparsity weight (default {lam:g})"
-    )
+    sp.add_argument("--alpha", type=slope_float, default=0.1, help="leaky-ReLU slope in (0, 1)")
+    sp.add_argument("--beta", type=positive_float, default=1.0, help="coupling weight > 0")
+    sp.add_argument("--lam", type=nonnegative_float, default=lam,
+                    help=f"group-sparsity weight >= 0 (default {lam:g})")  # fmt: skip
     sp.add_argument("--groups", default="column", choices=("column", "row", "element"))
     sp.add_argument("--coupling", default="complementarity", choices=("complementarity", "squared"))
     sp.add_argument("--bias", action=argparse.BooleanOptionalAction, default=bias,
@@ -252,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(demo, hidden=(32, 16), lam=1e-2, time_limit=50.0, bias=False)
     solve = sub.add_parser("solve", help="solve on a built-in dataset or a file, write results")
     src = solve.add_mutually_exclusive_group()
-    src.add_argument("--data", choices=DATASETS, default="digits", help="built-in dataset")
+    src.add_argument("--data", type=dataset_name(DATASETS), choices=DATASETS, default="digits",
+                     help="built-in dataset (mnist_like is accepted for mnist-like)")  # fmt: skip
     src.add_argument("--file", help="user data: .npz (arrays X, Y) or .csv (target column)")
     solve.add_argument("--target", help="npz key or csv column (name or index) of the target")
     solve.add_argument(
@@ -263,11 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solve.add_argument(
         "--n-samples",
-        type=int,
+        type=positive_int,
         default=None,
-        help="samples for teacher / mnist-like (default 500 / 2000)",
+        help="samples for --data teacher / mnist-like (default 500 / 2000; refused with "
+        "--data digits and --file, whose samples are given)",
     )
-    solve.add_argument("--test-size", type=float, default=0.25, help="held-out fraction")
+    solve.add_argument("--test-size", type=fraction_float, default=0.25,
+                       help="held-out fraction in [0, 1); 0: train on all samples, no test "
+                            "metrics (not with --data digits)")  # fmt: skip
     solve.add_argument(
         "--no-standardize",
         dest="standardize",

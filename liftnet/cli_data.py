@@ -77,8 +77,21 @@ def load_problem_data(args, mode: str) -> ProblemData:
     n = args.n_samples
     if n is not None and n < 1:
         raise ValueError(f"--n-samples must be >= 1, got {n}")
+    # options that would not act on this source are refused, not silently dropped or replaced
+    source = "--file" if args.file is not None else f"--data {args.data}"
+    if n is not None and source in ("--file", "--data digits"):
+        raise ValueError(f"--n-samples applies to --data teacher and mnist-like, not to {source} "
+                         f"(its samples are given: all of them are used, --test-size splits "
+                         f"them)")  # fmt: skip
+    if ts == 0 and source == "--data digits":  # load_digits_problem's split needs 0 < ts < 1
+        raise ValueError("--test-size 0 is not available with --data digits (its stratified "
+                         "split holds out a fraction in (0, 1)); use e.g. --test-size "
+                         "0.1")  # fmt: skip
     if args.file is not None:
-        X, Y = load_user_data(args.file, target=_target(args.target), dtype=dt)
+        try:
+            X, Y = load_user_data(args.file, target=_target(args.target), dtype=dt)
+        except (ValueError, TypeError, FileNotFoundError) as exc:
+            raise _as_option(exc, {"path": "--file", "target": "--target"}) from None
         task = _auto_task(Y) if args.task == "auto" else args.task
         info = {"name": f"file {args.file}", "file": args.file, "target": args.target}
         strat = None
@@ -96,7 +109,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
             Xtr, Xte = standardize(Xtr, Xte)
         info["standardized"] = bool(args.standardize)
     elif args.data == "digits":
-        d = load_digits_problem(test_size=ts if ts > 0 else 0.25, seed=seed, dtype=dt)
+        d = load_digits_problem(test_size=ts, seed=seed, dtype=dt)
         Xtr, Ytr, Xte, Yte = d
         task, info = "classification", {"name": "digits"}
     elif args.data == "teacher":
@@ -123,3 +136,13 @@ def _target(t):
         return int(t)
     except ValueError:
         return t
+
+
+def _as_option(exc: Exception, options: dict) -> Exception:
+    """``exc`` (same type) with a leading Python parameter name (``path: ...``) replaced by
+    the option that gave it (``--file: ...``): the command line names its own options."""
+    msg = str(exc)
+    for param, option in options.items():
+        if msg.startswith(param + ":") or msg.startswith(param + " "):
+            return type(exc)(option + msg[len(param):])
+    return exc

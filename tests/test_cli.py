@@ -160,16 +160,75 @@ def test_solve_user_csv_classification(tmp_path):
     assert load_result(out + ".npz")["W"][0].shape == (4, 3)
 
 
+def _regression_csv(path, n=30):
+    """Columns a, b, c, y with y = a - b + 0.1 noise: one (1-D) regression target."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 3))
+    y = X[:, 0] - X[:, 1] + 0.1 * rng.standard_normal(n)
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,c,y", comments="")
+
+
+@pytest.mark.parametrize("source", ["csv, 1-D target", "teacher, 2 outputs"])
+def test_solve_r2_is_that_of_the_estimator_score(tmp_path, capsys, source):
+    """The R^2 the CLI prints and writes is sklearn's ``r2_score`` (uniform average over the
+    outputs, as ``SparseLeakyReLUNet.score``) of the saved network, on the same split: for a
+    1-D target (one csv column, formerly broadcast to (N, N): -42.9 for a true 0.999) and for
+    several outputs (formerly the variance-weighted average)."""
+    from sklearn.metrics import r2_score
+
+    from liftnet.cli_data import load_problem_data
+
+    if source.startswith("csv"):
+        _regression_csv(tmp_path / "reg.csv")
+        opts = ["--file", str(tmp_path / "reg.csv"), "--target", "y", "--time-limit", "30"]
+    else:
+        opts = ["--data", "teacher", "--n-samples", "60"]
+    rc, out = solve(tmp_path, *opts)
+    assert rc == 0
+    rep = json.loads(open(out + ".json").read())
+    printed = capsys.readouterr().out
+    res = load_result(out + ".npz")
+    data = load_problem_data(cli.build_parser().parse_args(["solve", *opts]), "solve")
+    prob = LiftedProblem(data.X_train, data.Y_train, hidden=(4,), bias=True)
+    for part, X, Y in (("train", data.X_train, data.Y_train), ("test", data.X_test, data.Y_test)):
+        F = prob.predict(res["W"], res["b"], X)
+        F = F[:, 0] if Y.ndim == 1 else F
+        assert F.shape == Y.shape  # (N,) for the csv, (N, 2) for the teacher
+        want = r2_score(Y, F)
+        assert rep["metrics"][f"{part}_r2"] == pytest.approx(want, rel=1e-9, abs=1e-12)
+        assert f"{part} r2: {want:.4f}" in printed
+        if Y.ndim == 2:  # the two averages differ here: the assertion above tells them apart
+            weighted = r2_score(Y, F, multioutput="variance_weighted")
+            assert abs(weighted - want) > 1e-4
+    if source.startswith("csv"):  # y is nearly linear in the inputs: a good fit (measured 0.99)
+        assert rep["metrics"]["train_r2"] > 0.9
+    assert "uniform average over the outputs" in rep["metrics_definition"]["r2"]
+
+
 @pytest.mark.parametrize(
     "args, match",
     [
-        (["--file", "{tmp}/missing.csv"], "path: no such file"),
-        (["--file", "{tmp}/d.txt"], "path: unsupported"),
-        (["--file", "{tmp}/d.csv", "--target", "nope"], "target: no column named 'nope'"),
-        (["--data", "teacher", "--lam", "-1"], "lam must be >= 0"),
-        (["--data", "teacher", "--alpha", "2"], "alpha must be"),
-        (["--data", "teacher", "--hidden", "0"], "hidden"),
-        (["--data", "teacher", "--test-size", "1.5"], "--test-size"),
+        # the command line names its options, not the library's parameters (path, alpha, ...)
+        (["--file", "{tmp}/missing.csv"], "error: --file: no such file"),
+        (["--file", "{tmp}/d.txt"], "error: --file: unsupported"),
+        (["--file", "{tmp}/d.csv", "--target", "nope"], "--target: no column named 'nope'"),
+        (["--data", "teacher", "--lam", "-1"], "argument --lam: must be a finite number >= 0"),
+        (["--data", "teacher", "--alpha", "2"], "argument --alpha: must be a number in (0, 1)"),
+        (["--data", "teacher", "--alpha", "0"], "argument --alpha: must be a number in (0, 1)"),
+        (["--data", "teacher", "--beta", "0"], "argument --beta: must be a finite number > 0"),
+        (["--data", "teacher", "--hidden", "0"], "argument --hidden: must be an integer >= 1"),
+        (["--data", "teacher", "--test-size", "1.5"], "argument --test-size: must be a number in"),
+        (["--data", "teacher", "--n-samples", "0"], "argument --n-samples: must be an integer"),
+        (["--data", "mnist_likes"], "argument --data: invalid choice: 'mnist_likes'"),
+        # options that would not act are refused, not dropped or replaced
+        (["--data", "digits", "--test-size", "0"], "--test-size 0 is not available with --data "
+                                                   "digits"),
+        (["--data", "digits", "--n-samples", "100"], "--n-samples applies to --data teacher and "
+                                                     "mnist-like, not to --data digits"),
+        (["--n-samples", "100"], "--n-samples applies to --data teacher and mnist-like, not to "
+                                 "--data digits"),  # digits: the default --data
+        (["--file", "{tmp}/d.csv", "--n-samples", "2"], "--n-samples applies to --data teacher "
+                                                        "and mnist-like, not to --file"),
         (["--data", "teacher", "--tol", "0"], "--tol"),
         (["--data", "teacher", "--tol", "inf"], "argument --tol: must be a finite number > 0"),
         (["--data", "teacher", "--time-limit", "inf"], "argument --time-limit: must be a finite"),
@@ -179,7 +238,7 @@ def test_solve_user_csv_classification(tmp_path):
          "argument --max-inner: must be an integer >= 1"),
         (["--data", "teacher", "--seed", "-1"], "argument --seed: must be a non-negative"),
         (["--data", "digits", "--seed", "-1"], "argument --seed: must be a non-negative"),
-        (["--file", "{tmp}/bad.csv"], "path: cannot read"),
+        (["--file", "{tmp}/bad.csv"], "error: --file: cannot read"),
     ],
 )
 def test_solve_bad_input_exit_2(tmp_path, capsys, no_solve, args, match):
@@ -189,8 +248,33 @@ def test_solve_bad_input_exit_2(tmp_path, capsys, no_solve, args, match):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     rc, out = solve(tmp_path, *args)
     assert rc == 2
-    assert match in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert match in err
+    assert not re.search(r"(^|: )(path|target|alpha|beta|lam|hidden) ?(:|must)", err), err
     assert not (tmp_path / "run.npz").exists()
+
+
+def test_dataset_names_take_both_spellings(tmp_path, monkeypatch, capsys):
+    """``mnist-like`` and ``mnist_like`` are one dataset for ``solve --data`` (canonical
+    ``mnist-like``, the one ``--help`` lists) and ``compare --datasets`` (``mnist_like``)."""
+    import liftnet.compare as compare
+
+    p = cli.build_parser()
+    for name in ("mnist-like", "mnist_like"):
+        assert p.parse_args(["solve", "--data", name]).data == "mnist-like"
+    assert run_main(["solve", "--help"]) == 0
+    assert "{digits,teacher,mnist-like}" in capsys.readouterr().out
+    seen = []
+
+    def fake_comparison(mode, datasets, *a, **k):
+        seen.append(list(datasets))
+        return {"table": "", "path_rows": [], "files": [], "interrupted": False}
+
+    monkeypatch.setattr(compare, "run_comparison", fake_comparison)
+    out = str(tmp_path / "cmp")
+    assert main(["compare", "--datasets", "mnist-like", "teacher", "--out-dir", out]) == 0
+    assert main(["compare", "--datasets", "mnist_like", "--out-dir", out]) == 0
+    assert seen == [["mnist_like", "teacher"], ["mnist_like"]]
 
 
 @pytest.mark.parametrize("args", [["--time-limit", "inf"], ["--tol", "inf"], ["--seed", "-1"]])
@@ -226,6 +310,41 @@ def test_verify_bad_option_exit_2_before_solving(capsys, no_solve, args, match):
     with pytest.raises(SystemExit) as exc:
         verify(["--N", "5", "--hidden", "1", *args])
     assert exc.value.code == 2 and match in capsys.readouterr().err
+
+
+def _have_ipopt():
+    from liftnet.solvers.ipopt_backends import CyIpoptBackend, ExecutableBackend
+
+    return CyIpoptBackend.available() or ExecutableBackend.available()
+
+
+@pytest.mark.skipif(not _have_ipopt(), reason="no IPOPT")
+def test_verify_default_instance_is_not_the_zero_network(tmp_path, capsys):
+    """The default ``liftnet verify`` compares a network with nonzero groups (at the former
+    default lam 0.02 both solvers returned W = 0, and "AGREE" said nothing); about 1-4 s."""
+    from liftnet.verification.crosscheck import main as verify
+
+    path = tmp_path / "v.json"
+    assert verify(["--json", str(path)]) == 0
+    rep = json.loads(path.read_text())
+    out, err = capsys.readouterr()
+    assert rep["agree"] and "verdict: AGREE" in out
+    assert rep["params"]["widths"] == [2, 3, 3, 1]  # 2 + 3 + 3 column groups
+    assert rep["points"]["alm"]["n_zero_groups"] < 8  # measured: 3 (seed 0, lam 1e-3)
+    assert rep["points"]["ipopt_warm"]["same_support"]
+    assert rep["zero_network"] is False and "warning" not in err
+
+
+@pytest.mark.skipif(not _have_ipopt(), reason="no IPOPT")
+def test_verify_warns_when_it_compares_the_zero_network(tmp_path, capsys):
+    from liftnet.verification.crosscheck import main as verify
+
+    path = tmp_path / "v.json"
+    verify(["--lam", "0.02", "--no-cold", "--json", str(path)])
+    err = capsys.readouterr().err
+    assert "warning: every group of the ALM's network is zero" in err and "--lam" in err
+    rep = json.loads(path.read_text())
+    assert rep["points"]["alm"]["n_zero_groups"] == 8 and rep["zero_network"] is True
 
 
 def test_verify_json_folder_checked_before_solving(tmp_path, capsys, no_solve):

@@ -33,7 +33,7 @@ import sys
 import time
 
 from .._validation import check_bool, check_choice, check_path, check_seed
-from ..cli import seed_int
+from ..cli import dataset_name, seed_int
 from ..io import writable_folder
 from ..solvers._interrupt import INTERRUPTS, interrupted
 from ..solvers.alm import warm_up
@@ -225,7 +225,9 @@ def main(argv=None) -> int:
     """``liftnet compare`` / ``benchmarks/compare.py``: run and print the table."""
     p = argparse.ArgumentParser(prog="liftnet compare", description=__doc__.split("\n")[0])
     p.add_argument("--mode", choices=tuple(MODES), default="fast")
-    p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    p.add_argument("--datasets", nargs="+", type=dataset_name(DATASETS), choices=DATASETS,
+                   default=list(DATASETS),
+                   help="data sets (mnist-like is accepted for mnist_like)")  # fmt: skip
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     p.add_argument("--seeds", nargs="+", type=seed_int, default=None)
     p.add_argument("--out-dir", default="compare_out")
