@@ -54,6 +54,9 @@ def test_ipopt_agrees_with_the_alm(coupling, bias, seed):
     prob = small_problem(coupling, bias, seed)
     alm = solve_alm(prob, tol=1e-7, seed=seed, time_limit=20)
     assert alm.status == "converged", f"ALM did not converge: {alm.message}"
+    # a network, not W = 0 (where any two solvers agree): 4 to 6 of the 8 column groups are
+    # nonzero on these instances (measured 2026-12-05)
+    assert sum(int(np.sum(prob.penalty.group_norms(W) > 0)) for W in alm.W) >= 3
     rep = crosscheck_ipopt(prob, alm, tol=1e-6, x_tol=X_TOL, seed=seed)
     assert rep.agree, rep.to_table()
     warm = rep.points["ipopt_warm"]
