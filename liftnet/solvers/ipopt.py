@@ -280,7 +280,7 @@ def solve_ipopt(
         copy_bound_multipliers_in(m)
         return r
 
-    r = run("phase 1", warm)
+    r = phase1 = run("phase 1", warm)
     W, b, V = get_values(m)
     M1, M2 = _multipliers(m, prob, backend.dual_sign)
     thr = default_zero_threshold(prob, W) if zero_threshold is None else zero_threshold
@@ -327,7 +327,11 @@ def solve_ipopt(
         zero = [z & ~x for z, x in zip(zero, release, strict=True)]
         set_values(m, _restart_released(prob, Wp, gW, release), bp, Vp)
     n_zero = sum(int(np.sum(z)) for z in zero)
-    if best is None:  # the polish never converged: the phase-1 point, as IPOPT left it
+    if best is None:
+        # the polish never converged: the phase-1 point, as IPOPT left it, with phase 1's
+        # status (IPOPT converged there), certified or not by kkt1 like any other point (a
+        # failed re-solve says nothing against it: at lam = 0, with no group to fix, IPOPT
+        # declared the re-solve infeasible from a phase-1 point of KKT residual 1.9e-8)
         return _result(
             prob,
             W,
@@ -335,8 +339,8 @@ def solve_ipopt(
             V,
             M1,
             M2,
-            r.status,
-            f"{note}; phase-1 point returned",
+            phase1.status,
+            f"{phase1.message}; {note}; phase-1 point returned",
             history,
             t0,
             kkt1,

@@ -106,6 +106,18 @@ def test_without_polish_zero_groups_are_not_exact():
     assert kkt_residuals(prob, r.W, r.b, r.V, r.M1, r.M2).residual > 1e-6
 
 
+def test_a_failed_polish_keeps_the_certified_phase_one_point():
+    """At ``lam = 0`` (no group to fix) IPOPT's polish re-solve declared the problem infeasible
+    from a phase-1 point of KKT residual 1.9e-8, and the result took that round's status,
+    ``failed``: the phase-1 point comes back with phase 1's status, certified by liftnet."""
+    from liftnet.datasets import make_teacher
+
+    X, Y, _, _ = make_teacher(15, (2, 3, 3, 1), alpha=0.1, noise=0.1, seed=0)
+    r = solve_ipopt(LiftedProblem(X, Y, hidden=(3, 3), lam=0.0))
+    assert r.status == "converged" and r.kkt.residual <= 1e-6, r.message
+    assert r.n_zero_groups == 0 and "phase-1 point returned" in r.message
+
+
 def test_warm_start_from_a_solution_stays_there():
     prob = small_problem("squared", False, 1)
     r = solve_ipopt(prob, seed=1)
