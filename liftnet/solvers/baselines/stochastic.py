@@ -283,5 +283,7 @@ prox_sgd = _make_trainer(
     "sgd", True, "Proximal SGD", "exact group prox after each step (exact zeros)"
 )
 prox_adam = _make_trainer(
-    "adam", True, "Proximal Adam", "exact group prox with step lr after each step"
+    "adam", True, "Proximal Adam",
+    "exact group prox after each step, group g's step t_g = lr / mean_g(sqrt(v^) + eps) "
+    "(exact zeros)",
 )
