@@ -88,8 +88,10 @@ def build_pyomo_model(prob, init=None):
     prob : LiftedProblem
     init : None, LiftedResult or mapping, optional
         Initial values: ``W`` (list of L arrays ``(n_l, n_{l-1})``) and optionally ``b`` (L arrays
-        ``(n_l,)``), ``V`` (L-1 arrays ``(n_l, N)``; default the lift ``sigma(U_l)``), ``M1``,
-        ``M2`` (L-1 arrays ``(n_l, N)``, stored in the ``dual`` suffix when the model has one).
+        ``(n_l,)``), ``V`` (L-1 arrays ``(n_l, N)``; default the lift ``sigma(U_l)``); its
+        ``M1``, ``M2`` are not used: the model is built without a ``dual`` suffix, whose sign
+        convention depends on the solver interface (:func:`liftnet.solve_ipopt` with ``init``
+        adds the suffixes and sets the multipliers in its interface's sign).
         ``t[l,g]`` starts at the group norms of ``W_l``. ``None`` leaves the variables at
         ``W = 0``, ``b = 0``, ``V = 0``, ``t = 0`` (a feasible point).
 
@@ -157,9 +159,8 @@ def build_pyomo_model(prob, init=None):
                 "init must be None, a LiftedResult or a mapping with key 'W', got "
                 f"{type(init).__name__}"
             )
-        W, b, V, M1, M2 = parse_init(prob, init, None)
-        has_M = init.get("M1") is not None and init.get("M2") is not None
-        set_values(m, W, b, V, M1 if has_M else None, M2 if has_M else None)
+        W, b, V, _, _ = parse_init(prob, init, None)
+        set_values(m, W, b, V)
     return m
 
 
