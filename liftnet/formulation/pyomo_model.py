@@ -263,7 +263,7 @@ def declare_group_epigraph(m, prob) -> None:
 
 
 # ---------------------------------------------------------------- values in/out
-def set_values(m, W, b=None, V=None, M1=None, M2=None) -> None:
+def set_values(m, W, b=None, V=None) -> None:
     """Write ``(W, b, V)`` into the model's variables and ``t[l,g] = ||W_l[g]||``.
 
     Parameters
@@ -272,9 +272,9 @@ def set_values(m, W, b=None, V=None, M1=None, M2=None) -> None:
     W : list of L arrays ``(n_l, n_{l-1})``
     b : list of L arrays ``(n_l,)`` or None
     V : list of L-1 arrays ``(n_l, N)`` or None (the lift ``sigma(U_l)``)
-    M1, M2 : lists of L-1 arrays ``(n_l, N)`` or None
-        MODEL.md multipliers (``>= 0``), written into ``m.dual[g1[l,i,n]]``, ``m.dual[g2[...]]``
-        when the model has a ``dual`` suffix (the caller chooses the solver's sign there).
+
+    Multipliers are the solver driver's to set (``liftnet.solvers.ipopt``: the ``dual``
+    suffix's sign depends on the interface).
     """
     prob = m.problem
     if V is None:
@@ -291,11 +291,6 @@ def set_values(m, W, b=None, V=None, M1=None, M2=None) -> None:
     }
     for (l, g), var in (m.t.items() if hasattr(m, "t") else ()):
         var.set_value(float(norms[l][g - 1]), skip_validation=True)
-    if M1 is not None and M2 is not None and hasattr(m, "dual"):
-        for (l, i, k), con in m.g1.items():
-            m.dual[con] = float(M1[l - 1][i - 1, k - 1])
-        for (l, i, k), con in m.g2.items():
-            m.dual[con] = float(M2[l - 1][i - 1, k - 1])
 
 
 def get_values(m):
