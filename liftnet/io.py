@@ -13,6 +13,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -48,13 +49,21 @@ def writable_file(path, name: str) -> str:
     return path
 
 
+def _npz_name(path: str) -> str:
+    """The file :func:`save_result` writes for ``path``: ``path`` itself when it ends with
+    ``.npz`` in any case (``run.NPZ`` is kept, not turned into ``run.NPZ.npz``), else
+    ``path + ".npz"``. :func:`load_result` looks there too, so that both take the same name."""
+    return path if path.lower().endswith(".npz") else path + ".npz"
+
+
 def save_result(path, res) -> str:
     """Write ``res.W, res.b, res.V, res.M1, res.M2`` to an uncompressed ``.npz`` file.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Target file; ``.npz`` is appended when missing; parent folders are created.
+        Target file; ``.npz`` is appended when missing (in any case: ``run.NPZ`` is kept);
+        parent folders are created.
     res : LiftedResult or mapping
         With ``W`` (L arrays ``(n_l, n_{l-1})``), ``b`` (L arrays or None), ``V``, ``M1``,
         ``M2`` (L-1 arrays ``(n_l, N)``; missing or None ones are skipped).
@@ -67,13 +76,11 @@ def save_result(path, res) -> str:
     Raises
     ------
     TypeError, ValueError
-        ``path`` is not path-like, or ``res`` lacks a non-empty list ``W`` or holds something
-        other than lists of real numeric arrays (nothing :func:`load_result` would refuse is
-        written).
+        ``path`` is not path-like or names a folder or an unwritable place, or ``res`` lacks a
+        non-empty list ``W`` or holds something other than lists of real numeric arrays
+        (nothing :func:`load_result` would refuse is written).
     """
-    path = check_path(path)
-    if not path.endswith(".npz"):
-        path += ".npz"
+    path = _npz_name(check_path(path))
     if res is None:
         raise TypeError("res must be a LiftedResult or a mapping with the weights W, got None")
     arrays = {}
@@ -89,25 +96,50 @@ def save_result(path, res) -> str:
             raise ValueError("res.W must hold at least one array, got an empty list")
         for l, A in enumerate(seq, start=1):
             arrays[f"{name}_{l}"] = as_numeric_array(A, f"res.{name}[{l - 1}]")
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    np.savez(path, **arrays)
+    # a ValueError naming path (a folder there, a folder that cannot be created), not a bare
+    # OSError; written through a handle, as np.savez would append ".npz" to "run.NPZ"
+    writable_file(path, "path")
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
     return path
 
 
 def load_result(path) -> dict:
     """Read a file written by :func:`save_result`.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, or the name given to :func:`save_result`: when ``path`` is not a file and
+        has no ``.npz`` extension (in any case), ``path + ".npz"`` is read, as ``save_result``
+        (and ``liftnet solve --out PREFIX``) wrote there.
+
     Returns
     -------
     dict
         ``W`` (list of L arrays), ``b`` (list or None), ``V``, ``M1``, ``M2`` (lists or None):
         a valid ``init`` for the solvers.
+
+    Raises
+    ------
+    TypeError
+        ``path`` is not path-like.
+    FileNotFoundError
+        Neither ``path`` nor the name ``save_result`` derives from it is a file.
+    ValueError
+        That name is a folder, or the file is not an npz archive holding a liftnet result.
     """
-    path = check_path(path)
+    given = check_path(path)
+    path = given if os.path.isfile(given) else _npz_name(given)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"path: no such file {path!r}")
+        if os.path.isdir(path):
+            raise ValueError(f"path: {path!r} is a folder, expected a file path")
+        tried = repr(given) if path == given else f"{given!r} (nor {path!r})"
+        raise FileNotFoundError(f"path: no such file {tried}")
+    if not zipfile.is_zipfile(path):  # else np.load speaks of pickles about a text file
+        raise ValueError(
+            f"path: {path!r} is not an npz archive written by save_result (not a zip archive)"
+        )
     parts: dict[str, dict[int, np.ndarray]] = {}
     try:
         with np.load(path, allow_pickle=False) as f:

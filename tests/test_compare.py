@@ -1,5 +1,7 @@
 """The comparison harness: end to end in fast mode, files, determinism, arguments."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -67,6 +69,62 @@ def test_identical_seeds_give_identical_tables(tmp_path):
     assert a == b
     c = deterministic_view(run_comparison("fast", seeds=(1,), out_dir=tmp_path / "c", **kw))
     assert c != a  # the view does depend on the seed
+
+
+def _strict_json(path):
+    """``path`` parsed as strict JSON: NaN, Infinity and -Infinity are refused."""
+
+    def refuse(name):
+        raise ValueError(f"{path} holds {name}, which strict JSON has not")
+
+    with open(path) as fh:
+        return json.load(fh, parse_constant=refuse)
+
+
+@pytest.mark.slow
+def test_report_json_is_strict_json(tmp_path):
+    """NaN (the baselines' KKT residuals) and inf (a target never reached) are written as
+    null, as in ``run.json`` of ``liftnet solve``."""
+    rep = run_comparison("fast", datasets=("teacher",), seeds=(0,), out_dir=tmp_path,
+                         lambda_path=False)  # fmt: skip
+    data = _strict_json(tmp_path / "report.json")
+    assert data["mode"] == "fast" and len(data["rows"]) == len(rep["rows"]) == 2 * len(METHODS)
+    for row, mem in zip(data["rows"], rep["rows"], strict=True):
+        assert row["method"] == mem["method"]
+        for key, v in mem.items():
+            if isinstance(v, float) and not np.isfinite(v):
+                assert row[key] is None, key
+            elif isinstance(v, float):
+                assert row[key] == v, key
+    assert any(r["kkt"] is None for r in data["rows"])  # there was something to convert
+
+
+def _record(t_target):
+    rec = {c: 1.0 for c in ("Phi", "sparsity", "sparsity_small", "train_score", "test_score")}
+    return {**rec, "kkt": np.nan, "kkt_net": np.nan, "time": 1.0, "t_target": t_target,
+            "status": "max_iter"}  # fmt: skip
+
+
+def test_t_target_ratio_is_undefined_when_the_alm_never_reached_the_target(tmp_path):
+    """The ratio is a method's time to the target over the ALM's: where the ALM never reached
+    it, the ratio is NaN (null in report.json), not 0 ("0x the ALM's time")."""
+    from liftnet.compare.report import format_table, table_rows, write
+
+    methods = ("alm", "sgd", "adam")
+    t = {"time": (np.inf, 2.0, np.inf), "converge": (0.5, 1.0, np.inf)}
+    runs = {("teacher", b, m): [_record(t[b][i])] for b in t for i, m in enumerate(methods)}
+    rows = table_rows(runs, ["teacher"], methods)
+    ratio = {(r["budget"], r["method"]): r["t_target_ratio"] for r in rows}
+    assert all(np.isnan(ratio[("time", m)]) for m in methods)
+    assert [ratio[("converge", m)] for m in methods] == [1.0, 2.0, np.inf]
+    table = format_table(rows)
+    time_rows = [line.split() for line in table.splitlines()[1:] if " time " in line]
+    col = table.splitlines()[0].split().index("t_target_ratio")
+    assert [r[col] for r in time_rows] == ["nan"] * 3
+    cfg = {"seeds": (0,), "threads": 1}
+    write(tmp_path, rows, [], table, cfg, "fast")
+    data = _strict_json(tmp_path / "report.json")
+    assert [r["t_target_ratio"] for r in data["rows"]] == [None] * 3 + [1.0, 2.0, None]
 
 
 def test_main_prints_the_table_and_writes_files(tmp_path, capsys):

@@ -55,3 +55,49 @@ def test_writable_checks_name_the_option(tmp_path):
     with pytest.raises(ValueError, match="^--json: cannot create"):
         writable_file(tmp_path / "file" / "r.json", "--json")
     assert writable_file(tmp_path / "a" / "r.json", "--json").endswith("r.json")
+
+
+def _tiny():
+    return {"W": [np.ones((2, 1)), np.full((1, 2), 3.0)], "V": [np.zeros((2, 4))]}
+
+
+def test_load_result_reads_what_save_result_wrote_under_the_same_name(tmp_path):
+    """``save_result("run")`` writes ``run.npz`` (as ``liftnet solve --out run`` does):
+    ``load_result("run")`` reads it back."""
+    path = save_result(tmp_path / "run", _tiny())
+    assert path == str(tmp_path / "run.npz")
+    for name in (tmp_path / "run", str(tmp_path / "run"), path):
+        out = load_result(name)
+        np.testing.assert_array_equal(out["W"][1], _tiny()["W"][1])
+    with pytest.raises(FileNotFoundError, match=r"no such file .*/missing' \(nor .*missing.npz"):
+        load_result(tmp_path / "missing")
+
+
+def test_npz_extension_is_matched_in_any_case(tmp_path):
+    path = save_result(tmp_path / "UP.NPZ", _tiny())
+    assert path == str(tmp_path / "UP.NPZ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["UP.NPZ"]
+    assert load_result(path)["W"][0].shape == (2, 1)
+
+
+def test_a_folder_is_refused_with_the_parameter_name(tmp_path):
+    (tmp_path / "x.npz").mkdir()
+    with pytest.raises(ValueError, match=r"^path: .*x.npz' is a folder"):
+        save_result(tmp_path / "x.npz", _tiny())
+    with pytest.raises(ValueError, match=r"^path: .*x.npz' is a folder"):
+        save_result(tmp_path / "x", _tiny())  # x -> x.npz, the folder
+    with pytest.raises(ValueError, match=r"^path: .*x.npz' is a folder"):
+        load_result(tmp_path / "x.npz")
+
+
+@pytest.mark.parametrize("kind", ["text", "npy"])
+def test_a_file_that_is_no_npz_archive_is_named_as_such(tmp_path, kind):
+    path = tmp_path / "f.npz"
+    if kind == "text":
+        path.write_text("W_1 = 1\n")
+    else:
+        with open(path, "wb") as fh:
+            np.save(fh, np.ones(3))
+    with pytest.raises(ValueError, match="is not an npz archive written by save_result") as exc:
+        load_result(path)
+    assert "pickle" not in str(exc.value)

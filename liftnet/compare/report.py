@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 
 import numpy as np
 
+from ..io import write_json
 from .runs import SCORE_COLUMNS, TARGET_RTOL
 
 DETERMINISTIC_COLUMNS = (
@@ -26,6 +26,17 @@ TIMING_COLUMNS = ("time", "t_target", "t_target_ratio", "Phi_ratio")
 def _median(vals):
     vals = [v for v in vals if v is not None and not np.isnan(v)]
     return float(np.median(vals)) if vals else float("nan")
+
+
+def _t_target_ratio(row, ref) -> float:
+    """``row``'s time to the target over the ALM's (``ref``): NaN, shown as ``nan`` and written
+    as null, where that is undefined (no ALM, or an ALM that never reached the target: a
+    finite time over inf would read as "0x the ALM's time"); inf where only the ALM reached
+    it."""
+    if ref is None or not np.isfinite(ref["t_target"]) or np.isnan(row["t_target"]):
+        return float("nan")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.divide(row["t_target"], ref["t_target"]))
 
 
 def table_rows(runs, datasets_, methods):
@@ -52,10 +63,7 @@ def table_rows(runs, datasets_, methods):
             for m in methods:
                 row = base[m]
                 row["Phi_ratio"] = row["Phi"] / ref["Phi"] if ref else float("nan")
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    row["t_target_ratio"] = (
-                        float(np.divide(row["t_target"], ref["t_target"])) if ref else np.nan
-                    )
+                row["t_target_ratio"] = _t_target_ratio(row, ref)
                 rows.append(row)
     return rows
 
@@ -155,17 +163,16 @@ def write(out_dir, rows, path_rows, table, cfg, mode, interrupted=None):
                 w = csv.DictWriter(fh, fieldnames=list(data[0]))
                 w.writeheader()
                 w.writerows(data)
-    with open(files[3], "w") as fh:
-        json.dump(
-            {
-                "mode": mode,
-                "interrupted": interrupted,
-                "rows": rows,
-                "path_rows": path_rows,
-                "config": {k: v for k, v in cfg.items()},
-            },
-            fh,
-            indent=1,
-            default=str,
-        )
+    # strict JSON, as run.json of ``liftnet solve``: NaN and inf (a median of no value, a
+    # target never reached) are written as null
+    write_json(
+        files[3],
+        {
+            "mode": mode,
+            "interrupted": interrupted,
+            "rows": rows,
+            "path_rows": path_rows,
+            "config": {k: v for k, v in cfg.items()},
+        },
+    )
     return files

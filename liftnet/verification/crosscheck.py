@@ -18,11 +18,10 @@ and, when ``mult_tol`` is given, the multipliers agree to it (relative).
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from .._validation import check_bool, check_problem, check_scalar, check_seed
+from ..io import jsonable
 from ..solvers.init import parse_init
 from ..solvers.ipopt import solve_ipopt
 from ..solvers.ipopt_backends import select_backend
@@ -90,7 +89,8 @@ class CrosscheckReport(dict):
 
     Keys: ``agree`` (bool), ``reasons`` (list of str, empty when they agree), ``tolerances``
     (dict), ``points`` (per point ``alm``/``ipopt_cold``/``ipopt_warm``: ``status``,
-    ``objective``, ``kkt``, ``time``, ``nit``, ``n_zero_groups``, ``mfcq_holds``,
+    ``objective``, ``kkt``, ``time`` and ``nit`` (None when unknown: a result read back by
+    :func:`liftnet.io.load_result` has neither), ``n_zero_groups``, ``mfcq_holds``,
     ``mfcq_margin``, ``mfcq_lp_margin``, ``solution_distance`` and ``multiplier_distance`` to
     the ALM point, ``same_support``), ``polish_threshold``, ``results`` (the IPOPT
     ``LiftedResult``s, left out of :meth:`to_dict`).
@@ -103,9 +103,10 @@ class CrosscheckReport(dict):
             raise AttributeError(name) from None
 
     def to_dict(self) -> dict:
-        """The report without the result objects, JSON-serialisable."""
-        out = {k: v for k, v in self.items() if k != "results"}
-        return json.loads(json.dumps(out, default=_json_default))
+        """The report without the result objects, as strict JSON allows: numpy values become
+        Python ones and NaN or inf (an infinite LP margin, say) None, as
+        :func:`liftnet.io.write_json` writes them."""
+        return jsonable({k: v for k, v in self.items() if k != "results"})
 
     def to_table(self) -> str:
         """A plain-text table: one row per quantity, one column per point, then the verdict."""
@@ -148,10 +149,12 @@ class CrosscheckReport(dict):
         return f"CrosscheckReport(agree={self['agree']}, reasons={self['reasons']!r})"
 
 
-def _json_default(o):
-    if isinstance(o, (np.floating, np.integer, np.bool_)):
-        return o.item()
-    return str(o)
+def _known(value, kind):
+    """``kind(value)``, or None for a missing or NaN value: a result read from a file has no
+    time nor iteration count, and a made-up 0 or NaN would read as a measurement."""
+    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
+        return None
+    return kind(value)
 
 
 def _point_summary(prob, res, kkt, alm, mfcq_lp):
@@ -160,8 +163,8 @@ def _point_summary(prob, res, kkt, alm, mfcq_lp):
         "status": res.get("status"),
         "objective": float(prob.F(res["W"], res["b"], res["V"])),
         "kkt": float(kkt["residual"]),
-        "time": float(res.get("time", np.nan)),
-        "nit": int(res.get("nit", 0)),
+        "time": _known(res.get("time"), float),
+        "nit": _known(res.get("nit"), int),
         "n_zero_groups": int(sum(np.sum(prob.penalty.group_norms(w) == 0) for w in res["W"])),
         "mfcq_holds": bool(mf["holds"]),
         "mfcq_margin": float(mf["margin"]),

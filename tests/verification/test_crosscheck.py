@@ -88,6 +88,32 @@ def test_report_agrees_at_a_kkt_point_and_serialises():
     assert "verdict: AGREE" in table and "KKT residual" in table and "MFCQ LP margin" in table
 
 
+def test_report_of_a_loaded_result_is_strict_json(tmp_path):
+    """A result read back from its file has no time nor iteration count: the report says
+    None ("-" in the table), not a made-up 0 or NaN, and NaN or inf anywhere (an infinite LP
+    margin, say) is None in ``to_dict``, so that strict JSON takes it."""
+    from liftnet.io import load_result, save_result
+
+    prob = small_problem("complementarity", False, 0)
+    ref = ipopt_point(prob, 0)
+    loaded = load_result(save_result(tmp_path / "run", ref))
+    rep = crosscheck_ipopt(prob, loaded, cold=False)
+    alm = rep.points["alm"]
+    assert alm["time"] is None and alm["nit"] is None
+    assert rep.points["ipopt_warm"]["nit"] >= 0 and rep.points["ipopt_warm"]["time"] >= 0
+    data = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
+    assert data["points"]["alm"]["time"] is None and data["points"]["alm"]["nit"] is None
+    lines = rep.to_table().splitlines()
+    for label in ("iterations", "time (s)"):  # ALM, cold IPOPT (not run), warm IPOPT
+        (line,) = [ln for ln in lines if ln.startswith(label)]
+        alm, cold, warm = line.removeprefix(label).split()
+        assert alm == "-" and cold == "-" and float(warm) >= 0
+    rep.points["alm"]["mfcq_lp_margin"] = float("inf")
+    rep.points["alm"]["kkt"] = np.float64("nan")
+    data = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
+    assert data["points"]["alm"]["mfcq_lp_margin"] is None and data["points"]["alm"]["kkt"] is None
+
+
 def test_report_disagrees_with_reasons_at_a_non_kkt_point():
     prob = small_problem("squared", False, 1)
     ref = ipopt_point(prob, 1)
