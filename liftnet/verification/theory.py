@@ -23,6 +23,20 @@ import numpy as np
 
 from .._validation import check_point, check_problem, check_scalar
 
+__all__ = [
+    "TheoryReport",
+    "complementarity_gap",
+    "inside_level_set",
+    "level_set_radius",
+    "lift_feasibility",
+    "lift_objective_gap",
+    "lifted_only_units",
+]
+
+
+def __dir__():  # dir(liftnet.theory): the public names only (as liftnet's own __dir__)
+    return sorted(__all__)
+
 
 class TheoryReport(dict):
     """A dict with attribute access (the reports of this module)."""
@@ -238,8 +252,10 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
     prob : LiftedProblem
     points : LiftedResult, or sequence of mappings (``W``, optional ``b``, ``V``) or of tuples
         ``(W, b, V)``
-        A result contributes the iterates stored in its ``history`` records (those with ``W``)
-        and its final point. ``V`` missing means the lift.
+        A result contributes its final point (:func:`liftnet.solve_alm`'s ``history`` records
+        hold no iterates; collect them with its ``inner_callback``, whose records' ``iterate()``
+        gives ``W, b, V``, and pass those), plus any ``history`` record that carries ``W``.
+        ``V`` missing means the lift.
     radius : TheoryReport of :func:`level_set_radius`, or float
 
     Returns
@@ -249,6 +265,7 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
         ``V``), ``max_norm``, ``radius``, ``objectives`` (``F``), ``violations`` (``max(0, g)``),
         ``W_sums`` (``sum_l ||W_l||_F``, against ``W_radius`` when ``radius`` is a report).
     """
+    check_problem(prob)
     if isinstance(radius, Mapping):
         if "radius" not in radius:
             raise ValueError("radius must be a float or the report of level_set_radius (with "
