@@ -2,6 +2,7 @@
 names the parameter (the checks of ``liftnet/_validation.py`` and their callers)."""
 
 from fractions import Fraction
+from importlib import import_module
 
 import numpy as np
 import pytest
@@ -9,7 +10,9 @@ import pytest
 import liftnet as ln
 from liftnet.solvers.baselines import adam, loss_gradient, prox_adam, prox_gradient, sgd
 from liftnet.solvers.init import parse_init, reseed_dead_units
+from liftnet.solvers.path import check_lams
 from liftnet.verification import theory
+from liftnet.verification.multipliers import MultiplierLSQ, estimate_multipliers
 
 
 def small(bias=False, **kw):
@@ -182,3 +185,106 @@ def test_flags_are_booleans():
         ln.solve_ipopt(p, verbose="x")
     with pytest.raises(ValueError, match="solver must be"):
         ln.solve_ipopt(p, solver=["ipopt"])
+
+
+def mpcc():
+    return import_module("liftnet.formulation.mpcc")  # needs Pyomo
+
+
+def blocks():
+    return import_module("liftnet.formulation.cvxpy_blocks")  # needs CVXPY
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda W: estimate_multipliers(None, W, None, None),
+        lambda W: MultiplierLSQ(None, W, None, None),
+        lambda W: ln.solve_alm_path(None, [1e-2]),
+        lambda W: ln.solve_alm_path(None, None),
+        lambda W: mpcc().build_mpcc_model(None),
+        lambda W: mpcc().solve_mpcc_relaxed(None, eps_schedule=None),
+        lambda W: blocks().w_block(None, None),
+        lambda W: blocks().v_block(None, W, None, None),
+        lambda W: blocks().convex_v_layers(None, "12"),
+        lambda W: blocks().group_norm_expr(None, W[0]),
+        lambda W: blocks().augmented_lagrangian_expr(None, W, None, None, None, None, 1.0),
+        lambda W: blocks().multiplier_objective(None, W, None, None, None, None),
+        lambda W: theory.inside_level_set(None, None, "radius"),
+    ],
+)
+def test_prob_is_checked_first(call):
+    """``prob`` is checked before the other arguments are used (they used to fail first, with
+    an AttributeError or a TypeError of numpy that named nothing)."""
+    W, _ = small().initial_weights(0)
+    with pytest.raises(TypeError, match="prob must be a liftnet.LiftedProblem"):
+        call(W)
+
+
+@pytest.mark.parametrize("estimate", [estimate_multipliers, MultiplierLSQ])
+@pytest.mark.parametrize(
+    ("point", "exc", "match"),
+    [
+        (lambda W, V: (W, None, [v.T for v in V]), ValueError, r"V\[0\] must have shape \(3, 10\)"),
+        (lambda W, V: (W, None, [np.full_like(v, np.nan) for v in V]), ValueError,
+         r"V\[0\] must be finite"),
+        (lambda W, V: (W, [np.ones(3), np.ones(1)], V), ValueError, "b must be None"),
+        (lambda W, V: (W[:1], None, V), ValueError, "W must hold 2 arrays"),
+        (lambda W, V: (W, None, V[0]), TypeError, "V must be a list"),
+    ],
+)
+def test_the_multiplier_estimate_checks_its_point(estimate, point, exc, match):
+    """``estimate_multipliers`` (and its program ``MultiplierLSQ``) check ``(W, b, V)`` as
+    ``kkt_residuals`` does: a transposed ``V`` used to fail inside numpy's matmul, a NaN ``V``
+    to be accepted."""
+    p = small()
+    W, _ = p.initial_weights(0)
+    with pytest.raises(exc, match=match):
+        estimate(p, *point(W, p.lift(W)))
+
+
+def test_the_multiplier_estimate_lifts_a_missing_V():
+    """``V = None`` is the exact lift, as in ``kkt_residuals`` (it used to raise a TypeError
+    from inside the problem's evaluations)."""
+    p = small()
+    W, _ = p.initial_weights(0)
+    A1, A2 = estimate_multipliers(p, W, None, None)
+    B1, B2 = estimate_multipliers(p, W, None, p.lift(W))
+    assert all(np.array_equal(x, y) for x, y in zip((*A1, *A2), (*B1, *B2), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("lams", "exc", "match"),
+    [
+        (None, TypeError, "lams must be a sequence of numbers"),  # was a ValueError, shape ()
+        (0.1, TypeError, "lams must be a sequence of numbers"),
+        (np.array([True, False]), TypeError, r"lams\[0\] must be a real number"),
+        ([1e-2, False], TypeError, r"lams\[1\] must be a real number"),
+    ],
+)
+def test_lams_are_a_sequence_of_real_numbers(lams, exc, match):
+    with pytest.raises(exc, match=match):
+        check_lams(lams)
+    with pytest.raises(exc, match=match):
+        ln.solve_alm_path(small(), lams)
+
+
+def test_lams_of_any_real_type_but_not_booleans():
+    with pytest.raises(TypeError, match=r"lams\[0\] must be a real number"):
+        check_lams([True, False])  # used to be read as [1.0, 0.0]
+    got = check_lams((Fraction(1, 10), np.float32(0.01), 0))
+    assert got.dtype == np.float64 and got.tolist() == [0.1, float(np.float32(0.01)), 0.0]
+    assert check_lams(np.array([1e-2, 1e-3])).tolist() == [1e-2, 1e-3]
+
+
+def test_theory_exports_its_functions_only():
+    """``dir(liftnet.theory)`` used to list the module's imports (``np``, ``Mapping``,
+    ``check_point``, ...); ``__all__`` names the public functions and the report class."""
+    public = {"TheoryReport", "complementarity_gap", "inside_level_set", "level_set_radius",
+              "lift_feasibility", "lift_objective_gap", "lifted_only_units"}
+    assert set(theory.__all__) == public
+    assert dir(ln.theory) == sorted(public)
+    assert all(hasattr(theory, name) for name in public)
+    namespace = {}
+    exec("from liftnet.verification.theory import *", namespace)
+    assert set(namespace) - {"__builtins__"} == public

@@ -38,10 +38,18 @@ independent check); tests compare their values with ``LiftedProblem``'s.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import cvxpy as cp
 import numpy as np
 
-from .._validation import check_matrix_list, check_point, check_scalar
+from .._validation import (
+    check_finite_array,
+    check_matrix_list,
+    check_point,
+    check_problem,
+    check_scalar,
+)
 
 
 class BlockSolution(dict):
@@ -60,6 +68,60 @@ class BlockSolution(dict):
 
 
 # ------------------------------------------------------------------------ helpers
+def _check_solver(solver):
+    """``None`` (CLARABEL) or the name of an installed CVXPY solver (any case)."""
+    if solver is None:
+        return None
+    if not isinstance(solver, str):
+        raise TypeError(
+            f"solver must be a CVXPY solver name or None, got {type(solver).__name__}: {solver!r}"
+        )
+    installed = cp.installed_solvers()
+    if solver.upper() not in installed:
+        raise ValueError(
+            f"solver must be one of the installed CVXPY solvers {tuple(installed)}, got {solver!r}"
+        )
+    return solver
+
+
+def _check_terms(arrs, name, shapes, dtype):
+    """A list of ``len(shapes)`` items, each a CVXPY expression or a finite array of its shape
+    (arrays are converted to ``dtype``); the messages of ``check_matrix_list``."""
+    if not isinstance(arrs, (list, tuple)):
+        raise TypeError(
+            f"{name} must be a list of {len(shapes)} arrays or CVXPY expressions, "
+            f"got {type(arrs).__name__}"
+        )
+    if len(arrs) != len(shapes):
+        raise ValueError(f"{name} must hold {len(shapes)} arrays, got {len(arrs)}")
+    out = []
+    for i, (a, shp) in enumerate(zip(arrs, shapes, strict=True)):
+        item = f"{name}[{i}]"
+        if not isinstance(a, cp.Expression):
+            a = check_finite_array(a, item, dtype)
+        if tuple(a.shape) != tuple(shp):
+            raise ValueError(f"{item} must have shape {tuple(shp)}, got {tuple(a.shape)}")
+        out.append(a)
+    return out
+
+
+def _check_layers(prob, layers):
+    """Hidden layers ``1..L-1`` (MODEL.md numbering): a nonempty iterable of integers, as a
+    sorted tuple without repeats."""
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
+        raise TypeError(
+            f"layers must be an iterable of hidden layers in 1..{prob.L - 1} (e.g. (1,)), "
+            f"got {type(layers).__name__}: {layers!r}"
+        )
+    items = list(layers)
+    if not items:
+        raise ValueError(f"layers must hold at least one hidden layer in 1..{prob.L - 1}")
+    return tuple(sorted({
+        check_scalar(l, f"layers[{k}]", low=1, high=prob.L - 1, integer=True)
+        for k, l in enumerate(items)
+    }))
+
+
 def _expr(x):
     return x if isinstance(x, cp.Expression) else cp.Constant(np.asarray(x, dtype=float))
 
@@ -85,7 +147,13 @@ def _pi(prob, Vl, Ul):
 
 
 def group_norm_expr(prob, Wl):
-    """``lam * sum_g ||W_l[g]||_2`` for a CVXPY ``W_l`` (MODEL.md 2)."""
+    """``lam * sum_g ||W_l[g]||_2`` for a CVXPY ``W_l`` (MODEL.md 2): a 2-D expression (or a
+    finite 2-D array)."""
+    check_problem(prob)
+    if not isinstance(Wl, cp.Expression):
+        Wl = check_finite_array(Wl, "Wl", prob.dtype)
+    if len(Wl.shape) != 2:
+        raise ValueError(f"Wl must be 2-D (one layer's weights), got shape {tuple(Wl.shape)}")
     if prob.groups == "column":
         R = cp.sum(cp.norm(Wl, 2, axis=0))
     elif prob.groups == "row":
@@ -109,7 +177,23 @@ def _multipliers(prob, M1, M2):
 
 
 def augmented_lagrangian_expr(prob, W, b, V, M1, M2, rho):
-    """``L_rho(W, b, V; M)`` of MODEL.md 6 as a CVXPY expression (constants stay constants)."""
+    """``L_rho(W, b, V; M)`` of MODEL.md 6 as a CVXPY expression (constants stay constants).
+
+    ``W``, ``b`` (given exactly when ``prob.bias``), ``V``: lists whose items are CVXPY
+    expressions or finite arrays of the shapes of ``prob.W_shapes``, ``b_shapes``,
+    ``V_shapes``; ``M1, M2``: nonnegative arrays (or both None: zero); ``rho > 0``.
+    """
+    dt = check_problem(prob).dtype
+    W = _check_terms(W, "W", prob.W_shapes, dt)
+    if prob.bias and b is None:
+        raise ValueError("b is required: the problem has biases (bias=True)")
+    if not prob.bias and b is not None:
+        raise ValueError("b must be None: the problem has no biases (bias=False)")
+    if b is not None:
+        b = _check_terms(b, "b", prob.b_shapes, dt)
+    V = _check_terms(V, "V", prob.V_shapes, dt)
+    M1, M2 = _multipliers(prob, M1, M2)
+    rho = check_scalar(rho, "rho", low=0, low_inclusive=False)
     U = _U(prob, W, b, V)
     a = prob.alpha
     obj = cp.sum_squares(U[-1] - prob.YT) / prob.N
@@ -158,9 +242,11 @@ def w_block(prob, V, M1=None, M2=None, rho: float = 1.0, *, solver=None, **solve
         ``value`` (``L_rho`` at the optimum, constants included), ``W`` (L arrays), ``b``
         (L arrays or None), ``status``, ``solver``, ``problem``.
     """
+    check_problem(prob)
     V = check_matrix_list(V, "V", prob.V_shapes, prob.dtype)
     M1, M2 = _multipliers(prob, M1, M2)
     rho = check_scalar(rho, "rho", low=0, low_inclusive=False)
+    solver = _check_solver(solver)
     W = [cp.Variable(s, name=f"W_{l + 1}") for l, s in enumerate(prob.W_shapes)]
     b = (
         [cp.Variable(s, name=f"b_{l + 1}") for l, s in enumerate(prob.b_shapes)]
@@ -184,9 +270,10 @@ def convex_v_layers(prob, layers) -> bool:
     """Whether ``L_rho`` is convex in ``{V_l : l in layers}`` with everything else fixed.
 
     ``squared``: always. ``complementarity``: exactly when no two of ``layers`` are adjacent
-    (module doc (b)).
+    (module doc (b)). ``layers``: a nonempty iterable of hidden layers in ``1..L-1``.
     """
-    layers = sorted(set(layers))
+    check_problem(prob)
+    layers = _check_layers(prob, layers)
     if prob.coupling_name == "squared":
         return True
     return all(q - p > 1 for p, q in zip(layers, layers[1:], strict=False))
@@ -201,8 +288,8 @@ def v_block(
     ----------
     prob : LiftedProblem
     W : list of L arrays ``(n_l, n_{l-1})``; b : list of L arrays ``(n_l,)`` or None
-    V : list of L-1 arrays ``(n_l, N)``
-        Values of the fixed layers (the others are only shapes).
+    V : list of L-1 arrays ``(n_l, N)`` or None
+        Values of the fixed layers (the others are only shapes); ``None``: the lift of ``W``.
     M1, M2, rho, solver, solver_opts : as in :func:`w_block`
     layers : iterable of int in ``1..L-1`` or None
         Hidden layers to optimise (1-based, MODEL.md numbering); default all. Must be a convex
@@ -214,21 +301,11 @@ def v_block(
         ``value`` (``L_rho`` at the optimum), ``V`` (L-1 arrays: optimised layers replaced),
         ``layers``, ``status``, ``solver``, ``problem``.
     """
-    W = check_matrix_list(W, "W", prob.W_shapes, prob.dtype)
-    if prob.bias:
-        if b is None:
-            raise ValueError("b is required: the problem has biases (bias=True)")
-        b = check_matrix_list(b, "b", prob.b_shapes, prob.dtype)
-    elif b is not None:
-        raise ValueError("b must be None: the problem has no biases (bias=False)")
-    V = check_matrix_list(V, "V", prob.V_shapes, prob.dtype)
+    W, b, V = check_point(prob, W, b, V)
     M1, M2 = _multipliers(prob, M1, M2)
     rho = check_scalar(rho, "rho", low=0, low_inclusive=False)
-    layers = tuple(range(1, prob.L)) if layers is None else tuple(sorted(set(layers)))
-    if not layers or any(
-        not isinstance(l, (int, np.integer)) or not 1 <= l < prob.L for l in layers
-    ):
-        raise ValueError(f"layers must be hidden layers in 1..{prob.L - 1}, got {layers!r}")
+    layers = tuple(range(1, prob.L)) if layers is None else _check_layers(prob, layers)
+    solver = _check_solver(solver)
     if not convex_v_layers(prob, layers):
         raise ValueError(
             f"layers={layers!r} is not a convex block of the complementarity coupling: "
@@ -257,7 +334,10 @@ def multiplier_objective(prob, W, b, V, M1, M2) -> float:
     + ||M1 * g1||^2 + ||M2 * g2||^2)`` at given multipliers (MODEL.md 5), in numpy.
 
     Composed from ``prob.lagrangian_gradient`` and ``prob.penalty.subdiff_distance``.
+    ``V = None``: the lift of ``W``; ``M1 = M2 = None``: zero multipliers.
     """
+    W, b, V = check_point(prob, W, b, V)
+    M1, M2 = _multipliers(prob, M1, M2)
     gW, gb, gV = prob.lagrangian_gradient(W, b, V, M1, M2)
     g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
     val = sum(
@@ -319,6 +399,7 @@ def estimate_multipliers_cvxpy(prob, W, b=None, V=None, *, solver=None, **solver
         ``problem``.
     """
     W, b, V = check_point(prob, W, b, V)
+    solver = _check_solver(solver)
     N, a, Lh = prob.N, prob.alpha, prob.L - 1
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)

@@ -32,7 +32,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.mpec import Complementarity, complements
 
-from .._validation import check_scalar
+from .._validation import check_point, check_problem, check_scalar, check_seed
 from ..solvers.result import LiftedResult
 from .pyomo_model import declare_group_epigraph, declare_network, get_values, set_values
 
@@ -46,8 +46,9 @@ def build_mpcc_model(prob, W=None, b=None, V=None):
     ----------
     prob : LiftedProblem
     W, b, V : lists of arrays (shapes of ``prob.W_shapes``, ``b_shapes``, ``V_shapes``), optional
-        Initial values; ``V`` defaults to the lift of ``W``, ``t`` starts at the group norms.
-        Without ``W`` everything starts at zero.
+        Initial values, finite; ``V`` defaults to the lift of ``W``, ``t`` starts at the group
+        norms; ``b`` is required with ``W`` when ``prob.bias`` (and must be None otherwise).
+        Without ``W`` everything starts at zero (then ``b`` and ``V`` must be None too).
 
     Returns
     -------
@@ -56,6 +57,12 @@ def build_mpcc_model(prob, W=None, b=None, V=None):
         (``lam > 0`` only); expression ``U[l,i,n]``; ``Complementarity`` ``cc[l,i,n]`` of
         ``V - U >= 0`` and ``V - alpha U >= 0``; constraints ``epi[l,g]``; objective ``Phi``.
     """
+    check_problem(prob)
+    if W is not None:
+        W, b, V = check_point(prob, W, b, V)
+    elif b is not None or V is not None:
+        raise ValueError("W is required when b or V is given (without W everything starts "
+                         "at zero)")
     L, N, n, a = prob.L, prob.N, prob.widths, prob.alpha
     m = pyo.ConcreteModel(name=f"MPCC lifting of (P): widths {n}, N={N}")
     declare_network(m, prob)
@@ -119,9 +126,12 @@ def solve_mpcc_relaxed(
         Relaxation levels ``eps`` (default ``1e-1, 1e-2, ..., 1e-8``).
     init : None, LiftedResult or mapping with ``W`` (optionally ``b``, ``V``)
         Starting point; ``None``: ``prob.initial_weights(seed)`` and its lift.
-    seed : int
-    tol : float
-        IPOPT's ``tol``; ``max_iter`` its iteration limit per stage.
+    seed : int or None
+        Seed of the random start (``init=None``).
+    tol : float > 0
+        IPOPT's ``tol``.
+    max_iter : int >= 1
+        IPOPT's iteration limit per stage.
 
     Returns
     -------
@@ -138,6 +148,12 @@ def solve_mpcc_relaxed(
     from ..solvers.init import parse_init
     from ..verification.theory import complementarity_gap
 
+    check_problem(prob)
+    if isinstance(eps_schedule, np.ndarray) and eps_schedule.ndim == 1:
+        eps_schedule = eps_schedule.tolist()
+    if not isinstance(eps_schedule, (list, tuple)):
+        raise TypeError("eps_schedule must be a sequence of floats > 0 (a list, tuple or 1-d "
+                        f"array), got {type(eps_schedule).__name__}: {eps_schedule!r}")
     eps_schedule = [
         check_scalar(e, f"eps_schedule[{k}]", low=0, low_inclusive=False)
         for k, e in enumerate(eps_schedule)
@@ -146,6 +162,9 @@ def solve_mpcc_relaxed(
         raise ValueError("eps_schedule must hold at least one eps > 0")
     if any(e2 > e1 for e1, e2 in zip(eps_schedule, eps_schedule[1:], strict=False)):
         raise ValueError(f"eps_schedule must be nonincreasing, got {eps_schedule!r}")
+    seed = check_seed(seed, allow_none=True)
+    tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
     W, b, V, _, _ = parse_init(prob, init, seed)
     t0 = time.monotonic()
     m = build_mpcc_model(prob, W, b, V)

@@ -11,22 +11,31 @@ comparison harness runs every baseline through it); :func:`solve_alm_path` is th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from .._validation import check_bool, check_seed
+from .._validation import check_bool, check_problem, check_scalar, check_seed
 from .init import reseed_dead_units
 
 
 def check_lams(lams) -> np.ndarray:
-    """``lams`` as a float array: nonempty, finite, ``>= 0`` and strictly decreasing."""
+    """``lams`` as a float array: a nonempty sequence (or 1-d array) of real numbers (not
+    booleans), finite, ``>= 0`` and strictly decreasing."""
+    if isinstance(lams, (str, bytes)) or not (
+        isinstance(lams, (Sequence, np.ndarray)) or hasattr(lams, "__array__")
+    ):
+        raise TypeError(
+            f"lams must be a sequence of numbers, got {type(lams).__name__}: {lams!r}"
+        )
     try:
-        arr = np.asarray(lams, dtype=float)
-    except (TypeError, ValueError):
+        shape = np.shape(lams)
+    except (TypeError, ValueError):  # ragged nesting
         raise TypeError(f"lams must be a sequence of numbers, got {lams!r}") from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"lams must be a nonempty 1-d sequence of numbers, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError(f"lams must be finite and >= 0, got {arr.tolist()}")
+    if len(shape) != 1 or shape[0] == 0:
+        raise ValueError(f"lams must be a nonempty 1-d sequence of numbers, got shape {shape}")
+    # one by one: a bool (or text) is refused, not read as 1.0 / 0.0
+    arr = np.array([check_scalar(x, f"lams[{k}]", low=0) for k, x in enumerate(lams)])
     if np.any(np.diff(arr) >= 0):
         raise ValueError("lams must be strictly decreasing (each solve is warm-started from the "
                          f"previous, larger lam), got {arr.tolist()}")
@@ -59,6 +68,8 @@ def warm_started_path(problems, solve, seed=0, reseed=True, init=None):
     """
     seed = check_seed(seed, allow_none=True)
     reseed = check_bool(reseed, "reseed")
+    if not callable(solve):
+        raise TypeError(f"solve must be callable, got {type(solve).__name__}")
     prev = init
     for i, prob in enumerate(problems):
         start = prev
@@ -118,7 +129,10 @@ def solve_alm_path(prob, lams, *, seed=0, reseed=True, init=None, **solve_kw):
     """
     from .alm import solve_alm
 
+    check_problem(prob)
     lams = check_lams(lams)
+    seed = check_seed(seed, allow_none=True)
+    reseed = check_bool(reseed, "reseed")
 
     def solve(p, start):
         res = solve_alm(p, seed=seed, init=start, **solve_kw)

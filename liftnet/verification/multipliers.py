@@ -47,7 +47,7 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from .._validation import check_bool, check_choice, check_scalar
+from .._validation import check_bool, check_choice, check_point, check_scalar
 from ..solvers.interior_point import interior_point_cg
 from ..solvers.proxgrad import prox_gradient_bb
 
@@ -107,6 +107,9 @@ class MultiplierLSQ:
     """
 
     def __init__(self, prob, W, b, V, woodbury: bool | None = None):
+        W, b, V = check_point(prob, W, b, V)  # V = None: the lift
+        if woodbury is not None:
+            woodbury = check_bool(woodbury, "woodbury")
         self.prob, self.W, self.V = prob, W, V
         U = prob.pre_activations(W, b, V)
         self.g1, self.g2 = prob.constraints(U, V)
@@ -311,6 +314,13 @@ def estimate_multipliers(
 
     Parameters
     ----------
+    prob : LiftedProblem
+    W : list of L arrays ``(n_l, n_{l-1})``
+    b : list of L arrays ``(n_l,)`` or None
+        Required when ``prob.bias``, ``None`` otherwise.
+    V : list of L-1 arrays ``(n_l, N)`` or None
+        ``None``: the exact lift ``sigma(U_l)`` (as in
+        :func:`~liftnet.verification.kkt.kkt_residuals`).
     method : {"interior-point", "lbfgsb", "bb"}
         ``"interior-point"`` (the default; :mod:`liftnet.solvers.interior_point` with the
         preconditioner of :meth:`MultiplierLSQ.precond`); ``"lbfgsb"``: scipy's L-BFGS-B with
@@ -342,6 +352,7 @@ def estimate_multipliers(
     M1, M2 : lists of L-1 arrays ``(n_l, N)``, nonnegative
     info : dict, only with ``return_info``
     """
+    W, b, V = check_point(prob, W, b, V)
     method = check_choice(method, "method", METHODS)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True, allow_none=True)

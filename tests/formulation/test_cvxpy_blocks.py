@@ -8,6 +8,7 @@ from liftnet.formulation.cvxpy_blocks import (
     augmented_lagrangian_expr,
     convex_v_layers,
     estimate_multipliers_cvxpy,
+    group_norm_expr,
     multiplier_objective,
     v_block,
     w_block,
@@ -243,3 +244,43 @@ def test_validation():
         w_block(prob, V, M1, None)
     with pytest.raises(ValueError, match="layers"):
         v_block(prob, W, None, V, layers=(0,))
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda p, W, V: v_block(p, W, None, V, layers=1), TypeError, "layers must be an iterable"),
+        (lambda p, W, V: convex_v_layers(p, "12"), TypeError, "layers must be an iterable"),
+        (lambda p, W, V: convex_v_layers(p, (1.5,)), TypeError, r"layers\[0\] must be an integer"),
+        (lambda p, W, V: convex_v_layers(p, (True,)), TypeError, r"layers\[0\] must be an integer"),
+        (lambda p, W, V: convex_v_layers(p, (1, 3)), ValueError, r"layers\[1\] must be <= 2"),
+        (lambda p, W, V: convex_v_layers(p, ()), ValueError, "layers must hold at least one"),
+        (lambda p, W, V: v_block(p, W, None, V, solver="NOPE"), ValueError,
+         "solver must be one of the installed"),
+        (lambda p, W, V: w_block(p, V, solver=1), TypeError, "solver must be a CVXPY solver"),
+        (lambda p, W, V: estimate_multipliers_cvxpy(p, W, solver=["CLARABEL"]), TypeError,
+         "solver must be a CVXPY solver"),
+        (lambda p, W, V: group_norm_expr(p, W[0][0]), ValueError, "Wl must be 2-D"),
+        (lambda p, W, V: augmented_lagrangian_expr(p, W, None, [v.T for v in V], None, None, 1.0),
+         ValueError, r"V\[0\] must have shape \(4, 10\)"),
+        (lambda p, W, V: augmented_lagrangian_expr(p, W, None, V, None, None, 0.0), ValueError,
+         "rho must be > 0"),
+        (lambda p, W, V: augmented_lagrangian_expr(p, W, [np.ones(4), np.ones(3), np.ones(2)], V,
+                                                   None, None, 1.0), ValueError, "b must be None"),
+        (lambda p, W, V: augmented_lagrangian_expr(
+            p, [cp.Variable((3, 3)), *W[1:]], None, V, None, None, 1.0), ValueError,
+         r"W\[0\] must have shape \(4, 3\), got \(3, 3\)"),
+        (lambda p, W, V: multiplier_objective(p, W, None, V, [v.T for v in V], V), ValueError,
+         r"M1\[0\] must have shape"),
+        (lambda p, W, V: multiplier_objective(p, W, None, [np.nan * v for v in V], V, V),
+         ValueError, r"V\[0\] must be finite"),
+    ],
+)
+def test_arguments_are_checked_and_named(call, exc, match):
+    """Every public function checks its arguments first, naming the bad one (``layers=1`` used
+    to fail with "'int' object is not iterable", ``convex_v_layers(prob, "12")`` inside
+    ``sorted``, a wrong solver name only after the problem was built)."""
+    prob = make_problem(0)
+    W, _ = prob.initial_weights(0)
+    with pytest.raises(exc, match=match):
+        call(prob, W, prob.lift(W))

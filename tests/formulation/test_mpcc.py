@@ -92,3 +92,46 @@ def test_eps_schedule_validation():
         solve_mpcc_relaxed(prob, eps_schedule=(1e-1, 0.0))
     with pytest.raises(ValueError, match="at least one"):
         solve_mpcc_relaxed(prob, eps_schedule=())
+
+
+@pytest.mark.parametrize(
+    ("W", "b", "V", "exc", "match"),
+    [
+        ("W", None, [np.zeros((3, 2))], ValueError, r"V\[0\] must have shape \(3, 8\), got"),
+        ("W", None, [np.zeros((3, 40))], ValueError, r"V\[0\] must have shape \(3, 8\)"),
+        ("W", None, [np.full((3, 8), np.nan)], ValueError, r"V\[0\] must be finite"),
+        (None, None, [np.zeros((3, 8))], ValueError, "W is required"),
+    ],
+)
+def test_build_checks_the_point(W, b, V, exc, match):
+    """A wrong or NaN ``V`` used to give an IndexError, a model of the wrong size, or one whose
+    objective is NaN; ``V`` without ``W`` was dropped silently."""
+    prob = make_problem(0)
+    W0, _ = prob.initial_weights(0)
+    W = W0 if W == "W" else W
+    with pytest.raises(exc, match=match):
+        build_mpcc_model(prob, W, b, V)
+
+
+@pytest.mark.parametrize(
+    ("kw", "exc", "match"),
+    [
+        ({"tol": -1}, ValueError, "tol must be > 0"),
+        ({"tol": 0.0}, ValueError, "tol must be > 0"),
+        ({"tol": "1e-8"}, TypeError, "tol must be a real number"),
+        ({"max_iter": 1.5}, TypeError, "max_iter must be an integer"),
+        ({"max_iter": 0}, ValueError, "max_iter must be >= 1"),
+        ({"max_iter": True}, TypeError, "max_iter must be an integer"),
+        ({"seed": -1, "init": "W"}, ValueError, "seed must be >= 0"),
+        ({"eps_schedule": None}, TypeError, "eps_schedule must be a sequence"),
+        ({"eps_schedule": 0.1}, TypeError, "eps_schedule must be a sequence"),
+    ],
+)
+def test_options_are_checked_before_ipopt(kw, exc, match):
+    """IPOPT used to receive ``tol=-1`` or ``max_iter=1.5``, print its option help and end
+    ``failed`` ("Error while assigning an option"); a bad seed was ignored with ``init``."""
+    prob = make_problem(0)
+    if kw.get("init") == "W":
+        kw["init"] = {"W": prob.initial_weights(0)[0]}
+    with pytest.raises(exc, match=match):
+        solve_mpcc_relaxed(prob, eps_schedule=kw.pop("eps_schedule", (1e-1,)), **kw)
