@@ -90,6 +90,18 @@ def test_a_warm_start_must_match_the_problem():
         reseed_dead_units(p, None)
 
 
+def test_multipliers_are_given_together():
+    """One multiplier list alone was silently discarded (both were estimated)."""
+    p = small()
+    W, _ = p.initial_weights(0)
+    M1, M2 = p.zero_multipliers()
+    with pytest.raises(ValueError, match="got M1 only"):
+        ln.kkt_residuals(p, W, None, None, M1, None)
+    with pytest.raises(ValueError, match="got M2 only"):
+        ln.kkt_residuals(p, W, None, None, None, M2)
+    assert ln.kkt_residuals(p, W, None, None, M1, M2)["multipliers"] == "given"
+
+
 def test_weights_are_checked_where_they_enter():
     p = small()
     W, _ = p.initial_weights(0)

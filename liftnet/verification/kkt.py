@@ -66,7 +66,8 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     V : list of L-1 arrays ``(n_l, N)`` or None
         Auxiliary variables; ``None`` means the exact lift ``sigma(U_l)``.
     M1, M2 : lists of L-1 arrays ``(n_l, N)`` or None
-        Multipliers of ``g1 <= 0`` and ``g2 <= 0``. When either is ``None`` the best ones are
+        Multipliers of ``g1 <= 0`` and ``g2 <= 0``, both or neither (one alone is a
+        ``ValueError``: it would be discarded). When they are ``None`` the best ones are
         estimated first (:func:`estimate_multipliers`, stopped when the residual they give has
         not improved by 1% in ``ESTIMATE_PATIENCE`` iterations) and the report says so.
     zero_threshold : float
@@ -88,6 +89,10 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         ``complementarity = max(|M1 * g1|, |M2 * g2|)``; ``residual``: the largest of the four.
     """
     W, b, V = check_point(prob, W, b, V, lift=False)
+    if (M1 is None) != (M2 is None):
+        given = "M1" if M2 is None else "M2"
+        raise ValueError(f"M1 and M2 must be given together (or neither, to estimate both), "
+                         f"got {given} only")
     dt = prob.dtype
     zero_threshold = check_scalar(zero_threshold, "zero_threshold", low=0)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
@@ -101,7 +106,7 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         V = prob.lift(W, b)
 
     estimate = None
-    if M1 is None or M2 is None:
+    if M1 is None:
         M1, M2, estimate = estimate_multipliers(prob, W, b, V, patience=ESTIMATE_PATIENCE,
                                                 time_limit=time_limit, return_info=True,
                                                 verbose=verbose)
