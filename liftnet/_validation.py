@@ -177,20 +177,20 @@ def check_widths(hidden, name: str = "hidden") -> tuple[int, ...]:
     return tuple(out)
 
 
-def _check_list(arrs, name: str, n: int) -> None:
-    """``arrs`` is a list or tuple of ``n`` items."""
+def check_list(arrs, name: str, n: int, what: str = "arrays") -> None:
+    """``arrs`` is a list or tuple of ``n`` items (``what``: the kind named in the error)."""
     if not isinstance(arrs, (list, tuple)):
-        raise TypeError(f"{name} must be a list of {n} arrays, got {type(arrs).__name__}")
+        raise TypeError(f"{name} must be a list of {n} {what}, got {type(arrs).__name__}")
     if len(arrs) != n:
         raise ValueError(f"{name} must hold {n} arrays, got {len(arrs)}")
 
 
-def _check_shape(shape, name: str, expected) -> None:
+def check_shape(shape, name: str, expected) -> None:
     if tuple(shape) != tuple(expected):
         raise ValueError(f"{name} must have shape {tuple(expected)}, got {tuple(shape)}")
 
 
-def _check_bias_given(prob, b) -> None:
+def check_bias_given(prob, b) -> None:
     """``b`` is given exactly when the problem has biases."""
     if prob.bias and b is None:
         raise ValueError("b is required: the problem has biases (bias=True)")
@@ -202,11 +202,11 @@ def check_matrix_list(
     arrs, name: str, shapes: Sequence[tuple[int, ...]], dtype=np.float64
 ) -> list[np.ndarray]:
     """A list of finite arrays with exactly the given shapes."""
-    _check_list(arrs, name, len(shapes))
+    check_list(arrs, name, len(shapes))
     out = []
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
         A = as_real_array(a, f"{name}[{i}]", dtype)
-        _check_shape(A.shape, f"{name}[{i}]", shp)
+        check_shape(A.shape, f"{name}[{i}]", shp)
         if not np.all(np.isfinite(A)):
             raise ValueError(f"{name}[{i}] must be finite")
         out.append(np.ascontiguousarray(A))
@@ -221,7 +221,7 @@ def check_point(prob, W, b, V, *, lift: bool = True):
     """
     dt = check_problem(prob).dtype
     W = check_matrix_list(W, "W", prob.W_shapes, dt)
-    _check_bias_given(prob, b)
+    check_bias_given(prob, b)
     if prob.bias:
         b = check_matrix_list(b, "b", prob.b_shapes, dt)
     if V is not None:
@@ -233,9 +233,9 @@ def check_point(prob, W, b, V, *, lift: bool = True):
 
 def _check_list_shapes(arrs, name: str, shapes) -> None:
     """A list or tuple of arrays (or nested sequences) of the given shapes, not converted."""
-    _check_list(arrs, name, len(shapes))
+    check_list(arrs, name, len(shapes))
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
-        _check_shape(np.shape(a), f"{name}[{i}]", shp)
+        check_shape(np.shape(a), f"{name}[{i}]", shp)
 
 
 def check_net_shapes(prob, W, b, V=None) -> None:
@@ -245,7 +245,7 @@ def check_net_shapes(prob, W, b, V=None) -> None:
     the solvers, where a NaN weight must give a NaN value (the ``diverged`` status), not an
     error. :func:`check_point` is the full check of user input."""
     _check_list_shapes(W, "W", prob.W_shapes)
-    _check_bias_given(prob, b)
+    check_bias_given(prob, b)
     if b is not None:
         _check_list_shapes(b, "b", prob.b_shapes)
     if V is not None:

@@ -44,11 +44,14 @@ import cvxpy as cp
 import numpy as np
 
 from .._validation import (
+    check_bias_given,
     check_finite_array,
+    check_list,
     check_matrix_list,
     check_point,
     check_problem,
     check_scalar,
+    check_shape,
 )
 
 
@@ -87,20 +90,13 @@ def _check_solver(solver):
 def _check_terms(arrs, name, shapes, dtype):
     """A list of ``len(shapes)`` items, each a CVXPY expression or a finite array of its shape
     (arrays are converted to ``dtype``); the messages of ``check_matrix_list``."""
-    if not isinstance(arrs, (list, tuple)):
-        raise TypeError(
-            f"{name} must be a list of {len(shapes)} arrays or CVXPY expressions, "
-            f"got {type(arrs).__name__}"
-        )
-    if len(arrs) != len(shapes):
-        raise ValueError(f"{name} must hold {len(shapes)} arrays, got {len(arrs)}")
+    check_list(arrs, name, len(shapes), "arrays or CVXPY expressions")
     out = []
     for i, (a, shp) in enumerate(zip(arrs, shapes, strict=True)):
         item = f"{name}[{i}]"
         if not isinstance(a, cp.Expression):
             a = check_finite_array(a, item, dtype)
-        if tuple(a.shape) != tuple(shp):
-            raise ValueError(f"{item} must have shape {tuple(shp)}, got {tuple(a.shape)}")
+        check_shape(a.shape, item, shp)
         out.append(a)
     return out
 
@@ -185,10 +181,7 @@ def augmented_lagrangian_expr(prob, W, b, V, M1, M2, rho):
     """
     dt = check_problem(prob).dtype
     W = _check_terms(W, "W", prob.W_shapes, dt)
-    if prob.bias and b is None:
-        raise ValueError("b is required: the problem has biases (bias=True)")
-    if not prob.bias and b is not None:
-        raise ValueError("b must be None: the problem has no biases (bias=False)")
+    check_bias_given(prob, b)
     if b is not None:
         b = _check_terms(b, "b", prob.b_shapes, dt)
     V = _check_terms(V, "V", prob.V_shapes, dt)
