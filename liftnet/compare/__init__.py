@@ -16,7 +16,8 @@ sparsity (exact zeros, and ``<= 1e-6``), train/test accuracy (classes) or mean s
 (``kkt``, :func:`liftnet.kkt_residuals`) and, in full mode, at the exact lift ``V = sigma(U)``
 of its network with estimated multipliers (``kkt_net``: converge runs, first seed, the data
 sets of the mode's ``kkt_net``, as estimating multipliers is costly), and ratios against the
-ALM. Rows whose runs all stopped for a reason other than the clock are flagged
+ALM (a time ratio is ``nan``, ``null`` in ``report.json``, where the ALM never reached the
+target). Rows whose runs all stopped for a reason other than the clock are flagged
 ``deterministic``: their non-timing columns (:data:`DETERMINISTIC_COLUMNS`) are equal for equal
 seeds. A lambda path (ALM
 warm-started along decreasing ``lam`` from its previous result, with the units that result
