@@ -190,7 +190,8 @@ def solve_ipopt(
     Returns
     -------
     LiftedResult
-        ``W, b, V, M1, M2`` (multipliers ``>= 0``, MODEL.md 5), ``status``, ``message``
+        ``W, b, V, M1, M2`` (multipliers ``>= 0``, MODEL.md 5; in ``prob.dtype``), ``status``,
+        ``message``
         (IPOPT's), ``success``, ``kkt`` (:func:`liftnet.kkt_residuals` at the returned point with
         these multipliers), ``objective`` (``prob.F``), ``Phi``, ``nit`` (IPOPT iterations, all
         phases), ``history`` (one record per IPOPT call), ``time``, ``solver="ipopt"``,
@@ -378,6 +379,10 @@ def _safe_kkt(prob, W, b, V, M1, M2, thr=0.0):
 
 def _result(prob, W, b, V, M1, M2, status, message, history, t0, kkt, run, thr, kkt1,
             cert_tol):
+    # in the problem's dtype, as the ALM's: the certificate (kkt_residuals casts to it) is
+    # then that of the returned arrays
+    W, b, V, M1, M2 = ([np.asarray(a, dtype=prob.dtype) for a in x] if x is not None else None
+                       for x in (W, b, V, M1, M2))
     if kkt is None:
         kkt = _safe_kkt(prob, W, b, V, M1, M2)
     finite = kkt is not None

@@ -118,6 +118,16 @@ def test_a_failed_polish_keeps_the_certified_phase_one_point():
     assert r.n_zero_groups == 0 and "phase-1 point returned" in r.message
 
 
+def test_float32_problems_get_float32_arrays_and_their_certificate():
+    """IPOPT works in float64; the result is in the problem's dtype (it was float64 while its
+    certificate was of the float32 rounding: ``kkt_residuals`` casts to ``prob.dtype``)."""
+    prob = small_problem("complementarity", False, 0)
+    p32 = LiftedProblem(prob.X, prob.Y, hidden=(3, 3), lam=prob.lam, dtype=np.float32)
+    r = solve_ipopt(p32, seed=0)
+    assert {a.dtype for a in (*r.W, *r.V, *r.M1, *r.M2)} == {np.dtype(np.float32)}
+    assert kkt_residuals(p32, r.W, r.b, r.V, r.M1, r.M2).residual == r.kkt.residual
+
+
 def test_warm_start_from_a_solution_stays_there():
     prob = small_problem("squared", False, 1)
     r = solve_ipopt(prob, seed=1)
