@@ -173,6 +173,10 @@ def test_main_prints_the_table_and_writes_files(tmp_path, capsys):
         ({"out_dir": None}, TypeError, "out_dir must be a str or os.PathLike"),
         ({"verbose": "no"}, TypeError, "verbose must be True or False"),
         ({"lambda_path": 1}, TypeError, "lambda_path must be True or False"),
+        # a repeated seed counted one run twice in the medians; repeated names repeated rows
+        ({"seeds": (0, 0)}, ValueError, r"seeds must not repeat a value, got \[0, 0\]"),
+        ({"datasets": ("teacher", "teacher")}, ValueError, "datasets must not repeat"),
+        ({"methods": ("alm", "sgd", "alm")}, ValueError, "methods must not repeat.*'alm'"),
     ],
 )
 def test_arguments_are_validated_with_their_names(kwargs, exc, match, tmp_path, monkeypatch):
@@ -203,6 +207,18 @@ def test_main_refuses_bad_seeds(seeds, tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--seeds", *seeds, "--out-dir", str(tmp_path), "--datasets", "teacher", "--quiet"])
     assert exc.value.code == 2 and "argument --seeds:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--seeds", "0", "0", "--datasets", "teacher"], "--seeds"),
+    (["--datasets", "teacher", "mnist-like", "mnist_like"], "--datasets"),
+    (["--datasets", "teacher", "--methods", "alm", "alm"], "--methods"),
+])  # fmt: skip
+def test_main_refuses_repeated_values(args, option, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("liftnet.compare.make_problem", _no_runs)
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--out-dir", str(tmp_path), "--quiet"])
+    assert exc.value.code == 2 and f"{option} must not repeat a value" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("dataset", ["cifar", ["teacher"], None])

@@ -88,6 +88,16 @@ def _names(x, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         raise TypeError(what) from None
     if not x or not all(isinstance(v, str) and v in allowed for v in x):
         raise ValueError(what)
+    return _no_repeats(x, name)
+
+
+def _no_repeats(x: tuple, name: str) -> tuple:
+    """``x`` when no value occurs twice: a repeated seed would count one run twice in the
+    medians, a repeated data set or method would repeat the table's rows."""
+    twice = sorted({v for v in x if x.count(v) > 1}, key=x.index)
+    if twice:
+        raise ValueError(f"{name} must not repeat a value, got {list(x)} "
+                         f"({', '.join(map(repr, twice))} more than once)")
     return x
 
 
@@ -184,7 +194,8 @@ def run_comparison(
             raise TypeError(what) from None
         if not seeds:
             raise ValueError(what)
-        cfg["seeds"] = tuple(check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds))
+        cfg["seeds"] = _no_repeats(tuple(check_seed(s, f"seeds[{i}]")
+                                         for i, s in enumerate(seeds)), "seeds")
     lambda_path = check_bool(lambda_path, "lambda_path")
     verbose = check_bool(verbose, "verbose")
     # created now, not after the runs
@@ -235,8 +246,11 @@ def main(argv=None) -> int:
     p.add_argument("--no-path", action="store_true", help="skip the lambda path")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
-    try:  # an unusable folder is refused now, not after the runs
+    try:  # an unusable folder and repeated values are refused now, not after the runs
         writable_folder(a.out_dir, "--out-dir")
+        for opt in ("datasets", "methods", "seeds"):
+            if getattr(a, opt) is not None:
+                _no_repeats(tuple(getattr(a, opt)), f"--{opt}")
     except ValueError as exc:
         p.error(str(exc))
     t0 = time.perf_counter()
