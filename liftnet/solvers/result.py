@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-STATUSES = ("converged", "max_iter", "time_limit", "interrupted", "diverged", "failed")
+#: every ``status`` a liftnet solver returns (``uncertified``: IPOPT's only)
+STATUSES = ("converged", "max_iter", "time_limit", "interrupted", "diverged", "failed",
+            "uncertified")
 
 
 class LiftedResult(dict):
@@ -56,7 +58,12 @@ class LiftedResult(dict):
         self[name] = value
 
     def __dir__(self):
-        return list(self.keys())
+        return sorted({*self.keys(), *super().__dir__()})
+
+    def copy(self) -> LiftedResult:
+        """A shallow copy that is a ``LiftedResult`` (``dict.copy`` would give a plain dict,
+        without attribute access or ``sparsity``)."""
+        return type(self)(self)
 
     def __repr__(self) -> str:
         keys = ("solver", "status", "message", "objective", "nit", "time")
