@@ -131,7 +131,8 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
     Parameters
     ----------
     test_size : float in (0, 1)
-        Fraction of samples held out.
+        Fraction of samples held out; both parts must hold at least one sample per class
+        (10), so about 0.0056 to 0.994.
     seed : int
         Seed of the split.
     dtype : {numpy.float64, numpy.float32}
@@ -151,7 +152,18 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
     dt = check_float_dtype(dtype)
     data = load_digits()
     X = data.data.astype(dt)
-    Y, _ = one_hot(data.target, dtype=dt)
+    Y, classes = one_hot(data.target, dtype=dt)
+    # the stratified split needs a sample of every class on both sides (else scikit-learn's
+    # error, which does not name test_size); its sizes: ceil for the test part
+    n = len(X)
+    n_test = int(np.ceil(test_size * n))
+    n_train = int(np.floor((1.0 - test_size) * n))
+    if min(n_test, n_train) < len(classes):
+        raise ValueError(
+            f"test_size={test_size:g} splits the {n} digits into {n_train} training and "
+            f"{n_test} test samples; the stratified split needs at least {len(classes)} (one per "
+            f"class) in each"
+        )
     Xtr, Xte, Ytr, Yte = train_test_split(
         X, Y, test_size=test_size, random_state=seed, stratify=data.target
     )

@@ -287,3 +287,11 @@ def test_standardize_integer_and_list_input():
 def test_standardize_errors_name_parameter(X, others, exc, match):
     with pytest.raises(exc, match=match):
         standardize(X, *others)
+
+
+@pytest.mark.parametrize("test_size", [1e-5, 0.995])
+def test_digits_split_too_small_for_a_class_per_side_is_refused_by_name(test_size):
+    """scikit-learn's own error did not name test_size, while the docstring promised (0, 1)."""
+    with pytest.raises(ValueError, match=rf"test_size={test_size:g} splits the 1797 digits"):
+        load_digits_problem(test_size=test_size)
+    assert len(load_digits_problem(test_size=0.006).X_test) == 11
