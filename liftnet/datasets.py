@@ -75,6 +75,10 @@ def one_hot(labels, classes=None, dtype=np.float64):
         classes = np.asarray(classes)
         if classes.ndim != 1 or classes.size == 0:
             raise ValueError(f"classes must be 1-D and non-empty, got shape {classes.shape}")
+    for arr, name in ((labels, "labels"), (classes, "classes")):
+        # NaN is no class (it equals nothing, itself included)
+        if arr is not None and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite, found NaN or inf")
     try:
         if classes is None:
             classes = np.unique(labels)

@@ -295,3 +295,13 @@ def test_digits_split_too_small_for_a_class_per_side_is_refused_by_name(test_siz
     with pytest.raises(ValueError, match=rf"test_size={test_size:g} splits the 1797 digits"):
         load_digits_problem(test_size=test_size)
     assert len(load_digits_problem(test_size=0.006).X_test) == 11
+
+
+@pytest.mark.parametrize("labels, classes, name", [
+    ([1.0, np.nan], None, "labels"), ([1.0, np.inf], None, "labels"),
+    ([1.0, 2.0], [1.0, np.nan], "classes"),
+])  # fmt: skip
+def test_one_hot_refuses_non_finite_labels_by_name(labels, classes, name):
+    """A NaN label read 'labels contain classes not in classes' (no classes were given)."""
+    with pytest.raises(ValueError, match=f"{name} must be finite"):
+        one_hot(labels, classes)
