@@ -37,35 +37,6 @@ DELEGATED = {
 # ------------------------------------------------------- argument types
 # Numeric options are checked by argparse itself, so a bad value stops the command (exit 2,
 # "argument --tol: ...") before any data is loaded or any solve runs.
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number > 0."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return v
-
-
-def _int_at_least(low: int, what: str):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if v < low:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
-        return v
-
-    return parse
-
-
-#: argparse types: an integer >= 1; a seed (an integer >= 0).
-positive_int = _int_at_least(1, "an integer >= 1")
-seed_int = _int_at_least(0, "a non-negative integer")
-
-
 def _float_in(low: float, high: float | None, *, low_open: bool, high_open: bool, what: str):
     """An argparse type: a finite number in the given interval (``what`` says which), so that
     a model parameter out of range is refused under its option's name (``argument --alpha:
@@ -86,8 +57,27 @@ def _float_in(low: float, high: float | None, *, low_open: bool, high_open: bool
     return parse
 
 
-#: argparse types: the leaky-ReLU slope in (0, 1) (--alpha); a weight >= 0 (--lam); a
-#: held-out fraction in [0, 1) (--test-size).
+def _int_at_least(low: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return v
+
+    return parse
+
+
+#: argparse types: an integer >= 1; a seed (an integer >= 0).
+positive_int = _int_at_least(1, "an integer >= 1")
+seed_int = _int_at_least(0, "a non-negative integer")
+
+#: argparse types: a number > 0 (--beta, --tol, time limits); the leaky-ReLU slope in (0, 1)
+#: (--alpha); a weight >= 0 (--lam); a held-out fraction in [0, 1) (--test-size).
+positive_float = _float_in(0.0, None, low_open=True, high_open=False,
+                           what="a finite number > 0")  # fmt: skip
 slope_float = _float_in(0.0, 1.0, low_open=True, high_open=True, what="a number in (0, 1)")
 nonnegative_float = _float_in(0.0, None, low_open=False, high_open=False,
                               what="a finite number >= 0")  # fmt: skip
