@@ -519,7 +519,8 @@ def solve_alm(
         memory traffic is proportional to it (:class:`.quasi_newton.CompactLBFGS`).
     callback : callable or None
         ``callback(record)`` after each outer iteration with its history record (every
-        record, as ``verbose``); returning ``True`` stops the run (status ``interrupted``).
+        record, as ``verbose``); returning ``True`` stops the run (status ``interrupted``,
+        message ``stopped by callback``; ``converged`` when the record's point meets ``tol``).
     presolve : "auto", float in (0, 1) or None
         Start from a solve on a random fraction of the samples (docs/maths.md 6.3): the same
         model on ``ceil(presolve N)`` samples (drawn with ``seed``), solved by this function
@@ -674,10 +675,14 @@ def solve_alm(
             raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
         # rep: the certificate of (z, M1, M2), recomputed only where an iteration changes them
         rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
+        stop = False  # a callback asked to stop (after the record of the last iteration)
         while True:
             record_best(z, M1, M2, rep)
             if rep["residual"] <= tol:
                 status, message = "converged", f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
+                break
+            if stop:
+                status, message = "interrupted", "stopped by callback"
                 break
             if k >= max_iter:
                 break
@@ -729,10 +734,6 @@ def solve_alm(
                 })
                 rho = min(gamma * gamma * rho, rho_max)
                 steps = None
-                if stop:
-                    status, message = "interrupted", "stopped by callback"
-                    record_best(z, M1, M2, rep)
-                    break
                 continue
             steps = info.steps
             if info.status in ("stalled", "max_iter"):
@@ -788,10 +789,6 @@ def solve_alm(
                 if rep["residual"] <= tol:
                     status = "converged"
                     message = f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
-                break
-            if stop:
-                status, message = "interrupted", "stopped by callback"
-                record_best(z, M1, M2, rep)
                 break
     except INTERRUPTS as exc:
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"

@@ -126,6 +126,9 @@ def test_callback_can_stop_and_sees_records():
     res = solve_alm(prob, callback=cb)
     assert res.status == "interrupted"
     assert len(seen) == 2 and {"residual", "rho", "inner_iterations"} <= set(seen[0])
+    # a stop asked at a point that meets tol is a convergence, not an interruption
+    res = solve_alm(prob, tol=1e-6, callback=lambda rec: rec["residual"] <= 1e-6)
+    assert res.status == "converged" and res.kkt["residual"] <= 1e-6
 
 
 def test_every_history_record_is_reported(capsys):
@@ -149,6 +152,10 @@ def test_every_history_record_is_reported(capsys):
     count = iter(range(10**6))
     res = solve_alm(prob, callback=seen.append, inner_callback=lambda rec: next(count) >= 299)
     assert res.status == "interrupted" and seen == res.history and len(seen) == 3
+    # a stop asked on the record of an unbounded solve (k = 1) ends the run there too
+    res = solve_alm(prob, callback=lambda rec: True)
+    assert (res.status, res.message) == ("interrupted", "stopped by callback")
+    assert [h["inner_status"] for h in res.history] == ["unbounded"]
 
 
 def test_inner_callback_traces_the_path_to_the_returned_point():
