@@ -302,6 +302,15 @@ def test_solve_out_folder_checked_before_solving(tmp_path, capsys, no_solve):
         (["--alm-tol", "0"], "argument --alm-tol: must be a finite number > 0"),
         (["--x-tol", "nan"], "argument --x-tol: must be a finite number > 0"),
         (["--seed", "-1"], "argument --seed: must be a non-negative integer"),
+        # the model's and the teacher's numbers under the options' names (they were plain
+        # floats and ints, refused later under the parameters' names: "alpha", "widths[0]")
+        (["--alpha", "1"], "argument --alpha: must be a number in (0, 1)"),
+        (["--beta", "0"], "argument --beta: must be a finite number > 0"),
+        (["--lam", "-1"], "argument --lam: must be a finite number >= 0"),
+        (["--noise", "nan"], "argument --noise: must be a finite number >= 0"),
+        (["--N", "0"], "argument --N: must be an integer >= 1"),
+        (["--inputs", "0"], "argument --inputs: must be an integer >= 1"),
+        (["--outputs", "-2"], "argument --outputs: must be an integer >= 1"),
     ],
 )
 def test_verify_bad_option_exit_2_before_solving(capsys, no_solve, args, match):

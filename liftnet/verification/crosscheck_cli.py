@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from ..cli import positive_float, seed_int
+from ..cli import nonnegative_float, positive_float, positive_int, seed_int, slope_float
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -39,26 +39,29 @@ def build_parser() -> argparse.ArgumentParser:
         "objectives, KKT residuals by one checker, solution and multiplier distances, MFCQ, "
         "and a verdict.",
     )
-    p.add_argument("--N", type=int, default=20, help="number of samples (default 20)")
+    p.add_argument("--N", type=positive_int, default=20, help="number of samples (default 20)")
     p.add_argument("--hidden", type=_hidden, default=(3, 3),
                    help="hidden widths, comma-separated (default 3,3)")  # fmt: skip
-    p.add_argument("--inputs", type=int, default=2, help="input width n_0 (default 2)")
-    p.add_argument("--outputs", type=int, default=1, help="output width n_L (default 1)")
+    p.add_argument("--inputs", type=positive_int, default=2, help="input width n_0 (default 2)")
+    p.add_argument("--outputs", type=positive_int, default=1, help="output width n_L (default 1)")
     p.add_argument("--coupling", default="squared", choices=("squared", "complementarity"),
                    help="coupling of (M) (default squared)")  # fmt: skip
     p.add_argument("--bias", action="store_true", help="layers with biases (teacher and model)")
-    p.add_argument("--alpha", type=float, default=0.1, help="leaky-ReLU slope (default 0.1)")
-    p.add_argument("--beta", type=float, default=1.0, help="coupling weight (default 1)")
+    p.add_argument("--alpha", type=slope_float, default=0.1,
+                   help="leaky-ReLU slope in (0, 1) (default 0.1)")  # fmt: skip
+    p.add_argument("--beta", type=positive_float, default=1.0,
+                   help="coupling weight > 0 (default 1)")  # fmt: skip
     # lam 1e-3: the default instance compares a network, not the zero point. At 0.02 (the old
     # default), and at 3e-3 to 1e-2, both solvers return W = 0 for seed 0, so "agree" said
     # nothing; at 1e-3 the ALM keeps 5 of the 8 column groups, and over seeds 0-3 and both
     # couplings it keeps 4 to 6 and agrees with IPOPT on all 8 instances, each in 0.8 to 5 s
     # (2026-12-04, 2 cores)
-    p.add_argument("--lam", type=float, default=1e-3,
+    p.add_argument("--lam", type=nonnegative_float, default=1e-3,
                    help="group-sparsity weight (default 1e-3; a large one makes every group "
                         "zero, and the cross-check then compares the zero network)")  # fmt: skip
     p.add_argument("--groups", default="column", choices=("column", "row", "element"))
-    p.add_argument("--noise", type=float, default=0.1, help="teacher noise (default 0.1)")
+    p.add_argument("--noise", type=nonnegative_float, default=0.1,
+                   help="teacher noise >= 0 (default 0.1)")  # fmt: skip
     p.add_argument("--seed", type=seed_int, default=0,
                    help="seed of the teacher, the ALM's start and the cold IPOPT")  # fmt: skip
     p.add_argument("--tol", type=positive_float, default=1e-6,
@@ -86,7 +89,7 @@ def main(argv=None) -> int:
 
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     widths = (args.inputs, *args.hidden, args.outputs)
-    try:  # the numeric options were checked by argparse; the rest before any solve
+    try:  # the numbers were checked by argparse (under the options' names); the rest here
         if args.json:
             writable_file(args.json, "--json")
         X, Y, _, _ = make_teacher(args.N, widths=widths, alpha=args.alpha, noise=args.noise,
