@@ -74,6 +74,32 @@ def check_scalar(
     return int(x) if integer else float(x)
 
 
+def check_decreasing(x, name: str, *, low: float = 0.0, low_inclusive: bool = True,
+                     strict: bool = True, why: str = "") -> np.ndarray:
+    """``x`` as a float array: a nonempty sequence (or 1-d array) of real numbers (not
+    booleans, each checked by :func:`check_scalar` as ``name[k]``), finite, ``>= low`` (or
+    ``> low``) and decreasing: strictly, or nonincreasing when not ``strict``. ``why`` is
+    appended to the message of the order (the reason the caller needs it)."""
+    if isinstance(x, (str, bytes)) or not (
+        isinstance(x, (Sequence, np.ndarray)) or hasattr(x, "__array__")
+    ):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(x).__name__}: {x!r}")
+    try:
+        shape = np.shape(x)
+    except (TypeError, ValueError):  # ragged nesting
+        raise TypeError(f"{name} must be a sequence of numbers, got {x!r}") from None
+    if len(shape) != 1 or shape[0] == 0:
+        raise ValueError(f"{name} must be a nonempty 1-d sequence of numbers, got shape {shape}")
+    # one by one: a bool (or text) is refused, not read as 1.0 / 0.0
+    arr = np.array([check_scalar(v, f"{name}[{k}]", low=low, low_inclusive=low_inclusive)
+                    for k, v in enumerate(x)])
+    steps = np.diff(arr)
+    if np.any(steps >= 0) if strict else np.any(steps > 0):
+        order = "strictly decreasing" if strict else "nonincreasing"
+        raise ValueError(f"{name} must be {order}{why}, got {arr.tolist()}")
+    return arr
+
+
 def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     """``np.asarray(x, dtype)`` for real numeric input; anything else (text, ragged nesting,
     complex numbers, whose imaginary part the cast would drop) is a ``TypeError`` naming

@@ -32,7 +32,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.mpec import Complementarity, complements
 
-from .._validation import check_point, check_problem, check_scalar, check_seed
+from .._validation import check_decreasing, check_point, check_problem, check_scalar, check_seed
 from ..solvers.result import LiftedResult
 from .pyomo_model import declare_group_epigraph, declare_network, get_values, set_values
 
@@ -149,19 +149,8 @@ def solve_mpcc_relaxed(
     from ..verification.theory import complementarity_gap
 
     check_problem(prob)
-    if isinstance(eps_schedule, np.ndarray) and eps_schedule.ndim == 1:
-        eps_schedule = eps_schedule.tolist()
-    if not isinstance(eps_schedule, (list, tuple)):
-        raise TypeError("eps_schedule must be a sequence of floats > 0 (a list, tuple or 1-d "
-                        f"array), got {type(eps_schedule).__name__}: {eps_schedule!r}")
-    eps_schedule = [
-        check_scalar(e, f"eps_schedule[{k}]", low=0, low_inclusive=False)
-        for k, e in enumerate(eps_schedule)
-    ]
-    if not eps_schedule:
-        raise ValueError("eps_schedule must hold at least one eps > 0")
-    if any(e2 > e1 for e1, e2 in zip(eps_schedule, eps_schedule[1:], strict=False)):
-        raise ValueError(f"eps_schedule must be nonincreasing, got {eps_schedule!r}")
+    eps_schedule = check_decreasing(eps_schedule, "eps_schedule", low_inclusive=False,
+                                    strict=False).tolist()
     seed = check_seed(seed, allow_none=True)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)

@@ -11,35 +11,17 @@ comparison harness runs every baseline through it); :func:`solve_alm_path` is th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from .._validation import check_bool, check_problem, check_scalar, check_seed
+from .._validation import check_bool, check_decreasing, check_problem, check_seed
 from .init import reseed_dead_units
 
 
 def check_lams(lams) -> np.ndarray:
     """``lams`` as a float array: a nonempty sequence (or 1-d array) of real numbers (not
     booleans), finite, ``>= 0`` and strictly decreasing."""
-    if isinstance(lams, (str, bytes)) or not (
-        isinstance(lams, (Sequence, np.ndarray)) or hasattr(lams, "__array__")
-    ):
-        raise TypeError(
-            f"lams must be a sequence of numbers, got {type(lams).__name__}: {lams!r}"
-        )
-    try:
-        shape = np.shape(lams)
-    except (TypeError, ValueError):  # ragged nesting
-        raise TypeError(f"lams must be a sequence of numbers, got {lams!r}") from None
-    if len(shape) != 1 or shape[0] == 0:
-        raise ValueError(f"lams must be a nonempty 1-d sequence of numbers, got shape {shape}")
-    # one by one: a bool (or text) is refused, not read as 1.0 / 0.0
-    arr = np.array([check_scalar(x, f"lams[{k}]", low=0) for k, x in enumerate(lams)])
-    if np.any(np.diff(arr) >= 0):
-        raise ValueError("lams must be strictly decreasing (each solve is warm-started from the "
-                         f"previous, larger lam), got {arr.tolist()}")
-    return arr
+    return check_decreasing(lams, "lams", why=" (each solve is warm-started from the "
+                            "previous, larger lam)")
 
 
 def warm_started_path(problems, solve, seed=0, reseed=True, init=None):

@@ -90,8 +90,10 @@ def test_eps_schedule_validation():
         solve_mpcc_relaxed(prob, eps_schedule=(1e-3, 1e-1))
     with pytest.raises(ValueError, match=r"eps_schedule\[1\]"):
         solve_mpcc_relaxed(prob, eps_schedule=(1e-1, 0.0))
-    with pytest.raises(ValueError, match="at least one"):
+    with pytest.raises(ValueError, match="eps_schedule must be a nonempty 1-d sequence"):
         solve_mpcc_relaxed(prob, eps_schedule=())
+    with pytest.raises(TypeError, match=r"eps_schedule\[0\] must be a real number"):
+        solve_mpcc_relaxed(prob, eps_schedule=[True])
 
 
 @pytest.mark.parametrize(
