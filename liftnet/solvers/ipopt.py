@@ -298,7 +298,7 @@ def solve_ipopt(
             r.message,
             history,
             t0,
-            kkt1,
+            None,  # the certificate of the point returned (kkt1 zeroes the small groups)
             r,
             thr if polish else None,
             kkt1,
@@ -330,9 +330,11 @@ def solve_ipopt(
     n_zero = sum(int(np.sum(z)) for z in zero)
     if best is None:
         # the polish never converged: the phase-1 point, as IPOPT left it, with phase 1's
-        # status (IPOPT converged there), certified or not by kkt1 like any other point (a
-        # failed re-solve says nothing against it: at lam = 0, with no group to fix, IPOPT
-        # declared the re-solve infeasible from a phase-1 point of KKT residual 1.9e-8)
+        # status (IPOPT converged there), certified or not like any other point by the
+        # residual of these very arrays (kkt1, of the point with its small groups zeroed, is
+        # kept as kkt_phase1). A failed re-solve says nothing against it: at lam = 0, with no
+        # group to fix, IPOPT declared the re-solve infeasible from a phase-1 point of KKT
+        # residual 1.9e-8
         return _result(
             prob,
             W,
@@ -344,7 +346,7 @@ def solve_ipopt(
             f"{phase1.message}; {note}; phase-1 point returned",
             history,
             t0,
-            kkt1,
+            None,
             r,
             thr,
             kkt1,

@@ -103,7 +103,11 @@ def test_without_polish_zero_groups_are_not_exact():
     small = norms[norms < 1e-2]
     assert small.size >= 1 and np.all(small > 0)
     assert r.n_zero_groups == 0
-    assert kkt_residuals(prob, r.W, r.b, r.V, r.M1, r.M2).residual > 1e-6
+    # the certificate is of the returned arrays, small groups and all (it used to zero the
+    # groups below the default threshold: 8.9e-6 reported for a point of residual 1e-2)
+    own = kkt_residuals(prob, r.W, r.b, r.V, r.M1, r.M2)
+    assert own.residual > 1e-6 and r.kkt.residual == own.residual
+    assert r.kkt["zero_threshold"] == 0 and f"{own.residual:.2e}" in r.message
 
 
 def test_a_failed_polish_keeps_the_certified_phase_one_point():
@@ -116,6 +120,8 @@ def test_a_failed_polish_keeps_the_certified_phase_one_point():
     r = solve_ipopt(LiftedProblem(X, Y, hidden=(3, 3), lam=0.0))
     assert r.status == "converged" and r.kkt.residual <= 1e-6, r.message
     assert r.n_zero_groups == 0 and "phase-1 point returned" in r.message
+    own = kkt_residuals(LiftedProblem(X, Y, hidden=(3, 3), lam=0.0), r.W, r.b, r.V, r.M1, r.M2)
+    assert r.kkt.residual == own.residual and r.kkt["zero_threshold"] == 0
 
 
 def test_float32_problems_get_float32_arrays_and_their_certificate():
