@@ -208,7 +208,7 @@ def _print_summary(prob, res, data, t_data, t_total, out=None):
     p(f"group sparsity ({prob.groups} groups, exact zeros):")
     for s in group_sparsity(prob, res.W):
         p(f"  W_{s['layer']} {s['shape'][0]}x{s['shape'][1]}: {s['zero']}/{s['total']} zero")
-    W2, b2, _ = prune_weights(res.W, res.b)
+    W2, b2, _ = prune_weights(res.W, res.b, alpha=prob.alpha)
     size = lambda W, b: sum(w.size for w in W) + (0 if b is None else sum(x.size for x in b))  # noqa: E731
     widths = [W2[0].shape[1]] + [w.shape[0] for w in W2]
     p(f"pruned network: {'-'.join(map(str, prob.widths))} -> {'-'.join(map(str, widths))} "

@@ -326,9 +326,10 @@ class _LiftedNetBase(BaseEstimator):
         """A new fitted estimator without the units the network does not use.
 
         Deletes hidden neurons whose outgoing column is zero or whose incoming row and bias are
-        zero, and input features whose column of ``W_1`` is zero (see
-        :func:`liftnet.pruning.prune_weights`). Predictions are identical (up to the rounding of
-        the shorter matrix products); ``predict`` still takes the original ``X``.
+        zero, and input features whose column of ``W_1`` is zero; a neuron whose incoming row
+        is zero but whose bias is not outputs a constant, which is folded into the next
+        layer's bias (see :func:`liftnet.pruning.prune_weights`). Predictions are identical
+        (up to rounding); ``predict`` still takes the original ``X``.
         ``result_``, ``kkt_`` and ``n_iter_`` are those of the training run.
 
         Returns
@@ -337,7 +338,7 @@ class _LiftedNetBase(BaseEstimator):
         ``n_params_`` of the smaller network.
         """
         check_is_fitted(self, "coefs_")
-        W, b, keep = prune_weights(self.coefs_, self.intercepts_)
+        W, b, keep = prune_weights(self.coefs_, self.intercepts_, alpha=self.alpha)
         new = copy.copy(self)  # shares result_ (read-only); the arrays below are new
         new._set_network(W, b, self.input_features_[keep[0]])
         return new

@@ -13,13 +13,20 @@ An input feature ``j`` (``l = 0``) is deleted by the first rule. Deleting one ne
 others deletable (a column of ``W_{l-1}`` may be zero only on kept rows), so the rules are applied
 until nothing changes. Deleting neuron ``j`` of layer ``l`` removes row ``j`` of ``W_l`` and
 ``b_l`` and column ``j`` of ``W_{l+1}``.
+
+With biases and the slope ``alpha`` given (:func:`prune_weights`'s ``alpha``), a third rule:
+a neuron whose incoming row is zero on the kept neurons but whose bias is not outputs the
+constant ``sigma(b_l[j])``; it is folded into the next layer's bias,
+``b_{l+1} <- b_{l+1} + W_{l+1}[:, j] sigma(b_l[j])``, and deleted (row groups with biases
+produce these). The network's function is unchanged; its outputs change by rounding only.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_finite_array
+from ._validation import check_finite_array, check_scalar
+from .formulation.problem import leaky_relu
 
 __all__ = ["prune_weights", "unit_masks"]
 
@@ -58,14 +65,19 @@ def _check_network(W, b):
     return out_W, out_b
 
 
-def prune_weights(W, b=None):
-    """The smallest network with the same function that deletes only unused units.
+def prune_weights(W, b=None, *, alpha=None):
+    """The smallest network with the same function that deletes only unused units (and, given
+    ``alpha``, folds constant units into the next layer's bias).
 
     Parameters
     ----------
     W : list of L arrays
         ``W[l-1]`` is ``W_l`` of shape ``(n_l, n_{l-1})``, finite.
     b : list of L arrays ``(n_l,)`` or None
+    alpha : float in (0, 1) or None
+        The leaky-ReLU slope. Given (with ``b``), hidden neurons with a zero incoming row and a
+        nonzero bias are folded into the next layer's bias and deleted (module docstring);
+        ``None``: they are kept (their output ``sigma(b_l[j])`` needs the slope).
 
     Returns
     -------
@@ -79,11 +91,15 @@ def prune_weights(W, b=None):
         neurons of hidden layer ``l`` kept, ``l = 1..L-1``.
     """
     W, b = _check_network(W, b)
+    if alpha is not None:
+        alpha = check_scalar(alpha, "alpha", low=0, high=1, low_inclusive=False,
+                             high_inclusive=False)
     L = len(W)
-    masks = _unit_masks(W, b)
-
     W_new = [Wl.copy() for Wl in W]
     b_new = None if b is None else [bl.copy() for bl in b]
+    masks = _unit_masks(W_new, b_new)
+    if alpha is not None and b_new is not None:
+        masks = _fold_constant_units(W_new, b_new, masks, alpha)
     for l in range(L):  # a layer with no unit left keeps unit 0, silenced
         if not np.any(masks[l]):
             masks[l][0] = True
@@ -98,6 +114,28 @@ def prune_weights(W, b=None):
             b_new[l] = b_new[l][masks[l + 1]].copy()
     keep = [np.flatnonzero(masks[l]) for l in range(L)]
     return W_new, b_new, keep
+
+
+def _fold_constant_units(W, b, masks, alpha):
+    """The third rule (module docstring), in place on the copies ``W, b``: each kept hidden
+    neuron of layer ``l`` whose row of ``W_l`` is zero on the kept neurons of layer ``l - 1``
+    outputs ``sigma(b_l[j])``; that constant times its column of ``W_{l+1}`` joins
+    ``b_{l+1}``, and the column is zeroed (the first rule then deletes the neuron). Folding
+    can make neurons of the next layer constant: repeated until none is left. Returns the
+    masks of the folded network."""
+    while True:
+        folded = False
+        for l in range(1, len(W)):  # hidden layer l: rows of W[l - 1], columns of W[l]
+            const = masks[l] & ~np.any(W[l - 1][:, masks[l - 1]] != 0, axis=1)
+            if not np.any(const):
+                continue
+            bl = b[l - 1][const]
+            b[l] += W[l][:, const] @ leaky_relu(bl, alpha)
+            W[l][:, const] = 0.0
+            folded = True
+        if not folded:
+            return masks
+        masks = _unit_masks(W, b)
 
 
 def unit_masks(W, b=None):

@@ -30,10 +30,12 @@ ESTIMATORS = [SparseLeakyReLUNet, SparseLeakyReLUClassifier, SparseLeakyReLURegr
 
 class StubSolver:
     """Records its call; returns random weights (``prob.initial_weights``) with the groups
-    listed in ``zero`` set to zero: ``zero[l-1]`` = columns of ``W_l``."""
+    listed in ``zero`` set to zero: ``zero[l-1]`` = columns of ``W_l`` (``zero_rows[l-1]``:
+    rows)."""
 
-    def __init__(self, status="converged", zero=None, F_share=1.0):
+    def __init__(self, status="converged", zero=None, F_share=1.0, zero_rows=None):
         self.status, self.zero, self.calls = status, zero or {}, []
+        self.zero_rows = zero_rows or {}
         self.F_share = F_share  # the lifted objective reported, as a share of Phi
 
     def __call__(self, prob, tol=1e-6, seed=0, time_limit=None, init=None, verbose=False, **kw):
@@ -43,6 +45,8 @@ class StubSolver:
             b = [np.linspace(-0.5, 0.5, bl.size) for bl in b]
         for l, cols in self.zero.items():
             W[l][:, cols] = 0.0
+        for l, rows in self.zero_rows.items():
+            W[l][rows] = 0.0
         M1, M2 = prob.zero_multipliers()
         kkt = {"stationarity": 0.0, "primal_feasibility": 0.0, "dual_feasibility": 0.0,
                "complementarity": 0.0, "residual": 0.0}  # fmt: skip
@@ -220,6 +224,21 @@ def test_prune_identical_predictions_fewer_parameters(monkeypatch, data, bias):
     net.set_params(alpha=0.5, groups="row")
     np.testing.assert_array_equal(net.predict(X), small.predict(X))
     assert all(m.all() for m in small.active_groups_[1:])
+
+
+def test_prune_folds_constant_units_into_the_next_bias(monkeypatch, data):
+    """Row groups with biases: a neuron with a zero incoming row outputs the constant
+    ``sigma(b_l[j])``; ``prune`` folds it into ``b_{l+1}`` (it kept all of them: a 3-4-2-1
+    teacher fitted with ``groups="row"``, ``bias=True``, ``lam`` 0.1 kept its 116 parameters,
+    now 24)."""
+    X, y = data
+    # rows 0 and 4 of W_1 zero (biases -0.5 and 0.5: constant units); row 2's bias is 0
+    monkeypatch.setattr(alm, "solve_alm", StubSolver(zero_rows={0: [0, 2, 4]}))
+    net = SparseLeakyReLUNet(hidden=(5, 4), bias=True, groups="row", alpha=0.2).fit(X, y)
+    small = net.prune()
+    assert small.hidden_ == (2, 4)
+    np.testing.assert_allclose(small.output(X), net.output(X), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(small.predict(X), net.predict(X))
 
 
 # ---------------------------------------------------------- sklearn protocol

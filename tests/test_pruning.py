@@ -48,6 +48,28 @@ def test_zero_row_needs_zero_bias():
     np.testing.assert_allclose(outputs(W2, b2, X), outputs(W, b, X), rtol=1e-13)
 
 
+def test_constant_units_fold_into_the_next_bias_given_alpha():
+    """A neuron with a zero incoming row and a nonzero bias outputs the constant
+    ``sigma(b_l[j])``: with ``alpha`` it is folded into ``b_{l+1}`` and deleted (without, it
+    stays: its output needs the slope), and the folding cascades."""
+    rng = np.random.default_rng(1)
+    W = [rng.standard_normal((3, 2)), rng.standard_normal((4, 3)), rng.standard_normal((2, 4))]
+    b = [rng.standard_normal(3), rng.standard_normal(4), rng.standard_normal(2)]
+    b[0][1] = -abs(b[0][1])  # the negative branch of sigma: alpha matters
+    W[0][1] = 0.0  # neuron 1 of layer 1: constant sigma(b_1[1])
+    W[1][0, [0, 2]] = 0.0  # neuron 0 of layer 2 reads only that constant one: constant too
+    X = rng.standard_normal((10, 2))
+    for alpha in (0.1, 0.3):
+        W2, b2, keep = prune_weights(W, b, alpha=alpha)
+        assert keep[1].tolist() == [0, 2] and keep[2].tolist() == [1, 2, 3]
+        np.testing.assert_allclose(outputs(W2, b2, X, alpha), outputs(W, b, X, alpha),
+                                   rtol=1e-13, atol=1e-14)
+    W2, b2, keep = prune_weights(W, b)  # no slope: nothing to fold
+    assert keep[1].tolist() == [0, 1, 2] and keep[2].tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="alpha must be < 1"):
+        prune_weights(W, b, alpha=1.0)
+
+
 def test_dead_layer_keeps_one_silent_unit():
     rng = np.random.default_rng(2)
     W = [rng.standard_normal((3, 2)), np.zeros((2, 3)), rng.standard_normal((2, 2))]
@@ -57,6 +79,10 @@ def test_dead_layer_keeps_one_silent_unit():
     assert [w.shape for w in W2] == [(1, 1), (2, 1), (2, 2)]
     assert not np.any(W2[0]) and not np.any(W2[1]) and b2[0][0] == 0.0
     X = rng.standard_normal((7, 2))
+    np.testing.assert_allclose(outputs(W2, b2, X[:, keep[0]]), outputs(W, b, X), rtol=1e-13)
+    # with the slope, the constant layer is folded into the output bias: one silent unit each
+    W2, b2, keep = prune_weights(W, b, alpha=0.1)
+    assert [w.shape for w in W2] == [(1, 1), (1, 1), (2, 1)]
     np.testing.assert_allclose(outputs(W2, b2, X[:, keep[0]]), outputs(W, b, X), rtol=1e-13)
 
 
@@ -93,6 +119,16 @@ def test_random_sparsity_same_function_fewer_or_equal_units(seed, widths, bias, 
     # nothing left to prune: a second pass is the identity
     W3, _, keep3 = prune_weights(W2, b2)
     assert [w.shape for w in W3] == [w.shape for w in W2]
+    # with the slope, constant units are folded too: the same function, no more units, and
+    # no kept hidden unit with a zero incoming row (except a layer's silenced placeholder)
+    W4, b4, keep4 = prune_weights(W, b, alpha=0.2)
+    np.testing.assert_allclose(
+        outputs(W4, b4, X[:, keep4[0]], 0.2), outputs(W, b, X, 0.2), rtol=1e-12, atol=1e-12
+    )
+    assert all(w4.shape[1] <= w2.shape[1] for w4, w2 in zip(W4, W2, strict=True))
+    for l in range(1, L):
+        rows_zero = ~np.any(W4[l - 1] != 0, axis=1)
+        assert not np.any(rows_zero) or W4[l - 1].shape[0] == 1
 
 
 @pytest.mark.parametrize("bias", [False, True])

@@ -30,6 +30,11 @@ from .penalties import GROUPS, GroupLasso
 from .variables import Layout
 
 
+def leaky_relu(U, alpha: float):
+    """``sigma(t) = max(t, alpha t)`` elementwise, ``0 < alpha < 1`` (MODEL.md 1)."""
+    return np.maximum(U, alpha * U)
+
+
 class LiftedProblem:
     """A sparse leaky-ReLU training problem, both as (P) and as its lift (M).
 
@@ -171,8 +176,8 @@ class LiftedProblem:
 
     # ------------------------------------------------------ network (section 1)
     def sigma(self, U: np.ndarray) -> np.ndarray:
-        """Leaky ReLU ``sigma(t) = max(t, alpha t)``, elementwise."""
-        return np.maximum(U, self.alpha * U)
+        """Leaky ReLU ``sigma(t) = max(t, alpha t)``, elementwise (:func:`leaky_relu`)."""
+        return leaky_relu(U, self.alpha)
 
     def forward(self, W, b=None, V0=None):
         """Exact forward pass ``V_l = sigma(U_l)``, ``U_l = W_l V_{l-1} + b_l 1^T``.
