@@ -305,19 +305,21 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--data", type=dataset_name(DATASETS), choices=DATASETS, default="digits",
                      help="built-in dataset (mnist_like is accepted for mnist-like)")  # fmt: skip
     src.add_argument("--file", help="user data: .npz (arrays X, Y) or .csv (target column)")
-    solve.add_argument("--target", help="npz key or csv column (name or index) of the target")
+    solve.add_argument("--target", help="with --file: npz key or csv column (name or index) "
+                                        "of the target")  # fmt: skip
     solve.add_argument(
         "--task",
         choices=("auto", "classification", "regression"),
         default="auto",
-        help="auto: integer labels (<= 50 values) -> classes",
+        help="with --file; auto: integer labels (<= 50 values) -> classes",
     )
     solve.add_argument(
         "--n-samples",
         type=positive_int,
         default=None,
-        help="samples for --data teacher / mnist-like (default 500 / 2000; refused with "
-        "--data digits and --file, whose samples are given)",
+        help="samples for --data teacher (all of them, split by --test-size; default 500) or "
+        "mnist-like (the training ones, the held-out ones generated on top; default 2000); "
+        "refused with --data digits and --file, whose samples are given",
     )
     solve.add_argument("--test-size", type=fraction_float, default=0.25,
                        help="held-out fraction in [0, 1); 0: train on all samples, no test "
@@ -326,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-standardize",
         dest="standardize",
         action="store_false",
-        help="keep the columns of a user file as they are",
+        help="with --file: keep its columns as they are",
     )
     solve.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     solve.add_argument("--init", metavar="NPZ",

@@ -83,6 +83,14 @@ def load_problem_data(args, mode: str) -> ProblemData:
         raise ValueError(f"--n-samples applies to --data teacher and mnist-like, not to {source} "
                          f"(its samples are given: all of them are used, --test-size splits "
                          f"them)")  # fmt: skip
+    if args.file is None:  # the options of a user file
+        given = [opt for opt, on in (("--target", args.target is not None),
+                                     ("--task", args.task != "auto"),
+                                     ("--no-standardize", not args.standardize)) if on]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise ValueError(f"{', '.join(given)} {verb} to --file only, not to {source} (its "
+                             f"target, task and scaling are built in)")  # fmt: skip
     if ts == 0 and source == "--data digits":  # load_digits_problem's split needs 0 < ts < 1
         raise ValueError("--test-size 0 is not available with --data digits (its stratified "
                          "split holds out a fraction in (0, 1)); use e.g. --test-size "

@@ -229,6 +229,14 @@ def test_solve_r2_is_that_of_the_estimator_score(tmp_path, capsys, source):
                                  "--data digits"),  # digits: the default --data
         (["--file", "{tmp}/d.csv", "--n-samples", "2"], "--n-samples applies to --data teacher "
                                                         "and mnist-like, not to --file"),
+        # a user file's options with built-in data (they were dropped: a regression was fitted
+        # under --task classification)
+        (["--data", "teacher", "--task", "classification"], "--task applies to --file only, "
+                                                            "not to --data teacher"),
+        (["--data", "mnist-like", "--target", "y"], "--target applies to --file only"),
+        (["--no-standardize"], "--no-standardize applies to --file only, not to --data digits"),
+        (["--data", "teacher", "--task", "regression", "--target", "0"],
+         "--target, --task apply to --file only"),
         (["--data", "teacher", "--tol", "0"], "--tol"),
         (["--data", "teacher", "--tol", "inf"], "argument --tol: must be a finite number > 0"),
         (["--data", "teacher", "--time-limit", "inf"], "argument --time-limit: must be a finite"),
