@@ -338,7 +338,9 @@ class _LiftedNetBase(BaseEstimator):
         ``n_params_`` of the smaller network.
         """
         check_is_fitted(self, "coefs_")
-        W, b, keep = prune_weights(self.coefs_, self.intercepts_, alpha=self.alpha)
+        # the slope the network was fitted with (set_params after fit does not change it)
+        W, b, keep = prune_weights(self.coefs_, self.intercepts_,
+                                   alpha=self._fit_params["alpha"])
         new = copy.copy(self)  # shares result_ (read-only); the arrays below are new
         new._set_network(W, b, self.input_features_[keep[0]])
         return new

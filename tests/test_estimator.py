@@ -239,6 +239,9 @@ def test_prune_folds_constant_units_into_the_next_bias(monkeypatch, data):
     assert small.hidden_ == (2, 4)
     np.testing.assert_allclose(small.output(X), net.output(X), rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(small.predict(X), net.predict(X))
+    # the fitted slope folds them, not one set after fit
+    net.set_params(alpha=0.9)
+    np.testing.assert_allclose(net.prune().output(X), small.output(X), rtol=1e-12, atol=1e-14)
 
 
 # ---------------------------------------------------------- sklearn protocol
