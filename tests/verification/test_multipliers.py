@@ -113,6 +113,33 @@ def test_floor_bounds_every_residual_and_ends_the_estimate():
     assert rep.estimate["status"] == "converged" and rep.estimate["iterations"] <= 1
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("beta", [1.0, 30.0])
+def test_estimate_at_an_exact_kkt_point_is_exact(seed, beta):
+    """A network with biases that fits its own outputs, at its lift, with ``lam = 0``: a KKT
+    point whose multipliers are known, ``M1 = c max(U, 0)``, ``M2 = c max(-U, 0)`` with
+    ``c = beta (1 - alpha) / N`` (stationarity in ``V`` and ``U``, MODEL.md 5). The interior
+    point alone stopped at 6e-7 (``beta`` 1) and 1.8e-5 (``beta`` 30) on seed 0, above
+    ``solve_alm``'s default ``tol``; its crossover (``MultiplierLSQ.refine``) finds them."""
+    rng = np.random.default_rng(seed)
+    N, alpha = 30, 0.05
+    X = rng.standard_normal((N, 2))
+    W = [rng.standard_normal((4, 2)), rng.standard_normal((3, 4)), rng.standard_normal((2, 3))]
+    b = [rng.standard_normal(4), rng.standard_normal(3), rng.standard_normal(2)]
+    kw = dict(hidden=(4, 3), alpha=alpha, beta=beta, lam=0.0, bias=True)
+    Y = LiftedProblem(X, np.zeros((N, 2)), **kw).predict(W, b, X)
+    prob = LiftedProblem(X, Y, **kw)
+    U, V = prob.forward(W, b)
+    c = beta * (1 - alpha) / N
+    M1 = [c * np.maximum(u, 0.0) for u in U[:-1]]
+    M2 = [c * np.maximum(-u, 0.0) for u in U[:-1]]
+    assert kkt_residuals(prob, W, b, V, M1, M2).residual <= 1e-12  # the construction
+    rep = kkt_residuals(prob, W, b, V)
+    assert rep.residual <= 1e-12 and rep.estimate["refined"]
+    assert max(float(np.max(np.abs(e - m))) for e, m in zip((*rep.M1, *rep.M2), (*M1, *M2))) \
+        <= 1e-9
+
+
 def test_kkt_residuals_reports_the_estimate():
     prob, W, b, V = make_point(8)
     rep = kkt_residuals(prob, W, b, V)
