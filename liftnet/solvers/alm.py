@@ -367,6 +367,10 @@ def _screen_dead_units(prob, z, M1, M2, previous=None):
     return masks
 
 
+#: the dtypes in which this process has certified a point (its kernels are loaded)
+_CERTIFIED_DTYPES: set = set()
+
+
 def warm_up(dtype=np.float64) -> None:
     """Compile, or load from numba's disk cache, every compiled kernel :func:`solve_alm` runs in
     ``dtype`` (a small solve with bias, then the kernels' parallel drivers and the L-BFGS algebra
@@ -670,11 +674,31 @@ def solve_alm(
         return stopped_inside[0]
 
     inner_kw = {"monitor": monitor} if inner_callback is not None else {}
+    cert_time = [0.0]  # seconds of the slowest certificate so far
+
+    def certify(zc, M1c, M2c):
+        """``kkt_residuals`` of the point, timed (:func:`inner_deadline`; not the process's
+        first in this dtype, which loads or compiles numba's kernels: 0.2-3 s, measured in
+        :func:`warm_up`)."""
+        tc = time.monotonic()
+        rep_ = kkt_residuals(prob, *layout.unpack(zc), M1c, M2c)
+        if prob.dtype in _CERTIFIED_DTYPES:
+            cert_time[0] = max(cert_time[0], time.monotonic() - tc)
+        _CERTIFIED_DTYPES.add(prob.dtype)
+        return rep_
+
+    def inner_deadline():
+        """The deadline less what follows a subproblem: its point's certificate, the
+        multiplier update and the record, about twice the slowest certificate so far (at the
+        teacher 10-32-32-3 with biases, N = 60000: certificates of 0.2-0.35 s, and 0.5 s from
+        the end of the last subproblem to the return; without the reserve a 3 s limit ended
+        at 3.70 s). Negligible on small problems."""
+        return None if deadline is None else deadline - 2.0 * cert_time[0]
     try:
         if pre is not None and pre["status"] == "interrupted":
             raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
         # rep: the certificate of (z, M1, M2), recomputed only where an iteration changes them
-        rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
+        rep = certify(z, M1, M2)
         stop = False  # a callback asked to stop (after the record of the last iteration)
         while True:
             record_best(z, M1, M2, rep)
@@ -686,7 +710,7 @@ def solve_alm(
                 break
             if k >= max_iter:
                 break
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > inner_deadline():
                 status, message = "time_limit", f"time_limit={time_limit:g} s reached"
                 break
             # 1. inexact subproblem
@@ -698,17 +722,20 @@ def solve_alm(
             if inner == "owlqn" and branch:
                 bsub = _BranchSubproblem(sub, z)
                 x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
-                                          deadline=deadline, scales0=steps, floor=floor,
+                                          deadline=inner_deadline(), scales0=steps,
+                                          floor=floor,
                                           lbfgs=lbfgs, patience=patience, **inner_kw)
                 z_new = bsub.to_z(x_new, info.cache)
             elif inner == "owlqn":
                 z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
-                                          deadline=deadline, scales0=steps, floor=floor,
+                                          deadline=inner_deadline(), scales0=steps,
+                                          floor=floor,
                                           lbfgs=lbfgs, patience=patience, **inner_kw)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
-                    tol=eps, max_iter=max_inner, steps0=steps, deadline=deadline, floor=floor,
+                    tol=eps, max_iter=max_inner, steps0=steps, deadline=inner_deadline(),
+                    floor=floor,
                 )
             n_inner += info.nit
             if info.status == "unbounded":
@@ -722,7 +749,7 @@ def solve_alm(
                     z, M1, M2 = restart
                     phi = sub.best_net[0]  # the Phi of the lifted network
                     unit_mask = unit_masks(*layout.unpack(z)[:2])
-                    rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
+                    rep = certify(z, M1, M2)
                 # the record has the residuals of the restart point
                 stop = report({
                     "k": k, "objective": rep["objective"], "rho": rho, "eps": eps,
@@ -774,7 +801,7 @@ def solve_alm(
             viol_prev = viol
             # 4. no stationarity far below the violation: the KKT residual is the larger
             eps = min(eps, max(theta * eps, kappa * viol, tol))
-            rep = kkt_residuals(prob, *layout.unpack(z), M1, M2)
+            rep = certify(z, M1, M2)
             rec.update({p: rep[p] for p in ("objective", *rep.PARTS, "residual")})
             # the network's own objective (MODEL.md 3, one forward pass): F and Phi differ
             # until the lift is exact, and Phi is what the baselines report (liftnet.compare)
@@ -793,10 +820,19 @@ def solve_alm(
     except INTERRUPTS as exc:
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
 
-    if status == "converged" or best is None:
+    if status == "converged":  # rep is the certificate of (z, M1, M2)
+        zf, M1f, M2f, kkt = z, M1, M2, rep
+    elif best is None:  # interrupted before the first certificate (or in the presolve)
         zf, M1f, M2f = z, M1, M2
-        Wf, bf, Vf = layout.unpack(zf)
-        kkt = kkt_residuals(prob, Wf, bf, Vf, M1f, M2f)
+        try:
+            kkt = kkt_residuals(prob, *layout.unpack(zf), M1f, M2f)
+        except Exception as exc:
+            if status != "interrupted":
+                raise
+            # Ctrl-C while numba loads its kernels (the first certificate's first compiled
+            # call) leaves it half-initialised: its next call fails (a KeyError of its type
+            # registry); no certificate can be formed, and the interrupt goes to the caller
+            raise KeyboardInterrupt("interrupted before the first certificate") from exc
     else:
         _, zf, M1f, M2f, kkt = best
     Wf, bf, Vf = layout.unpack(zf.copy())

@@ -115,6 +115,51 @@ def test_time_limit_returns_best_iterate():
     assert res.kkt["residual"] <= best + 1e-15
 
 
+def test_time_limit_leaves_room_for_the_certificate(monkeypatch):
+    """A subproblem stops early enough for its point's certificate (``kkt_residuals``, here
+    made 0.4 s slow) to fit in ``time_limit``: the run used to certify after the deadline
+    (0.70 s over a 3 s limit at N = 60000, where one certificate takes 0.2-0.4 s)."""
+    import time as time_
+
+    from liftnet.solvers import alm
+
+    alm.warm_up()  # (the process's first certificate, which loads the kernels, is not timed)
+    real = alm.kkt_residuals
+
+    def slow(*args, **kw):
+        time_.sleep(0.4)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(alm, "kkt_residuals", slow)
+    prob = teacher_problem("complementarity", N=200)
+    t0 = time_.monotonic()
+    res = solve_alm(prob, tol=1e-14, time_limit=1.2)
+    wall = time_.monotonic() - t0
+    # without the reserve: the subproblem runs to 1.2 s, then 0.4 s of certificate
+    assert res.status == "time_limit" and res.time < 1.4 and wall < 1.5
+
+
+def test_ctrl_c_that_breaks_the_first_certificate_propagates(monkeypatch):
+    """Ctrl-C while numba loads its kernels (inside the first certificate) leaves it
+    half-initialised, and the next compiled call raises a KeyError of numba's type registry;
+    ``solve_alm`` then has no certified point to return: the KeyboardInterrupt propagates
+    (the KeyError did, from the certificate of the start point)."""
+    from liftnet.solvers import alm
+
+    calls = []
+
+    def broken(*args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        raise KeyError("duplicate registration for <class 'numba.core.types.misc.UnicodeType'>")
+
+    monkeypatch.setattr(alm, "kkt_residuals", broken)
+    with pytest.raises(KeyboardInterrupt) as exc:
+        solve_alm(teacher_problem("squared"), time_limit=5)
+    assert isinstance(exc.value.__cause__, KeyError) and len(calls) == 2
+
+
 def test_callback_can_stop_and_sees_records():
     prob = teacher_problem("squared")
     seen = []
