@@ -11,8 +11,9 @@
 * ``liftnet verify ...`` / ``liftnet compare ...``: passed on to
   ``liftnet.verification.crosscheck.main`` and ``liftnet.compare.main``.
 
-Exit status: 0 when the solver returned a point (any status but ``diverged``/``failed``),
-1 otherwise, 2 for bad arguments or data.
+Exit status: 0 when the solver returned a point (any status but ``diverged``/``failed``,
+``interrupted``), 1 for ``diverged``/``failed``, 2 for bad arguments or data, 130 after Ctrl-C
+(as ``liftnet verify`` and ``liftnet compare``; ``solve`` has still written its files).
 """
 
 from __future__ import annotations
@@ -409,6 +410,8 @@ def _run(args, mode: str, out=None) -> int:
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
+    if res.status == "interrupted":  # the shell's code for Ctrl-C, the files written
+        return 130
     return 1 if res.status in ("diverged", "failed") else 0
 
 
