@@ -227,11 +227,12 @@ def check_bias_given(prob, b) -> None:
 def check_matrix_list(
     arrs, name: str, shapes: Sequence[tuple[int, ...]], dtype=np.float64
 ) -> list[np.ndarray]:
-    """A list of finite arrays with exactly the given shapes."""
+    """A list of finite numeric arrays with exactly the given shapes, in ``dtype`` (text and
+    object arrays are refused, not parsed: ``"1.5"`` is no weight)."""
     check_list(arrs, name, len(shapes))
     out = []
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
-        A = as_real_array(a, f"{name}[{i}]", dtype)
+        A = as_numeric_array(a, f"{name}[{i}]").astype(dtype, copy=False)
         check_shape(A.shape, f"{name}[{i}]", shp)
         if not np.all(np.isfinite(A)):
             raise ValueError(f"{name}[{i}] must be finite")

@@ -64,6 +64,13 @@ def test_numbers_of_any_real_type_and_no_complex_or_text():
     p = small()
     with pytest.raises(TypeError, match=r"W\[0\] must be a numeric array"):
         ln.kkt_residuals(p, [[[1.0, 2.0], [3.0]], np.ones((1, 3))])
+    # text weights were parsed as numbers ("0.5" -> 0.5), in a warm start too
+    W, _ = p.initial_weights(0)
+    with pytest.raises(TypeError, match=r"init\['W'\]\[0\] must be a numeric array, got dtype <U"):
+        ln.solve_alm(p, init={"W": [w.astype(str) for w in W]})
+    with pytest.raises(TypeError, match=r"W\[1\] must be a numeric array, got dtype object"):
+        ln.kkt_residuals(p, [W[0], W[1].astype(object)])
+    assert ln.kkt_residuals(p, [w.tolist() for w in W]).residual >= 0  # nested lists: numbers
     with pytest.raises(ValueError, match="dtype must be float64 or float32, got 'foo'"):
         small(dtype="foo")
     with pytest.raises(ValueError, match="dtype must be float64 or float32, got None"):
