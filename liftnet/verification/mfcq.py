@@ -177,7 +177,7 @@ def check_mfcq(
     V=None,
     *,
     lp="auto",
-    active_tol: float = 1e-8,
+    active_tol: float | None = None,
     lp_max_constraints: int = 5000,
 ) -> MFCQReport:
     """MFCQ certificates of (M) at ``z = (W, b, V)``: MODEL.md 4 (fact 3) and 7.
@@ -193,8 +193,13 @@ def check_mfcq(
     lp : {"auto", True, False}
         Solve the LP certificate: always, never, or (``"auto"``) when the number of active
         constraints is at most ``lp_max_constraints``.
-    active_tol : float >= 0
+    active_tol : float >= 0 or None
         A constraint is active when ``g_i >= -active_tol`` (violated ones count as active).
+        ``None``: ``max(1e-8, 64 eps s)`` with ``eps`` the machine epsilon of ``prob.dtype``
+        and ``s = max(1, max|U|, max|V|)``, the rounding of ``g = U - V`` (``1e-8`` in float64
+        at any ordinary scale; in float32 the entries of a lift where ``U > 0`` came out at
+        ``g = -1.1e-6`` instead of 0, inactive under ``1e-8``, and the LP's margin was 0.693
+        against float64's 0.851 at the same point).
     lp_max_constraints : int >= 1
         Size limit of the ``"auto"`` LP.
 
@@ -213,12 +218,15 @@ def check_mfcq(
         (``max(0, g)``; MFCQ is a statement at feasible points); ``active_tol``.
     """
     lp = check_lp_choice(lp)
-    active_tol = check_scalar(active_tol, "active_tol", low=0)
+    active_tol = check_scalar(active_tol, "active_tol", low=0, allow_none=True)
     lp_max_constraints = check_scalar(lp_max_constraints, "lp_max_constraints", low=1, integer=True)
     W, b, V = check_point(prob, W, b, V)
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)
     c, _ = mfcq_direction(prob, W)
+    if active_tol is None:
+        scale = max([1.0] + [float(np.max(np.abs(a), initial=0.0)) for a in (*U[:-1], *V)])
+        active_tol = max(1e-8, 64.0 * float(np.finfo(prob.dtype).eps) * scale)
 
     # <grad g, d> per constraint, no Jacobian needed: c_{l-1} (W_l 1)_i - c_l (alpha for g2).
     worst_all, worst_active = -np.inf, -np.inf

@@ -103,6 +103,25 @@ def test_active_sets_at_the_lift():
     assert rep.lp_margin is not None and rep.lp_margin > 0
 
 
+def test_float32_points_have_the_active_set_of_float64():
+    """A float32 point whose ``V`` was formed elsewhere (here the float64 lift, rounded) has
+    ``g = U - V`` at about ``1e-6`` instead of 0 on the lift's active entries: under the old
+    fixed ``active_tol = 1e-8`` 24 of the 35 active constraints were found and the LP margin
+    read 0.558 against float64's 0.235. The default tolerance follows the dtype's rounding."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
+    kw = dict(hidden=(3, 4), alpha=0.8, lam=0.1, coupling="squared")
+    P64, P32 = LiftedProblem(X, Y, **kw), LiftedProblem(X, Y, dtype="float32", **kw)
+    W32 = [(rng.standard_normal(s) * 2 + 1.0).astype(np.float32) for s in P64.W_shapes]
+    W64 = [w.astype(np.float64) for w in W32]
+    V64 = P64.lift(W64)
+    a = check_mfcq(P64, W64, None, V64, lp=True)
+    b = check_mfcq(P32, W32, None, [v.astype(np.float32) for v in V64], lp=True)
+    assert a["active_tol"] == 1e-8 and b["active_tol"] > 1e-6
+    assert b["n_active"] == a["n_active"] == 35
+    assert b["lp_margin"] == pytest.approx(a["lp_margin"], rel=1e-5)
+
+
 @pytest.mark.parametrize("scale", [0.1, 1.0, 30.0])
 def test_constructive_direction_against_finite_differences(scale):
     prob = make_problem(11, hidden=(3, 4, 2), bias=True)
