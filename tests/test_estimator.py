@@ -228,7 +228,7 @@ def test_prune_identical_predictions_fewer_parameters(monkeypatch, data, bias):
 
 def test_prune_folds_constant_units_into_the_next_bias(monkeypatch, data):
     """Row groups with biases: a neuron with a zero incoming row outputs the constant
-    ``sigma(b_l[j])``; ``prune`` folds it into ``b_{l+1}`` (it kept all of them: a 3-4-2-1
+    ``sigma(b_l[j])``; ``prune`` folds it into ``b_{l+1}`` (it kept all of them: a 5-8-6-2
     teacher fitted with ``groups="row"``, ``bias=True``, ``lam`` 0.1 kept its 116 parameters,
     now 24)."""
     X, y = data
