@@ -674,7 +674,7 @@ def solve_alm(
         return stopped_inside[0]
 
     inner_kw = {"monitor": monitor} if inner_callback is not None else {}
-    cert_time = [0.0]  # seconds of the slowest certificate so far
+    cert_time = [0.0]  # seconds of the last certificate
 
     def certify(zc, M1c, M2c):
         """``kkt_residuals`` of the point, timed (:func:`inner_deadline`; not the process's
@@ -683,17 +683,18 @@ def solve_alm(
         tc = time.monotonic()
         rep_ = kkt_residuals(prob, *layout.unpack(zc), M1c, M2c)
         if prob.dtype in _CERTIFIED_DTYPES:
-            cert_time[0] = max(cert_time[0], time.monotonic() - tc)
+            cert_time[0] = time.monotonic() - tc
         _CERTIFIED_DTYPES.add(prob.dtype)
         return rep_
 
     def inner_deadline():
-        """The deadline less what follows a subproblem: its point's certificate, the
-        multiplier update and the record, about twice the slowest certificate so far (at the
-        teacher 10-32-32-3 with biases, N = 60000: certificates of 0.2-0.35 s, and 0.5 s from
-        the end of the last subproblem to the return; without the reserve a 3 s limit ended
-        at 3.70 s). Negligible on small problems."""
-        return None if deadline is None else deadline - 2.0 * cert_time[0]
+        """The deadline less the certificate that follows a subproblem (the last one's time:
+        it moves with the machine's load as the subproblem's iterations do). At the teacher
+        10-32-32-3 with biases, N = 60000, a certificate took 0.2-0.4 s on a quiet machine and a
+        3 s limit ended at 3.70 s without the reserve. Twice the slowest certificate was tried
+        and is too much under load: with certificates of 0.8 s a 3 s run stopped after its
+        first certificate, with nothing solved. Negligible on small problems."""
+        return None if deadline is None else deadline - cert_time[0]
     try:
         if pre is not None and pre["status"] == "interrupted":
             raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run

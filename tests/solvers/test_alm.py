@@ -136,7 +136,7 @@ def test_time_limit_leaves_room_for_the_certificate(monkeypatch):
     res = solve_alm(prob, tol=1e-14, time_limit=1.2)
     wall = time_.monotonic() - t0
     # without the reserve: the subproblem runs to 1.2 s, then 0.4 s of certificate
-    assert res.status == "time_limit" and res.time < 1.4 and wall < 1.5
+    assert res.status == "time_limit" and res.time < 1.45 and wall < 1.55
 
 
 def test_ctrl_c_that_breaks_the_first_certificate_propagates(monkeypatch):
