@@ -1,5 +1,7 @@
 """Baselines on (P): torch ports equal the numpy originals, gradients, descent, zeros, stops."""
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +10,16 @@ from hypothesis import strategies as st
 
 from liftnet import LiftedProblem
 from liftnet.formulation.penalties import GroupLasso
-from liftnet.solvers.baselines import BASELINES, loss_gradient, prox_gradient, prox_sgd, sgd
+from liftnet.solvers.baselines import (
+    BASELINES,
+    _common,
+    fullbatch,
+    loss_gradient,
+    prox_gradient,
+    prox_sgd,
+    sgd,
+    stochastic,
+)
 from liftnet.solvers.baselines import _torch as tp
 
 STOCHASTIC = ("sgd", "adam", "prox_sgd", "prox_adam")
@@ -202,6 +213,98 @@ def test_keyboard_interrupt_returns_best_iterate(name, where):
     assert res.status == "interrupted"
     assert res.Phi == pytest.approx(min(r["Phi"] for r in res.history), rel=1e-12)
     assert res.Phi < res.history[0]["Phi"]
+
+
+def _interrupted_once(real, kind):
+    """``real``, except that Ctrl-C lands in its first call (``kind``: ``"python"``, the
+    KeyboardInterrupt itself, or ``"compiled"``, the SystemError of a numba call)."""
+    calls = []
+
+    def wrapped(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            if kind == "compiled":
+                _compiled_code_interrupt()
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    return wrapped
+
+
+def _run(name, prob, **kw):
+    """``BASELINES[name](prob, **kw)``; a KeyboardInterrupt that escapes fails the test
+    (instead of ending the pytest session)."""
+    try:
+        return BASELINES[name](prob, **kw)
+    except KeyboardInterrupt:
+        pytest.fail(f"KeyboardInterrupt escaped {name}")
+
+
+def _before_first_step(where, name, prob):
+    """``(object, attribute)`` where Ctrl-C lands before the first step: the set-up
+    (``parse_init``), the untimed warm-up (the full-batch backward pass; the stochastic
+    trainers' optimiser), the first timed pass (the start point's value: ``prob.loss`` in
+    prox_gradient, the first checkpoint's ``prob.Phi`` in the stochastic trainers)."""
+    full = name == "prox_gradient"
+    mod = fullbatch if full else stochastic
+    return {
+        "set-up": (mod, "parse_init"),
+        "warm-up": (mod, "_backward" if full else "_make_optimiser"),
+        "first pass": (prob, "loss" if full else "Phi"),
+    }[where]
+
+
+@pytest.mark.parametrize("kind", ["python", "compiled"])
+@pytest.mark.parametrize("where", ["set-up", "warm-up", "first pass"])
+@pytest.mark.parametrize("name", ["sgd", "prox_adam", "prox_gradient"])
+def test_keyboard_interrupt_before_the_first_step_returns_the_start(monkeypatch, name, where,
+                                                                   kind):
+    prob = small_problem(bias=True)
+    target, attr = _before_first_step(where, name, prob)
+    monkeypatch.setattr(target, attr, _interrupted_once(getattr(target, attr), kind))
+    res = _run(name, prob, seed=0, max_epochs=5)
+    assert res.status == "interrupted" and res.nit == 0
+    W0, b0 = prob.initial_weights(0)
+    for got, want in zip([*res.W, *res.b], [*W0, *b0], strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert res.Phi == prob.Phi(W0, b0)
+    if where != "first pass":  # the trainer's clock had not started
+        assert res.time == 0.0 and res.history == []
+    else:
+        assert 0.0 <= res.time < 1.0
+
+
+@pytest.mark.parametrize("name", ["sgd", "prox_gradient"])
+def test_keyboard_interrupt_while_the_result_is_assembled(monkeypatch, name):
+    prob = small_problem()
+    monkeypatch.setattr(
+        _common, "group_counts", _interrupted_once(_common.group_counts, "python")
+    )
+    res = _run(name, prob, seed=0, max_epochs=3)
+    assert res.status == "interrupted"
+    assert res.Phi == prob.Phi(res.W, res.b) < res.history[0]["Phi"]  # the run's point
+
+
+def test_prox_gradient_time_limit_cuts_a_long_line_search(monkeypatch):
+    """The time limit is checked inside the backtracking loop: a first line search whose
+    trials are all rejected (and slow) stops at the limit with the start point, instead of
+    halving t 100 times (2 s here) to the "failed" line search."""
+    prob = small_problem()
+    real_loss, calls = prob.loss, []
+
+    def slow_rejecting_loss(UL):
+        calls.append(1)
+        if len(calls) == 1:  # the start point's value
+            return real_loss(UL)
+        time.sleep(0.02)
+        return real_loss(UL) + 1e6  # fails the sufficient-decrease test
+
+    monkeypatch.setattr(prob, "loss", slow_rejecting_loss)
+    res = prox_gradient(prob, seed=0, time_limit=0.1, max_epochs=10)
+    assert res.status == "time_limit" and res.nit == 0 and res.n_backtracks >= 1
+    assert 0.1 <= res.time < 0.5  # the limit plus about one trial
+    for got, want in zip(res.W, prob.initial_weights(0)[0], strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("name", list(BASELINES))

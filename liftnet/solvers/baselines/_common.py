@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from ..._validation import check_problem, check_scalar, check_seed
+from .._interrupt import INTERRUPTS, interrupted
 from ..result import LiftedResult
 
 #: Groups with ``||W_l[g]|| <= SMALL_GROUP`` count as "numerically zero" in the reports.
@@ -27,11 +28,13 @@ class TrainerClock:
     """Wall clock of a trainer that can be paused (objective evaluations, bookkeeping).
 
     ``elapsed`` is the trainer's own time; ``paused_total`` the time spent while paused.
+    ``TrainerClock(paused=True)`` reads 0 until resumed: the clock of a trainer that a Ctrl-C
+    stopped before its clock started (in the set-up or the warm-up).
     """
 
-    def __init__(self):
+    def __init__(self, paused=False):
         self._start = time.perf_counter()
-        self._paused_at = None
+        self._paused_at = self._start if paused else None
         self.paused_total = 0.0
 
     @property
@@ -83,7 +86,22 @@ def make_result(
     coupling; ``time`` is ``clock.elapsed``, the trainer's :class:`TrainerClock` (paused by the
     caller; warm-up and objective evaluations excluded), ``time_excluded`` its
     ``paused_total``, what was left out of it.
+
+    A Ctrl-C while the result is assembled (``Phi`` and the lift are two forward passes over
+    all ``N`` samples) assembles it again with status ``interrupted``, so that Ctrl-C at the
+    end of a run still returns its point; a second Ctrl-C reaches the caller.
     """
+    try:
+        return _assemble(prob, solver, W, b, clock, status=status, message=message, nit=nit,
+                         history=history, **extra)
+    except INTERRUPTS as exc:
+        status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
+    return _assemble(prob, solver, W, b, clock, status=status, message=message, nit=nit,
+                     history=history, **extra)
+
+
+def _assemble(prob, solver, W, b, clock, *, status, message, nit, history, **extra):
+    """The body of :func:`make_result`."""
     W = [np.array(Wl, dtype=prob.dtype, copy=True) for Wl in W]
     b = None if b is None else [np.array(x, dtype=prob.dtype, copy=True) for x in b]
     Phi = prob.Phi(W, b)

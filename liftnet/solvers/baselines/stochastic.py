@@ -73,12 +73,12 @@ def _train(
     eval_steps = max(1, round(eval_every * steps_per_epoch))
     lam, groups, alpha = prob.lam, prob.groups, prob.alpha
 
-    W0, b0, *_ = parse_init(prob, init, seed)
-    Wt = [torch.tensor(Wl, requires_grad=True) for Wl in W0]
-    bt = None if b0 is None else [torch.tensor(x, requires_grad=True) for x in b0]
-    params = Wt + ([] if bt is None else bt)
-    Xt, Yt = torch.from_numpy(prob.X), torch.from_numpy(prob.Y)
-    rng = np.random.default_rng(seed)
+    # Everything after the argument checks runs under the Ctrl-C handler, the set-up and the
+    # warm-up included (the first optimiser of a process imports more of torch, 1.4 s
+    # measured): W0, b0 and clock are None until the set-up reaches them.
+    W0 = b0 = clock = None
+    history, best = [], {"Phi": np.inf}
+    n_steps = 0
 
     def _prox_step(opt, Wl):
         """Step of the group prox: ``lr`` (SGD) or ``lr / mean_g(sqrt(v^) + eps)`` (Adam)."""
@@ -102,16 +102,6 @@ def _train(
             for Wl in Ws:
                 _torch.group_prox_(Wl.data, lam * _prox_step(opt, Wl), groups)
 
-    # Warm-up (not timed): one step on copies, so first-call costs stay off the clock.
-    Wc = [w.detach().clone().requires_grad_(True) for w in Wt]
-    bc = None if bt is None else [x.detach().clone().requires_grad_(True) for x in bt]
-    step(Wc, bc, _make_optimiser(method, Wc + (bc or []), lr, momentum, betas), torch.arange(B))
-    opt = _make_optimiser(method, params, lr, momentum, betas)
-
-    history, best = [], {"Phi": np.inf}
-    clock = TrainerClock()
-    n_steps = 0
-
     def evaluate():
         clock.pause()
         Wn = [w.detach().numpy() for w in Wt]
@@ -133,8 +123,21 @@ def _train(
         return phi, stop
 
     status, message = "max_iter", f"reached max_epochs={max_epochs}"
-    evaluate()
     try:
+        W0, b0, *_ = parse_init(prob, init, seed)
+        Wt = [torch.tensor(Wl, requires_grad=True) for Wl in W0]
+        bt = None if b0 is None else [torch.tensor(x, requires_grad=True) for x in b0]
+        params = Wt + ([] if bt is None else bt)
+        Xt, Yt = torch.from_numpy(prob.X), torch.from_numpy(prob.Y)
+        rng = np.random.default_rng(seed)
+        # Warm-up (not timed): one step on copies, so first-call costs stay off the clock.
+        Wc = [w.detach().clone().requires_grad_(True) for w in Wt]
+        bc = None if bt is None else [x.detach().clone().requires_grad_(True) for x in bt]
+        step(Wc, bc, _make_optimiser(method, Wc + (bc or []), lr, momentum, betas),
+             torch.arange(B))
+        opt = _make_optimiser(method, params, lr, momentum, betas)
+        clock = TrainerClock()
+        evaluate()
         done = False
         for _epoch in range(max_epochs):
             perm = rng.permutation(N)
@@ -156,10 +159,18 @@ def _train(
                 break
     except INTERRUPTS as exc:
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
-    if history[-1]["step"] != n_steps:
-        evaluate()
+    try:
+        # the point of the last step is a candidate too (the trainer ran: the clock exists)
+        if clock is not None and (not history or history[-1]["step"] != n_steps):
+            evaluate()
+    except INTERRUPTS as exc:
+        status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
+    if clock is None:  # Ctrl-C in the set-up or the warm-up: the trainer never ran
+        clock = TrainerClock(paused=True)
     clock.pause()
-    if "W" not in best:  # every checkpoint was non-finite: nothing better than the start
+    if "W" not in best:  # no finite checkpoint (or Ctrl-C before the first): the start
+        if W0 is None:  # Ctrl-C inside parse_init: the start point, set up again
+            W0, b0, *_ = parse_init(prob, init, seed)
         best.update(W=W0, b=b0)
     return make_result(
         prob,
@@ -210,7 +221,9 @@ _DOC = """{title} on (P) (MODEL.md 3), {how}.
         ``epoch, step, time, Phi``), ``time`` (trainer clock), ``time_excluded``, ``nit``
         (epochs), ``n_steps``, ``n_groups``, ``n_zero_groups``, ``n_small_groups``
         (``<= 1e-6``), ``status`` in ``max_iter, time_limit, interrupted, diverged``.
-        Ctrl-C returns the best checkpoint with status ``interrupted``.
+        Ctrl-C returns the best checkpoint (the point of the last step is one) with status
+        ``interrupted``; from the set-up on, before any step, that is the start point, with
+        ``time`` 0 when it lands before the trainer's clock started.
     """
 
 _SGD_EXTRA = "momentum : float in [0, 1)\n        Heavy-ball momentum of ``torch.optim.SGD``."
