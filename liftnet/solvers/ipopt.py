@@ -33,7 +33,7 @@ from ..formulation.pyomo_model import build_pyomo_model, get_values, group_broad
 from ..verification.kkt import kkt_residuals
 from ._interrupt import INTERRUPTS, interrupted
 from .init import parse_init
-from .ipopt_backends import add_suffixes, copy_bound_multipliers_in, select_backend
+from .ipopt_backends import add_suffixes, copy_bound_multipliers_in, not_started, select_backend
 from .result import LiftedResult
 
 #: liftnet's KKT residual (MODEL.md 5) at most which a point IPOPT converged to counts as
@@ -105,8 +105,9 @@ def _fix_zero_groups(m, prob, zero) -> None:
                 tvar.set_value(max(tvar.value, 1e-6))
 
 
-def _options(tol, max_iter, verbose, remaining, polish_phase, extra):
-    """IPOPT options of one call. In a polish phase every group left has ``t > 0`` and the
+def _options(tol, max_iter, verbose, polish_phase, extra):
+    """IPOPT options of one call (``max_wall_time`` is the backend's: what is left of the
+    deadline when IPOPT starts). In a polish phase every group left has ``t > 0`` and the
     barrier's leftovers matter: ``t - ||W_l[g]||`` (set by the slack of ``epi`` and by the
     relaxed bound ``bound_relax_factor``) enters the group's stationarity as
     ``lam W (1/t - 1/||W||)``, so bounds are not relaxed and complementarity is driven to
@@ -121,8 +122,6 @@ def _options(tol, max_iter, verbose, remaining, polish_phase, extra):
         "print_level": 5 if verbose else 0,
         "sb": "yes",
     }
-    if remaining is not None:
-        opts["max_wall_time"] = max(float(remaining), 1e-3)
     opts.update(extra or {})
     return opts
 
@@ -159,7 +158,13 @@ def solve_ipopt(
     max_iter : int
         IPOPT iterations per phase.
     time_limit : float or None
-        Wall-clock seconds for the whole call (IPOPT's ``max_wall_time``, per phase the rest).
+        Wall-clock seconds for the whole call, the model and NLP builds included: IPOPT's
+        ``max_wall_time`` in each phase is what is left when IPOPT starts, after that phase's
+        NLP is built (the smaller of it and an ``options`` value). With nothing left IPOPT is
+        not started, and a polish round is not started when less is left than phase 1's NLP
+        build took: status ``time_limit``, the best point so far. The call can end later by
+        what cannot be cut short: the NLP build under way, IPOPT's iteration under way, and
+        the final KKT check.
     zero_threshold : float >= 0 or None
         Groups with ``||W_l[g]|| <= zero_threshold`` after phase 1 are fixed to zero; default
         :func:`default_zero_threshold`. The value used is returned as ``polish_threshold``.
@@ -185,7 +190,8 @@ def solve_ipopt(
         a KKT residual, ``benchmarks/bench_ipopt.py``); calling it costs a copy of the point
         into the Pyomo model, and it returns None once the callback has returned. Returning
         True stops IPOPT after that iteration: status ``interrupted``, the point checked as
-        any other.
+        any other; in the polish, the point before the stopped round (phase 1's, or the last
+        converged round's), the message naming the round.
 
     Returns
     -------
@@ -194,12 +200,17 @@ def solve_ipopt(
         ``message``
         (IPOPT's), ``success``, ``kkt`` (:func:`liftnet.kkt_residuals` at the returned point with
         these multipliers), ``objective`` (``prob.F``), ``Phi``, ``nit`` (IPOPT iterations, all
-        phases), ``history`` (one record per IPOPT call), ``time``, ``solver="ipopt"``,
-        ``interface`` (``"cyipopt"``/``"ipopt"``), ``ipopt_status`` (IPOPT's name of the last
-        call), ``polish_threshold`` (``None`` without polish), ``n_zero_groups``,
+        phases), ``history`` (one record per IPOPT call, with its ``build_time``, the seconds
+        of its NLP build), ``time``, ``solver="ipopt"``, ``interface``
+        (``"cyipopt"``/``"ipopt"``), ``ipopt_status`` (IPOPT's name of the last call; ``"not
+        started"`` when the time ran out before it, ``"interrupted"`` for a Ctrl-C outside
+        IPOPT), ``polish_threshold`` (``None`` without polish), ``n_zero_groups``,
         ``kkt_phase1`` (residual of the phase-1 point, groups below the threshold zeroed).
         Failures (no IPOPT, infeasible, iteration or time limit) come back as ``failed``,
-        ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message. ``converged`` means
+        ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message. A polish round that
+        does not converge ends the polish with the point before it (phase 1's or the last
+        converged round's), and the round's status, except when the first round fails on its
+        own (not stopped by the time limit or an interruption): phase 1's. ``converged`` means
         what it means for :func:`liftnet.solve_alm`: liftnet's KKT residual of the returned
         point is at most ``max(tol, CERTIFY_TOL)``. When IPOPT converged on its own measure
         but the point fails that, the status is ``uncertified`` and the message says so:
@@ -207,8 +218,10 @@ def solve_ipopt(
         ``zero_threshold`` that keeps groups IPOPT left at about 1e-4 (their nonsmooth
         residual is then off by up to ``2 lam``) or zeroes a group that is not zero. Ctrl-C (cyipopt
         interface, main thread) stops IPOPT after its current iteration: ``interrupted``, with
-        that point (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`); Ctrl-C while
-        the Pyomo model is built returns the start point, ``interrupted``.
+        that point (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`). Ctrl-C
+        anywhere else (building the Pyomo model or a phase's NLP, between phases) returns the
+        best point so far, ``interrupted``, the message saying where: the start point before
+        phase 1 has one, then the phase-1 point, then the last converged polish round's.
     """
     check_problem(prob)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
@@ -252,6 +265,12 @@ def solve_ipopt(
     def remaining():
         return None if deadline is None else deadline - time.monotonic()
 
+    if deadline is not None and remaining() <= 0:  # the NLP IPOPT needs would come on top
+        return _result(prob, W, b, V, M1, M2, "time_limit",
+                       f"time_limit={time_limit:g} s reached while building the Pyomo model: "
+                       "the start point returned", [], t0, None, "not started", None, None,
+                       cert_tol)
+
     history = []
 
     def run(phase, warm_now):
@@ -259,7 +278,6 @@ def solve_ipopt(
             tol,
             max_iter,
             verbose,
-            remaining(),
             phase != "phase 1",
             {**(WARM_START_OPTIONS if warm_now else {}), **(options or {})},
         )
@@ -276,89 +294,119 @@ def solve_ipopt(
                 return callback({"phase": phase, **info, "time": time.monotonic() - t0,
                                  "iterate": iterate})
 
-        r = backend.solve(m, opts, warm_now, verbose, callback=per_iteration)
+        # the backend gives IPOPT what is left of the deadline once the phase's NLP is built
+        r = backend.solve(m, opts, warm_now, verbose, callback=per_iteration, deadline=deadline)
         history.append({"phase": phase, "interface": backend.name, **r.to_dict()})
         copy_bound_multipliers_in(m)
         return r
 
-    r = phase1 = run("phase 1", warm)
-    W, b, V = get_values(m)
-    M1, M2 = _multipliers(m, prob, backend.dual_sign)
-    thr = default_zero_threshold(prob, W) if zero_threshold is None else zero_threshold
-    kkt1 = _safe_kkt(prob, W, b, V, M1, M2, thr)
-    if r.status != "converged" or not polish:
-        return _result(
-            prob,
-            W,
-            b,
-            V,
-            M1,
-            M2,
-            r.status,
-            r.message,
-            history,
-            t0,
-            None,  # the certificate of the point returned (kkt1 zeroes the small groups)
-            r,
-            thr if polish else None,
-            kkt1,
-            cert_tol,
-        )
+    # What a Ctrl-C outside IPOPT's iterations returns (IPOPT's own stop on the flag keeps its
+    # point): in the NLP build of a phase (3.6 s of each at N = 1000, widths 4-8-8-2) or in
+    # liftnet's steps between phases, the best point so far, from the arrays kept here (the
+    # model may hold half of an update), and where it happened
+    last = ("start point", W, b, V, M1, M2)
+    where, thr, kkt1 = "phase 1", None, None
+    try:
+        r = phase1 = run("phase 1", warm)
+        W, b, V = get_values(m)
+        M1, M2 = _multipliers(m, prob, backend.dual_sign)
+        last = ("phase-1 point", W, b, V, M1, M2)
+        thr = default_zero_threshold(prob, W) if zero_threshold is None else zero_threshold
+        kkt1 = _safe_kkt(prob, W, b, V, M1, M2, thr)
+        if r.status != "converged" or not polish:
+            return _result(
+                prob,
+                W,
+                b,
+                V,
+                M1,
+                M2,
+                r.status,
+                r.message,
+                history,
+                t0,
+                None,  # the certificate of the point returned (kkt1 zeroes the small groups)
+                r,
+                thr if polish else None,
+                kkt1,
+                cert_tol,
+            )
 
-    pen = prob.penalty
-    zero = [pen.zero_groups(Wl, thr) for Wl in W]
-    best = None  # the last converged polish round: (W, b, V, M1, M2, run)
-    note = f"polish stopped after max_polish_rounds={max_polish_rounds}"
-    for k in range(max_polish_rounds):
-        _fix_zero_groups(m, prob, zero)
-        r = run(f"polish {k + 1}", True)
-        if r.status != "converged":
-            note = f"polish round {k + 1} stopped: {r.message}"
-            break
-        Wp, bp, Vp = get_values(m)
-        M1p, M2p = _multipliers(m, prob, backend.dual_sign)
-        best = (Wp, bp, Vp, M1p, M2p, r)
-        gW, _, _ = prob.lagrangian_gradient(Wp, bp, Vp, M1p, M2p)
-        release = [
-            z & (pen.subdiff_distance(Wl, Ql) > tol) for z, Wl, Ql in zip(zero, Wp, gW, strict=True)
-        ]
-        if not any(np.any(x) for x in release):
-            note = ""
-            break
-        zero = [z & ~x for z, x in zip(zero, release, strict=True)]
-        set_values(m, _restart_released(prob, Wp, gW, release), bp, Vp)
-    n_zero = sum(int(np.sum(z)) for z in zero)
-    if best is None:
-        # the polish never converged: the phase-1 point, as IPOPT left it, with phase 1's
-        # status (IPOPT converged there), certified or not like any other point by the
-        # residual of these very arrays (kkt1, of the point with its small groups zeroed, is
-        # kept as kkt_phase1). A failed re-solve says nothing against it: at lam = 0, with no
-        # group to fix, IPOPT declared the re-solve infeasible from a phase-1 point of KKT
-        # residual 1.9e-8
-        return _result(
-            prob,
-            W,
-            b,
-            V,
-            M1,
-            M2,
-            phase1.status,
-            f"{phase1.message}; {note}; phase-1 point returned",
-            history,
-            t0,
-            None,
-            r,
-            thr,
-            kkt1,
-            cert_tol,
-        )
-    Wp, bp, Vp, M1p, M2p, rb = best
-    message = f"{rb.message}; polish fixed {n_zero} zero groups (threshold {thr:.1e})"
-    status = rb.status if not note else r.status
-    if note:
-        message += f"; {note}"
-    return _result(prob, Wp, bp, Vp, M1p, M2p, status, message, history, t0, None, r, thr, kkt1,
-                   cert_tol)
+        pen = prob.penalty
+        zero = [pen.zero_groups(Wl, thr) for Wl in W]
+        best = None  # the last converged polish round: (W, b, V, M1, M2, run)
+        note = f"polish stopped after max_polish_rounds={max_polish_rounds}"
+        for k in range(max_polish_rounds):
+            where = f"polish round {k + 1}"
+            left, build = remaining(), phase1.build_time or 0.0
+            if left is not None and left <= build:
+                # the round's NLP build alone (about phase 1's: the same model, a few variables
+                # fixed) would end past the deadline, with no time left to start IPOPT
+                r = not_started(f"{max(left, 0.0):.2g} s of time_limit={time_limit:g} s left, "
+                                f"less than the NLP build of phase 1 ({build:.2g} s)",
+                                time.monotonic())
+                note = f"{where} stopped: {r.message}"
+                break
+            _fix_zero_groups(m, prob, zero)
+            r = run(f"polish {k + 1}", True)
+            if r.status != "converged":
+                note = f"{where} stopped: {r.message}"
+                break
+            Wp, bp, Vp = get_values(m)
+            M1p, M2p = _multipliers(m, prob, backend.dual_sign)
+            best = (Wp, bp, Vp, M1p, M2p, r)
+            last = (f"point of {where}", Wp, bp, Vp, M1p, M2p)
+            gW, _, _ = prob.lagrangian_gradient(Wp, bp, Vp, M1p, M2p)
+            release = [
+                z & (pen.subdiff_distance(Wl, Ql) > tol)
+                for z, Wl, Ql in zip(zero, Wp, gW, strict=True)
+            ]
+            if not any(np.any(x) for x in release):
+                note = ""
+                break
+            zero = [z & ~x for z, x in zip(zero, release, strict=True)]
+            set_values(m, _restart_released(prob, Wp, gW, release), bp, Vp)
+        n_zero = sum(int(np.sum(z)) for z in zero)
+        if best is None:
+            # the polish never converged: the phase-1 point, as IPOPT left it, with phase 1's
+            # status (IPOPT converged there), certified or not like any other point by the
+            # residual of these very arrays (kkt1, of the point with its small groups zeroed,
+            # is kept as kkt_phase1). A failed re-solve says nothing against it: at lam = 0,
+            # with no group to fix, IPOPT declared the re-solve infeasible from a phase-1 point
+            # of KKT residual 1.9e-8. A round stopped by the caller (Ctrl-C, the callback, the
+            # time limit) is another matter: the call did not finish, and says so
+            stopped = r.status in ("interrupted", "time_limit")
+            return _result(
+                prob,
+                W,
+                b,
+                V,
+                M1,
+                M2,
+                r.status if stopped else phase1.status,
+                f"{phase1.message}; {note}; phase-1 point returned",
+                history,
+                t0,
+                None,
+                r,
+                thr,
+                kkt1,
+                cert_tol,
+            )
+        Wp, bp, Vp, M1p, M2p, rb = best
+        message = f"{rb.message}; polish fixed {n_zero} zero groups (threshold {thr:.1e})"
+        status = rb.status if not note else r.status
+        if note:
+            message += f"; {note}"
+        return _result(prob, Wp, bp, Vp, M1p, M2p, status, message, history, t0, None, r, thr,
+                       kkt1, cert_tol)
+    except INTERRUPTS as exc:
+        status = interrupted(exc)
+        what, W, b, V, M1, M2 = last
+        return _result(prob, W, b, V, M1, M2, status,
+                       f"interrupted (KeyboardInterrupt) during {where}: the {what} returned",
+                       history, t0, None, "interrupted", thr if polish else None, kkt1,
+                       cert_tol)
 
 
 def _restart_released(prob, W, gW, release):

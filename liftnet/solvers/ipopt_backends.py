@@ -64,8 +64,10 @@ _TC_STATUS = {
 
 @dataclass
 class Run:
-    """One IPOPT call: ``status`` (liftnet's), ``ipopt_status`` (IPOPT's name), ``message``,
-    ``nit`` (IPOPT iterations), ``time`` (s), ``objective`` (IPOPT's final value)."""
+    """One IPOPT call: ``status`` (liftnet's), ``ipopt_status`` (IPOPT's name, or ``"not
+    started"``), ``message``, ``nit`` (IPOPT iterations), ``time`` (s, the NLP build included),
+    ``objective`` (IPOPT's final value), ``build_time`` (s spent building the NLP before IPOPT
+    started; None where Pyomo builds it inside the solve, the executable's ``.nl`` file)."""
 
     status: str
     ipopt_status: str
@@ -73,9 +75,32 @@ class Run:
     nit: int
     time: float
     objective: float = float("nan")
+    build_time: float | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+def not_started(why: str, t0: float, build_time: float | None = None) -> Run:
+    """The :class:`Run` of a call that never started IPOPT because no time was left
+    (``time_limit``, no iteration); ``t0`` is when the call began."""
+    return Run("time_limit", "not started", f"IPOPT not started: {why}", 0,
+               time.monotonic() - t0, build_time=build_time)
+
+
+def wall_time_left(options: dict, deadline: float | None) -> float | None:
+    """IPOPT's ``max_wall_time`` for a call that starts now: the seconds left until
+    ``deadline`` (a ``time.monotonic()`` value), or the ``max_wall_time`` of ``options`` when
+    that is smaller. None without a deadline (``options`` then stand as they are); ``<= 0``: no
+    time is left, and IPOPT must not start (its option needs a positive value)."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    try:
+        own = float(options.get("max_wall_time", left))
+    except (TypeError, ValueError):  # not a number: IPOPT refuses it with its own message
+        own = left
+    return min(left, own) if own > 0 else left
 
 
 def add_suffixes(m) -> None:
@@ -147,14 +172,22 @@ class CyIpoptBackend:
         except Exception:  # noqa: BLE001 - any import/DLL problem means "not available"
             return False
 
-    def solve(self, m, options: dict, warm: bool, tee: bool, callback=None) -> Run:
+    def solve(self, m, options: dict, warm: bool, tee: bool, callback=None,
+              deadline=None) -> Run:
         """One IPOPT call on ``m``. ``callback(info, load)``, when given, is called after every
         IPOPT iteration with ``info`` (``iteration``, ``objective``, ``inf_pr``, ``inf_du``,
         ``mu``, ``restoration``: IPOPT's own numbers) and ``load()``, which writes the current
         iterate (primal values, ``dual`` suffix, bound multipliers) into ``m`` and returns
         whether IPOPT had one to give (False once the callback has returned); a true return
         value stops IPOPT after this iteration (``interrupted``, "stopped by callback"). An
-        exception raised by the callback stops IPOPT and is raised again after the call."""
+        exception raised by the callback stops IPOPT and is raised again after the call.
+
+        ``deadline`` (a ``time.monotonic()`` value or None): IPOPT's ``max_wall_time`` is what
+        is left of it once the NLP is built (:func:`wall_time_left`); with nothing left IPOPT
+        is not started (:func:`not_started`) and ``m`` keeps its values. Ctrl-C while the NLP
+        is built raises KeyboardInterrupt (the build cannot stop halfway on a flag); from
+        IPOPT's start until ``m`` holds its point it stops IPOPT instead
+        (:func:`ctrl_c_requests_stop`): ``interrupted``, with that point."""
         from pyomo.common.tee import capture_output
         from pyomo.contrib.pynumero.interfaces.cyipopt_interface import CyIpoptNLP
         from pyomo.contrib.pynumero.interfaces.pyomo_nlp import PyomoNLP
@@ -205,48 +238,62 @@ class CyIpoptBackend:
             return not (stop[0] or by_callback[0])
 
         problem = CyIpoptNLP(nlp, intermediate_callback=count)
-        try:
-            for k, v in options.items():
-                problem.add_option(k, v)
-        except Exception as exc:  # noqa: BLE001 - e.g. an unknown option name
-            problem.close()
-            return Run(
-                "failed",
-                "Invalid_Option",
-                f"IPOPT rejected an option: {exc}",
-                0,
-                time.monotonic() - t0,
-            )
-        kwargs = {}
-        if warm:
-            kwargs = dict(
-                lagrange=np.array([m.dual.get(c, 0.0) for c in cons], dtype=float),
-                zl=np.array([m.ipopt_zL_in.get(v, 0.0) for v in xs], dtype=float),
-                zu=np.array([m.ipopt_zU_in.get(v, 0.0) for v in xs], dtype=float),
-            )
-        try:
-            with ctrl_c_requests_stop(stop), capture_output(sys.stdout if tee else None,
-                                                              capture_fd=True):
-                x, info = problem.solve(x0, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - reported as a status, never raised
-            return Run(
-                "failed",
-                "NonIpopt_Exception_Thrown",
-                f"cyipopt raised {type(exc).__name__}: {exc}",
-                iters[0],
-                time.monotonic() - t0,
-            )
+        build_time = time.monotonic() - t0
+        try:  # closed however the call ends (a Ctrl-C before the solve included)
+            try:
+                for k, v in options.items():
+                    problem.add_option(k, v)
+            except Exception as exc:  # noqa: BLE001 - e.g. an unknown option name
+                return Run(
+                    "failed",
+                    "Invalid_Option",
+                    f"IPOPT rejected an option: {exc}",
+                    0,
+                    time.monotonic() - t0,
+                    build_time=build_time,
+                )
+            kwargs = {}
+            if warm:
+                kwargs = dict(
+                    lagrange=np.array([m.dual.get(c, 0.0) for c in cons], dtype=float),
+                    zl=np.array([m.ipopt_zL_in.get(v, 0.0) for v in xs], dtype=float),
+                    zu=np.array([m.ipopt_zU_in.get(v, 0.0) for v in xs], dtype=float),
+                )
+            # IPOPT's clock starts now: the NLP build (seconds at large N, minutes at larger)
+            # comes out of the caller's time, not on top of it
+            left = wall_time_left(options, deadline)
+            if left is not None and left <= 0:
+                return not_started(f"no time left after building the NLP ({build_time:.2g} s)",
+                                   t0, build_time)
+            if left is not None:
+                problem.add_option("max_wall_time", left)
+            with ctrl_c_requests_stop(stop):
+                try:
+                    with capture_output(sys.stdout if tee else None, capture_fd=True):
+                        x, info = problem.solve(x0, **kwargs)
+                except Exception as exc:  # noqa: BLE001 - reported as a status, never raised
+                    return Run(
+                        "failed",
+                        "NonIpopt_Exception_Thrown",
+                        f"cyipopt raised {type(exc).__name__}: {exc}",
+                        iters[0],
+                        time.monotonic() - t0,
+                        build_time=build_time,
+                    )
+                if raised:
+                    raise raised[0]
+                # under the flag too: a Ctrl-C now would leave m half IPOPT's point
+                _load_state(nlp, x, info["mult_g"], info["mult_x_L"], info["mult_x_U"])
         finally:
             problem.close()
-        if raised:
-            raise raised[0]
-        _load_state(nlp, x, info["mult_g"], info["mult_x_L"], info["mult_x_U"])
         code = int(info["status"])
         name, status = IPOPT_STATUS.get(code, (f"status {code}", "failed"))
         msg = info["status_msg"]
         msg = msg.decode() if isinstance(msg, bytes) else str(msg)
         if by_callback[0] and not stop[0] and status == "interrupted":
             msg += " (stopped by callback)"
+        if stop[0] and status != "interrupted":  # Ctrl-C after IPOPT's last iteration
+            status, msg = "interrupted", f"{msg} (then Ctrl-C)"
         return Run(
             status,
             name,
@@ -254,6 +301,7 @@ class CyIpoptBackend:
             iters[0],
             time.monotonic() - t0,
             float(info["obj_val"]),
+            build_time,
         )
 
 
@@ -279,10 +327,13 @@ class ExecutableBackend:
         except Exception:  # noqa: BLE001
             return False
 
-    def solve(self, m, options: dict, warm: bool, tee: bool, callback=None) -> Run:
+    def solve(self, m, options: dict, warm: bool, tee: bool, callback=None,
+              deadline=None) -> Run:
         """One IPOPT call on ``m`` through a ``.nl`` file; the executable reports no
         iterations (``reports_iterations``), so ``callback`` must be None
-        (:func:`liftnet.solve_ipopt` checks)."""
+        (:func:`liftnet.solve_ipopt` checks). ``deadline`` as for
+        :meth:`CyIpoptBackend.solve`, except that Pyomo writes the ``.nl`` file inside the
+        solve: its time counts against IPOPT's ``max_wall_time``."""
         if callback is not None:
             raise ValueError("callback needs the cyipopt interface (solver='cyipopt')")
         t0 = time.monotonic()
@@ -290,6 +341,11 @@ class ExecutableBackend:
         opt = pyo.SolverFactory("ipopt")
         for k, v in options.items():
             opt.options[k] = v
+        left = wall_time_left(options, deadline)
+        if left is not None and left <= 0:
+            return not_started("no time left", t0)
+        if left is not None:
+            opt.options["max_wall_time"] = left
         try:
             res = opt.solve(m, tee=tee, load_solutions=False)
         except Exception as exc:  # noqa: BLE001 - reported as a status, never raised

@@ -13,7 +13,8 @@ its active-group polish, :func:`liftnet.solvers.ipopt.solve_ipopt`). The verdict
 when the ALM point and the warm IPOPT point are both ``tol``-KKT points, the warm IPOPT moved the
 ALM point by at most ``x_tol`` (relative), their objectives agree to ``obj_tol`` (relative),
 they have the same zero groups, MFCQ holds at both (:func:`liftnet.verification.mfcq.check_mfcq`)
-and, when ``mult_tol`` is given, the multipliers agree to it (relative).
+and, when ``mult_tol`` is given, the multipliers agree to it (relative). Ctrl-C ends the
+cross-check at once, with no verdict: the report says so (``interrupted``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 
 from .._validation import check_bool, check_problem, check_scalar, check_seed
 from ..io import jsonable
+from ..solvers._interrupt import INTERRUPTS, interrupted
 from ..solvers.init import parse_init
 from ..solvers.ipopt import solve_ipopt
 from ..solvers.ipopt_backends import select_backend
@@ -29,6 +31,7 @@ from .kkt import kkt_residuals
 from .mfcq import check_lp_choice, check_mfcq
 
 _POINTS = ("alm", "ipopt_cold", "ipopt_warm")
+_NAMES = {"alm": "ALM", "ipopt_cold": "cold IPOPT", "ipopt_warm": "warm IPOPT"}
 
 
 def _inf(arrs) -> float:
@@ -87,13 +90,18 @@ def same_support(prob, p, q) -> bool:
 class CrosscheckReport(dict):
     """ALM vs IPOPT (a dict with attribute access); see :func:`crosscheck_ipopt`.
 
-    Keys: ``agree`` (bool), ``reasons`` (list of str, empty when they agree), ``tolerances``
+    Keys: ``agree`` (bool), ``reasons`` (list of str, empty when they agree; ``["interrupted"]``
+    after a Ctrl-C), ``interrupted`` (bool: a Ctrl-C stopped the cross-check, the verdict is
+    not given), ``interrupted_during`` (what it stopped, e.g. ``"the warm IPOPT run"``, or
+    None), ``tolerances``
     (dict), ``points`` (per point ``alm``/``ipopt_cold``/``ipopt_warm``: ``status``,
     ``objective``, ``kkt``, ``time`` and ``nit`` (None when unknown: a result read back by
     :func:`liftnet.io.load_result` has neither), ``n_zero_groups``, ``mfcq_holds``,
     ``mfcq_margin``, ``mfcq_lp_margin``, ``solution_distance`` and ``multiplier_distance`` to
-    the ALM point, ``same_support``), ``polish_threshold``, ``results`` (the IPOPT
-    ``LiftedResult``s, left out of :meth:`to_dict`).
+    the ALM point, ``same_support``; only ``status`` and ``message`` for an IPOPT point
+    without a finite value or a point whose checks a Ctrl-C stopped; no entry for a run not
+    started), ``polish_threshold``, ``results`` (the IPOPT ``LiftedResult``s, left out of
+    :meth:`to_dict`).
     """
 
     def __getattr__(self, name):
@@ -141,8 +149,12 @@ class CrosscheckReport(dict):
             for k, v in self["tolerances"].items()
         )
         out.append(f"polish threshold: {self['polish_threshold']}")
-        out.append(f"verdict: {'AGREE' if self['agree'] else 'DISAGREE'} ({tol})")
-        out += [f"  - {r}" for r in self["reasons"]]
+        verdict = ("NONE, interrupted" if self.get("interrupted")
+                   else "AGREE" if self["agree"] else "DISAGREE")
+        out.append(f"verdict: {verdict} ({tol})")
+        during = self.get("interrupted_during")
+        out += [f"  - {r} during {during}: no verdict" if r == "interrupted" and during
+                else f"  - {r}" for r in self["reasons"]]
         return "\n".join(out)
 
     def __repr__(self) -> str:
@@ -224,6 +236,10 @@ def crosscheck_ipopt(
     Returns
     -------
     CrosscheckReport
+        With ``interrupted`` True, ``agree`` False and ``reasons == ["interrupted"]`` after a
+        Ctrl-C: a run it stopped (:func:`liftnet.solvers.ipopt.solve_ipopt` returns its point,
+        status ``interrupted``) starts no further run, one in the checks leaves the points not
+        yet checked with their status and message only; ``interrupted_during`` says which.
     """
     check_problem(prob)
     for key in ("W", "V", "M1", "M2"):
@@ -249,21 +265,56 @@ def crosscheck_ipopt(
     alm = dict(alm_result)
     alm.setdefault("b", None)
 
-    kkt_alm = kkt_residuals(prob, alm["W"], alm["b"], alm["V"], alm["M1"], alm["M2"])
     kw = dict(tol=ipopt_tol, time_limit=time_limit, zero_threshold=zero_threshold, solver=solver)
-    warm = solve_ipopt(prob, init=alm, **kw)
-    results = {"ipopt_warm": warm}
+    runs = {"ipopt_warm": dict(init=alm)}
     if cold:
-        results["ipopt_cold"] = solve_ipopt(prob, init=start, seed=seed, **kw)
+        runs["ipopt_cold"] = dict(init=start, seed=seed)
+    results, points = {}, {}
+    # Ctrl-C ends the cross-check at once: a run it stopped (solve_ipopt returns its point,
+    # status interrupted; no callback is passed, so nothing else gives that status) starts no
+    # further run, whose verdict would be of a truncated point; one in a check leaves the
+    # points not yet checked unsummarised. What is finished is reported, with no verdict.
+    during = step = None
+    try:
+        step = "the KKT check of the ALM point"
+        kkt_alm = kkt_residuals(prob, alm["W"], alm["b"], alm["V"], alm["M1"], alm["M2"])
+        for name, how in runs.items():
+            step = f"the {_NAMES[name]} run"
+            results[name] = solve_ipopt(prob, **how, **kw)
+            if results[name]["status"] == "interrupted":
+                during = step
+                break
+        for name, res in (("alm", alm), *results.items()):
+            step = f"the checks of the {_NAMES[name]} point"
+            if name == "alm":
+                points[name] = _point_summary(prob, alm, kkt_alm, alm, mfcq_lp)
+            elif res.get("kkt") is None:  # IPOPT failed without a finite point
+                points[name] = {"status": res["status"], "message": res["message"]}
+            else:
+                points[name] = _point_summary(prob, res, res["kkt"], alm, mfcq_lp)
+                points[name]["message"] = res["message"]
+    except INTERRUPTS as exc:
+        interrupted(exc)  # (re-raises anything else)
+        during = during or step
+    for name, res in (("alm", alm), *results.items()):
+        points.setdefault(name, {"status": res.get("status"), "message": res.get("message")})
+    warm = results.get("ipopt_warm")
+    tolerances = {"tol": tol, "x_tol": x_tol, "obj_tol": obj_tol, "mult_tol": mult_tol}
+    reasons = ["interrupted"] if during else _reasons(prob, points, warm, **tolerances)
+    return CrosscheckReport(
+        agree=not reasons,
+        reasons=reasons,
+        interrupted=during is not None,
+        interrupted_during=during,
+        tolerances=tolerances,
+        points=points,
+        polish_threshold=None if warm is None else warm.get("polish_threshold"),
+        results=results,
+    )
 
-    points = {"alm": _point_summary(prob, alm, kkt_alm, alm, mfcq_lp)}
-    for name, res in results.items():
-        if res.get("kkt") is None:  # IPOPT failed without a finite point
-            points[name] = {"status": res["status"], "message": res["message"]}
-            continue
-        points[name] = _point_summary(prob, res, res["kkt"], alm, mfcq_lp)
-        points[name]["message"] = res["message"]
 
+def _reasons(prob, points, warm, tol, x_tol, obj_tol, mult_tol) -> list:
+    """Why the ALM point and the warm IPOPT point do not agree (empty when they do)."""
     reasons = []
     pa, pw = points["alm"], points["ipopt_warm"]
     if pa["kkt"] > tol:
@@ -292,14 +343,7 @@ def crosscheck_ipopt(
             reasons.append("MFCQ certificate failed at the warm IPOPT point")
     if not pa["mfcq_holds"]:
         reasons.append("MFCQ certificate failed at the ALM point")
-    return CrosscheckReport(
-        agree=not reasons,
-        reasons=reasons,
-        tolerances={"tol": tol, "x_tol": x_tol, "obj_tol": obj_tol, "mult_tol": mult_tol},
-        points=points,
-        polish_threshold=warm.get("polish_threshold"),
-        results=results,
-    )
+    return reasons
 
 
 def main(argv=None) -> int:

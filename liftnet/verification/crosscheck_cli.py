@@ -9,7 +9,9 @@ with ``--json PATH``, writes it (with the instance's parameters) as JSON.
 When every group of the ALM's network is zero (``W = 0``, a large ``--lam``), a warning says
 that the comparison is then of the zero network (JSON: ``zero_network``).
 
-Exit status: 0 when the verdict is ``agree``, 1 when it is not, 2 for bad arguments.
+Exit status: 0 when the verdict is ``agree``, 1 when it is not, 2 for bad arguments, 130 when
+Ctrl-C stopped the ALM (no IPOPT run follows) or the cross-check (no run follows the one it
+stopped, and no verdict: the report of what is finished is printed and written all the same).
 """
 
 from __future__ import annotations
@@ -128,4 +130,8 @@ def main(argv=None) -> int:
                "alm_message": alm.message, "zero_network": bool(zero_network),
                **rep.to_dict()}  # fmt: skip
         print(f"wrote {write_json(args.json, out)}")
+    if rep.interrupted:  # Ctrl-C: as for the ALM, whatever was finished is above
+        print(f"liftnet verify: interrupted during {rep.interrupted_during}; no verdict",
+              file=sys.stderr)
+        return 130
     return 0 if rep.agree else 1

@@ -324,3 +324,186 @@ def test_callback_with_the_executable_interface_is_refused(monkeypatch):
     monkeypatch.setattr(ipopt_module, "select_backend", lambda solver: (ExecutableBackend(), ""))
     with pytest.raises(ValueError, match="callback needs the cyipopt interface"):
         solve_ipopt(small_problem(N=10), callback=lambda rec: None)
+
+
+# ------------------------------------------------------------ time limit and Ctrl-C, phase by phase
+def patch_nlp_build(monkeypatch, delay=0.0, ctrl_c_on=None):
+    """Building IPOPT's NLP (``PyomoNLP``, once per phase: 3.6 s of each on a teacher N = 1000,
+    widths 4-8-8-2) takes ``delay`` s more, and the ``ctrl_c_on``-th build (1: phase 1's)
+    raises KeyboardInterrupt, as a Ctrl-C there does. Returns the list of builds begun."""
+    import time
+
+    from pyomo.contrib.pynumero.interfaces.pyomo_nlp import PyomoNLP
+
+    real, builds = PyomoNLP.__init__, []
+
+    def build(self, *args, **kwargs):
+        builds.append(time.monotonic())
+        if len(builds) == ctrl_c_on:
+            raise KeyboardInterrupt
+        time.sleep(delay)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(PyomoNLP, "__init__", build)  # (its own code names the class)
+    return builds
+
+
+def phase_one_point(prob, seed):
+    """The point phase 1 ends at (IPOPT is deterministic: the same with or without polish)."""
+    r = solve_ipopt(prob, seed=seed, polish=False)
+    assert r.ipopt_status == "Solve_Succeeded"
+    return r
+
+
+def assert_same_point(got, want):
+    for name in ("W", "V", "M1", "M2"):
+        for a, c in zip(got[name], want[name], strict=True):
+            np.testing.assert_allclose(a, c, rtol=0, atol=1e-12)
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_ipopt_gets_what_is_left_of_the_time_limit_after_the_nlp_build(monkeypatch):
+    """IPOPT's ``max_wall_time`` was the time left before the NLP was built, the build then
+    came on top of it (teacher N = 1000, time_limit=3: 9.2 s); it is what is left when IPOPT
+    starts. A build that takes 0.4 s: the k-th IPOPT call gets at most ``3 - 0.4 k``."""
+    from pyomo.contrib.pynumero.interfaces.cyipopt_interface import CyIpoptNLP
+
+    real, walls = CyIpoptNLP.add_option, []
+
+    def add_option(self, key, value):
+        if key == "max_wall_time":
+            walls.append(value)
+        real(self, key, value)
+
+    monkeypatch.setattr(CyIpoptNLP, "add_option", add_option)
+    builds = patch_nlp_build(monkeypatch, delay=0.4)
+    r = solve_ipopt(small_problem(), seed=0, time_limit=3.0)
+    assert len(walls) >= 1 and len(builds) >= len(walls)
+    for k, wall in enumerate(walls, start=1):
+        assert 0 < wall <= 3.0 - 0.4 * k
+    assert all(h["build_time"] >= 0.4 for h in r.history)
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_no_ipopt_when_the_nlp_build_used_up_the_time_limit(monkeypatch):
+    """Nothing left once the NLP is built: IPOPT is not started, the start point comes back
+    (``time_limit``), and the call ends with that build (it went on to IPOPT and the polish,
+    each round with a build of its own)."""
+    builds = patch_nlp_build(monkeypatch, delay=1.0)
+    prob = small_problem()
+    W0, _ = prob.initial_weights(0)
+    r = solve_ipopt(prob, seed=0, time_limit=0.5)
+    assert r.status == "time_limit" and r.ipopt_status == "not started" and r.nit == 0
+    assert "IPOPT not started" in r.message and len(builds) == 1
+    assert len(r.history) == 1 and r.history[0]["build_time"] >= 1.0
+    for got, want in zip(r.W, W0, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert r.kkt is not None and r.time < 1.0 + 0.6  # the build under way, and no more
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_no_polish_round_when_less_time_is_left_than_the_nlp_build(monkeypatch):
+    """A polish round rebuilds the NLP (as long as phase 1's): with less time left it could
+    not start IPOPT before the deadline, and is not begun. The call ends within the limit,
+    where it went on to a 1.5 s build past it."""
+    builds = patch_nlp_build(monkeypatch, delay=1.5)
+    prob = small_problem()
+    r = solve_ipopt(prob, seed=0, time_limit=2.5)  # phase 1: 1.5 s build, then 0.1 s IPOPT
+    assert r.status == "time_limit" and len(builds) == 1 and len(r.history) == 1
+    assert r.time < 2.5 + 0.9  # IPOPT's last iteration and the checks
+    if r.history[0]["status"] == "converged":  # (a loaded machine may spend 1 s in phase 1)
+        assert "polish round 1 stopped: IPOPT not started" in r.message
+        assert "phase-1 point returned" in r.message and r.ipopt_status == "not started"
+        assert_same_point(r, phase_one_point(prob, 0))
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_ctrl_c_while_building_the_nlp_returns_the_start_point(monkeypatch):
+    """The NLP build is the longest step of a phase at large N, outside IPOPT's own Ctrl-C
+    handling: a Ctrl-C there came out of solve_ipopt as a KeyboardInterrupt."""
+    patch_nlp_build(monkeypatch, ctrl_c_on=1)
+    prob = small_problem()
+    W0, _ = prob.initial_weights(0)
+    try:
+        r = solve_ipopt(prob, seed=0)
+    except KeyboardInterrupt:  # not raised out of solve_ipopt (it would stop pytest itself)
+        pytest.fail("solve_ipopt let the KeyboardInterrupt of the NLP build through")
+    assert r.status == "interrupted" and not r.success and r.nit == 0
+    assert "during phase 1: the start point returned" in r.message
+    for got, want in zip(r.W, W0, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert r.kkt is not None and r.kkt["primal_feasibility"] == 0.0  # the exact lift
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_ctrl_c_while_building_a_polish_nlp_returns_the_phase_one_point(monkeypatch):
+    prob = small_problem()
+    p1 = phase_one_point(prob, 0)
+    builds = patch_nlp_build(monkeypatch, ctrl_c_on=2)
+    try:
+        r = solve_ipopt(prob, seed=0)
+    except KeyboardInterrupt:
+        pytest.fail("solve_ipopt let the KeyboardInterrupt of the polish's NLP build through")
+    assert len(builds) == 2 and [h["phase"] for h in r.history] == ["phase 1"]
+    assert r.status == "interrupted" and not r.success
+    assert "during polish round 1: the phase-1 point returned" in r.message
+    assert_same_point(r, p1)
+    assert r.nit == p1.nit and r.polish_threshold > 0 and r.kkt is not None
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+@pytest.mark.parametrize("how", ["callback", "ctrl_c"])
+def test_a_stop_in_the_first_polish_round_is_interrupted_with_the_phase_one_point(how):
+    """A callback's stop or a Ctrl-C in polish round 1 came back as phase 1's status
+    (``uncertified``: the phase-1 point's small groups are not exact zeros), as if the polish
+    had failed on its own."""
+    import os
+    import signal
+
+    prob = small_problem()
+    p1 = phase_one_point(prob, 0)
+
+    def stop_in_polish(rec):
+        if rec["phase"] == "polish 1" and rec["iteration"] >= 1:
+            if how == "callback":
+                return True
+            os.kill(os.getpid(), signal.SIGINT)  # IPOPT's handler: stop after this iteration
+        return False
+
+    r = solve_ipopt(prob, seed=0, callback=stop_in_polish)
+    assert [h["phase"] for h in r.history] == ["phase 1", "polish 1"]
+    assert r.status == "interrupted" and not r.success
+    assert "polish round 1 stopped" in r.message and "phase-1 point returned" in r.message
+    assert r.ipopt_status == "User_Requested_Stop"
+    assert ("stopped by callback" in r.message) == (how == "callback")
+    assert_same_point(r, p1)
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_ctrl_c_as_ipopt_returns_keeps_its_point_and_stops(monkeypatch):
+    """A Ctrl-C after IPOPT's last iteration, while its point is copied into the model,
+    raised out of solve_ipopt with a half-copied point: now the copy completes, the status is
+    ``interrupted``, and no polish follows."""
+    import os
+    import signal
+
+    from liftnet.solvers import ipopt_backends
+
+    prob = small_problem()
+    p1 = phase_one_point(prob, 0)
+    real, copies = ipopt_backends._load_state, []
+
+    def ctrl_c_then_copy(*args):
+        copies.append(1)
+        if len(copies) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        real(*args)
+
+    monkeypatch.setattr(ipopt_backends, "_load_state", ctrl_c_then_copy)
+    try:
+        r = solve_ipopt(prob, seed=0)
+    except KeyboardInterrupt:
+        pytest.fail("solve_ipopt let the KeyboardInterrupt of the copy through")
+    assert r.status == "interrupted" and "Solve_Succeeded" in r.message
+    assert "then Ctrl-C" in r.message and len(r.history) == 1
+    assert_same_point(r, p1)

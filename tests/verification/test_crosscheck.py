@@ -245,3 +245,90 @@ def test_verify_cli_stops_when_the_alm_is_interrupted(monkeypatch, capsys):
     monkeypatch.setattr(cc, "crosscheck_ipopt", no_ipopt)
     assert main(["--N", "10", "--hidden", "2"]) == 130
     assert "interrupted during the ALM" in capsys.readouterr().err
+
+
+def interrupt_run(monkeypatch, which):
+    """``solve_ipopt`` in the cross-check, its ``which``-th run (1: the warm one) stopped by a
+    Ctrl-C: it returns its point, status ``interrupted``. Returns the list of runs begun."""
+    import liftnet.verification.crosscheck as cc
+
+    calls = []
+
+    def solve(prob, **kw):
+        calls.append(kw)
+        if len(calls) != which:
+            return solve_ipopt(prob, **kw)
+        res = solve_ipopt(prob, **{**kw, "max_iter": 2})
+        res["status"], res["message"] = "interrupted", "interrupted (KeyboardInterrupt)"
+        return res
+
+    monkeypatch.setattr(cc, "solve_ipopt", solve)
+    return calls
+
+
+@pytest.mark.parametrize("which", [1, 2])
+def test_an_interrupted_ipopt_run_ends_the_crosscheck_without_a_verdict(which, monkeypatch):
+    """After a Ctrl-C in the warm run the cold one still ran to its limit, and the verdict was
+    of the truncated point (DISAGREE); after one in the cold run it was given as if nothing
+    had happened (AGREE). Now no run follows, and there is no verdict."""
+    prob = small_problem("complementarity", False, 0)
+    ref = ipopt_point(prob, 0)
+    calls = interrupt_run(monkeypatch, which)
+    rep = crosscheck_ipopt(prob, ref, seed=0)
+    assert len(calls) == which  # no run after the interrupted one
+    assert rep.interrupted is True and rep.agree is False and rep.reasons == ["interrupted"]
+    name = ("ipopt_warm", "ipopt_cold")[which - 1]
+    assert rep.interrupted_during == f"the {('warm', 'cold')[which - 1]} IPOPT run"
+    assert set(rep.points) == {"alm", "ipopt_warm", *(["ipopt_cold"] if which == 2 else [])}
+    assert rep.points[name]["status"] == "interrupted"
+    assert "kkt" in rep.points[name]  # the interrupted run's point is reported, checked
+    data = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
+    assert data["interrupted"] is True and data["reasons"] == ["interrupted"]
+    table = rep.to_table()
+    assert "verdict: NONE, interrupted" in table and "AGREE" not in table
+    assert f"interrupted during {rep.interrupted_during}: no verdict" in table
+
+
+def test_ctrl_c_in_the_checks_ends_the_crosscheck_without_a_verdict(monkeypatch):
+    """Ctrl-C in the cross-check's own checks (the MFCQ LP of the warm IPOPT point): a
+    report of what is finished, no KeyboardInterrupt."""
+    import liftnet.verification.crosscheck as cc
+
+    prob = small_problem("complementarity", False, 0)
+    ref = ipopt_point(prob, 0)
+    real, checks = cc.check_mfcq, []
+
+    def check_mfcq(*args, **kwargs):
+        checks.append(1)
+        if len(checks) == 2:  # the ALM point's, then the warm IPOPT point's
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cc, "check_mfcq", check_mfcq)
+    try:
+        rep = crosscheck_ipopt(prob, ref, cold=False)
+    except KeyboardInterrupt:
+        pytest.fail("crosscheck_ipopt let the KeyboardInterrupt of a check through")
+    assert rep.interrupted and not rep.agree and rep.reasons == ["interrupted"]
+    assert rep.interrupted_during == "the checks of the warm IPOPT point"
+    assert "kkt" in rep.points["alm"]  # finished before it
+    assert set(rep.points["ipopt_warm"]) == {"status", "message"}
+    assert rep.points["ipopt_warm"]["status"] == "converged"
+    assert rep.results["ipopt_warm"]["status"] == "converged"
+
+
+def test_verify_cli_stops_when_an_ipopt_run_is_interrupted(monkeypatch, capsys, tmp_path):
+    """Ctrl-C in the warm IPOPT run: exit 130 (as for the ALM), no cold run, the report of
+    what is finished printed and written, no verdict (it was exit 1 or 0 from a verdict)."""
+    from liftnet.verification.crosscheck import main
+
+    calls = interrupt_run(monkeypatch, 1)
+    path = tmp_path / "r.json"
+    rc = main(["--N", "10", "--hidden", "2", "--alm-time-limit", "5", "--json", str(path)])
+    assert rc == 130 and len(calls) == 1
+    cap = capsys.readouterr()
+    assert "interrupted during the warm IPOPT run; no verdict" in cap.err
+    assert "interrupted during the warm IPOPT run: no verdict" in cap.out
+    data = json.loads(path.read_text())
+    assert data["interrupted"] is True and data["agree"] is False
+    assert data["reasons"] == ["interrupted"] and set(data["points"]) == {"alm", "ipopt_warm"}
