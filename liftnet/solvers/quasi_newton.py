@@ -33,6 +33,8 @@ backward pass: the matrix-product floor).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from numba import njit
 
@@ -213,7 +215,7 @@ def group_owlqn(
             # ---- direction: compact L-BFGS (the memory's products with pg, formed when the
             # pair was stored, are reused; CompactLBFGS.apply)
             if scales is None:
-                gn = np.sqrt(np.dot(pg, pg))
+                gn = _norm(pg)
                 d = pg * (-1e-2 / gn if gn > 0 else -1.0)
             else:
                 d = mem.apply(pg, scales, sign=-1.0, grad=pg, out=d_buf)
@@ -227,7 +229,7 @@ def group_owlqn(
                               x.dtype.type(scales.max() if scales is not None else 1e-2), ref)
             dd = float(np.dot(pg, d))
             if not dd < 0:
-                d = -pg * (1e-2 / max(np.sqrt(np.dot(pg, pg)), 1e-300))
+                d = -pg * (1e-2 / max(_norm(pg), 1e-300))
                 dd = float(np.dot(pg, d))
                 mem.clear()
             # ---- projected backtracking line search (xn: a vector no iterate holds, new or one
@@ -260,8 +262,12 @@ def group_owlqn(
                     release(cn, gn_)
                 n_bt += 1
                 t = backtrack_step(t, v, vn, lin)
-                if t < 1e-20:
+                if not t >= 1e-20:  # (a NaN step, from an overflowing lin, ends it too)
                     status = "stalled" if np.isfinite(vn) else "diverged"
+                    raise _Stop
+                if deadline is not None and time.monotonic() > deadline:
+                    # a line search can take dozens of evaluations (seconds each at large N)
+                    status = "time_limit"
                     raise _Stop
             if vn < floor:
                 status = "unbounded"
@@ -359,8 +365,14 @@ class CompactLBFGS:
     @classmethod
     def sized(cls, x, memory=10, memory_bytes=2**29, blocks=None, direct=0):
         """Storage for pairs like ``x``: ``memory`` pairs, at most ``memory_bytes`` (``m`` pairs
-        cost ``2 m n`` numbers) and at least 2."""
-        m = max(2, min(int(memory), int(memory_bytes // (2 * x.size * x.itemsize))))
+        cost ``2 m n`` numbers, and their ``m x m`` products per block ``(1 + blocks) m^2``
+        float64 numbers), at most ``n`` (more pairs than the space has dimensions add no
+        curvature) and at least 2. (Without the last two caps ``memory=10**6`` on a problem of
+        68 variables asked numpy for 1.8 TiB.)"""
+        n_blocks = 1 if blocks is None else len(blocks)
+        square = int(np.sqrt(memory_bytes / (8 * (1 + n_blocks))))
+        m = max(2, min(int(memory), x.size, square,
+                       int(memory_bytes // (2 * x.size * x.itemsize))))
         return cls(x.size, m, [slice(0, x.size)] if blocks is None else blocks, dtype=x.dtype,
                    direct=direct)
 
@@ -660,6 +672,18 @@ def _open_zero_groups(d, pg, x, zero, scale, ref):
             ref[e] = -pg[e]
         else:
             ref[e] = x[e]
+
+
+def _norm(v: np.ndarray) -> float:
+    """``||v||_2`` without overflow: ``sqrt(v . v)`` overflows once the entries pass the
+    square root of the dtype's largest number (the pseudo-gradient of a huge ``lam``: at
+    ``lam = 1e155`` the inner solver's first direction was zero, and it took zero steps until
+    its iteration limit)."""
+    top = float(np.max(np.abs(v), initial=0.0))
+    if top == 0.0 or not np.isfinite(top):
+        return top
+    w = v / top
+    return top * float(np.sqrt(np.dot(w, w)))
 
 
 def backtrack_step(t: float, v: float, vn: float, lin: float) -> float:

@@ -513,3 +513,61 @@ def test_float32_solve_gets_past_the_values_rounding(seed, monkeypatch):
     monkeypatch.setattr(qn, "value_noise", lambda *args: -np.inf)  # values decide alone
     _, info = qn.group_owlqn(sub, x0, tol=1e-4, max_iter=2000)
     assert info.status != "converged" and info.residual > 1e-4
+
+
+class _Rejecting(_GroupLassoQuadratic):
+    """Every trial point fails Armijo's test (its value is above the start's), each slowly."""
+
+    def __init__(self, *args, delay=0.0):
+        super().__init__(*args)
+        self.delay, self.calls = delay, 0
+
+    def value(self, x):
+        import time
+
+        self.calls += 1
+        if self.calls == 1:
+            return super().value(x)
+        time.sleep(self.delay)
+        return 1e6 + self.calls, None
+
+
+def test_a_nan_step_ends_the_line_search(monkeypatch):
+    """``backtrack_step`` gives NaN when ``lin`` overflows (float32, ``lam`` 1e38: ``inf/inf``);
+    ``t < 1e-20`` is never true for NaN, and the line search spun forever, past any deadline."""
+    from liftnet.solvers import quasi_newton
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    sub, x0 = _ill_conditioned(0)
+    monkeypatch.setattr(quasi_newton, "backtrack_step", lambda t, v, vn, lin: float("nan"))
+    sub = _Rejecting(sub.A, sub.c, 0.01, sub.shape)
+    _, info = group_owlqn(sub, x0, tol=1e-12, max_iter=10)
+    assert info.status == "stalled" and sub.calls == 2
+
+
+def test_the_deadline_is_checked_inside_the_line_search():
+    """A line search of dozens of slow evaluations (seconds each at large N) stopped only at
+    ``t < 1e-20``: the deadline now ends it (status ``time_limit``, the start returned)."""
+    import time
+
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    base, x0 = _ill_conditioned(0)
+    group_owlqn(base, x0, tol=1e-12, max_iter=2)  # (compiles the group kernels first)
+    sub = _Rejecting(base.A, base.c, 0.01, base.shape, delay=0.05)
+    t0 = time.monotonic()
+    x, info = group_owlqn(sub, x0, tol=1e-12, max_iter=10, deadline=t0 + 0.2)
+    # without the check: 20 trials of 0.05 s (steps cut tenfold to 1e-20), then "stalled"
+    assert info.status == "time_limit" and 3 <= sub.calls <= 8
+    assert time.monotonic() - t0 < 0.6
+    np.testing.assert_array_equal(x, x0)
+
+
+def test_memory_is_capped_by_the_dimension_and_its_square_matrices():
+    """``memory=10**6`` on 68 variables asked numpy for 1.8 TiB (the ``m x m`` products)."""
+    from liftnet.solvers.quasi_newton import CompactLBFGS
+
+    mem = CompactLBFGS.sized(np.zeros(68), memory=10**6, blocks=[slice(0, 30), slice(30, 68)])
+    assert mem.m == 68
+    big = CompactLBFGS.sized(np.zeros(10**5, dtype=np.float32), memory=10**6, memory_bytes=2**20)
+    assert big.m == 2  # the pairs' budget (and at least 2)
