@@ -16,6 +16,11 @@ def check_data(X, name: str, *, ndim: tuple[int, ...] = (2,), dtype=np.float64) 
     """A finite, non-empty float array of one of the allowed dimensions."""
     if X is None:
         raise TypeError(f"{name} must be an array, got None")
+    # numbers only: text ("1.5") is refused, not parsed (object arrays of numbers, as pandas
+    # gives for mixed columns, are cast)
+    kind = np.asarray(X).dtype.kind if isinstance(X, (np.ndarray, list, tuple)) else ""
+    if kind in ("U", "S"):
+        raise TypeError(f"{name} must be a numeric array, got text (dtype {np.asarray(X).dtype})")
     A = as_real_array(X, name, dtype)
     if A.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)

@@ -307,3 +307,37 @@ def test_theory_exports_its_functions_only():
     namespace = {}
     exec("from liftnet.verification.theory import *", namespace)
     assert set(namespace) - {"__builtins__"} == public
+
+
+def test_edge_inputs_found_by_a_user_level_check():
+    """Inputs that used to hang, overflow into a misleading error, or pass as something else."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((12, 3)), rng.standard_normal((12, 1))
+    # lam whose square overflows: float32 lam 1e38 hung the ALM's line search (a NaN step),
+    # float64 1e155 reported KKT residual inf after thousands of zero steps
+    with pytest.raises(ValueError, match=r"lam=1e\+38 is too large for float32"):
+        ln.LiftedProblem(X, Y, hidden=(4,), lam=1e38, dtype="float32")
+    with pytest.raises(ValueError, match=r"lam=1e\+155 is too large for float64"):
+        ln.LiftedProblem(X, Y, hidden=(4,), lam=1e155)
+    assert ln.LiftedProblem(X, Y, hidden=(4,), lam=1e150).lam == 1e150
+    # text data was parsed as numbers
+    with pytest.raises(TypeError, match="X must be a numeric array, got text"):
+        ln.LiftedProblem(X.astype(str), Y, hidden=(4,))
+    with pytest.raises(TypeError, match="Y must be a numeric array, got text"):
+        ln.LiftedProblem(X, Y.astype(str), hidden=(4,))
+    assert ln.LiftedProblem(X.astype(object), Y, hidden=(4,)).X.dtype == np.float64
+    p = ln.LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
+    W, _ = p.initial_weights(0)
+    # finite weights whose start multipliers overflow: the ALM's own certificate refused them
+    # as "M1[0] must be finite" (a parameter the caller never gave)
+    with pytest.raises(ValueError, match=r"init\['W'\] is too large: the multipliers"):
+        ln.solve_alm(p, init={"W": [w * 1e120 for w in W]}, time_limit=1)
+    # a NaN residual (inf * 0 in M * g) compared as not above tol: now inf
+    with np.errstate(all="ignore"):
+        rep = ln.kkt_residuals(p, [w * 1e150 for w in W])
+    assert rep.residual == np.inf and not np.isnan(rep.stationarity)
+    # one multiplier list alone was dropped by solve_alm (both estimated), as kkt_residuals
+    # refuses it
+    M1, _ = p.zero_multipliers()
+    with pytest.raises(ValueError, match=r"init\['M1'\] and init\['M2'\] must be given together"):
+        ln.solve_alm(p, init={"W": W, "M1": M1})

@@ -115,6 +115,14 @@ class LiftedProblem:
         coupling_name = check_choice(coupling, "coupling", COUPLINGS)
         self.bias = check_bool(bias, "bias")
         self.dtype = dtype
+        # the solvers square lam (the pseudo-gradient's norm, the quasi-Newton pairs): beyond
+        # about sqrt(max) it overflows (at 1e155 in float64, 1e20 in float32 the ALM reported
+        # KKT residual inf), and any lam above the data's zeroing one gives W = 0 anyway
+        lam_top = 1e-2 * float(np.sqrt(np.finfo(dtype).max))
+        if self.lam > lam_top:
+            raise ValueError(f"lam={lam!r} is too large for {np.dtype(dtype).name}: the solvers "
+                             f"square it, which overflows beyond about {lam_top:.1e}; a much "
+                             f"smaller lam already gives the zero network")
 
         self.X = np.ascontiguousarray(X)
         self.Y = np.ascontiguousarray(Y)

@@ -607,7 +607,12 @@ def solve_alm(
     W, b, V, M1, M2 = parse_init(prob, init, seed)
     if init is None or init.get("M1") is None or init.get("M2") is None:
         # multipliers that make the V-stationarity exact at the start (one backward pass)
-        M1, M2 = initial_multipliers(prob, W, b, V)
+        with np.errstate(over="ignore", invalid="ignore"):
+            M1, M2 = initial_multipliers(prob, W, b, V)
+        if not _finite(M1, M2):  # (a random start cannot: its weights are of order one)
+            raise ValueError("init['W'] is too large: the multipliers of its start overflow "
+                             "(the backward pass of these weights is not finite); scale the "
+                             "weights down")
     layout = prob.layout
     z = layout.pack(W, b, V, dtype=prob.dtype)
     sub = _Subproblem(prob)

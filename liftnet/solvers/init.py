@@ -18,7 +18,8 @@ def parse_init(prob, init=None, seed=None, name="init"):
     init : None, LiftedResult or mapping
         ``None``: random ``W`` from ``prob.initial_weights(seed)``, ``b = 0``. A result object or
         a mapping with key ``W`` and optionally ``b``, ``V``, ``M1``, ``M2``: missing ``V`` is the
-        lift ``sigma(U_l)`` (MODEL.md 4, fact 1), missing multipliers are zero.
+        lift ``sigma(U_l)`` (MODEL.md 4, fact 1), missing multipliers are zero (``M1`` and
+        ``M2`` are given together or not at all).
     seed : int or None
         Seed of the random weights when ``init`` is None.
     name : str
@@ -64,6 +65,10 @@ def parse_init(prob, init=None, seed=None, name="init"):
     else:
         V = check_matrix_list(V_in, f"{name}['V']", prob.V_shapes, dt)
     M1, M2 = prob.zero_multipliers()
+    given = [key for key in ("M1", "M2") if init.get(key) is not None]
+    if len(given) == 1:  # (solve_alm would estimate both and drop the one given)
+        raise ValueError(f"{name}['M1'] and {name}['M2'] must be given together (or neither), "
+                         f"got {given[0]} only")
     if init.get("M1") is not None:
         M1 = check_matrix_list(init["M1"], f"{name}['M1']", prob.V_shapes, dt)
     if init.get("M2") is not None:

@@ -15,6 +15,19 @@ from .multipliers import estimate_multipliers, initial_multipliers  # noqa: F401
 ESTIMATE_PATIENCE = 5
 
 
+def _worst(values) -> float:
+    """The largest of ``values`` (0.0 for none); NaN counts as ``inf``: a part where an
+    overflow met a zero (``inf * 0`` in ``M * g``) is as bad as it gets, and ``residual <= tol``
+    must never hold by accident (Python's ``max`` skips a NaN that is not first)."""
+    out = 0.0
+    for v in values:
+        v = float(v)
+        if np.isnan(v):
+            return np.inf
+        out = max(out, v)
+    return out
+
+
 class KKTReport(dict):
     """KKT residuals (infinity norms) of a point of (M): a dict with attribute access.
 
@@ -47,9 +60,9 @@ class KKTReport(dict):
 def stationarity_parts(prob, W, gW, gb, gV) -> tuple[float, float, float]:
     """Infinity norms of the stationarity residual: per W group (subdifferential distance of
     ``lam R``), per ``b`` entry and per ``V`` entry."""
-    sW = max(float(np.max(prob.penalty.subdiff_distance(Wl, Ql))) for Wl, Ql in zip(W, gW))
-    sb = max((float(np.max(np.abs(x))) for x in gb), default=0.0) if gb is not None else 0.0
-    sV = max((float(np.max(np.abs(x))) for x in gV), default=0.0)
+    sW = _worst([np.max(prob.penalty.subdiff_distance(Wl, Ql)) for Wl, Ql in zip(W, gW)])
+    sb = _worst([np.max(np.abs(x)) for x in gb]) if gb is not None else 0.0
+    sV = _worst([np.max(np.abs(x)) for x in gV])
     return sW, sb, sV
 
 
@@ -122,11 +135,9 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     D, E = prob.lagrangian_fields(dU, dV, M1, M2)
     gW, gb, gV = prob.backprop(W, V, D, E)
     sW, sb, sV = stationarity_parts(prob, W, gW, gb, gV)
-    primal = max((float(np.max(np.maximum(g, 0.0))) for g in (*g1, *g2)), default=0.0)
-    dual = max((float(np.max(np.maximum(-m, 0.0))) for m in (*M1, *M2)), default=0.0)
-    comp = max(
-        (float(np.max(np.abs(m * g))) for m, g in zip((*M1, *M2), (*g1, *g2))), default=0.0
-    )
+    primal = _worst([np.max(np.maximum(g, 0.0)) for g in (*g1, *g2)])
+    dual = _worst([np.max(np.maximum(-m, 0.0)) for m in (*M1, *M2)])
+    comp = _worst([np.max(np.abs(m * g)) for m, g in zip((*M1, *M2), (*g1, *g2))])
     stat = max(sW, sb, sV)
     return KKTReport(
         objective=prob.smooth_value(U[-1], g1, g2) + prob.regulariser(W),
