@@ -342,3 +342,15 @@ def test_warm_start_from_result():
 def test_arguments_are_validated_with_their_names(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         sgd(small_problem(), **kwargs)
+
+
+def test_prox_gradient_never_steps_to_an_infinite_loss():
+    """At ``lr`` 1e200 the first trial overflowed and its model too: ``inf <= inf`` took the
+    step, from ``Phi`` 2.57 to inf. The line search now backtracks to a finite, lower value."""
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((12, 3)), rng.standard_normal((12, 1)), hidden=(2,))
+    with np.errstate(all="ignore"):
+        r = prox_gradient(prob, lr=1e200, max_epochs=5)
+    phis = [h["Phi"] for h in r.history]
+    assert np.all(np.isfinite(phis)) and all(b <= a for a, b in zip(phis, phis[1:]))
+    assert r.status in ("max_iter", "converged") and np.isfinite(r.Phi)

@@ -167,7 +167,9 @@ def prox_gradient(
                 db = [] if b is None else [a - c for a, c in zip(bn, b, strict=True)]
                 sq = _dot(dW, dW) + _dot(db, db)
                 model = ell + _dot(gW, dW) + (_dot(gb, db) if b is not None else 0.0) + sq / (2 * t)
-                if ell_n <= model + value_noise(ell, 0.0, prob.dtype):
+                # (a finite loss: with an overflowing step the model is inf too, and inf <= inf
+                # took a step from Phi 2.57 to inf at lr 1e200)
+                if np.isfinite(ell_n) and ell_n <= model + value_noise(ell, 0.0, prob.dtype):
                     break
                 t *= eta
                 n_backtracks += 1
