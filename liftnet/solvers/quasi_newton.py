@@ -674,13 +674,17 @@ def _open_zero_groups(d, pg, x, zero, scale, ref):
             ref[e] = x[e]
 
 
-def _norm(v: np.ndarray) -> float:
+def _norm(v: np.ndarray):
     """``||v||_2`` without overflow: ``sqrt(v . v)`` overflows once the entries pass the
     square root of the dtype's largest number (the pseudo-gradient of a huge ``lam``: at
     ``lam = 1e155`` the inner solver's first direction was zero, and it took zero steps until
     its iteration limit)."""
+    with np.errstate(over="ignore"):
+        n = np.sqrt(np.dot(v, v))  # (in v's dtype, as before: the same iterates to the bit)
+    if np.isfinite(n):
+        return n
     top = float(np.max(np.abs(v), initial=0.0))
-    if top == 0.0 or not np.isfinite(top):
+    if not np.isfinite(top):
         return top
     w = v / top
     return top * float(np.sqrt(np.dot(w, w)))
