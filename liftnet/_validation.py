@@ -16,11 +16,7 @@ def check_data(X, name: str, *, ndim: tuple[int, ...] = (2,), dtype=np.float64) 
     """A finite, non-empty float array of one of the allowed dimensions."""
     if X is None:
         raise TypeError(f"{name} must be an array, got None")
-    # numbers only: text ("1.5") is refused, not parsed (object arrays of numbers, as pandas
-    # gives for mixed columns, are cast)
-    kind = np.asarray(X).dtype.kind if isinstance(X, (np.ndarray, list, tuple)) else ""
-    if kind in ("U", "S"):
-        raise TypeError(f"{name} must be a numeric array, got text (dtype {np.asarray(X).dtype})")
+    _refuse_text(X, name)
     A = as_real_array(X, name, dtype)
     if A.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)
@@ -31,6 +27,20 @@ def check_data(X, name: str, *, ndim: tuple[int, ...] = (2,), dtype=np.float64) 
         bad = int(np.size(A) - np.count_nonzero(np.isfinite(A)))
         raise ValueError(f"{name} must be finite, found {bad} NaN or inf entries")
     return A
+
+
+def _refuse_text(X, name: str) -> None:
+    """Numbers only: text (``"1.5"``) is refused, not parsed, also inside an object array (a
+    table's mixed columns); object arrays of numbers are left to the cast. Input numpy cannot
+    make an array of (ragged nesting) is left to :func:`as_real_array`'s message."""
+    try:
+        A = np.asarray(X)
+    except (TypeError, ValueError):
+        return
+    if A.dtype.kind in ("U", "S") or (
+        A.dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in A.flat)
+    ):
+        raise TypeError(f"{name} must be a numeric array, got text (dtype {A.dtype})")
 
 
 def check_magnitude(A: np.ndarray, name: str) -> np.ndarray:

@@ -326,6 +326,10 @@ def test_edge_inputs_found_by_a_user_level_check():
     with pytest.raises(TypeError, match="Y must be a numeric array, got text"):
         ln.LiftedProblem(X, Y.astype(str), hidden=(4,))
     assert ln.LiftedProblem(X.astype(object), Y, hidden=(4,)).X.dtype == np.float64
+    with pytest.raises(TypeError, match="X must be a numeric array, got text"):  # in objects
+        ln.LiftedProblem(X.astype(str).astype(object), Y, hidden=(4,))
+    with pytest.raises(TypeError, match="X must be a numeric array, got list"):  # ragged
+        ln.LiftedProblem([[1.0, 2.0], [3.0]], Y[:2], hidden=(4,))
     p = ln.LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
     W, _ = p.initial_weights(0)
     # finite weights whose start multipliers overflow: the ALM's own certificate refused them

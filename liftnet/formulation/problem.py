@@ -120,9 +120,10 @@ class LiftedProblem:
         # KKT residual inf), and any lam above the data's zeroing one gives W = 0 anyway
         lam_top = 1e-2 * float(np.sqrt(np.finfo(dtype).max))
         if self.lam > lam_top:
-            raise ValueError(f"lam={lam!r} is too large for {np.dtype(dtype).name}: the solvers "
-                             f"square it, which overflows beyond about {lam_top:.1e}; a much "
-                             f"smaller lam already gives the zero network")
+            raise ValueError(f"lam={lam!r} is too large for {np.dtype(dtype).name} (at most "
+                             f"{lam_top:.1e}): the solvers square it, which overflows beyond "
+                             f"about {100 * lam_top:.1e}; a much smaller lam already gives the "
+                             f"zero network")
 
         self.X = np.ascontiguousarray(X)
         self.Y = np.ascontiguousarray(Y)

@@ -205,7 +205,8 @@ def solve_ipopt(
         (``"cyipopt"``/``"ipopt"``), ``ipopt_status`` (IPOPT's name of the last call; ``"not
         started"`` when the time ran out before it, ``"interrupted"`` for a Ctrl-C outside
         IPOPT), ``polish_threshold`` (``None`` without polish), ``n_zero_groups``,
-        ``kkt_phase1`` (residual of the phase-1 point, groups below the threshold zeroed).
+        ``kkt_phase1`` (residual of the phase-1 point, groups below the threshold zeroed;
+        None when IPOPT was not started).
         Failures (no IPOPT, infeasible, iteration or time limit) come back as ``failed``,
         ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message. A polish round that
         does not converge ends the polish with the point before it (phase 1's or the last
@@ -218,7 +219,8 @@ def solve_ipopt(
         ``zero_threshold`` that keeps groups IPOPT left at about 1e-4 (their nonsmooth
         residual is then off by up to ``2 lam``) or zeroes a group that is not zero. Ctrl-C (cyipopt
         interface, main thread) stops IPOPT after its current iteration: ``interrupted``, with
-        that point (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`). Ctrl-C
+        that point in phase 1 (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`),
+        and in a polish round with the point before the round (as for the callback). Ctrl-C
         anywhere else (building the Pyomo model or a phase's NLP, between phases) returns the
         best point so far, ``interrupted``, the message saying where: the start point before
         phase 1 has one, then the phase-1 point, then the last converged polish round's.
@@ -310,9 +312,10 @@ def solve_ipopt(
         r = phase1 = run("phase 1", warm)
         W, b, V = get_values(m)
         M1, M2 = _multipliers(m, prob, backend.dual_sign)
-        last = ("phase-1 point", W, b, V, M1, M2)
+        started = r.ipopt_status != "not started"  # (no time was left after the NLP build)
+        last = ("phase-1 point" if started else "start point", W, b, V, M1, M2)
         thr = default_zero_threshold(prob, W) if zero_threshold is None else zero_threshold
-        kkt1 = _safe_kkt(prob, W, b, V, M1, M2, thr)
+        kkt1 = _safe_kkt(prob, W, b, V, M1, M2, thr) if started else None
         if r.status != "converged" or not polish:
             return _result(
                 prob,
@@ -394,6 +397,8 @@ def solve_ipopt(
                 cert_tol,
             )
         Wp, bp, Vp, M1p, M2p, rb = best
+        # the zero groups of the point returned (a later round may have released some)
+        n_zero = sum(int(np.sum(pen.group_norms(Wl) == 0)) for Wl in Wp)
         message = f"{rb.message}; polish fixed {n_zero} zero groups (threshold {thr:.1e})"
         status = rb.status if not note else r.status
         if note:

@@ -261,10 +261,12 @@ class MultiplierLSQ:
         The interior point's iterates stay strictly positive, so at a point whose exact
         multipliers give a residual of 1e-15 it stopped at 6e-7 (``beta = 1``) to 1.8e-5
         (``beta = 30``; a 2-4-3-2 network with biases fitting its own outputs, N = 30). Here
-        the multipliers outside the support (the active constraints, ``g >= -ACTIVE_RTOL
-        max|g|``, and those above ``SUPPORT_RTOL`` of the largest) are fixed at zero and the
-        program is minimised over the rest by Newton steps (conjugate gradients on the
-        generalized Hessian), clipped at zero: 1.7e-16 and 4.7e-15 there after two rounds.
+        the support is the multipliers of the active constraints (``g >= -ACTIVE_RTOL
+        max|g|``) and those above ``SUPPORT_RTOL`` of the largest; the others are fixed at
+        zero and the program is minimised over the support by Newton steps (conjugate
+        gradients on the generalized Hessian), clipped at zero: 8.1e-17 and 5.3e-15 there.
+        ``deadline`` is checked between rounds (a round: at most ``REFINE_CG_MAX_ITER``
+        Hessian products).
         Returns ``(m, score)``, the iterate with the smallest :meth:`score`, ``m`` itself when
         no round improved on it.
         """

@@ -399,6 +399,7 @@ def test_no_ipopt_when_the_nlp_build_used_up_the_time_limit(monkeypatch):
     for got, want in zip(r.W, W0, strict=True):
         np.testing.assert_array_equal(got, want)
     assert r.kkt is not None and r.time < 1.0 + 0.6  # the build under way, and no more
+    assert r.kkt_phase1 is None  # (no phase-1 point: it was the start point's residual)
 
 
 @pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
