@@ -119,6 +119,10 @@ class GroupLasso:
         """Boolean mask (per group) of groups with ``||W[g]|| <= threshold``."""
         return self.group_norms(W) <= threshold
 
+    def n_zero_groups(self, W) -> int:
+        """The exact zero groups of the matrices ``W`` (a list: a network's weights)."""
+        return sum(int(np.sum(self.zero_groups(Wl))) for Wl in W)
+
 
 class FlatGroups:
     """The groups of several weight matrices raveled (C order) and laid end to end in one

@@ -369,7 +369,6 @@ def solve_ipopt(
                 break
             zero = [z & ~x for z, x in zip(zero, release, strict=True)]
             set_values(m, _restart_released(prob, Wp, gW, release), bp, Vp)
-        n_zero = sum(int(np.sum(z)) for z in zero)
         if best is None:
             # the polish never converged: the phase-1 point, as IPOPT left it, with phase 1's
             # status (IPOPT converged there), certified or not like any other point by the
@@ -398,7 +397,7 @@ def solve_ipopt(
             )
         Wp, bp, Vp, M1p, M2p, rb = best
         # the zero groups of the point returned (a later round may have released some)
-        n_zero = sum(int(np.sum(pen.group_norms(Wl) == 0)) for Wl in Wp)
+        n_zero = pen.n_zero_groups(Wp)
         message = f"{rb.message}; polish fixed {n_zero} zero groups (threshold {thr:.1e})"
         status = rb.status if not note else r.status
         if note:
@@ -446,7 +445,7 @@ def _result(prob, W, b, V, M1, M2, status, message, history, t0, kkt, run, thr, 
         res = float("nan") if not finite else kkt["residual"]
         message += (f"; but liftnet's KKT residual of the returned point is {res:.2e} > "
                     f"{cert_tol:.0e}: not a certified KKT point (zero threshold {thr})")
-    n_zero = sum(int(np.sum(prob.penalty.group_norms(Wl) == 0)) for Wl in W) if finite else 0
+    n_zero = prob.penalty.n_zero_groups(W) if finite else 0
     return LiftedResult(
         solver="ipopt",
         W=W,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 #: every ``status`` a liftnet solver returns (``uncertified``: IPOPT's only)
 STATUSES = ("converged", "max_iter", "time_limit", "interrupted", "diverged", "failed",
             "uncertified")
@@ -78,6 +76,5 @@ class LiftedResult(dict):
         from ..formulation.penalties import GroupLasso
 
         pen = GroupLasso(0.0, self.get("groups", "column"))
-        z = sum(int(np.sum(pen.group_norms(Wl) == 0)) for Wl in self.W)
         n = sum(pen.n_groups(Wl.shape) for Wl in self.W)
-        return z / n
+        return pen.n_zero_groups(self.W) / n

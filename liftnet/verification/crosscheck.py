@@ -177,7 +177,7 @@ def _point_summary(prob, res, kkt, alm, mfcq_lp):
         "kkt": float(kkt["residual"]),
         "time": _known(res.get("time"), float),
         "nit": _known(res.get("nit"), int),
-        "n_zero_groups": int(sum(np.sum(prob.penalty.group_norms(w) == 0) for w in res["W"])),
+        "n_zero_groups": prob.penalty.n_zero_groups(res["W"]),
         "mfcq_holds": bool(mf["holds"]),
         "mfcq_margin": float(mf["margin"]),
         "mfcq_lp_margin": None if mf["lp_margin"] is None else float(mf["lp_margin"]),
