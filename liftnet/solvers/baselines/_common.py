@@ -52,6 +52,14 @@ class TrainerClock:
             self._paused_at = None
 
 
+def stop_clock(clock: TrainerClock | None) -> TrainerClock:
+    """The trainer's clock, paused for good; ``None`` (a Ctrl-C stopped the trainer in its
+    set-up or warm-up, before its clock started) becomes a clock that reads 0."""
+    clock = TrainerClock(paused=True) if clock is None else clock
+    clock.pause()
+    return clock
+
+
 def check_common(prob, time_limit, max_epochs, lr, seed):
     """Validate the arguments every baseline takes; returns them normalised."""
     check_problem(prob)

@@ -20,7 +20,7 @@ from ..._validation import check_point, check_scalar
 from .._interrupt import INTERRUPTS, interrupted
 from ..init import parse_init
 from ..quasi_newton import value_noise
-from ._common import TrainerClock, check_common, make_result
+from ._common import TrainerClock, check_common, make_result, stop_clock
 
 
 def _backward(prob, W, U, V):
@@ -210,9 +210,7 @@ def prox_gradient(
         status, message = "time_limit", f"time_limit={time_limit:g} s reached (in a line search)"
     except FloatingPointError:
         status, message = "failed", "line search failed (step below 1e-30)"
-    if clock is None:  # Ctrl-C in the set-up or the warm-up: the trainer never ran
-        clock = TrainerClock(paused=True)
-    clock.pause()
+    clock = stop_clock(clock)
     if W is None:  # Ctrl-C inside parse_init: the start point, set up again (one forward pass)
         W, b, *_ = parse_init(prob, init, seed)
     return make_result(

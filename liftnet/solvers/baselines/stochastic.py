@@ -29,7 +29,7 @@ from ..._validation import check_scalar
 from .._interrupt import INTERRUPTS, interrupted
 from ..init import parse_init
 from . import _torch
-from ._common import TrainerClock, check_common, make_result
+from ._common import TrainerClock, check_common, make_result, stop_clock
 
 _DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3}
 
@@ -165,9 +165,7 @@ def _train(
             evaluate()
     except INTERRUPTS as exc:
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
-    if clock is None:  # Ctrl-C in the set-up or the warm-up: the trainer never ran
-        clock = TrainerClock(paused=True)
-    clock.pause()
+    clock = stop_clock(clock)
     if "W" not in best:  # no finite checkpoint (or Ctrl-C before the first): the start
         if W0 is None:  # Ctrl-C inside parse_init: the start point, set up again
             W0, b0, *_ = parse_init(prob, init, seed)
