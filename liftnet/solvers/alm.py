@@ -698,8 +698,8 @@ def solve_alm(
         moves with the machine's load as the subproblem's iterations do). At the teacher
         10-32-32-3 with biases, N = 60000, quiet machine: a first certificate of 0.17 s, and
         0.59 s from the end of the last subproblem to the return; a 3 s limit ended at
-        3.46-3.67 s without the reserve (three runs) and at 3.38-3.65 s with one certificate's.
-        Negligible on small problems."""
+        3.46-3.67 s without the reserve (three runs), at 3.38-3.65 s with one certificate's and
+        at 3.05-3.23 s with two. Negligible on small problems."""
         return None if deadline is None else deadline - 2.0 * cert_time[0]
     try:
         if pre is not None and pre["status"] == "interrupted":
