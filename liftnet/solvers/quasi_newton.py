@@ -44,6 +44,8 @@ from .proxgrad import InnerInfo, stop_reason
 #: growth of the iteration numbers at which :func:`group_owlqn` certifies the residual of a
 #: change of variables (``sub.certify``) without waiting for the working residual
 _CHECK_GROWTH = 1.5
+#: :func:`_grow_unseen`: the factor, and after how many unseen unit steps in a row it acts
+_UNSEEN_GROWTH, _UNSEEN_AFTER = 1e4, 3
 #: ``K`` of the rounding level ``K eps (|v| + scale)`` of a computed value (:func:`value_noise`)
 VALUE_NOISE = 100.0
 
@@ -177,6 +179,7 @@ def group_owlqn(
             release(cache_, g_)
         spare_x.append(x_)
 
+    unseen_run = np.zeros(len(blocks), dtype=np.int64)  # _grow_unseen
     k_halved, r_halved = 0, r  # when the best residual last halved, and its value then
     next_check = 1  # the next scheduled certification (sub.certify)
     certified = (None, np.inf)  # the last certified iterate and its residual
@@ -299,6 +302,8 @@ def group_owlqn(
                 raise _Stop
             if stored:
                 scales = _block_scales(dots, scales if scales is not None else sy / yy)
+            if scales is not None:
+                scales = _grow_unseen(dots, scales, unseen_run, t == 1.0)
             if best[1] is not x:
                 drop(x, cache, g)
             x, v, cache, g, pg = xn, vn, cn, gn_, pgn
@@ -659,6 +664,29 @@ def _block_scales(dots, fallback):
     sy, yy = dots[:, 0], dots[:, 1]
     ok = (sy > 0) & (yy > 0)
     return np.where(ok, sy / np.where(ok, yy, 1.0), fallback)
+
+
+def _grow_unseen(dots, scales, run, whole):
+    """Scales times ``_UNSEEN_GROWTH`` on the blocks that a whole (unit) step has moved
+    (``s.s > 0``) without changing their gradient at all (``y.y = 0``: the move was below the
+    gradient's rounding), ``_UNSEEN_AFTER`` iterations in a row; ``run`` (per block, updated
+    in place) counts them, ``whole`` says whether this step was a unit step.
+
+    Such a block's scale came from another block's curvature (the global ``s.y / y.y`` at the
+    first pair, when this block's own products underflowed) and is too small to move it by
+    more than rounding; no pair corrects it, since ``y`` stays zero. At ``lam = 1e150`` (every
+    group zero after the first step) the ``V`` blocks kept a scale of about ``1e-150`` and the
+    first subproblem ran to ``max_iter`` (5,000 iterations without progress); it now ends in
+    35. A shortened step is the line search's business (the scale may be too large), and a
+    single unseen step happens in float32 (the 5-8-6-2 teacher, N = 300, ``lam`` 1e-3, with
+    biases, 12 outer iterations: 1 of 18,968 unit steps, never 2 in a row), where the rule
+    does not act."""
+    unseen = (dots[:, 1] == 0) & (dots[:, 2] > 0) & whole
+    run[:] = np.where(unseen, run + 1, 0)
+    grow = run >= _UNSEEN_AFTER
+    if not grow.any():
+        return scales
+    return np.where(grow, scales * _UNSEEN_GROWTH, scales)
 
 
 @njit(cache=True)

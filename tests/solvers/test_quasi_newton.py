@@ -571,3 +571,34 @@ def test_memory_is_capped_by_the_dimension_and_its_square_matrices():
     assert mem.m == 68
     big = CompactLBFGS.sized(np.zeros(10**5, dtype=np.float32), memory=10**6, memory_bytes=2**20)
     assert big.m == 2  # the pairs' budget (and at least 2)
+
+
+def test_a_block_whose_unit_steps_the_gradient_never_sees_has_its_scale_grown():
+    """``_grow_unseen``: only blocks moved (``s.s > 0``) by unit steps with ``y = 0``, and only
+    from the ``_UNSEEN_AFTER``-th such step in a row; a shortened step resets the count."""
+    from liftnet.solvers.quasi_newton import _UNSEEN_AFTER, _UNSEEN_GROWTH, _grow_unseen
+
+    # blocks: unseen, seen (curvature), not moved
+    dots = np.array([[0.0, 0.0, 1e-300], [1.0, 2.0, 1.0], [0.0, 0.0, 0.0]])
+    scales, run = np.array([1e-150, 0.5, 1.0]), np.zeros(3, dtype=np.int64)
+    for _ in range(_UNSEEN_AFTER - 1):
+        np.testing.assert_array_equal(_grow_unseen(dots, scales, run, True), scales)
+    grown = _grow_unseen(dots, scales, run, True)
+    np.testing.assert_array_equal(grown, [1e-150 * _UNSEEN_GROWTH, 0.5, 1.0])
+    np.testing.assert_array_equal(_grow_unseen(dots, scales, run, False), scales)
+    np.testing.assert_array_equal(run, [0, 0, 0])
+
+
+def test_a_lam_that_zeroes_every_group_ends_the_first_subproblem_quickly():
+    """At ``lam = 1e150`` the first step zeroes every group; the ``V`` blocks' scale, the global
+    one of a pair dominated by the group norm, was about ``1e-150``: their steps never changed
+    the gradient, and the first subproblem ran all ``max_inner = 5000`` iterations (1.1 s)."""
+    from liftnet import LiftedProblem, solve_alm
+
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((50, 3)), rng.standard_normal((50, 2)),
+                         hidden=(4, 3), lam=1e150)
+    res = solve_alm(prob, seed=0, time_limit=30)
+    assert res.status == "converged"
+    assert all(np.count_nonzero(W) == 0 for W in res.W)
+    assert res.history[0]["inner_iterations"] < 100  # 35 now
