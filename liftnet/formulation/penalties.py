@@ -186,6 +186,14 @@ class FlatGroups:
         minus its projection on the ``lam``-ball: the prox of the group norm at step 1).
         As ``a q + s w`` with per-group ``a = 1, s = lam/||w[g]||`` on nonzero groups and
         ``a = max(0, 1 - lam/||q[g]||), s = 0`` on zero groups (where ``w[g] = 0``).
+
+        A group counts as zero when its squared norm is zero in floating point: entries below
+        about ``1e-162`` in float64 (``1e-23`` in float32) underflow in ``w[g] . w[g]``, and the
+        group is then treated as the zero group it is within rounding (the solvers'
+        pseudo-gradient, which calls this, treats it the same way; :meth:`GroupLasso.group_norms`
+        of element groups still reports ``|w|``). A little above those sizes the squared norm is
+        a subnormal number with few correct digits (a float64 element of ``1e-161`` and ``q = 0``
+        give 0.3018 for ``lam = 0.3``).
         """
         out = np.empty_like(q) if out is None else out
         _subdiff_residual(w, q, self.gid, self.n_groups, self.lam, out)
