@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liftnet import LiftedProblem, kkt_residuals
+from liftnet.solvers.interior_point import interior_point_cg
 from liftnet.verification import multipliers
 from liftnet.verification.multipliers import MultiplierLSQ, estimate_multipliers
 
@@ -113,19 +114,19 @@ def test_floor_bounds_every_residual_and_ends_the_estimate():
     assert rep.estimate["status"] == "converged" and rep.estimate["iterations"] <= 1
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("beta", [1.0, 30.0])
-def test_estimate_at_an_exact_kkt_point_is_exact(seed, beta):
+def exact_kkt_point(seed, beta, N=30, alpha=0.05, dead=False):
     """A network with biases that fits its own outputs, at its lift, with ``lam = 0``: a KKT
     point whose multipliers are known, ``M1 = c max(U, 0)``, ``M2 = c max(-U, 0)`` with
-    ``c = beta (1 - alpha) / N`` (stationarity in ``V`` and ``U``, MODEL.md 5). The interior
-    point alone stopped at 6e-7 (``beta`` 1) and 1.8e-5 (``beta`` 30) on seed 0, above
-    ``solve_alm``'s default ``tol``; its crossover (``MultiplierLSQ.refine``) finds them."""
+    ``c = beta (1 - alpha) / N`` (stationarity in ``V`` and ``U``, MODEL.md 5); ``dead``: unit
+    2 of layer 1 is dead (``U = V = 0`` on every sample, both constraints active).
+    Returns ``prob, W, b, V, M1, M2``."""
     rng = np.random.default_rng(seed)
-    N, alpha = 30, 0.05
     X = rng.standard_normal((N, 2))
     W = [rng.standard_normal((4, 2)), rng.standard_normal((3, 4)), rng.standard_normal((2, 3))]
     b = [rng.standard_normal(4), rng.standard_normal(3), rng.standard_normal(2)]
+    if dead:
+        W[0][1, :] = 0.0
+        b[0][1] = 0.0
     kw = dict(hidden=(4, 3), alpha=alpha, beta=beta, lam=0.0, bias=True)
     Y = LiftedProblem(X, np.zeros((N, 2)), **kw).predict(W, b, X)
     prob = LiftedProblem(X, Y, **kw)
@@ -133,11 +134,89 @@ def test_estimate_at_an_exact_kkt_point_is_exact(seed, beta):
     c = beta * (1 - alpha) / N
     M1 = [c * np.maximum(u, 0.0) for u in U[:-1]]
     M2 = [c * np.maximum(-u, 0.0) for u in U[:-1]]
+    return prob, W, b, V, M1, M2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("beta", [1.0, 30.0])
+def test_estimate_at_an_exact_kkt_point_is_exact(seed, beta):
+    """At :func:`exact_kkt_point` the backward guess is exact, and the estimate keeps it (the
+    interior point moved into the interior stopped at 6e-7, ``beta`` 1, and 1.8e-5, ``beta``
+    30, on seed 0)."""
+    prob, W, b, V, M1, M2 = exact_kkt_point(seed, beta)
     assert kkt_residuals(prob, W, b, V, M1, M2).residual <= 1e-12  # the construction
     rep = kkt_residuals(prob, W, b, V)
-    assert rep.residual <= 1e-12 and rep.estimate["refined"]
+    assert rep.residual <= 1e-12
     assert max(float(np.max(np.abs(e - m))) for e, m in zip((*rep.M1, *rep.M2), (*M1, *M2))) \
         <= 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("beta", [1.0, 30.0])
+def test_refine_recovers_the_exact_multipliers_after_the_interior_point(seed, beta):
+    """The crossover (``MultiplierLSQ.refine``): from the interior point's multipliers (started
+    at zero, its iterates positive, its residual 1e-5 to 4e-3 here) Newton steps on the
+    support reach the exact ones."""
+    prob, W, b, V, M1, M2 = exact_kkt_point(seed, beta)
+    lsq = MultiplierLSQ(prob, W, b, V)
+    m, info = interior_point_cg(lsq.value, lsq.gradient, lsq.hessp, lsq.precond,
+                                np.zeros(lsq.size), tol=1e-8, max_iter=200, score=lsq.score,
+                                patience=5, score_floor=lsq.floor)
+    assert info.score > 1e-7
+    m_r, score = lsq.refine(m)
+    assert score <= 1e-12 and score == lsq.score(lsq.value(m_r)[1])
+    got = lsq.split(m_r)
+    assert max(float(np.max(np.abs(e - m))) for e, m in zip((*got[0], *got[1]), (*M1, *M2))) \
+        <= 1e-9
+
+
+@pytest.mark.parametrize("method,patience", [("interior-point", 5), ("interior-point", None),
+                                             ("lbfgsb", None), ("bb", None)])
+def test_estimate_is_never_worse_than_its_start(method, patience):
+    """At an exact KKT point with a dead unit (``beta = 1000``, ``N = 200``) the backward
+    guess gives 3.8e-15; the interior point, started from it moved into the interior, ended at
+    4.1e-5 with ``patience`` (``kkt_residuals``' estimate) and 3.4e-4 without, both
+    "converged". The estimate returns the start then, and says so."""
+    prob, W, b, V, M1, M2 = exact_kkt_point(4, 1000.0, N=200, alpha=0.1, dead=True)
+    assert kkt_residuals(prob, W, b, V, M1, M2).residual <= 1e-12  # the construction
+    start = kkt_residuals(prob, W, b, V, *multipliers.initial_multipliers(prob, W, b, V))
+    A1, A2, info = estimate_multipliers(prob, W, b, V, method=method, patience=patience,
+                                        return_info=True)
+    assert kkt_residuals(prob, W, b, V, A1, A2).residual <= start.residual
+    if info["kept_start"]:
+        assert not info["refined"]
+        for a, s in zip((*A1, *A2), (*start.M1, *start.M2)):
+            np.testing.assert_array_equal(a, s)
+    if patience is not None:  # kkt_residuals' estimate: the same, and the report says how
+        rep = kkt_residuals(prob, W, b, V)
+        assert rep.residual <= start.residual
+        assert rep.estimate["kept_start"] and rep.estimate["status"] == "stalled"
+
+
+def test_interior_point_stops_relative_to_the_callers_start():
+    """The interior point's stopping rule is relative to ``f`` at the caller's start, not at
+    the start moved into the interior: at the dead-unit point, from the exact multipliers
+    times ``1 + 1e-6 u`` (``f`` 0.25) the shift raised ``f`` to ~1e7, and the method said
+    "converged" at ``f = 0.01`` (its residual 3.4e-4 against the start's 2.3e-3); with the
+    start's scale it goes on to ``f = 2e-10``."""
+    prob, W, b, V, M1, M2 = exact_kkt_point(4, 1000.0, N=200, alpha=0.1, dead=True)
+    lsq = MultiplierLSQ(prob, W, b, V)
+    m0 = lsq.pack(M1, M2) * (1.0 + 1e-6 * np.random.default_rng(0).random(lsq.size))
+    f0 = lsq.value(m0)[0]
+    m, info = interior_point_cg(lsq.value, lsq.gradient, lsq.hessp, lsq.precond, m0,
+                                tol=1e-8, max_iter=200)
+    assert info.status == "converged"
+    assert info.value <= 1e-6 * f0
+    assert lsq.score(lsq.value(m)[1]) <= 1e-3 * lsq.score(lsq.value(m0)[1])
+    # with a score the start is a candidate: from the exact multipliers (1.3e-13 after the
+    # scaling's rounding) nothing worse comes back (the iterates from it moved into the
+    # interior stopped at 3.4e-4)
+    exact = lsq.pack(M1, M2)
+    s0 = lsq.score(lsq.value(exact)[1])
+    m, info = interior_point_cg(lsq.value, lsq.gradient, lsq.hessp, lsq.precond, exact,
+                                tol=1e-8, max_iter=200, score=lsq.score, patience=5)
+    assert info.score <= s0 and info.score == lsq.score(lsq.value(m)[1])
+    assert info.start == np.array_equal(m, exact)
 
 
 def test_kkt_residuals_reports_the_estimate():
@@ -170,9 +249,9 @@ def test_progress_lines_and_ctrl_c_keep_the_report(capsys, monkeypatch):
     calls = []
     value = MultiplierLSQ.value
 
-    def cut(self, m):  # Ctrl-C in the estimate's third iteration
-        calls.append(1)
-        if len(calls) == 5:
+    def cut(self, m):  # Ctrl-C in the estimate's third iteration (the calls before it: the
+        calls.append(1)  # program's start, the interior point's score of it, its shifted
+        if len(calls) == 6:  # start, two iterations)
             raise KeyboardInterrupt
         return value(self, m)
 
