@@ -14,9 +14,17 @@ Their gradients with respect to ``z = (W, b, V)`` (flat, in the order of ``prob.
 Two certificates of MFCQ (a direction ``d`` with ``<grad g_i, d> < 0`` for every active ``i``):
 
 * constructive (MODEL.md 4, fact 3; any size, no Jacobian): ``dW = 0``, ``db = 0``,
-  ``dV_l = c_l 1`` with ``c_0 = 0``, ``c_l = 1 + c_{l-1} max(0, max_i (W_l 1)_i)``. Then
-  ``<grad g1_l[i,n], d> = c_{l-1} (W_l 1)_i - c_l <= -1`` and the same for ``g2`` (``alpha < 1``),
-  for *every* constraint, active or not;
+  ``dV_l = c_l 1`` with ``c_0 = 0``, ``c_l = 1 + c_{l-1} m_l``, ``m_l = max(0, max_i (W_l 1)_i)``.
+  Then, for *every* constraint, active or not,
+
+      <grad g1_l[i,n], d> = c_{l-1} (W_l 1)_i - c_l       = -(1 + c_{l-1} (m_l - (W_l 1)_i))
+      <grad g2_l[i,n], d> = alpha c_{l-1} (W_l 1)_i - c_l = -(1 + c_{l-1} (m_l - alpha (W_l 1)_i))
+
+  both ``<= -1`` (``m_l >= (W_l 1)_i`` and ``m_l >= alpha (W_l 1)_i`` as ``m_l >= 0``,
+  ``alpha < 1``). The right-hand forms are what :func:`check_mfcq` computes: the left-hand ones
+  subtract two numbers of size ``c_l`` and lose the ``-1`` once ``c_l`` passes ``1/eps``
+  (``c_3 = 4e16`` at weights ``1e8``: ``margin_raw`` came out ``0``); the right-hand ones add
+  nonnegative terms to 1 and stay ``<= -1`` in floating point;
 * the LP over the active constraints (MODEL.md 7; small instances, sparse, HiGHS)::
 
       max t   s.t.  <grad g_i, d> <= -t  (i active),   |d|_inf <= 1,
@@ -214,8 +222,11 @@ def check_mfcq(
         ``lp_margin`` (float, or ``None`` when the LP was not run); ``lp_direction`` (its optimal
         ``d``, flat as ``prob.layout``, or ``None``); ``lp_message``;
         ``n_constraints``, ``n_active``, ``n_active_g1``, ``n_active_g2``, ``n_kink`` (entries
-        where ``g1`` and ``g2`` are both active, i.e. ``U = V = 0``); ``max_violation``
-        (``max(0, g)``; MFCQ is a statement at feasible points); ``active_tol``.
+        where ``g1`` and ``g2`` are both active or violated, ``V <= min(U, alpha U) +
+        active_tol``: at a feasible point the kinks ``U = V = 0``, up to ``active_tol``; at an
+        infeasible one also every entry where ``V`` lies below both ``U`` and ``alpha U``, e.g.
+        ``V < 0`` at ``U = 0``); ``max_violation`` (``max(0, g)``; MFCQ is a statement at
+        feasible points); ``active_tol``.
     """
     lp = check_lp_choice(lp)
     active_tol = check_scalar(active_tol, "active_tol", low=0, allow_none=True)
@@ -228,13 +239,15 @@ def check_mfcq(
         scale = max([1.0] + [float(np.max(np.abs(a), initial=0.0)) for a in (*U[:-1], *V)])
         active_tol = max(1e-8, 64.0 * float(np.finfo(prob.dtype).eps) * scale)
 
-    # <grad g, d> per constraint, no Jacobian needed: c_{l-1} (W_l 1)_i - c_l (alpha for g2).
+    # <grad g, d> per constraint, no Jacobian needed: c_{l-1} (W_l 1)_i - c_l (alpha for g2),
+    # in the form -(1 + c_{l-1} (m_l - (W_l 1)_i)) without the cancellation (module docstring)
     worst_all, worst_active = -np.inf, -np.inf
     n1 = n2 = nk = 0
     for l in range(1, prob.L):
-        s = c[l - 1] * W[l - 1].sum(axis=1)[:, None]
-        dg1 = np.broadcast_to(s - c[l], g1[l - 1].shape)
-        dg2 = np.broadcast_to(prob.alpha * s - c[l], g2[l - 1].shape)
+        rs = W[l - 1].sum(axis=1)[:, None]  # (W_l 1)_i, as in mfcq_direction
+        top = max(0.0, float(np.max(rs)))  # m_l
+        dg1 = np.broadcast_to(-(1.0 + c[l - 1] * (top - rs)), g1[l - 1].shape)
+        dg2 = np.broadcast_to(-(1.0 + c[l - 1] * (top - prob.alpha * rs)), g2[l - 1].shape)
         a1 = g1[l - 1] >= -active_tol
         a2 = g2[l - 1] >= -active_tol
         n1, n2, nk = n1 + int(a1.sum()), n2 + int(a2.sum()), nk + int((a1 & a2).sum())

@@ -180,3 +180,54 @@ def test_auto_lp_size_limit_and_validation():
         check_mfcq(prob, W, b=[np.zeros(s) for s in prob.b_shapes])
     with pytest.raises(ValueError, match=r"W\[0\]"):
         check_mfcq(prob, [w.T for w in W])
+
+
+@pytest.mark.parametrize("s", [1e8, 1e12])
+def test_constructive_margin_survives_large_weights(s):
+    """MODEL.md 4 fact 3 gives ``<grad g, d> <= -1`` for every constraint at every point. At
+    weights ``1e8`` (2-2-2-2, all entries equal) ``c_3 = 4e16``, and ``c_{l-1} (W_l 1)_i - c_l``
+    subtracted two numbers of that size: ``margin_raw`` came out ``-0.0`` and ``holds`` False.
+    In the form ``-(1 + c_{l-1} (m_l - (W_l 1)_i))`` the ``-1`` is never lost."""
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(
+        rng.standard_normal((5, 2)), rng.standard_normal((5, 1)), hidden=(2, 2, 2), alpha=0.1
+    )
+    W = [np.full(shape, s) for shape in prob.W_shapes]
+    rep = check_mfcq(prob, W, lp=False)
+    assert rep.c[-1] > 1.0 / np.finfo(float).eps  # where the old form lost the 1
+    assert rep.margin_raw == 1.0 and rep.margin_active_raw >= 1.0  # the rows at m_l: exactly 1
+    assert rep.holds and rep.margin > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    L=st.integers(2, 4),
+    width=st.integers(1, 4),
+    bias=st.booleans(),
+    log_scale=st.floats(-3.0, 12.0),
+    alpha=st.floats(0.01, 0.99),
+    seed=st.integers(0, 10_000),
+)
+def test_constructive_margin_is_at_least_one_at_any_scale(L, width, bias, log_scale, alpha, seed):
+    """``margin_raw >= 1`` exactly (no rounding slack) at random points of any scale, feasible
+    or not (fact 3 holds for every constraint at every point)."""
+    prob = make_problem(seed, hidden=(width,) * (L - 1), N=3, bias=bias, n0=2, nL=1, alpha=alpha)
+    rng = np.random.default_rng(seed)
+    W = [10.0**log_scale * rng.standard_normal(shape) for shape in prob.W_shapes]
+    b = [rng.standard_normal(shape) for shape in prob.b_shapes] if bias else None
+    V = [rng.standard_normal(shape) for shape in prob.V_shapes]
+    rep = check_mfcq(prob, W, b, V, lp=False)
+    assert rep.margin_raw >= 1.0 and rep.margin_active_raw >= 1.0
+    assert rep.holds
+
+
+def test_n_kink_counts_entries_below_both_constraints_at_infeasible_points():
+    """``n_kink``: both constraints active or violated, ``V <= min(U, alpha U) + active_tol``;
+    at a feasible point the kinks ``U = V = 0``, at an infeasible one also ``V`` below both."""
+    prob = make_problem(0, hidden=(3,), N=4)
+    W, _ = prob.initial_weights(0)
+    U = prob.pre_activations(W, None, prob.lift(W))[0]
+    V = [np.minimum(U, prob.alpha * U) - 1.0]  # every entry below both: no kink U = V = 0
+    rep = check_mfcq(prob, W, None, V, lp=False)
+    assert rep.n_kink == U.size and rep.max_violation > 0
+    assert check_mfcq(prob, W, None, [prob.sigma(U)], lp=False).n_kink == 0
