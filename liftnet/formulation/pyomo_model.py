@@ -25,7 +25,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_problem
+from .._validation import (
+    check_bias_given,
+    check_matrix_list,
+    check_problem,
+    check_scalar,
+    check_shape,
+)
 
 try:  # Pyomo is a dependency; a clear message if an install lacks it.
     import pyomo.environ as pyo
@@ -42,12 +48,30 @@ def _require_pyomo():
 
 
 # --------------------------------------------------------------------------- groups
+def _check_layer(prob, l) -> int:
+    """``l`` of :func:`group_members` and :func:`group_broadcast`: a layer ``1..L``."""
+    l = check_scalar(l, "l", integer=True)  # a TypeError for anything but an integer
+    if not 1 <= l <= prob.L:
+        raise ValueError(f"l must be a layer of W_1..W_L, an integer in 1..{prob.L}, got {l}")
+    return l
+
+
 def group_members(prob, l: int) -> list[list[tuple[int, int]]]:
     """The groups ``G_l`` of ``W_l`` as lists of 1-based entries ``(i, j)`` (MODEL.md 2).
 
-    Group ``g`` (1-based) is ``group_members(prob, l)[g-1]``; the order is that of
-    ``prob.penalty.group_norms(W_l).ravel()``.
+    Parameters
+    ----------
+    prob : LiftedProblem
+    l : int
+        The layer, ``1..L`` (1-based, as in the maths).
+
+    Returns
+    -------
+    list of lists of ``(i, j)``
+        Group ``g`` (1-based) is ``group_members(prob, l)[g-1]``; the order is that of
+        ``prob.penalty.group_norms(W_l).ravel()``.
     """
+    l = _check_layer(check_problem(prob), l)
     rows, cols = prob.W_shapes[l - 1]
     if prob.groups == "column":
         return [[(i, j) for i in range(1, rows + 1)] for j in range(1, cols + 1)]
@@ -59,10 +83,28 @@ def group_members(prob, l: int) -> list[list[tuple[int, int]]]:
 def group_broadcast(prob, l: int, per_group) -> np.ndarray:
     """An array shaped like ``W_l`` holding, at each entry, the value of its group.
 
-    ``per_group`` is shaped like ``prob.penalty.group_norms(W_l)`` (one value per group); e.g.
-    a boolean flag per group gives the mask of the flagged groups' entries.
+    Parameters
+    ----------
+    prob : LiftedProblem
+    l : int
+        The layer, ``1..L``.
+    per_group : array
+        One value per group, shaped like ``prob.penalty.group_norms(W_l)``: ``(n_{l-1},)`` for
+        column groups, ``(n_l,)`` for row groups, ``(n_l, n_{l-1})`` for elements; e.g. a
+        boolean flag per group gives the mask of the flagged groups' entries.
+
+    Returns
+    -------
+    array ``(n_l, n_{l-1})`` of ``per_group``'s dtype
     """
-    return prob.penalty.per_entry(per_group, prob.W_shapes[l - 1]).copy()
+    l = _check_layer(check_problem(prob), l)
+    shape = prob.W_shapes[l - 1]
+    per_group = np.asarray(per_group)
+    expected = prob.penalty.group_norms(np.zeros(shape)).shape
+    check_shape(
+        per_group.shape, f"per_group (one value per {prob.groups} group of W_{l})", expected
+    )
+    return prob.penalty.per_entry(per_group, shape).copy()
 
 
 # ---------------------------------------------------------------- the couplings
@@ -115,9 +157,11 @@ def build_pyomo_model(prob, init=None):
     m.layers = pyo.RangeSet(1, L)
     m.hidden = pyo.RangeSet(1, L - 1)
     declare_group_epigraph(m, prob)
-    m.alpha = pyo.Param(initialize=prob.alpha, doc="leaky-ReLU slope")
-    m.beta = pyo.Param(initialize=prob.beta, doc="coupling weight")
-    m.lam = pyo.Param(initialize=prob.lam, doc="group-norm weight lambda")
+    # mutable: an expression keeps the symbol (an immutable Param is replaced by its value
+    # when the expression is built), so that the printed model reads like MODEL.md 4
+    m.alpha = pyo.Param(initialize=prob.alpha, mutable=True, doc="leaky-ReLU slope")
+    m.beta = pyo.Param(initialize=prob.beta, mutable=True, doc="coupling weight")
+    m.lam = pyo.Param(initialize=prob.lam, mutable=True, doc="group-norm weight lambda")
 
     # ------------------------------------------------------------ constraints
     m.g1 = pyo.Constraint(
@@ -141,8 +185,8 @@ def build_pyomo_model(prob, init=None):
         doc="(1/N) ||U_L - Y^T||_F^2",
     )
     m.coupling = pyo.Expression(
-        expr=(prob.beta / N)
-        * pyo.quicksum(pi(prob.alpha, m.U[l, i, k], m.V[l, i, k]) for (l, i, k) in m.V_index),
+        expr=(m.beta / N)
+        * pyo.quicksum(pi(m.alpha, m.U[l, i, k], m.V[l, i, k]) for (l, i, k) in m.V_index),
         doc=f"(beta/N) sum_l pi_l, pi = {prob.coupling_name}",
     )
     m.regulariser = pyo.Expression(
@@ -268,17 +312,40 @@ def set_values(m, W, b=None, V=None) -> None:
 
     Parameters
     ----------
-    m : ConcreteModel from :func:`build_pyomo_model`
+    m : ConcreteModel from :func:`build_pyomo_model` (or
+        :func:`liftnet.formulation.mpcc.build_mpcc_model`)
     W : list of L arrays ``(n_l, n_{l-1})``
     b : list of L arrays ``(n_l,)`` or None
-    V : list of L-1 arrays ``(n_l, N)`` or None (the lift ``sigma(U_l)``)
+        Without biases it must be None; with biases ``None`` means zero biases (as a start
+        without ``b`` in :func:`build_pyomo_model`'s ``init``).
+    V : list of L-1 arrays ``(n_l, N)`` or None (the lift ``sigma(U_l)`` of ``W`` and ``b``)
 
-    Multipliers are the solver driver's to set (``liftnet.solvers.ipopt``: the ``dual``
-    suffix's sign depends on the interface).
+    All are checked before anything is written (shapes, finite entries; a ``ValueError``
+    naming the argument, the model left as it was); the values enter the model in float64,
+    Pyomo's own precision, whatever ``prob.dtype``. Multipliers are the solver driver's to set
+    (``liftnet.solvers.ipopt``: the ``dual`` suffix's sign depends on the interface).
     """
-    prob = m.problem
+    prob = getattr(m, "problem", None)
+    if not hasattr(m, "W") or prob is None:
+        raise TypeError(f"m must be a Pyomo model of build_pyomo_model, got {type(m).__name__}")
+    # check_point's checks, in float64 (check_point casts to prob.dtype; IPOPT's points come
+    # back in float64 through get_values and the polish restarts from them)
+    W = check_matrix_list(W, "W", prob.W_shapes)
+    if prob.bias and b is None:
+        b = [np.zeros(s) for s in prob.b_shapes]
+    check_bias_given(prob, b)
+    if b is not None:
+        b = check_matrix_list(b, "b", prob.b_shapes)
     if V is None:
-        V = prob.lift(W, b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            V = prob.lift(W, b)
+        if not all(np.all(np.isfinite(v)) for v in V):
+            raise ValueError(
+                "W overflows: the lift V = sigma(U) of these weights is not "
+                "finite; scale the weights down or give V"
+            )
+    else:
+        V = check_matrix_list(V, "V", prob.V_shapes)
     for (l, i, j), var in m.W.items():
         var.set_value(float(W[l - 1][i - 1, j - 1]), skip_validation=True)
     if prob.bias:

@@ -163,3 +163,93 @@ def test_argument_errors_name_the_parameter():
         build_pyomo_model(prob, init=[1, 2])
     with pytest.raises(ValueError, match="W"):
         build_pyomo_model(prob, init={"W": [np.zeros((2, 2))]})
+
+
+def test_set_values_checks_everything_before_writing():
+    """Wrong shapes and non-finite entries are refused, naming the argument, and the model
+    keeps its values (a V of shape (5, 9) was sliced into the model, a NaN W written)."""
+    prob = make_problem(bias=True)
+    W, b, V = random_point(prob)
+    m = build_pyomo_model(prob, init={"W": W, "b": b, "V": V})
+    F0 = pyo.value(m.F)
+    bad_W = [W[0] * np.nan, *W[1:]]
+    bad_b = [np.arange(7.0), *b[1:]]
+    bad_V = [np.ones((5, 9)), *V[1:]]
+    for args, name in (
+        ((bad_W, b, V), r"W\[0\] must be finite"),
+        ((W, bad_b, V), r"b\[0\] must have shape \(3,\)"),
+        ((W, b, bad_V), r"V\[0\] must have shape \(3, 7\)"),
+        ((W[:-1], b, V), "W must hold 3 arrays"),
+        ((W, b, [V[0] + np.inf, V[1]]), r"V\[0\] must be finite"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            set_values(m, *args)
+        assert pyo.value(m.F) == F0  # nothing written
+    with pytest.raises(ValueError, match="b must be None"):
+        set_values(build_pyomo_model(make_problem()), W, b, V)
+    with pytest.raises(TypeError, match="m must be a Pyomo model"):
+        set_values(object(), W, b, V)
+
+
+def test_set_values_without_b_means_zero_biases():
+    prob = make_problem(bias=True)
+    W, b, V = random_point(prob)
+    zero = [np.zeros(s) for s in prob.b_shapes]
+    m = build_pyomo_model(prob, init={"W": W, "b": b, "V": V})
+    set_values(m, W, None, V)
+    assert all(var.value == 0.0 for var in m.b.values())
+    assert pyo.value(m.F) == pytest.approx(prob.F(W, zero, V), rel=1e-12)
+    set_values(m, W)  # V: the lift of W with zero biases
+    for a, c in zip(get_values(m)[2], prob.lift(W, zero), strict=True):
+        np.testing.assert_allclose(a, c, atol=1e-15)
+
+
+def test_group_helpers_refuse_a_layer_outside_1_to_L():
+    """``l = 0`` gave the last layer's groups (Python's negative index), ``l = L + 1`` a bare
+    IndexError, a wrong-length ``per_group`` numpy's broadcast error."""
+    prob = make_problem(groups="column")  # L = 3
+    for l in (0, -1, 4):
+        with pytest.raises(ValueError, match=r"l must be .*1\.\.3, got"):
+            group_members(prob, l)
+        with pytest.raises(ValueError, match=r"l must be .*1\.\.3, got"):
+            group_broadcast(prob, l, np.ones(2))
+    with pytest.raises(TypeError, match="l must be an integer"):
+        group_members(prob, 1.0)
+    # W_1 is 3 x 2: two column groups
+    with pytest.raises(ValueError, match=r"per_group .* must have shape \(2,\), got \(3,\)"):
+        group_broadcast(prob, 1, np.ones(3))
+    with pytest.raises(ValueError, match=r"per_group .* must have shape \(2,\), got \(1, 2\)"):
+        group_broadcast(prob, 1, np.ones((1, 2)))
+    assert group_broadcast(prob, 1, np.array([1.0, 2.0])).tolist() == [[1.0, 2.0]] * 3
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+def test_the_declaration_reads_its_own_parameters(coupling):
+    """The coupling and the constraints are written in the model's ``alpha``, ``beta``, ``lam``
+    (its printed expressions show the symbols, as MODEL.md 4 does), equal to numpy at the
+    problem's values; ``m.beta`` was declared but the coupling was built from ``prob.beta``."""
+    prob = make_problem(coupling)
+    W, b, V = random_point(prob)
+    m = build_pyomo_model(prob, init={"W": W, "V": V})
+    assert pyo.value(m.F) == pytest.approx(prob.F(W, b, V), rel=1e-12)
+    assert "beta" in str(m.coupling.expr) and "lam" in str(m.regulariser.expr)
+    assert "alpha" in str(m.g2[1, 1, 1].expr)
+    if coupling == "complementarity":
+        assert "alpha" in str(m.coupling.expr)
+    # the symbols are the model's: a new beta, alpha or lam changes the model with them
+    c0, r0 = pyo.value(m.coupling), pyo.value(m.regulariser)
+    m.beta.set_value(2 * prob.beta)
+    m.lam.set_value(3 * prob.lam)
+    assert pyo.value(m.coupling) == pytest.approx(2 * c0, rel=1e-12)
+    assert pyo.value(m.regulariser) == pytest.approx(3 * r0, rel=1e-12)
+    m.alpha.set_value(0.5)
+    U = prob.pre_activations(W, b, V)
+    g1 = [u - v for u, v in zip(U[:-1], V, strict=True)]
+    g2 = [0.5 * u - v for u, v in zip(U[:-1], V, strict=True)]
+    pi = sum(
+        float(np.sum(a * c if coupling == "complementarity" else a * a))
+        for a, c in zip(g1, g2, strict=True)
+    )  # <g1, g2> or ||g1||^2 (MODEL.md 4)
+    assert pyo.value(m.coupling) == pytest.approx(2 * prob.beta / prob.N * pi, rel=1e-12)
+    for (l, i, k), con in m.g2.items():
+        assert pyo.value(con.body) == pytest.approx(g2[l - 1][i - 1, k - 1], abs=1e-12)
