@@ -39,9 +39,10 @@ class LiftedResult(dict):
         subproblem, ``violation`` (MODEL.md 6, step 3), ``inner_iterations``,
         ``inner_status``, ``inner_residual`` (the residual the subproblem reached), ``time``,
         the KKT report's ``objective`` (``F``), parts and ``residual`` at the new iterate, and
-        ``Phi`` (MODEL.md 3) of its network ``(W, b)`` (one forward pass, on the ALM's clock).
+        ``Phi`` (MODEL.md 3) of its network ``(W, b)`` (one forward pass, off the ALM's clock).
     time : float
-        Wall-clock seconds.
+        Seconds of the solve; the ALM's leave out ``time_excluded``, its reporting-only ``Phi``
+        evaluations (as the baselines' clocks leave out their objective evaluations).
     solver : str
         ``"alm"``, ``"ipopt"``, ...
     """

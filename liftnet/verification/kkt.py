@@ -36,7 +36,7 @@ class KKTReport(dict):
     ``stationarity_V`` (the parts of the first); ``objective`` (``F`` at the point);
     ``multipliers`` (``"given"`` or
     ``"estimated"``); ``estimate`` (how the estimate ended: ``method``, ``status``,
-    ``iterations``, ``seconds``; None with given multipliers); ``M1``, ``M2`` (the multipliers
+    ``iterations``, ``refined``, ``kept_start``, ``seconds``; None with given multipliers); ``M1``, ``M2`` (the multipliers
     used); ``zero_threshold``.
     """
 
