@@ -1,8 +1,9 @@
 """The ALM against SGD, Adam, proximal SGD/Adam and full-batch proximal gradient (issue 4).
 
 Usage: ``python benchmarks/compare.py --mode fast|full [--datasets ...] [--seeds ...]
-[--out-dir DIR]``; the same as ``liftnet compare``. Prints the table (medians over seeds, ratios
-against the ALM) and writes it with the plots to ``--out-dir``.
+[--dtype float64|float32] [--no-path] [--out-dir DIR]``; the same as ``liftnet compare``. Prints
+the table (header, legend, its reproducible part, then the full table: medians over seeds,
+ratios against the ALM) and writes it with the plots to ``--out-dir``.
 """
 
 import sys

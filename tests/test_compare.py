@@ -1,6 +1,8 @@
 """The comparison harness: end to end in fast mode, files, determinism, arguments."""
 
 import json
+import os
+import time
 
 import numpy as np
 import pytest
@@ -62,6 +64,11 @@ def test_fast_mode_end_to_end_writes_table_and_plots(tmp_path):
 
 @pytest.mark.slow
 def test_identical_seeds_give_identical_tables(tmp_path):
+    """Equal seeds give equal deterministic rows, and ``table.txt`` prints them apart: its
+    reproducible part (header, legend, the converge rows without timing columns) is equal
+    byte for byte, while its full table holds the machine-dependent numbers."""
+    from liftnet.compare.report import MACHINE_HEADING, reproducible_part
+
     kw = {"datasets": ("teacher",), "lambda_path": True}
     a = deterministic_view(run_comparison("fast", seeds=(0,), out_dir=tmp_path / "a", **kw))
     b = deterministic_view(run_comparison("fast", seeds=(0,), out_dir=tmp_path / "b", **kw))
@@ -69,6 +76,17 @@ def test_identical_seeds_give_identical_tables(tmp_path):
     assert a == b
     c = deterministic_view(run_comparison("fast", seeds=(1,), out_dir=tmp_path / "c", **kw))
     assert c != a  # the view does depend on the seed
+    text = {k: (tmp_path / k / "table.txt").read_text() for k in "abc"}
+    part = {k: reproducible_part(t) for k, t in text.items()}
+    assert all(MACHINE_HEADING in t for t in text.values())  # the full table follows
+    assert part["a"] == part["b"]  # byte for byte
+    assert part["c"] != part["a"]
+    rows = [line.split() for line in part["a"].splitlines() if line.startswith(" ")]
+    table_rows_ = [r for r in rows if r[:2] == ["teacher", "converge"]]
+    assert sorted(r[2] for r in table_rows_) == sorted(METHODS)  # every converge row ...
+    assert not any(r[:2] == ["teacher", "time"] for r in rows)  # ... and no time-budget row
+    header = part["a"].splitlines()[0]
+    assert "seeds=0" in header and "dtype=float64" in header
 
 
 def _strict_json(path):
@@ -127,7 +145,8 @@ def test_t_target_ratio_is_undefined_when_the_alm_never_reached_the_target(tmp_p
     assert [r["t_target_ratio"] for r in data["rows"]] == [None] * 3 + [1.0, 2.0, None]
 
 
-def test_main_prints_the_table_and_writes_files(tmp_path, capsys):
+def test_main_prints_the_table_and_writes_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     rc = main(
         [
             "--mode",
@@ -142,13 +161,87 @@ def test_main_prints_the_table_and_writes_files(tmp_path, capsys):
             "--no-path",
             "--quiet",
             "--out-dir",
-            str(tmp_path),
+            "",  # the current folder
         ]
     )
     assert rc == 0
     out = capsys.readouterr().out
     assert "prox_gradient" in out and "Phi_ratio" in out
     assert (tmp_path / "table.csv").read_text().count("\n") == 1 + 2 * 2
+    # what the numbers are: the run's header and the legend, on stdout as in table.txt
+    header = "liftnet compare: mode=fast, seeds=0, threads=1, dtype=float64, target rtol=0.001"
+    assert header in out and (tmp_path / "table.txt").read_text().startswith(header)
+    for words in ("Medians over the seeds", "Phi / the ALM's Phi", "below 1: better",
+                  "t_target / the ALM's t_target", "seconds on the method's own clock",
+                  "accuracy = fraction classified right, higher is better",
+                  "mse = mean squared error per sample, lower is better",
+                  "== Reproducible part", "== Machine-dependent part"):
+        assert words in out, words
+    # --no-path writes no lambda path file, and the folder is named as resolved
+    written = {p.name for p in tmp_path.iterdir()}
+    assert "lambda_path.csv" not in written and "sparsity_vs_score.png" not in written
+    assert written == {"table.txt", "table.csv", "report.json", "phi_vs_time_teacher.png"}
+    assert f"wrote 4 files to {os.getcwd()} in" in out
+
+
+def test_main_passes_dtype(tmp_path, monkeypatch, capsys):
+    """``--dtype float32`` reaches ``run_comparison`` (``benchmarks/compare.py`` is this
+    ``main``); float64 by default; other types are refused."""
+    import liftnet.compare as compare
+
+    seen = []
+
+    def fake_comparison(*a, **k):
+        seen.append(k.get("dtype"))
+        return {"table": "", "path_rows": [], "files": [], "interrupted": None}
+
+    monkeypatch.setattr(compare, "run_comparison", fake_comparison)
+    args = ["--datasets", "teacher", "--quiet", "--out-dir", str(tmp_path)]
+    assert main([*args, "--dtype", "float32"]) == 0
+    assert main(args) == 0
+    assert seen == ["float32", "float64"]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--dtype", "float16"])
+    assert exc.value.code == 2 and "--dtype" in capsys.readouterr().err
+
+
+def test_make_problem_takes_the_modes_dtype():
+    cfg = {**MODES["fast"], "dtype": "float32"}
+    prob, Xte, Yte, _ = make_problem("teacher", cfg)
+    assert prob.dtype == np.float32 and Xte.dtype == np.float32
+    assert make_problem("teacher", cfg, dtype=np.float64)[0].dtype == np.float64
+    assert make_problem("teacher", MODES["fast"])[0].dtype == np.float64
+
+
+@pytest.mark.slow
+def test_float32_comparison_runs_every_method_in_float32(tmp_path, monkeypatch):
+    """``dtype="float32"``: every problem (data sets and lambda path) and so every run is in
+    float32, and the table, report.json and the config say so."""
+    import liftnet.compare as compare
+    import liftnet.compare.runs as runs_mod
+
+    seen = []
+
+    def spy(record):
+        def wrapped(method, res, prob, *a, **k):
+            seen.append((method, prob.dtype, {w.dtype for w in (*res.W, *res.V)}))
+            return record(method, res, prob, *a, **k)
+
+        return wrapped
+
+    monkeypatch.setattr(compare, "record", spy(compare.record))
+    monkeypatch.setattr(runs_mod, "record", spy(runs_mod.record))
+    rep = run_comparison("fast", datasets=("teacher",), seeds=(0,), out_dir=tmp_path,
+                         dtype="float32")  # fmt: skip
+    n_path = len(METHODS) * len(MODES["fast"]["lam_path"])
+    assert len(seen) == 2 * len(METHODS) + n_path
+    assert {m for m, *_ in seen} == set(METHODS)
+    assert all(dt == np.float32 and arrs == {np.dtype(np.float32)} for _, dt, arrs in seen)
+    assert rep["config"]["dtype"] == "float32"
+    assert "dtype=float32" in rep["table"].splitlines()[0]
+    assert "dtype=float32" in (tmp_path / "table.txt").read_text().splitlines()[0]
+    data = _strict_json(tmp_path / "report.json")
+    assert data["dtype"] == data["config"]["dtype"] == "float32"
 
 
 @pytest.mark.parametrize(
@@ -173,6 +266,8 @@ def test_main_prints_the_table_and_writes_files(tmp_path, capsys):
         ({"out_dir": None}, TypeError, "out_dir must be a str or os.PathLike"),
         ({"verbose": "no"}, TypeError, "verbose must be True or False"),
         ({"lambda_path": 1}, TypeError, "lambda_path must be True or False"),
+        ({"dtype": "float16"}, ValueError, "dtype must be float64 or float32"),
+        ({"dtype": None}, ValueError, "dtype must be float64 or float32"),
         # a repeated seed counted one run twice in the medians; repeated names repeated rows
         ({"seeds": (0, 0)}, ValueError, r"seeds must not repeat a value, got \[0, 0\]"),
         ({"datasets": ("teacher", "teacher")}, ValueError, "datasets must not repeat"),
@@ -256,3 +351,151 @@ def test_ctrl_c_reports_the_finished_data_sets(tmp_path, monkeypatch, capsys, ho
     assert "interrupted during the data set 'digits'" in (tmp_path / "table.txt").read_text()
     assert (tmp_path / "phi_vs_time_teacher.png").stat().st_size > 0
     assert "interrupted" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ what time_to credits (issue 3)
+def _result(solver, hist, time_, phi, residual=None, presolve=None):
+    from liftnet.solvers.result import LiftedResult
+
+    keys = ("time", "Phi", "residual")
+    return LiftedResult(solver=solver, history=[dict(zip(keys, h, strict=False)) for h in hist],
+                        time=time_, Phi=phi, presolve=presolve,
+                        kkt=None if residual is None else {"residual": residual})  # fmt: skip
+
+
+def test_time_to_target_counts_the_alms_returned_point():
+    """The ALM returns (unless converged) its iterate with the smallest KKT residual, not its
+    smallest Phi: a run is credited with a Phi only from the time its returned point, were
+    it stopped then, has it. The audit's run: returned Phi 2.755 (the first record), the
+    history dipped to 1.503 and 1.369 at larger residuals; 1.5 was credited at the second
+    record."""
+    from liftnet.compare.runs import trajectory
+
+    hist = [(0.03, 2.755, 0.25), (0.05, 1.503, 0.28), (0.08, 1.369, 1.0)]
+    res = _result("alm", hist, 0.09, 2.755, residual=0.25)
+    traj = trajectory(res)  # the start unknown
+    assert time_to(traj, 1.5) == float("inf")
+    assert time_to(traj, 2.755) == 0.03
+    assert np.all(traj[:, 1] == 2.755)
+    traj = trajectory(res, (0.0, 9.8, 3.2))  # the start known, with a larger residual
+    assert traj.tolist() == [[0.0, 9.8], *[[t, 2.755] for t, *_ in hist], [0.09, 2.755]]
+    # a start of small residual stays the point returned until a record beats it
+    hist = [(1.0, 4.0, 0.6), (2.0, 1.0, 0.3), (3.0, 0.5, 0.4)]
+    res = _result("alm", hist, 3.5, 1.0, residual=0.3)
+    traj = trajectory(res, (0.0, 5.0, 0.5))
+    assert traj.tolist() == [[0.0, 5.0], [1.0, 5.0], [2.0, 1.0], [3.0, 1.0], [3.5, 1.0]]
+    assert time_to(traj, 4.5) == 2.0 and time_to(traj, 0.9) == float("inf")
+
+
+def test_time_to_target_with_an_unknown_alm_start():
+    """After a presolve the start's residual is unknown (its Phi is the summary's): until the
+    returned record, the larger of the start's Phi and the best record's counts; a run whose
+    returned point is no record returned its start all along."""
+    from liftnet.compare.runs import trajectory
+
+    hist = [(1.0, 2.0, 0.5), (2.0, 1.0, 0.2)]
+    pre = {"time": 0.5, "Phi": 3.0}
+    res = _result("alm", hist, 2.5, 1.0, residual=0.2, presolve=pre)
+    traj = trajectory(res)  # (the start from res.presolve: alm_start's)
+    assert traj.tolist() == [[0.5, 3.0], [1.0, 3.0], [2.0, 1.0], [2.5, 1.0]]
+    assert time_to(traj, 2.0) == 2.0  # not 1.0: the start (Phi 3) may have been returned
+    res = _result("alm", hist[:1], 1.5, 3.0, residual=0.1, presolve=pre)  # returned: the start
+    traj = trajectory(res)
+    assert set(traj[:, 1]) == {3.0} and time_to(traj, 2.0) == float("inf")
+
+
+def test_baseline_trajectories_follow_their_returned_points():
+    """The stochastic baselines return their best-Phi checkpoint (the running minimum of the
+    history); prox_gradient its last iterate (the history as it is)."""
+    from liftnet.compare.runs import trajectory
+
+    hist = [(0.0, 5.0), (1.0, 2.0), (2.0, 3.0), (3.0, float("nan")), (4.0, 1.0)]
+    for m in ("sgd", "adam", "prox_sgd", "prox_adam"):
+        traj = trajectory(_result(m, hist, 4.5, 1.0))
+        assert traj[:, 1].tolist() == [5.0, 2.0, 2.0, 2.0, 1.0, 1.0], m
+    traj = trajectory(_result("prox_gradient", hist[:3], 2.5, 3.0))
+    assert traj[:, 1].tolist() == [5.0, 2.0, 3.0, 3.0]
+
+
+def test_alm_start_is_the_solvers_start():
+    """``alm_start`` certifies the point ``solve_alm`` starts from: a run stopped before its
+    first outer iteration returns that point, with the same residual and Phi."""
+    from liftnet.compare.runs import alm_start, kkt_checker, run_alm
+
+    prob, *_ = make_problem("teacher", MODES["fast"])
+    for seed in (0, 3):
+        res = run_alm(prob, tol=1e-5, seed=seed, time_limit=1e-9)
+        assert res.nit == 0 and res.history == []
+        t, phi, r = alm_start(prob, res, kkt_checker(), seed=seed)
+        assert (t, phi, r) == (0.0, res.Phi, res.kkt["residual"])
+    assert alm_start(prob, res, kkt_checker()) is None  # no seed, no init: not known
+
+
+# ----------------------------------------------------------- the ALM's clock (issue 2)
+def _slow_phi(prob, monkeypatch, pause):
+    """``prob.Phi`` made ``pause`` seconds slower; returns the list of its call times."""
+    calls = []
+    real = prob.Phi
+
+    def slow(*a, **k):
+        time.sleep(pause)
+        calls.append(pause)
+        return real(*a, **k)
+
+    monkeypatch.setattr(prob, "Phi", slow, raising=False)
+    return calls
+
+
+def test_alm_clock_leaves_out_its_reporting_phi(monkeypatch):
+    """The ALM's history, presolve summary and result evaluate ``Phi`` only to report it: off
+    its clock, as the baselines' paused clocks leave theirs out, and reported as
+    ``time_excluded``; ``time + time_excluded`` is the wall time, the iterates are those of a
+    run without the pause, and the deadline moves with the clock."""
+    from liftnet.solvers.alm import solve_alm, warm_up
+
+    def n_reported(res):  # a record's Phi, but an unbounded one's (the algorithm's), + result
+        return sum(h["inner_status"] != "unbounded" for h in res.history) + 1
+
+    warm_up()
+    prob, *_ = make_problem("teacher", MODES["fast"])
+    kw = {"tol": 1e-8, "seed": 0, "max_iter": 3, "presolve": 0.5}
+    plain = solve_alm(prob, **kw)
+    pause = 0.1
+    _slow_phi(prob, monkeypatch, pause)
+    t0 = time.perf_counter()
+    res = solve_alm(prob, **kw)
+    wall = time.perf_counter() - t0
+    n = n_reported(res) + 1  # and the presolve summary's
+    assert res.presolve is not None and res.nit == 3
+    assert res.time_excluded >= n * pause
+    assert abs(res.time + res.time_excluded - wall) < 0.1 * wall + 0.05
+    assert res.history[-1]["time"] <= res.time < wall - n * pause
+    for a, c in zip((*plain.W, *plain.V), (*res.W, *res.V), strict=True):
+        np.testing.assert_array_equal(a, c)
+    # a time limit is on the same clock: the run gets its second of solving (with the deadline
+    # fixed, its clock would stop at 1 s less the pauses); inner="proxgrad" makes no
+    # checkpoints, so that the slow Phi is (nearly) all reporting
+    pause = 0.2
+    monkeypatch.undo()
+    _slow_phi(prob, monkeypatch, pause)
+    t0 = time.perf_counter()
+    limited = solve_alm(prob, tol=1e-14, seed=0, time_limit=1.0, inner="proxgrad")
+    wall = time.perf_counter() - t0
+    assert limited.status == "time_limit"
+    assert limited.time_excluded >= n_reported(limited) * pause
+    assert limited.time >= 0.75
+    assert abs(limited.time + limited.time_excluded - wall) < 0.1 * wall + 0.05
+
+
+def test_threads_limit_numba_too():
+    """``_threads(n)`` limits every pool the runs use, numba's (the ALM's kernels) included,
+    and gives the old counts back."""
+    import numba
+    import torch
+
+    from liftnet.compare import _threads
+
+    before = (numba.get_num_threads(), torch.get_num_threads())
+    with _threads(1):
+        assert numba.get_num_threads() == 1 and torch.get_num_threads() == 1
+    assert (numba.get_num_threads(), torch.get_num_threads()) == before

@@ -8,9 +8,15 @@ the ALM (on the lift (M), :func:`run_alm`) and every baseline (on (P),
 * ``budget="converge"``: to their own stopping test, bounded by iteration counts (a time cap
   is only a safety net), so that the numbers are reproducible from the seeds.
 
+All runs of a comparison share the problem's ``dtype`` (float64, or float32 with
+``dtype="float32"``/``--dtype float32``) and the thread count of the mode (torch, BLAS and
+numba); warm-up and the objective evaluations made only to report are off every method's
+clock (the baselines' paused clock, the ALM's ``time_excluded``).
+
 Every final objective is ``prob.Phi`` at the returned weights (MODEL.md 3). The table gives the
 median over seeds of ``Phi``, the time to reach the target ``Phi`` (the best baseline's final
-``Phi`` of the converge runs, per seed, with relative slack :data:`TARGET_RTOL`), group
+``Phi`` of the converge runs, per seed, with relative slack :data:`TARGET_RTOL`; a method
+reaches it when the point it would return if stopped then does, :func:`~.runs.trajectory`), group
 sparsity (exact zeros, and ``<= 1e-6``), train/test accuracy (classes) or mean squared error
 (regression), the ALM's KKT residual of (M) at its own point ``(W, b, V, M1, M2)``
 (``kkt``, :func:`liftnet.kkt_residuals`) and, in full mode, at the exact lift ``V = sigma(U)``
@@ -19,21 +25,24 @@ sets of the mode's ``kkt_net``, as estimating multipliers is costly), and ratios
 ALM (a time ratio is ``nan``, ``null`` in ``report.json``, where the ALM never reached the
 target). Rows whose runs all stopped for a reason other than the clock are flagged
 ``deterministic``: their non-timing columns (:data:`DETERMINISTIC_COLUMNS`) are equal for equal
-seeds. A lambda path (ALM
+seeds; ``table.txt`` prints them apart, as its reproducible part, byte for byte equal for
+equal seeds (:func:`~.report.reproducible_part`), before the full table. A lambda path (ALM
 warm-started along decreasing ``lam`` from its previous result, with the units that result
 pruned restarted, :func:`liftnet.solvers.init.reseed_dead_units`; the baselines likewise on
 the same grid) gives the sparsity-accuracy curves. Outputs: ``table.txt``, ``table.csv``,
-``lambda_path.csv``, ``report.json``, ``phi_vs_time_<dataset>.png``, ``sparsity_vs_score.png``.
+``report.json``, ``phi_vs_time_<dataset>.png`` and, with the lambda path, ``lambda_path.csv``
+and ``sparsity_vs_score.png``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 
-from .._validation import check_bool, check_choice, check_path, check_seed
+from .._validation import check_bool, check_choice, check_float_dtype, check_path, check_seed
 from ..cli import dataset_name, seed_int
 from ..io import writable_folder
 from ..solvers._interrupt import INTERRUPTS, interrupted
@@ -42,8 +51,9 @@ from .report import (
     DETERMINISTIC_COLUMNS,
     TIMING_COLUMNS,
     deterministic_view,
-    format_table,
+    format_report,
     plots,
+    reproducible_part,
     table_rows,
     write,
 )
@@ -72,6 +82,7 @@ __all__ = [
     "deterministic_view",
     "main",
     "make_problem",
+    "reproducible_part",
     "run_alm",
     "run_comparison",
 ]
@@ -103,22 +114,27 @@ def _no_repeats(x: tuple, name: str) -> tuple:
 
 @contextlib.contextmanager
 def _threads(n):
+    """At most ``n`` threads for every pool the runs use: torch's, the BLAS/OpenMP ones
+    (threadpoolctl) and numba's (the ALM's compiled kernels); restored on exit."""
+    import numba
     import torch
     from threadpoolctl import threadpool_limits
 
-    old = torch.get_num_threads()
+    old, old_numba = torch.get_num_threads(), numba.get_num_threads()
     torch.set_num_threads(n)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     try:
         with threadpool_limits(limits=n):
             yield
     finally:
         torch.set_num_threads(old)
+        numba.set_num_threads(old_numba)
 
 
 def _run_dataset(ds, cfg, methods, runs, kkt, log):
     """Every method and seed on one data set, both budgets, into ``runs``; then each run's
     time to the data set's target."""
-    prob, Xte, Yte, metric = make_problem(ds, cfg)
+    prob, Xte, Yte, metric = make_problem(ds, cfg, dtype=cfg.get("dtype"))
     if "alm" in methods:
         # untimed: compiling (fresh checkout, ~3 s) or loading (~0.2 s) the ALM's kernels for
         # this dtype is a one-off cost, not the solver's (the stochastic baselines are warmed
@@ -131,7 +147,7 @@ def _run_dataset(ds, cfg, methods, runs, kkt, log):
             for seed in cfg["seeds"]:
                 res = run(m, prob, cfg, seed, budget, ds)
                 at_net = ds in cfg["kkt_net"] and budget == "converge" and seed == cfg["seeds"][0]
-                rec = record(m, res, prob, Xte, Yte, metric, kkt, at_net=at_net)
+                rec = record(m, res, prob, Xte, Yte, metric, kkt, at_net=at_net, seed=seed)
                 rec["seed"] = seed
                 runs[(ds, budget, m)].append(rec)
                 log(f"{ds} {budget} {m} seed={seed}: Phi={res.Phi:.5g} "
@@ -154,6 +170,7 @@ def run_comparison(
     methods=METHODS,
     lambda_path=True,
     verbose=False,
+    dtype="float64",
 ):
     """Run the comparison and write its table and plots.
 
@@ -171,15 +188,19 @@ def run_comparison(
     methods : sequence of str
         Drawn from :data:`METHODS` (``"alm"`` is the reference of the ratio columns).
     lambda_path : bool
-        Also run the lambda path.
+        Also run the lambda path (and write ``lambda_path.csv``, ``sparsity_vs_score.png``).
     verbose : bool
         Print one line per run.
+    dtype : {"float64", "float32"}
+        Floating type of every problem, hence of every run (anything ``numpy.dtype`` reads as
+        one of the two).
 
     Returns
     -------
     dict
         ``rows`` (one dict per data set, budget and method; medians over seeds), ``path_rows``,
-        ``table`` (text), ``files`` (paths written), ``config``, ``interrupted`` (``None``, or
+        ``table`` (text: header, legend, reproducible part, full table), ``files`` (paths
+        written), ``out_dir`` (absolute), ``config`` (with ``dtype``), ``interrupted`` (``None``, or
         where Ctrl-C stopped the comparison: the files then hold the data sets finished
         before, and the lambda path's points so far).
     """
@@ -198,6 +219,7 @@ def run_comparison(
                                          for i, s in enumerate(seeds)), "seeds")
     lambda_path = check_bool(lambda_path, "lambda_path")
     verbose = check_bool(verbose, "verbose")
+    cfg["dtype"] = check_float_dtype(dtype, "dtype").name
     # created now, not after the runs
     out_dir = writable_folder(check_path(out_dir, "out_dir"), "out_dir")
     log = print if verbose else (lambda *a: None)
@@ -217,17 +239,19 @@ def run_comparison(
             interrupted(exc)  # (re-raises anything else)
             log(f"interrupted {where}: reporting the finished data sets {done}")
     rows = table_rows(runs, done, methods)
-    table = format_table(rows)
+    table = format_report(rows, cfg, mode)
     if where:
         table += f"\n(interrupted {where}: the rows above are the finished data sets)"
-    files = write(out_dir, rows, path_rows, table, cfg, mode, where)
-    files += plots(out_dir, runs, path_rows, done, methods, cfg["seeds"][0])
+    files = write(out_dir, rows, path_rows, table, cfg, mode, where, lambda_path=lambda_path)
+    files += plots(out_dir, runs, path_rows, done, methods, cfg["seeds"][0],
+                   lambda_path=lambda_path)
     return {
         "interrupted": where,
         "rows": rows,
         "path_rows": path_rows,
         "table": table,
         "files": files,
+        "out_dir": os.path.abspath(out_dir),
         "config": {k: v for k, v in cfg.items()},
         "mode": mode,
     }
@@ -242,6 +266,8 @@ def main(argv=None) -> int:
                    help="data sets (mnist-like is accepted for mnist_like)")  # fmt: skip
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     p.add_argument("--seeds", nargs="+", type=seed_int, default=None)
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                   help="floating type of every problem and run (default float64)")
     p.add_argument("--out-dir", default="compare_out")
     p.add_argument("--no-path", action="store_true", help="skip the lambda path")
     p.add_argument("--quiet", action="store_true")
@@ -262,14 +288,17 @@ def main(argv=None) -> int:
         a.methods,
         lambda_path=not a.no_path,
         verbose=not a.quiet,
+        dtype=a.dtype,
     )
     print(rep["table"])
     for r in rep["path_rows"]:
         print(
             f"path lam={r['lam']:<8g} {r['method']:>13}: Phi={r['Phi']:.4g} "
-            f"sparsity={r['sparsity']:.3f} test={r['test_score']:.4g} {r['status']}"
+            f"sparsity={r['sparsity']:.3f} test {r.get('metric', 'score')}={r['test_score']:.4g} "
+            f"{r['status']}"
         )
-    print(f"wrote {len(rep['files'])} files to {a.out_dir} in {time.perf_counter() - t0:.1f} s")
+    where = rep.get("out_dir", a.out_dir)  # (absolute: "" is the current folder)
+    print(f"wrote {len(rep['files'])} files to {where} in {time.perf_counter() - t0:.1f} s")
     return 130 if rep["interrupted"] else 0
 
 

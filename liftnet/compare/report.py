@@ -1,9 +1,18 @@
-"""The comparison's report: medians over seeds, ratios against the ALM, files and plots."""
+"""The comparison's report: medians over seeds, ratios against the ALM, files and plots.
+
+The text table (``table.txt`` and what ``liftnet compare`` prints) opens with a header (mode,
+seeds, threads, dtype, target rtol) and a legend, then has two parts: the reproducible one
+(:data:`REPRODUCIBLE_HEADING`: the rows flagged ``deterministic``, without the timing columns),
+equal byte for byte for equal mode, seeds, dtype and threads, and the full table
+(:data:`MACHINE_HEADING`), whose wall-clock rows and timing columns depend on the machine's
+speed. :func:`reproducible_part` cuts a table's text at the second.
+"""
 
 from __future__ import annotations
 
 import csv
 import os
+import textwrap
 
 import numpy as np
 
@@ -20,6 +29,19 @@ DETERMINISTIC_COLUMNS = (
     "kkt_net",
 )
 TIMING_COLUMNS = ("time", "t_target", "t_target_ratio", "Phi_ratio")
+#: The columns of the full text table, and of its reproducible part (no timing column).
+TABLE_COLUMNS = (
+    "dataset", "budget", "method", "Phi", "Phi_ratio", "t_target", "t_target_ratio", "sparsity",
+    "sparsity_small", "metric", "train_score", "test_score", "kkt", "kkt_net", "time", "status",
+)
+REPRODUCIBLE_COLUMNS = tuple(c for c in TABLE_COLUMNS if c not in ("time", "t_target",
+                                                                   "t_target_ratio"))
+#: The first line of each part of the text table.
+REPRODUCIBLE_HEADING = "== Reproducible part"
+MACHINE_HEADING = "== Machine-dependent part"
+#: The mark of a cell of the reproducible part whose value depends on the clock.
+CLOCK_MARK = "~"
+_WIDTH = 100  # of the legend's lines
 
 
 # ----------------------------------------------------------------------------- the report
@@ -54,6 +76,10 @@ def table_rows(runs, datasets_, methods):
                     "status": "/".join(sorted({r["status"] for r in recs})),
                     "deterministic": budget == "converge"
                     and all(r["status"] != "time_limit" for r in recs),
+                    # what train_score and test_score are: "accuracy" or "mse"
+                    "metric": "/".join(sorted({str(r.get("metric", "-")) for r in recs})),
+                    # a multiplier estimate of kkt_net stopped by its time limit
+                    "kkt_net_expired": any(r.get("kkt_net_expired", False) for r in recs),
                     **{
                         c: _median([r[c] for r in recs])
                         for c in (*SCORE_COLUMNS, "kkt_net", "time", "t_target")
@@ -68,32 +94,115 @@ def table_rows(runs, datasets_, methods):
     return rows
 
 
-def format_table(rows) -> str:
-    cols = (
-        "dataset",
-        "budget",
-        "method",
-        "Phi",
-        "Phi_ratio",
-        "t_target",
-        "t_target_ratio",
-        "sparsity",
-        "sparsity_small",
-        "train_score",
-        "test_score",
-        "kkt",
-        "kkt_net",
-        "time",
-        "status",
-    )
+def format_table(rows, cols=TABLE_COLUMNS, clocked=None) -> str:
+    """``rows`` as aligned text, one line per row; ``clocked(row)``: the columns of the row to
+    show as :data:`CLOCK_MARK` (values that depend on the clock)."""
     fmt = {str: "{}", int: "{}", bool: "{}"}
+
+    def cell(r, c, marked):
+        return CLOCK_MARK if c in marked else fmt.get(type(r[c]), "{:.4g}").format(r[c])
+
     lines = ["  ".join(f"{c:>12}" for c in cols)]
     for r in rows:
-        lines.append("  ".join(f"{fmt.get(type(r[c]), '{:.4g}').format(r[c]):>12}" for c in cols))
+        marked = clocked(r) if clocked else ()
+        lines.append("  ".join(f"{cell(r, c, marked):>12}" for c in cols))
     return "\n".join(lines)
 
 
-def plots(out_dir, runs, path_rows, datasets_, methods, seed):
+def _clocked_cells(rows):
+    """``clocked(row)`` of :func:`format_table` for the reproducible part: ``Phi_ratio``
+    where the ALM's row of the same data set and budget depends on the clock, ``kkt_net``
+    where a multiplier estimate stopped on its time limit."""
+    alm_det = {(r["dataset"], r["budget"]): r["deterministic"] for r in rows
+               if r["method"] == "alm"}
+
+    def clocked(r):
+        out = set()
+        if alm_det.get((r["dataset"], r["budget"])) is False:  # (no ALM: Phi_ratio is nan)
+            out.add("Phi_ratio")
+        if r.get("kkt_net_expired"):
+            out.add("kkt_net")
+        return out
+
+    return clocked
+
+
+def header(cfg, mode) -> str:
+    """The table's first line: what was run, and how."""
+    seeds = " ".join(str(s) for s in cfg["seeds"])
+    return (f"liftnet compare: mode={mode}, seeds={seeds}, threads={cfg['threads']}, "
+            f"dtype={cfg.get('dtype', 'float64')}, target rtol={TARGET_RTOL:g}")
+
+
+def legend(cfg) -> str:
+    """What the rows and columns are, in words."""
+    budgets = ", ".join(f"{ds} {t:g} s" for ds, t in cfg["budget"].items())
+    n = len(cfg["seeds"])
+    intro = textwrap.fill(
+        f"Medians over the seeds ({n} run{'s' * (n != 1)} per row, one per seed; NaN left out)."
+        " Per seed every method starts from the same weights, with the same threads and dtype."
+        f" budget: time = the same seconds of each method's own clock ({budgets}); converge ="
+        " each method to its own stopping test, bounded by iteration counts.", _WIDTH)
+    return "\n".join((
+        intro,
+        "  Phi             objective of (P) (MODEL.md 3) at the returned weights; lower is better",
+        "  Phi_ratio       Phi / the ALM's Phi (same data set and budget); below 1: better than",
+        "                  the ALM",
+        "  t_target        seconds on the method's own clock until the point it would return if",
+        "                  stopped then has Phi <= target (1 + rtol); target: per seed, the best",
+        "                  baseline's final Phi of the converge runs; inf: never; lower is better",
+        "  t_target_ratio  t_target / the ALM's t_target; below 1: sooner (better) than the ALM;",
+        "                  nan where the ALM never reached the target, inf where only the ALM did",
+        "  time            seconds of the run on the method's own clock (the warm-up and the",
+        "                  objective evaluations made only to report left out, for every method)",
+        "  sparsity        fraction of weight groups exactly zero; sparsity_small: norm <= 1e-6",
+        "  metric          what train_score and test_score (training, held-out samples) are:",
+        "                  accuracy = fraction classified right, higher is better (digits,",
+        "                  mnist_like); mse = mean squared error per sample, lower is better",
+        "                  (teacher)",
+        "  kkt             the ALM's KKT residual of (M) (MODEL.md 5) at its returned point, lower",
+        "                  is better (nan: the baselines); kkt_net: at the exact lift of its",
+        "                  network, multipliers estimated (full mode, converge, first seed)",
+        "  status          why the runs stopped (every status among the seeds)",
+    ))
+
+
+def format_report(rows, cfg, mode) -> str:
+    """The text table: :func:`header`, :func:`legend`, the reproducible part, the full
+    table."""
+    det = [r for r in rows if r["deterministic"]]
+    repro = (format_table(det, REPRODUCIBLE_COLUMNS, _clocked_cells(rows)) if det
+             else "(no row: every run of these rows was stopped by the clock)")
+    return "\n".join((
+        header(cfg, mode),
+        legend(cfg),
+        "",
+        textwrap.fill(
+            f"{REPRODUCIBLE_HEADING}: equal byte for byte for equal mode, seeds, dtype and"
+            " threads. Rows: the converge budget where no run was stopped by the clock (status"
+            f" time_limit); no timing column. {CLOCK_MARK}: this cell depends on the clock (the"
+            " ALM's row, or kkt_net's multiplier estimate, was stopped by it): see the full"
+            " table.", _WIDTH),
+        repro,
+        "",
+        textwrap.fill(
+            f"{MACHINE_HEADING}: the full table. Depend on the machine's speed: the rows of the"
+            " time budget, the rows with status time_limit, the columns t_target,"
+            " t_target_ratio and time, and Phi_ratio against such an ALM row.", _WIDTH),
+        format_table(rows),
+    ))
+
+
+def reproducible_part(text: str) -> str:
+    """The part of a table's text (:func:`format_report`) that is equal for equal seeds: all
+    before :data:`MACHINE_HEADING`."""
+    return text.split(MACHINE_HEADING, 1)[0]
+
+
+def plots(out_dir, runs, path_rows, datasets_, methods, seed, lambda_path=True):
+    """``phi_vs_time_<dataset>.png`` (the converge runs of ``seed``: the ``Phi`` of the point
+    each method would return if stopped at that time) and, with ``lambda_path``,
+    ``sparsity_vs_score.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -104,19 +213,22 @@ def plots(out_dir, runs, path_rows, datasets_, methods, seed):
         fig, ax = plt.subplots(figsize=(6, 4))
         for m in methods:
             rec = next(r for r in runs[(ds, "converge", m)] if r["seed"] == seed)
-            t = np.maximum(rec["traj"][:, 0], 1e-4)
-            ax.step(t, rec["traj"][:, 1], where="post", label=m)
+            known = np.isfinite(rec["traj"][:, 1])  # (inf: unknown, trajectory())
+            t = np.maximum(rec["traj"][known, 0], 1e-4)
+            ax.step(t, rec["traj"][known, 1], where="post", label=m)
         ax.set(
             xscale="log",
             yscale="log",
             xlabel="trainer time [s]",
-            ylabel="Phi",
+            ylabel="Phi of the point returned if stopped then",
             title=f"{ds} (seed {seed})",
         )
         ax.legend(fontsize=7)
         files.append(os.path.join(out_dir, f"phi_vs_time_{ds}.png"))
         fig.savefig(files[-1], dpi=100, bbox_inches="tight")
         plt.close(fig)
+    if not lambda_path:
+        return files
     fig, ax = plt.subplots(figsize=(6, 4))
     for m in methods:
         pts = sorted((r["sparsity"], r["test_score"]) for r in path_rows if r["method"] == m)
@@ -138,7 +250,11 @@ def deterministic_view(report):
     def key(r, cols):  # NaN -> None, so that equal tables compare equal
         return tuple(None if isinstance(r[c], float) and np.isnan(r[c]) else r[c] for c in cols)
 
-    main = [key(r, DETERMINISTIC_COLUMNS) for r in report["rows"] if r["deterministic"]]
+    def main_key(r):  # kkt_net after an estimate stopped by its time limit: the clock's
+        k = key(r, DETERMINISTIC_COLUMNS)
+        return k[:-1] + (CLOCK_MARK,) if r.get("kkt_net_expired") else k
+
+    main = [main_key(r) for r in report["rows"] if r["deterministic"]]
     path = [
         key(r, ("lam", "method", "status", "Phi", "sparsity", "test_score"))
         for r in report["path_rows"]
@@ -147,17 +263,16 @@ def deterministic_view(report):
     return main, path
 
 
-def write(out_dir, rows, path_rows, table, cfg, mode, interrupted=None):
-    files = [
-        os.path.join(out_dir, f)
-        for f in ("table.txt", "table.csv", "lambda_path.csv", "report.json")
-    ]
+def write(out_dir, rows, path_rows, table, cfg, mode, interrupted=None, lambda_path=True):
+    """``table.txt`` (``table``, :func:`format_report`), ``table.csv``, ``lambda_path.csv``
+    (with ``lambda_path`` only) and ``report.json``; returns their paths."""
+    names = ("table.txt", "table.csv", *(("lambda_path.csv",) if lambda_path else ()),
+             "report.json")
+    files = [os.path.join(out_dir, f) for f in names]
     with open(files[0], "w") as fh:
-        fh.write(
-            f"liftnet compare, mode={mode}, seeds={cfg['seeds']}, "
-            f"threads={cfg['threads']}, target rtol={TARGET_RTOL}\n{table}\n"
-        )
-    for path, data in ((files[1], rows), (files[2], path_rows)):
+        fh.write(f"{table}\n")
+    csvs = ((files[1], rows), *(((files[2], path_rows),) if lambda_path else ()))
+    for path, data in csvs:
         with open(path, "w", newline="") as fh:
             if data:
                 w = csv.DictWriter(fh, fieldnames=list(data[0]))
@@ -166,9 +281,10 @@ def write(out_dir, rows, path_rows, table, cfg, mode, interrupted=None):
     # strict JSON, as run.json of ``liftnet solve``: NaN and inf (a median of no value, a
     # target never reached) are written as null
     write_json(
-        files[3],
+        files[-1],
         {
             "mode": mode,
+            "dtype": cfg.get("dtype", "float64"),
             "interrupted": interrupted,
             "rows": rows,
             "path_rows": path_rows,

@@ -1,8 +1,8 @@
 """Runs of the comparison: the modes, the problems, the solvers and one record per run.
 
-Every run starts from ``prob.initial_weights(seed)`` (or a warm start), in ``prob.dtype``, and
-is scored by liftnet's single implementations: ``prob.Phi`` (MODEL.md 3), ``prob.predict`` and
-:func:`liftnet.kkt_residuals` (MODEL.md 5).
+Every run starts from ``prob.initial_weights(seed)`` (or a warm start), in ``prob.dtype`` (the
+mode's ``dtype``, float64 or float32), and is scored by liftnet's single implementations:
+``prob.Phi`` (MODEL.md 3), ``prob.predict`` and :func:`liftnet.kkt_residuals` (MODEL.md 5).
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import datasets
+from .._validation import check_float_dtype
 from ..formulation.problem import LiftedProblem
 from ..solvers.baselines import BASELINES
 from ..solvers.baselines._common import group_counts
+from ..solvers.init import parse_init
 from ..solvers.path import check_lams, warm_started_path
+from ..verification.multipliers import initial_multipliers
 
 DATASETS = ("digits", "teacher", "mnist_like")
 METHODS = ("alm", *BASELINES)
@@ -28,6 +31,7 @@ TARGET_RTOL = 1e-3
 #: main table as medians over seeds, the lambda path per ``lam``).
 SCORE_COLUMNS = ("Phi", "sparsity", "sparsity_small", "train_score", "test_score", "kkt")
 _COMMON = {
+    "dtype": "float64",  # run_comparison's dtype replaces it
     "alpha": 0.1,
     "beta": 1.0,
     "lr": {"sgd": 0.05, "prox_sgd": 0.05, "adam": 3e-3, "prox_adam": 3e-3, "prox_gradient": 1.0},
@@ -116,9 +120,12 @@ def tune_lr(prob, cfg, dataset, methods, log):
             continue
         trials = {}
         for lr in (cfg["lr"][m] / 3, cfg["lr"][m], 3 * cfg["lr"][m]):
-            res = stop_if_interrupted(BASELINES[m](
-                prob, lr=lr, batch_size=cfg["batch_size"], seed=10**6, max_epochs=cfg["tune_epochs"]
-            ))
+            # a step too long diverges (status diverged, Phi inf: not chosen); in float32 its
+            # Phi overflows first, which is no news
+            with np.errstate(over="ignore", invalid="ignore"):
+                res = stop_if_interrupted(BASELINES[m](
+                    prob, lr=lr, batch_size=cfg["batch_size"], seed=10**6,
+                    max_epochs=cfg["tune_epochs"]))
             trials[lr] = res.Phi if np.isfinite(res.Phi) else np.inf
         lrs[m] = min(trials, key=trials.get)
         log(f"{dataset} {m}: lr={lrs[m]:g} (Phi {trials})")
@@ -154,10 +161,12 @@ def run(method, prob, cfg, seed, budget, dataset, init=None):
 
 
 # ------------------------------------------------------------------------------ the data
-def make_problem(dataset, cfg, lam=None, dtype=np.float64):
-    """``(prob, X_test, Y_test, metric)`` of a data set in a mode's sizes (data seed 0)."""
+def make_problem(dataset, cfg, lam=None, dtype=None):
+    """``(prob, X_test, Y_test, metric)`` of a data set in a mode's sizes (data seed 0), in
+    ``dtype`` (float64 or float32; ``None``: the mode's, ``cfg["dtype"]``, float64 if unset)."""
     if not isinstance(dataset, str) or dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    dtype = check_float_dtype(cfg.get("dtype", "float64") if dtype is None else dtype).type
     N, hidden = cfg["sizes"][dataset]
     if dataset == "digits":
         Xtr, Ytr, Xte, Yte = datasets.load_digits_problem(seed=0, dtype=dtype)
@@ -191,36 +200,128 @@ def score(prob, W, b, X, Y, metric) -> float:
     return float(np.sum((out - Y) ** 2) / Y.shape[0])
 
 
-def trajectory(res):
-    """``(time, Phi)`` points of a run: the history, then the returned point."""
-    pts = [(r["time"], r["Phi"]) for r in res.history if "Phi" in r and "time" in r]
+#: The baselines that return their checkpoint with the smallest ``Phi`` (the stochastic ones,
+#: :mod:`liftnet.solvers.baselines.stochastic`); ``prox_gradient`` returns its last iterate.
+BEST_PHI_SOLVERS = ("sgd", "adam", "prox_sgd", "prox_adam")
+
+
+def trajectory(res, start=None):
+    """``(time, Phi)`` points of a run, ``Phi`` being that of the point the solver would return
+    if stopped at that time (not of its latest iterate), then ``(res.time, res.Phi)``.
+
+    * The stochastic baselines (:data:`BEST_PHI_SOLVERS`) return their checkpoint with the
+      smallest finite ``Phi``: the running minimum of the history's ``Phi`` (its first record
+      is the start, at time 0).
+    * ``prox_gradient`` returns its last accepted iterate: the history as it is.
+    * The ALM (``res.solver == "alm"``) returns, unless it converged (then its last iterate,
+      which is also that one), the certified point with the smallest KKT residual, the first
+      of equals, among its start and the iterates of its history records (:func:`solve_alm`'s
+      ``record_best``): at each record, the ``Phi`` of that point so far. ``start`` is
+      ``(time, Phi, residual)`` of its start (:func:`alm_start`; ``None``: the presolve's, as
+      there, or unknown); a residual of ``None`` (after a presolve) is unknown: where the
+      start could still be the point returned, the larger of its ``Phi`` and the best
+      record's counts (``inf`` where ``Phi`` is unknown too), so that no time is credited with
+      a ``Phi`` the run would not have returned.
+    """
+    hist = [r for r in res.history if "Phi" in r and "time" in r]
+    t = [float(r["time"]) for r in hist]
+    phi = np.array([r["Phi"] for r in hist], dtype=float)
+    solver = res.get("solver")
+    if solver == "alm":
+        pts = _alm_returned(res, hist, start)
+    else:
+        if solver in BEST_PHI_SOLVERS and phi.size:
+            phi = np.fmin.accumulate(np.where(np.isfinite(phi), phi, np.nan))
+        pts = list(zip(t, phi, strict=True))
     return np.array(pts + [(res.time, res.Phi)], dtype=float).reshape(-1, 2)
 
 
+def _alm_returned(res, hist, start):
+    """The ALM's points of :func:`trajectory`: ``[(time, Phi of the point returned then)]``."""
+    if start is None and res.get("presolve") is not None:
+        start = (float(res.presolve["time"]), float(res.presolve["Phi"]), None)
+    t_s, phi_s, r_s = (0.0, np.nan, None) if start is None else start
+    recs = [(float(h["time"]), float(h["Phi"]), float(h.get("residual", np.nan))) for h in hist]
+    final_r = float(res["kkt"]["residual"]) if res.get("kkt") is not None else np.nan
+    cut = 0  # records before the first index at which the returned record is known best
+    if r_s is None:
+        # which point was returned: the first strict minimum of the records' residuals when
+        # it is the returned point's (the same float), else the start
+        j, best_r = None, np.inf
+        for i, (_, _, r) in enumerate(recs):
+            if r < best_r:
+                j, best_r = i, r
+        if j is None or best_r != final_r:
+            r_s, phi_s = final_r, float(res.Phi)  # the start was returned: it was best always
+        else:
+            cut = j  # before record j the start (residual > r_j, unknown) may be the best
+    pts = [] if np.isnan(phi_s) else [(t_s, phi_s)]  # before the first record: the start
+    best_r = np.inf if r_s is None else r_s
+    best_phi = phi_s
+    for i, (ti, phi_i, r) in enumerate(recs):
+        if r < best_r:
+            best_r, best_phi = r, phi_i
+        if i < cut:  # the start or the best record: count the larger Phi (unknown: inf)
+            pts.append((ti, np.inf if np.isnan(phi_s) else max(phi_s, best_phi)))
+        else:
+            pts.append((ti, best_phi))
+    return pts
+
+
+def alm_start(prob, res, kkt, init=None, seed=None):
+    """``(time, Phi, residual)`` of the point :func:`liftnet.solve_alm` started ``res`` from
+    (for :func:`trajectory`): with ``init``/``seed`` as given to it, ``parse_init`` and, where
+    ``init`` has no multipliers, ``initial_multipliers`` (as ``solve_alm`` does), certified by
+    ``kkt`` (:func:`liftnet.kkt_residuals`, the solver's own certificate), at time 0. After a
+    presolve the start is the lift of the presolve's network, which the result does not keep:
+    then ``(presolve time, presolve Phi, None)``; with neither ``init`` nor ``seed`` (a random
+    start that cannot be drawn again) ``None``, an unknown start."""
+    pre = res.get("presolve")
+    if pre is not None:
+        return float(pre["time"]), float(pre["Phi"]), None
+    if init is None and seed is None:
+        return None
+    W, b, V, M1, M2 = parse_init(prob, init, seed)
+    if init is None or init.get("M1") is None or init.get("M2") is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            M1, M2 = initial_multipliers(prob, W, b, V)
+    return 0.0, float(prob.Phi(W, b)), float(kkt(prob, W, b, V, M1, M2)["residual"])
+
+
 def time_to(traj, target) -> float:
+    """Seconds (the run's own clock) at the first point of ``traj`` (:func:`trajectory`) whose
+    ``Phi <= target (1 + TARGET_RTOL)``; ``inf`` if none."""
     hit = np.nonzero(traj[:, 1] <= target * (1 + TARGET_RTOL))[0]
     return float(traj[hit[0], 0]) if hit.size else float("inf")
 
 
-def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False):
+def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False, init=None, seed=None):
+    """The numbers of one run; ``init`` and ``seed`` are those it was started with (the
+    ALM's start point enters its :func:`trajectory`)."""
+    start = alm_start(prob, res, kkt, init, seed) if method == "alm" else None
     rec = {
         "method": method,
         "status": res.status,
         "Phi": res.Phi,
         "time": res.time,
         "sparsity": res.sparsity,
-        "traj": trajectory(res),
+        "traj": trajectory(res, start),
+        "metric": metric,
         "train_score": score(prob, res.W, res.b, prob.X, prob.Y, metric),
         "test_score": score(prob, res.W, res.b, Xte, Yte, metric),
         "kkt": np.nan,
         "kkt_net": np.nan,
+        "kkt_net_expired": False,
         "W": res.W,
     }
     rec["sparsity_small"] = group_counts(prob, res.W)["sparsity_small"]
     if method == "alm":  # liftnet's checker at the ALM's point (W, b, V, M1, M2) of (M)
         rec["kkt"] = float(kkt(prob, res.W, res.b, res.V, res.M1, res.M2)["residual"])
         if at_net:  # ... and at the network's exact lift V = sigma(U), multipliers estimated
-            rec["kkt_net"] = float(kkt(prob, res.W, res.b, time_limit=KKT_NET_TIME)["residual"])
+            rep = kkt(prob, res.W, res.b, time_limit=KKT_NET_TIME)
+            rec["kkt_net"] = float(rep["residual"])
+            # an estimate stopped by its time limit overstates the residual by how far it got
+            rec["kkt_net_expired"] = (rep.get("estimate") or {}).get("status") == "time_limit"
     return rec
 
 
@@ -236,24 +337,28 @@ def run_lambda_path(cfg, methods, kkt, log, rows=None):
     path, every method)."""
     ds, seed = cfg["path_dataset"], cfg["seeds"][0]
     rows = [] if rows is None else rows  # filled as the path goes (a Ctrl-C keeps the rows)
-    prob0, Xte, Yte, metric = make_problem(ds, cfg)
+    prob0, Xte, Yte, metric = make_problem(ds, cfg, dtype=cfg.get("dtype"))
     if ds not in cfg.setdefault("lr_by_dataset", {}):
         cfg["lr_by_dataset"][ds] = tune_lr(prob0, cfg, ds, methods, log)
     lams = check_lams(sorted(cfg["lam_path"], reverse=True))
     for m in methods:
-        def solve(prob, init, m=m):
+        starts = []  # the start of each solve (its trajectory's start, record())
+
+        def solve(prob, init, m=m, starts=starts):
+            starts.append(init)
             return run(m, prob, cfg, seed, "converge", ds, init=init)
 
         problems = (prob0.with_lam(lam) for lam in lams)
         for prob, res in warm_started_path(problems, solve, seed=seed):
             lam = prob.lam
-            rec = record(m, res, prob, Xte, Yte, metric, kkt)
+            rec = record(m, res, prob, Xte, Yte, metric, kkt, init=starts[-1], seed=seed)
             rows.append(
                 {
                     "dataset": ds,
                     "lam": lam,
                     "method": m,
                     "status": res.status,
+                    "metric": metric,
                     **{c: rec[c] for c in (*SCORE_COLUMNS, "time")},
                 }
             )
