@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import (
+    check_bool,
     check_data,
     check_finite_array,
     check_float_dtype,
@@ -98,13 +99,28 @@ def one_hot(labels, classes=None, dtype=np.float64):
     return Y, classes
 
 
+def _is_constant(mean: np.ndarray, var: np.ndarray, n: int, dt: np.dtype) -> np.ndarray:
+    """Columns whose variance is round-off: at most the error bound of its float64 computation
+    (scikit-learn's ``StandardScaler``: ``n eps var + (n eps mean)^2``, ``eps`` of float64) plus
+    the data's own rounding (a spread of one unit in the last place of the dtype ``dt``:
+    ``(eps_dt mean)^2``, which matters for float32 columns). Such a column's standard deviation
+    is noise, and dividing by it blows every other value up (a held-out 1.0 became 1.9e15 next
+    to a float64 training column of 0.3 and 0.30000000000000004)."""
+    eps = np.finfo(np.float64).eps
+    bound = n * eps * var + (n * eps * mean) ** 2 + (np.finfo(dt).eps * mean) ** 2
+    return var <= bound
+
+
 def standardize(X_train, *others):
     """Scale the columns of ``X_train`` to mean 0 and variance 1; apply the same map to others.
 
-    Constant columns (variance 0) are centred only. Returns the transformed arrays in order,
-    in the dtype of ``X_train`` when it is float32 or float64, else in float64 (so integer
-    input is scaled correctly). ``X_train`` must be 2-D, finite and non-empty; ``others`` 2-D
-    and finite with as many columns (they may have no rows).
+    Constant columns are centred only: variance 0, or a variance at the level of rounding
+    relative to the column's mean (a column constant up to round-off, as scikit-learn's
+    ``StandardScaler`` treats it; its standard deviation would be noise). The statistics are
+    accumulated in float64. Returns the transformed arrays in order, in the dtype of
+    ``X_train`` when it is float32 or float64, else in float64 (so integer input is scaled
+    correctly). ``X_train`` must be 2-D, finite and non-empty; ``others`` 2-D and finite with
+    as many columns (they may have no rows).
     """
     is_float = isinstance(X_train, np.ndarray) and X_train.dtype in (np.float32, np.float64)
     dt = X_train.dtype if is_float else np.dtype(np.float64)
@@ -119,9 +135,11 @@ def standardize(X_train, *others):
                 f"got shape {A.shape}"
             )
         arrays.append(A)
-    mu = X_train.mean(axis=0)
-    sd = X_train.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0).astype(dt)
+    mean = np.mean(X_train, axis=0, dtype=np.float64)
+    var = np.var(X_train, axis=0, dtype=np.float64)
+    const = _is_constant(mean, var, X_train.shape[0], dt)
+    mu = mean.astype(dt)
+    sd = np.where(const, 1.0, np.sqrt(var)).astype(dt)
     return tuple((A - mu) / sd for A in arrays)
 
 
@@ -328,7 +346,7 @@ def _load_npz(path: str, target, dt):
         if k not in arrays:
             what = "target" if k == ykey and target is not None else "path"
             raise ValueError(f"{what}: the .npz file {path!r} has no array {k!r} (it has {keys})")
-    return _numeric(arrays["X"], "X", path, dt), _numeric(arrays[ykey], ykey, path, dt)
+    return _numeric(arrays["X"], "X", path, dt), _numeric(arrays[ykey], ykey, path, dt), ykey
 
 
 def _numeric(A, what: str, path: str, dt) -> np.ndarray:
@@ -345,7 +363,8 @@ def _numeric(A, what: str, path: str, dt) -> np.ndarray:
 
 def _load_csv(path: str, target, dt):
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        # utf-8-sig: a byte-order mark (spreadsheets write one) is not part of the first name
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
     except (UnicodeDecodeError, OSError, csv.Error) as exc:
         raise ValueError(f"path: cannot read {path!r} as a UTF-8 .csv file: {exc}") from None
@@ -385,13 +404,30 @@ def _load_csv(path: str, target, dt):
         j = int(target) % ncol
     try:
         A = np.array([[float(c) for c in r] for r in body], dtype=dt)
-    except ValueError as exc:
-        raise ValueError(f"path: {path!r} holds a non-numeric value: {exc}") from None
+    except ValueError:
+        raise ValueError(_non_numeric(path, header, body)) from None
     A = _numeric(A, "the data", path, dt)
-    return np.ascontiguousarray(np.delete(A, j, axis=1)), A[:, j].copy()
+    used = header[j] if header is not None else j
+    return np.ascontiguousarray(np.delete(A, j, axis=1)), A[:, j].copy(), used
 
 
-def load_user_data(path, target=None, dtype=np.float64):
+def _non_numeric(path: str, header, body) -> str:
+    """Where the first cell of a csv ``body`` that is no number is: its row (the file's rows,
+    the header being row 1) and column (index, and name with a header)."""
+    for i, r in enumerate(body):
+        for k, c in enumerate(r):
+            try:
+                float(c)
+            except ValueError:
+                line = i + 1 + (header is not None)
+                col = f"column {k}" + (f" ({header[k]!r})" if header is not None else "")
+                what = "is empty" if not c.strip() else f"holds {c!r}"
+                return (f"path: {path!r} holds a non-numeric value: row {line}, {col} {what}, "
+                        f"expected a number")  # fmt: skip
+    return f"path: {path!r} holds a non-numeric value"  # (not reached)
+
+
+def load_user_data(path, target=None, dtype=np.float64, return_target=False):
     """Load ``(X, Y)`` from a ``.npz`` or ``.csv`` file.
 
     Parameters
@@ -403,12 +439,17 @@ def load_user_data(path, target=None, dtype=np.float64):
         ``.npz``: the key of ``Y`` (default ``"Y"``). ``.csv``: the name (needs a header) or
         index of the target column (default the last one).
     dtype : {numpy.float64, numpy.float32}
+    return_target : bool
+        Also return the target used (also when ``target`` is None).
 
     Returns
     -------
     X : array (N, n_0)
     Y : array (N,) or (N, n_L)
         As stored: class labels stay labels (see :func:`one_hot`).
+    target : str or int
+        Only with ``return_target``: the npz key of ``Y``, or the csv column's name (its
+        index when the file has no header).
 
     Raises
     ------
@@ -419,6 +460,7 @@ def load_user_data(path, target=None, dtype=np.float64):
         message starts with the parameter at fault: ``path`` or ``target``).
     """
     path = check_path(path)
+    return_target = check_bool(return_target, "return_target")
     if target is not None and (
         isinstance(target, (bool, np.bool_)) or not isinstance(target, (str, int, np.integer))
     ):
@@ -428,9 +470,9 @@ def load_user_data(path, target=None, dtype=np.float64):
         raise FileNotFoundError(f"path: no such file {path!r}")
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npz":
-        X, Y = _load_npz(path, target, dt)
+        X, Y, used = _load_npz(path, target, dt)
     elif ext == ".csv":
-        X, Y = _load_csv(path, target, dt)
+        X, Y, used = _load_csv(path, target, dt)
     else:
         raise ValueError(f"path: unsupported file type {ext!r} of {path!r}; use .npz or .csv")
     if X.ndim == 1:
@@ -441,4 +483,4 @@ def load_user_data(path, target=None, dtype=np.float64):
         raise ValueError(
             f"path: X and Y in {path!r} disagree: X has shape {X.shape}, Y has shape {Y.shape}"
         )
-    return X, Y
+    return (X, Y, used) if return_target else (X, Y)

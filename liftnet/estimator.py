@@ -33,8 +33,13 @@ from .formulation.penalties import GROUPS
 from .formulation.problem import LiftedProblem
 from .pruning import prune_weights
 
-__all__ = ["LiftGapWarning", "SparseLeakyReLUNet", "SparseLeakyReLUClassifier",
-           "SparseLeakyReLURegressor"]
+__all__ = [
+    "LiftGapWarning",
+    "SparseLeakyReLUNet",
+    "SparseLeakyReLUClassifier",
+    "SparseLeakyReLURegressor",
+    "lift_gap_message",
+]
 
 TASKS = ("auto", "classification", "regression")
 #: ``fit`` warns (:class:`LiftGapWarning`) when the network's ``Phi`` exceeds the certified
@@ -49,6 +54,41 @@ class LiftGapWarning(UserWarning):
     """The certified point of (M) is far from an exact network: ``Phi`` of the fitted weights
     (MODEL.md 3) is well above ``F`` of the lifted point (MODEL.md 4, fact 4). A larger
     ``beta`` ties ``V`` to the network (docs/maths.md 4)."""
+
+
+def lift_gap_message(res, beta: float) -> str | None:
+    """The text of :class:`LiftGapWarning` for a solver result, or None where it does not apply.
+
+    The one rule, for ``fit`` and for ``liftnet solve``: a converged result whose network's
+    ``Phi`` (``res.Phi``) exceeds ``F`` of its lifted point (``res.objective``) by more than
+    :data:`LIFT_GAP_RTOL` of ``Phi``. ``beta`` is the coupling weight the result was solved with.
+    """
+    gap = res.Phi - res.objective  # > 0 where V is above sigma(U), as (M) allows
+    if res.status != "converged" or not gap > LIFT_GAP_RTOL * abs(res.Phi):
+        return None
+    return (
+        f"the fitted network's Phi = {res.Phi:.4g} (MODEL.md 3) exceeds F = "
+        f"{res.objective:.4g} of the lifted point the ALM certified by "
+        f"{gap / res.Phi:.0%} of Phi: (M) lets V carry what the weights do not "
+        f"compute; a larger beta (now {beta:g}) ties them together (docs/maths.md 4)"
+    )
+
+
+#: numpy dtype kinds of class labels: bool, integers, objects (strings, pandas categories),
+#: unicode and byte strings (``task="auto"``)
+_LABEL_KINDS = "biuOUS"
+
+
+def _given_kind(y) -> str | None:
+    """The dtype kind of ``y`` as the caller gave it, or None where it has none (a list) or
+    several (a DataFrame with columns of different kinds). scikit-learn's ``validate_data``
+    turns pandas' nullable ``Int64`` and ``boolean`` into float64, which would read as
+    regression values."""
+    dtypes = getattr(y, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "__array__"):  # a DataFrame: one per column
+        kinds = {getattr(dt, "kind", None) for dt in dtypes}
+        return kinds.pop() if len(kinds) == 1 else None
+    return getattr(getattr(y, "dtype", None), "kind", None)
 
 
 class _LiftedNetBase(BaseEstimator):
@@ -75,7 +115,13 @@ class _LiftedNetBase(BaseEstimator):
     max_iter : int >= 1
         Outer ALM iterations.
     time_limit : float > 0 or None
-        Wall-clock seconds for the solver (the best iterate is kept).
+        Wall-clock seconds for the solver (the best iterate is kept). The solver's compiled
+        kernels are loaded (or compiled) before its clock starts, so the first fit of a process
+        gets the same time as later ones. A fit cut by ``time_limit`` is reproducible only up
+        to where the clock cuts it: the same data and ``random_state`` follow the same path,
+        but how many iterations fit in the time moves with the machine's load, so two such fits
+        can return different networks. A fit bounded by ``max_iter`` (``time_limit=None``) is
+        deterministic on one machine.
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None
         Seed of the initial weights: an int gives the same network at every fit; a
         RandomState or Generator gives one seed drawn from it per fit (scikit-learn's
@@ -174,12 +220,16 @@ class _LiftedNetBase(BaseEstimator):
             return int(rs.integers(2**31 - 1))
         return rs
 
-    def _resolve_task(self, task: str, y: np.ndarray) -> str:
-        """``auto``: classification for 1-D integer, bool or string labels, else regression
-        (float targets are regression values even when they happen to be whole numbers)."""
+    def _resolve_task(self, task: str, y: np.ndarray, kind: str | None = None) -> str:
+        """``auto``: classification for integer, bool or string labels in one column (``(N,)``
+        or ``(N, 1)``), else regression (float targets are regression values even when they
+        happen to be whole numbers). ``kind`` is the dtype kind of ``y`` as given (pandas'
+        nullable ``Int64``/``boolean`` reach here as floats); default ``y.dtype.kind``."""
         if task != "auto":
             return task
-        return "classification" if y.ndim == 1 and y.dtype.kind in "biuOUS" else "regression"
+        one_column = y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)
+        kind = y.dtype.kind if kind is None else kind
+        return "classification" if one_column and kind in _LABEL_KINDS else "regression"
 
     # ------------------------------------------------------------------- fit
     def fit(self, X, y):
@@ -189,23 +239,28 @@ class _LiftedNetBase(BaseEstimator):
         ----------
         X : array (N, n_0)
         y : array (N,) of labels (classification) or (N,) / (N, n_L) of values (regression)
+            Labels in one column ``(N, 1)`` are taken as ``(N,)``, with scikit-learn's
+            ``DataConversionWarning``.
 
         Returns
         -------
         self
         """
-        from .solvers.alm import solve_alm
+        from .solvers import alm
 
         p = self._validate_params()
+        kind = _given_kind(y)  # before validate_data, which turns Int64/boolean into floats
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=False,
             ensure_min_samples=1,
         )  # fmt: skip
-        task = self._resolve_task(p["task"], y)
+        task = self._resolve_task(p["task"], y, kind)
         if task == "classification":
             if y.ndim == 2 and y.shape[1] != 1:
                 raise ValueError(f"y must be 1-D class labels for classification, got {y.shape}")
             y = column_or_1d(y, warn=True)
+            if kind in ("b", "i", "u") and y.dtype.kind == "f":  # pandas' nullable labels
+                y = y.astype({"b": bool, "i": np.int64, "u": np.uint64}[kind])
             check_classification_targets(y)
             Y, self.classes_ = one_hot(y)
             if len(self.classes_) < 2:
@@ -229,7 +284,12 @@ class _LiftedNetBase(BaseEstimator):
             X, Y, hidden=p["hidden"], alpha=p["alpha"], beta=p["beta"], lam=p["lam"],
             groups=p["groups"], coupling=p["coupling"], bias=p["bias"],
         )  # fmt: skip
-        res = solve_alm(
+        if p["time_limit"] is not None:
+            # load (or compile) the compiled kernels outside the solver's clock: else the
+            # first time-limited fit of a process loses 0.2 s (a cache load) to 3 s and more
+            # (a compile) of its time_limit to them, and so fewer iterations than the next
+            alm.warm_up(prob.dtype)
+        res = alm.solve_alm(
             prob, tol=p["tol"], seed=self._seed(), time_limit=p["time_limit"],
             verbose=bool(self.verbose), max_iter=p["max_iter"],
         )  # fmt: skip
@@ -240,17 +300,9 @@ class _LiftedNetBase(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        gap = res.Phi - res.objective  # > 0 where V is above sigma(U), as (M) allows
-        if res.status == "converged" and gap > LIFT_GAP_RTOL * abs(res.Phi):
-            warnings.warn(
-                f"the fitted network's Phi = {res.Phi:.4g} (MODEL.md 3) exceeds F = "
-                f"{res.objective:.4g} of the lifted point the ALM certified by "
-                f"{gap / res.Phi:.0%} of Phi: (M) lets V carry what the weights do not "
-                f"compute; a larger beta (now {p['beta']:g}) ties them together "
-                f"(docs/maths.md 4)",
-                LiftGapWarning,
-                stacklevel=2,
-            )
+        gap_message = lift_gap_message(res, p["beta"])
+        if gap_message is not None:
+            warnings.warn(gap_message, LiftGapWarning, stacklevel=2)
         self.result_ = res
         self.kkt_ = res.kkt
         self.n_iter_ = int(res.nit)
@@ -292,13 +344,19 @@ class _LiftedNetBase(BaseEstimator):
     def _task_param(self) -> str:
         return getattr(self, "task", self._fixed_task)
 
-    @available_if(lambda self: self._task_param() != "regression")
+    def _can_decide(self) -> bool:
+        """``decision_function`` exists for a network fitted as a classifier, and before
+        ``fit`` unless the task is regression (``task="auto"`` decides in ``fit``)."""
+        fitted = getattr(self, "task_", None)
+        if fitted is not None:
+            return fitted == "classification"
+        return self._task_param() != "regression"
+
+    @available_if(_can_decide)
     def decision_function(self, X) -> np.ndarray:
         """Class scores (classification): ``f(x)``, shape ``(M, n_L)``; with two classes the
         margin ``f(x)_1 - f(x)_0``, shape ``(M,)`` (positive means ``classes_[1]``)."""
         F = self.output(X)
-        if getattr(self, "task_", None) != "classification":
-            raise AttributeError("decision_function is defined for classification only")
         return F[:, 1] - F[:, 0] if F.shape[1] == 2 else F
 
     def predict(self, X) -> np.ndarray:
@@ -355,8 +413,21 @@ class SparseLeakyReLUNet(_LiftedNetBase):
     random_state, verbose
         See :class:`_LiftedNetBase`.
     task : {"auto", "classification", "regression"}
-        ``auto``: classification when ``y`` is 1-D with integer, bool or string labels,
+        ``auto``: classification when ``y`` is one column (``(N,)`` or ``(N, 1)``) of integer,
+        bool or string labels (pandas' nullable ``Int64`` and ``boolean`` included),
         regression when it holds floats (pass ``task="classification"`` for float labels).
+
+    Notes
+    -----
+    **Cross-validation and grid search need the task fixed.** scikit-learn reads an
+    estimator's type before fitting it: ``cross_val_score``, ``GridSearchCV`` and
+    ``cross_validate`` with an integer ``cv`` stratify the folds of a classifier only. With
+    ``task="auto"`` the type is known only after ``fit`` (it depends on ``y``), so this
+    estimator declares none, and its folds are plain ``KFold``: on labels sorted by class
+    (scikit-learn's iris, for one) every fold then tests classes it never trained on, and
+    scores 0. For model selection use :class:`SparseLeakyReLUClassifier` or
+    :class:`SparseLeakyReLURegressor` (or ``task="classification"`` / ``"regression"``, which
+    declare the type), or pass a ``StratifiedKFold`` as ``cv``.
 
     Examples
     --------

@@ -305,3 +305,65 @@ def test_one_hot_refuses_non_finite_labels_by_name(labels, classes, name):
     """A NaN label read 'labels contain classes not in classes' (no classes were given)."""
     with pytest.raises(ValueError, match=f"{name} must be finite"):
         one_hot(labels, classes)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_standardize_treats_a_column_constant_up_to_rounding_as_constant(dtype):
+    """A column of 0.3 and the next float (0.30000000000000004 in float64) has a standard
+    deviation of rounding noise (8.8e-17): divided by it, a held-out 1.0 became 1.9e15 (the
+    CLI's test R^2 -9.8e19). It is centred only, as scikit-learn's StandardScaler does."""
+    rng = np.random.default_rng(0)
+    c = np.full(60, 0.3, dtype=dtype)
+    c[::2] = np.nextafter(c[0], dtype(1))
+    A = np.column_stack([rng.standard_normal(60).astype(dtype), c])
+    B = np.array([[0.0, 1.0]], dtype=dtype)
+    Z, T = standardize(A, B)
+    assert Z.dtype == T.dtype == dtype
+    np.testing.assert_allclose(Z[:, 1], 0.0, atol=1e-6)
+    np.testing.assert_allclose(T[0, 1], 0.7, rtol=1e-6)
+    np.testing.assert_allclose(Z[:, 0].std(), 1.0, rtol=1e-5)  # the other column is scaled
+
+
+def test_standardize_scales_small_but_real_spread():
+    """Only rounding counts as constant: a spread of 1e-9 of the mean (millions of units in the
+    last place) or of a column around 0 at any scale is scaled to variance 1."""
+    rng = np.random.default_rng(1)
+    A = np.column_stack([1e6 + 1e-3 * rng.standard_normal(50), 1e-30 * rng.standard_normal(50)])
+    (Z,) = standardize(A)
+    np.testing.assert_allclose(Z.std(axis=0), 1.0, rtol=1e-6)
+
+
+def test_csv_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes("a,b,label\n1,2,0\n3,4,1\n".encode("utf-8-sig"))
+    X, y = load_user_data(p, target="a")
+    np.testing.assert_array_equal(y, [1, 3])
+    np.testing.assert_array_equal(X, [[2, 0], [4, 1]])
+
+
+@pytest.mark.parametrize(
+    "content, where",
+    [("a,b\n1,2\n3,\n", "row 3, column 1 ('b') is empty"),
+     ("a,b\n1,2\n x ,4\n", "row 3, column 0 ('a') holds ' x '"),
+     ("1,2\n3,4\n5,?\n", "row 3, column 1 holds '?'")],
+)  # fmt: skip
+def test_csv_non_numeric_cell_says_where(tmp_path, content, where):
+    """It said "could not convert string to float: ''" without a row or a column."""
+    p = tmp_path / "m.csv"
+    p.write_text(content)
+    with pytest.raises(ValueError, match="^path: .* holds a non-numeric value") as exc:
+        load_user_data(p)
+    assert where in str(exc.value)
+
+
+def test_load_user_data_returns_the_target_used(tmp_path):
+    (tmp_path / "h.csv").write_text("a,label,b\n1,0,2\n3,1,4\n")
+    (tmp_path / "n.csv").write_text("1,2,3\n4,5,6\n")
+    np.savez(tmp_path / "d.npz", X=np.ones((2, 2)), Y=np.ones(2), T=np.zeros(2))
+    assert load_user_data(tmp_path / "h.csv", return_target=True)[2] == "b"
+    assert load_user_data(tmp_path / "h.csv", target=1, return_target=True)[2] == "label"
+    assert load_user_data(tmp_path / "n.csv", return_target=True)[2] == 2
+    assert load_user_data(tmp_path / "n.csv", target=-3, return_target=True)[2] == 0
+    assert load_user_data(tmp_path / "d.npz", return_target=True)[2] == "Y"
+    assert load_user_data(tmp_path / "d.npz", target="T", return_target=True)[2] == "T"
+    assert len(load_user_data(tmp_path / "d.npz")) == 2

@@ -62,6 +62,13 @@ class StubSolver:
 def stub(monkeypatch):
     s = StubSolver()
     monkeypatch.setattr(alm, "solve_alm", s)
+    # the kernels' warm-up of a time-limited fit (it would run the stub on its own problem)
+    s.warm_ups = []  # (dtype, solves before it)
+
+    def warm_up(dtype=np.float64):
+        s.warm_ups.append((np.dtype(dtype), len(s.calls)))
+
+    monkeypatch.setattr(alm, "warm_up", warm_up)
     return s
 
 
@@ -147,6 +154,54 @@ def test_task_auto_and_forced(stub):
     # refitting as regression forgets the classes
     net.set_params(task="regression").fit(X, np.arange(20) * 1.0)
     assert not hasattr(net, "classes_")
+
+
+def test_auto_task_reads_labels_in_one_column_as_given(stub):
+    """Labels in a column ``(N, 1)`` are classes, as ``(N,)`` (with scikit-learn's
+    DataConversionWarning), as the CLI reads a one-column target: ``(N, 1)`` integers were
+    fitted as regression, ``(N, 1)`` strings refused ("y must be numeric for regression")."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X = np.random.default_rng(2).standard_normal((20, 2))
+    y = np.arange(20) % 3
+    for col in (y[:, None], np.array(["a", "b", "c"])[y][:, None]):
+        with pytest.warns(DataConversionWarning):
+            net = SparseLeakyReLUNet(hidden=(3,)).fit(X, col)
+        assert net.task_ == "classification" and len(net.classes_) == 3
+        assert net.classes_.dtype.kind == col.dtype.kind
+        pred = net.predict(X)
+        assert pred.shape == (20,) and set(pred) <= set(col.ravel())
+    # floats in one column stay regression values, two columns of labels too
+    assert SparseLeakyReLUNet().fit(X, y[:, None] * 1.0).task_ == "regression"
+    assert SparseLeakyReLUNet().fit(X, np.c_[y, y]).task_ == "regression"
+
+
+def test_auto_task_pandas_nullable_labels_are_classes(stub):
+    """pandas' nullable ``Int64`` and ``boolean`` labels reach ``fit`` as float64 through
+    scikit-learn's ``validate_data``: they were fitted as regression; now classes, and the
+    classes and predictions keep the labels' type."""
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(2).standard_normal((20, 2))
+    y = np.arange(20) % 2
+    for ser, kind in ((pd.Series(y + 3, dtype="Int64"), "i"),
+                      (pd.Series(y.astype(bool), dtype="boolean"), "b")):  # fmt: skip
+        net = SparseLeakyReLUNet(hidden=(3,)).fit(X, ser)
+        assert net.task_ == "classification" and net.classes_.dtype.kind == kind
+        assert net.predict(X).dtype.kind == kind
+    net = SparseLeakyReLUNet(hidden=(3,)).fit(X, pd.DataFrame({"t": np.where(y, "a", "b")}))
+    assert net.task_ == "classification" and net.classes_.tolist() == ["a", "b"]
+    assert SparseLeakyReLUNet().fit(X, pd.Series(y * 0.5, dtype="Float64")).task_ == "regression"
+
+
+def test_time_limited_fit_warms_the_kernels_up_before_the_solve(stub, data):
+    """The kernels' load (0.2 s from numba's cache, seconds after an invalidation) was counted
+    in the first fit's time_limit: three identical fits of 0.3 s made 1, 3, 3 outer
+    iterations. The warm-up runs before the solve, in the problem's dtype, and only where a
+    clock runs (a max_iter fit does not need it)."""
+    SparseLeakyReLUNet(hidden=(3,), time_limit=0.3).fit(*data)
+    assert stub.warm_ups == [(np.dtype(np.float64), 0)] and len(stub.calls) == 1
+    SparseLeakyReLUNet(hidden=(3,), max_iter=5).fit(*data)
+    assert len(stub.warm_ups) == 1 and len(stub.calls) == 2
 
 
 def test_not_converged_warns(monkeypatch, data):
@@ -256,6 +311,23 @@ def test_clone_and_params(cls, stub, data):
     assert c.get_params() == params and not hasattr(c, "coefs_")
     net.set_params(lam=0.25)
     assert net.get_params()["lam"] == 0.25
+
+
+def test_decision_function_only_where_it_works(stub, data):
+    """``task="auto"`` fitted on regression values had ``decision_function`` (``hasattr``
+    True), and calling it raised AttributeError: it is now absent there, as for the
+    regressor; present before fit (the task is not known yet) and after a classification."""
+    X, y = data
+    net = SparseLeakyReLUNet(hidden=(3,))
+    assert hasattr(net, "decision_function")  # unfitted: fit decides
+    net.fit(X, X[:, 0])
+    assert net.task_ == "regression" and not hasattr(net, "decision_function")
+    net.fit(X, y)  # refitted on labels: there again
+    assert hasattr(net, "decision_function") and net.decision_function(X).shape == (40, 3)
+    # a fitted network keeps the task it was fitted for until the next fit
+    net.set_params(task="regression")
+    assert hasattr(net, "decision_function")
+    assert not hasattr(SparseLeakyReLUNet(task="regression"), "decision_function")
 
 
 def test_binary_margin_and_no_decision_function_for_regression(stub, data):
