@@ -6,8 +6,12 @@
 * ``liftnet solve``: the same solver on a built-in dataset (``digits``, ``teacher``,
   ``mnist-like``) or a user file (``.npz``/``.csv``); writes ``PREFIX.npz`` (``W_l``, ``b_l``,
   ``V_l``, ``M1_l``, ``M2_l``, see :mod:`liftnet.io`) and ``PREFIX.json`` (parameters, status,
-  KKT residuals, objective, sparsity, timings, history). Ctrl-C stops the solver, which returns
-  its best iterate: both files are still written.
+  KKT residuals, objective, sparsity, warnings, timings, history). Ctrl-C stops the solver,
+  which returns its best iterate: both files are still written.
+* ``demo`` and ``solve`` print ``warning: ...`` (``solve`` also records it under ``warnings``)
+  where ``SparseLeakyReLUNet.fit`` would raise its ``LiftGapWarning``
+  (:func:`liftnet.estimator.lift_gap_message`: one rule for both). With a time limit the
+  solver's compiled kernels are loaded before its clock starts (``warm_up`` in the timings).
 * ``liftnet verify ...`` / ``liftnet compare ...``: passed on to
   ``liftnet.verification.crosscheck.main`` and ``liftnet.compare.main``.
 
@@ -21,13 +25,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import signal
 import sys
 import time
 
 import numpy as np
 
-from .cli_data import DATASETS, load_problem_data
+from .cli_data import DATASETS, _as_option, load_problem_data
 
 DELEGATED = {
     "verify": ("liftnet.verification.crosscheck", "cross-check the ALM against IPOPT"),
@@ -58,22 +63,26 @@ def _float_in(low: float, high: float | None, *, low_open: bool, high_open: bool
     return parse
 
 
-def _int_at_least(low: int, what: str):
+def _int_at_least(low: int, what: str, high: int | None = None):
+    """An argparse type: an integer ``>= low`` (and ``<= high`` when given)."""
+
     def parse(text: str) -> int:
         try:
             v = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if v < low:
+        if v < low or (high is not None and v > high):
             raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
         return v
 
     return parse
 
 
-#: argparse types: an integer >= 1; a seed (an integer >= 0).
+#: The largest seed: scikit-learn's ``random_state`` (the data split) takes ``[0, 2**32 - 1]``.
+MAX_SEED = 2**32 - 1
+#: argparse types: an integer >= 1; a seed (an integer in [0, 2**32 - 1]).
 positive_int = _int_at_least(1, "an integer >= 1")
-seed_int = _int_at_least(0, "a non-negative integer")
+seed_int = _int_at_least(0, f"a non-negative integer <= {MAX_SEED} (2**32 - 1)", high=MAX_SEED)
 
 #: argparse types: a number > 0 (--beta, --tol, time limits); the leaky-ReLU slope in (0, 1)
 #: (--alpha); a weight >= 0 (--lam); a held-out fraction in [0, 1) (--test-size).
@@ -192,7 +201,8 @@ def _metrics(prob, res, data) -> dict:
     return out
 
 
-def _print_summary(prob, res, data, t_data, t_total, out=None):
+def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):
+    from .estimator import lift_gap_message
     from .pruning import prune_weights
 
     kkt = res.kkt
@@ -206,6 +216,9 @@ def _print_summary(prob, res, data, t_data, t_total, out=None):
         p(f"  {key.replace('_', ' '):<20} {kkt[key]:.3e}")
     p(f"  {'residual':<20} {kkt['residual']:.3e}   (tol {res.get('tol', float('nan')):g})")
     p(f"objective F = {res.objective:.6g}, Phi = {prob.Phi(res.W, res.b):.6g}")
+    gap = lift_gap_message(res, prob.beta)  # SparseLeakyReLUNet's LiftGapWarning, one rule
+    if gap is not None:
+        p(f"warning: {gap}")
     p(f"group sparsity ({prob.groups} groups, exact zeros):")
     for s in group_sparsity(prob, res.W):
         p(f"  W_{s['layer']} {s['shape'][0]}x{s['shape'][1]}: {s['zero']}/{s['total']} zero")
@@ -216,11 +229,15 @@ def _print_summary(prob, res, data, t_data, t_total, out=None):
       f"({size(res.W, res.b)} -> {size(W2, b2)} parameters, same function)")  # fmt: skip
     m = _metrics(prob, res, data)
     p("  ".join(f"{k.replace('_', ' ')}: {v:.4f}" for k, v in m.items()))
-    p(f"time: {t_total:.1f} s (data {t_data:.1f} s, solver {res.time:.1f} s)")
+    warm = f", kernels' warm-up {t_warm:.1f} s" if t_warm else ""
+    p(f"time: {t_total:.1f} s (data {t_data:.1f} s{warm}, solver {res.time:.1f} s)")
     return m
 
 
 def _report(args, prob, res, data, metrics, timings) -> dict:
+    from .estimator import lift_gap_message
+
+    gap = lift_gap_message(res, prob.beta)
     return {
         "command": "liftnet solve",
         "data": data.info,
@@ -251,6 +268,8 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
         "sparsity": {"layers": group_sparsity(prob, res.W), "fraction": res.sparsity},
         "metrics": metrics,
         "metrics_definition": METRIC_DEFINITIONS[data.task],
+        # what the summary printed as "warning: ..." (SparseLeakyReLUNet's LiftGapWarning)
+        "warnings": [] if gap is None else [gap],
         "timings": timings,
         "history": res.history,
     }
@@ -303,8 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(demo, hidden=(32, 16), lam=1e-2, time_limit=50.0, bias=False)
     solve = sub.add_parser("solve", help="solve on a built-in dataset or a file, write results")
     src = solve.add_mutually_exclusive_group()
-    src.add_argument("--data", type=dataset_name(DATASETS), choices=DATASETS, default="digits",
-                     help="built-in dataset (mnist_like is accepted for mnist-like)")  # fmt: skip
+    # default None, not "digits": argparse tells a given option by its value not being the
+    # default object, and dataset_name returns that very string, so "--data digits --file F"
+    # passed as --file alone (load_problem_data reads None as digits)
+    src.add_argument("--data", type=dataset_name(DATASETS), choices=DATASETS, default=None,
+                     help="built-in dataset (default digits; mnist_like is accepted for "
+                          "mnist-like)")  # fmt: skip
     src.add_argument("--file", help="user data: .npz (arrays X, Y) or .csv (target column)")
     solve.add_argument("--target", help="with --file: npz key or csv column (name or index) "
                                         "of the target")  # fmt: skip
@@ -335,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--init", metavar="NPZ",
                        help="warm start from a result file of an earlier solve")  # fmt: skip
     solve.add_argument("--out", default="liftnet_result",
-                       help="output prefix: writes PREFIX.npz and PREFIX.json")  # fmt: skip
+                       help="output prefix: writes PREFIX.npz and PREFIX.json (a given .npz "
+                            "or .json ending is dropped: --out run.npz writes run.npz and "
+                            "run.json)")  # fmt: skip
     _add_model_args(solve, hidden=(16,), lam=1e-3, time_limit=None, bias=True)
     for name, (_, helptext) in DELEGATED.items():
         sub.add_parser(name, help=helptext + " (arguments passed on)", add_help=False)
@@ -354,14 +379,42 @@ def _delegate(name: str, argv: list[str]) -> int:
     return 0 if rc is None else int(rc)
 
 
+def _out_prefix(out: str) -> str:
+    """``--out``: the prefix of ``PREFIX.npz`` and ``PREFIX.json``; a given ``.npz`` or
+    ``.json`` ending (any case) is the user naming one of the two files, not a prefix."""
+    stem, ext = os.path.splitext(out)
+    return stem if ext.lower() in (".npz", ".json") and os.path.basename(stem) else out
+
+
+def _load_init(args, prob):
+    """``--init``: a result file of an earlier solve, checked against this problem now (not
+    inside the solver); errors name ``--init``."""
+    from .io import load_result
+    from .solvers.init import parse_init
+
+    try:
+        init = load_result(args.init)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise _as_option(exc, {"path": "--init"}) from None
+    try:
+        parse_init(prob, init, args.seed)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"--init: the result in {args.init!r} does not fit this problem: "
+                        f"{exc}") from None  # fmt: skip
+    return init
+
+
 def _run(args, mode: str, out=None) -> int:
     from .formulation.problem import LiftedProblem
-    from .io import load_result, save_result, writable_file, write_json
+    from .io import save_result, writable_file, write_json
+    from .solvers.alm import warm_up
 
     out = sys.stdout if out is None else out
     t0 = time.perf_counter()
+    t_warm = 0.0
     try:
         if mode == "solve":  # both files go to one folder: usable now, not after the solve
+            args.out = _out_prefix(args.out)
             writable_file(args.out + ".npz", "--out")
             writable_file(args.out + ".json", "--out")
         data = load_problem_data(args, mode)
@@ -371,10 +424,13 @@ def _run(args, mode: str, out=None) -> int:
                              dtype=getattr(args, "dtype", "float64"))  # fmt: skip
         init = None
         if getattr(args, "init", None) is not None:
-            from .solvers.init import parse_init
-
-            init = load_result(args.init)
-            parse_init(prob, init, args.seed)  # shapes checked now, not inside the solver
+            init = _load_init(args, prob)
+        t_data = time.perf_counter() - t0
+        if args.time_limit is not None:
+            # the compiled kernels are loaded (0.2 s) or compiled (seconds) outside the
+            # solver's clock, as SparseLeakyReLUNet.fit and the comparison harness do
+            warm_up(prob.dtype)
+            t_warm = time.perf_counter() - t0 - t_data
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"liftnet {mode}: error: {exc}", file=sys.stderr)
         return 2
@@ -382,7 +438,6 @@ def _run(args, mode: str, out=None) -> int:
         print(f"liftnet {mode}: interrupted before the solve started; nothing to save",
               file=sys.stderr)
         return 130
-    t_data = time.perf_counter() - t0
     if not args.quiet:
         print(
             f"liftnet {mode}: {data.info['name']}, {prob.N} training samples, network "
@@ -401,9 +456,10 @@ def _run(args, mode: str, out=None) -> int:
     ignore = mode == "solve" and _main_thread()
     old = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore else None
     try:
-        metrics = _print_summary(prob, res, data, t_data, t_total, out=out)
+        metrics = _print_summary(prob, res, data, t_data, t_total, out=out, t_warm=t_warm)
         if mode == "solve":
-            timings = {"data": t_data, "solver": res.time, "total": t_total}
+            timings = {"data": t_data, "warm_up": t_warm, "solver": res.time,
+                       "total": t_total}  # fmt: skip
             npz = save_result(args.out + ".npz", res)
             js = write_json(args.out + ".json", _report(args, prob, res, data, metrics, timings))
             print(f"wrote {npz} and {js}", file=out)

@@ -3,6 +3,7 @@ targets for classification (MODEL.md section 1 conventions, samples as rows)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,11 +37,29 @@ class ProblemData:
     info: dict = field(default_factory=dict)
 
 
-def _split(X, Y, test_size: float, seed, stratify=None):
+def _split(X, Y, test_size: float, seed, stratify=None, source: str = "the data"):
+    """Hold out ``test_size`` of the samples (scikit-learn's ``train_test_split``; stratified
+    by the labels ``stratify`` where every class can have a sample on both sides). A split
+    that leaves no training sample is refused under ``--test-size``, naming ``source``."""
     if test_size == 0:
         return X, Y, X[:0], Y[:0]
     from sklearn.model_selection import train_test_split
 
+    # train_test_split's sizes: ceil(test_size N) held out, the rest for training
+    n = len(X)
+    n_test = math.ceil(test_size * n)
+    n_train = n - n_test
+    if n_train < 1:
+        need = next(m for m in range(n + 1, 2**62) if m - math.ceil(test_size * m) >= 1)
+        raise ValueError(
+            f"--test-size {test_size:g} splits the {n} sample{'s' * (n != 1)} of {source} into "
+            f"{n_train} training and {n_test} test samples; training needs at least 1: give at "
+            f"least {need} samples, or --test-size 0 (train on all of them, no test metrics)"
+        )
+    if stratify is not None:
+        classes, counts = np.unique(stratify, return_counts=True)
+        if counts.min() < 2 or min(n_test, n_train) < len(classes):
+            stratify = None  # a class cannot be on both sides: a plain shuffled split
     Xtr, Xte, Ytr, Yte = train_test_split(
         X, Y, test_size=test_size, random_state=seed, stratify=stratify
     )
@@ -71,6 +90,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
         return ProblemData(*d, task="classification", info=info)
 
     dt = np.dtype(args.dtype)
+    name = "digits" if args.data is None else args.data  # None: --data not given
     ts = args.test_size
     if not 0 <= ts < 1:
         raise ValueError(f"--test-size must be in [0, 1), got {ts}")
@@ -78,7 +98,9 @@ def load_problem_data(args, mode: str) -> ProblemData:
     if n is not None and n < 1:
         raise ValueError(f"--n-samples must be >= 1, got {n}")
     # options that would not act on this source are refused, not silently dropped or replaced
-    source = "--file" if args.file is not None else f"--data {args.data}"
+    if args.file is not None and args.data is not None:  # (argparse refuses it first)
+        raise ValueError(f"--data {args.data} and --file exclude each other: give one source")
+    source = "--file" if args.file is not None else f"--data {name}"
     if n is not None and source in ("--file", "--data digits"):
         raise ValueError(f"--n-samples applies to --data teacher and mnist-like, not to {source} "
                          f"(its samples are given: all of them are used, --test-size splits "
@@ -97,33 +119,41 @@ def load_problem_data(args, mode: str) -> ProblemData:
                          "0.1")  # fmt: skip
     if args.file is not None:
         try:
-            X, Y = load_user_data(args.file, target=_target(args.target), dtype=dt)
+            X, Y, used = load_user_data(args.file, target=_target(args.target), dtype=dt,
+                                        return_target=True)  # fmt: skip
         except (ValueError, TypeError, FileNotFoundError) as exc:
             raise _as_option(exc, {"path": "--file", "target": "--target"}) from None
         task = _auto_task(Y) if args.task == "auto" else args.task
-        info = {"name": f"file {args.file}", "file": args.file, "target": args.target}
+        # the target actually used: the npz key or the csv column's name (index without a
+        # header), also when --target was not given
+        info = {"name": f"file {args.file}", "file": args.file, "target": used}
         strat = None
         if task == "classification":
             if Y.ndim == 2 and Y.shape[1] != 1:
                 raise ValueError(f"--task classification needs one target column, got {Y.shape}")
             labels = Y.ravel()
             Y, classes = one_hot(labels, dtype=dt)
+            if len(classes) < 2:  # as SparseLeakyReLUNet.fit: one class is nothing to learn
+                given = "--target" if args.target is not None else "--file"
+                raise ValueError(
+                    f"{given}: the target {used!r} of {args.file!r} holds 1 class "
+                    f"({classes[0]:g}); classification needs at least 2 classes (a constant "
+                    f"target is nothing to learn)"
+                )
             info["classes"] = classes.tolist()
-            strat = (
-                labels if ts > 0 and np.min(np.unique(labels, return_counts=True)[1]) > 1 else None
-            )
-        Xtr, Ytr, Xte, Yte = _split(X, Y, ts, seed, strat)
+            strat = labels
+        Xtr, Ytr, Xte, Yte = _split(X, Y, ts, seed, strat, source=f"--file {args.file!r}")
         if args.standardize:
             Xtr, Xte = standardize(Xtr, Xte)
         info["standardized"] = bool(args.standardize)
-    elif args.data == "digits":
+    elif name == "digits":
         d = load_digits_problem(test_size=ts, seed=seed, dtype=dt)
         Xtr, Ytr, Xte, Yte = d
         task, info = "classification", {"name": "digits"}
-    elif args.data == "teacher":
+    elif name == "teacher":
         X, Y, _, _ = make_teacher(n or 500, TEACHER_WIDTHS, noise=TEACHER_NOISE, seed=seed,
                                   bias=True, dtype=dt)  # fmt: skip
-        Xtr, Ytr, Xte, Yte = _split(X, Y, ts, seed)
+        Xtr, Ytr, Xte, Yte = _split(X, Y, ts, seed, source="--data teacher (--n-samples)")
         task = "regression"
         info = {"name": "teacher", "teacher_widths": list(TEACHER_WIDTHS), "noise": TEACHER_NOISE}
     else:  # mnist-like: the held-out part comes from the same generator

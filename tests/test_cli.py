@@ -100,7 +100,8 @@ def test_solve_writes_npz_and_json_that_agree(tmp_path):
     assert rep["params"]["widths"] == [10, 4, 2] and rep["params"]["lam"] == 0.05
     assert rep["status"] in ("converged", "max_iter", "time_limit")
     assert rep["data"]["task"] == "regression" and "test_r2" in rep["metrics"]
-    assert len(rep["history"]) == rep["nit"] and set(rep["timings"]) == {"data", "solver", "total"}
+    assert len(rep["history"]) == rep["nit"]
+    assert set(rep["timings"]) == {"data", "warm_up", "solver", "total"}
     # the report's numbers are those of the saved point
     prob = LiftedProblem(np.zeros((45, 10)), np.zeros((45, 2)), hidden=(4,), lam=0.05, bias=True)
     norms = [prob.penalty.group_norms(W) for W in res["W"]]
@@ -139,7 +140,10 @@ def test_solve_warm_start_from_result(tmp_path, capsys):
     # a result of another network is refused before solving
     rc = main(["solve", *SMALL, "--data", "teacher", "--hidden", "5", "--init", out + ".npz",
                "--out", str(tmp_path / "bad")])  # fmt: skip
-    assert rc == 2 and "init['W'][0] must have shape (5, 10)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert rc == 2 and "init['W'][0] must have shape (5, 10)" in err
+    # under the option's name (it was "error: init['W'][0] must ...")
+    assert f"error: --init: the result in '{out}.npz' does not fit this problem" in err
 
 
 def test_solve_user_csv_classification(tmp_path):
@@ -247,19 +251,130 @@ def test_solve_r2_is_that_of_the_estimator_score(tmp_path, capsys, source):
         (["--data", "teacher", "--seed", "-1"], "argument --seed: must be a non-negative"),
         (["--data", "digits", "--seed", "-1"], "argument --seed: must be a non-negative"),
         (["--file", "{tmp}/bad.csv"], "error: --file: cannot read"),
+        # --data digits, the default, was dropped in silence (argparse took it for not given)
+        (["--data", "digits", "--file", "{tmp}/d.csv"],
+         "argument --file: not allowed with argument --data"),
+        (["--file", "{tmp}/d.csv", "--data", "digits"],
+         "argument --data: not allowed with argument --file"),
+        # scikit-learn's messages under its own parameter names (random_state, n_samples)
+        (["--data", "teacher", "--seed", str(2**32)],
+         "argument --seed: must be a non-negative integer <= 4294967295"),
+        (["--file", "{tmp}/one.csv"], "error: --test-size 0.25 splits the 1 sample of --file "),
+        (["--data", "teacher", "--n-samples", "1"], "--test-size 0.25 splits the 1 sample of "
+                                                    "--data teacher"),
+        # one class: the estimator refuses it; the CLI trained and printed accuracy 1.0
+        (["--file", "{tmp}/oneclass.csv"], "error: --file: the target 'y' of "),
+        (["--file", "{tmp}/oneclass.csv", "--target", "y", "--task", "classification"],
+         "error: --target: the target 'y' of "),
+        # --init under its own name (it was "error: path: no such file")
+        (["--data", "teacher", "--init", "{tmp}/nope"], "error: --init: no such file"),
+        (["--data", "teacher", "--init", "{tmp}/d.txt"], "error: --init: "),
     ],
 )
 def test_solve_bad_input_exit_2(tmp_path, capsys, no_solve, args, match):
     (tmp_path / "d.txt").write_text("1,2\n")
     (tmp_path / "d.csv").write_text("a,b\n1,2\n3,4\n")
     (tmp_path / "bad.csv").write_bytes(b"\xff\xfe1,2\n3,4\n")  # not UTF-8
+    (tmp_path / "one.csv").write_text("a,b\n1,2.5\n")  # one sample, a regression value
+    (tmp_path / "oneclass.csv").write_text("a,y\n" + "".join(f"{i},1\n" for i in range(8)))
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     rc, out = solve(tmp_path, *args)
     assert rc == 2
     err = capsys.readouterr().err
     assert match in err
-    assert not re.search(r"(^|: )(path|target|alpha|beta|lam|hidden) ?(:|must)", err), err
+    assert not re.search(r"(^|: )(path|target|alpha|beta|lam|hidden|init|random_state) ?(:|must)",
+                         err), err  # fmt: skip
+    assert "n_samples=" not in err and "random_state" not in err
     assert not (tmp_path / "run.npz").exists()
+
+
+def test_one_class_message_says_which_class(tmp_path, capsys, no_solve):
+    (tmp_path / "c.csv").write_text("a,y\n" + "".join(f"{i},3\n" for i in range(8)))
+    rc, _ = solve(tmp_path, "--file", str(tmp_path / "c.csv"))
+    err = capsys.readouterr().err
+    assert rc == 2 and "holds 1 class (3); classification needs at least 2 classes" in err
+
+
+def _gap_solve(share):
+    """``cli._solve`` whose result is the real one of a short solve, marked converged with
+    ``F = share * Phi`` (the lift gap of SparseLeakyReLUNet's LiftGapWarning)."""
+    real = cli._solve
+
+    def run(prob, args, init=None):
+        res = real(prob, args, init)
+        res.status, res.objective = "converged", share * res.Phi
+        return res
+
+    return run
+
+
+@pytest.mark.parametrize("share", [0.1, 1.0])
+def test_solve_reports_the_estimators_lift_gap_warning(tmp_path, monkeypatch, capsys, share):
+    """Where SparseLeakyReLUNet.fit raises LiftGapWarning (a converged point whose network's
+    Phi exceeds F by more than LIFT_GAP_RTOL of Phi) the summary prints the same text and the
+    report records it; the CLI said nothing."""
+    from liftnet.estimator import LIFT_GAP_RTOL, lift_gap_message
+
+    monkeypatch.setattr(cli, "_solve", _gap_solve(share))
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "40", "--beta", "2.5")
+    printed = capsys.readouterr().out
+    rep = json.loads(open(out + ".json").read())
+    assert rc == 0 and rep["status"] == "converged"
+    gap = (rep["Phi"] - rep["objective"]) / rep["Phi"]
+    if gap > LIFT_GAP_RTOL:
+        (msg,) = rep["warnings"]
+        assert f"warning: {msg}" in printed and "beta (now 2.5)" in msg
+        res = types.SimpleNamespace(status="converged", Phi=rep["Phi"], objective=rep["objective"])
+        assert msg == lift_gap_message(res, 2.5)
+    else:
+        assert rep["warnings"] == [] and "warning:" not in printed
+    assert (share < 1 - LIFT_GAP_RTOL) == bool(rep["warnings"])
+
+
+def test_time_limited_solve_warms_the_kernels_up_first(tmp_path, monkeypatch):
+    """The kernels' load is not on the solver's clock (it was: the first 0.2 s, or seconds
+    after a cache invalidation, of --time-limit), and the report times it apart."""
+    import liftnet.solvers.alm as alm
+
+    events = []
+    real_warm, real_solve = alm.warm_up, cli._solve
+    monkeypatch.setattr(alm, "warm_up", lambda dtype: events.append(("warm_up", dtype))
+                        or real_warm(dtype))  # fmt: skip
+    monkeypatch.setattr(cli, "_solve", lambda *a, **k: events.append(("solve",))
+                        or real_solve(*a, **k))  # fmt: skip
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "40", "--dtype", "float32")
+    assert rc == 0 and events == [("warm_up", np.dtype(np.float32)), ("solve",)]
+    t = json.loads(open(out + ".json").read())["timings"]
+    assert t["warm_up"] > 0 and t["total"] >= t["data"] + t["warm_up"] + t["solver"] - 1e-9
+    events.clear()  # no clock, no warm-up
+    rc = run_main(["solve", "--hidden", "4", "--max-iter", "2", "--quiet", "--data", "teacher",
+                   "--n-samples", "40", "--out", str(tmp_path / "b")])  # fmt: skip
+    assert rc == 0 and events == [("solve",)]
+
+
+def test_solve_out_with_an_extension_and_the_target_used(tmp_path):
+    """``--out run.npz`` wrote run.npz.npz and run.npz.json; the report's target was null when
+    --target was not given (the last column was used)."""
+    _regression_csv(tmp_path / "reg.csv")
+    rc = run_main(["solve", *SMALL, "--file", str(tmp_path / "reg.csv"),
+                   "--out", str(tmp_path / "run.npz")])  # fmt: skip
+    assert rc == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reg.csv", "run.json", "run.npz"]
+    rep = json.loads((tmp_path / "run.json").read_text())
+    assert rep["data"]["target"] == "y"
+    assert load_result(tmp_path / "run.npz")["W"][0].shape == (4, 3)
+
+
+def test_solve_csv_with_a_byte_order_mark(tmp_path):
+    """A UTF-8 csv with a byte-order mark: its first column is 'a', not '\\ufeffa'."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    text = "a,b,c\n" + "".join(f"{int(r[0] > 0)},{float(r[1])!r},{float(r[2])!r}\n" for r in X)
+    (tmp_path / "bom.csv").write_bytes(text.encode("utf-8-sig"))
+    rc, out = solve(tmp_path, "--file", str(tmp_path / "bom.csv"), "--target", "a")
+    rep = json.loads(open(out + ".json").read())
+    assert rc == 0 and rep["data"]["target"] == "a" and rep["data"]["task"] == "classification"
+    assert rep["params"]["widths"] == [2, 4, 2]
 
 
 def test_dataset_names_take_both_spellings(tmp_path, monkeypatch, capsys):
