@@ -622,3 +622,16 @@ def test_ctrl_c_landing_in_compiled_code_still_returns_the_best_iterate(monkeypa
     with pytest.raises(SystemError) as info:
         solve_alm(prob, tol=1e-14, inner=inner, presolve=None)
     assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_an_unconverged_message_names_the_dtypes_resolution_only_near_it():
+    """``rho eps max|V|``: float32, ``rho`` 6.25, ``max|V|`` 1.86 give 1.4e-6, the level at
+    which the 5-8-6-2 teacher's float32 solve stopped (2.15e-6 after 59,000 inner iterations)."""
+    from liftnet.solvers.alm import _rounding_note
+
+    V = [np.array([[1.86, -0.5]]), np.array([[0.3]])]
+    note = _rounding_note(np.float32, 6.25, V, 2.15e-6)
+    assert "float32" in note and "1.4e-06" in note and "float64 solve" in note
+    assert _rounding_note(np.float32, 6.25, V, 2e-4) == ""  # far above: the solver's business
+    assert _rounding_note(np.float64, 6.25, V, 2.15e-6) == ""  # float64 resolves 2.6e-15
+    assert _rounding_note(np.float32, 6.25, V, np.inf) == ""
