@@ -888,17 +888,19 @@ def _rounding_note(dtype, rho, V, residual) -> str:
     ``V`` by one unit in its last place changes it by about ``rho eps max|V|``, below which the
     inner solver's steps are invisible (their differences round away). The 5-8-6-2 teacher
     (N = 200, ``lam`` 1e-2, float32, ``tol`` 1e-6 or smaller, 20 s) stopped at KKT 2.15e-6
-    after 21 outer and 59,000 inner iterations, the last solves all at ``max_inner``, with
-    ``rho eps max|V|`` = 1.4e-6; float64 from its point converged in 35 inner iterations
-    (``/tmp/s31/f32floor2.py`` of the session that added this note). Within ten times that
-    level the message says so."""
+    after 21 outer and about 58,000 inner iterations, the last solves all at ``max_inner``,
+    with ``rho eps max|V|`` = 1.4e-6 (``rho`` the final penalty); float64 from its point
+    converged in 35 inner iterations. Within ten times that level the message says so, and in
+    float32 that float64 can go further."""
     level = float(rho) * float(np.finfo(dtype).eps) * max(
         [1.0] + [float(np.max(np.abs(v), initial=0.0)) for v in V])
     if not residual <= 10.0 * level:
         return ""
-    return (f"; the KKT residual {residual:.2e} is near what {np.dtype(dtype).name} resolves at "
-            f"this penalty (rho eps max|V| = {level:.1e}): a float64 solve from this point "
-            f"(init=result) can go further")
+    name = np.dtype(dtype).name
+    hint = (": a float64 solve from this point (init=result) can go further"
+            if np.dtype(dtype) != np.float64 else "")
+    return (f"; the KKT residual {residual:.2e} is near what {name} resolves at this penalty "
+            f"(rho eps max|V| = {level:.1e}){hint}")
 
 
 #: ``presolve="auto"``: the fraction, and the ``N`` from which it is used
