@@ -634,6 +634,6 @@ def test_an_unconverged_message_names_the_dtypes_resolution_only_near_it():
     assert "float32" in note and "1.4e-06" in note and "float64 solve" in note
     assert _rounding_note(np.float32, 6.25, V, 2e-4) == ""  # far above: the solver's business
     assert _rounding_note(np.float64, 6.25, V, 2.15e-6) == ""  # float64 resolves 2.6e-15
-    near64 = _rounding_note(np.float64, 1e8, V, 5e-7)  # rho_max is 1e12
+    near64 = _rounding_note(np.float64, 1e8, V, 1e-7)  # level 4.1e-8 (rho_max is 1e12)
     assert "float64 resolves" in near64 and "float64 solve" not in near64
     assert _rounding_note(np.float32, 6.25, V, np.inf) == ""
