@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from .cli_data import DATASETS, _as_option, load_problem_data
+from .cli_data import DATASETS, as_option, load_problem_data
 
 DELEGATED = {
     "verify": ("liftnet.verification.crosscheck", "cross-check the ALM against IPOPT"),
@@ -395,7 +395,7 @@ def _load_init(args, prob):
     try:
         init = load_result(args.init)
     except (ValueError, TypeError, FileNotFoundError) as exc:
-        raise _as_option(exc, {"path": "--init"}) from None
+        raise as_option(exc, {"path": "--init"}) from None
     try:
         parse_init(prob, init, args.seed)
     except (ValueError, TypeError) as exc:

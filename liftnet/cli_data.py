@@ -50,11 +50,11 @@ def _split(X, Y, test_size: float, seed, stratify=None, source: str = "the data"
     n_test = math.ceil(test_size * n)
     n_train = n - n_test
     if n_train < 1:
-        need = next(m for m in range(n + 1, 2**62) if m - math.ceil(test_size * m) >= 1)
         raise ValueError(
-            f"--test-size {test_size:g} splits the {n} sample{'s' * (n != 1)} of {source} into "
-            f"{n_train} training and {n_test} test samples; training needs at least 1: give at "
-            f"least {need} samples, or --test-size 0 (train on all of them, no test metrics)"
+            f"--test-size {test_size!r} splits the {n} sample{'s' * (n != 1)} of {source} into "
+            f"{n_train} training and {n_test} test samples; training needs at least 1: "
+            f"{_samples_needed(test_size, n)}, or --test-size 0 (train on all of them, no "
+            f"test metrics)"
         )
     if stratify is not None:
         classes, counts = np.unique(stratify, return_counts=True)
@@ -64,6 +64,18 @@ def _split(X, Y, test_size: float, seed, stratify=None, source: str = "the data"
         X, Y, test_size=test_size, random_state=seed, stratify=stratify
     )
     return Xtr, Ytr, Xte, Yte
+
+
+def _samples_needed(test_size: float, n: int) -> str:
+    """The advice of :func:`_split`'s refusal: the fewest samples ``m > n`` that keep one for
+    training, ``m - ceil(test_size m) >= 1``, near ``1 / (1 - test_size)``; a smaller
+    ``--test-size`` where that is beyond any data set (``test_size`` within rounding of 1:
+    counting up from ``n`` took 15 s at ``1 - 1e-8`` and never ended at ``1 - 2^-53``)."""
+    start = max(n + 1, math.ceil(1.0 / (1.0 - test_size)) - 1)
+    for m in range(start, start + 64):
+        if m - math.ceil(test_size * m) >= 1:
+            return f"give at least {m} samples" if m <= 10**9 else "give a smaller --test-size"
+    return "give a smaller --test-size"
 
 
 def _auto_task(Y) -> str:
@@ -122,7 +134,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
             X, Y, used = load_user_data(args.file, target=_target(args.target), dtype=dt,
                                         return_target=True)  # fmt: skip
         except (ValueError, TypeError, FileNotFoundError) as exc:
-            raise _as_option(exc, {"path": "--file", "target": "--target"}) from None
+            raise as_option(exc, {"path": "--file", "target": "--target"}) from None
         task = _auto_task(Y) if args.task == "auto" else args.task
         # the target actually used: the npz key or the csv column's name (index without a
         # header), also when --target was not given
@@ -176,7 +188,7 @@ def _target(t):
         return t
 
 
-def _as_option(exc: Exception, options: dict) -> Exception:
+def as_option(exc: Exception, options: dict) -> Exception:
     """``exc`` (same type) with a leading Python parameter name (``path: ...``) replaced by
     the option that gave it (``--file: ...``): the command line names its own options."""
     msg = str(exc)

@@ -545,3 +545,15 @@ def test_ctrl_c_before_the_solve_exits_130_with_a_message(tmp_path, monkeypatch,
     rc, out = solve(tmp_path)
     assert rc == 130
     assert "interrupted before the solve started" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("test_size, advice", [(0.95, "at least 20 samples"),
+                                               (0.9999999999999999, "a smaller --test-size")])
+def test_a_split_without_training_samples_is_refused_with_advice_at_once(test_size, advice):
+    """The advice counted sample sizes up from N: 15 s at ``1 - 1e-8``, endless at ``1 - 2^-53``
+    (a value argparse's ``[0, 1)`` check lets through)."""
+    from liftnet.cli_data import _split
+
+    X, Y = np.zeros((10, 2)), np.zeros((10, 1))
+    with pytest.raises(ValueError, match=f"--test-size {test_size!r}.*{advice}"):
+        _split(X, Y, test_size, 0)

@@ -677,7 +677,7 @@ def _grow_unseen(dots, scales, run, whole):
     more than rounding; no pair corrects it, since ``y`` stays zero. At ``lam = 1e150`` (every
     group zero after the first step) the ``V`` blocks kept a scale of about ``1e-150`` and the
     first subproblem ran to ``max_iter`` (5,000 iterations without progress); it now ends in
-    35. A shortened step is the line search's business (the scale may be too large), and a
+    37. A shortened step is the line search's business (the scale may be too large), and a
     single unseen step happens in float32 (the 5-8-6-2 teacher, N = 300, ``lam`` 1e-3, with
     biases, 12 outer iterations: 1 of 18,968 unit steps, never 2 in a row), where the rule
     does not act."""

@@ -601,4 +601,4 @@ def test_a_lam_that_zeroes_every_group_ends_the_first_subproblem_quickly():
     res = solve_alm(prob, seed=0, time_limit=30)
     assert res.status == "converged"
     assert all(np.count_nonzero(W) == 0 for W in res.W)
-    assert res.history[0]["inner_iterations"] < 100  # 35 now
+    assert res.history[0]["inner_iterations"] < 100  # 37 now
