@@ -61,7 +61,9 @@ class InteriorPointInfo:
     residual: float
     value: float  # f at the returned iterate
     score: float | None  # the caller's score at the returned iterate
-    start: bool = False  # the returned iterate is the start max(x0, 0) (its score was the best)
+    # the returned iterate is the start max(x0, 0): its score was the best, or a Ctrl-C came
+    # before the first iterate was evaluated (value, score NaN; residual inf)
+    start: bool = False
 
 
 def interior_point_cg(
@@ -129,27 +131,31 @@ def interior_point_cg(
         g0 = grad(x_start, state0)
         return (score(state0) if score else None, x_start, f0), abs(f0), _inf_norm(g0)
 
-    if score is not None:  # the caller's start is a candidate (and sets the scales at once)
-        start, f0_scale, g0_scale = evaluate_start()
-        if start[0] <= score_floor:  # nothing does better than the floor: keep the start
-            return x_start, InteriorPointInfo(
-                "converged", 0, 0, 0.0, float(start[2]), float(start[0]), True
-            )
-    pos = x_start[x_start > 0]
-    x = x_start + max(1e-2 * (float(pos.mean()) if pos.size else 1.0), 1e-12)
-    f, state = fun(x)
-    g = grad(x, state)
-    z = np.maximum(g, 0.0) + 1e-2 * max(float(np.abs(g).mean()), 1e-12)
-    g_scale = max(_inf_norm(g), tiny)
-    f_scale = max(abs(f), tiny)
-    if start is not None:
-        g_scale, f_scale = max(min(g_scale, g0_scale), tiny), max(min(f_scale, f0_scale), tiny)
-    best = (score(state) if score else None, x, f)
-    since_best = 0
-    values = deque([f], maxlen=11)
+    # what a Ctrl-C before the first evaluation returns: the start, its value unknown
+    x, f, r, best = x_start, np.nan, np.inf, None
     k = n_hv = 0
     status = "max_iter"
     try:
+        if score is not None:  # the caller's start is a candidate (and sets the scales at once)
+            start, f0_scale, g0_scale = evaluate_start()
+            if start[0] <= score_floor:  # nothing does better than the floor: keep the start
+                return x_start, InteriorPointInfo(
+                    "converged", 0, 0, 0.0, float(start[2]), float(start[0]), True
+                )
+        pos = x_start[x_start > 0]
+        x_s = x_start + max(1e-2 * (float(pos.mean()) if pos.size else 1.0), 1e-12)
+        f_s, state = fun(x_s)
+        g = grad(x_s, state)
+        x, f = x_s, f_s
+        z = np.maximum(g, 0.0) + 1e-2 * max(float(np.abs(g).mean()), 1e-12)
+        g_scale = max(_inf_norm(g), tiny)
+        f_scale = max(abs(f), tiny)
+        if start is not None:
+            g_scale = max(min(g_scale, g0_scale), tiny)
+            f_scale = max(min(f_scale, f0_scale), tiny)
+        best = (score(state) if score else None, x, f)
+        since_best = 0
+        values = deque([f], maxlen=11)
         while True:
             r = max(_inf_norm(g - z) / g_scale, float(np.dot(x, z)) / f_scale)
             if r <= tol and start is None:  # the start's scales, the stricter: x_0 now
@@ -199,8 +205,10 @@ def interior_point_cg(
     except INTERRUPTS as exc:
         status = interrupted(exc)
     if score is None:
-        return x, InteriorPointInfo(status, k, n_hv, r, float(f), None)
-    kept = start[0] <= best[0]  # no iterate beat the start (nor tied it)
+        return x, InteriorPointInfo(status, k, n_hv, r, float(f), None, x is x_start)
+    if start is None:  # Ctrl-C in the start's evaluation
+        return x_start, InteriorPointInfo(status, 0, 0, r, np.nan, np.nan, True)
+    kept = best is None or start[0] <= best[0]  # no iterate beat the start (nor tied it)
     s, x, f = start if kept else best
     return x, InteriorPointInfo(status, k, n_hv, r, float(f), float(s), kept)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_bool, check_matrix_list, check_point, check_scalar
-from .multipliers import estimate_multipliers, initial_multipliers  # noqa: F401 (re-exported)
+from .multipliers import _estimate, estimate_multipliers, initial_multipliers  # noqa: F401
 
 ESTIMATE_PATIENCE = 5
 
@@ -34,10 +34,9 @@ class KKTReport(dict):
     Keys: ``stationarity``, ``primal_feasibility``, ``dual_feasibility``, ``complementarity``,
     ``residual`` (the largest of the four); ``stationarity_W``, ``stationarity_b``,
     ``stationarity_V`` (the parts of the first); ``objective`` (``F`` at the point);
-    ``multipliers`` (``"given"`` or
-    ``"estimated"``); ``estimate`` (how the estimate ended: ``method``, ``status``,
-    ``iterations``, ``refined``, ``kept_start``, ``seconds``; None with given multipliers); ``M1``, ``M2`` (the multipliers
-    used); ``zero_threshold``.
+    ``multipliers`` (``"given"`` or ``"estimated"``); ``estimate`` (how the estimate ended:
+    ``method``, ``status``, ``iterations``, ``refined``, ``kept_start``, ``seconds``; None with
+    given multipliers); ``M1``, ``M2`` (the multipliers used); ``zero_threshold``.
     """
 
     PARTS = ("stationarity", "primal_feasibility", "dual_feasibility", "complementarity")
@@ -120,9 +119,12 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
 
     estimate = None
     if M1 is None:
-        M1, M2, estimate = estimate_multipliers(prob, W, b, V, patience=ESTIMATE_PATIENCE,
-                                                time_limit=time_limit, return_info=True,
-                                                verbose=verbose)
+        M1, M2, estimate, report = _estimate(prob, W, b, V, patience=ESTIMATE_PATIENCE,
+                                             time_limit=time_limit, verbose=verbose)
+        if report is not None:  # the estimate's report of its multipliers, at this (W, b, V)
+            report.update(multipliers="estimated", estimate=estimate,
+                          zero_threshold=float(zero_threshold))
+            return report
         how = "estimated"
     else:
         M1 = check_matrix_list(M1, "M1", prob.V_shapes, dt)

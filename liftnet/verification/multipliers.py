@@ -259,7 +259,8 @@ class MultiplierLSQ:
         C2 = [x * g for x, g in zip(B2, self.g2)]
         return self._adjoint(RWd, Gd, C1, C2)
 
-    def refine(self, m, rounds: int = REFINE_ROUNDS, deadline: float | None = None):
+    def refine(self, m, rounds: int = REFINE_ROUNDS, deadline: float | None = None,
+               score: float | None = None):
         """Crossover after the interior point: Newton steps on the support.
 
         The interior point's iterates stay strictly positive, so at a point whose exact
@@ -270,12 +271,14 @@ class MultiplierLSQ:
         zero and the program is minimised over the support by Newton steps (conjugate
         gradients on the generalized Hessian), clipped at zero: 8.1e-17 and 5.3e-15 there.
         ``deadline`` is checked between rounds (a round: at most ``REFINE_CG_MAX_ITER``
-        Hessian products).
+        Hessian products). ``score``: :meth:`score` at ``m`` where the caller has it (the
+        interior point's ``info.score``), not evaluated again.
         Returns ``(m, score)``, the iterate with the smallest :meth:`score`, ``m`` itself when
         no round improved on it.
         """
-        _, state = self.value(m)
-        best = (self.score(state), m)
+        if score is None:
+            score = self.score(self.value(m)[1])
+        best = (score, m)
         g = np.concatenate([x.ravel() for x in (*self.g1, *self.g2)])
         active = g >= -ACTIVE_RTOL * max(1.0, float(np.max(np.abs(g), initial=0.0)))
         for _ in range(rounds):
@@ -370,8 +373,11 @@ def estimate_multipliers(
     returned give a KKT residual (:func:`~liftnet.verification.kkt.kkt_residuals`) no larger
     than that start's: where the method ends worse, the start itself is returned
     (``kept_start`` in the info). At an exact KKT point with a dead unit (``U = V = 0`` on
-    every sample; ``beta = 1000``, ``N = 200``) the start gave 3.8e-15 and the interior point,
-    started from it moved into the interior, 4.1e-5 (3.4e-4 without ``patience``).
+    every sample; ``beta = 1000``, ``N = 200``) the start gives 3.8e-15; the interior point,
+    started from it moved into the interior, had ended at 4.1e-5, "converged" (3.4e-4 without
+    ``patience``), before its stopping rule was made relative to the caller's start; now it
+    ends at 2.7e-14 with ``patience`` ("stalled": the start itself, scaled, whose rounding
+    alone gives that) and 3.6e-14 without ("converged"), and the start is returned.
 
     Parameters
     ----------
@@ -417,6 +423,19 @@ def estimate_multipliers(
     M1, M2 : lists of L-1 arrays ``(n_l, N)``, nonnegative
     info : dict, only with ``return_info``
     """
+    return_info = check_bool(return_info, "return_info")
+    M1, M2, info, _ = _estimate(prob, W, b, V, method=method, tol=tol, max_iter=max_iter,
+                                patience=patience, time_limit=time_limit, verbose=verbose)
+    return (M1, M2, info) if return_info else (M1, M2)
+
+
+def _estimate(prob, W, b, V, *, method: str = "interior-point", tol: float = 1e-8,
+              max_iter: int | None = None, patience: int | None = None,
+              time_limit: float | None = None, verbose: bool = False):
+    """:func:`estimate_multipliers` with its info, and ``report``: the
+    :func:`~liftnet.verification.kkt.kkt_residuals` report of the multipliers returned (with
+    them given, of this ``(W, b, V)``), computed for the comparison with the start (None
+    where it was not: multipliers that are not finite, a Ctrl-C in the comparison)."""
     W, b, V = check_point(prob, W, b, V)
     method = check_choice(method, "method", METHODS)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
@@ -424,7 +443,6 @@ def estimate_multipliers(
     patience = check_scalar(patience, "patience", low=1, integer=True, allow_none=True)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
                               allow_none=True)
-    return_info = check_bool(return_info, "return_info")
     verbose = check_bool(verbose, "verbose")
     t0 = time.monotonic()
     deadline = None if time_limit is None else t0 + time_limit
@@ -449,7 +467,7 @@ def estimate_multipliers(
         if patience is not None and status != "interrupted":
             # what kkt_residuals asks for: the residual, which the support's Newton steps
             # lower where the interior point's positive iterates stop short
-            m, score = lsq.refine(m, deadline=deadline)
+            m, score = lsq.refine(m, deadline=deadline, score=info.score)
             refined = score < info.score
     elif method == "lbfgsb":
         def fun(m):
@@ -484,23 +502,29 @@ def estimate_multipliers(
     # the scaled one's rounding alone moved a residual of 3.8e-15 to 2.7e-14)
     S1, S2 = ([np.ascontiguousarray(x, dtype=dt) for x in Ms] for Ms in lsq.start)
     try:
-        kept_start = _residual(prob, W, b, V, S1, S2) < _residual(prob, W, b, V, M1, M2)
+        start = _report(prob, W, b, V, S1, S2)
+        report = _report(prob, W, b, V, M1, M2)
+        kept_start = _residual(start) < _residual(report)
     except INTERRUPTS as exc:  # Ctrl-C in the comparison: the method's multipliers, as they are
-        status, kept_start = interrupted(exc), False
+        status, kept_start, report = interrupted(exc), False, None
     if kept_start:
-        M1, M2, refined = S1, S2, False
-    if not return_info:
-        return M1, M2
-    return M1, M2, {"method": method, "status": status, "iterations": nit,
-                    "refined": refined, "kept_start": bool(kept_start),
-                    "seconds": time.monotonic() - t0}
+        M1, M2, refined, report = S1, S2, False, start
+    info = {"method": method, "status": status, "iterations": nit, "refined": refined,
+            "kept_start": bool(kept_start), "seconds": time.monotonic() - t0}
+    return M1, M2, info, report
 
 
-def _residual(prob, W, b, V, M1, M2) -> float:
-    """The KKT residual of :func:`~liftnet.verification.kkt.kkt_residuals` with these
-    multipliers; ``inf`` where they are not finite (an overflow), as for a NaN residual."""
+def _report(prob, W, b, V, M1, M2):
+    """The report of :func:`~liftnet.verification.kkt.kkt_residuals` with these multipliers;
+    None where they are not finite (an overflow)."""
     from .kkt import kkt_residuals  # (kkt imports this module)
 
     if not all(np.all(np.isfinite(x)) for x in (*M1, *M2)):
-        return np.inf
-    return kkt_residuals(prob, W, b, V, M1, M2).residual
+        return None
+    return kkt_residuals(prob, W, b, V, M1, M2)
+
+
+def _residual(report) -> float:
+    """The KKT residual of a :func:`_report`; ``inf`` for None (multipliers that are not
+    finite), as for a NaN residual."""
+    return np.inf if report is None else report.residual

@@ -91,3 +91,25 @@ def test_deadline_and_interrupt_return_an_iterate():
                                 max_iter=100)
     assert info.status == "interrupted" and info.nit == 2
     assert np.all(np.isfinite(x)) and info.value == pytest.approx(fun(x)[0])
+
+
+@pytest.mark.parametrize("with_score", [True, False])
+def test_interrupt_in_the_start_evaluation_returns_the_start(with_score):
+    """Ctrl-C in the first call of ``fun`` (with a score: the caller's start, scored before
+    the iterations; without: the start moved into the interior) returns the start
+    ``max(x0, 0)``, unevaluated, with status "interrupted"."""
+    rng = np.random.default_rng(2)
+    A, c = rng.standard_normal((30, 10)), rng.standard_normal(30)
+    fun, grad, hessp, precond = nnls_problem(A, c)
+
+    def cut(x):
+        raise KeyboardInterrupt
+
+    x0 = rng.standard_normal(10)
+    x, info = interior_point_cg(cut, grad, hessp, precond, x0, tol=1e-12, max_iter=100,
+                                score=(lambda r: float(np.linalg.norm(r))) if with_score
+                                else None)
+    assert info.status == "interrupted" and info.nit == 0 and info.start
+    np.testing.assert_array_equal(x, np.maximum(x0, 0.0))
+    assert np.isnan(info.value)
+    assert (np.isnan(info.score) if with_score else info.score is None)
