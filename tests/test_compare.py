@@ -120,7 +120,7 @@ def test_report_json_is_strict_json(tmp_path):
 def _record(t_target):
     rec = {c: 1.0 for c in ("Phi", "sparsity", "sparsity_small", "train_score", "test_score")}
     return {**rec, "kkt": np.nan, "kkt_net": np.nan, "time": 1.0, "t_target": t_target,
-            "status": "max_iter"}  # fmt: skip
+            "status": "max_iter", "metric": "mse", "kkt_net_expired": False}  # fmt: skip
 
 
 def test_t_target_ratio_is_undefined_when_the_alm_never_reached_the_target(tmp_path):
@@ -193,7 +193,8 @@ def test_main_passes_dtype(tmp_path, monkeypatch, capsys):
 
     def fake_comparison(*a, **k):
         seen.append(k.get("dtype"))
-        return {"table": "", "path_rows": [], "files": [], "interrupted": None}
+        return {"table": "", "path_rows": [], "files": [], "interrupted": None,
+                "out_dir": str(tmp_path)}
 
     monkeypatch.setattr(compare, "run_comparison", fake_comparison)
     args = ["--datasets", "teacher", "--quiet", "--out-dir", str(tmp_path)]
@@ -354,12 +355,13 @@ def test_ctrl_c_reports_the_finished_data_sets(tmp_path, monkeypatch, capsys, ho
 
 
 # ------------------------------------------------------------ what time_to credits (issue 3)
-def _result(solver, hist, time_, phi, residual=None, presolve=None):
+def _result(solver, hist, time_, phi, residual=None, start=None, status="max_iter"):
     from liftnet.solvers.result import LiftedResult
 
     keys = ("time", "Phi", "residual")
     return LiftedResult(solver=solver, history=[dict(zip(keys, h, strict=False)) for h in hist],
-                        time=time_, Phi=phi, presolve=presolve,
+                        time=time_, Phi=phi, status=status,
+                        start=None if start is None else dict(zip(keys, start, strict=True)),
                         kkt=None if residual is None else {"residual": residual})  # fmt: skip
 
 
@@ -372,36 +374,36 @@ def test_time_to_target_counts_the_alms_returned_point():
     from liftnet.compare.runs import trajectory
 
     hist = [(0.03, 2.755, 0.25), (0.05, 1.503, 0.28), (0.08, 1.369, 1.0)]
-    res = _result("alm", hist, 0.09, 2.755, residual=0.25)
-    traj = trajectory(res)  # the start unknown
+    res = _result("alm", hist, 0.09, 2.755, residual=0.25, start=(0.01, 9.8, 3.2))
+    traj = trajectory(res)
+    assert traj.tolist() == [[0.01, 9.8], *[[t, 2.755] for t, *_ in hist], [0.09, 2.755]]
     assert time_to(traj, 1.5) == float("inf")
     assert time_to(traj, 2.755) == 0.03
-    assert np.all(traj[:, 1] == 2.755)
-    traj = trajectory(res, (0.0, 9.8, 3.2))  # the start known, with a larger residual
-    assert traj.tolist() == [[0.0, 9.8], *[[t, 2.755] for t, *_ in hist], [0.09, 2.755]]
     # a start of small residual stays the point returned until a record beats it
     hist = [(1.0, 4.0, 0.6), (2.0, 1.0, 0.3), (3.0, 0.5, 0.4)]
-    res = _result("alm", hist, 3.5, 1.0, residual=0.3)
-    traj = trajectory(res, (0.0, 5.0, 0.5))
+    res = _result("alm", hist, 3.5, 1.0, residual=0.3, start=(0.0, 5.0, 0.5))
+    traj = trajectory(res)
     assert traj.tolist() == [[0.0, 5.0], [1.0, 5.0], [2.0, 1.0], [3.0, 1.0], [3.5, 1.0]]
     assert time_to(traj, 4.5) == 2.0 and time_to(traj, 0.9) == float("inf")
 
 
-def test_time_to_target_with_an_unknown_alm_start():
-    """After a presolve the start's residual is unknown (its Phi is the summary's): until the
-    returned record, the larger of the start's Phi and the best record's counts; a run whose
-    returned point is no record returned its start all along."""
+def test_alm_trajectory_follows_record_best():
+    """``solve_alm``'s ``record_best``: a strictly smaller residual replaces the point held
+    (the first of equals stays; a NaN residual never replaces, nor is replaced); a converged
+    run returns its last record's point, or its start without records."""
     from liftnet.compare.runs import trajectory
 
-    hist = [(1.0, 2.0, 0.5), (2.0, 1.0, 0.2)]
-    pre = {"time": 0.5, "Phi": 3.0}
-    res = _result("alm", hist, 2.5, 1.0, residual=0.2, presolve=pre)
-    traj = trajectory(res)  # (the start from res.presolve: alm_start's)
-    assert traj.tolist() == [[0.5, 3.0], [1.0, 3.0], [2.0, 1.0], [2.5, 1.0]]
-    assert time_to(traj, 2.0) == 2.0  # not 1.0: the start (Phi 3) may have been returned
-    res = _result("alm", hist[:1], 1.5, 3.0, residual=0.1, presolve=pre)  # returned: the start
-    traj = trajectory(res)
-    assert set(traj[:, 1]) == {3.0} and time_to(traj, 2.0) == float("inf")
+    hist = [(1.0, 2.0, 0.5), (2.0, 1.0, 0.2), (3.0, 0.5, 0.2), (4.0, 0.1, float("nan"))]
+    res = _result("alm", hist, 4.5, 1.0, residual=0.2, start=(0.1, 3.0, 0.5))
+    assert trajectory(res)[:, 1].tolist() == [3.0, 3.0, 1.0, 1.0, 1.0, 1.0]
+    # converged: the last record, although a NaN start was never replaced
+    hist = [(1.0, 2.0, 0.5), (2.0, 1.0, 1e-7)]
+    res = _result("alm", hist, 2.5, 1.0, residual=1e-7, start=(0.1, 3.0, float("nan")),
+                  status="converged")  # fmt: skip
+    assert trajectory(res).tolist() == [[0.1, 3.0], [1.0, 3.0], [2.0, 1.0], [2.5, 1.0]]
+    res = _result("alm", [], 0.2, 3.0, residual=1e-7, start=(0.1, 3.0, 1e-7),
+                  status="converged")  # fmt: skip
+    assert trajectory(res).tolist() == [[0.1, 3.0], [0.2, 3.0]]
 
 
 def test_baseline_trajectories_follow_their_returned_points():
@@ -417,85 +419,106 @@ def test_baseline_trajectories_follow_their_returned_points():
     assert traj[:, 1].tolist() == [5.0, 2.0, 3.0, 3.0]
 
 
-def test_alm_start_is_the_solvers_start():
-    """``alm_start`` certifies the point ``solve_alm`` starts from: a run stopped before its
-    first outer iteration returns that point, with the same residual and Phi."""
-    from liftnet.compare.runs import alm_start, kkt_checker, run_alm
+def test_alm_trajectory_ends_at_the_returned_point():
+    """On real runs (cut by ``max_iter``, after a presolve, stopped before its first
+    iteration) the trajectory's last point before the result's is the returned point's
+    ``Phi``, bit for bit: the start (``result.start``) and the records reproduce
+    ``solve_alm``'s choice."""
+    from liftnet.compare.runs import run_alm, trajectory
+    from liftnet.solvers.alm import solve_alm
 
     prob, *_ = make_problem("teacher", MODES["fast"])
-    for seed in (0, 3):
-        res = run_alm(prob, tol=1e-5, seed=seed, time_limit=1e-9)
-        assert res.nit == 0 and res.history == []
-        t, phi, r = alm_start(prob, res, kkt_checker(), seed=seed)
-        assert (t, phi, r) == (0.0, res.Phi, res.kkt["residual"])
-    assert alm_start(prob, res, kkt_checker()) is None  # no seed, no init: not known
+    runs = [run_alm(prob, tol=1e-8, seed=0, max_iter=4),
+            solve_alm(prob, tol=1e-8, seed=1, max_iter=3, presolve=0.5),
+            run_alm(prob, tol=1e-5, seed=3, time_limit=1e-9)]  # fmt: skip
+    assert runs[1].presolve is not None and runs[2].history == []
+    for res in runs:
+        traj = trajectory(res)
+        assert len(traj) == len(res.history) + 2 and traj[0, 0] == res.start["time"]
+        assert traj[-2, 1] == traj[-1, 1] == res.Phi
 
 
 # ----------------------------------------------------------- the ALM's clock (issue 2)
 def _slow_phi(prob, monkeypatch, pause):
-    """``prob.Phi`` made ``pause`` seconds slower; returns the list of its call times."""
+    """``prob.Phi`` made ``pause`` seconds slower on a virtual clock: ``time.monotonic`` (which
+    every deadline and clock of the solvers reads) runs ahead by ``pause`` at each call, and
+    nothing sleeps, so that the bounds below hold exactly on a loaded machine too. Returns
+    the list of its calls."""
     calls = []
-    real = prob.Phi
+    real_phi, real_clock, ahead = prob.Phi, time.monotonic, [0.0]
 
     def slow(*a, **k):
-        time.sleep(pause)
+        ahead[0] += pause
         calls.append(pause)
-        return real(*a, **k)
+        return real_phi(*a, **k)
 
     monkeypatch.setattr(prob, "Phi", slow, raising=False)
+    monkeypatch.setattr(time, "monotonic", lambda: real_clock() + ahead[0])
     return calls
 
 
 def test_alm_clock_leaves_out_its_reporting_phi(monkeypatch):
-    """The ALM's history, presolve summary and result evaluate ``Phi`` only to report it: off
-    its clock, as the baselines' paused clocks leave theirs out, and reported as
-    ``time_excluded``; ``time + time_excluded`` is the wall time, the iterates are those of a
-    run without the pause, and the deadline moves with the clock."""
+    """The ALM's start, history, presolve summary and result evaluate ``Phi`` only to report
+    it: off its clock, as the baselines' paused clocks leave theirs out, and reported as
+    ``time_excluded``; ``time + time_excluded`` is the time from its start, the iterates are
+    those of a run without the pause, and the deadline moves with the clock."""
     from liftnet.solvers.alm import solve_alm, warm_up
 
-    def n_reported(res):  # a record's Phi, but an unbounded one's (the algorithm's), + result
-        return sum(h["inner_status"] != "unbounded" for h in res.history) + 1
+    def n_reported(res):  # a record's Phi, but an unbounded one's (the algorithm's), the
+        # start's and the result's
+        return sum(h["inner_status"] != "unbounded" for h in res.history) + 2
 
     warm_up()
     prob, *_ = make_problem("teacher", MODES["fast"])
     kw = {"tol": 1e-8, "seed": 0, "max_iter": 3, "presolve": 0.5}
     plain = solve_alm(prob, **kw)
-    pause = 0.1
-    _slow_phi(prob, monkeypatch, pause)
-    t0 = time.perf_counter()
+    pause = 100.0  # (virtual)
+    calls = _slow_phi(prob, monkeypatch, pause)
+    t0, r0 = time.monotonic(), time.perf_counter()
     res = solve_alm(prob, **kw)
-    wall = time.perf_counter() - t0
+    wall, real = time.monotonic() - t0, time.perf_counter() - r0
     n = n_reported(res) + 1  # and the presolve summary's
     assert res.presolve is not None and res.nit == 3
-    assert res.time_excluded >= n * pause
-    assert abs(res.time + res.time_excluded - wall) < 0.1 * wall + 0.05
-    assert res.history[-1]["time"] <= res.time < wall - n * pause
+    # each reported Phi is off the clock with its pause; the others (the checkpoints') on it
+    assert n * pause <= res.time_excluded <= n * pause + real
+    assert len(calls) >= n
+    assert res.time + res.time_excluded <= wall
+    assert res.start["time"] <= res.history[-1]["time"] <= res.time <= wall - n * pause
     for a, c in zip((*plain.W, *plain.V), (*res.W, *res.V), strict=True):
         np.testing.assert_array_equal(a, c)
     # a time limit is on the same clock: the run gets its second of solving (with the deadline
-    # fixed, its clock would stop at 1 s less the pauses); inner="proxgrad" makes no
+    # fixed, the start's reported Phi alone would use it up); inner="proxgrad" makes no
     # checkpoints, so that the slow Phi is (nearly) all reporting
-    pause = 0.2
+    pause = 1.0
     monkeypatch.undo()
     _slow_phi(prob, monkeypatch, pause)
-    t0 = time.perf_counter()
+    t0, r0 = time.monotonic(), time.perf_counter()
     limited = solve_alm(prob, tol=1e-14, seed=0, time_limit=1.0, inner="proxgrad")
-    wall = time.perf_counter() - t0
+    wall, real = time.monotonic() - t0, time.perf_counter() - r0
     assert limited.status == "time_limit"
-    assert limited.time_excluded >= n_reported(limited) * pause
-    assert limited.time >= 0.75
-    assert abs(limited.time + limited.time_excluded - wall) < 0.1 * wall + 0.05
+    assert n_reported(limited) * pause <= limited.time_excluded
+    assert limited.time >= 0.5
+    assert limited.time + limited.time_excluded <= wall
 
 
-def test_threads_limit_numba_too():
+def test_threads_limit_numba_too(monkeypatch):
     """``_threads(n)`` limits every pool the runs use, numba's (the ALM's kernels) included,
-    and gives the old counts back."""
+    and gives the old counts back (numba's seen by a spy: its count may be 1 already)."""
     import numba
     import torch
 
     from liftnet.compare import _threads
 
+    calls = []
+    set_numba = numba.set_num_threads
+
+    def spy(n):
+        calls.append(n)
+        set_numba(n)
+
+    monkeypatch.setattr(numba, "set_num_threads", spy)
     before = (numba.get_num_threads(), torch.get_num_threads())
     with _threads(1):
-        assert numba.get_num_threads() == 1 and torch.get_num_threads() == 1
+        assert calls == [1] and numba.get_num_threads() == 1 and torch.get_num_threads() == 1
+    assert calls == [1, before[0]]
     assert (numba.get_num_threads(), torch.get_num_threads()) == before

@@ -147,7 +147,7 @@ def _run_dataset(ds, cfg, methods, runs, kkt, log):
             for seed in cfg["seeds"]:
                 res = run(m, prob, cfg, seed, budget, ds)
                 at_net = ds in cfg["kkt_net"] and budget == "converge" and seed == cfg["seeds"][0]
-                rec = record(m, res, prob, Xte, Yte, metric, kkt, at_net=at_net, seed=seed)
+                rec = record(m, res, prob, Xte, Yte, metric, kkt, at_net=at_net)
                 rec["seed"] = seed
                 runs[(ds, budget, m)].append(rec)
                 log(f"{ds} {budget} {m} seed={seed}: Phi={res.Phi:.5g} "
@@ -294,10 +294,10 @@ def main(argv=None) -> int:
     for r in rep["path_rows"]:
         print(
             f"path lam={r['lam']:<8g} {r['method']:>13}: Phi={r['Phi']:.4g} "
-            f"sparsity={r['sparsity']:.3f} test {r.get('metric', 'score')}={r['test_score']:.4g} "
+            f"sparsity={r['sparsity']:.3f} test {r['metric']}={r['test_score']:.4g} "
             f"{r['status']}"
         )
-    where = rep.get("out_dir", a.out_dir)  # (absolute: "" is the current folder)
+    where = rep["out_dir"]  # (absolute: "" is the current folder)
     print(f"wrote {len(rep['files'])} files to {where} in {time.perf_counter() - t0:.1f} s")
     return 130 if rep["interrupted"] else 0
 

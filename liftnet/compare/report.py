@@ -2,10 +2,11 @@
 
 The text table (``table.txt`` and what ``liftnet compare`` prints) opens with a header (mode,
 seeds, threads, dtype, target rtol) and a legend, then has two parts: the reproducible one
-(:data:`REPRODUCIBLE_HEADING`: the rows flagged ``deterministic``, without the timing columns),
-equal byte for byte for equal mode, seeds, dtype and threads, and the full table
-(:data:`MACHINE_HEADING`), whose wall-clock rows and timing columns depend on the machine's
-speed. :func:`reproducible_part` cuts a table's text at the second.
+(:data:`REPRODUCIBLE_HEADING`: the rows flagged ``deterministic``, without the timing columns
+but ``Phi_ratio``, marked where it depends on the clock), equal byte for byte for equal mode,
+seeds, dtype and threads, and the full table (:data:`MACHINE_HEADING`), whose wall-clock rows
+and timing columns depend on the machine's speed. :func:`reproducible_part` cuts a table's
+text at the second.
 """
 
 from __future__ import annotations
@@ -28,14 +29,20 @@ DETERMINISTIC_COLUMNS = (
     *SCORE_COLUMNS,
     "kkt_net",
 )
+#: The columns that depend on the machine's speed. ``Phi_ratio`` only through the ALM row it
+#: divides by (:data:`MARKED_TIMING_COLUMNS`); the others always.
 TIMING_COLUMNS = ("time", "t_target", "t_target_ratio", "Phi_ratio")
-#: The columns of the full text table, and of its reproducible part (no timing column).
+#: The timing columns that the reproducible part shows, as :data:`CLOCK_MARK` where they depend
+#: on the clock (:func:`_clocked_cells`: ``Phi_ratio`` against an ALM row stopped by it).
+MARKED_TIMING_COLUMNS = ("Phi_ratio",)
+#: The columns of the full text table, and of its reproducible part (no timing column but the
+#: marked ones).
 TABLE_COLUMNS = (
     "dataset", "budget", "method", "Phi", "Phi_ratio", "t_target", "t_target_ratio", "sparsity",
     "sparsity_small", "metric", "train_score", "test_score", "kkt", "kkt_net", "time", "status",
 )
-REPRODUCIBLE_COLUMNS = tuple(c for c in TABLE_COLUMNS if c not in ("time", "t_target",
-                                                                   "t_target_ratio"))
+REPRODUCIBLE_COLUMNS = tuple(c for c in TABLE_COLUMNS
+                             if c not in TIMING_COLUMNS or c in MARKED_TIMING_COLUMNS)
 #: The first line of each part of the text table.
 REPRODUCIBLE_HEADING = "== Reproducible part"
 MACHINE_HEADING = "== Machine-dependent part"
@@ -77,9 +84,9 @@ def table_rows(runs, datasets_, methods):
                     "deterministic": budget == "converge"
                     and all(r["status"] != "time_limit" for r in recs),
                     # what train_score and test_score are: "accuracy" or "mse"
-                    "metric": "/".join(sorted({str(r.get("metric", "-")) for r in recs})),
+                    "metric": "/".join(sorted({r["metric"] for r in recs})),
                     # a multiplier estimate of kkt_net stopped by its time limit
-                    "kkt_net_expired": any(r.get("kkt_net_expired", False) for r in recs),
+                    "kkt_net_expired": any(r["kkt_net_expired"] for r in recs),
                     **{
                         c: _median([r[c] for r in recs])
                         for c in (*SCORE_COLUMNS, "kkt_net", "time", "t_target")
@@ -120,7 +127,7 @@ def _clocked_cells(rows):
         out = set()
         if alm_det.get((r["dataset"], r["budget"])) is False:  # (no ALM: Phi_ratio is nan)
             out.add("Phi_ratio")
-        if r.get("kkt_net_expired"):
+        if r["kkt_net_expired"]:
             out.add("kkt_net")
         return out
 
@@ -180,9 +187,9 @@ def format_report(rows, cfg, mode) -> str:
         textwrap.fill(
             f"{REPRODUCIBLE_HEADING}: equal byte for byte for equal mode, seeds, dtype and"
             " threads. Rows: the converge budget where no run was stopped by the clock (status"
-            f" time_limit); no timing column. {CLOCK_MARK}: this cell depends on the clock (the"
-            " ALM's row, or kkt_net's multiplier estimate, was stopped by it): see the full"
-            " table.", _WIDTH),
+            f" time_limit); no timing column but Phi_ratio. {CLOCK_MARK}: this cell depends on"
+            " the clock (the ALM's row, or kkt_net's multiplier estimate, was stopped by it): see"
+            " the full table.", _WIDTH),
         repro,
         "",
         textwrap.fill(
@@ -213,7 +220,7 @@ def plots(out_dir, runs, path_rows, datasets_, methods, seed, lambda_path=True):
         fig, ax = plt.subplots(figsize=(6, 4))
         for m in methods:
             rec = next(r for r in runs[(ds, "converge", m)] if r["seed"] == seed)
-            known = np.isfinite(rec["traj"][:, 1])  # (inf: unknown, trajectory())
+            known = np.isfinite(rec["traj"][:, 1])  # (a diverged run's: not on a log scale)
             t = np.maximum(rec["traj"][known, 0], 1e-4)
             ax.step(t, rec["traj"][known, 1], where="post", label=m)
         ax.set(
@@ -250,9 +257,11 @@ def deterministic_view(report):
     def key(r, cols):  # NaN -> None, so that equal tables compare equal
         return tuple(None if isinstance(r[c], float) and np.isnan(r[c]) else r[c] for c in cols)
 
+    i = DETERMINISTIC_COLUMNS.index("kkt_net")
+
     def main_key(r):  # kkt_net after an estimate stopped by its time limit: the clock's
         k = key(r, DETERMINISTIC_COLUMNS)
-        return k[:-1] + (CLOCK_MARK,) if r.get("kkt_net_expired") else k
+        return k[:i] + (CLOCK_MARK,) + k[i + 1:] if r["kkt_net_expired"] else k
 
     main = [main_key(r) for r in report["rows"] if r["deterministic"]]
     path = [

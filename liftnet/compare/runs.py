@@ -14,9 +14,7 @@ from .._validation import check_float_dtype
 from ..formulation.problem import LiftedProblem
 from ..solvers.baselines import BASELINES
 from ..solvers.baselines._common import group_counts
-from ..solvers.init import parse_init
 from ..solvers.path import check_lams, warm_started_path
-from ..verification.multipliers import initial_multipliers
 
 DATASETS = ("digits", "teacher", "mnist_like")
 METHODS = ("alm", *BASELINES)
@@ -205,7 +203,7 @@ def score(prob, W, b, X, Y, metric) -> float:
 BEST_PHI_SOLVERS = ("sgd", "adam", "prox_sgd", "prox_adam")
 
 
-def trajectory(res, start=None):
+def trajectory(res):
     """``(time, Phi)`` points of a run, ``Phi`` being that of the point the solver would return
     if stopped at that time (not of its latest iterate), then ``(res.time, res.Phi)``.
 
@@ -213,79 +211,39 @@ def trajectory(res, start=None):
       smallest finite ``Phi``: the running minimum of the history's ``Phi`` (its first record
       is the start, at time 0).
     * ``prox_gradient`` returns its last accepted iterate: the history as it is.
-    * The ALM (``res.solver == "alm"``) returns, unless it converged (then its last iterate,
-      which is also that one), the certified point with the smallest KKT residual, the first
-      of equals, among its start and the iterates of its history records (:func:`solve_alm`'s
-      ``record_best``): at each record, the ``Phi`` of that point so far. ``start`` is
-      ``(time, Phi, residual)`` of its start (:func:`alm_start`; ``None``: the presolve's, as
-      there, or unknown); a residual of ``None`` (after a presolve) is unknown: where the
-      start could still be the point returned, the larger of its ``Phi`` and the best
-      record's counts (``inf`` where ``Phi`` is unknown too), so that no time is credited with
-      a ``Phi`` the run would not have returned.
+    * The ALM (``res.solver == "alm"``) returns the point :func:`solve_alm`'s ``record_best``
+      holds, the first of smallest KKT residual among its start (``res.start``, certified at
+      ``res.start["time"]``) and the points of its history records (the unbounded restarts'
+      included), or, when it converged, its last record's point (the start's without
+      records): at the start and at each record, the ``Phi`` of that point so far.
     """
-    hist = [r for r in res.history if "Phi" in r and "time" in r]
-    t = [float(r["time"]) for r in hist]
-    phi = np.array([r["Phi"] for r in hist], dtype=float)
-    solver = res.get("solver")
-    if solver == "alm":
-        pts = _alm_returned(res, hist, start)
+    if res["solver"] == "alm":
+        pts = _alm_returned(res)
     else:
-        if solver in BEST_PHI_SOLVERS and phi.size:
+        hist = [r for r in res.history if "Phi" in r and "time" in r]
+        t = [float(r["time"]) for r in hist]
+        phi = np.array([r["Phi"] for r in hist], dtype=float)
+        if res["solver"] in BEST_PHI_SOLVERS and phi.size:
             phi = np.fmin.accumulate(np.where(np.isfinite(phi), phi, np.nan))
         pts = list(zip(t, phi, strict=True))
     return np.array(pts + [(res.time, res.Phi)], dtype=float).reshape(-1, 2)
 
 
-def _alm_returned(res, hist, start):
-    """The ALM's points of :func:`trajectory`: ``[(time, Phi of the point returned then)]``."""
-    if start is None and res.get("presolve") is not None:
-        start = (float(res.presolve["time"]), float(res.presolve["Phi"]), None)
-    t_s, phi_s, r_s = (0.0, np.nan, None) if start is None else start
-    recs = [(float(h["time"]), float(h["Phi"]), float(h.get("residual", np.nan))) for h in hist]
-    final_r = float(res["kkt"]["residual"]) if res.get("kkt") is not None else np.nan
-    cut = 0  # records before the first index at which the returned record is known best
-    if r_s is None:
-        # which point was returned: the first strict minimum of the records' residuals when
-        # it is the returned point's (the same float), else the start
-        j, best_r = None, np.inf
-        for i, (_, _, r) in enumerate(recs):
-            if r < best_r:
-                j, best_r = i, r
-        if j is None or best_r != final_r:
-            r_s, phi_s = final_r, float(res.Phi)  # the start was returned: it was best always
-        else:
-            cut = j  # before record j the start (residual > r_j, unknown) may be the best
-    pts = [] if np.isnan(phi_s) else [(t_s, phi_s)]  # before the first record: the start
-    best_r = np.inf if r_s is None else r_s
-    best_phi = phi_s
-    for i, (ti, phi_i, r) in enumerate(recs):
-        if r < best_r:
-            best_r, best_phi = r, phi_i
-        if i < cut:  # the start or the best record: count the larger Phi (unknown: inf)
-            pts.append((ti, np.inf if np.isnan(phi_s) else max(phi_s, best_phi)))
-        else:
-            pts.append((ti, best_phi))
+def _alm_returned(res):
+    """The ALM's points of :func:`trajectory`: ``[(time, Phi of the point returned then)]``,
+    by ``record_best``'s rule (strictly smaller residual: the first of equals; a NaN residual
+    is never smaller)."""
+    best, pts = None, []  # best: (residual, Phi) of the point record_best holds
+    if res.start is not None:
+        best = (res.start["residual"], res.start["Phi"])
+        pts.append((res.start["time"], best[1]))
+    for h in res.history:
+        if best is None or h["residual"] < best[0]:
+            best = (h["residual"], h["Phi"])
+        pts.append((h["time"], best[1]))
+    if res.status == "converged" and res.history:  # its last point, the one <= tol
+        pts[-1] = (res.history[-1]["time"], res.history[-1]["Phi"])
     return pts
-
-
-def alm_start(prob, res, kkt, init=None, seed=None):
-    """``(time, Phi, residual)`` of the point :func:`liftnet.solve_alm` started ``res`` from
-    (for :func:`trajectory`): with ``init``/``seed`` as given to it, ``parse_init`` and, where
-    ``init`` has no multipliers, ``initial_multipliers`` (as ``solve_alm`` does), certified by
-    ``kkt`` (:func:`liftnet.kkt_residuals`, the solver's own certificate), at time 0. After a
-    presolve the start is the lift of the presolve's network, which the result does not keep:
-    then ``(presolve time, presolve Phi, None)``; with neither ``init`` nor ``seed`` (a random
-    start that cannot be drawn again) ``None``, an unknown start."""
-    pre = res.get("presolve")
-    if pre is not None:
-        return float(pre["time"]), float(pre["Phi"]), None
-    if init is None and seed is None:
-        return None
-    W, b, V, M1, M2 = parse_init(prob, init, seed)
-    if init is None or init.get("M1") is None or init.get("M2") is None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            M1, M2 = initial_multipliers(prob, W, b, V)
-    return 0.0, float(prob.Phi(W, b)), float(kkt(prob, W, b, V, M1, M2)["residual"])
 
 
 def time_to(traj, target) -> float:
@@ -295,17 +253,15 @@ def time_to(traj, target) -> float:
     return float(traj[hit[0], 0]) if hit.size else float("inf")
 
 
-def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False, init=None, seed=None):
-    """The numbers of one run; ``init`` and ``seed`` are those it was started with (the
-    ALM's start point enters its :func:`trajectory`)."""
-    start = alm_start(prob, res, kkt, init, seed) if method == "alm" else None
+def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False):
+    """The numbers of one run."""
     rec = {
         "method": method,
         "status": res.status,
         "Phi": res.Phi,
         "time": res.time,
         "sparsity": res.sparsity,
-        "traj": trajectory(res, start),
+        "traj": trajectory(res),
         "metric": metric,
         "train_score": score(prob, res.W, res.b, prob.X, prob.Y, metric),
         "test_score": score(prob, res.W, res.b, Xte, Yte, metric),
@@ -321,6 +277,7 @@ def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False, init=None, se
             rep = kkt(prob, res.W, res.b, time_limit=KKT_NET_TIME)
             rec["kkt_net"] = float(rep["residual"])
             # an estimate stopped by its time limit overstates the residual by how far it got
+            # (also when it kept its start: with more time it might have beaten it)
             rec["kkt_net_expired"] = (rep.get("estimate") or {}).get("status") == "time_limit"
     return rec
 
@@ -342,16 +299,13 @@ def run_lambda_path(cfg, methods, kkt, log, rows=None):
         cfg["lr_by_dataset"][ds] = tune_lr(prob0, cfg, ds, methods, log)
     lams = check_lams(sorted(cfg["lam_path"], reverse=True))
     for m in methods:
-        starts = []  # the start of each solve (its trajectory's start, record())
-
-        def solve(prob, init, m=m, starts=starts):
-            starts.append(init)
+        def solve(prob, init, m=m):
             return run(m, prob, cfg, seed, "converge", ds, init=init)
 
         problems = (prob0.with_lam(lam) for lam in lams)
         for prob, res in warm_started_path(problems, solve, seed=seed):
             lam = prob.lam
-            rec = record(m, res, prob, Xte, Yte, metric, kkt, init=starts[-1], seed=seed)
+            rec = record(m, res, prob, Xte, Yte, metric, kkt)
             rows.append(
                 {
                     "dataset": ds,

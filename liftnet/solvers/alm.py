@@ -564,6 +564,10 @@ def solve_alm(
         returned point is the outer iterate with the smallest KKT residual. ``presolve``:
         ``None``, or ``n_samples``, ``status``, ``nit``, ``time`` of the presolve and ``Phi``
         of its network on the full data (the history's times count from the presolve's start).
+        ``start``: ``time``, ``Phi`` (of its network) and KKT ``residual`` of the certified
+        start, the first point of the returned point's choice (``None`` when the run was
+        stopped before its certificate): the returned point is the first point of smallest
+        residual among it and the history's records, or the last record when converged.
     """
     check_problem(prob)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
@@ -647,6 +651,7 @@ def solve_alm(
     steps = None
     history = []
     best = None  # (residual, z, M1, M2, kkt)
+    start = None  # result.start: time, Phi and residual of the certified start
     viol_prev = np.inf
     n_inner = 0
     n_unbounded = 0
@@ -729,6 +734,9 @@ def solve_alm(
             raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
         # rep: the certificate of (z, M1, M2), recomputed only where an iteration changes them
         rep = certify(z, M1, M2)
+        # the start, the first point record_best sees (reporting only: Phi off the clock)
+        start = {"time": clock(), "Phi": reported_Phi(*layout.unpack(z)[:2]),
+                 "residual": rep["residual"]}
         stop = False  # a callback asked to stop (after the record of the last iteration)
         while True:
             record_best(z, M1, M2, rep)
@@ -877,6 +885,7 @@ def solve_alm(
         kkt=kkt, objective=kkt["objective"], Phi=Phi_f,  # (F, as kkt_residuals has it)
         nit=k, n_inner=n_inner, history=history, time=clock(), time_excluded=excluded[0],
         rho=rho, tol=tol, groups=prob.groups, n_restarts=n_unbounded, presolve=pre,
+        start=start,
     )
 
 

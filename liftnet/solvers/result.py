@@ -40,6 +40,12 @@ class LiftedResult(dict):
         ``inner_status``, ``inner_residual`` (the residual the subproblem reached), ``time``,
         the KKT report's ``objective`` (``F``), parts and ``residual`` at the new iterate, and
         ``Phi`` (MODEL.md 3) of its network ``(W, b)`` (one forward pass, off the ALM's clock).
+    start : dict or None
+        The ALM's: ``time`` (on its clock), ``Phi`` (of the network, off the clock) and KKT
+        ``residual`` of the certified point it started from (after a presolve: the lift of the
+        presolve's network); ``None`` when stopped before that certificate. Unless converged
+        (then the last record's point), the ALM returns the first point of smallest
+        ``residual`` among the start and the points of its history records.
     time : float
         Seconds of the solve; the ALM's leave out ``time_excluded``, its reporting-only ``Phi``
         evaluations (as the baselines' clocks leave out their objective evaluations).

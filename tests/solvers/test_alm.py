@@ -105,6 +105,31 @@ def test_a_cut_run_returns_its_best_iterate_not_its_last():
     assert rep["residual"] == pytest.approx(min(rs), rel=1e-12)
 
 
+def test_result_start_is_the_certified_start():
+    """``result.start`` is the point ``solve_alm`` certifies before its first iteration (the
+    lift of the random start, with ``initial_multipliers``): its time, ``Phi`` and residual;
+    the returned point is the first of smallest residual among it and the history's records,
+    and a run stopped before its first iteration returns the start itself."""
+    from liftnet.solvers.init import parse_init
+    from liftnet.verification.kkt import initial_multipliers
+
+    prob = teacher_problem("complementarity")
+    W, b, V, _, _ = parse_init(prob, None, 3)
+    rep = kkt_residuals(prob, W, b, V, *initial_multipliers(prob, W, b, V))
+    res = solve_alm(prob, tol=1e-12, seed=3, max_iter=3)
+    assert set(res.start) == {"time", "Phi", "residual"}
+    assert res.start["residual"] == rep["residual"] and res.start["Phi"] == prob.Phi(W, b)
+    assert 0 <= res.start["time"] <= res.history[0]["time"]
+    points = [res.start, *res.history]
+    first_best = min(range(len(points)), key=lambda i: (points[i]["residual"], i))
+    assert res.status == "max_iter" and res.kkt["residual"] == points[first_best]["residual"]
+    assert res.Phi == points[first_best]["Phi"]
+    cut = solve_alm(prob, tol=1e-12, seed=3, time_limit=1e-9)
+    assert cut.nit == 0 and cut.history == []
+    assert cut.start["residual"] == cut.kkt["residual"] == rep["residual"]
+    assert cut.start["Phi"] == cut.Phi
+
+
 def test_time_limit_returns_best_iterate():
     # N = 40 reached 1e-12 in 0.45 s (measured): a larger N keeps the limit binding
     prob = teacher_problem("complementarity", N=200)
