@@ -96,25 +96,26 @@ class _LiftedNetBase(BaseEstimator):
 
     Parameters
     ----------
-    hidden : int or tuple of int
+    hidden : int or tuple of int, default (16,)
         Hidden widths ``n_1..n_{L-1}``.
-    alpha : float in (0, 1)
+    alpha : float in (0, 1), default 0.1
         Leaky-ReLU slope.
-    beta : float > 0
+    beta : float > 0, default 1.0
         Coupling weight in ``F`` (MODEL.md section 4).
-    lam : float >= 0
+    lam : float >= 0, default 1e-3
         Weight ``lambda`` of the group regulariser ``R(W)``.
-    groups : {"column", "row", "element"}
+    groups : {"column", "row", "element"}, default "column"
         Groups of ``R`` (MODEL.md section 2).
-    coupling : {"complementarity", "squared"}
+    coupling : {"complementarity", "squared"}, default "complementarity"
         Coupling ``pi_l``.
-    bias : bool
-        Whether layers carry unregularised biases ``b_l``.
-    tol : float > 0
+    bias : bool, default True
+        Whether layers carry unregularised biases ``b_l`` (unlike ``LiftedProblem``, whose
+        default is False: a network fitted to data usually wants them).
+    tol : float > 0, default 1e-6
         KKT residual at which the ALM stops (MODEL.md section 5).
-    max_iter : int >= 1
+    max_iter : int >= 1, default 200
         Outer ALM iterations.
-    time_limit : float > 0 or None
+    time_limit : float > 0 or None, default None
         Wall-clock seconds for the solver (the best iterate is kept). The solver's compiled
         kernels are loaded (or compiled) before its clock starts, so the first fit of a process
         gets the same time as later ones. A fit cut by ``time_limit`` is reproducible only up
@@ -122,11 +123,11 @@ class _LiftedNetBase(BaseEstimator):
         but how many iterations fit in the time moves with the machine's load, so two such fits
         can return different networks. A fit bounded by ``max_iter`` (``time_limit=None``) is
         deterministic on one machine.
-    random_state : int, numpy.random.RandomState, numpy.random.Generator or None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the initial weights: an int gives the same network at every fit; a
         RandomState or Generator gives one seed drawn from it per fit (scikit-learn's
         convention); None fresh entropy.
-    verbose : bool
+    verbose : bool, default False
         Let the solver print one line per outer iteration.
 
     Attributes
@@ -141,6 +142,8 @@ class _LiftedNetBase(BaseEstimator):
         KKT residuals of the returned point (``kkt_["residual"]`` is the certificate).
     n_iter_ : int
         Outer ALM iterations.
+    hidden_ : tuple of int
+        Hidden widths of the fitted network (those of ``hidden``; fewer after ``prune()``).
     active_groups_ : list of L boolean arrays
         ``active_groups_[l-1][g]`` is True when group ``g`` of ``W_l`` is nonzero (shape of
         ``LiftedProblem.penalty.group_norms(W_l)``).
@@ -409,13 +412,13 @@ class SparseLeakyReLUNet(_LiftedNetBase):
 
     Parameters
     ----------
-    hidden, alpha, beta, lam, groups, coupling, bias, tol, max_iter, time_limit,
-    random_state, verbose
-        See :class:`_LiftedNetBase`.
-    task : {"auto", "classification", "regression"}
+<<shared parameters>>
+    task : {"auto", "classification", "regression"}, default "auto"
         ``auto``: classification when ``y`` is one column (``(N,)`` or ``(N, 1)``) of integer,
         bool or string labels (pandas' nullable ``Int64`` and ``boolean`` included),
         regression when it holds floats (pass ``task="classification"`` for float labels).
+
+<<attributes>>
 
     Notes
     -----
@@ -474,7 +477,14 @@ class SparseLeakyReLUNet(_LiftedNetBase):
 
 
 class SparseLeakyReLUClassifier(ClassifierMixin, _LiftedNetBase):
-    """:class:`SparseLeakyReLUNet` with ``task="classification"`` (one-hot targets, argmax)."""
+    """:class:`SparseLeakyReLUNet` with ``task="classification"`` (one-hot targets, argmax).
+
+    Parameters
+    ----------
+<<shared parameters>>
+
+<<attributes>>
+    """
 
     _fixed_task = "classification"
 
@@ -483,7 +493,14 @@ class SparseLeakyReLUClassifier(ClassifierMixin, _LiftedNetBase):
 
 
 class SparseLeakyReLURegressor(RegressorMixin, _LiftedNetBase):
-    """:class:`SparseLeakyReLUNet` with ``task="regression"``."""
+    """:class:`SparseLeakyReLUNet` with ``task="regression"``.
+
+    Parameters
+    ----------
+<<shared parameters>>
+
+<<attributes>>
+    """
 
     _fixed_task = "regression"
 
@@ -494,3 +511,20 @@ class SparseLeakyReLURegressor(RegressorMixin, _LiftedNetBase):
 
     def score(self, X, y, sample_weight=None) -> float:
         return _LiftedNetBase.score(self, X, y, sample_weight)
+
+
+def _fill_docstrings(*classes) -> None:
+    """Write the shared parameters and attributes of :class:`_LiftedNetBase`'s docstring into
+    the public estimators' (one text for all three, shown by ``help()``)."""
+    doc = _LiftedNetBase.__doc__
+    if doc is None:  # (python -OO strips docstrings)
+        return
+    params = doc[doc.index("----------\n", doc.index("    Parameters")) + 11:
+                 doc.index("\n\n    Attributes")]
+    attributes = doc[doc.index("    Attributes"):].rstrip()
+    for cls in classes:
+        cls.__doc__ = (cls.__doc__.replace("<<shared parameters>>", params)
+                       .replace("<<attributes>>", attributes))
+
+
+_fill_docstrings(SparseLeakyReLUNet, SparseLeakyReLUClassifier, SparseLeakyReLURegressor)

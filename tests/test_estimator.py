@@ -454,3 +454,23 @@ def test_real_solver_classification():
     # iterations reach: measured 0.69, and 0.70 after the inner direction change of d4825c2
     assert net.score(X, y) > 0.6
     assert set(net.predict(X)) <= {"a", "b", "c"}
+
+
+@pytest.mark.parametrize("name", ["SparseLeakyReLUNet", "SparseLeakyReLUClassifier",
+                                  "SparseLeakyReLURegressor"])
+def test_public_docstrings_document_every_parameter_with_its_default(name):
+    """``help()`` of each public estimator lists its parameters with their defaults (they used
+    to say "See _LiftedNetBase", a private class ``help()`` does not show)."""
+    import ast
+    import inspect
+    import re
+
+    import liftnet.estimator as est
+
+    cls = getattr(est, name)
+    doc = cls.__doc__
+    for p, par in inspect.signature(cls).parameters.items():
+        m = re.search(rf"^    {p} : .*, default (.+)$", doc, flags=re.M)
+        assert m is not None, p
+        assert ast.literal_eval(m.group(1)) == par.default, (p, m.group(1), par.default)
+    assert "hidden_ :" in doc and "coefs_ :" in doc
