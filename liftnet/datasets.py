@@ -61,6 +61,8 @@ def one_hot(labels, classes=None, dtype=np.float64):
         Class labels (any sortable type).
     classes : array of shape (n_L,), optional
         The distinct classes, in column order (any order); default ``numpy.unique(labels)``.
+    dtype : {numpy.float64, numpy.float32}
+        Of ``Y``.
 
     Returns
     -------

@@ -97,11 +97,12 @@ class CrosscheckReport(dict):
     (dict), ``points`` (per point ``alm``/``ipopt_cold``/``ipopt_warm``: ``status``,
     ``objective``, ``kkt``, ``time`` and ``nit`` (None when unknown: a result read back by
     :func:`liftnet.io.load_result` has neither), ``n_zero_groups``, ``mfcq_holds``,
-    ``mfcq_margin``, ``mfcq_lp_margin``, ``solution_distance`` and ``multiplier_distance`` to
-    the ALM point, ``same_support``; only ``status`` and ``message`` for an IPOPT point
-    without a finite value or a point whose checks a Ctrl-C stopped; no entry for a run not
-    started), ``polish_threshold``, ``results`` (the IPOPT ``LiftedResult``s, left out of
-    :meth:`to_dict`).
+    ``mfcq_margin``, ``mfcq_lp_margin``, ``solution_distance``, ``identifiable_distance``
+    (:func:`identifiable_distance`) and ``multiplier_distance`` to the ALM point,
+    ``same_support``, and for the IPOPT points IPOPT's ``message``; only ``status`` and
+    ``message`` for an IPOPT point without a finite value or a point whose checks a Ctrl-C
+    stopped; no entry for a run not started), ``polish_threshold``, ``results`` (the IPOPT
+    ``LiftedResult``s, left out of :meth:`to_dict`).
     """
 
     def __getattr__(self, name):

@@ -75,6 +75,13 @@ def lift_objective_gap(prob, W, b=None) -> TheoryReport:
     and ``V_l - alpha U_l = (1 - alpha) max(U_l, 0)``, so the complementarity coupling
     ``<V - U, V - alpha U>`` vanishes and ``squared`` equals ``(1-alpha)^2 ||min(U_l, 0)||^2``.
 
+    Parameters
+    ----------
+    prob : LiftedProblem
+    W : list of L arrays ``(n_l, n_{l-1})``
+    b : list of L arrays ``(n_l,)`` or None
+        With ``prob.bias`` only.
+
     Returns
     -------
     TheoryReport
