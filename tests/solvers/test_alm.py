@@ -515,7 +515,8 @@ def test_presolve_shares_the_time_limit():
     prob = LiftedProblem(X, Y, hidden=(16, 16), lam=1e-3)
     res = solve_alm(prob, tol=1e-12, seed=0, time_limit=2.0, presolve=0.25, presolve_share=0.3)
     assert res.presolve["n_samples"] == 100 and res.presolve["status"] == "time_limit"
-    assert 0.6 <= res.presolve["time"] <= 0.6 + 0.5
+    # the presolve stops its subproblem two certificates before its deadline (inner_deadline)
+    assert 0.45 <= res.presolve["time"] <= 0.6 + 0.5
     assert res.status == "time_limit" and res.time <= 2.0 + 1.0
 
 
