@@ -554,10 +554,12 @@ def solve_alm(
     -------
     LiftedResult
         ``W, b, V, M1, M2, status, message, success, kkt, objective, Phi, nit, n_inner, history,
-        time, time_excluded, rho, solver="alm"``. ``time`` (and the history's times): seconds
-        since the start, less ``time_excluded``, the seconds of the ``Phi`` evaluations made
-        only to report (the history's, the presolve summary's, the result's), which the
-        baselines' clocks leave out too; ``time_limit`` is on the same clock.
+        time, time_excluded, rho, tol, groups, n_restarts, presolve, start, solver="alm"``
+        (``n_restarts``: the restarts after an unbounded subproblem). ``time`` (and the
+        history's times): seconds since the start, less ``time_excluded``, the seconds of the
+        ``Phi`` evaluations made only to report (the history's, the presolve summary's, the
+        result's), which the baselines' clocks leave out too; ``time_limit`` is on the same
+        clock.
         ``status``: ``converged`` (KKT residual ``<= tol``),
         ``max_iter``, ``time_limit``, ``interrupted`` (Ctrl-C or callback), ``diverged``
         (NaN/overflow: the last finite iterate is returned). Except for ``converged``, the
