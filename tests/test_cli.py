@@ -391,7 +391,8 @@ def test_dataset_names_take_both_spellings(tmp_path, monkeypatch, capsys):
 
     def fake_comparison(mode, datasets, *a, **k):
         seen.append(list(datasets))
-        return {"table": "", "path_rows": [], "files": [], "interrupted": False}
+        return {"table": "", "path_rows": [], "files": [], "interrupted": False,
+                "out_dir": k.get("out_dir", "")}
 
     monkeypatch.setattr(compare, "run_comparison", fake_comparison)
     out = str(tmp_path / "cmp")
