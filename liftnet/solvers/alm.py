@@ -630,6 +630,8 @@ def solve_alm(
             max_inner=max_inner, gamma=gamma, tau=tau, theta=theta, kappa=kappa, eps0=eps0,
             rho_max=rho_max, M_max=M_max, inner=inner, patience=patience, memory=memory)
         excluded[0] += pre_excluded
+        # the presolve's network on all the samples (reporting only: off the clock)
+        pre["Phi"] = reported_Phi(init["W"], init["b"])
         if verbose:
             print(f"presolve on {pre['n_samples']} of {prob.N} samples: {pre['status']}, "
                   f"Phi {pre['Phi']:.6e} on all, {pre['time']:.2f} s")
@@ -736,8 +738,10 @@ def solve_alm(
             raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
         # rep: the certificate of (z, M1, M2), recomputed only where an iteration changes them
         rep = certify(z, M1, M2)
-        # the start, the first point record_best sees (reporting only: Phi off the clock)
-        start = {"time": clock(), "Phi": reported_Phi(*layout.unpack(z)[:2]),
+        # the start, the first point record_best sees (reporting only: Phi off the clock;
+        # after a presolve the start is the lift of its network, whose Phi the summary has)
+        start = {"time": clock(),
+                 "Phi": pre["Phi"] if pre is not None else reported_Phi(*layout.unpack(z)[:2]),
                  "residual": rep["residual"]}
         stop = False  # a callback asked to stop (after the record of the last iteration)
         while True:
@@ -936,19 +940,14 @@ def _presolve_fraction(presolve, N, init):
 def _presolve(prob, frac, init, seed, rho0, **solve_kw):
     """The presolve of :func:`solve_alm` (docs/maths.md 6.3): returns the full problem's
     ``init`` (the presolve's network; its ``V`` is then the lift), its ``rho0``, the
-    summary ``result.presolve`` and the seconds of reporting-only ``Phi`` evaluations in it
-    (the presolve's own ``time_excluded`` and the summary's ``Phi`` on all samples), which
-    the caller leaves off its clock."""
+    summary ``result.presolve`` (without ``Phi``, which the caller adds on its own clock) and
+    the presolve's own ``time_excluded``, which the caller leaves off its clock too."""
     n = int(np.ceil(frac * prob.N))
     rows = np.sort(np.random.default_rng(seed).permutation(prob.N)[:n])
     small = prob.subset(rows)
     start = None if init is None else {"W": init["W"], "b": init.get("b")}
     res = solve_alm(small, seed=seed, init=start, presolve=None, **solve_kw)
-    tp = time.monotonic()
-    Phi = prob.Phi(res.W, res.b)  # (reporting only: off the caller's clock)
-    excluded = res.time_excluded + (time.monotonic() - tp)
-    summary = {"n_samples": n, "status": res.status, "nit": res.nit, "time": res.time,
-               "Phi": Phi}
+    summary = {"n_samples": n, "status": res.status, "nit": res.nit, "time": res.time}
     # rho balances F, whose terms carry 1/N (default_rho0): keep rho N across the two
     rho_full = res.rho * n / prob.N if rho0 is None else rho0
-    return {"W": res.W, "b": res.b}, rho_full, summary, excluded
+    return {"W": res.W, "b": res.b}, rho_full, summary, res.time_excluded
