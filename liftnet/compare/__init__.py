@@ -134,7 +134,7 @@ def _threads(n):
 def _run_dataset(ds, cfg, methods, runs, kkt, log):
     """Every method and seed on one data set, both budgets, into ``runs``; then each run's
     time to the data set's target."""
-    prob, Xte, Yte, metric = make_problem(ds, cfg, dtype=cfg.get("dtype"))
+    prob, Xte, Yte, metric = make_problem(ds, cfg)  # (in the mode's dtype, cfg["dtype"])
     if "alm" in methods:
         # untimed: compiling (fresh checkout, ~3 s) or loading (~0.2 s) the ALM's kernels for
         # this dtype is a one-off cost, not the solver's (the stochastic baselines are warmed

@@ -294,7 +294,7 @@ def run_lambda_path(cfg, methods, kkt, log, rows=None):
     path, every method)."""
     ds, seed = cfg["path_dataset"], cfg["seeds"][0]
     rows = [] if rows is None else rows  # filled as the path goes (a Ctrl-C keeps the rows)
-    prob0, Xte, Yte, metric = make_problem(ds, cfg, dtype=cfg.get("dtype"))
+    prob0, Xte, Yte, metric = make_problem(ds, cfg)  # (in the mode's dtype, cfg["dtype"])
     if ds not in cfg.setdefault("lr_by_dataset", {}):
         cfg["lr_by_dataset"][ds] = tune_lr(prob0, cfg, ds, methods, log)
     lams = check_lams(sorted(cfg["lam_path"], reverse=True))
