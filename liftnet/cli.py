@@ -215,7 +215,7 @@ def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):
     for key in ("stationarity", "primal_feasibility", "dual_feasibility", "complementarity"):
         p(f"  {key.replace('_', ' '):<20} {kkt[key]:.3e}")
     p(f"  {'residual':<20} {kkt['residual']:.3e}   (tol {res.get('tol', float('nan')):g})")
-    p(f"objective F = {res.objective:.6g}, Phi = {prob.Phi(res.W, res.b):.6g}")
+    p(f"objective F = {res.objective:.6g}, Phi = {res.Phi:.6g}")
     gap = lift_gap_message(res, prob.beta)  # SparseLeakyReLUNet's LiftGapWarning, one rule
     if gap is not None:
         p(f"warning: {gap}")
@@ -262,7 +262,7 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
         "success": bool(res.success),
         "kkt": {k: v for k, v in res.kkt.items() if k not in ("M1", "M2")},
         "objective": res.objective,
-        "Phi": prob.Phi(res.W, res.b),
+        "Phi": res.Phi,
         "nit": res.nit,
         "n_inner": res.get("n_inner"),
         "sparsity": {"layers": group_sparsity(prob, res.W), "fraction": res.sparsity},
