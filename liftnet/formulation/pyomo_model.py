@@ -337,13 +337,9 @@ def set_values(m, W, b=None, V=None) -> None:
     if b is not None:
         b = check_matrix_list(b, "b", prob.b_shapes)
     if V is None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            V = prob.lift(W, b)
-        if not all(np.all(np.isfinite(v)) for v in V):
-            raise ValueError(
-                "W overflows: the lift V = sigma(U) of these weights is not "
-                "finite; scale the weights down or give V"
-            )
+        from ..solvers.init import finite_lift
+
+        V = finite_lift(prob, W, b, hint=" or give V")
     else:
         V = check_matrix_list(V, "V", prob.V_shapes)
     for (l, i, j), var in m.W.items():

@@ -56,12 +56,7 @@ def parse_init(prob, init=None, seed=None, name="init"):
         b = None
     V_in = init.get("V")
     if V_in is None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            V = prob.lift(W, b)
-            out = W[-1] @ V[-1]  # the output layer's U_L, the last product of the forward pass
-        if not all(np.all(np.isfinite(v)) for v in (*V, out)):
-            raise ValueError(f"{name}['W'] overflows: the forward pass of these weights (the lift "
-                             "V = sigma(U)) is not finite; scale the weights down")
+        V = finite_lift(prob, W, b, f"{name}['W']")
     else:
         V = check_matrix_list(V_in, f"{name}['V']", prob.V_shapes, dt)
     M1, M2 = prob.zero_multipliers()
@@ -79,6 +74,19 @@ def parse_init(prob, init=None, seed=None, name="init"):
     # check_matrix_list may return views of the caller's arrays: copy everything we will mutate.
     return ([w.copy() for w in W], None if b is None else [x.copy() for x in b],
             [v.copy() for v in V], [m.copy() for m in M1], [m.copy() for m in M2])
+
+
+def finite_lift(prob, W, b, name="W", hint=""):
+    """The lift ``V = sigma(U)`` of ``W, b`` (MODEL.md 4, fact 1), refused with a
+    ``ValueError`` naming ``name`` when the forward pass, output layer included, is not finite
+    (weights too large for the dtype); ``hint`` ends the message's advice."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        V = prob.lift(W, b)
+        out = W[-1] @ V[-1]  # the output layer's U_L, the last product of the forward pass
+    if not all(np.all(np.isfinite(v)) for v in (*V, out)):
+        raise ValueError(f"{name} overflows: the forward pass of these weights (the lift "
+                         f"V = sigma(U)) is not finite; scale the weights down{hint}")
+    return V
 
 
 def reseed_dead_units(prob, init, seed=0):

@@ -181,6 +181,7 @@ def test_set_values_checks_everything_before_writing():
         ((W, b, bad_V), r"V\[0\] must have shape \(3, 7\)"),
         ((W[:-1], b, V), "W must hold 3 arrays"),
         ((W, b, [V[0] + np.inf, V[1]]), r"V\[0\] must be finite"),
+        (([w * 1e200 for w in W], b, None), r"W overflows.*or give V"),
     ):
         with pytest.raises(ValueError, match=name):
             set_values(m, *args)
