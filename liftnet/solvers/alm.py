@@ -33,6 +33,7 @@ from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from . import kernels
 from ._interrupt import INTERRUPTS, interrupted
+from .clock import PausableClock
 from .init import parse_init
 from .proxgrad import prox_gradient_bb
 from .quasi_newton import CompactLBFGS, group_owlqn, warm_up_large
@@ -602,25 +603,16 @@ def solve_alm(
                                   low_inclusive=False, high_inclusive=False)
     frac = _presolve_fraction(presolve, prob.N, init)
 
-    t0 = time.monotonic()
-    deadline = None if time_limit is None else t0 + time_limit
-    # Seconds of the Phi evaluations made only to report (the history's, the presolve
-    # summary's, the result's): off the clock and the deadline moved by them, as the baselines'
-    # paused TrainerClock leaves out theirs (liftnet.compare times both alike). The Phi of the
-    # checkpoints and of an unbounded restart are the algorithm's and stay on the clock.
-    excluded = [0.0]
-
-    def clock():
-        """Seconds since ``t0``, the reporting-only ``Phi`` evaluations left out."""
-        return time.monotonic() - t0 - excluded[0]
+    # The Phi evaluations made only to report (the history's, the presolve summary's, the
+    # result's) are off the clock and so off the time limit, as the baselines' objective
+    # evaluations are (liftnet.compare times both alike). The Phi of the checkpoints and of an
+    # unbounded restart are the algorithm's and stay on it.
+    clock = PausableClock()
 
     def reported_Phi(W, b):
-        """``prob.Phi(W, b)`` for a report, its time added to ``excluded``."""
-        tp = time.monotonic()
-        try:
+        """``prob.Phi(W, b)`` for a report, off the clock."""
+        with clock.off():
             return prob.Phi(W, b)
-        finally:
-            excluded[0] += time.monotonic() - tp
 
     pre = None
     if frac is not None:
@@ -629,7 +621,7 @@ def solve_alm(
             time_limit=None if time_limit is None else presolve_share * time_limit,
             max_inner=max_inner, gamma=gamma, tau=tau, theta=theta, kappa=kappa, eps0=eps0,
             rho_max=rho_max, M_max=M_max, inner=inner, patience=patience, memory=memory)
-        excluded[0] += pre_excluded
+        clock.exclude(pre_excluded)
         # the presolve's network on all the samples (reporting only: off the clock)
         pre["Phi"] = reported_Phi(init["W"], init["b"])
         if verbose:
@@ -702,7 +694,7 @@ def solve_alm(
                     "V": [v.copy() for v in cache[1]],
                     "M1": _capped(Mh1, M_max), "M2": _capped(Mh2, M_max)}
 
-        rec = {"k": k + 1, "iteration": j, "time": clock(),
+        rec = {"k": k + 1, "iteration": j, "time": clock.elapsed,
                "inner_residual": r, "rho": rho, "iterate": iterate}
         try:
             stopped_inside[0] = bool(inner_callback(rec))
@@ -732,7 +724,7 @@ def solve_alm(
         0.59 s from the end of the last subproblem to the return; a 3 s limit ended at
         3.46-3.67 s without the reserve (three runs), at 3.38-3.65 s with one certificate's and
         at 3.05-3.23 s with two. Negligible on small problems."""
-        return None if deadline is None else deadline + excluded[0] - 2.0 * cert_time[0]
+        return None if time_limit is None else clock.deadline(time_limit) - 2.0 * cert_time[0]
     try:
         if pre is not None and pre["status"] == "interrupted":
             raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
@@ -740,7 +732,7 @@ def solve_alm(
         rep = certify(z, M1, M2)
         # the start, the first point record_best sees (reporting only: Phi off the clock;
         # after a presolve the start is the lift of its network, whose Phi the summary has)
-        start = {"time": clock(),
+        start = {"time": clock.elapsed,
                  "Phi": pre["Phi"] if pre is not None else reported_Phi(*layout.unpack(z)[:2]),
                  "residual": rep["residual"]}
         stop = False  # a callback asked to stop (after the record of the last iteration)
@@ -754,7 +746,7 @@ def solve_alm(
                 break
             if k >= max_iter:
                 break
-            if deadline is not None and time.monotonic() > inner_deadline():
+            if time_limit is not None and time.monotonic() > inner_deadline():
                 status, message = "time_limit", f"time_limit={time_limit:g} s reached"
                 break
             # 1. inexact subproblem
@@ -799,7 +791,7 @@ def solve_alm(
                     "k": k, "objective": rep["objective"], "rho": rho, "eps": eps,
                     "violation": np.nan, "inner_iterations": info.nit,
                     "inner_status": "unbounded", "inner_residual": np.nan,
-                    "time": clock(),
+                    "time": clock.elapsed,
                     **{p: rep[p] for p in (*rep.PARTS, "residual")},
                     "Phi": phi,
                 })
@@ -834,7 +826,7 @@ def solve_alm(
             rec = {
                 "k": k, "rho": rho, "eps": eps,
                 "violation": viol, "inner_iterations": info.nit, "inner_status": info.status,
-                "inner_residual": info.residual, "time": clock(),
+                "inner_residual": info.residual, "time": clock.elapsed,
             }
             # 3. penalty: only for a violation that stalls above both the target and, by the
             # margin, the stationarity the subproblem reached (a stiffer subproblem cannot help
@@ -889,7 +881,8 @@ def solve_alm(
         W=Wf, b=bf, V=Vf, M1=M1f, M2=M2f,
         status=status, message=message, success=status == "converged",
         kkt=kkt, objective=kkt["objective"], Phi=Phi_f,  # (F, as kkt_residuals has it)
-        nit=k, n_inner=n_inner, history=history, time=clock(), time_excluded=excluded[0],
+        nit=k, n_inner=n_inner, history=history,
+        time=clock.elapsed, time_excluded=clock.paused_total,
         rho=rho, tol=tol, groups=prob.groups, n_restarts=n_unbounded, presolve=pre,
         start=start,
     )

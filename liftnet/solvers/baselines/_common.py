@@ -12,50 +12,21 @@ the warm starts (``init=result``) and the ``sparsity`` property treat every solv
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ..._validation import check_problem, check_scalar, check_seed
 from .._interrupt import INTERRUPTS, interrupted
+from ..clock import PausableClock
 from ..result import LiftedResult
 
 #: Groups with ``||W_l[g]|| <= SMALL_GROUP`` count as "numerically zero" in the reports.
 SMALL_GROUP = 1e-6
 
 
-class TrainerClock:
-    """Wall clock of a trainer that can be paused (objective evaluations, bookkeeping).
-
-    ``elapsed`` is the trainer's own time; ``paused_total`` the time spent while paused.
-    ``TrainerClock(paused=True)`` reads 0 until resumed: the clock of a trainer that a Ctrl-C
-    stopped before its clock started (in the set-up or the warm-up).
-    """
-
-    def __init__(self, paused=False):
-        self._start = time.perf_counter()
-        self._paused_at = self._start if paused else None
-        self.paused_total = 0.0
-
-    @property
-    def elapsed(self) -> float:
-        now = self._paused_at if self._paused_at is not None else time.perf_counter()
-        return now - self._start - self.paused_total
-
-    def pause(self) -> None:
-        if self._paused_at is None:
-            self._paused_at = time.perf_counter()
-
-    def resume(self) -> None:
-        if self._paused_at is not None:
-            self.paused_total += time.perf_counter() - self._paused_at
-            self._paused_at = None
-
-
-def stop_clock(clock: TrainerClock | None) -> TrainerClock:
+def stop_clock(clock: PausableClock | None) -> PausableClock:
     """The trainer's clock, paused for good; ``None`` (a Ctrl-C stopped the trainer in its
     set-up or warm-up, before its clock started) becomes a clock that reads 0."""
-    clock = TrainerClock(paused=True) if clock is None else clock
+    clock = PausableClock(paused=True) if clock is None else clock
     clock.pause()
     return clock
 
@@ -91,9 +62,9 @@ def make_result(
 
     ``Phi`` and ``objective`` are both ``prob.Phi(W, b)`` (the single implementation of (P));
     ``V`` is the exact forward pass, so ``prob.F(W, b, V) = Phi`` for the complementarity
-    coupling; ``time`` is ``clock.elapsed``, the trainer's :class:`TrainerClock` (paused by the
-    caller; warm-up and objective evaluations excluded), ``time_excluded`` its
-    ``paused_total``, what was left out of it.
+    coupling; ``time`` is ``clock.elapsed``, the trainer's
+    :class:`~liftnet.solvers.clock.PausableClock` (paused by the caller; warm-up and objective
+    evaluations excluded), ``time_excluded`` its ``paused_total``, what was left out of it.
 
     A Ctrl-C while the result is assembled (``Phi`` and the lift are two forward passes over
     all ``N`` samples) assembles it again with status ``interrupted``, so that Ctrl-C at the

@@ -18,9 +18,10 @@ import numpy as np
 
 from ..._validation import check_point, check_scalar
 from .._interrupt import INTERRUPTS, interrupted
+from ..clock import PausableClock
 from ..init import parse_init
 from ..quasi_newton import value_noise
-from ._common import TrainerClock, check_common, make_result, stop_clock
+from ._common import check_common, make_result, stop_clock
 
 
 def _backward(prob, W, U, V):
@@ -143,7 +144,7 @@ def prox_gradient(
         # Warm-up (not timed): one forward/backward pass.
         U, V = prob.forward(W, b)
         _backward(prob, W, U, V)
-        clock = TrainerClock()
+        clock = PausableClock()
         U, V = prob.forward(W, b)
         ell = prob.loss(U[-1])
         gW, gb = _backward(prob, W, U, V)

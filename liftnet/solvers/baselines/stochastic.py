@@ -27,9 +27,10 @@ import torch
 
 from ..._validation import check_scalar
 from .._interrupt import INTERRUPTS, interrupted
+from ..clock import PausableClock
 from ..init import parse_init
 from . import _torch
-from ._common import TrainerClock, check_common, make_result, stop_clock
+from ._common import check_common, make_result, stop_clock
 
 _DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3}
 
@@ -136,7 +137,7 @@ def _train(
         step(Wc, bc, _make_optimiser(method, Wc + (bc or []), lr, momentum, betas),
              torch.arange(B))
         opt = _make_optimiser(method, params, lr, momentum, betas)
-        clock = TrainerClock()
+        clock = PausableClock()
         evaluate()
         done = False
         for _epoch in range(max_epochs):

@@ -1,0 +1,62 @@
+"""The one clock every solver times itself with: wall time that can be paused.
+
+A solver's reported ``time`` is its own work. The seconds it spends only to report (the
+``Phi`` of a history record, a callback, the baselines' objective evaluations) are kept off
+it, so that :mod:`liftnet.compare` times the ALM and the baselines alike, and so is a time
+limit: ``time_limit`` is on the same clock.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+
+class PausableClock:
+    """Seconds since construction (``time.monotonic``), less the time spent paused.
+
+    ``elapsed`` is the solver's own time; ``paused_total`` the seconds left out.
+    ``PausableClock(paused=True)`` reads 0 until resumed (the clock of a trainer that a Ctrl-C
+    stopped before its clock started). Pausing a paused clock, or resuming a running one, does
+    nothing, so :meth:`off` nests.
+    """
+
+    def __init__(self, paused: bool = False):
+        self._start = time.monotonic()
+        self._paused_at = self._start if paused else None
+        self.paused_total = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        now = self._paused_at if self._paused_at is not None else time.monotonic()
+        return now - self._start - self.paused_total
+
+    def pause(self) -> None:
+        if self._paused_at is None:
+            self._paused_at = time.monotonic()
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self.paused_total += time.monotonic() - self._paused_at
+            self._paused_at = None
+
+    @contextmanager
+    def off(self):
+        """The block's seconds are left out (``with clock.off(): ...``)."""
+        was_paused = self._paused_at is not None
+        self.pause()
+        try:
+            yield self
+        finally:
+            if not was_paused:
+                self.resume()
+
+    def exclude(self, seconds: float) -> None:
+        """Leave out ``seconds`` spent elsewhere (a presolve's own reporting time)."""
+        self.paused_total += float(seconds)
+
+    def deadline(self, limit: float | None) -> float | None:
+        """The ``time.monotonic()`` at which ``elapsed`` reaches ``limit`` if the clock runs
+        from now on without a pause (``None`` for no limit): what the inner solvers compare
+        with."""
+        return None if limit is None else self._start + self.paused_total + limit

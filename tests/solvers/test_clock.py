@@ -1,0 +1,64 @@
+"""The solvers' one pausable clock (liftnet/solvers/clock.py), on a fake time source."""
+
+import pytest
+
+from liftnet.solvers import clock as clock_module
+from liftnet.solvers.clock import PausableClock
+
+
+@pytest.fixture
+def now(monkeypatch):
+    t = [100.0]
+    monkeypatch.setattr(clock_module.time, "monotonic", lambda: t[0])
+    return t
+
+
+def test_paused_seconds_are_left_out(now):
+    c = PausableClock()
+    now[0] += 2.0
+    c.pause()
+    now[0] += 5.0
+    assert c.elapsed == 2.0  # frozen while paused
+    c.resume()
+    now[0] += 1.0
+    assert c.elapsed == 3.0
+    assert c.paused_total == 5.0
+
+
+def test_off_nests_and_resumes_only_what_it_paused(now):
+    c = PausableClock()
+    with c.off():
+        now[0] += 1.0
+        with c.off():
+            now[0] += 1.0
+        now[0] += 1.0  # still paused: the inner block must not have resumed the clock
+        assert c.elapsed == 0.0
+    now[0] += 4.0
+    assert (c.elapsed, c.paused_total) == (4.0, 3.0)
+    c.pause()
+    with c.off():
+        now[0] += 1.0
+    now[0] += 1.0  # paused before the block: still paused after it
+    assert c.elapsed == 4.0
+
+
+def test_off_resumes_when_its_block_raises(now):
+    c = PausableClock()
+    with pytest.raises(KeyboardInterrupt), c.off():
+        now[0] += 2.0
+        raise KeyboardInterrupt
+    now[0] += 1.0
+    assert c.elapsed == 1.0
+
+
+def test_a_clock_started_paused_reads_zero_and_exclude_moves_the_deadline(now):
+    assert PausableClock(paused=True).elapsed == 0.0
+    c = PausableClock()
+    assert c.deadline(None) is None
+    assert c.deadline(10.0) == 110.0
+    c.exclude(2.5)
+    with c.off():
+        now[0] += 1.0
+    assert c.deadline(10.0) == 113.5  # the time limit is on the clock, pauses included
+    now[0] = 113.5
+    assert c.elapsed == 10.0
