@@ -148,21 +148,25 @@ def interior_point_cg(
         g = grad(x_s, state)
         x, f = x_s, f_s
         z = np.maximum(g, 0.0) + 1e-2 * max(float(np.abs(g).mean()), 1e-12)
-        g_scale = max(_inf_norm(g), tiny)
-        f_scale = max(abs(f), tiny)
-        if start is not None:
-            g_scale = max(min(g_scale, g0_scale), tiny)
-            f_scale = max(min(f_scale, f0_scale), tiny)
+        scales_s = (abs(f), _inf_norm(g))  # x_s's
+
+        def relative_residual():
+            """The stopping rule's residual, in the smaller of the scales of ``x_s`` and (once
+            evaluated) of ``x_0``."""
+            f_scale, g_scale = scales_s
+            if start is not None:
+                f_scale, g_scale = min(f_scale, f0_scale), min(g_scale, g0_scale)
+            return max(_inf_norm(g - z) / max(g_scale, tiny),
+                       float(np.dot(x, z)) / max(f_scale, tiny))
+
         best = (score(state) if score else None, x, f)
         since_best = 0
         values = deque([f], maxlen=11)
         while True:
-            r = max(_inf_norm(g - z) / g_scale, float(np.dot(x, z)) / f_scale)
+            r = relative_residual()
             if r <= tol and start is None:  # the start's scales, the stricter: x_0 now
                 start, f0_scale, g0_scale = evaluate_start()
-                g_scale = max(min(g_scale, g0_scale), tiny)
-                f_scale = max(min(f_scale, f0_scale), tiny)
-                r = max(_inf_norm(g - z) / g_scale, float(np.dot(x, z)) / f_scale)
+                r = relative_residual()
             if not (np.isfinite(f) and np.isfinite(r)):
                 status = "diverged"
                 break
