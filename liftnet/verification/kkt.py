@@ -10,7 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_bool, check_matrix_list, check_point, check_scalar
-from .multipliers import _estimate, estimate_multipliers, initial_multipliers  # noqa: F401
+from .multipliers import (  # noqa: F401  (estimate_multipliers, initial_multipliers: re-exported)
+    estimate_multipliers,
+    estimate_with_report,
+    initial_multipliers,
+)
 
 ESTIMATE_PATIENCE = 5
 
@@ -119,8 +123,8 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
 
     estimate = None
     if M1 is None:
-        M1, M2, estimate, report = _estimate(prob, W, b, V, patience=ESTIMATE_PATIENCE,
-                                             time_limit=time_limit, verbose=verbose)
+        M1, M2, estimate, report = estimate_with_report(
+            prob, W, b, V, patience=ESTIMATE_PATIENCE, time_limit=time_limit, verbose=verbose)
         if report is not None:  # the estimate's report of its multipliers, at this (W, b, V)
             report.update(multipliers="estimated", estimate=estimate,
                           zero_threshold=float(zero_threshold))

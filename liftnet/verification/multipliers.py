@@ -424,14 +424,15 @@ def estimate_multipliers(
     info : dict, only with ``return_info``
     """
     return_info = check_bool(return_info, "return_info")
-    M1, M2, info, _ = _estimate(prob, W, b, V, method=method, tol=tol, max_iter=max_iter,
-                                patience=patience, time_limit=time_limit, verbose=verbose)
+    M1, M2, info, _ = estimate_with_report(prob, W, b, V, method=method, tol=tol,
+                                           max_iter=max_iter, patience=patience,
+                                           time_limit=time_limit, verbose=verbose)
     return (M1, M2, info) if return_info else (M1, M2)
 
 
-def _estimate(prob, W, b, V, *, method: str = "interior-point", tol: float = 1e-8,
-              max_iter: int | None = None, patience: int | None = None,
-              time_limit: float | None = None, verbose: bool = False):
+def estimate_with_report(prob, W, b, V, *, method: str = "interior-point", tol: float = 1e-8,
+                         max_iter: int | None = None, patience: int | None = None,
+                         time_limit: float | None = None, verbose: bool = False):
     """:func:`estimate_multipliers` with its info, and ``report``: the
     :func:`~liftnet.verification.kkt.kkt_residuals` report of the multipliers returned (with
     them given, of this ``(W, b, V)``), computed for the comparison with the start (None
