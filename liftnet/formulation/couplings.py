@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .entrywise import gaps
+
 COUPLINGS = ("complementarity", "squared")
 
 
@@ -72,8 +74,8 @@ class Coupling:
         return f"{type(self).__name__}(alpha={self.alpha!r})"
 
     def gaps(self, V: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Constraint values ``(g1, g2) = (U - V, alpha U - V)``."""
-        return U - V, self.alpha * U - V
+        """Constraint values ``(g1, g2) = (U - V, alpha U - V)`` (:func:`.entrywise.gaps`)."""
+        return gaps(U, V, self.alpha)
 
     def value(self, V: np.ndarray, U: np.ndarray) -> float:
         """``pi(V, U)``."""

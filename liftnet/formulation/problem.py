@@ -26,6 +26,7 @@ from .._validation import (
     check_widths,
 )
 from .couplings import COUPLINGS, make_coupling
+from .entrywise import field_D, field_E, gaps
 from .penalties import GROUPS, GroupLasso
 from .variables import Layout
 
@@ -274,10 +275,10 @@ class LiftedProblem:
         return self._propagate(W, b, self.V0, activate)
 
     def constraints(self, U, V):
-        """``g1_l = U_l - V_l`` and ``g2_l = alpha U_l - V_l``, ``l = 1..L-1`` (all ``<= 0``)."""
-        g1 = [U[l] - V[l] for l in range(self.L - 1)]
-        g2 = [self.alpha * U[l] - V[l] for l in range(self.L - 1)]
-        return g1, g2
+        """``g1_l = U_l - V_l`` and ``g2_l = alpha U_l - V_l``, ``l = 1..L-1`` (all ``<= 0``;
+        :func:`.entrywise.gaps`)."""
+        pairs = [gaps(U[l], V[l], self.alpha) for l in range(self.L - 1)]
+        return [g1 for g1, _ in pairs], [g2 for _, g2 in pairs]
 
     def loss(self, UL: np.ndarray) -> float:
         """Data fit ``(1/N) ||U_L - Y^T||_F^2``."""
@@ -362,31 +363,20 @@ class LiftedProblem:
                 np.sum(D[l], axis=1, out=gb[l])
         return out
 
-    def lagrangian_fields(self, dU, dV, M1, M2, *, inplace: bool = False):
+    def lagrangian_fields(self, dU, dV, M1, M2):
         """The inputs ``D, E`` of :meth:`backprop` (MODEL.md section 5):
-        ``D_l = dU_l + M1_l + alpha M2_l`` (``D_L = dU_L``), ``E_l = dV_l - (M1_l + M2_l)``.
-
-        ``inplace=True`` overwrites the arrays of ``dU`` and ``dV`` (fresh partials of a hot
-        path: no temporaries of the size of ``V``) and returns those lists.
-        """
-        a = self.alpha
-        if not inplace:
-            D = [dU[l] + M1[l] + a * M2[l] for l in range(self.L - 1)] + [dU[-1]]
-            E = [dV[l] - (M1[l] + M2[l]) for l in range(self.L - 1)]
-            return D, E
-        for l in range(self.L - 1):
-            dU[l] += M1[l]
-            dU[l] += a * M2[l]
-            dV[l] -= M1[l]
-            dV[l] -= M2[l]
-        return dU, dV
+        ``D_l = dU_l + M1_l + alpha M2_l`` (``D_L = dU_L``), ``E_l = dV_l - M1_l - M2_l``
+        (:func:`.entrywise.field_D`, :func:`.entrywise.field_E`)."""
+        D = [field_D(dU[l], M1[l], M2[l], self.alpha) for l in range(self.L - 1)] + [dU[-1]]
+        E = [field_E(dV[l], M1[l], M2[l]) for l in range(self.L - 1)]
+        return D, E
 
     def lagrangian_gradient(self, W, b, V, M1, M2):
         """``grad_z [f(z) + sum_l <M1_l, g1_l> + <M2_l, g2_l>]`` as ``(gW, gb, gV)``."""
         U = self.pre_activations(W, b, V)
         g1, g2 = self.constraints(U, V)
         dU, dV = self.smooth_partials(U[-1], g1, g2)
-        return self.backprop(W, V, *self.lagrangian_fields(dU, dV, M1, M2, inplace=True))
+        return self.backprop(W, V, *self.lagrangian_fields(dU, dV, M1, M2))
 
     def F(self, W, b, V=None) -> float:
         """Objective of (M): ``f(W, b, V) + lam R(W)`` (MODEL.md section 4); ``V = None`` is the

@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 from .._validation import check_bool, check_problem, check_scalar, check_seed
+from ..formulation.entrywise import shifted
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from . import kernels
@@ -201,8 +202,8 @@ class _Subproblem:
         ``cache`` (the multiplier update of MODEL.md 6, step 2, and the violation of step 3)."""
         _, V, U = cache
         g1, g2 = self.prob.constraints(U[:-1], V)
-        return (g1, g2, [kernels.shifted(m, g, self.rho) for m, g in zip(self.M1, g1)],
-                [kernels.shifted(m, g, self.rho) for m, g in zip(self.M2, g2)])
+        return (g1, g2, [shifted(m, g, self.rho) for m, g in zip(self.M1, g1)],
+                [shifted(m, g, self.rho) for m, g in zip(self.M2, g2)])
 
     def prox(self, y, steps):
         pen = self.prob.penalty

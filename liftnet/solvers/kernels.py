@@ -5,15 +5,18 @@ operations on arrays of size ``n_l x N`` (the gaps, the shifted multipliers
 ``max(0, M + rho g)``, the coupling's partials, the fields ``D_l``, ``E_l`` of the backward
 pass). As whole-array numpy each is one pass over memory, and together they cost several times
 the layer's matrix products (``benchmarks/bench_alm.py``, the ``ratio`` column). Here they are
-two fused passes per layer, compiled with numba and run on all cores, the way skglm compiles its
-coordinate-descent loops. The formulas are not repeated: the kernels call the coupling's
-entrywise functions of :mod:`liftnet.formulation.couplings` and :func:`shifted`, the same
-functions the numpy model evaluates on whole arrays.
+two fused passes per layer, compiled with numba (on all cores for layers of at least 2^21
+entries, on one below: ``_PARALLEL_MIN_SIZE``), the way skglm compiles its coordinate-descent
+loops. The formulas are not repeated: the kernels call the entrywise
+functions of :mod:`liftnet.formulation.couplings` (the couplings) and
+:mod:`liftnet.formulation.entrywise` (the gaps, the fields ``D_l``, ``E_l`` and the shifted
+multiplier), the same functions the numpy model evaluates on whole arrays.
 
 Optional arguments (bias, branch slopes) are passed as empty arrays, so that every kernel has one
 compiled signature per dtype. The compiled code is cached on disk (``__pycache__``; the first
 call in a fresh checkout compiles, a few seconds per dtype). numba invalidates that cache when
-this file changes but not when ``couplings.py`` does, so :func:`_drop_stale_cache` does.
+this file changes but not when ``couplings.py`` or ``entrywise.py`` does, so
+:func:`_drop_stale_cache` does.
 """
 
 from __future__ import annotations
@@ -27,14 +30,17 @@ import numpy as np
 from numba import njit, prange
 
 from ..formulation import couplings as _c
+from ..formulation import entrywise as _e
 
 
-def _drop_stale_cache(cache=None, source=None):
+def _drop_stale_cache(cache=None, sources=None):
     """Delete this module's numba cache (in ``cache``, default ``__pycache__`` here) when the
-    coupling formulas it compiles (``source``, default ``couplings.py``) have changed."""
+    model's formulas it compiles (``sources``, default ``couplings.py`` and ``entrywise.py``)
+    have changed."""
     cache = Path(__file__).with_name("__pycache__") if cache is None else Path(cache)
     stamp = cache / "kernels.couplings-sha256"
-    digest = hashlib.sha256(Path(source or _c.__file__).read_bytes()).hexdigest()
+    sources = (_c.__file__, _e.__file__) if sources is None else sources
+    digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in sources)).hexdigest()
     try:
         if stamp.exists() and stamp.read_text() == digest:
             return
@@ -57,13 +63,9 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
 
-def shifted(M, g, rho):
-    """``max(0, M + rho g)``, the shifted multiplier of the augmented Lagrangian (MODEL.md 6)."""
-    return np.maximum(M + rho * g, 0.0)
-
-
-# the same functions, compiled for scalars
-_shifted = njit(shifted)
+# the model's entrywise formulas, compiled for scalars
+_gaps, _field_D, _field_E, _shifted = (njit(f) for f in (_e.gaps, _e.field_D, _e.field_E,
+                                                        _e.shifted))
 _c_pi, _c_dV, _c_dU = (njit(f) for f in (_c.complementarity_pointwise,
                                          _c.complementarity_dpi_dV, _c.complementarity_dpi_dU))
 _s_pi, _s_dV, _s_dU = (njit(f) for f in (_c.squared_pointwise, _c.squared_dpi_dV,
@@ -106,8 +108,7 @@ def _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind):
             V[i, j] = v
         else:
             v = X[i, j]
-        g1 = u - v
-        g2 = alpha * u - v
+        g1, g2 = _gaps(u, v, alpha)
         p, _, _ = _coupling_terms(kind, g1, g2, alpha)
         m1 = _shifted(M1[i, j], g1, rho)
         m2 = _shifted(M2[i, j], g2, rho)
@@ -152,14 +153,13 @@ def _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind):
     for j in range(U.shape[1]):
         u = U[i, j]
         v = V[i, j]
-        g1 = u - v
-        g2 = alpha * u - v
+        g1, g2 = _gaps(u, v, alpha)
         _, pV, pU = _coupling_terms(kind, g1, g2, alpha)
         m1 = _shifted(M1[i, j], g1, rho)
         m2 = _shifted(M2[i, j], g2, rho)
-        e = G[i, j] + c * pV - m1 - m2
+        e = _field_E(G[i, j] + c * pV, m1, m2)  # gV_l: dV_l + W_{l+1}^T D_{l+1} - M1 - M2
         G[i, j] = e
-        d = c * pU + m1 + alpha * m2
+        d = _field_D(c * pU, m1, m2, alpha)
         if branch:
             d += C[i, j] * e
         D[i, j] = d

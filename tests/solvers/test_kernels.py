@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liftnet import LiftedProblem
+from liftnet.formulation.entrywise import shifted
 from liftnet.solvers import kernels
 from liftnet.solvers.alm import _BranchSubproblem, _Subproblem
 
@@ -33,7 +34,7 @@ def _reference(prob, sub, z):
     W, b, V = prob.layout.unpack(z)
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)
-    Mh = [kernels.shifted(m, g, sub.rho) for m, g in zip(sub.M1 + sub.M2, g1 + g2)]
+    Mh = [shifted(m, g, sub.rho) for m, g in zip(sub.M1 + sub.M2, g1 + g2)]
     pen = (sum(float(np.vdot(m, m)) for m in Mh) - sub.M_sq) / (2 * sub.rho)
     value = prob.F(W, b, V) + pen
     # grad L_rho = grad f + J^T max(0, M + rho g): the Lagrangian gradient at the shifted M
@@ -104,21 +105,22 @@ def test_constraint_state_is_the_multiplier_update():
 
 
 def test_stale_cache_is_dropped_when_the_couplings_change(tmp_path):
-    """numba tracks only kernels.py; the guard drops the cache when couplings.py changes."""
+    """numba tracks only kernels.py; the guard drops the cache when a file of the formulas it
+    compiles (couplings.py, entrywise.py) changes."""
     source = tmp_path / "couplings.py"
     source.write_text("a = 1\n")
     cache = tmp_path / "__pycache__"
     cache.mkdir()
     (cache / "kernels.layer_value-1.py311.nbi").write_text("index")
     (cache / "other.f-1.py311.nbi").write_text("not ours")
-    kernels._drop_stale_cache(cache, source)  # no stamp yet: drop
+    kernels._drop_stale_cache(cache, [source])  # no stamp yet: drop
     assert not (cache / "kernels.layer_value-1.py311.nbi").exists()
     assert (cache / "other.f-1.py311.nbi").exists()
     (cache / "kernels.layer_value-1.py311.nbi").write_text("index")
-    kernels._drop_stale_cache(cache, source)  # same source: keep
+    kernels._drop_stale_cache(cache, [source])  # same source: keep
     assert (cache / "kernels.layer_value-1.py311.nbi").exists()
     source.write_text("a = 2\n")
-    kernels._drop_stale_cache(cache, source)  # changed: drop
+    kernels._drop_stale_cache(cache, [source])  # changed: drop
     assert not (cache / "kernels.layer_value-1.py311.nbi").exists()
 
 
