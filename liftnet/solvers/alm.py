@@ -531,7 +531,8 @@ def solve_alm(
         Start from a solve on a random fraction of the samples (docs/maths.md 6.3): the same
         model on ``ceil(presolve N)`` samples (drawn with ``seed``), solved by this function
         to ``max(tol, 1e-4)`` within ``presolve_share`` of ``time_limit``, from ``init``'s
-        weights or the random start; then the full problem from the lift of its network,
+        weights (its ``V`` and multipliers, checked as always, are not used) or the random
+        start; then the full problem from the lift of its network,
         with ``rho_0`` its final ``rho`` times ``n / N`` (unless ``rho0`` is given).
         ``"auto"`` (default): ``1/16`` when ``N >= 2000`` and no ``init`` is given, else off
         (measured on the teacher and MNIST-shaped data of ``benchmarks/compare.py`` at
@@ -603,6 +604,11 @@ def solve_alm(
     presolve_share = check_scalar(presolve_share, "presolve_share", low=0, high=1,
                                   low_inclusive=False, high_inclusive=False)
     frac = _presolve_fraction(presolve, prob.N, init)
+    if frac is not None and init is not None:
+        # the presolve starts from init's network alone; init is checked whole all the same, as
+        # it is without a presolve (a V or M1 of the wrong shape is refused, not dropped)
+        W0, b0, *_ = parse_init(prob, init, seed)
+        init = {"W": W0, "b": b0}
 
     # The Phi evaluations made only to report (the history's, the presolve summary's, the
     # result's) are off the clock and so off the time limit, as the baselines' objective

@@ -508,6 +508,30 @@ def test_auto_presolve_takes_a_sixteenth_from_N_2000_without_init():
     assert solve_alm(small, max_iter=1).presolve is None
 
 
+@pytest.mark.parametrize("bad, error, match", [
+    ("tuple", TypeError, "init must be None"),
+    ("negative M1", ValueError, r"init\['M1'\] must be nonnegative"),
+    ("M1 alone", ValueError, "given together"),
+    ("V shape", ValueError, r"init\['V'\]\[0\] must have shape"),
+    ("V NaN", ValueError, r"init\['V'\]\[0\] must be finite"),
+])
+def test_a_presolve_checks_init_as_a_solve_without_one_does(bad, error, match):
+    """With ``presolve`` on, ``init`` is checked whole before the presolve uses its network
+    (it was indexed unchecked, and a bad ``V`` or ``M1`` was silently dropped)."""
+    X, Y, _, _ = make_teacher(60, (4, 6, 2), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(6,), lam=1e-2)
+    W, b = prob.initial_weights(0)
+    M1, M2 = prob.zero_multipliers()
+    init = {"tuple": (W, b),
+            "negative M1": {"W": W, "M1": [m - 1.0 for m in M1], "M2": M2},
+            "M1 alone": {"W": W, "M1": M1},
+            "V shape": {"W": W, "V": [np.ones((2, 2))]},
+            "V NaN": {"W": W, "V": [np.full(s, np.nan) for s in prob.V_shapes]}}[bad]
+    for presolve in (None, 0.5):
+        with pytest.raises(error, match=match):
+            solve_alm(prob, init=init, max_iter=1, presolve=presolve)
+
+
 def test_presolve_shares_the_time_limit():
     """The presolve gets ``presolve_share`` of ``time_limit`` and the whole run stays within
     it (up to one inner iteration and the final certificate)."""
