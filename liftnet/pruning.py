@@ -96,7 +96,10 @@ def prune_weights(W, b=None, *, alpha=None):
                              high_inclusive=False)
     L = len(W)
     W_new = [Wl.copy() for Wl in W]
-    b_new = None if b is None else [bl.copy() for bl in b]
+    # (with alpha, constants sigma(b) fold into the next bias: integer or boolean biases become
+    # floating, as the folded network's are)
+    b_new = None if b is None else [
+        bl.astype(np.result_type(bl, 1.0) if alpha is not None else bl.dtype) for bl in b]
     masks = _unit_masks(W_new, b_new)
     if alpha is not None and b_new is not None:
         masks = _fold_constant_units(W_new, b_new, masks, alpha)

@@ -70,6 +70,19 @@ def test_constant_units_fold_into_the_next_bias_given_alpha():
         prune_weights(W, b, alpha=1.0)
 
 
+@pytest.mark.parametrize("bias_dtype", [np.int64, np.bool_])
+def test_integer_biases_fold_into_floating_ones(bias_dtype):
+    """Folding a constant unit adds ``W sigma(b)`` to the next bias: integer or boolean biases
+    (accepted as they are) become floating instead of failing inside numpy."""
+    W = [np.array([[1, 2], [0, 0]]), np.array([[3, 4]])]  # hidden unit 1: zero row
+    b = [np.array([0, 1]).astype(bias_dtype), np.array([1]).astype(bias_dtype)]
+    W2, b2, keep = prune_weights(W, b, alpha=0.1)
+    assert keep[1].tolist() == [0] and b2[1].dtype == np.float64
+    X = np.array([[1.0, -2.0], [0.5, 3.0]])
+    np.testing.assert_allclose(outputs(W2, b2, X, 0.1), outputs(W, b, X, 0.1), rtol=1e-14)
+    assert [x.dtype for x in prune_weights(W, b)[1]] == [np.dtype(bias_dtype)] * 2
+
+
 def test_dead_layer_keeps_one_silent_unit():
     rng = np.random.default_rng(2)
     W = [rng.standard_normal((3, 2)), np.zeros((2, 3)), rng.standard_normal((2, 2))]
