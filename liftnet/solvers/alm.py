@@ -546,12 +546,14 @@ def solve_alm(
         iterates through :func:`liftnet.solve_ipopt`'s ``callback``). ``record``: ``k`` (the
         outer iteration in progress, from 1), ``iteration`` (the inner one, from 1), ``time``
         (seconds since the start), ``inner_residual`` (the inner solver's working residual,
-        in its coordinates), ``rho``, and ``iterate``, a function that returns the point as a
-        dict of copies ``W, b, V, M1, M2`` with the multipliers the ALM would take there,
-        ``min(max(0, M + rho g), M_max)`` (MODEL.md 6, step 2): the point ``solve_alm`` would
-        return if stopped now, for :func:`liftnet.kkt_residuals`; it returns ``None`` once
-        the callback has returned. Returning True stops the run (status ``interrupted``,
-        message ``stopped by callback``).
+        in its coordinates), ``rho``, and ``iterate``, a function that returns the current
+        inner iterate as a dict of copies ``W, b, V, M1, M2`` with the multipliers the ALM
+        would take there, ``min(max(0, M + rho g), M_max)`` (MODEL.md 6, step 2), for
+        :func:`liftnet.kkt_residuals`; it returns ``None`` once the callback has returned.
+        Returning True stops the run (status ``interrupted``, message ``stopped by
+        callback``); the stopped subproblem then ends at its most stationary inner iterate,
+        which becomes the last outer record, and the run returns, as always, the point of
+        smallest KKT residual among its start and records: not necessarily ``iterate()``.
 
     Returns
     -------
