@@ -1,6 +1,7 @@
 """Baselines on (P): torch ports equal the numpy originals, gradients, descent, zeros, stops."""
 
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -354,3 +355,125 @@ def test_prox_gradient_never_steps_to_an_infinite_loss():
     phis = [h["Phi"] for h in r.history]
     assert np.all(np.isfinite(phis)) and all(b <= a for a, b in zip(phis, phis[1:]))
     assert r.status in ("max_iter", "converged") and np.isfinite(r.Phi)
+
+
+# ------------------------------------------------------------ audit fixes (D1-D5)
+@pytest.mark.parametrize("name", ["sgd", "prox_sgd"])
+def test_divergence_seen_only_at_the_final_checkpoint_is_reported(name):
+    """eval_every beyond max_epochs: the only checkpoint after the start is the last step's
+    point, evaluated after the loop; its NaN Phi gave status max_iter."""
+    prob = small_problem()
+    with np.errstate(all="ignore"):
+        res = BASELINES[name](prob, lr=1e3, max_epochs=3, batch_size=10, eval_every=5.0)
+    assert [r["step"] for r in res.history] == [0, res.n_steps] and res.n_steps == 36
+    assert not np.isfinite(res.history[-1]["Phi"])
+    assert res.status == "diverged"
+    assert res.Phi == res.history[0]["Phi"]  # the best finite checkpoint: the start
+
+
+@pytest.mark.parametrize("name", ["sgd", "prox_sgd"])
+def test_time_limit_after_the_weights_overflowed_is_reported_as_divergence(name):
+    """The time limit hits between checkpoints after the first step overflowed: the final
+    evaluation sees Phi NaN or inf, which is divergence, not time_limit."""
+    prob = small_problem()
+    with np.errstate(all="ignore"):
+        res = BASELINES[name](prob, lr=1e300, max_epochs=10, batch_size=10, eval_every=5.0,
+                              time_limit=1e-12)
+    assert res.n_steps == 1 and not np.isfinite(res.history[-1]["Phi"])
+    assert res.status == "diverged"
+
+
+def _interrupt_call(real, k):
+    """``real``, except that its ``k``-th call (1-based) raises KeyboardInterrupt."""
+    calls = []
+
+    def wrapped(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == k:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    return wrapped
+
+
+@pytest.mark.parametrize(
+    ("target", "k", "torn"),
+    [
+        # group_prox_ runs once per layer (2 layers), the warm-up's 2 calls first: call
+        # 2 + 2*4 + 1 is step 5's first layer (after opt.step(), before any prox), call
+        # 2 + 2*4 + 2 its second layer (the first layer went through the prox, not this one)
+        ("group_prox_", 11, True),
+        ("group_prox_", 12, True),
+        # the forward pass of step 5 (the warm-up's is call 1): the weights are intact
+        ("forward_output", 6, False),
+    ],
+)
+def test_keyboard_interrupt_inside_a_step_returns_a_complete_iterate(monkeypatch, target, k,
+                                                                    torn):
+    """A Ctrl-C while a step writes the weights returned a point that skipped the prox, with
+    the label of the step before it; now it returns the best checkpoint (a complete proximal
+    iterate, with its own step). One in the forward pass still scores the last step's point."""
+    prob = small_problem(lam=2.0)
+    kw = {"lr": 0.2, "batch_size": prob.N, "seed": 0, "eval_every": 3}  # one step per epoch
+    monkeypatch.setattr(tp, target, _interrupt_call(getattr(tp, target), k))
+    res = _run("prox_sgd", prob, max_epochs=10, **kw)
+    monkeypatch.undo()
+    assert res.status == "interrupted" and res.n_steps == 4
+    steps = [r["step"] for r in res.history]
+    assert steps == ([0, 3] if torn else [0, 3, 4])  # no torn point, no false label
+    # the same run, stopped (uninterrupted) after the last recorded step: the same records
+    # and the same point, a proximal iterate with exact zero groups
+    ref = prox_sgd(prob, max_epochs=steps[-1], **kw)
+    assert [r["Phi"] for r in res.history] == [r["Phi"] for r in ref.history]
+    for got, want in zip(res.W, ref.W, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert res.Phi == min(r["Phi"] for r in res.history) == prob.Phi(res.W, res.b)
+    assert res.n_zero_groups == ref.n_zero_groups > 0
+
+
+@pytest.mark.parametrize("name", STOCHASTIC)
+def test_callback_stop_at_the_first_checkpoint_stops(name):
+    prob = small_problem()
+    seen = []
+    res = BASELINES[name](prob, seed=0, max_epochs=5, batch_size=8,
+                          callback=lambda rec: seen.append(rec["step"]) or True)
+    assert seen == [0] and res.n_steps == 0 and res.nit == 0
+    assert res.status == "interrupted" and res.message == "stopped by callback"
+    for got, want in zip(res.W, prob.initial_weights(0)[0], strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_warm_start_ignores_V_and_M(name):
+    """A result on another sample set (V is (n_l, 40), not (n_l, 120)) and a mapping with one
+    multiplier only are warm starts: the baselines use W and b only, as documented."""
+    sub, prob = small_problem(N=40, bias=True), small_problem(N=120, bias=True)
+    r_sub = prox_gradient(sub, seed=0, max_epochs=5)
+    assert r_sub.V[0].shape == (8, 40)
+    inits = [r_sub, {"W": r_sub.W, "b": r_sub.b, "M1": [np.zeros((8, 7))]}]
+    for init in inits:
+        kw = {"batch_size": 16} if name in STOCHASTIC else {}
+        res = BASELINES[name](prob, init=init, max_epochs=1, lr=1e-6, **kw)
+        assert res.history[0]["Phi"] == prob.Phi(r_sub.W, r_sub.b)
+    # W and b are still checked, with their names
+    with pytest.raises(ValueError, match=r"init\['W'\]"):
+        BASELINES[name](prob, init={"W": [w[:, :-1] for w in r_sub.W], "V": r_sub.V})
+    with pytest.raises(ValueError, match=r"init\['b'\]"):
+        BASELINES[name](prob, init={"W": r_sub.W, "b": [x[:-1] for x in r_sub.b]})
+    with pytest.raises(ValueError, match=r"init must contain the weights 'W'"):
+        BASELINES[name](prob, init={"V": r_sub.V})
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_start_with_an_infinite_Phi_is_refused(name, dtype):
+    """A finite lift whose Phi overflows (the squared residuals): refused naming init['W'],
+    without numpy warnings, not a 'diverged' or 'failed' run from an infinite start."""
+    prob = small_problem(dtype=dtype)
+    big = 1e80 if dtype == np.float64 else 1e15
+    W = [np.full(s, big, dtype=dtype) for s in prob.W_shapes]
+    assert all(np.isfinite(v).all() for v in prob.lift(W, None))  # parse_init lets it through
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"init\['W'\] is too large"):
+            BASELINES[name](prob, init={"W": W}, max_epochs=3)

@@ -12,6 +12,8 @@ the warm starts (``init=result``) and the ``sparsity`` property treat every solv
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..._validation import check_problem, check_scalar, check_seed
@@ -39,6 +41,40 @@ def check_common(prob, time_limit, max_epochs, lr, seed):
     lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
     seed = check_seed(seed, allow_none=True)
     return time_limit, max_epochs, lr, seed
+
+
+def weights_only(init):
+    """The part of a warm start ``init`` that the baselines use: ``{"W": ..., "b": ...}``.
+
+    The baselines work on (P), whose only variables are ``W`` and ``b``; the lifted ``V`` and
+    the multipliers ``M1, M2`` of a result are ignored (as documented), so that a result on
+    another sample set (a subset, the ALM's presolve: ``V`` is ``(n_l, N')``) or a mapping
+    with ``M1`` only is a valid warm start. ``W`` and ``b`` still go through
+    :func:`liftnet.solvers.init.parse_init`, whose errors name ``init['W']`` and ``init['b']``;
+    anything but a mapping (``None``, or a wrong type that ``parse_init`` refuses) is passed on
+    unchanged.
+    """
+    if isinstance(init, Mapping):
+        return {"W": init.get("W"), "b": init.get("b")}
+    return init
+
+
+def check_start_Phi(prob, phi) -> float:
+    """``phi``, the objective ``Phi`` of the start point, refused with a ``ValueError`` naming
+    ``init['W']`` when it is not finite.
+
+    ``parse_init`` already refuses a start whose forward pass overflows; the data fit (the
+    squared residuals) or the penalty can still overflow beyond it (``W = 1e80`` in float64:
+    finite lift, ``Phi = inf``). Nothing would diverge from such a start (it is infinite
+    already), so it is refused, as ``solve_alm`` refuses a start whose multipliers overflow,
+    instead of being reported as ``diverged`` or ``failed``. The callers compute ``phi`` with
+    numpy's overflow warnings off (``np.errstate``): this error is the report of it.
+    """
+    if not np.isfinite(phi):
+        raise ValueError(f"init['W'] is too large: the objective Phi of the start is {phi} "
+                         f"(the data fit or the penalty overflows {np.dtype(prob.dtype)}); "
+                         f"scale the weights down")
+    return phi
 
 
 def group_counts(prob, W) -> dict:

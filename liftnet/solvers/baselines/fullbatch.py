@@ -21,7 +21,7 @@ from .._interrupt import INTERRUPTS, interrupted
 from ..clock import PausableClock
 from ..init import parse_init
 from ..quasi_newton import value_noise
-from ._common import check_common, make_result, stop_clock
+from ._common import check_common, check_start_Phi, make_result, stop_clock, weights_only
 
 
 def _backward(prob, W, U, V):
@@ -102,7 +102,9 @@ def prox_gradient(
     max_epochs : int >= 1
         Iterations (one full gradient each, plus the line-search forward passes).
     init : None, LiftedResult or mapping
-        Warm start (see :func:`liftnet.solvers.init.parse_init`).
+        Warm start (see :func:`liftnet.solvers.init.parse_init`): its ``W`` and ``b``; ``V``,
+        ``M1``, ``M2`` are ignored (a result on other samples will do). A start whose ``Phi``
+        is not finite raises ``ValueError``.
     tol : float > 0
         Stop (``converged``) when ``||(W - W+)/t||_inf <= tol`` over ``W`` and ``b``.
     eta : float in (0, 1)
@@ -140,20 +142,25 @@ def prox_gradient(
     status, message = "max_iter", f"reached max_epochs={max_epochs}"
     k = n_backtracks = 0
     try:
-        W, b, *_ = parse_init(prob, init, seed)
-        # Warm-up (not timed): one forward/backward pass.
-        U, V = prob.forward(W, b)
-        _backward(prob, W, U, V)
+        W, b, *_ = parse_init(prob, weights_only(init), seed)
+        # Warm-up (not timed): one forward/backward pass. (Its values are thrown away and
+        # computed again below, where an overflowing start is refused: no warnings here.)
+        with np.errstate(over="ignore", invalid="ignore"):
+            U, V = prob.forward(W, b)
+            _backward(prob, W, U, V)
         clock = PausableClock()
         U, V = prob.forward(W, b)
-        ell = prob.loss(U[-1])
+        # the start's Phi: not finite (the data fit or the penalty overflows) is refused
+        with np.errstate(over="ignore", invalid="ignore"):
+            ell = prob.loss(U[-1])
+            Phi0 = check_start_Phi(prob, ell + prob.regulariser(W))
         gW, gb = _backward(prob, W, U, V)
         t = lr
         history.append(
             {
                 "epoch": 0,
                 "time": 0.0,
-                "Phi": ell + prob.regulariser(W),
+                "Phi": Phi0,
                 "step_size": t,
                 "grad_map": np.nan,
             }
@@ -213,7 +220,7 @@ def prox_gradient(
         status, message = "failed", "line search failed (step below 1e-30)"
     clock = stop_clock(clock)
     if W is None:  # Ctrl-C inside parse_init: the start point, set up again (one forward pass)
-        W, b, *_ = parse_init(prob, init, seed)
+        W, b, *_ = parse_init(prob, weights_only(init), seed)
     return make_result(
         prob,
         "prox_gradient",

@@ -30,7 +30,7 @@ from .._interrupt import INTERRUPTS, interrupted
 from ..clock import PausableClock
 from ..init import parse_init
 from . import _torch
-from ._common import check_common, make_result, stop_clock
+from ._common import check_common, check_start_Phi, make_result, stop_clock, weights_only
 
 _DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3}
 
@@ -80,6 +80,17 @@ def _train(
     W0 = b0 = clock = None
     history, best = [], {"Phi": np.inf}
     n_steps = 0
+    # A step writes Wt in place (opt.step(), then the prox of each layer): a Ctrl-C landing in
+    # between leaves a point that is no iterate (a half-done optimiser update, or a step that
+    # skipped the prox). `torn` is True exactly while that can be so: set before the first
+    # write, cleared after the step is counted (n_steps += 1 first: a Ctrl-C between the two
+    # only makes us skip a complete point, never score a torn one or mislabel it). After a
+    # Ctrl-C with `torn` set, the last step's point is not evaluated and the best checkpoint is
+    # returned. This costs two assignments per step; keeping the last complete iterate (a copy
+    # of every weight per step, to restore) would save the progress since the last checkpoint
+    # only for a Ctrl-C in that short window (the forward/backward pass, most of a step,
+    # leaves Wt intact).
+    torn = False
 
     def _prox_step(opt, Wl):
         """Step of the group prox: ``lr`` (SGD) or ``lr / mean_g(sqrt(v^) + eps)`` (Adam)."""
@@ -91,13 +102,17 @@ def _train(
         axis = _torch.AXIS[groups]
         return lr / (d if axis is None else d.mean(dim=axis))
 
-    def step(Ws, bs, opt, idx):
+    def gradient(Ws, bs, opt, idx):
+        """The minibatch gradient into ``.grad`` (the weights are not written)."""
         opt.zero_grad(set_to_none=True)
         out = _torch.forward_output(Ws, bs, Xt[idx].T, alpha)
         obj = _torch.loss(out, Yt[idx].T)
         if not proximal and lam > 0:
             obj = obj + _torch.penalty_value(Ws, lam, groups)
         obj.backward()
+
+    def update(Ws, opt):
+        """The optimiser's step, then the group prox: writes the weights in place."""
         opt.step()
         if proximal and lam > 0:
             for Wl in Ws:
@@ -107,7 +122,11 @@ def _train(
         clock.pause()
         Wn = [w.detach().numpy() for w in Wt]
         bn = None if bt is None else [x.detach().numpy() for x in bt]
-        phi = prob.Phi(Wn, bn)
+        if n_steps == 0:  # the start: an infinite Phi is refused (ValueError naming init['W'])
+            with np.errstate(over="ignore", invalid="ignore"):
+                phi = check_start_Phi(prob, prob.Phi(Wn, bn))
+        else:
+            phi = prob.Phi(Wn, bn)
         rec = {
             "epoch": n_steps / steps_per_epoch,
             "step": n_steps,
@@ -125,7 +144,7 @@ def _train(
 
     status, message = "max_iter", f"reached max_epochs={max_epochs}"
     try:
-        W0, b0, *_ = parse_init(prob, init, seed)
+        W0, b0, *_ = parse_init(prob, weights_only(init), seed)
         Wt = [torch.tensor(Wl, requires_grad=True) for Wl in W0]
         bt = None if b0 is None else [torch.tensor(x, requires_grad=True) for x in b0]
         params = Wt + ([] if bt is None else bt)
@@ -134,17 +153,22 @@ def _train(
         # Warm-up (not timed): one step on copies, so first-call costs stay off the clock.
         Wc = [w.detach().clone().requires_grad_(True) for w in Wt]
         bc = None if bt is None else [x.detach().clone().requires_grad_(True) for x in bt]
-        step(Wc, bc, _make_optimiser(method, Wc + (bc or []), lr, momentum, betas),
-             torch.arange(B))
+        opt_c = _make_optimiser(method, Wc + (bc or []), lr, momentum, betas)
+        gradient(Wc, bc, opt_c, torch.arange(B))
+        update(Wc, opt_c)
         opt = _make_optimiser(method, params, lr, momentum, betas)
         clock = PausableClock()
-        evaluate()
-        done = False
-        for _epoch in range(max_epochs):
+        _, done = evaluate()
+        if done:
+            status, message = "interrupted", "stopped by callback"
+        for _epoch in range(0 if done else max_epochs):
             perm = rng.permutation(N)
             for s in range(0, N, B):
-                step(Wt, bt, opt, torch.from_numpy(perm[s : s + B]))
+                gradient(Wt, bt, opt, torch.from_numpy(perm[s : s + B]))
+                torn = True
+                update(Wt, opt)
                 n_steps += 1
+                torn = False
                 if n_steps % eval_steps == 0:
                     phi, stop = evaluate()
                     if not np.isfinite(phi):
@@ -161,15 +185,18 @@ def _train(
     except INTERRUPTS as exc:
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
     try:
-        # the point of the last step is a candidate too (the trainer ran: the clock exists)
-        if clock is not None and (not history or history[-1]["step"] != n_steps):
-            evaluate()
+        # the point of the last step is a candidate too (the trainer ran: the clock exists),
+        # when it is a complete step (not `torn` by a Ctrl-C)
+        if clock is not None and not torn and (not history or history[-1]["step"] != n_steps):
+            phi, _ = evaluate()
+            if not np.isfinite(phi) and status in ("max_iter", "time_limit"):
+                status, message = "diverged", "Phi became NaN or inf"
     except INTERRUPTS as exc:
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
     clock = stop_clock(clock)
     if "W" not in best:  # no finite checkpoint (or Ctrl-C before the first): the start
         if W0 is None:  # Ctrl-C inside parse_init: the start point, set up again
-            W0, b0, *_ = parse_init(prob, init, seed)
+            W0, b0, *_ = parse_init(prob, weights_only(init), seed)
         best.update(W=W0, b=b0)
     return make_result(
         prob,
@@ -205,7 +232,9 @@ _DOC = """{title} on (P) (MODEL.md 3), {how}.
     max_epochs : int >= 1
         Passes over the data.
     init : None, LiftedResult or mapping
-        Warm start (see :func:`liftnet.solvers.init.parse_init`); ``V``, ``M`` are ignored.
+        Warm start (see :func:`liftnet.solvers.init.parse_init`): its ``W`` and ``b``; ``V``,
+        ``M1``, ``M2`` are ignored (a result on other samples will do). A start whose ``Phi``
+        is not finite raises ``ValueError``.
     eval_every : float > 0
         Epochs between ``Phi`` checkpoints (history, best iterate, divergence test).
     {extra}
@@ -220,7 +249,10 @@ _DOC = """{title} on (P) (MODEL.md 3), {how}.
         ``epoch, step, time, Phi``), ``time`` (trainer clock), ``time_excluded``, ``nit``
         (epochs), ``n_steps``, ``n_groups``, ``n_zero_groups``, ``n_small_groups``
         (``<= 1e-6``), ``status`` in ``max_iter, time_limit, interrupted, diverged``.
-        Ctrl-C returns the best checkpoint (the point of the last step is one) with status
+        ``diverged`` when a checkpoint's ``Phi`` (the last step's included) is NaN or inf.
+        Ctrl-C returns the best checkpoint (the point of the last complete step is one; a
+        Ctrl-C while a step writes the weights, in the optimiser's update or the prox, leaves
+        no complete point there, and the checkpoints before it are the candidates) with status
         ``interrupted``; from the set-up on, before any step, that is the start point, with
         ``time`` 0 when it lands before the trainer's clock started.
     """
