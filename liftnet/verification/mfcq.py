@@ -81,11 +81,18 @@ def mfcq_direction(prob, W) -> tuple[np.ndarray, np.ndarray]:
     """
     c = np.zeros(prob.L)
     for l in range(1, prob.L):
-        c[l] = 1.0 + c[l - 1] * max(0.0, float(np.max(W[l - 1].sum(axis=1))))
+        c[l] = 1.0 + c[l - 1] * _row_sums(W[l - 1])[1]
     d = np.zeros(prob.layout.size)
     for blk in prob.layout.of_kind("V"):
         d[blk.slice] = c[blk.layer]
     return c, d
+
+
+def _row_sums(Wl):
+    """``(W_l 1, m_l)`` with ``m_l = max(0, max_i (W_l 1)_i)`` (MODEL.md 4, fact 3): the row
+    sums as a column, and the growth of the direction's ``c_l`` from layer to layer."""
+    rs = Wl.sum(axis=1)[:, None]
+    return rs, max(0.0, float(np.max(rs)))
 
 
 def constraint_values(prob, W, b, V) -> np.ndarray:
@@ -244,8 +251,7 @@ def check_mfcq(
     worst_all, worst_active = -np.inf, -np.inf
     n1 = n2 = nk = 0
     for l in range(1, prob.L):
-        rs = W[l - 1].sum(axis=1)[:, None]  # (W_l 1)_i, as in mfcq_direction
-        top = max(0.0, float(np.max(rs)))  # m_l
+        rs, top = _row_sums(W[l - 1])  # (W_l 1)_i and m_l, as in mfcq_direction
         dg1 = np.broadcast_to(-(1.0 + c[l - 1] * (top - rs)), g1[l - 1].shape)
         dg2 = np.broadcast_to(-(1.0 + c[l - 1] * (top - prob.alpha * rs)), g2[l - 1].shape)
         a1 = g1[l - 1] >= -active_tol
