@@ -13,8 +13,9 @@ Both solvers' paths are traced by the same ``kkt_residuals``. With the cyipopt i
 IPOPT iterate is kept (``solve_ipopt(callback=)``) and checked afterwards with IPOPT's
 multipliers (phase-1 groups below the polish threshold counted as zero, as the polish does);
 the ALM's outer iterates and, every 2% of its clock, its inner iterates with the multipliers it
-would take there (``solve_alm(inner_callback=)``: the point it would return if stopped) are
-checked as it runs (until 2026-12-03 only its outer iterates: up to a whole inner solve late).
+would take there (``solve_alm(inner_callback=)``: the iterate it holds; a run stopped there
+returns its best recorded point instead, docs/maths.md 7) are checked as it runs (until
+2026-12-03 only its outer iterates: up to a whole inner solve late).
 A second table gives, for each ``--levels`` residual, the time each solver first reached it and
 the ratio: each one's own time to a residual, not its whole run. The copying and checking are
 taken off both clocks.

@@ -318,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="train on the digits, print the KKT certificate")
     # lam 1e-2 without biases: the ALM reaches its tol 1e-6 there in about 7 s (seeds 0-2,
     # 2026-12-03), so the demo prints a certificate that holds; with biases (level sets
-    # unbounded, MODEL.md 4) or at lam 1e-3 it was at 5e-5 to 7e-4 after 50 s (README)
+    # unbounded, docs/maths.md 4, fact 2) or at lam 1e-3 it was at 5e-5 to 7e-4 after 50 s
+    # (README)
     _add_model_args(demo, hidden=(32, 16), lam=1e-2, time_limit=50.0, bias=False)
     solve = sub.add_parser("solve", help="solve on a built-in dataset or a file, write results")
     src = solve.add_mutually_exclusive_group()

@@ -8,7 +8,7 @@ The augmented Lagrangian of MODEL.md section 6, for fixed multipliers ``M1, M2 >
 
 is nonconvex, but it has convex blocks. Writing ``pi`` through ``(U, V)`` of one layer,
 
-    complementarity: pi = <U - V, alpha U - V> = alpha ||U||^2 - (1 + alpha) <U, V> + ||V||^2,
+    complementarity: pi = <V - U, V - alpha U> = alpha ||U||^2 - (1 + alpha) <U, V> + ||V||^2,
     squared:         pi = ||V - U||^2,
 
 (a) **W-block** (:func:`w_block`): with ``V`` fixed, every ``U_l = W_l V_{l-1} + b_l 1^T`` is
@@ -29,8 +29,10 @@ is nonconvex, but it has convex blocks. Writing ``pi`` through ``(U, V)`` of one
 (c) **multiplier estimate** (:func:`estimate_multipliers_cvxpy`): for fixed ``z`` the
     stationarity residual of MODEL.md 5 is affine in ``(M1, M2)``; the squared distance of an
     affine map to the (convex) subdifferential set plus ``||M1 * g1||^2 + ||M2 * g2||^2`` is a
-    convex function of ``M >= 0``: the program that ``liftnet.verification.kkt``'s
-    ``estimate_multipliers`` solves by projected gradient.
+    convex function of ``M >= 0``: the program that
+    ``liftnet.verification.multipliers.estimate_multipliers`` solves (by default
+    ``method="interior-point"``, a primal-dual interior point with conjugate gradients;
+    L-BFGS-B, ``"lbfgsb"``, and projected Barzilai-Borwein steps, ``"bb"``, on request).
 
 The CVXPY expressions restate MODEL.md's formulas symbolically on purpose (that is the
 independent check); tests compare their values with ``LiftedProblem``'s.
@@ -302,7 +304,7 @@ def v_block(
     if not convex_v_layers(prob, layers):
         raise ValueError(
             f"layers={layers!r} is not a convex block of the complementarity coupling: "
-            "pi_l = <U_l - V_l, alpha U_l - V_l> is indefinite in (V_{l-1}, V_l); choose "
+            "pi_l = <V_l - U_l, V_l - alpha U_l> is indefinite in (V_{l-1}, V_l); choose "
             "layers no two of which are adjacent (or the squared coupling)"
         )
     Vx = list(V)

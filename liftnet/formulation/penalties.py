@@ -2,8 +2,24 @@
 
 One object per choice of groups, skglm-style: it knows its own ``value``, its exact
 proximal map ``prox`` and the distance of a gradient to its subdifferential
-``subdiff_distance``. The ALM, the KKT check, the baselines and the Pyomo declaration all
-call these methods, never their own copy of a formula.
+``subdiff_distance``. The ALM, the KKT check and the full-batch baseline call these methods.
+Two places write the formulas again, on purpose: the stochastic baselines' PyTorch ports for
+autograd (``penalty_value``, ``group_prox_`` in ``liftnet/solvers/baselines/_torch.py``),
+tested equal to ``GroupLasso.value`` and ``GroupLasso.prox`` in
+``tests/solvers/test_baselines.py`` (``test_torch_forward_loss_and_penalty_equal_problem``,
+``test_torch_group_prox_equals_GroupLasso_prox``); and the Pyomo and CVXPY declarations,
+which state the group norm symbolically (the independent check) in the group order of
+:meth:`GroupLasso.group_norms`.
+
+``R`` is written twice here. :class:`GroupLasso` (``group_norms``, ``value``: numpy on one
+matrix) is the definition of MODEL.md section 2. :class:`FlatGroups` (``norms``, ``value``:
+compiled float64 sums over all ``W`` blocks laid end to end) is the fast form the inner
+solvers and the multiplier estimate use; its sums run in another order (and in float64 for
+float32 weights), so the two agree to rounding, not bit for bit.
+``tests/formulation/test_penalties.py::test_flat_groups_agree_with_the_matrix_methods`` ties
+them (norms, value, inner products, subdifferential residual). The subdifferential residual
+itself has one formula, :meth:`FlatGroups.subdiff_residual`, which
+:meth:`GroupLasso.subdiff_residual` calls.
 
 Groups of one weight matrix ``W_l`` (shape ``n_l x n_{l-1}``):
 
@@ -126,7 +142,9 @@ class GroupLasso:
 
 class FlatGroups:
     """The groups of several weight matrices raveled (C order) and laid end to end in one
-    vector, as the ALM's packed variable holds its ``W`` blocks.
+    vector, as the ALM's packed variable holds its ``W`` blocks: the fast form of
+    :class:`GroupLasso`'s group norms and value (the definition; module docstring), equal to
+    rounding (``tests/formulation/test_penalties.py``).
 
     ``gid[e]`` is the group of entry ``e`` (numbered on across the matrices), so every per-group
     quantity is one pass over the entries (compiled: the sums of ``np.bincount``, in its order)

@@ -95,14 +95,16 @@ def solve_alm_path(prob, lams, *, seed=0, reseed=True, init=None, **solve_kw):
 
     Notes
     -----
-    Each point is a KKT point of (M) at its ``lam``, certified. Its network need not be better
-    for (P) than the start it came from: on the README's quickstart data (teacher 5-8-6-2,
-    N = 200, ``beta = 1``, ``lams`` 3e-2, 1e-2, 3e-3, 1e-3, 2026-12-03) the starts' ``Phi`` at
-    the new ``lam`` were 0.469, 0.413, 0.313 and the points' 0.516, 0.350, 0.431 (with the
-    previous point's ``rho`` as ``rho0``: 0.469 -> 0.516, 0.413 -> 0.333, 0.296 -> 0.455).
-    (M) lets ``V`` carry what the weights do not compute, more so at small ``lam`` and small
-    ``beta``: compare ``res.objective`` (``F``) with ``res.Phi`` (docs/maths.md 4, the table by
-    ``beta`` and ``lam``).
+    Each point is the ALM's result at its ``lam``, with its ``status`` and its KKT residual for
+    (M) at that ``lam`` (``res.kkt``): a certified KKT point when ``converged``, the best
+    iterate and its residual when a solve is cut (``time_limit`` per point, ``max_iter``). Its
+    network need not be better for (P) than the start it came from: on the README's quickstart
+    data (teacher 5-8-6-2, N = 200, ``beta = 1``, ``lams`` 3e-2, 1e-2, 3e-3, 1e-3, 2026-12-03)
+    the starts' ``Phi`` at the new ``lam`` were 0.469, 0.413, 0.313 and the points' 0.516,
+    0.350, 0.431 (with the previous point's ``rho`` as ``rho0``: 0.469 -> 0.516, 0.413 -> 0.333,
+    0.296 -> 0.455). (M) lets ``V`` carry what the weights do not compute, more so at small
+    ``lam`` and small ``beta``: compare ``res.objective`` (``F``) with ``res.Phi``
+    (docs/maths.md 4, the table by ``beta`` and ``lam``).
 
     Examples
     --------

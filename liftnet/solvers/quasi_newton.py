@@ -5,8 +5,11 @@ blocks of ``x``. It extends OWL-QN (Andrew & Gao 2007) from l1 to group norms:
 
 * the *pseudo-gradient* ``pg`` is the element of ``grad phi + lam dR`` nearest to zero: per
   group ``q + lam w/||w||`` when ``w != 0`` and ``q (1 - lam/||q||)_+`` when ``w = 0``
-  (:meth:`GroupLasso.subdiff_residual`). Its norms are the stationarity residual of MODEL.md
-  section 5, so the stopping test and the certificate agree;
+  (:meth:`FlatGroups.subdiff_residual`, through the subproblem's ``pseudo_gradient``). Its
+  group norms and the largest entry of the rest (``residual_from_pg``) are the stationarity
+  residual of MODEL.md section 5, the quantity the ALM's certificate (``kkt_residuals``)
+  computes by ``stationarity_parts``: at the same point and multipliers the stopping test and
+  the certificate agree (docs/maths.md 6.1, "Why the stationarity part comes for free");
 * the direction is ``d = -H pg`` with L-BFGS in compact form (:class:`CompactLBFGS`; memory
   pairs from the pseudo-gradient, ``y = pg(x_new) - pg(x)``, so that on nonzero groups they see
   the curvature of ``lam ||w||`` as well as that of ``phi`` (docs/maths.md 6.1); pairs with

@@ -75,9 +75,11 @@ SUPPORT_RTOL = 1e-3
 def _backward_guess(prob, W, V, dU, dV, g1, g2):
     """Multipliers that zero the ``V`` stationarity exactly, layer by layer from the top.
 
-    ``grad_{V_l} = dV_l - (M1_l + M2_l) + W_{l+1}^T D_{l+1} = 0`` fixes ``S_l = M1_l + M2_l``
-    once ``D_{l+1}`` is known (``D_L = dU_L``); ``S_l`` goes to the constraint closer to
-    activity (``g1`` where ``U >= 0``, ``g2`` where ``U < 0``), clipped at zero.
+    ``grad_{V_l} = dV_l - (M1_l + M2_l) + W_{l+1}^T D_{l+1} = 0`` fixes
+    ``Msum_l = M1_l + M2_l`` once ``D_{l+1}`` is known (``D_L = dU_L``); ``Msum_l`` goes to the
+    constraint closer to activity (``g1`` where ``U >= 0``, ``g2`` where ``U < 0``), clipped at
+    zero. (``Msum_l``, not ``S_l``: ``S_l`` is the branch slack of docs/maths.md 6.2; the
+    variable ``S`` below is ``Msum_l``.)
     """
     Lh = prob.L - 1
     M1 = [None] * Lh
