@@ -186,7 +186,7 @@ def interior_point_cg(
                 break
             mu = sigma * float(np.dot(x, z)) / n
             shift = z / x
-            dx, used = _pcg(partial(_shifted, partial(hessp, state), shift),
+            dx, used = pcg(partial(_shifted, partial(hessp, state), shift),
                             precond(state, shift), mu / x - g, cg_tol, cg_max_iter)
             n_hv += used
             dz = (mu - x * z - z * dx) / x
@@ -233,7 +233,7 @@ def _step_to_boundary(x, dx, keep: float = 0.995) -> float:
     return min(1.0, keep * float(np.min(x[neg] / -dx[neg])))
 
 
-def _pcg(A, P, b, rtol: float, max_iter: int):
+def pcg(A, P, b, rtol: float, max_iter: int):
     """Preconditioned conjugate gradients for ``A x = b`` from ``x = 0``, stopped at
     ``||b - A x|| <= rtol ||b||``; returns ``(x, products)``."""
     x = np.zeros_like(b)

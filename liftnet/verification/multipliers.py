@@ -49,8 +49,9 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .._validation import check_bool, check_choice, check_point, check_scalar
+from ..formulation.entrywise import field_D
 from ..solvers._interrupt import INTERRUPTS, interrupted
-from ..solvers.interior_point import _pcg, interior_point_cg
+from ..solvers.interior_point import interior_point_cg, pcg
 from ..solvers.proxgrad import prox_gradient_bb
 
 METHODS = ("interior-point", "lbfgsb", "bb")
@@ -78,19 +79,18 @@ def _backward_guess(prob, W, V, dU, dV, g1, g2):
     ``grad_{V_l} = dV_l - (M1_l + M2_l) + W_{l+1}^T D_{l+1} = 0`` fixes
     ``Msum_l = M1_l + M2_l`` once ``D_{l+1}`` is known (``D_L = dU_L``); ``Msum_l`` goes to the
     constraint closer to activity (``g1`` where ``U >= 0``, ``g2`` where ``U < 0``), clipped at
-    zero. (``Msum_l``, not ``S_l``: ``S_l`` is the branch slack of docs/maths.md 6.2; the
-    variable ``S`` below is ``Msum_l``.)
+    zero. (``Msum_l``, not ``S_l``: ``S_l`` is the branch slack of docs/maths.md 6.2.)
     """
     Lh = prob.L - 1
     M1 = [None] * Lh
     M2 = [None] * Lh
     Dnext = dU[-1]
     for l in range(Lh - 1, -1, -1):
-        S = np.maximum(dV[l] + W[l + 1].T @ Dnext, 0.0)
+        Msum = np.maximum(dV[l] + W[l + 1].T @ Dnext, 0.0)
         first = g1[l] >= g2[l]  # U >= 0: g1 = U - V is the larger (closer to active) one
-        M1[l] = np.where(first, S, 0.0)
-        M2[l] = np.where(first, 0.0, S)
-        Dnext = dU[l] + M1[l] + prob.alpha * M2[l]
+        M1[l] = np.where(first, Msum, 0.0)
+        M2[l] = np.where(first, 0.0, Msum)
+        Dnext = field_D(dU[l], M1[l], M2[l], prob.alpha)
     return M1, M2
 
 
@@ -295,7 +295,7 @@ class MultiplierLSQ:
             def on_free(op, fr=free):  # op restricted to the free entries
                 return lambda v: np.where(fr, op(np.where(fr, v, 0.0)), 0.0)
 
-            d, _ = _pcg(on_free(partial(self.hessp, state)), on_free(P),
+            d, _ = pcg(on_free(partial(self.hessp, state)), on_free(P),
                         np.where(free, -self.gradient(m, state), 0.0), 1e-10, REFINE_CG_MAX_ITER)
             if not np.all(np.isfinite(d)):
                 break
