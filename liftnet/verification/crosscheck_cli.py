@@ -25,12 +25,15 @@ from ..cli import nonnegative_float, positive_float, positive_int, seed_int, slo
 
 
 def _hidden(text: str) -> tuple[int, ...]:
+    """One ``--hidden`` word: a width, or widths joined by commas (``3,3``)."""
     try:
         widths = tuple(int(t) for t in text.replace(" ", "").split(",") if t)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated widths, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected positive widths such as 3 3 or 3,3, got "
+                                         f"{text!r}") from None
     if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive widths such as 3,3, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected positive widths such as 3 3 or 3,3, got "
+                                         f"{text!r}")
     return widths
 
 
@@ -42,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "and a verdict.",
     )
     p.add_argument("--N", type=positive_int, default=20, help="number of samples (default 20)")
-    p.add_argument("--hidden", type=_hidden, default=(3, 3),
-                   help="hidden widths, comma-separated (default 3,3)")  # fmt: skip
+    p.add_argument("--hidden", type=_hidden, nargs="+", default=[(3, 3)],
+                   help="hidden widths, as demo and solve take them (3 3) or comma-separated "
+                        "(3,3) (default 3 3)")  # fmt: skip
     p.add_argument("--inputs", type=positive_int, default=2, help="input width n_0 (default 2)")
     p.add_argument("--outputs", type=positive_int, default=1, help="output width n_L (default 1)")
     p.add_argument("--coupling", default="squared", choices=("squared", "complementarity"),
@@ -82,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_args(argv=None) -> argparse.Namespace:
+    """The options of ``liftnet verify``; ``hidden`` as one tuple (``3 3``, ``3,3`` and
+    ``3, 3`` alike)."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    args.hidden = tuple(w for word in args.hidden for w in word)
+    return args
+
+
 def main(argv=None) -> int:
     """Entry point of ``liftnet verify``; returns the exit status."""
     from .. import LiftedProblem, solve_alm
@@ -89,7 +101,7 @@ def main(argv=None) -> int:
     from ..io import writable_file, write_json
     from .crosscheck import crosscheck_ipopt
 
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    args = parse_args(argv)
     widths = (args.inputs, *args.hidden, args.outputs)
     try:  # the numbers were checked by argparse (under the options' names); the rest here
         if args.json:

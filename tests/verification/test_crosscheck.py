@@ -216,6 +216,15 @@ def test_verify_cli_writes_the_report_as_json(tmp_path, capsys):
     assert "verdict: AGREE" in out and "KKT residual" in out
 
 
+def test_verify_cli_takes_hidden_widths_as_demo_and_solve_do():
+    """``--hidden 3 2`` (demo's and solve's spelling) and ``--hidden 3,2`` mean the same."""
+    from liftnet.verification.crosscheck_cli import parse_args
+
+    assert parse_args([]).hidden == (3, 3)
+    for argv in (["3", "2"], ["3,2"], ["3,", "2"]):
+        assert parse_args(["--hidden", *argv]).hidden == (3, 2)
+
+
 def test_verify_cli_bad_arguments():
     from liftnet.verification.crosscheck import main
 
