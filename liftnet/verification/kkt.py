@@ -19,6 +19,12 @@ from .multipliers import (  # noqa: F401  (estimate_multipliers, initial_multipl
 ESTIMATE_PATIENCE = 5
 
 
+def primal_violation(g1, g2) -> float:
+    """The primal feasibility part of MODEL.md 5, ``max(0, g1, g2)`` over every layer (NaN
+    counts as ``inf``)."""
+    return _worst([np.max(g, initial=0.0) for g in (*g1, *g2)])
+
+
 def _worst(values) -> float:
     """The largest of ``values`` (0.0 for none); NaN counts as ``inf``: a part where an
     overflow met a zero (``inf * 0`` in ``M * g``) is as bad as it gets, and ``residual <= tol``
@@ -141,7 +147,7 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
     D, E = prob.lagrangian_fields(dU, dV, M1, M2)
     gW, gb, gV = prob.backprop(W, V, D, E)
     sW, sb, sV = stationarity_parts(prob, W, gW, gb, gV)
-    primal = _worst([np.max(np.maximum(g, 0.0)) for g in (*g1, *g2)])
+    primal = primal_violation(g1, g2)
     dual = _worst([np.max(np.maximum(-m, 0.0)) for m in (*M1, *M2)])
     comp = _worst([np.max(np.abs(m * g)) for m, g in zip((*M1, *M2), (*g1, *g2))])
     stat = max(sW, sb, sV)

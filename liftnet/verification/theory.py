@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import check_point, check_problem, check_scalar
+from .kkt import primal_violation
 
 __all__ = [
     "TheoryReport",
@@ -290,7 +291,7 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
         norms.append(float(np.sqrt(sq)))
         objs.append(prob.F(W, b, V))
         g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
-        viols.append(max(0.0, max(float(np.max(g)) for g in (*g1, *g2))))
+        viols.append(primal_violation(g1, g2))
         wsums.append(sum(float(np.linalg.norm(Wl)) for Wl in W))
     inside = [n <= R for n in norms]
     return TheoryReport(
