@@ -212,7 +212,10 @@ def crosscheck_ipopt(
     ----------
     prob : LiftedProblem
     alm_result : LiftedResult or mapping
-        The ALM's ``W, b, V, M1, M2`` (and ``time``, ``nit``, ``status`` when present).
+        The ALM's ``W, b, V, M1, M2`` (and ``time``, ``nit``, ``status`` when present),
+        checked as a warm start is (errors name ``alm_result['W']`` etc.). ``agree`` needs the
+        warm IPOPT run to have converged: one that failed or never started returns this very
+        point, which would pass every other test.
     tol : float > 0
         KKT residual both the ALM point and the warm IPOPT point must reach.
     x_tol : float > 0
@@ -261,6 +264,8 @@ def crosscheck_ipopt(
     mfcq_lp = check_lp_choice(mfcq_lp, "mfcq_lp")
     if solver is not None:
         select_backend(solver)  # an unknown name is a ValueError naming solver
+    # the ALM's point, checked as a warm start is (shapes, finite values, M >= 0), named so
+    parse_init(prob, alm_result, name="alm_result")
     if cold:
         parse_init(prob, start, seed, name="start")
     alm = dict(alm_result)
@@ -322,6 +327,10 @@ def _reasons(prob, points, warm, tol, x_tol, obj_tol, mult_tol) -> list:
         reasons.append(f"ALM KKT residual {pa['kkt']:.2e} > tol={tol:g}")
     if "kkt" not in pw:
         reasons.append(f"warm IPOPT failed: {warm['message']}")
+    elif warm["status"] not in ("converged", "uncertified"):
+        # a run that failed or never started returns its start, the ALM point itself, which
+        # would pass every test below (uncertified: converged, its KKT judged below)
+        reasons.append(f"warm IPOPT did not converge ({warm['status']}): {warm['message']}")
     else:
         if pw["kkt"] > tol:
             reasons.append(f"warm IPOPT KKT residual {pw['kkt']:.2e} > tol={tol:g}")

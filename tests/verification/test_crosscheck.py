@@ -127,6 +127,24 @@ def test_report_disagrees_with_reasons_at_a_non_kkt_point():
     assert "DISAGREE" in rep.to_table()
 
 
+@pytest.mark.parametrize("how", ["time limit", "no IPOPT"])
+def test_a_warm_run_that_did_not_converge_disagrees(how, monkeypatch):
+    """A warm IPOPT run that failed or never started returns its start, the ALM point itself,
+    which passes every distance and KKT test: the verdict must not be AGREE."""
+    from liftnet.solvers import ipopt as ipopt_module
+
+    prob = small_problem("squared", False, 1)
+    ref = ipopt_point(prob, 1)
+    kw = {"time_limit": 1e-3} if how == "time limit" else {}
+    if how == "no IPOPT":
+        monkeypatch.setattr(ipopt_module, "select_backend",
+                            lambda solver=None: (None, "no IPOPT available (test)"))
+    rep = crosscheck_ipopt(prob, ref, cold=False, **kw)
+    status = rep.results["ipopt_warm"]["status"]
+    assert status != "converged"
+    assert not rep.agree and any("warm IPOPT" in r for r in rep.reasons), rep.reasons
+
+
 def test_cold_start_is_reported():
     prob = small_problem("squared", False, 1)
     ref = ipopt_point(prob, 1)
@@ -181,6 +199,9 @@ def test_argument_errors():
         ({"start": "x"}, "start"),
         ({"start": {"W": [np.ones((2, 2))]}}, r"start\['W'\]"),
         ({"solver": ["ipopt"]}, "solver"),
+        ({"alm_result": "wrong W"}, r"alm_result\['W'\]\[0\] must have shape"),
+        ({"alm_result": "NaN V"}, r"alm_result\['V'\]\[0\] must be finite"),
+        ({"alm_result": "negative M1"}, r"alm_result\['M1'\] must be nonnegative"),
     ],
 )
 def test_arguments_are_checked_under_their_names_before_any_solve(kwargs, match, monkeypatch):
@@ -197,6 +218,13 @@ def test_arguments_are_checked_under_their_names_before_any_solve(kwargs, match,
         "M1": prob.zero_multipliers()[0],
         "M2": prob.zero_multipliers()[1],
     }
+    bad = kwargs.pop("alm_result", None)  # the ALM's point itself, named alm_result[...]
+    if bad == "wrong W":
+        ref["W"] = [np.zeros((2, 2))] + ref["W"][1:]
+    elif bad == "NaN V":
+        ref["V"] = [np.full(s, np.nan) for s in prob.V_shapes]
+    elif bad == "negative M1":
+        ref["M1"] = [m - 1.0 for m in ref["M1"]]
     with pytest.raises((ValueError, TypeError), match=match):
         crosscheck_ipopt(prob, ref, **kwargs)
 
