@@ -273,11 +273,16 @@ def check_point(prob, W, b, V, *, lift: bool = True):
     return W, b, V
 
 
-def _check_list_shapes(arrs, name: str, shapes) -> None:
+def check_list_shapes(arrs, name: str, shapes) -> None:
     """A list or tuple of arrays (or nested sequences) of the given shapes, not converted."""
     check_list(arrs, name, len(shapes))
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
-        check_shape(np.shape(a), f"{name}[{i}]", shp)
+        try:
+            shape = np.shape(a)
+        except ValueError:  # a ragged nested sequence
+            raise ValueError(f"{name}[{i}] must be an array of shape {tuple(shp)}, got a "
+                             f"ragged sequence") from None
+        check_shape(shape, f"{name}[{i}]", shp)
 
 
 def check_net_shapes(prob, W, b, V=None) -> None:
@@ -286,9 +291,9 @@ def check_net_shapes(prob, W, b, V=None) -> None:
     ``prob.bias``. Cheap (no copies, no pass over the entries): those methods also run inside
     the solvers, where a NaN weight must give a NaN value (the ``diverged`` status), not an
     error. :func:`check_point` is the full check of user input."""
-    _check_list_shapes(W, "W", prob.W_shapes)
+    check_list_shapes(W, "W", prob.W_shapes)
     check_bias_given(prob, b)
     if b is not None:
-        _check_list_shapes(b, "b", prob.b_shapes)
+        check_list_shapes(b, "b", prob.b_shapes)
     if V is not None:
-        _check_list_shapes(V, "V", prob.V_shapes)
+        check_list_shapes(V, "V", prob.V_shapes)

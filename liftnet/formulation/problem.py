@@ -18,6 +18,7 @@ from .._validation import (
     check_choice,
     check_data,
     check_float_dtype,
+    check_list_shapes,
     check_magnitude,
     check_net_shapes,
     check_point,
@@ -164,7 +165,8 @@ class LiftedProblem:
         return (
             f"LiftedProblem(N={self.N}, widths={self.widths}, alpha={self.alpha}, "
             f"beta={self.beta}, lam={self.lam}, groups={self.groups!r}, "
-            f"coupling={self.coupling.name!r}, bias={self.bias})"
+            f"coupling={self.coupling.name!r}, bias={self.bias}, "
+            f"dtype={np.dtype(self.dtype).name})"
         )
 
     # ----------------------------------------------------------------- shapes
@@ -222,9 +224,7 @@ class LiftedProblem:
         Vprev = V0
         U, V = [], []
         for l in range(self.L):
-            Ul = W[l] @ Vprev
-            if b is not None:
-                Ul += b[l][:, None]
+            Ul = self.affine(W[l], None if b is None else b[l], Vprev)
             U.append(Ul)
             if l < self.L - 1:
                 Vprev = activate(l, Ul)
@@ -232,6 +232,19 @@ class LiftedProblem:
             if not keep:
                 U, V = U[-1:], []
         return U, V
+
+    @staticmethod
+    def affine(Wl, bl, Vprev, out=None):
+        """``U_l = W_l V_{l-1} + b_l 1^T`` (``bl`` None: no bias), the one place of this formula
+        (the forward pass, the lifted model's pre-activations, the ALM's output layer; its
+        hidden layers add the bias in their compiled pass). ``out``: an array to write into.
+        Integer weights and activations give a floating ``U_l``."""
+        Ul = np.matmul(Wl, Vprev, out=out)
+        if Ul.dtype.kind not in "fc":
+            Ul = Ul.astype(np.result_type(Ul, 1.0))
+        if bl is not None:
+            Ul += np.asarray(bl)[:, None]
+        return Ul
 
     def lift(self, W, b=None) -> list[np.ndarray]:
         """The feasible lift of ``W`` (MODEL.md 4, fact 1): ``V_l = sigma(U_l)``."""
@@ -248,13 +261,9 @@ class LiftedProblem:
     # ------------------------------------------------------ lifted model (M)
     def pre_activations(self, W, b, V) -> list[np.ndarray]:
         """``U_l = W_l V_{l-1} + b_l 1^T`` for ``l = 1..L`` with the lifted ``V``."""
-        U = []
-        for l in range(self.L):
-            Ul = W[l] @ (self.V0 if l == 0 else V[l - 1])
-            if b is not None:
-                Ul += b[l][:, None]
-            U.append(Ul)
-        return U
+        check_net_shapes(self, W, b, V)
+        return [self.affine(W[l], None if b is None else b[l], self.V0 if l == 0 else V[l - 1])
+                for l in range(self.L)]
 
     def sigma_slope(self, U: np.ndarray) -> np.ndarray:
         """``sigma'(U)``: ``1`` where ``U > 0``, ``alpha`` elsewhere (the branch of each entry)."""
@@ -276,7 +285,14 @@ class LiftedProblem:
 
     def constraints(self, U, V):
         """``g1_l = U_l - V_l`` and ``g2_l = alpha U_l - V_l``, ``l = 1..L-1`` (all ``<= 0``;
-        :func:`.entrywise.gaps`)."""
+        :func:`.entrywise.gaps`). ``U`` holds at least the ``L-1`` hidden layers' (the output
+        layer's, when given, is not read)."""
+        check_list_shapes(V, "V", self.V_shapes)
+        if not isinstance(U, (list, tuple)) or len(U) < self.L - 1:
+            raise ValueError(f"U must be a list of at least {self.L - 1} arrays (the hidden "
+                             f"layers' pre-activations), got {type(U).__name__}"
+                             + (f" of {len(U)}" if isinstance(U, (list, tuple)) else ""))
+        check_list_shapes(U[:self.L - 1], "U", self.V_shapes)
         pairs = [gaps(U[l], V[l], self.alpha) for l in range(self.L - 1)]
         return [g1 for g1, _ in pairs], [g2 for _, g2 in pairs]
 
@@ -292,6 +308,7 @@ class LiftedProblem:
 
     def regulariser(self, W) -> float:
         """``lam * R(W) = lam * sum_l sum_g ||W_l[g]||_2``."""
+        check_list_shapes(W, "W", self.W_shapes)
         return sum(self.penalty.value(Wl) for Wl in W)
 
     def loss_gradient(self, UL: np.ndarray) -> np.ndarray:
@@ -373,6 +390,8 @@ class LiftedProblem:
 
     def lagrangian_gradient(self, W, b, V, M1, M2):
         """``grad_z [f(z) + sum_l <M1_l, g1_l> + <M2_l, g2_l>]`` as ``(gW, gb, gV)``."""
+        check_list_shapes(M1, "M1", self.V_shapes)
+        check_list_shapes(M2, "M2", self.V_shapes)
         U = self.pre_activations(W, b, V)
         g1, g2 = self.constraints(U, V)
         dU, dV = self.smooth_partials(U[-1], g1, g2)

@@ -137,9 +137,8 @@ class _Subproblem:
             U.append(Ul)
             V.append(Vl)
             Vprev = Vl
-        UL = np.matmul(W[-1], Vprev, out=self._array((W[-1].shape[0], prob.N), Vprev.dtype))
-        if b is not None:
-            UL += b[-1][:, None]
+        UL = prob.affine(W[-1], None if b is None else b[-1], Vprev,
+                         out=self._array((W[-1].shape[0], prob.N), Vprev.dtype))
         U.append(UL)
         val = (prob.loss(UL) + prob.beta * pi / prob.N + (pen - self.M_sq) / (2.0 * rho)
                + self.groups.value(w))

@@ -141,9 +141,8 @@ def reseed_dead_units(prob, init, seed=0):
         if b is not None:
             b[l][d] = b0[l][d]
         # the rows of V_{l-1} the reseeded rows read are final: the lift U -> sigma(U) of them
-        U = W[l][d, :] @ (prob.V0 if l == 0 else V[l - 1])
-        if b is not None:
-            U += b[l][d][:, None]
+        U = prob.affine(W[l][d, :], None if b is None else b[l][d],
+                        prob.V0 if l == 0 else V[l - 1])
         V[l][d, :] = prob.sigma(U)
     M1n, M2n = initial_multipliers(prob, W, b, V)
     if init.get("M1") is None or init.get("M2") is None:

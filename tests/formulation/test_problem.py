@@ -143,3 +143,54 @@ def test_bad_data():
         LiftedProblem(np.ones((0, 2)), np.ones(0))
     with pytest.raises(ValueError, match="Y must be"):
         LiftedProblem(X, np.ones((4, 1, 1)))
+
+
+def test_the_model_methods_check_the_structure_of_their_arguments():
+    """``pre_activations``, ``constraints``, ``regulariser`` and ``lagrangian_gradient`` refuse
+    misshaped or mismatched arguments under their names (they computed with a ``b`` the
+    problem does not have, summed one layer of two, or failed inside numpy)."""
+    rng = np.random.default_rng(0)
+    p = _problem(rng, 5, (3, 4, 2), "complementarity", False, lam=0.1)
+    W, b = p.initial_weights(0)
+    V = p.lift(W, b)
+    M1, M2 = p.zero_multipliers()
+    bias = [np.zeros(s) for s in p.b_shapes]
+    with pytest.raises(ValueError, match="b must be None"):
+        p.pre_activations(W, bias, V)
+    with pytest.raises(ValueError, match=r"V\[0\] must have shape \(4, 5\)"):
+        p.pre_activations(W, None, [V[0][:, :2]])
+    with pytest.raises(ValueError, match=r"W\[0\] must have shape \(4, 3\)"):
+        p.regulariser([w.T for w in W])
+    with pytest.raises(ValueError, match="W must hold 2 arrays"):
+        p.regulariser(W[:1])
+    with pytest.raises(ValueError, match=r"M2\[0\] must have shape"):
+        p.lagrangian_gradient(W, None, V, M1, [m.T for m in M2])
+    U = p.pre_activations(W, None, V)
+    with pytest.raises(ValueError, match=r"U\[0\] must have shape"):
+        p.constraints([U[0][:, :3]], V)
+    with pytest.raises(ValueError, match="U must be a list of at least 1"):
+        p.constraints([], V)
+    with pytest.raises(ValueError, match=r"W\[1\] must be an array of shape .*ragged"):
+        p.F([W[0], [[1.0, 2.0], [3.0]]], None, V)
+
+
+def test_integer_weights_and_list_biases_evaluate_as_floats():
+    """``U_l = W_l V_{l-1} + b_l 1^T`` (``LiftedProblem.affine``): integer ``W`` and ``V`` with
+    a floating ``b``, or ``b`` as nested lists, give the floating values (they failed inside
+    numpy's in-place add)."""
+    rng = np.random.default_rng(1)
+    p = _problem(rng, 6, (3, 4, 2), "complementarity", True, lam=0.1)
+    Wi = [rng.integers(-2, 3, size=s) for s in p.W_shapes]
+    Vi = [rng.integers(0, 3, size=s) for s in p.V_shapes]
+    b = [rng.standard_normal(s) for s in p.b_shapes]
+    Wf, Vf = [w.astype(float) for w in Wi], [v.astype(float) for v in Vi]
+    assert p.F(Wi, b, Vi) == p.F(Wf, b, Vf)
+    assert p.F(Wf, [x.tolist() for x in b], Vf) == p.F(Wf, b, Vf)
+    assert p.Phi(Wi, [x.tolist() for x in b]) == p.Phi(Wf, b)
+
+
+def test_repr_names_the_dtype():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+    assert "dtype=float32" in repr(LiftedProblem(X, Y, hidden=(3,), dtype=np.float32))
+    assert "dtype=float64" in repr(LiftedProblem(X, Y, hidden=(3,)))
