@@ -15,7 +15,13 @@ after the first solve (phase 1):
 2. the rest is re-solved from the phase-1 point and multipliers (phase 2, a smooth problem:
    every remaining group has ``t > 0``);
 3. a zero group whose gradient ``q`` breaks its optimality condition ``||q|| <= lam`` (MODEL.md
-   section 5) is released and step 2 repeats (at most ``max_polish_rounds`` times).
+   section 5) by more than the certificate's tolerance (``max(tol, CERTIFY_TOL)``) is released;
+   a free group below the threshold that IPOPT pushed back towards zero (a released one, or
+   one phase 1 left above the threshold), where it fails its residual as a nonzero group but
+   meets ``||q|| <= lam`` as a zero one, is fixed again; and step 2 repeats (at most
+   ``max_polish_rounds`` times; no group is released twice, so fix and release cannot cycle).
+   When only groups to fix again are left and IPOPT's multipliers certify the point with
+   those groups set to exact zeros, that point is returned without another round.
 
 The returned point has exact zeros, so the nonsmooth KKT residual of
 :func:`liftnet.kkt_residuals` applies to it as it is.
@@ -166,8 +172,10 @@ def solve_ipopt(
         what cannot be cut short: the NLP build under way, IPOPT's iteration under way, and
         the final KKT check.
     zero_threshold : float >= 0 or None
-        Groups with ``||W_l[g]|| <= zero_threshold`` after phase 1 are fixed to zero; default
-        :func:`default_zero_threshold`. The value used is returned as ``polish_threshold``.
+        Groups with ``||W_l[g]|| <= zero_threshold`` after phase 1 are fixed to zero, and so
+        are those a polish round leaves under it that fail their residual as nonzero groups
+        but meet ``||q|| <= lam`` (module docstring); default :func:`default_zero_threshold`.
+        The value used is returned as ``polish_threshold``.
     solver : {None, "cyipopt", "ipopt"}
         Interface: the cyipopt library, an ``ipopt`` executable, or ``None`` (the first of
         them that is available).
@@ -176,7 +184,7 @@ def solve_ipopt(
     seed : int or None
         Random initial weights when ``init`` is None (``prob.initial_weights(seed)``, lifted).
     max_polish_rounds : int
-        Release-and-resolve rounds of the polish.
+        Re-solve rounds of the polish (release and fix again; module docstring).
     options : dict or None
         Extra IPOPT options (override the ones above).
     callback : callable or None
@@ -191,7 +199,9 @@ def solve_ipopt(
         into the Pyomo model, and it returns None once the callback has returned. Returning
         True stops IPOPT after that iteration: status ``interrupted``, the point checked as
         any other; in the polish, the point before the stopped round (phase 1's, or the last
-        converged round's), the message naming the round.
+        converged round's), the message naming the round. A KeyboardInterrupt raised in the
+        callback stops IPOPT the same way (as a Ctrl-C does; the run's iterations and history
+        kept); any other exception is raised again once IPOPT has returned.
 
     Returns
     -------
@@ -216,7 +226,7 @@ def solve_ipopt(
         point is at most ``max(tol, CERTIFY_TOL)``. When IPOPT converged on its own measure
         but the point fails that, the status is ``uncertified`` and the message says so:
         without the polish (its small groups are not exact zeros), or with a
-        ``zero_threshold`` that keeps groups IPOPT left at about 1e-4 (their nonsmooth
+        ``zero_threshold`` that keeps groups IPOPT left near zero (their nonsmooth
         residual is then off by up to ``2 lam``) or zeroes a group that is not zero. Ctrl-C (cyipopt
         interface, main thread) stops IPOPT after its current iteration: ``interrupted``, with
         that point in phase 1 (:func:`liftnet.solvers.ipopt_backends.ctrl_c_requests_stop`),
@@ -337,6 +347,9 @@ def solve_ipopt(
 
         pen = prob.penalty
         zero = [pen.zero_groups(Wl, thr) for Wl in W]
+        # the groups released so far: none is released twice (no fix-release cycle; with
+        # max_polish_rounds, the polish ends)
+        released = [np.zeros_like(z) for z in zero]
         best = None  # the last converged polish round: (W, b, V, M1, M2, run)
         note = f"polish stopped after max_polish_rounds={max_polish_rounds}"
         for k in range(max_polish_rounds):
@@ -360,14 +373,28 @@ def solve_ipopt(
             best = (Wp, bp, Vp, M1p, M2p, r)
             last = (f"point of {where}", Wp, bp, Vp, M1p, M2p)
             gW, _, _ = prob.lagrangian_gradient(Wp, bp, Vp, M1p, M2p)
-            release = [
-                z & (pen.subdiff_distance(Wl, Ql) > tol)
-                for z, Wl, Ql in zip(zero, Wp, gW, strict=True)
-            ]
-            if not any(np.any(x) for x in release):
-                note = ""
+            release, refix = _regroup(prob, zero, Wp, gW, thr, cert_tol)
+            again = sum(int(np.sum(x & e)) for x, e in zip(release, released, strict=True))
+            release = [x & ~e for x, e in zip(release, released, strict=True)]
+            if not any(np.any(x) for x in (*release, *refix)):
+                note = "" if not again else (
+                    f"polish stopped after {where}: {again} zero group(s) failing ||q|| <= lam "
+                    "were released by an earlier round already (none is released twice)")
                 break
-            zero = [z & ~x for z, x in zip(zero, release, strict=True)]
+            if not any(np.any(x) for x in release):
+                # only groups to fix again: IPOPT's multipliers of this point may already
+                # certify it with those groups (about 1e-8) set to exact zeros, where a
+                # re-solve with them fixed may move to other multipliers (degenerate ones,
+                # at U = V = 0) under which a fixed group fails ||q|| <= lam
+                Wz = _zeroed(prob, Wp, refix)
+                kz = _safe_kkt(prob, Wz, bp, Vp, M1p, M2p)
+                if kz is not None and kz["residual"] <= cert_tol:
+                    best = (Wz, bp, Vp, M1p, M2p, r)
+                    last = (f"point of {where}", Wz, bp, Vp, M1p, M2p)
+                    note = ""
+                    break
+            released = [e | x for e, x in zip(released, release, strict=True)]
+            zero = [(z & ~x) | y for z, x, y in zip(zero, release, refix, strict=True)]
             set_values(m, _restart_released(prob, Wp, gW, release), bp, Vp)
         if best is None:
             # the polish never converged: the phase-1 point, as IPOPT left it, with phase 1's
@@ -411,6 +438,31 @@ def solve_ipopt(
                        f"interrupted (KeyboardInterrupt) during {where}: the {what} returned",
                        history, t0, None, "interrupted", thr if polish else None, kkt1,
                        cert_tol)
+
+
+def _regroup(prob, zero, W, gW, thr, cert_tol):
+    """The groups a polish round's point ``W`` (gradient ``gW``, MODEL.md 5) asks to change:
+    ``release``, fixed groups whose optimality condition at zero ``||q|| <= lam`` fails by
+    more than ``cert_tol``; ``refix``, free groups with ``||W_l[g]|| <= thr`` that fail their
+    residual as nonzero groups (``||q + lam w/||w|| || > cert_tol``) but would pass it as zero
+    ones (``||q|| - lam <= cert_tol``): a group released earlier, or left above the threshold
+    by phase 1, that IPOPT pushed back towards zero, where its epigraph stalls it (about 1e-8,
+    never exactly zero). A small nonzero group that is stationary stays free (as zero its
+    gradient would change and ask for a release again). Both per layer, boolean per group."""
+    pen = prob.penalty
+    release, refix = [], []
+    for z, Wl, Ql in zip(zero, W, gW, strict=True):
+        at_zero = pen.subdiff_distance(np.zeros_like(Wl), Ql)  # max(0, ||q|| - lam)
+        release.append(z & (at_zero > cert_tol))
+        refix.append(~z & (pen.group_norms(Wl) <= thr) & (at_zero <= cert_tol)
+                     & (pen.subdiff_distance(Wl, Ql) > cert_tol))
+    return release, refix
+
+
+def _zeroed(prob, W, zero):
+    """``W`` with the flagged groups set to exact zeros (copies)."""
+    return [np.where(group_broadcast(prob, l, z), 0.0, Wl)
+            for l, (Wl, z) in enumerate(zip(W, zero, strict=True), start=1)]
 
 
 def _restart_released(prob, W, gW, release):

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from ._interrupt import INTERRUPTS, is_interrupt
+
 # IPOPT's ApplicationReturnStatus: code -> (name, liftnet status)
 IPOPT_STATUS = {
     0: ("Solve_Succeeded", "converged"),
@@ -180,7 +182,9 @@ class CyIpoptBackend:
         iterate (primal values, ``dual`` suffix, bound multipliers) into ``m`` and returns
         whether IPOPT had one to give (False once the callback has returned); a true return
         value stops IPOPT after this iteration (``interrupted``, "stopped by callback"). An
-        exception raised by the callback stops IPOPT and is raised again after the call.
+        exception raised by the callback stops IPOPT and is raised again after the call,
+        except a KeyboardInterrupt (a Ctrl-C, or the callback's own way to stop): that is a
+        stop request like Ctrl-C's, ``interrupted`` with IPOPT's point of that iteration.
 
         ``deadline`` (a ``time.monotonic()`` value or None): IPOPT's ``max_wall_time`` is what
         is left of it once the NLP is built (:func:`wall_time_left`); with nothing left IPOPT
@@ -206,6 +210,7 @@ class CyIpoptBackend:
         xs = nlp.get_pyomo_variables()
         x0 = np.array([v.value for v in xs], dtype=float)
         iters, stop, by_callback, raised = [0], [False], [False], []
+        interrupt_in_callback = [False]
 
         def count(nlp_, problem_, alg_mod, iter_count, obj_value, inf_pr, inf_du, mu, d_norm,
                   regularization_size, alpha_du, alpha_pr, ls_trials):
@@ -230,6 +235,15 @@ class CyIpoptBackend:
                             restoration=int(alg_mod) == 1)
                 try:
                     by_callback[0] = bool(callback(info, load))
+                except INTERRUPTS as exc:
+                    # a KeyboardInterrupt raised in the callback (or a Ctrl-C landing in it):
+                    # a stop request like the SIGINT handler's, so that IPOPT returns its
+                    # iterate; raised out of this callback it ended the solve without one
+                    if not is_interrupt(exc):
+                        raised.append(exc)
+                        by_callback[0] = True
+                    else:
+                        stop[0] = interrupt_in_callback[0] = True
                 except Exception as exc:  # noqa: BLE001 - raised again after IPOPT returns
                     raised.append(exc)
                     by_callback[0] = True
@@ -292,6 +306,8 @@ class CyIpoptBackend:
         msg = msg.decode() if isinstance(msg, bytes) else str(msg)
         if by_callback[0] and not stop[0] and status == "interrupted":
             msg += " (stopped by callback)"
+        if interrupt_in_callback[0] and status == "interrupted":
+            msg += " (KeyboardInterrupt in the callback)"
         if stop[0] and status != "interrupted":  # Ctrl-C after IPOPT's last iteration
             status, msg = "interrupted", f"{msg} (then Ctrl-C)"
         return Run(

@@ -148,18 +148,106 @@ def test_warm_start_from_a_solution_stays_there():
 
 def test_explicit_threshold_is_reported_and_used():
     """The threshold decides the zero set (no group norm of phase 1 lies between the default,
-    about 1.8e-3, and 1e-2, so 1e-6 is the threshold that tells)."""
+    about 1.8e-3, and 1e-2, so smaller ones are the thresholds that tell)."""
     prob = small_problem("squared", False, 1)
     r = solve_ipopt(prob, seed=1, zero_threshold=1e-2)
     assert r.polish_threshold == 1e-2 and r.n_zero_groups == 4
     assert "threshold 1.0e-02" in r.message
     assert r.status == "converged" and r.kkt.residual <= 1e-6
-    # too small: groups IPOPT left at about 1e-4 stay "nonzero", and their nonsmooth residual
+    # 1e-6 fixes one group after phase 1 (it left the other three at about 1e-4); polish
+    # round 1 pushes those three to about 1e-9, under the threshold, where they meet
+    # ||q|| <= lam: they are fixed too (they stayed "nonzero", residual 2e-2, uncertified)
+    mid = solve_ipopt(prob, seed=1, zero_threshold=1e-6)
+    assert mid.polish_threshold == 1e-6 and mid.n_zero_groups == 4
+    assert mid.status == "converged" and mid.kkt.residual <= 1e-6, mid.message
+    # too small: groups IPOPT left near zero stay "nonzero", and their nonsmooth residual
     # is off by up to 2 lam: IPOPT converged, liftnet's certificate does not hold
-    lo = solve_ipopt(prob, seed=1, zero_threshold=1e-6)
-    assert lo.polish_threshold == 1e-6 and lo.n_zero_groups == 1
+    lo = solve_ipopt(prob, seed=1, zero_threshold=1e-12)
+    assert lo.polish_threshold == 1e-12 and lo.n_zero_groups == 0
     assert lo.status == "uncertified" and not lo.success and lo.kkt.residual > 1e-3
     assert "not a certified KKT point" in lo.message
+
+
+def teacher_problem(groups="element", lam=1e-3, N=20, seed=0):
+    from liftnet.datasets import make_teacher
+
+    X, Y, _, _ = make_teacher(N, widths=(3, 4, 4, 2), alpha=0.1, noise=0.1, seed=seed)
+    return LiftedProblem(X, Y, hidden=(4, 4), alpha=0.1, lam=lam, groups=groups)
+
+
+def test_polish_fixes_again_a_released_group_that_ipopt_pushes_back_to_zero():
+    """Element groups, lam = 1e-3: polish round 1 releases groups, and round 2 pushes one of
+    them back to about 1e-8 (IPOPT's epigraph stalls there, never exactly zero) with
+    ``||q|| < lam``. Only the still-fixed groups were tested for release: the released one was
+    never fixed again and the point came back ``uncertified`` (residual 6.7e-4, 1.0e-9 with that
+    group zeroed). Now it is fixed again and one more round runs: exact zeros, certified."""
+    prob = teacher_problem()
+    r = solve_ipopt(prob, seed=0)
+    assert r.status == "converged" and r.kkt.residual <= 1e-6, r.message
+    assert [h["phase"] for h in r.history] == ["phase 1", "polish 1", "polish 2", "polish 3"]
+    own = kkt_residuals(prob, r.W, r.b, r.V, r.M1, r.M2)
+    assert own.residual == r.kkt.residual and r.kkt["zero_threshold"] == 0
+    # no group is left stalled near zero: each is an exact zero or clearly nonzero
+    norms = np.concatenate([prob.penalty.group_norms(w).ravel() for w in r.W])
+    assert not np.any((norms > 0) & (norms < 1e-6))
+    assert r.n_zero_groups == int(np.sum(norms == 0)) == 7
+
+
+def test_polish_regroup_uses_the_certificate_tolerance():
+    """The release test (a fixed group with ``||q|| - lam > cert_tol``) and the fix-again test
+    (a free group under the threshold, not stationary as nonzero, ``||q|| - lam <= cert_tol``
+    at zero) of a polish round. The release test used IPOPT's ``tol`` (1e-8): a fixed group
+    at ``||q|| = lam + 1e-7``, within the certificate, was released and flipped."""
+    from liftnet.solvers.ipopt import _regroup
+
+    prob = small_problem()  # column groups, lam = 0.02; W shapes 3x2, 3x3, 1x3
+    lam, cert_tol, thr = prob.lam, 1e-6, 1e-2
+    e = np.array([0.6, 0.8, 0.0])
+    W = [np.zeros((3, 2)), np.zeros((3, 3)), np.ones((1, 3))]
+    gW = [np.zeros((3, 2)), np.zeros((3, 3)), np.zeros((1, 3))]
+    zero = [np.array([True, True]), np.array([False, False, False]), np.zeros(3, dtype=bool)]
+    gW[0][:, 0] = (lam + 1e-7) * e  # fixed, within the certificate: stays fixed
+    gW[0][:, 1] = (lam + 1e-5) * e  # fixed, breaks ||q|| <= lam: released
+    W[1][:, 0] = 1e-8 * e[::-1]  # stalled near zero, happy at zero: fixed again
+    gW[1][:, 0] = 0.5 * lam * e
+    W[1][:, 1] = 1e-3 * e  # small but stationary as a nonzero group: stays free
+    gW[1][:, 1] = -lam * e
+    W[1][:, 2] = 1e-8 * e  # near zero but ||q|| > lam: wants out, stays free
+    gW[1][:, 2] = 2 * lam * e
+    gW[2][:] = -lam  # nonzero, stationary
+    release, refix = _regroup(prob, zero, W, gW, thr, cert_tol)
+    assert [x.tolist() for x in release] == [[False, True], [False] * 3, [False] * 3]
+    assert [x.tolist() for x in refix] == [[False, False], [True, False, False], [False] * 3]
+
+
+def test_polish_releases_no_group_twice(monkeypatch):
+    """A group fixed again after its release is not released a second time (no fix-release
+    cycle): forced here, the polish stops and says why, the group an exact zero."""
+    from liftnet.solvers import ipopt as ipopt_module
+
+    real, picked = ipopt_module._regroup, []
+
+    def flip(prob, zero, W, gW, thr, cert_tol):
+        release, refix = real(prob, zero, W, gW, thr, cert_tol)
+        if not picked:
+            layer = next(i for i, z in enumerate(zero) if np.any(z))
+            picked.append((layer, np.flatnonzero(zero[layer])[0]))
+        layer, g = picked[0]
+        if zero[layer].ravel()[g]:
+            release[layer].ravel()[g] = True
+        else:
+            refix[layer].ravel()[g] = True
+        return release, refix
+
+    monkeypatch.setattr(ipopt_module, "_regroup", flip)
+    # the point with the group zeroed never certifies here: every fix-again takes a round
+    monkeypatch.setattr(ipopt_module, "_zeroed", lambda prob, W, zero: [w + 1.0 for w in W])
+    prob = small_problem()
+    r = solve_ipopt(prob, seed=0, max_polish_rounds=10)
+    assert [h["phase"] for h in r.history] == ["phase 1", "polish 1", "polish 2", "polish 3"]
+    assert "released by an earlier round already (none is released twice)" in r.message
+    layer, g = picked[0]
+    assert prob.penalty.group_norms(r.W[layer]).ravel()[g] == 0.0
 
 
 def test_iteration_limit_is_a_status_with_ipopt_message():
@@ -317,6 +405,32 @@ def test_callback_returning_true_stops_ipopt_and_its_errors_propagate():
         solve_ipopt(prob, callback=3)
 
 
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_keyboard_interrupt_in_the_callback_stops_ipopt_with_its_iterate():
+    """A KeyboardInterrupt raised in the callback (as a Ctrl-C landing there is) is a stop
+    request: IPOPT's point of that iteration comes back, ``interrupted``, with its ``nit`` and
+    history. It came out of IPOPT's callback and threw the run away: the start point, nit 0,
+    no history."""
+    prob = small_problem(N=15)
+    seen = {}
+
+    def ki_at_5(rec):
+        seen[rec["iteration"]] = rec["iterate"]()
+        if rec["iteration"] == 5:
+            raise KeyboardInterrupt
+
+    try:
+        r = solve_ipopt(prob, seed=1, callback=ki_at_5)
+    except KeyboardInterrupt:  # not raised out of solve_ipopt (it would stop pytest itself)
+        pytest.fail("solve_ipopt let the callback's KeyboardInterrupt through")
+    assert r.status == "interrupted" and r.ipopt_status == "User_Requested_Stop"
+    assert "KeyboardInterrupt in the callback" in r.message
+    assert r.nit == 5 and [(h["phase"], h["nit"]) for h in r.history] == [("phase 1", 5)]
+    assert sorted(seen) == list(range(6))  # the callback is not called again after the stop
+    assert_same_point(r, seen[5])
+    assert r.kkt is not None and r.kkt_phase1 is not None
+
+
 def test_callback_with_the_executable_interface_is_refused(monkeypatch):
     """The ``ipopt`` executable reports no iterations: a callback is a clear error up front."""
     from liftnet.solvers import ipopt as ipopt_module
@@ -453,11 +567,12 @@ def test_ctrl_c_while_building_a_polish_nlp_returns_the_phase_one_point(monkeypa
 
 
 @pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
-@pytest.mark.parametrize("how", ["callback", "ctrl_c"])
+@pytest.mark.parametrize("how", ["callback", "ctrl_c", "keyboard_interrupt"])
 def test_a_stop_in_the_first_polish_round_is_interrupted_with_the_phase_one_point(how):
     """A callback's stop or a Ctrl-C in polish round 1 came back as phase 1's status
     (``uncertified``: the phase-1 point's small groups are not exact zeros), as if the polish
-    had failed on its own."""
+    had failed on its own. A KeyboardInterrupt raised in the callback is a Ctrl-C: it lost the
+    round from the history and its iterations from ``nit``."""
     import os
     import signal
 
@@ -468,11 +583,17 @@ def test_a_stop_in_the_first_polish_round_is_interrupted_with_the_phase_one_poin
         if rec["phase"] == "polish 1" and rec["iteration"] >= 1:
             if how == "callback":
                 return True
+            if how == "keyboard_interrupt":
+                raise KeyboardInterrupt
             os.kill(os.getpid(), signal.SIGINT)  # IPOPT's handler: stop after this iteration
         return False
 
-    r = solve_ipopt(prob, seed=0, callback=stop_in_polish)
+    try:
+        r = solve_ipopt(prob, seed=0, callback=stop_in_polish)
+    except KeyboardInterrupt:
+        pytest.fail("solve_ipopt let the KeyboardInterrupt through")
     assert [h["phase"] for h in r.history] == ["phase 1", "polish 1"]
+    assert r.nit == p1.nit + 1 and r.history[1]["nit"] == 1
     assert r.status == "interrupted" and not r.success
     assert "polish round 1 stopped" in r.message and "phase-1 point returned" in r.message
     assert r.ipopt_status == "User_Requested_Stop"
