@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_scalar
 from .entrywise import gaps
 
 COUPLINGS = ("complementarity", "squared")
@@ -68,7 +69,10 @@ class Coupling:
     pointwise = dpi_dV = dpi_dU = None  # staticmethods set by each coupling
 
     def __init__(self, alpha: float):
-        self.alpha = float(alpha)
+        # the leaky-ReLU slope of MODEL.md 1: outside (0, 1) the constraints no longer encode
+        # sigma(U) = max(U, alpha U) and pi is not >= 0 on the feasible set
+        self.alpha = check_scalar(alpha, "alpha", low=0, high=1, low_inclusive=False,
+                                  high_inclusive=False)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(alpha={self.alpha!r})"
@@ -121,7 +125,8 @@ class Squared(Coupling):
 
 
 def make_coupling(name: str, alpha: float) -> Coupling:
-    """The coupling object called ``name`` (``complementarity`` or ``squared``)."""
+    """The coupling object called ``name`` (``complementarity`` or ``squared``) with leaky-ReLU
+    slope ``alpha``, a real number in ``(0, 1)`` (checked by :class:`Coupling`)."""
     if name == "complementarity":
         return Complementarity(alpha)
     if name == "squared":

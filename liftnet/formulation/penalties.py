@@ -33,7 +33,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .._validation import check_choice, check_scalar
+
 GROUPS = ("column", "row", "element")
+
+
+def _floating(x: np.ndarray) -> np.ndarray:
+    """``x`` itself when its dtype is floating (no copy: the solvers' arrays), else ``x`` in
+    ``np.result_type(x, 1.0)`` (integers and booleans: float64). The group formulas divide and
+    take square roots: in an integer dtype their factors truncated (the prox of an integer
+    ``W`` was all zeros) and in bool the sums were logical ors."""
+    return x if x.dtype.kind == "f" else x.astype(np.result_type(x.dtype, 1.0))
+
+
+def _same_shape(A: np.ndarray, B: np.ndarray, name: str, other: str) -> None:
+    """``B`` (called ``name``) has the shape of ``A`` (called ``other``)."""
+    if B.shape != A.shape:
+        raise ValueError(f"{name} must have the shape of {other}, {A.shape}, got {B.shape}")
 
 
 class GroupLasso:
@@ -42,16 +58,33 @@ class GroupLasso:
     Parameters
     ----------
     lam : float
-        Regularisation weight ``lambda >= 0``.
+        Regularisation weight ``lambda >= 0`` (a finite real number).
     groups : {"column", "row", "element"}
         How the entries of a weight matrix are grouped.
+
+    Notes
+    -----
+    Arrays: ``W`` is a 2-D array; the methods that take a second array (``Q``, ``B``,
+    ``keep``) refuse one of another shape (``ValueError`` naming it) before any computation.
+    Integer and boolean arrays are computed in floating point (``np.result_type(W, 1.0)``,
+    float64); float32 and float64 arrays stay in their own dtype.
+
+    Range: group norms are computed as ``sqrt(sum w^2)``, without scaling (the compiled
+    :class:`FlatGroups` that the solvers call every inner iteration does the same, and the
+    two must agree). Entries must stay below about ``1e154`` in float64 (``1e19`` in float32):
+    beyond it the squared norm overflows, ``group_norms`` and ``value`` are ``inf`` and the
+    subdifferential residual takes ``w/||w||`` as zero (the residual is ``Q`` itself, a false
+    stationarity certificate when ``Q = 0``). Groups whose entries are all below about
+    ``1e-162`` (``1e-23``) have a squared norm that underflows to zero: their norm is reported
+    as 0 (element groups still give ``|w|``) and the subdifferential treats them as zero groups
+    (:meth:`FlatGroups.subdiff_residual`). The solvers' iterates stay far inside this range
+    (``LiftedProblem`` limits the data's magnitude and ``lam``); input outside it is not
+    checked, to keep the inner iterations free of extra passes over the weights.
     """
 
     def __init__(self, lam: float, groups: str = "column"):
-        if groups not in GROUPS:
-            raise ValueError(f"groups must be one of {GROUPS}, got {groups!r}")
-        self.lam = float(lam)
-        self.groups = groups
+        self.lam = check_scalar(lam, "lam", low=0)
+        self.groups = check_choice(groups, "groups", GROUPS)
         # Axis summed over to get one norm per group; None means element-wise groups.
         self._axis = {"column": 0, "row": 1, "element": None}[groups]
 
@@ -62,15 +95,23 @@ class GroupLasso:
     def group_norms(self, W: np.ndarray) -> np.ndarray:
         """``||W[g]||_2`` for every group ``g``: shape ``(n_{l-1},)`` for columns,
         ``(n_l,)`` for rows, ``W.shape`` for elements."""
+        W = _floating(np.asarray(W))
         if self._axis is None:
             return np.abs(W)
         return np.sqrt(self.group_inner(W, W))
 
     def group_inner(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-        """``<A[g], B[g]>`` for every group ``g`` (shaped like :meth:`group_norms`)."""
+        """``<A[g], B[g]>`` for every group ``g`` (shaped like :meth:`group_norms`); ``B`` has
+        the shape of ``A``."""
+        A, B = _floating(np.asarray(A)), _floating(np.asarray(B))
+        _same_shape(A, B, "B", "A")
         if self._axis is None:
             return A * B
         return np.einsum("ij,ij->j" if self._axis == 0 else "ij,ij->i", A, B)
+
+    def _group_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape of :meth:`group_norms` of a matrix of ``shape``."""
+        return {0: tuple(shape[1:2]), 1: tuple(shape[:1]), None: tuple(shape)}[self._axis]
 
     def _broadcast(self, per_group: np.ndarray) -> np.ndarray:
         """Shape a per-group array so that it broadcasts against ``W``."""
@@ -80,14 +121,25 @@ class GroupLasso:
             return per_group[:, None]
         return per_group
 
+    def _check_per_group(self, per_group: np.ndarray, name: str, shape) -> None:
+        """``per_group`` (called ``name``) holds one value per group of a matrix of ``shape``."""
+        want = self._group_shape(shape)
+        if per_group.shape != want:
+            raise ValueError(f"{name} must hold one value per {self.groups} group of a "
+                             f"{tuple(shape)} matrix, shape {want}, got {per_group.shape}")
+
     def per_entry(self, per_group: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         """A per-group array (shaped like :meth:`group_norms`) spread over the entries of a
         matrix of ``shape``: each entry holds its group's value (a read-only view)."""
-        return np.broadcast_to(self._broadcast(np.asarray(per_group)), shape)
+        per_group = np.asarray(per_group)
+        self._check_per_group(per_group, "per_group", shape)
+        return np.broadcast_to(self._broadcast(per_group), shape)
 
     def keep_groups(self, W: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """Zero, in place, the groups of ``W`` whose per-group flag ``keep`` is False."""
-        W *= self._broadcast(np.asarray(keep)).astype(W.dtype)
+        keep = np.asarray(keep)
+        self._check_per_group(keep, "keep", W.shape)
+        W *= self._broadcast(keep).astype(W.dtype)
         return W
 
     def n_groups(self, shape: tuple[int, int]) -> int:
@@ -103,20 +155,37 @@ class GroupLasso:
         """Proximal map of ``step * lam * sum_g ||.||_2`` (block soft-thresholding).
 
         ``W[g] * max(0, 1 - step*lam / ||W[g]||)``: groups with ``||W[g]|| <= step*lam`` become
-        exact zeros. ``out`` may be ``W`` itself (in place).
+        exact zeros; with ``step*lam = 0`` the identity. ``step`` is a finite number ``>= 0``.
+        ``out`` may be ``W`` itself (in place). The result is in ``np.result_type(W, 1.0)``.
         """
+        step = _check_step(step)
+        W = np.asarray(W)
         t = step * self.lam
+        dt = np.result_type(W.dtype, 1.0)
+        if t == 0:  # also on groups whose squared norm underflows to 0 (they are not zero)
+            return np.multiply(W, dt.type(1), out=out)
         norms = self.group_norms(W)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # subnormal norms
             shrink = np.where(norms > t, 1.0 - t / norms, 0.0)
-        return np.multiply(W, self._broadcast(shrink.astype(W.dtype, copy=False)), out=out)
+        return np.multiply(W, self._broadcast(shrink.astype(dt, copy=False)), out=out)
+
+    def _pair(self, W: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``W`` (2-D) and ``Q`` of the same shape, as floating arrays (checked before any
+        compiled loop runs: those index ``Q`` by ``W``'s entries)."""
+        W, Q = _floating(np.asarray(W)), _floating(np.asarray(Q))
+        if W.ndim != 2:
+            raise ValueError(f"W must be a 2-D weight matrix, got shape {W.shape}")
+        _same_shape(W, Q, "Q", "W")
+        return W, Q
 
     def subdiff_residual(self, W: np.ndarray, Q: np.ndarray) -> np.ndarray:
         """The point of ``Q + lam * d R(W)`` nearest to zero, group by group (shape of ``W``).
 
-        ``Q`` is the gradient of the smooth part with respect to ``W`` (MODEL.md section 5);
-        the formula is :meth:`FlatGroups.subdiff_residual`.
+        ``Q`` is the gradient of the smooth part with respect to ``W`` (MODEL.md section 5),
+        of ``W``'s shape; the formula is :meth:`FlatGroups.subdiff_residual`. The result is
+        in ``Q``'s floating dtype (``np.result_type(Q, 1.0)``).
         """
+        W, Q = self._pair(W, Q)
         return self.flat([W.shape]).subdiff_residual(W.ravel(), Q.ravel()).reshape(W.shape)
 
     def flat(self, shapes) -> FlatGroups:
@@ -140,6 +209,13 @@ class GroupLasso:
         return sum(int(np.sum(self.zero_groups(Wl))) for Wl in W)
 
 
+def _check_step(step) -> float:
+    """A prox step: a finite real number ``>= 0`` (:func:`check_scalar`, naming ``step``)."""
+    if isinstance(step, float) and 0.0 <= step < np.inf:  # the solvers' steps: no call
+        return step
+    return check_scalar(step, "step", low=0)
+
+
 class FlatGroups:
     """The groups of several weight matrices raveled (C order) and laid end to end in one
     vector, as the ALM's packed variable holds its ``W`` blocks: the fast form of
@@ -151,6 +227,13 @@ class FlatGroups:
     and every per-entry spread one gather, whatever the number
     of layers: on small networks the inner solver's group work took a dozen numpy calls per
     layer and per iteration (docs/maths.md 8).
+
+    The solvers call these methods every inner iteration, with vectors of the right size. Each
+    method still compares its arrays' shapes with the layout (``(size,)`` per entry,
+    ``(n_groups,)`` per group; a comparison, no pass over the entries and no copy) and refuses
+    others with a ``ValueError``: the compiled loops index one array by another's length and
+    must never read or write past an array's end. Integer and boolean vectors are computed in
+    float64 (:func:`_floating`); floating ones are used as they are.
 
     Parameters
     ----------
@@ -168,9 +251,30 @@ class FlatGroups:
             offset += pen.n_groups((r, c))
         self.gid = np.concatenate(ids) if ids else np.zeros(0, dtype=np.intp)
         self.n_groups = offset
+        self.size = self.gid.shape[0]
+        self._entry_shape, self._group_shape = (self.size,), (offset,)
+
+    def _entries(self, x: np.ndarray, name: str) -> np.ndarray:
+        """``x``, a vector of one value per entry (its shape checked, nothing more), floating
+        (:func:`_floating`: a copy only for an integer or boolean ``x``)."""
+        if getattr(x, "shape", None) != self._entry_shape:
+            raise ValueError(f"{name} must be a 1-d array of the {self.size} entries of the "
+                             f"groups laid end to end, got shape {np.shape(x)}")
+        return x if x.dtype.kind == "f" else _floating(x)
+
+    def _groups(self, x: np.ndarray, name: str) -> np.ndarray:
+        """``x``, a vector of one value per group (checked: its shape, nothing more)."""
+        if getattr(x, "shape", None) != self._group_shape:
+            raise ValueError(f"{name} must be a 1-d array of one value for each of the "
+                             f"{self.n_groups} groups, got shape {np.shape(x)}")
+        return x
 
     def inner(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``<a[g], b[g]>`` for every group (float64)."""
+        sh = self._entry_shape  # the checks inline: this runs several times an inner iteration
+        if not (getattr(a, "shape", None) == sh == getattr(b, "shape", None)
+                and a.dtype.kind == "f" == b.dtype.kind):
+            a, b = self._entries(a, "a"), self._entries(b, "b")
         return _group_dots(a, b, self.gid, self.n_groups)
 
     def norms(self, w: np.ndarray) -> np.ndarray:
@@ -183,10 +287,16 @@ class FlatGroups:
 
     def per_entry(self, per_group: np.ndarray) -> np.ndarray:
         """Each entry's group value."""
+        if getattr(per_group, "shape", None) != self._group_shape:
+            self._groups(per_group, "per_group")  # the error
         return per_group[self.gid]
 
     def keep(self, w: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """Zero, in place, the groups whose per-group flag ``keep`` is False."""
+        if (getattr(w, "shape", None) != self._entry_shape
+                or getattr(keep, "shape", None) != self._group_shape):
+            self._entries(w, "w")  # the error (w is written in place: never a copy)
+            self._groups(keep, "keep")
         _zero_groups(w, keep, self.gid)
         return w
 
@@ -204,6 +314,8 @@ class FlatGroups:
         minus its projection on the ``lam``-ball: the prox of the group norm at step 1).
         As ``a q + s w`` with per-group ``a = 1, s = lam/||w[g]||`` on nonzero groups and
         ``a = max(0, 1 - lam/||q[g]||), s = 0`` on zero groups (where ``w[g] = 0``).
+        ``w``, ``q`` (and ``out``) have one entry per entry of the layout; the result is in
+        ``q``'s floating dtype (float64 for an integer ``q``).
 
         A group counts as zero when its squared norm is zero in floating point: entries below
         about ``1e-162`` in float64 (``1e-23`` in float32) underflow in ``w[g] . w[g]``, and the
@@ -213,7 +325,14 @@ class FlatGroups:
         a subnormal number with few correct digits (a float64 element of ``1e-161`` and ``q = 0``
         give 0.3018 for ``lam = 0.3``).
         """
-        out = np.empty_like(q) if out is None else out
+        sh = self._entry_shape
+        if not (getattr(w, "shape", None) == sh == getattr(q, "shape", None)
+                and w.dtype.kind == "f" == q.dtype.kind):
+            w, q = self._entries(w, "w"), self._entries(q, "q")
+        if out is None:
+            out = np.empty_like(q)
+        elif getattr(out, "shape", None) != sh:
+            self._entries(out, "out")  # the error
         _subdiff_residual(w, q, self.gid, self.n_groups, self.lam, out)
         return out
 

@@ -134,3 +134,198 @@ def test_flat_groups_agree_with_the_matrix_methods(shapes, groups, seed, zero):
     r32 = flat.subdiff_residual(w.astype(np.float32), q.astype(np.float32))
     assert r32.dtype == np.float32
     np.testing.assert_allclose(r32, expect, rtol=1e-5, atol=1e-5)
+
+
+# ---- argument checks: sizes (memory safety), dtypes, lam/step, the identity prox
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_a_second_array_of_another_shape_is_refused_by_name(groups):
+    """The compiled subdifferential loop ran over ``W``'s entries and read and wrote ``Q``'s
+    (and its output's) past their end: a small ``Q`` corrupted memory (a segfault or "double
+    free" later), one of the same size but another shape gave a silent wrong result. Every
+    method of two arrays refuses the second one's shape by name before computing."""
+    pen = GroupLasso(0.5, groups)
+    W = np.arange(1.0, 10001.0).reshape(100, 100)
+    for Q in (np.zeros((2, 2)), np.zeros(10000), np.zeros((100, 101))):
+        with pytest.raises(ValueError, match=r"Q must have the shape of W, \(100, 100\)"):
+            pen.subdiff_residual(W, Q)
+        with pytest.raises(ValueError, match="Q must have the shape of W"):
+            pen.subdiff_distance(W, Q)
+    W, Q = np.array([[3.0, 0.0, 1.0], [4.0, 0.0, -1.0]]), np.arange(6.0).reshape(3, 2)
+    with pytest.raises(ValueError, match=r"Q must have the shape of W, \(2, 3\), got \(3, 2\)"):
+        pen.subdiff_distance(W, Q)  # the same size: was paired entry by entry
+    with pytest.raises(ValueError, match="B must have the shape of A"):
+        pen.group_inner(W, np.ones((1, 3)))  # element groups broadcast it
+    with pytest.raises(ValueError, match="W must be a 2-D"):
+        pen.subdiff_residual(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
+    with pytest.raises(ValueError, match="keep must hold one value per"):
+        pen.keep_groups(W.copy(), np.ones(1, dtype=bool))  # broadcast over every group
+    with pytest.raises(ValueError, match="per_group must hold one value per"):
+        pen.per_entry(np.ones(1), W.shape)
+
+
+_FLAT_CALLS = [  # (call with the bad vector x, the good w, q, keep; the name in the error)
+    (lambda f, x, w, q, k: f.inner(x, q), "a"), (lambda f, x, w, q, k: f.inner(w, x), "b"),
+    (lambda f, x, w, q, k: f.norms(x), "a"), (lambda f, x, w, q, k: f.value(x), "a"),
+    (lambda f, x, w, q, k: f.subdiff_residual(x, q), "w"),
+    (lambda f, x, w, q, k: f.subdiff_residual(w, x), "q"),
+    (lambda f, x, w, q, k: f.subdiff_residual(w, q, out=x), "out"),
+    (lambda f, x, w, q, k: f.keep(x, k), "w"),
+    (lambda f, x, w, q, k: f.keep_aligned(w, x), "b"),
+    (lambda f, x, w, q, k: f.keep_aligned(x, q), "a"),
+]
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_flat_groups_refuse_vectors_of_another_size(groups):
+    """FlatGroups' compiled loops index one array by another's length (``w`` by ``q``, ``out``,
+    ``gid``; the groups by ``keep``): each method compares the shapes first."""
+    pen = GroupLasso(0.5, groups)
+    shapes = [(3, 4), (2, 3)]
+    flat = pen.flat(shapes)
+    n, m = 18, flat.n_groups
+    w, q, keep = np.ones(n), np.ones(n), np.ones(m, dtype=bool)
+    for x in (np.ones(2), np.ones(n + 50), np.ones((n, 1)), np.ones((1, n))):
+        for call, name in _FLAT_CALLS:
+            with pytest.raises(ValueError, match=f"^{name} must be a 1-d array of the {n} "):
+                call(flat, x.copy(), w.copy(), q, keep)
+    for x in (np.ones(m - 1, dtype=bool), np.ones(m + 40, dtype=bool), np.ones((m, 1), bool)):
+        with pytest.raises(ValueError, match=f"^keep must be a 1-d array of one value for each "
+                                             f"of the {m} groups"):
+            flat.keep(w.copy(), x)
+        with pytest.raises(ValueError, match="^per_group must be a 1-d array of one value"):
+            flat.per_entry(x)
+    # the right sizes still work
+    np.testing.assert_array_equal(flat.subdiff_residual(w, q), np.concatenate(
+        [pen.subdiff_residual(np.ones(s), np.ones(s)).ravel() for s in shapes]))
+
+
+def test_a_small_Q_cannot_corrupt_memory():
+    """The audit's reproducer in a child process (a memory error there cannot take pytest
+    down): the call is refused and the process ends normally."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from liftnet.formulation.penalties import GroupLasso\n"
+        "W = np.arange(1.0, 250001.0).reshape(500, 500)\n"
+        "for groups in ('element', 'column', 'row'):\n"
+        "    for k in range(20):\n"
+        "        try:\n"
+        "            GroupLasso(0.5, groups).subdiff_distance(W, np.zeros((2, 2)))\n"
+        "        except ValueError as exc:\n"
+        "            assert 'Q must have the shape of W' in str(exc), exc\n"
+        "        x = [np.ones(1000) for _ in range(100)]\n"
+        "print('survived')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, env={**__import__("os").environ,
+                                           "PYTHONPATH": __import__("os").pathsep.join(sys.path)})
+    assert run.returncode == 0 and "survived" in run.stdout, (run.returncode, run.stderr[-2000:])
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+@pytest.mark.parametrize("int_dtype", [np.int64, np.int32, np.int8])
+def test_integer_and_boolean_arrays_are_computed_in_floating_point(groups, int_dtype):
+    """The prox of an integer ``W`` was all zeros (its factors cast to the integer dtype) and
+    the subdifferential residual of an integer ``Q`` integer-valued: they are computed in
+    ``np.result_type(x, 1.0)`` (float64), equal to the float64 results bit for bit."""
+    pen = GroupLasso(0.5, groups)
+    Wi = np.array([[3, 0, 1], [4, 0, -1]], dtype=int_dtype)
+    Qi = np.array([[1, 1, 1], [1, -2, 1]], dtype=int_dtype)
+    Wf, Qf = Wi.astype(np.float64), Qi.astype(np.float64)
+    P = pen.prox(Wi, 2.0)
+    assert P.dtype == np.float64 and np.any(P != 0)
+    np.testing.assert_array_equal(P, pen.prox(Wf, 2.0))
+    for W, Q in [(Wf, Qi), (Wi, Qf), (Wi, Qi)]:
+        R = pen.subdiff_residual(W, Q)
+        assert R.dtype == np.float64
+        np.testing.assert_array_equal(R, pen.subdiff_residual(Wf, Qf))
+        D = pen.subdiff_distance(W, Q)
+        assert D.dtype == np.float64
+        np.testing.assert_array_equal(D, pen.subdiff_distance(Wf, Qf))
+    for f in (pen.group_norms, pen.value, pen.zero_groups):
+        np.testing.assert_array_equal(f(Wi), f(Wf))
+    np.testing.assert_array_equal(pen.group_inner(Wi, Qi), pen.group_inner(Wf, Qf))
+    if groups == "column":  # a known case: column 0 of norm 5 shrinks by 1 - 1/5
+        np.testing.assert_allclose(P[:, 0], [2.4, 3.2])
+        np.testing.assert_allclose(pen.subdiff_distance(Wf, Qi), [1.910497, 5 ** 0.5 - 0.5, 1.5],
+                                   rtol=1e-6)
+    # booleans: sums, not logical ors (a column of two True has norm sqrt(2))
+    B = np.array([[True, True], [True, False]])
+    np.testing.assert_array_equal(pen.group_norms(B), pen.group_norms(B.astype(float)))
+    np.testing.assert_array_equal(pen.prox(B, 0.5), pen.prox(B.astype(float), 0.5))
+    flat = pen.flat([Wi.shape])
+    r = flat.subdiff_residual(Wi.ravel(), Qi.ravel())
+    assert r.dtype == np.float64
+    np.testing.assert_array_equal(r, flat.subdiff_residual(Wf.ravel(), Qf.ravel()))
+    np.testing.assert_array_equal(flat.inner(Wi.ravel(), Qi.ravel()),
+                                  flat.inner(Wf.ravel(), Qf.ravel()))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_floating_arrays_keep_their_dtype(dtype):
+    """float32 and float64 are computed in their own dtype, as before."""
+    pen = GroupLasso(0.5, "column")
+    W = np.array([[3.0, 0.0, 1.0], [4.0, 0.0, -1.0]], dtype=dtype)
+    assert pen.prox(W, 2.0).dtype == dtype
+    assert pen.prox(W, 0.0).dtype == dtype
+    assert GroupLasso(0.0).prox(W, 1.0).dtype == dtype
+    assert pen.subdiff_residual(W, W).dtype == dtype
+    assert pen.group_norms(W).dtype == dtype
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+@pytest.mark.parametrize("dtype, tiny", [(np.float64, 1e-200), (np.float32, 1e-30)])
+def test_prox_with_step_times_lam_zero_is_the_identity(groups, dtype, tiny):
+    """With ``step * lam = 0`` the prox is the identity, also on groups whose squared norm
+    underflows to 0 (they were zeroed: ``norms > t`` is False at ``t = 0``)."""
+    W = (np.array([[3.0, 1.0], [4.0, -1.0]]) * tiny).astype(dtype)
+    assert np.all(W != 0)
+    for pen, step in [(GroupLasso(0.0, groups), 1.0), (GroupLasso(0.7, groups), 0.0)]:
+        P = pen.prox(W, step)
+        assert P.dtype == dtype
+        np.testing.assert_array_equal(P, W)
+        out = W.copy()
+        assert pen.prox(out, step, out=out) is out
+        np.testing.assert_array_equal(out, W)
+
+
+@pytest.mark.parametrize(
+    "lam, exc, match",
+    [(-1.0, ValueError, "lam must be >= 0"), (float("nan"), ValueError, "lam must be finite"),
+     (float("inf"), ValueError, "lam must be finite"), ("0.1", TypeError, "lam must be a real"),
+     (None, TypeError, "lam must be a real"), (True, TypeError, "lam must be a real"),
+     (np.array([0.1]), TypeError, "lam must be a real")],
+)
+def test_bad_lam_is_refused_by_name(lam, exc, match):
+    """``lam = -1`` expanded ``W`` in the prox, NaN gave NaN values, ``"0.1"`` was parsed."""
+    with pytest.raises(exc, match=match):
+        GroupLasso(lam, "column")
+
+
+@pytest.mark.parametrize(
+    "step, exc, match",
+    [(-1.0, ValueError, "step must be >= 0"), (float("nan"), ValueError, "step must be finite"),
+     (np.float32("nan"), ValueError, "step must be finite"), (-1, ValueError, "step must be"),
+     (float("inf"), ValueError, "step must be finite"), ("1", TypeError, "step must be a real"),
+     (None, TypeError, "step must be a real")],
+)
+def test_bad_prox_step_is_refused_by_name(step, exc, match):
+    """A negative step expanded ``W``, a NaN one returned zeros."""
+    W = np.array([[3.0, 0.0], [4.0, 1.0]])
+    with pytest.raises(exc, match=match):
+        GroupLasso(1.0, "column").prox(W, step)
+
+
+def test_good_lam_and_step_values():
+    """Integers and numpy scalars are real numbers; ``lam`` becomes a float."""
+    W = np.array([[3.0, 0.0], [4.0, 1.0]])
+    for lam in (0, 1, 0.5, np.float32(0.5), np.float64(0.5), np.int64(1)):
+        pen = GroupLasso(lam, "row")
+        assert type(pen.lam) is float and pen.lam == float(lam)
+    ref = GroupLasso(1.0, "column").prox(W, 1.0)
+    for step in (1, np.float32(1.0), np.float64(1.0), np.int64(1)):
+        np.testing.assert_array_equal(GroupLasso(1.0, "column").prox(W, step), ref)

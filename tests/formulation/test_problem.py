@@ -194,3 +194,24 @@ def test_repr_names_the_dtype():
     X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
     assert "dtype=float32" in repr(LiftedProblem(X, Y, hidden=(3,), dtype=np.float32))
     assert "dtype=float64" in repr(LiftedProblem(X, Y, hidden=(3,)))
+
+
+@pytest.mark.parametrize(
+    "alpha, exc, match",
+    [(5.0, ValueError, "alpha must be < 1"), (1.0, ValueError, "alpha must be < 1"),
+     (0.0, ValueError, "alpha must be > 0"), (-0.1, ValueError, "alpha must be > 0"),
+     (float("nan"), ValueError, "alpha must be finite"), ("0.1", TypeError, "alpha must be a"),
+     (None, TypeError, "alpha must be a")],
+)
+def test_couplings_refuse_an_alpha_outside_0_1_by_name(alpha, exc, match):
+    """``make_coupling`` and the coupling classes took any ``alpha`` (``alpha = 5`` was
+    accepted; outside ``(0, 1)`` the constraints no longer encode the leaky ReLU)."""
+    from liftnet.formulation.couplings import Complementarity, Squared, make_coupling
+
+    for make in (lambda a: make_coupling("complementarity", a),
+                 lambda a: make_coupling("squared", a), Complementarity, Squared):
+        with pytest.raises(exc, match=match):
+            make(alpha)
+    for a in (0.2, np.float32(0.5), np.float64(1e-6)):
+        c = make_coupling("squared", a)
+        assert type(c.alpha) is float and c.alpha == float(a)
