@@ -17,11 +17,13 @@ import zipfile
 
 import numpy as np
 
-from ._validation import as_numeric_array, check_path
+from ._validation import as_numeric_array, check_path, check_scalar
 
 __all__ = ["save_result", "load_result", "jsonable", "write_json"]
 
 _KEY = re.compile(r"^(W|b|V|M1|M2)_(\d+)$")
+#: the scalars of an ALM result a warm start goes on with (solve_alm's init)
+_STATE = ("rho", "eps")
 
 
 def writable_folder(folder, name: str) -> str:
@@ -57,7 +59,8 @@ def _npz_name(path: str) -> str:
 
 
 def save_result(path, res) -> str:
-    """Write ``res.W, res.b, res.V, res.M1, res.M2`` to an uncompressed ``.npz`` file.
+    """Write ``res.W, res.b, res.V, res.M1, res.M2`` (and the ALM's ``rho`` and ``eps`` when
+    ``res`` has them) to an uncompressed ``.npz`` file.
 
     Parameters
     ----------
@@ -96,6 +99,10 @@ def save_result(path, res) -> str:
             raise ValueError("res.W must hold at least one array, got an empty list")
         for l, A in enumerate(seq, start=1):
             arrays[f"{name}_{l}"] = as_numeric_array(A, f"res.{name}[{l - 1}]")
+    for name in _STATE:  # the ALM's penalty and inner tolerance: a warm start goes on with them
+        x = res.get(name) if hasattr(res, "get") else getattr(res, name, None)
+        if x is not None:
+            arrays[name] = np.asarray(check_scalar(x, f"res.{name}", low=0, low_inclusive=False))
     # a ValueError naming path (a folder there, a folder that cannot be created), not a bare
     # OSError; written through a handle, as np.savez would append ".npz" to "run.NPZ"
     writable_file(path, "path")
@@ -117,8 +124,9 @@ def load_result(path) -> dict:
     Returns
     -------
     dict
-        ``W`` (list of L arrays), ``b`` (list or None), ``V``, ``M1``, ``M2`` (lists or None):
-        a valid ``init`` for the solvers.
+        ``W`` (list of L arrays), ``b`` (list or None), ``V``, ``M1``, ``M2`` (lists or None),
+        ``rho``, ``eps`` (floats or None): a valid ``init`` for the solvers (the ALM goes on
+        with ``rho`` and ``eps``).
 
     Raises
     ------
@@ -141,12 +149,16 @@ def load_result(path) -> dict:
             f"path: {path!r} is not an npz archive written by save_result (not a zip archive)"
         )
     parts: dict[str, dict[int, np.ndarray]] = {}
+    state = dict.fromkeys(_STATE)
     try:
         with np.load(path, allow_pickle=False) as f:
             for key in f.files:
                 m = _KEY.match(key)
                 if m:
                     parts.setdefault(m.group(1), {})[int(m.group(2))] = f[key]
+                elif key in state:
+                    state[key] = check_scalar(f[key][()], f"{key} in {path!r}", low=0,
+                                              low_inclusive=False)
     except Exception as exc:
         raise ValueError(f"path: cannot read {path!r} as a liftnet result: {exc}") from None
     if "W" not in parts:
@@ -160,6 +172,7 @@ def load_result(path) -> dict:
         if sorted(d) != list(range(1, len(d) + 1)):
             raise ValueError(f"path: {path!r} has {name}_l for l = {sorted(d)}, not 1..{len(d)}")
         out[name] = [d[l] for l in range(1, len(d) + 1)]
+    out.update(state)
     return out
 
 

@@ -25,6 +25,7 @@ inner residual: the subproblem's stopping test and the certificate measure the s
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -430,7 +431,7 @@ def solve_alm(
     tau: float = 0.5,
     theta: float = 0.3,
     kappa: float = 0.1,
-    eps0: float = 1e-2,
+    eps0: float | None = None,
     rho_max: float = 1e12,
     M_max: float = 1e10,
     inner: str = "owlqn",
@@ -456,7 +457,13 @@ def solve_alm(
         ``time_limit``.
     init : None, LiftedResult or mapping
         Warm start (``W`` and optionally ``b, V, M1, M2``); see
-        :func:`liftnet.solvers.init.parse_init`.
+        :func:`liftnet.solvers.init.parse_init`. A result of this function (or a mapping with
+        ``rho`` and ``eps``, as :func:`liftnet.io.load_result` returns one) also carries the
+        penalty and inner tolerance it stopped with, and the run goes on with them where
+        ``rho0`` and ``eps0`` are not given: a run cut at ``max_iter`` continues instead of
+        restarting the schedule at ``rho_0`` (a restart at the default ``rho_0`` from a
+        point at KKT 6.3e-4 climbed to 1.3e-1 and took as many outer iterations as a cold
+        start).
     verbose : bool
         Print one line per outer iteration (per record of ``history``, the unbounded solves'
         and the last one of a run cut by ``time_limit`` included).
@@ -480,7 +487,7 @@ def solve_alm(
         not clearly above what the subproblem achieves needs no stiffer subproblem
         (docs/maths.md 6.1; measured there; the margin is lowered for ``kappa > 1/6``,
         :func:`penalty_margin`).
-    theta, eps0 : float
+    theta, eps0 : float (``eps0`` None: ``1e-2``, or the ``eps`` ``init`` carries)
         Inner tolerance schedule ``eps_0 = eps0``, ``eps_{k+1} = max(theta eps_k, tol)``...
         Measured, not the default: ``eps0 = 5e-2`` (the default for part of 2026-12-03,
         docs/maths.md 6.1) took the 8-16-16-4 teachers of ``benchmarks/bench_ipopt.py`` to
@@ -558,8 +565,10 @@ def solve_alm(
     -------
     LiftedResult
         ``W, b, V, M1, M2, status, message, success, kkt, objective, Phi, nit, n_inner, history,
-        time, time_excluded, rho, tol, groups, n_restarts, presolve, start, solver="alm"``
-        (``n_restarts``: the restarts after an unbounded subproblem). ``time`` (and the
+        time, time_excluded, rho, eps, tol, groups, n_restarts, presolve, start, solver="alm"``
+        (``n_restarts``: the restarts after an unbounded subproblem; ``rho`` and ``eps``: the
+        penalty and inner tolerance the next outer iteration would use, which a warm start
+        from this result goes on with). ``time`` (and the
         history's times): seconds since the start, less ``time_excluded``, the seconds of the
         ``Phi`` evaluations made only to report (the history's, the presolve summary's, the
         result's), which the baselines' clocks leave out too; ``time_limit`` is on the same
@@ -589,7 +598,7 @@ def solve_alm(
     gamma = check_scalar(gamma, "gamma", low=1, low_inclusive=False)
     tau = check_scalar(tau, "tau", low=0, high=1, low_inclusive=False, high_inclusive=False)
     theta = check_scalar(theta, "theta", low=0, high=1, low_inclusive=False)
-    eps0 = check_scalar(eps0, "eps0", low=0, low_inclusive=False)
+    eps0 = check_scalar(eps0, "eps0", low=0, low_inclusive=False, allow_none=True)
     kappa = check_scalar(kappa, "kappa", low=0)
     margin = penalty_margin(kappa)
     rho_max = check_scalar(rho_max, "rho_max", low=0, low_inclusive=False)
@@ -605,6 +614,8 @@ def solve_alm(
     presolve_share = check_scalar(presolve_share, "presolve_share", low=0, high=1,
                                   low_inclusive=False, high_inclusive=False)
     frac = _presolve_fraction(presolve, prob.N, init)
+    # a result's penalty and inner tolerance (a presolve sets its own schedule instead)
+    rho_c, eps_c = _carried_state(init) if frac is None else (None, None)
     if frac is not None and init is not None:
         # the presolve starts from init's network alone; init is checked whole all the same, as
         # it is without a presolve (a V or M1 of the wrong shape is refused, not dropped)
@@ -650,8 +661,8 @@ def solve_alm(
     # one storage for the L-BFGS pairs of every subproblem (both coordinate systems)
     lbfgs = (CompactLBFGS.sized(z, memory, blocks=sub.blocks, direct=sub.n_nonsmooth)
              if inner == "owlqn" else None)
-    rho = default_rho0(prob) if rho0 is None else rho0
-    eps = max(eps0, tol)
+    rho = rho0 if rho0 is not None else rho_c if rho_c is not None else default_rho0(prob)
+    eps = max(eps0 if eps0 is not None else eps_c if eps_c is not None else EPS0, tol)
     steps = None
     history = []
     best = None  # (residual, z, M1, M2, kkt)
@@ -891,9 +902,22 @@ def solve_alm(
         kkt=kkt, objective=kkt["objective"], Phi=Phi_f,  # (F, as kkt_residuals has it)
         nit=k, n_inner=n_inner, history=history,
         time=clock.elapsed, time_excluded=clock.paused_total,
-        rho=rho, tol=tol, groups=prob.groups, n_restarts=n_unbounded, presolve=pre,
+        rho=rho, eps=eps, tol=tol, groups=prob.groups, n_restarts=n_unbounded, presolve=pre,
         start=start,
     )
+
+
+#: ``eps0``'s default: the first inner tolerance
+EPS0 = 1e-2
+
+
+def _carried_state(init):
+    """``(rho, eps)`` carried by a warm start (a result of :func:`solve_alm`, or a mapping
+    with those keys), each ``None`` where absent; refused by name when not positive."""
+    if not isinstance(init, Mapping):
+        return None, None
+    return tuple(check_scalar(init.get(key), f"init[{key!r}]", low=0, low_inclusive=False,
+                              allow_none=True) for key in ("rho", "eps"))
 
 
 def _rounding_note(dtype, rho, V, residual) -> str:

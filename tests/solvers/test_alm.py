@@ -277,6 +277,26 @@ def test_warm_start_from_result_keeps_point():
     assert again.history[0]["residual"] <= res.kkt["residual"] * (1 + 1e-9)
 
 
+def test_a_warm_start_from_a_result_goes_on_with_its_penalty(tmp_path):
+    """A result carries ``rho`` and ``eps``; a run from it (or from its file) continues the
+    schedule instead of restarting it at ``rho_0``: cut after 5 outer iterations and resumed,
+    the residual goes on falling and the run converges (restarted at the default ``rho_0`` it
+    climbed from 6.3e-4 to 1.3e-1 and was not converged after 10 more)."""
+    from liftnet.io import load_result, save_result
+
+    X, Y, _, _ = make_teacher(60, (3, 6, 2), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(6,), lam=1e-3, bias=True)
+    cut = solve_alm(prob, max_iter=5)
+    assert cut.status == "max_iter" and cut.rho > 0 and cut.eps > 0
+    for init in (cut, load_result(save_result(tmp_path / "cut", cut))):
+        assert init["rho"] == cut.rho and init["eps"] == cut.eps
+        more = solve_alm(prob, init=init, max_iter=10)
+        assert more.status == "converged", more.message
+        assert max(h["residual"] for h in more.history) <= cut.kkt["residual"]
+    with pytest.raises(ValueError, match=r"init\['rho'\]"):
+        solve_alm(prob, init={**cut, "rho": -1.0}, max_iter=1)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
