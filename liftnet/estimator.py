@@ -48,6 +48,9 @@ TASKS = ("auto", "classification", "regression")
 #: 74-91% at ``beta`` 1, where the certified point of (M) is a much worse network than ``F``
 #: suggests.
 LIFT_GAP_RTOL = 0.2
+#: ... and by more than this share of the data's own scale, ``Phi`` of the zero network
+#: (a fit at ``Phi`` 5e-7, ``F`` 9e-10 is no lift gap worth a warning)
+LIFT_GAP_ATOL = 1e-3
 
 
 class LiftGapWarning(UserWarning):
@@ -56,15 +59,18 @@ class LiftGapWarning(UserWarning):
     ``beta`` ties ``V`` to the network (docs/maths.md 4)."""
 
 
-def lift_gap_message(res, beta: float) -> str | None:
+def lift_gap_message(res, beta: float, scale: float = 1.0) -> str | None:
     """The text of :class:`LiftGapWarning` for a solver result, or None where it does not apply.
 
     The one rule, for ``fit`` and for ``liftnet solve``: a converged result whose network's
     ``Phi`` (``res.Phi``) exceeds ``F`` of its lifted point (``res.objective``) by more than
-    :data:`LIFT_GAP_RTOL` of ``Phi``. ``beta`` is the coupling weight the result was solved with.
+    :data:`LIFT_GAP_RTOL` of ``Phi`` and by more than :data:`LIFT_GAP_ATOL` of ``scale``, the
+    ``Phi`` of the zero network (``(1/N) ||Y||_F^2``: :func:`zero_network_Phi`; 1 for one-hot
+    classes). ``beta`` is the coupling weight the result was solved with.
     """
     gap = res.Phi - res.objective  # > 0 where V is above sigma(U), as (M) allows
-    if res.status != "converged" or not gap > LIFT_GAP_RTOL * abs(res.Phi):
+    if (res.status != "converged" or not gap > LIFT_GAP_RTOL * abs(res.Phi)
+            or not gap > LIFT_GAP_ATOL * scale):
         return None
     return (
         f"the fitted network's Phi = {res.Phi:.4g} (MODEL.md 3) exceeds F = "
@@ -72,6 +78,12 @@ def lift_gap_message(res, beta: float) -> str | None:
         f"{gap / res.Phi:.0%} of Phi: (M) lets V carry what the weights do not "
         f"compute; a larger beta (now {beta:g}) ties them together (docs/maths.md 4)"
     )
+
+
+def zero_network_Phi(prob) -> float:
+    """``Phi`` of the zero network, ``(1/N) ||Y||_F^2`` (MODEL.md 3): the scale of the data fit
+    (:func:`lift_gap_message`)."""
+    return prob.loss(np.zeros_like(prob.YT))
 
 
 #: numpy dtype kinds of class labels: bool, integers, objects (strings, pandas categories),
@@ -303,7 +315,7 @@ class _LiftedNetBase(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        gap_message = lift_gap_message(res, p["beta"])
+        gap_message = lift_gap_message(res, p["beta"], zero_network_Phi(prob))
         if gap_message is not None:
             warnings.warn(gap_message, LiftGapWarning, stacklevel=2)
         self.result_ = res

@@ -223,6 +223,29 @@ def test_a_lifted_point_far_below_its_network_warns(monkeypatch, data, share, wa
         assert "beta (now 2.5)" in str(gap[0].message)
 
 
+def test_no_gap_warning_on_a_perfect_fit():
+    """The relative gap of a fit whose ``Phi`` and ``F`` are both at rounding level (here
+    ``Phi`` 5.2e-7, ``F`` 8.9e-10: 100% of ``Phi``) is no lift gap: the warning also asks for
+    :data:`LIFT_GAP_ATOL` of the zero network's ``Phi``."""
+    from liftnet.estimator import LIFT_GAP_ATOL, lift_gap_message
+
+    class Res(dict):
+        __getattr__ = dict.__getitem__
+
+    tiny = Res(status="converged", Phi=5.2e-7, objective=8.9e-10)
+    assert lift_gap_message(tiny, 1.0, scale=1.0) is None
+    assert lift_gap_message(tiny, 1.0, scale=0.1 * 5.2e-7 / LIFT_GAP_ATOL) is not None
+    big = Res(status="converged", Phi=0.5, objective=0.1)
+    assert lift_gap_message(big, 1.0) is not None
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = SparseLeakyReLUNet(hidden=(8,), lam=0.0).fit(X, (X[:, 0] > 0).astype(int))
+    assert net.result_.status == "converged" and net.score(X, (X[:, 0] > 0).astype(int)) == 1
+    assert not [w for w in caught if issubclass(w.category, LiftGapWarning)]
+
+
 @pytest.mark.slow
 def test_the_real_gap_warning_on_the_moons():
     """docs/maths.md 4: on the moons toy, beta = 1 leaves the certified point of (M) far
