@@ -171,7 +171,10 @@ def load_result(path) -> dict:
             continue
         if sorted(d) != list(range(1, len(d) + 1)):
             raise ValueError(f"path: {path!r} has {name}_l for l = {sorted(d)}, not 1..{len(d)}")
-        out[name] = [d[l] for l in range(1, len(d) + 1)]
+        try:  # numeric arrays only (a string array is no liftnet result)
+            out[name] = [as_numeric_array(d[l], f"{name}_{l}") for l in range(1, len(d) + 1)]
+        except TypeError as exc:
+            raise ValueError(f"path: {path!r} is not a liftnet result: {exc}") from None
     out.update(state)
     return out
 

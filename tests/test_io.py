@@ -101,3 +101,18 @@ def test_a_file_that_is_no_npz_archive_is_named_as_such(tmp_path, kind):
     with pytest.raises(ValueError, match="is not an npz archive written by save_result") as exc:
         load_result(path)
     assert "pickle" not in str(exc.value)
+
+
+def test_an_archive_of_text_weights_or_a_bad_rho_is_refused(tmp_path):
+    """``W_1`` as a string array is no liftnet result (it loaded, and failed later inside the
+    solver's checks); a stored ``rho`` that is not positive is refused by name."""
+    path = tmp_path / "t.npz"
+    np.savez(path, W_1=np.array([["a", "b"]]))
+    with pytest.raises(ValueError, match=r"not a liftnet result: W_1 must be a numeric array"):
+        load_result(path)
+    np.savez(path, W_1=np.ones((2, 2)), rho=np.array(-1.0))
+    with pytest.raises(ValueError, match="rho"):
+        load_result(path)
+    np.savez(path, W_1=np.ones((2, 2)), rho=np.array(2.0), eps=np.array(1e-3))
+    got = load_result(path)
+    assert got["rho"] == 2.0 and got["eps"] == 1e-3 and got["M1"] is None
