@@ -27,20 +27,13 @@ from ._common import check_common, check_start_Phi, make_result, stop_clock, wei
 def _backward(prob, W, U, V):
     """Gradient of ``ell`` from a forward pass ``(U, V)`` of ``(W, b)``: ``(gW, gb)``.
 
-    ``D_L = dell/dU_L = (2/N)(U_L - Y^T)`` (from ``prob.smooth_partials``), then
-    ``D_{l-1} = sigma'(U_{l-1}) * (W_l^T D_l)``; ``gW_l = D_l V_{l-1}^T``, ``gb_l = D_l 1``.
+    The model's backward pass (:meth:`LiftedProblem.backprop_into`, MODEL.md 5) through the
+    exact network: ``D_L = dell/dU_L = (2/N)(U_L - Y^T)``, ``D_{l-1} = sigma'(U_{l-1}) *
+    (W_l^T D_l)`` (:meth:`LiftedProblem.sigma_slope`); ``gW_l = D_l V_{l-1}^T``,
+    ``gb_l = D_l 1``.
     """
-    dU, _ = prob.smooth_partials(U[-1], [], [])
-    D = dU[-1]
-    L = prob.L
-    gW, gb = [None] * L, ([None] * L if prob.bias else None)
-    for l in range(L - 1, -1, -1):  # W[l] holds W_{l+1}
-        gW[l] = D @ (prob.V0 if l == 0 else V[l - 1]).T
-        if gb is not None:
-            gb[l] = D.sum(axis=1)
-        if l > 0:
-            D = W[l].T @ D
-            D[U[l - 1] <= 0] *= prob.alpha
+    gW, gb, _ = prob.layout.unpack(prob.backprop_into(
+        W, V, prob.loss_gradient(U[-1]), lambda l, gVl: prob.sigma_slope(U[l]) * gVl))
     return gW, gb
 
 
