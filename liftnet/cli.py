@@ -208,6 +208,8 @@ def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):
     kkt = res.kkt
     out = sys.stdout if out is None else out
     p = lambda *a: print(*a, file=out)  # noqa: E731
+    if data.info.get("note"):  # how the data were read, where it may not be what was meant
+        p(f"note: {data.info['note']}")
     p(f"status: {res.status} ({res.message}) after {res.nit} outer / "
       f"{res.get('n_inner', '?')} inner iterations")  # fmt: skip
     p("KKT certificate (MODEL.md section 5, infinity norms, multipliers "
@@ -256,6 +258,7 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
             "time_limit": args.time_limit,
             "seed": args.seed,
             "dtype": str(prob.dtype),
+            "init": args.init,  # the --init result file as given (null without a warm start)
         },  # fmt: skip
         "status": res.status,
         "message": res.message,
@@ -339,6 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --file; auto: integer labels (<= 50 values) -> classes",
     )
     solve.add_argument(
+        "--header",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="with a .csv --file: its first row holds column names (yes) or data (no); auto: "
+        "names unless all its cells are numbers (such a row is read as data, and the summary "
+        "and PREFIX.json say so)",
+    )
+    solve.add_argument(
         "--n-samples",
         type=positive_int,
         default=None,
@@ -361,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--out", default="liftnet_result",
                        help="output prefix: writes PREFIX.npz and PREFIX.json (a given .npz "
                             "or .json ending is dropped: --out run.npz writes run.npz and "
-                            "run.json)")  # fmt: skip
+                            "run.json); a folder is refused (give DIR/run), and so is a "
+                            "prefix whose files would overwrite --file")  # fmt: skip
     _add_model_args(solve, hidden=(16,), lam=1e-3, time_limit=None, bias=True)
     for name, (_, helptext) in DELEGATED.items():
         sub.add_parser(name, help=helptext + " (arguments passed on)", add_help=False)
@@ -382,9 +394,35 @@ def _delegate(name: str, argv: list[str]) -> int:
 
 def _out_prefix(out: str) -> str:
     """``--out``: the prefix of ``PREFIX.npz`` and ``PREFIX.json``; a given ``.npz`` or
-    ``.json`` ending (any case) is the user naming one of the two files, not a prefix."""
+    ``.json`` ending (any case) is the user naming one of the two files, not a prefix.
+
+    A folder (``DIR/``, ``DIR`` that exists as one, an empty name) is refused: its prefix
+    would write the hidden files ``DIR/.npz`` and ``DIR/.json`` (or ``DIR.npz`` beside it)."""
+    seps = tuple(c for c in (os.sep, os.altsep) if c)
+    if not out:
+        raise ValueError("--out: the prefix is empty, expected one such as 'run' (writes "
+                         "run.npz and run.json)")  # fmt: skip
+    if out.endswith(seps) or os.path.isdir(out) or os.path.basename(out) in (".", ".."):
+        raise ValueError(f"--out: {out!r} is a folder, expected a file prefix such as "
+                         f"{os.path.join(os.path.normpath(out), 'run')!r} (writes "
+                         f"PREFIX.npz and PREFIX.json)")  # fmt: skip
     stem, ext = os.path.splitext(out)
     return stem if ext.lower() in (".npz", ".json") and os.path.basename(stem) else out
+
+
+def _check_not_input(prefix: str, file) -> None:
+    """``--out``'s files must not be ``--file`` (``--file run.npz --out run`` wrote the result
+    over the data): compared as files (links, relative paths, case-insensitive systems)."""
+    if file is None:
+        return
+    for path in (prefix + ".npz", prefix + ".json"):
+        try:
+            same = os.path.samefile(path, file)
+        except OSError:  # one of them does not exist (yet): not one file
+            same = False
+        if same:
+            raise ValueError(f"--out: {path!r} would overwrite the input --file {file!r}; give "
+                             f"another --out")  # fmt: skip
 
 
 def _load_init(args, prob):
@@ -416,6 +454,7 @@ def _run(args, mode: str, out=None) -> int:
     try:
         if mode == "solve":  # both files go to one folder: usable now, not after the solve
             args.out = _out_prefix(args.out)
+            _check_not_input(args.out, args.file)
             writable_file(args.out + ".npz", "--out")
             writable_file(args.out + ".json", "--out")
         data = load_problem_data(args, mode)

@@ -93,7 +93,11 @@ def load_problem_data(args, mode: str) -> ProblemData:
     """Build the split the CLI options ask for.
 
     ``args`` carries ``seed`` and, for ``solve``: ``data``, ``file``, ``target``, ``task``,
-    ``n_samples``, ``test_size``, ``standardize``, ``dtype``.
+    ``header``, ``n_samples``, ``test_size``, ``standardize``, ``dtype``.
+
+    For a csv file ``info`` says whether its first row was read as a header (``header``); where
+    ``--header auto`` read it as data (all its cells are numbers) ``info["note"]`` says so, for
+    the summary to print.
     """
     seed = check_seed(args.seed, "--seed")
     if mode == "demo":
@@ -117,9 +121,11 @@ def load_problem_data(args, mode: str) -> ProblemData:
         raise ValueError(f"--n-samples applies to --data teacher and mnist-like, not to {source} "
                          f"(its samples are given: all of them are used, --test-size splits "
                          f"them)")  # fmt: skip
+    header = getattr(args, "header", "auto")
     if args.file is None:  # the options of a user file
         given = [opt for opt, on in (("--target", args.target is not None),
                                      ("--task", args.task != "auto"),
+                                     ("--header", header != "auto"),
                                      ("--no-standardize", not args.standardize)) if on]
         if given:
             verb = "applies" if len(given) == 1 else "apply"
@@ -132,18 +138,27 @@ def load_problem_data(args, mode: str) -> ProblemData:
     if args.file is not None:
         try:
             X, Y, used = load_user_data(args.file, target=_target(args.target), dtype=dt,
-                                        return_target=True)  # fmt: skip
+                                        return_target=True, header=header)  # fmt: skip
         except (ValueError, TypeError, FileNotFoundError) as exc:
-            raise as_option(exc, {"path": "--file", "target": "--target"}) from None
+            raise as_option(exc, {"path": "--file", "target": "--target",
+                                  "header": "--header"}) from None  # fmt: skip
         task = _auto_task(Y) if args.task == "auto" else args.task
         # the target actually used: the npz key or the csv column's name (index without a
         # header), also when --target was not given
         info = {"name": f"file {args.file}", "file": args.file, "target": used}
+        if args.file.lower().endswith(".csv"):
+            # load_user_data gives a csv column by name when the first row was its header
+            info["header"] = isinstance(used, str)
+            if header == "auto" and not info["header"]:
+                info["note"] = (f"first row read as data (no header): the cells of the "
+                                f"first row of {args.file!r} are all numbers; give --header "
+                                f"yes if they are column names")  # fmt: skip
         strat = None
         if task == "classification":
             if Y.ndim == 2 and Y.shape[1] != 1:
                 raise ValueError(f"--task classification needs one target column, got {Y.shape}")
             labels = Y.ravel()
+            _check_class_labels(labels, used, args)
             Y, classes = one_hot(labels, dtype=dt)
             if len(classes) < 2:  # as SparseLeakyReLUNet.fit: one class is nothing to learn
                 given = "--target" if args.target is not None else "--file"
@@ -176,6 +191,24 @@ def load_problem_data(args, mode: str) -> ProblemData:
         task, info = "classification", {"name": "mnist-like"}
     info.update({"n_train": len(Xtr), "n_test": len(Xte), "task": task})
     return ProblemData(Xtr, Ytr, Xte, Yte, task=task, info=info)
+
+
+def _check_class_labels(labels, used, args) -> None:
+    """``--task classification`` refuses a continuous target as ``SparseLeakyReLUNet.fit``
+    does (scikit-learn's ``type_of_target``): one class per distinct value is no task."""
+    from sklearn.utils.multiclass import type_of_target
+
+    kind = type_of_target(labels)
+    if kind == "continuous":
+        raise ValueError(
+            f"--task classification: the target {used!r} of {args.file!r} is continuous "
+            f"(values that are not integers, e.g. {_non_integer(labels):g}), not class labels; "
+            f"use --task regression, or give a target of class labels"
+        )
+
+
+def _non_integer(y):
+    return y[y != np.round(y)][0]
 
 
 def _target(t):

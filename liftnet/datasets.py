@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import zipfile
 from typing import NamedTuple
 
 import numpy as np
@@ -339,6 +340,14 @@ def _load_npz(path: str, target, dt):
     if ykey == "X":
         raise ValueError(f"target: must not be 'X', the key of the inputs in {path!r}")
     try:
+        with open(path, "rb") as fh:
+            is_zip = zipfile.is_zipfile(fh)
+    except OSError as exc:
+        raise ValueError(f"path: cannot read {path!r} as a .npz file: {exc}") from None
+    if not is_zip:  # else np.load speaks of pickled data about a text file
+        raise ValueError(f"path: cannot read {path!r} as a .npz file: it is not a zip archive "
+                         f"(np.savez writes one)")  # fmt: skip
+    try:
         with np.load(path, allow_pickle=False) as f:
             keys = list(f.keys())
             arrays = {k: f[k] for k in ("X", ykey) if k in keys}
@@ -363,11 +372,22 @@ def _numeric(A, what: str, path: str, dt) -> np.ndarray:
     return A
 
 
-def _load_csv(path: str, target, dt):
+#: ``load_user_data``'s ``header``: how the first row of a csv is read.
+CSV_HEADER = ("auto", "yes", "no")
+
+
+def _load_csv(path: str, target, dt, header_mode: str = "auto"):
+    rows, lines = [], []  # the non-blank rows and the file's line number of each (1-based)
     try:
         # utf-8-sig: a byte-order mark (spreadsheets write one) is not part of the first name
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+            reader = csv.reader(fh)
+            start = 1
+            for r in reader:
+                if r and any(c.strip() for c in r):
+                    rows.append(r)
+                    lines.append(start)
+                start = reader.line_num + 1  # a quoted cell may span several lines
     except (UnicodeDecodeError, OSError, csv.Error) as exc:
         raise ValueError(f"path: cannot read {path!r} as a UTF-8 .csv file: {exc}") from None
     if not rows:
@@ -380,17 +400,22 @@ def _load_csv(path: str, target, dt):
         except ValueError:
             return False
 
-    header = None if all(is_number(c) for c in rows[0]) else [c.strip() for c in rows[0]]
-    body = rows[1:] if header is not None else rows
+    if header_mode == "auto":  # a header row holds at least one cell that is no number
+        has_header = not all(is_number(c) for c in rows[0])
+    else:
+        has_header = header_mode == "yes"
+    header = [c.strip() for c in rows[0]] if has_header else None
+    body = rows[1:] if has_header else rows
+    body_lines = lines[1:] if has_header else lines
     if not body:
         raise ValueError(f"path: the .csv file {path!r} has a header but no data rows")
     ncol = len(rows[0])
     if ncol < 2:
         raise ValueError(f"path: the .csv file {path!r} needs at least 2 columns, got {ncol}")
-    for i, r in enumerate(body):
+    for r, line in zip(body, body_lines):
         if len(r) != ncol:
-            line = i + 1 + (header is not None)
-            raise ValueError(f"path: row {line} of {path!r} has {len(r)} columns, expected {ncol}")
+            raise ValueError(f"path: line {line} of {path!r} has {len(r)} columns, expected "
+                             f"{ncol}")  # fmt: skip
     if target is None:
         j = ncol - 1
     elif isinstance(target, str):
@@ -407,29 +432,28 @@ def _load_csv(path: str, target, dt):
     try:
         A = np.array([[float(c) for c in r] for r in body], dtype=dt)
     except ValueError:
-        raise ValueError(_non_numeric(path, header, body)) from None
+        raise ValueError(_non_numeric(path, header, body, body_lines)) from None
     A = _numeric(A, "the data", path, dt)
     used = header[j] if header is not None else j
     return np.ascontiguousarray(np.delete(A, j, axis=1)), A[:, j].copy(), used
 
 
-def _non_numeric(path: str, header, body) -> str:
-    """Where the first cell of a csv ``body`` that is no number is: its row (the file's rows,
-    the header being row 1) and column (index, and name with a header)."""
-    for i, r in enumerate(body):
+def _non_numeric(path: str, header, body, lines) -> str:
+    """Where the first cell of a csv ``body`` that is no number is: its line in the file
+    (``lines``: blank lines count) and column (index, and name with a header)."""
+    for r, line in zip(body, lines):
         for k, c in enumerate(r):
             try:
                 float(c)
             except ValueError:
-                line = i + 1 + (header is not None)
                 col = f"column {k}" + (f" ({header[k]!r})" if header is not None else "")
                 what = "is empty" if not c.strip() else f"holds {c!r}"
-                return (f"path: {path!r} holds a non-numeric value: row {line}, {col} {what}, "
+                return (f"path: {path!r} holds a non-numeric value: line {line}, {col} {what}, "
                         f"expected a number")  # fmt: skip
     return f"path: {path!r} holds a non-numeric value"  # (not reached)
 
 
-def load_user_data(path, target=None, dtype=np.float64, return_target=False):
+def load_user_data(path, target=None, dtype=np.float64, return_target=False, header="auto"):
     """Load ``(X, Y)`` from a ``.npz`` or ``.csv`` file.
 
     Parameters
@@ -443,6 +467,10 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False):
     dtype : {numpy.float64, numpy.float32}
     return_target : bool
         Also return the target used (also when ``target`` is None).
+    header : {"auto", "yes", "no"}
+        ``.csv`` only: whether the first row holds column names. ``"auto"`` (default): it does
+        unless all its cells are numbers (a header of numbers, ``1,2,3``, is then read as a
+        data row: say ``"yes"``); ``"yes"``: it does; ``"no"``: it is data.
 
     Returns
     -------
@@ -450,16 +478,18 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False):
     Y : array (N,) or (N, n_L)
         As stored: class labels stay labels (see :func:`one_hot`).
     target : str or int
-        Only with ``return_target``: the npz key of ``Y``, or the csv column's name (its
-        index when the file has no header).
+        Only with ``return_target``: the npz key of ``Y``, or the csv column's name (a
+        ``str``) when the first row was read as a header, its index (an ``int``) when not.
 
     Raises
     ------
     FileNotFoundError
         ``path`` does not exist.
     ValueError
-        Unknown extension, unreadable or non-numeric content, missing key or column (the
-        message starts with the parameter at fault: ``path`` or ``target``).
+        Unknown extension, unreadable or non-numeric content (a csv cell is located by its
+        line in the file and its column), missing key or column, ``header`` other than
+        ``"auto"`` for an ``.npz`` file (the message starts with the parameter at fault:
+        ``path``, ``target`` or ``header``).
     """
     path = check_path(path)
     return_target = check_bool(return_target, "return_target")
@@ -467,14 +497,19 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False):
         isinstance(target, (bool, np.bool_)) or not isinstance(target, (str, int, np.integer))
     ):
         raise TypeError(f"target must be None, a column name or index, got {target!r}")
+    if not isinstance(header, str) or header not in CSV_HEADER:
+        raise ValueError(f"header must be 'auto', 'yes' or 'no', got {header!r}")
     dt = check_float_dtype(dtype)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"path: no such file {path!r}")
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npz":
+        if header != "auto":
+            raise ValueError(f"header: applies to .csv files only, not to the .npz file "
+                             f"{path!r} (its arrays are named by their keys)")  # fmt: skip
         X, Y, used = _load_npz(path, target, dt)
     elif ext == ".csv":
-        X, Y, used = _load_csv(path, target, dt)
+        X, Y, used = _load_csv(path, target, dt, header)
     else:
         raise ValueError(f"path: unsupported file type {ext!r} of {path!r}; use .npz or .csv")
     if X.ndim == 1:

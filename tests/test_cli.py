@@ -135,6 +135,8 @@ def test_solve_warm_start_from_result(tmp_path, capsys):
                "--init", out + ".npz", "--out", out2])  # fmt: skip
     assert rc == 0
     warm = json.loads(open(out2 + ".json").read())
+    # run.json records the warm start (it did not say --init was given)
+    assert first["params"]["init"] is None and warm["params"]["init"] == out + ".npz"
     # the warm run starts where the first stopped: no worse than its best point
     assert warm["kkt"]["residual"] <= first["kkt"]["residual"] * (1 + 1e-9)
     # a result of another network is refused before solving
@@ -269,6 +271,15 @@ def test_solve_r2_is_that_of_the_estimator_score(tmp_path, capsys, source):
         # --init under its own name (it was "error: path: no such file")
         (["--data", "teacher", "--init", "{tmp}/nope"], "error: --init: no such file"),
         (["--data", "teacher", "--init", "{tmp}/d.txt"], "error: --init: "),
+        # a csv cell is located by its line in the file: blank lines count (it said row 3)
+        (["--file", "{tmp}/blank.csv"], "non-numeric value: line 5, column 1 ('b') holds 'x'"),
+        # a file that is no zip archive: it spoke of pickled data
+        (["--file", "{tmp}/garbage.npz"], "error: --file: cannot read '{tmp}/garbage.npz' as a "
+                                          ".npz file: it is not a zip archive"),
+        (["--file", "{tmp}/d.csv", "--header", "yes", "--data", "teacher"],
+         "argument --data: not allowed with argument --file"),
+        (["--data", "teacher", "--header", "no"], "--header applies to --file only"),
+        (["--file", "{tmp}/d.npz", "--header", "yes"], "error: --header: applies to .csv files"),
     ],
 )
 def test_solve_bad_input_exit_2(tmp_path, capsys, no_solve, args, match):
@@ -277,12 +288,18 @@ def test_solve_bad_input_exit_2(tmp_path, capsys, no_solve, args, match):
     (tmp_path / "bad.csv").write_bytes(b"\xff\xfe1,2\n3,4\n")  # not UTF-8
     (tmp_path / "one.csv").write_text("a,b\n1,2.5\n")  # one sample, a regression value
     (tmp_path / "oneclass.csv").write_text("a,y\n" + "".join(f"{i},1\n" for i in range(8)))
+    (tmp_path / "blank.csv").write_text("a,b\n1,2\n\n\n3,x\n")
+    (tmp_path / "garbage.npz").write_text("this is not a zip")
+    np.savez(tmp_path / "d.npz", X=np.ones((8, 2)), Y=np.arange(8) % 2)
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    match = match.replace("{tmp}", str(tmp_path))
     rc, out = solve(tmp_path, *args)
     assert rc == 2
     err = capsys.readouterr().err
     assert match in err
-    assert not re.search(r"(^|: )(path|target|alpha|beta|lam|hidden|init|random_state) ?(:|must)",
+    assert "pickle" not in err
+    assert not re.search(r"(^|: )(path|target|header|alpha|beta|lam|hidden|init|random_state) "
+                         r"?(:|must)",
                          err), err  # fmt: skip
     assert "n_samples=" not in err and "random_state" not in err
     assert not (tmp_path / "run.npz").exists()
@@ -558,3 +575,92 @@ def test_a_split_without_training_samples_is_refused_with_advice_at_once(test_si
     X, Y = np.zeros((10, 2)), np.zeros((10, 1))
     with pytest.raises(ValueError, match=f"--test-size {test_size!r}.*{advice}"):
         _split(X, Y, test_size, 0)
+
+
+@pytest.mark.parametrize("out", ["{f}", "{f}.npz", "{f}.NPZ", "./sub/../{f}", "{abs}", "link"])
+def test_solve_out_that_is_the_input_file_is_refused(tmp_path, monkeypatch, capsys, no_solve,
+                                                     out):  # fmt: skip
+    """``--file d.npz --out d`` wrote the result over the data (any spelling of the file)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    np.savez("d.npz", X=np.ones((8, 2)), Y=np.arange(8) % 2)
+    (tmp_path / "link.npz").symlink_to(tmp_path / "d.npz")
+    before = (tmp_path / "d.npz").read_bytes()
+    out = out.format(f="d", abs=str(tmp_path / "d"))
+    rc = run_main(["solve", *SMALL, "--file", "d.npz", "--out", out])
+    err = capsys.readouterr().err
+    assert rc == 2 and "error: --out: " in err and "would overwrite the input --file 'd.npz'" in err
+    assert (tmp_path / "d.npz").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz", "link.npz", "sub"]
+
+
+def test_solve_csv_json_prefix_of_the_input_is_refused(tmp_path, capsys, no_solve):
+    """``PREFIX.json`` is checked too: a link ``run.json`` to the csv given."""
+    (tmp_path / "d.csv").write_text("a,b\n" + "".join(f"{i},{i % 2}\n" for i in range(8)))
+    (tmp_path / "run.json").symlink_to(tmp_path / "d.csv")
+    rc, _ = solve(tmp_path, "--file", str(tmp_path / "d.csv"))
+    assert rc == 2 and "run.json' would overwrite the input --file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("out", ["outdir/", "outdir", "outdir/.", "new/"])
+def test_solve_out_folder_is_refused_not_written_as_hidden_files(tmp_path, monkeypatch, capsys,
+                                                                 no_solve, out):  # fmt: skip
+    """``--out DIR/`` wrote the hidden files DIR/.npz and DIR/.json."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outdir").mkdir()
+    rc = run_main(["solve", *SMALL, "--data", "teacher", "--out", out])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"error: --out: {out!r} is a folder, expected a file prefix such as" in err
+    assert "run" in err
+    assert list((tmp_path / "outdir").iterdir()) == [] and not (tmp_path / "new").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outdir"]
+
+
+def test_solve_classification_of_a_continuous_target_is_refused(tmp_path, capsys, no_solve):
+    """``--task classification`` made one class per distinct value of a continuous target (40
+    classes for 40 samples); SparseLeakyReLUNet.fit refuses it (type_of_target)."""
+    _regression_csv(tmp_path / "reg.csv")
+    rc, _ = solve(tmp_path, "--file", str(tmp_path / "reg.csv"), "--task", "classification")
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "error: --task classification: the target 'y' of " in err and "is continuous" in err
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_solve_classification_of_integer_labels_still_runs(tmp_path):
+    """Integer labels of a float column are class labels, also with many classes."""
+    rows = "".join(f"{i / 7},{i % 3}\n" for i in range(30))
+    (tmp_path / "c.csv").write_text("a,y\n" + rows)
+    rc, out = solve(tmp_path, "--file", str(tmp_path / "c.csv"), "--task", "classification")
+    assert rc == 0 and json.loads(open(out + ".json").read())["data"]["classes"] == [0, 1, 2]
+
+
+def test_solve_csv_header_of_numbers(tmp_path, capsys):
+    """A first row of numbers (``1,2,3,4``) is read as data by default, which the summary and
+    the report now say; ``--header yes`` reads it as the column names."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    rows = "".join(",".join(map(repr, r.tolist())) + f",{int(r[0] > 0)}\n" for r in X)
+    (tmp_path / "n.csv").write_text("1,2,3,4\n" + rows)
+    rc, out = solve(tmp_path, "--file", str(tmp_path / "n.csv"))
+    printed = capsys.readouterr().out
+    rep = json.loads(open(out + ".json").read())["data"]
+    assert rc == 0 and "note: first row read as data (no header)" in printed
+    assert rep["header"] is False and rep["note"].startswith("first row read as data (no header)")
+    assert rep["target"] == 3 and rep["n_train"] + rep["n_test"] == 31
+    assert rep["classes"] == [0, 1, 4]  # the header's 4 became a class
+    rc, out = solve(tmp_path, "--file", str(tmp_path / "n.csv"), "--header", "yes")
+    printed = capsys.readouterr().out
+    rep = json.loads(open(out + ".json").read())["data"]
+    assert rc == 0 and "note:" not in printed and "note" not in rep
+    assert rep["header"] is True and rep["target"] == "4" and rep["classes"] == [0, 1]
+    assert rep["n_train"] + rep["n_test"] == 30
+    # a header of names: no note, as before
+    (tmp_path / "h.csv").write_text("a,b,c,y\n" + rows)
+    rc, out = solve(tmp_path, "--file", str(tmp_path / "h.csv"))
+    rep = json.loads(open(out + ".json").read())["data"]
+    assert rc == 0 and "note:" not in capsys.readouterr().out and rep["header"] is True
+    # --header no: the first row is data, and one of names is refused as such
+    rc, _ = solve(tmp_path, "--file", str(tmp_path / "h.csv"), "--header", "no")
+    err = capsys.readouterr().err
+    assert rc == 2 and "non-numeric value: line 1, column 0 holds 'a'" in err

@@ -182,8 +182,11 @@ def test_npz_errors(tmp_path):
     with pytest.raises(ValueError, match="path.*disagree"):
         load_user_data(tmp_path / "s.npz")
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="path.*cannot read"):
+    with pytest.raises(ValueError, match="path.*cannot read") as exc:
         load_user_data(tmp_path / "bad.npz")
+    # it said "This file contains pickled (object) data ... allow_pickle"
+    assert "bad.npz' as a .npz file: it is not a zip archive" in str(exc.value)
+    assert "pickle" not in str(exc.value)
     with pytest.raises(TypeError, match="path"):
         load_user_data(3)
 
@@ -343,9 +346,13 @@ def test_csv_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
 
 @pytest.mark.parametrize(
     "content, where",
-    [("a,b\n1,2\n3,\n", "row 3, column 1 ('b') is empty"),
-     ("a,b\n1,2\n x ,4\n", "row 3, column 0 ('a') holds ' x '"),
-     ("1,2\n3,4\n5,?\n", "row 3, column 1 holds '?'")],
+    [("a,b\n1,2\n3,\n", "line 3, column 1 ('b') is empty"),
+     ("a,b\n1,2\n x ,4\n", "line 3, column 0 ('a') holds ' x '"),
+     ("1,2\n3,4\n5,?\n", "line 3, column 1 holds '?'"),
+     # the file's line: blank lines count (it said row 3 here, row 2 without a header)
+     ("a,b\n\n1,2\n\n\n x ,4\n", "line 6, column 0 ('a') holds ' x '"),
+     ("\n1,2\n  \n3,4\n\n5,?\n", "line 6, column 1 holds '?'"),
+     ('a,b\n"1\n",2\n5,?\n', "line 4, column 1 ('b') holds '?'")],
 )  # fmt: skip
 def test_csv_non_numeric_cell_says_where(tmp_path, content, where):
     """It said "could not convert string to float: ''" without a row or a column."""
@@ -367,3 +374,43 @@ def test_load_user_data_returns_the_target_used(tmp_path):
     assert load_user_data(tmp_path / "d.npz", return_target=True)[2] == "Y"
     assert load_user_data(tmp_path / "d.npz", target="T", return_target=True)[2] == "T"
     assert len(load_user_data(tmp_path / "d.npz")) == 2
+
+
+def test_csv_row_of_wrong_length_gives_its_line(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("a,b\n1,2\n\n\n3\n")
+    with pytest.raises(ValueError, match=r"^path: line 5 of .* has 1 columns, expected 2"):
+        load_user_data(p)
+
+
+def test_csv_header_auto_yes_no(tmp_path):
+    """``header``: ``auto`` reads a first row of numbers as data (as before; the target is
+    then given by index), ``yes`` as the column names, ``no`` as data."""
+    num = tmp_path / "num.csv"
+    num.write_text("1,2,3\n4,5,6\n7,8,9\n")
+    X, y, used = load_user_data(num, return_target=True)
+    np.testing.assert_array_equal(y, [3, 6, 9])
+    assert used == 2 and X.shape == (3, 2)
+    assert load_user_data(num, return_target=True, header="no")[2] == 2
+    X, y, used = load_user_data(num, return_target=True, header="yes")
+    np.testing.assert_array_equal(y, [6, 9])
+    np.testing.assert_array_equal(X, [[4, 5], [7, 8]])
+    assert used == "3"
+    X, y = load_user_data(num, target="1", header="yes")
+    np.testing.assert_array_equal(y, [4, 7])
+    names = tmp_path / "names.csv"
+    names.write_text("a,b\n1,2\n")
+    assert load_user_data(names, return_target=True, header="yes")[2] == "b"
+    assert load_user_data(names, return_target=True)[2] == "b"
+    with pytest.raises(ValueError, match="^path: .* line 1, column 0 holds 'a'"):
+        load_user_data(names, header="no")
+    (tmp_path / "one.csv").write_text("1,2\n")
+    with pytest.raises(ValueError, match="^path: .* has a header but no data rows"):
+        load_user_data(tmp_path / "one.csv", header="yes")
+    np.savez(tmp_path / "d.npz", X=np.ones((2, 2)), Y=np.ones(2))
+    assert len(load_user_data(tmp_path / "d.npz", header="auto")) == 2
+    with pytest.raises(ValueError, match="^header: applies to .csv files only"):
+        load_user_data(tmp_path / "d.npz", header="yes")
+    for bad in ("Yes", True, None):
+        with pytest.raises(ValueError, match="^header must be 'auto', 'yes' or 'no'"):
+            load_user_data(num, header=bad)
