@@ -201,8 +201,14 @@ def _metrics(prob, res, data) -> dict:
     return out
 
 
+def _lift_gap(prob, res):
+    """SparseLeakyReLUNet's LiftGapWarning text for this result (one rule), or None."""
+    from .estimator import lift_gap_message, zero_network_Phi
+
+    return lift_gap_message(res, prob.beta, zero_network_Phi(prob))
+
+
 def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):
-    from .estimator import lift_gap_message
     from .pruning import prune_weights
 
     kkt = res.kkt
@@ -218,7 +224,7 @@ def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):
         p(f"  {key.replace('_', ' '):<20} {kkt[key]:.3e}")
     p(f"  {'residual':<20} {kkt['residual']:.3e}   (tol {res.get('tol', float('nan')):g})")
     p(f"objective F = {res.objective:.6g}, Phi = {res.Phi:.6g}")
-    gap = lift_gap_message(res, prob.beta)  # SparseLeakyReLUNet's LiftGapWarning, one rule
+    gap = _lift_gap(prob, res)
     if gap is not None:
         p(f"warning: {gap}")
     p(f"group sparsity ({prob.groups} groups, exact zeros):")
@@ -237,9 +243,7 @@ def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):
 
 
 def _report(args, prob, res, data, metrics, timings) -> dict:
-    from .estimator import lift_gap_message
-
-    gap = lift_gap_message(res, prob.beta)
+    gap = _lift_gap(prob, res)
     return {
         "command": "liftnet solve",
         "data": data.info,
