@@ -96,9 +96,10 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         Weight groups with ``||W_l[g]|| <= zero_threshold`` are set to exact zero before
         checking (for points of solvers that do not produce exact zeros, e.g. IPOPT).
     time_limit : float or None
-        Seconds for the multiplier estimate (when it runs); on expiry its best multipliers so
-        far are used, which can only overstate the residual (as on Ctrl-C: the report's
-        ``estimate["status"]`` says which).
+        Seconds for the multiplier estimate's iterations (when it runs); on expiry its best
+        multipliers so far are used, which can only overstate the residual (as on Ctrl-C: the
+        report's ``estimate["status"]`` says which). Its set-up and the final reports are not
+        cut (the least-squares operator alone took 0.26 s on a 3-40-40-3 network with N = 600).
     verbose : bool
         Print the estimate's progress, one line per iteration.
 

@@ -43,6 +43,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from .._validation import check_point, check_scalar
+from .kkt import primal_violation
 
 
 class MFCQReport(dict):
@@ -221,7 +222,10 @@ def check_mfcq(
     Returns
     -------
     MFCQReport
-        ``holds`` (bool: ``margin > 0`` and, when the LP ran, ``lp_margin > 0``);
+        ``holds`` (bool: ``margin > 0`` and, when the LP ran, ``lp_margin > 0``; violated
+        constraints count as active, so at an infeasible point it says that the direction
+        decreases every active or violated constraint, not that the point is feasible: read
+        it with ``feasible``); ``feasible`` (bool: ``max_violation <= active_tol``);
         ``margin`` (constructive, normalised to ``|d|_inf = 1``, so ``margin <= lp_margin``);
         ``margin_raw`` (``-max_i <grad g_i, d>`` over all constraints, ``>= 1``);
         ``margin_active_raw`` (the same over the active constraints; ``inf`` if none);
@@ -273,7 +277,7 @@ def check_mfcq(
         gval = constraint_values(prob, W, b, V)
         J = constraint_jacobian(prob, W, b, V)
         lp_margin, lp_direction, lp_message = _lp_margin(J[np.flatnonzero(gval >= -active_tol)])
-    violation = max((float(np.max(g)) for g in (*g1, *g2)), default=0.0)
+    violation = primal_violation(g1, g2)  # max(0, g1, g2), MODEL.md 5
     holds = bool(margin > 0 and (lp_margin is None or lp_margin > 0))
     return MFCQReport(
         holds=holds,
@@ -290,6 +294,7 @@ def check_mfcq(
         n_active_g1=n1,
         n_active_g2=n2,
         n_kink=nk,
-        max_violation=max(0.0, violation),
+        max_violation=violation,
+        feasible=bool(violation <= active_tol),
         active_tol=active_tol,
     )

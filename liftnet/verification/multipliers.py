@@ -410,7 +410,10 @@ def estimate_multipliers(
         Newton steps on the support (:meth:`MultiplierLSQ.refine`) lower that residual where
         they can. ``None``: solve the program to ``tol``.
     time_limit : float or None
-        Seconds; on expiry the last (with ``patience``: the best) iterate is returned.
+        Seconds of the method's iterations; on expiry the last (with ``patience``: the best)
+        iterate is returned. The set-up (the least-squares operator, the first
+        preconditioner) and the comparison with the start run outside it (the operator
+        alone took 0.26 s on a 3-40-40-3 network with N = 600).
     return_info : bool
         Also return a dict: ``method``, ``status`` (how the method stopped), ``iterations``,
         ``refined`` (the support's Newton steps improved the interior point's multipliers, and

@@ -230,4 +230,7 @@ def test_n_kink_counts_entries_below_both_constraints_at_infeasible_points():
     V = [np.minimum(U, prob.alpha * U) - 1.0]  # every entry below both: no kink U = V = 0
     rep = check_mfcq(prob, W, None, V, lp=False)
     assert rep.n_kink == U.size and rep.max_violation > 0
-    assert check_mfcq(prob, W, None, [prob.sigma(U)], lp=False).n_kink == 0
+    # holds (the direction decreases every active or violated constraint), but not feasible
+    assert rep.holds and not rep.feasible
+    exact = check_mfcq(prob, W, None, [prob.sigma(U)], lp=False)
+    assert exact.n_kink == 0 and exact.feasible and exact.max_violation == 0.0
