@@ -312,9 +312,11 @@ def test_main_refuses_bad_seeds(seeds, tmp_path, monkeypatch, capsys):
 ])  # fmt: skip
 def test_main_refuses_repeated_values(args, option, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("liftnet.compare.make_problem", _no_runs)
+    out = tmp_path / "new"  # a refused command leaves no folder behind (it created it)
     with pytest.raises(SystemExit) as exc:
-        main([*args, "--out-dir", str(tmp_path), "--quiet"])
+        main([*args, "--out-dir", str(out), "--quiet"])
     assert exc.value.code == 2 and f"{option} must not repeat a value" in capsys.readouterr().err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("dataset", ["cifar", ["teacher"], None])

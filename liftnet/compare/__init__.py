@@ -16,22 +16,26 @@ clock (the baselines' paused clock, the ALM's ``time_excluded``).
 Every final objective is ``prob.Phi`` at the returned weights (MODEL.md 3). The table gives the
 median over seeds of ``Phi``, the time to reach the target ``Phi`` (the best baseline's final
 ``Phi`` of the converge runs, per seed, with relative slack :data:`TARGET_RTOL`; a method
-reaches it when the point it would return if stopped then does, :func:`~.runs.trajectory`), group
-sparsity (exact zeros, and ``<= 1e-6``), train/test accuracy (classes) or mean squared error
-(regression), the ALM's KKT residual of (M) at its own point ``(W, b, V, M1, M2)``
+reaches it when the point it would return if stopped then does, :func:`~.runs.trajectory`),
+group sparsity (exact zeros, and ``<= 1e-6``), train/test accuracy (classes) or mean squared
+error (regression), the ALM's KKT residual of (M) at its own point ``(W, b, V, M1, M2)``
 (``kkt``, :func:`liftnet.kkt_residuals`) and, in full mode, at the exact lift ``V = sigma(U)``
 of its network with estimated multipliers (``kkt_net``: converge runs, first seed, the data
 sets of the mode's ``kkt_net``, as estimating multipliers is costly), and ratios against the
-ALM (a time ratio is ``nan``, ``null`` in ``report.json``, where the ALM never reached the
-target). Rows whose runs all stopped for a reason other than the clock are flagged
-``deterministic``: their non-timing columns (:data:`DETERMINISTIC_COLUMNS`) are equal for equal
-seeds; ``table.txt`` prints them apart, as its reproducible part, byte for byte equal for
-equal seeds (:func:`~.report.reproducible_part`), before the full table. A lambda path (ALM
-warm-started along decreasing ``lam`` from its previous result, with the units that result
-pruned restarted, :func:`liftnet.solvers.init.reseed_dead_units`; the baselines likewise on
-the same grid) gives the sparsity-accuracy curves. Outputs: ``table.txt``, ``table.csv``,
-``report.json``, ``phi_vs_time_<dataset>.png`` and, with the lambda path, ``lambda_path.csv``
-and ``sparsity_vs_score.png``.
+ALM (a time ratio is ``nan`` where the ALM never reached the target, ``inf`` where only the ALM
+did; ``report.json``, strict JSON, writes both as ``null``, and a ``t_target`` of ``inf``,
+"never", too: ``table.csv`` keeps them apart). Rows whose runs all stopped for a reason other
+than the clock are flagged ``deterministic``: their non-timing columns
+(:data:`DETERMINISTIC_COLUMNS`) are equal for equal seeds; ``table.txt`` prints them apart, as
+its reproducible part, byte for byte equal for equal seeds
+(:func:`~.report.reproducible_part`), before the full table. A lambda path (ALM warm-started
+along decreasing ``lam`` from its previous result, with the units that result pruned restarted,
+:func:`liftnet.solvers.init.reseed_dead_units`; the baselines likewise on the same grid) gives
+the sparsity-accuracy curves. Outputs: ``table.txt``, ``table.csv``, ``report.json``,
+``phi_vs_time_<dataset>.png`` and, with the lambda path, ``lambda_path.csv`` and
+``sparsity_vs_score.png``; ``table.csv`` has three more columns, ``n_seeds``, ``deterministic``
+and ``kkt_net_expired`` (the multiplier estimate of ``kkt_net`` was stopped by its time limit:
+the value is an upper bound).
 """
 
 from __future__ import annotations
@@ -260,23 +264,31 @@ def run_comparison(
 def main(argv=None) -> int:
     """``liftnet compare`` / ``benchmarks/compare.py``: run and print the table."""
     p = argparse.ArgumentParser(prog="liftnet compare", description=__doc__.split("\n")[0])
-    p.add_argument("--mode", choices=tuple(MODES), default="fast")
+    p.add_argument("--mode", choices=tuple(MODES), default="fast",
+                   help="fast: small problems, seconds (the tests'); full: the issue's sizes, "
+                        "seeds 0-2, about 22 minutes on 2 cores (default fast)")  # fmt: skip
     p.add_argument("--datasets", nargs="+", type=dataset_name(DATASETS), choices=DATASETS,
                    default=list(DATASETS),
                    help="data sets (mnist-like is accepted for mnist_like)")  # fmt: skip
-    p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    p.add_argument("--seeds", nargs="+", type=seed_int, default=None)
+    p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
+                   help="solvers to run (default all)")
+    p.add_argument("--seeds", nargs="+", type=seed_int, default=None,
+                   help="seeds of the initial weights, no repeats (default: the mode's, 0 1 "
+                        "in fast mode, 0 1 2 in full mode)")  # fmt: skip
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="floating type of every problem and run (default float64)")
-    p.add_argument("--out-dir", default="compare_out")
+    p.add_argument("--out-dir", default="compare_out",
+                   help="folder of table.txt, table.csv, report.json, the PNGs and "
+                        "lambda_path.csv (default compare_out)")  # fmt: skip
     p.add_argument("--no-path", action="store_true", help="skip the lambda path")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress lines, only the table")
     a = p.parse_args(argv)
-    try:  # an unusable folder and repeated values are refused now, not after the runs
-        writable_folder(a.out_dir, "--out-dir")
+    try:  # repeated values and an unusable folder are refused now, not after the runs (and
+        # the values first: a refused command leaves no folder behind)
         for opt in ("datasets", "methods", "seeds"):
             if getattr(a, opt) is not None:
                 _no_repeats(tuple(getattr(a, opt)), f"--{opt}")
+        writable_folder(a.out_dir, "--out-dir")
     except ValueError as exc:
         p.error(str(exc))
     t0 = time.perf_counter()
