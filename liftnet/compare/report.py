@@ -241,7 +241,12 @@ def plots(out_dir, runs, path_rows, datasets_, methods, seed, lambda_path=True):
         pts = sorted((r["sparsity"], r["test_score"]) for r in path_rows if r["method"] == m)
         if pts:
             ax.plot(*zip(*pts, strict=True), marker="o", label=m)
-    ax.set(xlabel="group sparsity (exact zeros)", ylabel="test score", title="lambda path")
+    metric = path_rows[0]["metric"] if path_rows else "score"
+    better = {"accuracy": "higher is better", "mse": "lower is better"}.get(metric, "")
+    dataset = path_rows[0].get("dataset", "") if path_rows else ""
+    ax.set(xlabel="group sparsity (exact zeros)",
+           ylabel=f"test {metric}" + (f" ({better})" if better else ""),
+           title=f"lambda path{f' ({dataset})' if dataset else ''}")
     if path_rows:
         ax.legend(fontsize=7)
     files.append(os.path.join(out_dir, "sparsity_vs_score.png"))
