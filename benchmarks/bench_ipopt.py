@@ -34,6 +34,14 @@ import argparse
 import time
 
 import numpy as np
+from bench_args import (
+    INTERRUPTED,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    seed_int,
+    widths_type,
+)
 
 from liftnet import LiftedProblem
 from liftnet.formulation.pyomo_model import build_pyomo_model
@@ -129,13 +137,14 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), wa
     )
     print(head)
     print("-" * len(head))
-    rows = []
+    rows = Rows()
     warm_up()  # compiling the ALM's kernels is not its time (IPOPT's model build is counted)
     for N in Ns:
         prob = teacher_problem(N, widths, seed, lam, coupling)
         alm, alm_trace = traced_alm(prob, seed, tol, alm_time_limit)
         if alm.status == "interrupted":  # Ctrl-C: the rows so far, and no IPOPT run
             print(f"interrupted during the ALM at N={N}: stop.")
+            rows.interrupted = True
             break
         t = time.monotonic()
         build_pyomo_model(prob)
@@ -177,6 +186,7 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), wa
         )
         if ip.status == "interrupted":
             print(f"interrupted during IPOPT at N={N}: stop.")
+            rows.interrupted = True
             break
         if ip.status == "time_limit" or ip.time > cap:
             print(f"IPOPT exceeded the cap of {cap:g} s at N={N}: stop.")
@@ -206,37 +216,62 @@ def print_levels(rows, levels):
                   f"{ratio:8.1f} {r['best_ipopt']:10.1e} {fmt(tw, 11)}")
 
 
-def main(argv=None):
+def build_parser():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny widths and N (a smoke run)")
-    ap.add_argument("--cap", type=float, default=600.0, help="IPOPT time cap per N (s)")
-    ap.add_argument("--tol", type=float, default=1e-6, help="ALM's KKT target")
-    ap.add_argument("--widths", type=str, default="8-16-16-4")
-    ap.add_argument("--N0", type=int, default=50, help="first N (then doubled)")
-    ap.add_argument("--Nmax", type=int, default=6400)
-    ap.add_argument("--coupling", default="complementarity")
-    ap.add_argument("--lam", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--alm-time-limit", type=float, default=None)
-    ap.add_argument("--levels", type=float, nargs="+", default=[1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
+    ap.add_argument("--cap", type=positive_float, default=600.0, help="IPOPT time cap per N (s)")
+    ap.add_argument("--tol", type=positive_float, default=1e-6, help="ALM's KKT target")
+    ap.add_argument("--widths", type=widths_type, default=(8, 16, 16, 4),
+                    help="layer widths n_0-...-n_L (default 8-16-16-4)")
+    ap.add_argument("--N0", type=positive_int, default=50, help="first N (then doubled)")
+    ap.add_argument("--Nmax", type=positive_int, default=6400, help="largest N (>= --N0)")
+    ap.add_argument("--coupling", default="complementarity",
+                    choices=["squared", "complementarity"])
+    ap.add_argument("--lam", type=nonnegative_float, default=1e-3)
+    ap.add_argument("--seed", type=seed_int, default=0)
+    ap.add_argument("--alm-time-limit", type=positive_float, default=None)
+    ap.add_argument("--levels", type=positive_float, nargs="+",
+                    default=[1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
                     help="KKT residuals of the time-to-level table")
     ap.add_argument("--warm", action="store_true",
                     help="also IPOPT warm-started at the ALM's final point (last column of the "
                          "time-to-level table: the ALM's time plus IPOPT's)")
+    return ap
+
+
+def main(argv=None):
+    """Runs the benchmark and returns its rows; after Ctrl-C, ``SystemExit(130)`` once the
+    rows so far are printed."""
+    ap = build_parser()
     a = ap.parse_args(argv)
+    if a.Nmax < a.N0:
+        ap.error(f"argument --Nmax: must be >= --N0 ({a.N0}), got {a.Nmax}")
     if a.quick:
         widths, Ns, cap = (3, 4, 4, 2), [20, 40], min(a.cap, 30.0)
         if a.alm_time_limit is None:
             a.alm_time_limit = 60.0
     else:
-        widths = tuple(int(w) for w in a.widths.split("-"))
+        widths = a.widths
         Ns, N = [], a.N0
         while N <= a.Nmax:
             Ns.append(N)
             N *= 2
         cap = a.cap
-    return run(widths, Ns, cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit, a.levels,
-               a.warm)
+    try:
+        rows = run(widths, Ns, cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit,
+                   a.levels, a.warm)
+    except KeyboardInterrupt:  # Ctrl-C outside the solvers (data, model build)
+        print("interrupted: the rows above are complete.")
+        raise SystemExit(INTERRUPTED) from None
+    if rows.interrupted:
+        raise SystemExit(INTERRUPTED)
+    return rows
+
+
+class Rows(list):
+    """The rows of :func:`run`, and whether Ctrl-C stopped it (``interrupted``)."""
+
+    interrupted = False
 
 
 if __name__ == "__main__":

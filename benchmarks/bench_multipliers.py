@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from bench_args import INTERRUPTED, no_repeats, positive_float, positive_int
 from bench_ipopt import teacher_problem
 
 from liftnet import LiftedProblem, kkt_residuals
@@ -43,19 +44,27 @@ METHODS = {
 }
 
 
+def _finished(res):
+    """``res``, or ``KeyboardInterrupt`` when Ctrl-C cut its solve short (status
+    ``interrupted``: not the point after ``--outer`` iterations)."""
+    if res.status == "interrupted":
+        raise KeyboardInterrupt
+    return res
+
+
 def points(Ns, outer, quick):
     """``(name, prob, W, b, V)`` of the points to check."""
     for N in Ns:
         prob = teacher_problem(N, (8, 16, 16, 4))
-        res = solve_alm(prob, seed=0, max_iter=outer)
+        res = _finished(solve_alm(prob, seed=0, max_iter=outer))
         yield f"teacher N={N}, ALM", prob, res.W, res.b, res.V
     if quick:
         return
     s = load_digits_problem(seed=0)
     prob = LiftedProblem(s.X_train, s.Y_train, hidden=(32, 16), lam=1e-2)
-    res = solve_alm(prob, seed=0, max_iter=outer)
+    res = _finished(solve_alm(prob, seed=0, max_iter=outer))
     yield "digits, ALM", prob, res.W, res.b, res.V
-    pg = prox_gradient(prob, seed=0, max_epochs=500)
+    pg = _finished(prox_gradient(prob, seed=0, max_epochs=500))
     yield "digits, prox. gradient (lifted)", prob, pg.W, pg.b, None
 
 
@@ -77,6 +86,8 @@ def run(Ns, outer, cap, methods, quick):
             M1, M2, info = estimate_multipliers(prob, W, b, V, time_limit=limit,
                                                 return_info=True, **METHODS[meth])
             sec = time.perf_counter() - t
+            if info["status"] == "interrupted":  # Ctrl-C: a cut estimate is no row
+                raise KeyboardInterrupt
             r = kkt_residuals(prob, W, b, V, M1, M2)["residual"]
             value = lsq.value(lsq.pack(M1, M2))[0]
             ref = sec if meth == "ip-kkt" else ref
@@ -85,20 +96,30 @@ def run(Ns, outer, cap, methods, quick):
                   f"{info['status']:<10} {ratio}", flush=True)
 
 
-def main(argv=None):
+def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="teacher N = 100, 400 only, cap 20 s")
-    p.add_argument("--Ns", type=int, nargs="+", default=None)
-    p.add_argument("--outer", type=int, default=20, help="ALM outer iterations of the points")
-    p.add_argument("--cap", type=float, default=None, help="seconds for L-BFGS-B and BB")
+    p.add_argument("--Ns", type=positive_int, nargs="+", default=None)
+    p.add_argument("--outer", type=positive_int, default=20,
+                   help="ALM outer iterations of the points")
+    p.add_argument("--cap", type=positive_float, default=None,
+                   help="seconds for L-BFGS-B and BB (default 20 with --quick, else 120)")
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    return p
+
+
+def main(argv=None):
+    """Prints the table; after Ctrl-C, ``SystemExit(130)`` below the rows finished."""
+    p = build_parser()
     a = p.parse_args(argv)
+    no_repeats(p, a, "Ns", "methods")
     Ns = a.Ns or ([100, 400] if a.quick else [100, 400, 1600])
-    cap = a.cap or (20.0 if a.quick else 120.0)
+    cap = a.cap if a.cap is not None else (20.0 if a.quick else 120.0)
     try:
         run(Ns, a.outer, cap, a.methods, a.quick)
     except KeyboardInterrupt:
         print("interrupted: the rows above are complete.")
+        raise SystemExit(INTERRUPTED) from None
 
 
 if __name__ == "__main__":

@@ -18,6 +18,14 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from bench_args import (
+    INTERRUPTED,
+    finite_float,
+    no_repeats,
+    nonnegative_float,
+    positive_float,
+    seed_int,
+)
 
 from liftnet import LiftedProblem, solve_alm
 from liftnet.datasets import load_digits_problem
@@ -30,23 +38,42 @@ def perturbed(W, eps, seed=12345):
     return [w * (1.0 + eps * rng.standard_normal(w.shape)) for w in W]
 
 
-def main(argv=None):
+def build_parser():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lam", type=float, default=3e-2)
-    ap.add_argument("--time-limit", type=float, default=30.0)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--eps", type=float, default=1e-13, help="relative perturbation")
+    ap.add_argument("--lam", type=nonnegative_float, default=3e-2)
+    ap.add_argument("--time-limit", type=positive_float, default=30.0)
+    ap.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--eps", type=finite_float, default=1e-13, help="relative perturbation")
+    return ap
+
+
+def main(argv=None):
+    """Prints one row per run and returns the rows; Ctrl-C stops the whole script (the rows
+    finished before it, then ``SystemExit(130)``)."""
+    ap = build_parser()
     args = ap.parse_args(argv)
-    split = load_digits_problem(seed=0)
-    prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), lam=args.lam, bias=True)
-    warm_up(prob.dtype)  # compiling the kernels is not the solver's time
-    print("seed | start | status | time_s | kkt | inner | Phi")
-    for seed in args.seeds:
-        W, b = prob.initial_weights(seed)
-        for name, W0 in (("seed", W), (f"x(1+{args.eps:g} xi)", perturbed(W, args.eps))):
-            res = solve_alm(prob, tol=1e-6, time_limit=args.time_limit, init={"W": W0, "b": b})
-            print(f"{seed} | {name} | {res.status} | {res.time:.1f} | {res.kkt['residual']:.2e} | "
-                  f"{res.n_inner} | {res.Phi:.5f}", flush=True)
+    no_repeats(ap, args, "seeds")
+    rows = []
+    try:
+        split = load_digits_problem(seed=0)
+        prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), lam=args.lam,
+                             bias=True)
+        warm_up(prob.dtype)  # compiling the kernels is not the solver's time
+        print("seed | start | status | time_s | kkt | inner | Phi")
+        for seed in args.seeds:
+            W, b = prob.initial_weights(seed)
+            for name, W0 in (("seed", W), (f"x(1+{args.eps:g} xi)", perturbed(W, args.eps))):
+                res = solve_alm(prob, tol=1e-6, time_limit=args.time_limit,
+                                init={"W": W0, "b": b})
+                if res.status == "interrupted":  # Ctrl-C: stop the script, not only this run
+                    raise KeyboardInterrupt
+                rows.append((seed, name, res))
+                print(f"{seed} | {name} | {res.status} | {res.time:.1f} | "
+                      f"{res.kkt['residual']:.2e} | {res.n_inner} | {res.Phi:.5f}", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted: the rows above are complete.")
+        raise SystemExit(INTERRUPTED) from None
+    return rows
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ in ``N``; issue 3); with several ``--seeds`` the slope is that of the median tim
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 
@@ -46,7 +47,21 @@ from liftnet.datasets import load_digits_problem, make_teacher
 from liftnet.solvers.alm import warm_up
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_args import (  # noqa: E402 (the folder on the path)
+    INTERRUPTED,
+    no_repeats,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 from bench_ipopt import first_time, teacher_problem, traced_alm  # noqa: E402 (the folder on the path)
+
+#: the keywords of ``solve_alm`` that ``--param`` may set: not those this script sets itself
+#: (the problem, ``--tol``, the seed, ``--time-limit``, and the callbacks of ``--levels``), nor
+#: the start or the printing
+HARNESS_KEYWORDS = {"prob", "tol", "seed", "time_limit", "init", "verbose", "callback",
+                    "inner_callback"}
+PARAM_NAMES = sorted(set(inspect.signature(solve_alm).parameters) - HARNESS_KEYWORDS)
 
 
 def teacher24(args):
@@ -107,6 +122,10 @@ def parse_param(item):
     name, sep, value = item.partition("=")
     if not sep or not name:
         raise ValueError(f"--param takes NAME=VALUE, got {item!r}")
+    if name not in PARAM_NAMES:
+        why = ("set by this script" if name in HARNESS_KEYWORDS
+               else "not a keyword of solve_alm")
+        raise ValueError(f"--param {name}: {why}; one of {', '.join(PARAM_NAMES)}")
     try:
         if value.endswith("/N"):
             c = float(value[:-2])
@@ -142,34 +161,40 @@ DEFAULT_TIME = {"teacher24": 20.0, "quick18": 20.0, "quick18b3": 20.0, "digits9"
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("family", choices=sorted(FAMILIES))
-    ap.add_argument("--time-limit", type=float, default=None,
+    ap.add_argument("--time-limit", type=positive_float, default=None,
                     help="seconds per run (default: 20; 30 for compare3, 60 for wide)")
-    ap.add_argument("--tol", type=float, default=1e-6)
-    ap.add_argument("--Ns", type=int, nargs="+", default=[50, 100, 200, 400],
+    ap.add_argument("--tol", type=positive_float, default=1e-6)
+    ap.add_argument("--Ns", type=positive_int, nargs="+", default=[50, 100, 200, 400],
                     help="N of the wide family")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
+    ap.add_argument("--seeds", type=seed_int, nargs="+", default=[0],
                     help="initial-weight seeds per N of the wide family (the slope is then "
                          "taken over the median time per N)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a keyword argument of solve_alm: a number, or C/N for C divided by "
                          "the instance's N (e.g. kappa=0, rho0=1000/N)")
-    ap.add_argument("--levels", type=float, nargs="+", default=[],
+    ap.add_argument("--levels", type=positive_float, nargs="+", default=[],
                     help="KKT residuals whose time of first reach is reported per run")
     a = ap.parse_args(argv)
+    no_repeats(ap, a, "Ns", "seeds", "levels")
     if a.family != "wide" and a.seeds != [0]:
         ap.error(f"--seeds applies to the wide family (the {a.family} family fixes its seeds)")
     T = DEFAULT_TIME[a.family] if a.time_limit is None else a.time_limit
     try:
-        params = dict(parse_param(item) for item in a.param)
+        pairs = [parse_param(item) for item in a.param]
     except ValueError as exc:
         ap.error(str(exc))
+    names = [n for n, _ in pairs]
+    twice = sorted({n for n in names if names.count(n) > 1}, key=names.index)
+    if twice:
+        ap.error(f"--param {twice[0]}: given more than once ({', '.join(a.param)})")
+    params = dict(pairs)
     print(f"{a.family}: tol {a.tol:g}, time limit {T:g} s per run"
           + "".join(f", {item}" for item in a.param))
     head = (f"{'instance':30s} {'status':>10} {'kkt':>8} {'time':>7} {'outer':>5} "
             f"{'inner':>7} {'Phi':>9}" + "".join(f" {'t@' + format(v, 'g'):>8}" for v in a.levels))
     print(head)
     print("-" * len(head))
-    rows, reach = [], []
+    rows, reach, stopped = [], [], False
     warmed = set()
     for name, prob, seed in FAMILIES[a.family](a):
         extra = {k: v(prob.N) if callable(v) else v for k, v in params.items()}
@@ -188,6 +213,7 @@ def main(argv=None):
               flush=True)
         if r.status == "interrupted":  # Ctrl-C: the summary of the runs so far, not the next run
             print("interrupted: the summary covers the runs above")
+            stopped = True
             break
     conv, kkt, t, inner = (np.array(c) for c in zip(*rows))
     print(f"SUMMARY {a.family}: converged {conv.sum()}/{len(rows)}, median time "
@@ -203,6 +229,8 @@ def main(argv=None):
         print("SLOPE of log(time to level) against log N (1 = linear in N): " + ", ".join(
             f"{v:g}: {loglog_slope(a.Ns, ts[:, j]):.2f} over {int(np.isfinite(ts[:, j]).sum())}"
             f" N" for j, v in enumerate(a.levels)))
+    if stopped:
+        raise SystemExit(INTERRUPTED)
     return rows
 
 

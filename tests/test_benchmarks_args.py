@@ -1,0 +1,145 @@
+"""The benchmark scripts refuse bad options before any work (exit status 2, the option named),
+and Ctrl-C stops each whole script with exit status 130 (the solvers return ``interrupted``,
+mocked here)."""
+
+import os
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "benchmarks"))
+import bench_alm  # noqa: E402 (the benchmarks folder on the path)
+import bench_ipopt  # noqa: E402
+import bench_multipliers  # noqa: E402
+import sensitivity  # noqa: E402
+import sweep  # noqa: E402
+
+REFUSED = [
+    (bench_ipopt, ["--N0", "0"], "--N0"),
+    (bench_ipopt, ["--N0", "-1"], "--N0"),
+    (bench_ipopt, ["--N0", "400", "--Nmax", "100"], "--Nmax"),
+    (bench_ipopt, ["--widths", "8-x"], "--widths"),
+    (bench_ipopt, ["--widths", "8,16,4"], "--widths"),
+    (bench_ipopt, ["--widths", "8"], "--widths"),
+    (bench_ipopt, ["--coupling", "foo"], "--coupling"),
+    (bench_ipopt, ["--seed", "-1"], "--seed"),
+    (bench_ipopt, ["--cap", "-1"], "--cap"),
+    (bench_alm, ["--quick", "--Ns", "-5"], "--Ns"),
+    (bench_alm, ["--quick", "--Ns", "0"], "--Ns"),
+    (bench_alm, ["--quick", "--Ns", "1000", "1000"], "--Ns"),
+    (bench_alm, ["--beta", "-1"], "--beta"),
+    (bench_alm, ["--beta", "0"], "--beta"),
+    (bench_alm, ["--beta", "nan"], "--beta"),
+    (bench_alm, ["--beta", "inf"], "--beta"),
+    (bench_multipliers, ["--Ns", "-5"], "--Ns"),
+    (bench_multipliers, ["--Ns", "0"], "--Ns"),
+    (bench_multipliers, ["--Ns", "50", "50"], "--Ns"),
+    (bench_multipliers, ["--outer", "0"], "--outer"),
+    (bench_multipliers, ["--outer", "-1"], "--outer"),
+    (bench_multipliers, ["--cap", "-1"], "--cap"),
+    (bench_multipliers, ["--cap", "0"], "--cap"),
+    (bench_multipliers, ["--methods", "ip-kkt", "ip-kkt"], "--methods"),
+    (sweep, ["wide", "--Ns", "-5"], "--Ns"),
+    (sweep, ["wide", "--Ns", "50", "50"], "--Ns"),
+    (sweep, ["wide", "--seeds", "-1"], "--seeds"),
+    (sweep, ["wide", "--seeds", "0", "0"], "--seeds"),
+    (sweep, ["teacher24", "--tol", "0"], "--tol"),
+    (sweep, ["teacher24", "--time-limit", "-1"], "--time-limit"),
+    (sweep, ["teacher24", "--param", "foo=1"], "--param foo"),
+    (sweep, ["teacher24", "--param", "tol=1e-3"], "--param tol"),
+    (sweep, ["teacher24", "--param", "seed=1"], "--param seed"),
+    (sweep, ["teacher24", "--param", "rho0=5/N", "--param", "rho0=1"], "--param rho0"),
+    (sensitivity, ["--seeds", "-1"], "--seeds"),
+    (sensitivity, ["--seeds", "0", "0"], "--seeds"),
+    (sensitivity, ["--eps", "nan"], "--eps"),
+    (sensitivity, ["--lam", "-1"], "--lam"),
+    (sensitivity, ["--time-limit", "-1"], "--time-limit"),
+]
+
+
+@pytest.mark.parametrize("module, argv, option", REFUSED,
+                         ids=[f"{m.__name__} {' '.join(a)}" for m, a, _ in REFUSED])
+def test_bad_options_are_refused_before_any_work(module, argv, option, monkeypatch, capsys):
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the options were checked")
+
+    for name in ("solve_alm", "warm_up", "load_digits_problem", "teacher_problem", "run"):
+        if hasattr(module, name):
+            monkeypatch.setattr(module, name, no_work)
+    with pytest.raises(SystemExit) as exc:
+        module.main(argv)
+    assert exc.value.code == 2
+    assert option in capsys.readouterr().err
+
+
+def test_widths_are_parsed():
+    assert bench_ipopt.build_parser().parse_args(["--widths", "8-16-4"]).widths == (8, 16, 4)
+    assert bench_ipopt.build_parser().parse_args([]).widths == (8, 16, 16, 4)
+
+
+def interrupted_result(**more):
+    return SimpleNamespace(status="interrupted", kkt={"residual": 1.0}, time=0.1, nit=1,
+                           n_inner=1, Phi=1.0, **more)
+
+
+def test_bench_ipopt_ctrl_c_exits_130(monkeypatch, capsys):
+    monkeypatch.setattr(bench_ipopt, "warm_up", lambda *a: None)
+    monkeypatch.setattr(bench_ipopt, "traced_alm", lambda *a, **k: (interrupted_result(), []))
+    with pytest.raises(SystemExit) as exc:
+        bench_ipopt.main(["--N0", "20", "--Nmax", "40"])
+    assert exc.value.code == 130
+    assert "interrupted during the ALM at N=20" in capsys.readouterr().out
+
+
+def test_bench_multipliers_stops_when_the_alm_is_interrupted(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(bench_multipliers, "warm_up", lambda *a: None)
+    monkeypatch.setattr(bench_multipliers, "solve_alm",
+                        lambda *a, **k: calls.append(1) or interrupted_result())
+    with pytest.raises(SystemExit) as exc:
+        bench_multipliers.main(["--Ns", "20", "30", "--methods", "ip-kkt"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 130 and len(calls) == 1
+    assert "interrupted: the rows above are complete." in out
+    assert "teacher N=20" not in out  # the cut point is no row
+
+
+def test_bench_alm_drops_the_interrupted_row_and_does_not_time_it(monkeypatch, capsys):
+    def no_timing(*args, **kwargs):
+        raise AssertionError("the interrupted row was timed")
+
+    monkeypatch.setattr(bench_alm, "warm_up", lambda *a: None)
+    monkeypatch.setattr(bench_alm, "solve_alm", lambda *a, **k: interrupted_result())
+    monkeypatch.setattr(bench_alm, "matmul_floor", no_timing)
+    monkeypatch.setattr(bench_alm, "inner_iteration_cost", no_timing)
+    with pytest.raises(SystemExit) as exc:
+        bench_alm.main(["--quick", "--no-digits", "--Ns", "50", "60"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 130
+    assert "interrupted: the table has the rows finished before" in out
+    assert "mnist-like" not in out
+
+
+def test_sensitivity_ctrl_c_stops_the_whole_script(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(sensitivity, "warm_up", lambda *a: None)
+    monkeypatch.setattr(sensitivity, "solve_alm",
+                        lambda *a, **k: calls.append(1) or interrupted_result())
+    with pytest.raises(SystemExit) as exc:
+        sensitivity.main(["--seeds", "0", "1", "--time-limit", "1"])
+    assert exc.value.code == 130 and len(calls) == 1
+    assert "interrupted" in capsys.readouterr().out
+
+
+def test_sweep_ctrl_c_exits_130_after_the_summary(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(sweep, "warm_up", lambda *a: None)
+    monkeypatch.setattr(sweep, "solve_alm",
+                        lambda *a, **k: calls.append(1) or interrupted_result())
+    with pytest.raises(SystemExit) as exc:
+        sweep.main(["wide", "--Ns", "20", "--seeds", "0", "1", "--time-limit", "1"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 130 and len(calls) == 1
+    assert "SUMMARY wide" in out
