@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from liftnet._validation import check_no_repeats
 from liftnet.cli import nonnegative_float, positive_float, positive_int, seed_int
 
 __all__ = ["INTERRUPTED", "finite_float", "no_repeats", "nonnegative_float", "positive_float",
@@ -46,13 +47,14 @@ def widths_type(text: str) -> tuple[int, ...]:
 
 
 def no_repeats(parser: argparse.ArgumentParser, args, *options: str) -> None:
-    """``parser.error`` (exit 2) when a list option of ``args`` repeats a value; ``options``
-    are the attribute names (``"Ns"`` for ``--Ns``)."""
+    """``parser.error`` (exit 2) when a list option of ``args`` repeats a value
+    (:func:`liftnet._validation.check_no_repeats`); ``options`` are the attribute names
+    (``"Ns"`` for ``--Ns``)."""
     for opt in options:
         values = getattr(args, opt)
         if values is None:
             continue
-        twice = sorted({v for v in values if values.count(v) > 1}, key=values.index)
-        if twice:
-            parser.error(f"argument --{opt.replace('_', '-')}: must not repeat a value, got "
-                         f"{list(values)} ({', '.join(map(repr, twice))} more than once)")
+        try:
+            check_no_repeats(tuple(values), f"argument --{opt.replace('_', '-')}:")
+        except ValueError as exc:
+            parser.error(str(exc))

@@ -226,6 +226,17 @@ def check_list(arrs, name: str, n: int, what: str = "arrays") -> None:
         raise ValueError(f"{name} must hold {n} arrays, got {len(arrs)}")
 
 
+def check_no_repeats(x: tuple, name: str) -> tuple:
+    """``x`` (a tuple) when no value occurs twice, else a ``ValueError`` naming ``name`` and the
+    repeated values: a repeated seed would count one run twice in a median, a repeated data
+    set, method or size would repeat a table's rows."""
+    twice = sorted({v for v in x if x.count(v) > 1}, key=x.index)
+    if twice:
+        raise ValueError(f"{name} must not repeat a value, got {list(x)} "
+                         f"({', '.join(map(repr, twice))} more than once)")
+    return x
+
+
 def check_shape(shape, name: str, expected) -> None:
     if tuple(shape) != tuple(expected):
         raise ValueError(f"{name} must have shape {tuple(expected)}, got {tuple(shape)}")

@@ -46,7 +46,14 @@ import os
 import sys
 import time
 
-from .._validation import check_bool, check_choice, check_float_dtype, check_path, check_seed
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_float_dtype,
+    check_no_repeats,
+    check_path,
+    check_seed,
+)
 from ..cli import dataset_name, seed_int
 from ..io import writable_folder
 from ..solvers._interrupt import INTERRUPTS, interrupted
@@ -103,17 +110,7 @@ def _names(x, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         raise TypeError(what) from None
     if not x or not all(isinstance(v, str) and v in allowed for v in x):
         raise ValueError(what)
-    return _no_repeats(x, name)
-
-
-def _no_repeats(x: tuple, name: str) -> tuple:
-    """``x`` when no value occurs twice: a repeated seed would count one run twice in the
-    medians, a repeated data set or method would repeat the table's rows."""
-    twice = sorted({v for v in x if x.count(v) > 1}, key=x.index)
-    if twice:
-        raise ValueError(f"{name} must not repeat a value, got {list(x)} "
-                         f"({', '.join(map(repr, twice))} more than once)")
-    return x
+    return check_no_repeats(x, name)
 
 
 @contextlib.contextmanager
@@ -219,7 +216,7 @@ def run_comparison(
             raise TypeError(what) from None
         if not seeds:
             raise ValueError(what)
-        cfg["seeds"] = _no_repeats(tuple(check_seed(s, f"seeds[{i}]")
+        cfg["seeds"] = check_no_repeats(tuple(check_seed(s, f"seeds[{i}]")
                                          for i, s in enumerate(seeds)), "seeds")
     lambda_path = check_bool(lambda_path, "lambda_path")
     verbose = check_bool(verbose, "verbose")
@@ -287,7 +284,7 @@ def main(argv=None) -> int:
         # the values first: a refused command leaves no folder behind)
         for opt in ("datasets", "methods", "seeds"):
             if getattr(a, opt) is not None:
-                _no_repeats(tuple(getattr(a, opt)), f"--{opt}")
+                check_no_repeats(tuple(getattr(a, opt)), f"--{opt}")
         writable_folder(a.out_dir, "--out-dir")
     except ValueError as exc:
         p.error(str(exc))
