@@ -81,9 +81,8 @@ def finite_lift(prob, W, b, name="W", hint=""):
     ``ValueError`` naming ``name`` when the forward pass, output layer included, is not finite
     (weights too large for the dtype); ``hint`` ends the message's advice."""
     with np.errstate(over="ignore", invalid="ignore"):
-        V = prob.lift(W, b)
-        out = W[-1] @ V[-1]  # the output layer's U_L, the last product of the forward pass
-    if not all(np.all(np.isfinite(v)) for v in (*V, out)):
+        U, V = prob.forward(W, b)  # (U[-1]: the output layer's U_L, the pass's last product)
+    if not all(np.all(np.isfinite(v)) for v in (*V, U[-1])):
         raise ValueError(f"{name} overflows: the forward pass of these weights (the lift "
                          f"V = sigma(U)) is not finite; scale the weights down{hint}")
     return V
