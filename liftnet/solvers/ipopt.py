@@ -460,9 +460,8 @@ def _regroup(prob, zero, W, gW, thr, cert_tol):
 
 
 def _zeroed(prob, W, zero):
-    """``W`` with the flagged groups set to exact zeros (copies)."""
-    return [np.where(group_broadcast(prob, l, z), 0.0, Wl)
-            for l, (Wl, z) in enumerate(zip(W, zero, strict=True), start=1)]
+    """``W`` with the flagged groups set to exact zeros (copies; ``GroupLasso.keep_groups``)."""
+    return [prob.penalty.keep_groups(Wl.copy(), ~z) for Wl, z in zip(W, zero, strict=True)]
 
 
 def _restart_released(prob, W, gW, release):
