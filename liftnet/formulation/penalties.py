@@ -260,7 +260,7 @@ class FlatGroups:
         if getattr(x, "shape", None) != self._entry_shape:
             raise ValueError(f"{name} must be a 1-d array of the {self.size} entries of the "
                              f"groups laid end to end, got shape {np.shape(x)}")
-        return x if x.dtype.kind == "f" else _floating(x)
+        return _floating(x)
 
     def _groups(self, x: np.ndarray, name: str) -> np.ndarray:
         """``x``, a vector of one value per group (checked: its shape, nothing more)."""
