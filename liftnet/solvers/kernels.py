@@ -1,16 +1,15 @@
 """Compiled per-layer kernels of the ALM subproblem ``L_rho(., M)`` (MODEL.md section 6).
 
 One evaluation of ``L_rho`` and its gradient does, on every hidden layer, a few dozen entrywise
-operations on arrays of size ``n_l x N`` (the gaps, the shifted multipliers
-``max(0, M + rho g)``, the coupling's partials, the fields ``D_l``, ``E_l`` of the backward
-pass). As whole-array numpy each is one pass over memory, and together they cost several times
-the layer's matrix products (``benchmarks/bench_alm.py``, the ``ratio`` column). Here they are
-two fused passes per layer, compiled with numba (on all cores for layers of at least 2^21
-entries, on one below: ``_PARALLEL_MIN_SIZE``), the way skglm compiles its coordinate-descent
-loops. The formulas are not repeated: the kernels call the entrywise
-functions of :mod:`liftnet.formulation.couplings` (the couplings) and
-:mod:`liftnet.formulation.entrywise` (the gaps, the fields ``D_l``, ``E_l`` and the shifted
-multiplier), the same functions the numpy model evaluates on whole arrays.
+operations on arrays of size ``n_l x N`` (the gaps, the shifted multipliers ``max(0, M + rho
+g)``, the coupling's partials, the fields ``D_l``, ``E_l`` of the backward pass). As whole-array
+numpy each is one pass over memory, and together they cost several times the layer's matrix
+products (``benchmarks/bench_alm.py``, the ``ratio`` column). Here they are two fused passes per
+layer, compiled with numba (on all cores for layers of at least 2^21 entries, on one below:
+``_PARALLEL_MIN_SIZE``), the way skglm compiles its coordinate-descent loops. The formulas are
+not repeated: the kernels call the entrywise functions of :mod:`liftnet.formulation.couplings`
+(the couplings) and :mod:`liftnet.formulation.entrywise` (the gaps, the fields ``D_l``, ``E_l``
+and the shifted multiplier), the same functions the numpy model evaluates on whole arrays.
 
 Optional arguments (bias, branch slopes) are passed as empty arrays, so that every kernel has one
 compiled signature per dtype. The compiled code is cached on disk (``__pycache__``; the first
