@@ -26,7 +26,13 @@ import time
 from contextlib import contextmanager
 
 import numpy as np
-from bench_args import INTERRUPTED, no_repeats, positive_float, positive_int
+from bench_args import (
+    INTERRUPTED,
+    no_repeats,
+    positive_float,
+    positive_int,
+    stop_if_interrupted,
+)
 
 from liftnet import LiftedProblem, solve_alm
 from liftnet.datasets import load_digits_problem, make_mnist_like
@@ -158,9 +164,8 @@ def component_costs(bsub, x, lbfgs, repeats=3, n=5):
 
 def run(name, prob, time_limit, coupling_note=""):
     warm_up(prob.dtype)  # compiling the kernels is not the solver's time (cached after once)
-    res = solve_alm(prob, tol=1e-6, seed=0, time_limit=time_limit)
-    if res.status == "interrupted":  # Ctrl-C: no row (a cut run), and no timing of it
-        raise KeyboardInterrupt
+    # Ctrl-C: no row (a cut run), and no timing of it
+    res = stop_if_interrupted(solve_alm(prob, tol=1e-6, seed=0, time_limit=time_limit))
     # process high-water mark (monotone over the rows: each row is an upper bound for itself)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     # the floor timed on both sides of the iterations, the lower kept: the same window of the

@@ -3,7 +3,8 @@
 finite number, a ``--widths`` string, and the refusal of repeated values (as ``liftnet
 compare`` refuses them: a repeated seed would count one run twice in the medians, a repeated
 N or method would repeat rows). ``INTERRUPTED`` is the exit status after Ctrl-C (130, as
-``liftnet compare``)."""
+``liftnet compare``), and ``stop_if_interrupted(res)`` (the harness's) turns a result that a
+Ctrl-C cut short into a ``KeyboardInterrupt``: no row is made of it."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import math
 
 from liftnet._validation import check_no_repeats
 from liftnet.cli import nonnegative_float, positive_float, positive_int, seed_int
+from liftnet.solvers._interrupt import stop_if_interrupted
 
 __all__ = ["INTERRUPTED", "finite_float", "no_repeats", "nonnegative_float", "positive_float",
-           "positive_int", "seed_int", "widths_type"]
+           "positive_int", "seed_int", "stop_if_interrupted", "widths_type"]
 
 #: exit status after Ctrl-C (128 + SIGINT), as ``liftnet compare``
 INTERRUPTED = 130

@@ -26,7 +26,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench_args import INTERRUPTED, no_repeats, positive_float, positive_int
+from bench_args import (
+    INTERRUPTED,
+    no_repeats,
+    positive_float,
+    positive_int,
+    stop_if_interrupted,
+)
 from bench_ipopt import teacher_problem
 
 from liftnet import LiftedProblem, kkt_residuals
@@ -44,27 +50,19 @@ METHODS = {
 }
 
 
-def _finished(res):
-    """``res``, or ``KeyboardInterrupt`` when Ctrl-C cut its solve short (status
-    ``interrupted``: not the point after ``--outer`` iterations)."""
-    if res.status == "interrupted":
-        raise KeyboardInterrupt
-    return res
-
-
 def points(Ns, outer, quick):
     """``(name, prob, W, b, V)`` of the points to check."""
     for N in Ns:
         prob = teacher_problem(N, (8, 16, 16, 4))
-        res = _finished(solve_alm(prob, seed=0, max_iter=outer))
+        res = stop_if_interrupted(solve_alm(prob, seed=0, max_iter=outer))
         yield f"teacher N={N}, ALM", prob, res.W, res.b, res.V
     if quick:
         return
     s = load_digits_problem(seed=0)
     prob = LiftedProblem(s.X_train, s.Y_train, hidden=(32, 16), lam=1e-2)
-    res = _finished(solve_alm(prob, seed=0, max_iter=outer))
+    res = stop_if_interrupted(solve_alm(prob, seed=0, max_iter=outer))
     yield "digits, ALM", prob, res.W, res.b, res.V
-    pg = _finished(prox_gradient(prob, seed=0, max_epochs=500))
+    pg = stop_if_interrupted(prox_gradient(prob, seed=0, max_epochs=500))
     yield "digits, prox. gradient (lifted)", prob, pg.W, pg.b, None
 
 

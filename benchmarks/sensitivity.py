@@ -25,6 +25,7 @@ from bench_args import (
     nonnegative_float,
     positive_float,
     seed_int,
+    stop_if_interrupted,
 )
 
 from liftnet import LiftedProblem, solve_alm
@@ -63,10 +64,9 @@ def main(argv=None):
         for seed in args.seeds:
             W, b = prob.initial_weights(seed)
             for name, W0 in (("seed", W), (f"x(1+{args.eps:g} xi)", perturbed(W, args.eps))):
-                res = solve_alm(prob, tol=1e-6, time_limit=args.time_limit,
-                                init={"W": W0, "b": b})
-                if res.status == "interrupted":  # Ctrl-C: stop the script, not only this run
-                    raise KeyboardInterrupt
+                # Ctrl-C: stop the script, not only this run
+                res = stop_if_interrupted(solve_alm(prob, tol=1e-6, time_limit=args.time_limit,
+                                                    init={"W": W0, "b": b}))
                 rows.append((seed, name, res))
                 print(f"{seed} | {name} | {res.status} | {res.time:.1f} | "
                       f"{res.kkt['residual']:.2e} | {res.n_inner} | {res.Phi:.5f}", flush=True)

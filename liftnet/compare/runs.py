@@ -12,6 +12,7 @@ import numpy as np
 from .. import datasets
 from .._validation import check_float_dtype
 from ..formulation.problem import LiftedProblem
+from ..solvers._interrupt import stop_if_interrupted
 from ..solvers.baselines import BASELINES
 from ..solvers.baselines._common import group_counts
 from ..solvers.path import check_lams, warm_started_path
@@ -77,15 +78,6 @@ MODES = {
 
 
 # ----------------------------------------------------------------------------- the solvers
-def stop_if_interrupted(res):
-    """``res``, unless the user stopped it: the harness passes no callbacks, so a run with
-    status ``interrupted`` was stopped by Ctrl-C (which every solver turns into that status),
-    and the whole comparison stops (KeyboardInterrupt) with what it has finished."""
-    if res.status == "interrupted":
-        raise KeyboardInterrupt
-    return res
-
-
 def run_alm(prob, *, tol, seed, time_limit=None, init=None, max_iter=200, max_inner=None):
     """The one place the harness calls liftnet's ALM (``liftnet.solve_alm``, CONTRACT.md);
     ``max_inner=None`` keeps the solver's default."""

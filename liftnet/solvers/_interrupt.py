@@ -33,3 +33,13 @@ def interrupted(exc: BaseException) -> str:
     if not is_interrupt(exc):
         raise exc
     return "interrupted"
+
+
+def stop_if_interrupted(res):
+    """``res`` (a solver's result), unless a Ctrl-C stopped it: a caller that passes no
+    callbacks (the comparison harness, the benchmark scripts) sees status ``interrupted`` only
+    from a Ctrl-C, which every solver turns into that status, and stops as a whole
+    (KeyboardInterrupt) with what it has finished."""
+    if res.status == "interrupted":
+        raise KeyboardInterrupt
+    return res
