@@ -23,6 +23,10 @@ With ``--warm`` a last column adds IPOPT warm-started at the ALM's final point (
 and multipliers, as ``liftnet.crosscheck_ipopt`` does): the ALM's whole time plus that IPOPT
 run's time to each residual (a second local solve: it may end at another point).
 
+``--quick`` is a smoke run of fixed sizes (widths 3-4-4-2, N = 20, 40), refused together with
+``--widths``, ``--N0`` or ``--Nmax``; it caps IPOPT at 30 s and the ALM at 60 s unless
+``--cap`` or ``--alm-time-limit`` is given, which it then honours.
+
     python benchmarks/bench_ipopt.py --quick
     python benchmarks/bench_ipopt.py --cap 600            # widths 8-16-16-4, N = 50, 100, ...
     python benchmarks/bench_ipopt.py --N0 400 --Nmax 400 --cap 600 --alm-time-limit 60
@@ -216,20 +220,42 @@ def print_levels(rows, levels):
                   f"{ratio:8.1f} {r['best_ipopt']:10.1e} {fmt(tw, 11)}")
 
 
+#: the sizes of a run without ``--quick`` (what ``--widths``, ``--N0``, ``--Nmax`` and ``--cap``
+#: default to)
+DEFAULTS = {"widths": (8, 16, 16, 4), "N0": 50, "Nmax": 6400, "cap": 600.0}
+#: ``--quick``: its widths and N (fixed: ``--widths``, ``--N0`` and ``--Nmax`` are refused with
+#: it), and its IPOPT cap and ALM time limit (s) unless ``--cap`` or ``--alm-time-limit`` is given
+QUICK = {"widths": (3, 4, 4, 2), "Ns": [20, 40], "cap": 30.0, "alm_time_limit": 60.0}
+
+
 def build_parser():
+    """The options; ``--widths``, ``--N0``, ``--Nmax`` and ``--cap`` parse to None when not
+    given (:func:`parse_args` resolves them), so that ``--quick`` knows what was given."""
+    q = QUICK
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="tiny widths and N (a smoke run)")
-    ap.add_argument("--cap", type=positive_float, default=600.0, help="IPOPT time cap per N (s)")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"a smoke run of fixed sizes: widths {'-'.join(map(str, q['widths']))}, "
+                         f"N = {', '.join(map(str, q['Ns']))} (not with --widths, --N0, --Nmax); "
+                         f"IPOPT cap {q['cap']:g} s and ALM time limit {q['alm_time_limit']:g} s "
+                         "unless --cap or --alm-time-limit is given")
+    ap.add_argument("--cap", type=positive_float, default=None,
+                    help=f"IPOPT time cap per N (s; default {DEFAULTS['cap']:g}, "
+                         f"{q['cap']:g} with --quick)")
     ap.add_argument("--tol", type=positive_float, default=1e-6, help="ALM's KKT target")
-    ap.add_argument("--widths", type=widths_type, default=(8, 16, 16, 4),
-                    help="layer widths n_0-...-n_L (default 8-16-16-4)")
-    ap.add_argument("--N0", type=positive_int, default=50, help="first N (then doubled)")
-    ap.add_argument("--Nmax", type=positive_int, default=6400, help="largest N (>= --N0)")
+    ap.add_argument("--widths", type=widths_type, default=None,
+                    help="layer widths n_0-...-n_L (default "
+                         f"{'-'.join(map(str, DEFAULTS['widths']))}; not with --quick)")
+    ap.add_argument("--N0", type=positive_int, default=None,
+                    help=f"first N, then doubled (default {DEFAULTS['N0']}; not with --quick)")
+    ap.add_argument("--Nmax", type=positive_int, default=None,
+                    help=f"largest N, >= --N0 (default {DEFAULTS['Nmax']}; not with --quick)")
     ap.add_argument("--coupling", default="complementarity",
                     choices=["squared", "complementarity"])
     ap.add_argument("--lam", type=nonnegative_float, default=1e-3)
     ap.add_argument("--seed", type=seed_int, default=0)
-    ap.add_argument("--alm-time-limit", type=positive_float, default=None)
+    ap.add_argument("--alm-time-limit", type=positive_float, default=None,
+                    help="the ALM's time limit per N (s; default none, "
+                         f"{q['alm_time_limit']:g} with --quick)")
     ap.add_argument("--levels", type=positive_float, nargs="+",
                     default=[1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
                     help="KKT residuals of the time-to-level table")
@@ -239,26 +265,42 @@ def build_parser():
     return ap
 
 
+def parse_args(argv=None):
+    """The options of ``argv`` with the sizes resolved: ``widths``, ``Ns`` (``N0`` doubled up to
+    ``Nmax``), ``cap`` and ``alm_time_limit`` as the run takes them (:data:`DEFAULTS`, or
+    :data:`QUICK` with ``--quick``). Exit status 2 (``ap.error``) for ``--quick`` with an
+    explicit ``--widths``, ``--N0`` or ``--Nmax``, and for ``--Nmax`` below ``--N0``."""
+    ap = build_parser()
+    a = ap.parse_args(argv)
+    if a.quick:
+        for opt in ("widths", "N0", "Nmax"):
+            if getattr(a, opt) is not None:
+                ap.error(f"argument --{opt}: not allowed with argument --quick (a smoke run of "
+                         f"fixed sizes: widths {'-'.join(map(str, QUICK['widths']))}, N = "
+                         f"{', '.join(map(str, QUICK['Ns']))}); leave out --quick to set --{opt}")
+        a.widths, a.Ns = QUICK["widths"], list(QUICK["Ns"])
+        a.cap = QUICK["cap"] if a.cap is None else a.cap
+        if a.alm_time_limit is None:
+            a.alm_time_limit = QUICK["alm_time_limit"]
+        return a
+    for opt, value in DEFAULTS.items():
+        if getattr(a, opt) is None:
+            setattr(a, opt, value)
+    if a.Nmax < a.N0:
+        ap.error(f"argument --Nmax: must be >= --N0 ({a.N0}), got {a.Nmax}")
+    a.Ns, N = [], a.N0
+    while N <= a.Nmax:
+        a.Ns.append(N)
+        N *= 2
+    return a
+
+
 def main(argv=None):
     """Runs the benchmark and returns its rows; after Ctrl-C, ``SystemExit(130)`` once the
     rows so far are printed."""
-    ap = build_parser()
-    a = ap.parse_args(argv)
-    if a.Nmax < a.N0:
-        ap.error(f"argument --Nmax: must be >= --N0 ({a.N0}), got {a.Nmax}")
-    if a.quick:
-        widths, Ns, cap = (3, 4, 4, 2), [20, 40], min(a.cap, 30.0)
-        if a.alm_time_limit is None:
-            a.alm_time_limit = 60.0
-    else:
-        widths = a.widths
-        Ns, N = [], a.N0
-        while N <= a.Nmax:
-            Ns.append(N)
-            N *= 2
-        cap = a.cap
+    a = parse_args(argv)
     try:
-        rows = run(widths, Ns, cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit,
+        rows = run(a.widths, a.Ns, a.cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit,
                    a.levels, a.warm)
     except KeyboardInterrupt:  # Ctrl-C outside the solvers (data, model build)
         print("interrupted: the rows above are complete.")
