@@ -20,7 +20,9 @@ per instance, e.g. ``--param rho0=1000/N``):
   ``bench_alm.py`` and the demo) at lam 1e-3, 1e-2, 3e-2, seeds 0-2;
 * ``compare3``: the teacher of ``benchmarks/compare.py --mode full`` (N = 4000, 20-32-3, half
   the inputs irrelevant; lam 1e-2), seeds 0-2;
-* ``wide``: the 8-16-16-4 teacher of ``benchmarks/bench_ipopt.py`` at ``--Ns`` (seed 0).
+* ``wide``: the 8-16-16-4 teacher of ``benchmarks/bench_ipopt.py`` at ``--Ns`` (default 50,
+  100, 200, 400) and ``--seeds`` (default 0); the other families fix their N and seeds, and
+  refuse ``--Ns`` and ``--seeds``.
 
 ``--levels R1 R2 ...`` adds, per run, the time at which the KKT residual first reached each
 level (``-`` when it did not; the path traced through the inner iterates as by
@@ -154,6 +156,8 @@ def loglog_slope(Ns, ts):
 
 FAMILIES = {"teacher24": teacher24, "quick18": quick18, "quick18b3": quick18b3,
             "digits9": digits9, "compare3": compare3, "wide": wide}
+#: the N of the wide family without ``--Ns``
+WIDE_NS = (50, 100, 200, 400)
 DEFAULT_TIME = {"teacher24": 20.0, "quick18": 20.0, "quick18b3": 20.0, "digits9": 20.0,
                 "compare3": 30.0, "wide": 60.0}
 
@@ -164,11 +168,14 @@ def main(argv=None):
     ap.add_argument("--time-limit", type=positive_float, default=None,
                     help="seconds per run (default: 20; 30 for compare3, 60 for wide)")
     ap.add_argument("--tol", type=positive_float, default=1e-6)
-    ap.add_argument("--Ns", type=positive_int, nargs="+", default=[50, 100, 200, 400],
-                    help="N of the wide family")
-    ap.add_argument("--seeds", type=seed_int, nargs="+", default=[0],
-                    help="initial-weight seeds per N of the wide family (the slope is then "
-                         "taken over the median time per N)")
+    ap.add_argument("--Ns", type=positive_int, nargs="+", default=None,
+                    help="N of the wide family (default "
+                         f"{' '.join(map(str, WIDE_NS))}; refused with the other families, "
+                         "which fix their N)")
+    ap.add_argument("--seeds", type=seed_int, nargs="+", default=None,
+                    help="initial-weight seeds per N of the wide family (default 0; with "
+                         "several, the slope is taken over the median time per N; refused "
+                         "with the other families, which fix their seeds)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a keyword argument of solve_alm: a number, or C/N for C divided by "
                          "the instance's N (e.g. kappa=0, rho0=1000/N)")
@@ -176,8 +183,16 @@ def main(argv=None):
                     help="KKT residuals whose time of first reach is reported per run")
     a = ap.parse_args(argv)
     no_repeats(ap, a, "Ns", "seeds", "levels")
-    if a.family != "wide" and a.seeds != [0]:
-        ap.error(f"--seeds applies to the wide family (the {a.family} family fixes its seeds)")
+    # --Ns and --seeds are None when not given: given with another family, they are refused
+    # (that family would ignore them), even at wide's defaults
+    if a.family != "wide" and a.seeds is not None:
+        ap.error(f"argument --seeds: --seeds applies to the wide family (the {a.family} family "
+                 "fixes its seeds)")
+    if a.family != "wide" and a.Ns is not None:
+        ap.error(f"argument --Ns: --Ns applies to the wide family (the {a.family} family fixes "
+                 "its N)")
+    a.Ns = list(WIDE_NS) if a.Ns is None else a.Ns
+    a.seeds = [0] if a.seeds is None else a.seeds
     T = DEFAULT_TIME[a.family] if a.time_limit is None else a.time_limit
     try:
         pairs = [parse_param(item) for item in a.param]

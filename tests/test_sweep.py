@@ -46,6 +46,40 @@ def test_seeds_are_refused_outside_the_wide_family(capsys):
     assert "--seeds applies to the wide family" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("family", ["teacher24", "quick18", "digits9"])
+def test_ns_are_refused_outside_the_wide_family(family, monkeypatch, capsys):
+    """``--Ns`` feeds only ``wide``: with another family it is refused by name (it was ignored),
+    even when it repeats wide's default N."""
+    def no_work(*a, **k):
+        raise AssertionError("the sweep ran although --Ns was refused")
+
+    monkeypatch.setattr(sweep, "FAMILIES", {**sweep.FAMILIES, family: no_work})
+    for Ns in (["20", "30"], ["50", "100", "200", "400"]):
+        with pytest.raises(SystemExit) as exc:
+            sweep.main([family, "--Ns", *Ns])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert "argument --Ns: --Ns applies to the wide family" in err and family in err
+
+
+class _Seen(Exception):
+    """Raised by a fake family once it has seen the options: no run."""
+
+
+def test_wide_keeps_its_default_ns(monkeypatch):
+    seen = []
+
+    def fake_wide(args):
+        seen.append((args.Ns, args.seeds))
+        raise _Seen
+
+    monkeypatch.setattr(sweep, "FAMILIES", {**sweep.FAMILIES, "wide": fake_wide})
+    for argv in (["wide"], ["wide", "--Ns", "20", "40", "--seeds", "1", "2"]):
+        with pytest.raises(_Seen):
+            sweep.main(argv)
+    assert seen == [([50, 100, 200, 400], [0]), ([20, 40], [1, 2])]
+
+
 def test_param_values_numbers_and_per_sample():
     assert sweep.parse_param("kappa=0") == ("kappa", 0)
     assert sweep.parse_param("theta=0.5") == ("theta", 0.5)
