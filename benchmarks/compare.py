@@ -3,7 +3,9 @@
 Usage: ``python benchmarks/compare.py --mode fast|full [--datasets ...] [--seeds ...]
 [--dtype float64|float32] [--no-path] [--out-dir DIR]``; the same as ``liftnet compare``. Prints
 the table (header, legend, its reproducible part, then the full table: medians over seeds,
-ratios against the ALM) and writes it with the plots to ``--out-dir``.
+ratios against the ALM) and writes it with the plots to ``--out-dir``, after removing the
+files an earlier run of the harness left there (only the names it writes; the stale ones are
+listed), so that the folder holds this run's outputs only.
 """
 
 import sys

@@ -26,6 +26,12 @@ REFUSED = [
     (bench_ipopt, ["--coupling", "foo"], "--coupling"),
     (bench_ipopt, ["--seed", "-1"], "--seed"),
     (bench_ipopt, ["--cap", "-1"], "--cap"),
+    # --quick fixes the sizes: an explicit one is refused, even at the default's value
+    (bench_ipopt, ["--quick", "--widths", "8-16-4"], "argument --widths: not allowed with "
+                                                     "argument --quick"),
+    (bench_ipopt, ["--quick", "--N0", "50"], "argument --N0: not allowed with argument --quick"),
+    (bench_ipopt, ["--quick", "--Nmax", "100"], "argument --Nmax: not allowed with argument "
+                                                "--quick"),
     (bench_alm, ["--quick", "--Ns", "-5"], "--Ns"),
     (bench_alm, ["--quick", "--Ns", "0"], "--Ns"),
     (bench_alm, ["--quick", "--Ns", "1000", "1000"], "--Ns"),
@@ -45,6 +51,10 @@ REFUSED = [
     (sweep, ["wide", "--Ns", "50", "50"], "--Ns"),
     (sweep, ["wide", "--seeds", "-1"], "--seeds"),
     (sweep, ["wide", "--seeds", "0", "0"], "--seeds"),
+    # --Ns feeds only the wide family: refused with another, even at wide's default
+    (sweep, ["teacher24", "--Ns", "20"], "argument --Ns: --Ns applies to the wide family"),
+    (sweep, ["quick18", "--Ns", "50", "100", "200", "400"], "argument --Ns: --Ns applies to"),
+    (sweep, ["teacher24", "--seeds", "0"], "argument --seeds: --seeds applies to the wide"),
     (sweep, ["teacher24", "--tol", "0"], "--tol"),
     (sweep, ["teacher24", "--time-limit", "-1"], "--time-limit"),
     (sweep, ["teacher24", "--param", "foo=1"], "--param foo"),
@@ -75,8 +85,39 @@ def test_bad_options_are_refused_before_any_work(module, argv, option, monkeypat
 
 
 def test_widths_are_parsed():
-    assert bench_ipopt.build_parser().parse_args(["--widths", "8-16-4"]).widths == (8, 16, 4)
-    assert bench_ipopt.build_parser().parse_args([]).widths == (8, 16, 16, 4)
+    assert bench_ipopt.parse_args(["--widths", "8-16-4"]).widths == (8, 16, 4)
+    assert bench_ipopt.parse_args([]).widths == (8, 16, 16, 4)
+
+
+def _bench_ipopt_sizes(monkeypatch, argv):
+    """The widths, N, IPOPT cap and ALM time limit that ``bench_ipopt.main(argv)`` runs with."""
+    seen = []
+
+    def fake_run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, *a):
+        seen.append((tuple(widths), list(Ns), cap, alm_time_limit))
+        return bench_ipopt.Rows()
+
+    monkeypatch.setattr(bench_ipopt, "run", fake_run)
+    bench_ipopt.main(argv)
+    return seen[0]
+
+
+def test_bench_ipopt_quick_honours_an_explicit_cap(monkeypatch):
+    """``--quick`` caps IPOPT at 30 s unless ``--cap`` is given: then the given cap, above 30 s
+    too (it was capped at 30 s whatever ``--cap`` said)."""
+    assert _bench_ipopt_sizes(monkeypatch, ["--quick", "--cap", "100"]) == (
+        (3, 4, 4, 2), [20, 40], 100.0, 60.0)
+    assert _bench_ipopt_sizes(monkeypatch, ["--quick", "--cap", "5", "--alm-time-limit", "7"]) \
+        == ((3, 4, 4, 2), [20, 40], 5.0, 7.0)
+    assert _bench_ipopt_sizes(monkeypatch, ["--quick"]) == ((3, 4, 4, 2), [20, 40], 30.0, 60.0)
+
+
+def test_bench_ipopt_defaults_without_quick(monkeypatch):
+    widths, Ns, cap, alm_limit = _bench_ipopt_sizes(monkeypatch, [])
+    assert (widths, Ns[0], Ns[-1], len(Ns), cap, alm_limit) == (
+        (8, 16, 16, 4), 50, 6400, 8, 600.0, None)
+    assert _bench_ipopt_sizes(monkeypatch, ["--N0", "400", "--Nmax", "1600", "--cap", "20"]) == (
+        (8, 16, 16, 4), [400, 800, 1600], 20.0, None)
 
 
 def interrupted_result(**more):

@@ -184,6 +184,36 @@ def test_main_prints_the_table_and_writes_files(tmp_path, capsys, monkeypatch):
     assert f"wrote 4 files to {os.getcwd()} in" in out
 
 
+def test_reused_out_dir_holds_only_the_new_runs_outputs(tmp_path, capsys):
+    """A second run into the folder of a first removes the first's outputs that it does not
+    rewrite (its lambda path, its other data set's plot), and nothing but the harness's names:
+    the folder holds one run's outputs, not a mix of two."""
+    out = tmp_path / "cmp"
+    cheap = ["--mode", "fast", "--methods", "prox_gradient", "sgd", "--seeds", "0", "--quiet",
+             "--out-dir", str(out)]  # (as test_main_prints_the_table_and_writes_files)
+    assert main([*cheap, "--datasets", "digits"]) == 0  # with the lambda path
+    first = {p.name for p in out.iterdir()}
+    assert first == {"table.txt", "table.csv", "report.json", "lambda_path.csv",
+                     "phi_vs_time_digits.png", "sparsity_vs_score.png"}
+    assert "removed" not in capsys.readouterr().out  # nothing of an earlier run
+    others = {"notes.txt": "mine", "phi_vs_time_cifar.png": "not the harness's",
+              "table.txt.bak": "a copy"}
+    for name, text in others.items():
+        (out / name).write_text(text)
+    (out / "plots").mkdir()
+    assert main([*cheap, "--datasets", "teacher", "--no-path"]) == 0
+    printed = capsys.readouterr().out
+    assert {p.name for p in out.iterdir()} == {
+        "table.txt", "table.csv", "report.json", "phi_vs_time_teacher.png", "plots", *others}
+    for name, text in others.items():
+        assert (out / name).read_text() == text
+    assert (f"removed 3 files of an earlier run from {out}: lambda_path.csv, "
+            "phi_vs_time_digits.png, sparsity_vs_score.png") in printed
+    assert f"wrote 4 files to {out} in" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert {r["dataset"] for r in report["rows"]} == {"teacher"} and report["path_rows"] == []
+
+
 def test_main_passes_dtype(tmp_path, monkeypatch, capsys):
     """``--dtype float32`` reaches ``run_comparison`` (``benchmarks/compare.py`` is this
     ``main``); float64 by default; other types are refused."""

@@ -35,7 +35,9 @@ the sparsity-accuracy curves. Outputs: ``table.txt``, ``table.csv``, ``report.js
 ``phi_vs_time_<dataset>.png`` and, with the lambda path, ``lambda_path.csv`` and
 ``sparsity_vs_score.png``; ``table.csv`` has three more columns, ``n_seeds``, ``deterministic``
 and ``kkt_net_expired`` (the multiplier estimate of ``kkt_net`` was stopped by its time limit:
-the value is an upper bound).
+the value is an upper bound). Before writing them, the files of these names that an earlier
+run left in the folder are removed (:func:`~.report.remove_outputs`; no other file), so that
+the folder holds only this run's outputs.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from .report import (
     deterministic_view,
     format_report,
     plots,
+    remove_outputs,
     reproducible_part,
     table_rows,
     write,
@@ -186,6 +189,10 @@ def run_comparison(
         Seeds of the starts and batch orders; default the mode's.
     out_dir : str or os.PathLike
         Folder for ``table.txt``, ``table.csv``, ``lambda_path.csv``, ``report.json``, PNGs.
+        Once the runs are done, the files of these names an earlier run left there
+        (:data:`~.report.OUTPUT_NAMES`, e.g. its ``lambda_path.csv`` or the
+        ``phi_vs_time_<dataset>.png`` of other data sets) are removed before writing, so that
+        the folder holds only this run's outputs; other files stay.
     methods : sequence of str
         Drawn from :data:`METHODS` (``"alm"`` is the reference of the ratio columns).
     lambda_path : bool
@@ -201,9 +208,10 @@ def run_comparison(
     dict
         ``rows`` (one dict per data set, budget and method; medians over seeds), ``path_rows``,
         ``table`` (text: header, legend, reproducible part, full table), ``files`` (paths
-        written), ``out_dir`` (absolute), ``config`` (with ``dtype``), ``interrupted`` (``None``, or
-        where Ctrl-C stopped the comparison: the files then hold the data sets finished
-        before, and the lambda path's points so far).
+        written), ``removed`` (paths of an earlier run's outputs removed before writing; those
+        of ``files`` among them were rewritten), ``out_dir`` (absolute), ``config`` (with
+        ``dtype``), ``interrupted`` (``None``, or where Ctrl-C stopped the comparison: the
+        files then hold the data sets finished before, and the lambda path's points so far).
     """
     cfg = dict(MODES[check_choice(mode, "mode", tuple(MODES))])
     datasets = _names(datasets, "datasets", DATASETS)
@@ -243,6 +251,9 @@ def run_comparison(
     table = format_report(rows, cfg, mode)
     if where:
         table += f"\n(interrupted {where}: the rows above are the finished data sets)"
+    # an earlier run's outputs go (only the names the harness writes): none is left beside
+    # this run's, e.g. its lambda path or another data set's plot
+    removed = remove_outputs(out_dir)
     files = write(out_dir, rows, path_rows, table, cfg, mode, where, lambda_path=lambda_path)
     files += plots(out_dir, runs, path_rows, done, methods, cfg["seeds"][0],
                    lambda_path=lambda_path)
@@ -252,6 +263,7 @@ def run_comparison(
         "path_rows": path_rows,
         "table": table,
         "files": files,
+        "removed": removed,
         "out_dir": os.path.abspath(out_dir),
         "config": {k: v for k, v in cfg.items()},
         "mode": mode,
@@ -259,7 +271,8 @@ def run_comparison(
 
 
 def main(argv=None) -> int:
-    """``liftnet compare`` / ``benchmarks/compare.py``: run and print the table."""
+    """``liftnet compare`` / ``benchmarks/compare.py``: run and print the table; the outputs
+    of an earlier run in ``--out-dir`` are removed before writing (and listed)."""
     p = argparse.ArgumentParser(prog="liftnet compare", description=__doc__.split("\n")[0])
     p.add_argument("--mode", choices=tuple(MODES), default="fast",
                    help="fast: small problems, seconds (the tests'); full: the issue's sizes, "
@@ -276,7 +289,8 @@ def main(argv=None) -> int:
                    help="floating type of every problem and run (default float64)")
     p.add_argument("--out-dir", default="compare_out",
                    help="folder of table.txt, table.csv, report.json, the PNGs and "
-                        "lambda_path.csv (default compare_out)")  # fmt: skip
+                        "lambda_path.csv (default compare_out); files of these names left by "
+                        "an earlier run are removed before writing, other files stay")  # fmt: skip
     p.add_argument("--no-path", action="store_true", help="skip the lambda path")
     p.add_argument("--quiet", action="store_true", help="no progress lines, only the table")
     a = p.parse_args(argv)
@@ -307,6 +321,10 @@ def main(argv=None) -> int:
             f"{r['status']}"
         )
     where = rep["out_dir"]  # (absolute: "" is the current folder)
+    stale = sorted(os.path.basename(f) for f in set(rep.get("removed", ())) - set(rep["files"]))
+    if stale:  # an earlier run's outputs that this run did not rewrite
+        print(f"removed {len(stale)} file{'s' * (len(stale) != 1)} of an earlier run from "
+              f"{where}: {', '.join(stale)}")
     print(f"wrote {len(rep['files'])} files to {where} in {time.perf_counter() - t0:.1f} s")
     return 130 if rep["interrupted"] else 0
 

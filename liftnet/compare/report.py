@@ -18,7 +18,7 @@ import textwrap
 import numpy as np
 
 from ..io import write_json
-from .runs import SCORE_COLUMNS, TARGET_RTOL
+from .runs import DATASETS, SCORE_COLUMNS, TARGET_RTOL
 
 DETERMINISTIC_COLUMNS = (
     "dataset",
@@ -49,6 +49,13 @@ MACHINE_HEADING = "== Machine-dependent part"
 #: The mark of a cell of the reproducible part whose value depends on the clock.
 CLOCK_MARK = "~"
 _WIDTH = 100  # of the legend's lines
+#: The names of every file the harness writes to its folder (:func:`write`, :func:`plots`):
+#: one ``phi_vs_time_<dataset>.png`` per data set of :data:`~.runs.DATASETS`, and the lambda
+#: path's two. :func:`remove_outputs` removes these names and nothing else.
+OUTPUT_NAMES = (
+    "table.txt", "table.csv", "lambda_path.csv", "report.json",
+    *(f"phi_vs_time_{ds}.png" for ds in DATASETS), "sparsity_vs_score.png",
+)
 
 
 # ----------------------------------------------------------------------------- the report
@@ -275,6 +282,21 @@ def deterministic_view(report):
         if r["status"] != "time_limit"
     ]
     return main, path
+
+
+def remove_outputs(out_dir):
+    """Removes from ``out_dir`` the files an earlier run of the harness wrote there (the names of
+    :data:`OUTPUT_NAMES` only: any other file, and a folder of such a name, stays), so that after
+    :func:`write` and :func:`plots` the folder holds one run's outputs, not a mix of two (a run
+    without the lambda path, or on other data sets, overwrites only some of them). Returns the
+    paths removed."""
+    removed = []
+    for name in OUTPUT_NAMES:
+        path = os.path.join(out_dir, name)
+        if os.path.islink(path) or os.path.isfile(path):
+            os.remove(path)
+            removed.append(path)
+    return removed
 
 
 def write(out_dir, rows, path_rows, table, cfg, mode, interrupted=None, lambda_path=True):
