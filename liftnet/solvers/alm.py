@@ -533,6 +533,8 @@ def solve_alm(
         ``callback(record)`` after each outer iteration with its history record (every
         record, as ``verbose``); returning ``True`` stops the run (status ``interrupted``,
         message ``stopped by callback``; ``converged`` when the record's point meets ``tol``).
+        The callbacks' own seconds are off the solver's clock (``time``, ``time_limit``;
+        counted in ``time_excluded``), as the baselines' callbacks' are.
     presolve : "auto", float in (0, 1) or None
         Start from a solve on a random fraction of the samples (docs/maths.md 6.3): the same
         model on ``ceil(presolve N)`` samples (drawn with ``seed``), solved by this function
@@ -560,6 +562,8 @@ def solve_alm(
         callback``); the stopped subproblem then ends at its most stationary inner iterate,
         which becomes the last outer record, and the run returns, as always, the point of
         smallest KKT residual among its start and records: not necessarily ``iterate()``.
+        Its seconds are off the clock, as ``callback``'s (a trace of KKT checks does not use up
+        ``time_limit``).
 
     Returns
     -------
@@ -571,8 +575,8 @@ def solve_alm(
         from this result goes on with). ``time`` (and the
         history's times): seconds since the start, less ``time_excluded``, the seconds of the
         ``Phi`` evaluations made only to report (the history's, the presolve summary's, the
-        result's), which the baselines' clocks leave out too; ``time_limit`` is on the same
-        clock.
+        result's) and of the callbacks, which the baselines' clocks leave out too;
+        ``time_limit`` is on the same clock.
         ``status``: ``converged`` (KKT residual ``<= tol``),
         ``max_iter``, ``time_limit``, ``interrupted`` (Ctrl-C or callback), ``diverged``
         (NaN/overflow: the last finite iterate is returned). Except for ``converged``, the
@@ -697,7 +701,10 @@ def solve_alm(
                   f"{rec['inner_iterations']:6d} {rec['time']:7.2f}"
                   + ("  unbounded: restart with a larger rho"
                      if rec["inner_status"] == "unbounded" else ""))
-        return callback is not None and bool(callback(rec))
+        if callback is None:
+            return False
+        with clock.off():  # the caller's time, as the baselines' callbacks'
+            return bool(callback(rec))
 
     def monitor(j, x, cache, r):
         """The inner solver's per-iteration hook: ``inner_callback`` with its record."""
@@ -716,7 +723,8 @@ def solve_alm(
         rec = {"k": k + 1, "iteration": j, "time": clock.elapsed,
                "inner_residual": r, "rho": rho, "iterate": iterate}
         try:
-            stopped_inside[0] = bool(inner_callback(rec))
+            with clock.off():  # the caller's time (the inner deadline moves with it)
+                stopped_inside[0] = bool(inner_callback(rec))
         finally:
             live[0] = False
         return stopped_inside[0]
@@ -777,19 +785,19 @@ def solve_alm(
             if inner == "owlqn" and branch:
                 bsub = _BranchSubproblem(sub, z)
                 x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
-                                          deadline=inner_deadline(), scales0=steps,
+                                          deadline=inner_deadline, scales0=steps,
                                           floor=floor,
                                           lbfgs=lbfgs, patience=patience, **inner_kw)
                 z_new = bsub.to_z(x_new, info.cache)
             elif inner == "owlqn":
                 z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
-                                          deadline=inner_deadline(), scales0=steps,
+                                          deadline=inner_deadline, scales0=steps,
                                           floor=floor,
                                           lbfgs=lbfgs, patience=patience, **inner_kw)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
-                    tol=eps, max_iter=max_inner, steps0=steps, deadline=inner_deadline(),
+                    tol=eps, max_iter=max_inner, steps0=steps, deadline=inner_deadline,
                     floor=floor,
                 )
             n_inner += info.nit

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,7 +58,7 @@ def prox_gradient_bb(
     sigma: float = 1e-4,
     step_min: float = 1e-12,
     step_max: float = 1e12,
-    deadline: float | None = None,
+    deadline: float | Callable[[], float | None] | None = None,
     state: tuple | None = None,
     floor: float = -np.inf,
 ) -> tuple[np.ndarray, InnerInfo]:
@@ -78,8 +79,9 @@ def prox_gradient_bb(
     max_iter : int
     steps0 : array (n_blocks,), optional
         Initial steps (e.g. the last ones of a previous solve).
-    deadline : float, optional
-        ``time.monotonic()`` value after which the solve stops with ``time_limit``.
+    deadline : float or callable, optional
+        ``time.monotonic()`` value after which the solve stops with ``time_limit``, or a
+        function that returns it (or ``None``) when asked (:func:`past`).
     state : tuple ``(value, cache, grad)`` at ``x0``, optional
         Reuse an evaluation the caller already has.
     floor : float
@@ -163,13 +165,23 @@ def prox_gradient_bb(
     return x, InnerInfo(status, k, r, v, steps, n_bt, cache=cache, grad=g)
 
 
-def stop_reason(r: float, tol: float, k: int, max_iter: int, deadline: float | None) -> str:
-    """Why an inner solver stops before iteration ``k`` (``""``: go on)."""
+def past(deadline) -> bool:
+    """Whether ``time.monotonic()`` is past ``deadline``: a number, ``None`` (never), or a
+    function that returns one of these when asked (a deadline that moves: :func:`solve_alm`'s
+    clock is paused while its callbacks run)."""
+    if callable(deadline):
+        deadline = deadline()
+    return deadline is not None and time.monotonic() > deadline
+
+
+def stop_reason(r: float, tol: float, k: int, max_iter: int, deadline) -> str:
+    """Why an inner solver stops before iteration ``k`` (``""``: go on; ``deadline`` as
+    :func:`past` takes it)."""
     if r <= tol:
         return "converged"
     if k >= max_iter:
         return "max_iter"
-    if deadline is not None and time.monotonic() > deadline:
+    if past(deadline):
         return "time_limit"
     return ""
 

@@ -36,13 +36,13 @@ backward pass: the matrix-product floor).
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
 
 from ._interrupt import INTERRUPTS, interrupted
-from .proxgrad import InnerInfo, stop_reason
+from .proxgrad import InnerInfo, past, stop_reason
 
 #: growth of the iteration numbers at which :func:`group_owlqn` certifies the residual of a
 #: change of variables (``sub.certify``) without waiting for the working residual
@@ -62,7 +62,7 @@ def group_owlqn(
     memory: int = 10,
     memory_bytes: float = 2**29,
     c1: float = 1e-4,
-    deadline: float | None = None,
+    deadline: float | Callable[[], float | None] | None = None,
     scales0: np.ndarray | None = None,
     floor: float = -np.inf,
     max_short: int = 20,
@@ -105,8 +105,9 @@ def group_owlqn(
         MNIST-shaped benchmark at ``N = 60000``, ``n = 2.3e7``: 2 pairs in float32).
     memory_bytes : float
         Budget of the stored pairs (default 512 MiB).
-    deadline : float, optional
-        ``time.monotonic()`` value after which the solve stops with ``time_limit``.
+    deadline : float or callable, optional
+        ``time.monotonic()`` value after which the solve stops with ``time_limit``, or a
+        function that returns it (or ``None``) when asked (:func:`.proxgrad.past`).
     scales0 : array (n_blocks,), optional
         Initial block scales of ``H0`` (e.g. from a previous solve).
     floor : float
@@ -271,7 +272,7 @@ def group_owlqn(
                 if not t >= 1e-20:  # (a NaN step, from an overflowing lin, ends it too)
                     status = "stalled" if np.isfinite(vn) else "diverged"
                     raise _Stop
-                if deadline is not None and time.monotonic() > deadline:
+                if past(deadline):
                     # a line search can take dozens of evaluations (seconds each at large N)
                     status = "time_limit"
                     raise _Stop

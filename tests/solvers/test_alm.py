@@ -268,6 +268,45 @@ def test_inner_callback_can_stop_the_run():
         solve_alm(prob, inner="proxgrad", inner_callback=print)
 
 
+
+def test_callbacks_run_off_the_clock(monkeypatch):
+    """The seconds of ``callback`` and ``inner_callback`` are the caller's: off ``time`` and
+    ``time_limit``, counted in ``time_excluded`` (as the baselines' paused clocks leave their
+    callbacks out), with the iterates of a run without them. The callbacks advance a virtual
+    clock (``time.monotonic`` moved ahead) by ``pause`` per call."""
+    import time
+
+    prob = teacher_problem("complementarity")
+    kw = {"tol": 1e-8, "seed": 0, "max_iter": 4}
+    plain = solve_alm(prob, **kw)
+    real_clock, ahead, calls = time.monotonic, [0.0], []
+
+    def slow(rec):
+        ahead[0] += pause
+        calls.append(rec)
+
+    monkeypatch.setattr(time, "monotonic", lambda: real_clock() + ahead[0])
+    pause = 100.0
+    t0 = time.monotonic()
+    res = solve_alm(prob, callback=slow, inner_callback=slow, **kw)
+    wall = time.monotonic() - t0
+    n = len(calls)
+    assert n > len(res.history) > 0  # both callbacks were called
+    assert n * pause <= res.time_excluded < n * pause + (wall - n * pause)
+    assert res.time + res.time_excluded <= wall and res.time < wall - n * pause
+    assert all(h["time"] <= res.time for h in res.history)
+    for a, c in zip((*plain.W, *plain.V), (*res.W, *res.V), strict=True):
+        np.testing.assert_array_equal(a, c)
+    # a time limit is on the same clock: callbacks that take a second each (virtual) would have
+    # used up a 1 s limit at their first call; the run gets its second of solving
+    pause, calls[:] = 1.0, []
+    stiff = teacher_problem("complementarity", N=200, lam=1e-3)  # not converged in 1 s
+    limited = solve_alm(stiff, tol=1e-14, seed=0, time_limit=1.0, max_inner=10**6,
+                        callback=slow, inner_callback=slow)
+    assert limited.status == "time_limit"
+    assert limited.time >= 0.5 and len(calls) > 10
+    assert limited.time_excluded >= len(calls) * pause
+
 def test_warm_start_from_result_keeps_point():
     prob = teacher_problem("squared")
     res = solve_alm(prob, max_iter=3)
