@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import zipfile
 from collections.abc import Sequence
 
 import numpy as np
@@ -176,6 +177,38 @@ def check_path(path, name: str = "path") -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
     return os.fspath(path)
+
+
+#: the first bytes by which ``np.load`` tells an npz archive: a member's header, or the end
+#: record an empty archive begins with; any other file it reads as a pickle
+_ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def check_npz_file(path: str, name: str = "path", *, writer: str = "np.savez") -> str:
+    """``path`` when it can be read and is a zip archive that ``np.load`` opens as one (it
+    begins with a zip header and ends with a zip directory), else a ``ValueError`` naming
+    ``name``, the file and ``writer`` (what writes the archives expected). ``np.load`` would
+    speak of pickled data about a text file or an archive whose start is missing (which
+    ``zipfile.is_zipfile`` passes), and a folder or a file without read permission would be a
+    bare ``OSError``. Whether the archive holds the arrays wanted is the caller's check."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            ends_as_zip = zipfile.is_zipfile(fh)
+    except OSError as exc:
+        why = exc.strerror[:1].lower() + exc.strerror[1:] if exc.strerror else str(exc)
+    else:
+        begins_as_zip = head in _ZIP_HEADS
+        if begins_as_zip and ends_as_zip:
+            return path
+        if not head:
+            why = "it is empty"
+        elif begins_as_zip or ends_as_zip:
+            why = "it is a damaged zip archive (cut short, or its start is missing)"
+        else:
+            why = "it is not a zip archive"
+    raise ValueError(f"{name}: cannot read {path!r} as a .npz file: {why}; expected an .npz "
+                     f"archive written by {writer}")
 
 
 def check_problem(prob, name: str = "prob"):

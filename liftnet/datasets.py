@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import os
-import zipfile
 from typing import NamedTuple
 
 import numpy as np
@@ -26,6 +25,7 @@ from ._validation import (
     check_data,
     check_finite_array,
     check_float_dtype,
+    check_npz_file,
     check_path,
     check_scalar,
     check_seed,
@@ -339,14 +339,7 @@ def _load_npz(path: str, target, dt):
     ykey = "Y" if target is None else target
     if ykey == "X":
         raise ValueError(f"target: must not be 'X', the key of the inputs in {path!r}")
-    try:
-        with open(path, "rb") as fh:
-            is_zip = zipfile.is_zipfile(fh)
-    except OSError as exc:
-        raise ValueError(f"path: cannot read {path!r} as a .npz file: {exc}") from None
-    if not is_zip:  # else np.load speaks of pickled data about a text file
-        raise ValueError(f"path: cannot read {path!r} as a .npz file: it is not a zip archive "
-                         f"(np.savez writes one)")  # fmt: skip
+    check_npz_file(path, "path", writer="np.savez")  # np.load takes any other file for a pickle
     try:
         with np.load(path, allow_pickle=False) as f:
             keys = list(f.keys())

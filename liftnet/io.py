@@ -13,11 +13,10 @@ import math
 import os
 import re
 import tempfile
-import zipfile
 
 import numpy as np
 
-from ._validation import as_numeric_array, check_path, check_scalar
+from ._validation import as_numeric_array, check_npz_file, check_path, check_scalar
 
 __all__ = ["save_result", "load_result", "jsonable", "write_json"]
 
@@ -135,7 +134,8 @@ def load_result(path) -> dict:
     FileNotFoundError
         Neither ``path`` nor the name ``save_result`` derives from it is a file.
     ValueError
-        That name is a folder, or the file is not an npz archive holding a liftnet result.
+        That name is a folder, or the file cannot be read or is not an npz archive holding a
+        liftnet result.
     """
     given = check_path(path)
     path = given if os.path.isfile(given) else _npz_name(given)
@@ -144,10 +144,7 @@ def load_result(path) -> dict:
             raise ValueError(f"path: {path!r} is a folder, expected a file path")
         tried = repr(given) if path == given else f"{given!r} (nor {path!r})"
         raise FileNotFoundError(f"path: no such file {tried}")
-    if not zipfile.is_zipfile(path):  # else np.load speaks of pickles about a text file
-        raise ValueError(
-            f"path: {path!r} is not an npz archive written by save_result (not a zip archive)"
-        )
+    check_npz_file(path, "path", writer="save_result")  # np.load takes any other file for a pickle
     parts: dict[str, dict[int, np.ndarray]] = {}
     state = dict.fromkeys(_STATE)
     try:

@@ -1,5 +1,8 @@
 """Built-in data, synthetic generators and the user-file loader."""
 
+import os
+import re
+
 import numpy as np
 import pytest
 
@@ -189,6 +192,53 @@ def test_npz_errors(tmp_path):
     assert "pickle" not in str(exc.value)
     with pytest.raises(TypeError, match="path"):
         load_user_data(3)
+
+
+def _cut(path, keep):
+    """The file at ``path`` with part of its bytes: see test_validation's _npz_cut."""
+    data = path.read_bytes()
+    half = len(data) // 2
+    path.write_bytes({"first_half": data[:half], "second_half": data[half:],
+                      "middle_cut": data[:half] + data[-22:]}[keep])
+
+
+@pytest.mark.parametrize(
+    "keep, what",
+    [
+        ("first_half", "it is a damaged zip archive"),  # is_zipfile: no
+        # is_zipfile: yes, but no zip header at the start: np.load spoke of pickled data
+        ("second_half", "it is a damaged zip archive"),
+        ("middle_cut", ""),  # is_zipfile: yes, np.load fails
+    ],
+)
+def test_npz_cut_short_is_refused_naming_path(tmp_path, keep, what):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((50, 3)), Y=np.arange(50.0))
+    _cut(path, keep)
+    with pytest.raises(ValueError, match=rf"^path: cannot read '{re.escape(str(path))}' as a "
+                                         rf"\.npz file: {what}") as exc:
+        load_user_data(path)
+    assert "pickle" not in str(exc.value)
+
+
+def test_npz_empty_or_unreadable_is_refused_as_such(tmp_path):
+    """An empty file is named as such (it was "not a zip archive"); a file without read
+    permission too (where the tests do not run as root)."""
+    path = tmp_path / "e.npz"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"^path: cannot read '.*e\.npz' as a \.npz file: it is "
+                                         r"empty; expected an \.npz archive written by np\.savez$"):
+        load_user_data(path)
+    np.savez(path, X=np.ones((4, 2)), Y=np.ones(4))
+    os.chmod(path, 0)
+    try:
+        open(path, "rb").close()
+        pytest.skip("the file is still readable (root reads it anyway)")
+    except PermissionError:
+        pass
+    with pytest.raises(ValueError, match=r"^path: cannot read '.*e\.npz' as a \.npz file: "
+                                         r"permission denied; expected an \.npz archive"):
+        load_user_data(path)
 
 
 def test_csv_not_utf8_names_path(tmp_path):

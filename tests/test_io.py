@@ -1,5 +1,8 @@
 """Result files: save_result refuses what load_result would refuse, paths are checked."""
 
+import os
+import re
+
 import numpy as np
 import pytest
 
@@ -90,17 +93,66 @@ def test_a_folder_is_refused_with_the_parameter_name(tmp_path):
         load_result(tmp_path / "x.npz")
 
 
-@pytest.mark.parametrize("kind", ["text", "npy"])
-def test_a_file_that_is_no_npz_archive_is_named_as_such(tmp_path, kind):
+@pytest.mark.parametrize("kind, why", [("text", "it is not a zip archive"),
+                                       ("npy", "it is not a zip archive"),
+                                       ("empty", "it is empty")])
+def test_a_file_that_is_no_npz_archive_is_named_as_such(tmp_path, kind, why):
+    """The shared check (``_validation.check_npz_file``): it said "path: ... is not an npz
+    archive written by save_result (not a zip archive)", in words of its own."""
     path = tmp_path / "f.npz"
     if kind == "text":
         path.write_text("W_1 = 1\n")
+    elif kind == "empty":
+        path.write_bytes(b"")
     else:
         with open(path, "wb") as fh:
             np.save(fh, np.ones(3))
-    with pytest.raises(ValueError, match="is not an npz archive written by save_result") as exc:
+    with pytest.raises(ValueError, match=rf"^path: cannot read '.*f\.npz' as a \.npz file: "
+                                         rf"{why}; expected an \.npz archive written by "
+                                         rf"save_result$") as exc:
         load_result(path)
     assert "pickle" not in str(exc.value)
+
+
+def _cut(path, keep):
+    """The result file at ``path`` with part of its bytes: see test_validation's _npz_cut."""
+    data = path.read_bytes()
+    half = len(data) // 2
+    path.write_bytes({"first_half": data[:half], "second_half": data[half:],
+                      "middle_cut": data[:half] + data[-22:]}[keep])
+
+
+@pytest.mark.parametrize(
+    "keep, what",
+    [
+        ("first_half", r"as a \.npz file: it is a damaged zip archive"),  # is_zipfile: no
+        # is_zipfile: yes, but no zip header at the start: np.load spoke of pickled data
+        ("second_half", r"as a \.npz file: it is a damaged zip archive"),
+        ("middle_cut", r"as a liftnet result: "),  # is_zipfile: yes, np.load fails
+    ],
+)
+def test_a_result_file_cut_short_is_refused_naming_path(tmp_path, keep, what):
+    path = save_result(tmp_path / "r", {"W": [np.ones((20, 20)), np.ones((1, 20))]})
+    _cut(tmp_path / "r.npz", keep)
+    with pytest.raises(ValueError, match=rf"^path: cannot read '{re.escape(path)}' {what}") as exc:
+        load_result(path)
+    assert "pickle" not in str(exc.value)
+
+
+def test_an_unreadable_result_file_is_refused_as_such(tmp_path):
+    """A file without read permission: is_zipfile(path) swallowed the PermissionError, and
+    load_result called it "not a zip archive"."""
+    path = save_result(tmp_path / "r", _tiny())
+    os.chmod(path, 0)
+    try:
+        open(path, "rb").close()
+        pytest.skip("the file is still readable (root reads it anyway)")
+    except PermissionError:
+        pass
+    with pytest.raises(ValueError, match=r"^path: cannot read '.*r\.npz' as a \.npz file: "
+                                         r"permission denied; expected an \.npz archive "
+                                         r"written by save_result$"):
+        load_result(path)
 
 
 def test_an_archive_of_text_weights_or_a_bad_rho_is_refused(tmp_path):

@@ -1,6 +1,7 @@
 """Bad input to the public functions is refused up front, by a ValueError or TypeError that
 names the parameter (the checks of ``liftnet/_validation.py`` and their callers)."""
 
+import re
 from fractions import Fraction
 from importlib import import_module
 
@@ -345,3 +346,84 @@ def test_edge_inputs_found_by_a_user_level_check():
     M1, _ = p.zero_multipliers()
     with pytest.raises(ValueError, match=r"init\['M1'\] and init\['M2'\] must be given together"):
         ln.solve_alm(p, init={"W": W, "M1": M1})
+
+
+def _npz_cut(path, keep):
+    """A real .npz archive at ``path`` with only part of its bytes: its first half (no zip
+    directory at the end: ``zipfile.is_zipfile`` says no), its second half (the directory is
+    there, ``is_zipfile`` says yes, but no zip header at the start: ``np.load`` reads a
+    pickle) or its first half plus the end record (``is_zipfile`` says yes, ``np.load`` opens
+    it and finds no directory where the end record points)."""
+    np.savez(path, X=np.ones((50, 3)), Y=np.arange(50.0))
+    data = path.read_bytes()
+    half = len(data) // 2
+    path.write_bytes({"first_half": data[:half], "second_half": data[half:],
+                      "middle_cut": data[:half] + data[-22:]}[keep])
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind, why",
+    [
+        ("text", "it is not a zip archive"),
+        ("npy", "it is not a zip archive"),
+        ("folder", "is a directory"),
+        ("empty", "it is empty"),
+        ("first_half", r"it is a damaged zip archive \(cut short, or its start is missing\)"),
+        ("second_half", r"it is a damaged zip archive \(cut short, or its start is missing\)"),
+    ],
+)
+def test_check_npz_file_refuses_what_np_load_would_misread(tmp_path, kind, why):
+    """What ``np.load`` would take for a pickle (text, an .npy file, an empty file, an archive
+    whose start is cut off) or cannot open (a folder: a bare ``IsADirectoryError``) is a
+    ``ValueError`` naming the parameter, the file and what writes the archives expected."""
+    from liftnet._validation import check_npz_file
+
+    path = tmp_path / "f.npz"
+    if kind == "text":
+        path.write_text("X = 1\n")
+    elif kind == "npy":
+        with open(path, "wb") as fh:
+            np.save(fh, np.ones(3))
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "empty":
+        path.write_bytes(b"")
+    else:
+        _npz_cut(path, kind)
+    with pytest.raises(ValueError) as exc:
+        check_npz_file(str(path), "path", writer="np.savez")
+    msg = str(exc.value)
+    assert re.fullmatch(rf"path: cannot read '{re.escape(str(path))}' as a \.npz file: {why}; "
+                        rf"expected an \.npz archive written by np\.savez", msg), msg
+    assert "pickle" not in msg
+    with pytest.raises(ValueError, match=r"^init: .* written by save_result$"):
+        check_npz_file(str(path), "init", writer="save_result")
+
+
+def test_check_npz_file_passes_archives_np_load_reads(tmp_path):
+    """Archives pass as they are, the empty one (``np.savez`` of no arrays begins with the end
+    record) and a compressed one too: which arrays it must hold is the caller's check."""
+    from liftnet._validation import check_npz_file
+
+    for name, save, arrays in (("a.npz", np.savez, {"X": np.ones(2)}), ("e.npz", np.savez, {}),
+                               ("c.npz", np.savez_compressed, {"X": np.ones(2)})):
+        save(tmp_path / name, **arrays)
+        assert check_npz_file(str(tmp_path / name)) == str(tmp_path / name)
+
+
+def test_check_npz_file_names_a_file_it_may_not_read(tmp_path, monkeypatch):
+    """A file without read permission (simulated: the tests may run as root, who reads it
+    anyway) is a ``ValueError`` naming the parameter, not a bare ``PermissionError``."""
+    from liftnet import _validation
+
+    path = tmp_path / "f.npz"
+    np.savez(path, X=np.ones(2))
+
+    def denied(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", file)
+
+    monkeypatch.setattr(_validation, "open", denied, raising=False)
+    with pytest.raises(ValueError, match=r"^path: cannot read '.*f\.npz' as a \.npz file: "
+                                         r"permission denied; expected an \.npz archive"):
+        _validation.check_npz_file(str(path))
