@@ -494,6 +494,8 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
         raise ValueError(f"header must be 'auto', 'yes' or 'no', got {header!r}")
     dt = check_float_dtype(dtype)
     if not os.path.isfile(path):
+        if os.path.isdir(path):  # (as load_result says it)
+            raise ValueError(f"path: {path!r} is a folder, expected a file path")
         raise FileNotFoundError(f"path: no such file {path!r}")
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npz":

@@ -175,6 +175,9 @@ def test_file_errors_name_parameter(tmp_path, name, content, target, param, matc
 def test_npz_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="path"):
         load_user_data(tmp_path / "missing.npz")
+    (tmp_path / "folder.npz").mkdir()  # said "no such file" before
+    with pytest.raises(ValueError, match="^path: .*folder.npz' is a folder, expected a file"):
+        load_user_data(tmp_path / "folder.npz")
     np.savez(tmp_path / "k.npz", A=np.ones((2, 2)), Y=np.ones(2))
     with pytest.raises(ValueError, match="path.*no array 'X'"):
         load_user_data(tmp_path / "k.npz")
