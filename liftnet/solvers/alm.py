@@ -34,7 +34,7 @@ from ..formulation.entrywise import shifted
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from . import kernels
-from ._interrupt import INTERRUPTS, interrupted
+from ._interrupt import INTERRUPTS, interrupted, stop_if_interrupted
 from .clock import PausableClock
 from .init import parse_init
 from .proxgrad import prox_gradient_bb
@@ -380,13 +380,16 @@ def warm_up(dtype=np.float64) -> None:
     (scratch, 2 cores): the first solve of a tiny problem took 2.9 s in float64 and 2.1 s in
     float32 (compiling), later first solves in a new process 0.19 s (loading the cache), then
     0.01 s. The benchmarks and the comparison
-    harness call it before their timed runs."""
+    harness call it before their timed runs.
+
+    A Ctrl-C raises KeyboardInterrupt (its small solve, which returns ``interrupted`` for one,
+    passes it on): there is nothing to return yet, and the caller's solve is not to start."""
     from ..formulation.problem import LiftedProblem
 
     rng = np.random.default_rng(0)
     prob = LiftedProblem(rng.standard_normal((6, 2)), rng.standard_normal((6, 1)), hidden=(2,),
                          lam=1e-2, bias=True, dtype=dtype)
-    solve_alm(prob, tol=1e-12, max_iter=2, max_inner=5, presolve=None)
+    stop_if_interrupted(solve_alm(prob, tol=1e-12, max_iter=2, max_inner=5, presolve=None))
     kernels.warm_up_parallel(prob.dtype)
     warm_up_large()
 
@@ -580,7 +583,15 @@ def solve_alm(
         ``status``: ``converged`` (KKT residual ``<= tol``),
         ``max_iter``, ``time_limit``, ``interrupted`` (Ctrl-C or callback), ``diverged``
         (NaN/overflow: the last finite iterate is returned). Except for ``converged``, the
-        returned point is the outer iterate with the smallest KKT residual. ``presolve``:
+        returned point is the outer iterate with the smallest KKT residual. A Ctrl-C
+        anywhere after the argument checks (the presolve and the set-up included) ends the
+        run ``interrupted`` with that point, or before the start's certificate with the start
+        (after a presolve, the lift of its network), certified. An outer iteration is recorded
+        whole or not at all: a Ctrl-C between its subproblem and its record leaves ``nit``,
+        ``n_inner``, ``rho``, ``eps`` and ``history`` as they were before it. A Ctrl-C while
+        the result is made (its ``Phi``) makes it again, ``interrupted``; a second one there
+        reaches the caller, as does one that breaks numba's first kernel load (no
+        certificate can be formed). ``presolve``:
         ``None``, or ``n_samples``, ``status``, ``nit``, ``time`` of the presolve and ``Phi``
         of its network on the full data (the history's times count from the presolve's start).
         ``start``: ``time``, ``Phi`` (of its network) and KKT ``residual`` of the certified
@@ -637,63 +648,52 @@ def solve_alm(
         with clock.off():
             return prob.Phi(W, b)
 
-    pre = None
-    if frac is not None:
-        init, rho0, pre, pre_excluded = _presolve(
-            prob, frac, init, seed, rho0, tol=max(tol, 1e-4), max_iter=max_iter,
-            time_limit=None if time_limit is None else presolve_share * time_limit,
-            max_inner=max_inner, gamma=gamma, tau=tau, theta=theta, kappa=kappa, eps0=eps0,
-            rho_max=rho_max, M_max=M_max, inner=inner, patience=patience, memory=memory)
-        clock.exclude(pre_excluded)
-        # the presolve's network on all the samples (reporting only: off the clock)
-        pre["Phi"] = reported_Phi(init["W"], init["b"])
-        if verbose:
-            print(f"presolve on {pre['n_samples']} of {prob.N} samples: {pre['status']}, "
-                  f"Phi {pre['Phi']:.6e} on all, {pre['time']:.2f} s")
-    W, b, V, M1, M2 = parse_init(prob, init, seed)
-    if init is None or init.get("M1") is None or init.get("M2") is None:
-        # multipliers that make the V-stationarity exact at the start (one backward pass)
-        with np.errstate(over="ignore", invalid="ignore"):
-            M1, M2 = initial_multipliers(prob, W, b, V)
-        if not _finite(M1, M2):  # (a random start cannot: its weights are of order one)
-            raise ValueError("init['W'] is too large: the multipliers of its start overflow "
-                             "(the backward pass of these weights is not finite); scale the "
-                             "weights down")
     layout = prob.layout
-    z = layout.pack(W, b, V, dtype=prob.dtype)
-    sub = _Subproblem(prob)
-    # one storage for the L-BFGS pairs of every subproblem (both coordinate systems)
-    lbfgs = (CompactLBFGS.sized(z, memory, blocks=sub.blocks, direct=sub.n_nonsmooth)
-             if inner == "owlqn" else None)
+
+    def set_up(init):
+        """The start ``(z, M1, M2, unit_mask)`` from ``init`` (after a presolve, its network):
+        the lift (unless ``init`` has ``V``), multipliers (unless it has both), packed."""
+        W, b, V, M1, M2 = parse_init(prob, init, seed)
+        if init is None or init.get("M1") is None or init.get("M2") is None:
+            # multipliers that make the V-stationarity exact at the start (one backward pass)
+            with np.errstate(over="ignore", invalid="ignore"):
+                M1, M2 = initial_multipliers(prob, W, b, V)
+            if not _finite(M1, M2):  # (a random start cannot: its weights are of order one)
+                raise ValueError("init['W'] is too large: the multipliers of its start "
+                                 "overflow (the backward pass of these weights is not "
+                                 "finite); scale the weights down")
+        # the units alive at the last outer iterate (_screen_dead_units)
+        return layout.pack(W, b, V, dtype=prob.dtype), M1, M2, unit_masks(W, b)
+
+    # The run's state: the result is made of it, whatever point a Ctrl-C lands at (below).
+    pre = None
+    z = M1 = M2 = None  # the outer iterate z_k, M_k; None until the start is set up
     rho = rho0 if rho0 is not None else rho_c if rho_c is not None else default_rho0(prob)
     eps = max(eps0 if eps0 is not None else eps_c if eps_c is not None else EPS0, tol)
-    steps = None
     history = []
     best = None  # (residual, z, M1, M2, kkt)
     start = None  # result.start: time, Phi and residual of the certified start
-    viol_prev = np.inf
+    k = 0  # outer iterations, each with its record in history
     n_inner = 0
     n_unbounded = 0
-    branch = True  # inner coordinates (docs/maths.md 6.2)
-    unit_mask = unit_masks(W, b)  # units alive at the last outer iterate (_screen_dead_units)
     status, message = "max_iter", f"reached max_iter={max_iter} outer iterations"
 
-    def record_best(zc, M1c, M2c, rep):
-        nonlocal best
+    def best_with(zc, M1c, M2c, rep):
+        """``best``, or a copy of the point ``(zc, M1c, M2c)`` with its certificate ``rep``
+        when its residual is smaller (the first of smallest residual is kept)."""
         if best is None or rep["residual"] < best[0]:
-            best = (rep["residual"], zc.copy(), [m.copy() for m in M1c],
+            return (rep["residual"], zc.copy(), [m.copy() for m in M1c],
                     [m.copy() for m in M2c], rep)
+        return best
 
     if verbose:
         print(f"{'it':>4} {'objective':>12} {'residual':>9} {'stat':>9} {'feas':>9} "
               f"{'comp':>9} {'rho':>9} {'inner':>6} {'time':>7}")
-    k = 0
     stopped_inside = [False]  # an inner_callback asked to stop
 
     def report(rec):
-        """Every history record, as it is appended: its ``verbose`` line and ``callback``
+        """Every history record, once it is recorded: its ``verbose`` line and ``callback``
         (whose True return asks the run to stop)."""
-        history.append(rec)
         if verbose:
             print(f"{rec['k']:4d} {rec['objective']:12.6e} {rec['residual']:9.2e} "
                   f"{rec['stationarity']:9.2e} {rec['primal_feasibility']:9.2e} "
@@ -752,19 +752,48 @@ def solve_alm(
         3.46-3.67 s without the reserve (three runs), at 3.38-3.65 s with one certificate's and
         at 3.05-3.23 s with two. Negligible on small problems."""
         return None if time_limit is None else clock.deadline(time_limit) - 2.0 * cert_time[0]
+
+    # Everything from here to the result runs under the Ctrl-C handler: the presolve and the
+    # set-up of the start included (forward and backward passes over all N samples, and the
+    # L-BFGS storage). A Ctrl-C anywhere ends the run "interrupted" with what the state above
+    # holds: the best of the start and the records; before the start's certificate, the start
+    # itself (after a presolve, the lift of its network), set up and certified when the result
+    # is made. An outer iteration changes that state only once its record is complete (the
+    # commit below), so a Ctrl-C between its subproblem and its record leaves no trace of it.
     try:
-        if pre is not None and pre["status"] == "interrupted":
-            raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
+        if frac is not None:
+            init, rho, pre, pre_excluded = _presolve(
+                prob, frac, init, seed, rho0, tol=max(tol, 1e-4), max_iter=max_iter,
+                time_limit=None if time_limit is None else presolve_share * time_limit,
+                max_inner=max_inner, gamma=gamma, tau=tau, theta=theta, kappa=kappa,
+                eps0=eps0, rho_max=rho_max, M_max=M_max, inner=inner, patience=patience,
+                memory=memory)
+            clock.exclude(pre_excluded)
+            # the presolve's network on all the samples (reporting only: off the clock)
+            pre["Phi"] = reported_Phi(init["W"], init["b"])
+            if verbose:
+                print(f"presolve on {pre['n_samples']} of {prob.N} samples: {pre['status']}, "
+                      f"Phi {pre['Phi']:.6e} on all, {pre['time']:.2f} s")
+            if pre["status"] == "interrupted":
+                raise KeyboardInterrupt  # Ctrl-C in the presolve ends the run
+        z, M1, M2, unit_mask = set_up(init)
+        sub = _Subproblem(prob)
+        # one storage for the L-BFGS pairs of every subproblem (both coordinate systems)
+        lbfgs = (CompactLBFGS.sized(z, memory, blocks=sub.blocks, direct=sub.n_nonsmooth)
+                 if inner == "owlqn" else None)
+        steps = None
+        viol_prev = np.inf
+        branch = True  # inner coordinates (docs/maths.md 6.2)
         # rep: the certificate of (z, M1, M2), recomputed only where an iteration changes them
         rep = certify(z, M1, M2)
-        # the start, the first point record_best sees (reporting only: Phi off the clock;
-        # after a presolve the start is the lift of its network, whose Phi the summary has)
+        # the start, the first point of the best (reporting only: Phi off the clock; after a
+        # presolve the start is the lift of its network, whose Phi the summary has)
         start = {"time": clock.elapsed,
                  "Phi": pre["Phi"] if pre is not None else reported_Phi(*layout.unpack(z)[:2]),
                  "residual": rep["residual"]}
+        best = best_with(z, M1, M2, rep)
         stop = False  # a callback asked to stop (after the record of the last iteration)
         while True:
-            record_best(z, M1, M2, rep)
             if rep["residual"] <= tol:
                 status, message = "converged", f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
                 break
@@ -800,83 +829,95 @@ def solve_alm(
                     tol=eps, max_iter=max_inner, steps0=steps, deadline=inner_deadline,
                     floor=floor,
                 )
-            n_inner += info.nit
+            # The iteration's outcome (its point, multipliers, certificate, mask, record and
+            # the next rho, eps) goes into new names first: the state the result is made of
+            # changes only in the commit after the if/else (steps and branch, which only the
+            # next subproblem reads, change here).
             if info.status == "unbounded":
-                k += 1
-                n_unbounded += 1
                 # restart with a larger rho: from z_k and M_k, or from the lift of a better
                 # network the solve passed on its way out (docs/maths.md 6.2)
                 phi = prob.Phi(*layout.unpack(z)[:2])
                 restart = _restart_point(prob, sub.best_net, phi)
+                z_new, M1_new, M2_new, rep_new, mask_new = z, M1, M2, rep, unit_mask
                 if restart is not None:
-                    z, M1, M2 = restart
+                    z_new, M1_new, M2_new = restart
                     phi = sub.best_net[0]  # the Phi of the lifted network
-                    unit_mask = unit_masks(*layout.unpack(z)[:2])
-                    rep = certify(z, M1, M2)
+                    mask_new = unit_masks(*layout.unpack(z_new)[:2])
+                    rep_new = certify(z_new, M1_new, M2_new)
                 # the record has the residuals of the restart point
-                stop = report({
-                    "k": k, "objective": rep["objective"], "rho": rho, "eps": eps,
+                rec = {
+                    "k": k + 1, "objective": rep_new["objective"], "rho": rho, "eps": eps,
                     "violation": np.nan, "inner_iterations": info.nit,
                     "inner_status": "unbounded", "inner_residual": np.nan,
                     "time": clock.elapsed,
-                    **{p: rep[p] for p in (*rep.PARTS, "residual")},
+                    **{p: rep_new[p] for p in (*rep_new.PARTS, "residual")},
                     "Phi": phi,
-                })
-                rho = min(gamma * gamma * rho, rho_max)
+                }
+                rho_new, eps_new, viol_new = min(gamma * gamma * rho, rho_max), eps, viol_prev
                 steps = None
-                continue
-            steps = info.steps
-            if info.status in ("stalled", "max_iter"):
-                # a failed solve in one coordinate system is retried in the other: branch
-                # coordinates align the stiffness of one active constraint per entry, the
-                # model's coordinates that of entries at the kink (both active, U = V = 0)
-                branch = not branch
-                steps = None
-            if info.status == "diverged" or not np.isfinite(info.value):
-                status, message = "diverged", "NaN or overflow in the subproblem"
-                break
-            g1, g2, Mh1, Mh2 = sub.constraint_state(info.cache)
-            if not _finite(Mh1, Mh2):
-                status, message = "diverged", "NaN or overflow in the multipliers"
-                break
-            # 3. violation measured with the multipliers the subproblem used
-            viol = max(
-                (float(np.max(np.abs(np.minimum(-g, m / rho))))
-                 for g, m in zip((*g1, *g2), (*M1, *M2))),
-                default=0.0,
-            )
-            # 2. multiplier update (Mh = max(0, M + rho g) at z_new), safeguarded
-            M1, M2 = _capped(Mh1, M_max), _capped(Mh2, M_max)
-            z = z_new
-            unit_mask = _screen_dead_units(prob, z, M1, M2, unit_mask)
-            k += 1
-            rec = {
-                "k": k, "rho": rho, "eps": eps,
-                "violation": viol, "inner_iterations": info.nit, "inner_status": info.status,
-                "inner_residual": info.residual, "time": clock.elapsed,
-            }
-            # 3. penalty: only for a violation that stalls above both the target and, by the
-            # margin, the stationarity the subproblem reached (a stiffer subproblem cannot help
-            # a violation already below what the inner solver achieves: docs/maths.md 6.1)
-            if viol > tau * viol_prev and viol > tol and (info.residual <= tol
-                                                          or viol > margin * info.residual):
-                rho = min(gamma * rho, rho_max)
-            viol_prev = viol
-            # 4. no stationarity far below the violation: the KKT residual is the larger
-            eps = min(eps, max(theta * eps, kappa * viol, tol))
-            rep = certify(z, M1, M2)
-            rec.update({p: rep[p] for p in ("objective", *rep.PARTS, "residual")})
-            # the network's own objective (MODEL.md 3, one forward pass): F and Phi differ
-            # until the lift is exact, and Phi is what the baselines report (liftnet.compare)
-            # (reporting only: off the clock)
-            rec["Phi"] = reported_Phi(*layout.unpack(z)[:2])
+            else:
+                steps = info.steps
+                if info.status in ("stalled", "max_iter"):
+                    # a failed solve in one coordinate system is retried in the other: branch
+                    # coordinates align the stiffness of one active constraint per entry, the
+                    # model's coordinates that of entries at the kink (both active, U = V = 0)
+                    branch = not branch
+                    steps = None
+                if info.status == "diverged" or not np.isfinite(info.value):
+                    status, message = "diverged", "NaN or overflow in the subproblem"
+                else:
+                    g1, g2, Mh1, Mh2 = sub.constraint_state(info.cache)
+                    if not _finite(Mh1, Mh2):
+                        status, message = "diverged", "NaN or overflow in the multipliers"
+                if status == "diverged":  # (no record: the last finite iterate is returned)
+                    n_inner += info.nit
+                    break
+                # 3. violation measured with the multipliers the subproblem used
+                viol_new = max(
+                    (float(np.max(np.abs(np.minimum(-g, m / rho))))
+                     for g, m in zip((*g1, *g2), (*M1, *M2))),
+                    default=0.0,
+                )
+                # 2. multiplier update (Mh = max(0, M + rho g) at z_new), safeguarded
+                M1_new, M2_new = _capped(Mh1, M_max), _capped(Mh2, M_max)
+                mask_new = _screen_dead_units(prob, z_new, M1_new, M2_new, unit_mask)
+                rec = {
+                    "k": k + 1, "rho": rho, "eps": eps,
+                    "violation": viol_new, "inner_iterations": info.nit,
+                    "inner_status": info.status, "inner_residual": info.residual,
+                    "time": clock.elapsed,
+                }
+                # 3. penalty: only for a violation that stalls above both the target and, by
+                # the margin, the stationarity the subproblem reached (a stiffer subproblem
+                # cannot help a violation already below what the inner solver achieves:
+                # docs/maths.md 6.1)
+                rho_new = rho
+                if (viol_new > tau * viol_prev and viol_new > tol
+                        and (info.residual <= tol or viol_new > margin * info.residual)):
+                    rho_new = min(gamma * rho, rho_max)
+                # 4. no stationarity far below the violation: the KKT residual is the larger
+                eps_new = min(eps, max(theta * eps, kappa * viol_new, tol))
+                rep_new = certify(z_new, M1_new, M2_new)
+                rec.update({p: rep_new[p] for p in ("objective", *rep_new.PARTS, "residual")})
+                # the network's own objective (MODEL.md 3, one forward pass): F and Phi differ
+                # until the lift is exact, and Phi is what the baselines report
+                # (liftnet.compare) (reporting only: off the clock)
+                rec["Phi"] = reported_Phi(*layout.unpack(z_new)[:2])
+            # The commit: the best point (its copies made first), the record and every
+            # counter together, plain assignments with no work in between for a Ctrl-C to
+            # land in; then the record is reported (a Ctrl-C in the callback or the verbose
+            # line finds the iteration recorded and its point among the best's candidates).
+            best_new = best_with(z_new, M1_new, M2_new, rep_new)
+            best, z, M1, M2, rep, unit_mask = best_new, z_new, M1_new, M2_new, rep_new, mask_new
+            k, n_inner, rho, eps, viol_prev = k + 1, n_inner + info.nit, rho_new, eps_new, viol_new
+            n_unbounded += info.status == "unbounded"
+            history.append(rec)
             stop = report(rec)
             if info.status in ("time_limit", "interrupted"):
                 status = info.status
                 message = ("stopped by callback" if stopped_inside[0]
                            else "interrupted (KeyboardInterrupt)" if status == "interrupted"
                            else f"time_limit={time_limit:g} s reached")
-                record_best(z, M1, M2, rep)
                 if rep["residual"] <= tol:
                     status = "converged"
                     message = f"KKT residual {rep['residual']:.2e} <= tol={tol:g}"
@@ -884,9 +925,12 @@ def solve_alm(
     except INTERRUPTS as exc:
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
 
+    # the returned point
     if status == "converged":  # rep is the certificate of (z, M1, M2)
         zf, M1f, M2f, kkt = z, M1, M2, rep
-    elif best is None:  # interrupted before the first certificate (or in the presolve)
+    elif best is None:  # interrupted before the start's certificate (or in the presolve)
+        if z is None:  # ... or before its set-up finished: the start, set up again
+            z, M1, M2, _ = set_up(init)
         zf, M1f, M2f = z, M1, M2
         try:
             kkt = kkt_residuals(prob, *layout.unpack(zf), M1f, M2f)
@@ -899,20 +943,35 @@ def solve_alm(
             raise KeyboardInterrupt("interrupted before the first certificate") from exc
     else:
         _, zf, M1f, M2f, kkt = best
-    Wf, bf, Vf = layout.unpack(zf.copy())
-    Phi_f = reported_Phi(Wf, bf)
-    if status != "converged":
-        message += _rounding_note(prob.dtype, rho, Vf, kkt["residual"])
-    return LiftedResult(
-        solver="alm",
-        W=Wf, b=bf, V=Vf, M1=M1f, M2=M2f,
-        status=status, message=message, success=status == "converged",
-        kkt=kkt, objective=kkt["objective"], Phi=Phi_f,  # (F, as kkt_residuals has it)
-        nit=k, n_inner=n_inner, history=history,
-        time=clock.elapsed, time_excluded=clock.paused_total,
-        rho=rho, eps=eps, tol=tol, groups=prob.groups, n_restarts=n_unbounded, presolve=pre,
-        start=start,
-    )
+
+    def result(status, message):
+        """The :class:`LiftedResult` at the returned point."""
+        Wf, bf, Vf = layout.unpack(zf.copy())
+        Phi_f = reported_Phi(Wf, bf)
+        if pre is not None and "Phi" not in pre:
+            # a Ctrl-C landed in the summary's Phi: the returned point is the start, the
+            # presolve's network
+            pre["Phi"] = Phi_f
+        if status != "converged":
+            message += _rounding_note(prob.dtype, rho, Vf, kkt["residual"])
+        return LiftedResult(
+            solver="alm",
+            W=Wf, b=bf, V=Vf, M1=M1f, M2=M2f,
+            status=status, message=message, success=status == "converged",
+            kkt=kkt, objective=kkt["objective"], Phi=Phi_f,  # (F, as kkt_residuals has it)
+            nit=k, n_inner=n_inner, history=history,
+            time=clock.elapsed, time_excluded=clock.paused_total,
+            rho=rho, eps=eps, tol=tol, groups=prob.groups, n_restarts=n_unbounded,
+            presolve=pre, start=start,
+        )
+
+    # A Ctrl-C while the result is made (its Phi: a forward pass over all N samples) makes it
+    # again with status interrupted, so that the caller still sees the Ctrl-C and gets the
+    # point (as the baselines' make_result); a second one reaches the caller.
+    try:
+        return result(status, message)
+    except INTERRUPTS as exc:
+        return result(interrupted(exc), "interrupted (KeyboardInterrupt)")
 
 
 #: ``eps0``'s default: the first inner tolerance

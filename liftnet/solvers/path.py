@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_bool, check_decreasing, check_problem, check_seed
+from ._interrupt import INTERRUPTS, interrupted
 from .init import reseed_dead_units
 
 
@@ -47,6 +48,8 @@ def warm_started_path(problems, solve, seed=0, reseed=True, init=None):
     (LiftedProblem, LiftedResult)
         After each solve. A result with status ``interrupted`` (Ctrl-C or a callback) ends the
         walk after it is yielded: the points solved so far are kept, nothing more is started.
+        A Ctrl-C between two solves (reseeding the units) raises KeyboardInterrupt from the
+        walk: the caller keeps what it was yielded (:func:`solve_alm_path` returns it).
     """
     seed = check_seed(seed, allow_none=True)
     reseed = check_bool(reseed, "reseed")
@@ -91,7 +94,10 @@ def solve_alm_path(prob, lams, *, seed=0, reseed=True, init=None, **solve_kw):
     list of LiftedResult
         One per ``lam`` solved, in the order of ``lams``, each with its ``lam``. Shorter than
         ``lams`` when a solve was interrupted (Ctrl-C or ``callback``): that solve's result is
-        the last one, with status ``interrupted``.
+        the last one, with status ``interrupted``; and when a Ctrl-C landed between two
+        solves (while the next start is prepared): the points finished before it, the last
+        one with its own status. A Ctrl-C before the first solve starts raises
+        KeyboardInterrupt (there is nothing to keep).
 
     Notes
     -----
@@ -124,5 +130,16 @@ def solve_alm_path(prob, lams, *, seed=0, reseed=True, init=None, **solve_kw):
         return res
 
     problems = (prob.with_lam(lam) for lam in lams)
-    return [res for _, res in warm_started_path(problems, solve, seed=seed, reseed=reseed,
-                                                init=init)]
+    # The points are kept as they come, and a Ctrl-C between two solves (making the next
+    # problem, reseeding the dead units) ends the path with them; one in solve_alm's own
+    # set-up is that solve's, which returns it as its interrupted result. With none solved yet
+    # there is nothing to keep, and the interrupt goes on.
+    path = []
+    try:
+        for _, res in warm_started_path(problems, solve, seed=seed, reseed=reseed, init=init):
+            path.append(res)
+    except INTERRUPTS as exc:
+        interrupted(exc)  # (raises what is not a Ctrl-C)
+        if not path:
+            raise
+    return path

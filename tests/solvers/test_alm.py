@@ -746,3 +746,186 @@ def test_an_unconverged_message_names_the_dtypes_resolution_only_near_it():
     near64 = _rounding_note(np.float64, 1e8, V, 1e-7)  # level 4.1e-8 (rho_max is 1e12)
     assert "float64 resolves" in near64 and "float64 solve" not in near64
     assert _rounding_note(np.float32, 6.25, V, np.inf) == ""
+
+
+# ------------------------------------------------ Ctrl-C anywhere in a run returns its best
+
+
+def _solve(prob, **kw):
+    """``solve_alm(prob, **kw)``; a KeyboardInterrupt that escapes fails the test (instead of
+    ending the pytest session)."""
+    try:
+        return solve_alm(prob, **kw)
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped solve_alm")
+
+
+def _interrupt_call(real, n, when=lambda *args, **kw: True):
+    """``real``, except that Ctrl-C lands in its ``n``-th call among those that ``when``
+    accepts (once: a second call runs)."""
+    calls = []
+
+    def wrapped(*args, **kw):
+        if when(*args, **kw):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    return wrapped
+
+
+def _first_best(res):
+    """The residual of the point a run returns: the first of smallest residual among its start
+    and its records."""
+    return min([res.start["residual"]] + [h["residual"] for h in res.history])
+
+
+@pytest.mark.parametrize("where", ["callback", "verbose"])
+def test_ctrl_c_while_a_record_is_reported_returns_the_best_point(monkeypatch, where):
+    """A Ctrl-C in a record's report (the callback, the verbose line) finds the record in the
+    history and among the candidates of the best point: the run returns the best of the start
+    and the records, that one included (it returned the best point before it)."""
+    import liftnet.solvers.alm as alm
+
+    prob = teacher_problem("squared")
+    kw = {"tol": 1e-12, "seed": 0, "max_iter": 6, "presolve": None}
+    ref = solve_alm(prob, **kw)
+    rs = [ref.start["residual"]] + [h["residual"] for h in ref.history]
+    j = next(i for i in range(1, len(rs)) if rs[i] < min(rs[:i]))  # a record that improves
+    if where == "callback":
+        res = _solve(prob, callback=_interrupt_call(lambda rec: False, j), **kw)
+    else:  # the header is the first line, record j's the (j + 1)-th
+        monkeypatch.setattr(alm, "print", _interrupt_call(lambda *a, **k: None, j + 1),
+                            raising=False)
+        res = _solve(prob, verbose=True, **kw)
+    assert res.status == "interrupted" and res.nit == len(res.history) == j
+    assert res.kkt["residual"] == _first_best(res) == rs[j]
+    cut = solve_alm(prob, **{**kw, "max_iter": j})  # the same run, cut after record j
+    for a, c in zip(res.W, cut.W, strict=True):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_ctrl_c_in_warm_up_is_passed_on(monkeypatch):
+    """``warm_up``'s small solve turns a Ctrl-C into status ``interrupted``; warm_up passes it
+    on as KeyboardInterrupt (it dropped it, and the fit, ``liftnet solve`` and the comparison
+    went on to their timed solves)."""
+    import liftnet.solvers.alm as alm
+
+    monkeypatch.setattr(alm, "group_owlqn", _interrupt_call(alm.group_owlqn, 1))
+    with pytest.raises(KeyboardInterrupt):
+        alm.warm_up()
+
+
+def _after_the_presolve(where, prob):
+    """``(object, attribute, when)``: where a Ctrl-C lands right after the presolve, in the
+    full problem's set-up (``when`` tells its calls from the presolve's own)."""
+    import liftnet.solvers.alm as alm
+    from liftnet.solvers.quasi_newton import CompactLBFGS
+
+    full = prob.N
+    return {
+        "summary's Phi": (LiftedProblem, "Phi", lambda p, *a, **k: p.N == full),
+        "multipliers": (alm, "initial_multipliers", lambda p, *a, **k: p.N == full),
+        "L-BFGS storage": (CompactLBFGS, "sized",
+                           lambda z, *a, **k: z.size == prob.layout.size),
+    }[where]
+
+
+@pytest.mark.parametrize("where", ["summary's Phi", "multipliers", "L-BFGS storage"])
+def test_ctrl_c_right_after_the_presolve_returns_its_network(monkeypatch, where):
+    """A Ctrl-C in the full problem's set-up after the presolve (the summary's ``Phi``, the
+    start multipliers, the L-BFGS storage) ends the run as one inside the presolve does:
+    ``interrupted``, with the lift of the presolve's network, certified (it escaped as a
+    KeyboardInterrupt and the presolve's work was lost)."""
+    prob = teacher_problem("complementarity", N=60, seed=1)
+    ref = solve_alm(prob, seed=0, presolve=0.5, max_iter=1)
+    target, attr, when = _after_the_presolve(where, prob)
+    real = getattr(target, attr)
+    if attr == "sized":
+        monkeypatch.setattr(target, attr, staticmethod(_interrupt_call(real, 1, when)))
+    else:
+        monkeypatch.setattr(target, attr, _interrupt_call(real, 1, when))
+    res = _solve(prob, seed=0, presolve=0.5, max_iter=1)
+    monkeypatch.undo()
+    assert res.status == "interrupted" and res.message.startswith("interrupted (Keyboard")
+    assert [res.presolve[key] for key in ("n_samples", "status", "nit")] == [
+        ref.presolve[key] for key in ("n_samples", "status", "nit")]  # the whole presolve
+    assert res.nit == 0 and res.history == [] and res.start is None
+    np.testing.assert_array_equal(res.V[0], prob.lift(res.W, res.b)[0])
+    assert res.Phi == pytest.approx(ref.presolve["Phi"], rel=1e-12)
+    assert res.presolve["Phi"] == pytest.approx(res.Phi, rel=1e-12)
+    assert res.kkt["residual"] == ref.start["residual"]  # the start of the full solve
+    assert res.rho == ref.history[0]["rho"]  # the presolve's rho, rescaled
+    rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    assert res.kkt["residual"] == pytest.approx(rep["residual"], rel=1e-12)
+
+
+@pytest.mark.parametrize("target, n", [("_capped", 3), ("_screen_dead_units", 2),
+                                       ("kkt_residuals", 3)])
+def test_ctrl_c_between_a_subproblem_and_its_record_leaves_no_trace(monkeypatch, target, n):
+    """A Ctrl-C after iteration 2's subproblem, before its record (the multiplier update, the
+    screening of dead units, the certificate) leaves the run as iteration 1 left it: the
+    result is that of the run cut after it (``nit``, ``n_inner``, ``rho``, ``eps``, history,
+    point), status ``interrupted``. (``nit`` and ``n_inner`` counted the iteration, and
+    ``rho`` and ``eps`` moved on, with no record of it.)"""
+    import liftnet.solvers.alm as alm
+
+    prob = teacher_problem("squared")
+    kw = {"tol": 1e-12, "seed": 0, "presolve": None}
+    ref = solve_alm(prob, max_iter=1, **kw)
+    monkeypatch.setattr(alm, target, _interrupt_call(getattr(alm, target), n))
+    res = _solve(prob, max_iter=5, **kw)
+    monkeypatch.undo()
+    assert res.status == "interrupted"
+    assert (res.nit, res.n_inner, res.rho, res.eps) == (ref.nit, ref.n_inner, ref.rho, ref.eps)
+    assert res.n_inner == sum(h["inner_iterations"] for h in res.history)
+    assert [h["residual"] for h in res.history] == [h["residual"] for h in ref.history]
+    assert res.kkt["residual"] == ref.kkt["residual"] == _first_best(res)
+    for a, c in zip((*res.W, *res.M1), (*ref.W, *ref.M1), strict=True):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_ctrl_c_in_an_unbounded_restart_leaves_no_trace(monkeypatch):
+    """The same for an iteration whose subproblem ran off (unbounded, here the first): a
+    Ctrl-C while its restart point is made returns the start, with no iteration counted."""
+    import liftnet.solvers.alm as alm
+
+    X, Y, _, _ = make_teacher(15, (2, 3, 2, 1), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(3, 2), lam=1e-3, bias=True)  # k = 1 is unbounded
+    assert solve_alm(prob, max_iter=1).history[0]["inner_status"] == "unbounded"
+    monkeypatch.setattr(alm, "_restart_point", _interrupt_call(alm._restart_point, 1))
+    res = _solve(prob, max_iter=3)
+    monkeypatch.undo()
+    assert res.status == "interrupted" and res.history == []
+    assert (res.nit, res.n_inner, res.n_restarts) == (0, 0, 0)
+    assert res.rho == alm.default_rho0(prob) and res.eps == alm.EPS0
+    assert res.kkt["residual"] == res.start["residual"]
+
+
+def test_ctrl_c_in_the_results_Phi_still_returns_it(monkeypatch):
+    """A Ctrl-C in the last step, the result's ``Phi`` (a forward pass over all samples), makes
+    the result again with status ``interrupted``, as the baselines' ``make_result`` does (it
+    escaped, and the run was lost)."""
+    from liftnet.formulation.problem import LiftedProblem as Problem
+
+    prob = teacher_problem("squared")
+    kw = {"tol": 1e-14, "seed": 0, "max_iter": 3, "presolve": None}
+    real, calls = Problem.Phi, []
+
+    def counted(self, *args, **kw):
+        calls.append(1)
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(Problem, "Phi", counted)
+    ref = solve_alm(prob, **kw)
+    n = len(calls)  # the last one is the result's
+    monkeypatch.setattr(Problem, "Phi", _interrupt_call(real, n))
+    res = _solve(prob, **kw)
+    monkeypatch.undo()
+    assert ref.status == "max_iter"
+    assert res.status == "interrupted" and res.message.startswith("interrupted (Keyboard")
+    assert (res.nit, res.n_inner, len(res.history)) == (ref.nit, ref.n_inner, len(ref.history))
+    assert res.Phi == ref.Phi and res.kkt["residual"] == ref.kkt["residual"]
+    for a, c in zip(res.W, ref.W, strict=True):
+        np.testing.assert_array_equal(a, c)

@@ -84,6 +84,58 @@ def test_an_interrupted_solve_ends_the_path_with_what_it_has(prob):
     assert out[0].status == "converged" and out[1].status == "interrupted"
 
 
+def _interrupt_call(real, n, when=lambda *args, **kw: True):
+    """``real``, except that Ctrl-C lands in its ``n``-th call among those that ``when``
+    accepts (once)."""
+    calls = []
+
+    def wrapped(*args, **kw):
+        if when(*args, **kw):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    return wrapped
+
+
+@pytest.mark.parametrize("where", ["next problem", "reseeding", "next solve's set-up"])
+def test_ctrl_c_between_two_points_keeps_the_finished_ones(monkeypatch, prob, path, where):
+    """A Ctrl-C while the second point's start is prepared (its problem, the reseeded units, the
+    set-up inside solve_alm) ends the path with the first point (all were lost: the
+    KeyboardInterrupt escaped); one in solve_alm's set-up is that solve's, which returns its
+    start as ``interrupted``."""
+    import liftnet.solvers.alm as alm
+    import liftnet.solvers.path as path_module
+
+    target, attr, n, when = {
+        "next problem": (LiftedProblem, "with_lam", 2, lambda *a, **k: True),
+        "reseeding": (path_module, "reseed_dead_units", 1, lambda *a, **k: True),
+        "next solve's set-up": (alm, "parse_init", 1, lambda p, *a, **k: p.lam == LAMS[1]),
+    }[where]
+    monkeypatch.setattr(target, attr, _interrupt_call(getattr(target, attr), n, when))
+    try:
+        out = solve_alm_path(prob, LAMS, tol=1e-6, time_limit=20)
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped solve_alm_path")
+    monkeypatch.undo()
+    assert out[0].status == "converged" and out[0].lam == LAMS[0]
+    for a, c in zip(out[0].W, path[0].W, strict=True):
+        np.testing.assert_array_equal(a, c)
+    if where == "next solve's set-up":
+        assert [r.lam for r in out] == list(LAMS[:2])
+        assert out[1].status == "interrupted" and out[1].nit == 0 and out[1].history == []
+    else:
+        assert len(out) == 1
+
+
+def test_ctrl_c_before_the_first_solve_is_passed_on(monkeypatch, prob):
+    """Nothing is solved yet: the KeyboardInterrupt reaches the caller."""
+    monkeypatch.setattr(LiftedProblem, "with_lam", _interrupt_call(LiftedProblem.with_lam, 1))
+    with pytest.raises(KeyboardInterrupt):
+        solve_alm_path(prob, LAMS, tol=1e-6)
+
+
 def test_warm_started_path_calls_the_solver_with_each_start():
     seen = []
 
