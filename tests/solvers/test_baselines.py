@@ -275,6 +275,23 @@ def test_keyboard_interrupt_before_the_first_step_returns_the_start(monkeypatch,
         assert 0.0 <= res.time < 1.0
 
 
+def test_prox_gradient_ctrl_c_in_a_gradient_returns_a_recorded_iterate(monkeypatch):
+    """A Ctrl-C in the backward pass at an accepted iterate (its 5th call: the warm-up, the
+    start, iterates 1 and 2, then iterate 3) returns that iterate with its record, counted in
+    ``nit``: the run cut after 3 iterations (it returned iterate 3 unrecorded, ``nit`` 2)."""
+    prob = small_problem()
+    monkeypatch.setattr(fullbatch, "_backward", _interrupt_call(fullbatch._backward, 5))
+    res = _run("prox_gradient", prob, seed=0)
+    monkeypatch.undo()
+    ref = prox_gradient(prob, seed=0, max_epochs=3)
+    assert res.status == "interrupted" and res.nit == ref.nit == 3
+    assert [r["epoch"] for r in res.history] == [0, 1, 2, 3]
+    assert [r["Phi"] for r in res.history] == [r["Phi"] for r in ref.history]
+    assert res.Phi == res.history[-1]["Phi"] == ref.Phi
+    for got, want in zip(res.W, ref.W, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("name", ["sgd", "prox_gradient"])
 def test_keyboard_interrupt_while_the_result_is_assembled(monkeypatch, name):
     prob = small_problem()

@@ -114,9 +114,11 @@ def prox_gradient(
         with records ``epoch, time, Phi, step_size, grad_map``), ``status`` in
         ``converged, max_iter, time_limit, interrupted, failed`` (line search broke down).
         Iterates decrease ``Phi`` monotonically, so the last one is the best one: a stop inside
-        a line search (time limit, Ctrl-C) returns the last accepted iterate, and Ctrl-C before
-        the first iteration (from the set-up on) the start point, with ``time`` 0 when it
-        lands before the trainer's clock started.
+        a line search or a gradient (time limit, Ctrl-C) returns the last accepted iterate,
+        which has its record (an iterate is recorded as it is accepted, before its gradient,
+        which the next iteration computes), and Ctrl-C before the first iteration (from the
+        set-up on) the start point, with ``time`` 0 when it lands before the trainer's clock
+        started.
     """
     time_limit, max_epochs, lr, seed = check_common(prob, time_limit, max_epochs, lr, seed)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
@@ -147,7 +149,6 @@ def prox_gradient(
         with np.errstate(over="ignore", invalid="ignore"):
             ell = prob.loss(U[-1])
             Phi0 = check_start_Phi(prob, ell + prob.regulariser(W))
-        gW, gb = _backward(prob, W, U, V)
         t = lr
         history.append(
             {
@@ -159,6 +160,10 @@ def prox_gradient(
             }
         )
         while k < max_epochs:
+            # the gradient at the last accepted iterate, computed here rather than as it is
+            # accepted, so that the iterate is recorded first: a Ctrl-C in this backward pass
+            # (a full pass over all N samples) returns a recorded iterate, counted in nit
+            gW, gb = _backward(prob, W, U, V)
             while True:
                 Wn = [pen.prox(Wl - t * g, t) for Wl, g in zip(W, gW, strict=True)]
                 bn = None if b is None else [x - t * g for x, g in zip(b, gb, strict=True)]
@@ -181,17 +186,18 @@ def prox_gradient(
                 if time_limit is not None and clock.elapsed > time_limit:
                     raise _OutOfTime
             grad_map = max(float(np.max(np.abs(d))) for d in (*dW, *db)) / t
-            W, b, U, V, ell = Wn, bn, Un, Vn, ell_n
-            gW, gb = _backward(prob, W, U, V)
-            k += 1
             clock.pause()
             rec = {
-                "epoch": k,
+                "epoch": k + 1,
                 "time": clock.elapsed,
-                "Phi": ell + prob.regulariser(W),
+                "Phi": ell_n + prob.regulariser(Wn),
                 "step_size": t,
                 "grad_map": grad_map,
             }
+            # the accepted iterate, its count and its record together (nothing in between for
+            # a Ctrl-C to land in): the returned iterate is always a recorded one
+            W, b, U, V, ell = Wn, bn, Un, Vn, ell_n
+            k += 1
             history.append(rec)
             stop = callback is not None and bool(callback(rec))
             clock.resume()
