@@ -1,9 +1,14 @@
-"""The one clock every solver times itself with: wall time that can be paused.
+"""The clock the ALM and the baselines time themselves with: wall time that can be paused.
 
-A solver's reported ``time`` is its own work. The seconds it spends only to report (the
-``Phi`` of a history record, a callback, the baselines' objective evaluations) are kept off
-it, so that :mod:`liftnet.compare` times the ALM and the baselines alike, and so is a time
-limit: ``time_limit`` is on the same clock.
+Their reported ``time`` is their own work. The seconds they spend only to report (the ``Phi``
+of a history record, a callback, the baselines' objective evaluations) are kept off it, so
+that :mod:`liftnet.compare` times the ALM and the baselines alike, and so is a time limit:
+``time_limit`` is on the same clock.
+
+:func:`liftnet.solve_ipopt` is the exception: it is timed on the wall clock
+(``time.monotonic``), its callback's seconds included, because IPOPT enforces its time limit
+itself (``max_wall_time``), on a clock that cannot be paused; there a slow callback uses up
+``time_limit``.
 """
 
 from __future__ import annotations

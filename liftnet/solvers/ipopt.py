@@ -170,7 +170,10 @@ def solve_ipopt(
         not started, and a polish round is not started when less is left than phase 1's NLP
         build took: status ``time_limit``, the best point so far. The call can end later by
         what cannot be cut short: the NLP build under way, IPOPT's iteration under way, and
-        the final KKT check.
+        the final KKT check. The seconds of ``callback`` count (this limit and ``time`` are
+        on the wall clock, as IPOPT's ``max_wall_time`` is, which cannot be paused), unlike
+        those of :func:`liftnet.solve_alm`'s and the baselines' callbacks, which are off
+        their clocks.
     zero_threshold : float >= 0 or None
         Groups with ``||W_l[g]|| <= zero_threshold`` after phase 1 are fixed to zero, and so
         are those a polish round leaves under it that fail their residual as nonzero groups
@@ -201,7 +204,9 @@ def solve_ipopt(
         any other; in the polish, the point before the stopped round (phase 1's, or the last
         converged round's), the message naming the round. A KeyboardInterrupt raised in the
         callback stops IPOPT the same way (as a Ctrl-C does; the run's iterations and history
-        kept); any other exception is raised again once IPOPT has returned.
+        kept); any other exception is raised again once IPOPT has returned. Its seconds are
+        on the call's wall clock: in ``time`` and the records' ``time``, and they use up
+        ``time_limit`` (IPOPT's ``max_wall_time`` runs on while the callback does).
 
     Returns
     -------
