@@ -118,9 +118,9 @@ def wide(args):
 
 
 def parse_param(item):
-    """``(name, value)`` of ``--param NAME=VALUE``: an int, a float, or ``C/N``, a function of
-    the instance's sample count (``rho0=1000/N`` for ``rho0 = 1000 / N``, as the default
-    ``10 beta / N`` scales)."""
+    """``(name, value)`` of ``--param NAME=VALUE``: ``true`` or ``false`` (a flag, e.g.
+    ``polish_weights=true``), an int, a float, or ``C/N``, a function of the instance's sample
+    count (``rho0=1000/N`` for ``rho0 = 1000 / N``, as the default ``10 beta / N`` scales)."""
     name, sep, value = item.partition("=")
     if not sep or not name:
         raise ValueError(f"--param takes NAME=VALUE, got {item!r}")
@@ -128,13 +128,16 @@ def parse_param(item):
         why = ("set by this script" if name in HARNESS_KEYWORDS
                else "not a keyword of solve_alm")
         raise ValueError(f"--param {name}: {why}; one of {', '.join(PARAM_NAMES)}")
+    if value.lower() in ("true", "false"):
+        return name, value.lower() == "true"
     try:
         if value.endswith("/N"):
             c = float(value[:-2])
             return name, lambda N: c / N
         return name, int(value) if value.lstrip("-").isdigit() else float(value)
     except ValueError:
-        raise ValueError(f"--param {name}: expected a number or C/N, got {value!r}") from None
+        raise ValueError(f"--param {name}: expected true, false, a number or C/N, got "
+                         f"{value!r}") from None
 
 
 def median_over_seeds(ts, n_seeds):

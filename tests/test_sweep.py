@@ -83,6 +83,8 @@ def test_wide_keeps_its_default_ns(monkeypatch):
 def test_param_values_numbers_and_per_sample():
     assert sweep.parse_param("kappa=0") == ("kappa", 0)
     assert sweep.parse_param("theta=0.5") == ("theta", 0.5)
+    assert sweep.parse_param("polish_weights=true") == ("polish_weights", True)
+    assert sweep.parse_param("polish_weights=False") == ("polish_weights", False)
     name, f = sweep.parse_param("rho0=1000/N")
     assert name == "rho0" and f(400) == pytest.approx(2.5)
     for bad in ("rho0", "=3", "rho0=abc", "rho0=x/N"):

@@ -8,8 +8,9 @@ Outer iteration ``k``:
    L-BFGS (:mod:`.quasi_newton`) in the branch coordinates ``V_l = C_l U_l + S_l``
    (:class:`_BranchSubproblem`, docs/maths.md 6.2), or by the nonmonotone block
    Barzilai-Borwein proximal gradient (:mod:`.proxgrad`) in ``(W, b, V)``; both give exact
-   group zeros; after a long solve (``POLISH_MIN_INNER`` iterations) the weights ``(W, b)``
-   alone, ``V`` fixed, a convex problem per layer (:func:`_polish_weights`, docs/maths.md 6.4);
+   group zeros; with ``polish_weights``, after a long solve (``POLISH_MIN_INNER`` iterations)
+   the weights ``(W, b)`` alone, ``V`` fixed, a convex problem per layer
+   (:func:`_polish_weights`, docs/maths.md 6.4);
 2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
 3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``
    and is still above ``tol`` and (unless step 1 reached ``tol``) above ``PENALTY_MARGIN``
@@ -498,7 +499,7 @@ def solve_alm(
     presolve="auto",
     presolve_share: float = 0.4,
     inner_callback=None,
-    polish_weights: bool = True,
+    polish_weights: bool = False,
 ) -> LiftedResult:
     """Solve the lifted model (M) to an ``tol``-KKT point by the inexact ALM (MODEL.md 6).
 
@@ -628,10 +629,12 @@ def solve_alm(
         ``L_rho`` over the weights and biases alone (``V`` fixed: a convex problem per layer),
         for at most a tenth of the solve's iterations, to a tenth of its tolerance
         (docs/maths.md 6.4; ``inner="owlqn"`` only). Its iterations count in ``n_inner`` and
-        in the records' ``polish_iterations``, and ``inner_callback`` sees them. Measured
-        (docs/benchmarks.md, session 33): the 8-16-16-4 teacher at N = 200, 400, 800 (seeds
-        0-2) reached the KKT residual ``1e-3`` in 51,368 inner iterations instead of 70,865;
-        the families of solves shorter than that are unchanged or within 3%.
+        in the records' ``polish_iterations``, and ``inner_callback`` sees them. Off by
+        default: measured (docs/maths.md 6.4, session 33) it takes the 8-16-16-4 teacher at
+        N = 200, 400, 800 (seeds 0-2) to the KKT residual ``1e-3`` in 48,707 inner iterations
+        instead of 70,865 and leaves the families of short solves unchanged, but the README's
+        quickstart problem, converged in 56,157 without it, was still at 2.5e-6 after 60 s
+        (140,102) with it.
     Returns
     -------
     LiftedResult
@@ -669,6 +672,7 @@ def solve_alm(
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
                               allow_none=True)
     verbose = check_bool(verbose, "verbose")
+    polish_weights = check_bool(polish_weights, "polish_weights")
     max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
     patience = check_scalar(patience, "patience", low=1, integer=True, allow_none=True)
     memory = check_scalar(memory, "memory", low=2, integer=True)

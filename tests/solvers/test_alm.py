@@ -354,6 +354,7 @@ def test_a_warm_start_from_a_result_goes_on_with_its_penalty(tmp_path):
         ({"init": [1, 2]}, "init"),
         ({"callback": 3}, "callback"),
         ({"inner_callback": "f"}, "inner_callback"),
+        ({"polish_weights": 1}, "polish_weights"),
         ({"presolve": 0.0}, "presolve"),
         ({"presolve": 1.0}, "presolve"),
         ({"presolve": "half"}, "presolve"),
@@ -481,21 +482,21 @@ def _weights_residual(sub, z, cache):
 
 
 def test_solve_alm_polishes_the_weights_after_long_solves_only(monkeypatch):
-    """The polish runs after solves of ``POLISH_MIN_INNER`` iterations or more: with the
-    default none of this small teacher's solves is that long, and its run is the run without
-    the polish, bit for bit; with the threshold at 1 every solve is followed by one, its
+    """``polish_weights=True`` polishes after solves of ``POLISH_MIN_INNER`` iterations or
+    more: none of this small teacher's solves is that long, and its run is the default run
+    (no polish), bit for bit; with the threshold at 1 every solve is followed by one, its
     iterations are in the records and in ``n_inner``, and the run still ends certified."""
     import liftnet.solvers.alm as alm
 
     prob = teacher_problem("complementarity", N=30)
-    plain = solve_alm(prob, tol=1e-6, seed=0, polish_weights=False)
-    res = solve_alm(prob, tol=1e-6, seed=0)
+    plain = solve_alm(prob, tol=1e-6, seed=0)
+    res = solve_alm(prob, tol=1e-6, seed=0, polish_weights=True)
     assert max(h["inner_iterations"] for h in res.history) < alm.POLISH_MIN_INNER
-    assert all(h["polish_iterations"] == 0 for h in res.history)
+    assert all(h["polish_iterations"] == 0 for h in (*res.history, *plain.history))
     for a, c in zip((*plain.W, *plain.V, *plain.M1), (*res.W, *res.V, *res.M1), strict=True):
         np.testing.assert_array_equal(a, c)
     monkeypatch.setattr(alm, "POLISH_MIN_INNER", 1)
-    polished = solve_alm(prob, tol=1e-6, seed=0)
+    polished = solve_alm(prob, tol=1e-6, seed=0, polish_weights=True)
     assert polished.status == "converged" and polished.kkt["residual"] <= 1e-6
     counts = [h["polish_iterations"] for h in polished.history]
     assert sum(counts) > 0
