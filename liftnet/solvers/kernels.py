@@ -117,12 +117,25 @@ def _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind):
 
 
 @njit(parallel=True, cache=True)
-def _value_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
+def _value_rows_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
+    """The per-row sums of :func:`_value_row`, rows spread over the threads."""
     n = U.shape[0]
     sums = np.zeros((n, 2))
     for i in prange(n):
         sums[i, 0], sums[i, 1] = _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind)
+    return sums
+
+
+@njit(cache=True)
+def _totals(sums):
+    """The two columns' totals, added in row order on one thread: the parallel driver's
+    result is then the serial one's to the bit whatever the thread count (a reduction inside
+    the ``parallel=True`` function would be split over the threads)."""
     return sums[:, 0].sum(), sums[:, 1].sum()
+
+
+def _value_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
+    return _totals(_value_rows_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind))
 
 
 @njit(cache=True)

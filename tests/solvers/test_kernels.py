@@ -138,7 +138,7 @@ import numpy as np
 from liftnet.formulation import penalties as P
 from liftnet.solvers import kernels as K, quasi_newton as Q
 from liftnet.solvers.alm import warm_up
-fns = [K._value_serial, K._value_parallel, K._gradient_serial, K._gradient_parallel,
+fns = [K._value_serial, K._value_rows_parallel, K._gradient_serial, K._gradient_parallel,
        P._group_dots, P._subdiff_residual, P._zero_groups, Q._row_dots, Q._step_dots,
        Q._trial_point, Q._dot_of_step, Q._open_zero_groups, Q._apply_compiled]
 assert not any(f.signatures for f in fns), "compiled before warm_up"
@@ -147,6 +147,7 @@ for f in fns:
     assert any(str(a).startswith("array({dtype}") for sig in f.signatures for a in sig), \\
         (f.__name__, f.signatures)
 assert Q._compact_coefficients.signatures
+assert K._totals.signatures  # (of the float64 row sums, whatever the dtype)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -156,9 +157,10 @@ assert Q._compact_coefficients.signatures
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("branch", [False, True])
 def test_parallel_and_serial_drivers_agree(monkeypatch, coupling, bias, branch):
-    """Each driver forced in turn (``_PARALLEL_MIN_SIZE``): the value agrees up to the
-    reassociation of its sums, the gradient exactly (each entry is computed by the same row
-    function); the subproblems of the test suite are otherwise too small for the parallel one."""
+    """Each driver forced in turn (``_PARALLEL_MIN_SIZE``): value and gradient agree to the
+    bit (each row is computed by the same row function, and the value's totals are added in
+    row order on one thread); the subproblems of the test suite are otherwise too small for
+    the parallel one."""
     prob, sub, z = _instance(5, (4, 6, 5, 2), 33, coupling, bias)
     f = _BranchSubproblem(sub, z) if branch else sub
     x = f.x0 + 0.01 * np.random.default_rng(5).standard_normal(f.x0.size) if branch else z
@@ -167,5 +169,28 @@ def test_parallel_and_serial_drivers_agree(monkeypatch, coupling, bias, branch):
         monkeypatch.setattr(kernels, "_PARALLEL_MIN_SIZE", min_size)
         value, cache = f.value(x)
         out[name] = value, f.gradient(x, cache).copy()
-    assert out["parallel"][0] == pytest.approx(out["serial"][0], rel=1e-13)
+    assert out["parallel"][0] == out["serial"][0]
     np.testing.assert_array_equal(out["parallel"][1], out["serial"][1])
+
+
+def test_the_parallel_value_does_not_depend_on_the_thread_count():
+    """The parallel driver's sums are the same bits with one thread and with all of them
+    (its totals were once a reduction split over the threads: its last bit moved with their
+    number)."""
+    import numba
+
+    rng = np.random.default_rng(0)
+    U, X = rng.standard_normal((64, 4099)), rng.standard_normal((64, 4099))
+    M1, M2 = np.abs(rng.standard_normal(U.shape)), np.abs(rng.standard_normal(U.shape))
+    no_b, no_C = kernels.not_given(U.dtype, 1), kernels.not_given(U.dtype, 2)
+    before = numba.get_num_threads()
+    out = {}
+    try:
+        for n in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(n)
+            out[n] = kernels._value_parallel(U.copy(), no_b, X, no_C, M1, M2, X.copy(), 0.1,
+                                             3.0, 0)
+    finally:
+        numba.set_num_threads(before)
+    assert len(set(out.values())) == 1, out
+    assert out[1] == kernels._value_serial(U.copy(), no_b, X, no_C, M1, M2, X.copy(), 0.1, 3.0, 0)
