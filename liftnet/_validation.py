@@ -122,12 +122,32 @@ def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     ``name``."""
     try:
         complex_ = np.iscomplexobj(x)
-        A = None if complex_ else np.asarray(x, dtype=dtype)
+        A = None if complex_ else cast(x, dtype, name)
+    except _OutOfRange:
+        raise
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}: {exc}") from None
     if complex_:
         raise TypeError(f"{name} must be real, got complex values")
     return A
+
+
+class _OutOfRange(ValueError):
+    """A finite value too large for the dtype asked for (:func:`cast`)."""
+
+
+def cast(x, dtype, name: str) -> np.ndarray:
+    """``np.asarray(x, dtype)``, where finite values too large for ``dtype`` (``1e39`` into
+    float32) are a ``ValueError`` naming ``name`` rather than infinities that a later check
+    would call NaN or inf (and numpy's overflow warning)."""
+    try:
+        with np.errstate(over="raise"):
+            return np.asarray(x, dtype=dtype)
+    except FloatingPointError:
+        top = float(np.max(np.abs(np.asarray(x, dtype=np.float64))))
+        dt = np.dtype(dtype)
+        raise _OutOfRange(f"{name} has entries beyond the range of {dt} (largest magnitude "
+                         f"{top:.3g}; {dt} holds up to {float(np.finfo(dt).max):.3g})") from None
 
 
 def as_numeric_array(x, name: str, dtype=None) -> np.ndarray:
@@ -291,7 +311,7 @@ def check_matrix_list(
     check_list(arrs, name, len(shapes))
     out = []
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
-        A = as_numeric_array(a, f"{name}[{i}]").astype(dtype, copy=False)
+        A = cast(as_numeric_array(a, f"{name}[{i}]"), dtype, f"{name}[{i}]")
         check_shape(A.shape, f"{name}[{i}]", shp)
         if not np.all(np.isfinite(A)):
             raise ValueError(f"{name}[{i}] must be finite")

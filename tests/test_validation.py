@@ -427,3 +427,39 @@ def test_check_npz_file_names_a_file_it_may_not_read(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"^path: cannot read '.*f\.npz' as a \.npz file: "
                                          r"permission denied; expected an \.npz archive"):
         _validation.check_npz_file(str(path))
+
+
+def test_values_beyond_float32_are_named_as_such_not_as_nan():
+    """A finite float64 entry too large for float32 (1e39) is refused as out of range, by
+    name, without numpy's overflow warning: it used to become inf in the cast and be called
+    "NaN or inf" (data, weights, multipliers)."""
+    import warnings
+
+    from liftnet import LiftedProblem, kkt_residuals
+    from liftnet.datasets import standardize
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 1))
+    big = X.copy()
+    big[0, 0] = 1e39
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (numpy's "overflow encountered in cast")
+        with pytest.raises(ValueError, match=r"^X has entries beyond the range of float32 "
+                                             r"\(largest magnitude 1e\+39"):
+            LiftedProblem(big, Y, hidden=(2,), dtype=np.float32)
+        prob = LiftedProblem(X, Y, hidden=(2,), dtype=np.float32)
+        W, b = prob.initial_weights(0)
+        V = prob.lift(W, b)
+        W64 = [w.astype(np.float64) for w in W]
+        W64[0][0, 0] = 1e39
+        with pytest.raises(ValueError, match=r"^W\[0\] has entries beyond the range"):
+            kkt_residuals(prob, W64, b, V)
+        M1, M2 = prob.zero_multipliers()
+        M1 = [m.astype(np.float64) + 1e39 for m in M1]
+        with pytest.raises(ValueError, match=r"^M1\[0\] has entries beyond the range"):
+            kkt_residuals(prob, W, b, V, M1, M2)
+        with pytest.raises(ValueError, match=r"beyond the range of float32"):
+            standardize(X.astype(np.float32), big)
+        # within range it is the cast it was
+        np.testing.assert_array_equal(
+            LiftedProblem(X, Y, hidden=(2,), dtype=np.float32).X, X.astype(np.float32))
