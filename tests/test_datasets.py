@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from _helpers import cut_bytes
 
 from liftnet.datasets import (
     load_digits_problem,
@@ -197,14 +198,6 @@ def test_npz_errors(tmp_path):
         load_user_data(3)
 
 
-def _cut(path, keep):
-    """The file at ``path`` with part of its bytes: see test_validation's _npz_cut."""
-    data = path.read_bytes()
-    half = len(data) // 2
-    path.write_bytes({"first_half": data[:half], "second_half": data[half:],
-                      "middle_cut": data[:half] + data[-22:]}[keep])
-
-
 @pytest.mark.parametrize(
     "keep, what",
     [
@@ -217,7 +210,7 @@ def _cut(path, keep):
 def test_npz_cut_short_is_refused_naming_path(tmp_path, keep, what):
     path = tmp_path / "d.npz"
     np.savez(path, X=np.ones((50, 3)), Y=np.arange(50.0))
-    _cut(path, keep)
+    cut_bytes(path, keep)
     with pytest.raises(ValueError, match=rf"^path: cannot read '{re.escape(str(path))}' as a "
                                          rf"\.npz file: {what}") as exc:
         load_user_data(path)

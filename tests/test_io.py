@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from _helpers import cut_bytes
 
 from liftnet.io import load_result, save_result, writable_file, writable_folder
 
@@ -114,14 +115,6 @@ def test_a_file_that_is_no_npz_archive_is_named_as_such(tmp_path, kind, why):
     assert "pickle" not in str(exc.value)
 
 
-def _cut(path, keep):
-    """The result file at ``path`` with part of its bytes: see test_validation's _npz_cut."""
-    data = path.read_bytes()
-    half = len(data) // 2
-    path.write_bytes({"first_half": data[:half], "second_half": data[half:],
-                      "middle_cut": data[:half] + data[-22:]}[keep])
-
-
 @pytest.mark.parametrize(
     "keep, what",
     [
@@ -133,7 +126,7 @@ def _cut(path, keep):
 )
 def test_a_result_file_cut_short_is_refused_naming_path(tmp_path, keep, what):
     path = save_result(tmp_path / "r", {"W": [np.ones((20, 20)), np.ones((1, 20))]})
-    _cut(tmp_path / "r.npz", keep)
+    cut_bytes(tmp_path / "r.npz", keep)
     with pytest.raises(ValueError, match=rf"^path: cannot read '{re.escape(path)}' {what}") as exc:
         load_result(path)
     assert "pickle" not in str(exc.value)

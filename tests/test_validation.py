@@ -7,6 +7,7 @@ from importlib import import_module
 
 import numpy as np
 import pytest
+from _helpers import cut_bytes
 
 import liftnet as ln
 from liftnet.solvers.baselines import adam, loss_gradient, prox_adam, prox_gradient, sgd
@@ -355,10 +356,7 @@ def _npz_cut(path, keep):
     pickle) or its first half plus the end record (``is_zipfile`` says yes, ``np.load`` opens
     it and finds no directory where the end record points)."""
     np.savez(path, X=np.ones((50, 3)), Y=np.arange(50.0))
-    data = path.read_bytes()
-    half = len(data) // 2
-    path.write_bytes({"first_half": data[:half], "second_half": data[half:],
-                      "middle_cut": data[:half] + data[-22:]}[keep])
+    cut_bytes(path, keep)
     return path
 
 

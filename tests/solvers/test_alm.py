@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _helpers import interrupt_call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -854,21 +855,6 @@ def _solve(prob, **kw):
         pytest.fail("KeyboardInterrupt escaped solve_alm")
 
 
-def _interrupt_call(real, n, when=lambda *args, **kw: True):
-    """``real``, except that Ctrl-C lands in its ``n``-th call among those that ``when``
-    accepts (once: a second call runs)."""
-    calls = []
-
-    def wrapped(*args, **kw):
-        if when(*args, **kw):
-            calls.append(1)
-            if len(calls) == n:
-                raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    return wrapped
-
-
 def _first_best(res):
     """The residual of the point a run returns: the first of smallest residual among its start
     and its records."""
@@ -888,9 +874,9 @@ def test_ctrl_c_while_a_record_is_reported_returns_the_best_point(monkeypatch, w
     rs = [ref.start["residual"]] + [h["residual"] for h in ref.history]
     j = next(i for i in range(1, len(rs)) if rs[i] < min(rs[:i]))  # a record that improves
     if where == "callback":
-        res = _solve(prob, callback=_interrupt_call(lambda rec: False, j), **kw)
+        res = _solve(prob, callback=interrupt_call(lambda rec: False, j), **kw)
     else:  # the header is the first line, record j's the (j + 1)-th
-        monkeypatch.setattr(alm, "print", _interrupt_call(lambda *a, **k: None, j + 1),
+        monkeypatch.setattr(alm, "print", interrupt_call(lambda *a, **k: None, j + 1),
                             raising=False)
         res = _solve(prob, verbose=True, **kw)
     assert res.status == "interrupted" and res.nit == len(res.history) == j
@@ -906,7 +892,7 @@ def test_ctrl_c_in_warm_up_is_passed_on(monkeypatch):
     went on to their timed solves)."""
     import liftnet.solvers.alm as alm
 
-    monkeypatch.setattr(alm, "group_owlqn", _interrupt_call(alm.group_owlqn, 1))
+    monkeypatch.setattr(alm, "group_owlqn", interrupt_call(alm.group_owlqn, 1))
     with pytest.raises(KeyboardInterrupt):
         alm.warm_up()
 
@@ -937,9 +923,9 @@ def test_ctrl_c_right_after_the_presolve_returns_its_network(monkeypatch, where)
     target, attr, when = _after_the_presolve(where, prob)
     real = getattr(target, attr)
     if attr == "sized":
-        monkeypatch.setattr(target, attr, staticmethod(_interrupt_call(real, 1, when)))
+        monkeypatch.setattr(target, attr, staticmethod(interrupt_call(real, 1, when)))
     else:
-        monkeypatch.setattr(target, attr, _interrupt_call(real, 1, when))
+        monkeypatch.setattr(target, attr, interrupt_call(real, 1, when))
     res = _solve(prob, seed=0, presolve=0.5, max_iter=1)
     monkeypatch.undo()
     assert res.status == "interrupted" and res.message.startswith("interrupted (Keyboard")
@@ -968,7 +954,7 @@ def test_ctrl_c_between_a_subproblem_and_its_record_leaves_no_trace(monkeypatch,
     prob = teacher_problem("squared")
     kw = {"tol": 1e-12, "seed": 0, "presolve": None}
     ref = solve_alm(prob, max_iter=1, **kw)
-    monkeypatch.setattr(alm, target, _interrupt_call(getattr(alm, target), n))
+    monkeypatch.setattr(alm, target, interrupt_call(getattr(alm, target), n))
     res = _solve(prob, max_iter=5, **kw)
     monkeypatch.undo()
     assert res.status == "interrupted"
@@ -988,7 +974,7 @@ def test_ctrl_c_in_an_unbounded_restart_leaves_no_trace(monkeypatch):
     X, Y, _, _ = make_teacher(15, (2, 3, 2, 1), alpha=0.1, noise=0.1, seed=0)
     prob = LiftedProblem(X, Y, hidden=(3, 2), lam=1e-3, bias=True)  # k = 1 is unbounded
     assert solve_alm(prob, max_iter=1).history[0]["inner_status"] == "unbounded"
-    monkeypatch.setattr(alm, "_restart_point", _interrupt_call(alm._restart_point, 1))
+    monkeypatch.setattr(alm, "_restart_point", interrupt_call(alm._restart_point, 1))
     res = _solve(prob, max_iter=3)
     monkeypatch.undo()
     assert res.status == "interrupted" and res.history == []
@@ -1014,7 +1000,7 @@ def test_ctrl_c_in_the_results_Phi_still_returns_it(monkeypatch):
     monkeypatch.setattr(Problem, "Phi", counted)
     ref = solve_alm(prob, **kw)
     n = len(calls)  # the last one is the result's
-    monkeypatch.setattr(Problem, "Phi", _interrupt_call(real, n))
+    monkeypatch.setattr(Problem, "Phi", interrupt_call(real, n))
     res = _solve(prob, **kw)
     monkeypatch.undo()
     assert ref.status == "max_iter"

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _helpers import interrupt_call
 
 import liftnet
 from liftnet import LiftedProblem, kkt_residuals, solve_alm
@@ -84,21 +85,6 @@ def test_an_interrupted_solve_ends_the_path_with_what_it_has(prob):
     assert out[0].status == "converged" and out[1].status == "interrupted"
 
 
-def _interrupt_call(real, n, when=lambda *args, **kw: True):
-    """``real``, except that Ctrl-C lands in its ``n``-th call among those that ``when``
-    accepts (once)."""
-    calls = []
-
-    def wrapped(*args, **kw):
-        if when(*args, **kw):
-            calls.append(1)
-            if len(calls) == n:
-                raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    return wrapped
-
-
 @pytest.mark.parametrize("where", ["next problem", "reseeding", "next solve's set-up"])
 def test_ctrl_c_between_two_points_keeps_the_finished_ones(monkeypatch, prob, path, where):
     """A Ctrl-C while the second point's start is prepared (its problem, the reseeded units, the
@@ -113,7 +99,7 @@ def test_ctrl_c_between_two_points_keeps_the_finished_ones(monkeypatch, prob, pa
         "reseeding": (path_module, "reseed_dead_units", 1, lambda *a, **k: True),
         "next solve's set-up": (alm, "parse_init", 1, lambda p, *a, **k: p.lam == LAMS[1]),
     }[where]
-    monkeypatch.setattr(target, attr, _interrupt_call(getattr(target, attr), n, when))
+    monkeypatch.setattr(target, attr, interrupt_call(getattr(target, attr), n, when))
     try:
         out = solve_alm_path(prob, LAMS, tol=1e-6, time_limit=20)
     except KeyboardInterrupt:
@@ -131,7 +117,7 @@ def test_ctrl_c_between_two_points_keeps_the_finished_ones(monkeypatch, prob, pa
 
 def test_ctrl_c_before_the_first_solve_is_passed_on(monkeypatch, prob):
     """Nothing is solved yet: the KeyboardInterrupt reaches the caller."""
-    monkeypatch.setattr(LiftedProblem, "with_lam", _interrupt_call(LiftedProblem.with_lam, 1))
+    monkeypatch.setattr(LiftedProblem, "with_lam", interrupt_call(LiftedProblem.with_lam, 1))
     with pytest.raises(KeyboardInterrupt):
         solve_alm_path(prob, LAMS, tol=1e-6)
 

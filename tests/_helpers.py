@@ -1,0 +1,31 @@
+"""Helpers that several test files share (``tests/`` is on the path: pyproject's pytest
+``pythonpath``)."""
+
+from __future__ import annotations
+
+
+def interrupt_call(real, n, when=lambda *args, **kw: True):
+    """``real``, except that Ctrl-C lands in its ``n``-th call among those that ``when``
+    accepts (once: a later call runs)."""
+    calls = []
+
+    def wrapped(*args, **kw):
+        if when(*args, **kw):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    return wrapped
+
+
+def cut_bytes(path, keep: str) -> None:
+    """The zip archive at ``path`` (an .npz) with only part of its bytes: ``first_half`` (no
+    zip directory at the end: ``zipfile.is_zipfile`` says no), ``second_half`` (the directory
+    is there, ``is_zipfile`` says yes, but no zip header at the start: ``np.load`` reads a
+    pickle) or ``middle_cut``, its first half plus the 22-byte end record (``is_zipfile``
+    says yes, ``np.load`` opens it and finds no directory where the end record points)."""
+    data = path.read_bytes()
+    half = len(data) // 2
+    path.write_bytes({"first_half": data[:half], "second_half": data[half:],
+                      "middle_cut": data[:half] + data[-22:]}[keep])
