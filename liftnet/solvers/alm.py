@@ -346,16 +346,17 @@ class _WeightsOnly:
 def _polish_weights(sub, z, info, eps, lbfgs, **solve_kw):
     """``(z, info, n)`` after the weight polish of an inner solve that ended at ``z`` with
     ``info``: group OWL-QN over :class:`_WeightsOnly` from ``z``, ``n`` its iterations. Its point
-    is taken when its value is no larger (``info`` then has its ``cache`` and ``value``, and
-    its status when a time limit or Ctrl-C stopped it); the solve's ``steps`` and ``residual``
-    stay (the polish's are of the weights alone)."""
+    is taken when its value is no larger (``info`` then has its ``cache`` and ``value``);
+    either way ``info`` takes the polish's status when a time limit or Ctrl-C stopped it; the
+    solve's ``steps`` and ``residual`` stay (the polish's are of the weights alone)."""
     n_max = max(1, int(np.ceil(POLISH_SHARE * info.nit)))
     zp, ip = group_owlqn(_WeightsOnly(sub), z, tol=POLISH_TOL * eps, max_iter=n_max,
                          lbfgs=lbfgs, **solve_kw)
+    # a time limit or Ctrl-C that stopped the polish ends the run as it would the solve's
+    status = ip.status if ip.status in ("time_limit", "interrupted") else info.status
     if ip.status in ("unbounded", "diverged") or not ip.value <= info.value:
         sub.release(ip.cache)
-        return z, info, ip.nit
-    status = ip.status if ip.status in ("time_limit", "interrupted") else info.status
+        return z, dataclasses.replace(info, status=status), ip.nit
     sub.release(info.cache)
     return zp, dataclasses.replace(info, cache=ip.cache, value=ip.value, status=status), ip.nit
 

@@ -482,6 +482,34 @@ def _weights_residual(sub, z, cache):
     return wo.residual_from_pg(wo.pseudo_gradient(z, wo.gradient(z, cache), cache))
 
 
+def test_a_ctrl_c_in_the_weight_polish_ends_the_run(monkeypatch):
+    """A Ctrl-C inside the polish ends the run ``interrupted``: one in its first evaluation
+    (before group OWL-QN's handler) leaves no trace of the outer iteration, one inside its
+    iterations ends it with that iteration's record; and a polish stopped by Ctrl-C whose
+    point is not taken (no lower value) still passes the status on."""
+    import liftnet.solvers.alm as alm
+    from liftnet.solvers.proxgrad import InnerInfo
+
+    monkeypatch.setattr(alm, "POLISH_MIN_INNER", 1)
+    prob = teacher_problem("complementarity", N=30)
+    full = solve_alm(prob, tol=1e-6, seed=0, polish_weights=True)
+    real = alm._WeightsOnly.gradient
+    for n in (1, 3):  # the polish's first gradient, and one of its iterations'
+        monkeypatch.setattr(alm._WeightsOnly, "gradient", interrupt_call(real, n))
+        res = solve_alm(prob, tol=1e-6, seed=0, polish_weights=True)
+        assert res.status == "interrupted" and len(res.history) < len(full.history)
+        assert (res.history[-1]["inner_status"] == "interrupted") == (n == 3)
+    monkeypatch.setattr(alm._WeightsOnly, "gradient", real)
+    sub, z = _random_subproblem("complementarity", False, 3, 10.0)
+    value, cache = sub.value(z)
+    info = InnerInfo("converged", 2000, 1e-3, value, np.ones(len(sub.blocks)), cache=cache)
+    stopped = InnerInfo("interrupted", 0, np.inf, value + 1.0, info.steps)
+    monkeypatch.setattr(alm, "group_owlqn", lambda *a, **k: (z + 1.0, stopped))
+    z2, info2, n = alm._polish_weights(sub, z, info, 1e-3, None)
+    assert z2 is z and info2.cache is cache and info2.value == value and n == 0
+    assert info2.status == "interrupted"
+
+
 def test_solve_alm_polishes_the_weights_after_long_solves_only(monkeypatch):
     """``polish_weights=True`` polishes after solves of ``POLISH_MIN_INNER`` iterations or
     more: none of this small teacher's solves is that long, and its run is the default run
