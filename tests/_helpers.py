@@ -29,3 +29,18 @@ def cut_bytes(path, keep: str) -> None:
     half = len(data) // 2
     path.write_bytes({"first_half": data[:half], "second_half": data[half:],
                       "middle_cut": data[:half] + data[-22:]}[keep])
+
+
+def make_unreadable(path) -> None:
+    """Take the read permission off the file at ``path``, or skip the test where the file is
+    still readable (root reads it anyway)."""
+    import os
+
+    import pytest
+
+    os.chmod(path, 0)
+    try:
+        open(path, "rb").close()
+    except PermissionError:
+        return
+    pytest.skip("the file is still readable (root reads it anyway)")
