@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _helpers import interrupt_call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -280,7 +281,7 @@ def test_prox_gradient_ctrl_c_in_a_gradient_returns_a_recorded_iterate(monkeypat
     start, iterates 1 and 2, then iterate 3) returns that iterate with its record, counted in
     ``nit``: the run cut after 3 iterations (it returned iterate 3 unrecorded, ``nit`` 2)."""
     prob = small_problem()
-    monkeypatch.setattr(fullbatch, "_backward", _interrupt_call(fullbatch._backward, 5))
+    monkeypatch.setattr(fullbatch, "_backward", interrupt_call(fullbatch._backward, 5))
     res = _run("prox_gradient", prob, seed=0)
     monkeypatch.undo()
     ref = prox_gradient(prob, seed=0, max_epochs=3)
@@ -400,19 +401,6 @@ def test_time_limit_after_the_weights_overflowed_is_reported_as_divergence(name)
     assert res.status == "diverged"
 
 
-def _interrupt_call(real, k):
-    """``real``, except that its ``k``-th call (1-based) raises KeyboardInterrupt."""
-    calls = []
-
-    def wrapped(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == k:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    return wrapped
-
-
 @pytest.mark.parametrize(
     ("target", "k", "torn"),
     [
@@ -432,7 +420,7 @@ def test_keyboard_interrupt_inside_a_step_returns_a_complete_iterate(monkeypatch
     iterate, with its own step). One in the forward pass still scores the last step's point."""
     prob = small_problem(lam=2.0)
     kw = {"lr": 0.2, "batch_size": prob.N, "seed": 0, "eval_every": 3}  # one step per epoch
-    monkeypatch.setattr(tp, target, _interrupt_call(getattr(tp, target), k))
+    monkeypatch.setattr(tp, target, interrupt_call(getattr(tp, target), k))
     res = _run("prox_sgd", prob, max_epochs=10, **kw)
     monkeypatch.undo()
     assert res.status == "interrupted" and res.n_steps == 4
