@@ -125,24 +125,32 @@ def interrupted_result(**more):
                            n_inner=1, Phi=1.0, **more)
 
 
-def test_bench_ipopt_ctrl_c_exits_130(monkeypatch, capsys):
-    monkeypatch.setattr(bench_ipopt, "warm_up", lambda *a: None)
-    monkeypatch.setattr(bench_ipopt, "traced_alm", lambda *a, **k: (interrupted_result(), []))
+def interrupted_main(monkeypatch, capsys, module, solver, argv, returned=None, **more):
+    """``module.main(argv)`` with ``module.warm_up`` a no-op and ``module.<solver>`` (and any
+    ``more`` names) replaced by stubs: ``solver`` counts its calls and returns an interrupted
+    result (or ``returned``). Checks the exit status 130; returns the call count and stdout."""
+    calls = []
+    out = interrupted_result() if returned is None else returned
+    monkeypatch.setattr(module, "warm_up", lambda *a: None)
+    monkeypatch.setattr(module, solver, lambda *a, **k: calls.append(1) or out)
+    for name, stub in more.items():
+        monkeypatch.setattr(module, name, stub)
     with pytest.raises(SystemExit) as exc:
-        bench_ipopt.main(["--N0", "20", "--Nmax", "40"])
+        module.main(argv)
     assert exc.value.code == 130
-    assert "interrupted during the ALM at N=20" in capsys.readouterr().out
+    return len(calls), capsys.readouterr().out
+
+
+def test_bench_ipopt_ctrl_c_exits_130(monkeypatch, capsys):
+    _, out = interrupted_main(monkeypatch, capsys, bench_ipopt, "traced_alm",
+                              ["--N0", "20", "--Nmax", "40"], returned=(interrupted_result(), []))
+    assert "interrupted during the ALM at N=20" in out
 
 
 def test_bench_multipliers_stops_when_the_alm_is_interrupted(monkeypatch, capsys):
-    calls = []
-    monkeypatch.setattr(bench_multipliers, "warm_up", lambda *a: None)
-    monkeypatch.setattr(bench_multipliers, "solve_alm",
-                        lambda *a, **k: calls.append(1) or interrupted_result())
-    with pytest.raises(SystemExit) as exc:
-        bench_multipliers.main(["--Ns", "20", "30", "--methods", "ip-kkt"])
-    out = capsys.readouterr().out
-    assert exc.value.code == 130 and len(calls) == 1
+    calls, out = interrupted_main(monkeypatch, capsys, bench_multipliers, "solve_alm",
+                                  ["--Ns", "20", "30", "--methods", "ip-kkt"])
+    assert calls == 1
     assert "interrupted: the rows above are complete." in out
     assert "teacher N=20" not in out  # the cut point is no row
 
@@ -151,36 +159,20 @@ def test_bench_alm_drops_the_interrupted_row_and_does_not_time_it(monkeypatch, c
     def no_timing(*args, **kwargs):
         raise AssertionError("the interrupted row was timed")
 
-    monkeypatch.setattr(bench_alm, "warm_up", lambda *a: None)
-    monkeypatch.setattr(bench_alm, "solve_alm", lambda *a, **k: interrupted_result())
-    monkeypatch.setattr(bench_alm, "matmul_floor", no_timing)
-    monkeypatch.setattr(bench_alm, "inner_iteration_cost", no_timing)
-    with pytest.raises(SystemExit) as exc:
-        bench_alm.main(["--quick", "--no-digits", "--Ns", "50", "60"])
-    out = capsys.readouterr().out
-    assert exc.value.code == 130
+    _, out = interrupted_main(monkeypatch, capsys, bench_alm, "solve_alm",
+                              ["--quick", "--no-digits", "--Ns", "50", "60"],
+                              matmul_floor=no_timing, inner_iteration_cost=no_timing)
     assert "interrupted: the table has the rows finished before" in out
     assert "mnist-like" not in out
 
 
 def test_sensitivity_ctrl_c_stops_the_whole_script(monkeypatch, capsys):
-    calls = []
-    monkeypatch.setattr(sensitivity, "warm_up", lambda *a: None)
-    monkeypatch.setattr(sensitivity, "solve_alm",
-                        lambda *a, **k: calls.append(1) or interrupted_result())
-    with pytest.raises(SystemExit) as exc:
-        sensitivity.main(["--seeds", "0", "1", "--time-limit", "1"])
-    assert exc.value.code == 130 and len(calls) == 1
-    assert "interrupted" in capsys.readouterr().out
+    calls, out = interrupted_main(monkeypatch, capsys, sensitivity, "solve_alm",
+                                  ["--seeds", "0", "1", "--time-limit", "1"])
+    assert calls == 1 and "interrupted" in out
 
 
 def test_sweep_ctrl_c_exits_130_after_the_summary(monkeypatch, capsys):
-    calls = []
-    monkeypatch.setattr(sweep, "warm_up", lambda *a: None)
-    monkeypatch.setattr(sweep, "solve_alm",
-                        lambda *a, **k: calls.append(1) or interrupted_result())
-    with pytest.raises(SystemExit) as exc:
-        sweep.main(["wide", "--Ns", "20", "--seeds", "0", "1", "--time-limit", "1"])
-    out = capsys.readouterr().out
-    assert exc.value.code == 130 and len(calls) == 1
-    assert "SUMMARY wide" in out
+    calls, out = interrupted_main(monkeypatch, capsys, sweep, "solve_alm",
+                                  ["wide", "--Ns", "20", "--seeds", "0", "1", "--time-limit", "1"])
+    assert calls == 1 and "SUMMARY wide" in out
