@@ -90,6 +90,14 @@ def test_mnist_like_shape_balance_border():
     np.testing.assert_array_equal(X, X2)
 
 
+def test_mnist_like_is_the_same_data_in_both_dtypes():
+    X32, Y32 = make_mnist_like(50, seed=3)
+    X64, Y64 = make_mnist_like(50, seed=3, dtype=np.float64)
+    assert X64.dtype == Y64.dtype == np.float64 and X32.dtype == Y32.dtype == np.float32
+    np.testing.assert_array_equal(X64, X32.astype(np.float64))
+    np.testing.assert_array_equal(Y64, Y32)
+
+
 def test_mnist_like_is_learnable_but_not_trivial():
     X, Y = make_mnist_like(3000, seed=1, dtype=np.float64)
     y = Y.argmax(1)
