@@ -110,14 +110,28 @@ def test_without_polish_zero_groups_are_not_exact():
     assert r.kkt["zero_threshold"] == 0 and f"{own.residual:.2e}" in r.message
 
 
-def test_a_failed_polish_keeps_the_certified_phase_one_point():
+def test_a_failed_polish_keeps_the_certified_phase_one_point(monkeypatch):
     """At ``lam = 0`` (no group to fix) IPOPT's polish re-solve declared the problem infeasible
     from a phase-1 point of KKT residual 1.9e-8, and the result took that round's status,
-    ``failed``: the phase-1 point comes back with phase 1's status, certified by liftnet."""
+    ``failed``: the phase-1 point comes back with phase 1's status, certified by liftnet.
+    (Whether IPOPT fails there depends on the machine's rounding, so the re-solve's failure is
+    made here: every IPOPT call after phase 1 reports it.)"""
     from liftnet.datasets import make_teacher
+    from liftnet.solvers import ipopt_backends as ib
 
+    real, calls = ib.CyIpoptBackend.solve, []
+
+    def phase_one_only(self, m, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            return real(self, m, *args, **kwargs)
+        return ib.Run("failed", "Infeasible_Problem_Detected",
+                      "IPOPT: Infeasible_Problem_Detected", 3, 0.01)
+
+    monkeypatch.setattr(ib.CyIpoptBackend, "solve", phase_one_only)
     X, Y, _, _ = make_teacher(15, (2, 3, 3, 1), alpha=0.1, noise=0.1, seed=0)
-    r = solve_ipopt(LiftedProblem(X, Y, hidden=(3, 3), lam=0.0))
+    r = solve_ipopt(LiftedProblem(X, Y, hidden=(3, 3), lam=0.0), solver="cyipopt")
+    assert len(calls) == 2  # phase 1 and the failed round
     assert r.status == "converged" and r.kkt.residual <= 1e-6, r.message
     assert r.n_zero_groups == 0 and "phase-1 point returned" in r.message
     own = kkt_residuals(LiftedProblem(X, Y, hidden=(3, 3), lam=0.0), r.W, r.b, r.V, r.M1, r.M2)
