@@ -299,11 +299,6 @@ class _LiftedNetBase(BaseEstimator):
             X, Y, hidden=p["hidden"], alpha=p["alpha"], beta=p["beta"], lam=p["lam"],
             groups=p["groups"], coupling=p["coupling"], bias=p["bias"],
         )  # fmt: skip
-        if p["time_limit"] is not None:
-            # load (or compile) the compiled kernels outside the solver's clock: else the
-            # first time-limited fit of a process loses 0.2 s (a cache load) to 3 s and more
-            # (a compile) of its time_limit to them, and so fewer iterations than the next
-            alm.warm_up(prob.dtype)
         res = alm.solve_alm(
             prob, tol=p["tol"], seed=self._seed(), time_limit=p["time_limit"],
             verbose=bool(self.verbose), max_iter=p["max_iter"],

@@ -62,13 +62,6 @@ class StubSolver:
 def stub(monkeypatch):
     s = StubSolver()
     monkeypatch.setattr(alm, "solve_alm", s)
-    # the kernels' warm-up of a time-limited fit (it would run the stub on its own problem)
-    s.warm_ups = []  # (dtype, solves before it)
-
-    def warm_up(dtype=np.float64):
-        s.warm_ups.append((np.dtype(dtype), len(s.calls)))
-
-    monkeypatch.setattr(alm, "warm_up", warm_up)
     return s
 
 
@@ -191,17 +184,6 @@ def test_auto_task_pandas_nullable_labels_are_classes(stub):
     net = SparseLeakyReLUNet(hidden=(3,)).fit(X, pd.DataFrame({"t": np.where(y, "a", "b")}))
     assert net.task_ == "classification" and net.classes_.tolist() == ["a", "b"]
     assert SparseLeakyReLUNet().fit(X, pd.Series(y * 0.5, dtype="Float64")).task_ == "regression"
-
-
-def test_time_limited_fit_warms_the_kernels_up_before_the_solve(stub, data):
-    """The kernels' load (0.2 s from numba's cache, seconds after an invalidation) was counted
-    in the first fit's time_limit: three identical fits of 0.3 s made 1, 3, 3 outer
-    iterations. The warm-up runs before the solve, in the problem's dtype, and only where a
-    clock runs (a max_iter fit does not need it)."""
-    SparseLeakyReLUNet(hidden=(3,), time_limit=0.3).fit(*data)
-    assert stub.warm_ups == [(np.dtype(np.float64), 0)] and len(stub.calls) == 1
-    SparseLeakyReLUNet(hidden=(3,), max_iter=5).fit(*data)
-    assert len(stub.warm_ups) == 1 and len(stub.calls) == 2
 
 
 def test_not_converged_warns(monkeypatch, data):

@@ -1040,3 +1040,49 @@ def test_ctrl_c_in_the_results_Phi_still_returns_it(monkeypatch):
     assert res.Phi == ref.Phi and res.kkt["residual"] == ref.kkt["residual"]
     for a, c in zip(res.W, ref.W, strict=True):
         np.testing.assert_array_equal(a, c)
+
+
+def test_time_limited_solve_warms_the_kernels_up_off_its_clock(monkeypatch):
+    """The process's first time-limited solve in a dtype loads the compiled kernels
+    (``warm_up``: 0.2 s from numba's cache, seconds for a compile) before its clock runs: that
+    load used to take its share of ``time_limit`` (a 6 s float32 solve, the process's first,
+    ended at its start with status ``time_limit``). Here the warm-up made 0.5 s slow: the solve
+    of a 0.3 s limit still runs, and its ``time`` and ``time_limit`` leave the 0.5 s out
+    (``time_excluded``); the next time-limited solve, and any without a limit, skip it."""
+    import time as time_
+
+    import liftnet.solvers.alm as alm
+
+    calls = []
+
+    def slow_warm_up(dtype=np.float64):
+        calls.append(np.dtype(dtype))
+        time_.sleep(0.5)
+        alm._WARM_DTYPES.add(np.dtype(dtype))
+
+    monkeypatch.setattr(alm, "warm_up", slow_warm_up)
+    monkeypatch.setattr(alm, "_WARM_DTYPES", set())
+    prob = teacher_problem("complementarity", N=200)
+    res = solve_alm(prob, tol=1e-14, time_limit=0.3)
+    assert calls == [np.dtype(np.float64)]
+    assert res.status == "time_limit" and res.nit >= 1  # the solve ran, 0.3 s of it
+    assert res.time < 0.5 and res.time_excluded >= 0.5
+    res = solve_alm(prob, tol=1e-14, time_limit=0.3)
+    solve_alm(prob, max_iter=1)
+    assert len(calls) == 1 and res.time_excluded < 0.5
+
+
+def test_ctrl_c_in_a_solves_warm_up_ends_it_interrupted_at_the_start(monkeypatch):
+    """A Ctrl-C while a time-limited solve warms the kernels up ends the solve ``interrupted``
+    with its certified start, as a Ctrl-C in its set-up does; the dtype stays cold."""
+    import liftnet.solvers.alm as alm
+
+    monkeypatch.setattr(alm, "_WARM_DTYPES", set())
+    monkeypatch.setattr(alm, "warm_up_large", interrupt_call(alm.warm_up_large, 1))
+    prob = teacher_problem("complementarity", N=30)
+    res = solve_alm(prob, time_limit=5.0, seed=3)
+    assert res.status == "interrupted" and res.nit == 0 and res.start is None
+    W, b = prob.initial_weights(3)
+    for a, c in zip(res.W, W, strict=True):
+        np.testing.assert_array_equal(a, c)
+    assert np.isfinite(res.kkt["residual"]) and not alm._WARM_DTYPES
