@@ -203,9 +203,9 @@ def _metrics(prob, res, data) -> dict:
 
 def _lift_gap(prob, res):
     """SparseLeakyReLUNet's LiftGapWarning text for this result (one rule), or None."""
-    from .estimator import lift_gap_message, zero_network_Phi
+    from .estimator import constant_network_Phi, lift_gap_message
 
-    return lift_gap_message(res, prob.beta, zero_network_Phi(prob))
+    return lift_gap_message(res, prob.beta, constant_network_Phi(prob))
 
 
 def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):

@@ -48,8 +48,8 @@ TASKS = ("auto", "classification", "regression")
 #: 74-91% at ``beta`` 1, where the certified point of (M) is a much worse network than ``F``
 #: suggests.
 LIFT_GAP_RTOL = 0.2
-#: ... and by more than this share of the data's own scale, ``Phi`` of the zero network
-#: (a fit at ``Phi`` 5e-7, ``F`` 9e-10 is no lift gap worth a warning)
+#: ... and by more than this share of the data's own scale, ``Phi`` of the best constant
+#: network (a fit at ``Phi`` 5e-7, ``F`` 9e-10 is no lift gap worth a warning)
 LIFT_GAP_ATOL = 1e-3
 
 
@@ -65,8 +65,8 @@ def lift_gap_message(res, beta: float, scale: float = 1.0) -> str | None:
     The one rule, for ``fit`` and for ``liftnet solve``: a converged result whose network's
     ``Phi`` (``res.Phi``) exceeds ``F`` of its lifted point (``res.objective``) by more than
     :data:`LIFT_GAP_RTOL` of ``Phi`` and by more than :data:`LIFT_GAP_ATOL` of ``scale``, the
-    ``Phi`` of the zero network (``(1/N) ||Y||_F^2``: :func:`zero_network_Phi`; 1 for one-hot
-    classes). ``beta`` is the coupling weight the result was solved with.
+    ``Phi`` of the best constant network (:func:`constant_network_Phi`). ``beta`` is the
+    coupling weight the result was solved with.
     """
     gap = res.Phi - res.objective  # > 0 where V is above sigma(U), as (M) allows
     if (res.status != "converged" or not gap > LIFT_GAP_RTOL * abs(res.Phi)
@@ -80,10 +80,20 @@ def lift_gap_message(res, beta: float, scale: float = 1.0) -> str | None:
     )
 
 
-def zero_network_Phi(prob) -> float:
-    """``Phi`` of the zero network, ``(1/N) ||Y||_F^2`` (MODEL.md 3): the scale of the data fit
-    (:func:`lift_gap_message`)."""
-    return prob.loss(np.zeros_like(prob.YT))
+def constant_network_Phi(prob) -> float:
+    """``Phi`` (MODEL.md 3) of the best network with constant output: the scale of the data fit
+    (:func:`lift_gap_message`). With biases the output bias fits the targets' mean,
+    ``(1/N) ||Y^T - y_mean 1^T||_F^2`` (the scale does not move with an offset of the
+    targets: with the zero network's ``(1/N) ||Y||_F^2`` a regression target shifted by 60 hid
+    a 98% gap that the same target shifted by 30 showed); without biases, or where the
+    targets are constant, the zero network's ``(1/N) ||Y||_F^2`` (1 for one-hot classes
+    without biases)."""
+    zero = prob.loss(np.zeros_like(prob.YT))
+    if not prob.bias:
+        return zero
+    mean = prob.YT.mean(axis=1, keepdims=True)
+    centred = prob.loss(np.broadcast_to(mean, prob.YT.shape))
+    return centred if centred > 0 else zero
 
 
 #: numpy dtype kinds of class labels: bool, integers, objects (strings, pandas categories),
@@ -310,7 +320,7 @@ class _LiftedNetBase(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        gap_message = lift_gap_message(res, p["beta"], zero_network_Phi(prob))
+        gap_message = lift_gap_message(res, p["beta"], constant_network_Phi(prob))
         if gap_message is not None:
             warnings.warn(gap_message, LiftGapWarning, stacklevel=2)
         self.result_ = res

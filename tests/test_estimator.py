@@ -205,10 +205,39 @@ def test_a_lifted_point_far_below_its_network_warns(monkeypatch, data, share, wa
         assert "beta (now 2.5)" in str(gap[0].message)
 
 
+@pytest.mark.parametrize("offset", [0.0, 30.0, 60.0])
+def test_gap_scale_does_not_move_with_a_targets_offset(offset):
+    """The scale of the absolute floor is the best constant network's ``Phi``: with biases the
+    spread of the targets about their mean, whatever their offset (the zero network's
+    ``(1/N) ||Y||^2``, used before, grew with the offset squared: at offset 60 a converged fit
+    with ``Phi`` 0.99 and ``F`` 0.023, 98% apart, got no warning; at 30 it did)."""
+    from liftnet.estimator import constant_network_Phi, lift_gap_message
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2))
+    y = np.sin(2 * X[:, 0]) + np.abs(X[:, 1]) + offset
+    prob = LiftedProblem(X, y, hidden=(6,), bias=True)
+    assert constant_network_Phi(prob) == pytest.approx(np.var(y - offset), rel=1e-9)
+    res = {"status": "converged", "Phi": 0.9927, "objective": 0.0227}
+    assert lift_gap_message(type("R", (dict,), {"__getattr__": dict.__getitem__})(res), 1.0,
+                            constant_network_Phi(prob)) is not None
+    # without biases the best constant network is the zero network
+    nob = LiftedProblem(X, y, hidden=(6,), bias=False)
+    assert constant_network_Phi(nob) == pytest.approx(np.mean(y**2), rel=1e-12)
+
+
+def test_gap_scale_of_a_constant_target_is_the_zero_networks():
+    from liftnet.estimator import constant_network_Phi
+
+    X = np.random.default_rng(1).standard_normal((10, 2))
+    prob = LiftedProblem(X, np.full(10, 3.0), hidden=(2,), bias=True)
+    assert constant_network_Phi(prob) == pytest.approx(9.0)
+
+
 def test_no_gap_warning_on_a_perfect_fit():
     """The relative gap of a fit whose ``Phi`` and ``F`` are both at rounding level (here
     ``Phi`` 5.2e-7, ``F`` 8.9e-10: 100% of ``Phi``) is no lift gap: the warning also asks for
-    :data:`LIFT_GAP_ATOL` of the zero network's ``Phi``."""
+    :data:`LIFT_GAP_ATOL` of the best constant network's ``Phi``."""
     from liftnet.estimator import LIFT_GAP_ATOL, lift_gap_message
 
     class Res(dict):
