@@ -270,7 +270,26 @@ class _LiftedNetBase(BaseEstimator):
         Returns
         -------
         self
+
+        Notes
+        -----
+        A ``fit`` that raises leaves the estimator as it was (a refit with bad data or
+        parameters does not break the previous fit). A Ctrl-C during the solve ends the solve,
+        not the fit: the estimator keeps the best iterate, with status ``interrupted`` in
+        ``result_`` and a ``ConvergenceWarning`` (as ``solve_alm`` returns it: nothing is
+        lost); a Ctrl-C before or after the solve raises ``KeyboardInterrupt``.
         """
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            # the attributes fit sets before it can still fail (classes_, task_, the
+            # parameters the network is read with, n_features_in_): the old fit, whole
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y):
         from .solvers import alm
 
         p = self._validate_params()

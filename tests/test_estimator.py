@@ -508,3 +508,29 @@ def test_public_docstrings_document_every_parameter_with_its_default(name):
         assert m is not None, p
         assert ast.literal_eval(m.group(1)) == par.default, (p, m.group(1), par.default)
     assert "hidden_ :" in doc and "coefs_ :" in doc
+
+
+def test_a_refit_that_raises_leaves_the_previous_fit_whole():
+    """``fit`` set ``classes_``, ``task_``, the parameters the network is read with and
+    ``n_features_in_`` before checks that can still fail: a refit refused for a one-class
+    ``y`` left ``classes_ = ['spam']`` (predict then raised IndexError), one refused for too
+    large an ``X`` after ``set_params(alpha=0.9)`` left the old weights read with the new
+    ``alpha`` (predictions moved by 1.6, silently)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for target, bad_fits in (
+        (y, [(X, np.full(20, "spam")), (np.c_[X, X], np.zeros(20, int))]),
+        (X[:, 0], [(X * 1e80, X[:, 0])]),
+    ):
+        net = SparseLeakyReLUNet(hidden=(3,), max_iter=5).fit(X, target)
+        state = {k: v for k, v in vars(net).items() if k.endswith("_")}
+        before = net.predict(X)
+        net.set_params(alpha=0.9)
+        for Xb, yb in bad_fits:
+            with pytest.raises(ValueError):
+                net.fit(Xb, yb)
+            np.testing.assert_array_equal(net.predict(X), before)
+            assert {k for k in vars(net) if k.endswith("_")} == set(state)
+            assert net.n_features_in_ == 3 and net.result_ is state["result_"]
+        assert net.alpha == 0.9  # the parameter set stays set
