@@ -18,6 +18,15 @@
 Exit status: 0 when the solver returned a point (any status but ``diverged``/``failed``,
 ``interrupted``), 1 for ``diverged``/``failed``, 2 for bad arguments or data, 130 after Ctrl-C
 (as ``liftnet verify`` and ``liftnet compare``; ``solve`` has still written its files).
+
+``solve`` writes its two files before it prints the summary, each on its own: a failure
+while writing one (a full disk) is one line on stderr naming the file, the other is still
+written (all or nothing, :func:`liftnet.io.save_result`), and the exit status is 1 whatever
+the solver's. A name that cannot be created (one too long) is refused before the solve (2).
+A standard output that fails (``| head`` closing the pipe, ``> /dev/full``) ends the printing
+only: the files are written, and where the status would have been 0 it is 141 for a closed
+pipe (128 + SIGPIPE, what a shell reports for a program a closed pipe ended; no message, as
+Python's ``signal`` documentation advises) and 1 with a one-line error otherwise.
 """
 
 from __future__ import annotations
@@ -32,7 +41,8 @@ import time
 
 import numpy as np
 
-from .cli_data import DATASETS, as_option, load_problem_data
+from .cli_data import DATASETS, MAX_MNIST_LIKE, as_option, load_problem_data
+from .io import reason
 
 DELEGATED = {
     "verify": ("liftnet.verification.crosscheck", "cross-check the ALM against IPOPT"),
@@ -208,7 +218,9 @@ def _lift_gap(prob, res):
     return lift_gap_message(res, prob.beta, constant_network_Phi(prob))
 
 
-def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):
+def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0, metrics=None):
+    """Print the result (``metrics``: :func:`_metrics`, computed here when not given) and
+    return the metrics."""
     from .pruning import prune_weights
 
     kkt = res.kkt
@@ -235,7 +247,7 @@ def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0):
     widths = [W2[0].shape[1]] + [w.shape[0] for w in W2]
     p(f"pruned network: {'-'.join(map(str, prob.widths))} -> {'-'.join(map(str, widths))} "
       f"({size(res.W, res.b)} -> {size(W2, b2)} parameters, same function)")  # fmt: skip
-    m = _metrics(prob, res, data)
+    m = _metrics(prob, res, data) if metrics is None else metrics
     p("  ".join(f"{k.replace('_', ' ')}: {v:.4f}" for k, v in m.items()))
     warm = f", kernels' warm-up {t_warm:.1f} s" if t_warm else ""
     p(f"time: {t_total:.1f} s (data {t_data:.1f} s{warm}, solver {res.time:.1f} s)")
@@ -358,8 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=None,
         help="samples for --data teacher (all of them, split by --test-size; default 500) or "
-        "mnist-like (the training ones, the held-out ones generated on top; default 2000); "
-        "refused with --data digits and --file, whose samples are given",
+        "mnist-like (the training ones, the held-out ones generated on top; default 2000; at "
+        f"most {MAX_MNIST_LIKE} generated in all); refused with --data digits and --file, "
+        "whose samples are given",
     )
     solve.add_argument("--test-size", type=fraction_float, default=0.25,
                        help="held-out fraction in [0, 1); 0: train on all samples, no test "
@@ -447,12 +460,99 @@ def _load_init(args, prob):
     return init
 
 
+class _Output:
+    """The stream the command prints to, for ``print(file=...)``: a write that fails (the
+    reader of a pipe gone, ``| head``; a full disk, ``> /dev/full``) ends the printing, not the
+    command. A solve's files are its result and the summary only a view of it: a
+    BrokenPipeError there lost both with a traceback. ``error`` keeps the first failure, for
+    the exit status (:func:`_output_failed`)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.error is None:
+            try:
+                self.stream.write(text)
+            except OSError as exc:
+                self.error = exc
+        return len(text)
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                self.error = exc
+
+
+def _output_failed(stream, exc: OSError, mode: str, written) -> int:
+    """The exit status after ``stream`` (standard output) failed with ``exc``: 141 (128 +
+    SIGPIPE) in silence for a closed pipe, else 1 with a one-line error saying which files
+    were written all the same. What is still buffered for the stream is sent to ``os.devnull``
+    (Python's advice for SIGPIPE): the interpreter's last flush would fail again and print
+    "Exception ignored ... BrokenPipeError" (status 120)."""
+    try:
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's stream)
+        pass
+    if isinstance(exc, BrokenPipeError):
+        return 141
+    files = f"; written: {' and '.join(written)}" if written else ""
+    print(f"liftnet {mode}: error: cannot print to standard output: {reason(exc)}{files}",
+          file=sys.stderr)  # fmt: skip
+    return 1
+
+
+def _write_results(args, prob, res, data, metrics, timings, mode: str):
+    """Write ``PREFIX.npz`` and ``PREFIX.json``, each on its own: a failure of one (a full
+    disk) is one line on stderr naming the file, and the other is still written. Returns the
+    files written and those that failed."""
+    from .io import save_result, write_json
+
+    jobs = ((args.out + ".npz", lambda path: save_result(path, res)),
+            (args.out + ".json", lambda path: write_json(
+                path, _report(args, prob, res, data, metrics, timings))))  # fmt: skip
+    written, failed = [], []
+    for path, write in jobs:
+        try:
+            written.append(write(path))
+        except (OSError, ValueError) as exc:  # ValueError: save_result's check of the place
+            print(f"liftnet {mode}: error: cannot write {path!r}: {reason(exc)}", file=sys.stderr)
+            failed.append(path)
+    return written, failed
+
+
+def _check_model_options(args) -> None:
+    """The model's options that ``LiftedProblem`` checks against the dtype (``--lam``: the
+    solvers square it), refused under their options' names before any data is loaded: a
+    one-sample problem built with them runs the one rule there is."""
+    from .formulation.problem import LiftedProblem
+
+    try:
+        LiftedProblem(np.zeros((1, 1)), np.zeros((1, 1)), hidden=(1,), alpha=args.alpha,
+                      beta=args.beta, lam=args.lam, groups=args.groups,
+                      coupling=args.coupling, bias=args.bias,
+                      dtype=getattr(args, "dtype", "float64"))  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        raise as_option(exc, MODEL_OPTIONS) from None
+
+
+#: LiftedProblem's parameters and the options that set them (its messages name the former)
+MODEL_OPTIONS = {"alpha": "--alpha", "beta": "--beta", "lam": "--lam", "groups": "--groups",
+                 "coupling": "--coupling", "bias": "--bias"}  # fmt: skip
+
+
 def _run(args, mode: str, out=None) -> int:
     from .formulation.problem import LiftedProblem
-    from .io import save_result, writable_file, write_json
+    from .io import writable_file
     from .solvers.alm import warm_up
 
-    out = sys.stdout if out is None else out
+    out = _Output(sys.stdout if out is None else out)
     t0 = time.perf_counter()
     t_warm = 0.0
     try:
@@ -461,11 +561,15 @@ def _run(args, mode: str, out=None) -> int:
             _check_not_input(args.out, args.file)
             writable_file(args.out + ".npz", "--out")
             writable_file(args.out + ".json", "--out")
+        _check_model_options(args)
         data = load_problem_data(args, mode)
-        prob = LiftedProblem(data.X_train, data.Y_train, hidden=tuple(args.hidden),
-                             alpha=args.alpha, beta=args.beta, lam=args.lam, groups=args.groups,
-                             coupling=args.coupling, bias=args.bias,
-                             dtype=getattr(args, "dtype", "float64"))  # fmt: skip
+        try:
+            prob = LiftedProblem(data.X_train, data.Y_train, hidden=tuple(args.hidden),
+                                 alpha=args.alpha, beta=args.beta, lam=args.lam,
+                                 groups=args.groups, coupling=args.coupling, bias=args.bias,
+                                 dtype=getattr(args, "dtype", "float64"))  # fmt: skip
+        except (ValueError, TypeError) as exc:
+            raise as_option(exc, MODEL_OPTIONS) from None
         init = None
         if getattr(args, "init", None) is not None:
             init = _load_init(args, prob)
@@ -499,20 +603,31 @@ def _run(args, mode: str, out=None) -> int:
     # the solver has returned its best point: a further Ctrl-C must not lose it
     ignore = mode == "solve" and _main_thread()
     old = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore else None
+    written, failed = [], []
     try:
-        metrics = _print_summary(prob, res, data, t_data, t_total, out=out, t_warm=t_warm)
-        if mode == "solve":
+        metrics = _metrics(prob, res, data)
+        if mode == "solve":  # the files first: a failing stdout must not lose them
             timings = {"data": t_data, "warm_up": t_warm, "solver": res.time,
                        "total": t_total}  # fmt: skip
-            npz = save_result(args.out + ".npz", res)
-            js = write_json(args.out + ".json", _report(args, prob, res, data, metrics, timings))
-            print(f"wrote {npz} and {js}", file=out)
+            written, failed = _write_results(args, prob, res, data, metrics, timings, mode)
+        _print_summary(prob, res, data, t_data, t_total, out=out, t_warm=t_warm,
+                       metrics=metrics)  # fmt: skip
+        if written:
+            print(f"wrote {' and '.join(written)}", file=out)
+        out.flush()  # a failure of buffered output shows here, not at the interpreter's exit
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
-    if res.status == "interrupted":  # the shell's code for Ctrl-C, the files written
-        return 130
-    return 1 if res.status in ("diverged", "failed") else 0
+    if failed:  # the result is (in part) lost, whatever the solver's status
+        rc = 1
+    elif res.status == "interrupted":  # the shell's code for Ctrl-C, the files written
+        rc = 130
+    else:
+        rc = 1 if res.status in ("diverged", "failed") else 0
+    if out.error is not None:  # the solver's and the files' status come first
+        failed_out = _output_failed(out.stream, out.error, mode, written)
+        rc = rc or failed_out
+    return rc
 
 
 def _main_thread() -> bool:
@@ -525,7 +640,12 @@ def main(argv=None) -> int:
     """Entry point of the ``liftnet`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DELEGATED:
-        return _delegate(argv[0], argv[1:])
+        try:
+            rc = _delegate(argv[0], argv[1:])
+            sys.stdout.flush()  # buffered output fails here, not at the interpreter's exit
+            return rc
+        except BrokenPipeError as exc:  # their output piped into a reader that left (| head)
+            return _output_failed(sys.stdout, exc, argv[0], [])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

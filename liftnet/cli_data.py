@@ -22,6 +22,15 @@ DATASETS = ("digits", "teacher", "mnist-like")
 TEACHER_WIDTHS = (10, 8, 8, 2)
 TEACHER_NOISE = 0.01
 MAX_AUTO_CLASSES = 50
+#: The most samples ``--data mnist-like`` generates, training and held-out ones together
+#: (``X`` alone is 0.63 GB in float32, 1.25 GB in float64; the generator's peak about twice
+#: that): ``--n-samples 10 --test-size 0.99999`` asked for a million, a MemoryError.
+MAX_MNIST_LIKE = 200_000
+#: Class labels are integers of magnitude below 2**63: what scikit-learn's ``type_of_target``
+#: (``SparseLeakyReLUNet.fit``) takes for labels, a float that casts to int64 and back
+#: unchanged. ``1e19`` is a whole number but no label: both rules must say so (they did not,
+#: and an IndexError followed).
+LABEL_LIMIT = 2.0**63
 
 
 @dataclass
@@ -79,14 +88,22 @@ def _samples_needed(test_size: float, n: int) -> str:
 
 
 def _auto_task(Y) -> str:
-    """Classification for one column of integer values with at most ``MAX_AUTO_CLASSES``
-    distinct values (csv stores labels as numbers), regression otherwise."""
+    """Classification for one column of class labels (:func:`_is_label`) with at most
+    ``MAX_AUTO_CLASSES`` distinct values (csv stores labels as numbers), regression
+    otherwise."""
     if Y.ndim == 2 and Y.shape[1] != 1:
         return "regression"
     y = Y.ravel()
-    if np.all(y == np.round(y)) and len(np.unique(y)) <= MAX_AUTO_CLASSES:
+    if np.all(_is_label(y)) and len(np.unique(y)) <= MAX_AUTO_CLASSES:
         return "classification"
     return "regression"
+
+
+def _is_label(y) -> np.ndarray:
+    """Per entry: a class label, an integer of magnitude below :data:`LABEL_LIMIT` (the one
+    rule of ``--task auto`` and of the refusal of ``--task classification``)."""
+    y = np.asarray(y)
+    return (y == np.round(y)) & (y >= -LABEL_LIMIT) & (y < LABEL_LIMIT)
 
 
 def load_problem_data(args, mode: str) -> ProblemData:
@@ -185,7 +202,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
         info = {"name": "teacher", "teacher_widths": list(TEACHER_WIDTHS), "noise": TEACHER_NOISE}
     else:  # mnist-like: the held-out part comes from the same generator
         N = n or 2000
-        M = int(round(N * ts / (1 - ts)))
+        M = _mnist_like_test_samples(N, ts)
         X, Y = make_mnist_like(N + M, seed=seed, dtype=dt)
         Xtr, Ytr, Xte, Yte = X[:N], Y[:N], X[N:], Y[N:]
         task, info = "classification", {"name": "mnist-like"}
@@ -193,22 +210,39 @@ def load_problem_data(args, mode: str) -> ProblemData:
     return ProblemData(Xtr, Ytr, Xte, Yte, task=task, info=info)
 
 
+def _mnist_like_test_samples(N: int, ts: float) -> int:
+    """The held-out samples ``--data mnist-like`` generates on top of its ``N`` training ones,
+    ``round(N ts / (1 - ts))`` (``ts`` of all of them), refused under ``--test-size`` and
+    ``--n-samples`` where the two together pass :data:`MAX_MNIST_LIKE`."""
+    M = round(N * ts / (1 - ts))
+    if N + M > MAX_MNIST_LIKE:
+        if N < MAX_MNIST_LIKE:  # the largest fraction that stays within the bound
+            top = math.floor((1 - N / MAX_MNIST_LIKE) * 1e4) / 1e4
+            advice = (f"give --test-size at most {top:g} with --n-samples {N}, or a smaller "
+                      f"--n-samples")  # fmt: skip
+        else:
+            advice = "give a smaller --n-samples (and --test-size)"
+        raise ValueError(
+            f"--test-size {ts!r} with --n-samples {N} asks --data mnist-like for {M} "
+            f"held-out samples on top of the {N} training ones ({N + M} in all); it generates "
+            f"at most {MAX_MNIST_LIKE}: {advice}"
+        )
+    return M
+
+
 def _check_class_labels(labels, used, args) -> None:
     """``--task classification`` refuses a continuous target as ``SparseLeakyReLUNet.fit``
     does (scikit-learn's ``type_of_target``): one class per distinct value is no task."""
     from sklearn.utils.multiclass import type_of_target
 
-    kind = type_of_target(labels)
-    if kind == "continuous":
+    bad = labels[~_is_label(labels)]
+    if bad.size or type_of_target(labels) == "continuous":
+        example = f", e.g. {bad[0]:g}" if bad.size else ""
         raise ValueError(
             f"--task classification: the target {used!r} of {args.file!r} is continuous "
-            f"(values that are not integers, e.g. {_non_integer(labels):g}), not class labels; "
-            f"use --task regression, or give a target of class labels"
+            f"(values that are not integers of magnitude below 2**63{example}), not class "
+            f"labels; use --task regression, or give a target of class labels"
         )
-
-
-def _non_integer(y):
-    return y[y != np.round(y)][0]
 
 
 def _target(t):
@@ -222,10 +256,13 @@ def _target(t):
 
 
 def as_option(exc: Exception, options: dict) -> Exception:
-    """``exc`` (same type) with a leading Python parameter name (``path: ...``) replaced by
-    the option that gave it (``--file: ...``): the command line names its own options."""
+    """``exc`` (same type) with a leading Python parameter name (``path: ...``, or
+    ``lam=1e+200 is ...``) replaced by the option that gave it (``--file: ...``, ``--lam
+    1e+200 is ...``): the command line names its own options."""
     msg = str(exc)
     for param, option in options.items():
         if msg.startswith(param + ":") or msg.startswith(param + " "):
             return type(exc)(option + msg[len(param):])
+        if msg.startswith(param + "="):
+            return type(exc)(option + " " + msg[len(param) + 1:])
     return exc

@@ -357,7 +357,20 @@ def _load_npz(path: str, target, dt):
     return _numeric(arrays["X"], "X", path, dt), _numeric(arrays[ykey], ykey, path, dt), ykey
 
 
+#: dtype kinds of a user file's arrays that convert to floats without being numbers for
+#: liftnet: complex (the cast drops the imaginary part, with only numpy's ComplexWarning),
+#: datetimes and time spans (their counts since an epoch, in a unit the file chose)
+_NOT_REAL = {"c": "complex numbers", "M": "dates and times (datetime64)",
+             "m": "time spans (timedelta64)"}  # fmt: skip
+
+
 def _numeric(A, what: str, path: str, dt) -> np.ndarray:
+    """``A`` as a finite, non-empty float array of dtype ``dt``, else a ``ValueError``
+    naming ``what`` and the file; real numbers only (:data:`_NOT_REAL`)."""
+    kind = np.asarray(A).dtype.kind
+    if kind in _NOT_REAL:
+        raise ValueError(f"path: {what} in {path!r} holds {_NOT_REAL[kind]}, expected real "
+                         f"numbers")  # fmt: skip
     try:
         A = np.asarray(A, dtype=dt)
     except (TypeError, ValueError) as exc:

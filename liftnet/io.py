@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import secrets
 import tempfile
 
 import numpy as np
@@ -41,13 +42,87 @@ def writable_folder(folder, name: str) -> str:
 
 
 def writable_file(path, name: str) -> str:
-    """``path``, after checking that it is not a folder and that its folder is writable
-    (:func:`writable_folder`)."""
+    """``path``, after checking that it is not a folder, that its folder is writable
+    (:func:`writable_folder`) and that a file of this very name can be written there; else a
+    ``ValueError`` naming ``name``. The folder alone passed names the system refuses (longer
+    than its 255 bytes): a solve then ran to the end and lost its result at the write. A
+    missing file is created and removed again; an existing one is left as it is (it must
+    be writable: a read-only file is not replaced)."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise ValueError(f"{name}: {path!r} is a folder, expected a file path")
     writable_folder(os.path.dirname(path), name)
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            raise ValueError(f"{name}: cannot write {path!r}: the file exists and is read-only")
+        return path
+    if os.path.lexists(path):  # a link to nowhere: writing creates its target, as open does
+        return path
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        os.unlink(path)
+    except FileExistsError:  # created in between by someone else: theirs, left alone
+        pass
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot create the file {path!r}: {reason(exc)}") from None
     return path
+
+
+def reason(exc: Exception) -> str:
+    """An error's reason without its number and file name (the messages name the file
+    themselves): an ``OSError``'s ``File name too long``, any other's text."""
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _open(file, text: bool):
+    """``open`` for writing: text as UTF-8, or bytes."""
+    return open(file, "w", encoding="utf-8") if text else open(file, "wb")
+
+
+def _write_atomic(path: str, write, text: bool = False) -> None:
+    """Write ``path`` through ``write(fh)`` all or nothing: into a new file beside it, which
+    then replaces ``path`` (``os.replace``, atomic within a folder). A failure (a full disk)
+    leaves no half file and an existing ``path`` as it was; it is an ``OSError`` naming
+    ``path`` (the temporary file, removed, would mean nothing to the user).
+
+    The temporary name is short (``.liftnet-XXXXXXXX.tmp``) whatever ``path``'s length, and is
+    created with the permissions ``open`` gives a new file (``0o666`` less the umask).
+    A symbolic link (``/dev/stdout``, whose target may be the file a shell redirected the
+    output to: replacing that lost the rest of the output) and anything else that is no
+    regular file (a named pipe) are written in place, through ``open``, as before."""
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isfile(path)):
+        try:
+            with _open(path, text) as fh:
+                write(fh)
+        except OSError as exc:
+            raise OSError(exc.errno, reason(exc), path) from None
+        return
+    folder = os.path.dirname(path) or "."
+    tmp = fd = None
+    try:
+        while fd is None:
+            tmp = os.path.join(folder, f".liftnet-{secrets.token_hex(4)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+        with _open(fd, text) as fh:
+            fd = None  # the file object closes it now
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # a full disk is found here, not after the replace
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise OSError(exc.errno, reason(exc), path) from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp is not None and os.path.lexists(tmp):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def _npz_name(path: str) -> str:
@@ -78,9 +153,13 @@ def save_result(path, res) -> str:
     Raises
     ------
     TypeError, ValueError
-        ``path`` is not path-like or names a folder or an unwritable place, or ``res`` lacks a
-        non-empty list ``W`` or holds something other than lists of real numeric arrays
-        (nothing :func:`load_result` would refuse is written).
+        ``path`` is not path-like or names a folder or an unwritable place (also a name the
+        system refuses, one too long), or ``res`` lacks a non-empty list ``W`` or holds
+        something other than lists of real numeric arrays (nothing :func:`load_result` would
+        refuse is written).
+    OSError
+        The writing itself failed (a full disk), naming ``path``: nothing is left there (the
+        file is written beside it and then moved into place), an existing file is kept.
     """
     path = _npz_name(check_path(path))
     if res is None:
@@ -102,11 +181,11 @@ def save_result(path, res) -> str:
         x = res.get(name) if hasattr(res, "get") else getattr(res, name, None)
         if x is not None:
             arrays[name] = np.asarray(check_scalar(x, f"res.{name}", low=0, low_inclusive=False))
-    # a ValueError naming path (a folder there, a folder that cannot be created), not a bare
-    # OSError; written through a handle, as np.savez would append ".npz" to "run.NPZ"
+    # a ValueError naming path (a folder there, a folder that cannot be created, a name too
+    # long), not a bare OSError; written through a handle, as np.savez would append ".npz" to
+    # "run.NPZ"
     writable_file(path, "path")
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
+    _write_atomic(path, lambda fh: np.savez(fh, **arrays))
     return path
 
 
@@ -140,8 +219,10 @@ def load_result(path) -> dict:
     given = check_path(path)
     path = given if os.path.isfile(given) else _npz_name(given)
     if not os.path.isfile(path):
-        if os.path.isdir(path):
-            raise ValueError(f"path: {path!r} is a folder, expected a file path")
+        # a folder given as such (--init adir) is named so, not as a file missing
+        folder = next((p for p in (path, given) if os.path.isdir(p)), None)
+        if folder is not None:
+            raise ValueError(f"path: {folder!r} is a folder, expected a result file (.npz)")
         tried = repr(given) if path == given else f"{given!r} (nor {path!r})"
         raise FileNotFoundError(f"path: no such file {tried}")
     check_npz_file(path, "path", writer="save_result")  # np.load takes any other file for a pickle
@@ -198,12 +279,13 @@ def jsonable(obj):
 
 
 def write_json(path, report: dict) -> str:
-    """Write ``jsonable(report)`` as indented strict JSON; returns the path."""
+    """Write ``jsonable(report)`` as indented strict JSON; returns the path. The text is made
+    before the file is touched, and written all or nothing (:func:`_write_atomic`: a failure
+    is an ``OSError`` naming ``path``, with no half file left)."""
     path = os.fspath(path)
+    text = json.dumps(jsonable(report), indent=2, allow_nan=False) + "\n"
     parent = os.path.dirname(path)
     if parent:
         os.makedirs(parent, exist_ok=True)
-    with open(path, "w") as fh:
-        json.dump(jsonable(report), fh, indent=2, allow_nan=False)
-        fh.write("\n")
+    _write_atomic(path, lambda fh: fh.write(text), text=True)
     return path

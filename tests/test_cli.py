@@ -664,3 +664,223 @@ def test_solve_csv_header_of_numbers(tmp_path, capsys):
     rc, _ = solve(tmp_path, "--file", str(tmp_path / "h.csv"), "--header", "no")
     err = capsys.readouterr().err
     assert rc == 2 and "non-numeric value: line 1, column 0 holds 'a'" in err
+
+
+# ------------------------------------------- output that fails, names that cannot be made
+def _solve_subprocess(tmp_path, stdout, unbuffered):
+    """``liftnet solve`` in a child process whose standard output is ``stdout`` ("pipe": a
+    pipe whose reader is gone before anything is printed, as ``| head`` leaves it; "full":
+    ``/dev/full``)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:  # each print written at once: the summary's first line meets the pipe
+        env["PYTHONUNBUFFERED"] = "1"
+    out = str(tmp_path / "o_pipe")
+    cmd = [sys.executable, "-m", "liftnet", "solve", "--data", "teacher", "--n-samples", "40",
+           "--hidden", "3", "--max-iter", "3", "--quiet", "--out", out]  # fmt: skip
+    sink = open("/dev/full", "w") if stdout == "full" else subprocess.PIPE
+    try:
+        p = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, env=env, text=True)
+        if stdout == "pipe":
+            p.stdout.close()  # the reader leaves before the summary is printed
+        err = p.communicate(timeout=120)[1]
+    finally:
+        if sink is not subprocess.PIPE:
+            sink.close()
+    return p.returncode, err, out
+
+
+@pytest.mark.parametrize("stdout, unbuffered, rc", [("pipe", True, 141), ("pipe", False, 141),
+                                                    ("full", False, 1)])  # fmt: skip
+def test_solve_output_that_fails_keeps_the_files(tmp_path, stdout, unbuffered, rc):
+    """``liftnet solve ... | head -3``: the summary's print raised BrokenPipeError, a
+    traceback and no result files (``> /dev/full``: OSError 28, the same). The files are now
+    written before the summary, and a failing stdout ends the printing only: 141 (128 +
+    SIGPIPE) in silence for the closed pipe, 1 and a one-line error for the full disk."""
+    code, err, out = _solve_subprocess(tmp_path, stdout, unbuffered)
+    assert code == rc, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    if stdout == "pipe":
+        assert err == ""
+    else:
+        assert err.strip().count("\n") == 0
+        assert "error: cannot print to standard output: No space left on device" in err
+    assert json.loads(open(out + ".json").read())["status"] in ("converged", "max_iter")
+    assert len(load_result(out + ".npz")["W"]) == 2
+
+
+@pytest.mark.parametrize("length", [260, 251])
+def test_solve_out_name_too_long_is_refused_before_solving(tmp_path, capsys, no_solve, length):
+    """A 260-character ``--out`` name solved and then died with OSError 36 and no files; at
+    251 characters ``PREFIX.npz`` (255) was written and ``PREFIX.json`` (256) failed: half a
+    result. The final names themselves are now tried first, and nothing is left behind."""
+    rc = run_main(["solve", *SMALL, "--data", "teacher", "--out", str(tmp_path / ("x" * length))])
+    err = capsys.readouterr().err
+    assert rc == 2 and "error: --out: cannot create the file" in err and "too long" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_solve_a_failed_write_names_the_file_and_still_writes_the_other(tmp_path, monkeypatch,
+                                                                        capsys):  # fmt: skip
+    """A write that fails after the solve (a full disk, here halfway through ``PREFIX.npz``)
+    lost both files with a traceback: now a one-line error names the file, no half file is
+    left, the report is still written, and the exit status is 1."""
+    import errno
+
+    def disk_full(fh, **arrays):
+        fh.write(b"PK\x03\x04 half an archive")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "40")
+    cap = capsys.readouterr()
+    assert rc == 1
+    assert f"liftnet solve: error: cannot write '{out}.npz': No space left on device" in cap.err
+    assert "Traceback" not in cap.err and cap.err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]  # no .npz, no temporary
+    assert json.loads(open(out + ".json").read())["status"]
+    assert f"wrote {out}.json" in cap.out
+
+
+def test_solve_lam_too_large_for_the_dtype_names_the_option(tmp_path, monkeypatch, capsys,
+                                                            no_solve):  # fmt: skip
+    """``--lam 1e200`` was refused as ``lam=1e+200 ...`` (the library's name) after the data
+    were loaded; the command line names ``--lam``, before any data are read."""
+
+    def no_data(*a, **k):
+        raise AssertionError("the data were loaded although --lam was bad")
+
+    monkeypatch.setattr(cli, "load_problem_data", no_data)
+    for args, match in ((["--lam", "1e200"], "error: --lam 1e+200 is too large for float64"),
+                        (["--lam", "1e20", "--dtype", "float32"],
+                         "error: --lam 1e+20 is too large for float32")):  # fmt: skip
+        rc, _ = solve(tmp_path, "--data", "teacher", *args)
+        err = capsys.readouterr().err
+        assert rc == 2 and match in err and "lam=" not in err, err
+
+
+def test_verify_lam_too_large_names_the_option(capsys, no_solve):
+    from liftnet.verification.crosscheck import main as verify
+
+    assert verify(["--N", "5", "--hidden", "1", "--lam", "1e200"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --lam 1e+200 is too large for float64" in err and "lam=" not in err
+
+
+def test_solve_init_that_is_a_folder_says_so(tmp_path, capsys, no_solve):
+    """``--init adir`` said "no such file 'adir' (nor 'adir.npz')"."""
+    (tmp_path / "adir").mkdir()
+    rc, _ = solve(tmp_path, "--data", "teacher", "--init", str(tmp_path / "adir"))
+    err = capsys.readouterr().err
+    assert rc == 2 and f"error: --init: '{tmp_path / 'adir'}' is a folder" in err
+
+
+def test_verify_json_name_too_long_is_refused_before_solving(tmp_path, capsys, no_solve):
+    """``--json <300 characters>.json`` ran the whole cross-check and then died (OSError 36)."""
+    from liftnet.verification.crosscheck import main as verify
+
+    assert verify(["--N", "5", "--hidden", "1", "--json", str(tmp_path / ("j" * 300))]) == 2
+    err = capsys.readouterr().err
+    assert "--json: cannot create the file" in err and "too long" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_a_failed_json_write_is_one_line_after_the_table(tmp_path, monkeypatch, capsys):
+    """A write of ``--json`` that fails (here beyond ``RLIMIT_FSIZE``, a real failing write as a
+    full disk gives one) was a traceback: one line naming the file, exit status 1, the table
+    still printed and no half file left."""
+    import resource
+
+    import liftnet.verification.crosscheck as crosscheck
+
+    rep = types.SimpleNamespace(to_table=lambda: "THE TABLE", interrupted=False, agree=True,
+                                to_dict=lambda: {"agree": True, "pad": "x" * 2000})  # fmt: skip
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+
+    def cross_check_then_limit(*a, **k):  # the file size limit from here to the write
+        resource.setrlimit(resource.RLIMIT_FSIZE, (500, hard))
+        return rep
+
+    monkeypatch.setattr(crosscheck, "crosscheck_ipopt", cross_check_then_limit)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    path = str(tmp_path / "r.json")
+    try:
+        rc = crosscheck.main(["--N", "5", "--hidden", "1", "--json", path])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old)
+    cap = capsys.readouterr()
+    assert rc == 1 and "THE TABLE" in cap.out and "wrote" not in cap.out
+    assert f"liftnet verify: error: cannot write '{path}': File too large" in cap.err
+    assert "Traceback" not in cap.err and list(tmp_path.iterdir()) == []
+
+
+def test_solve_complex_or_datetime_data_is_refused(tmp_path, capsys, no_solve):
+    """Complex X or Y were cut to their real part (numpy's ComplexWarning only), a datetime64
+    X read as day counts; the README says complex data are refused."""
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = np.arange(20) % 2
+    for name, arrays, what in (("cx", {"X": X + 1j, "Y": y}, "X in '{f}' holds complex"),
+                               ("cy", {"X": X, "Y": y + 0j}, "Y in '{f}' holds complex"),
+                               ("dt", {"X": np.arange(40).reshape(20, 2).astype("M8[D]"),
+                                       "Y": y}, "X in '{f}' holds dates")):  # fmt: skip
+        f = str(tmp_path / f"{name}.npz")
+        np.savez(f, **arrays)
+        rc, _ = solve(tmp_path, "--file", f)
+        err = capsys.readouterr().err
+        assert rc == 2 and f"error: --file: {what.format(f=f)}" in err, err
+
+
+@pytest.mark.parametrize("task", ["auto", "classification"])
+def test_labels_of_2_63_or_more_follow_one_rule(tmp_path, capsys, task):
+    """A target of 0 and 1e19 (csv) or 0 and 1e300 (npz): ``--task auto`` called them integer
+    labels, the check of ``--task classification`` (scikit-learn's int64 cast) continuous, and
+    an IndexError followed. One rule now: integers of magnitude below 2**63 are labels, so
+    auto reads such a target as regression values and classification refuses it."""
+    import argparse
+
+    from liftnet.cli_data import load_problem_data
+
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    (tmp_path / "big.csv").write_text(
+        "a,b,y\n" + "".join(f"{a},{b},{'1e19' if i % 2 else '0'}\n"
+                            for i, (a, b) in enumerate(X)))  # fmt: skip
+    np.savez(tmp_path / "huge.npz", X=X, Y=np.where(np.arange(20) % 2, 1e300, 0.0))
+    for name, example in (("big.csv", "1e+19"), ("huge.npz", "1e+300")):
+        f = str(tmp_path / name)
+        if task == "auto" and name == "big.csv":
+            args = argparse.Namespace(seed=0, dtype="float64", data=None, file=f, target=None,
+                                      task="auto", header="auto", n_samples=None,
+                                      test_size=0.25, standardize=True)  # fmt: skip
+            assert load_problem_data(args, "solve").task == "regression"
+            continue
+        rc = run_main(["solve", "--file", f, "--task", task, "--hidden", "3", "--max-iter",
+                       "2", "--quiet", "--out", str(tmp_path / "run")])  # fmt: skip
+        err = capsys.readouterr().err
+        assert rc == 2 and "Traceback" not in err, err
+        if task == "classification":
+            assert f"is continuous (values that are not integers of magnitude below 2**63, " \
+                   f"e.g. {example})" in err
+        else:  # auto: regression values, too large for the solvers
+            assert "too large" in err
+
+
+def test_mnist_like_test_size_near_1_is_refused_before_generating(tmp_path, monkeypatch, capsys,
+                                                                  no_solve):  # fmt: skip
+    """``--n-samples 10 --test-size 0.99999`` generated a million held-out samples (a
+    MemoryError, or the machine out of memory); at most MAX_MNIST_LIKE in all are made."""
+    import liftnet.cli_data as cli_data
+
+    def no_generation(*a, **k):
+        raise AssertionError("mnist-like data were generated")
+
+    monkeypatch.setattr(cli_data, "make_mnist_like", no_generation)
+    rc, _ = solve(tmp_path, "--data", "mnist-like", "--n-samples", "10", "--test-size", "0.99999")
+    err = capsys.readouterr().err
+    assert rc == 2 and "error: --test-size 0.99999 with --n-samples 10 asks --data mnist-like " \
+                       "for 999990 held-out samples" in err
+    assert f"at most {cli_data.MAX_MNIST_LIKE}: give --test-size at most 0.9999" in err
+    assert cli_data._mnist_like_test_samples(10, 0.9999) == 99990  # the advice holds
+    rc, _ = solve(tmp_path, "--data", "mnist-like", "--n-samples", "300000", "--test-size", "0")
+    assert rc == 2 and "give a smaller --n-samples" in capsys.readouterr().err

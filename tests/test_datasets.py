@@ -462,3 +462,20 @@ def test_csv_header_auto_yes_no(tmp_path):
     for bad in ("Yes", True, None):
         with pytest.raises(ValueError, match="^header must be 'auto', 'yes' or 'no'"):
             load_user_data(num, header=bad)
+
+
+@pytest.mark.parametrize(
+    "key, array, what",
+    [("X", np.ones((4, 2)) + 1j, "X in '{f}' holds complex numbers"),
+     ("Y", np.arange(4) + 0j, "Y in '{f}' holds complex numbers"),
+     ("X", np.arange(8).reshape(4, 2).astype("M8[D]"), "X in '{f}' holds dates and times"),
+     ("X", np.arange(8).reshape(4, 2).astype("m8[s]"), "X in '{f}' holds time spans")],
+)  # fmt: skip
+def test_npz_complex_or_datetime_arrays_are_refused(tmp_path, key, array, what):
+    """Complex arrays were cut to their real part (numpy's ComplexWarning only) and datetimes
+    read as counts since 1970, though complex data are refused everywhere else."""
+    arrays = {"X": np.ones((4, 2)), "Y": np.arange(4) % 2, key: array}
+    f = str(tmp_path / "d.npz")
+    np.savez(f, **arrays)
+    with pytest.raises(ValueError, match="^path: " + re.escape(what.format(f=f))):
+        load_user_data(f)

@@ -1,6 +1,9 @@
 """Result files: save_result refuses what load_result would refuse, paths are checked."""
 
+import contextlib
 import re
+import resource
+import signal
 
 import numpy as np
 import pytest
@@ -155,3 +158,70 @@ def test_an_archive_of_text_weights_or_a_bad_rho_is_refused(tmp_path):
     np.savez(path, W_1=np.ones((2, 2)), rho=np.array(2.0), eps=np.array(1e-3))
     got = load_result(path)
     assert got["rho"] == 2.0 and got["eps"] == 1e-3 and got["M1"] is None
+
+
+def test_writable_file_tries_the_name_itself_and_leaves_no_file(tmp_path):
+    """Only the folder was tried: a name the system refuses (too long) passed, and the solve
+    before the write was lost. The name is now created and removed again; an existing file is
+    left as it was."""
+    with pytest.raises(ValueError, match="^--json: cannot create the file .*too long"):
+        writable_file(tmp_path / ("x" * 300), "--json")
+    assert writable_file(tmp_path / "new.json", "--json").endswith("new.json")
+    (tmp_path / "old.json").write_text("keep me")
+    assert writable_file(tmp_path / "old.json", "--json").endswith("old.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.json"]
+    assert (tmp_path / "old.json").read_text() == "keep me"
+
+
+@contextlib.contextmanager
+def _files_limited_to(size: int):
+    """Writes beyond ``size`` bytes of a file fail (EFBIG, a real failing write as a full disk
+    gives one): ``RLIMIT_FSIZE``, with its signal ignored."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old)
+
+
+def test_a_failed_write_leaves_no_half_file_and_keeps_the_old_one(tmp_path):
+    """A write that fails (a full disk) left a half file in place of the old one; the files are
+    now written beside their place and moved there, and the error names the file."""
+    from liftnet.io import write_json
+
+    old = save_result(tmp_path / "r", _tiny())
+    before = open(old, "rb").read()
+    (tmp_path / "r.json").write_text("{}\n")
+    with _files_limited_to(100):
+        with pytest.raises(OSError, match="too large") as exc:
+            save_result(tmp_path / "r", {"W": [np.zeros((20, 20))]})
+        assert exc.value.filename == old
+        with pytest.raises(OSError, match="too large") as exc:
+            write_json(tmp_path / "r.json", {"a": "x" * 1000})
+        assert exc.value.filename == str(tmp_path / "r.json")
+    assert open(old, "rb").read() == before and (tmp_path / "r.json").read_text() == "{}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.npz"]  # no temporaries
+
+
+def test_written_files_have_the_usual_permissions(tmp_path):
+    """The temporary file a result is written to becomes the result: it is made as ``open``
+    makes a file (0o666 less the umask), not private as ``tempfile``'s are (0o600)."""
+    import os
+    import stat
+
+    from liftnet.io import write_json
+
+    (tmp_path / "plain").write_text("")
+    usual = stat.S_IMODE(os.stat(tmp_path / "plain").st_mode)
+    for path in (save_result(tmp_path / "r", _tiny()), write_json(tmp_path / "r.json", {})):
+        assert stat.S_IMODE(os.stat(path).st_mode) == usual
+
+
+def test_load_result_of_a_folder_says_so(tmp_path):
+    """``load_result("adir")`` (``--init adir``) said "no such file 'adir' (nor 'adir.npz')"."""
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(ValueError, match=r"^path: .*adir' is a folder, expected a result file"):
+        load_result(tmp_path / "adir")

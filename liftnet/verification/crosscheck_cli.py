@@ -12,6 +12,10 @@ that the comparison is then of the zero network (JSON: ``zero_network``).
 Exit status: 0 when the verdict is ``agree``, 1 when it is not, 2 for bad arguments, 130 when
 Ctrl-C stopped the ALM (no IPOPT run follows) or the cross-check (no run follows the one it
 stopped, and no verdict: the report of what is finished is printed and written all the same).
+A ``--json`` name that cannot be created (one too long) is refused before any solve (2); a
+failure while writing it (a full disk) is one line on stderr naming the file, exit status 1
+whatever the verdict. The file is written before the table is printed, so that an output
+closed early (``| head``) does not lose it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ import sys
 
 import numpy as np
 
-from ..cli import nonnegative_float, positive_float, positive_int, seed_int, slope_float
+from ..cli import (
+    MODEL_OPTIONS,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    seed_int,
+    slope_float,
+)
+from ..cli_data import as_option
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -111,8 +123,8 @@ def main(argv=None) -> int:
         prob = LiftedProblem(X, Y, hidden=args.hidden, alpha=args.alpha, beta=args.beta,
                              lam=args.lam, groups=args.groups, coupling=args.coupling,
                              bias=args.bias)  # fmt: skip
-    except (ValueError, TypeError) as exc:
-        print(f"liftnet verify: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError) as exc:  # LiftedProblem's names (lam=) as the options'
+        print(f"liftnet verify: error: {as_option(exc, MODEL_OPTIONS)}", file=sys.stderr)
         return 2
     params = {"N": args.N, "widths": list(widths), "coupling": args.coupling, "bias": args.bias,
               "alpha": args.alpha, "beta": args.beta, "lam": args.lam, "groups": args.groups,
@@ -136,12 +148,21 @@ def main(argv=None) -> int:
               f"(now {args.lam:g}) gives a nontrivial one", file=sys.stderr)  # fmt: skip
     rep = crosscheck_ipopt(prob, alm, tol=args.tol, x_tol=args.x_tol, seed=args.seed,
                            cold=args.cold, time_limit=args.ipopt_time_limit)  # fmt: skip
-    print(rep.to_table())
-    if args.json:
+    written = failed = None
+    if args.json:  # before the table: a stdout closed early must not lose it
         out = {"command": "liftnet verify", "params": params, "alm_status": alm.status,
                "alm_message": alm.message, "zero_network": bool(zero_network),
                **rep.to_dict()}  # fmt: skip
-        print(f"wrote {write_json(args.json, out)}")
+        try:
+            written = write_json(args.json, out)
+        except OSError as exc:  # a full disk: nothing half written (write_json), said in a line
+            failed = f"liftnet verify: error: cannot write {args.json!r}: {exc.strerror or exc}"
+    print(rep.to_table())
+    if written:
+        print(f"wrote {written}")
+    if failed:
+        print(failed, file=sys.stderr)
+        return 1
     if rep.interrupted:  # Ctrl-C: as for the ALM, whatever was finished is above
         print(f"liftnet verify: interrupted during {rep.interrupted_during}; no verdict",
               file=sys.stderr)
