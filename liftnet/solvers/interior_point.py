@@ -192,6 +192,9 @@ def interior_point_cg(
             dz = (mu - x * z - z * dx) / x
             xn = x + _step_to_boundary(x, dx) * dx
             fn, state_n = fun(xn)  # an interruption here keeps the last evaluated iterate
+            if not (np.isfinite(fn) and np.all(np.isfinite(xn))):
+                status = "diverged"  # the last finite iterate is returned, not this one
+                break
             gn = grad(xn, state_n)
             x, f, state, g = xn, fn, state_n, gn
             z = z + _step_to_boundary(z, dz) * dz

@@ -63,6 +63,12 @@ WOODBURY_FLOPS = 2e9
 # U = V = 0) and the interior point's shift vanishes (1e-1 and 1e-6 were slower: docs/benchmarks.md,
 # bench_multipliers.py)
 B_REGULARISATION = 1e-3
+# ... of at least this much weight term: a dead unit whose incoming row is a zero group has no
+# weight term at all (cw = 0), and its block [[1 + s1, 1], [1, 1 + s2]] turned singular once
+# the interior point's shifts fell below rounding (the estimate ended "diverged" at its start,
+# at 1.8 times the best value, on 2 of 72 such instances); 1e-3 * 1e-6 keeps the block's
+# Schur complement (about 2e-9) above rounding of its O(1) entries
+B_REGULARISATION_FLOOR = 1e-6
 # the crossover after the interior point (MultiplierLSQ.refine): Newton rounds on the support,
 # and the constraints counted active there (g >= -ACTIVE_RTOL max|g|) with the multipliers
 # above SUPPORT_RTOL of the largest
@@ -319,7 +325,7 @@ class MultiplierLSQ:
                      else np.zeros(cw[-1].size))
         c, cw = np.concatenate(c), np.concatenate(cw)
         if self.woodbury:  # the correction has the weight terms whole; B keeps a sliver of them
-            reg = B_REGULARISATION * cw
+            reg = B_REGULARISATION * np.maximum(cw, B_REGULARISATION_FLOOR)
         else:
             c, reg = c + cw, 0.0
         b11 = c + 1.0 + np.concatenate([g.ravel() ** 2 for g in self.g1]) + shift[:half] + reg

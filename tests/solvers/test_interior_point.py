@@ -93,6 +93,26 @@ def test_deadline_and_interrupt_return_an_iterate():
     assert np.all(np.isfinite(x)) and info.value == pytest.approx(fun(x)[0])
 
 
+def test_divergence_returns_the_last_finite_iterate():
+    """An iterate whose value is not finite ends the run ``diverged`` with the iterate before
+    it (without a score the NaN iterate itself came back, and a caller fell back to its
+    start)."""
+    rng = np.random.default_rng(2)
+    A, c = rng.standard_normal((30, 10)), rng.standard_normal(30)
+    fun, grad, hessp, precond = nnls_problem(A, c)
+    seen = []
+
+    def breaks(x):
+        seen.append(x.copy())
+        return (np.nan, None) if len(seen) == 5 else fun(x)
+
+    x, info = interior_point_cg(breaks, grad, hessp, precond, np.zeros(10), tol=1e-14,
+                                max_iter=100)
+    assert info.status == "diverged" and info.nit == 3
+    np.testing.assert_array_equal(x, seen[3])
+    assert np.isfinite(info.value) and info.value == fun(x)[0]
+
+
 @pytest.mark.parametrize("with_score", [True, False])
 def test_interrupt_in_the_start_evaluation_returns_the_start(with_score):
     """Ctrl-C in the first call of ``fun`` (with a score: the caller's start, scored before
