@@ -210,11 +210,18 @@ def augmented_lagrangian_expr(prob, W, b, V, M1, M2, rho):
 
 
 def _solve(problem, solver, solver_opts):
-    problem.solve(solver=solver or "CLARABEL", **solver_opts)
+    """Solve ``problem``; its status (``optimal``, or ``optimal_inaccurate``, for which CVXPY
+    itself warns: the point may be far from the optimum, e.g. SCS cut after two iterations
+    gave 2.38 for an optimum of 1.20). A solver that fails, or that cannot take the
+    problem at all (CVXPY's ``SolverError``: OSQP, SCIPY and HIGHS take no second-order cone;
+    CVXPY lists IPOPT as installed but has no interface to it here), is a ``RuntimeError``."""
+    name = solver or "CLARABEL"
+    try:
+        problem.solve(solver=name, **solver_opts)
+    except cp.SolverError as exc:
+        raise RuntimeError(f"CVXPY/{name} could not solve the block: {exc}") from None
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        raise RuntimeError(
-            f"CVXPY/{solver or 'CLARABEL'} did not solve the block: status {problem.status}"
-        )
+        raise RuntimeError(f"CVXPY/{name} did not solve the block: status {problem.status}")
     return problem.status
 
 

@@ -284,3 +284,17 @@ def test_arguments_are_checked_and_named(call, exc, match):
     W, _ = prob.initial_weights(0)
     with pytest.raises(exc, match=match):
         call(prob, W, prob.lift(W))
+
+
+def test_an_inaccurate_solve_says_so_and_an_unfit_solver_is_a_runtime_error():
+    """``optimal_inaccurate`` is the solution's status (SCS cut after two iterations: 2.38
+    for an optimum of 1.20; CVXPY warns), and a solver that cannot take the block (OSQP: no
+    second-order cone) raised CVXPY's ``SolverError`` instead of the documented
+    ``RuntimeError``."""
+    prob = make_problem(0)
+    W, b, V, M1, M2 = point(prob, 0)
+    with pytest.warns(UserWarning, match="inaccurate"):
+        sol = w_block(prob, V, M1, M2, solver="SCS", max_iters=2)
+    assert sol.status == cp.OPTIMAL_INACCURATE
+    with pytest.raises(RuntimeError, match="CVXPY/OSQP could not solve the block"):
+        w_block(prob, V, M1, M2, solver="OSQP")
