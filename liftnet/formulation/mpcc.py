@@ -115,8 +115,8 @@ def solve_mpcc_relaxed(
     """Solve the MPCC by the epsilon-relaxation loop (module docstring), IPOPT via cyipopt.
 
     Pyomo's ``mpec.simple_nonlinear`` transformation replaces each complementarity by
-    ``V - U >= 0``, ``v = V - alpha U >= 0`` and ``(V - U) v <= eps`` (``eps`` is the mutable
-    ``mpec_bound``). Stage ``k`` sets ``eps = eps_schedule[k]`` and solves from the previous
+    ``V - alpha U >= 0``, ``v = V - U >= 0`` and ``v (V - alpha U) <= eps`` (``eps`` is the
+    mutable ``mpec_bound``). Stage ``k`` sets ``eps = eps_schedule[k]`` and solves from the previous
     stage's point (warm start).
 
     Parameters
@@ -172,7 +172,8 @@ def solve_mpcc_relaxed(
             with _quiet_pyomo():
                 res = solver.solve(m, tee=False, options=opts)
             term = str(res.solver.termination_condition)
-            msg = str(res.solver.message)
+            msg = res.solver.message  # cyipopt's is bytes
+            msg = msg.decode(errors="replace") if isinstance(msg, bytes) else str(msg)
         except Exception as exc:  # IPOPT errors come back as a status, not an exception
             term, msg = "error", f"{type(exc).__name__}: {exc}"
         if term not in ("optimal", "locallyOptimal", "feasible"):  # feasible: "acceptable"
