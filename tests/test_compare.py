@@ -386,6 +386,70 @@ def test_ctrl_c_reports_the_finished_data_sets(tmp_path, monkeypatch, capsys, ho
     assert "interrupted" in capsys.readouterr().out
 
 
+def test_ctrl_c_in_the_kkt_net_estimate_stops_the_comparison(tmp_path, monkeypatch):
+    """``kkt_residuals`` returns on a Ctrl-C in its multiplier estimate (status
+    ``interrupted``, the residual overstated by how far it got): ``record`` stored that as a
+    valid ``kkt_net`` (not flagged) and the comparison went on. The Ctrl-C now stops the
+    harness as one in a solver does: the finished data sets are reported, nothing of the run
+    whose estimate it cut is."""
+    from _helpers import interrupt_call
+
+    import liftnet.solvers.interior_point as interior_point
+
+    monkeypatch.setitem(MODES["fast"], "kkt_net", ("digits",))  # as the full mode does
+    # the Ctrl-C inside the estimate's interior point (its first CG solve), which returns
+    # its iterate so far as "interrupted" (the ALM's runs use no interior point)
+    monkeypatch.setattr(interior_point, "pcg", interrupt_call(interior_point.pcg, 1))
+    try:
+        rep = run_comparison("fast", datasets=("teacher", "digits"), methods=("alm",),
+                             seeds=(0,), out_dir=tmp_path, lambda_path=False)
+    except KeyboardInterrupt:  # (it would stop pytest itself)
+        pytest.fail("KeyboardInterrupt escaped run_comparison")
+    assert rep["interrupted"] == "during the data set 'digits'"
+    assert {r["dataset"] for r in rep["rows"]} == {"teacher"} and len(rep["rows"]) == 2
+    assert not any(r["kkt_net_expired"] for r in rep["rows"])
+    assert json.loads((tmp_path / "report.json").read_text())["interrupted"] == rep["interrupted"]
+
+
+def test_ctrl_c_while_drawing_the_plots_returns_the_report(tmp_path, capsys, monkeypatch):
+    """The plots come last (about 1 s): a Ctrl-C there raised out of ``run_comparison``, the
+    returned table lost (an earlier run's files already removed) and ``liftnet compare``
+    ended with a traceback. It stops the plots: the table and files are written, saying so,
+    the figure drawn before is kept, the one under way (its file half written) removed, and
+    the command exits 130."""
+    from matplotlib.figure import Figure
+
+    real, calls = Figure.savefig, []
+
+    def savefig(self, fname, *a, **k):
+        calls.append(fname)
+        if len(calls) == 2:  # the second figure: a Ctrl-C halfway through its file
+            with open(fname, "wb") as fh:
+                fh.write(b"\x89PNG")
+            raise KeyboardInterrupt
+        return real(self, fname, *a, **k)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    try:
+        rc = main(["--mode", "fast", "--datasets", "teacher", "digits", "--methods",
+                   "prox_gradient", "--seeds", "0", "--no-path", "--quiet",
+                   "--out-dir", str(tmp_path)])  # fmt: skip
+    except KeyboardInterrupt:  # (it would stop pytest itself)
+        pytest.fail("KeyboardInterrupt escaped liftnet compare")
+    monkeypatch.undo()
+    assert rc == 130 and len(calls) == 2
+    out = capsys.readouterr().out
+    assert "Phi_ratio" in out and "wrote 4 files" in out
+    rep = json.loads((tmp_path / "report.json").read_text())
+    assert rep["interrupted"] == "while drawing the plots"
+    assert {r["dataset"] for r in rep["rows"]} == {"teacher", "digits"}
+    assert "(interrupted while drawing the plots: 1 of 2 plots drawn)" in (
+        tmp_path / "table.txt").read_text()
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "table.txt", "table.csv", "report.json", "phi_vs_time_teacher.png"}
+    assert (tmp_path / "phi_vs_time_teacher.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 # ------------------------------------------------------------ what time_to credits (issue 3)
 def _result(solver, hist, time_, phi, residual=None, start=None, status="max_iter"):
     from liftnet.solvers.result import LiftedResult

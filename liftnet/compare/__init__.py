@@ -62,6 +62,7 @@ from ..solvers._interrupt import INTERRUPTS, interrupted
 from ..solvers.alm import warm_up
 from .report import (
     DETERMINISTIC_COLUMNS,
+    OUTPUT_NAMES,
     TIMING_COLUMNS,
     deterministic_view,
     format_report,
@@ -166,6 +167,45 @@ def _run_dataset(ds, cfg, methods, runs, kkt, log):
                 rec["target"], rec["t_target"] = target, time_to(rec["traj"], target)
 
 
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ctrl-C ignored inside (the main thread's SIGINT handler only: another thread cannot
+    set it, and runs the block as it is); the handler is restored on exit."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        if old is not None:  # (None: a handler not set from Python, which cannot be put back)
+            signal.signal(signal.SIGINT, old)
+
+
+def _draw_plots(out_dir, runs, path_rows, done, methods, seed, lambda_path):
+    """The PNGs of :func:`~.report.plots`, one call per figure: ``(files, unplotted)``, where
+    ``unplotted`` is ``""``, or after a Ctrl-C (which stops the plotting) what was not drawn,
+    in words. The figures finished before it are kept; the one under way is removed, as its
+    file may be half written (every PNG name of :data:`~.report.OUTPUT_NAMES` that is in the
+    folder and not drawn is this run's: :func:`~.report.remove_outputs` ran before)."""
+    figures = [([ds], False) for ds in done] + ([([], True)] if lambda_path else [])
+    files = []
+    try:
+        for datasets_, path in figures:
+            files += plots(out_dir, runs, path_rows, datasets_, methods, seed, lambda_path=path)
+    except INTERRUPTS as exc:
+        interrupted(exc)  # (re-raises anything else)
+        for name in OUTPUT_NAMES:
+            path = os.path.join(out_dir, name)
+            if name.endswith(".png") and path not in files and os.path.isfile(path):
+                os.remove(path)
+        return files, f"{len(files)} of {len(figures)} plots drawn"
+    return files, ""
+
+
 def run_comparison(
     mode="fast",
     datasets=DATASETS,
@@ -211,7 +251,10 @@ def run_comparison(
         written), ``removed`` (paths of an earlier run's outputs removed before writing; those
         of ``files`` among them were rewritten), ``out_dir`` (absolute), ``config`` (with
         ``dtype``), ``interrupted`` (``None``, or where Ctrl-C stopped the comparison: the
-        files then hold the data sets finished before, and the lambda path's points so far).
+        files then hold the data sets finished before, and the lambda path's points so far;
+        ``"while drawing the plots"`` when every run had finished: the plots drawn before it
+        are kept, and ``table`` says how many). A Ctrl-C while the table and files are
+        written (milliseconds) is ignored.
     """
     cfg = dict(MODES[check_choice(mode, "mode", tuple(MODES))])
     datasets = _names(datasets, "datasets", DATASETS)
@@ -247,16 +290,31 @@ def run_comparison(
         except INTERRUPTS as exc:  # Ctrl-C: report what is finished, lose nothing of it
             interrupted(exc)  # (re-raises anything else)
             log(f"interrupted {where}: reporting the finished data sets {done}")
-    rows = table_rows(runs, done, methods)
-    table = format_report(rows, cfg, mode)
-    if where:
-        table += f"\n(interrupted {where}: the rows above are the finished data sets)"
-    # an earlier run's outputs go (only the names the harness writes): none is left beside
-    # this run's, e.g. its lambda path or another data set's plot
-    removed = remove_outputs(out_dir)
-    files = write(out_dir, rows, path_rows, table, cfg, mode, where, lambda_path=lambda_path)
-    files += plots(out_dir, runs, path_rows, done, methods, cfg["seeds"][0],
-                   lambda_path=lambda_path)
+    # The outputs. Their writing is not interrupted: a Ctrl-C while the rows are made and the
+    # files written (milliseconds) is ignored, as `liftnet solve` ignores one while it writes
+    # its result. The plots take longer (about 1 s, most of it matplotlib's first import and
+    # savefig): a Ctrl-C there stops them and is reported as the others are (it raised out of
+    # run_comparison, the table lost and an earlier run's files already removed); so they
+    # come before the files that say where the comparison stopped.
+    with _sigint_ignored():
+        rows = table_rows(runs, done, methods)
+        # an earlier run's outputs go (only the names the harness writes): none is left
+        # beside this run's, e.g. its lambda path or another data set's plot
+        removed = remove_outputs(out_dir)
+    pngs, unplotted = _draw_plots(out_dir, runs, path_rows, done, methods, cfg["seeds"][0],
+                                  lambda_path)
+    if unplotted:
+        where = where or "while drawing the plots"
+        log(f"interrupted while drawing the plots: {unplotted}")
+    with _sigint_ignored():
+        table = format_report(rows, cfg, mode)
+        if where and where != "while drawing the plots":
+            table += f"\n(interrupted {where}: the rows above are the finished data sets)"
+        if unplotted:
+            table += f"\n(interrupted while drawing the plots: {unplotted})"
+        files = write(out_dir, rows, path_rows, table, cfg, mode, where,
+                      lambda_path=lambda_path)
+    files += pngs
     return {
         "interrupted": where,
         "rows": rows,

@@ -267,10 +267,16 @@ def record(method, res, prob, Xte, Yte, metric, kkt, at_net=False):
         rec["kkt"] = float(kkt(prob, res.W, res.b, res.V, res.M1, res.M2)["residual"])
         if at_net:  # ... and at the network's exact lift V = sigma(U), multipliers estimated
             rep = kkt(prob, res.W, res.b, time_limit=KKT_NET_TIME)
+            status = (rep.get("estimate") or {}).get("status")
+            if status == "interrupted":
+                # kkt_residuals returns on Ctrl-C with the estimate so far (an overstated
+                # residual): the Ctrl-C stops the harness, as one in a solver does, and this
+                # run is not recorded (it was stored as a valid kkt_net, the comparison going on)
+                raise KeyboardInterrupt
             rec["kkt_net"] = float(rep["residual"])
             # an estimate stopped by its time limit overstates the residual by how far it got
             # (also when it kept its start: with more time it might have beaten it)
-            rec["kkt_net_expired"] = (rep.get("estimate") or {}).get("status") == "time_limit"
+            rec["kkt_net_expired"] = status == "time_limit"
     return rec
 
 
