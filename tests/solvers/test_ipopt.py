@@ -310,7 +310,7 @@ def test_ctrl_c_while_building_the_model_returns_the_start_point(monkeypatch):
     start point comes back, status ``interrupted``, checked by the KKT checker; no exception."""
     from liftnet.solvers import ipopt as ipopt_module
 
-    def build_then_ctrl_c(prob):
+    def build_then_ctrl_c(prob, **kw):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(ipopt_module, "build_pyomo_model", build_then_ctrl_c)
@@ -328,6 +328,67 @@ def test_ctrl_c_while_building_the_model_returns_the_start_point(monkeypatch):
         np.testing.assert_array_equal(got, want)
     assert res.kkt is not None and res.kkt["primal_feasibility"] == 0.0  # the exact lift
     assert res.objective == pytest.approx(prob.Phi(W0, b0))
+
+
+def test_time_limit_stops_the_pyomo_model_build(monkeypatch):
+    """The Pyomo model's build did not look at the time limit, checked only once it was done
+    (time_limit=0.5 s at N = 1000, widths 6-8-8-3: 1.78 s, the build 1.6 s): it stops at the
+    deadline, and the start point comes back (``time_limit``, IPOPT not started). Here a build
+    slowed to about 1.5 s (10 ms per sum) under time_limit=0.2."""
+    import time
+
+    import liftnet.formulation.pyomo_model as pyomo_model
+
+    real = pyomo_model.pyo.quicksum
+
+    def slow_sum(*a, **k):
+        time.sleep(0.01)
+        return real(*a, **k)
+
+    monkeypatch.setattr(pyomo_model.pyo, "quicksum", slow_sum)
+    prob = small_problem()
+    W0, _ = prob.initial_weights(0)
+    r = solve_ipopt(prob, seed=0, time_limit=0.2)
+    monkeypatch.undo()
+    assert r.status == "time_limit" and r.ipopt_status == "not started" and r.nit == 0
+    assert "reached while building the Pyomo model: the start point returned" in r.message
+    assert r.history == [] and r.time < 0.2 + 0.4
+    for got, want in zip(r.W, W0, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert r.kkt is not None and r.kkt["primal_feasibility"] == 0.0  # the exact lift
+
+
+def test_the_model_builds_deadline(monkeypatch):
+    """``build_pyomo_model(deadline=)``: past it, :class:`BuildTimeLimit` (before anything,
+    or between two entries of ``U``); before it, the model of a build without one."""
+    import sys
+    import time
+
+    import liftnet.formulation.pyomo_model as pyomo_model
+    from liftnet.formulation.pyomo_model import BuildTimeLimit, build_pyomo_model
+
+    prob = small_problem(bias=True)
+    with pytest.raises(BuildTimeLimit, match="the Pyomo model"):
+        build_pyomo_model(prob, deadline=time.monotonic() - 1.0)
+    clock, calls = time.monotonic, []
+
+    def late_in_U():  # the clock jumps past the deadline at U's 10th entry (U is filled
+        # first; frames: this one, _check_deadline, its caller)
+        if sys._getframe(2).f_code.co_name == "_fill":
+            calls.append(1)
+        return clock() + (3600.0 if len(calls) >= 10 else 0.0)
+
+    monkeypatch.setattr(pyomo_model.time, "monotonic", late_in_U)
+    with pytest.raises(BuildTimeLimit, match="building U"):
+        build_pyomo_model(prob, deadline=clock() + 60.0)
+    monkeypatch.undo()
+    assert len(calls) == 10  # (stopped there, not at the next look)
+    a, c = build_pyomo_model(prob), build_pyomo_model(prob, deadline=clock() + 60.0)
+    for name in ("U", "g1", "g2", "epi"):
+        ca, cc = getattr(a, name), getattr(c, name)
+        assert list(ca.keys()) == list(cc.keys())
+        assert [str(x.expr) for x in ca.values()] == [str(x.expr) for x in cc.values()]
+    assert str(a.F.expr) == str(c.F.expr)
 
 
 @pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
