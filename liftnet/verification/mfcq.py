@@ -38,6 +38,8 @@ constraints) is a feasible value of the LP, hence ``0 < margin <= lp_margin``.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
@@ -161,20 +163,32 @@ def constraint_jacobian(prob, W, b, V) -> sp.csr_matrix:
     )
 
 
-def _lp_margin(J_active: sp.csr_matrix) -> tuple[float, np.ndarray | None, str]:
-    """``max t  s.t.  J d + t 1 <= 0,  |d|_inf <= 1`` by HiGHS; returns ``(t, d, message)``."""
+def _lp_margin(J_active: sp.csr_matrix, time_limit: float | None = None
+               ) -> tuple[float | None, np.ndarray | None, str, str]:
+    """``max t  s.t.  J d + t 1 <= 0,  |d|_inf <= 1`` by HiGHS, in at most ``time_limit``
+    seconds (None: no limit); returns ``(t, d, status, message)``: ``status`` ``"optimal"``,
+    ``"time_limit"`` (``t`` and ``d`` None: HiGHS stopped on the limit, or ``time_limit <= 0``
+    and it was not started) or ``"failed"`` (``t`` NaN, ``d`` None)."""
     m, n = J_active.shape
     if m == 0:
-        return np.inf, np.zeros(n), "no active constraints: MFCQ holds trivially"
+        return np.inf, np.zeros(n), "optimal", "no active constraints: MFCQ holds trivially"
+    if time_limit is not None and time_limit <= 0:
+        return None, None, "time_limit", "time_limit reached before HiGHS started"
     A = sp.hstack([J_active, sp.csr_matrix(np.ones((m, 1)))], format="csr")
     cost = np.zeros(n + 1)
     cost[-1] = -1.0
     bounds = [(-1.0, 1.0)] * n + [(None, None)]
+    options = {} if time_limit is None else {"time_limit": float(time_limit)}
     # HiGHS's interior point (with crossover): ~30x faster than its dual simplex on this LP
-    res = linprog(cost, A_ub=A, b_ub=np.zeros(m), bounds=bounds, method="highs-ipm")
+    res = linprog(cost, A_ub=A, b_ub=np.zeros(m), bounds=bounds, method="highs-ipm",
+                  options=options)
+    if res.status == 1 and time_limit is not None:  # (an iteration or time limit: no
+        # iteration limit is set)
+        return None, None, "time_limit", (f"HiGHS stopped by time_limit={time_limit:.3g} s: "
+                                          f"{res.message}")
     if res.status != 0:
-        return np.nan, None, f"HiGHS status {res.status}: {res.message}"
-    return float(-res.fun), res.x[:-1], str(res.message)
+        return np.nan, None, "failed", f"HiGHS status {res.status}: {res.message}"
+    return float(-res.fun), res.x[:-1], "optimal", str(res.message)
 
 
 def check_lp_choice(lp, name: str = "lp"):
@@ -195,6 +209,7 @@ def check_mfcq(
     lp="auto",
     active_tol: float | None = None,
     lp_max_constraints: int = 5000,
+    time_limit: float | None = None,
 ) -> MFCQReport:
     """MFCQ certificates of (M) at ``z = (W, b, V)``: MODEL.md 4 (fact 3) and 7.
 
@@ -218,11 +233,22 @@ def check_mfcq(
         against float64's 0.851 at the same point).
     lp_max_constraints : int >= 1
         Size limit of the ``"auto"`` LP.
+    time_limit : float > 0 or None
+        Seconds for the LP certificate: its Jacobian of the active constraints, then HiGHS's
+        solve, which gets what is left as its own ``time_limit`` (checked in its iterations).
+        When it expires the LP has no answer: ``lp_margin`` and ``lp_direction`` are None,
+        ``lp_status`` is ``"time_limit"`` and ``holds`` rests on the constructive margin alone.
+        None (default): no limit; the LP grows with the active constraints (``lp=True`` at
+        the lift of a random start, N = 2000, widths 10-8-8-3, 32000 active: 5.1 s; widths
+        10-16-16-3, 64000 active: 22 s; with ``time_limit=1``: 1.3 s, the Jacobian
+        included). A Ctrl-C inside HiGHS is deferred until it returns (its compiled code does
+        not look at Python's signals), then raised as KeyboardInterrupt: ``time_limit``
+        bounds that wait too.
 
     Returns
     -------
     MFCQReport
-        ``holds`` (bool: ``margin > 0`` and, when the LP ran, ``lp_margin > 0``; violated
+        ``holds`` (bool: ``margin > 0`` and, when the LP finished, ``lp_margin > 0``; violated
         constraints count as active, so at an infeasible point it says that the direction
         decreases every active or violated constraint, not that the point is feasible: read
         it with ``feasible``); ``feasible`` (bool: ``max_violation <= active_tol``);
@@ -230,8 +256,10 @@ def check_mfcq(
         ``margin_raw`` (``-max_i <grad g_i, d>`` over all constraints, ``>= 1``);
         ``margin_active_raw`` (the same over the active constraints; ``inf`` if none);
         ``c`` (the ``c_l``, ``c[0] = 0``); ``direction_norm`` (``max_l c_l``);
-        ``lp_margin`` (float, or ``None`` when the LP was not run); ``lp_direction`` (its optimal
-        ``d``, flat as ``prob.layout``, or ``None``); ``lp_message``;
+        ``lp_margin`` (float, or ``None`` when the LP was not run or did not finish in
+        ``time_limit``; NaN when HiGHS failed); ``lp_direction`` (its optimal ``d``, flat as
+        ``prob.layout``, or ``None``); ``lp_status`` (``"not run"``, ``"optimal"``,
+        ``"time_limit"`` or ``"failed"``); ``lp_message``;
         ``n_constraints``, ``n_active``, ``n_active_g1``, ``n_active_g2``, ``n_kink`` (entries
         where ``g1`` and ``g2`` are both active or violated, ``V <= min(U, alpha U) +
         active_tol``: at a feasible point the kinks ``U = V = 0``, up to ``active_tol``; at an
@@ -242,6 +270,8 @@ def check_mfcq(
     lp = check_lp_choice(lp)
     active_tol = check_scalar(active_tol, "active_tol", low=0, allow_none=True)
     lp_max_constraints = check_scalar(lp_max_constraints, "lp_max_constraints", low=1, integer=True)
+    time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False,
+                              allow_none=True)
     W, b, V = check_point(prob, W, b, V)
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)
@@ -272,11 +302,13 @@ def check_mfcq(
 
     n_active = n1 + n2
     run_lp = lp is True or (lp == "auto" and n_active <= lp_max_constraints)
-    lp_margin, lp_direction, lp_message = None, None, "LP not run"
+    lp_margin, lp_direction, lp_status, lp_message = None, None, "not run", "LP not run"
     if run_lp:
+        t0 = time.monotonic()
         gval = constraint_values(prob, W, b, V)
-        J = constraint_jacobian(prob, W, b, V)
-        lp_margin, lp_direction, lp_message = _lp_margin(J[np.flatnonzero(gval >= -active_tol)])
+        J = constraint_jacobian(prob, W, b, V)[np.flatnonzero(gval >= -active_tol)]
+        left = None if time_limit is None else time_limit - (time.monotonic() - t0)
+        lp_margin, lp_direction, lp_status, lp_message = _lp_margin(J, time_limit=left)
     violation = primal_violation(g1, g2)  # max(0, g1, g2), MODEL.md 5
     holds = bool(margin > 0 and (lp_margin is None or lp_margin > 0))
     return MFCQReport(
@@ -288,6 +320,7 @@ def check_mfcq(
         direction_norm=norm_d,
         lp_margin=lp_margin,
         lp_direction=lp_direction,
+        lp_status=lp_status,
         lp_message=lp_message,
         n_constraints=2 * sum(g.size for g in g1),
         n_active=n_active,

@@ -161,10 +161,61 @@ def test_jacobian_against_finite_differences():
 
 def test_lp_detects_a_system_without_mfcq():
     # gradients e1 and -e1: no d with both <d, .> < 0, so the LP optimum is t = 0
-    t, d, _ = _lp_margin(sp.csr_matrix(np.array([[1.0, 0.0], [-1.0, 0.0]])))
-    assert t == pytest.approx(0.0, abs=1e-12)
-    t, d, _ = _lp_margin(sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]])))
-    assert t == pytest.approx(1.0)
+    t, d, status, _ = _lp_margin(sp.csr_matrix(np.array([[1.0, 0.0], [-1.0, 0.0]])))
+    assert t == pytest.approx(0.0, abs=1e-12) and status == "optimal"
+    t, d, status, _ = _lp_margin(sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]])))
+    assert t == pytest.approx(1.0) and status == "optimal"
+
+
+def test_lp_time_limit_goes_to_highs_and_leaves_the_constructive_certificate(monkeypatch):
+    """The LP had no time limit (``lp=True`` at N = 2000, widths 10-16-16-3: 22 s, and a
+    Ctrl-C waited for HiGHS to finish). ``time_limit`` bounds it: HiGHS gets what is left of
+    it after the Jacobian, and when it stops there is no LP margin, ``holds`` resting on the
+    constructive one."""
+    import time
+
+    import liftnet.verification.mfcq as mfcq
+
+    prob = make_problem(0, hidden=(8, 8), N=1000, n0=10, nL=3)
+    W, b = prob.initial_weights(0)
+    real, limits = mfcq.linprog, []
+
+    def linprog(*a, options=None, **k):
+        limits.append((options or {}).get("time_limit"))
+        return real(*a, options=options, **k)
+
+    monkeypatch.setattr(mfcq, "linprog", linprog)
+    t0 = time.monotonic()
+    rep = check_mfcq(prob, W, b, lp=True, time_limit=0.3)
+    wall = time.monotonic() - t0
+    assert len(limits) == 1 and 0 < limits[0] <= 0.3
+    assert rep.lp_status == "time_limit" and "time_limit" in rep.lp_message
+    assert rep.lp_margin is None and rep.lp_direction is None
+    assert rep.holds is True and rep.margin > 0  # the constructive certificate
+    assert wall < 0.3 + 1.0  # (the LP alone: about 2 s)
+    # with time enough, HiGHS's answer as before; none asked for, HiGHS gets none
+    small = make_problem(1)
+    Ws, bs = small.initial_weights(0)
+    full = check_mfcq(small, Ws, bs, lp=True, time_limit=60.0)
+    assert full.lp_status == "optimal" and full.lp_margin > 0 and limits[1] <= 60.0
+    assert check_mfcq(small, Ws, bs, lp=True).lp_margin == full.lp_margin and limits[2] is None
+    assert check_mfcq(small, Ws, bs, lp=False).lp_status == "not run"
+    # nothing left once the Jacobian is built: HiGHS is not started
+    monkeypatch.setattr(mfcq, "constraint_jacobian", _slow(mfcq.constraint_jacobian, 0.05))
+    late = check_mfcq(small, Ws, bs, lp=True, time_limit=0.01)
+    assert late.lp_status == "time_limit" and late.lp_margin is None and len(limits) == 3
+    with pytest.raises(ValueError, match="time_limit"):
+        check_mfcq(small, Ws, bs, time_limit=0)
+
+
+def _slow(real, seconds):
+    import time
+
+    def slow(*a, **k):
+        time.sleep(seconds)
+        return real(*a, **k)
+
+    return slow
 
 
 def test_auto_lp_size_limit_and_validation():
