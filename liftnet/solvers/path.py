@@ -96,8 +96,9 @@ def solve_alm_path(prob, lams, *, seed=0, reseed=True, init=None, **solve_kw):
         ``lams`` when a solve was interrupted (Ctrl-C or ``callback``): that solve's result is
         the last one, with status ``interrupted``; and when a Ctrl-C landed between two
         solves (while the next start is prepared): the points finished before it, the last
-        one with its own status. A Ctrl-C before the first solve starts raises
-        KeyboardInterrupt (there is nothing to keep).
+        one with its own status (a point is kept from the moment its solve returns). A
+        Ctrl-C before the first solve starts raises KeyboardInterrupt (there is nothing to
+        keep).
 
     Notes
     -----
@@ -124,22 +125,28 @@ def solve_alm_path(prob, lams, *, seed=0, reseed=True, init=None, **solve_kw):
     seed = check_seed(seed, allow_none=True)
     reseed = check_bool(reseed, "reseed")
 
+    # Each point is kept the moment its solve returns, before it is labelled with its lam and
+    # yielded: a Ctrl-C landing there (labelling it, in the walk, before the loop took it)
+    # dropped that finished point (a converged lam = 0.01 point lost, scratch). A Ctrl-C
+    # between two solves (making the next problem, reseeding the dead units) ends the path
+    # with the points kept; one in solve_alm's own set-up is that solve's, which returns it as
+    # its interrupted result. With none solved yet there is nothing to keep, and the
+    # interrupt goes on.
+    path = []
+
     def solve(p, start):
-        res = solve_alm(p, seed=seed, init=start, **solve_kw)
-        res.lam = p.lam
-        return res
+        path.append(solve_alm(p, seed=seed, init=start, **solve_kw))
+        path[-1].lam = p.lam
+        return path[-1]
 
     problems = (prob.with_lam(lam) for lam in lams)
-    # The points are kept as they come, and a Ctrl-C between two solves (making the next
-    # problem, reseeding the dead units) ends the path with them; one in solve_alm's own
-    # set-up is that solve's, which returns it as its interrupted result. With none solved yet
-    # there is nothing to keep, and the interrupt goes on.
-    path = []
     try:
-        for _, res in warm_started_path(problems, solve, seed=seed, reseed=reseed, init=init):
-            path.append(res)
+        for _ in warm_started_path(problems, solve, seed=seed, reseed=reseed, init=init):
+            pass
     except INTERRUPTS as exc:
         interrupted(exc)  # (raises what is not a Ctrl-C)
         if not path:
             raise
+        if "lam" not in path[-1]:  # the Ctrl-C landed as it was labelled
+            path[-1]["lam"] = float(lams[len(path) - 1])  # (= prob.with_lam(lam).lam)
     return path

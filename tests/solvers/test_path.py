@@ -115,6 +115,27 @@ def test_ctrl_c_between_two_points_keeps_the_finished_ones(monkeypatch, prob, pa
         assert len(out) == 1
 
 
+def test_ctrl_c_just_after_a_solve_returned_keeps_its_point(monkeypatch, prob, path):
+    """A Ctrl-C landing as a finished point is labelled with its ``lam`` (the first Python
+    code after ``solve_alm`` returns) dropped that point: the path ended with the points
+    before it (the converged ``lam = 0.01`` point lost). It is kept, with its ``lam``, and
+    the path ends there."""
+    from liftnet.solvers.result import LiftedResult
+
+    monkeypatch.setattr(LiftedResult, "__setattr__", interrupt_call(
+        LiftedResult.__setattr__, 2, lambda self, name, value: name == "lam"))
+    try:
+        out = solve_alm_path(prob, LAMS, tol=1e-6, time_limit=20)
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped solve_alm_path")
+    monkeypatch.undo()
+    assert [r.lam for r in out] == list(LAMS[:2])
+    assert [r.status for r in out] == ["converged", "converged"]
+    for got, want in zip(out, path[:2], strict=True):
+        for a, c in zip(got.W, want.W, strict=True):
+            np.testing.assert_array_equal(a, c)
+
+
 def test_ctrl_c_before_the_first_solve_is_passed_on(monkeypatch, prob):
     """Nothing is solved yet: the KeyboardInterrupt reaches the caller."""
     monkeypatch.setattr(LiftedProblem, "with_lam", interrupt_call(LiftedProblem.with_lam, 1))
