@@ -170,8 +170,8 @@ def _known(value, kind):
     return kind(value)
 
 
-def _point_summary(prob, res, kkt, alm, mfcq_lp):
-    mf = check_mfcq(prob, res["W"], res["b"], res["V"], lp=mfcq_lp)
+def _point_summary(prob, res, kkt, alm, mfcq_lp, time_limit=None):
+    mf = check_mfcq(prob, res["W"], res["b"], res["V"], lp=mfcq_lp, time_limit=time_limit)
     return {
         "status": res.get("status"),
         "objective": float(prob.F(res["W"], res["b"], res["V"])),
@@ -233,7 +233,8 @@ def crosscheck_ipopt(
     cold : bool
         Also run IPOPT from the ALM's start.
     ipopt_tol, time_limit, zero_threshold, solver
-        Passed to :func:`liftnet.solvers.ipopt.solve_ipopt` (``time_limit`` per IPOPT run).
+        Passed to :func:`liftnet.solvers.ipopt.solve_ipopt` (``time_limit`` per IPOPT run,
+        and per MFCQ LP of :func:`check_mfcq`: a large ``mfcq_lp=True`` LP took 22 s).
     mfcq_lp : {"auto", True, False}
         Whether :func:`check_mfcq` solves its LP.
 
@@ -293,11 +294,11 @@ def crosscheck_ipopt(
         for name, res in (("alm", alm), *results.items()):
             step = f"the checks of the {_NAMES[name]} point"
             if name == "alm":
-                points[name] = _point_summary(prob, alm, kkt_alm, alm, mfcq_lp)
+                points[name] = _point_summary(prob, alm, kkt_alm, alm, mfcq_lp, time_limit)
             elif res.get("kkt") is None:  # IPOPT failed without a finite point
                 points[name] = {"status": res["status"], "message": res["message"]}
             else:
-                points[name] = _point_summary(prob, res, res["kkt"], alm, mfcq_lp)
+                points[name] = _point_summary(prob, res, res["kkt"], alm, mfcq_lp, time_limit)
                 points[name]["message"] = res["message"]
     except INTERRUPTS as exc:
         interrupted(exc)  # (re-raises anything else)

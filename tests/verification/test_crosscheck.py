@@ -88,6 +88,24 @@ def test_report_agrees_at_a_kkt_point_and_serialises():
     assert "verdict: AGREE" in table and "KKT residual" in table and "MFCQ LP margin" in table
 
 
+def test_time_limit_reaches_the_mfcq_lps(monkeypatch):
+    """``time_limit`` bounds each MFCQ LP as it bounds each IPOPT run (with ``mfcq_lp=True``
+    the LP had no limit: 22 s at N = 2000)."""
+    from liftnet.verification import crosscheck
+
+    seen = []
+    real = crosscheck.check_mfcq
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("time_limit"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(crosscheck, "check_mfcq", spy)
+    prob = small_problem("complementarity", False, 0)
+    crosscheck_ipopt(prob, ipopt_point(prob, 0), cold=False, time_limit=30.0, mfcq_lp=True)
+    assert seen == [30.0, 30.0]  # the ALM's point and the warm IPOPT's
+
+
 def test_report_of_a_loaded_result_is_strict_json(tmp_path):
     """A result read back from its file has no time nor iteration count: the report says
     None ("-" in the table), not a made-up 0 or NaN, and NaN or inf anywhere (an infinite LP
