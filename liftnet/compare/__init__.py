@@ -350,7 +350,7 @@ def main(argv=None) -> int:
                         "lambda_path.csv (default compare_out); files of these names left by "
                         "an earlier run are removed before writing, other files stay")  # fmt: skip
     p.add_argument("--no-path", action="store_true", help="skip the lambda path")
-    p.add_argument("--quiet", action="store_true", help="no progress lines, only the table")
+    p.add_argument("--quiet", action="store_true", help="no progress lines (the table, its legend and the path's lines stay)")
     a = p.parse_args(argv)
     try:  # repeated values and an unusable folder are refused now, not after the runs (and
         # the values first: a refused command leaves no folder behind)
