@@ -35,7 +35,6 @@ import argparse
 import importlib
 import math
 import os
-import signal
 import sys
 import time
 
@@ -43,6 +42,7 @@ import numpy as np
 
 from .cli_data import DATASETS, MAX_MNIST_LIKE, as_option, load_problem_data
 from .io import reason
+from .solvers._interrupt import sigint_ignored
 
 DELEGATED = {
     "verify": ("liftnet.verification.crosscheck", "cross-check the ALM against IPOPT"),
@@ -601,10 +601,8 @@ def _run(args, mode: str, out=None) -> int:
     res = _solve(prob, args, init)
     t_total = time.perf_counter() - t0
     # the solver has returned its best point: a further Ctrl-C must not lose it
-    ignore = mode == "solve" and _main_thread()
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore else None
     written, failed = [], []
-    try:
+    with sigint_ignored(mode == "solve"):
         metrics = _metrics(prob, res, data)
         if mode == "solve":  # the files first: a failing stdout must not lose them
             timings = {"data": t_data, "warm_up": t_warm, "solver": res.time,
@@ -615,9 +613,6 @@ def _run(args, mode: str, out=None) -> int:
         if written:
             print(f"wrote {' and '.join(written)}", file=out)
         out.flush()  # a failure of buffered output shows here, not at the interpreter's exit
-    finally:
-        if old is not None:
-            signal.signal(signal.SIGINT, old)
     if failed:  # the result is (in part) lost, whatever the solver's status
         rc = 1
     elif res.status == "interrupted":  # the shell's code for Ctrl-C, the files written
@@ -628,12 +623,6 @@ def _run(args, mode: str, out=None) -> int:
         failed_out = _output_failed(out.stream, out.error, mode, written)
         rc = rc or failed_out
     return rc
-
-
-def _main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def main(argv=None) -> int:

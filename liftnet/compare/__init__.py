@@ -58,7 +58,7 @@ from .._validation import (
 )
 from ..cli import dataset_name, seed_int
 from ..io import writable_folder
-from ..solvers._interrupt import INTERRUPTS, interrupted
+from ..solvers._interrupt import INTERRUPTS, interrupted, sigint_ignored
 from ..solvers.alm import warm_up
 from .report import (
     DETERMINISTIC_COLUMNS,
@@ -165,24 +165,6 @@ def _run_dataset(ds, cfg, methods, runs, kkt, log):
             for m in methods:
                 rec = runs[(ds, budget, m)][i]
                 rec["target"], rec["t_target"] = target, time_to(rec["traj"], target)
-
-
-@contextlib.contextmanager
-def _sigint_ignored():
-    """Ctrl-C ignored inside (the main thread's SIGINT handler only: another thread cannot
-    set it, and runs the block as it is); the handler is restored on exit."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        if old is not None:  # (None: a handler not set from Python, which cannot be put back)
-            signal.signal(signal.SIGINT, old)
 
 
 def _draw_plots(out_dir, runs, path_rows, done, methods, seed, lambda_path):
@@ -296,7 +278,7 @@ def run_comparison(
     # savefig): a Ctrl-C there stops them and is reported as the others are (it raised out of
     # run_comparison, the table lost and an earlier run's files already removed); so they
     # come before the files that say where the comparison stopped.
-    with _sigint_ignored():
+    with sigint_ignored():
         rows = table_rows(runs, done, methods)
         # an earlier run's outputs go (only the names the harness writes): none is left
         # beside this run's, e.g. its lambda path or another data set's plot
@@ -306,7 +288,7 @@ def run_comparison(
     if unplotted:
         where = where or "while drawing the plots"
         log(f"interrupted while drawing the plots: {unplotted}")
-    with _sigint_ignored():
+    with sigint_ignored():
         table = format_report(rows, cfg, mode)
         if where and where != "while drawing the plots":
             table += f"\n(interrupted {where}: the rows above are the finished data sets)"
@@ -350,7 +332,8 @@ def main(argv=None) -> int:
                         "lambda_path.csv (default compare_out); files of these names left by "
                         "an earlier run are removed before writing, other files stay")  # fmt: skip
     p.add_argument("--no-path", action="store_true", help="skip the lambda path")
-    p.add_argument("--quiet", action="store_true", help="no progress lines (the table, its legend and the path's lines stay)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines (the table, its legend and the path's lines stay)")
     a = p.parse_args(argv)
     try:  # repeated values and an unusable folder are refused now, not after the runs (and
         # the values first: a refused command leaves no folder behind)

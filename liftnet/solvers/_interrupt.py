@@ -13,6 +13,10 @@ is not a Ctrl-C, so that Ctrl-C returns the best iterate whatever code it lands 
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+
 INTERRUPTS = (KeyboardInterrupt, SystemError)
 
 
@@ -43,3 +47,20 @@ def stop_if_interrupted(res):
     if res.status == "interrupted":
         raise KeyboardInterrupt
     return res
+
+
+@contextlib.contextmanager
+def sigint_ignored(active: bool = True):
+    """Ctrl-C ignored inside the block (with ``active``; in the main thread only: another
+    thread cannot set the SIGINT handler, and runs the block as it is); the handler is put
+    back on exit. For the few milliseconds in which a finished result is written (``liftnet
+    solve``'s files, the comparison's table and files): a Ctrl-C there must not lose it."""
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        if old is not None:  # (None: a handler not set from Python, which cannot be put back)
+            signal.signal(signal.SIGINT, old)
