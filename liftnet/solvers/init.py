@@ -9,6 +9,10 @@ import numpy as np
 from .._validation import check_matrix_list, check_problem, check_seed
 
 
+#: the keys :func:`parse_init` reads (a result or mapping may hold others: status, rho, ...)
+_INIT_KEYS = ("W", "b", "V", "M1", "M2")
+
+
 def parse_init(prob, init=None, seed=None, name="init"):
     """Starting point ``(W, b, V, M1, M2)`` of a solver, as fresh arrays.
 
@@ -40,6 +44,11 @@ def parse_init(prob, init=None, seed=None, name="init"):
             f"{name} must be None, a LiftedResult or a mapping with key 'W' (and optionally "
             f"'b', 'V', 'M1', 'M2'), got {type(init).__name__}"
         )
+    for key in init:  # a key of another case is a typo, silently ignored before ('m1')
+        known = next((k for k in _INIT_KEYS if isinstance(key, str) and key.lower() == k.lower()
+                      and key != k), None)
+        if known is not None:
+            raise ValueError(f"{name} has the key {key!r}: its key is {known!r} (case matters)")
     if "W" not in init or init["W"] is None:
         raise ValueError(f"{name} must contain the weights 'W'")
     W = check_matrix_list(init["W"], f"{name}['W']", prob.W_shapes, dt)

@@ -1086,3 +1086,16 @@ def test_ctrl_c_in_a_solves_warm_up_ends_it_interrupted_at_the_start(monkeypatch
     for a, c in zip(res.W, W, strict=True):
         np.testing.assert_array_equal(a, c)
     assert np.isfinite(res.kkt["residual"]) and not alm._WARM_DTYPES
+
+
+@pytest.mark.parametrize("typo", ["m1", "w", "v", "B"])
+def test_an_init_key_of_another_case_is_refused(typo):
+    """``init={"W": W, "m1": ..., "m2": ...}`` ran from zero multipliers, the typo ignored; a
+    result's other keys (``status``, ``rho``, ...) stay allowed."""
+    prob = teacher_problem("complementarity", bias=True, N=20)
+    W, b = prob.initial_weights(0)
+    init = {"W": W, "b": b, typo: W, "status": "converged", "rho": 1.0}
+    with pytest.raises(ValueError, match=f"init has the key '{typo}': its key is"):
+        solve_alm(prob, init=init, max_iter=1)
+    del init[typo]
+    assert solve_alm(prob, init=init, max_iter=1).nit == 1
