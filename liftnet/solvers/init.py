@@ -8,7 +8,6 @@ import numpy as np
 
 from .._validation import check_matrix_list, check_problem, check_seed
 
-
 #: the keys :func:`parse_init` reads (a result or mapping may hold others: status, rho, ...)
 _INIT_KEYS = ("W", "b", "V", "M1", "M2")
 
