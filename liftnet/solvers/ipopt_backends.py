@@ -254,6 +254,7 @@ class CyIpoptBackend:
         problem = CyIpoptNLP(nlp, intermediate_callback=count)
         build_time = time.monotonic() - t0
         try:  # closed however the call ends (a Ctrl-C before the solve included)
+            k = v = None
             try:
                 for k, v in options.items():
                     problem.add_option(k, v)
@@ -261,7 +262,9 @@ class CyIpoptBackend:
                 return Run(
                     "failed",
                     "Invalid_Option",
-                    f"IPOPT rejected an option: {exc}",
+                    # which one: cyipopt's own message names none ("Error while assigning an
+                    # option"), IPOPT's reason goes to its standard output only
+                    f"IPOPT rejected the option {k!r} = {v!r}: {exc}",
                     0,
                     time.monotonic() - t0,
                     build_time=build_time,

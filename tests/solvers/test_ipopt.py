@@ -277,9 +277,14 @@ def test_time_limit_is_a_status():
     assert "WallTime" in r.message or "time" in r.message.lower()
 
 
-def test_invalid_ipopt_option_fails_with_a_message():
-    r = solve_ipopt(small_problem(), options={"no_such_ipopt_option": 1})
-    assert r.status == "failed" and "option" in r.message
+@pytest.mark.parametrize("options, named", [
+    ({"no_such_ipopt_option": 1}, "'no_such_ipopt_option' = 1"),
+    ({"tol": 1e-8, "max_iter": "abc"}, "'max_iter' = 'abc'"),
+])
+def test_invalid_ipopt_option_fails_with_a_message_naming_it(options, named):
+    """The message names the option (cyipopt's says only "Error while assigning an option")."""
+    r = solve_ipopt(small_problem(), options=options, solver="cyipopt")
+    assert r.status == "failed" and f"IPOPT rejected the option {named}" in r.message
 
 
 @pytest.mark.skipif(ExecutableBackend.available(), reason="an ipopt executable is present")
