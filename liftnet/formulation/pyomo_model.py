@@ -187,6 +187,7 @@ def build_pyomo_model(prob, init=None, *, deadline=None):
     """
     _require_pyomo()
     check_problem(prob)
+    deadline = check_scalar(deadline, "deadline", allow_none=True)
     L, N, n = prob.L, prob.N, prob.widths
     _check_deadline(deadline, "the Pyomo model")
     m = pyo.ConcreteModel(name=f"lifted model (M): widths {n}, N={N}, {prob.coupling_name}")

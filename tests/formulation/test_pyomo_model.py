@@ -163,6 +163,11 @@ def test_argument_errors_name_the_parameter():
         build_pyomo_model(prob, init=[1, 2])
     with pytest.raises(ValueError, match="W"):
         build_pyomo_model(prob, init={"W": [np.zeros((2, 2))]})
+    # (a text deadline failed inside the first comparison with the clock, nan was taken)
+    with pytest.raises(TypeError, match="deadline must be a real number"):
+        build_pyomo_model(prob, deadline="1")
+    with pytest.raises(ValueError, match="deadline must be finite"):
+        build_pyomo_model(prob, deadline=float("nan"))
 
 
 def test_set_values_checks_everything_before_writing():
