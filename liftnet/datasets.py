@@ -21,6 +21,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import (
+    _OutOfRange,
+    _refuse_text,
+    cast,
     check_bool,
     check_data,
     check_finite_array,
@@ -53,6 +56,15 @@ class Split(NamedTuple):
     Y_test: np.ndarray
 
 
+def _as_label_array(x, name: str) -> np.ndarray:
+    """``np.asarray(x)``, where ragged nesting (``[[0, 1], [2]]``, which numpy cannot make an
+    array of) is a ``ValueError`` naming ``name``."""
+    try:
+        return np.asarray(x)
+    except ValueError:
+        raise ValueError(f"{name} must be 1-D and non-empty, got a ragged sequence") from None
+
+
 def one_hot(labels, classes=None, dtype=np.float64):
     """One-hot targets of class labels.
 
@@ -72,11 +84,11 @@ def one_hot(labels, classes=None, dtype=np.float64):
     classes : array (n_L,)
     """
     dt = check_float_dtype(dtype)
-    labels = np.asarray(labels)
+    labels = _as_label_array(labels, "labels")
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"labels must be 1-D and non-empty, got shape {labels.shape}")
     if classes is not None:
-        classes = np.asarray(classes)
+        classes = _as_label_array(classes, "classes")
         if classes.ndim != 1 or classes.size == 0:
             raise ValueError(f"classes must be 1-D and non-empty, got shape {classes.shape}")
     for arr, name in ((labels, "labels"), (classes, "classes")):
@@ -138,12 +150,18 @@ def standardize(X_train, *others):
                 f"got shape {A.shape}"
             )
         arrays.append(A)
-    mean = np.mean(X_train, axis=0, dtype=np.float64)
-    var = np.var(X_train, axis=0, dtype=np.float64)
+    # the statistics of X_train / s, s a power of two at most each column's largest magnitude:
+    # they cannot overflow (the variance of X * 1e200 was inf, and inf <= inf read every
+    # column as constant), and the division is exact, so the result is that of (A - mean) / sd
+    _, e = np.frexp(np.max(np.abs(X_train), axis=0))
+    s = np.ldexp(np.ones_like(e, dtype=dt), e - 1)
+    mean = np.mean(X_train / s, axis=0, dtype=np.float64)
+    var = np.var(X_train / s, axis=0, dtype=np.float64)
     const = _is_constant(mean, var, X_train.shape[0], dt)
-    mu = mean.astype(dt)
+    mu = np.where(const, mean * s, mean).astype(dt)  # constant columns: centred only
+    s = np.where(const, 1.0, s).astype(dt)
     sd = np.where(const, 1.0, np.sqrt(var)).astype(dt)
-    return tuple((A - mu) / sd for A in arrays)
+    return tuple((A / s - mu) / sd for A in arrays)
 
 
 def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Split:
@@ -173,7 +191,8 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
     test_size = check_scalar(
         test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False
     )
-    seed = check_seed(seed)
+    # scikit-learn's split takes seeds below 2**32 (its own error names random_state)
+    seed = check_scalar(check_seed(seed), "seed", high=2**32 - 1, integer=True)
     dt = check_float_dtype(dtype)
     data = load_digits()
     X = data.data.astype(dt)
@@ -366,13 +385,17 @@ _NOT_REAL = {"c": "complex numbers", "M": "dates and times (datetime64)",
 
 def _numeric(A, what: str, path: str, dt) -> np.ndarray:
     """``A`` as a finite, non-empty float array of dtype ``dt``, else a ``ValueError``
-    naming ``what`` and the file; real numbers only (:data:`_NOT_REAL`)."""
+    naming ``what`` and the file; real numbers only (:data:`_NOT_REAL`; text is a
+    ``TypeError``, not parsed), each within the range of ``dt`` (``1e39`` is no float32)."""
+    name = f"path: {what} in {path!r}"
     kind = np.asarray(A).dtype.kind
     if kind in _NOT_REAL:
-        raise ValueError(f"path: {what} in {path!r} holds {_NOT_REAL[kind]}, expected real "
-                         f"numbers")  # fmt: skip
+        raise ValueError(f"{name} holds {_NOT_REAL[kind]}, expected real numbers")
+    _refuse_text(A, name)
     try:
-        A = np.asarray(A, dtype=dt)
+        A = cast(A, dt, name)
+    except _OutOfRange:
+        raise
     except (TypeError, ValueError) as exc:
         raise ValueError(f"path: {what} in {path!r} is not numeric: {exc}") from None
     if A.size == 0:
@@ -440,7 +463,8 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
             raise ValueError(f"target: column index {target} out of range for {ncol} columns")
         j = int(target) % ncol
     try:
-        A = np.array([[float(c) for c in r] for r in body], dtype=dt)
+        # float64 first: _numeric's cast to dt tells a value too large for float32
+        A = np.array([[float(c) for c in r] for r in body], dtype=np.float64)
     except ValueError:
         raise ValueError(_non_numeric(path, header, body, body_lines)) from None
     A = _numeric(A, "the data", path, dt)

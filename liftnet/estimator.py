@@ -26,7 +26,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._validation import check_bool, check_choice, check_scalar, check_seed, check_widths
+from ._validation import (
+    _refuse_text,
+    check_bool,
+    check_choice,
+    check_scalar,
+    check_seed,
+    check_widths,
+)
 from .datasets import one_hot
 from .formulation.couplings import COUPLINGS
 from .formulation.penalties import GROUPS
@@ -111,6 +118,21 @@ def _given_kind(y) -> str | None:
         kinds = {getattr(dt, "kind", None) for dt in dtypes}
         return kinds.pop() if len(kinds) == 1 else None
     return getattr(getattr(y, "dtype", None), "kind", None)
+
+
+def _check_one_kind_of_label(y: np.ndarray) -> None:
+    """Class labels of one kind (all text, or all numbers): an object array mixing them (``"a"``
+    and ``1``) cannot be sorted into ``classes_`` (numpy's bare ``'<' not supported``)."""
+    if y.dtype.kind != "O":
+        return
+    try:
+        np.unique(y)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in y})
+        raise TypeError(
+            f"y must hold class labels of one kind (all strings or all numbers), got a mix of "
+            f"{', '.join(kinds)}"
+        ) from None
 
 
 class _LiftedNetBase(BaseEstimator):
@@ -294,6 +316,7 @@ class _LiftedNetBase(BaseEstimator):
 
         p = self._validate_params()
         kind = _given_kind(y)  # before validate_data, which turns Int64/boolean into floats
+        _refuse_text(X, "X")  # validate_data would parse "1.5" as a number
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=False,
             ensure_min_samples=1,
@@ -305,6 +328,7 @@ class _LiftedNetBase(BaseEstimator):
             y = column_or_1d(y, warn=True)
             if kind in ("b", "i", "u") and y.dtype.kind == "f":  # pandas' nullable labels
                 y = y.astype({"b": bool, "i": np.int64, "u": np.uint64}[kind])
+            _check_one_kind_of_label(y)
             check_classification_targets(y)
             Y, self.classes_ = one_hot(y)
             if len(self.classes_) < 2:
@@ -313,6 +337,7 @@ class _LiftedNetBase(BaseEstimator):
                     f"{self.classes_!r}"
                 )
         else:
+            _refuse_text(y, "y")  # regression values are numbers, not text to parse
             try:
                 Y = np.asarray(y, dtype=np.float64)
             except (TypeError, ValueError):
@@ -376,6 +401,7 @@ class _LiftedNetBase(BaseEstimator):
     def output(self, X) -> np.ndarray:
         """Network outputs ``f(x)``: array ``(M, n_L)`` (class scores or regression values)."""
         check_is_fitted(self, "coefs_")
+        _refuse_text(X, "X")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Xk = np.ascontiguousarray(X[:, self.input_features_])
         return self._network().predict(self.coefs_, self.intercepts_, Xk)

@@ -1,6 +1,7 @@
 """Built-in data, synthetic generators and the user-file loader."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -479,3 +480,58 @@ def test_npz_complex_or_datetime_arrays_are_refused(tmp_path, key, array, what):
     np.savez(f, **arrays)
     with pytest.raises(ValueError, match="^path: " + re.escape(what.format(f=f))):
         load_user_data(f)
+
+
+@pytest.mark.parametrize("arr", [np.array([["1.5", "2"], ["3", "4"]]),
+                                 np.array([[b"1.5", b"2"], [b"3", b"4"]])])
+def test_load_user_data_refuses_text_arrays_in_an_npz(tmp_path, arr):
+    """A text array inside an .npz was parsed as numbers."""
+    p = tmp_path / "text.npz"
+    np.savez(p, X=arr, Y=np.ones(2))
+    with pytest.raises(TypeError, match=r"path: X in .*text\.npz.* must be a numeric array, "
+                                        r"got text"):
+        load_user_data(p)
+    np.savez(p, X=np.ones((2, 2)), Y=arr[:, 0])
+    with pytest.raises(TypeError, match=r"path: Y in .*text\.npz.* got text"):
+        load_user_data(p)
+
+
+def test_load_user_data_float32_names_a_value_too_large_not_nan(tmp_path):
+    """1e39 (finite, beyond float32) was reported as 'NaN or inf entries', with numpy's
+    overflow warning."""
+    npz, csv_ = tmp_path / "big.npz", tmp_path / "big.csv"
+    np.savez(npz, X=np.array([[1e39, 2.0], [3.0, 4.0]]), Y=np.ones(2))
+    csv_.write_text("a,b,y\n1e39,2,3\n4,5,6\n")
+    for p, what in ((npz, "X"), (csv_, "the data")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no RuntimeWarning: overflow
+            with pytest.raises(ValueError, match=rf"path: {what} in .* has entries beyond the "
+                                                 r"range of float32 \(largest magnitude 1e\+39"):
+                load_user_data(p, dtype="float32")
+        assert load_user_data(p)[0].dtype == np.float64  # float64 holds it
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e307, 1e-310])
+def test_standardize_scales_columns_of_any_magnitude(scale):
+    """The variance of X * 1e200 overflowed to inf, and the columns were left unscaled (read as
+    constant); the result is that of the unscaled data."""
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    Z, T = standardize(X * scale, X[:2] * scale)
+    Z0, T0 = standardize(X, X[:2])
+    np.testing.assert_allclose(Z, Z0, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(T, T0, rtol=1e-9, atol=1e-12)
+
+
+def test_digits_seed_beyond_the_splits_range_is_refused_by_name():
+    """seed=2**32 raised scikit-learn's InvalidParameterError about random_state."""
+    with pytest.raises(ValueError, match=r"seed must be <= 4294967295, got 4294967296"):
+        load_digits_problem(seed=2**32)
+    assert load_digits_problem(seed=2**32 - 1).X_train.shape == (1347, 64)
+
+
+@pytest.mark.parametrize("labels, classes, name", [([[0, 1], [2]], None, "labels"),
+                                                   ([0, 1], [[0, 1], [2]], "classes")])
+def test_one_hot_refuses_ragged_labels_by_name(labels, classes, name):
+    """numpy's bare 'setting an array element with a sequence'."""
+    with pytest.raises(ValueError, match=f"{name} must be 1-D and non-empty, got a ragged"):
+        one_hot(labels, classes)

@@ -447,6 +447,42 @@ def test_data_errors(stub, X, y, match):
         SparseLeakyReLUNet().fit(X, y)
 
 
+def test_text_X_is_refused_not_parsed_in_fit_and_predict(stub, data):
+    """``X.astype(str)`` (or a table of text columns) was parsed as numbers by ``fit`` and
+    ``predict``; text is no input (docs/CONTRACT.md)."""
+    X, y = data
+    for est in ESTIMATORS:
+        yy = X[:, 0] if est is SparseLeakyReLURegressor else y
+        with pytest.raises(TypeError, match="X must be a numeric array, got text"):
+            est(hidden=(3,)).fit(X.astype(str), yy)
+        with pytest.raises(TypeError, match="X must be a numeric array, got text"):
+            est(hidden=(3,)).fit(X.astype(str).astype(object), yy)
+        net = est(hidden=(3,)).fit(X, yy)
+        with pytest.raises(TypeError, match="X must be a numeric array, got text"):
+            net.predict(X.astype(str))
+    assert len(stub.calls) == len(ESTIMATORS)  # only the fits with numbers reached the solver
+
+
+def test_text_regression_targets_are_refused_not_parsed(stub, data):
+    X, _ = data
+    for y in (X[:, 0].astype(str), X[:, :2].astype(str).astype(object)):
+        with pytest.raises(TypeError, match="y must be a numeric array, got text"):
+            SparseLeakyReLURegressor(hidden=(3,)).fit(X, y)
+        with pytest.raises(TypeError, match="y must be a numeric array, got text"):
+            SparseLeakyReLUNet(hidden=(3,), task="regression").fit(X, y)
+    assert not stub.calls
+
+
+def test_class_labels_of_mixed_kinds_are_refused_by_name(stub, data):
+    """``["a", 1]`` labels crashed inside numpy's unique ('<' not supported)."""
+    X, _ = data
+    y = np.array(["a", 1] * 20, dtype=object)
+    for est in (SparseLeakyReLUClassifier, SparseLeakyReLUNet):
+        with pytest.raises(TypeError, match="y must hold class labels of one kind"):
+            est(hidden=(3,)).fit(X, y)
+    assert not stub.calls
+
+
 # ------------------------------------------------------------ the real solver
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
