@@ -323,7 +323,10 @@ def check_point(prob, W, b, V, *, lift: bool = True):
     """Validated ``(W, b, V)`` of the lifted problem ``prob``.
 
     ``b`` is required when ``prob.bias`` and must be ``None`` otherwise; ``V = None`` becomes
-    the exact lift ``prob.lift(W, b)`` (left ``None`` when ``lift=False``).
+    the exact lift ``prob.lift(W, b)`` (left ``None`` when ``lift=False``), a ``ValueError``
+    naming ``W`` when it overflows (:func:`liftnet.solvers.init.finite_lift`: finite weights
+    too large for the dtype would give NaN values and residuals). The solvers pass ``V``, so
+    this one pass over the lift is only on the user's calls.
     """
     dt = check_problem(prob).dtype
     W = check_matrix_list(W, "W", prob.W_shapes, dt)
@@ -333,28 +336,38 @@ def check_point(prob, W, b, V, *, lift: bool = True):
     if V is not None:
         V = check_matrix_list(V, "V", prob.V_shapes, dt)
     elif lift:
-        V = prob.lift(W, b)
+        from .solvers.init import finite_lift  # (liftnet.solvers imports this module)
+
+        V = finite_lift(prob, W, b, "W")
     return W, b, V
 
 
 def check_list_shapes(arrs, name: str, shapes) -> None:
-    """A list or tuple of arrays (or nested sequences) of the given shapes, not converted."""
+    """A list or tuple of arrays (or nested sequences) of the given shapes and of a real
+    numeric dtype (kinds ``b, i, u, f``: complex, object or text entries would fail inside
+    numpy's products or, complex, carry into the values), not converted: one look at each
+    array's dtype and shape, no pass over its entries (a nested sequence is read once for
+    its dtype)."""
     check_list(arrs, name, len(shapes))
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
         try:
-            shape = np.shape(a)
+            A = a if isinstance(a, np.ndarray) else np.asarray(a)
         except ValueError:  # a ragged nested sequence
             raise ValueError(f"{name}[{i}] must be an array of shape {tuple(shp)}, got a "
                              f"ragged sequence") from None
-        check_shape(shape, f"{name}[{i}]", shp)
+        if A.dtype.kind not in "biuf":
+            raise TypeError(f"{name}[{i}] must be a real numeric array, got dtype {A.dtype}")
+        check_shape(A.shape, f"{name}[{i}]", shp)
 
 
 def check_net_shapes(prob, W, b, V=None) -> None:
     """The structure of ``(W, b, V)`` for the model's own evaluations (``LiftedProblem.Phi``,
-    ``F``, ``forward``, ``lift``): list lengths, shapes, and ``b`` given exactly when
-    ``prob.bias``. Cheap (no copies, no pass over the entries): those methods also run inside
-    the solvers, where a NaN weight must give a NaN value (the ``diverged`` status), not an
-    error. :func:`check_point` is the full check of user input."""
+    ``F``, ``forward``, ``lift``, ``lagrangian_gradient``): list lengths, shapes, a real
+    numeric dtype of each entry (:func:`check_list_shapes`: complex, object and text arrays are
+    a ``TypeError`` naming the entry, ``W[0]``), and ``b`` given exactly when ``prob.bias``.
+    Cheap (O(number of layers): no copies of arrays, no pass over the entries): those
+    methods also run inside the solvers, where a NaN weight must give a NaN value (the
+    ``diverged`` status), not an error. :func:`check_point` is the full check of user input."""
     check_list_shapes(W, "W", prob.W_shapes)
     check_bias_given(prob, b)
     if b is not None:

@@ -125,8 +125,10 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         pen = prob.penalty
         W = [pen.keep_groups(Wl.astype(np.result_type(Wl, dt)),
                              ~pen.zero_groups(Wl, zero_threshold)) for Wl in W]
-    if V is None:  # the lift of the (possibly thresholded) weights
-        V = prob.lift(W, b)
+    if V is None:  # the lift of the (possibly thresholded) weights, refused naming W
+        from ..solvers.init import finite_lift  # (liftnet.solvers imports this module)
+
+        V = finite_lift(prob, W, b, "W")
 
     estimate = None
     if M1 is None:

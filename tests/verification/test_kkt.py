@@ -100,3 +100,15 @@ def test_multiplier_estimate_honours_its_time_limit():
     assert rep["multipliers"] == "estimated" and np.isfinite(rep["residual"])
     with pytest.raises(ValueError, match="time_limit"):
         kkt_residuals(prob, W, b, time_limit=-1)
+
+
+def test_an_overflowing_lift_is_refused_naming_W_not_V():
+    """Without ``V`` the lift is computed: finite weights whose forward pass overflows are
+    refused under ``W`` (the message named ``V``, which the caller never passed)."""
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((6, 2)), rng.standard_normal((6, 1)), hidden=(3,))
+    W = [np.full(s, 1e308) for s in prob.W_shapes]
+    with pytest.raises(ValueError, match=r"^W overflows"):
+        kkt_residuals(prob, W)
+    with pytest.raises(ValueError, match=r"^W overflows"):
+        estimate_multipliers(prob, W, None, None)

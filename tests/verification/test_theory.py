@@ -223,3 +223,28 @@ def test_a_unit_with_zero_inputs_and_a_free_V_row_is_lifted_only(coupling):
     assert lifted_only_units(prob, W, None, V).count == 0
     with pytest.raises(ValueError, match="^tol must be"):
         lifted_only_units(prob, W, None, V, tol=1.5)
+
+
+def test_an_overflowing_lift_is_refused_not_nan():
+    """Finite weights whose lift overflows gave NaN from the theory checks and ``check_mfcq``
+    (``check_point`` did not check the lift it computed): a ``ValueError`` naming ``W``."""
+    from liftnet import check_mfcq
+
+    prob = make_problem(0)
+    W = [np.full(s, 1e308) for s in prob.W_shapes]
+    for f in (lift_feasibility, complementarity_gap, lift_objective_gap, check_mfcq):
+        with pytest.raises(ValueError, match=r"^W overflows"):
+            f(prob, W)
+
+
+def test_the_infinite_radius_of_level_set_radius_holds_every_point():
+    """``level_set_radius`` returns ``inf`` on purpose for a huge ``F0``; ``inside_level_set``
+    refused it as not finite."""
+    prob = make_problem(0, lam=0.02)
+    W, b = prob.initial_weights(0)
+    rep = level_set_radius(prob, 1e300)
+    assert rep["radius"] == np.inf
+    assert inside_level_set(prob, [(W, b, None)], rep)["all_inside"]
+    assert inside_level_set(prob, [(W, b, None)], float("inf"))["all_inside"]
+    with pytest.raises(ValueError, match="radius must be finite"):
+        inside_level_set(prob, [(W, b, None)], float("-inf"))
