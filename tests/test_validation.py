@@ -461,3 +461,24 @@ def test_values_beyond_float32_are_named_as_such_not_as_nan():
         # within range it is the cast it was
         np.testing.assert_array_equal(
             LiftedProblem(X, Y, hidden=(2,), dtype=np.float32).X, X.astype(np.float32))
+
+
+def test_model_methods_refuse_complex_and_object_entries_by_name():
+    """``check_net_shapes`` (the cheap check of ``F``, ``Phi``, ``forward``, ``lift``,
+    ``lagrangian_gradient``) looks at each entry's dtype: complex ``W`` gave a complex
+    ``Phi``, object arrays failed inside numpy."""
+    p, pb = small(), small(bias=True)
+    W, _ = p.initial_weights(0)
+    Wb, bb = pb.initial_weights(0)
+    V = p.lift(W)
+    M1, M2 = p.zero_multipliers()
+    with pytest.raises(TypeError, match=r"W\[0\] must be a real numeric array, got dtype complex"):
+        p.Phi([W[0] + 0j, W[1]])
+    with pytest.raises(TypeError, match=r"W\[1\] must be a real numeric array, got dtype object"):
+        p.F([W[0], W[1].astype(object)], None)
+    with pytest.raises(TypeError, match=r"b\[1\] must be a real numeric array, got dtype complex"):
+        pb.forward(Wb, [bb[0], bb[1] + 1j])
+    with pytest.raises(TypeError, match=r"V\[0\] must be a real numeric array"):
+        p.F(W, None, [V[0].astype(str)])
+    with pytest.raises(TypeError, match=r"M1\[0\] must be a real numeric array, got dtype complex"):
+        p.lagrangian_gradient(W, None, V, [m + 0j for m in M1], M2)

@@ -51,9 +51,11 @@ class LiftedProblem:
     alpha : float in (0, 1)
         Leaky-ReLU slope, ``sigma(t) = max(t, alpha t)``.
     beta : float > 0
-        Weight of the coupling ``pi_l`` in ``F``.
+        Weight of the coupling ``pi_l`` in ``F``; at most ``1e-2 sqrt(max)`` of the dtype
+        (about 1.3e152 in float64, 1.8e17 in float32), as ``lam``.
     lam : float >= 0
-        Weight ``lambda`` of the group regulariser ``R(W)``.
+        Weight ``lambda`` of the group regulariser ``R(W)``; at most ``1e-2 sqrt(max)`` of the
+        dtype.
     groups : {"column", "row", "element"}
         Groups of ``R`` (MODEL.md section 2).
     coupling : {"complementarity", "squared"}
@@ -119,13 +121,19 @@ class LiftedProblem:
         self.dtype = dtype
         # the solvers square lam (the pseudo-gradient's norm, the quasi-Newton pairs): beyond
         # about sqrt(max) it overflows (at 1e155 in float64, 1e20 in float32 the ALM reported
-        # KKT residual inf), and any lam above the data's zeroing one gives W = 0 anyway
-        lam_top = 1e-2 * float(np.sqrt(np.finfo(dtype).max))
-        if self.lam > lam_top:
+        # KKT residual inf), and any lam above the data's zeroing one gives W = 0 anyway;
+        # beta scales the coupling's gradients, squared alike (beta=1e200 in float64: the
+        # ALM's first step diverged; at 1e152 the solve runs, its residuals finite)
+        top = 1e-2 * float(np.sqrt(np.finfo(dtype).max))
+        if self.lam > top:
             raise ValueError(f"lam={lam!r} is too large for {np.dtype(dtype).name} (at most "
-                             f"{lam_top:.1e}): the solvers square it, which overflows beyond "
-                             f"about {100 * lam_top:.1e}; a much smaller lam already gives the "
+                             f"{top:.1e}): the solvers square it, which overflows beyond "
+                             f"about {100 * top:.1e}; a much smaller lam already gives the "
                              f"zero network")
+        if self.beta > top:
+            raise ValueError(f"beta={beta!r} is too large for {np.dtype(dtype).name} (at most "
+                             f"{top:.1e}): the solvers square the coupling's gradients, which "
+                             f"overflows beyond about {100 * top:.1e}")
 
         self.X = np.ascontiguousarray(X)
         self.Y = np.ascontiguousarray(Y)
@@ -389,9 +397,13 @@ class LiftedProblem:
         return D, E
 
     def lagrangian_gradient(self, W, b, V, M1, M2):
-        """``grad_z [f(z) + sum_l <M1_l, g1_l> + <M2_l, g2_l>]`` as ``(gW, gb, gV)``."""
+        """``grad_z [f(z) + sum_l <M1_l, g1_l> + <M2_l, g2_l>]`` as ``(gW, gb, gV)``.
+        Entries given as nested sequences are converted (arrays are used as they are)."""
         check_list_shapes(M1, "M1", self.V_shapes)
         check_list_shapes(M2, "M2", self.V_shapes)
+        check_net_shapes(self, W, b, V)
+        W, V, M1, M2 = ([np.asarray(a) for a in arrs] for arrs in (W, V, M1, M2))
+        b = None if b is None else [np.asarray(x) for x in b]
         U = self.pre_activations(W, b, V)
         g1, g2 = self.constraints(U, V)
         dU, dV = self.smooth_partials(U[-1], g1, g2)

@@ -215,3 +215,28 @@ def test_couplings_refuse_an_alpha_outside_0_1_by_name(alpha, exc, match):
     for a in (0.2, np.float32(0.5), np.float64(1e-6)):
         c = make_coupling("squared", a)
         assert type(c.alpha) is float and c.alpha == float(a)
+
+
+def test_lagrangian_gradient_takes_nested_lists():
+    """Nested lists (as ``F`` and ``Phi`` take) are converted: they failed inside the backward
+    pass (``list.T``)."""
+    rng = np.random.default_rng(0)
+    p = _problem(rng, 5, (3, 4, 2), "complementarity", True, lam=0.1)
+    W, b = p.initial_weights(0)
+    V = p.lift(W, b)
+    M1 = [rng.random(s) for s in p.V_shapes]
+    M2 = [rng.random(s) for s in p.V_shapes]
+    want = p.layout.pack(*p.lagrangian_gradient(W, b, V, M1, M2))
+    lists = [[a.tolist() for a in arrs] for arrs in (W, b, V, M1, M2)]
+    assert np.array_equal(p.layout.pack(*p.lagrangian_gradient(*lists)), want)
+
+
+@pytest.mark.parametrize("dtype, beta", [(np.float64, 1e200), (np.float32, 1e20)])
+def test_beta_too_large_for_the_dtype_is_refused(dtype, beta):
+    """``beta`` is bounded against the dtype as ``lam`` is (``beta=1e200``: the solve diverged
+    at once); the bound itself is accepted."""
+    X, Y = np.ones((4, 2)), np.ones((4, 1))
+    with pytest.raises(ValueError, match=r"^beta=.* is too large for float"):
+        LiftedProblem(X, Y, hidden=(3,), beta=beta, dtype=dtype)
+    top = 1e-2 * float(np.sqrt(np.finfo(dtype).max))
+    assert LiftedProblem(X, Y, hidden=(3,), beta=top, dtype=dtype).beta == top
