@@ -520,3 +520,21 @@ def test_start_with_an_infinite_Phi_is_refused(name, dtype):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"init\['W'\] is too large"):
             BASELINES[name](prob, init={"W": W}, max_epochs=3)
+
+
+def test_prox_gradient_does_not_converge_on_a_step_lost_in_rounding():
+    """At a tiny ``lr`` (1e-17 on the audit's problem, 1e-20 here) the first step rounds to no
+    move at all, whose gradient mapping is 0: it returned ``converged`` at its start. An
+    unmoved step leaves the decision to the point's stationarity, and ``t`` grows until the
+    steps move."""
+    prob = small_problem()
+    start = prob.Phi(*prob.initial_weights(0))
+    res = prox_gradient(prob, lr=1e-20, max_epochs=100, seed=0)
+    assert res.status != "converged"
+    assert res.Phi < start
+    # at a true stationary point an unmoved step still converges: the zero network of a lam
+    # above the data's zeroing one
+    big = small_problem(lam=1e3)
+    res = prox_gradient(big, lr=1e-20, max_epochs=100,
+                        init={"W": [np.zeros(s) for s in big.W_shapes]})
+    assert res.status == "converged" and res.nit == 1

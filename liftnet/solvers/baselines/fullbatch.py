@@ -99,7 +99,12 @@ def prox_gradient(
         ``M1``, ``M2`` are ignored (a result on other samples will do). A start whose ``Phi``
         is not finite raises ``ValueError``.
     tol : float > 0
-        Stop (``converged``) when ``||(W - W+)/t||_inf <= tol`` over ``W`` and ``b``.
+        Stop (``converged``) when ``||(W - W+)/t||_inf <= tol`` over ``W`` and ``b``. A step
+        that does not move the point (``t`` times the gradient lost in the rounding of ``W``:
+        a tiny ``lr`` such as 1e-17, or a line search that shrank ``t`` that far) does not pass
+        this test by itself: then the point's stationarity decides, ``dist(0, grad_W + lam
+        dR(W))`` per group and ``|grad_b|`` at most ``tol``, and otherwise ``t`` grows (by
+        ``grow``) until the steps move.
     eta : float in (0, 1)
         Backtracking factor.
     grow : float >= 1
@@ -186,6 +191,13 @@ def prox_gradient(
                 if time_limit is not None and clock.elapsed > time_limit:
                     raise _OutOfTime
             grad_map = max(float(np.max(np.abs(d))) for d in (*dW, *db)) / t
+            if sq == 0.0:  # an unmoved step (t*g lost in the rounding of W, as at lr=1e-17
+                # or after long backtracking) proves nothing: the point's own stationarity
+                # decides, dist(0, grad + lam dR(W)) per group and |grad_b|
+                grad_map = max(
+                    max(float(np.max(pen.subdiff_distance(Wl, g))) for Wl, g in zip(W, gW)),
+                    max((float(np.max(np.abs(g))) for g in gb), default=0.0)
+                    if b is not None else 0.0)
             clock.pause()
             rec = {
                 "epoch": k + 1,
