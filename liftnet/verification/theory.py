@@ -248,6 +248,14 @@ def _points(points):
     return out
 
 
+def _radius(R, name: str) -> float:
+    """A radius ``>= 0``, ``inf`` included: :func:`level_set_radius` returns ``inf`` on purpose
+    (a level set it cannot bound), and every point is inside it."""
+    if isinstance(R, (float, np.floating)) and R == np.inf:
+        return float("inf")
+    return check_scalar(R, name, low=0)
+
+
 def inside_level_set(prob, points, radius) -> TheoryReport:
     """Whether every point lies in the ball of :func:`level_set_radius` (MODEL.md 4, fact 2).
 
@@ -265,6 +273,8 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
         gives ``W, b, V``, and pass those), plus any ``history`` record that carries ``W``.
         ``V`` missing means the lift.
     radius : TheoryReport of :func:`level_set_radius`, or float
+        ``>= 0``; ``inf`` (what :func:`level_set_radius` gives for a level set too large to
+        bound) holds every point.
 
     Returns
     -------
@@ -278,9 +288,9 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
         if "radius" not in radius:
             raise ValueError("radius must be a float or the report of level_set_radius (with "
                              "key 'radius'), got a mapping without 'radius'")
-        R = check_scalar(radius["radius"], "radius['radius']", low=0)
+        R = _radius(radius["radius"], "radius['radius']")
     else:
-        R = check_scalar(radius, "radius", low=0)
+        R = _radius(radius, "radius")
     pts = _points(points)
     if not pts:
         raise ValueError("points must hold at least one point")
