@@ -281,11 +281,12 @@ def jsonable(obj):
 def write_json(path, report: dict) -> str:
     """Write ``jsonable(report)`` as indented strict JSON; returns the path. The text is made
     before the file is touched, and written all or nothing (:func:`_write_atomic`: a failure
-    is an ``OSError`` naming ``path``, with no half file left)."""
-    path = os.fspath(path)
+    is an ``OSError`` naming ``path``, with no half file left). ``path`` is checked first, as
+    by :func:`save_result`: not a ``str`` or ``os.PathLike`` is a ``TypeError``, a folder or a
+    place that cannot be written (its missing folders are created) a ``ValueError``, each
+    naming ``path``."""
+    path = check_path(path)
     text = json.dumps(jsonable(report), indent=2, allow_nan=False) + "\n"
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
+    writable_file(path, "path")
     _write_atomic(path, lambda fh: fh.write(text), text=True)
     return path

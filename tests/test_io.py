@@ -225,3 +225,20 @@ def test_load_result_of_a_folder_says_so(tmp_path):
     (tmp_path / "adir").mkdir()
     with pytest.raises(ValueError, match=r"^path: .*adir' is a folder, expected a result file"):
         load_result(tmp_path / "adir")
+
+
+def test_write_json_checks_path_as_save_result_does(tmp_path):
+    """``write_json`` raised a bare ``TypeError`` for ``None``, ``IsADirectoryError`` for a
+    folder and ``FileNotFoundError`` for a place it cannot create: now errors naming ``path``
+    (its missing folders are still created)."""
+    from liftnet.io import write_json
+
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got NoneType"):
+        write_json(None, {})
+    with pytest.raises(ValueError, match="path: .* is a folder"):
+        write_json(tmp_path, {})
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="^path: cannot create"):
+        write_json(tmp_path / "file" / "sub" / "r.json", {})
+    out = tmp_path / "new" / "r.json"
+    assert write_json(out, {"a": 1}) == str(out) and out.read_text() == '{\n  "a": 1\n}\n'

@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     """Entry point of ``liftnet verify``; returns the exit status."""
     from .. import LiftedProblem, solve_alm
     from ..datasets import make_teacher
-    from ..io import writable_file, write_json
+    from ..io import reason, writable_file, write_json
     from .crosscheck import crosscheck_ipopt
 
     args = parse_args(argv)
@@ -155,8 +155,9 @@ def main(argv=None) -> int:
                **rep.to_dict()}  # fmt: skip
         try:
             written = write_json(args.json, out)
-        except OSError as exc:  # a full disk: nothing half written (write_json), said in a line
-            failed = f"liftnet verify: error: cannot write {args.json!r}: {exc.strerror or exc}"
+        except (OSError, ValueError) as exc:  # a full disk, the place gone since the check:
+            # nothing half written (write_json), said in a line
+            failed = f"liftnet verify: error: cannot write {args.json!r}: {reason(exc)}"
     print(rep.to_table())
     if written:
         print(f"wrote {written}")
