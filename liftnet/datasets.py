@@ -263,9 +263,9 @@ def make_teacher(
         raise ValueError(
             f"widths must give (n_0, n_1, ..., n_L) with at least one hidden layer, got {widths!r}"
         )
-    noise = check_scalar(noise, "noise", low=0)
-    seed = check_seed(seed)
     dt = check_float_dtype(dtype)
+    noise = _check_noise(noise, dt)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((N, widths[0])).astype(dt)
     # The teacher is evaluated by LiftedProblem itself (one source of the network formula).
@@ -306,6 +306,14 @@ def _prototypes(rng, side: int = 28, n_classes: int = 10, strokes: int = 4) -> n
     return P * box.ravel()
 
 
+def _check_noise(noise, dt) -> float:
+    """``noise >= 0``, at most ``1e-3`` of ``dt``'s largest number: standard normal draws
+    (below 10 in magnitude in any realistic sample) times ``noise`` then stay finite
+    (``noise=1e308`` gave targets of ``-inf``, and NaN pixels where the border's zeros met
+    ``inf``)."""
+    return check_scalar(noise, "noise", low=0, high=1e-3 * float(np.finfo(dt).max))
+
+
 def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32):
     """Synthetic data shaped like MNIST: ``N`` images of 28x28 = 784 pixels, 10 classes.
 
@@ -334,10 +342,10 @@ def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32
     Y : array (N, 10), one-hot
     """
     N = check_scalar(N, "N", low=1, integer=True)
-    noise = check_scalar(noise, "noise", low=0)
-    seed = check_seed(seed)
     dtype = check_float_dtype(dtype)
     dt = np.dtype(np.float32)  # the arithmetic, whatever dtype (the same data in both)
+    noise = _check_noise(noise, dt)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     P = _prototypes(rng).astype(dt)
     labels = rng.permutation(np.arange(N) % 10)

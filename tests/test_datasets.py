@@ -535,3 +535,17 @@ def test_one_hot_refuses_ragged_labels_by_name(labels, classes, name):
     """numpy's bare 'setting an array element with a sequence'."""
     with pytest.raises(ValueError, match=f"{name} must be 1-D and non-empty, got a ragged"):
         one_hot(labels, classes)
+
+
+@pytest.mark.parametrize("make, dtype, top", [
+    (lambda **k: make_teacher(5, (2, 3, 1), **k), np.float64, 1.79e305),
+    (lambda **k: make_teacher(5, (2, 3, 1), **k), np.float32, 3.4e35),
+    (lambda **k: make_mnist_like(20, **k), np.float64, 3.4e35),  # (drawn in float32)
+])
+def test_noise_that_would_overflow_the_data_is_refused(make, dtype, top):
+    """``noise=1e308`` gave targets of ``-inf`` (make_teacher) and NaN pixels (make_mnist_like);
+    a large noise below the bound still gives finite data."""
+    with pytest.raises(ValueError, match="noise must be <="):
+        make(noise=1e308 if dtype == np.float64 else 1e37, dtype=dtype)
+    X, Y = make(noise=0.9 * top, dtype=dtype)[:2]
+    assert np.all(np.isfinite(X)) and np.all(np.isfinite(Y))
