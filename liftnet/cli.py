@@ -218,9 +218,9 @@ def _lift_gap(prob, res):
     return lift_gap_message(res, prob.beta, constant_network_Phi(prob))
 
 
-def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0, metrics=None):
-    """Print the result (``metrics``: :func:`_metrics`, computed here when not given) and
-    return the metrics."""
+def _print_summary(prob, res, data, metrics, t_data, t_total, out=None, t_warm=0.0):
+    """Print the result (``metrics``: :func:`_metrics`, computed by the caller, whose files
+    are written before this prints)."""
     from .pruning import prune_weights
 
     kkt = res.kkt
@@ -247,11 +247,9 @@ def _print_summary(prob, res, data, t_data, t_total, out=None, t_warm=0.0, metri
     widths = [W2[0].shape[1]] + [w.shape[0] for w in W2]
     p(f"pruned network: {'-'.join(map(str, prob.widths))} -> {'-'.join(map(str, widths))} "
       f"({size(res.W, res.b)} -> {size(W2, b2)} parameters, same function)")  # fmt: skip
-    m = _metrics(prob, res, data) if metrics is None else metrics
-    p("  ".join(f"{k.replace('_', ' ')}: {v:.4f}" for k, v in m.items()))
+    p("  ".join(f"{k.replace('_', ' ')}: {v:.4f}" for k, v in metrics.items()))
     warm = f", kernels' warm-up {t_warm:.1f} s" if t_warm else ""
     p(f"time: {t_total:.1f} s (data {t_data:.1f} s{warm}, solver {res.time:.1f} s)")
-    return m
 
 
 def _report(args, prob, res, data, metrics, timings) -> dict:
@@ -608,8 +606,7 @@ def _run(args, mode: str, out=None) -> int:
             timings = {"data": t_data, "warm_up": t_warm, "solver": res.time,
                        "total": t_total}  # fmt: skip
             written, failed = _write_results(args, prob, res, data, metrics, timings, mode)
-        _print_summary(prob, res, data, t_data, t_total, out=out, t_warm=t_warm,
-                       metrics=metrics)  # fmt: skip
+        _print_summary(prob, res, data, metrics, t_data, t_total, out=out, t_warm=t_warm)
         if written:
             print(f"wrote {' and '.join(written)}", file=out)
         out.flush()  # a failure of buffered output shows here, not at the interpreter's exit
