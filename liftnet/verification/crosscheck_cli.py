@@ -14,8 +14,11 @@ Ctrl-C stopped the ALM (no IPOPT run follows) or the cross-check (no run follows
 stopped, and no verdict: the report of what is finished is printed and written all the same).
 A ``--json`` name that cannot be created (one too long) is refused before any solve (2); a
 failure while writing it (a full disk) is one line on stderr naming the file, exit status 1
-whatever the verdict. The file is written before the table is printed, so that an output
-closed early (``| head``) does not lose it.
+whatever the verdict. The file is written before the table is printed, and a standard output
+that fails ends the printing only (not the run): with ``| head -1`` the next print raised
+BrokenPipeError, a traceback and no ``--json`` file. Such a run ends 141 (128 + SIGPIPE) in
+silence for a closed pipe, 1 with a one-line error for another failure (``> /dev/full``),
+unless the run's own status is already nonzero.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import numpy as np
 
 from ..cli import (
     MODEL_OPTIONS,
+    _Output,
+    _output_failed,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -108,10 +113,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     """Entry point of ``liftnet verify``; returns the exit status."""
-    from .. import LiftedProblem, solve_alm
+    from .. import LiftedProblem
     from ..datasets import make_teacher
-    from ..io import reason, writable_file, write_json
-    from .crosscheck import crosscheck_ipopt
+    from ..io import writable_file
 
     args = parse_args(argv)
     widths = (args.inputs, *args.hidden, args.outputs)
@@ -131,14 +135,29 @@ def main(argv=None) -> int:
               "noise": args.noise, "seed": args.seed, "alm_tol": args.alm_tol,
               "alm_time_limit": args.alm_time_limit,
               "ipopt_time_limit": args.ipopt_time_limit}  # fmt: skip
+    out = _Output(sys.stdout)  # a print that fails ends the printing, not the run
+    rc, written = _verify(args, prob, widths, params, out)
+    out.flush()  # a failure of buffered output shows here, not at the interpreter's exit
+    if out.error is not None:  # the run's own status comes first
+        rc = rc or _output_failed(out.stream, out.error, "verify", written)
+    return rc
+
+
+def _verify(args, prob, widths, params, out) -> tuple[int, list[str]]:
+    """The solves, the JSON file and the table of :func:`main`, printed to ``out``; returns
+    the exit status and the files written."""
+    from .. import solve_alm
+    from ..io import reason, write_json
+    from .crosscheck import crosscheck_ipopt
+
     print(f"liftnet verify: teacher N={args.N}, network {'-'.join(map(str, widths))}, "
           f"coupling={args.coupling} bias={args.bias} lam={args.lam:g} "
-          f"seed={args.seed}")  # fmt: skip
+          f"seed={args.seed}", file=out)  # fmt: skip
     alm = solve_alm(prob, tol=args.alm_tol, seed=args.seed, time_limit=args.alm_time_limit)
-    print(f"ALM: {alm.status} ({alm.message})")
+    print(f"ALM: {alm.status} ({alm.message})", file=out)
     if alm.status == "interrupted":  # Ctrl-C: no IPOPT runs after it
         print("liftnet verify: interrupted during the ALM; no cross-check", file=sys.stderr)
-        return 130
+        return 130, []
     norms = [prob.penalty.group_norms(W) for W in alm.W]
     zero_network = all(np.all(nrm == 0) for nrm in norms)
     if zero_network:  # W = 0 is a KKT point of both solvers: their agreement is no evidence
@@ -148,24 +167,24 @@ def main(argv=None) -> int:
               f"(now {args.lam:g}) gives a nontrivial one", file=sys.stderr)  # fmt: skip
     rep = crosscheck_ipopt(prob, alm, tol=args.tol, x_tol=args.x_tol, seed=args.seed,
                            cold=args.cold, time_limit=args.ipopt_time_limit)  # fmt: skip
-    written = failed = None
+    written, failed = [], None
     if args.json:  # before the table: a stdout closed early must not lose it
-        out = {"command": "liftnet verify", "params": params, "alm_status": alm.status,
+        doc = {"command": "liftnet verify", "params": params, "alm_status": alm.status,
                "alm_message": alm.message, "zero_network": bool(zero_network),
                **rep.to_dict()}  # fmt: skip
         try:
-            written = write_json(args.json, out)
+            written.append(write_json(args.json, doc))
         except (OSError, ValueError) as exc:  # a full disk, the place gone since the check:
             # nothing half written (write_json), said in a line
             failed = f"liftnet verify: error: cannot write {args.json!r}: {reason(exc)}"
-    print(rep.to_table())
+    print(rep.to_table(), file=out)
     if written:
-        print(f"wrote {written}")
+        print(f"wrote {written[0]}", file=out)
     if failed:
         print(failed, file=sys.stderr)
-        return 1
+        return 1, written
     if rep.interrupted:  # Ctrl-C: as for the ALM, whatever was finished is above
         print(f"liftnet verify: interrupted during {rep.interrupted_during}; no verdict",
               file=sys.stderr)
-        return 130
-    return 0 if rep.agree else 1
+        return 130, written
+    return (0 if rep.agree else 1), written
