@@ -484,6 +484,11 @@ class _Output:
             except OSError as exc:
                 self.error = exc
 
+    def __getattr__(self, name):
+        # the rest of a text stream (encoding, isatty, fileno) is the stream's: the
+        # comparison runs with it as sys.stdout (liftnet.compare.main)
+        return getattr(self.stream, name)
+
 
 def _output_failed(stream, exc: OSError, mode: str, written) -> int:
     """The exit status after ``stream`` (standard output) failed with ``exc``: 141 (128 +

@@ -619,3 +619,40 @@ def test_threads_limit_numba_too(monkeypatch):
         assert calls == [1] and numba.get_num_threads() == 1 and torch.get_num_threads() == 1
     assert calls == [1, before[0]]
     assert (numba.get_num_threads(), torch.get_num_threads()) == before
+
+
+@pytest.mark.parametrize("stdout, rc", [("pipe", 141), ("full", 1)])
+def test_output_that_fails_keeps_the_comparison(tmp_path, stdout, rc):
+    """``liftnet compare ... | head -1``: the second progress line raised BrokenPipeError and
+    the comparison was abandoned, its files never written (minutes of runs lost in full
+    mode; ``> /dev/full`` the same). A failing standard output now ends the printing only:
+    the files are written, and the exit status is 141 in silence for the closed pipe, 1 with
+    a one-line error for the full disk."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # each print meets the closed pipe at once
+    cmd = [sys.executable, "-m", "liftnet", "compare", "--mode", "fast", "--datasets",
+           "teacher", "--methods", "alm", "prox_gradient", "--no-path", "--out-dir",
+           str(tmp_path)]  # fmt: skip
+    sink = open("/dev/full", "w") if stdout == "full" else subprocess.PIPE
+    try:
+        p = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, env=env, text=True)
+        if stdout == "pipe":
+            p.stdout.close()  # the reader leaves before anything is printed
+        err = p.communicate(timeout=300)[1]
+    finally:
+        if sink is not subprocess.PIPE:
+            sink.close()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert p.returncode == rc, err
+    if stdout == "pipe":
+        assert err == ""
+    else:
+        assert err.strip().count("\n") == 0
+        assert "liftnet compare: error: cannot print to standard output" in err
+        assert f"files in {tmp_path}" in err
+    names = {f.name for f in tmp_path.iterdir()}
+    assert {"table.txt", "table.csv", "report.json", "phi_vs_time_teacher.png"} <= names
+    assert json.loads((tmp_path / "report.json").read_text())["rows"]

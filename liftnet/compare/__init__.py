@@ -56,7 +56,7 @@ from .._validation import (
     check_path,
     check_seed,
 )
-from ..cli import dataset_name, seed_int
+from ..cli import _Output, _output_failed, dataset_name, seed_int
 from ..io import writable_folder
 from ..solvers._interrupt import INTERRUPTS, interrupted, sigint_ignored
 from ..solvers.alm import warm_up
@@ -312,7 +312,12 @@ def run_comparison(
 
 def main(argv=None) -> int:
     """``liftnet compare`` / ``benchmarks/compare.py``: run and print the table; the outputs
-    of an earlier run in ``--out-dir`` are removed before writing (and listed)."""
+    of an earlier run in ``--out-dir`` are removed before writing (and listed).
+
+    Exit status: 0, 130 after Ctrl-C (the finished data sets written), 2 for bad arguments.
+    A standard output that fails (``| head``, ``> /dev/full``) ends the printing only: the
+    files are written, and a status of 0 becomes 141 (a closed pipe, in silence) or 1 (with a
+    one-line error)."""
     p = argparse.ArgumentParser(prog="liftnet compare", description=__doc__.split("\n")[0])
     p.add_argument("--mode", choices=tuple(MODES), default="fast",
                    help="fast: small problems, seconds (the tests'); full: the issue's sizes, "
@@ -344,16 +349,31 @@ def main(argv=None) -> int:
     except ValueError as exc:
         p.error(str(exc))
     t0 = time.perf_counter()
-    rep = run_comparison(
-        a.mode,
-        a.datasets,
-        a.seeds,
-        a.out_dir,
-        a.methods,
-        lambda_path=not a.no_path,
-        verbose=not a.quiet,
-        dtype=a.dtype,
-    )
+    # a print that fails (| head, > /dev/full) ends the printing, not the comparison: its
+    # progress lines met a closed pipe with BrokenPipeError, and minutes of runs were lost
+    out = _Output(sys.stdout)
+    with contextlib.redirect_stdout(out):
+        rep = run_comparison(
+            a.mode,
+            a.datasets,
+            a.seeds,
+            a.out_dir,
+            a.methods,
+            lambda_path=not a.no_path,
+            verbose=not a.quiet,
+            dtype=a.dtype,
+        )
+        _print_outcome(rep, t0)
+        out.flush()  # a failure of buffered output shows here, not at the interpreter's exit
+    rc = 130 if rep["interrupted"] else 0
+    if out.error is not None:  # the comparison's own status comes first
+        rc = rc or _output_failed(out.stream, out.error, "compare",
+                                   [f"{len(rep['files'])} files in {rep['out_dir']}"])
+    return rc
+
+
+def _print_outcome(rep, t0) -> None:
+    """The table, the lambda path's lines and the files of :func:`main`."""
     print(rep["table"])
     for r in rep["path_rows"]:
         print(
@@ -367,8 +387,6 @@ def main(argv=None) -> int:
         print(f"removed {len(stale)} file{'s' * (len(stale) != 1)} of an earlier run from "
               f"{where}: {', '.join(stale)}")
     print(f"wrote {len(rep['files'])} files to {where} in {time.perf_counter() - t0:.1f} s")
-    return 130 if rep["interrupted"] else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
