@@ -547,7 +547,8 @@ def _check_model_options(args) -> None:
 
 #: LiftedProblem's parameters and the options that set them (its messages name the former)
 MODEL_OPTIONS = {"alpha": "--alpha", "beta": "--beta", "lam": "--lam", "groups": "--groups",
-                 "coupling": "--coupling", "bias": "--bias"}  # fmt: skip
+                 "coupling": "--coupling", "bias": "--bias",
+                 "hidden": "--hidden"}  # fmt: skip
 
 
 def _run(args, mode: str, out=None) -> int:

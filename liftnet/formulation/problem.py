@@ -11,6 +11,8 @@ Layers are numbered ``l = 1..L`` as in the maths, so ``W[l-1]`` holds ``W_l``.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .._validation import (
@@ -30,6 +32,30 @@ from .couplings import COUPLINGS, make_coupling
 from .entrywise import field_D, field_E, gaps
 from .penalties import GROUPS, GroupLasso
 from .variables import Layout
+
+
+def _physical_memory() -> int | None:
+    """Bytes of this machine's memory, or ``None`` where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_fits_in_memory(n_vars: int, hidden, N: int, dtype) -> None:
+    """Refuse a model one copy of whose variables ``(W, b, V)`` exceeds the machine's memory:
+    every use of it (a forward pass, a solve) holds at least that, and ``hidden=(10**12,)``
+    died in numpy's allocator ("Unable to allocate 21.8 TiB") instead of at the parameter."""
+    memory = _physical_memory()
+    need = n_vars * np.dtype(dtype).itemsize
+    if memory is not None and need > memory:
+        raise ValueError(
+            f"hidden={hidden!r} with N={N} samples gives a lifted model of {n_vars:.3g} "
+            f"variables (W, b and the V_l, n_l x N each): {need / 2**30:.3g} GiB for one copy "
+            f"in {np.dtype(dtype).name}, more than this machine's memory "
+            f"({memory / 2**30:.3g} GiB); the solvers hold several copies: use smaller hidden "
+            f"widths or fewer samples"
+        )
 
 
 def leaky_relu(U, alpha: float):
@@ -145,6 +171,7 @@ class LiftedProblem:
         self.penalty = GroupLasso(self.lam, self.groups)
         self.coupling = make_coupling(coupling_name, self.alpha)
         self.layout = Layout(self.widths, self.N, self.bias)
+        _check_fits_in_memory(self.layout.size, hidden, self.N, dtype)
 
     def subset(self, rows) -> LiftedProblem:
         """The same model (widths, ``alpha``, ``beta``, ``lam``, groups, coupling, bias, dtype)

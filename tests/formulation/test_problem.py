@@ -240,3 +240,27 @@ def test_beta_too_large_for_the_dtype_is_refused(dtype, beta):
         LiftedProblem(X, Y, hidden=(3,), beta=beta, dtype=dtype)
     top = 1e-2 * float(np.sqrt(np.finfo(dtype).max))
     assert LiftedProblem(X, Y, hidden=(3,), beta=top, dtype=dtype).beta == top
+
+
+def test_a_model_larger_than_the_memory_is_refused_naming_hidden(monkeypatch):
+    """``hidden=(10**12,)`` died in numpy's allocator ("Unable to allocate 21.8 TiB") at the
+    first forward pass; a model one copy of whose variables exceeds the machine's memory is
+    now refused where it is declared, naming ``hidden`` and the sizes. The bound is the
+    memory: with 1 MiB (patched) a model of 131,072 float64 variables passes and one more
+    sample's worth does not; float32 halves the bytes."""
+    import liftnet.formulation.problem as problem
+
+    X, Y = np.ones((10, 3)), np.ones((10, 1))
+    with pytest.raises(ValueError, match=r"^hidden=\(1000000000000,\) with N=10 samples gives "
+                                         r"a lifted model of 1\.4e\+13 variables"):
+        LiftedProblem(X, Y, hidden=10**12)
+    monkeypatch.setattr(problem, "_physical_memory", lambda: 2**20)
+    # widths 1-h-1 without bias, N samples: h + h + h N variables
+    h, N = 64, 2046  # 64 * 2048 = 131,072 variables = 1 MiB in float64
+    Xs, Ys = np.ones((N, 1)), np.ones((N, 1))
+    assert LiftedProblem(Xs, Ys, hidden=h).layout.size * 8 == 2**20
+    with pytest.raises(ValueError, match=r"more than this machine's memory \(0\.000977 GiB\)"):
+        LiftedProblem(np.ones((N + 1, 1)), np.ones((N + 1, 1)), hidden=h)
+    assert LiftedProblem(np.ones((N + 1, 1)), np.ones((N + 1, 1)), hidden=h, dtype=np.float32)
+    monkeypatch.setattr(problem, "_physical_memory", lambda: None)  # unknown: not checked
+    assert LiftedProblem(np.ones((N + 1, 1)), np.ones((N + 1, 1)), hidden=h)
