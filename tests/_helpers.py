@@ -44,3 +44,38 @@ def make_unreadable(path) -> None:
     except PermissionError:
         return
     pytest.skip("the file is still readable (root reads it anyway)")
+
+
+def run_with_failing_stdout(args, stdout: str, rc: int, env=None) -> str:
+    """``python -m liftnet *args`` in a child process whose standard output fails: ``"pipe"``,
+    a pipe whose reader is gone before anything is printed (as ``| head`` leaves it), or
+    ``"full"``, ``/dev/full`` (every write fails with ENOSPC). ``env`` (default: this
+    process's, with ``PYTHONUNBUFFERED=1`` so that each print meets the failure at once).
+    Asserts what every command does then: exit status ``rc``, no traceback, and on standard
+    error nothing for the closed pipe, one line naming the command and the failure for
+    ``/dev/full``. Returns the standard error."""
+    import os
+    import subprocess
+    import sys
+
+    if env is None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    sink = open("/dev/full", "w") if stdout == "full" else subprocess.PIPE
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "liftnet", *args], stdout=sink,
+                             stderr=subprocess.PIPE, env=env, text=True)  # fmt: skip
+        if stdout == "pipe":
+            p.stdout.close()  # the reader leaves before anything is printed
+        err = p.communicate(timeout=300)[1]
+    finally:
+        if sink is not subprocess.PIPE:
+            sink.close()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert p.returncode == rc, err
+    if stdout == "pipe":
+        assert err == ""
+    else:
+        assert err.strip().count("\n") == 0, err
+        assert (f"liftnet {args[0]}: error: cannot print to standard output: No space left on "
+                f"device") in err, err  # fmt: skip
+    return err

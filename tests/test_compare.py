@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from _helpers import run_with_failing_stdout
 
 from liftnet.compare import (
     DATASETS,
@@ -628,31 +629,11 @@ def test_output_that_fails_keeps_the_comparison(tmp_path, stdout, rc):
     mode; ``> /dev/full`` the same). A failing standard output now ends the printing only:
     the files are written, and the exit status is 141 in silence for the closed pipe, 1 with
     a one-line error for the full disk."""
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # each print meets the closed pipe at once
-    cmd = [sys.executable, "-m", "liftnet", "compare", "--mode", "fast", "--datasets",
-           "teacher", "--methods", "alm", "prox_gradient", "--no-path", "--out-dir",
-           str(tmp_path)]  # fmt: skip
-    sink = open("/dev/full", "w") if stdout == "full" else subprocess.PIPE
-    try:
-        p = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, env=env, text=True)
-        if stdout == "pipe":
-            p.stdout.close()  # the reader leaves before anything is printed
-        err = p.communicate(timeout=300)[1]
-    finally:
-        if sink is not subprocess.PIPE:
-            sink.close()
-    assert "Traceback" not in err and "Exception ignored" not in err, err
-    assert p.returncode == rc, err
-    if stdout == "pipe":
-        assert err == ""
-    else:
-        assert err.strip().count("\n") == 0
-        assert "liftnet compare: error: cannot print to standard output" in err
-        assert f"files in {tmp_path}" in err
+    err = run_with_failing_stdout(["compare", "--mode", "fast", "--datasets", "teacher",
+                                   "--methods", "alm", "prox_gradient", "--no-path",
+                                   "--out-dir", str(tmp_path)], stdout, rc)  # fmt: skip
+    if stdout == "full":
+        assert f"written: 4 files in {tmp_path}" in err
     names = {f.name for f in tmp_path.iterdir()}
     assert {"table.txt", "table.csv", "report.json", "phi_vs_time_teacher.png"} <= names
     assert json.loads((tmp_path / "report.json").read_text())["rows"]

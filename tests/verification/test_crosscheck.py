@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from _helpers import run_with_failing_stdout
 
 from liftnet import LiftedProblem
 from liftnet.solvers.alm import solve_alm
@@ -395,29 +396,9 @@ def test_verify_cli_output_that_fails_keeps_the_json(tmp_path, stdout, rc):
     traceback and no ``r.json`` (``> /dev/full``: OSError 28, the same). A failing standard
     output now ends the printing only: the report is written, and the exit status is 141 in
     silence for the closed pipe, 1 with a one-line error for the full disk."""
-    import os
-    import subprocess
-    import sys
-
     path = tmp_path / "r.json"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # each print meets the closed pipe at once
-    cmd = [sys.executable, "-m", "liftnet", "verify", "--N", "20", "--no-cold",
-           "--alm-time-limit", "20", "--json", str(path)]  # fmt: skip
-    sink = open("/dev/full", "w") if stdout == "full" else subprocess.PIPE
-    try:
-        p = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, env=env, text=True)
-        if stdout == "pipe":
-            p.stdout.close()  # the reader leaves before anything is printed
-        err = p.communicate(timeout=300)[1]
-    finally:
-        if sink is not subprocess.PIPE:
-            sink.close()
-    assert "Traceback" not in err and "Exception ignored" not in err, err
-    assert p.returncode == rc, err
-    if stdout == "pipe":
-        assert err == ""
-    else:
-        assert err.strip().count("\n") == 0
-        assert "liftnet verify: error: cannot print to standard output" in err
+    err = run_with_failing_stdout(["verify", "--N", "20", "--no-cold", "--alm-time-limit", "20",
+                                   "--json", str(path)], stdout, rc)  # fmt: skip
+    if stdout == "full":
         assert f"written: {path}" in err
     assert json.loads(path.read_text())["agree"] is True
