@@ -160,7 +160,8 @@ class _LiftedNetBase(BaseEstimator):
     max_iter : int >= 1, default 200
         Outer ALM iterations.
     time_limit : float > 0 or None, default None
-        Wall-clock seconds for the solver (the best iterate is kept). The solver's compiled
+        Seconds on the solver's clock, wall time less what ``result_.time_excluded`` leaves
+        out (reporting-only evaluations, callbacks; the best iterate is kept). The solver's compiled
         kernels are loaded (or compiled) before its clock starts, so the first fit of a process
         gets the same time as later ones. A fit cut by ``time_limit`` is reproducible only up
         to where the clock cuts it: the same data and ``random_state`` follow the same path,

@@ -530,9 +530,12 @@ def solve_alm(
         off that clock.
     init : None, LiftedResult or mapping
         Warm start (``W`` and optionally ``b, V, M1, M2``); see
-        :func:`liftnet.solvers.init.parse_init`. A result of this function (or a mapping with
-        ``rho`` and ``eps``, as :func:`liftnet.io.load_result` returns one) also carries the
-        penalty and inner tolerance it stopped with, and the run goes on with them where
+        :func:`liftnet.solvers.init.parse_init`. Without both ``M1`` and ``M2`` the start's
+        multipliers are the backward guess
+        (:func:`liftnet.verification.multipliers.initial_multipliers`), as for the random start.
+        A result of this function (or a mapping with ``rho`` and ``eps``, as
+        :func:`liftnet.io.load_result` returns one) also carries the penalty and inner
+        tolerance it stopped with, and the run goes on with them where
         ``rho0`` and ``eps0`` are not given: a run cut at ``max_iter`` continues instead of
         restarting the schedule at ``rho_0`` (a restart at the default ``rho_0`` from a
         point at KKT 6.3e-4 climbed to 1.3e-1 and took as many outer iterations as a cold
@@ -663,7 +666,8 @@ def solve_alm(
         kernel warm-up (``time_limit``); ``time_limit`` is on the same clock.
         ``status``: ``converged`` (KKT residual ``<= tol``),
         ``max_iter``, ``time_limit``, ``interrupted`` (Ctrl-C or callback), ``diverged``
-        (NaN/overflow: the last finite iterate is returned). Except for ``converged``, the
+        (NaN/overflow: the diverging iteration is not recorded, and the returned point is
+        finite, the best one as for the other statuses). Except for ``converged``, the
         returned point is the outer iterate with the smallest KKT residual. A Ctrl-C
         anywhere after the argument checks (the presolve and the set-up included) ends the
         run ``interrupted`` with that point, or before the start's certificate with the start
@@ -964,7 +968,7 @@ def solve_alm(
                     g1, g2, Mh1, Mh2 = sub.constraint_state(info.cache)
                     if not _finite(Mh1, Mh2):
                         status, message = "diverged", "NaN or overflow in the multipliers"
-                if status == "diverged":  # (no record: the last finite iterate is returned)
+                if status == "diverged":  # (no record: the best finite point is returned)
                     n_inner += info.nit
                     break
                 # 3. violation measured with the multipliers the subproblem used
