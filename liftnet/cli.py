@@ -320,7 +320,8 @@ def _add_model_args(sp, *, hidden, lam, time_limit, bias):
         "--time-limit",
         type=positive_float,
         default=time_limit,
-        help=f"solver wall-clock limit in seconds (default {time_limit})",
+        help=f"solver time limit in seconds: wall time less its reporting-only "
+             f"evaluations (default {time_limit})",
     )
     sp.add_argument("--seed", type=seed_int, default=0,
                     help="seed of the data split and the weights")  # fmt: skip

@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--x-tol", type=positive_float, default=1e-3,
                    help="largest relative move of the warm IPOPT (default 1e-3)")  # fmt: skip
     p.add_argument("--alm-time-limit", type=positive_float, default=60.0,
-                   help="ALM wall-clock limit in seconds (default 60)")  # fmt: skip
+                   help="ALM time limit in seconds: wall time less its reporting-only "
+                        "evaluations (default 60)")  # fmt: skip
     p.add_argument("--ipopt-time-limit", type=positive_float, default=None,
                    help="wall-clock limit per IPOPT run in seconds (default none)")  # fmt: skip
     p.add_argument("--no-cold", dest="cold", action="store_false",
