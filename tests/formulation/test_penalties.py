@@ -329,3 +329,30 @@ def test_good_lam_and_step_values():
     ref = GroupLasso(1.0, "column").prox(W, 1.0)
     for step in (1, np.float32(1.0), np.float64(1.0), np.int64(1)):
         np.testing.assert_array_equal(GroupLasso(1.0, "column").prox(W, step), ref)
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_keep_aligned_keeps_a_group_only_when_strictly_aligned(groups):
+    """The line search's orthant projection zeroes the groups with ``<w[g], ref[g]> <= 0``: a
+    group orthogonal to ``ref`` is zeroed as one pointing against it (a ``>= 0`` test kept it
+    and no test saw it: random data never makes the product exactly 0)."""
+    flat = GroupLasso(0.1, groups).flat([(2, 1)])  # one group of 2 (column), 2 of 1 otherwise
+    for ref, kept in (([0.0, 1.0], (False, True)), ([-1.0, 0.0], (False, True)),
+                      ([1.0, 0.0], (True, True)), ([1e-300, 5.0], (True, True))):  # fmt: skip
+        w = flat.keep_aligned(np.array([1.0, 0.0]), np.array(ref))
+        if groups == "column":  # one group: <w, ref> = ref[0]
+            assert (w[0] != 0) == kept[0], (ref, w)
+        else:  # groups of one entry: the first kept iff ref[0] > 0, the second is 0 anyway
+            assert (w[0] != 0) == (ref[0] > 0), (ref, w)
+        assert w[1] == 0
+
+
+def test_n_zero_groups_counts_the_exact_zero_groups():
+    """``n_zero_groups`` (the sparsity every solver and the comparison report) counts the
+    groups with ``||W[g]|| = 0``: a ``<`` for ``<=`` counted none, and only a baseline test
+    noticed."""
+    W = [np.zeros((2, 3)), np.array([[1.0, 0.0], [0.0, 0.0]])]
+    counts = {"column": 3 + 1, "row": 2 + 1, "element": 6 + 3}
+    for groups, n in counts.items():
+        assert GroupLasso(0.1, groups).n_zero_groups(W) == n
+    assert GroupLasso(0.1, "column").n_zero_groups([np.full((2, 3), 1e-150)]) == 0

@@ -264,3 +264,95 @@ def test_a_model_larger_than_the_memory_is_refused_naming_hidden(monkeypatch):
     assert LiftedProblem(np.ones((N + 1, 1)), np.ones((N + 1, 1)), hidden=h, dtype=np.float32)
     monkeypatch.setattr(problem, "_physical_memory", lambda: None)  # unknown: not checked
     assert LiftedProblem(np.ones((N + 1, 1)), np.ones((N + 1, 1)), hidden=h)
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+def test_coupling_methods_follow_model_md(coupling):
+    """The couplings' public methods ``gaps(V, U)``, ``value(V, U)``, ``partials(V, U)``
+    (which the solvers do not call: they use the ``*_from_gaps`` forms) against MODEL.md 4:
+    ``g1 = U - V``, ``g2 = alpha U - V``, ``pi = <V - U, V - alpha U>`` or ``||V - U||^2``,
+    the partials by central differences, and ``pi = 0`` at ``V = sigma(U)``. Swapping the
+    arguments of ``gaps`` passed every test before."""
+    from liftnet.formulation.couplings import make_coupling
+
+    rng = np.random.default_rng(3)
+    a = 0.2
+    c = make_coupling(coupling, a)
+    U, V = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    g1, g2 = c.gaps(V, U)
+    np.testing.assert_array_equal(g1, U - V)
+    np.testing.assert_array_equal(g2, a * U - V)
+    want = np.sum((V - U) * (V - a * U)) if coupling == "complementarity" else np.sum((V - U) ** 2)
+    assert c.value(V, U) == pytest.approx(want, rel=1e-14)
+    if coupling == "complementarity":  # zero at the exact activation, entry by entry
+        assert c.value(np.maximum(U, a * U), U) == 0.0
+    dV, dU = c.partials(V, U)
+    h = 1e-6
+    for P, d, which in ((V, dV, "V"), (U, dU, "U")):
+        E = np.zeros_like(P)
+        E[1, 2] = h
+        plus = c.value(V + E, U) if which == "V" else c.value(V, U + E)
+        minus = c.value(V - E, U) if which == "V" else c.value(V, U - E)
+        assert d[1, 2] == pytest.approx((plus - minus) / (2 * h), rel=1e-6), which
+
+
+def test_sigma_slope_takes_alpha_at_zero():
+    """``sigma_slope`` is 1 where ``U > 0`` and ``alpha`` elsewhere, ``U = 0`` included (the
+    branch every entry of the zero network is frozen on: docs/maths.md 6.2); there
+    ``branch_lift``'s slack ``S = V - C U`` is ``-g2``."""
+    p = LiftedProblem(np.ones((3, 2)), np.ones(3), hidden=(2,), alpha=0.3)
+    np.testing.assert_array_equal(p.sigma_slope(np.array([[-1.0, 0.0, 2.0]])),
+                                  [[0.3, 0.3, 1.0]])  # fmt: skip
+    U = np.zeros((2, 3))
+    V = np.array([[0.5, -1.0, 0.0], [2.0, 0.0, -0.1]])
+    S = V - p.sigma_slope(U) * U
+    np.testing.assert_array_equal(S, -p.constraints([U], [V])[1][0])
+
+
+def test_layout_puts_the_V_blocks_last():
+    """The packing order is ``W_1..W_L, b_1..b_L, V_1..V_{L-1}``, each block contiguous: the
+    weight polish (``alm._WeightsOnly``) zeroes ``z[n_free:]`` to hold ``V`` fixed, so a ``V``
+    block before the biases would freeze ``b`` and let ``V`` move (it passed every test)."""
+    from liftnet.formulation.variables import Layout
+
+    lay = Layout((3, 4, 5, 2), N=7, bias=True)
+    assert [blk.kind for blk in lay.blocks] == ["W"] * 3 + ["b"] * 3 + ["V"] * 2
+    assert [blk.layer for blk in lay.blocks] == [1, 2, 3, 1, 2, 3, 1, 2]
+    ends = [blk.start + blk.size for blk in lay.blocks]
+    assert [blk.start for blk in lay.blocks] == [0, *ends[:-1]] and ends[-1] == lay.size
+    n_V = (4 + 5) * 7
+    rng = np.random.default_rng(0)
+    W = [rng.standard_normal(s) for s in ((4, 3), (5, 4), (2, 5))]
+    b = [rng.standard_normal(n) for n in (4, 5, 2)]
+    V = [rng.standard_normal((4, 7)), rng.standard_normal((5, 7))]
+    z = lay.pack(W, b, V)
+    z[lay.size - n_V:] = 0.0
+    W2, b2, V2 = lay.unpack(z)
+    assert all(np.array_equal(x, y) for x, y in zip(W + b, W2 + b2))
+    assert all(not np.any(v) for v in V2)
+
+
+def test_F_without_V_lifts_with_the_biases():
+    """``F(W, b)`` (no ``V``) is ``F`` at the exact lift of ``(W, b)``, biases included, and
+    so equals ``Phi(W, b)`` for the complementarity coupling (MODEL.md 4, fact 1): a lift
+    that dropped ``b`` passed every fast test (``initial_weights`` has zero biases)."""
+    rng = np.random.default_rng(1)
+    p = _problem(rng, 6, (3, 4, 3, 2), "complementarity", True, lam=0.05)
+    W, _ = p.initial_weights(0)
+    b = [rng.standard_normal(n) for n in (4, 3, 2)]
+    assert p.F(W, b) == p.F(W, b, p.lift(W, b))
+    assert p.F(W, b) == pytest.approx(p.Phi(W, b), rel=1e-12)
+    assert p.F(W, b) != pytest.approx(p.F(W, [np.zeros_like(x) for x in b]), rel=1e-6)
+
+
+def test_initial_weights_have_the_he_scale():
+    """``initial_weights``: He initialisation for leaky ReLU, ``W_l`` entries of standard
+    deviation ``sqrt(2 / (1 + alpha^2)) / sqrt(n_{l-1})`` (fan-in). Either factor wrong (the
+    gain with ``alpha`` for ``alpha^2``, or fan-out) was seen only by solver tests."""
+    p = LiftedProblem(np.ones((2, 400)), np.ones((2, 1)), hidden=(300,), alpha=0.5)
+    W, b = p.initial_weights(0)
+    assert b is None
+    want = np.sqrt(2.0 / 1.25) / np.sqrt(400)
+    assert np.std(W[0]) == pytest.approx(want, rel=0.02)
+    assert np.mean(W[0]) == pytest.approx(0.0, abs=0.02 * want)
+    assert np.std(W[1]) == pytest.approx(np.sqrt(2.0 / 1.25) / np.sqrt(300), rel=0.2)
