@@ -388,5 +388,6 @@ def _print_outcome(rep, t0) -> None:
               f"{where}: {', '.join(stale)}")
     print(f"wrote {len(rep['files'])} files to {where} in {time.perf_counter() - t0:.1f} s")
 
+
 if __name__ == "__main__":
     sys.exit(main())
