@@ -112,3 +112,131 @@ def test_an_overflowing_lift_is_refused_naming_W_not_V():
         kkt_residuals(prob, W)
     with pytest.raises(ValueError, match=r"^W overflows"):
         estimate_multipliers(prob, W, None, None)
+
+
+def _lift_point(seed=0, alpha=0.2, hidden=(4,)):
+    """A small problem (no bias, N=7) and its exact lift ``V = sigma(U)`` at random weights."""
+    rng = np.random.default_rng(seed)
+    prob = LiftedProblem(rng.standard_normal((7, 3)), rng.standard_normal((7, 2)),
+                         hidden=hidden, alpha=alpha, lam=1e-2)
+    W = [3.0 * rng.standard_normal(s) for s in prob.W_shapes]
+    return prob, W, prob.lift(W)
+
+
+def test_a_violation_of_g2_only_is_primal_infeasibility():
+    """At the lift every entry has ``g1 <= 0`` and ``g2 <= 0``; moving one entry with ``U < 0``
+    to ``V = alpha U - 0.3`` makes ``g2 = 0.3`` while ``g1 = (1-alpha) U + 0.3`` stays < 0, so
+    ``primal_feasibility = max(0, g1, g2)`` is 0.3 (MODEL.md 5). Catches a primal part that
+    reads only ``g1``."""
+    prob, W, V = _lift_point()
+    U = prob.pre_activations(W, None, V)
+    i, n = np.unravel_index(np.argmin(U[0]), U[0].shape)
+    assert U[0][i, n] < -1.0  # so g1 = (1 - alpha) U + 0.3 < 0 there
+    V[0][i, n] = prob.alpha * U[0][i, n] - 0.3
+    M1, M2 = prob.zero_multipliers()
+    rep = kkt_residuals(prob, W, None, V, M1, M2)
+    g1, g2 = prob.constraints(prob.pre_activations(W, None, V), V)
+    assert g1[0][i, n] < 0 and max(float(np.max(g)) for g in g1) <= 0.0
+    assert rep["primal_feasibility"] == pytest.approx(0.3, rel=1e-12)
+
+
+def test_a_negative_M2_entry_is_dual_infeasibility():
+    """``dual_feasibility = max(0, -M)`` over both multipliers (MODEL.md 5): ``M1 = 0`` and one
+    entry of ``M2`` equal to -1 give exactly 1. Catches a dual part that reads only ``M1``."""
+    prob, W, V = _lift_point()
+    M1, M2 = prob.zero_multipliers()
+    M2[0][1, 2] = -1.0
+    assert kkt_residuals(prob, W, None, V, M1, M2)["dual_feasibility"] == 1.0
+    M1, M2 = prob.zero_multipliers()
+    M1[0][0, 0] = -0.5
+    assert kkt_residuals(prob, W, None, V, M1, M2)["dual_feasibility"] == 0.5
+
+
+def test_complementarity_reads_both_pairs_in_absolute_value():
+    """At the lift (``g1, g2 <= 0``): with ``M1 = 0, M2 = 1`` the complementarity part
+    ``max(|M1 g1|, |M2 g2|)`` equals ``max |g2| > 0``, and with ``M1 = 1, M2 = 0`` it equals
+    ``max |g1|`` (MODEL.md 5). Catches a part that pairs only ``(M1, g1)`` and one that takes
+    the signed product ``M g`` (which is ``<= 0`` here and reads as 0)."""
+    prob, W, V = _lift_point()
+    g1, g2 = prob.constraints(prob.pre_activations(W, None, V), V)
+    zeros, _ = prob.zero_multipliers()
+    ones = [np.ones(s) for s in prob.V_shapes]
+    rep = kkt_residuals(prob, W, None, V, zeros, ones)
+    expected2 = max(float(np.max(np.abs(g))) for g in g2)
+    assert expected2 > 0.1
+    assert rep["complementarity"] == expected2
+    rep = kkt_residuals(prob, W, None, V, ones, zeros)
+    expected1 = max(float(np.max(np.abs(g))) for g in g1)
+    assert expected1 > 0.1
+    assert rep["complementarity"] == expected1
+
+
+def test_bias_stationarity_is_the_largest_absolute_b_gradient():
+    """Bias, ``W = 0``, ``b_1 = 0`` (so ``U_1 = V_1 = 0``), ``b_L = c``, ``M = 0``: every
+    gradient vanishes but ``grad_{b_L} = dU_L 1 = 2 (c - mean(Y))`` (MODEL.md 5). With
+    ``c = mean(Y) - (1, 3)`` it is ``(-2, -6)``: ``stationarity_b`` and ``stationarity`` are 6.
+    Catches a ``b`` part taken as the signed max (which gives 0 here) and a stationarity that
+    leaves the ``b`` part out."""
+    rng = np.random.default_rng(3)
+    Y = rng.standard_normal((9, 2))
+    prob = LiftedProblem(rng.standard_normal((9, 3)), Y, hidden=(4,), bias=True, lam=0.1)
+    W = [np.zeros(s) for s in prob.W_shapes]
+    b = [np.zeros(s) for s in prob.b_shapes]
+    b[-1] = Y.mean(axis=0) - np.array([1.0, 3.0])
+    M1, M2 = prob.zero_multipliers()
+    rep = kkt_residuals(prob, W, b, None, M1, M2)
+    assert rep["stationarity_W"] == 0.0 and rep["stationarity_V"] == 0.0
+    assert rep["stationarity_b"] == pytest.approx(6.0, rel=1e-12)
+    assert rep["stationarity"] == rep["stationarity_b"]
+    assert rep["residual"] == rep["stationarity_b"]
+
+
+def test_V_stationarity_is_the_largest_absolute_V_gradient_of_every_layer():
+    """Zero network, ``V = 0``: ``dV = 0`` and ``W_{l+1}^T D_{l+1} = 0``, so
+    ``grad_{V_l} = -(M1_l + M2_l)`` (MODEL.md 5). One hidden layer, ``M1 = 0.5``, ``M2 = 0``
+    (``lam`` large so the W part is 0): ``stationarity_V`` is exactly 0.5. Two hidden layers
+    with ``M1 = 0.5`` on the last one only: again 0.5, from the last ``V`` alone (here
+    ``grad_{W_l} = D_l V_{l-1}^T`` vanishes for any ``lam``). Catches a signed max over the
+    ``V`` gradient (-0.5 reads as 0) and one that skips the last layer's ``V``."""
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((7, 3)), rng.standard_normal((7, 2))
+    prob = LiftedProblem(X, Y, hidden=(4,), lam=100.0)
+    W = [np.zeros(s) for s in prob.W_shapes]
+    M1, M2 = prob.zero_multipliers()
+    M1 = [np.full(s, 0.5) for s in prob.V_shapes]
+    rep = kkt_residuals(prob, W, None, None, M1, M2)
+    assert rep["stationarity_W"] == 0.0
+    assert rep["stationarity_V"] == 0.5 and rep["stationarity"] == 0.5
+    assert rep["residual"] == 0.5
+
+    prob = LiftedProblem(X, Y, hidden=(4, 3), lam=1e-3)
+    W = [np.zeros(s) for s in prob.W_shapes]
+    M1, M2 = prob.zero_multipliers()
+    M1[1][:] = 0.5
+    rep = kkt_residuals(prob, W, None, None, M1, M2)
+    assert rep["stationarity_W"] == 0.0
+    assert rep["stationarity_V"] == 0.5 and rep["residual"] == 0.5
+
+
+def test_residual_is_the_largest_part_dual_included():
+    """Zero network, ``M1 = 1`` and ``M2 = -1`` on one entry: ``M1 + M2 = 0`` keeps the ``V``
+    gradient 0, ``g = 0`` keeps primal and complementarity 0, ``lam`` large keeps the ``W`` part
+    0; dual infeasibility is 1 and so is the residual, the largest of the four parts
+    (MODEL.md 5). Catches a residual that leaves dual feasibility out. Also checks
+    ``residual == max(parts)`` at a generic point."""
+    rng = np.random.default_rng(5)
+    prob = LiftedProblem(rng.standard_normal((7, 3)), rng.standard_normal((7, 2)),
+                         hidden=(4,), lam=100.0)
+    W = [np.zeros(s) for s in prob.W_shapes]
+    M1, M2 = prob.zero_multipliers()
+    M1[0][2, 3], M2[0][2, 3] = 1.0, -1.0
+    rep = kkt_residuals(prob, W, None, None, M1, M2)
+    assert rep["stationarity"] == 0.0 and rep["primal_feasibility"] == 0.0
+    assert rep["complementarity"] == 0.0
+    assert rep["dual_feasibility"] == 1.0 and rep["residual"] == 1.0
+    # generic point: residual is the max of the four parts
+    prob, W, V = _lift_point(6, hidden=(4, 3))
+    M1 = [rng.standard_normal(s) for s in prob.V_shapes]
+    M2 = [rng.standard_normal(s) for s in prob.V_shapes]
+    rep = kkt_residuals(prob, W, None, [v - 0.1 for v in V], M1, M2)
+    assert rep["residual"] == max(rep[k] for k in rep.PARTS)

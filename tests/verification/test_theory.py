@@ -248,3 +248,89 @@ def test_the_infinite_radius_of_level_set_radius_holds_every_point():
     assert inside_level_set(prob, [(W, b, None)], float("inf"))["all_inside"]
     with pytest.raises(ValueError, match="radius must be finite"):
         inside_level_set(prob, [(W, b, None)], float("-inf"))
+
+
+def test_lift_feasibility_is_exactly_zero_when_every_unit_is_negative():
+    """Positive inputs and negative first-layer weights make every ``U_1 < 0``: at the lift
+    ``V_1 = alpha U_1`` so ``g2 = 0`` exactly and ``g1 = (1 - alpha) U_1 < 0``, and
+    ``max(g1, g2) = 0.0`` exactly (MODEL.md 4, fact 1). Catches a check that reads only ``g1``
+    (it would return ``(1 - alpha) max U_1 < 0``)."""
+    rng = np.random.default_rng(11)
+    prob = LiftedProblem(rng.uniform(0.5, 2.0, (6, 3)), rng.standard_normal((6, 2)),
+                         hidden=(4,), alpha=0.3)
+    W = [-rng.uniform(0.5, 2.0, prob.W_shapes[0]), rng.standard_normal(prob.W_shapes[1])]
+    assert np.all(prob.forward(W)[0][0] < 0)
+    assert lift_feasibility(prob, W) == 0.0
+
+
+def test_level_set_radius_matches_the_recurrence_of_fact_2():
+    """The radius of MODEL.md 4 fact 2, recomputed here: ``w = F0/lam``, ``r = sqrt(N F0 /
+    beta)``, ``v_0 = ||X||_F``, ``v_l = w v_{l-1} + r`` (l = 1..L-1), ``R = sqrt(w^2 + sum
+    v_l^2)``. Catches a recurrence without ``+ r`` and a radius without the ``w^2`` term."""
+    prob = make_problem(9, hidden=(3, 2), lam=0.7, beta=1.3)
+    F0 = 2.5
+    rad = level_set_radius(prob, F0)
+    w, r = F0 / 0.7, np.sqrt(prob.N * F0 / 1.3)
+    v, vs = np.linalg.norm(prob.X), []
+    for _ in range(2):
+        v = w * v + r
+        vs.append(v)
+    assert rad.V_radius == pytest.approx(vs, rel=1e-12)
+    assert rad.radius == pytest.approx(np.sqrt(w**2 + sum(x**2 for x in vs)), rel=1e-12)
+
+
+def test_level_set_points_dominated_by_V_or_by_W_are_inside():
+    """Two feasible points with ``F = F0`` (so in the level set; MODEL.md 4, fact 2):
+    ``W = 0``, ``V = 20`` (lam = 1e3): ``||z|| = ||V|| <= r``, inside only if the recurrence
+    adds ``r``; and ``W_1 = 0`` (so ``V_1 = 0``, ``U_L = 0``) with one nonzero column of
+    ``W_L``, on tiny data and a large ``beta``: ``||z|| = ||W_L||_F = R(W) ~ w``, inside only
+    if the radius counts ``w^2``. Catches ``v_l = w v_{l-1}`` and ``R = sqrt(sum v_l^2)``."""
+    prob = make_problem(5, hidden=(2,), lam=1e3, beta=1.0, N=8)
+    W = [np.zeros(s) for s in prob.W_shapes]
+    V = [np.full(prob.V_shapes[0], 20.0)]
+    rep = inside_level_set(prob, [(W, None, V)], level_set_radius(prob, prob.F(W, None, V)))
+    assert rep.all_inside
+
+    rng = np.random.default_rng(12)
+    prob = LiftedProblem(1e-3 * rng.standard_normal((8, 3)), 1e-3 * rng.standard_normal((8, 2)),
+                         hidden=(4,), lam=1.0, beta=1e6)
+    W = [np.zeros(s) for s in prob.W_shapes]
+    W[1][:, 0] = rng.standard_normal(prob.widths[-1])  # one group: R(W) = ||W||_F
+    rad = level_set_radius(prob, prob.F(W, None, None))
+    rep = inside_level_set(prob, [(W, None, None)], rad)
+    assert rep.all_inside and rep.max_norm == pytest.approx(np.linalg.norm(W[1]))
+    assert rep.max_norm > 0.9 * rad.radius  # the W term of the radius is what holds it
+
+
+def test_inside_level_set_reports_a_violation_of_g2_only():
+    """The lift with one entry of ``U < 0`` moved to ``V = alpha U - 0.3``: ``g2 = 0.3`` there
+    and ``g1 <= 0`` everywhere, so the reported violation ``max(0, g1, g2)`` is 0.3
+    (MODEL.md 4). Catches a violation read from ``g1`` only."""
+    prob = make_problem(7, hidden=(4,), alpha=0.2)
+    rng = np.random.default_rng(7)
+    W = [3.0 * rng.standard_normal(s) for s in prob.W_shapes]
+    V = prob.lift(W)
+    U = prob.pre_activations(W, None, V)
+    i, n = np.unravel_index(np.argmin(U[0]), U[0].shape)
+    assert U[0][i, n] < -1.0  # g1 = (1 - alpha) U + 0.3 stays < 0
+    V[0][i, n] = prob.alpha * U[0][i, n] - 0.3
+    rep = inside_level_set(prob, [(W, None, V)], float("inf"))
+    assert rep.violations[0] == pytest.approx(0.3, rel=1e-12)
+
+
+def test_lifted_only_units_threshold_follows_tol():
+    """One hidden layer; unit 1's ``V`` row is set to ``max|U_1[1]| / 0.3`` (so ``max|U| = 0.3
+    max|V|``). The rule ``max|U| <= tol max|V|`` counts it at ``tol = 0.5`` but not at
+    ``tol = 0.2`` nor at the default ``1e-4``; the other units, at the lift (``|V| <= |U|``),
+    never count. Catches a rule that ignores ``tol``."""
+    prob = make_problem(13, hidden=(4,), N=8)
+    W, _ = prob.initial_weights(0)
+    V = prob.lift(W)
+    u = float(np.max(np.abs(prob.pre_activations(W, None, V)[0][1])))
+    assert u > 0
+    V[0][1] = u / 0.3
+    assert lifted_only_units(prob, W, None, V).count == 0
+    assert lifted_only_units(prob, W, None, V, tol=0.2).count == 0
+    rep = lifted_only_units(prob, W, None, V, tol=0.5)
+    assert rep.count == 1 and list(rep.units[0]) == [1]
+    assert rep.U_max[0][0] == pytest.approx(0.3 * rep.V_max[0][0], rel=1e-12)
