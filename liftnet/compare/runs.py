@@ -87,8 +87,9 @@ def run_alm(prob, *, tol, seed, time_limit=None, init=None, max_iter=200, max_in
     if solve is None:  # not exported yet: the module of the contract
         from ..solvers.alm import solve_alm as solve
     extra = {} if max_inner is None else {"max_inner": max_inner}
+    # threads=None: the harness sets the same threads for every method (its _threads)
     return solve(prob, tol=tol, seed=seed, time_limit=time_limit, init=init,
-                 max_iter=max_iter, **extra)
+                 max_iter=max_iter, threads=None, **extra)
 
 
 def kkt_checker():

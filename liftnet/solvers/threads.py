@@ -1,0 +1,64 @@
+"""The BLAS threads of a solve (``solve_alm(threads=...)``, docs/benchmarks.md "BLAS threads").
+
+On small problems a threaded BLAS gains little and risks much: on the 2-core machine of
+session 35, quiet, two OpenBLAS threads made an inner iteration on the digits 6-11% faster
+than one (1.12 against 1.19-1.26 ms), but with two other processes busy the two threads
+wait for each other (OpenBLAS' threads spin) and the same iteration took 5.9-13.2 ms
+against 1.8-2.6 ms with one; the demo (digits) stopped at its 50 s limit after 1,688 inner
+iterations with two threads and converged in 6.3 s of solver time with one. From about
+``N * sum(n_l n_{l-1}) = 6e7`` (the MNIST-shaped data at N = 250) two threads save a
+quarter of each iteration on a quiet machine, and there the threads are left as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+
+#: ``threads="auto"`` takes one BLAS thread below this many multiply-adds in the products of
+#: one forward pass (``N * sum(n_l n_{l-1})``): the digits (3.7e6) and the teachers of the
+#: tests and of ``benchmarks/bench_ipopt.py`` run on one thread, the MNIST-shaped data from
+#: N = 50 (1.2e7) on as many as the BLAS has
+SMALL_PRODUCTS = 1e7
+
+_controller = None  # threadpoolctl's view of the loaded BLAS libraries, made on first use
+
+
+def product_size(prob) -> int:
+    """Multiply-adds of the matrix products of one forward pass, ``N * sum(n_l n_{l-1})``."""
+    w = prob.widths
+    return prob.N * sum(a * b for a, b in zip(w[:-1], w[1:]))
+
+
+def blas_threads(prob, threads) -> int | None:
+    """The BLAS thread limit of a solve of ``prob`` (``None``: leave the pools as they are).
+
+    ``threads``: ``"auto"`` (one thread when :func:`product_size` is below
+    :data:`SMALL_PRODUCTS`, else ``None``), ``None``, or a positive int."""
+    if threads is None:
+        return None
+    if isinstance(threads, str):
+        if threads != "auto":
+            raise ValueError(f"threads must be 'auto', None or a positive integer, got "
+                             f"{threads!r}")
+        return 1 if product_size(prob) < SMALL_PRODUCTS else None
+    what = f"threads must be 'auto', None or a positive integer, got {threads!r}"
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(what)
+    if threads < 1:
+        raise ValueError(what)
+    return int(threads)
+
+
+def limit_blas(n: int | None):
+    """A context in which the BLAS libraries use at most ``n`` threads (``None``: no change).
+    threadpoolctl's controller is made once per process (its scan of the loaded libraries
+    takes about 10 ms; a limit then about 10 microseconds)."""
+    global _controller
+    if n is None:
+        return contextlib.nullcontext()
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=n, user_api="blas")

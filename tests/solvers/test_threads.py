@@ -1,0 +1,94 @@
+"""``solve_alm(threads=...)``: the BLAS threads of a run (liftnet/solvers/threads.py)."""
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import liftnet.solvers.threads as threads_mod
+from liftnet import LiftedProblem, solve_alm
+from liftnet.solvers.threads import blas_threads, product_size
+
+
+def blas_now() -> int:
+    """The largest thread count of the loaded BLAS libraries now."""
+    return max(m["num_threads"] for m in threadpool_info() if m["user_api"] == "blas")
+
+
+def small_problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    return LiftedProblem(X, np.sin(X[:, :1]), hidden=(4,), lam=1e-2)
+
+
+@pytest.fixture
+def two_threads():
+    """A BLAS with at least two threads (the 2-core CI machine's OpenBLAS has two)."""
+    if blas_now() < 2:
+        pytest.skip("the BLAS runs one thread here: no limit to see")
+
+
+def test_product_size_is_the_forward_pass_multiply_adds():
+    p = small_problem()  # widths 3-4-1, N = 30
+    assert product_size(p) == 30 * (3 * 4 + 4 * 1)
+
+
+@pytest.mark.parametrize("threads, during", [("auto", 1), (1, 1), (None, "as before")])
+def test_the_run_has_its_threads_and_gives_them_back(two_threads, threads, during):
+    """Inside the run (seen by its callback) the BLAS has the run's threads: one for a small
+    problem under ``"auto"`` or ``1``, the pools as they were under ``None``; after the
+    return the pools are as they were."""
+    before = blas_now()
+    seen = []
+    res = solve_alm(small_problem(), max_iter=2, threads=threads,
+                    callback=lambda rec: seen.append(blas_now()))  # fmt: skip
+    assert res.nit == 2 and seen == [before if during == "as before" else during] * 2
+    assert blas_now() == before
+
+
+def test_auto_leaves_large_products_to_the_pools(two_threads, monkeypatch):
+    """Above ``SMALL_PRODUCTS`` the ``"auto"`` run keeps the threads it finds."""
+    monkeypatch.setattr(threads_mod, "SMALL_PRODUCTS", 0.0)
+    before = blas_now()
+    seen = []
+    solve_alm(small_problem(), max_iter=1, callback=lambda rec: seen.append(blas_now()))
+    assert seen == [before]
+    assert blas_threads(small_problem(), "auto") is None
+
+
+def test_threads_are_given_back_after_a_ctrl_c(two_threads):
+    """A Ctrl-C in the run (here in its callback) ends it ``interrupted`` and the BLAS gets
+    its threads back."""
+    before = blas_now()
+
+    def ctrl_c(rec):
+        raise KeyboardInterrupt
+
+    res = solve_alm(small_problem(), max_iter=3, threads=1, callback=ctrl_c)
+    assert res.status == "interrupted" and blas_now() == before
+
+
+def test_one_thread_by_auto_or_by_hand_is_the_same_run():
+    """``"auto"`` on a small problem is ``threads=1``: the same iterates, bit for bit."""
+    a = solve_alm(small_problem(), max_iter=4)
+    b = solve_alm(small_problem(), max_iter=4, threads=1)
+    assert a.n_inner == b.n_inner
+    assert all(np.array_equal(x, y) for x, y in zip(a.W, b.W))
+
+
+@pytest.mark.parametrize("threads, exc", [("x", ValueError), (0, ValueError), (-2, ValueError),
+                                          (1.5, TypeError), (True, TypeError)])  # fmt: skip
+def test_bad_threads_are_refused_by_name(threads, exc):
+    with pytest.raises(exc, match=r"^threads must be 'auto', None or a positive integer, got "):
+        solve_alm(small_problem(), threads=threads)
+
+
+def test_the_comparison_runs_the_alm_on_its_own_threads(monkeypatch):
+    """The harness limits every method's threads alike (``_threads``): it calls the ALM with
+    ``threads=None``, so that its own setting holds for the ALM too (issue 4: same threads)."""
+    import liftnet
+    from liftnet.compare.runs import run_alm
+
+    calls = []
+    monkeypatch.setattr(liftnet, "solve_alm", lambda prob, **kw: calls.append(kw) or "res")
+    assert run_alm(small_problem(), tol=1e-6, seed=0) == "res"
+    assert calls[0]["threads"] is None
