@@ -4,7 +4,9 @@ Prints one table: time, outer and inner iterations, final KKT residual, group sp
 memory (the process's resident high-water mark, so cumulative down the table), the time of one
 inner iteration (group OWL-QN on the first subproblem, 20 iterations timed alone, with the value
 evaluations it needed per iteration) and its floor (the matrix products of one value and
-gradient evaluation, timed alone in this process), and their ratio; then the two parts every
+gradient evaluation, timed alone in this process), and their ratio, all timed on the BLAS
+threads the ALM runs the problem on (``blas_threads``: one for the digits since session 35,
+``solve_alm(threads="auto")``; "as is" for the MNIST-shaped rows); then the two parts every
 iteration pays, timed alone: one value and gradient evaluation (``eval_ms``) and the L-BFGS pair
 and direction (``lbfgs_ms``), and the ratio they make alone with the evaluations per iteration
 (``ratio_eval_lbfgs``: what is left of ``ratio`` is bookkeeping); last the L-BFGS's own
@@ -38,6 +40,7 @@ from liftnet import LiftedProblem, solve_alm
 from liftnet.datasets import load_digits_problem, make_mnist_like
 from liftnet.solvers.alm import _BranchSubproblem, _Subproblem, default_rho0, warm_up
 from liftnet.solvers.quasi_newton import CompactLBFGS, group_owlqn
+from liftnet.solvers.threads import blas_threads, limit_blas
 from liftnet.verification.kkt import initial_multipliers
 
 
@@ -169,12 +172,16 @@ def run(name, prob, time_limit, coupling_note=""):
     # process high-water mark (monotone over the rows: each row is an upper bound for itself)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     # the floor timed on both sides of the iterations, the lower kept: the same window of the
-    # machine's speed for both
-    floor = matmul_floor(prob, res.W, res.V)
-    per_inner, evals, per_eval, per_qn, qn_floor = inner_iteration_cost(prob)
-    floor = min(floor, matmul_floor(prob, res.W, res.V))
+    # machine's speed for both; all of it on the BLAS threads solve_alm runs this problem on
+    # (threads="auto": one below SMALL_PRODUCTS, liftnet/solvers/threads.py)
+    n_threads = blas_threads(prob, "auto")
+    with limit_blas(n_threads):
+        floor = matmul_floor(prob, res.W, res.V)
+        per_inner, evals, per_eval, per_qn, qn_floor = inner_iteration_cost(prob)
+        floor = min(floor, matmul_floor(prob, res.W, res.V))
     return {
-        "case": name, "N": prob.N, "dtype": prob.dtype.name, "status": res.status,
+        "case": name, "N": prob.N, "dtype": prob.dtype.name,
+        "blas_threads": "as is" if n_threads is None else n_threads, "status": res.status,
         "time_s": res.time, "outer": res.nit,
         "inner": res.n_inner, "kkt": res.kkt["residual"], "sparsity": res.sparsity,
         "peak_GiB": peak, "inner_ms": 1e3 * per_inner, "floor_ms": 1e3 * floor,
