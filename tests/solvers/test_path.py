@@ -174,3 +174,38 @@ def test_bad_lams_name_the_parameter(lams, match):
 
 def test_exported():
     assert liftnet.solve_alm_path is solve_alm_path
+
+
+@pytest.mark.parametrize("seed", [7, None])
+def test_the_seed_reaches_every_solve_and_every_reseeding(monkeypatch, seed):
+    """``solve_alm_path(seed=s)`` passes ``s`` to each :func:`solve_alm` (its random start and
+    its own draws) and to :func:`reseed_dead_units` before every solve after the first (the
+    reseeded units' fresh weights), as documented; every other test uses the default seed 0,
+    so a hard-coded 0 in either call would go unseen. Both are stubbed (no solve runs): each
+    records the seed it was given."""
+    import liftnet.solvers.alm as alm
+    import liftnet.solvers.path as path_module
+    from liftnet.solvers.result import LiftedResult
+
+    solves, reseeds = [], []
+
+    def solve(p, seed=0, init=None, **kw):
+        solves.append((p.lam, seed, init))
+        return LiftedResult(status="converged", W=[np.full(s, p.lam) for s in p.W_shapes])
+
+    def reseed(p, prev, seed=0):
+        reseeds.append((p.lam, seed))
+        return {"W": prev["W"], "reseeded": [], "from": prev}
+
+    monkeypatch.setattr(alm, "solve_alm", solve)
+    monkeypatch.setattr(path_module, "reseed_dead_units", reseed)
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    prob = LiftedProblem(X, X[:, :1], hidden=(2,))
+    out = solve_alm_path(prob, LAMS, seed=seed, tol=1e-3)
+    assert [r.lam for r in out] == list(LAMS)
+    assert [s for _, s, _ in solves] == [seed] * len(LAMS)
+    assert reseeds == [(lam, seed) for lam in LAMS[1:]]
+    # each later solve starts from the reseeded previous point (the walk itself)
+    assert solves[0][2] is None
+    for (_, _, start), prev in zip(solves[1:], out):
+        assert start["from"] is prev and "reseeded" not in start

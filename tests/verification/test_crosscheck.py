@@ -402,3 +402,187 @@ def test_verify_cli_output_that_fails_keeps_the_json(tmp_path, stdout, rc):
     if stdout == "full":
         assert f"written: {path}" in err
     assert json.loads(path.read_text())["agree"] is True
+
+
+TOLS = {"tol": 1e-6, "x_tol": 1e-3, "obj_tol": 1e-6, "mult_tol": 1e-2}
+
+
+def agreeing_points():
+    """A report's ``points`` (the fields :func:`_reasons` reads) where the ALM point and the
+    warm IPOPT point agree on everything, and the warm run's result (status, message)."""
+    alm = {"kkt": 1e-8, "objective": 1000.0, "mfcq_holds": True}
+    warm = {"kkt": 1e-8, "objective": 1000.0, "solution_distance": 0.0,
+            "identifiable_distance": 0.0, "same_support": True, "multiplier_distance": 0.0,
+            "mfcq_holds": True}
+    return {"alm": alm, "ipopt_warm": warm}, {"status": "converged", "message": "ok"}
+
+
+@pytest.mark.parametrize(
+    "point, key, value, reason",
+    [
+        (None, None, None, None),  # everything agrees
+        ("warm", "kkt", 2e-6, "warm IPOPT KKT residual"),
+        ("warm", "objective", 1000.0 * (1 + 2e-6), "objectives differ"),
+        ("warm", "objective", 1000.0 - 2e-6 * 1000.0, "objectives differ"),
+        ("warm", "objective", 1000.0 + 5e-4, None),  # 5e-7 relative: within obj_tol
+        ("warm", "same_support", False, "different zero groups"),
+        ("warm", "multiplier_distance", 2e-2, "multipliers differ"),
+        ("warm", "multiplier_distance", 5e-3, None),
+        ("warm", "mfcq_holds", False, "MFCQ certificate failed at the warm IPOPT point"),
+        ("alm", "mfcq_holds", False, "MFCQ certificate failed at the ALM point"),
+        ("alm", "kkt", 2e-6, "ALM KKT residual"),
+        ("warm", "solution_distance", 2e-3, "moved"),
+        ("warm", "identifiable_distance", 2e-3, None),  # no biases: the full distance judges
+        ("status", "status", "uncertified", None),
+        ("status", "status", "max_iter", "did not converge (max_iter)"),
+        ("status", "status", "time_limit", "did not converge (time_limit)"),
+    ],
+)
+def test_each_disagreement_gives_exactly_its_own_reason(point, key, value, reason):
+    """The verdict of :func:`_reasons` on synthetic points: none when the two points agree on
+    every test (MODEL.md 7), and exactly one reason, its own, when one field is broken
+    (objectives relative to ``max(1, |F_alm|)``; a warm run that stopped at ``max_iter``
+    returns a point that passes every other test, so it must not count as converged).
+    Catches any one test of the verdict disabled or weakened (``dF`` a thousand times too
+    small, ``max_iter`` accepted)."""
+    from liftnet.verification.crosscheck import _reasons
+
+    prob = small_problem("squared", False, 0)
+    points, warm = agreeing_points()
+    if point == "status":
+        warm["status"] = value
+    elif point is not None:
+        points["alm" if point == "alm" else "ipopt_warm"][key] = value
+    reasons = _reasons(prob, points, warm, **TOLS)
+    if reason is None:
+        assert reasons == []
+    else:
+        assert len(reasons) == 1 and reason in reasons[0], reasons
+    # mult_tol None: the multipliers are reported, not judged
+    if key == "multiplier_distance":
+        assert _reasons(prob, points, warm, **{**TOLS, "mult_tol": None}) == []
+
+
+def test_biases_judge_the_identifiable_distance_only():
+    """With biases the move is :func:`identifiable_distance` (``b`` and ``V`` drift along rays
+    of solutions): a large ``solution_distance`` alone agrees, a large identifiable one does
+    not."""
+    from liftnet.verification.crosscheck import _reasons
+
+    prob = small_problem("squared", True, 0)
+    points, warm = agreeing_points()
+    points["ipopt_warm"]["solution_distance"] = 1.0
+    assert _reasons(prob, points, warm, **TOLS) == []
+    points["ipopt_warm"]["identifiable_distance"] = 2e-3
+    (r,) = _reasons(prob, points, warm, **TOLS)
+    assert "moved the weights and outputs" in r
+
+
+def test_distances_are_relative_with_their_documented_scales():
+    """Closed forms: ``W_p = 10``, ``W_q = 11`` (``V`` equal, ``|V| <= 10``) is a move of 1 at
+    scale ``max(1, 10) = 10``: 0.1; multipliers 10 against 11: 0.1; multipliers 0 against
+    0.5: 0.5 (absolute when ``M_p = 0``); a point of norm below 1 keeps the scale 1. Catches
+    either distance left unscaled."""
+    from liftnet.verification.crosscheck import multiplier_distance
+
+    prob = small_problem("squared", False, 0)
+    ones = [np.ones(s) for s in prob.W_shapes]
+    V = [0.5 * np.ones(s) for s in prob.V_shapes]
+    p = {"W": [10.0 * w for w in ones], "b": None, "V": V}
+    q = {"W": [11.0 * w for w in ones], "b": None, "V": V}
+    assert solution_distance(prob, p, q) == pytest.approx(0.1, rel=1e-14)
+    small = {"W": [0.1 * w for w in ones], "b": None, "V": [0.0 * v for v in V]}
+    moved = {"W": [0.3 * w for w in ones], "b": None, "V": small["V"]}
+    assert solution_distance(prob, small, moved) == pytest.approx(0.2, rel=1e-14)
+    M = [np.ones(s) for s in prob.V_shapes]
+    mp = {"M1": [10.0 * m for m in M], "M2": [10.0 * m for m in M]}
+    mq = {"M1": [11.0 * m for m in M], "M2": [10.0 * m for m in M]}
+    assert multiplier_distance(mp, mq) == pytest.approx(0.1, rel=1e-14)
+    m0 = {"M1": [0.0 * m for m in M], "M2": [0.0 * m for m in M]}
+    mh = {"M1": [0.5 * m for m in M], "M2": [0.0 * m for m in M]}
+    assert multiplier_distance(m0, mh) == 0.5
+    assert multiplier_distance(mp, mp) == 0.0
+
+
+def test_same_support_compares_the_zero_groups_of_both_points():
+    """One zero column group in ``q`` only (or ``p`` only): not the same support; in both:
+    the same. Catches a comparison of a point with itself."""
+    from liftnet.verification.crosscheck import same_support
+
+    prob = small_problem("squared", False, 0)
+    W, _ = prob.initial_weights(0)
+    Z = [w.copy() for w in W]
+    Z[1][:, 0] = 0.0  # one column group of W_2
+    p, q = {"W": W}, {"W": Z}
+    assert same_support(prob, p, p) and same_support(prob, q, q)
+    assert not same_support(prob, p, q) and not same_support(prob, q, p)
+
+
+def stub_warm_run(monkeypatch, status="converged", move=False):
+    """``solve_ipopt`` in the cross-check replaced by one that returns its warm start (the ALM
+    point) with ``status``, or, with ``move``, that point moved: ``W`` times 1.01, lifted, and
+    ``M1`` plus 0.2. Returns the list of results it gave."""
+    import liftnet.verification.crosscheck as cc
+
+    given = []
+
+    def solve(prob, init=None, **kw):
+        res = {k: init[k] for k in ("W", "b", "V", "M1", "M2")}
+        if move:
+            res["W"] = [1.01 * w for w in init["W"]]
+            res["V"] = prob.lift(res["W"], init["b"])
+            res["M1"] = [m + 0.2 for m in init["M1"]]
+        res.update(status=status, message=f"stub ({status})", kkt={"residual": 0.0},
+                   time=0.0, nit=1)
+        given.append(res)
+        return res
+
+    monkeypatch.setattr(cc, "solve_ipopt", solve)
+    return given
+
+
+def synthetic_alm_point(prob):
+    """The lift of the seed-0 start with multipliers 1 and 0.5 (not a KKT point: the
+    cross-checks below run with a ``tol`` it meets)."""
+    W, b = prob.initial_weights(0)
+    return {"W": W, "b": b, "V": prob.lift(W, b),
+            "M1": [np.ones(s) for s in prob.V_shapes],
+            "M2": [0.5 * np.ones(s) for s in prob.V_shapes]}
+
+
+@pytest.mark.parametrize("status, agree", [("converged", True), ("uncertified", True),
+                                           ("max_iter", False)])
+def test_a_warm_run_stopped_at_max_iter_disagrees(monkeypatch, status, agree):
+    """A warm IPOPT run stopped by its iteration limit hands back a point that passes every
+    test (here: the ALM point itself, with a ``tol`` it meets), as one that failed does: the
+    verdict must be DISAGREE, for that reason alone; the same point ``converged`` or
+    ``uncertified`` agrees. Catches ``max_iter`` taken for converged."""
+    prob = small_problem("squared", False, 0)
+    alm = synthetic_alm_point(prob)
+    stub_warm_run(monkeypatch, status)
+    rep = crosscheck_ipopt(prob, alm, tol=1e6, cold=False)
+    assert rep.agree is agree
+    if not agree:
+        assert len(rep.reasons) == 1 and "did not converge (max_iter)" in rep.reasons[0]
+
+
+def test_the_warm_points_distances_are_to_the_alm_point(monkeypatch):
+    """The report's distances of the warm IPOPT point are those of (ALM point, IPOPT's
+    result), in that order: here IPOPT moved ``W`` by 1% and ``M1`` by 0.2 (largest ALM
+    multiplier 1: distance 0.2), so none is zero. Catches a distance of IPOPT's point to
+    itself."""
+    from liftnet.verification.crosscheck import multiplier_distance
+
+    prob = small_problem("squared", False, 0)
+    alm = synthetic_alm_point(prob)
+    alm["b"] = None
+    stub_warm_run(monkeypatch, move=True)
+    rep = crosscheck_ipopt(prob, alm, tol=1e6, cold=False, x_tol=1.0)
+    (res,) = rep.results.values()
+    pw = rep.points["ipopt_warm"]
+    assert pw["solution_distance"] == solution_distance(prob, alm, res) > 1e-3
+    assert pw["identifiable_distance"] == identifiable_distance(prob, alm, res) > 1e-3
+    assert pw["multiplier_distance"] == multiplier_distance(alm, res)
+    assert pw["multiplier_distance"] == pytest.approx(0.2, rel=1e-12)
+    pa = rep.points["alm"]
+    assert pa["solution_distance"] == pa["multiplier_distance"] == 0.0

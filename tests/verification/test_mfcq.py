@@ -285,3 +285,84 @@ def test_n_kink_counts_entries_below_both_constraints_at_infeasible_points():
     assert rep.holds and not rep.feasible
     exact = check_mfcq(prob, W, None, [prob.sigma(U)], lp=False)
     assert exact.n_kink == 0 and exact.feasible and exact.max_violation == 0.0
+
+
+def _active_margin_by_jacobian(prob, W, b, V, active_tol):
+    """``-max <grad g_i, d>`` over the active constraints, from the sparse Jacobian and the
+    constructive direction (independent of check_mfcq's closed-form per-row products)."""
+    g = constraint_values(prob, W, b, V)
+    J = constraint_jacobian(prob, W, b, V)
+    _, d = mfcq_direction(prob, W)
+    active = g >= -active_tol
+    return -float(np.max(J[active] @ d)), active
+
+
+@pytest.mark.parametrize("case", ["all g2", "seed 0", "seed 1", "seed 2"])
+def test_margin_active_raw_is_the_worst_active_gradient_of_a_deeper_layer(case):
+    """``margin_active_raw = -max_{i active} <grad g_i, d>`` (constructive ``d``). Layer 1 has
+    ``c_0 = 0``, so every layer-1 product is exactly -1 and ``margin_raw`` is 1 whatever the
+    deeper layers hold: only ``margin_active_raw`` sees them. Here layer 1 is lifted by +1
+    (inactive) and layer 2 sits at its lift, so the active set is layer 2's alone, and the
+    value must equal the Jacobian's. ``"all g2"``: ``V_1 > 0`` and ``W_2 < 0`` make every
+    ``U_2 < 0``, only ``g2`` active, and the closed form ``1 - alpha max_i (W_2 1)_i``. Catches
+    the ``g2`` products without ``alpha`` (``top - rs``) and the active ``g2`` entries left
+    out of the maximum (``margin_active_raw`` would be inf in the first case)."""
+    prob = make_problem(3, hidden=(4, 3), N=6, alpha=0.3)
+    if case == "all g2":
+        W, _ = prob.initial_weights(0)
+        W[1] = -np.abs(W[1]) - 0.1
+        V1 = np.maximum(prob.lift(W)[0], 0.0) + 1.0
+    else:
+        W, _ = prob.initial_weights(int(case[-1]))
+        W = [2.0 * w for w in W]
+        V1 = prob.lift(W)[0] + 1.0
+    U2 = prob.pre_activations(W, None, [V1, np.zeros(prob.V_shapes[1])])[1]
+    V = [V1, prob.sigma(U2)]
+    rep = check_mfcq(prob, W, None, V, lp=False)
+    want, active = _active_margin_by_jacobian(prob, W, None, V, rep.active_tol)
+    n_layer1 = V1.size
+    g1_rows, g2_rows = active[: active.size // 2], active[active.size // 2:]
+    assert not g1_rows[:n_layer1].any() and not g2_rows[:n_layer1].any()  # layer 1 inactive
+    assert g2_rows[n_layer1:].any()  # some active g2 in layer 2
+    assert rep.margin_raw == 1.0  # layer 1's products: exactly -1 (c_0 = 0)
+    assert rep.margin_active_raw == pytest.approx(want, rel=1e-12)
+    if case == "all g2":
+        assert rep.n_active_g1 == 0 and rep.n_active_g2 == U2.size
+        rs = W[1].sum(axis=1)
+        assert rep.margin_active_raw == pytest.approx(1.0 - prob.alpha * rs.max(), rel=1e-12)
+
+
+def test_an_lp_optimum_of_zero_means_mfcq_fails(monkeypatch):
+    """MODEL.md 7: the LP ``max t`` certifies MFCQ only when ``t > 0``; ``t = 0`` is the
+    optimum exactly when no direction decreases every active constraint (see
+    ``test_lp_detects_a_system_without_mfcq``), so ``holds`` must be False though the
+    constructive margin is positive. Catches ``lp_margin >= 0``."""
+    import liftnet.verification.mfcq as mfcq
+
+    prob = make_problem(0)
+    W, b = prob.initial_weights(0)
+    assert check_mfcq(prob, W, b, lp=True).holds
+    for t, holds in ((0.0, False), (1e-12, True), (-1e-3, False)):
+        monkeypatch.setattr(
+            mfcq, "_lp_margin",
+            lambda J, time_limit=None, t=t: (t, np.zeros(J.shape[1]), "optimal", "stub"))
+        rep = check_mfcq(prob, W, b, lp=True)
+        assert rep.lp_margin == t and rep.margin > 0
+        assert rep.holds is holds, t
+
+
+def test_feasible_allows_a_violation_within_active_tol():
+    """``feasible`` is ``max_violation <= active_tol``: the lift with one active entry pushed
+    down by 1e-10 (``g = 1e-10 > 0``, within the default ``active_tol = 1e-8``) is feasible
+    up to the tolerance the active set is read with; by 1e-6 it is not. Catches a
+    ``violation <= 0`` test, which calls the rounding of any computed lift infeasible."""
+    prob = make_problem(2)
+    W, b = prob.initial_weights(0)
+    V = prob.lift(W, b)
+    for eps, feasible in ((1e-10, True), (1e-6, False)):
+        Vs = [v.copy() for v in V]
+        Vs[0][0, 0] -= eps  # both g1 and g2 rise by eps; one of them was 0 (active)
+        rep = check_mfcq(prob, W, b, Vs, lp=False)
+        assert rep.active_tol == 1e-8
+        assert rep.max_violation == pytest.approx(eps, rel=1e-3)
+        assert rep.feasible is feasible

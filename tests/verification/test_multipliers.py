@@ -297,3 +297,45 @@ def test_bad_arguments_are_named():
         kkt_residuals(prob, W, b, V, verbose="yes")
     with pytest.raises(TypeError, match="return_info"):
         estimate_multipliers(prob, W, b, V, return_info=1)
+
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("dominant", ["M2 g2", "M1 g1", "primal"])
+def test_score_is_the_kkt_residual_of_the_multipliers(seed, dominant):
+    """:meth:`MultiplierLSQ.score` is the residual :func:`kkt_residuals` reports with the
+    multipliers ``split(m)`` (``m >= 0``): the largest of stationarity, complementarity of
+    both constraints and the primal infeasibility no multiplier changes. Checked where each
+    of these alone is the largest: ``V_1[0, 0]`` 20 above the lift (deeper layers lifted from
+    it, so feasible) with multiplier 100 on its ``g2`` (or ``g1``), complementarity 2000
+    against a stationarity of about 100; and ``V_2[0, 0]`` 10 below the lift, a unit whose
+    outgoing weights are zero (so nothing downstream moves), with small multipliers: primal
+    10 against a stationarity below 4. Catches ``score`` without the ``M2 g2`` terms or
+    without the primal part, which reads those points as near-KKT."""
+    prob, W, b, _ = make_point(seed, bias=bool(seed % 2), zero=False)
+    if dominant == "primal":
+        W[-1][:, 0] = 0.0
+        V = prob.lift(W, b)
+        V[-1][0, 0] -= 10.0
+    else:
+        V = []
+        for l in range(prob.L - 1):  # the lift, V_1[0, 0] raised by 20 before layer 2
+            U = prob.pre_activations(W, b, V + [np.zeros(s) for s in prob.V_shapes[l:]])[l]
+            V.append(prob.sigma(U))
+            if l == 0:
+                V[0][0, 0] += 20.0
+    lsq = MultiplierLSQ(prob, W, b, V)
+    m = 1e-3 * np.random.default_rng(seed).random(lsq.size)  # >= 0
+    if dominant != "primal":
+        m[lsq.blocks[lsq.Lh if dominant == "M2 g2" else 0].start] = 100.0 * prob.N
+    score = lsq.score(lsq.value(m)[1])
+    rep = kkt_residuals(prob, W, b, V, *lsq.split(m))
+    assert score == pytest.approx(rep.residual, rel=1e-10)
+    M1, M2 = lsq.split(m)
+    comp1 = max(float(np.max(np.abs(x * g))) for x, g in zip(M1, lsq.g1))
+    comp2 = max(float(np.max(np.abs(x * g))) for x, g in zip(M2, lsq.g2))
+    assert rep.complementarity == max(comp1, comp2)
+    part = {"M2 g2": comp2, "M1 g1": comp1, "primal": rep.primal_feasibility}[dominant]
+    others = [rep.stationarity, rep.primal_feasibility, comp1, comp2]
+    others.remove(part)
+    assert rep.residual == part and part > 1.5 * max(others)  # that part alone decides
