@@ -4,7 +4,8 @@ The lifted model of Liu, Liu & Chen (arXiv 2205.05428, JMLR 2023), solved by an 
 augmented Lagrangian method. The mathematics is in ``docs/maths.md``.
 
 The core (problem, ALM, KKT check) imports only numpy, scipy and numba (the ALM's compiled
-kernels); the names that need Pyomo, scikit-learn or HiGHS are loaded on first use.
+kernels), and threadpoolctl when a solve limits the BLAS threads (``solve_alm(threads=)``); the
+names that need Pyomo, scikit-learn or HiGHS are loaded on first use.
 """
 
 from importlib import import_module
