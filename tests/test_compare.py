@@ -3,6 +3,7 @@
 import json
 import os
 import time
+import types
 
 import numpy as np
 import pytest
@@ -637,3 +638,120 @@ def test_output_that_fails_keeps_the_comparison(tmp_path, stdout, rc):
     names = {f.name for f in tmp_path.iterdir()}
     assert {"table.txt", "table.csv", "report.json", "phi_vs_time_teacher.png"} <= names
     assert json.loads((tmp_path / "report.json").read_text())["rows"]
+
+
+# ------------------------------------------------------- mutation audit: known values
+class _StubPredict:
+    """A problem whose ``predict`` returns a fixed output (what ``score`` scores)."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def predict(self, W, b, X):
+        return self.out
+
+
+def test_score_accuracy_and_mse_known_values():
+    """Accuracy is the fraction of rows whose output's argmax is the one-hot label's (3 of 4
+    here), MSE the squared error summed over the 3 outputs and averaged over the 4 samples:
+    catches an inverted match and an MSE averaged over every entry."""
+    from liftnet.compare.runs import score
+
+    Y = np.eye(3)[[0, 1, 2, 0]]
+    out = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.3, 0.6], [0.1, 0.8, 0.1]])
+    assert score(_StubPredict(out), None, None, None, Y, "accuracy") == 0.75
+    assert score(_StubPredict(out), None, None, None, Y, "mse") == pytest.approx(
+        np.sum((out - Y) ** 2) / 4, rel=1e-15)
+    assert score(_StubPredict(Y + 1.0), None, None, None, Y, "mse") == 3.0
+
+
+def test_record_known_sparsities_and_train_test_scores():
+    """A run's record on weights with groups of norms 0, 1e-8 and 1e-4 (the rest 0.3):
+    ``sparsity`` 1/n (exact zeros), ``sparsity_small`` 2/n (norm <= 1e-6); ``train_score`` on
+    the training set and ``test_score`` on the held-out one (different here): catches
+    ``sparsity_small`` copied from ``sparsity``, ``sparsity`` counted with the small
+    threshold, a larger small threshold (1e-3), and the training score computed on the test
+    data."""
+    from liftnet.compare.runs import record
+    from liftnet.solvers.baselines._common import make_result
+    from liftnet.solvers.clock import PausableClock
+
+    prob, Xte, Yte, metric = make_problem("teacher", MODES["fast"])
+    W = [np.zeros(s) for s in prob.W_shapes]
+    for Wl in W:
+        Wl[0, :] = 0.3
+    W[0][0, :3] = (0.0, 1e-8, 1e-4)
+    res = make_result(prob, "sgd", W, None, PausableClock(paused=True), status="max_iter",
+                      message="", nit=0, history=[])
+    n = sum(s[1] for s in prob.W_shapes)  # column groups
+    rec = record("sgd", res, prob, Xte, Yte, metric, kkt=None)
+    assert metric == "mse"
+    assert rec["sparsity"] == 1 / n and rec["sparsity_small"] == 2 / n
+    train = np.sum((prob.predict(W, None, prob.X) - prob.Y) ** 2) / prob.N
+    test = np.sum((prob.predict(W, None, Xte) - Yte) ** 2) / len(Yte)
+    assert rec["train_score"] == pytest.approx(train, rel=1e-12)
+    assert rec["test_score"] == pytest.approx(test, rel=1e-12)
+    assert abs(train - test) > 1e-3 * abs(test)  # (the case: the two sets score differently)
+
+
+def test_tune_lr_tries_three_steps_and_takes_the_smallest_Phi(monkeypatch):
+    """``tune_lr`` tries ``lr/3, lr, 3 lr`` per stochastic method and keeps the one of smallest
+    ``Phi`` (here ``3 lr``, a fake trainer's best), leaving the ALM and prox_gradient alone:
+    catches the largest ``Phi`` chosen and the default step alone tried."""
+    from liftnet.compare import runs
+
+    lr0, tried = 0.05, []
+
+    def fake(prob, lr, batch_size, seed, max_epochs):
+        tried.append(lr)
+        return types.SimpleNamespace(status="max_iter", Phi=1.0 + abs(np.log(lr / (3 * lr0))))
+
+    monkeypatch.setitem(runs.BASELINES, "sgd", fake)
+    cfg = {"lr": {"sgd": lr0, "prox_gradient": 1.0}, "batch_size": 8, "tune_epochs": 2}
+    lrs = runs.tune_lr(None, cfg, "teacher", ("alm", "sgd", "prox_gradient"), lambda s: None)
+    assert tried == [lr0 / 3, lr0, 3 * lr0]
+    assert lrs == {"sgd": 3 * lr0, "prox_gradient": 1.0}
+
+
+def _runs_of(phis, t_targets, method, status="max_iter"):
+    """Records of one method on the teacher, the same per budget, ``Phi`` and ``t_target``
+    per seed."""
+    recs = [{**_record(t), "Phi": p, "status": status} for p, t in zip(phis, t_targets,
+                                                                       strict=True)]
+    return {("teacher", b, method): recs for b in ("time", "converge")}
+
+
+def test_table_rows_are_medians_without_nan_and_ratios_against_the_alm():
+    """Per row the median over seeds with NaN left out (Phi and t_target of 1, 2, 10, NaN:
+    2, not the mean 13/3, NaN, nor the minimum 1); ``Phi_ratio`` is the row's Phi over the
+    ALM's (2 / 4 = 0.5): catches a mean, NaN kept, t_target's minimum, and the ratio
+    inverted."""
+    from liftnet.compare.report import table_rows
+
+    nan = float("nan")
+    runs = {**_runs_of([4.0] * 4, [1.0] * 4, "alm"),
+            **_runs_of([1.0, 2.0, 10.0, nan], [1.0, 2.0, 10.0, nan], "sgd")}
+    rows = table_rows(runs, ["teacher"], ("alm", "sgd"))
+    sgd_rows = [r for r in rows if r["method"] == "sgd"]
+    assert len(sgd_rows) == 2
+    for r in sgd_rows:
+        assert r["Phi"] == 2.0 and r["t_target"] == 2.0 and r["n_seeds"] == 4
+        assert r["Phi_ratio"] == 0.5 and r["t_target_ratio"] == 2.0
+
+
+def test_a_converge_row_stopped_by_the_clock_is_not_reproducible():
+    """A converge run stopped by its time limit makes its row machine-dependent: not
+    ``deterministic``, and absent from the table's reproducible part (the ALM's converge row,
+    stopped by max_iter, is there): catches the time_limit condition dropped."""
+    from liftnet.compare.report import format_report, reproducible_part, table_rows
+
+    runs = {**_runs_of([1.0], [1.0], "alm"), **_runs_of([1.0], [1.0], "sgd", "time_limit")}
+    rows = table_rows(runs, ["teacher"], ("alm", "sgd"))
+    det = {(r["budget"], r["method"]): r["deterministic"] for r in rows}
+    assert det == {("time", "alm"): False, ("time", "sgd"): False,
+                   ("converge", "alm"): True, ("converge", "sgd"): False}
+    cfg = {"seeds": (0,), "threads": 1, "budget": {"teacher": 0.2}}
+    part = reproducible_part(format_report(rows, cfg, "fast"))
+    lines = [line.split()[:3] for line in part.splitlines() if line.startswith(" ")]
+    assert ["teacher", "converge", "alm"] in lines
+    assert ["teacher", "converge", "sgd"] not in lines

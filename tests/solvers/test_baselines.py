@@ -538,3 +538,200 @@ def test_prox_gradient_does_not_converge_on_a_step_lost_in_rounding():
     res = prox_gradient(big, lr=1e-20, max_epochs=100,
                         init={"W": [np.zeros(s) for s in big.W_shapes]})
     assert res.status == "converged" and res.nit == 1
+
+
+# ------------------------------------------------------- mutation audit: exact known values
+def _group_unit(W, groups="column"):
+    """``W[g] / ||W[g]||`` per group (the penalty's gradient on nonzero groups, lam 1)."""
+    norms = GroupLasso(lam=1.0, groups=groups).group_norms(W)
+    return W / (norms[None, :] if groups == "column" else norms[:, None])
+
+
+def test_one_full_batch_sgd_step_is_the_subgradient_step():
+    """One full-batch SGD step (batch_size N, one epoch) is ``W0 - lr (gW + lam W0[g] /
+    ||W0[g]||)`` with ``gW`` the numpy backprop of the data fit: catches a penalty term scaled
+    wrongly (``0.5 lam``) in the minibatch objective."""
+    prob = small_problem(lam=0.05)
+    W0, _ = prob.initial_weights(0)
+    lr = 0.01
+    _, gW, _ = loss_gradient(prob, W0)
+    res = sgd(prob, lr=lr, batch_size=prob.N, max_epochs=1, seed=0)
+    assert res.n_steps == 1 and res.Phi < res.history[0]["Phi"]  # the step's point returned
+    for got, W, g in zip(res.W, W0, gW, strict=True):
+        np.testing.assert_allclose(got, W - lr * (g + prob.lam * _group_unit(W)),
+                                   rtol=1e-10, atol=1e-12)
+
+
+def test_one_full_batch_prox_sgd_step_is_the_prox_of_the_gradient_step():
+    """One full-batch proximal SGD step is ``GroupLasso.prox(W0 - lr gW, lr)`` (threshold
+    ``lr lam``): catches the penalty's subgradient added to the data fit before the prox too,
+    and a prox threshold of ``2 lr lam``."""
+    prob = small_problem(lam=0.05)
+    W0, _ = prob.initial_weights(0)
+    lr = 0.05
+    _, gW, _ = loss_gradient(prob, W0)
+    res = prox_sgd(prob, lr=lr, batch_size=prob.N, max_epochs=1, seed=0)
+    assert res.n_steps == 1 and res.Phi < res.history[0]["Phi"]
+    for got, W, g in zip(res.W, W0, gW, strict=True):
+        np.testing.assert_allclose(got, prob.penalty.prox(W - lr * g, lr),
+                                   rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("groups", ["column", "row"])
+def test_one_full_batch_prox_adam_step_by_hand(groups):
+    """One full-batch proximal Adam step by hand: Adam's first step with bias correction
+    (``m^ = g``, ``v^ = g^2``: ``W0 - lr g / (|g| + eps)``), then per group ``t_g = lr /
+    mean_{i in g}(|g_i| + eps)`` and the prox of ``t_g lam ||.||``. Catches ``d`` without the
+    bias correction, and ``t_g`` from the group's max or the whole layer's mean of ``d``."""
+    prob = small_problem(lam=0.05, groups=groups)
+    W0, _ = prob.initial_weights(0)
+    lr, eps = 1e-3, 1e-8
+    _, gW, _ = loss_gradient(prob, W0)
+    res = BASELINES["prox_adam"](prob, lr=lr, batch_size=prob.N, max_epochs=1, seed=0)
+    assert res.n_steps == 1 and res.Phi < res.history[0]["Phi"]
+    axis = 0 if groups == "column" else 1
+    for got, W, g in zip(res.W, W0, gW, strict=True):
+        d = np.abs(g) + eps
+        V = W - lr * g / d
+        tg = lr / d.mean(axis=axis)
+        norms = np.linalg.norm(V, axis=axis)
+        shrink = np.maximum(0.0, 1.0 - tg * prob.lam / norms)
+        want = V * (shrink[None, :] if axis == 0 else shrink[:, None])
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_best_checkpoint_is_returned_when_the_history_goes_up():
+    """A long-step SGD run whose finite history is not monotone returns its checkpoint of
+    smallest ``Phi`` (its weights, ``prob.Phi`` of them), not the last finite one: catches a
+    best-checkpoint test that takes every finite checkpoint."""
+    prob = small_problem()
+    cases = 0
+    # long steps make the history go up and down; which runs do so moves with the machine's
+    # rounding, so a few steps and seeds are tried and those that do are checked
+    for lr in (0.25, 0.5, 1.0):
+        for seed in (0, 1):
+            with np.errstate(all="ignore"):
+                res = sgd(prob, lr=lr, batch_size=30, max_epochs=8, seed=seed)
+            phis = np.array([r["Phi"] for r in res.history])
+            finite = phis[np.isfinite(phis)]
+            if finite[-1] > finite.min():  # the case: the last finite one is not the best
+                cases += 1
+                assert res.Phi == finite.min() == prob.Phi(res.W, res.b), (lr, seed)
+    assert cases >= 1  # (on the machine of 2026-12-06: lr 0.25 already)
+
+
+def test_nit_counts_epochs_and_records_are_labelled_by_epoch():
+    """Three steps per epoch (N 120, batch 40), checkpoints each epoch: ``nit`` is the epochs
+    (3), ``n_steps`` the steps (9), the records' ``epoch`` 0..3 at steps 0, 3, 6, 9: catches
+    ``nit`` and a record's ``epoch`` counted in steps."""
+    prob = small_problem()
+    res = sgd(prob, batch_size=40, max_epochs=3, seed=0, eval_every=1.0)
+    assert res.nit == 3 and res.n_steps == 9
+    assert [r["epoch"] for r in res.history] == [0, 1, 2, 3]
+    assert [r["step"] for r in res.history] == [0, 3, 6, 9]
+
+
+def _virtual_time(monkeypatch):
+    """A virtual clock: ``time.monotonic`` (which the trainers' clocks read) runs ahead by the
+    seconds given to the returned ``advance(seconds)``; nothing sleeps, so that the bounds hold
+    exactly on a loaded machine."""
+    real, ahead = time.monotonic, [0.0]
+
+    def advance(seconds):
+        ahead[0] += seconds
+
+    monkeypatch.setattr(time, "monotonic", lambda: real() + ahead[0])
+    return advance
+
+
+@pytest.mark.parametrize("name", STOCHASTIC)
+def test_stochastic_clock_leaves_out_the_checkpoints_Phi(monkeypatch, name):
+    """Each checkpoint's ``prob.Phi`` made 100 (virtual) seconds slow: it is off the trainer's
+    clock (``time`` stays below 100 s) and reported in ``time_excluded`` (at least 100 s per
+    checkpoint): catches evaluations left on the clock and ``time_excluded`` reported as 0."""
+    prob = small_problem()
+    advance, real_phi, calls = _virtual_time(monkeypatch), prob.Phi, []
+
+    def slow_phi(*a, **k):
+        calls.append(1)
+        advance(100.0)
+        return real_phi(*a, **k)
+
+    monkeypatch.setattr(prob, "Phi", slow_phi, raising=False)
+    res = BASELINES[name](prob, batch_size=40, max_epochs=3, seed=0)
+    assert len(res.history) == 4 and len(calls) >= 4
+    assert res.time < 50.0
+    assert res.time_excluded >= 100.0 * len(res.history)
+
+
+def test_stochastic_time_limit_stops_within_one_step(monkeypatch):
+    """Each step's forward pass made 1 (virtual) second slow, ``time_limit`` 5.5 s: the run
+    stops after the step that passed the limit (the 6th), not later: catches a limit tested
+    against a larger bound (``2 time_limit``)."""
+    advance = _virtual_time(monkeypatch)
+    real = tp.forward_output
+
+    def slow_forward(*a, **k):
+        advance(1.0)
+        return real(*a, **k)
+
+    monkeypatch.setattr(tp, "forward_output", slow_forward)
+    prob = small_problem()
+    res = sgd(prob, batch_size=10, max_epochs=5, seed=0, time_limit=5.5, eval_every=100.0)
+    assert res.status == "time_limit" and res.n_steps == 6
+    assert 5.5 < res.time < 6.5
+
+
+def test_prox_gradient_clock_leaves_out_the_callback(monkeypatch):
+    """A callback taking 10 (virtual) seconds per iteration is off ``prox_gradient``'s clock
+    (``time`` below 1 s) and in ``time_excluded``: catches the record and callback left on
+    the clock."""
+    advance = _virtual_time(monkeypatch)
+    prob = small_problem()
+    res = prox_gradient(prob, seed=0, max_epochs=5, tol=1e-14,
+                        callback=lambda rec: advance(10.0))
+    assert res.nit == 5
+    assert res.time < 1.0 and res.time_excluded >= 10.0 * res.nit
+
+
+@pytest.mark.parametrize("lr", [1.0, 4.0, 16.0, 64.0])
+def test_prox_gradient_accepts_the_first_step_passing_the_full_test_with_bias(lr):
+    """With a bias, the accepted first step is the largest ``lr eta^k`` passing the whole
+    sufficient-decrease test, recomputed here: ``ell(W+, b+) <= ell + <gW, dW> + <gb, db> +
+    (||dW||^2 + ||db||^2)/(2t)`` (plus the rounding allowance): catches the ``<gb, db>`` term
+    dropped from the model."""
+    from liftnet.solvers.quasi_newton import value_noise
+
+    prob = small_problem(bias=True, lam=0.01)
+    W0, _ = prob.initial_weights(0)
+    b0 = [0.5 * np.random.default_rng(3).standard_normal(s) for s in prob.b_shapes]
+    ell, gW, gb = loss_gradient(prob, W0, b0)
+    t, k = lr, 0
+    while True:
+        Wn = [prob.penalty.prox(W - t * g, t) for W, g in zip(W0, gW, strict=True)]
+        bn = [x - t * g for x, g in zip(b0, gb, strict=True)]
+        ell_n = prob.loss(prob.forward(Wn, bn)[0][-1])
+        dW = [a - c for a, c in zip(Wn, W0, strict=True)]
+        db = [a - c for a, c in zip(bn, b0, strict=True)]
+        model = (ell + sum(np.vdot(g, d) for g, d in zip([*gW, *gb], [*dW, *db], strict=True))
+                 + sum(np.vdot(d, d) for d in [*dW, *db]) / (2 * t))
+        if np.isfinite(ell_n) and ell_n <= model + value_noise(ell, 0.0, prob.dtype):
+            break
+        t, k = t * 0.5, k + 1
+    res = prox_gradient(prob, lr=lr, max_epochs=1, init={"W": W0, "b": b0}, eta=0.5)
+    assert res.history[1]["step_size"] == t and res.n_backtracks == k
+
+
+def test_group_counts_tell_exact_zeros_from_small_groups():
+    """Column groups of norms 0, 1e-8, 1e-4 and 1 (the rest 1): one exact zero, two at most
+    1e-6 (``SMALL_GROUP``), ``sparsity_small`` 2/n: catches exact zeros counted with the small
+    threshold, ``sparsity_small`` from the exact zeros, and a larger ``SMALL_GROUP``."""
+    prob = small_problem()
+    W = [np.zeros(s) for s in prob.W_shapes]
+    for Wl in W:
+        Wl[0, :] = 1.0
+    W[0][0, :3] = (0.0, 1e-8, 1e-4)
+    counts = _common.group_counts(prob, W)
+    n = 6 + 8
+    assert counts == {"n_groups": n, "n_zero_groups": 1, "n_small_groups": 2,
+                      "sparsity_small": 2 / n}
