@@ -5,9 +5,11 @@ session 35, quiet, two OpenBLAS threads made an inner iteration on the digits 6-
 than one (1.12 against 1.19-1.26 ms), but with two other processes busy the two threads
 wait for each other (OpenBLAS' threads spin) and the same iteration took 5.9-13.2 ms
 against 1.8-2.6 ms with one; the demo (digits) stopped at its 50 s limit after 1,688 inner
-iterations with two threads and converged in 6.3 s of solver time with one. From about
-``N * sum(n_l n_{l-1}) = 6e7`` (the MNIST-shaped data at N = 250) two threads save a
-quarter of each iteration on a quiet machine, and there the threads are left as they are.
+iterations with two threads and converged in 6.3 s of solver time with one. Near
+``N * sum(n_l n_{l-1}) = 1e7`` two threads save 15-19% of an iteration on a quiet machine
+(MNIST-shaped float32 at N = 50, 1.2e7: 3.5-3.6 against 4.2 ms; the teacher 10-32-32-3 with
+biases at N = 8000, 1.2e7: 9.7-9.8 against 11.7-11.9 ms), a quarter from 6e7 (MNIST-shaped at
+N = 250): from there on the threads are left as they are.
 """
 
 from __future__ import annotations
