@@ -39,12 +39,11 @@ def blas_threads(prob, threads) -> int | None:
     :data:`SMALL_PRODUCTS`, else ``None``), ``None``, or a positive int."""
     if threads is None:
         return None
-    if isinstance(threads, str):
-        if threads != "auto":
-            raise ValueError(f"threads must be 'auto', None or a positive integer, got "
-                             f"{threads!r}")
-        return 1 if product_size(prob) < SMALL_PRODUCTS else None
     what = f"threads must be 'auto', None or a positive integer, got {threads!r}"
+    if isinstance(threads, str):
+        if threads == "auto":
+            return 1 if product_size(prob) < SMALL_PRODUCTS else None
+        raise ValueError(what)
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
         raise TypeError(what)
     if threads < 1:
