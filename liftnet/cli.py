@@ -485,6 +485,16 @@ class _Output:
             except OSError as exc:
                 self.error = exc
 
+    def exit_status(self, rc: int, mode: str, written) -> int:
+        """The command's exit status: ``rc``, its own, when printing went well; else the
+        failure is dealt with (:func:`_output_failed`: what is still buffered goes nowhere,
+        so that the interpreter's exit does not fail on it again, whatever ``rc``) and its
+        status (141 or 1) replaces an ``rc`` of 0."""
+        if self.error is None:
+            return rc
+        failed = _output_failed(self.stream, self.error, mode, written)
+        return rc or failed
+
     def __getattr__(self, name):
         # the rest of a text stream (encoding, isatty, fileno) is the stream's: the
         # comparison runs with it as sys.stdout (liftnet.compare.main)
@@ -623,9 +633,8 @@ def _run(args, mode: str, out=None) -> int:
         rc = 130
     else:
         rc = 1 if res.status in ("diverged", "failed") else 0
-    if out.error is not None:  # the solver's and the files' status come first
-        failed_out = _output_failed(out.stream, out.error, mode, written)
-        rc = rc or failed_out
+    # the solver's and the files' status come first
+    rc = out.exit_status(rc, mode, written)
     return rc
 
 

@@ -861,3 +861,28 @@ def test_mnist_like_test_size_near_1_is_refused_before_generating(tmp_path, monk
     assert cli_data._mnist_like_test_samples(10, 0.9999) == 99990  # the advice holds
     rc, _ = solve(tmp_path, "--data", "mnist-like", "--n-samples", "300000", "--test-size", "0")
     assert rc == 2 and "give a smaller --n-samples" in capsys.readouterr().err
+
+
+def test_a_failed_output_is_dealt_with_whatever_the_commands_status(monkeypatch):
+    """``_Output.exit_status``, the one ending of solve, verify and compare: a failed print
+    is handed to ``_output_failed`` (which sends what is still buffered nowhere, else the
+    interpreter's exit fails on it again: "Exception ignored ... BrokenPipeError", status
+    120) also when the command's own status is nonzero, which it keeps; 141 replaces a 0.
+    verify (a disagreement, 1) and compare (Ctrl-C, 130) skipped the hand-over then."""
+    class Closed:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    calls = []
+    monkeypatch.setattr(cli, "_output_failed",
+                        lambda stream, exc, mode, written: calls.append((mode, written)) or 141)
+    for rc, want in ((0, 141), (1, 1), (130, 130)):
+        out = cli._Output(Closed())
+        print("table", file=out)
+        assert out.exit_status(rc, "verify", ["r.json"]) == want
+    assert calls == [("verify", ["r.json"])] * 3
+    out = cli._Output(Closed())  # nothing printed: nothing to deal with
+    assert out.exit_status(1, "verify", []) == 1 and len(calls) == 3

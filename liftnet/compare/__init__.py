@@ -56,7 +56,7 @@ from .._validation import (
     check_path,
     check_seed,
 )
-from ..cli import _Output, _output_failed, dataset_name, seed_int
+from ..cli import _Output, dataset_name, seed_int
 from ..io import writable_folder
 from ..solvers._interrupt import INTERRUPTS, interrupted, sigint_ignored
 from ..solvers.alm import warm_up
@@ -365,11 +365,9 @@ def main(argv=None) -> int:
         )
         _print_outcome(rep, t0)
         out.flush()  # a failure of buffered output shows here, not at the interpreter's exit
-    rc = 130 if rep["interrupted"] else 0
-    if out.error is not None:  # the comparison's own status comes first
-        rc = rc or _output_failed(out.stream, out.error, "compare",
-                                   [f"{len(rep['files'])} files in {rep['out_dir']}"])
-    return rc
+    # the comparison's own status comes first
+    return out.exit_status(130 if rep["interrupted"] else 0, "compare",
+                           [f"{len(rep['files'])} files in {rep['out_dir']}"])
 
 
 def _print_outcome(rep, t0) -> None:

@@ -31,7 +31,6 @@ import numpy as np
 from ..cli import (
     MODEL_OPTIONS,
     _Output,
-    _output_failed,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -139,9 +138,7 @@ def main(argv=None) -> int:
     out = _Output(sys.stdout)  # a print that fails ends the printing, not the run
     rc, written = _verify(args, prob, widths, params, out)
     out.flush()  # a failure of buffered output shows here, not at the interpreter's exit
-    if out.error is not None:  # the run's own status comes first
-        rc = rc or _output_failed(out.stream, out.error, "verify", written)
-    return rc
+    return out.exit_status(rc, "verify", written)  # the run's own status comes first
 
 
 def _verify(args, prob, widths, params, out) -> tuple[int, list[str]]:

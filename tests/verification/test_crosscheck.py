@@ -586,3 +586,17 @@ def test_the_warm_points_distances_are_to_the_alm_point(monkeypatch):
     assert pw["multiplier_distance"] == pytest.approx(0.2, rel=1e-12)
     pa = rep.points["alm"]
     assert pa["solution_distance"] == pa["multiplier_distance"] == 0.0
+
+
+def test_verify_cli_keeps_its_verdict_when_the_pipe_closes(tmp_path):
+    """A disagreement (exit 1; here a move of 2e-5 against ``--x-tol 1e-300``) printed into a
+    pipe closed early, stdout buffered: the buffered table went to the console script's
+    fallback at exit, which reported the closed pipe (141) instead of the verdict. The
+    verdict's status is kept now, in silence."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    path = tmp_path / "r.json"
+    run_with_failing_stdout(["verify", "--N", "20", "--no-cold", "--x-tol", "1e-300", "--json",
+                             str(path)], "pipe", 1, env)  # fmt: skip
+    assert json.loads(path.read_text())["agree"] is False
