@@ -160,14 +160,14 @@ class _LiftedNetBase(BaseEstimator):
     max_iter : int >= 1, default 200
         Outer ALM iterations.
     time_limit : float > 0 or None, default None
-        Seconds on the solver's clock, wall time less what ``result_.time_excluded`` leaves
-        out (reporting-only evaluations, callbacks; the best iterate is kept). The solver's compiled
-        kernels are loaded (or compiled) before its clock starts, so the first fit of a process
-        gets the same time as later ones. A fit cut by ``time_limit`` is reproducible only up
-        to where the clock cuts it: the same data and ``random_state`` follow the same path,
-        but how many iterations fit in the time moves with the machine's load, so two such fits
-        can return different networks. A fit bounded by ``max_iter`` (``time_limit=None``) is
-        deterministic on one machine.
+        Seconds on the solver's clock, wall time less what ``result_.time_excluded`` leaves out
+        (reporting-only evaluations, callbacks; the best iterate is kept). The solver's compiled
+        kernels are loaded (or compiled) before its clock starts, so the first fit of a process gets
+        the same time as later ones. A fit cut by ``time_limit`` is reproducible only up to where
+        the clock cuts it: the same data and ``random_state`` follow the same path, but how many
+        iterations fit in the time moves with the machine's load, so two such fits can return
+        different networks. A fit bounded by ``max_iter`` (``time_limit=None``) is deterministic on
+        one machine.
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the initial weights: an int gives the same network at every fit; a
         RandomState or Generator gives one seed drawn from it per fit (scikit-learn's
