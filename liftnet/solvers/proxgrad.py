@@ -85,7 +85,8 @@ def prox_gradient_bb(
     state : tuple ``(value, cache, grad)`` at ``x0``, optional
         Reuse an evaluation the caller already has.
     floor : float
-        A value below which the problem is declared unbounded (status ``unbounded``).
+        A value below which the problem is declared unbounded (status ``unbounded``): the
+        solve stops at the first step that would go below it, and returns the point before it.
 
     Returns
     -------
@@ -137,7 +138,9 @@ def prox_gradient_bb(
                     status = "stalled" if np.isfinite(vy) else "diverged"
                     raise _Stop
             if vy < floor:
-                x, v = y, vy
+                # the trial point is dropped, as group_owlqn drops it: the returned x keeps its
+                # own value, gradient, residual and cache (until 2026-12-06 x and v were the
+                # trial's, the rest the previous iterate's)
                 status = "unbounded"
                 raise _Stop
             gy = gradient(y, cy)
