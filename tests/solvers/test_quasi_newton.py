@@ -73,8 +73,9 @@ def test_push_stores_the_pairs_of_a_path_like_the_two_loop(seed, m, n_steps, com
     ``(x_{i+1} - x_i, g_{i+1} - g_i)`` of positive curvature (a skipped pair leaves the memory
     as it was); ``apply`` then equals the two-loop recursion on those pairs,
     with the products of ``q`` reused from the push (``grad=g``) or not. The gradient carries a
-    large constant on the first ``direct`` entries (the group norm's blocks, whose products are
-    always formed directly), and ``q`` differs from it there."""
+    large constant (1e10) on the first ``direct`` entries (the group norm's blocks, whose products
+    with ``y`` are always formed directly: as differences of products with the gradients they
+    would lose every digit), and ``q`` differs from it there."""
     import liftnet.solvers.quasi_newton as qn
 
     small, reuse_from = qn._SMALL, qn._REUSE_FROM
@@ -86,7 +87,9 @@ def test_push_stores_the_pairs_of_a_path_like_the_two_loop(seed, m, n_steps, com
         blocks = [slice(0, 5), slice(5, 6), slice(6, 17)]
         A = rng.standard_normal((n, n))
         A = A @ A.T + n * np.eye(n)
-        shift = np.where(np.arange(n) < direct, 50.0, 0.0)
+        # a large constant: Z g_new - Z g on those rows would cancel to noise (their
+        # products with y are formed directly)
+        shift = np.where(np.arange(n) < direct, 1e10, 0.0)
         mem = CompactLBFGS(n, m, blocks, direct=direct)
         x = rng.standard_normal(n)
         g = A @ x + shift
@@ -602,3 +605,155 @@ def test_a_lam_that_zeroes_every_group_ends_the_first_subproblem_quickly():
     assert res.status == "converged"
     assert all(np.count_nonzero(W) == 0 for W in res.W)
     assert res.history[0]["inner_iterations"] < 100  # 37 now
+
+
+class _Smooth:
+    """``1/2 x^T diag(a) x``, all smooth (no group norm), in group_owlqn's interface: its line
+    search and step rules on a problem whose every step is known in closed form."""
+
+    def __init__(self, a):
+        self.a = np.asarray(a, float)
+        self.blocks = [slice(0, self.a.size)]
+        self.n_nonsmooth = 0
+
+    def value(self, x):
+        return 0.5 * float(x @ (self.a * x)), None
+
+    def gradient(self, x, cache):
+        return self.a * x
+
+    def pseudo_gradient(self, x, g, cache, out=None):
+        if out is None:
+            return g.copy()
+        out[:] = g
+        return out
+
+    def residual_from_pg(self, pg):
+        return float(np.max(np.abs(pg)))
+
+    def orthant_project(self, x, ref):
+        pass
+
+    def group_is_zero(self, x):
+        return np.zeros(0, dtype=bool)
+
+
+def test_armijo_accepts_a_small_but_sufficient_decrease_and_rejects_a_smaller_one():
+    """On ``|x|^2 / 2`` the step ``-s x`` changes the value by ``s (s/2 - 1) |x|^2`` against
+    the predicted ``-s |x|^2``: at ``s = 1.9`` a twentieth of the prediction (above ``c1 =
+    1e-4``: the unit step is taken), at ``s = 1.99999`` 5e-6 of it (below: a backtrack). A
+    sign error in the test, or plain decrease, takes both."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    x, info = group_owlqn(_Smooth(np.ones(4)), np.ones(4), tol=1e-300, max_iter=1,
+                          scales0=np.array([1.9]))
+    assert info.nit == 1 and info.n_backtracks == 0
+    np.testing.assert_allclose(x, -0.9)
+    x, info = group_owlqn(_Smooth(np.ones(4)), np.ones(4), tol=1e-300, max_iter=1,
+                          scales0=np.array([1.99999]))
+    assert info.nit == 1 and info.n_backtracks >= 1
+    # c1 is the caller's: at 0.45 the step at 1.9 (a twentieth) fails too
+    x, info = group_owlqn(_Smooth(np.ones(4)), np.ones(4), tol=1e-300, max_iter=1,
+                          scales0=np.array([1.9]), c1=0.45)
+    assert info.n_backtracks >= 1
+
+
+def test_short_line_searches_in_a_row_end_the_solve_at_max_short():
+    """A first scale of 1e4 on curvatures 1-4 makes the first line search end near ``t =
+    1e-4``, below ``2^-10``: with ``max_short = 1`` that one short search stalls the solve
+    before its first step is counted; with 2 the next (steepest-descent) search is not short
+    and the solve converges."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    sub = _Smooth([1.0, 2.0, 3.0, 4.0])
+    x, info = group_owlqn(sub, np.ones(4), tol=1e-300, max_iter=50, scales0=np.array([1e4]),
+                          max_short=1)
+    assert info.status == "stalled" and info.nit == 0 and info.n_backtracks >= 3
+    x, info = group_owlqn(sub, np.ones(4), tol=1e-8, max_iter=50, scales0=np.array([1e4]),
+                          max_short=2)
+    assert info.status == "converged"
+
+
+def test_a_nan_slope_is_replaced_by_steepest_descent():
+    """An infinite scale times a zero entry of ``pg`` makes ``<pg, d>`` NaN, not negative:
+    the memory is cleared and ``d = -pg`` (scaled); the solve converges instead of halving a
+    NaN step to the end."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    with np.errstate(invalid="ignore"):
+        x, info = group_owlqn(_Smooth([1.0, 2.0]), np.array([1.0, 0.0]), tol=1e-8,
+                              max_iter=100, scales0=np.array([np.inf]))
+    assert info.status == "converged"
+
+
+def test_backtracking_interpolates_within_a_tenth_and_a_half_of_the_step():
+    """``backtrack_step``: the minimiser ``t (-lin) / (2 (vn - v - lin))`` of the quadratic
+    through the value, the predicted change and the failed value, kept in ``[t/10, t/2]``;
+    halving where the data give no curvature."""
+    from liftnet.solvers.quasi_newton import backtrack_step
+
+    assert backtrack_step(1.0, 0.0, 1e6, -1.0) == 0.1  # minimiser about 5e-7: t / 10
+    assert backtrack_step(1.0, 0.0, -0.9, -1.0) == 0.5  # minimiser 5: t / 2
+    assert backtrack_step(2.0, 0.0, 1.0, -1.0) == 0.5  # 2 * 1 / (2 * 2): inside the bounds
+    assert backtrack_step(1.0, 0.0, 1.0, -1.0) == 0.25  # 1 * 1 / (2 * 2)
+    assert backtrack_step(1.0, 0.0, np.inf, -1.0) == 0.5  # no finite value: halve
+
+
+def test_value_noise_is_a_hundred_ulps_of_the_value_and_its_cancelled_terms():
+    """``VALUE_NOISE eps (|v| + scale)``, exactly."""
+    from liftnet.solvers.quasi_newton import VALUE_NOISE, value_noise
+
+    assert VALUE_NOISE == 100.0
+    eps64, eps32 = float(np.finfo(np.float64).eps), float(np.finfo(np.float32).eps)
+    assert value_noise(-1.0, 2.0, np.float64) == 100.0 * eps64 * 3.0
+    assert value_noise(1.0, 0.0, np.float32) == 100.0 * eps32
+
+
+def test_the_norm_of_huge_entries_does_not_overflow():
+    from liftnet.solvers.quasi_newton import _norm
+
+    assert _norm(np.array([1e200, -1e200, 0.0])) == pytest.approx(np.sqrt(2) * 1e200)
+    assert _norm(np.array([3.0, 4.0])) == 5.0
+    assert _norm(np.array([np.inf, 1.0])) == np.inf
+
+
+def test_block_scales_are_s_y_over_y_y_where_the_curvature_is_positive():
+    from liftnet.solvers.quasi_newton import _block_scales
+
+    dots = np.array([[2.0, 8.0, 1.0],     # s.y / y.y = 0.25 (s.s / s.y would be 0.5)
+                     [-1.0, 2.0, 1.0],    # negative curvature: the fallback
+                     [1.0, 0.0, 1.0]])    # y.y = 0: the fallback
+    np.testing.assert_array_equal(_block_scales(dots, np.array([7.0, 7.0, 7.0])),
+                                  [0.25, 7.0, 7.0])
+
+
+def test_a_zero_group_opens_with_the_largest_block_scale():
+    """A zero group's entries move along ``-pg`` scaled by the largest block scale, whatever
+    block they lie in. Here ``A = I``: the step ``-pg`` from 0 lands on the group's exact
+    solution ``(1 - lam / ||c_g||) c_g``, while the block scales 1e-3 and 1 apply elsewhere."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    shape, lam = (2, 3), 0.1  # column groups {0, 3}, {1, 4}, {2, 5}; blocks [0:3], [3:6]
+    c = np.array([0.8, 1.5, 1.2, 0.6, 0.9, 1.1])
+    sub = _GroupLassoQuadratic(np.eye(6), c, lam, shape)
+    sub.blocks = [slice(0, 3), slice(3, 6)]
+    x0 = np.ones(6)
+    x0[[0, 3]] = 0.0  # the first column group is zero
+    x, info = group_owlqn(sub, x0, tol=1e-300, max_iter=1, scales0=np.array([1e-3, 1.0]))
+    assert info.nit == 1 and info.n_backtracks == 0
+    cg = c[[0, 3]]
+    np.testing.assert_allclose(x[[0, 3]], (1 - lam / np.linalg.norm(cg)) * cg, rtol=1e-12)
+
+
+def test_armijo_measures_the_step_after_the_orthant_projection():
+    """A group the direction carries across zero is projected to zero: the step taken is
+    ``-x``, not ``t d``, and Armijo's predicted change is ``<pg, -x>``. On ``x^2/2 + x + 2|x|``
+    from 1 (``pg`` = 4) with scale 10, the trial -39 projects to 0 (the minimiser): a decrease
+    of 3.5 against a predicted 4, taken at ``c1 = 0.5``; against ``t <pg, d> = -160`` it
+    would be refused."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    sub = _GroupLassoQuadratic(np.eye(1), -np.ones(1), 2.0, (1, 1))
+    x, info = group_owlqn(sub, np.ones(1), tol=1e-300, max_iter=1, scales0=np.array([10.0]),
+                          c1=0.5)
+    assert info.n_backtracks == 0 and x[0] == 0.0
