@@ -679,8 +679,9 @@ def solve_alm(
         kernel warm-up (``time_limit``); ``time_limit`` is on the same clock.
         ``status``: ``converged`` (KKT residual ``<= tol``),
         ``max_iter``, ``time_limit``, ``interrupted`` (Ctrl-C or callback), ``diverged``
-        (NaN/overflow: the diverging iteration is not recorded, and the returned point is
-        finite, the best one as for the other statuses). Except for ``converged``, the
+        (NaN/overflow: the diverging iteration is not recorded, though its inner iterations
+        count in ``n_inner``, and the returned point is finite, the best one as for the other
+        statuses). Except for ``converged``, the
         returned point is the outer iterate with the smallest KKT residual. A Ctrl-C
         anywhere after the argument checks (the presolve and the set-up included) ends the
         run ``interrupted`` with that point, or before the start's certificate with the start
