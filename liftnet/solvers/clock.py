@@ -63,5 +63,6 @@ class PausableClock:
     def deadline(self, limit: float | None) -> float | None:
         """The ``time.monotonic()`` at which ``elapsed`` reaches ``limit`` if the clock runs
         from now on without a pause (``None`` for no limit): what the inner solvers compare
-        with."""
-        return None if limit is None else self._start + self.paused_total + limit
+        with. Asked while paused, the clock is taken to resume now (until 2026-12-06 the
+        pause in progress was left out: a deadline that early)."""
+        return None if limit is None else time.monotonic() + (limit - self.elapsed)

@@ -62,3 +62,40 @@ def test_a_clock_started_paused_reads_zero_and_exclude_moves_the_deadline(now):
     assert c.deadline(10.0) == 113.5  # the time limit is on the clock, pauses included
     now[0] = 113.5
     assert c.elapsed == 10.0
+
+
+def test_exclude_adds_to_the_seconds_already_paused(now):
+    """``exclude`` adds to ``paused_total`` (the presolve's excluded time joins the run's
+    own pauses; a mutation audit: it replaced them)."""
+    c = PausableClock()
+    with c.off():
+        now[0] += 1.0
+    c.exclude(2.5)
+    assert c.paused_total == 3.5 and c.deadline(10.0) == 113.5
+
+
+def test_a_clock_started_paused_stays_paused_until_resumed(now):
+    """``PausableClock(paused=True)`` counts nothing until ``resume`` (a trainer stopped before
+    its clock started reports no time), and the seconds before it are paused ones (a mutation
+    audit: the clock started running)."""
+    c = PausableClock(paused=True)
+    now[0] += 5.0
+    assert c.elapsed == 0.0
+    c.resume()
+    now[0] += 1.0
+    assert (c.elapsed, c.paused_total) == (1.0, 5.0)
+
+
+def test_a_deadline_asked_while_paused_counts_the_pause_so_far(now):
+    """``deadline`` is when ``elapsed`` reaches the limit if the clock runs from now on: asked
+    while paused, the pause in progress is already off the clock (the deadline was 5 s early
+    here until 2026-12-06, which left the pause in progress out)."""
+    c = PausableClock()
+    now[0] += 2.0
+    c.pause()
+    now[0] += 5.0
+    assert c.deadline(10.0) == 115.0  # 107 now, 8 s of the limit left
+    c.resume()
+    assert c.deadline(10.0) == 115.0
+    now[0] = 115.0
+    assert c.elapsed == 10.0
