@@ -1,6 +1,7 @@
 """The result type every solver returns (liftnet/solvers/result.py)."""
 
 import numpy as np
+import pytest
 
 from liftnet.solvers.result import STATUSES, LiftedResult
 
@@ -24,3 +25,22 @@ def test_dir_lists_keys_and_methods_and_statuses_are_complete():
     r = _result()
     assert {"W", "status", "sparsity", "copy", "keys"} <= set(dir(r))
     assert "uncertified" in STATUSES  # solve_ipopt's, documented in the class docstring
+
+
+def test_a_missing_key_is_an_attribute_error():
+    """Attribute access to a key the result lacks raises ``AttributeError``, as for any
+    object, so ``hasattr`` and ``getattr(r, name, default)`` work (a mutation audit: it
+    returned ``None``, and every attribute looked present)."""
+    r = LiftedResult(status="converged")
+    assert not hasattr(r, "nope") and getattr(r, "nope", 3) == 3
+    with pytest.raises(AttributeError, match="nope"):
+        _ = r.nope
+
+
+def test_sparsity_counts_column_groups_unless_the_result_says_otherwise():
+    """``sparsity`` counts zero groups of the result's ``groups``, columns (the problems'
+    default) when it has none (a mutation audit: rows by default). One zero column in each
+    layer: 2 of 4 columns, 0 of 3 rows."""
+    W = [np.array([[0.0, 1.0], [0.0, 2.0]]), np.array([[1.0, 0.0]])]
+    assert LiftedResult(W=W).sparsity == 2 / 4
+    assert LiftedResult(W=W, groups="row").sparsity == 0 / 3
