@@ -191,7 +191,10 @@ def load_problem_data(args, mode: str) -> ProblemData:
             Xtr, Xte = standardize(Xtr, Xte)
         info["standardized"] = bool(args.standardize)
     elif name == "digits":
-        d = load_digits_problem(test_size=ts, seed=seed, dtype=dt)
+        try:  # its refusal of a split (test_size=...) under the option's name
+            d = load_digits_problem(test_size=ts, seed=seed, dtype=dt)
+        except ValueError as exc:
+            raise as_option(exc, {"test_size": "--test-size", "seed": "--seed"}) from None
         Xtr, Ytr, Xte, Yte = d
         task, info = "classification", {"name": "digits"}
     elif name == "teacher":

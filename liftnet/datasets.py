@@ -15,6 +15,7 @@ Every function returns the public convention of MODEL.md section 1: ``X`` of sha
 from __future__ import annotations
 
 import csv
+import math
 import os
 from typing import NamedTuple
 
@@ -198,10 +199,12 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
     X = data.data.astype(dt)
     Y, classes = one_hot(data.target, dtype=dt)
     # the stratified split needs a sample of every class on both sides (else scikit-learn's
-    # error, which does not name test_size); its sizes: ceil for the test part
+    # error, which does not name test_size); its sizes, those of train_test_split below
+    # (test_size given, train_size not): ceil(test_size n) held out, the rest for training
+    # (floor((1 - test_size) n) disagreed with it by one sample on many fractions)
     n = len(X)
-    n_test = int(np.ceil(test_size * n))
-    n_train = int(np.floor((1.0 - test_size) * n))
+    n_test = math.ceil(test_size * n)
+    n_train = n - n_test
     if min(n_test, n_train) < len(classes):
         raise ValueError(
             f"test_size={test_size:g} splits the {n} digits into {n_train} training and "

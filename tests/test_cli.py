@@ -99,6 +99,9 @@ def test_solve_writes_npz_and_json_that_agree(tmp_path):
     assert [v.shape for v in res["V"]] == [(4, 45)]  # 60 samples, 25% held out
     assert len(res["b"]) == 2 and len(res["M1"]) == len(res["M2"]) == 1
     assert rep["params"]["widths"] == [10, 4, 2] and rep["params"]["lam"] == 0.05
+    # the options given (SMALL: --max-iter 3 --time-limit 2), not defaults
+    assert (rep["params"]["max_iter"], rep["params"]["time_limit"]) == (3, 2.0)
+    assert rep["params"]["dtype"] == "float64"
     assert rep["status"] in ("converged", "max_iter", "time_limit")
     assert rep["data"]["task"] == "regression" and "test_r2" in rep["metrics"]
     assert len(rep["history"]) == rep["nit"]
@@ -123,9 +126,11 @@ def test_solve_max_inner_reaches_the_solver_and_the_report(tmp_path):
     assert rc == 0 and rep["params"]["max_inner"] == 7
     inner = [h["inner_iterations"] for h in rep["history"]]
     assert max(inner) == 7  # every solve of this instance needs more than 7: each is cut
-    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60")
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60", "--dtype", "float32")
     default = inspect.signature(solve_alm).parameters["max_inner"].default
-    assert json.loads(open(out + ".json").read())["params"]["max_inner"] == default
+    params = json.loads(open(out + ".json").read())["params"]
+    assert params["max_inner"] == default
+    assert params["dtype"] == "float32"  # the dtype solved in, as given
 
 
 def test_solve_warm_start_from_result(tmp_path, capsys):
@@ -230,6 +235,9 @@ def test_solve_r2_is_that_of_the_estimator_score(tmp_path, capsys, source):
         # options that would not act are refused, not dropped or replaced
         (["--data", "digits", "--test-size", "0"], "--test-size 0 is not available with --data "
                                                    "digits"),
+        # the digits' split refused under the option's name (it said "test_size=0.999 ...")
+        (["--data", "digits", "--test-size", "0.999"], "error: --test-size 0.999 splits the "
+                                                       "1797 digits into 1 training and 1796"),
         (["--data", "digits", "--n-samples", "100"], "--n-samples applies to --data teacher and "
                                                      "mnist-like, not to --data digits"),
         (["--n-samples", "100"], "--n-samples applies to --data teacher and mnist-like, not to "
@@ -302,7 +310,7 @@ def test_solve_bad_input_exit_2(tmp_path, capsys, no_solve, args, match):
     assert not re.search(r"(^|: )(path|target|header|alpha|beta|lam|hidden|init|random_state) "
                          r"?(:|must)",
                          err), err  # fmt: skip
-    assert "n_samples=" not in err and "random_state" not in err
+    assert "n_samples=" not in err and "test_size=" not in err and "random_state" not in err
     assert not (tmp_path / "run.npz").exists()
 
 
@@ -886,3 +894,104 @@ def test_a_failed_output_is_dealt_with_whatever_the_commands_status(monkeypatch)
     assert calls == [("verify", ["r.json"])] * 3
     out = cli._Output(Closed())  # nothing printed: nothing to deal with
     assert out.exit_status(1, "verify", []) == 1 and len(calls) == 3
+
+
+def _data(*opts):
+    """``load_problem_data`` of ``liftnet solve *opts``."""
+    from liftnet.cli_data import load_problem_data
+
+    return load_problem_data(cli.build_parser().parse_args(["solve", *opts]), "solve")
+
+
+def _result(prob, W, b):
+    """A result of ``W, b`` with what the summary and the metrics read (no solve)."""
+    from liftnet.solvers.result import LiftedResult
+
+    kkt = dict.fromkeys(("stationarity", "primal_feasibility", "dual_feasibility",
+                         "complementarity", "residual"), 0.0)  # fmt: skip
+    return LiftedResult(W=W, b=b, status="max_iter", message="stub", nit=1, kkt=kkt,
+                        objective=prob.Phi(W, b), Phi=prob.Phi(W, b), time=0.0)  # fmt: skip
+
+
+def test_builtin_data_sizes_default_as_documented():
+    """``--data teacher`` makes 500 samples in all, ``--data mnist-like`` 2000 training ones
+    (its held-out ones on top) when ``--n-samples`` is not given."""
+    d = _data("--data", "teacher")
+    assert (len(d.X_train), len(d.X_test)) == (375, 125)
+    d = _data("--data", "mnist-like")
+    assert (len(d.X_train), len(d.X_test)) == (2000, 667)
+
+
+def test_auto_task_takes_up_to_max_auto_classes_labels():
+    """``--task auto``: at most MAX_AUTO_CLASSES distinct integers are class labels, one more
+    is a regression target."""
+    from liftnet.cli_data import MAX_AUTO_CLASSES, _auto_task
+
+    assert _auto_task(np.arange(float(MAX_AUTO_CLASSES))) == "classification"
+    assert _auto_task(np.arange(MAX_AUTO_CLASSES + 1.0)) == "regression"
+
+
+def test_file_inputs_are_standardised_unless_asked_not_to(tmp_path):
+    """``--file`` inputs are standardised with the training statistics by default, and left as
+    read under ``--no-standardize``."""
+    rng = np.random.default_rng(0)
+    A = np.c_[rng.normal(5.0, 3.0, (40, 2)), rng.standard_normal(40)]
+    np.savetxt(tmp_path / "d.csv", A, delimiter=",")
+    d = _data("--file", str(tmp_path / "d.csv"), "--test-size", "0")
+    np.testing.assert_allclose(d.X_train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(d.X_train.std(axis=0), 1.0, rtol=1e-12)
+    assert d.info["standardized"] is True
+    d = _data("--file", str(tmp_path / "d.csv"), "--test-size", "0", "--no-standardize")
+    np.testing.assert_array_equal(d.X_train, A[:, :2])
+
+
+def test_r2_of_two_test_samples_is_a_number():
+    """R^2 needs two samples, not three: a test set of 2 gets a finite R^2 (``nan`` is for
+    fewer than 2, where it is undefined)."""
+    from sklearn.metrics import r2_score
+
+    from liftnet.cli_data import ProblemData
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((5, 2)), rng.standard_normal((5, 1))
+    prob = LiftedProblem(X[:3], Y[:3], hidden=(2,), bias=True)
+    res = _result(prob, *prob.initial_weights(0))
+    m = cli._metrics(prob, res, ProblemData(X[:3], Y[:3], X[3:], Y[3:], task="regression"))
+    assert m["test_r2"] == pytest.approx(r2_score(Y[3:], prob.predict(res.W, res.b, X[3:])))
+    assert np.isfinite(m["test_r2"])
+
+
+def test_summary_pruned_size_folds_constant_units():
+    """The summary's pruned network is ``SparseLeakyReLUNet.prune``'s: a hidden unit with a
+    zero row and a nonzero bias outputs a constant and is folded into the next bias (the slope
+    is needed for that), not counted as kept."""
+    import io
+
+    from liftnet.cli_data import ProblemData
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((20, 10)), rng.standard_normal((20, 2))
+    prob = LiftedProblem(X, Y, hidden=(4,), alpha=0.2, bias=True)
+    W, b = prob.initial_weights(0)
+    W[0][0], b[0][0] = 0.0, 0.3  # hidden unit 0 outputs sigma(0.3)
+    res = _result(prob, W, b)
+    data = ProblemData(X, Y, X[:0], Y[:0], task="regression")
+    out = io.StringIO()
+    cli._print_summary(prob, res, data, {}, 0.0, 0.0, out=out)
+    # 10*4 + 4*2 + 4 + 2 = 54 parameters; without unit 0: 10*3 + 3*2 + 3 + 2 = 41
+    printed = out.getvalue()
+    assert "pruned network: 10-4-2 -> 10-3-2 (54 -> 41 parameters, same function)" in printed
+
+
+def test_a_diverged_solve_exits_1(tmp_path, monkeypatch):
+    """A run whose solver reports ``diverged`` exits 1 (as ``failed``), its files written."""
+    real = cli._solve
+
+    def diverged(prob, args, init=None):
+        res = real(prob, args, init)
+        res.status = "diverged"
+        return res
+
+    monkeypatch.setattr(cli, "_solve", diverged)
+    rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "40", "--max-iter", "1")
+    assert rc == 1 and json.loads(open(out + ".json").read())["status"] == "diverged"

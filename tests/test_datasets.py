@@ -57,6 +57,14 @@ def test_teacher_is_a_leaky_relu_network(bias):
     np.testing.assert_allclose(Y, A.T, rtol=1e-12, atol=1e-12)
 
 
+def test_teacher_biases_are_a_tenth_of_standard_normal():
+    """The teacher's biases are standard normal times 0.1, as its docstring says: small next
+    to the He-scaled weights, so that no unit is pushed to one side of the kink."""
+    _, _, _, b = make_teacher(10, (10, 200, 200, 50), seed=0, bias=True)
+    allb = np.concatenate(b)
+    assert allb.size == 450 and 0.08 < np.std(allb) < 0.12 and abs(np.mean(allb)) < 0.02
+
+
 def test_teacher_noise_and_determinism():
     X0, Y0, W0, _ = make_teacher(4000, (3, 5, 1), noise=0.0, seed=7)
     X1, Y1, W1, _ = make_teacher(4000, (3, 5, 1), noise=0.5, seed=7)
@@ -142,6 +150,10 @@ def test_npz_roundtrip(tmp_path):
     np.testing.assert_array_equal(Y2, Y)
     _, lab = load_user_data(str(tmp_path / "d.npz"), target="labels")
     np.testing.assert_array_equal(lab, np.arange(6))
+    # a 1-D X is one feature, a column (not one sample of six features)
+    np.savez(tmp_path / "one.npz", X=X[:, 0], Y=Y)
+    X1, _ = load_user_data(tmp_path / "one.npz")
+    np.testing.assert_array_equal(X1, X[:, :1])
 
 
 def test_csv_header_named_and_last_column(tmp_path):
@@ -153,6 +165,11 @@ def test_csv_header_named_and_last_column(tmp_path):
     X, y = load_user_data(p, target="label")
     np.testing.assert_array_equal(y, [0, 1, 1])
     np.testing.assert_array_equal(X, [[1, 2], [3, 4], [5, 6]])
+    # names are read without the spaces around them ("a, label ,b" names "label")
+    p.write_text("a, label ,b\n1,0,2\n3,1,4\n5,1,6\n")
+    X, y, used = load_user_data(p, target="label", return_target=True)
+    assert used == "label"
+    np.testing.assert_array_equal(y, [0, 1, 1])
     q = tmp_path / "noheader.csv"
     q.write_text("1,2,3\n4,5,6\n")
     X, y = load_user_data(q, target=0)
@@ -520,6 +537,26 @@ def test_standardize_scales_columns_of_any_magnitude(scale):
     Z0, T0 = standardize(X, X[:2])
     np.testing.assert_allclose(Z, Z0, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(T, T0, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("test_size, n_train", [(0.9944351697273234, 10), (0.25, 1347),
+                                               (0.994991652754591, 9), (0.9977740678909294, 4)])
+def test_digits_split_sizes_are_those_of_train_test_split(test_size, n_train):
+    """The sizes checked are those scikit-learn's split makes, ``ceil(test_size n)`` held out
+    and the rest for training: ``floor((1 - test_size) n)`` counted 9 training samples at
+    0.99443..., where the split gives 10 (one per class), and refused it; its refusals'
+    counts did not add up to 1797."""
+    from sklearn.model_selection import train_test_split
+
+    assert len(train_test_split(np.arange(1797), test_size=test_size)[0]) == n_train
+    if n_train >= 10:  # one sample per class on each side: the split is made
+        d = load_digits_problem(test_size=test_size)
+        assert (len(d.X_train), len(d.X_test)) == (n_train, 1797 - n_train)
+        assert np.all(d.Y_train.sum(axis=0) >= 1)
+    else:
+        with pytest.raises(ValueError, match=f"into {n_train} training and {1797 - n_train} "
+                                             f"test samples"):  # fmt: skip
+            load_digits_problem(test_size=test_size)
 
 
 def test_digits_seed_beyond_the_splits_range_is_refused_by_name():
