@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.metrics import r2_score
+from sklearn.metrics import accuracy_score, r2_score
 
 import liftnet.solvers.alm as alm
 from liftnet.datasets import make_teacher
@@ -31,15 +31,18 @@ ESTIMATORS = [SparseLeakyReLUNet, SparseLeakyReLUClassifier, SparseLeakyReLURegr
 class StubSolver:
     """Records its call; returns random weights (``prob.initial_weights``) with the groups
     listed in ``zero`` set to zero: ``zero[l-1]`` = columns of ``W_l`` (``zero_rows[l-1]``:
-    rows)."""
+    rows; ``zero_entries[l-1]``: ``(rows, columns)``, the entries ``W_l[rows, columns]``)."""
 
-    def __init__(self, status="converged", zero=None, F_share=1.0, zero_rows=None):
+    def __init__(self, status="converged", zero=None, F_share=1.0, zero_rows=None,
+                 zero_entries=None):  # fmt: skip
         self.status, self.zero, self.calls = status, zero or {}, []
         self.zero_rows = zero_rows or {}
+        self.zero_entries = zero_entries or {}
         self.F_share = F_share  # the lifted objective reported, as a share of Phi
 
     def __call__(self, prob, tol=1e-6, seed=0, time_limit=None, init=None, verbose=False, **kw):
-        self.calls.append(dict(prob=prob, tol=tol, seed=seed, time_limit=time_limit, **kw))
+        self.calls.append(dict(prob=prob, tol=tol, seed=seed, time_limit=time_limit,
+                               verbose=verbose, **kw))  # fmt: skip
         W, b = prob.initial_weights(seed)
         if b is not None:
             b = [np.linspace(-0.5, 0.5, bl.size) for bl in b]
@@ -47,6 +50,8 @@ class StubSolver:
             W[l][:, cols] = 0.0
         for l, rows in self.zero_rows.items():
             W[l][rows] = 0.0
+        for l, (rows, cols) in self.zero_entries.items():
+            W[l][rows, cols] = 0.0
         M1, M2 = prob.zero_multipliers()
         kkt = {"stationarity": 0.0, "primal_feasibility": 0.0, "dual_feasibility": 0.0,
                "complementarity": 0.0, "residual": 0.0}  # fmt: skip
@@ -84,12 +89,18 @@ def forward(W, b, X, alpha):
     return A.T
 
 
+class Res(dict):
+    """A solver result as :func:`lift_gap_message` reads it (``res.status``, ``res.Phi``...)."""
+
+    __getattr__ = dict.__getitem__
+
+
 # ------------------------------------------------------------------ plumbing
 def test_fit_builds_the_model_and_passes_options(stub, data):
     X, y = data
     net = SparseLeakyReLUNet(hidden=(7, 3), alpha=0.2, beta=2.0, lam=0.05, groups="row",
                              coupling="squared", bias=False, tol=1e-4, max_iter=11,
-                             time_limit=3.0, random_state=5)  # fmt: skip
+                             time_limit=3.0, random_state=5, verbose=True)  # fmt: skip
     assert net.fit(X, y) is net
     (call,) = stub.calls
     prob = call["prob"]
@@ -97,6 +108,9 @@ def test_fit_builds_the_model_and_passes_options(stub, data):
     assert (prob.alpha, prob.beta, prob.lam, prob.groups) == (0.2, 2.0, 0.05, "row")
     assert prob.coupling_name == "squared" and prob.bias is False
     assert (call["tol"], call["seed"], call["time_limit"], call["max_iter"]) == (1e-4, 5, 3.0, 11)
+    assert call["verbose"] is True  # the solver prints its iterations only when asked
+    SparseLeakyReLUNet(hidden=(3,)).fit(X, y)
+    assert stub.calls[-1]["verbose"] is False
     # one-hot targets in the order of classes_
     assert net.classes_.tolist() == ["maybe", "no", "yes"]
     np.testing.assert_array_equal(prob.Y, (y[:, None] == net.classes_[None]).astype(float))
@@ -133,6 +147,23 @@ def test_regression_predict_shape_and_r2(stub, two_d):
     F = forward(net.coefs_, net.intercepts_, X, net.alpha)
     np.testing.assert_allclose(pred, F if two_d else F[:, 0], rtol=1e-12)
     assert net.score(X, y) == pytest.approx(r2_score(y, pred))
+
+
+def test_score_weighs_the_samples_as_given(stub, data):
+    """``score(X, y, sample_weight)`` is scikit-learn's weighted accuracy / R^2 (as
+    ``ClassifierMixin.score`` and ``RegressorMixin.score``), not the unweighted one."""
+    X, y = data
+    w = np.random.default_rng(3).uniform(0.1, 5.0, len(X))
+    net = SparseLeakyReLUClassifier(hidden=(4,)).fit(X, y)
+    pred = net.predict(X)
+    assert 0 < np.mean(pred == y) < 1  # some right, some wrong: the weights matter
+    assert net.score(X, y, sample_weight=w) == pytest.approx(
+        accuracy_score(y, pred, sample_weight=w), rel=1e-12)
+    assert net.score(X, y, sample_weight=w) != pytest.approx(net.score(X, y))
+    reg = SparseLeakyReLURegressor(hidden=(4,)).fit(X, X[:, 0])
+    assert reg.score(X, X[:, 0], sample_weight=w) == pytest.approx(
+        r2_score(X[:, 0], reg.predict(X), sample_weight=w), rel=1e-12)
+    assert reg.score(X, X[:, 0], sample_weight=w) != pytest.approx(reg.score(X, X[:, 0]))
 
 
 def test_task_auto_and_forced(stub):
@@ -226,6 +257,19 @@ def test_gap_scale_does_not_move_with_a_targets_offset(offset):
     assert constant_network_Phi(nob) == pytest.approx(np.mean(y**2), rel=1e-12)
 
 
+def test_gap_message_only_for_a_converged_network_above_its_lifted_point():
+    """The lift gap is that of a certified point (a cut run's ``F`` and ``Phi`` certify
+    nothing: the ConvergenceWarning speaks for it) whose network's ``Phi`` exceeds ``F``;
+    ``F`` above ``Phi`` (``V`` below ``sigma(U)``, which (M) does not allow) is no lift gap,
+    however far apart."""
+    from liftnet.estimator import lift_gap_message
+
+    assert lift_gap_message(Res(status="converged", Phi=0.5, objective=0.1), 1.0) is not None
+    for status in ("max_iter", "time_limit", "interrupted", "diverged"):
+        assert lift_gap_message(Res(status=status, Phi=0.5, objective=0.1), 1.0) is None
+    assert lift_gap_message(Res(status="converged", Phi=0.1, objective=0.5), 1.0) is None
+
+
 def test_gap_scale_of_a_constant_target_is_the_zero_networks():
     from liftnet.estimator import constant_network_Phi
 
@@ -239,9 +283,6 @@ def test_no_gap_warning_on_a_perfect_fit():
     ``Phi`` 5.2e-7, ``F`` 8.9e-10: 100% of ``Phi``) is no lift gap: the warning also asks for
     :data:`LIFT_GAP_ATOL` of the best constant network's ``Phi``."""
     from liftnet.estimator import LIFT_GAP_ATOL, lift_gap_message
-
-    class Res(dict):
-        __getattr__ = dict.__getitem__
 
     tiny = Res(status="converged", Phi=5.2e-7, objective=8.9e-10)
     assert lift_gap_message(tiny, 1.0, scale=1.0) is None
@@ -308,7 +349,11 @@ def test_prune_identical_predictions_fewer_parameters(monkeypatch, data, bias):
     assert small.score(X, y) == net.score(X, y)
     # the original is untouched and pruning again changes nothing
     assert net.hidden_ == (5, 4) and [w.shape[1] for w in net.coefs_] == [5, 5, 4]
-    assert small.prune().n_params_ == small.n_params_
+    again = small.prune()
+    assert again.n_params_ == small.n_params_
+    # ... and still reads the original columns of X (not the pruned network's 0, 1, 2)
+    assert again.input_features_.tolist() == [1, 2, 4]
+    np.testing.assert_allclose(again.output(X), net.output(X), rtol=1e-12)
     # changing parameters after fit does not change the fitted network
     net.set_params(alpha=0.5, groups="row")
     np.testing.assert_array_equal(net.predict(X), small.predict(X))
@@ -331,6 +376,24 @@ def test_prune_folds_constant_units_into_the_next_bias(monkeypatch, data):
     # the fitted slope folds them, not one set after fit
     net.set_params(alpha=0.9)
     np.testing.assert_allclose(net.prune().output(X), small.output(X), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_prune_drops_a_unit_fed_only_by_deleted_units(monkeypatch, data, bias):
+    """Hidden neuron 0 of layer 2 reads only neuron 1 of layer 1, which outputs
+    ``sigma(0) = 0`` (zero row, and zero bias where there are biases) and goes: neuron 0
+    then outputs ``sigma(0)`` too (no biases: deleted as silent) or the constant
+    ``sigma(b_2[0])`` (folded into ``b_3``). Its weight from the deleted neuron must not keep
+    it."""
+    X, y = data
+    # W_1 row 1 zero; W_2 row 0 zero but for its column 1 (biases linspace(-0.5, 0.5, 3))
+    monkeypatch.setattr(alm, "solve_alm", StubSolver(zero_rows={0: [1]},
+                                                     zero_entries={1: ([0, 0], [0, 2])}))
+    net = SparseLeakyReLUNet(hidden=(3, 3), bias=bias, alpha=0.2).fit(X, y)
+    assert net.coefs_[1][0, 1] != 0 and (not bias or net.intercepts_[0][1] == 0)
+    small = net.prune()
+    assert small.hidden_ == (2, 2)
+    np.testing.assert_allclose(small.output(X), net.output(X), rtol=1e-12, atol=1e-14)
 
 
 # ---------------------------------------------------------- sklearn protocol
@@ -406,7 +469,8 @@ def test_unfitted_and_wrong_features(stub, data):
         ("beta", 0.0, ValueError), ("lam", -1e-3, ValueError), ("groups", "block", ValueError),
         ("coupling", "hinge", ValueError), ("bias", "yes", TypeError), ("tol", 0.0, ValueError),
         ("max_iter", 0, ValueError), ("max_iter", 2.5, TypeError),
-        ("time_limit", -1.0, ValueError), ("random_state", "seed", TypeError),
+        ("time_limit", -1.0, ValueError), ("time_limit", 0.0, ValueError),
+        ("random_state", "seed", TypeError),
         ("random_state", -1, ValueError), ("task", "ranking", ValueError),
         ("verbose", "loud", TypeError),
     ],

@@ -242,3 +242,31 @@ def test_write_json_checks_path_as_save_result_does(tmp_path):
         write_json(tmp_path / "file" / "sub" / "r.json", {})
     out = tmp_path / "new" / "r.json"
     assert write_json(out, {"a": 1}) == str(out) and out.read_text() == '{\n  "a": 1\n}\n'
+
+
+def test_a_result_file_of_another_extension_is_read_as_given(tmp_path):
+    """An existing file is read under its own name, whatever its extension (``--init
+    run.bak``); only a name that is no file gets ``.npz`` appended."""
+    data = open(save_result(tmp_path / "run", _tiny()), "rb").read()
+    (tmp_path / "run.bak").write_bytes(data)
+    out = load_result(tmp_path / "run.bak")
+    np.testing.assert_array_equal(out["W"][1], _tiny()["W"][1])
+
+
+def test_layers_numbered_with_a_gap_are_refused(tmp_path):
+    """``W_1`` and ``W_3`` without ``W_2`` is no network: refused by name, not read as a
+    two-layer one."""
+    np.savez(tmp_path / "g.npz", W_1=np.ones((2, 2)), W_3=np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"has W_l for l = \[1, 3\], not 1\.\.2"):
+        load_result(tmp_path / "g.npz")
+
+
+def test_json_keys_become_strings(tmp_path):
+    """Mapping keys are written as strings (JSON's only kind): numpy integer keys (a count
+    per class label) made ``json.dumps`` fail."""
+    from liftnet.io import jsonable, write_json
+
+    assert jsonable({1: np.int64(2), np.int64(3): [np.float64(0.5)]}) == {"1": 2, "3": [0.5]}
+    out = tmp_path / "k.json"
+    write_json(out, {np.int64(7): 1})
+    assert out.read_text() == '{\n  "7": 1\n}\n'

@@ -120,6 +120,9 @@ def test_weights_are_checked_where_they_enter():
         loss_gradient(p, W, [np.ones(3), np.ones(1)])  # used to be added silently
     with pytest.raises(TypeError, match="W must be a list"):
         loss_gradient(p, None)
+    # one array too many is refused, not dropped (a three-layer W for a two-layer network)
+    with pytest.raises(ValueError, match="W must hold 2 arrays, got 3"):
+        p.predict(W + [np.ones((1, 1))], None, p.X)
 
 
 def test_data_beyond_the_solvers_range_is_refused():
@@ -206,6 +209,8 @@ def test_flags_are_booleans():
         ln.solve_ipopt(p, verbose="x")
     with pytest.raises(ValueError, match="solver must be"):
         ln.solve_ipopt(p, solver=["ipopt"])
+    # numpy's booleans are flags too (a value read from an array or an npz)
+    assert small(bias=np.True_).bias is True and small(bias=np.False_).bias is False
 
 
 def mpcc():
@@ -330,6 +335,8 @@ def test_edge_inputs_found_by_a_user_level_check():
     assert ln.LiftedProblem(X.astype(object), Y, hidden=(4,)).X.dtype == np.float64
     with pytest.raises(TypeError, match="X must be a numeric array, got text"):  # in objects
         ln.LiftedProblem(X.astype(str).astype(object), Y, hidden=(4,))
+    with pytest.raises(TypeError, match="X must be a numeric array, got text"):  # bytes too
+        ln.LiftedProblem(X.astype(str).astype(bytes).astype(object), Y, hidden=(4,))
     with pytest.raises(TypeError, match="X must be a numeric array, got list"):  # ragged
         ln.LiftedProblem([[1.0, 2.0], [3.0]], Y[:2], hidden=(4,))
     p = ln.LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
