@@ -342,7 +342,7 @@ class FlatGroups:
 # sums run in entry order, as np.bincount's do.
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _group_dots(a, b, gid, n_groups):
     """``<a[g], b[g]>`` per group, float64 (the products in the arrays' dtype)."""
     out = np.zeros(n_groups)
@@ -351,14 +351,14 @@ def _group_dots(a, b, gid, n_groups):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _zero_groups(w, keep, gid):
     for e in range(w.shape[0]):
         if not keep[gid[e]]:
             w[e] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _subdiff_residual(w, q, gid, n_groups, lam, out):
     """:meth:`FlatGroups.subdiff_residual` into ``out``."""
     nw2 = _group_dots(w, w, gid, n_groups)

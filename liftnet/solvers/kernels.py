@@ -62,16 +62,25 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
 
+# Every compiled function states its fastmath option, False where it has none: numba compiles a
+# function that does not state it with the flags of the first compiled caller that calls it
+# (numba issue #7168), so the entrywise formulas below, called by the value's row function
+# (reassociated) and by the gradient's (not), took the value's flags when it ran first and
+# their own when something else did, and the L-BFGS algebra (_compact_coefficients) those of
+# _apply_compiled or none. The iterates then depended on what the process (or the one that
+# filled numba's disk cache) had compiled first: the same subproblem took another path after
+# a test that compiled the algebra alone (2026-12-06).
+_scalar = njit(fastmath=False)
 # the model's entrywise formulas, compiled for scalars
-_gaps, _field_D, _field_E, _shifted = (njit(f) for f in (_e.gaps, _e.field_D, _e.field_E,
-                                                        _e.shifted))
-_c_pi, _c_dV, _c_dU = (njit(f) for f in (_c.complementarity_pointwise,
-                                         _c.complementarity_dpi_dV, _c.complementarity_dpi_dU))
-_s_pi, _s_dV, _s_dU = (njit(f) for f in (_c.squared_pointwise, _c.squared_dpi_dV,
-                                         _c.squared_dpi_dU))
+_gaps, _field_D, _field_E, _shifted = (_scalar(f) for f in (_e.gaps, _e.field_D, _e.field_E,
+                                                           _e.shifted))
+_c_pi, _c_dV, _c_dU = (_scalar(f) for f in (_c.complementarity_pointwise,
+                                            _c.complementarity_dpi_dV, _c.complementarity_dpi_dU))
+_s_pi, _s_dV, _s_dU = (_scalar(f) for f in (_c.squared_pointwise, _c.squared_dpi_dV,
+                                            _c.squared_dpi_dU))
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _coupling_terms(kind, g1, g2, alpha):
     """``(pi term, dpi/dV, dpi/dU)`` of coupling ``kind`` (index in ``COUPLINGS``)."""
     if kind == 0:
@@ -116,7 +125,7 @@ def _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind):
     return sp, sq
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=False)
 def _value_rows_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
     """The per-row sums of :func:`_value_row`, rows spread over the threads."""
     n = U.shape[0]
@@ -126,7 +135,7 @@ def _value_rows_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
     return sums
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _totals(sums):
     """The two columns' totals, added in row order on one thread: the parallel driver's
     result is then the serial one's to the bit whatever the thread count (a reduction inside
@@ -138,7 +147,7 @@ def _value_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
     return _totals(_value_rows_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind))
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _value_serial(U, b, X, C, M1, M2, V, alpha, rho, kind):
     n = U.shape[0]
     sums = np.zeros((n, 2))
@@ -159,7 +168,7 @@ def layer_value(U, b, X, C, M1, M2, V, alpha, rho, kind):
     return run(U, b, X, C, M1, M2, V, alpha, rho, kind)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind):
     branch = C.shape[0] > 0
     for j in range(U.shape[1]):
@@ -177,13 +186,13 @@ def _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind):
         D[i, j] = d
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=False)
 def _gradient_parallel(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
     for i in prange(U.shape[0]):
         _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _gradient_serial(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
     for i in range(U.shape[0]):
         _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind)

@@ -693,7 +693,7 @@ def _grow_unseen(dots, scales, run, whole):
     return np.where(grow, scales * _UNSEEN_GROWTH, scales)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _open_zero_groups(d, pg, x, zero, scale, ref):
     """On the entries of zero groups (``zero``, over the prefix ``x[:nw]``) the direction
     ``-scale pg`` (steepest descent of the nonsmooth term); ``ref`` (the orientation the line
@@ -766,7 +766,7 @@ def armijo_by_slope(lin: float, lin_end: float, c1: float) -> bool:
     return lin_end <= (2.0 * c1 - 1.0) * lin
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _trial_point(x, d, t, out):
     """``out = x + t d`` in one pass."""
     for j in range(x.shape[0]):
@@ -782,7 +782,7 @@ def _dot_of_step(p, xn, x):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _compact_coefficients(P, SY, G, order, scales, sign):
     """The ``m x m`` part of :meth:`CompactLBFGS.apply`, by slot (compiled: as numpy it was a
     dozen calls on tiny arrays, most of an inner iteration's time on small instances).
