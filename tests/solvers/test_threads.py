@@ -1,12 +1,14 @@
 """``solve_alm(threads=...)``: the BLAS threads of a run (liftnet/solvers/threads.py)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
 import liftnet.solvers.threads as threads_mod
 from liftnet import LiftedProblem, solve_alm
-from liftnet.solvers.threads import blas_threads, product_size
+from liftnet.solvers.threads import SMALL_PRODUCTS, blas_threads, product_size
 
 
 def blas_now() -> int:
@@ -92,3 +94,30 @@ def test_the_comparison_runs_the_alm_on_its_own_threads(monkeypatch):
     monkeypatch.setattr(liftnet, "solve_alm", lambda prob, **kw: calls.append(kw) or "res")
     assert run_alm(small_problem(), tol=1e-6, seed=0) == "res"
     assert calls[0]["threads"] is None
+
+
+def shaped(N, widths):
+    """What ``product_size`` reads of a problem."""
+    return SimpleNamespace(N=N, widths=tuple(widths))
+
+
+def test_auto_takes_one_thread_strictly_below_ten_million_multiply_adds():
+    """``threads="auto"``: one BLAS thread for fewer than ``SMALL_PRODUCTS = 1e7``
+    multiply-adds per forward pass (the threshold measured in session 35), the pools
+    from exactly 1e7 on."""
+    assert SMALL_PRODUCTS == 1e7
+    assert product_size(shaped(1000, (10, 100, 100))) == 1000 * (10 * 100 + 100 * 100)
+    assert product_size(shaped(1, (1, 1, 10**7 - 1))) == 10**7
+    assert blas_threads(shaped(1, (1, 1, 10**7 - 2)), "auto") == 1
+    assert blas_threads(shaped(1, (1, 1, 10**7 - 1)), "auto") is None  # exactly 1e7
+    # the docstring's data: digits (3.7e6) on one thread, MNIST-shaped at N = 50 on the pools
+    assert blas_threads(shaped(1797, (64, 32, 32, 10)), "auto") == 1
+    assert blas_threads(shaped(50, (784, 256, 256, 10)), "auto") is None
+
+
+def test_an_integer_thread_count_comes_back_as_an_int():
+    """A numpy integer is accepted and handed to threadpoolctl as a Python int."""
+    n = blas_threads(shaped(1, (1, 1)), np.int64(3))
+    assert n == 3 and type(n) is int
+    assert blas_threads(shaped(1, (1, 1)), 1) == 1
+    assert blas_threads(shaped(1, (1, 1)), None) is None

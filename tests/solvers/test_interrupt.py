@@ -1,0 +1,98 @@
+"""The Ctrl-C plumbing every solver shares (liftnet/solvers/_interrupt.py): what counts as an
+interrupt (a KeyboardInterrupt, or the SystemError CPython raises when one lands in compiled
+code, followed through causes and contexts), and the block that ignores SIGINT."""
+
+import signal
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from liftnet.solvers._interrupt import (
+    INTERRUPTS,
+    interrupted,
+    is_interrupt,
+    sigint_ignored,
+    stop_if_interrupted,
+)
+
+
+def chained(inner, depth=1, how="cause"):
+    """``inner`` wrapped ``depth`` times in the SystemError of a compiled call, through
+    ``__cause__`` or ``__context__``."""
+    exc = inner
+    for _ in range(depth):
+        outer = SystemError("returned a result with an exception set")
+        setattr(outer, "__cause__" if how == "cause" else "__context__", exc)
+        exc = outer
+    return exc
+
+
+def test_is_interrupt_follows_causes_and_contexts():
+    """A KeyboardInterrupt anywhere down the chain of causes or contexts is one; a plain
+    SystemError is a bug, not an interrupt; a cyclic chain ends the walk."""
+    assert INTERRUPTS == (KeyboardInterrupt, SystemError)
+    assert is_interrupt(KeyboardInterrupt())
+    assert is_interrupt(chained(KeyboardInterrupt(), depth=3, how="cause"))
+    assert is_interrupt(chained(KeyboardInterrupt(), depth=2, how="context"))
+    assert not is_interrupt(SystemError("a real bug"))
+    assert not is_interrupt(chained(ValueError("x"), depth=2))
+    # a cycle in the chain ends the walk (in a thread: a walk that does not end fails here)
+    a, b = SystemError("a"), SystemError("b")
+    a.__cause__, b.__cause__ = b, a
+    out = []
+    t = threading.Thread(target=lambda: out.append(is_interrupt(a)), daemon=True)
+    t.start()
+    t.join(timeout=5.0)
+    assert not t.is_alive() and out == [False]
+
+
+def test_interrupted_raises_what_is_not_a_ctrl_c():
+    """``interrupted`` names the status of a Ctrl-C and re-raises anything else as it is."""
+    assert interrupted(KeyboardInterrupt()) == "interrupted"
+    assert interrupted(chained(KeyboardInterrupt())) == "interrupted"
+    err = SystemError("not an interrupt")
+    with pytest.raises(SystemError) as info:
+        interrupted(err)
+    assert info.value is err
+
+
+def test_stop_if_interrupted():
+    """A result that says ``interrupted`` becomes a KeyboardInterrupt again; others pass."""
+    res = SimpleNamespace(status="converged")
+    assert stop_if_interrupted(res) is res
+    with pytest.raises(KeyboardInterrupt):
+        stop_if_interrupted(SimpleNamespace(status="interrupted"))
+
+
+def test_sigint_ignored_ignores_and_restores_the_handler():
+    """SIGINT is ignored inside the block and the handler before it is back after it, also
+    when the block raises; ``active=False`` changes nothing."""
+    before = signal.getsignal(signal.SIGINT)
+    with sigint_ignored():
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is before
+    with sigint_ignored(active=False):
+        assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(RuntimeError):
+        with sigint_ignored():
+            raise RuntimeError
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_sigint_ignored_in_another_thread_runs_the_block_as_it_is():
+    """Only the main thread may set signal handlers: elsewhere the block runs unchanged
+    (no ValueError from ``signal.signal``)."""
+    seen, errors = [], []
+
+    def body():
+        try:
+            with sigint_ignored():
+                seen.append(signal.getsignal(signal.SIGINT))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert not errors and seen == [signal.getsignal(signal.SIGINT)]
