@@ -9,13 +9,13 @@ from scipy.optimize import nnls
 from liftnet.solvers.interior_point import interior_point_cg
 
 
-def nnls_problem(A, c):
-    """``f = 1/2 ||A x - c||^2`` as the method's callables (Jacobi preconditioner)."""
+def nnls_problem(A, c, offset=0.0):
+    """``f = 1/2 ||A x - c||^2 + offset`` as the method's callables (Jacobi preconditioner)."""
     H = A.T @ A
 
     def fun(x):
         r = A @ x - c
-        return 0.5 * float(r @ r), r
+        return 0.5 * float(r @ r) + offset, r
 
     def grad(x, r):
         return A.T @ r

@@ -5,29 +5,9 @@ max_iter rules, the stopping rule's scales with negative values, and the conjuga
 
 import numpy as np
 import pytest
+from test_interior_point import nnls_problem
 
 from liftnet.solvers.interior_point import interior_point_cg, pcg
-
-
-def nnls_problem(A, c, shift=0.0):
-    """``f = 1/2 ||A x - c||^2 + shift`` as the method's callables (Jacobi preconditioner)."""
-    H = A.T @ A
-
-    def fun(x):
-        r = A @ x - c
-        return 0.5 * float(r @ r) + shift, r
-
-    def grad(x, r):
-        return A.T @ r
-
-    def hessp(r, v):
-        return H @ v
-
-    def precond(r, shift_):
-        d = np.diag(H) + shift_
-        return lambda v: v / d
-
-    return fun, grad, hessp, precond
 
 
 def scripted_score(values):
@@ -154,7 +134,7 @@ def test_residual_rule_with_negative_values_of_f():
     rng = np.random.default_rng(6)
     A = np.eye(5) + 0.1 * rng.standard_normal((5, 5))
     c = np.abs(rng.standard_normal(5)) + 1.0
-    fun, grad, hessp, precond = nnls_problem(A, c, shift=-100.0)
+    fun, grad, hessp, precond = nnls_problem(A, c, offset=-100.0)
     x, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(5), tol=1e-8, ftol=0.0,
                                 max_iter=200)
     assert info.status == "converged" and info.residual <= 1e-8 and info.nit < 200
