@@ -681,8 +681,8 @@ def solve_alm(
         ``max_iter``, ``time_limit``, ``interrupted`` (Ctrl-C or callback), ``diverged``
         (NaN/overflow: the diverging iteration is not recorded, though its inner iterations
         count in ``n_inner``, and the returned point is finite, the best one as for the other
-        statuses). Except for ``converged``, the
-        returned point is the outer iterate with the smallest KKT residual. A Ctrl-C
+        statuses). Except for ``converged``, the returned point is the outer iterate with the
+        smallest KKT residual. A Ctrl-C
         anywhere after the argument checks (the presolve and the set-up included) ends the
         run ``interrupted`` with that point, or before the start's certificate with the start
         (after a presolve, the lift of its network), certified. An outer iteration is recorded

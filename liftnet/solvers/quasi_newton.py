@@ -782,6 +782,8 @@ def _dot_of_step(p, xn, x):
     return acc
 
 
+# (fastmath stated, False: called by the reassociated _apply_compiled and alone, it took the
+# flags of whichever compiled it first until 2026-12-06; kernels.py has the note)
 @njit(cache=True, fastmath=False)
 def _compact_coefficients(P, SY, G, order, scales, sign):
     """The ``m x m`` part of :meth:`CompactLBFGS.apply`, by slot (compiled: as numpy it was a
