@@ -633,9 +633,7 @@ def _run(args, mode: str, out=None) -> int:
         rc = 130
     else:
         rc = 1 if res.status in ("diverged", "failed") else 0
-    # the solver's and the files' status come first
-    rc = out.exit_status(rc, mode, written)
-    return rc
+    return out.exit_status(rc, mode, written)  # the solver's and the files' status come first
 
 
 def main(argv=None) -> int:

@@ -79,3 +79,10 @@ def run_with_failing_stdout(args, stdout: str, rc: int, env=None) -> str:
         assert (f"liftnet {args[0]}: error: cannot print to standard output: No space left on "
                 f"device") in err, err  # fmt: skip
     return err
+
+
+def zero_kkt() -> dict:
+    """The certificate of a stub result: every part of ``KKTReport`` and the residual 0."""
+    from liftnet.verification.kkt import KKTReport
+
+    return dict.fromkeys((*KKTReport.PARTS, "residual"), 0.0)

@@ -10,7 +10,7 @@ import types
 
 import numpy as np
 import pytest
-from _helpers import run_with_failing_stdout
+from _helpers import run_with_failing_stdout, zero_kkt
 
 import liftnet.cli as cli
 from liftnet.cli import main
@@ -907,9 +907,7 @@ def _result(prob, W, b):
     """A result of ``W, b`` with what the summary and the metrics read (no solve)."""
     from liftnet.solvers.result import LiftedResult
 
-    kkt = dict.fromkeys(("stationarity", "primal_feasibility", "dual_feasibility",
-                         "complementarity", "residual"), 0.0)  # fmt: skip
-    return LiftedResult(W=W, b=b, status="max_iter", message="stub", nit=1, kkt=kkt,
+    return LiftedResult(W=W, b=b, status="max_iter", message="stub", nit=1, kkt=zero_kkt(),
                         objective=prob.Phi(W, b), Phi=prob.Phi(W, b), time=0.0)  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import zero_kkt
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
@@ -53,11 +54,9 @@ class StubSolver:
         for l, (rows, cols) in self.zero_entries.items():
             W[l][rows, cols] = 0.0
         M1, M2 = prob.zero_multipliers()
-        kkt = {"stationarity": 0.0, "primal_feasibility": 0.0, "dual_feasibility": 0.0,
-               "complementarity": 0.0, "residual": 0.0}  # fmt: skip
         return LiftedResult(
             W=W, b=b, V=prob.lift(W, b), M1=M1, M2=M2, status=self.status, message="stub",
-            success=self.status == "converged", kkt=kkt,
+            success=self.status == "converged", kkt=zero_kkt(),
             objective=self.F_share * prob.F(W, b, prob.lift(W, b)), Phi=prob.Phi(W, b),
             nit=7, history=[], time=0.0, solver="stub",
         )  # fmt: skip
