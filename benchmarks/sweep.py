@@ -180,8 +180,9 @@ def main(argv=None):
                          "several, the slope is taken over the median time per N; refused "
                          "with the other families, which fix their seeds)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                    help="a keyword argument of solve_alm: a number, or C/N for C divided by "
-                         "the instance's N (e.g. kappa=0, rho0=1000/N)")
+                    help="a keyword argument of solve_alm: a number, true or false, or C/N for "
+                         "C divided by the instance's N (e.g. kappa=0, rho0=1000/N, "
+                         "polish_weights=true)")
     ap.add_argument("--levels", type=positive_float, nargs="+", default=[],
                     help="KKT residuals whose time of first reach is reported per run")
     a = ap.parse_args(argv)

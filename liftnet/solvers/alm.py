@@ -523,7 +523,8 @@ def solve_alm(
         Target KKT residual (MODEL.md section 5, infinity norm). In float32 (``prob.dtype``)
         the gradient's own rounding limits what can be certified (``LiftedProblem``).
     seed : int or None
-        Seed of the random initial weights (ignored when ``init`` is given).
+        Seed of the random initial weights (not used for them when ``init`` is given) and of
+        the presolve's sample draw (``presolve``), with or without ``init``.
     time_limit : float or None
         Seconds on the clock of ``time`` (wall time less what ``time_excluded`` leaves
         out); on expiry the best iterate so far is returned with status ``time_limit``.
@@ -538,7 +539,8 @@ def solve_alm(
         A result of this function (or a mapping with ``rho`` and ``eps``, as
         :func:`liftnet.io.load_result` returns one) also carries the penalty and inner
         tolerance it stopped with, and the run goes on with them where
-        ``rho0`` and ``eps0`` are not given: a run cut at ``max_iter`` continues instead of
+        ``rho0`` and ``eps0`` are not given (not after a presolve, which sets its own
+        schedule: ``presolve``): a run cut at ``max_iter`` continues instead of
         restarting the schedule at ``rho_0`` (a restart at the default ``rho_0`` from a
         point at KKT 6.3e-4 climbed to 1.3e-1 and took as many outer iterations as a cold
         start).
