@@ -281,6 +281,14 @@ class FlatGroups:
         """``||w[g]||_2`` for every group (float64)."""
         return np.sqrt(self.inner(w, w))
 
+    def max_norm(self, w: np.ndarray) -> float:
+        """``max_g ||w[g]||_2`` (NaN when ``w`` holds one; 0 without groups): the largest of
+        :meth:`norms`, to the bit (the square root is monotone), in one compiled call."""
+        sh = self._entry_shape
+        if not (getattr(w, "shape", None) == sh and w.dtype.kind == "f"):
+            w = self._entries(w, "w")
+        return float(np.sqrt(_max_group_dot(w, self.gid, self.n_groups)))
+
     def value(self, w: np.ndarray) -> float:
         """``lam * R = lam * sum_g ||w[g]||_2`` over all the matrices."""
         return self.lam * float(self.norms(w).sum())
@@ -302,8 +310,21 @@ class FlatGroups:
 
     def keep_aligned(self, w: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """Zero, in place, the groups with ``<w[g], ref[g]> <= 0`` (the line search's orthant
-        projection of group OWL-QN)."""
-        return self.keep(w, self.inner(w, ref) > 0)
+        projection of group OWL-QN; a NaN product zeroes its group too)."""
+        sh = self._entry_shape
+        if not (getattr(w, "shape", None) == sh == getattr(ref, "shape", None)
+                and w.dtype.kind == "f" == ref.dtype.kind):
+            return self.keep(w, self.inner(w, ref) > 0)  # the checks (and their errors)
+        _keep_aligned(w, ref, self.gid, self.n_groups)
+        return w
+
+    def zero_entries(self, w: np.ndarray) -> np.ndarray:
+        """True on the entries of the groups that are zero (``<w[g], w[g]> == 0``): as
+        ``per_entry(inner(w, w) == 0)``, in one compiled call."""
+        sh = self._entry_shape
+        if not (getattr(w, "shape", None) == sh and w.dtype.kind == "f"):
+            w = self._entries(w, "w")
+        return _zero_entries(w, self.gid, self.n_groups)
 
     def subdiff_residual(self, w: np.ndarray, q: np.ndarray, out=None) -> np.ndarray:
         """The point of ``q + lam * d R(w)`` nearest to zero, group by group (in ``out`` when
@@ -348,6 +369,39 @@ def _group_dots(a, b, gid, n_groups):
     out = np.zeros(n_groups)
     for e in range(a.shape[0]):
         out[gid[e]] += a[e] * b[e]
+    return out
+
+
+@njit(cache=True, fastmath=False)
+def _max_group_dot(w, gid, n_groups):
+    """The largest ``<w[g], w[g]>`` (0.0 without groups; NaN when one is NaN, as numpy's max)."""
+    dots = _group_dots(w, w, gid, n_groups)
+    top = 0.0
+    for g in range(n_groups):
+        d = dots[g]
+        if d != d:
+            return d
+        if d > top:
+            top = d
+    return top
+
+
+@njit(cache=True, fastmath=False)
+def _keep_aligned(w, ref, gid, n_groups):
+    """:meth:`FlatGroups.keep_aligned` in place."""
+    dots = _group_dots(w, ref, gid, n_groups)
+    for e in range(w.shape[0]):
+        if not dots[gid[e]] > 0:
+            w[e] = 0.0
+
+
+@njit(cache=True, fastmath=False)
+def _zero_entries(w, gid, n_groups):
+    """:meth:`FlatGroups.zero_entries`."""
+    dots = _group_dots(w, w, gid, n_groups)
+    out = np.empty(w.shape[0], dtype=np.bool_)
+    for e in range(w.shape[0]):
+        out[e] = dots[gid[e]] == 0
     return out
 
 

@@ -234,10 +234,12 @@ class _Subproblem:
         """The stationarity residual (MODEL.md 5): the largest group norm of the ``W`` part and
         the largest entry of the rest in absolute value."""
         nw = self.n_nonsmooth
-        r = float(self.groups.norms(pg[:nw]).max()) if nw else 0.0
+        r = self.groups.max_norm(pg[:nw]) if nw else 0.0
         rest = pg[nw:]
         if rest.size:
             r = max(r, float(rest.max()), -float(rest.min()))  # max |rest|, no temporary
+            # (numpy's reductions are vectorised; a compiled loop with the NaN test is not:
+            # 10% slower per inner iteration on the digits, 65,000 entries)
         return r
 
     def orthant_project(self, z, ref):
@@ -248,7 +250,7 @@ class _Subproblem:
         """Over ``z[:n_nonsmooth]`` (the ``W`` blocks, first in the layout): True on the
         entries of zero groups."""
         w = z[:self.n_nonsmooth]
-        return self.groups.per_entry(self.groups.inner(w, w) == 0)
+        return self.groups.zero_entries(w)
 
     def residual(self, z, g, cache):
         W, gb_, gV_ = self.layout.unpack(g)

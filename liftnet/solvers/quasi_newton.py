@@ -664,10 +664,22 @@ def _step_dots(x, xn, g, gn, bounds):
 def _block_scales(dots, fallback):
     """The Barzilai-Borwein scale ``s.y / y.y`` of every block with positive curvature
     (``dots``: the ``[s.y, y.y, s.s]`` rows of :meth:`CompactLBFGS.push`); the other blocks
-    take ``fallback`` (their previous scales, or the global ``s.y / y.y`` at the first pair)."""
-    sy, yy = dots[:, 0], dots[:, 1]
-    ok = (sy > 0) & (yy > 0)
-    return np.where(ok, sy / np.where(ok, yy, 1.0), fallback)
+    take ``fallback`` (their previous scales, an array, or the global ``s.y / y.y`` at the
+    first pair, a number). A new array."""
+    if not isinstance(fallback, np.ndarray):
+        fallback = np.full(dots.shape[0], float(fallback))
+    return _block_scales_loop(dots, fallback)
+
+
+@njit(cache=True, fastmath=False)
+def _block_scales_loop(dots, fallback):
+    """:func:`_block_scales` over the blocks (a handful: one compiled call instead of the
+    half dozen numpy calls on arrays of that length, which cost microseconds each)."""
+    out = np.empty(dots.shape[0])
+    for i in range(dots.shape[0]):
+        sy, yy = dots[i, 0], dots[i, 1]
+        out[i] = sy / yy if sy > 0 and yy > 0 else fallback[i]
+    return out
 
 
 def _grow_unseen(dots, scales, run, whole):
@@ -685,12 +697,21 @@ def _grow_unseen(dots, scales, run, whole):
     single unseen step happens in float32 (the 5-8-6-2 teacher, N = 300, ``lam`` 1e-3, with
     biases, 12 outer iterations: 1 of 18,968 unit steps, never 2 in a row), where the rule
     does not act."""
-    unseen = (dots[:, 1] == 0) & (dots[:, 2] > 0) & whole
-    run[:] = np.where(unseen, run + 1, 0)
-    grow = run >= _UNSEEN_AFTER
-    if not grow.any():
-        return scales
-    return np.where(grow, scales * _UNSEEN_GROWTH, scales)
+    return _grow_unseen_loop(dots, scales, run, bool(whole), _UNSEEN_AFTER, _UNSEEN_GROWTH)
+
+
+@njit(cache=True, fastmath=False)
+def _grow_unseen_loop(dots, scales, run, whole, after, growth):
+    """:func:`_grow_unseen` over the blocks: ``scales`` itself when no block grows, else a
+    new array."""
+    out, grown = scales, False
+    for i in range(dots.shape[0]):
+        run[i] = run[i] + 1 if whole and dots[i, 1] == 0 and dots[i, 2] > 0 else 0
+        if run[i] >= after:
+            if not grown:
+                out, grown = scales.copy(), True
+            out[i] = scales[i] * growth
+    return out
 
 
 @njit(cache=True, fastmath=False)

@@ -127,6 +127,9 @@ def test_flat_groups_agree_with_the_matrix_methods(shapes, groups, seed, zero):
     aligned = np.concatenate([pen.group_inner(W, Q).ravel() > 0 for W, Q in zip(Ws, Qs)])
     np.testing.assert_array_equal(flat.keep_aligned(w.copy(), q),
                                   np.where(flat.per_entry(aligned), w, 0.0))
+    # the one-call shortcuts of the inner solver: the same bits as the methods they fuse
+    assert flat.max_norm(w) == flat.norms(w).max()
+    np.testing.assert_array_equal(flat.zero_entries(w), flat.per_entry(flat.inner(w, w) == 0))
     # written into out; in float32 the same residual to single precision
     out = np.full_like(q, np.nan)
     assert flat.subdiff_residual(w, q, out=out) is out
@@ -174,6 +177,7 @@ _FLAT_CALLS = [  # (call with the bad vector x, the good w, q, keep; the name in
     (lambda f, x, w, q, k: f.keep(x, k), "w"),
     (lambda f, x, w, q, k: f.keep_aligned(w, x), "b"),
     (lambda f, x, w, q, k: f.keep_aligned(x, q), "a"),
+    (lambda f, x, w, q, k: f.max_norm(x), "w"), (lambda f, x, w, q, k: f.zero_entries(x), "w"),
 ]
 
 
@@ -345,6 +349,28 @@ def test_keep_aligned_keeps_a_group_only_when_strictly_aligned(groups):
         else:  # groups of one entry: the first kept iff ref[0] > 0, the second is 0 anyway
             assert (w[0] != 0) == (ref[0] > 0), (ref, w)
         assert w[1] == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_group_calls_treat_nan_as_the_separate_ones(dtype):
+    """``max_norm`` is NaN when a group norm is (as ``norms(w).max()``), 0 without nonzero
+    groups; ``keep_aligned`` zeroes a group whose product with ``ref`` is NaN (``NaN > 0`` is
+    false, as in ``keep(w, inner(w, ref) > 0)``); ``zero_entries`` flags the exact zeros only."""
+    flat = GroupLasso(0.1, "column").flat([(2, 3)])  # groups {0, 3}, {1, 4}, {2, 5}
+    w = np.array([1.0, 0.0, 3.0, 2.0, 0.0, np.nan], dtype=dtype)
+    assert np.isnan(flat.max_norm(w)) and np.isnan(flat.norms(w).max())
+    assert flat.max_norm(np.zeros(6, dtype=dtype)) == 0.0
+    assert flat.max_norm(np.array([3.0, 0, 0, 4.0, 0, 0], dtype=dtype)) == 5.0
+    ref = np.ones(6, dtype=dtype)
+    out = flat.keep_aligned(w.copy(), ref)
+    np.testing.assert_array_equal(out, [1.0, 0.0, 0.0, 2.0, 0.0, 0.0])
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(flat.zero_entries(w), [False, True, False, False, True, False])
+    # integer entries: computed in floating point, as the other methods
+    assert flat.max_norm(np.array([3, 0, 0, 4, 0, 0])) == 5.0
+    np.testing.assert_array_equal(flat.keep_aligned(np.array([1, 2, 3, 1, 2, 3]),
+                                                    np.array([-1, 1, 1, -1, 1, 1])),
+                                  [0, 2, 3, 0, 2, 3])
 
 
 def test_n_zero_groups_counts_the_exact_zero_groups():

@@ -139,14 +139,18 @@ from liftnet.formulation import penalties as P
 from liftnet.solvers import kernels as K, quasi_newton as Q
 from liftnet.solvers.alm import warm_up
 fns = [K._value_serial, K._value_rows_parallel, K._gradient_serial, K._gradient_parallel,
-       P._group_dots, P._subdiff_residual, P._zero_groups, Q._row_dots, Q._step_dots,
-       Q._trial_point, Q._dot_of_step, Q._open_zero_groups, Q._apply_compiled]
-assert not any(f.signatures for f in fns), "compiled before warm_up"
+       P._group_dots, P._subdiff_residual, P._keep_aligned, P._zero_entries, P._max_group_dot,
+       Q._row_dots, Q._step_dots, Q._trial_point, Q._dot_of_step, Q._open_zero_groups,
+       Q._apply_compiled]
+# the block scales' bookkeeping, float64 whatever the dtype
+scalars = [Q._block_scales_loop, Q._grow_unseen_loop]
+assert not any(f.signatures for f in fns + scalars), "compiled before warm_up"
 warm_up(np.{dtype})
 for f in fns:
     assert any(str(a).startswith("array({dtype}") for sig in f.signatures for a in sig), \\
         (f.__name__, f.signatures)
 assert Q._compact_coefficients.signatures
+assert all(f.signatures for f in scalars), [f.__name__ for f in scalars]
 assert K._totals.signatures  # (of the float64 row sums, whatever the dtype)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -590,6 +590,7 @@ def test_a_block_whose_unit_steps_the_gradient_never_sees_has_its_scale_grown():
     np.testing.assert_array_equal(grown, [1e-150 * _UNSEEN_GROWTH, 0.5, 1.0])
     np.testing.assert_array_equal(_grow_unseen(dots, scales, run, False), scales)
     np.testing.assert_array_equal(run, [0, 0, 0])
+    np.testing.assert_array_equal(scales, [1e-150, 0.5, 1.0])  # never grown in place
 
 
 def test_a_lam_that_zeroes_every_group_ends_the_first_subproblem_quickly():
@@ -725,6 +726,12 @@ def test_block_scales_are_s_y_over_y_y_where_the_curvature_is_positive():
                      [1.0, 0.0, 1.0]])    # y.y = 0: the fallback
     np.testing.assert_array_equal(_block_scales(dots, np.array([7.0, 7.0, 7.0])),
                                   [0.25, 7.0, 7.0])
+    # a number (the global s.y / y.y at the first pair) for every block; NaN dots fall back
+    nan_dots = np.vstack([dots, [np.nan, 1.0, 1.0], [1.0, np.nan, 1.0]])
+    np.testing.assert_array_equal(_block_scales(nan_dots, np.float64(3.0)),
+                                  [0.25, 3.0, 3.0, 3.0, 3.0])
+    fallback = np.full(3, 7.0)
+    assert _block_scales(dots, fallback) is not fallback  # a new array
 
 
 def test_a_zero_group_opens_with_the_largest_block_scale():
