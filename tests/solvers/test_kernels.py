@@ -112,10 +112,13 @@ def test_stale_cache_is_dropped_when_the_couplings_change(tmp_path):
     cache = tmp_path / "__pycache__"
     cache.mkdir()
     (cache / "kernels.layer_value-1.py311.nbi").write_text("index")
+    (cache / "kernels.layer_value-1.py311.1.nbc").write_text("code")  # numba's data file
     (cache / "other.f-1.py311.nbi").write_text("not ours")
+    (cache / "kernels.py").write_text("not a cache file")
     kernels._drop_stale_cache(cache, [source])  # no stamp yet: drop
     assert not (cache / "kernels.layer_value-1.py311.nbi").exists()
-    assert (cache / "other.f-1.py311.nbi").exists()
+    assert not (cache / "kernels.layer_value-1.py311.1.nbc").exists()
+    assert (cache / "other.f-1.py311.nbi").exists() and (cache / "kernels.py").exists()
     (cache / "kernels.layer_value-1.py311.nbi").write_text("index")
     kernels._drop_stale_cache(cache, [source])  # same source: keep
     assert (cache / "kernels.layer_value-1.py311.nbi").exists()
