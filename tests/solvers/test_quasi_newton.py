@@ -518,6 +518,33 @@ def test_float32_solve_gets_past_the_values_rounding(seed, monkeypatch):
     assert info.status != "converged" and info.residual > 1e-4
 
 
+class _FlatValue(_GroupLassoQuadratic):
+    """A value that never changes (every change within rounding), the quadratic's gradient.
+    At 0 Armijo's ``vn <= v + c1 lin`` fails for every step (no rounding absorbs ``c1 lin``)."""
+
+    def value(self, x):
+        return 0.0, None
+
+
+@pytest.mark.parametrize("residual, steps", [(10.0, False), (1e-3, True)])
+def test_the_slope_decides_only_near_stationarity(residual, steps):
+    """With the value's change within its rounding (here it never changes; ``value_scale`` puts
+    the rounding level at about 2e-2), the slope at the trial point decides only where the
+    residual's square is within that level too: far from stationarity such a step is too short
+    to matter, it fails, and the solve stalls where it stands (docs/maths.md 6.1)."""
+    from liftnet.solvers.quasi_newton import group_owlqn, value_noise
+
+    n, shape = 6, (2, 3)
+    sub = _FlatValue(np.eye(n), np.full(n, residual / np.sqrt(2.0)), 1e-12, shape)
+    sub.value_scale = 1e15
+    noise = value_noise(0.0, sub.value_scale, np.float64)
+    assert 1e-3**2 < noise < 10.0**2  # the two residuals straddle the guard
+    x, info = group_owlqn(sub, np.zeros(n), tol=1e-300, max_iter=3)
+    assert (info.nit > 0) == steps, (info.status, info.nit)
+    if not steps:
+        assert info.status == "stalled" and np.all(x == 0.0)
+
+
 class _Rejecting(_GroupLassoQuadratic):
     """Every trial point fails Armijo's test (its value is above the start's), each slowly."""
 
