@@ -79,8 +79,14 @@ def check_scalar(
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, kind):
         what = "an integer" if integer else "a real number"
         raise TypeError(f"{name} must be {what}, got {x!r} of type {type(x).__name__}")
-    if not integer and not np.isfinite(float(x)):
-        raise ValueError(f"{name} must be finite, got {x!r}")
+    if not integer:
+        try:
+            finite = np.isfinite(float(x))
+        except OverflowError:  # an int (or Fraction) beyond float64's range
+            raise ValueError(f"{name} must be finite, got a number too large for a float "
+                             f"({type(x).__name__} of about 10**{_digits(x) - 1})") from None
+        if not finite:
+            raise ValueError(f"{name} must be finite, got {x!r}")
     if low is not None and (x < low or (x == low and not low_inclusive)):
         op = ">=" if low_inclusive else ">"
         raise ValueError(f"{name} must be {op} {low}, got {x!r}")
@@ -88,6 +94,29 @@ def check_scalar(
         op = "<=" if high_inclusive else "<"
         raise ValueError(f"{name} must be {op} {high}, got {x!r}")
     return int(x) if integer else float(x)
+
+
+def _digits(x) -> int:
+    """Decimal digits of the integer part of ``|x|`` (for a message about a huge number)."""
+    return len(str(abs(int(x))))
+
+
+def physical_memory() -> int | None:
+    """Bytes of this machine's memory, or ``None`` where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_allocation(nbytes: int, name: str, value, what: str) -> None:
+    """Refuse a parameter (``name=value``) that asks for more memory than the machine has
+    (``nbytes`` for ``what``): a ``ValueError`` naming it, rather than numpy's allocator
+    failing inside the computation ("Unable to allocate 72.8 TiB")."""
+    memory = physical_memory()
+    if memory is not None and nbytes > memory:
+        raise ValueError(f"{name}={value!r} needs {nbytes / 2**30:.3g} GiB for {what}, more "
+                         f"than this machine's memory ({memory / 2**30:.3g} GiB)")
 
 
 def check_decreasing(x, name: str, *, low: float = 0.0, low_inclusive: bool = True,
@@ -120,6 +149,7 @@ def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     """``np.asarray(x, dtype)`` for real numeric input; anything else (text, ragged nesting,
     complex numbers, whose imaginary part the cast would drop) is a ``TypeError`` naming
     ``name``."""
+    _refuse_dates(x, name)
     try:
         complex_ = np.iscomplexobj(x)
         A = None if complex_ else cast(x, dtype, name)
@@ -130,6 +160,20 @@ def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     if complex_:
         raise TypeError(f"{name} must be real, got complex values")
     return A
+
+
+def _refuse_dates(x, name: str) -> None:
+    """Dates and durations (numpy's ``datetime64``, ``timedelta64``) are no numbers to train
+    on: the cast would read them as counts of days (or nanoseconds) since 1970, and ``NaT``
+    as -9.2e18, a finite value."""
+    dt = getattr(x, "dtype", None)
+    if not isinstance(dt, np.dtype):  # lists, pandas frames: what numpy makes of them
+        try:
+            dt = np.asarray(x).dtype
+        except (TypeError, ValueError):
+            return
+    if dt.kind in "mM":
+        raise TypeError(f"{name} must be a numeric array, got dates or durations (dtype {dt})")
 
 
 class _OutOfRange(ValueError):
@@ -192,11 +236,21 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     return dt
 
 
-def check_path(path, name: str = "path") -> str:
-    """A file or folder name: ``str`` or ``os.PathLike``, returned as ``str``."""
+def check_path(path, name: str = "path", *, folder: bool = False) -> str:
+    """A file or folder name: ``str`` or ``os.PathLike``, returned as ``str``; without a NUL
+    character (the system's functions refuse it with "embedded null byte", naming nothing) and,
+    for a file (not ``folder``, where ``""`` is the current one), not empty
+    (``save_result("", res)`` wrote a hidden ``.npz`` in the current folder)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
-    return os.fspath(path)
+    text = os.fspath(path)
+    if not isinstance(text, str):  # a PathLike of bytes
+        raise TypeError(f"{name} must name a path as text, got {type(text).__name__}")
+    if not text and not folder:
+        raise ValueError(f"{name} is empty, expected a file name")
+    if "\0" in text:
+        raise ValueError(f"{name} must not contain a NUL character, got {text!r}")
+    return text
 
 
 #: the first bytes by which ``np.load`` tells an npz archive: a member's header, or the end
@@ -350,6 +404,9 @@ def check_list_shapes(arrs, name: str, shapes) -> None:
     its dtype)."""
     check_list(arrs, name, len(shapes))
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
+        if isinstance(a, np.matrix):  # its * is a matrix product: the entrywise formulas fail
+            raise TypeError(f"{name}[{i}] must be a numpy array, got numpy.matrix (convert it "
+                            f"with np.asarray)")
         try:
             A = a if isinstance(a, np.ndarray) else np.asarray(a)
         except ValueError:  # a ragged nested sequence

@@ -198,8 +198,11 @@ def load_problem_data(args, mode: str) -> ProblemData:
         Xtr, Ytr, Xte, Yte = d
         task, info = "classification", {"name": "digits"}
     elif name == "teacher":
-        X, Y, _, _ = make_teacher(n or 500, TEACHER_WIDTHS, noise=TEACHER_NOISE, seed=seed,
-                                  bias=True, dtype=dt)  # fmt: skip
+        try:  # its refusal of a sample count beyond the memory, under the option's name
+            X, Y, _, _ = make_teacher(n or 500, TEACHER_WIDTHS, noise=TEACHER_NOISE, seed=seed,
+                                      bias=True, dtype=dt)  # fmt: skip
+        except ValueError as exc:
+            raise as_option(exc, {"N": "--n-samples"}) from None
         Xtr, Ytr, Xte, Yte = _split(X, Y, ts, seed, source="--data teacher (--n-samples)")
         task = "regression"
         info = {"name": "teacher", "teacher_widths": list(TEACHER_WIDTHS), "noise": TEACHER_NOISE}

@@ -25,6 +25,7 @@ from ._validation import (
     _OutOfRange,
     _refuse_text,
     cast,
+    check_allocation,
     check_bool,
     check_data,
     check_finite_array,
@@ -269,6 +270,10 @@ def make_teacher(
     dt = check_float_dtype(dtype)
     noise = _check_noise(noise, dt)
     seed = check_seed(seed)
+    check_allocation(8 * sum(a * b for a, b in zip(widths, widths[1:])), "widths", widths,
+                     "the teacher's weights")
+    # the draws in float64, X and Y, and the teacher's forward pass: about twice every width
+    check_allocation(2 * 8 * N * sum(widths), "N", N, f"{N} samples of widths {widths}")
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((N, widths[0])).astype(dt)
     # The teacher is evaluated by LiftedProblem itself (one source of the network formula).
@@ -349,6 +354,9 @@ def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32
     dt = np.dtype(np.float32)  # the arithmetic, whatever dtype (the same data in both)
     noise = _check_noise(noise, dt)
     seed = check_seed(seed)
+    # X, the noise and a temporary in float32, and the copy in dtype
+    check_allocation(N * 784 * (3 * 4 + np.dtype(dtype).itemsize), "N", N,
+                     f"{N} images of 784 pixels")
     rng = np.random.default_rng(seed)
     P = _prototypes(rng).astype(dt)
     labels = rng.permutation(np.arange(N) % 10)

@@ -49,6 +49,8 @@ def writable_file(path, name: str) -> str:
     missing file is created and removed again; an existing one is left as it is (it must
     be writable: a read-only file is not replaced)."""
     path = os.fspath(path)
+    if not path:
+        raise ValueError(f"{name}: the path is empty, expected a file name")
     if os.path.isdir(path):
         raise ValueError(f"{name}: {path!r} is a folder, expected a file path")
     writable_folder(os.path.dirname(path), name)

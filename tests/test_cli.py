@@ -288,6 +288,9 @@ def test_solve_r2_is_that_of_the_estimator_score(tmp_path, capsys, source):
         (["--file", "{tmp}/d.csv", "--header", "yes", "--data", "teacher"],
          "argument --data: not allowed with argument --file"),
         (["--data", "teacher", "--header", "no"], "--header applies to --file only"),
+        # a sample count beyond the memory under the option's name (numpy's MemoryError before)
+        (["--data", "teacher", "--n-samples", str(10**12)], "error: --n-samples 1000000000000 "
+                                                            "needs "),
         (["--file", "{tmp}/d.npz", "--header", "yes"], "error: --header: applies to .csv files"),
     ],
 )
@@ -514,6 +517,20 @@ def test_verify_json_folder_checked_before_solving(tmp_path, capsys, no_solve):
     assert "--json: cannot create or write to the folder" in capsys.readouterr().err
     assert verify(["--N", "5", "--hidden", "1", "--json", str(tmp_path)]) == 2
     assert "--json:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--json", ""], "--json: the path is empty, expected a file name"),  # (it wrote nothing)
+    (["--noise", "1e306"], "--noise must be <= "),  # (it said noise)
+    (["--N", str(10**12)], "--N 1000000000000 needs "),  # (numpy's MemoryError)
+    (["--hidden", str(2**62)], "widths=(2, 4611686018427387904, 1) needs "),
+])
+def test_verify_names_the_option_of_a_refused_value(args, match, capsys, no_solve):
+    from liftnet.verification.crosscheck import main as verify
+
+    assert verify(["--N", "5", "--hidden", "1", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("liftnet verify: error: ") and match in err, err
 
 
 def test_ctrl_c_still_writes_best_iterate(tmp_path):

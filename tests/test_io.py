@@ -50,6 +50,31 @@ def test_paths_must_be_path_like(path):
         load_result(path)
 
 
+def test_empty_paths_and_nul_characters_are_refused_by_name(tmp_path, monkeypatch):
+    """``save_result("", res)`` wrote a hidden ``.npz`` in the current folder; a NUL character
+    gave the system's "embedded null byte", naming nothing."""
+    from liftnet.datasets import load_user_data
+
+    monkeypatch.chdir(tmp_path)
+    for call in (lambda p: save_result(p, _tiny()), load_result, load_user_data):
+        with pytest.raises(ValueError, match="^path is empty, expected a file name"):
+            call("")
+        with pytest.raises(ValueError, match="^path must not contain a NUL character"):
+            call("r\0.npz")
+    with pytest.raises(ValueError, match="^--json: the path is empty, expected a file name"):
+        writable_file("", "--json")
+    with pytest.raises(TypeError, match="^path must name a path as text, got bytes"):
+        save_result(_BytesPath(), _tiny())
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+class _BytesPath:
+    """An ``os.PathLike`` of bytes."""
+
+    def __fspath__(self):
+        return b"r.npz"
+
+
 def test_writable_checks_name_the_option(tmp_path):
     assert writable_folder(tmp_path / "new" / "dir", "--out-dir") == str(tmp_path / "new" / "dir")
     assert (tmp_path / "new" / "dir").is_dir()

@@ -489,3 +489,69 @@ def test_model_methods_refuse_complex_and_object_entries_by_name():
         p.F(W, None, [V[0].astype(str)])
     with pytest.raises(TypeError, match=r"M1\[0\] must be a real numeric array, got dtype complex"):
         p.lagrangian_gradient(W, None, V, [m + 0j for m in M1], M2)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (numpy.matrix's own)
+def test_inputs_found_by_the_fuzz_audit_of_session_37(monkeypatch):
+    """Each of these ended inside numpy (or was taken silently): a number too large for a
+    float (``OverflowError``), dates read as day counts, a ``numpy.matrix`` whose ``*`` is a
+    matrix product, a complex ``V0`` carried through the forward pass, a missing ``V`` in
+    ``lagrangian_gradient`` (``'NoneType' object is not iterable``)."""
+    p = small()
+    W, _ = p.initial_weights(0)
+    M1, M2 = p.zero_multipliers()
+    X = np.random.default_rng(0).standard_normal((10, 2))
+    for name in ("alpha", "beta", "lam"):
+        with pytest.raises(ValueError, match=rf"^{name} must be finite, got a number too large "
+                                             r"for a float \(int of about 10\*\*400\)"):
+            small(**{name: 10**400})
+    with pytest.raises(ValueError, match=r"^tol must be finite"):
+        ln.solve_alm(p, tol=-(10**400))
+    for bad in (X.astype("datetime64[D]"), X.astype("timedelta64[s]"),
+                [np.datetime64("NaT")] * 20):
+        with pytest.raises(TypeError, match=r"^X must be a numeric array, got dates or durations"):
+            ln.LiftedProblem(bad, X[:, :1], hidden=(3,))
+    with pytest.raises(TypeError, match=r"^W\[0\] must be a numpy array, got numpy.matrix"):
+        p.F([np.matrix(W[0]), W[1]], None)
+    for V0, dt in ((X.T + 0j, "complex128"), (X.T.astype(object), "object")):
+        with pytest.raises(TypeError, match=rf"^V0 must be a real numeric array, got dtype {dt}"):
+            p.forward(W, None, V0)
+    np.testing.assert_array_equal(p.forward(W, None, X.T.astype(np.float32))[0][0],
+                                  p.forward(W, None, X.T.astype(np.float32).tolist())[0][0])
+    # V = None is the lift, as in F
+    for g, h in zip(p.lagrangian_gradient(W, None, None, M1, M2),
+                    p.lagrangian_gradient(W, None, p.lift(W), M1, M2)):
+        if g is not None:
+            for a, c in zip(g, h):
+                np.testing.assert_array_equal(a, c)
+
+
+def test_sizes_beyond_the_memory_are_refused_by_name(monkeypatch):
+    """``hidden=(2**62,)`` wrapped numpy's int64 product of the block sizes to a negative size
+    that passed the memory check; the data generators allocated before any check
+    (``make_teacher(10**12)``: "Unable to allocate 72.8 TiB")."""
+    import liftnet._validation as validation
+    from liftnet.datasets import make_mnist_like, make_teacher
+    from liftnet.formulation.variables import Layout
+
+    assert Layout((3, 2**62, 1), 6, False).size == 3 * 2**62 + 2**62 + 6 * 2**62
+    X = np.ones((6, 3))
+    with pytest.raises(ValueError, match=r"^hidden=\(4611686018427387904,\) with N=6 samples "
+                                         r"gives a lifted model of 4\.6\d*e\+19 variables"):
+        ln.LiftedProblem(X, X[:, :1], hidden=(2**62,))
+    monkeypatch.setattr(validation, "physical_memory", lambda: 2**20)  # 1 MiB
+    # make_teacher: 2 * 8 bytes per sample and width (the draws, X, Y, the forward pass)
+    widths = (10, 8, 3)
+    N = 2**20 // (16 * sum(widths))
+    assert make_teacher(N, widths)[0].shape == (N, 10)
+    with pytest.raises(ValueError, match=rf"^N={N + 1} needs [\d.]+ GiB for {N + 1} samples "
+                                         r"of widths \(10, 8, 3\), more than this machine's "
+                                         r"memory \(0\.000977 GiB\)"):
+        make_teacher(N + 1, widths)
+    with pytest.raises(ValueError, match=r"^widths=\(10, 100000, 3\) needs .* GiB for the "
+                                         r"teacher's weights"):
+        make_teacher(1, (10, 10**5, 3))
+    with pytest.raises(ValueError, match=r"^N=100 needs .* GiB for 100 images of 784 pixels"):
+        make_mnist_like(100)
+    monkeypatch.setattr(validation, "physical_memory", lambda: None)  # unknown: not checked
+    assert make_mnist_like(100)[0].shape == (100, 784)

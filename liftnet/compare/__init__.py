@@ -255,7 +255,7 @@ def run_comparison(
     verbose = check_bool(verbose, "verbose")
     cfg["dtype"] = check_float_dtype(dtype, "dtype").name
     # created now, not after the runs
-    out_dir = writable_folder(check_path(out_dir, "out_dir"), "out_dir")
+    out_dir = writable_folder(check_path(out_dir, "out_dir", folder=True), "out_dir")
     log = print if verbose else (lambda *a: None)
     kkt = kkt_checker()
     runs, done, path_rows, where = {}, [], [], None
@@ -345,7 +345,7 @@ def main(argv=None) -> int:
         for opt in ("datasets", "methods", "seeds"):
             if getattr(a, opt) is not None:
                 check_no_repeats(tuple(getattr(a, opt)), f"--{opt}")
-        writable_folder(a.out_dir, "--out-dir")
+        writable_folder(a.out_dir, "--out-dir")  # ("" is the current folder)
     except ValueError as exc:
         p.error(str(exc))
     t0 = time.perf_counter()

@@ -11,8 +11,6 @@ Layers are numbered ``l = 1..L`` as in the maths, so ``W[l-1]`` holds ``W_l``.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from .._validation import (
@@ -28,18 +26,11 @@ from .._validation import (
     check_seed,
     check_widths,
 )
+from .._validation import physical_memory as _physical_memory  # (tests replace it here)
 from .couplings import COUPLINGS, make_coupling
 from .entrywise import field_D, field_E, gaps
 from .penalties import GROUPS, GroupLasso
 from .variables import Layout
-
-
-def _physical_memory() -> int | None:
-    """Bytes of this machine's memory, or ``None`` where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def _check_fits_in_memory(n_vars: int, hidden, N: int, dtype) -> None:
@@ -247,6 +238,10 @@ class LiftedProblem:
         elif np.ndim(V0) != 2 or np.shape(V0)[0] != self.widths[0]:
             raise ValueError(f"V0 must have shape ({self.widths[0]}, M) (inputs as columns), "
                              f"got {np.shape(V0)}")
+        else:
+            dt = (V0 if isinstance(V0, np.ndarray) else np.asarray(V0)).dtype
+            if dt.kind not in "biuf":  # complex or object inputs would flow through the pass
+                raise TypeError(f"V0 must be a real numeric array, got dtype {dt}")
         return self._propagate(W, b, V0, self._exact)
 
     def _exact(self, l, Ul):
@@ -425,10 +420,13 @@ class LiftedProblem:
 
     def lagrangian_gradient(self, W, b, V, M1, M2):
         """``grad_z [f(z) + sum_l <M1_l, g1_l> + <M2_l, g2_l>]`` as ``(gW, gb, gV)``.
-        Entries given as nested sequences are converted (arrays are used as they are)."""
+        Entries given as nested sequences are converted (arrays are used as they are);
+        ``V = None`` is the exact lift of ``(W, b)``, as in :meth:`F`."""
         check_list_shapes(M1, "M1", self.V_shapes)
         check_list_shapes(M2, "M2", self.V_shapes)
         check_net_shapes(self, W, b, V)
+        if V is None:
+            V = self.lift(W, b)
         W, V, M1, M2 = ([np.asarray(a) for a in arrs] for arrs in (W, V, M1, M2))
         b = None if b is None else [np.asarray(x) for x in b]
         U = self.pre_activations(W, b, V)

@@ -7,6 +7,7 @@ call; ``W_l``, ``b_l`` and ``V_l`` are views into it. Block order:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -20,10 +21,12 @@ class Block:
     start: int
     shape: tuple[int, ...]
 
-    # cached: the solvers read them hundreds of times per iteration (np.prod costs microseconds)
+    # cached: the solvers read them hundreds of times per iteration. Python's integers: numpy's
+    # int64 product wrapped around for hidden=(2**62,) (a negative size passed the memory check
+    # and numpy's allocator failed instead)
     @cached_property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        return math.prod(int(n) for n in self.shape)
 
     @cached_property
     def slice(self) -> slice:

@@ -267,6 +267,11 @@ def crosscheck_ipopt(
         select_backend(solver)  # an unknown name is a ValueError naming solver
     # the ALM's point, checked as a warm start is (shapes, finite values, M >= 0), named so
     parse_init(prob, alm_result, name="alm_result")
+    # and the numbers the report copies (a result read from a file may lack them: None)
+    for key, integer in (("time", False), ("nit", True)):
+        value = alm_result.get(key)
+        if value is not None and not (isinstance(value, (float, np.floating)) and np.isnan(value)):
+            check_scalar(value, f"alm_result[{key!r}]", low=0, integer=integer)
     if cold:
         parse_init(prob, start, seed, name="start")
     alm = dict(alm_result)

@@ -39,6 +39,9 @@ from ..cli import (
 )
 from ..cli_data import as_option
 
+#: the parameters of the instance's checks (make_teacher, LiftedProblem) as verify's options
+VERIFY_OPTIONS = {**MODEL_OPTIONS, "noise": "--noise", "N": "--N"}
+
 
 def _hidden(text: str) -> tuple[int, ...]:
     """One ``--hidden`` word: a width, or widths joined by commas (``3,3``)."""
@@ -120,7 +123,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     widths = (args.inputs, *args.hidden, args.outputs)
     try:  # the numbers were checked by argparse (under the options' names); the rest here
-        if args.json:
+        if args.json is not None:  # (an empty name too: it was ignored, no file written)
             writable_file(args.json, "--json")
         X, Y, _, _ = make_teacher(args.N, widths=widths, alpha=args.alpha, noise=args.noise,
                                   seed=args.seed, bias=args.bias)  # fmt: skip
@@ -128,7 +131,7 @@ def main(argv=None) -> int:
                              lam=args.lam, groups=args.groups, coupling=args.coupling,
                              bias=args.bias)  # fmt: skip
     except (ValueError, TypeError) as exc:  # LiftedProblem's names (lam=) as the options'
-        print(f"liftnet verify: error: {as_option(exc, MODEL_OPTIONS)}", file=sys.stderr)
+        print(f"liftnet verify: error: {as_option(exc, VERIFY_OPTIONS)}", file=sys.stderr)
         return 2
     params = {"N": args.N, "widths": list(widths), "coupling": args.coupling, "bias": args.bias,
               "alpha": args.alpha, "beta": args.beta, "lam": args.lam, "groups": args.groups,

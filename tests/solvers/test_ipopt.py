@@ -302,6 +302,9 @@ def test_argument_errors_name_the_parameter():
         solve_ipopt(prob, tol=0)
     with pytest.raises(ValueError, match="^max_iter must be"):
         solve_ipopt(prob, max_iter=0)
+    # IPOPT's integer options are C ints: a larger one came back as a failed solve
+    with pytest.raises(ValueError, match="^max_iter must be <= 2147483647, got 2147483648"):
+        solve_ipopt(prob, max_iter=2**31)
     with pytest.raises(ValueError, match="^zero_threshold must be"):
         solve_ipopt(prob, zero_threshold=-1.0)
     with pytest.raises(ValueError, match="^solver must be"):

@@ -221,6 +221,10 @@ def test_argument_errors():
         ({"alm_result": "wrong W"}, r"alm_result\['W'\]\[0\] must have shape"),
         ({"alm_result": "NaN V"}, r"alm_result\['V'\]\[0\] must be finite"),
         ({"alm_result": "negative M1"}, r"alm_result\['M1'\] must be nonnegative"),
+        # the numbers the report copies (they failed in float() after the IPOPT runs)
+        ({"alm_result": {"time": "x"}}, r"^alm_result\['time'\] must be a real number"),
+        ({"alm_result": {"nit": 2.5}}, r"^alm_result\['nit'\] must be an integer"),
+        ({"alm_result": {"time": -1.0}}, r"^alm_result\['time'\] must be >= 0"),
     ],
 )
 def test_arguments_are_checked_under_their_names_before_any_solve(kwargs, match, monkeypatch):
@@ -244,6 +248,8 @@ def test_arguments_are_checked_under_their_names_before_any_solve(kwargs, match,
         ref["V"] = [np.full(s, np.nan) for s in prob.V_shapes]
     elif bad == "negative M1":
         ref["M1"] = [m - 1.0 for m in ref["M1"]]
+    elif isinstance(bad, dict):
+        ref.update(bad)
     with pytest.raises((ValueError, TypeError), match=match):
         crosscheck_ipopt(prob, ref, **kwargs)
 
