@@ -119,6 +119,18 @@ def check_allocation(nbytes: int, name: str, value, what: str) -> None:
                          f"than this machine's memory ({memory / 2**30:.3g} GiB)")
 
 
+def stop_requested(answer, name: str = "callback") -> bool:
+    """What a callback's return value asks: stop for a true one (``True``, a nonzero number),
+    go on for ``None`` or a false one. A value without a truth value (a numpy array of several
+    entries: "the truth value of an array ... is ambiguous" from inside the solver) is a
+    ``TypeError`` naming the callback."""
+    try:
+        return bool(answer)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must return None, True or False (True stops the solve), got "
+                        f"{type(answer).__name__}: {exc}") from None
+
+
 def check_decreasing(x, name: str, *, low: float = 0.0, low_inclusive: bool = True,
                      strict: bool = True, why: str = "") -> np.ndarray:
     """``x`` as a float array: a nonempty sequence (or 1-d array) of real numbers (not

@@ -30,6 +30,7 @@ from ._validation import (
     _refuse_text,
     check_bool,
     check_choice,
+    check_finite_array,
     check_scalar,
     check_seed,
     check_widths,
@@ -443,7 +444,8 @@ class _LiftedNetBase(BaseEstimator):
         pred = self.predict(X)
         if self.task_ == "classification":
             return float(accuracy_score(y, pred, sample_weight=sample_weight))
-        return float(r2_score(y, pred, sample_weight=sample_weight))
+        # numbers, named y (scikit-learn's message about text named neither)
+        return float(r2_score(check_finite_array(y, "y"), pred, sample_weight=sample_weight))
 
     # ----------------------------------------------------------------- prune
     def prune(self):

@@ -146,6 +146,11 @@ def test_regression_predict_shape_and_r2(stub, two_d):
     F = forward(net.coefs_, net.intercepts_, X, net.alpha)
     np.testing.assert_allclose(pred, F if two_d else F[:, 0], rtol=1e-12)
     assert net.score(X, y) == pytest.approx(r2_score(y, pred))
+    # a regression's y is numbers, named so (scikit-learn's message named neither)
+    with pytest.raises(TypeError, match="^y must be a numeric array"):
+        net.score(X, np.full(y.shape, "a"))
+    with pytest.raises(ValueError, match="^y must be finite"):
+        net.score(X, np.full(y.shape, np.nan))
 
 
 def test_score_weighs_the_samples_as_given(stub, data):

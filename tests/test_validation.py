@@ -555,3 +555,23 @@ def test_sizes_beyond_the_memory_are_refused_by_name(monkeypatch):
         make_mnist_like(100)
     monkeypatch.setattr(validation, "physical_memory", lambda: None)  # unknown: not checked
     assert make_mnist_like(100)[0].shape == (100, 784)
+
+
+def test_a_callback_without_a_truth_value_is_named():
+    """A callback that returned a numpy array (a user's slip: ``return res["W"]``) failed inside
+    the solver with numpy's "truth value of an array ... is ambiguous"."""
+    p = small()
+    bad = lambda *a: np.ones(3)  # noqa: E731
+    for call, name in ((lambda: ln.solve_alm(p, max_iter=2, callback=bad), "callback"),
+                       (lambda: ln.solve_alm(p, max_iter=2, inner_callback=bad),
+                        "inner_callback"),
+                       (lambda: prox_gradient(p, max_epochs=3, callback=bad), "callback"),
+                       (lambda: sgd(p, max_epochs=1, callback=bad), "callback"),
+                       (lambda: ln.solve_ipopt(p, max_iter=3, polish=False, callback=bad),
+                        "callback")):
+        with pytest.raises(TypeError, match=rf"^{name} must return None, True or False \(True "
+                                            r"stops the solve\), got ndarray"):
+            call()
+    # a true value stops, None and False go on (numpy's booleans and numbers alike)
+    assert ln.solve_alm(p, max_iter=5, callback=lambda r: np.bool_(True)).status == "interrupted"
+    assert ln.solve_alm(p, max_iter=2, callback=lambda r: None).status != "interrupted"

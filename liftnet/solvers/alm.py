@@ -33,7 +33,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_bool, check_problem, check_scalar, check_seed
+from .._validation import check_bool, check_problem, check_scalar, check_seed, stop_requested
 from ..formulation.entrywise import shifted
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
@@ -813,7 +813,7 @@ def solve_alm(
         if callback is None:
             return False
         with clock.off():  # the caller's time, as the baselines' callbacks'
-            return bool(callback(rec))
+            return stop_requested(callback(rec), "callback")
 
     def monitor(j, x, cache, r):
         """The inner solver's per-iteration hook: ``inner_callback`` with its record."""
@@ -833,7 +833,7 @@ def solve_alm(
                "inner_residual": r, "rho": rho, "iterate": iterate}
         try:
             with clock.off():  # the caller's time (the inner deadline moves with it)
-                stopped_inside[0] = bool(inner_callback(rec))
+                stopped_inside[0] = stop_requested(inner_callback(rec), "inner_callback")
         finally:
             live[0] = False
         return stopped_inside[0]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from .._validation import stop_requested
 from ._interrupt import INTERRUPTS, is_interrupt
 
 # IPOPT's ApplicationReturnStatus: code -> (name, liftnet status)
@@ -234,7 +235,7 @@ class CyIpoptBackend:
                             inf_pr=float(inf_pr), inf_du=float(inf_du), mu=float(mu),
                             restoration=int(alg_mod) == 1)
                 try:
-                    by_callback[0] = bool(callback(info, load))
+                    by_callback[0] = stop_requested(callback(info, load))
                 except INTERRUPTS as exc:
                     # a KeyboardInterrupt raised in the callback (or a Ctrl-C landing in it):
                     # a stop request like the SIGINT handler's, so that IPOPT returns its

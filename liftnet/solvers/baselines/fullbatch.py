@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_point, check_scalar
+from ..._validation import check_point, check_scalar, stop_requested
 from .._interrupt import INTERRUPTS, interrupted
 from ..clock import PausableClock
 from ..init import parse_init
@@ -211,7 +211,7 @@ def prox_gradient(
             W, b, U, V, ell = Wn, bn, Un, Vn, ell_n
             k += 1
             history.append(rec)
-            stop = callback is not None and bool(callback(rec))
+            stop = callback is not None and stop_requested(callback(rec))
             clock.resume()
             t *= grow
             if grad_map <= tol:

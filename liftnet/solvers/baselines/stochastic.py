@@ -25,7 +25,7 @@ import inspect
 import numpy as np
 import torch
 
-from ..._validation import check_scalar
+from ..._validation import check_scalar, stop_requested
 from .._interrupt import INTERRUPTS, interrupted
 from ..clock import PausableClock
 from ..init import parse_init
@@ -143,7 +143,7 @@ def _train(
                 Phi=phi, W=[w.copy() for w in Wn], b=None if bn is None else [x.copy() for x in bn]
             )
         history.append(rec)
-        stop = callback is not None and bool(callback(rec))
+        stop = callback is not None and stop_requested(callback(rec))
         clock.resume()
         return phi, stop
 
