@@ -261,13 +261,23 @@ def load_result(path) -> dict:
 
 def jsonable(obj):
     """``obj`` with numpy scalars and arrays turned into Python ones; NaN and inf become None
-    (strict JSON has neither)."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
+    (strict JSON has neither). A dict or list that holds itself is a ``ValueError`` (it was a
+    ``RecursionError``)."""
+    return _jsonable(obj, ())
+
+
+def _jsonable(obj, inside: tuple):
+    """:func:`jsonable`; ``inside``: the ids of the containers ``obj`` lies in."""
+    if isinstance(obj, (dict, list, tuple)):
+        if id(obj) in inside:
+            raise ValueError(f"cannot write a {type(obj).__name__} that holds itself (a "
+                             f"circular reference) as JSON")
+        inside = (*inside, id(obj))
+        if isinstance(obj, dict):
+            return {str(k): _jsonable(v, inside) for k, v in obj.items()}
+        return [_jsonable(v, inside) for v in obj]
     if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
+        return _jsonable(obj.tolist(), inside)
     if isinstance(obj, (np.bool_, bool)):
         return bool(obj)
     if isinstance(obj, (np.integer, int)):

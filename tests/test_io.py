@@ -295,3 +295,21 @@ def test_json_keys_become_strings(tmp_path):
     out = tmp_path / "k.json"
     write_json(out, {np.int64(7): 1})
     assert out.read_text() == '{\n  "7": 1\n}\n'
+
+
+def test_a_report_that_holds_itself_is_refused_and_no_file_is_written(tmp_path):
+    """A dict or list that holds itself recursed until ``RecursionError``; a value shared by two
+    keys is no cycle and is written twice."""
+    from liftnet.io import jsonable, write_json
+
+    d = {"a": 1}
+    d["self"] = d
+    lst = [1]
+    lst.append({"back": lst})
+    for bad, kind in ((d, "dict"), (lst, "list")):
+        with pytest.raises(ValueError, match=f"^cannot write a {kind} that holds itself"):
+            write_json(tmp_path / "r.json", {"report": bad})
+    assert not (tmp_path / "r.json").exists()
+    shared = [1.0, np.nan]
+    assert jsonable({"a": shared, "b": (shared, np.arange(2))}) == {
+        "a": [1.0, None], "b": [[1.0, None], [0, 1]]}
