@@ -163,7 +163,19 @@ def standardize(X_train, *others):
     mu = np.where(const, mean * s, mean).astype(dt)  # constant columns: centred only
     s = np.where(const, 1.0, s).astype(dt)
     sd = np.where(const, 1.0, np.sqrt(var)).astype(dt)
-    return tuple((A / s - mu) / sd for A in arrays)
+    with np.errstate(over="ignore"):
+        out = tuple((A / s - mu) / sd for A in arrays)
+    for i, (A, B) in enumerate(zip(arrays[1:], out[1:])):
+        # X_train's own values end within a few sd of 0; another array's may lie so far
+        # outside X_train's spread that the map overflows (1e300 against a spread of 1e-300)
+        bad = np.flatnonzero(~np.all(np.isfinite(B), axis=0))
+        if bad.size:
+            j = int(bad[0])
+            raise ValueError(f"others[{i}] lies too far outside X_train's spread: scaled by "
+                             f"its statistics it overflows {dt} in column {j} (its largest "
+                             f"magnitude there {float(np.max(np.abs(A[:, j]))):.3g}, X_train's "
+                             f"standard deviation {float(sd[j] * s[j]):.3g})")
+    return out
 
 
 def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Split:

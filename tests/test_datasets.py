@@ -351,7 +351,12 @@ def test_standardize_integer_and_list_input():
      (np.ones((3, 2)), (np.ones((3, 5)),), ValueError, r"others\[0\] must be 2-D with 2 columns"),
      (np.ones((3, 2)), (np.ones(2),), ValueError, r"others\[0\] must be 2-D"),
      (np.ones((3, 2)), (np.ones((1, 2)), [[np.inf, 0]]), ValueError, r"others\[1\] must be finite"),
-     (np.ones((3, 2)), ([["a", "b"]],), TypeError, r"others\[0\] must be a numeric array")],
+     (np.ones((3, 2)), ([["a", "b"]],), TypeError, r"others\[0\] must be a numeric array"),
+     # far outside X_train's spread: the map overflowed to inf (with a RuntimeWarning only)
+     ([[0.0, 1e-300], [1.0, 2e-300], [2.0, 3e-300]], (np.ones((1, 2)), [[0.0, 1e300]]),
+      ValueError, r"^others\[1\] lies too far outside X_train's spread: scaled by its "
+                  r"statistics it overflows float64 in column 1 \(its largest magnitude there "
+                  r"1e\+300, X_train's standard deviation 8\.16e-301\)")],
 )  # fmt: skip
 def test_standardize_errors_name_parameter(X, others, exc, match):
     with pytest.raises(exc, match=match):
