@@ -17,6 +17,7 @@ def check_data(X, name: str, *, ndim: tuple[int, ...] = (2,), dtype=np.float64) 
     """A finite, non-empty float array of one of the allowed dimensions."""
     if X is None:
         raise TypeError(f"{name} must be an array, got None")
+    refuse_masked(X, name)
     _refuse_text(X, name)
     A = as_real_array(X, name, dtype)
     if A.ndim not in ndim:
@@ -28,6 +29,14 @@ def check_data(X, name: str, *, ndim: tuple[int, ...] = (2,), dtype=np.float64) 
         bad = int(np.size(A) - np.count_nonzero(np.isfinite(A)))
         raise ValueError(f"{name} must be finite, found {bad} NaN or inf entries")
     return A
+
+
+def refuse_masked(X, name: str) -> None:
+    """A masked array with masked entries is refused: numpy's cast keeps the values under the
+    mask (whatever they are) and drops the mask, so they would be trained on."""
+    if np.ma.is_masked(X):
+        raise ValueError(f"{name} has {int(np.ma.count_masked(X))} masked entries: fill them "
+                         f"({name}.filled(value)) or drop their rows")
 
 
 def _refuse_text(X, name: str) -> None:

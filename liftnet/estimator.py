@@ -34,6 +34,7 @@ from ._validation import (
     check_scalar,
     check_seed,
     check_widths,
+    refuse_masked,
 )
 from .datasets import one_hot
 from .formulation.couplings import COUPLINGS
@@ -318,6 +319,8 @@ class _LiftedNetBase(BaseEstimator):
 
         p = self._validate_params()
         kind = _given_kind(y)  # before validate_data, which turns Int64/boolean into floats
+        for arr, nm in ((X, "X"), (y, "y")):  # validate_data drops a mask, keeps what it hid
+            refuse_masked(arr, nm)
         _refuse_text(X, "X")  # validate_data would parse "1.5" as a number
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=False,
@@ -403,6 +406,7 @@ class _LiftedNetBase(BaseEstimator):
     def output(self, X) -> np.ndarray:
         """Network outputs ``f(x)``: array ``(M, n_L)`` (class scores or regression values)."""
         check_is_fitted(self, "coefs_")
+        refuse_masked(X, "X")
         _refuse_text(X, "X")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Xk = np.ascontiguousarray(X[:, self.input_features_])

@@ -2,6 +2,7 @@
 names the parameter (the checks of ``liftnet/_validation.py`` and their callers)."""
 
 import re
+import warnings
 from fractions import Fraction
 from importlib import import_module
 
@@ -575,3 +576,33 @@ def test_a_callback_without_a_truth_value_is_named():
     # a true value stops, None and False go on (numpy's booleans and numbers alike)
     assert ln.solve_alm(p, max_iter=5, callback=lambda r: np.bool_(True)).status == "interrupted"
     assert ln.solve_alm(p, max_iter=2, callback=lambda r: None).status != "interrupted"
+
+
+def test_masked_entries_are_refused_not_trained_on():
+    """numpy's cast (and scikit-learn's ``validate_data``) keep the values under a mask and
+    drop the mask: the model trained on whatever the masked entries held."""
+    from liftnet.datasets import standardize
+
+    X = np.random.default_rng(0).standard_normal((12, 2))
+    y = X[:, 0] ** 2
+    mask = np.zeros(X.shape, dtype=bool)
+    mask[3, 1] = True
+    Xm = np.ma.masked_array(X, mask=mask)
+    for call, name in ((lambda: ln.LiftedProblem(Xm, y, hidden=(3,)), "X"),
+                       (lambda: ln.LiftedProblem(X, np.ma.masked_array(y, mask=mask[:, 1])),
+                        "Y"),
+                       (lambda: standardize(Xm), "X_train"),
+                       (lambda: ln.SparseLeakyReLUNet(hidden=(2,)).fit(Xm, y), "X"),
+                       (lambda: ln.SparseLeakyReLUNet(hidden=(2,)).fit(
+                           X, np.ma.masked_array(y, mask=mask[:, 1])), "y")):
+        with pytest.raises(ValueError, match=rf"^{name} has 1 masked entries: fill them"):
+            call()
+    # a masked array without masked entries is its data
+    p = ln.LiftedProblem(np.ma.masked_array(X), y, hidden=(3,))
+    np.testing.assert_array_equal(p.X, X)
+    net = ln.SparseLeakyReLUNet(hidden=(2,), max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (one outer iteration: not converged)
+        net.fit(X, y)
+    with pytest.raises(ValueError, match=r"^X has 1 masked entries"):
+        net.predict(Xm)
