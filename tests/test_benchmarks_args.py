@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import bench_alm  # noqa: E402 (the benchmarks folder on the path)
 import bench_ipopt  # noqa: E402
 import bench_multipliers  # noqa: E402
+import fingerprint  # noqa: E402
 import sensitivity  # noqa: E402
 import sweep  # noqa: E402
 
@@ -66,6 +67,9 @@ REFUSED = [
     (sensitivity, ["--eps", "nan"], "--eps"),
     (sensitivity, ["--lam", "-1"], "--lam"),
     (sensitivity, ["--time-limit", "-1"], "--time-limit"),
+    (fingerprint, ["--cases", "foo"], "--cases"),
+    (fingerprint, ["--cases", "digits", "digits"], "--cases"),
+    (fingerprint, ["--repeats", "0"], "--repeats"),
 ]
 
 
@@ -170,6 +174,41 @@ def test_sensitivity_ctrl_c_stops_the_whole_script(monkeypatch, capsys):
     calls, out = interrupted_main(monkeypatch, capsys, sensitivity, "solve_alm",
                                   ["--seeds", "0", "1", "--time-limit", "1"])
     assert calls == 1 and "interrupted" in out
+
+
+def test_fingerprint_ctrl_c_stops_the_whole_script(monkeypatch, capsys):
+    calls, out = interrupted_main(monkeypatch, capsys, fingerprint, "solve_alm",
+                                  ["--cases", "squared", "float32"])
+    assert calls == 1 and "interrupted" in out
+
+
+def test_fingerprint_hashes_the_end_point_and_repeats_it(capsys):
+    """Two solves of one case end at the same point (same seed, same result): one hash, the
+    SHA-1 of ``W, b, V, M1, M2`` in order; another end point, another hash."""
+    import hashlib
+
+    import numpy as np
+
+    ((name, digest, res, t),) = fingerprint.main(["--cases", "squared", "--repeats", "2"])
+    assert name == "squared" and t > 0 and res.status == "max_iter"
+    h = hashlib.sha1()
+    for a in [*res.W, *res.b, *res.V, *res.M1, *res.M2]:
+        h.update(np.ascontiguousarray(a).tobytes())
+    assert digest == h.hexdigest()[:12] == fingerprint.fingerprint(res)
+    res.V[0][0, 0] = np.nextafter(res.V[0][0, 0], np.inf)  # one unit in the last place
+    assert fingerprint.fingerprint(res) != digest
+    assert f"squared | {digest} | max_iter | 12 |" in capsys.readouterr().out
+
+
+def test_fingerprint_flags_a_case_whose_repeats_differ(monkeypatch):
+    """Repeats that end at different points (the run depended on something else than the
+    seed) are reported as such, not as one of their hashes."""
+    digests = iter(["aaa", "bbb"])
+    done = SimpleNamespace(status="max_iter")
+    monkeypatch.setattr(fingerprint, "solve_alm", lambda *a, **k: done)
+    monkeypatch.setattr(fingerprint, "fingerprint", lambda res: next(digests))
+    digest, res, _, stable = fingerprint.run_case("squared", 2)
+    assert (digest, stable, res) == ("UNSTABLE", False, done)
 
 
 def test_sweep_ctrl_c_exits_130_after_the_summary(monkeypatch, capsys):
