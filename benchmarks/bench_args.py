@@ -16,7 +16,7 @@ from liftnet.cli import nonnegative_float, positive_float, positive_int, seed_in
 from liftnet.solvers._interrupt import stop_if_interrupted
 
 __all__ = ["INTERRUPTED", "finite_float", "no_repeats", "nonnegative_float", "positive_float",
-           "positive_int", "seed_int", "stop_if_interrupted", "widths_type"]
+           "positive_int", "rows_until_ctrl_c", "seed_int", "stop_if_interrupted", "widths_type"]
 
 #: exit status after Ctrl-C (128 + SIGINT), as ``liftnet compare``
 INTERRUPTED = 130
@@ -60,3 +60,15 @@ def no_repeats(parser: argparse.ArgumentParser, args, *options: str) -> None:
             check_no_repeats(tuple(values), f"argument --{opt.replace('_', '-')}:")
         except ValueError as exc:
             parser.error(str(exc))
+
+
+def rows_until_ctrl_c(work) -> list:
+    """The rows ``work(rows)`` appends (printing each as it goes); a Ctrl-C stops the whole
+    script: the rows finished before it stand, then ``SystemExit(INTERRUPTED)``."""
+    rows: list = []
+    try:
+        work(rows)
+    except KeyboardInterrupt:
+        print("interrupted: the rows above are complete.")
+        raise SystemExit(INTERRUPTED) from None
+    return rows

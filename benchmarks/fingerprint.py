@@ -21,7 +21,7 @@ import hashlib
 import time
 
 import numpy as np
-from bench_args import INTERRUPTED, no_repeats, positive_int, stop_if_interrupted
+from bench_args import no_repeats, positive_int, rows_until_ctrl_c, stop_if_interrupted
 from bench_ipopt import teacher_problem
 
 from liftnet import LiftedProblem, solve_alm
@@ -97,8 +97,8 @@ def main(argv=None):
     ap = build_parser()
     args = ap.parse_args(argv)
     no_repeats(ap, args, "cases")
-    rows = []
-    try:
+
+    def work(rows):
         warm_up()  # compiling (or loading) the kernels is not the solves' time
         warm_up(np.float32)
         print("case | hash | status | outer | inner | kkt | time_s | ms/inner")
@@ -108,10 +108,8 @@ def main(argv=None):
             print(f"{name} | {digest} | {res.status} | {len(res.history)} | {res.n_inner} | "
                   f"{res.kkt['residual']:.6e} | {t:.2f} | {1e3 * t / max(res.n_inner, 1):.3f}",
                   flush=True)
-    except KeyboardInterrupt:
-        print("interrupted: the rows above are complete.")
-        raise SystemExit(INTERRUPTED) from None
-    return rows
+
+    return rows_until_ctrl_c(work)
 
 
 if __name__ == "__main__":

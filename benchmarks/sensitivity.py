@@ -19,11 +19,11 @@ import argparse
 
 import numpy as np
 from bench_args import (
-    INTERRUPTED,
     finite_float,
     no_repeats,
     nonnegative_float,
     positive_float,
+    rows_until_ctrl_c,
     seed_int,
     stop_if_interrupted,
 )
@@ -54,8 +54,8 @@ def main(argv=None):
     ap = build_parser()
     args = ap.parse_args(argv)
     no_repeats(ap, args, "seeds")
-    rows = []
-    try:
+
+    def work(rows):
         split = load_digits_problem(seed=0)
         prob = LiftedProblem(split.X_train, split.Y_train, hidden=(32, 16), lam=args.lam,
                              bias=True)
@@ -70,10 +70,8 @@ def main(argv=None):
                 rows.append((seed, name, res))
                 print(f"{seed} | {name} | {res.status} | {res.time:.1f} | "
                       f"{res.kkt['residual']:.2e} | {res.n_inner} | {res.Phi:.5f}", flush=True)
-    except KeyboardInterrupt:
-        print("interrupted: the rows above are complete.")
-        raise SystemExit(INTERRUPTED) from None
-    return rows
+
+    return rows_until_ctrl_c(work)
 
 
 if __name__ == "__main__":
