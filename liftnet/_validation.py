@@ -433,9 +433,15 @@ def check_list_shapes(arrs, name: str, shapes) -> None:
         except ValueError:  # a ragged nested sequence
             raise ValueError(f"{name}[{i}] must be an array of shape {tuple(shp)}, got a "
                              f"ragged sequence") from None
-        if A.dtype.kind not in "biuf":
-            raise TypeError(f"{name}[{i}] must be a real numeric array, got dtype {A.dtype}")
+        check_real_dtype(A, f"{name}[{i}]")
         check_shape(A.shape, f"{name}[{i}]", shp)
+
+
+def check_real_dtype(A: np.ndarray, name: str) -> None:
+    """An array of a real numeric dtype (kinds ``b, i, u, f``), not converted: complex, object
+    or text entries would fail inside numpy's products or, complex, carry into the values."""
+    if A.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {A.dtype}")
 
 
 def check_net_shapes(prob, W, b, V=None) -> None:

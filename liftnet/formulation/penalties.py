@@ -284,9 +284,7 @@ class FlatGroups:
     def max_norm(self, w: np.ndarray) -> float:
         """``max_g ||w[g]||_2`` (NaN when ``w`` holds one; 0 without groups): the largest of
         :meth:`norms`, to the bit (the square root is monotone), in one compiled call."""
-        sh = self._entry_shape
-        if not (getattr(w, "shape", None) == sh and w.dtype.kind == "f"):
-            w = self._entries(w, "w")
+        w = self._entries(w, "w")
         return float(np.sqrt(_max_group_dot(w, self.gid, self.n_groups)))
 
     def value(self, w: np.ndarray) -> float:
@@ -321,9 +319,7 @@ class FlatGroups:
     def zero_entries(self, w: np.ndarray) -> np.ndarray:
         """True on the entries of the groups that are zero (``<w[g], w[g]> == 0``): as
         ``per_entry(inner(w, w) == 0)``, in one compiled call."""
-        sh = self._entry_shape
-        if not (getattr(w, "shape", None) == sh and w.dtype.kind == "f"):
-            w = self._entries(w, "w")
+        w = self._entries(w, "w")
         return _zero_entries(w, self.gid, self.n_groups)
 
     def subdiff_residual(self, w: np.ndarray, q: np.ndarray, out=None) -> np.ndarray:

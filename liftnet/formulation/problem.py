@@ -22,6 +22,7 @@ from .._validation import (
     check_magnitude,
     check_net_shapes,
     check_point,
+    check_real_dtype,
     check_scalar,
     check_seed,
     check_widths,
@@ -238,10 +239,8 @@ class LiftedProblem:
         elif np.ndim(V0) != 2 or np.shape(V0)[0] != self.widths[0]:
             raise ValueError(f"V0 must have shape ({self.widths[0]}, M) (inputs as columns), "
                              f"got {np.shape(V0)}")
-        else:
-            dt = (V0 if isinstance(V0, np.ndarray) else np.asarray(V0)).dtype
-            if dt.kind not in "biuf":  # complex or object inputs would flow through the pass
-                raise TypeError(f"V0 must be a real numeric array, got dtype {dt}")
+        else:  # (complex or object inputs would flow through the pass)
+            check_real_dtype(V0 if isinstance(V0, np.ndarray) else np.asarray(V0), "V0")
         return self._propagate(W, b, V0, self._exact)
 
     def _exact(self, l, Ul):

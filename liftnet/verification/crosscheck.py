@@ -162,12 +162,15 @@ class CrosscheckReport(dict):
         return f"CrosscheckReport(agree={self['agree']}, reasons={self['reasons']!r})"
 
 
+def _missing(value) -> bool:
+    """A value a result does not have: ``None`` or NaN (a result read from a file has no time
+    nor iteration count, and a made-up 0 or NaN would read as a measurement)."""
+    return value is None or (isinstance(value, (float, np.floating)) and np.isnan(value))
+
+
 def _known(value, kind):
-    """``kind(value)``, or None for a missing or NaN value: a result read from a file has no
-    time nor iteration count, and a made-up 0 or NaN would read as a measurement."""
-    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
-        return None
-    return kind(value)
+    """``kind(value)``, or None for a missing value (:func:`_missing`)."""
+    return None if _missing(value) else kind(value)
 
 
 def _point_summary(prob, res, kkt, alm, mfcq_lp, time_limit=None):
@@ -269,9 +272,8 @@ def crosscheck_ipopt(
     parse_init(prob, alm_result, name="alm_result")
     # and the numbers the report copies (a result read from a file may lack them: None)
     for key, integer in (("time", False), ("nit", True)):
-        value = alm_result.get(key)
-        if value is not None and not (isinstance(value, (float, np.floating)) and np.isnan(value)):
-            check_scalar(value, f"alm_result[{key!r}]", low=0, integer=integer)
+        if not _missing(alm_result.get(key)):
+            check_scalar(alm_result[key], f"alm_result[{key!r}]", low=0, integer=integer)
     if cold:
         parse_init(prob, start, seed, name="start")
     alm = dict(alm_result)
