@@ -456,7 +456,7 @@ def warm_up(dtype=np.float64) -> None:
     try:
         stop_if_interrupted(solve_alm(prob, tol=1e-12, max_iter=2, max_inner=5, presolve=None))
         kernels.warm_up_parallel(prob.dtype)
-        warm_up_large()
+        warm_up_large(prob.dtype)
     except BaseException:
         if marked:  # not warm after all: the next time-limited solve tries again
             _WARM_DTYPES.discard(prob.dtype)
