@@ -176,6 +176,15 @@ class _LiftedNetBase(BaseEstimator):
         convention); None fresh entropy.
     verbose : bool, default False
         Let the solver print one line per outer iteration.
+    warm_start : bool, default False
+        Start ``fit`` from the previous fit's network (scikit-learn's convention) instead of
+        random weights: its weights and biases (those of ``result_``, whatever ``prune()``
+        made since), with the hidden units it no longer uses restarted by
+        :func:`liftnet.reseed_dead_units` (seeded by ``random_state``), ``V`` lifted on the
+        new data and the multipliers guessed, as a point of :func:`liftnet.solve_alm_path`
+        starts. For a regularisation path: ``set_params(lam=...)`` then ``fit`` again, ``lam``
+        decreasing. The previous fit must have the same input width, hidden widths, ``bias``
+        and task (and classes); a first fit starts at random.
 
     Attributes
     ----------
@@ -221,6 +230,7 @@ class _LiftedNetBase(BaseEstimator):
         time_limit=None,
         random_state=0,
         verbose=False,
+        warm_start=False,
     ):
         self.hidden = hidden
         self.alpha = alpha
@@ -234,6 +244,7 @@ class _LiftedNetBase(BaseEstimator):
         self.time_limit = time_limit
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------ validation
     def _validate_params(self) -> dict:
@@ -258,6 +269,7 @@ class _LiftedNetBase(BaseEstimator):
             check_seed(self.random_state, "random_state", allow_none=True)
         if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
             raise TypeError(f"verbose must be a bool, got {self.verbose!r}")
+        p["warm_start"] = check_bool(self.warm_start, "warm_start")
         p["task"] = check_choice(self._task_param(), "task", TASKS)
         return p
 
@@ -318,6 +330,9 @@ class _LiftedNetBase(BaseEstimator):
         from .solvers import alm
 
         p = self._validate_params()
+        # the previous fit, read before this one overwrites classes_ and task_
+        previous = (getattr(self, "result_", None), getattr(self, "task_", None),
+                    getattr(self, "classes_", None))
         kind = _given_kind(y)  # before validate_data, which turns Int64/boolean into floats
         for arr, nm in ((X, "X"), (y, "y")):  # validate_data drops a mask, keeps what it hid
             refuse_masked(arr, nm)
@@ -358,9 +373,13 @@ class _LiftedNetBase(BaseEstimator):
             X, Y, hidden=p["hidden"], alpha=p["alpha"], beta=p["beta"], lam=p["lam"],
             groups=p["groups"], coupling=p["coupling"], bias=p["bias"],
         )  # fmt: skip
+        seed = self._seed()
+        init = None
+        if p["warm_start"] and previous[0] is not None:
+            init = self._warm_start_point(prob, seed, *previous)
         res = alm.solve_alm(
-            prob, tol=p["tol"], seed=self._seed(), time_limit=p["time_limit"],
-            verbose=bool(self.verbose), max_iter=p["max_iter"],
+            prob, tol=p["tol"], seed=seed, time_limit=p["time_limit"],
+            verbose=bool(self.verbose), max_iter=p["max_iter"], init=init,
         )  # fmt: skip
         if res.status != "converged":
             warnings.warn(
@@ -381,6 +400,29 @@ class _LiftedNetBase(BaseEstimator):
             np.arange(X.shape[1]),
         )
         return self
+
+    def _warm_start_point(self, prob, seed, result, task, classes):
+        """The start of a ``warm_start`` fit: the previous fit's network ``result`` (of
+        ``task``, with ``classes``) on ``prob``, its dead units reseeded; refused by name when
+        that network does not fit this problem."""
+        from .solvers.init import reseed_dead_units
+
+        why = None
+        if task != self.task_:
+            why = f"the previous fit was {task}, this one is {self.task_}"
+        elif task == "classification" and not np.array_equal(classes, self.classes_):
+            why = f"the classes differ: {classes!r} before, {self.classes_!r} now"
+        elif (result.b is None) != (not prob.bias):
+            why = f"bias was {result.b is not None}, is {prob.bias} now"
+        elif [w.shape for w in result.W] != prob.W_shapes:
+            why = (f"the network's weight shapes were {[w.shape for w in result.W]}, this "
+                   f"fit's are {prob.W_shapes} (input width, hidden widths, outputs)")
+        if why is not None:
+            raise ValueError(f"warm_start=True starts from the previous fit, which does not "
+                             f"fit this one: {why}; set warm_start=False to start afresh")
+        start = reseed_dead_units(prob, {"W": result.W, "b": result.b}, seed)
+        start.pop("reseeded")
+        return start
 
     def _set_network(self, W, b, input_features):
         """Store the weights and everything derived from them."""
@@ -524,11 +566,12 @@ class SparseLeakyReLUNet(_LiftedNetBase):
         task="auto",
         random_state=0,
         verbose=False,
+        warm_start=False,
     ):
         super().__init__(
             hidden=hidden, alpha=alpha, beta=beta, lam=lam, groups=groups, coupling=coupling,
             bias=bias, tol=tol, max_iter=max_iter, time_limit=time_limit,
-            random_state=random_state, verbose=verbose,
+            random_state=random_state, verbose=verbose, warm_start=warm_start,
         )  # fmt: skip
         self.task = task
 

@@ -43,7 +43,7 @@ class StubSolver:
 
     def __call__(self, prob, tol=1e-6, seed=0, time_limit=None, init=None, verbose=False, **kw):
         self.calls.append(dict(prob=prob, tol=tol, seed=seed, time_limit=time_limit,
-                               verbose=verbose, **kw))  # fmt: skip
+                               verbose=verbose, init=init, **kw))  # fmt: skip
         W, b = prob.initial_weights(seed)
         if b is not None:
             b = [np.linspace(-0.5, 0.5, bl.size) for bl in b]
@@ -476,7 +476,7 @@ def test_unfitted_and_wrong_features(stub, data):
         ("time_limit", -1.0, ValueError), ("time_limit", 0.0, ValueError),
         ("random_state", "seed", TypeError),
         ("random_state", -1, ValueError), ("task", "ranking", ValueError),
-        ("verbose", "loud", TypeError),
+        ("verbose", "loud", TypeError), ("warm_start", "yes", TypeError),
     ],
 )  # fmt: skip
 def test_validation_errors_name_the_parameter(stub, data, param, value, exc):
@@ -638,3 +638,84 @@ def test_a_refit_that_raises_leaves_the_previous_fit_whole():
             assert {k for k in vars(net) if k.endswith("_")} == set(state)
             assert net.n_features_in_ == 3 and net.result_ is state["result_"]
         assert net.alpha == 0.9  # the parameter set stays set
+
+
+# ------------------------------------------------------------------ warm start
+def test_warm_start_starts_from_the_previous_network_with_its_dead_units_reseeded(stub, data):
+    """``warm_start=True``: the second fit starts from the first fit's weights and biases, the
+    hidden unit the first network does not use (zero outgoing column) restarted with the
+    incoming row and bias of ``initial_weights(seed)`` and a zero outgoing column (the same
+    network function), ``V`` the lift of that network; without it, or at the first fit, no
+    start is given (random weights)."""
+    X, y = data
+    stub.zero = {1: [0]}  # unit 0 of the hidden layer passes nothing on
+    net = SparseLeakyReLUNet(hidden=(4,), lam=1e-2, warm_start=True).fit(X, y)
+    assert stub.calls[-1]["init"] is None  # a first fit starts at random
+    first = net.result_
+    net.set_params(lam=1e-3).fit(X, y)
+    call = stub.calls[-1]
+    prob, init, seed = call["prob"], call["init"], call["seed"]
+    W0, b0 = prob.initial_weights(seed)
+    np.testing.assert_array_equal(init["W"][0][0], W0[0][0])  # the dead unit's new row
+    assert init["b"][0][0] == b0[0][0]
+    np.testing.assert_array_equal(init["W"][0][1:], first.W[0][1:])  # the rest as it was
+    np.testing.assert_array_equal(init["W"][1][:, 0], 0.0)
+    np.testing.assert_array_equal(init["W"][1][:, 1:], first.W[1][:, 1:])
+    np.testing.assert_array_equal(init["b"][1], first.b[1])
+    np.testing.assert_allclose(init["V"][0], prob.lift(init["W"], init["b"])[0])
+    np.testing.assert_allclose(prob.predict(init["W"], init["b"], X),
+                               prob.predict(first.W, first.b, X))
+    net.set_params(warm_start=False).fit(X, y)
+    assert stub.calls[-1]["init"] is None
+
+
+def test_warm_start_reads_the_training_network_after_prune(stub, data):
+    """After ``prune()`` (a smaller network, the same ``result_``) the warm start is the
+    training run's whole network, which fits the problem's shapes."""
+    X, y = data
+    stub.zero = {1: [0]}
+    net = SparseLeakyReLUNet(hidden=(4,), warm_start=True).fit(X, y).prune()
+    assert net.hidden_ == (3,)
+    net.fit(X, y)
+    assert [w.shape for w in stub.calls[-1]["init"]["W"]] == [(4, 5), (3, 4)]
+
+
+@pytest.mark.parametrize("change, why", [
+    (dict(params=dict(hidden=(5,))), "weight shapes"),
+    (dict(params=dict(bias=False)), "bias"),
+    (dict(y=lambda y: np.where(y == "maybe", "no", y)), "classes differ"),
+    (dict(y=lambda y: (y == "yes").astype(float), params=dict(task="regression")),
+     "was classification"),
+    (dict(X=lambda X: X[:, :4]), "weight shapes"),
+])  # fmt: skip
+def test_warm_start_refuses_a_previous_network_that_does_not_fit(stub, data, change, why):
+    """A warm start whose previous network does not fit the new problem is refused by name
+    with what differs (a warm start from another network's shapes would fail deep in the
+    solver, one from other classes would map old outputs to new classes), and the previous
+    fit stays whole."""
+    X, y = data
+    net = SparseLeakyReLUNet(hidden=(4,), warm_start=True).fit(X, y)
+    result = net.result_
+    X2 = change.get("X", lambda X: X)(X)
+    y2 = change.get("y", lambda y: y)(y)
+    net.set_params(**change.get("params", {}))
+    with pytest.raises(ValueError, match=f"warm_start=True.*{why}"):
+        net.fit(X2, y2)
+    assert net.result_ is result and len(stub.calls) == 1
+    net.set_params(warm_start=False).fit(X2, y2)  # the way out the message names
+    assert stub.calls[-1]["init"] is None
+
+
+@pytest.mark.slow
+def test_real_solver_warm_started_path_converges_from_the_previous_network():
+    """A decreasing-``lam`` path by ``set_params`` and ``fit`` with the real ALM: each fit
+    converges, and starts from a network far better than a random start's."""
+    X, Y, _, _ = make_teacher(200, (5, 8, 6, 2), alpha=0.1, noise=0.1, seed=0)
+    net = SparseLeakyReLUNet(hidden=(8, 6), lam=3e-2, max_iter=60, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LiftGapWarning)  # (beta 1: the lifted point's gap)
+        cold = SparseLeakyReLUNet(hidden=(8, 6), lam=1e-2, max_iter=60).fit(X, Y)
+        net.fit(X, Y)
+        net.set_params(lam=1e-2).fit(X, Y)
+    assert net.result_.status == "converged" and cold.result_.status == "converged"
+    assert net.result_.start["Phi"] < 0.5 * cold.result_.start["Phi"]
