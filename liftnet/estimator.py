@@ -179,12 +179,13 @@ class _LiftedNetBase(BaseEstimator):
     warm_start : bool, default False
         Start ``fit`` from the previous fit's network (scikit-learn's convention) instead of
         random weights: its weights and biases (those of ``result_``, whatever ``prune()``
-        made since), with the hidden units it no longer uses restarted by
-        :func:`liftnet.reseed_dead_units` (seeded by ``random_state``), ``V`` lifted on the
-        new data and the multipliers guessed, as a point of :func:`liftnet.solve_alm_path`
-        starts. For a regularisation path: ``set_params(lam=...)`` then ``fit`` again, ``lam``
-        decreasing. The previous fit must have the same input width, hidden widths, ``bias``
-        and task (and classes); a first fit starts at random.
+        made since), the hidden units it no longer uses restarted as along
+        :func:`liftnet.solve_alm_path` (:func:`liftnet.reseed_dead_units`, seeded by
+        ``random_state``); ``V`` is that network's lift on the data of this fit (which may
+        differ from the last) and the multipliers are guessed afresh. For a regularisation
+        path: ``set_params(lam=...)`` then ``fit`` again, ``lam`` decreasing. The previous fit
+        must have the same input width, hidden widths, ``bias`` and task (and classes); a
+        first fit starts at random.
 
     Attributes
     ----------
