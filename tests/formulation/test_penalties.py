@@ -120,6 +120,13 @@ def test_flat_groups_agree_with_the_matrix_methods(shapes, groups, seed, zero):
     kept = flat.keep(w.copy(), keep)
     assert np.all(flat.norms(kept)[~keep] == 0.0)
     np.testing.assert_array_equal(kept[flat.per_entry(keep)], w[flat.per_entry(keep)])
+    # the runs the compiled loops read (FlatGroups.segs) lay out the groups as the per-entry
+    # index does: every entry once, in order, in its group
+    ends = np.cumsum(flat.segs[:, 2])
+    np.testing.assert_array_equal(flat.segs[:, 0], np.r_[0, ends[:-1]])
+    assert (ends[-1] if ends.size else 0) == flat.size
+    for e0, g0, n, step in flat.segs:
+        np.testing.assert_array_equal(flat.gid[e0:e0 + n], g0 + step * np.arange(n))
     # the compiled per-group sums add in entry order, as np.bincount does: the same bits
     np.testing.assert_array_equal(flat.inner(w, q),
                                   np.bincount(flat.gid, weights=w * q, minlength=flat.n_groups))
