@@ -314,7 +314,7 @@ class FlatGroups:
                 or getattr(keep, "shape", None) != self._group_shape):
             self._entries(w, "w")  # the error (w is written in place: never a copy)
             self._groups(keep, "keep")
-        _zero_groups(w, keep, self.gid)
+        _zero_groups(w, keep, self.segs)
         return w
 
     def keep_aligned(self, w: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -414,18 +414,8 @@ def _max_group_dot(w, segs, n_groups):
 
 @njit(cache=True, fastmath=False)
 def _keep_aligned(w, ref, segs, n_groups):
-    """:meth:`FlatGroups.keep_aligned` in place."""
-    dots = _group_dots(w, ref, segs, n_groups)
-    for r in range(segs.shape[0]):
-        e0, g0, n = segs[r, 0], segs[r, 1], segs[r, 2]
-        wb = w[e0:e0 + n]
-        if segs[r, 3] == 1:
-            db = dots[g0:g0 + n]
-            for k in range(n):
-                if not db[k] > 0:
-                    wb[k] = 0.0
-        elif not dots[g0] > 0:
-            wb[:] = 0.0
+    """:meth:`FlatGroups.keep_aligned` in place (a NaN product is not > 0: zeroed too)."""
+    _zero_groups(w, _group_dots(w, ref, segs, n_groups) > 0, segs)
 
 
 @njit(cache=True, fastmath=False)
@@ -446,10 +436,18 @@ def _zero_entries(w, segs, n_groups):
 
 
 @njit(cache=True, fastmath=False)
-def _zero_groups(w, keep, gid):
-    for e in range(w.shape[0]):
-        if not keep[gid[e]]:
-            w[e] = 0.0
+def _zero_groups(w, keep, segs):
+    """The groups ``g`` with ``keep[g]`` False set to zero in ``w``, in place."""
+    for r in range(segs.shape[0]):
+        e0, g0, n = segs[r, 0], segs[r, 1], segs[r, 2]
+        wb = w[e0:e0 + n]
+        if segs[r, 3] == 1:
+            kb = keep[g0:g0 + n]
+            for k in range(n):
+                if not kb[k]:
+                    wb[k] = 0.0
+        elif not keep[g0]:
+            wb[:] = 0.0
 
 
 @njit(cache=True, fastmath=False)
