@@ -243,26 +243,26 @@ class FlatGroups:
 
     def __init__(self, pen: GroupLasso, shapes):
         self.lam = pen.lam
-        ids, segs, offset, start = [], [], 0, 0
+        # the layout as runs of entries: a row of a matrix with column groups is c consecutive
+        # groups, a row group is one group, a matrix of element groups is r c groups
+        segs, offset, start = [], 0, 0
         for r, c in shapes:
-            local = {0: np.tile(np.arange(c), r), 1: np.repeat(np.arange(r), c),
-                     None: np.arange(r * c)}[pen._axis]
-            ids.append(local + offset)
-            # the same layout as runs of entries (_group_dots): a row of column groups is c
-            # consecutive groups, a row group one group, a matrix of element groups r c groups
             if pen._axis is None:
                 segs.append((start, offset, r * c, 1))
+            elif pen._axis == 0:
+                segs += [(start + i * c, offset, c, 1) for i in range(r)]
             else:
-                segs += [(start + i * c, offset + (0 if pen._axis == 0 else i), c,
-                          1 if pen._axis == 0 else 0) for i in range(r)]
+                segs += [(start + i * c, offset + i, c, 0) for i in range(r)]
             offset += pen.n_groups((r, c))
             start += r * c
-        self.gid = np.concatenate(ids) if ids else np.zeros(0, dtype=np.intp)
         #: rows ``(first entry, first group, length, step)``: entries ``e0 + k`` belong to the
-        #: groups ``g0 + step k`` (step 1 or 0)
+        #: groups ``g0 + step k`` (step 1 or 0); the compiled loops walk them
         self.segs = np.array(segs, dtype=np.int64).reshape(-1, 4)
+        #: each entry's group, spelled out from the runs (for numpy's indexing: per_entry)
+        self.gid = (np.concatenate([g0 + step * np.arange(n) for _, g0, n, step in segs])
+                    if segs else np.zeros(0, dtype=np.intp))
         self.n_groups = offset
-        self.size = self.gid.shape[0]
+        self.size = start
         self._entry_shape, self._group_shape = (self.size,), (offset,)
 
     def _entries(self, x: np.ndarray, name: str) -> np.ndarray:
