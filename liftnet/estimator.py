@@ -413,7 +413,7 @@ class _LiftedNetBase(BaseEstimator):
             why = f"the previous fit was {task}, this one is {self.task_}"
         elif task == "classification" and not np.array_equal(classes, self.classes_):
             why = f"the classes differ: {classes!r} before, {self.classes_!r} now"
-        elif (result.b is None) != (not prob.bias):
+        elif (result.b is not None) != prob.bias:
             why = f"bias was {result.b is not None}, is {prob.bias} now"
         elif [w.shape for w in result.W] != prob.W_shapes:
             why = (f"the network's weight shapes were {[w.shape for w in result.W]}, this "
