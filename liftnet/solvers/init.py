@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 
 import numpy as np
 
 from .._validation import check_matrix_list, check_problem, check_seed
+from ..io import _KEY as _FILE_KEY  # a key of save_result's file: W_1, M2_3, ...
+from ..io import _STATE  # the ALM's state a warm start carries: rho, eps
 
 #: the keys :func:`parse_init` reads (a result or mapping may hold others: status, rho, ...)
 _INIT_KEYS = ("W", "b", "V", "M1", "M2")
@@ -43,11 +46,7 @@ def parse_init(prob, init=None, seed=None, name="init"):
             f"{name} must be None, a LiftedResult or a mapping with key 'W' (and optionally "
             f"'b', 'V', 'M1', 'M2'), got {type(init).__name__}"
         )
-    for key in init:  # a key of another case is a typo, silently ignored before ('m1')
-        known = next((k for k in _INIT_KEYS if isinstance(key, str) and key.lower() == k.lower()
-                      and key != k), None)
-        if known is not None:
-            raise ValueError(f"{name} has the key {key!r}: its key is {known!r} (case matters)")
+    _check_init_keys(init, name)
     if "W" not in init or init["W"] is None:
         raise ValueError(f"{name} must contain the weights 'W'")
     W = check_matrix_list(init["W"], f"{name}['W']", prob.W_shapes, dt)
@@ -82,6 +81,28 @@ def parse_init(prob, init=None, seed=None, name="init"):
     # check_matrix_list may return views of the caller's arrays: copy everything we will mutate.
     return ([w.copy() for w in W], None if b is None else [x.copy() for x in b],
             [v.copy() for v in V], [m.copy() for m in M1], [m.copy() for m in M2])
+
+
+def _check_init_keys(init, name):
+    """Refuse the keys of ``init`` that look like a misspelt key a solver reads: another
+    case (``'m1'``, ``'Rho'``), the layout of :func:`liftnet.io.save_result`'s file
+    (``'W_1'``), or a near miss (``'Vs'``, ``'M_1'``). Such a key was ignored before, and the
+    solver started from the lift or from zero multipliers instead of the arrays given. Other
+    keys (a result's ``status``, ``steps``, ...) are left alone: a result or mapping may hold
+    them."""
+    for key in init:
+        if not isinstance(key, str) or key in _INIT_KEYS or key in _STATE:
+            continue
+        known = next((k for k in (*_INIT_KEYS, *_STATE) if key.lower() == k.lower()), None)
+        if known is not None:
+            raise ValueError(f"{name} has the key {key!r}: its key is {known!r} (case matters)")
+        if _FILE_KEY.match(key):
+            raise ValueError(f"{name} has the key {key!r}, the layout of a result file: read the "
+                             f"file with liftnet.io.load_result(path) and pass what it returns")
+        near = difflib.get_close_matches(key, _INIT_KEYS, n=1, cutoff=0.5)
+        if near:
+            raise ValueError(f"{name} has the key {key!r}, which no solver reads: did you mean "
+                             f"{near[0]!r}? (keys read: {', '.join(_INIT_KEYS)})")
 
 
 def finite_lift(prob, W, b, name="W", hint=""):

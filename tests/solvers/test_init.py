@@ -28,3 +28,35 @@ def test_a_bias_for_a_problem_without_biases_is_refused():
     W, _ = prob.initial_weights(0)
     with pytest.raises(ValueError, match=r"init\['b'\] must be None"):
         parse_init(prob, {"W": W, "b": [np.zeros(w.shape[0]) for w in W]})
+
+
+@pytest.mark.parametrize("typo, hint", [("Vs", "did you mean 'V'"), ("M_1", "did you mean 'M1'"),
+                                        ("b0", "did you mean 'b'"), ("Rho", "its key is 'rho'")])
+def test_a_near_miss_of_an_init_key_is_refused(typo, hint):
+    """A misspelt key (``'Vs'`` for ``'V'``) was ignored: the solver started from the lift or
+    zero multipliers instead of the arrays given, silently. A result's own keys (``status``,
+    ``steps``, ``time_excluded``, ...) stay allowed, and ``rho``/``eps`` are read."""
+    prob = teacher_problem(bias=True)
+    W, b = prob.initial_weights(0)
+    V = prob.lift(W, b)
+    init = {"W": W, "b": b, "V": V, "status": "converged", "steps": 3, "time_excluded": 0.0,
+            "rho": 1.0, "eps": 1e-2, "reseeded": [0, 0]}
+    parse_init(prob, init)  # the allowed keys
+    with pytest.raises(ValueError, match=f"init has the key '{typo}'.*{hint}"):
+        parse_init(prob, {**init, typo: V})
+
+
+def test_the_dict_of_a_result_file_is_refused_with_the_reader_named(tmp_path):
+    """``dict(np.load(path))`` of a :func:`liftnet.io.save_result` file has keys ``W_1, W_2, ...``
+    and no ``W``: the message names :func:`liftnet.io.load_result`, which reads it."""
+    from liftnet.io import load_result, save_result
+    prob = teacher_problem(bias=True)
+    W, b = prob.initial_weights(0)
+    path = save_result(tmp_path / "run", {"W": W, "b": b})
+    with np.load(path) as f:
+        raw = dict(f)
+    with pytest.raises(ValueError, match=r"init has the key 'W_1'.*liftnet.io.load_result"):
+        parse_init(prob, raw)
+    W2, *_ = parse_init(prob, load_result(path))
+    for a, c in zip(W2, W, strict=True):
+        np.testing.assert_array_equal(a, c)
