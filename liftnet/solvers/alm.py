@@ -33,7 +33,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_bool, check_problem, check_scalar, check_seed, stop_requested
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_problem,
+    check_scalar,
+    check_seed,
+    stop_requested,
+)
 from ..formulation.entrywise import shifted
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
@@ -727,8 +734,7 @@ def solve_alm(
     margin = penalty_margin(kappa)
     rho_max = check_scalar(rho_max, "rho_max", low=0, low_inclusive=False)
     M_max = check_scalar(M_max, "M_max", low=0, low_inclusive=False)
-    if inner not in ("owlqn", "proxgrad"):
-        raise ValueError(f"inner must be 'owlqn' or 'proxgrad', got {inner!r}")
+    inner = check_choice(inner, "inner", ("owlqn", "proxgrad"))
     for name, fn in (("callback", callback), ("inner_callback", inner_callback)):
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")

@@ -22,6 +22,9 @@ import numbers
 #: tests and of ``benchmarks/bench_ipopt.py`` run on one thread, the MNIST-shaped data from
 #: N = 50 (1.2e7) on as many as the BLAS has
 SMALL_PRODUCTS = 1e7
+#: the largest thread limit taken: threadpoolctl hands it to the BLAS as a C int (a limit
+#: above the BLAS's own maximum is clamped by the BLAS)
+MAX_THREADS = 2**31 - 1
 
 _controller = None  # threadpoolctl's view of the loaded BLAS libraries, made on first use
 
@@ -36,17 +39,17 @@ def blas_threads(prob, threads) -> int | None:
     """The BLAS thread limit of a solve of ``prob`` (``None``: leave the pools as they are).
 
     ``threads``: ``"auto"`` (one thread when :func:`product_size` is below
-    :data:`SMALL_PRODUCTS`, else ``None``), ``None``, or a positive int."""
+    :data:`SMALL_PRODUCTS`, else ``None``), ``None``, or an int in ``[1, MAX_THREADS]``."""
     if threads is None:
         return None
-    what = f"threads must be 'auto', None or a positive integer, got {threads!r}"
+    what = f"threads must be 'auto', None or an integer in [1, {MAX_THREADS}], got {threads!r}"
     if isinstance(threads, str):
         if threads == "auto":
             return 1 if product_size(prob) < SMALL_PRODUCTS else None
         raise ValueError(what)
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
         raise TypeError(what)
-    if threads < 1:
+    if not 1 <= threads <= MAX_THREADS:  # (threadpoolctl passes it on as a C int)
         raise ValueError(what)
     return int(threads)
 

@@ -355,6 +355,7 @@ def test_a_warm_start_from_a_result_goes_on_with_its_penalty(tmp_path):
         ({"rho0": -1.0}, "rho0"),
         ({"kappa": -0.1}, "kappa"),
         ({"inner": "newton"}, "inner"),
+        ({"inner": np.array([1.0, 2.0])}, "inner"),  # numpy's "truth value ... ambiguous" before
         ({"init": {"W": [np.ones((2, 2))]}}, "init"),
         ({"init": [1, 2]}, "init"),
         ({"callback": 3}, "callback"),

@@ -78,9 +78,14 @@ def test_one_thread_by_auto_or_by_hand_is_the_same_run():
 
 
 @pytest.mark.parametrize("threads, exc", [("x", ValueError), (0, ValueError), (-2, ValueError),
-                                          (1.5, TypeError), (True, TypeError)])  # fmt: skip
+                                          (1.5, TypeError), (True, TypeError),
+                                          (2**31, ValueError), (2**70, ValueError),
+                                          (np.array([1, 2]), TypeError)])  # fmt: skip
 def test_bad_threads_are_refused_by_name(threads, exc):
-    with pytest.raises(exc, match=r"^threads must be 'auto', None or a positive integer, got "):
+    """(``2**70`` reached threadpoolctl, which failed with a ctypes ``ArgumentError``: the
+    limit is a C int.)"""
+    with pytest.raises(exc, match=r"^threads must be 'auto', None or an integer in \[1, "
+                       r"2147483647\], got "):
         solve_alm(small_problem(), threads=threads)
 
 
