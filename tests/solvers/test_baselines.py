@@ -157,6 +157,22 @@ def test_prox_gradient_is_monotone_and_converges():
     assert res.status == "converged" and res.history[-1]["grad_map"] <= 1e-5
 
 
+@pytest.mark.parametrize("grow", [1e200, 1e308])
+def test_prox_gradient_with_a_huge_growth_stays_finite_and_monotone(grow):
+    """``grow`` 1e200 made the step ``t`` inf after two growths (and the prox refused it, a
+    ``ValueError`` about a ``step`` the caller never gave); kept finite, the huge steps that
+    follow zeroed the output layer (its groups below ``lam t``) while the other layers' weights
+    reached 1e154: the loss stayed finite, the model's ``||dW||^2`` overflowed, ``inf <= inf``
+    accepted the step and ``Phi`` became inf. Now every accepted step has a finite model."""
+    from liftnet.datasets import make_teacher
+    X, Y = make_teacher(20, (2, 3, 3, 1), seed=0)[:2]
+    prob = LiftedProblem(X, Y, hidden=(3, 3))
+    res = prox_gradient(prob, grow=grow, max_epochs=30, seed=0)
+    Phis = np.array([r["Phi"] for r in res.history])
+    assert res.status != "failed" and np.all(np.isfinite(Phis)) and np.isfinite(res.Phi)
+    assert np.all(np.diff(Phis) <= 1e-12 * abs(Phis[0])) and Phis[-1] < Phis[0]
+
+
 @pytest.mark.parametrize("name", ["prox_sgd", "prox_adam", "prox_gradient"])
 def test_prox_variants_produce_exact_group_zeros(name):
     prob = small_problem(lam=0.05)

@@ -23,6 +23,10 @@ from ..init import parse_init
 from ..quasi_newton import value_noise
 from ._common import check_common, check_start_Phi, make_result, stop_clock, weights_only
 
+#: the largest step ``t`` the growth by ``grow`` reaches (the largest float: the backtracking
+#: takes it down as from any large ``lr``)
+_T_MAX = float(np.finfo(np.float64).max)
+
 
 def _backward(prob, W, U, V):
     """Gradient of ``ell`` from a forward pass ``(U, V)`` of ``(W, b)``: ``(gW, gb)``.
@@ -179,8 +183,11 @@ def prox_gradient(
                 sq = _dot(dW, dW) + _dot(db, db)
                 model = ell + _dot(gW, dW) + (_dot(gb, db) if b is not None else 0.0) + sq / (2 * t)
                 # (a finite loss: with an overflowing step the model is inf too, and inf <= inf
-                # took a step from Phi 2.57 to inf at lr 1e200)
-                if np.isfinite(ell_n) and ell_n <= model + value_noise(ell, 0.0, prob.dtype):
+                # took a step from Phi 2.57 to inf at lr 1e200; and a finite model: a step so
+                # large that the prox zeroes the output layer keeps the loss finite while the
+                # other layers' weights reach 1e154, and sq overflowed: Phi inf at grow 1e200)
+                if (np.isfinite(ell_n) and np.isfinite(model)
+                        and ell_n <= model + value_noise(ell, 0.0, prob.dtype)):
                     break
                 t *= eta
                 n_backtracks += 1
@@ -213,7 +220,8 @@ def prox_gradient(
             history.append(rec)
             stop = callback is not None and stop_requested(callback(rec))
             clock.resume()
-            t *= grow
+            # (kept finite: grow 1e200 made it inf after two steps, and the prox refused it)
+            t = min(t * grow, _T_MAX)
             if grad_map <= tol:
                 status, message = "converged", f"gradient mapping {grad_map:.2e} <= tol={tol:g}"
                 break
