@@ -274,6 +274,9 @@ def test_validation():
          r"M1\[0\] must have shape"),
         (lambda p, W, V: multiplier_objective(p, W, None, [np.nan * v for v in V], V, V),
          ValueError, r"V\[0\] must be finite"),
+        # (CVXPY's own ValueError, "Problem data contains NaN or Inf", named nothing of ours)
+        (lambda p, W, V: w_block(p, V, rho=1e308), ValueError,
+         "not finite once scaled: rho or the multipliers too large"),
     ],
 )
 def test_arguments_are_checked_and_named(call, exc, match):
