@@ -21,9 +21,12 @@ from ._validation import as_numeric_array, check_npz_file, check_path, check_sca
 
 __all__ = ["save_result", "load_result", "jsonable", "write_json"]
 
-_KEY = re.compile(r"^(W|b|V|M1|M2)_(\d+)$")
+#: the lists of arrays of a result (the point and its multipliers), as a solver's init reads them
+ARRAY_KEYS = ("W", "b", "V", "M1", "M2")
+#: the key of one array in a result file: ``W_1``, ``M2_3`` (name and 1-based layer)
+FILE_KEY = re.compile(rf"^({'|'.join(ARRAY_KEYS)})_(\d+)$")
 #: the scalars of an ALM result a warm start goes on with (solve_alm's init)
-_STATE = ("rho", "eps")
+STATE_KEYS = ("rho", "eps")
 
 
 def writable_folder(folder, name: str) -> str:
@@ -167,7 +170,7 @@ def save_result(path, res) -> str:
     if res is None:
         raise TypeError("res must be a LiftedResult or a mapping with the weights W, got None")
     arrays = {}
-    for name in ("W", "b", "V", "M1", "M2"):
+    for name in ARRAY_KEYS:
         seq = res.get(name) if hasattr(res, "get") else getattr(res, name, None)
         if seq is None and name == "W":
             raise ValueError("res must hold the weights W (a list of L arrays), found none")
@@ -179,7 +182,7 @@ def save_result(path, res) -> str:
             raise ValueError("res.W must hold at least one array, got an empty list")
         for l, A in enumerate(seq, start=1):
             arrays[f"{name}_{l}"] = as_numeric_array(A, f"res.{name}[{l - 1}]")
-    for name in _STATE:  # the ALM's penalty and inner tolerance: a warm start goes on with them
+    for name in STATE_KEYS:  # the ALM's penalty and inner tolerance: a warm start goes on with them
         x = res.get(name) if hasattr(res, "get") else getattr(res, name, None)
         if x is not None:
             arrays[name] = np.asarray(check_scalar(x, f"res.{name}", low=0, low_inclusive=False))
@@ -229,11 +232,11 @@ def load_result(path) -> dict:
         raise FileNotFoundError(f"path: no such file {tried}")
     check_npz_file(path, "path", writer="save_result")  # np.load takes any other file for a pickle
     parts: dict[str, dict[int, np.ndarray]] = {}
-    state = dict.fromkeys(_STATE)
+    state = dict.fromkeys(STATE_KEYS)
     try:
         with np.load(path, allow_pickle=False) as f:
             for key in f.files:
-                m = _KEY.match(key)
+                m = FILE_KEY.match(key)
                 if m:
                     parts.setdefault(m.group(1), {})[int(m.group(2))] = f[key]
                 elif key in state:
@@ -244,7 +247,7 @@ def load_result(path) -> dict:
     if "W" not in parts:
         raise ValueError(f"path: {path!r} holds no weights W_1, W_2, ... (not a liftnet result)")
     out: dict = {}
-    for name in ("W", "b", "V", "M1", "M2"):
+    for name in ARRAY_KEYS:
         d = parts.get(name)
         if not d:
             out[name] = None

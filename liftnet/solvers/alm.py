@@ -42,6 +42,7 @@ from .._validation import (
     stop_requested,
 )
 from ..formulation.entrywise import shifted
+from ..io import STATE_KEYS
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from . import kernels
@@ -1114,7 +1115,7 @@ def _carried_state(init):
     if not isinstance(init, Mapping):
         return None, None
     return tuple(check_scalar(init.get(key), f"init[{key!r}]", low=0, low_inclusive=False,
-                              allow_none=True) for key in ("rho", "eps"))
+                              allow_none=True) for key in STATE_KEYS)
 
 
 def _rounding_note(dtype, rho, V, residual) -> str:

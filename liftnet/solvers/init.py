@@ -8,11 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import check_matrix_list, check_problem, check_seed
-from ..io import _KEY as _FILE_KEY  # a key of save_result's file: W_1, M2_3, ...
-from ..io import _STATE  # the ALM's state a warm start carries: rho, eps
-
-#: the keys :func:`parse_init` reads (a result or mapping may hold others: status, rho, ...)
-_INIT_KEYS = ("W", "b", "V", "M1", "M2")
+from ..io import ARRAY_KEYS, FILE_KEY, STATE_KEYS
 
 
 def parse_init(prob, init=None, seed=None, name="init"):
@@ -91,18 +87,18 @@ def _check_init_keys(init, name):
     keys (a result's ``status``, ``steps``, ...) are left alone: a result or mapping may hold
     them."""
     for key in init:
-        if not isinstance(key, str) or key in _INIT_KEYS or key in _STATE:
+        if not isinstance(key, str) or key in ARRAY_KEYS or key in STATE_KEYS:
             continue
-        known = next((k for k in (*_INIT_KEYS, *_STATE) if key.lower() == k.lower()), None)
+        known = next((k for k in (*ARRAY_KEYS, *STATE_KEYS) if key.lower() == k.lower()), None)
         if known is not None:
             raise ValueError(f"{name} has the key {key!r}: its key is {known!r} (case matters)")
-        if _FILE_KEY.match(key):
+        if FILE_KEY.match(key):
             raise ValueError(f"{name} has the key {key!r}, the layout of a result file: read the "
                              f"file with liftnet.io.load_result(path) and pass what it returns")
-        near = difflib.get_close_matches(key, _INIT_KEYS, n=1, cutoff=0.5)
+        near = difflib.get_close_matches(key, ARRAY_KEYS, n=1, cutoff=0.5)
         if near:
             raise ValueError(f"{name} has the key {key!r}, which no solver reads: did you mean "
-                             f"{near[0]!r}? (keys read: {', '.join(_INIT_KEYS)})")
+                             f"{near[0]!r}? (keys read: {', '.join(ARRAY_KEYS)})")
 
 
 def finite_lift(prob, W, b, name="W", hint=""):
