@@ -666,7 +666,7 @@ def solve_alm(
         instead of 70,865 and leaves the families of short solves unchanged, but the README's
         quickstart problem, converged in 56,157 without it, was still at 2.5e-6 after 60 s
         (140,102) with it.
-    threads : "auto", None or int >= 1
+    threads : "auto", None or int in [1, 2**31 - 1]
         The BLAS threads of the run (OpenBLAS, MKL: threadpoolctl), restored on return.
         ``"auto"`` (default): one thread when the products of a forward pass are small,
         ``N * sum(n_l n_{l-1})`` below ``liftnet.solvers.threads.SMALL_PRODUCTS`` (1e7: the
