@@ -60,3 +60,26 @@ def test_the_dict_of_a_result_file_is_refused_with_the_reader_named(tmp_path):
     W2, *_ = parse_init(prob, load_result(path))
     for a, c in zip(W2, W, strict=True):
         np.testing.assert_array_equal(a, c)
+
+
+def test_every_solver_result_is_a_valid_init():
+    """The near-miss check reads every key of ``init``: no key of a result of the ALM, of
+    IPOPT, of the MPCC relaxation or of a baseline may look like a misspelt one (IPOPT's
+    ``kkt_phase1``, ``polish_threshold``, the baselines' ``Phi``...), or a solver's own result
+    could not warm-start another."""
+    from liftnet.formulation.mpcc import solve_mpcc_relaxed
+    from liftnet.solvers.alm import solve_alm
+    from liftnet.solvers.baselines import BASELINES
+    from liftnet.solvers.ipopt import solve_ipopt
+    from liftnet.solvers.ipopt_backends import CyIpoptBackend, ExecutableBackend
+
+    prob = teacher_problem(bias=True)
+    results = {"alm": solve_alm(prob, tol=1e-3, seed=0)}
+    results.update({name: f(prob, max_epochs=2, seed=0) for name, f in BASELINES.items()})
+    if CyIpoptBackend.available() or ExecutableBackend.available():
+        results["ipopt"] = solve_ipopt(prob, init=results["alm"])
+        results["mpcc"] = solve_mpcc_relaxed(prob, eps_schedule=[1e-2], init=results["alm"])
+    for name, res in results.items():
+        W, b, *_ = parse_init(prob, res, name=name)
+        for a, c in zip(W, res.W, strict=True):
+            np.testing.assert_array_equal(a, c)
