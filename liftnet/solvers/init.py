@@ -95,10 +95,13 @@ def _check_init_keys(init, name):
         if FILE_KEY.match(key):
             raise ValueError(f"{name} has the key {key!r}, the layout of a result file: read the "
                              f"file with liftnet.io.load_result(path) and pass what it returns")
-        near = difflib.get_close_matches(key, ARRAY_KEYS, n=1, cutoff=0.5)
+        # (in lower case: 'w0' is as near to 'W' as 'W0' is)
+        near = difflib.get_close_matches(key.lower(), [k.lower() for k in ARRAY_KEYS], n=1,
+                                         cutoff=0.5)
         if near:
+            meant = next(k for k in ARRAY_KEYS if k.lower() == near[0])
             raise ValueError(f"{name} has the key {key!r}, which no solver reads: did you mean "
-                             f"{near[0]!r}? (keys read: {', '.join(ARRAY_KEYS)})")
+                             f"{meant!r}? (keys read: {', '.join(ARRAY_KEYS)})")
 
 
 def finite_lift(prob, W, b, name="W", hint=""):

@@ -31,7 +31,8 @@ def test_a_bias_for_a_problem_without_biases_is_refused():
 
 
 @pytest.mark.parametrize("typo, hint", [("Vs", "did you mean 'V'"), ("M_1", "did you mean 'M1'"),
-                                        ("b0", "did you mean 'b'"), ("Rho", "its key is 'rho'")])
+                                        ("b0", "did you mean 'b'"), ("Rho", "its key is 'rho'"),
+                                        ("w0", "did you mean 'W'"), ("m_2", "did you mean 'M2'")])
 def test_a_near_miss_of_an_init_key_is_refused(typo, hint):
     """A misspelt key (``'Vs'`` for ``'V'``) was ignored: the solver started from the lift or
     zero multipliers instead of the arrays given, silently. A result's own keys (``status``,
