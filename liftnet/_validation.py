@@ -170,6 +170,9 @@ def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     """``np.asarray(x, dtype)`` for real numeric input; anything else (text, ragged nesting,
     complex numbers, whose imaginary part the cast would drop) is a ``TypeError`` naming
     ``name``."""
+    if type(x).__module__.startswith("scipy.sparse"):  # numpy's cast fails on it obscurely
+        raise TypeError(f"{name} is a sparse matrix ({type(x).__name__}): liftnet works on "
+                        f"dense arrays; pass {name}.toarray()")
     _refuse_dates(x, name)
     try:
         complex_ = np.iscomplexobj(x)

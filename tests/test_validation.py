@@ -606,3 +606,18 @@ def test_masked_entries_are_refused_not_trained_on():
         net.fit(X, y)
     with pytest.raises(ValueError, match=r"^X has 1 masked entries"):
         net.predict(Xm)
+
+
+def test_a_sparse_matrix_is_refused_with_the_dense_conversion_named():
+    """A SciPy sparse matrix failed inside numpy's cast ("setting an array element with a
+    sequence"); the message now says what it is and how to convert it (the estimator's
+    scikit-learn check says the same in its own words)."""
+    import scipy.sparse as sp
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    for kind in (sp.csr_matrix, sp.coo_array):
+        with pytest.raises(TypeError, match=r"X is a sparse matrix \(\w+\): .*X\.toarray\(\)"):
+            ln.LiftedProblem(kind(X), np.ones(6), hidden=(2,))
+    p = small()
+    W, _ = p.initial_weights(0)
+    with pytest.raises(TypeError, match=r"W\[0\] is a sparse matrix"):
+        ln.kkt_residuals(p, [sp.csr_matrix(W[0]), W[1]])
