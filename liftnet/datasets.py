@@ -475,7 +475,12 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
         raise ValueError(f"path: the .csv file {path!r} has a header but no data rows")
     ncol = len(rows[0])
     if ncol < 2:
-        raise ValueError(f"path: the .csv file {path!r} needs at least 2 columns, got {ncol}")
+        # a file separated by ';' or tabs reads as one column: say so
+        sep = next((c for c in (";", "\t", "|") if c in rows[0][0]), None)
+        hint = "" if sep is None else (f" (its first line holds {sep!r}: liftnet reads "
+                                       f"comma-separated files)")
+        raise ValueError(f"path: the .csv file {path!r} needs at least 2 columns, got "
+                         f"{ncol}{hint}")
     for r, line in zip(body, body_lines):
         if len(r) != ncol:
             raise ValueError(f"path: line {line} of {path!r} has {len(r)} columns, expected "

@@ -188,6 +188,10 @@ def test_csv_header_named_and_last_column(tmp_path):
         ("t.csv", "a,b\n1,2\n", "zz", "target", "no column named 'zz'"),
         ("i.csv", "1,2\n3,4\n", 5, "target", "out of range"),
         ("h.csv", "1,2\n3,4\n", "b", "target", "header: none"),
+        # a file separated by ';' reads as one column: the message names the separator
+        ("c.csv", "a;b\n1;2\n3;4\n", None, "path",
+         r"needs at least 2 columns, got 1 \(its first line holds ';'"),
+        ("w.csv", "a\tb\n1\t2\n", None, "path", r"holds '\\t': liftnet reads comma-separated"),
     ],
 )
 def test_file_errors_name_parameter(tmp_path, name, content, target, param, match):
