@@ -476,7 +476,7 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
     ncol = len(rows[0])
     if ncol < 2:
         # a file separated by ';' or tabs reads as one column: say so
-        sep = next((c for c in (";", "\t", "|") if c in rows[0][0]), None)
+        sep = next((c for c in (";", "\t", "|") if c in "".join(rows[0])), None)
         hint = "" if sep is None else (f" (its first line holds {sep!r}: liftnet reads "
                                        f"comma-separated files)")
         raise ValueError(f"path: the .csv file {path!r} needs at least 2 columns, got "
