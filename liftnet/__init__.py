@@ -5,17 +5,19 @@ augmented Lagrangian method. The mathematics is in ``docs/maths.md``.
 
 The core (problem, ALM, KKT check) imports only numpy, scipy and numba (the ALM's compiled
 kernels), and threadpoolctl when a solve limits the BLAS threads (``solve_alm(threads=)``); the
-names that need Pyomo, scikit-learn or HiGHS are loaded on first use.
+names that need Pyomo, scikit-learn or HiGHS are loaded on first use, and so are the core's.
 """
 
 from importlib import import_module
 
-from .formulation.problem import LiftedProblem
-from .solvers.alm import solve_alm
-from .solvers.result import LiftedResult
-from .verification.kkt import KKTReport, kkt_residuals
-
+#: every public name, loaded on first use (``import liftnet`` itself imports nothing heavy, so
+#: that the console script can catch a Ctrl-C while numpy, scipy and numba load: liftnet._console)
 _LAZY = {
+    "LiftedProblem": "liftnet.formulation.problem",
+    "solve_alm": "liftnet.solvers.alm",
+    "LiftedResult": "liftnet.solvers.result",
+    "KKTReport": "liftnet.verification.kkt",
+    "kkt_residuals": "liftnet.verification.kkt",
     "solve_ipopt": "liftnet.solvers.ipopt",
     "build_pyomo_model": "liftnet.formulation.pyomo_model",
     "check_mfcq": "liftnet.verification.mfcq",
@@ -30,7 +32,7 @@ _LAZY = {
     "theory": "liftnet.verification.theory",
 }
 
-__all__ = ["KKTReport", "LiftedProblem", "LiftedResult", "kkt_residuals", "solve_alm", *_LAZY]
+__all__ = list(_LAZY)
 __version__ = "0.1.0"
 
 

@@ -563,14 +563,15 @@ MODEL_OPTIONS = {"alpha": "--alpha", "beta": "--beta", "lam": "--lam", "groups":
 
 
 def _run(args, mode: str, out=None) -> int:
-    from .formulation.problem import LiftedProblem
-    from .io import writable_file
-    from .solvers.alm import warm_up
-
     out = _Output(sys.stdout if out is None else out)
     t0 = time.perf_counter()
     t_warm = 0.0
     try:
+        # the solver's modules (numba, scipy: about 0.3 s) load inside the Ctrl-C guard below
+        from .formulation.problem import LiftedProblem
+        from .io import writable_file
+        from .solvers.alm import warm_up
+
         if mode == "solve":  # both files go to one folder: usable now, not after the solve
             args.out = _out_prefix(args.out)
             _check_not_input(args.out, args.file)
