@@ -404,6 +404,9 @@ def _delegate(name: str, argv: list[str]) -> int:
         print(f"liftnet {name}: not available: cannot import {module}.main ({exc})",
               file=sys.stderr)  # fmt: skip
         return 2
+    except KeyboardInterrupt:  # its imports (Pyomo, PyTorch) take a second or two
+        print(f"liftnet {name}: interrupted while starting; nothing was run", file=sys.stderr)
+        return 130
     rc = entry(argv)
     return 0 if rc is None else int(rc)
 

@@ -1,5 +1,6 @@
 """The ``liftnet`` command line, called in-process through ``main(argv)``."""
 
+import importlib
 import inspect
 import json
 import re
@@ -566,6 +567,23 @@ def test_delegated_commands(monkeypatch, capsys, name, module):
     monkeypatch.setitem(sys.modules, module, None)  # import now fails
     assert main([name]) == 2
     assert f"liftnet {name}: not available" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["verify", "compare"])
+def test_ctrl_c_while_a_delegated_command_loads_exits_130(monkeypatch, capsys, name):
+    """``liftnet verify`` and ``compare`` import Pyomo or PyTorch first (a second or two); a
+    Ctrl-C then printed a traceback (measured by SIGINT 0.5-1.5 s into the command)."""
+    real = importlib.import_module
+
+    def interrupted(module, *a, **k):
+        if module == cli.DELEGATED[name][0]:
+            raise KeyboardInterrupt
+        return real(module, *a, **k)
+
+    monkeypatch.setattr(cli.importlib, "import_module", interrupted)
+    assert main([name]) == 130
+    err = capsys.readouterr().err
+    assert err == f"liftnet {name}: interrupted while starting; nothing was run\n"
 
 
 def test_no_command_prints_help(capsys):
