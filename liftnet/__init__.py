@@ -9,6 +9,14 @@ names that need Pyomo, scikit-learn or HiGHS are loaded on first use, and so are
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time the names load on first use
+    from .formulation.problem import LiftedProblem as LiftedProblem
+    from .solvers.alm import solve_alm as solve_alm
+    from .solvers.result import LiftedResult as LiftedResult
+    from .verification.kkt import KKTReport as KKTReport
+    from .verification.kkt import kkt_residuals as kkt_residuals
 
 #: every public name, loaded on first use (``import liftnet`` itself imports nothing heavy, so
 #: that the console script can catch a Ctrl-C while numpy, scipy and numba load: liftnet._console)
