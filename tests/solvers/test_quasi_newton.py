@@ -182,17 +182,18 @@ def test_float32_memory_is_applied_without_float64_copies():
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(0, 300), a=st.floats(-1e3, 1e3),
        dtype=st.sampled_from([np.float32, np.float64]))
-def test_add_scaled_is_numpys_out_plus_a_times_x_to_the_bit(seed, n, a, dtype):
-    """The compiled ``out += a x`` of :meth:`CompactLBFGS.apply`'s large path gives numpy's
-    result bit for bit (the solver's iterates did not change with it), ``a`` in ``x``'s dtype."""
-    from liftnet.solvers.quasi_newton import _add_scaled
+def test_in_place_axpy_is_numpys_out_plus_a_times_x_to_the_bit(seed, n, a, dtype):
+    """The compiled ``out += a x`` of :meth:`CompactLBFGS.apply`'s large path
+    (``_trial_point(out, x, a, out)``) gives numpy's result bit for bit (the solver's iterates
+    did not change with it), ``a`` in ``x``'s dtype."""
+    from liftnet.solvers.quasi_newton import _trial_point
 
     rng = np.random.default_rng(seed)
     x = (rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4, n)).astype(dtype)
     out = rng.standard_normal(n).astype(dtype)
     expected = out.copy()
     expected += a * x
-    _add_scaled(out, x.dtype.type(a), x)
+    _trial_point(out, x, x.dtype.type(a), out)
     np.testing.assert_array_equal(out, expected)
 
 
