@@ -137,6 +137,24 @@ def _check_one_kind_of_label(y: np.ndarray) -> None:
         ) from None
 
 
+def _standardized_targets(Y: np.ndarray, bias: bool):
+    """``(Y - mean) / scale`` per output column (``normalize_y``), with ``mean`` and ``scale``
+    (arrays ``(n_L,)``): with biases the mean and standard deviation of each column, without
+    them 0 and the root mean square (a network without an output bias cannot add an offset
+    back). A constant column keeps the scale of its size (its standardised values are 0 with
+    biases). Computed on the columns divided by their largest magnitude, so that targets near
+    the largest float do not overflow. ``Y`` is ``(N,)`` or ``(N, n_L)``; the result has its
+    shape."""
+    Y2 = Y.reshape(len(Y), -1)
+    top = np.max(np.abs(Y2), axis=0)
+    top = np.where(top > 0, top, 1.0)
+    Z = Y2 / top  # entries in [-1, 1]
+    mean_z = Z.mean(axis=0) if bias else np.zeros(Y2.shape[1])
+    std_z = np.sqrt(np.mean((Z - mean_z) ** 2, axis=0))
+    std_z = np.where(std_z > 0, std_z, 1.0)
+    return ((Z - mean_z) / std_z).reshape(Y.shape), mean_z * top, std_z * top
+
+
 class _LiftedNetBase(BaseEstimator):
     """Shared parameters, ``fit``, ``predict``, ``score`` and ``prune``.
 
@@ -186,6 +204,15 @@ class _LiftedNetBase(BaseEstimator):
         path: ``set_params(lam=...)`` then ``fit`` again, ``lam`` decreasing. The previous fit
         must have the same input width, hidden widths, ``bias`` and task (and classes); a
         first fit starts at random.
+    normalize_y : bool, default True
+        Regression only: solve (M) for the targets standardised per output,
+        ``(y - y_mean_) / y_scale_`` (mean and standard deviation of the training targets;
+        without biases no centring, ``y_scale_`` the root mean square), so that ``lam`` and
+        ``beta`` weigh the fit the same whatever the units of ``y``; the output layer is then
+        mapped back exactly (``W_L`` rows times ``y_scale_``, ``b_L`` times ``y_scale_`` plus
+        ``y_mean_``), so ``coefs_``, ``intercepts_`` and ``predict`` are in the units of ``y``.
+        ``result_`` and ``kkt_`` are those of the standardised problem. Ignored for
+        classification (one-hot targets are unit-free already).
 
     Attributes
     ----------
@@ -210,6 +237,9 @@ class _LiftedNetBase(BaseEstimator):
         Columns of ``X`` seen in ``fit``.
     n_params_ : int
         Number of weights and biases.
+    y_mean_, y_scale_ : arrays (n_L,) or None
+        The standardisation of the regression targets (``normalize_y``); None for
+        classification and for ``normalize_y=False``.
     task_ : {"classification", "regression"}
     classes_ : array (n_L,)
         Class labels (classification only).
@@ -232,6 +262,7 @@ class _LiftedNetBase(BaseEstimator):
         random_state=0,
         verbose=False,
         warm_start=False,
+        normalize_y=True,
     ):
         self.hidden = hidden
         self.alpha = alpha
@@ -246,6 +277,7 @@ class _LiftedNetBase(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.normalize_y = normalize_y
 
     # ------------------------------------------------------------ validation
     def _validate_params(self) -> dict:
@@ -271,6 +303,7 @@ class _LiftedNetBase(BaseEstimator):
         if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
             raise TypeError(f"verbose must be a bool, got {self.verbose!r}")
         p["warm_start"] = check_bool(self.warm_start, "warm_start")
+        p["normalize_y"] = check_bool(self.normalize_y, "normalize_y")
         p["task"] = check_choice(self._task_param(), "task", TASKS)
         return p
 
@@ -367,6 +400,9 @@ class _LiftedNetBase(BaseEstimator):
                 raise ValueError("y must be finite, found NaN or inf entries")
             if hasattr(self, "classes_"):
                 del self.classes_
+        y_mean = y_scale = None
+        if task == "regression" and p["normalize_y"]:
+            Y, y_mean, y_scale = _standardized_targets(Y, p["bias"])
         self.task_ = task
         self._y_ndim = y.ndim
         self._fit_params = p  # the validated values the network was trained with
@@ -395,11 +431,14 @@ class _LiftedNetBase(BaseEstimator):
         self.result_ = res
         self.kkt_ = res.kkt
         self.n_iter_ = int(res.nit)
-        self._set_network(
-            [np.array(Wl) for Wl in res.W],
-            None if res.b is None else [np.array(bl) for bl in res.b],
-            np.arange(X.shape[1]),
-        )
+        self.y_mean_, self.y_scale_ = y_mean, y_scale
+        W = [np.array(Wl) for Wl in res.W]
+        b = None if res.b is None else [np.array(bl) for bl in res.b]
+        if y_scale is not None:  # the output layer in the units of y (exact: it is linear)
+            W[-1] *= y_scale[:, None]
+            if b is not None:
+                b[-1] = y_scale * b[-1] + y_mean
+        self._set_network(W, b, np.arange(X.shape[1]))
         return self
 
     def _warm_start_point(self, prob, seed, result, task, classes):
@@ -568,11 +607,13 @@ class SparseLeakyReLUNet(_LiftedNetBase):
         random_state=0,
         verbose=False,
         warm_start=False,
+        normalize_y=True,
     ):
         super().__init__(
             hidden=hidden, alpha=alpha, beta=beta, lam=lam, groups=groups, coupling=coupling,
             bias=bias, tol=tol, max_iter=max_iter, time_limit=time_limit,
             random_state=random_state, verbose=verbose, warm_start=warm_start,
+            normalize_y=normalize_y,
         )  # fmt: skip
         self.task = task
 

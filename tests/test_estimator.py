@@ -567,16 +567,84 @@ def test_real_solver_regression_fits_certifies_and_prunes():
     # that of the solver's best point whatever its status
     assert net.kkt_["residual"] <= 1e-2
     assert res.status != "converged" or net.kkt_["residual"] <= 1e-4
-    # the certificate is that of the stored point
-    prob = LiftedProblem(X, Y, hidden=(6,), lam=2e-2, bias=True)
-    rep = kkt_residuals(prob, net.coefs_, net.intercepts_, res.V, res.M1, res.M2)
+    # the certificate is that of the solver's point for the standardised targets
+    # (normalize_y), whose output layer coefs_ and intercepts_ carry in the units of y
+    Ys = (Y - net.y_mean_) / net.y_scale_
+    prob = LiftedProblem(X, Ys, hidden=(6,), lam=2e-2, bias=True)
+    rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
     assert rep["residual"] == pytest.approx(net.kkt_["residual"], rel=1e-9, abs=1e-14)
+    np.testing.assert_array_equal(net.coefs_[0], res.W[0])
+    np.testing.assert_allclose(net.coefs_[1], net.y_scale_[:, None] * res.W[1], rtol=1e-15)
+    np.testing.assert_allclose(net.intercepts_[1], net.y_scale_ * res.b[1] + net.y_mean_,
+                               rtol=1e-15)  # fmt: skip
     assert net.score(X, y) > 0.9
     assert net.n_iter_ == res.nit >= 1
     # lam removes hidden neurons; the pruned network is the same function
     small = net.prune()
     assert small.n_params_ < net.n_params_
     np.testing.assert_allclose(small.predict(X), net.predict(X), rtol=1e-10, atol=1e-12)
+
+
+def test_normalize_y_standardises_the_targets_and_maps_the_output_layer_back(stub):
+    """The solver sees ``(y - mean) / std`` per output (with biases; without them the root
+    mean square and no centring); ``coefs_`` and ``intercepts_`` map its output layer back,
+    so ``predict`` is in the units of ``y``. Classification and ``normalize_y=False`` hand
+    the targets over as they are."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    Y = np.c_[100 + 20 * rng.standard_normal(30), -3e-4 * rng.random(30), np.full(30, 7.0)]
+    net = SparseLeakyReLURegressor(hidden=(4,)).fit(X, Y)
+    Ys = stub.calls[-1]["prob"].YT.T
+    np.testing.assert_allclose(Ys[:, :2].mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(Ys[:, :2].std(axis=0), 1, rtol=1e-12)
+    np.testing.assert_array_equal(Ys[:, 2], 0)  # a constant output: 0, scale its size
+    np.testing.assert_allclose(net.y_mean_, Y.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(net.y_scale_, [*Y[:, :2].std(axis=0), 7.0], rtol=1e-12)
+    # the network in the units of y: the solver's network times the scale, plus the mean
+    res = net.result_
+    prob = stub.calls[-1]["prob"]
+    np.testing.assert_allclose(net.predict(X),
+                               prob.predict(res.W, res.b, X) * net.y_scale_ + net.y_mean_,
+                               rtol=1e-12)  # fmt: skip
+    # without biases: no centring, the root mean square
+    SparseLeakyReLURegressor(hidden=(4,), bias=False).fit(X, Y[:, 0])
+    ys = stub.calls[-1]["prob"].YT[0]
+    np.testing.assert_allclose(ys, Y[:, 0] / np.sqrt(np.mean(Y[:, 0] ** 2)), rtol=1e-12)
+    # off, and classification: the targets as given
+    off = SparseLeakyReLURegressor(hidden=(4,), normalize_y=False).fit(X, Y)
+    np.testing.assert_array_equal(stub.calls[-1]["prob"].YT.T, Y)
+    assert off.y_mean_ is None and off.y_scale_ is None
+    np.testing.assert_array_equal(off.coefs_[-1], off.result_.W[-1])
+    cls = SparseLeakyReLUClassifier(hidden=(4,)).fit(X, (X[:, 0] > 0).astype(int))
+    np.testing.assert_array_equal(stub.calls[-1]["prob"].YT, np.eye(2)[(X[:, 0] > 0) * 1].T)
+    assert cls.y_mean_ is None and cls.y_scale_ is None
+    with pytest.raises(TypeError, match="normalize_y"):
+        SparseLeakyReLURegressor(normalize_y="yes").fit(X, Y)
+
+
+def test_normalize_y_targets_near_the_largest_float_do_not_overflow(stub):
+    X = np.random.default_rng(0).standard_normal((4, 2))
+    net = SparseLeakyReLURegressor(hidden=(2,)).fit(X, np.array([1e308, -1e308, 5e307, 0.0]))
+    assert np.all(np.isfinite(stub.calls[-1]["prob"].YT))
+    assert np.all(np.isfinite(net.y_scale_)) and np.all(np.isfinite(net.coefs_[-1]))
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_real_solver_regression_does_not_depend_on_the_units_of_y():
+    """With ``normalize_y`` the fit of ``4 y`` is the fit of ``y`` times 4 (the same
+    standardised problem to the bit: a power of 2 scales exactly), so ``lam`` and ``beta``
+    act the same in any units; without it ``y`` in thousands is another problem."""
+    X, Y, _, _ = make_teacher(60, (3, 4, 1), noise=0.05, seed=1, bias=True)
+    y = 1000 * Y[:, 0]
+    kw = dict(hidden=(5,), lam=1e-2, tol=1e-4, max_iter=4)
+    a = SparseLeakyReLURegressor(**kw).fit(X, y)
+    b = SparseLeakyReLURegressor(**kw).fit(X, 4 * y)
+    np.testing.assert_array_equal(b.predict(X), 4 * a.predict(X))
+    assert a.score(X, y) == b.score(X, 4 * y) > 0.9  # measured 0.994
+    # the same four outer iterations on y in thousands: R^2 -0.09 (measured)
+    c = SparseLeakyReLURegressor(normalize_y=False, **kw).fit(X, y)
+    assert c.score(X, y) < 0.5
 
 
 @pytest.mark.slow
