@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "benchmarks"))
 import bench_alm  # noqa: E402 (the benchmarks folder on the path)
+import bench_datasets  # noqa: E402
 import bench_ipopt  # noqa: E402
 import bench_multipliers  # noqa: E402
 import fingerprint  # noqa: E402
@@ -70,6 +71,13 @@ REFUSED = [
     (fingerprint, ["--cases", "foo"], "--cases"),
     (fingerprint, ["--cases", "digits", "digits"], "--cases"),
     (fingerprint, ["--repeats", "0"], "--repeats"),
+    (bench_datasets, ["--datasets", "mnist"], "--datasets"),
+    (bench_datasets, ["--datasets", "iris", "iris"], "--datasets"),
+    (bench_datasets, ["--lams", "-1"], "--lams"),
+    (bench_datasets, ["--betas", "0"], "--betas"),
+    (bench_datasets, ["--betas", "1", "1"], "--betas"),
+    (bench_datasets, ["--time-limit", "0"], "--time-limit"),
+    (bench_datasets, ["--hidden", "0"], "--hidden"),
 ]
 
 
@@ -215,3 +223,25 @@ def test_sweep_ctrl_c_exits_130_after_the_summary(monkeypatch, capsys):
     calls, out = interrupted_main(monkeypatch, capsys, sweep, "solve_alm",
                                   ["wide", "--Ns", "20", "--seeds", "0", "1", "--time-limit", "1"])
     assert calls == 1 and "SUMMARY wide" in out
+
+
+def test_bench_datasets_prints_its_rows_and_stops_at_a_ctrl_c(monkeypatch, capsys):
+    """One row per fit and one per MLP; a fit that a Ctrl-C interrupted (the estimator keeps
+    it, status ``interrupted``) stops the whole script with 130, no row made of it."""
+    import functools
+
+    import liftnet.solvers.alm as alm
+
+    rows = bench_datasets.main(["--datasets", "iris", "--lams", "1e-2", "--betas", "1",
+                                "--time-limit", "5"])
+    assert len(rows) == 1 and rows[0]["status"] == "converged" and rows[0]["test"] > 0.8
+    out = capsys.readouterr().out
+    assert "iris" in out and "MLP" in out
+    # a callback that asks to stop ends the solve "interrupted", as a Ctrl-C does
+    real = alm.solve_alm
+    monkeypatch.setattr(alm, "solve_alm", functools.partial(real, callback=lambda rec: True))
+    with pytest.raises(SystemExit) as exc:
+        bench_datasets.main(["--datasets", "iris", "wine", "--time-limit", "5"])
+    assert exc.value.code == 130
+    out = capsys.readouterr().out
+    assert "interrupted: the rows above are complete." in out and "wine" not in out

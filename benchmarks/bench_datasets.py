@@ -1,0 +1,164 @@
+"""The estimator on scikit-learn's bundled data sets, against scikit-learn's own MLP.
+
+What a user gets from ``SparseLeakyReLUClassifier`` / ``SparseLeakyReLURegressor`` (the
+lifted ALM, MODEL.md 4-6) on small standard data, next to what they would pick instead,
+``MLPClassifier`` / ``MLPRegressor`` (ReLU, cross-entropy or squared loss, L2 penalty, Adam;
+another model, compared by its scores only). Data: iris, wine, breast cancer, digits
+(classification), diabetes and Friedman #1 (``make_friedman1``, 1000 samples, seed 0;
+regression); all ship with scikit-learn, nothing is downloaded. Each is split 70/30
+(``random_state=0``), inputs standardised with the training statistics. One hidden layer of
+``--hidden`` units for every model.
+
+Per data set, ``lam`` and ``beta``: the fit's status, KKT residual (``kkt_``), seconds, the
+network's ``Phi`` and the lifted point's ``F`` (of the problem the solver saw: standardised
+targets for regression, ``normalize_y``), the lift gap ``(Phi - F) / Phi`` (docs/maths.md 4;
+``LiftGapWarning`` above 20%), train and test score (accuracy, or R^2), the hidden units
+and inputs the network still uses; the MLP's seconds and scores, and the ratio of the fit's
+seconds to the MLP's. The fit runs to ``tol`` 1e-6 or ``--time-limit``.
+
+    python benchmarks/bench_datasets.py --quick
+    python benchmarks/bench_datasets.py                        # lam 1e-2 1e-3, beta 1 10, 20 s
+    python benchmarks/bench_datasets.py --no-normalize-y       # regression targets as given
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from bench_args import (
+    INTERRUPTED,
+    no_repeats,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    stop_if_interrupted,
+)
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from liftnet.estimator import SparseLeakyReLUClassifier, SparseLeakyReLURegressor
+from liftnet.solvers.alm import warm_up
+
+#: name -> (loader returning X, y; task)
+DATASETS = {
+    "iris": (lambda: datasets.load_iris(return_X_y=True), "classification"),
+    "wine": (lambda: datasets.load_wine(return_X_y=True), "classification"),
+    "breast_cancer": (lambda: datasets.load_breast_cancer(return_X_y=True), "classification"),
+    "digits": (lambda: datasets.load_digits(return_X_y=True), "classification"),
+    "diabetes": (lambda: datasets.load_diabetes(return_X_y=True), "regression"),
+    "friedman1": (lambda: datasets.make_friedman1(1000, random_state=0), "regression"),
+}
+
+
+def split(name):
+    """The 70/30 split of data set ``name``, inputs standardised on the training part."""
+    load, task = DATASETS[name]
+    X, y = load()
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    sc = StandardScaler().fit(Xtr)
+    return sc.transform(Xtr), sc.transform(Xte), ytr, yte, task
+
+
+def fit_lifted(task, Xtr, ytr, Xte, yte, hidden, lam, beta, time_limit, normalize_y):
+    """One estimator fit; its row (warnings silenced: the row reports what they say)."""
+    Est = SparseLeakyReLUClassifier if task == "classification" else SparseLeakyReLURegressor
+    est = Est(hidden=(hidden,), lam=lam, beta=beta, time_limit=time_limit,
+              normalize_y=normalize_y)
+    t = time.monotonic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(Xtr, ytr)
+    seconds = time.monotonic() - t
+    res = stop_if_interrupted(est.result_)  # a Ctrl-C stops the script, not just this fit
+    return {"status": res.status, "kkt": est.kkt_["residual"], "time": seconds,
+            "Phi": res.Phi, "F": res.objective, "gap": (res.Phi - res.objective) / res.Phi,
+            "train": est.score(Xtr, ytr), "test": est.score(Xte, yte),
+            "units": int(np.sum(est.active_groups_[1])),
+            "inputs": int(np.sum(est.active_groups_[0]))}
+
+
+def fit_mlp(task, Xtr, ytr, Xte, yte, hidden):
+    """scikit-learn's MLP with its defaults (Adam, ReLU, L2 1e-4), 2000 epochs at most."""
+    Est = MLPClassifier if task == "classification" else MLPRegressor
+    est = Est(hidden_layer_sizes=(hidden,), max_iter=2000, random_state=0)
+    t = time.monotonic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(Xtr, ytr)
+    return {"time": time.monotonic() - t, "train": est.score(Xtr, ytr),
+            "test": est.score(Xte, yte)}
+
+
+def run(names, lams, betas, hidden, time_limit, normalize_y):
+    warm_up()  # numba's kernels loaded before the first fit's clock
+    head = (f"{'data':14s} {'N':>5s} {'lam':>6s} {'beta':>5s} {'status':>10s} {'KKT':>8s} "
+            f"{'s':>6s} {'Phi':>8s} {'F':>8s} {'gap':>5s} {'train':>6s} {'test':>6s} "
+            f"{'units':>5s} {'in':>4s} {'s/MLP':>6s}")
+    print(head)
+    print("-" * len(head))
+    rows = []
+    for name in names:
+        Xtr, Xte, ytr, yte, task = split(name)
+        mlp = fit_mlp(task, Xtr, ytr, Xte, yte, hidden)
+        for lam in lams:
+            for beta in betas:
+                r = fit_lifted(task, Xtr, ytr, Xte, yte, hidden, lam, beta, time_limit,
+                               normalize_y)
+                rows.append({"data": name, "lam": lam, "beta": beta, **r})
+                print(f"{name:14s} {len(Xtr):5d} {lam:6g} {beta:5g} {r['status']:>10s} "
+                      f"{r['kkt']:8.1e} {r['time']:6.2f} {r['Phi']:8.4g} {r['F']:8.4g} "
+                      f"{r['gap']:5.0%} {r['train']:6.3f} {r['test']:6.3f} {r['units']:5d} "
+                      f"{r['inputs']:4d} {r['time'] / mlp['time']:6.1f}", flush=True)
+        print(f"{name:14s} {len(Xtr):5d} {'MLP':>6s} {'':5s} {'':>10s} {'':>8s} "
+              f"{mlp['time']:6.2f} {'':>8s} {'':>8s} {'':>5s} {mlp['train']:6.3f} "
+              f"{mlp['test']:6.3f} {hidden:5d} {Xtr.shape[1]:4d}", flush=True)
+    return rows
+
+
+def build_parser():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--datasets", nargs="+", choices=list(DATASETS),
+                    help="default: all six")
+    ap.add_argument("--lams", type=nonnegative_float, nargs="+", help="default: 1e-2 1e-3")
+    ap.add_argument("--betas", type=positive_float, nargs="+", help="default: 1 10")
+    ap.add_argument("--hidden", type=positive_int, default=16)
+    ap.add_argument("--time-limit", type=positive_float,
+                    help="seconds per fit (default 20)")
+    ap.add_argument("--no-normalize-y", dest="normalize_y", action="store_false",
+                    help="regression targets as given (normalize_y=False)")
+    ap.add_argument("--quick", action="store_true",
+                    help="defaults iris and diabetes, lam 1e-2, beta 1, 5 s per fit")
+    return ap
+
+
+def parse_args(argv=None):
+    ap = build_parser()
+    a = ap.parse_args(argv)
+    no_repeats(ap, a, "datasets", "lams", "betas")
+    # what the command line did not give: the quick or the full defaults
+    quick = {"datasets": ["iris", "diabetes"], "lams": [1e-2], "betas": [1.0],
+             "time_limit": 5.0}
+    full = {"datasets": list(DATASETS), "lams": [1e-2, 1e-3], "betas": [1.0, 10.0],
+            "time_limit": 20.0}
+    for key, value in (quick if a.quick else full).items():
+        if getattr(a, key) is None:
+            setattr(a, key, value)
+    return a
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    try:
+        return run(a.datasets, a.lams, a.betas, a.hidden, a.time_limit, a.normalize_y)
+    except KeyboardInterrupt:
+        print("interrupted: the rows above are complete.")
+        raise SystemExit(INTERRUPTED) from None
+
+
+if __name__ == "__main__":
+    main()
