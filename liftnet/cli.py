@@ -380,7 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-standardize",
         dest="standardize",
         action="store_false",
-        help="with --file: keep its columns as they are",
+        help="with --file: keep its columns as they are (by default the inputs, and the "
+             "targets of a regression, are standardised with the training statistics: "
+             "PREFIX.json's data.target_mean and data.target_scale map the network's outputs "
+             "back to the file's units)",
     )
     solve.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     solve.add_argument("--init", metavar="NPZ",

@@ -189,6 +189,13 @@ def load_problem_data(args, mode: str) -> ProblemData:
         Xtr, Ytr, Xte, Yte = _split(X, Y, ts, seed, strat, source=f"--file {args.file!r}")
         if args.standardize:
             Xtr, Xte = standardize(Xtr, Xte)
+            if task == "regression":  # the targets too, as SparseLeakyReLUNet's normalize_y
+                k = Ytr.reshape(len(Ytr), -1).shape[1]  # outputs (a held-out part may be empty)
+                (Ytr_s, Yte_s), mean, scale = standardize(
+                    Ytr.reshape(len(Ytr), k), Yte.reshape(len(Yte), k),
+                    center=bool(getattr(args, "bias", True)), return_stats=True)
+                Ytr, Yte = Ytr_s.reshape(Ytr.shape), Yte_s.reshape(Yte.shape)
+                info["target_mean"], info["target_scale"] = mean.tolist(), scale.tolist()
         info["standardized"] = bool(args.standardize)
     elif name == "digits":
         try:  # its refusal of a split (test_size=...) under the option's name

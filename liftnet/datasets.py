@@ -128,7 +128,7 @@ def _is_constant(mean: np.ndarray, var: np.ndarray, n: int, dt: np.dtype) -> np.
     return var <= bound
 
 
-def standardize(X_train, *others):
+def standardize(X_train, *others, center=True, return_stats=False):
     """Scale the columns of ``X_train`` to mean 0 and variance 1; apply the same map to others.
 
     Constant columns are centred only: variance 0, or a variance at the level of rounding
@@ -138,6 +138,13 @@ def standardize(X_train, *others):
     ``X_train`` when it is float32 or float64, else in float64 (so integer input is scaled
     correctly). ``X_train`` must be 2-D, finite and non-empty; ``others`` 2-D and finite with
     as many columns (they may have no rows).
+
+    ``center=False`` scales each column by its root mean square instead, with no shift (the
+    targets of a network without an output bias, which could not add the mean back); only an
+    all-zero column is constant then. ``return_stats=True`` returns ``(arrays, mean,
+    scale)``: the tuple above and, per column, the shift and the scale of the map
+    ``(A - mean) / scale`` (float64; ``mean`` 0 without centring, ``scale`` 1 for a constant
+    column), so that a fit on the scaled arrays can be mapped back.
     """
     is_float = isinstance(X_train, np.ndarray) and X_train.dtype in (np.float32, np.float64)
     dt = X_train.dtype if is_float else np.dtype(np.float64)
@@ -157,9 +164,14 @@ def standardize(X_train, *others):
     # column as constant), and the division is exact, so the result is that of (A - mean) / sd
     _, e = np.frexp(np.max(np.abs(X_train), axis=0))
     s = np.ldexp(np.ones_like(e, dtype=dt), e - 1)
-    mean = np.mean(X_train / s, axis=0, dtype=np.float64)
-    var = np.var(X_train / s, axis=0, dtype=np.float64)
-    const = _is_constant(mean, var, X_train.shape[0], dt)
+    if center:
+        mean = np.mean(X_train / s, axis=0, dtype=np.float64)
+        var = np.var(X_train / s, axis=0, dtype=np.float64)
+        const = _is_constant(mean, var, X_train.shape[0], dt)
+    else:  # the mean square about 0
+        mean = np.zeros(X_train.shape[1])
+        var = np.mean(np.square(X_train / s, dtype=np.float64), axis=0)
+        const = var == 0
     mu = np.where(const, mean * s, mean).astype(dt)  # constant columns: centred only
     s = np.where(const, 1.0, s).astype(dt)
     sd = np.where(const, 1.0, np.sqrt(var)).astype(dt)
@@ -175,6 +187,8 @@ def standardize(X_train, *others):
                              f"its statistics it overflows {dt} in column {j} (its largest "
                              f"magnitude there {float(np.max(np.abs(A[:, j]))):.3g}, X_train's "
                              f"standard deviation {float(sd[j] * s[j]):.3g})")
+    if return_stats:
+        return out, mu.astype(np.float64) * s, sd.astype(np.float64) * s
     return out
 
 

@@ -36,7 +36,7 @@ from ._validation import (
     check_widths,
     refuse_masked,
 )
-from .datasets import one_hot
+from .datasets import one_hot, standardize
 from .formulation.couplings import COUPLINGS
 from .formulation.penalties import GROUPS
 from .formulation.problem import LiftedProblem
@@ -137,24 +137,6 @@ def _check_one_kind_of_label(y: np.ndarray) -> None:
         ) from None
 
 
-def _standardized_targets(Y: np.ndarray, bias: bool):
-    """``(Y - mean) / scale`` per output column (``normalize_y``), with ``mean`` and ``scale``
-    (arrays ``(n_L,)``): with biases the mean and standard deviation of each column, without
-    them 0 and the root mean square (a network without an output bias cannot add an offset
-    back). A constant column keeps the scale of its size (its standardised values are 0 with
-    biases). Computed on the columns divided by their largest magnitude, so that targets near
-    the largest float do not overflow. ``Y`` is ``(N,)`` or ``(N, n_L)``; the result has its
-    shape."""
-    Y2 = Y.reshape(len(Y), -1)
-    top = np.max(np.abs(Y2), axis=0)
-    top = np.where(top > 0, top, 1.0)
-    Z = Y2 / top  # entries in [-1, 1]
-    mean_z = Z.mean(axis=0) if bias else np.zeros(Y2.shape[1])
-    std_z = np.sqrt(np.mean((Z - mean_z) ** 2, axis=0))
-    std_z = np.where(std_z > 0, std_z, 1.0)
-    return ((Z - mean_z) / std_z).reshape(Y.shape), mean_z * top, std_z * top
-
-
 class _LiftedNetBase(BaseEstimator):
     """Shared parameters, ``fit``, ``predict``, ``score`` and ``prune``.
 
@@ -210,11 +192,12 @@ class _LiftedNetBase(BaseEstimator):
         first fit starts at random.
     normalize_y : bool, default True
         Regression only: solve (M) for the targets standardised per output,
-        ``(y - y_mean_) / y_scale_`` (mean and standard deviation of the training targets;
-        without biases no centring, ``y_scale_`` the root mean square), so that ``lam`` and
-        ``beta`` weigh the fit the same whatever the units of ``y``; the output layer is then
-        mapped back exactly (``W_L`` rows times ``y_scale_``, ``b_L`` times ``y_scale_`` plus
-        ``y_mean_``), so ``coefs_``, ``intercepts_`` and ``predict`` are in the units of ``y``.
+        ``(y - y_mean_) / y_scale_`` (mean and standard deviation of the training targets,
+        :func:`liftnet.datasets.standardize`; without biases no centring, ``y_scale_`` the
+        root mean square), so that ``lam`` and ``beta`` weigh the fit the same whatever the
+        units of ``y``; the output layer is then mapped back exactly (``W_L`` rows times
+        ``y_scale_``, ``b_L`` times ``y_scale_`` plus ``y_mean_``), so ``coefs_``,
+        ``intercepts_`` and ``predict`` are in the units of ``y``.
         ``result_`` and ``kkt_`` are those of the standardised problem. Ignored for
         classification (one-hot targets are unit-free already).
 
@@ -406,7 +389,9 @@ class _LiftedNetBase(BaseEstimator):
                 del self.classes_
         y_mean = y_scale = None
         if task == "regression" and p["normalize_y"]:
-            Y, y_mean, y_scale = _standardized_targets(Y, p["bias"])
+            (Ys,), y_mean, y_scale = standardize(Y.reshape(len(Y), -1), center=p["bias"],
+                                                 return_stats=True)  # fmt: skip
+            Y = Ys.reshape(Y.shape)
         self.task_ = task
         self._y_ndim = y.ndim
         self._fit_params = p  # the validated values the network was trained with

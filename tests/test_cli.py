@@ -915,7 +915,9 @@ def test_labels_of_2_63_or_more_follow_one_rule(tmp_path, capsys, task):
     """A target of 0 and 1e19 (csv) or 0 and 1e300 (npz): ``--task auto`` called them integer
     labels, the check of ``--task classification`` (scikit-learn's int64 cast) continuous, and
     an IndexError followed. One rule now: integers of magnitude below 2**63 are labels, so
-    auto reads such a target as regression values and classification refuses it."""
+    auto reads such a target as regression values and classification refuses it. (As
+    regression values, 1e300 is too large for the solvers as read, ``--no-standardize``, and
+    solved once standardised.)"""
     import argparse
 
     from liftnet.cli_data import load_problem_data
@@ -933,10 +935,16 @@ def test_labels_of_2_63_or_more_follow_one_rule(tmp_path, capsys, task):
                                       test_size=0.25, standardize=True)  # fmt: skip
             assert load_problem_data(args, "solve").task == "regression"
             continue
+        as_read = ["--no-standardize"] if task == "auto" else []
         rc = run_main(["solve", "--file", f, "--task", task, "--hidden", "3", "--max-iter",
-                       "2", "--quiet", "--out", str(tmp_path / "run")])  # fmt: skip
+                       "2", "--quiet", "--out", str(tmp_path / "run"), *as_read])  # fmt: skip
         err = capsys.readouterr().err
         assert rc == 2 and "Traceback" not in err, err
+        if task == "auto":  # standardised (the default), the same target is solved
+            assert run_main(["solve", "--file", f, "--hidden", "3", "--max-iter", "2",
+                             "--quiet", "--out", str(tmp_path / "run")]) == 0  # fmt: skip
+            rep = json.loads(open(tmp_path / "run.json").read())
+            assert rep["data"]["target_scale"][0] == pytest.approx(5e299, rel=0.05)
         if task == "classification":
             assert f"is continuous (values that are not integers of magnitude below 2**63, " \
                    f"e.g. {example})" in err
@@ -1034,6 +1042,44 @@ def test_file_inputs_are_standardised_unless_asked_not_to(tmp_path):
     assert d.info["standardized"] is True
     d = _data("--file", str(tmp_path / "d.csv"), "--test-size", "0", "--no-standardize")
     np.testing.assert_array_equal(d.X_train, A[:, :2])
+
+
+def test_file_regression_targets_are_standardised_with_their_map_in_the_report(tmp_path):
+    """A regression target of a ``--file`` is standardised with the training statistics too
+    (as ``SparseLeakyReLUNet(normalize_y=True)``), the held-out part by the same map, which
+    ``PREFIX.json`` keeps (``data.target_mean``, ``data.target_scale``); without biases it is
+    divided by its root mean square, not centred; ``--no-standardize`` and a classification
+    target leave the targets as read. R^2 does not change under the map: the solve's metrics
+    are those of the network mapped back to the file's units."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    y = 3000.0 + 500.0 * (X[:, 0] - X[:, 1]) + 5.0 * rng.standard_normal(40)
+    path = tmp_path / "r.csv"
+    np.savetxt(path, np.c_[X, y], delimiter=",", header="a,b,y", comments="")
+    opts = ["--file", str(path), "--target", "y", "--test-size", "0.25"]
+    d = _data(*opts)
+    raw = _data(*opts, "--no-standardize")
+    assert d.Y_train.shape == raw.Y_train.shape == (30,)
+    np.testing.assert_allclose(d.Y_train.mean(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(d.Y_train.std(), 1.0, rtol=1e-12)
+    m, s = d.info["target_mean"], d.info["target_scale"]
+    np.testing.assert_allclose([m[0], s[0]], [raw.Y_train.mean(), raw.Y_train.std()], rtol=1e-12)
+    np.testing.assert_allclose(d.Y_test * s[0] + m[0], raw.Y_test, rtol=1e-12)
+    assert "target_mean" not in raw.info
+    nb = _data(*opts, "--no-bias")
+    assert nb.info["target_mean"] == [0.0]
+    np.testing.assert_allclose(nb.Y_train, raw.Y_train / np.sqrt(np.mean(raw.Y_train ** 2)),
+                               rtol=1e-12)  # fmt: skip
+    rc, out = solve(tmp_path, *opts)
+    rep = json.loads(open(out + ".json").read())
+    res = load_result(out + ".npz")
+    assert rep["data"]["target_scale"] == s
+    F = LiftedProblem(d.X_test, d.Y_test, hidden=(4,), bias=True).predict(res["W"], res["b"],
+                                                                          d.X_test)[:, 0]
+    from sklearn.metrics import r2_score
+
+    assert rep["metrics"]["test_r2"] == pytest.approx(r2_score(raw.Y_test, F * s[0] + m[0]),
+                                                      rel=1e-9)  # fmt: skip
 
 
 def test_r2_of_two_test_samples_is_a_number():

@@ -595,3 +595,34 @@ def test_noise_that_would_overflow_the_data_is_refused(make, dtype, top):
         make(noise=1e308 if dtype == np.float64 else 1e37, dtype=dtype)
     X, Y = make(noise=0.9 * top, dtype=dtype)[:2]
     assert np.all(np.isfinite(X)) and np.all(np.isfinite(Y))
+
+
+def test_standardize_returns_its_map_and_scales_by_the_root_mean_square_without_centring():
+    """``return_stats`` gives the map ``(A - mean) / scale`` that was applied (a fit on the
+    scaled data maps back through it), the arrays the same as without it; ``center=False``
+    divides by each column's root mean square (the targets of a network without output bias),
+    an all-zero column left at 0 with scale 1."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((50, 4)) * [1.0, 1e3, 1e-200, 0.0] + [5.0, -2e3, 0.0, 0.0]
+    B = rng.standard_normal((7, 4))
+    (Z, T), mean, scale = standardize(A, B, return_stats=True)
+    for got, plain in zip((Z, T), standardize(A, B)):
+        np.testing.assert_array_equal(got, plain)
+    np.testing.assert_allclose(Z * scale + mean, A, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(T * scale + mean, B, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mean[:3], A[:, :3].mean(axis=0), rtol=1e-12)
+    # (numpy's own std of the third column underflows: its squares are below 1e-308)
+    sd = [*A[:, :2].std(axis=0), (A[:, 2] * 1e200).std() * 1e-200]
+    np.testing.assert_allclose(scale[:3], sd, rtol=1e-12)
+    assert mean[3] == 0 and scale[3] == 1
+    (Z, T), mean, scale = standardize(A, B, center=False, return_stats=True)
+    np.testing.assert_array_equal(mean, 0)
+    rms = np.sqrt(np.mean((A[:, :3] / [1, 1, 1e-200]) ** 2, axis=0)) * [1, 1, 1e-200]
+    np.testing.assert_allclose(scale[:3], rms, rtol=1e-12)
+    np.testing.assert_allclose(np.mean(Z[:, :3] ** 2, axis=0), 1, rtol=1e-12)
+    np.testing.assert_array_equal(Z[:, 3], 0)
+    assert scale[3] == 1
+    np.testing.assert_allclose(T * scale, B, rtol=1e-12)
+    # a constant nonzero column is no constant without centring: it scales to +-1
+    (Z,) = standardize(np.full((4, 1), -3.0), center=False)
+    np.testing.assert_array_equal(Z, -1.0)

@@ -597,9 +597,9 @@ def test_normalize_y_standardises_the_targets_and_maps_the_output_layer_back(stu
     Ys = stub.calls[-1]["prob"].YT.T
     np.testing.assert_allclose(Ys[:, :2].mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(Ys[:, :2].std(axis=0), 1, rtol=1e-12)
-    np.testing.assert_array_equal(Ys[:, 2], 0)  # a constant output: 0, scale its size
+    np.testing.assert_array_equal(Ys[:, 2], 0)  # a constant output: centred only
     np.testing.assert_allclose(net.y_mean_, Y.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(net.y_scale_, [*Y[:, :2].std(axis=0), 7.0], rtol=1e-12)
+    np.testing.assert_allclose(net.y_scale_, [*Y[:, :2].std(axis=0), 1.0], rtol=1e-12)
     # the network in the units of y: the solver's network times the scale, plus the mean
     res = net.result_
     prob = stub.calls[-1]["prob"]
