@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pytest
 from _helpers import cut_bytes, make_unreadable
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liftnet.datasets import (
     load_digits_problem,
@@ -626,3 +628,23 @@ def test_standardize_returns_its_map_and_scales_by_the_root_mean_square_without_
     # a constant nonzero column is no constant without centring: it scales to +-1
     (Z,) = standardize(np.full((4, 1), -3.0), center=False)
     np.testing.assert_array_equal(Z, -1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 12), m=st.integers(1, 4), exponent=st.integers(-250, 250),
+       offset=st.floats(-1e6, 1e6), center=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_standardize_map_inverts_on_any_scale(n, m, exponent, offset, center, seed):
+    """Whatever the columns' scale (1e-250 to 1e250) and offset, the returned map takes the
+    scaled arrays back to the data: ``Z * scale + mean`` is ``A`` to rounding, and the scaled
+    training columns have mean 0 (when centred) and mean square at most 1."""
+    rng = np.random.default_rng(seed)
+    A = (rng.standard_normal((n, m)) + offset) * 10.0**exponent
+    (Z,), mean, scale = standardize(A, center=center, return_stats=True)
+    assert np.all(np.isfinite(Z)) and np.all(scale > 0)
+    top = np.max(np.abs(A), axis=0)
+    np.testing.assert_allclose(Z * scale + mean, A, rtol=1e-9, atol=float(1e-9 * top.max()))
+    assert np.all(np.mean(Z**2, axis=0) <= 1 + 1e-9)
+    if center:
+        np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-9)
+    else:
+        np.testing.assert_array_equal(mean, 0)
