@@ -236,6 +236,10 @@ def _print_summary(prob, res, data, metrics, t_data, t_total, out=None, t_warm=0
         p(f"  {key.replace('_', ' '):<20} {kkt[key]:.3e}")
     p(f"  {'residual':<20} {kkt['residual']:.3e}   (tol {res.get('tol', float('nan')):g})")
     p(f"objective F = {res.objective:.6g}, Phi = {res.Phi:.6g}")
+    if "target_scale" in data.info:  # F and Phi are those of the standardised target
+        mean, scale = data.info["target_mean"], data.info["target_scale"]
+        p(f"  (of the target standardised as (y - {', '.join(f'{m:.6g}' for m in mean)}) / "
+          f"{', '.join(f'{v:.6g}' for v in scale)}; --no-standardize keeps it as read)")
     gap = _lift_gap(prob, res)
     if gap is not None:
         p(f"warning: {gap}")

@@ -1044,7 +1044,8 @@ def test_file_inputs_are_standardised_unless_asked_not_to(tmp_path):
     np.testing.assert_array_equal(d.X_train, A[:, :2])
 
 
-def test_file_regression_targets_are_standardised_with_their_map_in_the_report(tmp_path):
+def test_file_regression_targets_are_standardised_with_their_map_in_the_report(
+        tmp_path, capsys):
     """A regression target of a ``--file`` is standardised with the training statistics too
     (as ``SparseLeakyReLUNet(normalize_y=True)``), the held-out part by the same map, which
     ``PREFIX.json`` keeps (``data.target_mean``, ``data.target_scale``); without biases it is
@@ -1070,7 +1071,10 @@ def test_file_regression_targets_are_standardised_with_their_map_in_the_report(t
     assert nb.info["target_mean"] == [0.0]
     np.testing.assert_allclose(nb.Y_train, raw.Y_train / np.sqrt(np.mean(raw.Y_train ** 2)),
                                rtol=1e-12)  # fmt: skip
-    rc, out = solve(tmp_path, *opts)
+    out = str(tmp_path / "run")  # SMALL without --quiet: the summary says how y was scaled
+    assert run_main(["solve", *SMALL[:-1], *opts, "--out", out]) == 0
+    printed = capsys.readouterr().out
+    assert f"(of the target standardised as (y - {m[0]:.6g}) / {s[0]:.6g};" in printed
     rep = json.loads(open(out + ".json").read())
     res = load_result(out + ".npz")
     assert rep["data"]["target_scale"] == s
