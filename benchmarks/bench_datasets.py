@@ -14,11 +14,14 @@ network's ``Phi`` and the lifted point's ``F`` (of the problem the solver saw: s
 targets for regression, ``normalize_y``), the lift gap ``(Phi - F) / Phi`` (docs/maths.md 4;
 ``LiftGapWarning`` above 20%), train and test score (accuracy, or R^2), the hidden units
 and inputs the network still uses; the MLP's seconds and scores, and the ratio of the fit's
-seconds to the MLP's. The fit runs to ``tol`` 1e-6 or ``--time-limit``.
+seconds to the MLP's. The fit runs to ``tol`` 1e-6 or ``--time-limit``. With several
+``--seeds`` (the ``random_state`` of both) each row holds the medians over them, and the
+status how many fits converged.
 
     python benchmarks/bench_datasets.py --quick
     python benchmarks/bench_datasets.py                        # lam 1e-2 1e-3, beta 1 10, 20 s
     python benchmarks/bench_datasets.py --no-normalize-y       # regression targets as given
+    python benchmarks/bench_datasets.py --seeds 0 1 2 --lams 1e-2   # medians over 3 seeds
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from bench_args import (
     nonnegative_float,
     positive_float,
     positive_int,
+    seed_int,
     stop_if_interrupted,
 )
 from sklearn import datasets
@@ -64,11 +68,11 @@ def split(name):
     return sc.transform(Xtr), sc.transform(Xte), ytr, yte, task
 
 
-def fit_lifted(task, Xtr, ytr, Xte, yte, hidden, lam, beta, time_limit, normalize_y):
+def fit_lifted(task, Xtr, ytr, Xte, yte, hidden, lam, beta, time_limit, normalize_y, seed=0):
     """One estimator fit; its row (warnings silenced: the row reports what they say)."""
     Est = SparseLeakyReLUClassifier if task == "classification" else SparseLeakyReLURegressor
     est = Est(hidden=(hidden,), lam=lam, beta=beta, time_limit=time_limit,
-              normalize_y=normalize_y)
+              normalize_y=normalize_y, random_state=seed)
     t = time.monotonic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -82,10 +86,10 @@ def fit_lifted(task, Xtr, ytr, Xte, yte, hidden, lam, beta, time_limit, normaliz
             "inputs": int(np.sum(est.active_groups_[0]))}
 
 
-def fit_mlp(task, Xtr, ytr, Xte, yte, hidden):
+def fit_mlp(task, Xtr, ytr, Xte, yte, hidden, seed=0):
     """scikit-learn's MLP with its defaults (Adam, ReLU, L2 1e-4), 2000 epochs at most."""
     Est = MLPClassifier if task == "classification" else MLPRegressor
-    est = Est(hidden_layer_sizes=(hidden,), max_iter=2000, random_state=0)
+    est = Est(hidden_layer_sizes=(hidden,), max_iter=2000, random_state=seed)
     t = time.monotonic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -94,26 +98,40 @@ def fit_mlp(task, Xtr, ytr, Xte, yte, hidden):
             "test": est.score(Xte, yte)}
 
 
-def run(names, lams, betas, hidden, time_limit, normalize_y):
+def median_row(rows):
+    """The medians of ``rows`` (one per seed) and, as ``status``, the status of a single row
+    or the count that converged (``2/3 conv``)."""
+    out = {k: float(np.median([r[k] for r in rows])) for k in rows[0] if k != "status"}
+    if "status" in rows[0]:
+        n = sum(r["status"] == "converged" for r in rows)
+        out["status"] = rows[0]["status"] if len(rows) == 1 else f"{n}/{len(rows)} conv"
+    return out
+
+
+def run(names, lams, betas, hidden, time_limit, normalize_y, seeds=(0,)):
     warm_up()  # numba's kernels loaded before the first fit's clock
     head = (f"{'data':14s} {'N':>5s} {'lam':>6s} {'beta':>5s} {'status':>10s} {'KKT':>8s} "
             f"{'s':>6s} {'Phi':>8s} {'F':>8s} {'gap':>5s} {'train':>6s} {'test':>6s} "
             f"{'units':>5s} {'in':>4s} {'s/MLP':>6s}")
+    if len(seeds) > 1:
+        print(f"medians over the seeds {', '.join(map(str, seeds))} of the estimator and the "
+              f"MLP (status: how many converged)")
     print(head)
     print("-" * len(head))
     rows = []
     for name in names:
         Xtr, Xte, ytr, yte, task = split(name)
-        mlp = fit_mlp(task, Xtr, ytr, Xte, yte, hidden)
+        mlp = median_row([fit_mlp(task, Xtr, ytr, Xte, yte, hidden, seed) for seed in seeds])
         for lam in lams:
             for beta in betas:
-                r = fit_lifted(task, Xtr, ytr, Xte, yte, hidden, lam, beta, time_limit,
-                               normalize_y)
+                r = median_row([fit_lifted(task, Xtr, ytr, Xte, yte, hidden, lam, beta,
+                                           time_limit, normalize_y, seed) for seed in seeds])
                 rows.append({"data": name, "lam": lam, "beta": beta, **r})
                 print(f"{name:14s} {len(Xtr):5d} {lam:6g} {beta:5g} {r['status']:>10s} "
                       f"{r['kkt']:8.1e} {r['time']:6.2f} {r['Phi']:8.4g} {r['F']:8.4g} "
-                      f"{r['gap']:5.0%} {r['train']:6.3f} {r['test']:6.3f} {r['units']:5d} "
-                      f"{r['inputs']:4d} {r['time'] / mlp['time']:6.1f}", flush=True)
+                      f"{r['gap']:5.0%} {r['train']:6.3f} {r['test']:6.3f} "
+                      f"{r['units']:5.3g} {r['inputs']:4.3g} {r['time'] / mlp['time']:6.1f}",
+                      flush=True)  # fmt: skip
         print(f"{name:14s} {len(Xtr):5d} {'MLP':>6s} {'':5s} {'':>10s} {'':>8s} "
               f"{mlp['time']:6.2f} {'':>8s} {'':>8s} {'':>5s} {mlp['train']:6.3f} "
               f"{mlp['test']:6.3f} {hidden:5d} {Xtr.shape[1]:4d}", flush=True)
@@ -126,6 +144,8 @@ def build_parser():
                     help="default: all six")
     ap.add_argument("--lams", type=nonnegative_float, nargs="+", help="default: 1e-2 1e-3")
     ap.add_argument("--betas", type=positive_float, nargs="+", help="default: 1 10")
+    ap.add_argument("--seeds", type=seed_int, nargs="+", default=[0],
+                    help="random_state of the estimator and the MLP (several: medians)")
     ap.add_argument("--hidden", type=positive_int, default=16)
     ap.add_argument("--time-limit", type=positive_float,
                     help="seconds per fit (default 20)")
@@ -139,7 +159,7 @@ def build_parser():
 def parse_args(argv=None):
     ap = build_parser()
     a = ap.parse_args(argv)
-    no_repeats(ap, a, "datasets", "lams", "betas")
+    no_repeats(ap, a, "datasets", "lams", "betas", "seeds")
     # what the command line did not give: the quick or the full defaults
     quick = {"datasets": ["iris", "diabetes"], "lams": [1e-2], "betas": [1.0],
              "time_limit": 5.0}
@@ -154,7 +174,8 @@ def parse_args(argv=None):
 def main(argv=None):
     a = parse_args(argv)
     try:
-        return run(a.datasets, a.lams, a.betas, a.hidden, a.time_limit, a.normalize_y)
+        return run(a.datasets, a.lams, a.betas, a.hidden, a.time_limit, a.normalize_y,
+                   a.seeds)
     except KeyboardInterrupt:
         print("interrupted: the rows above are complete.")
         raise SystemExit(INTERRUPTED) from None

@@ -78,6 +78,8 @@ REFUSED = [
     (bench_datasets, ["--betas", "1", "1"], "--betas"),
     (bench_datasets, ["--time-limit", "0"], "--time-limit"),
     (bench_datasets, ["--hidden", "0"], "--hidden"),
+    (bench_datasets, ["--seeds", "0", "0"], "--seeds"),
+    (bench_datasets, ["--seeds", "-1"], "--seeds"),
 ]
 
 
@@ -237,6 +239,11 @@ def test_bench_datasets_prints_its_rows_and_stops_at_a_ctrl_c(monkeypatch, capsy
     assert len(rows) == 1 and rows[0]["status"] == "converged" and rows[0]["test"] > 0.8
     out = capsys.readouterr().out
     assert "iris" in out and "MLP" in out
+    # several seeds: one row of medians, the status counting the converged fits
+    assert bench_datasets.median_row([{"status": "converged", "test": 0.9},
+                                      {"status": "time_limit", "test": 0.7},
+                                      {"status": "converged", "test": 0.8}]) == {
+        "test": 0.8, "status": "2/3 conv"}
     # a callback that asks to stop ends the solve "interrupted", as a Ctrl-C does
     real = alm.solve_alm
     monkeypatch.setattr(alm, "solve_alm", functools.partial(real, callback=lambda rec: True))
