@@ -146,6 +146,8 @@ def standardize(X_train, *others, center=True, return_stats=False):
     ``(A - mean) / scale`` (float64; ``mean`` 0 without centring, ``scale`` 1 for a constant
     column), so that a fit on the scaled arrays can be mapped back.
     """
+    center = check_bool(center, "center")
+    return_stats = check_bool(return_stats, "return_stats")
     is_float = isinstance(X_train, np.ndarray) and X_train.dtype in (np.float32, np.float64)
     dt = X_train.dtype if is_float else np.dtype(np.float64)
     X_train = check_data(X_train, "X_train", dtype=dt)

@@ -628,6 +628,9 @@ def test_standardize_returns_its_map_and_scales_by_the_root_mean_square_without_
     # a constant nonzero column is no constant without centring: it scales to +-1
     (Z,) = standardize(np.full((4, 1), -3.0), center=False)
     np.testing.assert_array_equal(Z, -1.0)
+    for flag in ("center", "return_stats"):
+        with pytest.raises(TypeError, match=f"{flag} must be True or False, got 'no'"):
+            standardize(A, **{flag: "no"})
 
 
 @settings(max_examples=60, deadline=None)
