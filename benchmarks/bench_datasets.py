@@ -16,12 +16,15 @@ targets for regression, ``normalize_y``), the lift gap ``(Phi - F) / Phi`` (docs
 and inputs the network still uses; the MLP's seconds and scores, and the ratio of the fit's
 seconds to the MLP's. The fit runs to ``tol`` 1e-6 or ``--time-limit``. With several
 ``--seeds`` (the ``random_state`` of both) each row holds the medians over them, and the
-status how many fits converged.
+status how many fits converged. ``--proxgrad`` adds, per ``lam``, liftnet's full-batch
+proximal gradient on (P) itself: the same network, targets and start without the lift (its
+``Phi`` comparable with the estimator's).
 
     python benchmarks/bench_datasets.py --quick
     python benchmarks/bench_datasets.py                        # lam 1e-2 1e-3, beta 1 10, 20 s
     python benchmarks/bench_datasets.py --no-normalize-y       # regression targets as given
     python benchmarks/bench_datasets.py --seeds 0 1 2 --lams 1e-2   # medians over 3 seeds
+    python benchmarks/bench_datasets.py --proxgrad            # and (P) without the lift
 """
 
 from __future__ import annotations
@@ -41,12 +44,16 @@ from bench_args import (
     stop_if_interrupted,
 )
 from sklearn import datasets
+from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
+from liftnet import LiftedProblem
+from liftnet.datasets import one_hot, standardize
 from liftnet.estimator import SparseLeakyReLUClassifier, SparseLeakyReLURegressor
 from liftnet.solvers.alm import warm_up
+from liftnet.solvers.baselines import prox_gradient
 
 #: name -> (loader returning X, y; task)
 DATASETS = {
@@ -98,6 +105,35 @@ def fit_mlp(task, Xtr, ytr, Xte, yte, hidden, seed=0):
             "test": est.score(Xte, yte)}
 
 
+def fit_proxgrad(task, Xtr, ytr, Xte, yte, hidden, lam, time_limit, normalize_y, seed=0):
+    """liftnet's full-batch proximal gradient on (P) itself (MODEL.md 3), the same network,
+    targets and start (``prob.initial_weights(seed)``) as the estimator's fit, to ``tol``
+    1e-6 or ``time_limit``: the model without the lift."""
+    if task == "classification":
+        Y, classes = one_hot(ytr)
+    else:
+        Y = ytr.reshape(len(ytr), -1).astype(float)
+        mean, scale = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
+        if normalize_y:
+            (Y,), mean, scale = standardize(Y, return_stats=True)
+    prob = LiftedProblem(Xtr, Y, hidden=(hidden,), lam=lam, bias=True)
+    t = time.monotonic()
+    res = stop_if_interrupted(prox_gradient(prob, seed=seed, time_limit=time_limit,
+                                            max_epochs=10**9))
+    seconds = time.monotonic() - t
+
+    def score(X, y):
+        out = prob.predict(res.W, res.b, X)
+        if task == "classification":
+            return float(np.mean(classes[out.argmax(axis=1)] == y))
+        return float(r2_score(y, (out * scale + mean)[:, 0]))
+
+    groups = [prob.penalty.group_norms(w) > 0 for w in res.W]
+    return {"status": res.status, "time": seconds, "Phi": res.Phi,
+            "train": score(Xtr, ytr), "test": score(Xte, yte),
+            "units": int(np.sum(groups[1])), "inputs": int(np.sum(groups[0]))}
+
+
 def median_row(rows):
     """The medians of ``rows`` (one per seed) and, as ``status``, the status of a single row
     or the count that converged (``2/3 conv``)."""
@@ -108,7 +144,8 @@ def median_row(rows):
     return out
 
 
-def run(names, lams, betas, hidden, time_limit, normalize_y, seeds=(0,)):
+def run(names, lams, betas, hidden, time_limit, normalize_y, seeds=(0,),
+        with_proxgrad=False):
     warm_up()  # numba's kernels loaded before the first fit's clock
     head = (f"{'data':14s} {'N':>5s} {'lam':>6s} {'beta':>5s} {'status':>10s} {'KKT':>8s} "
             f"{'s':>6s} {'Phi':>8s} {'F':>8s} {'gap':>5s} {'train':>6s} {'test':>6s} "
@@ -132,6 +169,14 @@ def run(names, lams, betas, hidden, time_limit, normalize_y, seeds=(0,)):
                       f"{r['gap']:5.0%} {r['train']:6.3f} {r['test']:6.3f} "
                       f"{r['units']:5.3g} {r['inputs']:4.3g} {r['time'] / mlp['time']:6.1f}",
                       flush=True)  # fmt: skip
+            if with_proxgrad:
+                r = median_row([fit_proxgrad(task, Xtr, ytr, Xte, yte, hidden, lam, time_limit,
+                                             normalize_y, seed) for seed in seeds])
+                rows.append({"data": name, "lam": lam, "beta": "PG", **r})
+                print(f"{name:14s} {len(Xtr):5d} {lam:6g} {'PG':>5s} {r['status']:>10s} "
+                      f"{'':>8s} {r['time']:6.2f} {r['Phi']:8.4g} {'':>8s} {'':>5s} "
+                      f"{r['train']:6.3f} {r['test']:6.3f} {r['units']:5.3g} "
+                      f"{r['inputs']:4.3g} {r['time'] / mlp['time']:6.1f}", flush=True)
         print(f"{name:14s} {len(Xtr):5d} {'MLP':>6s} {'':5s} {'':>10s} {'':>8s} "
               f"{mlp['time']:6.2f} {'':>8s} {'':>8s} {'':>5s} {mlp['train']:6.3f} "
               f"{mlp['test']:6.3f} {hidden:5d} {Xtr.shape[1]:4d}", flush=True)
@@ -151,6 +196,9 @@ def build_parser():
                     help="seconds per fit (default 20)")
     ap.add_argument("--no-normalize-y", dest="normalize_y", action="store_false",
                     help="regression targets as given (normalize_y=False)")
+    ap.add_argument("--proxgrad", action="store_true",
+                    help="a row per lam for liftnet's proximal gradient on (P) itself (the "
+                         "same network and start, no lift)")
     ap.add_argument("--quick", action="store_true",
                     help="defaults iris and diabetes, lam 1e-2, beta 1, 5 s per fit")
     return ap
@@ -175,7 +223,7 @@ def main(argv=None):
     a = parse_args(argv)
     try:
         return run(a.datasets, a.lams, a.betas, a.hidden, a.time_limit, a.normalize_y,
-                   a.seeds)
+                   a.seeds, a.proxgrad)
     except KeyboardInterrupt:
         print("interrupted: the rows above are complete.")
         raise SystemExit(INTERRUPTED) from None
