@@ -144,12 +144,27 @@ def median_row(rows):
     return out
 
 
+#: the table's columns after data, N, lam and beta: (row key, header, width, format)
+COLUMNS = [("status", "status", 10, "s"), ("kkt", "KKT", 8, ".1e"), ("time", "s", 6, ".2f"),
+           ("Phi", "Phi", 8, ".4g"), ("F", "F", 8, ".4g"), ("gap", "gap", 5, ".0%"),
+           ("train", "train", 6, ".3f"), ("test", "test", 6, ".3f"),
+           ("units", "units", 5, ".3g"), ("inputs", "in", 4, ".3g")]
+
+
+def table_line(name, n, lam, label, r, mlp_time=None):
+    """One line of the table: ``r``'s columns (blank where it has none), and the ratio of
+    its seconds to ``mlp_time`` when given."""
+    cells = [format(r[k], f">{w}{spec}") if k in r else " " * w for k, _, w, spec in COLUMNS]
+    if mlp_time is not None:
+        cells.append(f"{r['time'] / mlp_time:6.1f}")
+    return f"{name:14s} {n:5d} {lam:>6s} {label:>5s} " + " ".join(cells)
+
+
 def run(names, lams, betas, hidden, time_limit, normalize_y, seeds=(0,),
         with_proxgrad=False):
     warm_up()  # numba's kernels loaded before the first fit's clock
-    head = (f"{'data':14s} {'N':>5s} {'lam':>6s} {'beta':>5s} {'status':>10s} {'KKT':>8s} "
-            f"{'s':>6s} {'Phi':>8s} {'F':>8s} {'gap':>5s} {'train':>6s} {'test':>6s} "
-            f"{'units':>5s} {'in':>4s} {'s/MLP':>6s}")
+    head = (f"{'data':14s} {'N':>5s} {'lam':>6s} {'beta':>5s} "
+            + " ".join(f"{h:>{w}s}" for _, h, w, _ in COLUMNS) + f" {'s/MLP':>6s}")
     if len(seeds) > 1:
         print(f"medians over the seeds {', '.join(map(str, seeds))} of the estimator and the "
               f"MLP (status: how many converged)")
@@ -164,22 +179,15 @@ def run(names, lams, betas, hidden, time_limit, normalize_y, seeds=(0,),
                 r = median_row([fit_lifted(task, Xtr, ytr, Xte, yte, hidden, lam, beta,
                                            time_limit, normalize_y, seed) for seed in seeds])
                 rows.append({"data": name, "lam": lam, "beta": beta, **r})
-                print(f"{name:14s} {len(Xtr):5d} {lam:6g} {beta:5g} {r['status']:>10s} "
-                      f"{r['kkt']:8.1e} {r['time']:6.2f} {r['Phi']:8.4g} {r['F']:8.4g} "
-                      f"{r['gap']:5.0%} {r['train']:6.3f} {r['test']:6.3f} "
-                      f"{r['units']:5.3g} {r['inputs']:4.3g} {r['time'] / mlp['time']:6.1f}",
-                      flush=True)  # fmt: skip
+                print(table_line(name, len(Xtr), f"{lam:g}", f"{beta:g}", r, mlp["time"]),
+                      flush=True)
             if with_proxgrad:
                 r = median_row([fit_proxgrad(task, Xtr, ytr, Xte, yte, hidden, lam, time_limit,
                                              normalize_y, seed) for seed in seeds])
                 rows.append({"data": name, "lam": lam, "beta": "PG", **r})
-                print(f"{name:14s} {len(Xtr):5d} {lam:6g} {'PG':>5s} {r['status']:>10s} "
-                      f"{'':>8s} {r['time']:6.2f} {r['Phi']:8.4g} {'':>8s} {'':>5s} "
-                      f"{r['train']:6.3f} {r['test']:6.3f} {r['units']:5.3g} "
-                      f"{r['inputs']:4.3g} {r['time'] / mlp['time']:6.1f}", flush=True)
-        print(f"{name:14s} {len(Xtr):5d} {'MLP':>6s} {'':5s} {'':>10s} {'':>8s} "
-              f"{mlp['time']:6.2f} {'':>8s} {'':>8s} {'':>5s} {mlp['train']:6.3f} "
-              f"{mlp['test']:6.3f} {hidden:5d} {Xtr.shape[1]:4d}", flush=True)
+                print(table_line(name, len(Xtr), f"{lam:g}", "PG", r, mlp["time"]), flush=True)
+        mlp_row = {**mlp, "units": hidden, "inputs": Xtr.shape[1]}
+        print(table_line(name, len(Xtr), "MLP", "", mlp_row), flush=True)
     return rows
 
 
