@@ -8,8 +8,8 @@ Outer iteration ``k``:
    L-BFGS (:mod:`.quasi_newton`) in the branch coordinates ``V_l = C_l U_l + S_l``
    (:class:`_BranchSubproblem`, docs/maths.md 6.2), or by the nonmonotone block
    Barzilai-Borwein proximal gradient (:mod:`.proxgrad`) in ``(W, b, V)``; both give exact
-   group zeros; with ``polish_weights``, after a long solve (``POLISH_MIN_INNER`` iterations)
-   the weights ``(W, b)`` alone, ``V`` fixed, a convex problem per layer
+   group zeros; with ``polish_weights`` (the default), after a long solve
+   (``POLISH_MIN_INNER`` iterations) the weights ``(W, b)`` alone, ``V`` fixed, a convex problem per layer
    (:func:`_polish_weights`, docs/maths.md 6.4);
 2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
 3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``
@@ -521,7 +521,7 @@ def solve_alm(
     presolve="auto",
     presolve_share: float = 0.4,
     inner_callback=None,
-    polish_weights: bool = False,
+    polish_weights: bool = True,
     threads="auto",
 ) -> LiftedResult:
     """Solve the lifted model (M) to an ``tol``-KKT point by the inexact ALM (MODEL.md 6).
@@ -660,12 +660,14 @@ def solve_alm(
         ``L_rho`` over the weights and biases alone (``V`` fixed: a convex problem per layer),
         for at most a tenth of the solve's iterations, to a tenth of its tolerance
         (docs/maths.md 6.4; ``inner="owlqn"`` only). Its iterations count in ``n_inner`` and
-        in the records' ``polish_iterations``, and ``inner_callback`` sees them. Off by
-        default: measured (docs/maths.md 6.4, session 33) it takes the 8-16-16-4 teacher at
-        N = 200, 400, 800 (seeds 0-2) to the KKT residual ``1e-3`` in 48,707 inner iterations
-        instead of 70,865 and leaves the families of short solves unchanged, but the README's
-        quickstart problem, converged in 56,157 without it, was still at 2.5e-6 after 60 s
-        (140,102) with it.
+        in the records' ``polish_iterations``, and ``inner_callback`` sees them. On by
+        default since session 41 (docs/maths.md 6.4 has the table): on the 8-16-16-4 teacher
+        of ``benchmarks/bench_ipopt.py`` (N = 200, 400, 800, seeds 0-2) it reaches the KKT
+        residual ``1e-3`` in 56,690 inner iterations instead of 78,087 (median 1.31 s
+        instead of 2.22 s), it leaves the families of short solves as they were (teacher24,
+        quick18, compare3: within 0.5%), and it costs the ``beta = 3`` quickstart family
+        14% (191,715 inner iterations instead of 168,656, all 18 converged both ways).
+        ``False`` gives the runs of earlier versions.
     threads : "auto", None or int in [1, 2**31 - 1]
         The BLAS threads of the run (OpenBLAS, MKL: threadpoolctl), restored on return.
         ``"auto"`` (default): one thread when the products of a forward pass are small,

@@ -516,22 +516,25 @@ def test_a_ctrl_c_in_the_weight_polish_ends_the_run(monkeypatch):
 
 
 def test_solve_alm_polishes_the_weights_after_long_solves_only(monkeypatch):
-    """``polish_weights=True`` polishes after solves of ``POLISH_MIN_INNER`` iterations or
-    more: none of this small teacher's solves is that long, and its run is the default run
-    (no polish), bit for bit; with the threshold at 1 every solve is followed by one, its
-    iterations are in the records and in ``n_inner``, and the run still ends certified."""
+    """``polish_weights=True`` (the default) polishes after solves of ``POLISH_MIN_INNER``
+    iterations or more: none of this small teacher's solves is that long, and its run is the
+    run without polish, bit for bit; with the threshold at 1 every solve is followed by one,
+    its iterations are in the records and in ``n_inner``, the run still ends certified, and
+    ``polish_weights=False`` has none."""
     import liftnet.solvers.alm as alm
 
     prob = teacher_problem("complementarity", N=30)
-    plain = solve_alm(prob, tol=1e-6, seed=0)
-    res = solve_alm(prob, tol=1e-6, seed=0, polish_weights=True)
+    plain = solve_alm(prob, tol=1e-6, seed=0, polish_weights=False)
+    res = solve_alm(prob, tol=1e-6, seed=0)
     assert max(h["inner_iterations"] for h in res.history) < alm.POLISH_MIN_INNER
     assert all(h["polish_iterations"] == 0 for h in (*res.history, *plain.history))
     for a, c in zip((*plain.W, *plain.V, *plain.M1), (*res.W, *res.V, *res.M1), strict=True):
         np.testing.assert_array_equal(a, c)
     monkeypatch.setattr(alm, "POLISH_MIN_INNER", 1)
-    polished = solve_alm(prob, tol=1e-6, seed=0, polish_weights=True)
+    polished = solve_alm(prob, tol=1e-6, seed=0)
     assert polished.status == "converged" and polished.kkt["residual"] <= 1e-6
+    off = solve_alm(prob, tol=1e-6, seed=0, polish_weights=False)
+    assert all(h["polish_iterations"] == 0 for h in off.history)
     counts = [h["polish_iterations"] for h in polished.history]
     assert sum(counts) > 0
     assert polished.n_inner == sum(h["inner_iterations"] + h["polish_iterations"]
