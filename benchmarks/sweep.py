@@ -119,7 +119,7 @@ def wide(args):
 
 def parse_param(item):
     """``(name, value)`` of ``--param NAME=VALUE``: ``true`` or ``false`` (a flag, e.g.
-    ``polish_weights=true``), an int, a float, or ``C/N``, a function of the instance's sample
+    ``polish_weights=false``), an int, a float, or ``C/N``, a function of the instance's sample
     count (``rho0=1000/N`` for ``rho0 = 1000 / N``, as the default ``10 beta / N`` scales)."""
     name, sep, value = item.partition("=")
     if not sep or not name:
@@ -182,7 +182,7 @@ def main(argv=None):
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a keyword argument of solve_alm: a number, true or false, or C/N for "
                          "C divided by the instance's N (e.g. kappa=0, rho0=1000/N, "
-                         "polish_weights=true)")
+                         "polish_weights=false)")
     ap.add_argument("--levels", type=positive_float, nargs="+", default=[],
                     help="KKT residuals whose time of first reach is reported per run")
     a = ap.parse_args(argv)
