@@ -9,8 +9,8 @@ Outer iteration ``k``:
    (:class:`_BranchSubproblem`, docs/maths.md 6.2), or by the nonmonotone block
    Barzilai-Borwein proximal gradient (:mod:`.proxgrad`) in ``(W, b, V)``; both give exact
    group zeros; with ``polish_weights`` (the default), after a long solve
-   (``POLISH_MIN_INNER`` iterations) the weights ``(W, b)`` alone, ``V`` fixed, a convex problem per layer
-   (:func:`_polish_weights`, docs/maths.md 6.4);
+   (``POLISH_MIN_INNER`` iterations) the weights ``(W, b)`` alone, ``V`` fixed, a convex
+   problem per layer (:func:`_polish_weights`, docs/maths.md 6.4);
 2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
 3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``
    and is still above ``tol`` and (unless step 1 reached ``tol``) above ``PENALTY_MARGIN``
