@@ -818,7 +818,9 @@ def solve_alm(
                   f"{rec['complementarity']:9.2e} {rec['rho']:9.2e} "
                   f"{rec['inner_iterations']:6d} {rec['time']:7.2f}"
                   + ("  unbounded: restart with a larger rho"
-                     if rec["inner_status"] == "unbounded" else ""))
+                     if rec["inner_status"] == "unbounded" else "")
+                  + (f"  (+{rec['polish_iterations']} weight polish)"
+                     if rec["polish_iterations"] else ""))
         if callback is None:
             return False
         with clock.off():  # the caller's time, as the baselines' callbacks'

@@ -515,12 +515,12 @@ def test_a_ctrl_c_in_the_weight_polish_ends_the_run(monkeypatch):
     assert info2.status == "interrupted"
 
 
-def test_solve_alm_polishes_the_weights_after_long_solves_only(monkeypatch):
+def test_solve_alm_polishes_the_weights_after_long_solves_only(monkeypatch, capsys):
     """``polish_weights=True`` (the default) polishes after solves of ``POLISH_MIN_INNER``
     iterations or more: none of this small teacher's solves is that long, and its run is the
     run without polish, bit for bit; with the threshold at 1 every solve is followed by one,
     its iterations are in the records and in ``n_inner``, the run still ends certified, and
-    ``polish_weights=False`` has none."""
+    ``polish_weights=False`` has none; ``verbose`` prints each record's polish."""
     import liftnet.solvers.alm as alm
 
     prob = teacher_problem("complementarity", N=30)
@@ -531,8 +531,14 @@ def test_solve_alm_polishes_the_weights_after_long_solves_only(monkeypatch):
     for a, c in zip((*plain.W, *plain.V, *plain.M1), (*res.W, *res.V, *res.M1), strict=True):
         np.testing.assert_array_equal(a, c)
     monkeypatch.setattr(alm, "POLISH_MIN_INNER", 1)
-    polished = solve_alm(prob, tol=1e-6, seed=0)
+    capsys.readouterr()
+    polished = solve_alm(prob, tol=1e-6, seed=0, verbose=True)
     assert polished.status == "converged" and polished.kkt["residual"] <= 1e-6
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.split()[:1]
+            and ln.split()[0].isdigit()]
+    for h, row in zip(polished.history, rows, strict=True):
+        n = h["polish_iterations"]
+        assert (f"(+{n} weight polish)" in row) if n else ("polish" not in row)
     off = solve_alm(prob, tol=1e-6, seed=0, polish_weights=False)
     assert all(h["polish_iterations"] == 0 for h in off.history)
     counts = [h["polish_iterations"] for h in polished.history]
