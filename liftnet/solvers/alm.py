@@ -666,8 +666,10 @@ def solve_alm(
         residual ``1e-3`` in 56,690 inner iterations instead of 78,087 (median 1.31 s
         instead of 2.22 s), it leaves the families of short solves as they were (teacher24,
         quick18, compare3: within 0.5%), and it costs the ``beta = 3`` quickstart family
-        14% (191,715 inner iterations instead of 168,656, all 18 converged both ways).
-        ``False`` gives the runs of earlier versions.
+        14% (191,715 inner iterations instead of 168,656, all 18 converged both ways). Single
+        instances move both ways, some far (the pruning fit of the teaching notebook: 61
+        outer iterations instead of 12; docs/maths.md 6.4). ``False`` gives the runs of
+        earlier versions.
     threads : "auto", None or int in [1, 2**31 - 1]
         The BLAS threads of the run (OpenBLAS, MKL: threadpoolctl), restored on return.
         ``"auto"`` (default): one thread when the products of a forward pass are small,
