@@ -896,7 +896,8 @@ def solve_alm(
                 time_limit=None if time_limit is None else presolve_share * time_limit,
                 max_inner=max_inner, gamma=gamma, tau=tau, theta=theta, kappa=kappa,
                 eps0=eps0, rho_max=rho_max, M_max=M_max, inner=inner, patience=patience,
-                memory=memory, threads=None)  # (one thread setting for the whole run)
+                memory=memory, polish_weights=polish_weights,
+                threads=None)  # (one thread setting for the whole run)
             clock.exclude(pre_excluded)
             # the presolve's network on all the samples (reporting only: off the clock)
             pre["Phi"] = reported_Phi(init["W"], init["b"])

@@ -693,6 +693,25 @@ def test_presolve_starts_the_full_problem_from_a_subsample_solve():
     assert solve_alm(prob, max_iter=1, presolve=None).presolve is None
 
 
+def test_the_presolve_polishes_the_weights_as_the_full_solve_does(monkeypatch):
+    """The presolve runs with the caller's ``polish_weights`` (it is part of the solver, not
+    of the schedule): with the threshold at 1 every solve of both stages is polished, and
+    with ``polish_weights=False`` none of either (the presolve used to take the default)."""
+    import liftnet.solvers.alm as alm
+
+    calls = []
+    real = alm._polish_weights
+    monkeypatch.setattr(alm, "_polish_weights",
+                        lambda sub, *a, **k: calls.append(sub.prob.N) or real(sub, *a, **k))
+    monkeypatch.setattr(alm, "POLISH_MIN_INNER", 1)
+    prob = teacher_problem("complementarity", N=60, seed=1)
+    res = solve_alm(prob, tol=1e-6, seed=0, presolve=0.5, max_iter=3)
+    assert res.presolve["n_samples"] == 30 and 30 in calls and 60 in calls
+    calls.clear()
+    solve_alm(prob, tol=1e-6, seed=0, presolve=0.5, max_iter=3, polish_weights=False)
+    assert calls == []
+
+
 def test_auto_presolve_takes_a_sixteenth_from_N_2000_without_init():
     X, Y, _, _ = make_teacher(2000, (3, 4, 1), alpha=0.1, noise=0.1, seed=0)
     prob = LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
