@@ -173,7 +173,7 @@ def _solve(prob, args, init=None):
     try:
         return solve_alm(prob, tol=args.tol, seed=args.seed, time_limit=args.time_limit,
                          init=init, max_iter=args.max_iter, max_inner=args.max_inner,
-                         callback=callback)  # fmt: skip
+                         polish_weights=args.polish_weights, callback=callback)  # fmt: skip
     finally:
         bar.close()
 
@@ -273,6 +273,7 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
             "tol": args.tol,
             "max_iter": args.max_iter,
             "max_inner": args.max_inner,
+            "polish_weights": args.polish_weights,
             "time_limit": args.time_limit,
             "seed": args.seed,
             "dtype": str(prob.dtype),
@@ -320,6 +321,9 @@ def _add_model_args(sp, *, hidden, lam, time_limit, bias):
     sp.add_argument("--max-inner", type=positive_int, default=None,
                     help="inner iterations per outer one (default: solve_alm's; "
                          "docs/maths.md 6.1)")  # fmt: skip
+    sp.add_argument("--polish-weights", action=argparse.BooleanOptionalAction, default=None,
+                    help="the weights alone after long inner solves (default: solve_alm's, "
+                         "on; docs/maths.md 6.4)")  # fmt: skip
     sp.add_argument(
         "--time-limit",
         type=positive_float,
@@ -622,8 +626,9 @@ def _run(args, mode: str, out=None) -> int:
               f"groups={prob.groups} coupling={prob.coupling_name} bias={prob.bias}; "
               f"ALM tol={args.tol:g} time_limit={args.time_limit} seed={args.seed}",
               file=out)  # fmt: skip
-    if args.max_inner is None:  # resolved once: the solve and the report read the same value
-        args.max_inner = _solver_default("max_inner")
+    for name in ("max_inner", "polish_weights"):  # resolved once: the solve and the report
+        if getattr(args, name) is None:            # read the same value
+            setattr(args, name, _solver_default(name))
     res = _solve(prob, args, init)
     t_total = time.perf_counter() - t0
     # the solver has returned its best point: a further Ctrl-C must not lose it

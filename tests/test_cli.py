@@ -134,6 +134,23 @@ def test_solve_max_inner_reaches_the_solver_and_the_report(tmp_path):
     assert params["dtype"] == "float32"  # the dtype solved in, as given
 
 
+def test_solve_polish_weights_reaches_the_solver_and_the_report(tmp_path, monkeypatch):
+    """``--no-polish-weights`` turns the weight polish off (docs/maths.md 6.4), the default is
+    the solver's (on); both are reported. With the polish's threshold at one iteration every
+    solve of this instance is followed by one when it is on."""
+    import liftnet.solvers.alm as alm
+
+    monkeypatch.setattr(alm, "POLISH_MIN_INNER", 1)
+    for extra, on in (((), True), (("--no-polish-weights",), False),
+                      (("--polish-weights",), True)):
+        rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60", *extra)
+        rep = json.loads(open(out + ".json").read())
+        assert rc == 0 and rep["params"]["polish_weights"] is on
+        polished = [h["polish_iterations"] for h in rep["history"]
+                    if h["inner_status"] != "unbounded"]
+        assert polished and (min(polished) > 0 if on else max(polished) == 0), (extra, polished)
+
+
 def test_solve_warm_start_from_result(tmp_path, capsys):
     rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "60")
     first = json.loads(open(out + ".json").read())
