@@ -323,7 +323,7 @@ class _BranchSubproblem:
 #: The weight polish after a long inner solve (docs/maths.md 6.4): solves of at least
 #: ``POLISH_MIN_INNER`` iterations are followed by the weights alone, for at most
 #: ``POLISH_SHARE`` of the solve's iterations, to ``POLISH_TOL`` times its tolerance
-POLISH_MIN_INNER, POLISH_SHARE, POLISH_TOL = 1000, 0.1, 0.1
+POLISH_MIN_INNER, POLISH_SHARE, POLISH_TOL = 2000, 0.1, 0.1
 #: the inner statuses after which the weights are polished (a solve that reached its point)
 _POLISHED = ("converged", "max_iter", "stalled")
 
@@ -656,20 +656,19 @@ def solve_alm(
         ``time_limit``).
 
     polish_weights : bool
-        After an inner solve of at least ``POLISH_MIN_INNER`` (1000) iterations, minimise
+        After an inner solve of at least ``POLISH_MIN_INNER`` (2000) iterations, minimise
         ``L_rho`` over the weights and biases alone (``V`` fixed: a convex problem per layer),
         for at most a tenth of the solve's iterations, to a tenth of its tolerance
         (docs/maths.md 6.4; ``inner="owlqn"`` only). Its iterations count in ``n_inner`` and
         in the records' ``polish_iterations``, and ``inner_callback`` sees them. On by
-        default since session 41 (docs/maths.md 6.4 has the table): on the 8-16-16-4 teacher
-        of ``benchmarks/bench_ipopt.py`` (N = 200, 400, 800, seeds 0-2) it reaches the KKT
-        residual ``1e-3`` in 56,690 inner iterations instead of 78,087 (median 1.31 s
-        instead of 2.22 s), it leaves the families of short solves as they were (teacher24,
-        quick18, compare3: within 0.5%), and it costs the ``beta = 3`` quickstart family
-        14% (191,715 inner iterations instead of 168,656, all 18 converged both ways). Single
-        instances move both ways, some far (the pruning fit of the teaching notebook: 61
-        outer iterations instead of 12; docs/maths.md 6.4). ``False`` gives the runs of
-        earlier versions.
+        default since session 41 (docs/maths.md 6.4 has the tables): on the 8-16-16-4
+        teacher of ``benchmarks/bench_ipopt.py`` (N = 200, 400, 800, seeds 0-2) it reaches
+        the KKT residual ``1e-3`` in 54,073 inner iterations instead of 78,087 (median 1.32 s
+        instead of 2.22 s), the ``beta = 3`` quickstart family in 163,852 instead of 168,656,
+        and it leaves the families of short solves as they were (teacher24, quick18, the
+        digits at ``lam`` 1e-2: within 0.5%). Single instances move both ways, some far (the
+        pruning fit of the teaching notebook: 61 outer iterations instead of 12;
+        docs/maths.md 6.4). ``False`` gives the runs of earlier versions.
     threads : "auto", None or int in [1, 2**31 - 1]
         The BLAS threads of the run (OpenBLAS, MKL: threadpoolctl), restored on return.
         ``"auto"`` (default): one thread when the products of a forward pass are small,
