@@ -152,7 +152,8 @@ class _LiftedNetBase(BaseEstimator):
         scikit-learn's iris, wine and breast cancer data (``lam`` 1e-2, medians over three
         seeds) ``beta`` 10 closed a lift gap of 32-70% and raised test accuracy from
         0.933/0.926/0.865 to 0.978/0.981/0.959, at 1.7-20 times the time
-        (``benchmarks/bench_datasets.py --seeds 0 1 2 --lams 1e-2``).
+        (``benchmarks/bench_datasets.py --seeds 0 1 2 --lams 1e-2``; session 40, before the
+        weight polish of ``solve_alm`` was on by default).
     lam : float >= 0, default 1e-3
         Weight ``lambda`` of the group regulariser ``R(W)``.
     groups : {"column", "row", "element"}, default "column"
