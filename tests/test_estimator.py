@@ -216,7 +216,10 @@ def test_auto_task_pandas_nullable_labels_are_classes(stub):
         net = SparseLeakyReLUNet(hidden=(3,)).fit(X, ser)
         assert net.task_ == "classification" and net.classes_.dtype.kind == kind
         assert net.predict(X).dtype.kind == kind
-    net = SparseLeakyReLUNet(hidden=(3,)).fit(X, pd.DataFrame({"t": np.where(y, "a", "b")}))
+    from sklearn.exceptions import DataConversionWarning
+
+    with pytest.warns(DataConversionWarning):  # a one-column frame, as scikit-learn warns
+        net = SparseLeakyReLUNet(hidden=(3,)).fit(X, pd.DataFrame({"t": np.where(y, "a", "b")}))
     assert net.task_ == "classification" and net.classes_.tolist() == ["a", "b"]
     assert SparseLeakyReLUNet().fit(X, pd.Series(y * 0.5, dtype="Float64")).task_ == "regression"
 
@@ -682,6 +685,7 @@ def test_public_docstrings_document_every_parameter_with_its_default(name):
     assert "hidden_ :" in doc and "coefs_ :" in doc
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # max_iter=5
 def test_a_refit_that_raises_leaves_the_previous_fit_whole():
     """``fit`` set ``classes_``, ``task_``, the parameters the network is read with and
     ``n_features_in_`` before checks that can still fail: a refit refused for a one-class
