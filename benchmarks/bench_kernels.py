@@ -50,7 +50,11 @@ def layer_seconds(n_prev, n, n_next, N, dtype, min_size, repeats=3, calls=10, se
     W, Wn, Vp, Dn = draw(n, n_prev), draw(n_next, n), draw(n_prev, N), draw(n_next, N)
     S, C = draw(n, N), draw(n, N, positive=True)
     M1, M2 = draw(n, N, positive=True), draw(n, N, positive=True)
-    U, V, G, D = (np.empty((n, N), dtype=dtype) for _ in range(4))
+    U, V, G = (np.empty((n, N), dtype=dtype) for _ in range(3))
+    # D is read by the last product before the gradient kernel writes it (and with the
+    # products alone, never written): drawn, not np.empty, whose leftover bytes overflowed
+    # float32's matmul (a RuntimeWarning in the products-only row, session 42)
+    D = draw(n, N)
     gW = np.empty((n, n_prev), dtype=dtype)
     no_b = K.not_given(dtype, 1)
     alpha, rho, c = 0.1, 1.0, 1.0 / N
