@@ -462,7 +462,7 @@ class CompactLBFGS:
         if not np.isfinite(yy):
             self._grad = None
             return dots, False
-        stored = bool(sy > 1e-12 * np.sqrt(ss * yy))
+        stored = bool(sy > 1e-12 * np.sqrt(ss) * np.sqrt(yy))  # (ss * yy overflows from 1e77)
         if stored:
             slot = self._take_slot()
             older = list(self.order)  # the pairs kept from before, without the evicted one

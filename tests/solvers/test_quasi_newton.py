@@ -118,6 +118,34 @@ def test_push_stores_the_pairs_of_a_path_like_the_two_loop(seed, m, n_steps, com
         qn._SMALL, qn._REUSE_FROM = small, reuse_from
 
 
+@pytest.mark.parametrize("scale", [1e-100, 1.0, 1e100])
+def test_pairs_of_any_scale_are_stored(scale):
+    """The curvature test ``s.y > 1e-12 |s| |y|`` of :meth:`CompactLBFGS.push` at any scale of
+    the steps: ``|s| |y|`` formed as ``sqrt(s.s * y.y)`` overflowed to inf from norms of about
+    1e77 on, and every pair of steps of 1e100 was skipped as if of negative curvature. The
+    stored pairs give the two-loop recursion's direction."""
+    rng = np.random.default_rng(0)
+    n, m = 17, 3
+    blocks = [slice(0, 5), slice(5, 17)]
+    A = rng.standard_normal((n, n))
+    A = A @ A.T + n * np.eye(n)
+    mem = CompactLBFGS(n, m, blocks)
+    x = scale * rng.standard_normal(n)
+    g = A @ x
+    pairs = []
+    for _ in range(4):
+        x_new = x + scale * rng.standard_normal(n)
+        g_new = g + A @ (x_new - x)
+        assert mem.push(x, x_new, g, g_new)[1]
+        pairs = [*pairs, (x_new - x, g_new - g)][-m:]
+        x, g = x_new, g_new
+    scales = np.array([0.5, 2.0])
+    h0 = np.concatenate([np.full(b.stop - b.start, c) for b, c in zip(blocks, scales)])
+    want = two_loop(pairs, g, h0)
+    np.testing.assert_allclose(mem.apply(g, scales, grad=g), want, rtol=1e-8,
+                               atol=1e-10 * np.abs(want).max())
+
+
 def test_direct_must_be_a_block_edge_and_match_the_solver():
     from liftnet.solvers.quasi_newton import group_owlqn
 
