@@ -23,6 +23,11 @@ With ``--warm`` a last column adds IPOPT warm-started at the ALM's final point (
 and multipliers, as ``liftnet.crosscheck_ipopt`` does): the ALM's whole time plus that IPOPT
 run's time to each residual (a second local solve: it may end at another point).
 
+``--seed`` takes one seed or several (``--seed 0 1 2``): each sets the data and the start, and
+every N runs them all (the stop on IPOPT's cap after the last); with several, the second table
+ends with each N's medians over the seeds (a single instance's ratio moves by a factor of two
+between seeds: 36-66 at N = 400 on the Intel Xeon of session 42, docs/benchmarks.md).
+
 ``--quick`` is a smoke run of fixed sizes (widths 3-4-4-2, N = 20, 40), refused together with
 ``--widths``, ``--N0`` or ``--Nmax``; it caps IPOPT at 30 s and the ALM at 60 s unless
 ``--cap`` or ``--alm-time-limit`` is given, which it then honours.
@@ -30,6 +35,7 @@ run's time to each residual (a second local solve: it may end at another point).
     python benchmarks/bench_ipopt.py --quick
     python benchmarks/bench_ipopt.py --cap 600            # widths 8-16-16-4, N = 50, 100, ...
     python benchmarks/bench_ipopt.py --N0 400 --Nmax 400 --cap 600 --alm-time-limit 60
+    python benchmarks/bench_ipopt.py --N0 400 --Nmax 400 --cap 200 --alm-time-limit 30 --seed 0 1 2
 """
 
 from __future__ import annotations
@@ -127,10 +133,13 @@ def traced_ipopt(prob, seed, cap, init=None):
     return ip, trace
 
 
-def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), warm=False):
+def run(widths, Ns, cap, tol, seeds, coupling, lam, alm_time_limit, levels=(), warm=False):
+    """The rows (one per N and seed, ``seeds`` an int or a list of them) and their printout;
+    stops after the N at which IPOPT ran past ``cap`` (all its seeds run), or at a Ctrl-C."""
+    seeds = [seeds] if np.ndim(seeds) == 0 else list(seeds)
     head = (
-        f"{'N':>6} {'t_ALM':>8} {'kkt_ALM':>9} {'ALM':>10} {'t_IPOPT':>9} {'build':>7} "
-        f"{'kkt_IPOPT':>9} {'IPOPT':>10} {'ratio':>8} {'t_ALM@':>9} {'ratio@':>8}"
+        f"{'N':>6} {'seed':>5} {'t_ALM':>8} {'kkt_ALM':>9} {'ALM':>10} {'t_IPOPT':>9} "
+        f"{'build':>7} {'kkt_IPOPT':>9} {'IPOPT':>10} {'ratio':>8} {'t_ALM@':>9} {'ratio@':>8}"
     )
     print(
         f"widths {'-'.join(map(str, widths))}, coupling={coupling}, lam={lam}, tol={tol:g}, "
@@ -141,55 +150,15 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), wa
     rows = Rows()
     warm_up()  # compiling the ALM's kernels is not its time (IPOPT's model build is counted)
     for N in Ns:
-        prob = teacher_problem(N, widths, seed, lam, coupling)
-        alm, alm_trace = traced_alm(prob, seed, tol, alm_time_limit)
-        if alm.status == "interrupted":  # Ctrl-C: the rows so far, and no IPOPT run
-            print(f"interrupted during the ALM at N={N}: stop.")
-            rows.interrupted = True
+        over_cap = False
+        for seed in seeds:
+            over_cap |= _run_one(rows, N, seed, widths, cap, tol, coupling, lam,
+                                 alm_time_limit, levels, warm)
+            if rows.interrupted:
+                break
+        if rows.interrupted:
             break
-        t = time.monotonic()
-        build_pyomo_model(prob)
-        t_build = time.monotonic() - t
-        ip, trace = traced_ipopt(prob, seed, cap)
-        ratio = ip.time / alm.time if alm.time > 0 else float("nan")
-        k_ip = ip.kkt["residual"] if ip.kkt is not None else float("nan")
-        # the ALM's time to IPOPT's final residual (or tol): the same KKT residual for both
-        t_match = first_time(alm_trace, max(k_ip, tol))
-        ratio_match = ip.time / t_match if t_match > 0 else float("nan")
-        # --warm: IPOPT warm-started at the ALM's final point (the cross-check's second run);
-        # its times count from the start of the ALM
-        wtrace = traced_ipopt(prob, seed, cap, init=alm)[1] if warm and levels else []
-        reach = {v: (first_time(alm_trace, v), first_time(trace, v),
-                     alm.time + first_time(wtrace, v) if wtrace else np.nan)
-                 for v in levels}
-        rows.append(
-            dict(
-                N=N,
-                t_alm=alm.time,
-                kkt_alm=alm.kkt["residual"],
-                alm=alm.status,
-                t_ipopt=ip.time,
-                build=t_build,
-                kkt_ipopt=k_ip,
-                ipopt=ip.status,
-                ratio=ratio,
-                t_alm_at_ipopt=t_match,
-                ratio_at_ipopt=ratio_match,
-                best_ipopt=min((r for _, r in trace), default=np.nan),
-                reach=reach,
-            )
-        )
-        print(
-            f"{N:6d} {alm.time:8.2f} {alm.kkt['residual']:9.1e} {alm.status:>10} "
-            f"{ip.time:9.2f} {t_build:7.2f} {k_ip:9.1e} {ip.status:>10} {ratio:8.1f} "
-            f"{t_match:9.2f} {ratio_match:8.1f}",
-            flush=True,
-        )
-        if ip.status == "interrupted":
-            print(f"interrupted during IPOPT at N={N}: stop.")
-            rows.interrupted = True
-            break
-        if ip.status == "time_limit" or ip.time > cap:
+        if over_cap:
             print(f"IPOPT exceeded the cap of {cap:g} s at N={N}: stop.")
             break
     if levels and any(r["reach"] for r in rows):
@@ -197,24 +166,111 @@ def run(widths, Ns, cap, tol, seed, coupling, lam, alm_time_limit, levels=(), wa
     return rows
 
 
+def _run_one(rows, N, seed, widths, cap, tol, coupling, lam, alm_time_limit, levels, warm):
+    """One instance (``N``, ``seed``): the ALM, then IPOPT, their row appended to ``rows``
+    and printed (``rows.interrupted`` set on a Ctrl-C in either). True when IPOPT ran past
+    ``cap``."""
+    prob = teacher_problem(N, widths, seed, lam, coupling)
+    alm, alm_trace = traced_alm(prob, seed, tol, alm_time_limit)
+    if alm.status == "interrupted":  # Ctrl-C: the rows so far, and no IPOPT run
+        print(f"interrupted during the ALM at N={N}: stop.")
+        rows.interrupted = True
+        return False
+    t = time.monotonic()
+    build_pyomo_model(prob)
+    t_build = time.monotonic() - t
+    ip, trace = traced_ipopt(prob, seed, cap)
+    ratio = ip.time / alm.time if alm.time > 0 else float("nan")
+    k_ip = ip.kkt["residual"] if ip.kkt is not None else float("nan")
+    # the ALM's time to IPOPT's final residual (or tol): the same KKT residual for both
+    t_match = first_time(alm_trace, max(k_ip, tol))
+    ratio_match = ip.time / t_match if t_match > 0 else float("nan")
+    # --warm: IPOPT warm-started at the ALM's final point (the cross-check's second run);
+    # its times count from the start of the ALM
+    wtrace = traced_ipopt(prob, seed, cap, init=alm)[1] if warm and levels else []
+    reach = {v: (first_time(alm_trace, v), first_time(trace, v),
+                 alm.time + first_time(wtrace, v) if wtrace else np.nan)
+             for v in levels}
+    rows.append(
+        dict(
+            N=N,
+            seed=seed,
+            t_alm=alm.time,
+            kkt_alm=alm.kkt["residual"],
+            alm=alm.status,
+            t_ipopt=ip.time,
+            build=t_build,
+            kkt_ipopt=k_ip,
+            ipopt=ip.status,
+            ratio=ratio,
+            t_alm_at_ipopt=t_match,
+            ratio_at_ipopt=ratio_match,
+            best_ipopt=min((r for _, r in trace), default=np.nan),
+            reach=reach,
+        )
+    )
+    print(
+        f"{N:6d} {seed:5d} {alm.time:8.2f} {alm.kkt['residual']:9.1e} {alm.status:>10} "
+        f"{ip.time:9.2f} {t_build:7.2f} {k_ip:9.1e} {ip.status:>10} {ratio:8.1f} "
+        f"{t_match:9.2f} {ratio_match:8.1f}",
+        flush=True,
+    )
+    if ip.status == "interrupted":
+        print(f"interrupted during IPOPT at N={N}: stop.")
+        rows.interrupted = True
+        return False
+    return ip.status == "time_limit" or ip.time > cap
+
+
 def print_levels(rows, levels):
     """Each solver's time to each KKT residual (IPOPT's from its traced iterates)."""
     print("\ntime to each KKT residual (s; '-': not reached; best_IPOPT: the smallest residual "
           "of IPOPT's traced iterates; t_ALM+IPOPT: with --warm)")
-    head = (f"{'N':>6} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} {'best_IPOPT':>10}"
-            f" {'t_ALM+IPOPT':>11}")
+    head = (f"{'N':>6} {'seed':>5} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} "
+            f"{'best_IPOPT':>10} {'t_ALM+IPOPT':>11}")
     print(head)
     print("-" * len(head))
     for r in rows:
         for v in levels:
             ta, ti, tw = r["reach"][v]
-            ratio = ti / ta if np.isfinite(ta) and np.isfinite(ti) and ta > 0 else np.nan
+            print(f"{r['N']:6d} {r['seed']:5d} {v:8.0e} {_fmt(ta, 8)} {_fmt(ti, 9)} "
+                  f"{level_ratio(ta, ti):8.1f} {r['best_ipopt']:10.1e} {_fmt(tw, 11)}")
+    if len({r["seed"] for r in rows}) > 1:
+        print_medians(rows, levels)
 
-            def fmt(t, w):
-                return f"{t:{w}.2f}" if np.isfinite(t) else f"{'-':>{w}}"
 
-            print(f"{r['N']:6d} {v:8.0e} {fmt(ta, 8)} {fmt(ti, 9)} "
-                  f"{ratio:8.1f} {r['best_ipopt']:10.1e} {fmt(tw, 11)}")
+def _fmt(t, w):
+    return f"{t:{w}.2f}" if np.isfinite(t) else f"{'-':>{w}}"
+
+
+def level_ratio(t_alm, t_ipopt):
+    """``t_IPOPT / t_ALM`` to one residual; NaN unless both reached it."""
+    ok = np.isfinite(t_alm) and np.isfinite(t_ipopt) and t_alm > 0
+    return t_ipopt / t_alm if ok else np.nan
+
+
+def level_medians(rows, N, level):
+    """Over the seeds of ``N``: the median time of each solver to ``level`` (``inf`` when
+    half or more of the seeds never reached it), the median of the per-seed ratios where both
+    reached it, and how many seeds those are."""
+    reach = [r["reach"][level] for r in rows if r["N"] == N]
+    ratios = [q for q in (level_ratio(ta, ti) for ta, ti, _ in reach) if np.isfinite(q)]
+    return (float(np.median([ta for ta, _, _ in reach])),
+            float(np.median([ti for _, ti, _ in reach])),
+            float(np.median(ratios)) if ratios else np.nan, len(ratios), len(reach))
+
+
+def print_medians(rows, levels):
+    """Each N's medians over its seeds (:func:`level_medians`)."""
+    print("\nmedians over the seeds (ratio: the median of the seeds' ratios where both reached "
+          "the level; both: how many seeds those are, of all)")
+    head = f"{'N':>6} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} {'both':>6}"
+    print(head)
+    print("-" * len(head))
+    for N in dict.fromkeys(r["N"] for r in rows):
+        for v in levels:
+            ta, ti, q, n_both, n = level_medians(rows, N, v)
+            print(f"{N:6d} {v:8.0e} {_fmt(ta, 8)} {_fmt(ti, 9)} {q:8.1f} {f'{n_both}/{n}':>6}")
 
 
 #: the sizes of a run without ``--quick`` (what ``--widths``, ``--N0``, ``--Nmax`` and ``--cap``
@@ -249,7 +305,9 @@ def build_parser():
     ap.add_argument("--coupling", default="complementarity",
                     choices=["squared", "complementarity"])
     ap.add_argument("--lam", type=nonnegative_float, default=1e-3)
-    ap.add_argument("--seed", type=seed_int, default=0)
+    ap.add_argument("--seed", type=seed_int, nargs="+", default=[0],
+                    help="seeds of the data and the start, each run at every N (several: "
+                         "medians over them at the end)")
     ap.add_argument("--alm-time-limit", type=positive_float, default=None,
                     help="the ALM's time limit per N (s; default none, "
                          f"{q['alm_time_limit']:g} with --quick)")

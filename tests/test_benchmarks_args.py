@@ -6,6 +6,7 @@ import os
 import sys
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -256,3 +257,53 @@ def test_bench_datasets_prints_its_rows_and_stops_at_a_ctrl_c(monkeypatch, capsy
     assert exc.value.code == 130
     out = capsys.readouterr().out
     assert "interrupted: the rows above are complete." in out and "wine" not in out
+
+
+def test_bench_ipopt_takes_several_seeds_and_gives_their_medians():
+    """``--seed 0 1 2``: every N runs each seed (one is the default); the medians over them
+    take, per level, each solver's median time (``inf`` when half the seeds never reached it)
+    and the median of the ratios of the seeds where both did."""
+    assert bench_ipopt.parse_args([]).seed == [0]
+    assert bench_ipopt.parse_args(["--seed", "0", "1", "2"]).seed == [0, 1, 2]
+    inf = np.inf
+
+    def row(N, seed, reach):
+        return {"N": N, "seed": seed, "reach": reach}
+
+    rows = [row(400, 0, {1e-3: (2.0, 90.0, np.nan), 1e-4: (6.0, inf, np.nan)}),
+            row(400, 1, {1e-3: (1.0, 60.0, np.nan), 1e-4: (5.0, inf, np.nan)}),
+            row(400, 2, {1e-3: (1.5, 100.0, np.nan), 1e-4: (inf, 50.0, np.nan)}),
+            row(800, 0, {1e-3: (9.0, 9.0, np.nan), 1e-4: (inf, inf, np.nan)})]
+    assert bench_ipopt.level_medians(rows, 400, 1e-3) == (1.5, 90.0, 60.0, 3, 3)
+    t_alm, t_ip, ratio, both, n = bench_ipopt.level_medians(rows, 400, 1e-4)
+    assert (t_alm, t_ip, both, n) == (6.0, inf, 0, 3) and np.isnan(ratio)
+    assert bench_ipopt.level_medians(rows, 800, 1e-3) == (9.0, 9.0, 1.0, 1, 1)
+
+
+def test_bench_ipopt_runs_every_seed_at_each_n_then_stops_at_the_cap(monkeypatch, capsys):
+    """The stop at IPOPT's cap comes after the N's last seed; the medians table follows."""
+    ran = []
+
+    def fake_alm(prob, seed, *a, **k):
+        ran.append((prob.N, seed))
+        return SimpleNamespace(status="converged", time=1.0, kkt={"residual": 1e-7}), \
+            [(0.5, 1e-3)]
+
+    def fake_ipopt(prob, seed, cap, init=None):
+        over = prob.N == 40 and seed == 0
+        return (SimpleNamespace(status="time_limit" if over else "converged",
+                                time=2 * cap if over else 10.0, kkt={"residual": 1e-3}),
+                [(5.0, 1e-3)])
+
+    monkeypatch.setattr(bench_ipopt, "warm_up", lambda *a: None)
+    monkeypatch.setattr(bench_ipopt, "traced_alm", fake_alm)
+    monkeypatch.setattr(bench_ipopt, "traced_ipopt", fake_ipopt)
+    monkeypatch.setattr(bench_ipopt, "build_pyomo_model", lambda prob: None)
+    rows = bench_ipopt.main(["--N0", "20", "--Nmax", "80", "--seed", "0", "1",
+                             "--levels", "1e-3"])
+    assert ran == [(20, 0), (20, 1), (40, 0), (40, 1)]
+    assert [(r["N"], r["seed"]) for r in rows] == ran
+    out = capsys.readouterr().out
+    assert "IPOPT exceeded the cap of 600 s at N=40: stop." in out
+    assert "medians over the seeds" in out
+    assert "    20    1e-03     0.50      5.00     10.0    2/2" in out
