@@ -307,3 +307,24 @@ def test_bench_ipopt_runs_every_seed_at_each_n_then_stops_at_the_cap(monkeypatch
     assert "IPOPT exceeded the cap of 600 s at N=40: stop." in out
     assert "medians over the seeds" in out
     assert "    20    1e-03     0.50      5.00     10.0    2/2" in out
+
+
+def test_bench_ipopt_ctrl_c_in_a_later_seed_stops_every_loop(monkeypatch, capsys):
+    """A Ctrl-C in the ALM of the second seed at the first N: exit 130 with the first seed's
+    row printed, and neither that N's other seeds nor the next N run."""
+    calls = []
+    done = SimpleNamespace(status="converged", time=1.0, kkt={"residual": 1e-7})
+
+    def fake_alm(prob, seed, *a, **k):
+        calls.append((prob.N, seed))
+        return (interrupted_result() if len(calls) == 2 else done), [(0.5, 1e-3)]
+
+    monkeypatch.setattr(bench_ipopt, "traced_ipopt", lambda *a, **k: (
+        SimpleNamespace(status="converged", time=10.0, kkt={"residual": 1e-3}), []))
+    monkeypatch.setattr(bench_ipopt, "build_pyomo_model", lambda prob: None)
+    _, out = interrupted_main(monkeypatch, capsys, bench_ipopt, "traced_alm",
+                              ["--N0", "20", "--Nmax", "40", "--seed", "0", "1", "2"],
+                              traced_alm=fake_alm)
+    assert calls == [(20, 0), (20, 1)]
+    assert "interrupted during the ALM at N=20" in out
+    assert "    20     0     1.00" in out
