@@ -134,9 +134,8 @@ def traced_ipopt(prob, seed, cap, init=None):
 
 
 def run(widths, Ns, cap, tol, seeds, coupling, lam, alm_time_limit, levels=(), warm=False):
-    """The rows (one per N and seed, ``seeds`` an int or a list of them) and their printout;
-    stops after the N at which IPOPT ran past ``cap`` (all its seeds run), or at a Ctrl-C."""
-    seeds = [seeds] if np.ndim(seeds) == 0 else list(seeds)
+    """The rows (one per N and seed of the list ``seeds``) and their printout; stops after the
+    N at which IPOPT ran past ``cap`` (all its seeds run), or at a Ctrl-C."""
     head = (
         f"{'N':>6} {'seed':>5} {'t_ALM':>8} {'kkt_ALM':>9} {'ALM':>10} {'t_IPOPT':>9} "
         f"{'build':>7} {'kkt_IPOPT':>9} {'IPOPT':>10} {'ratio':>8} {'t_ALM@':>9} {'ratio@':>8}"
