@@ -522,7 +522,20 @@ class _LiftedNetBase(BaseEstimator):
         return out[:, 0] if self._y_ndim == 1 else out
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy (classification) or coefficient of determination ``R^2`` (regression)."""
+        """Accuracy (classification) or coefficient of determination ``R^2`` (regression).
+
+        Parameters
+        ----------
+        X : array-like (n_samples, n_features)
+        y : array-like (n_samples,) or (n_samples, n_outputs)
+            True labels (classification) or targets (regression).
+        sample_weight : array-like (n_samples,), optional
+            Passed to scikit-learn's ``accuracy_score`` / ``r2_score``.
+
+        Returns
+        -------
+        float
+        """
         pred = self.predict(X)
         if self.task_ == "classification":
             return float(accuracy_score(y, pred, sample_weight=sample_weight))

@@ -365,6 +365,10 @@ class LiftedProblem:
 
         Parameters
         ----------
+        W : list of L arrays
+            The weights ``W_l`` (``n_l x n_{l-1}``).
+        V : list of L-1 arrays
+            The auxiliary variables ``V_l`` (``n_l x N``); ``V_0 = X^T`` is the problem's.
         D : list of L arrays
             ``dU_l + G_l`` with ``G_l = M1_l + alpha M2_l`` (``G_L = 0``).
         E : list of L-1 arrays

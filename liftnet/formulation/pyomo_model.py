@@ -177,13 +177,14 @@ def build_pyomo_model(prob, init=None, *, deadline=None):
     Returns
     -------
     pyomo.environ.ConcreteModel
-        Components: sets ``layers`` (1..L), ``hidden`` (1..L-1), ``W_index``, ``b_index``,
+        Components: sets ``samples`` (1..N), ``inputs`` (1..n_0), ``outputs`` (1..n_L), ``layers``
+        (1..L), ``hidden`` (1..L-1), ``W_index``, ``b_index`` (only when ``prob.bias``),
         ``V_index``, ``U_index``, ``t_index``, ``G`` (indexed set: the entries of group ``g`` of
         ``W_l``); parameters ``alpha``, ``beta``, ``lam``, ``V0[j,n]`` (``X^T``), ``Y[i,n]``
         (``Y^T``); variables ``W[l,i,j]``, ``b[l,i]`` (only when ``prob.bias``), ``V[l,i,n]``,
         ``t[l,g] >= 0``; expressions ``U[l,i,n]``, ``loss``, ``coupling``, ``regulariser``;
-        constraints ``g1[l,i,n]``, ``g2[l,i,n]``, ``epi[l,g]``; objective ``F``.
-        ``model.problem`` is ``prob``.
+        constraints ``g1[l,i,n]``, ``g2[l,i,n]``, ``epi[l,g]``; objective ``F``. ``model.problem``
+        is ``prob``.
     """
     _require_pyomo()
     check_problem(prob)

@@ -31,7 +31,12 @@ class LiftedResult(dict):
     kkt : KKTReport
         KKT residuals of MODEL.md section 5 at ``(W, b, V, M1, M2)``.
     objective : float
-        ``F(W, b, V)``.
+        ``F(W, b, V)`` (the baselines, which solve (P): ``Phi``).
+    Phi : float
+        ``Phi(W, b)`` of MODEL.md 3: the network's objective at the exact forward pass.
+    groups : str
+        The problem's group structure (``column``, ``row``, ``element``), which
+        :attr:`sparsity` reads.
     nit : int
         Outer iterations (ALM) or solver iterations (IPOPT).
     history : list of dict
@@ -50,8 +55,18 @@ class LiftedResult(dict):
     time : float
         Seconds of the solve; the ALM's leave out ``time_excluded``, its reporting-only ``Phi``
         evaluations (as the baselines' clocks leave out their objective evaluations).
+    time_excluded : float
+        The ALM's and the baselines': seconds left out of ``time`` (reporting-only ``Phi``
+        evaluations, callbacks, a kernel warm-up).
     solver : str
         ``"alm"``, ``"ipopt"``, ...
+
+    Each solver adds keys of its own, listed in its Returns section: the ALM's ``n_inner``,
+    ``rho``, ``eps``, ``tol``, ``n_restarts``, ``presolve`` (:func:`liftnet.solve_alm`);
+    IPOPT's ``interface``, ``ipopt_status``, ``polish_threshold``, ``n_zero_groups``,
+    ``kkt_phase1`` (:func:`liftnet.solve_ipopt`); the baselines' group counts
+    (``n_groups``, ``n_zero_groups``, ``n_small_groups``, ``sparsity_small``), ``lam`` and
+    ``dtype``. :attr:`sparsity` is a property, not a key.
     """
 
     def __getattr__(self, name):
