@@ -524,6 +524,19 @@ def test_warm_start_ignores_V_and_M(name):
         BASELINES[name](prob, init={"V": r_sub.V})
 
 
+@pytest.mark.parametrize("key, hint", [("B", "its key is 'b'"), ("w", "its key is 'W'"),
+                                       ("W_1", "load_result")])
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_a_misspelt_init_key_is_refused_as_solve_alm_refuses_it(name, key, hint):
+    """``{'W': W, 'B': b}`` was reduced to ``{'W': W, 'b': None}`` and the baseline started
+    from zero biases without a word (solve_alm refused it): the keys are checked first."""
+    prob = small_problem(bias=True)
+    W, b = prob.initial_weights(0)
+    init = {"W": W, key: b} if key != "w" else {"W": W, "b": b, "w": W}
+    with pytest.raises(ValueError, match=f"init has the key '{key}'.*{hint}"):
+        BASELINES[name](prob, init=init, max_epochs=1)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", list(BASELINES))
 def test_start_with_an_infinite_Phi_is_refused(name, dtype):

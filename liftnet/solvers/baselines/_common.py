@@ -19,6 +19,7 @@ import numpy as np
 from ..._validation import check_problem, check_scalar, check_seed
 from .._interrupt import INTERRUPTS, interrupted
 from ..clock import PausableClock
+from ..init import _check_init_keys
 from ..result import LiftedResult
 
 #: Groups with ``||W_l[g]|| <= SMALL_GROUP`` count as "numerically zero" in the reports.
@@ -52,9 +53,12 @@ def weights_only(init):
     with ``M1`` only is a valid warm start. ``W`` and ``b`` still go through
     :func:`liftnet.solvers.init.parse_init`, whose errors name ``init['W']`` and ``init['b']``;
     anything but a mapping (``None``, or a wrong type that ``parse_init`` refuses) is passed on
-    unchanged.
+    unchanged. Its keys are checked as :func:`liftnet.solve_alm` checks them: a misspelt one
+    (``'B'``, ``'w'``, ``'W_1'``) is refused, not dropped (the baselines would otherwise start
+    from zero biases instead of the ones given).
     """
     if isinstance(init, Mapping):
+        _check_init_keys(init, "init")
         return {"W": init.get("W"), "b": init.get("b")}
     return init
 
