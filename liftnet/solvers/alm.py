@@ -744,12 +744,25 @@ def solve_alm(
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
     if inner_callback is not None and inner != "owlqn":
         raise ValueError(f"inner_callback needs inner='owlqn', got inner={inner!r}")
+    if inner != "owlqn" and (patience is not None or memory != 5):
+        # (they were ignored without a word: the proximal gradient keeps no pairs and no
+        # patience)
+        given = "patience" if patience is not None else "memory"
+        raise ValueError(f"{given} applies to inner='owlqn' only, got inner={inner!r}")
 
     presolve_share = check_scalar(presolve_share, "presolve_share", low=0, high=1,
                                   low_inclusive=False, high_inclusive=False)
     frac = _presolve_fraction(presolve, prob.N, init)
     # a result's penalty and inner tolerance (a presolve sets its own schedule instead)
     rho_c, eps_c = _carried_state(init) if frac is None else (None, None)
+    # the first penalty above the cap would be lowered to it at the first increase (a penalty
+    # that falls where MODEL.md 6 has it grow): refused, naming where it came from
+    for rho_first, name in ((rho0, "rho0"), (rho_c if rho0 is None else None, "init['rho']"),
+                            (default_rho0(prob) if rho0 is None and rho_c is None else None,
+                             "the default rho0 = 10 beta / N")):
+        if rho_first is not None and rho_first > rho_max:
+            raise ValueError(f"{name} = {rho_first:g} exceeds rho_max = {rho_max:g}: the "
+                             f"penalty starts at most at its cap")
     if frac is not None and init is not None:
         # the presolve starts from init's network alone; init is checked whole all the same, as
         # it is without a presolve (a V or M1 of the wrong shape is refused, not dropped)
@@ -773,6 +786,14 @@ def solve_alm(
         """The start ``(z, M1, M2, unit_mask)`` from ``init`` (after a presolve, its network):
         the lift (unless ``init`` has ``V``), multipliers (unless it has both), packed."""
         W, b, V, M1, M2 = parse_init(prob, init, seed)
+        for name, M in (("M1", M1), ("M2", M2)):
+            top = max((float(m.max()) for m in M if m.size), default=0.0) if M else 0.0
+            if top > M_max:
+                # the update caps every multiplier at M_max (MODEL.md 6, step 2): one above
+                # it is no multiplier this run can hold (a start at 1e100 ran its 200 outer
+                # iterations to a KKT residual of 1e7)
+                raise ValueError(f"init[{name!r}] has entries up to {top:g}, above "
+                                 f"M_max = {M_max:g}: pass a larger M_max or other multipliers")
         if init is None or init.get("M1") is None or init.get("M2") is None:
             # multipliers that make the V-stationarity exact at the start (one backward pass)
             with np.errstate(over="ignore", invalid="ignore"):
@@ -915,6 +936,15 @@ def solve_alm(
         branch = True  # inner coordinates (docs/maths.md 6.2)
         # rep: the certificate of (z, M1, M2), recomputed only where an iteration changes them
         rep = certify(z, M1, M2)
+        if not np.isfinite(rep["residual"]):
+            # nothing can be solved from a start whose certificate overflows (the first
+            # subproblem would stop at once as diverged, blaming the solver): the input is
+            # refused, as the baselines refuse a start whose Phi overflows
+            given_M = init is not None and init.get("M1") is not None
+            what, scale = (("init['M1'] / init['M2']", "the multipliers") if given_M
+                           else ("init['W']", "the weights"))
+            raise ValueError(f"{what} is too large: the KKT residual of the start is not "
+                             f"finite (F = {rep['objective']:.3g}); scale {scale} down")
         # the start, the first point of the best (reporting only: Phi off the clock; after a
         # presolve the start is the lift of its network, whose Phi the summary has)
         start = {"time": clock.elapsed,
@@ -1163,7 +1193,19 @@ def _presolve_fraction(presolve, N, init):
         return frac if N >= N_min and init is None else None
     frac = check_scalar(presolve, "presolve", low=0, high=1, low_inclusive=False,
                         high_inclusive=False)
-    return frac if int(np.ceil(frac * N)) < N else None
+    n = int(np.ceil(frac * N))
+    if n < _PRESOLVE_MIN_SAMPLES <= N:
+        # a presolve on one sample fits it exactly with a dying network, and the zero network
+        # it leaves is a KKT point of every later problem (MODEL.md 4): the full solve then
+        # "converged" at W = 0 without a word
+        raise ValueError(f"presolve={presolve!r} leaves {n} of the {N} samples: a presolve "
+                         f"needs at least {_PRESOLVE_MIN_SAMPLES} (pass a larger fraction or "
+                         f"None)")
+    return frac if n < N else None
+
+
+#: the fewest samples an explicit ``presolve`` fraction may leave
+_PRESOLVE_MIN_SAMPLES = 10
 
 
 def _presolve(prob, frac, init, seed, rho0, **solve_kw):

@@ -1140,3 +1140,56 @@ def test_an_init_key_of_another_case_is_refused(typo):
         solve_alm(prob, init=init, max_iter=1)
     del init[typo]
     assert solve_alm(prob, init=init, max_iter=1).nit == 1
+
+
+def test_a_start_whose_certificate_overflows_is_refused_by_name():
+    """Weights of 1e40 (finite ``F``, an infinite KKT residual) or 1e60 came back as a
+    ``diverged`` run with ``nit`` 0 and the message "NaN or overflow in the subproblem";
+    multipliers of 1e200 likewise. Refused naming the input, as the baselines refuse a start
+    whose ``Phi`` overflows."""
+    prob = teacher_problem("complementarity", N=20)
+    W, _ = prob.initial_weights(0)
+    for scale in (1e40, 1e60):
+        with pytest.raises(ValueError, match=r"init\['W'\] is too large: the KKT residual of "
+                                             r"the start is not finite"):
+            solve_alm(prob, init={"W": [w * scale for w in W]}, max_iter=3)
+    # (on this 3-4-3-1 teacher 1e80 already overflows the start's multipliers: refused before)
+    res = solve_alm(prob, max_iter=3)
+    with pytest.raises(ValueError, match=r"init\['M1'\] has entries up to 1e\+200, above "
+                                         r"M_max = 1e\+10"):
+        solve_alm(prob, init={"W": res.W, "V": res.V, "M1": [m + 1e200 for m in res.M1],
+                              "M2": res.M2}, max_iter=3)
+    # below the cap: runs (the M_max check refuses only what the update could never hold)
+    ok = solve_alm(prob, init={"W": res.W, "V": res.V, "M1": [m + 1.0 for m in res.M1],
+                               "M2": res.M2}, max_iter=1)
+    assert ok.nit == 1
+
+
+def test_a_first_penalty_above_rho_max_is_refused():
+    """``rho0 > rho_max`` ran, and the first increase lowered the penalty to ``rho_max``."""
+    prob = teacher_problem("complementarity", N=20)
+    with pytest.raises(ValueError, match=r"rho0 = 100000 exceeds rho_max = 1"):
+        solve_alm(prob, rho0=1e5, rho_max=1.0, max_iter=1)
+    with pytest.raises(ValueError, match=r"the default rho0 = 10 beta / N = 0\.5 exceeds"):
+        solve_alm(prob, rho_max=0.1, max_iter=1)
+    res = solve_alm(prob, max_iter=1)
+    with pytest.raises(ValueError, match=r"init\['rho'\] = .* exceeds rho_max"):
+        solve_alm(prob, init=res, rho_max=res.rho / 2, max_iter=1)
+    assert solve_alm(prob, rho0=1.0, rho_max=1.0, max_iter=1).nit == 1
+
+
+@pytest.mark.parametrize("kw, name", [({"patience": 5}, "patience"), ({"memory": 7}, "memory")])
+def test_owlqn_options_with_the_proximal_gradient_inner_solver_are_refused(kw, name):
+    """They were ignored without a word (``inner_callback`` was already refused)."""
+    prob = teacher_problem("complementarity", N=20)
+    with pytest.raises(ValueError, match=f"{name} applies to inner='owlqn' only"):
+        solve_alm(prob, inner="proxgrad", max_iter=1, **kw)
+
+
+def test_a_presolve_on_a_handful_of_samples_is_refused():
+    """``presolve=1e-9`` presolved on one sample, whose dead network the full solve then
+    certified at once (``W = 0``, "converged")."""
+    prob = teacher_problem("complementarity", N=40)
+    with pytest.raises(ValueError, match=r"presolve=1e-09 leaves 1 of the 40 samples"):
+        solve_alm(prob, presolve=1e-9, max_iter=1)
+    assert solve_alm(prob, presolve=0.25, max_iter=1).presolve["n_samples"] == 10
