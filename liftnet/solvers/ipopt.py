@@ -117,6 +117,29 @@ def _fix_zero_groups(m, prob, zero) -> None:
                 tvar.set_value(max(tvar.value, 1e-6))
 
 
+def check_ipopt_options(options):
+    """``options`` of :func:`solve_ipopt` as a dict of IPOPT's value types: names are ``str``;
+    values ``str``, ``int`` or ``float``, numpy scalars taken as the Python ones (IPOPT
+    refused ``np.int64(5)`` and ``np.float32(1e-6)``, and the refusal came back as a failed
+    solve after the model was built). An option IPOPT does not know, or a value it refuses,
+    still comes back as a ``failed`` result with IPOPT's message (the names are IPOPT's)."""
+    if options is None:
+        return None
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict of IPOPT options, got {type(options).__name__}")
+    out = {}
+    for k, v in options.items():
+        if not isinstance(k, str):
+            raise TypeError(f"options keys must be IPOPT option names (str), got {k!r}")
+        if isinstance(v, np.generic) and not isinstance(v, np.bool_):
+            v = v.item()
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (str, int, float)):
+            raise TypeError(f"options[{k!r}] must be a str, int or float (IPOPT's option "
+                            f"types; 'yes'/'no' for a flag), got {v!r}")
+        out[k] = v
+    return out
+
+
 def _options(tol, max_iter, verbose, polish_phase, extra):
     """IPOPT options of one call (``max_wall_time`` is the backend's: what is left of the
     deadline when IPOPT starts). In a polish phase every group left has ``t > 0`` and the
@@ -259,8 +282,7 @@ def solve_ipopt(
     zero_threshold = check_scalar(zero_threshold, "zero_threshold", low=0, allow_none=True)
     max_polish_rounds = check_scalar(max_polish_rounds, "max_polish_rounds", low=1, integer=True)
     polish = check_bool(polish, "polish")
-    if options is not None and not isinstance(options, Mapping):
-        raise TypeError(f"options must be a dict of IPOPT options, got {type(options).__name__}")
+    options = check_ipopt_options(options)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
 

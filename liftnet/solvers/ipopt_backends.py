@@ -17,6 +17,7 @@ Both backends keep the ``dual``/``ipopt_z*`` suffixes in their own native sign.
 from __future__ import annotations
 
 import contextlib
+import io
 import signal
 import sys
 import threading
@@ -89,6 +90,18 @@ def not_started(why: str, t0: float, build_time: float | None = None) -> Run:
     (``time_limit``, no iteration); ``t0`` is when the call began."""
     return Run("time_limit", "not started", f"IPOPT not started: {why}", 0,
                time.monotonic() - t0, build_time=build_time)
+
+
+def _add_option(problem, name, value):
+    """``problem.add_option(name, value)``, an ``int`` retried as a ``float``: cyipopt picks
+    IPOPT's option type from the Python type, and IPOPT refuses an int for a real option
+    (``{"tol": 1}``, ``{"max_wall_time": 10}``), which a user writes as naturally."""
+    try:
+        problem.add_option(name, value)
+    except Exception:  # noqa: BLE001 - cyipopt's TypeError: an int for a real option
+        if not isinstance(value, int):
+            raise
+        problem.add_option(name, float(value))
 
 
 def wall_time_left(options: dict, deadline: float | None) -> float | None:
@@ -256,16 +269,20 @@ class CyIpoptBackend:
         build_time = time.monotonic() - t0
         try:  # closed however the call ends (a Ctrl-C before the solve included)
             k = v = None
+            said = io.StringIO()  # IPOPT's own words on a refused option (its standard output)
             try:
-                for k, v in options.items():
-                    problem.add_option(k, v)
+                with capture_output(said, capture_fd=True):
+                    for k, v in options.items():
+                        _add_option(problem, k, v)
             except Exception as exc:  # noqa: BLE001 - e.g. an unknown option name
+                reason = " ".join(said.getvalue().split()[:40])
                 return Run(
                     "failed",
                     "Invalid_Option",
                     # which one: cyipopt's own message names none ("Error while assigning an
-                    # option"), IPOPT's reason goes to its standard output only
-                    f"IPOPT rejected the option {k!r} = {v!r}: {exc}",
+                    # option"), IPOPT's reason goes to its standard output, captured here
+                    f"IPOPT rejected the option {k!r} = {v!r}: {exc}"
+                    + (f" ({reason})" if reason else ""),
                     0,
                     time.monotonic() - t0,
                     build_time=build_time,

@@ -712,3 +712,34 @@ def test_ctrl_c_as_ipopt_returns_keeps_its_point_and_stops(monkeypatch):
     assert r.status == "interrupted" and "Solve_Succeeded" in r.message
     assert "then Ctrl-C" in r.message and len(r.history) == 1
     assert_same_point(r, p1)
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_option_values_of_python_and_numpy_number_types_are_taken():
+    """``{"tol": 1}`` (an int for a real option) and numpy scalars came back as failed solves
+    (cyipopt picks IPOPT's option type from the Python type); now they are taken as IPOPT's
+    types, and take effect (``max_iter`` 1: one iteration per IPOPT call)."""
+    prob = small_problem()
+    r = solve_ipopt(prob, options={"max_iter": np.int64(1), "bound_push": 1,
+                                   "acceptable_tol": np.float32(1e-6)}, polish=False)
+    assert r.status != "failed", r.message
+    assert r.nit <= 1 and "Maximum_Iterations_Exceeded" in r.message
+
+
+@pytest.mark.parametrize("options, error, match", [
+    ({1: 2}, TypeError, r"options keys must be IPOPT option names \(str\), got 1"),
+    ({"tol": None}, TypeError, r"options\['tol'\] must be a str, int or float"),
+    ({"tol": True}, TypeError, r"options\['tol'\] must be a str, int or float"),
+    ({"tol": [1e-8]}, TypeError, r"options\['tol'\] must be a str, int or float"),
+])
+def test_option_names_and_value_types_are_checked_before_any_work(options, error, match,
+                                                                   monkeypatch):
+    """Refused by name before the Pyomo model is built (they came back as failed solves)."""
+    import liftnet.solvers.ipopt as ipopt_mod
+
+    def never(*a, **k):
+        raise AssertionError("the model was built")
+
+    monkeypatch.setattr(ipopt_mod, "build_pyomo_model", never)
+    with pytest.raises(error, match=match):
+        solve_ipopt(small_problem(), options=options)
