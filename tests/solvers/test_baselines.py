@@ -15,6 +15,7 @@ from liftnet.formulation.penalties import GroupLasso
 from liftnet.solvers.baselines import (
     BASELINES,
     _common,
+    adam,
     fullbatch,
     loss_gradient,
     prox_gradient,
@@ -522,6 +523,19 @@ def test_warm_start_ignores_V_and_M(name):
         BASELINES[name](prob, init={"W": r_sub.W, "b": [x[:-1] for x in r_sub.b]})
     with pytest.raises(ValueError, match=r"init must contain the weights 'W'"):
         BASELINES[name](prob, init={"V": r_sub.V})
+
+
+def test_adam_takes_its_betas_as_a_numpy_pair():
+    """``betas=np.array([0.9, 0.99])`` was refused as no pair (``hidden`` and ``lams`` take
+    arrays); the run equals the tuple's."""
+    prob = small_problem()
+    kw = {"max_epochs": 2, "seed": 0, "batch_size": 32}
+    a = adam(prob, betas=np.array([0.9, 0.99]), **kw)
+    t = adam(prob, betas=(0.9, 0.99), **kw)
+    for wa, wt in zip(a.W, t.W, strict=True):
+        np.testing.assert_array_equal(wa, wt)
+    with pytest.raises(ValueError, match="betas must be a pair"):
+        adam(prob, betas=np.array([[0.9, 0.99]]), **kw)
 
 
 @pytest.mark.parametrize("key, hint", [("B", "its key is 'b'"), ("w", "its key is 'W'"),

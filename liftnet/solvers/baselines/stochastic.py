@@ -62,7 +62,10 @@ def _train(
     eval_every = check_scalar(eval_every, "eval_every", low=0, low_inclusive=False)
     momentum = check_scalar(momentum, "momentum", low=0, high=1, high_inclusive=False)
     if method == "adam":
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        # (a numpy pair too, as hidden and lams take arrays)
+        pair = isinstance(betas, (tuple, list)) or (isinstance(betas, np.ndarray)
+                                                    and betas.ndim == 1)
+        if not pair or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         betas = tuple(check_scalar(v, f"betas[{i}]", low=0, high=1, high_inclusive=False)
                       for i, v in enumerate(betas))
