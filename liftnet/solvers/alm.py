@@ -598,12 +598,15 @@ def solve_alm(
         1.7e-4 in a later run), ``wide`` median KKT after 60 s 2.2e-5 -> 2.5e-5; ``1`` lost one
         of the ``compare3`` runs.
     rho_max, M_max : float
-        Safeguards on the penalty and the multipliers.
+        Safeguards on the penalty and the multipliers. A first penalty above ``rho_max``
+        (``rho0``, the default ``10 beta / N`` or ``init``'s ``rho``) and given multipliers
+        above ``M_max`` are refused (``ValueError``).
     inner : {"owlqn", "proxgrad"}
         Subproblem solver: group orthant-wise L-BFGS (:mod:`.quasi_newton`, default) or the
         nonmonotone block Barzilai-Borwein proximal gradient (:mod:`.proxgrad`).
     patience : int or None
-        Stop an inner solve (``inner="owlqn"``) when its smallest residual has not halved within
+        (``inner="owlqn"`` only, as ``memory``: refused with ``"proxgrad"``.)
+        Stop an inner solve when its smallest residual has not halved within
         ``patience`` iterations, and go on with the multiplier update from its most stationary
         iterate. ``None`` (default): only ``max_inner`` bounds a solve. Measured against
         ``None`` (commit notes of issue 2): 1000 was 8% faster on the 24 teacher instances of
@@ -634,7 +637,9 @@ def solve_alm(
         with ``rho_0`` its final ``rho`` times ``n / N`` (unless ``rho0`` is given).
         ``"auto"`` (default): ``1/16`` when ``N >= 2000`` and no ``init`` is given, else off
         (measured on the teacher and MNIST-shaped data of ``benchmarks/compare.py`` at
-        N = 1000 to 20000, docs/maths.md 6.3: no gain at 1000). ``None``: off.
+        N = 1000 to 20000, docs/maths.md 6.3: no gain at 1000). ``None``: off. A fraction
+        that leaves fewer than 10 samples is refused (a presolve on one sample left a dead
+        network, which the full solve then certified).
     presolve_share : float in (0, 1)
         The presolve's share of ``time_limit``.
     inner_callback : callable or None
