@@ -102,7 +102,7 @@ def check_scalar(
     if high is not None and (x > high or (x == high and not high_inclusive)):
         op = "<=" if high_inclusive else "<"
         raise ValueError(f"{name} must be {op} {high}, got {x!r}")
-    return int(x) if integer else float(x)
+    return int(x) if integer else float(x) + 0.0  # (+ 0.0: -0.0 is 0.0)
 
 
 def _digits(x) -> int:
@@ -170,9 +170,7 @@ def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     """``np.asarray(x, dtype)`` for real numeric input; anything else (text, ragged nesting,
     complex numbers, whose imaginary part the cast would drop) is a ``TypeError`` naming
     ``name``."""
-    if type(x).__module__.startswith("scipy.sparse"):  # numpy's cast fails on it obscurely
-        raise TypeError(f"{name} is a sparse matrix ({type(x).__name__}): liftnet works on "
-                        f"dense arrays; pass {name}.toarray()")
+    _refuse_sparse(x, name)
     _refuse_dates(x, name)
     try:
         complex_ = np.iscomplexobj(x)
@@ -186,18 +184,47 @@ def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     return A
 
 
+def _refuse_sparse(x, name: str) -> None:
+    """A SciPy sparse matrix or array is refused, with the dense conversion named: numpy's
+    cast fails on it obscurely (an object array, "setting an array element with a
+    sequence")."""
+    if type(x).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{name} is a sparse matrix ({type(x).__name__}): liftnet works on "
+                        f"dense arrays; pass {name}.toarray()")
+
+
 def _refuse_dates(x, name: str) -> None:
-    """Dates and durations (numpy's ``datetime64``, ``timedelta64``) are no numbers to train
-    on: the cast would read them as counts of days (or nanoseconds) since 1970, and ``NaT``
-    as -9.2e18, a finite value."""
-    dt = getattr(x, "dtype", None)
-    if not isinstance(dt, np.dtype):  # lists, pandas frames: what numpy makes of them
-        try:
-            dt = np.asarray(x).dtype
-        except (TypeError, ValueError):
-            return
-    if dt.kind in "mM":
+    """Dates and durations (numpy's ``datetime64``, ``timedelta64``; pandas' dates with a time
+    zone or as categories) are no numbers to train on: the cast would read them as counts of
+    days (or nanoseconds) since 1970, and ``NaT`` as -9.2e18, a finite value. A pandas
+    DataFrame is looked at column by column (``X.dtypes``): numpy makes a frame that mixes
+    dates and numbers an object array, and scikit-learn's cast fails on it inside numpy."""
+    dtypes = getattr(x, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):  # a DataFrame: one dtype per column
+        for col, dt in dtypes.items():
+            dt = _date_dtype(dt, lambda c=col: x[c])
+            if dt is not None:
+                raise TypeError(f"{name} must be a numeric array, got dates or durations "
+                                f"(column {col!r}: dtype {dt})")
+        return
+    dt = _date_dtype(getattr(x, "dtype", None), lambda: x)
+    if dt is not None:
         raise TypeError(f"{name} must be a numeric array, got dates or durations (dtype {dt})")
+
+
+def _date_dtype(dt, values):
+    """``dt`` (or the dtype numpy gives ``values()``) where it holds dates or durations, else
+    None. numpy's own dtypes are read as they are; anything else (lists, pandas' extension
+    dtypes: a time zone, categories) by what numpy makes of the values."""
+    if getattr(dt, "kind", None) in ("m", "M"):
+        return dt
+    if isinstance(dt, np.dtype):
+        return None
+    try:
+        dt = np.asarray(values()).dtype
+    except (TypeError, ValueError):
+        return None
+    return dt if dt.kind in ("m", "M") else None
 
 
 class _OutOfRange(ValueError):
@@ -220,7 +247,12 @@ def cast(x, dtype, name: str) -> np.ndarray:
 
 def as_numeric_array(x, name: str, dtype=None) -> np.ndarray:
     """:func:`as_real_array` that also refuses non-numeric dtypes (text, objects) when
-    ``dtype=None`` keeps the input's own."""
+    ``dtype=None`` keeps the input's own, masked entries (:func:`refuse_masked`: the cast
+    would keep the values under the mask) and, when ``dtype`` is given, text (the cast to it
+    would parse ``"1.5"`` as a number: :func:`_refuse_text`)."""
+    refuse_masked(x, name)
+    if dtype is not None:
+        _refuse_text(x, name)
     A = as_real_array(x, name, dtype)
     if A.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a numeric array, got dtype {A.dtype}")
@@ -249,9 +281,11 @@ def check_bool(x, name: str) -> bool:
 
 
 def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
-    """``float64`` or ``float32`` (anything ``numpy.dtype`` reads as one of them)."""
+    """``float64`` or ``float32`` (anything ``numpy.dtype`` reads as one of them, in either
+    byte order), returned in the machine's own byte order: a big-endian ``'>f8'`` is float64,
+    and the arrays made in it are native (the compiled kernels take native arrays only)."""
     try:
-        dt = np.dtype(dtype)
+        dt = np.dtype(dtype).newbyteorder("=")
     except (TypeError, ValueError):
         dt = None
     # (None is tested apart: numpy's dtypes compare equal to None, which means float64)
@@ -428,6 +462,8 @@ def check_list_shapes(arrs, name: str, shapes) -> None:
     its dtype)."""
     check_list(arrs, name, len(shapes))
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
+        _refuse_sparse(a, f"{name}[{i}]")
+        refuse_masked(a, f"{name}[{i}]")  # numpy.ma's products would fail on the mask
         if isinstance(a, np.matrix):  # its * is a matrix product: the entrywise formulas fail
             raise TypeError(f"{name}[{i}] must be a numpy array, got numpy.matrix (convert it "
                             f"with np.asarray)")

@@ -509,7 +509,14 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
                 f"target: no column named {target!r} in {path!r} "
                 f"(header: {header if header is not None else 'none'})"
             )
-        j = header.index(target)
+        same = [k for k, c in enumerate(header) if c == target]
+        if len(same) > 1:  # header.index would take the first without a word
+            raise ValueError(
+                f"target: the column name {target!r} is ambiguous: the header of {path!r} "
+                f"names {len(same)} columns {target!r} (indices {same}); rename them or pass "
+                f"the target's index"
+            )
+        j = same[0]
     else:  # an integer: load_user_data checked the type
         if not -ncol <= target < ncol:
             raise ValueError(f"target: column index {target} out of range for {ncol} columns")

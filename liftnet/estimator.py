@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._validation import (
+    _refuse_dates,
     _refuse_text,
     check_bool,
     check_choice,
@@ -364,6 +365,9 @@ class _LiftedNetBase(BaseEstimator):
         kind = _given_kind(y)  # before validate_data, which turns Int64/boolean into floats
         for arr, nm in ((X, "X"), (y, "y")):  # validate_data drops a mask, keeps what it hid
             refuse_masked(arr, nm)
+            # validate_data reads dates as days (or seconds) since 1970, and fails inside
+            # numpy on a frame with a date column
+            _refuse_dates(arr, nm)
         _refuse_text(X, "X")  # validate_data would parse "1.5" as a number
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=False,
@@ -485,6 +489,7 @@ class _LiftedNetBase(BaseEstimator):
         """Network outputs ``f(x)``: array ``(M, n_L)`` (class scores or regression values)."""
         check_is_fitted(self, "coefs_")
         refuse_masked(X, "X")
+        _refuse_dates(X, "X")
         _refuse_text(X, "X")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Xk = np.ascontiguousarray(X[:, self.input_features_])
@@ -537,10 +542,34 @@ class _LiftedNetBase(BaseEstimator):
         float
         """
         pred = self.predict(X)
+        self._check_score_target(y, len(pred))
         if self.task_ == "classification":
             return float(accuracy_score(y, pred, sample_weight=sample_weight))
         # numbers, named y (scikit-learn's message about text named neither)
         return float(r2_score(check_finite_array(y, "y"), pred, sample_weight=sample_weight))
+
+    def _check_score_target(self, y, n_samples: int) -> None:
+        """``y`` of ``score``: no masked entries or dates (as in ``fit``), one row per sample
+        of ``X`` (``n_samples``) and, for regression, as many outputs as the network has
+        (scikit-learn's metrics named neither: "inconsistent numbers of samples: [30, 10]",
+        "y_true and y_pred have different number of output")."""
+        refuse_masked(y, "y")
+        _refuse_dates(y, "y")
+        try:
+            shape = np.shape(y)
+        except (TypeError, ValueError):  # ragged nesting
+            raise TypeError(f"y must be an array of {n_samples} targets, got a ragged "
+                            f"{type(y).__name__}") from None
+        if len(shape) not in (1, 2):
+            raise ValueError(f"y must be 1-D or 2-D (one row per sample of X), got shape "
+                             f"{shape}")
+        if shape[0] != n_samples:
+            raise ValueError(f"y must have one row per sample of X: X has {n_samples} samples, "
+                             f"y has {shape[0]}")
+        n_outputs, got = self.coefs_[-1].shape[0], 1 if len(shape) == 1 else shape[1]
+        if self.task_ == "regression" and got != n_outputs:
+            raise ValueError(f"y must have {n_outputs} output column(s), as many as the "
+                             f"network predicts, got {got} (shape {shape})")
 
     # ----------------------------------------------------------------- prune
     def prune(self):

@@ -1153,3 +1153,26 @@ def test_a_diverged_solve_exits_1(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "_solve", diverged)
     rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "40", "--max-iter", "1")
     assert rc == 1 and json.loads(open(out + ".json").read())["status"] == "diverged"
+
+
+def test_verify_refuses_an_empty_field_in_hidden(capsys, no_solve):
+    """``liftnet verify --hidden 2,,2`` ran with hidden (2, 2): the empty field was dropped.
+    A comma at an end (the shell's ``3, 2``) is still taken."""
+    from liftnet.verification.crosscheck import main as verify
+    from liftnet.verification.crosscheck_cli import parse_args
+
+    for bad in ("2,,2", "3,,"):
+        with pytest.raises(SystemExit) as exc:
+            verify(["--N", "5", "--hidden", bad])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and "argument --hidden: " in err and "empty field" in err
+    assert parse_args(["--hidden", "3,", "2"]).hidden == (3, 2)
+    assert parse_args(["--hidden", "3", ",2"]).hidden == (3, 2)
+
+
+def test_solve_refuses_a_repeated_column_name_as_target(tmp_path, capsys, no_solve):
+    (tmp_path / "dup.csv").write_text("a,a,t\n" + "".join(f"{i},{i % 3},{i % 2}\n"
+                                                          for i in range(12)))
+    rc = run_main(["solve", *SMALL, "--file", str(tmp_path / "dup.csv"), "--target", "a"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "error: --target: the column name 'a' is ambiguous" in err, err

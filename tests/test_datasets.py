@@ -656,3 +656,25 @@ def test_standardize_map_inverts_on_any_scale(n, m, exponent, offset, center, se
         assert np.all(np.abs(Z.mean(axis=0)) <= rounding), (Z.mean(axis=0), rounding)
     else:
         np.testing.assert_array_equal(mean, 0)
+
+
+def test_standardize_refuses_text_in_others_as_in_X_train():
+    """``standardize(X, [["1.5", "2"]])`` parsed the text as numbers (X_train refused it)."""
+    X = np.array([[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]])
+    for other in ([["1.5", "2"]], np.array([["1.5", "2"]], dtype=object)):
+        with pytest.raises(TypeError, match=r"^others\[0\] must be a numeric array, got text"):
+            standardize(X, other)
+    with pytest.raises(TypeError, match=r"^X_train must be a numeric array, got text"):
+        standardize(X.astype(str))
+
+
+def test_a_repeated_column_name_as_target_is_ambiguous(tmp_path):
+    """``a,a,t`` with ``target="a"`` took the first column named ``a`` without a word."""
+    p = tmp_path / "dup.csv"
+    p.write_text("a,a,t\n1,2,3\n4,5,6\n7,8,9\n")
+    with pytest.raises(ValueError, match=r"^target: the column name 'a' is ambiguous: .*"
+                                         r"2 columns 'a' \(indices \[0, 1\]\)"):
+        load_user_data(p, target="a")
+    X, y = load_user_data(p, target="t")  # a name given once is still found
+    np.testing.assert_array_equal(y, [3, 6, 9])
+    np.testing.assert_array_equal(load_user_data(p, target=1)[1], [2, 5, 8])

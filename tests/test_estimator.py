@@ -791,3 +791,90 @@ def test_real_solver_warm_started_path_converges_from_the_previous_network():
         net.set_params(lam=1e-2).fit(X, Y)
     assert net.result_.status == "converged" and cold.result_.status == "converged"
     assert net.result_.start["Phi"] < 0.5 * cold.result_.start["Phi"]
+
+
+# ------------------------------------------------ audit of session 43 (input validation)
+def _dates(shape):
+    days = np.random.default_rng(0).integers(0, 1000, size=shape)
+    return np.datetime64("2020-01-01") + days.astype("m8[D]")
+
+
+def test_dates_and_durations_are_refused_by_fit_predict_and_score(stub, data):
+    """``validate_data`` read dates as days since 1970 and trained on them (and ``predict``
+    took them too); LiftedProblem refused them with this message."""
+    X, y = data
+    Xd, yr = _dates(X.shape), X[:, 0]
+    for est in ESTIMATORS:
+        yy = yr if est is SparseLeakyReLURegressor else y
+        with pytest.raises(TypeError, match=r"^X must be a numeric array, got dates or "
+                                            r"durations \(dtype datetime64\[D\]\)"):
+            est(hidden=(3,)).fit(Xd, yy)
+        with pytest.raises(TypeError, match=r"^y must be a numeric array, got dates or "
+                                            r"durations \(dtype timedelta64\[s\]\)"):
+            est(hidden=(3,)).fit(X, np.arange(len(X)).astype("m8[s]"))
+    assert not stub.calls  # refused before solving
+    reg = SparseLeakyReLURegressor(hidden=(3,)).fit(X, yr)
+    clf = SparseLeakyReLUClassifier(hidden=(3,)).fit(X, y)
+    for call in (reg.predict, clf.predict, clf.decision_function):
+        with pytest.raises(TypeError, match=r"^X must be a numeric array, got dates"):
+            call(Xd)
+    for net, yy in ((reg, yr), (clf, y)):
+        with pytest.raises(TypeError, match=r"^X must be a numeric array, got dates"):
+            net.score(Xd, yy)
+        with pytest.raises(TypeError, match=r"^y must be a numeric array, got dates"):
+            net.score(X, _dates(len(X)))
+
+
+def test_task_auto_refuses_duration_labels_rather_than_reading_them_as_values(stub, data):
+    X, _ = data
+    with pytest.raises(TypeError, match=r"^y must be a numeric array, got dates or durations"):
+        SparseLeakyReLUNet(hidden=(3,)).fit(X, np.arange(len(X)).astype("m8[s]"))
+    assert not stub.calls
+
+
+def test_a_frame_with_a_date_column_is_refused_by_name_not_inside_numpy(stub, data):
+    """A DataFrame mixing a date column with numbers failed inside numpy's type promotion
+    (``DTypePromotionError``) in ``fit`` and ``predict``."""
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    df = pd.DataFrame({"when": pd.to_datetime(["2020-01-01", "2021-01-01"] * 20),
+                       "x": X[:, 0]})
+    match = r"^X must be a numeric array, got dates or durations \(column 'when': dtype datetime"
+    with pytest.raises(TypeError, match=match):
+        SparseLeakyReLUNet(hidden=(3,)).fit(df, y)
+    with pytest.raises(TypeError, match=r"^y must be a numeric array, got dates"):
+        SparseLeakyReLURegressor(hidden=(3,)).fit(X, pd.Series(df["when"]))
+    assert not stub.calls
+    net = SparseLeakyReLUNet(hidden=(3,)).fit(df[["x"]].assign(z=X[:, 1]), y)
+    with pytest.raises(TypeError, match=match):
+        net.predict(df)
+
+
+def test_a_warm_start_refit_with_dates_is_refused_and_keeps_the_previous_fit(stub, data):
+    X, y = data
+    net = SparseLeakyReLUClassifier(hidden=(3,), warm_start=True).fit(X, y)
+    W = [w.copy() for w in net.coefs_]
+    with pytest.raises(TypeError, match=r"^X must be a numeric array, got dates"):
+        net.fit(_dates(X.shape), y)
+    assert len(stub.calls) == 1
+    for a, b in zip(W, net.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_score_names_y_when_its_length_or_outputs_do_not_fit(stub, data):
+    """scikit-learn's metrics said "inconsistent numbers of samples: [40, 10]" and "y_true and
+    y_pred have different number of output (2!=1)", naming neither X nor y."""
+    X, y = data
+    reg = SparseLeakyReLURegressor(hidden=(3,)).fit(X, X[:, 0])
+    clf = SparseLeakyReLUClassifier(hidden=(3,)).fit(X, y)
+    for net, yy in ((reg, X[:, 0]), (clf, y)):
+        with pytest.raises(ValueError, match=r"^y must have one row per sample of X: X has 40 "
+                                             r"samples, y has 10"):
+            net.score(X, yy[:10])
+    with pytest.raises(ValueError, match=r"^y must have 1 output column\(s\).*got 2"):
+        reg.score(X, X[:, :2])
+    two = SparseLeakyReLURegressor(hidden=(3,)).fit(X, X[:, :2])
+    with pytest.raises(ValueError, match=r"^y must have 2 output column\(s\).*got 1"):
+        two.score(X, X[:, 0])
+    # what fits is scored as before: a column (N, 1) for one output
+    assert reg.score(X, X[:, :1]) == reg.score(X, X[:, 0])

@@ -621,3 +621,68 @@ def test_a_sparse_matrix_is_refused_with_the_dense_conversion_named():
     W, _ = p.initial_weights(0)
     with pytest.raises(TypeError, match=r"W\[0\] is a sparse matrix"):
         ln.kkt_residuals(p, [sp.csr_matrix(W[0]), W[1]])
+
+
+def test_masked_weights_are_refused_where_they_enter():
+    """``check_matrix_list``, ``check_list_shapes`` and ``check_finite_array`` dropped the
+    mask (the values under it were used: ``solve_alm``'s init, ``kkt_residuals``,
+    ``prune_weights``, ``standardize``'s others) or failed inside numpy.ma (``Phi``)."""
+    from liftnet.datasets import standardize
+
+    p = small()
+    W, _ = p.initial_weights(0)
+    Wm = [np.ma.masked_greater(W[0], 0.1), W[1]]
+    n = int(np.ma.count_masked(Wm[0]))
+    V = p.lift(W)
+    msg = r"^{} has {} masked entries: fill them"
+    for call, name, k in (
+        (lambda: p.Phi(Wm), r"W\[0\]", n),
+        (lambda: p.F(W, None, [np.ma.masked_all(V[0].shape)]), r"V\[0\]", V[0].size),
+        (lambda: p.forward(Wm), r"W\[0\]", n),
+        (lambda: ln.solve_alm(p, init={"W": Wm}, max_iter=1), r"init\['W'\]\[0\]", n),
+        (lambda: ln.kkt_residuals(p, Wm), r"W\[0\]", n),
+        (lambda: ln.prune_weights(W, [np.ma.masked_all(3), np.ma.masked_all(1)], alpha=0.1),
+         r"b\[0\]", 3),
+        (lambda: standardize(p.X, np.ma.masked_all((2, 2))), r"others\[0\]", 4),
+    ):
+        with pytest.raises(ValueError, match=msg.format(name, k)):
+            call()
+
+
+def test_a_sparse_weight_in_the_models_own_evaluations_names_the_conversion():
+    """``Phi``/``F``/``forward`` said "W[0] must be a real numeric array, got dtype object"."""
+    import scipy.sparse as sp
+
+    p = small()
+    W, _ = p.initial_weights(0)
+    for call in (p.Phi, p.forward, lambda W: p.F(W, None, p.lift(p.initial_weights(0)[0]))):
+        with pytest.raises(TypeError, match=r"^W\[0\] is a sparse matrix \(csr_matrix\): .*"
+                                            r"pass W\[0\]\.toarray\(\)"):
+            call([sp.csr_matrix(W[0]), W[1]])
+
+
+@pytest.mark.parametrize("dtype, native", [(">f8", np.float64), (np.dtype(">f4"), np.float32),
+                                           ("<f8", np.float64)])
+def test_a_float_dtype_of_either_byte_order_is_taken_in_native_order(dtype, native):
+    """``dtype=np.dtype('>f8')`` was refused ("must be float64 or float32"); it is float64, and
+    the problem's arrays are native (the compiled kernels' order)."""
+    from liftnet._validation import check_float_dtype
+
+    assert check_float_dtype(dtype) == np.dtype(native) and check_float_dtype(dtype).isnative
+    p = small(dtype=dtype)
+    assert p.dtype == np.dtype(native) and p.X.dtype.isnative
+    res = ln.solve_alm(p, max_iter=2)
+    assert res.W[0].dtype == np.dtype(native) and np.isfinite(res.Phi)
+    with pytest.raises(ValueError, match=r"^dtype must be float64 or float32, got '>f2'"):
+        check_float_dtype(">f2")
+
+
+def test_minus_zero_lam_is_zero():
+    """``lam=-0.0`` was kept (the repr showed ``lam=-0.0``)."""
+    p = small(lam=-0.0)
+    assert p.lam == 0.0 and np.copysign(1.0, p.lam) == 1.0
+    from liftnet._validation import check_scalar
+
+    assert np.copysign(1.0, check_scalar(-0.0, "x")) == 1.0
+    assert check_scalar(-2.5, "x") == -2.5 and check_scalar(np.float32(0.1), "x") == float(
+        np.float32(0.1))

@@ -44,9 +44,19 @@ VERIFY_OPTIONS = {**MODEL_OPTIONS, "noise": "--noise", "N": "--N"}
 
 
 def _hidden(text: str) -> tuple[int, ...]:
-    """One ``--hidden`` word: a width, or widths joined by commas (``3,3``)."""
+    """One ``--hidden`` word: a width, or widths joined by commas (``3,3``). A comma at either
+    end is the shell's split of ``3, 3`` (the words ``3,`` and ``3``); an empty field between
+    two commas (``2,,2``) is refused, not dropped (a width left out by mistake)."""
+    fields = text.replace(" ", "").split(",")
+    if len(fields) > 1 and not fields[-1]:
+        fields.pop()
+    if len(fields) > 1 and not fields[0]:
+        fields.pop(0)
+    if len(fields) > 1 and not all(fields):
+        raise argparse.ArgumentTypeError(f"expected positive widths such as 3 3 or 3,3, got "
+                                         f"{text!r} (an empty field between commas)")
     try:
-        widths = tuple(int(t) for t in text.replace(" ", "").split(",") if t)
+        widths = tuple(int(t) for t in fields if t)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected positive widths such as 3 3 or 3,3, got "
                                          f"{text!r}") from None
