@@ -55,6 +55,12 @@ def leaky_relu(U, alpha: float):
     return np.maximum(U, alpha * U)
 
 
+def scale_limit(dtype) -> float:
+    """The largest ``lam`` and ``beta`` a problem of ``dtype`` takes: ``1e-2 sqrt(max)`` of the
+    dtype (the solvers square both; :class:`LiftedProblem` says what overflowed beyond)."""
+    return 1e-2 * float(np.sqrt(np.finfo(dtype).max))
+
+
 class LiftedProblem:
     """A sparse leaky-ReLU training problem, both as (P) and as its lift (M).
 
@@ -142,7 +148,7 @@ class LiftedProblem:
         # KKT residual inf), and any lam above the data's zeroing one gives W = 0 anyway;
         # beta scales the coupling's gradients, squared alike (beta=1e200 in float64: the
         # ALM's first step diverged; at 1e152 the solve runs, its residuals finite)
-        top = 1e-2 * float(np.sqrt(np.finfo(dtype).max))
+        top = scale_limit(dtype)
         if self.lam > top:
             raise ValueError(f"lam={lam!r} is too large for {np.dtype(dtype).name} (at most "
                              f"{top:.1e}): the solvers square it, which overflows beyond "

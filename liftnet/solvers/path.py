@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_bool, check_decreasing, check_problem, check_seed
+from ..formulation.problem import scale_limit
 from ._interrupt import INTERRUPTS, interrupted
 from .init import reseed_dead_units
 
@@ -122,6 +123,11 @@ def solve_alm_path(prob, lams, *, seed=0, reseed=True, init=None, **solve_kw):
 
     check_problem(prob)
     lams = check_lams(lams)
+    top = scale_limit(prob.dtype)
+    if lams[0] > top:  # (decreasing: the first is the largest) named here, before any solve,
+        # not by the LiftedProblem of that point as lam=np.float64(...)
+        raise ValueError(f"lams[0]={float(lams[0])!r} is too large for "
+                         f"{np.dtype(prob.dtype).name} (at most {top:.1e}; LiftedProblem's lam)")
     seed = check_seed(seed, allow_none=True)
     reseed = check_bool(reseed, "reseed")
 
