@@ -214,8 +214,6 @@ def test_the_seed_reaches_every_solve_and_every_reseeding(monkeypatch, seed):
 def test_a_lam_too_large_for_the_dtype_is_named_by_its_place_in_lams():
     """``solve_alm_path(prob, [1e200, 1e-2])`` said ``lam=np.float64(1e+200) is too large``
     (LiftedProblem's parameter, numpy's repr); it names ``lams[0]``, before any solve."""
-    from liftnet import solve_alm_path
-
     X = np.random.default_rng(0).standard_normal((10, 3))
     prob = LiftedProblem(X, X[:, :1], hidden=(2,))
     with pytest.raises(ValueError, match=r"^lams\[0\]=1e\+200 is too large for float64"):
