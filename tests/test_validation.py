@@ -202,10 +202,13 @@ def test_theory_arguments():
 def test_flags_are_booleans():
     p = small()
     W, _ = p.initial_weights(0)
-    with pytest.raises(ValueError, match="lp must be 'auto', True or False"):
+    # a wrong kind is a TypeError (as check_bool's), a wrong string a ValueError
+    with pytest.raises(TypeError, match="lp must be 'auto', True or False"):
         ln.check_mfcq(p, W, lp=np.array([1, 0]))
-    with pytest.raises(ValueError, match="lp must be"):
+    with pytest.raises(TypeError, match="lp must be"):
         ln.check_mfcq(p, W, lp=1)
+    with pytest.raises(ValueError, match="lp must be 'auto', True or False, got 'yes'"):
+        ln.check_mfcq(p, W, lp="yes")
     with pytest.raises(TypeError, match="verbose"):
         ln.solve_ipopt(p, verbose="x")
     with pytest.raises(ValueError, match="solver must be"):

@@ -193,10 +193,13 @@ def _lp_margin(J_active: sp.csr_matrix, time_limit: float | None = None
 
 def check_lp_choice(lp, name: str = "lp"):
     """``lp`` of :func:`check_mfcq`: ``"auto"``, ``True`` or ``False``."""
-    if isinstance(lp, str) and lp == "auto":
-        return lp
-    if not isinstance(lp, (bool, np.bool_)):
+    if isinstance(lp, str):
+        if lp == "auto":
+            return lp
         raise ValueError(f"{name} must be 'auto', True or False, got {lp!r}")
+    if not isinstance(lp, (bool, np.bool_)):
+        # a wrong kind, as check_bool says of every other flag
+        raise TypeError(f"{name} must be 'auto', True or False, got {lp!r}")
     return bool(lp)
 
 
