@@ -238,8 +238,14 @@ def _points(points):
             if "W" not in p:
                 raise ValueError(f"points[{k}] must contain 'W'")
             out.append((p["W"], p.get("b"), p.get("V")))
-        elif isinstance(p, (tuple, list)) and len(p) == 3:
+        elif isinstance(p, (tuple, list)) and len(p) == 3 and not all(
+                isinstance(x, np.ndarray) for x in p):
             out.append(tuple(p))
+        elif isinstance(p, (tuple, list)) and p and all(isinstance(x, np.ndarray) for x in p):
+            # (a 3-layer network's W alone was read as a tuple (W, b, V) and refused as
+            # "W must be a list of 3 arrays, got ndarray")
+            raise TypeError(f"points[{k}] is a list of {len(p)} arrays, a network's W alone: "
+                            f"pass {{'W': W}} or a tuple (W, b, V)")
         else:
             raise TypeError(
                 f"points[{k}] must be a mapping with 'W' (and 'b', 'V') or a tuple "
@@ -295,8 +301,11 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
     if not pts:
         raise ValueError("points must hold at least one point")
     norms, objs, viols, wsums = [], [], [], []
-    for W, b, V in pts:
-        W, b, V = check_point(prob, W, b, V)
+    for k, (W, b, V) in enumerate(pts):
+        try:
+            W, b, V = check_point(prob, W, b, V)
+        except (TypeError, ValueError) as exc:  # which point: the message names W, b or V
+            raise type(exc)(f"points[{k}]: {exc}") from None
         sq = sum(float(np.vdot(x, x)) for x in (*W, *V))
         norms.append(float(np.sqrt(sq)))
         objs.append(prob.F(W, b, V))

@@ -154,6 +154,19 @@ def test_level_set_radius_validation():
         inside_level_set(make_problem(0), [1.0], 1.0)
 
 
+def test_a_bad_point_is_named_by_its_place_in_points():
+    """``inside_level_set`` said "W must hold 3 arrays, got 2" without saying which point, and
+    read a 3-layer network's W alone as a tuple ``(W, b, V)``."""
+    prob = make_problem(0)  # 3 layers: W is a list of 3 arrays
+    W, _ = prob.initial_weights(0)
+    with pytest.raises(ValueError, match=r"^points\[1\]: W must hold 3"):
+        inside_level_set(prob, [{"W": W}, {"W": W[:2]}], 1.0)
+    with pytest.raises(TypeError, match=r"points\[0\] is a list of 3 arrays, a network's W "
+                                        r"alone: pass \{'W': W\}"):
+        inside_level_set(prob, [W], 1.0)
+    assert inside_level_set(prob, [{"W": W}, (W, None, None)], 1e9).all_inside
+
+
 def test_result_history_iterates_are_read():
     prob = make_problem(6, lam=0.2)
     W0, _ = prob.initial_weights(0)
