@@ -64,3 +64,39 @@ def sigint_ignored(active: bool = True):
     finally:
         if old is not None:  # (None: a handler not set from Python, which cannot be put back)
             signal.signal(signal.SIGINT, old)
+
+
+@contextlib.contextmanager
+def sigint_deferred(active: bool = True):
+    """Ctrl-C held back inside the block and delivered when it ends (to the handler in place
+    before it: Python's raises KeyboardInterrupt there). For code that must not be cut
+    halfway by a KeyboardInterrupt because the interrupt would be lost or leave a broken
+    state behind: numba's first compile of a kernel (a Ctrl-C inside llvmlite's object-cache
+    callback is swallowed, and numba then fails with ``RuntimeError: no compiled object
+    yet``), the first import of torch's optimiser machinery (a half-imported
+    ``torch._dynamo`` breaks every later baseline in the process), an object's ``__del__``
+    (where Python prints and drops the KeyboardInterrupt). A Ctrl-C ignored where the block
+    starts (:func:`sigint_ignored`) stays ignored. Main thread only, as
+    :func:`sigint_ignored`; elsewhere the block runs as it is."""
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.getsignal(signal.SIGINT)
+    if old is signal.SIG_IGN or old is None:
+        yield
+        return
+    got = []
+
+    def hold(signum, frame):
+        got.append(frame)
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if got:  # (after the block ended normally: an error of its own goes on as it is)
+        if callable(old):
+            old(signal.SIGINT, got[-1])
+        else:  # SIG_DFL: the process would end; a KeyboardInterrupt is the gentler same
+            raise KeyboardInterrupt

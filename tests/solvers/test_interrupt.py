@@ -2,8 +2,10 @@
 interrupt (a KeyboardInterrupt, or the SystemError CPython raises when one lands in compiled
 code, followed through causes and contexts), and the block that ignores SIGINT."""
 
+import os
 import signal
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +14,7 @@ from liftnet.solvers._interrupt import (
     INTERRUPTS,
     interrupted,
     is_interrupt,
+    sigint_deferred,
     sigint_ignored,
     stop_if_interrupted,
 )
@@ -96,3 +99,39 @@ def test_sigint_ignored_in_another_thread_runs_the_block_as_it_is():
     t.start()
     t.join()
     assert not errors and seen == [signal.getsignal(signal.SIGINT)]
+
+
+def test_sigint_deferred_delivers_the_ctrl_c_when_the_block_ends():
+    """A Ctrl-C inside the block does not cut it: the block runs to its end, then the handler
+    in place before it gets the signal (Python's raises KeyboardInterrupt); a handler of the
+    caller's (a stop flag) is called instead, an ignored Ctrl-C stays ignored, and the
+    handler is back after the block."""
+    before = signal.getsignal(signal.SIGINT)
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # (the signal is handled between bytecodes: it has been)
+            done.append(True)
+    assert done == [True] and signal.getsignal(signal.SIGINT) is before
+    with sigint_deferred():  # no Ctrl-C: nothing raised
+        pass
+    flag = []
+    signal.signal(signal.SIGINT, lambda signum, frame: flag.append(signum))
+    try:
+        with sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            assert flag == []
+        assert flag == [signal.SIGINT]
+        with sigint_ignored():
+            with sigint_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+        assert flag == [signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGINT, before)
+    with pytest.raises(RuntimeError):  # the block's own error goes on, the handler back
+        with sigint_deferred():
+            raise RuntimeError
+    assert signal.getsignal(signal.SIGINT) is before
