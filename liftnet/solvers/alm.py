@@ -46,7 +46,7 @@ from ..io import STATE_KEYS
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from . import kernels
-from ._interrupt import INTERRUPTS, interrupted, stop_if_interrupted
+from ._interrupt import INTERRUPTS, interrupted, sigint_deferred, stop_if_interrupted
 from .clock import PausableClock
 from .init import parse_init
 from .proxgrad import prox_gradient_bb
@@ -452,7 +452,12 @@ def warm_up(dtype=np.float64) -> None:
     harness call it before their timed runs.
 
     A Ctrl-C raises KeyboardInterrupt (its small solve, which returns ``interrupted`` for one,
-    passes it on): there is nothing to return yet, and the caller's solve is not to start."""
+    passes it on): there is nothing to return yet, and the caller's solve is not to start.
+    It is held back until the warm-up ends (:func:`._interrupt.sigint_deferred`): a Ctrl-C
+    inside numba's compile is swallowed by llvmlite's object-cache callback, after which
+    numba failed with ``RuntimeError: no compiled object yet`` (a traceback where the caller
+    expects status ``interrupted``), or was lost and the solve ran on (audit of session 43,
+    a cold numba cache, SIGINT 7.7-8.0 s into a first solve)."""
     from ..formulation.problem import LiftedProblem
 
     rng = np.random.default_rng(0)
@@ -461,14 +466,16 @@ def warm_up(dtype=np.float64) -> None:
     # marked first: its own small solve is not to warm up again (solve_alm with a time limit)
     marked = prob.dtype not in _WARM_DTYPES
     _WARM_DTYPES.add(prob.dtype)
-    try:
-        stop_if_interrupted(solve_alm(prob, tol=1e-12, max_iter=2, max_inner=5, presolve=None))
-        kernels.warm_up_parallel(prob.dtype)
-        warm_up_large(prob.dtype)
-    except BaseException:
-        if marked:  # not warm after all: the next time-limited solve tries again
-            _WARM_DTYPES.discard(prob.dtype)
-        raise
+    with sigint_deferred():  # (a Ctrl-C here is raised when the compiles are done)
+        try:
+            stop_if_interrupted(solve_alm(prob, tol=1e-12, max_iter=2, max_inner=5,
+                                          presolve=None))
+            kernels.warm_up_parallel(prob.dtype)
+            warm_up_large(prob.dtype)
+        except BaseException:
+            if marked:  # not warm after all: the next solve tries again
+                _WARM_DTYPES.discard(prob.dtype)
+            raise
 
 
 def penalty_margin(kappa: float) -> float:
@@ -908,11 +915,13 @@ def solve_alm(
     # is made. An outer iteration changes that state only once its record is complete (the
     # commit below), so a Ctrl-C between its subproblem and its record leaves no trace of it.
     try:
-        if time_limit is not None and prob.dtype not in _WARM_DTYPES:
+        if prob.dtype not in _WARM_DTYPES:
             # numba's first load (or compile) of the kernels in this process: 0.2 s from its
             # disk cache, seconds after a compile (warm_up), not the solve's time; it took
             # that much of a time-limited first solve's budget, as it did of the estimator's
-            # and the CLI's before they warmed up first
+            # and the CLI's before they warmed up first. Every first solve warms up, with a
+            # time limit or not: a compile is where a Ctrl-C must be held back
+            # (warm_up), not one the kernels' first calls would make mid-solve
             with clock.off():
                 warm_up(prob.dtype)
         if frac is not None:

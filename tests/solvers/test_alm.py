@@ -1193,3 +1193,36 @@ def test_a_presolve_on_a_handful_of_samples_is_refused():
     with pytest.raises(ValueError, match=r"presolve=1e-09 leaves 1 of the 40 samples"):
         solve_alm(prob, presolve=1e-9, max_iter=1)
     assert solve_alm(prob, presolve=0.25, max_iter=1).presolve["n_samples"] == 10
+
+
+@pytest.mark.parametrize("time_limit", [None, 5.0])
+def test_ctrl_c_inside_a_kernel_compile_ends_the_solve_interrupted(monkeypatch, time_limit):
+    """A Ctrl-C inside numba's first compile is swallowed by llvmlite's ctypes callback and
+    numba then fails with ``RuntimeError: no compiled object yet`` (audit of session 43:
+    a traceback from solve_alm, the CLI's exit 1 and no files). The warm-up holds the Ctrl-C
+    back until its compiles are done, and every first solve warms up (not only time-limited
+    ones, whose kernels otherwise compiled mid-solve): the solve ends ``interrupted`` at its
+    start. Here the compile is a stand-in that behaves as numba's does."""
+    import os
+    import signal
+    import time
+
+    import liftnet.solvers.alm as alm
+
+    real = alm.warm_up_large
+
+    def compile_like_numba(dtype):
+        os.kill(os.getpid(), signal.SIGINT)  # the Ctrl-C lands inside the "compile"
+        try:
+            time.sleep(0.05)  # (a handler that raises has raised by now)
+        except KeyboardInterrupt:  # llvmlite's callback: printed, dropped...
+            raise RuntimeError("no compiled object yet for <Library>") from None
+        real(dtype)  # ... or the compile finishes
+
+    monkeypatch.setattr(alm, "_WARM_DTYPES", set())
+    monkeypatch.setattr(alm, "warm_up_large", compile_like_numba)
+    prob = teacher_problem("complementarity", N=30)
+    res = solve_alm(prob, time_limit=time_limit, seed=3)
+    assert res.status == "interrupted" and res.nit == 0 and res.start is None
+    # the compiles finished before the Ctrl-C was delivered: the dtype is warm
+    assert np.isfinite(res.kkt["residual"]) and alm._WARM_DTYPES == {np.dtype(np.float64)}
