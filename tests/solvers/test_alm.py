@@ -1212,8 +1212,8 @@ def test_ctrl_c_inside_a_kernel_compile_ends_the_solve_interrupted(monkeypatch, 
     real = alm.warm_up_large
 
     def compile_like_numba(dtype):
-        os.kill(os.getpid(), signal.SIGINT)  # the Ctrl-C lands inside the "compile"
         try:
+            os.kill(os.getpid(), signal.SIGINT)  # the Ctrl-C lands inside the "compile"
             time.sleep(0.05)  # (a handler that raises has raised by now)
         except KeyboardInterrupt:  # llvmlite's callback: printed, dropped...
             raise RuntimeError("no compiled object yet for <Library>") from None

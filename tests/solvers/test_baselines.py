@@ -779,3 +779,31 @@ def test_group_counts_tell_exact_zeros_from_small_groups():
     n = 6 + 8
     assert counts == {"n_groups": n, "n_zero_groups": 1, "n_small_groups": 2,
                       "sparsity_small": 2 / n}
+
+
+@pytest.mark.parametrize("name", STOCHASTIC)
+def test_ctrl_c_during_the_warm_up_step_lets_it_finish(monkeypatch, name):
+    """The first optimiser of a process imports torch._dynamo and sympy; a Ctrl-C inside that
+    import left them half-initialised and every later torch baseline in the process failed
+    with an AttributeError (audit of session 43). The warm-up step holds the Ctrl-C back
+    until it ends; the run then stops ``interrupted`` at its start, and the next run works."""
+    import os
+    import signal
+
+    real, cut = stochastic._make_optimiser, []
+
+    def make_with_ctrl_c(*args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # (a handler that raises has raised by now)
+        except KeyboardInterrupt:
+            cut.append(True)  # the "import" cut halfway
+            raise
+        return real(*args)
+
+    monkeypatch.setattr(stochastic, "_make_optimiser", make_with_ctrl_c)
+    prob = small_problem()
+    res = BASELINES[name](prob, max_epochs=2, seed=0, batch_size=32)
+    assert res.status == "interrupted" and res.n_steps == 0 and cut == []
+    monkeypatch.setattr(stochastic, "_make_optimiser", real)
+    assert BASELINES[name](prob, max_epochs=1, seed=0, batch_size=32).status == "max_iter"

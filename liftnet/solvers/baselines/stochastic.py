@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..._validation import check_scalar, stop_requested
-from .._interrupt import INTERRUPTS, interrupted
+from .._interrupt import INTERRUPTS, interrupted, sigint_deferred
 from ..clock import PausableClock
 from ..init import parse_init
 from . import _torch
@@ -159,11 +159,16 @@ def _train(
         Xt, Yt = torch.from_numpy(prob.X), torch.from_numpy(prob.Y)
         rng = np.random.default_rng(seed)
         # Warm-up (not timed): one step on copies, so first-call costs stay off the clock.
-        Wc = [w.detach().clone().requires_grad_(True) for w in Wt]
-        bc = None if bt is None else [x.detach().clone().requires_grad_(True) for x in bt]
-        opt_c = _make_optimiser(method, Wc + (bc or []), lr, momentum, betas)
-        gradient(Wc, bc, opt_c, torch.arange(B))
-        update(Wc, opt_c)
+        # Ctrl-C is held back until it ends: the first optimiser of a process imports
+        # torch._dynamo and sympy (about 1.4 s), and a KeyboardInterrupt inside that import left
+        # them half-initialised, so that every later sgd/adam in the process failed with an
+        # AttributeError (audit of session 43)
+        with sigint_deferred():
+            Wc = [w.detach().clone().requires_grad_(True) for w in Wt]
+            bc = None if bt is None else [x.detach().clone().requires_grad_(True) for x in bt]
+            opt_c = _make_optimiser(method, Wc + (bc or []), lr, momentum, betas)
+            gradient(Wc, bc, opt_c, torch.arange(B))
+            update(Wc, opt_c)
         opt = _make_optimiser(method, params, lr, momentum, betas)
         clock = PausableClock()
         _, done = evaluate()
