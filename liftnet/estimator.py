@@ -42,6 +42,7 @@ from .formulation.couplings import COUPLINGS
 from .formulation.penalties import GROUPS
 from .formulation.problem import LiftedProblem
 from .pruning import prune_weights
+from .solvers._interrupt import sigint_ignored
 
 __all__ = [
     "LiftGapWarning",
@@ -343,7 +344,8 @@ class _LiftedNetBase(BaseEstimator):
         parameters does not break the previous fit). A Ctrl-C during the solve ends the solve,
         not the fit: the estimator keeps the best iterate, with status ``interrupted`` in
         ``result_`` and a ``ConvergenceWarning`` (as ``solve_alm`` returns it: nothing is
-        lost); a Ctrl-C before or after the solve raises ``KeyboardInterrupt``.
+        lost); a Ctrl-C before the solve raises ``KeyboardInterrupt``, one after it (while the
+        attributes are set) is ignored.
         """
         before = dict(self.__dict__)
         try:
@@ -418,16 +420,24 @@ class _LiftedNetBase(BaseEstimator):
             prob, tol=p["tol"], seed=seed, time_limit=p["time_limit"],
             verbose=bool(self.verbose), max_iter=p["max_iter"], init=init,
         )  # fmt: skip
+        # the solve is done: a Ctrl-C from here on is ignored, as the CLI ignores one while it
+        # writes a finished result (it raised KeyboardInterrupt, and fit put the previous
+        # state back, the finished fit lost; audit of session 43)
+        with sigint_ignored():
+            return self._finish_fit(res, p, prob, X, y_mean, y_scale)
+
+    def _finish_fit(self, res, p, prob, X, y_mean, y_scale):
+        """The attributes of a fit from the result ``res`` of its solve."""
         if res.status != "converged":
             warnings.warn(
                 f"solve_alm stopped with status {res.status!r} ({res.message}); KKT residual "
                 f"{res.kkt['residual']:.2e} > tol={p['tol']:g}",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         gap_message = lift_gap_message(res, p["beta"], constant_network_Phi(prob))
         if gap_message is not None:
-            warnings.warn(gap_message, LiftGapWarning, stacklevel=2)
+            warnings.warn(gap_message, LiftGapWarning, stacklevel=3)
         self.result_ = res
         self.kkt_ = res.kkt
         self.n_iter_ = int(res.nit)

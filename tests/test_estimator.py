@@ -878,3 +878,28 @@ def test_score_names_y_when_its_length_or_outputs_do_not_fit(stub, data):
         two.score(X, X[:, 0])
     # what fits is scored as before: a column (N, 1) for one output
     assert reg.score(X, X[:, :1]) == reg.score(X, X[:, 0])
+
+
+def test_a_ctrl_c_after_the_solve_keeps_the_finished_fit(monkeypatch):
+    """A Ctrl-C after ``solve_alm`` returned (while fit sets its attributes) raised
+    KeyboardInterrupt, and fit put the previous state back: the finished fit was lost. It is
+    ignored there now, as the CLI ignores one while it writes a finished result."""
+    import os
+    import signal
+
+    import liftnet.estimator as est
+
+    real = est.constant_network_Phi
+
+    def with_ctrl_c(prob):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(prob)
+
+    monkeypatch.setattr(est, "constant_network_Phi", with_ctrl_c)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = X[:, 0] - X[:, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = SparseLeakyReLURegressor(hidden=(3,), max_iter=3).fit(X, y)
+    assert net.result_.nit >= 1 and net.predict(X).shape == (30,)
