@@ -17,18 +17,21 @@ Both backends keep the ``dual``/``ipopt_z*`` suffixes in their own native sign.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import signal
 import sys
 import threading
 import time
+import traceback
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 
 from .._validation import stop_requested
-from ._interrupt import INTERRUPTS, is_interrupt
+from ._interrupt import INTERRUPTS, interrupted, is_interrupt, sigint_deferred
 
 # IPOPT's ApplicationReturnStatus: code -> (name, liftnet status)
 IPOPT_STATUS = {
@@ -205,7 +208,34 @@ class CyIpoptBackend:
         is not started (:func:`not_started`) and ``m`` keeps its values. Ctrl-C while the NLP
         is built raises KeyboardInterrupt (the build cannot stop halfway on a flag); from
         IPOPT's start until ``m`` holds its point it stops IPOPT instead
-        (:func:`ctrl_c_requests_stop`): ``interrupted``, with that point."""
+        (:func:`ctrl_c_requests_stop`): ``interrupted``, with that point.
+
+        The NLP objects (``PyomoNLP`` and its ``AmplInterface``, ``CyIpoptNLP``) are freed
+        before the call returns, with Ctrl-C held back meanwhile (:func:`_free_nlp`): left to
+        the cyclic garbage collector, they were freed at some later moment (often in the next
+        phase's build), and a Ctrl-C landing in ``AmplInterface.__del__`` then was printed and
+        dropped by Python; the call, ``solve_ipopt`` and ``liftnet verify`` ran on to report
+        success. A Ctrl-C held back there makes the call ``interrupted`` (with IPOPT's point
+        in ``m``, as for one after IPOPT's last iteration), or is raised when the call is
+        ending with an error of its own."""
+        held = []  # the NLP objects of this call, freed here whatever happens in it
+        try:
+            run = self._solve(m, options, warm, tee, callback, deadline, held)
+        except BaseException as exc:
+            # after a Ctrl-C (in the NLP build, say), what its traceback's frames hold (the
+            # NLP half built) goes too; a Ctrl-C held back there is raised instead, as one
+            _free_nlp(held, exc.__traceback__ if is_interrupt(exc) else None)
+            raise
+        try:
+            _free_nlp(held)
+        except INTERRUPTS as exc:
+            interrupted(exc)  # (re-raises anything else)
+            if run.status != "interrupted":
+                run.status, run.message = "interrupted", f"{run.message} (then Ctrl-C)"
+        return run
+
+    def _solve(self, m, options, warm, tee, callback, deadline, held) -> Run:
+        """:meth:`solve`, the NLP objects it builds appended to ``held``."""
         from pyomo.common.tee import capture_output
         from pyomo.contrib.pynumero.interfaces.cyipopt_interface import CyIpoptNLP
         from pyomo.contrib.pynumero.interfaces.pyomo_nlp import PyomoNLP
@@ -220,6 +250,7 @@ class CyIpoptBackend:
         finally:
             for sfx in exported:
                 sfx.activate()
+        held.append(nlp)
         cons = nlp.get_pyomo_constraints()
         xs = nlp.get_pyomo_variables()
         x0 = np.array([v.value for v in xs], dtype=float)
@@ -266,61 +297,59 @@ class CyIpoptBackend:
             return not (stop[0] or by_callback[0])
 
         problem = CyIpoptNLP(nlp, intermediate_callback=count)
+        held.append(problem)  # (closed by _free_nlp however the call ends)
         build_time = time.monotonic() - t0
-        try:  # closed however the call ends (a Ctrl-C before the solve included)
-            k = v = None
-            said = io.StringIO()  # IPOPT's own words on a refused option (its standard output)
+        k = v = None
+        said = io.StringIO()  # IPOPT's own words on a refused option (its standard output)
+        try:
+            with capture_output(said, capture_fd=True):
+                for k, v in options.items():
+                    _add_option(problem, k, v)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unknown option name
+            reason = " ".join(said.getvalue().split()[:40])
+            return Run(
+                "failed",
+                "Invalid_Option",
+                # which one: cyipopt's own message names none ("Error while assigning an
+                # option"), IPOPT's reason goes to its standard output, captured here
+                f"IPOPT rejected the option {k!r} = {v!r}: {exc}"
+                + (f" ({reason})" if reason else ""),
+                0,
+                time.monotonic() - t0,
+                build_time=build_time,
+            )
+        kwargs = {}
+        if warm:
+            kwargs = dict(
+                lagrange=np.array([m.dual.get(c, 0.0) for c in cons], dtype=float),
+                zl=np.array([m.ipopt_zL_in.get(v, 0.0) for v in xs], dtype=float),
+                zu=np.array([m.ipopt_zU_in.get(v, 0.0) for v in xs], dtype=float),
+            )
+        # IPOPT's clock starts now: the NLP build (seconds at large N, minutes at larger)
+        # comes out of the caller's time, not on top of it
+        left = wall_time_left(options, deadline)
+        if left is not None and left <= 0:
+            return not_started(f"no time left after building the NLP ({build_time:.2g} s)",
+                               t0, build_time)
+        if left is not None:
+            problem.add_option("max_wall_time", left)
+        with ctrl_c_requests_stop(stop):
             try:
-                with capture_output(said, capture_fd=True):
-                    for k, v in options.items():
-                        _add_option(problem, k, v)
-            except Exception as exc:  # noqa: BLE001 - e.g. an unknown option name
-                reason = " ".join(said.getvalue().split()[:40])
+                with capture_output(sys.stdout if tee else None, capture_fd=True):
+                    x, info = problem.solve(x0, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - reported as a status, never raised
                 return Run(
                     "failed",
-                    "Invalid_Option",
-                    # which one: cyipopt's own message names none ("Error while assigning an
-                    # option"), IPOPT's reason goes to its standard output, captured here
-                    f"IPOPT rejected the option {k!r} = {v!r}: {exc}"
-                    + (f" ({reason})" if reason else ""),
-                    0,
+                    "NonIpopt_Exception_Thrown",
+                    f"cyipopt raised {type(exc).__name__}: {exc}",
+                    iters[0],
                     time.monotonic() - t0,
                     build_time=build_time,
                 )
-            kwargs = {}
-            if warm:
-                kwargs = dict(
-                    lagrange=np.array([m.dual.get(c, 0.0) for c in cons], dtype=float),
-                    zl=np.array([m.ipopt_zL_in.get(v, 0.0) for v in xs], dtype=float),
-                    zu=np.array([m.ipopt_zU_in.get(v, 0.0) for v in xs], dtype=float),
-                )
-            # IPOPT's clock starts now: the NLP build (seconds at large N, minutes at larger)
-            # comes out of the caller's time, not on top of it
-            left = wall_time_left(options, deadline)
-            if left is not None and left <= 0:
-                return not_started(f"no time left after building the NLP ({build_time:.2g} s)",
-                                   t0, build_time)
-            if left is not None:
-                problem.add_option("max_wall_time", left)
-            with ctrl_c_requests_stop(stop):
-                try:
-                    with capture_output(sys.stdout if tee else None, capture_fd=True):
-                        x, info = problem.solve(x0, **kwargs)
-                except Exception as exc:  # noqa: BLE001 - reported as a status, never raised
-                    return Run(
-                        "failed",
-                        "NonIpopt_Exception_Thrown",
-                        f"cyipopt raised {type(exc).__name__}: {exc}",
-                        iters[0],
-                        time.monotonic() - t0,
-                        build_time=build_time,
-                    )
-                if raised:
-                    raise raised[0]
-                # under the flag too: a Ctrl-C now would leave m half IPOPT's point
-                _load_state(nlp, x, info["mult_g"], info["mult_x_L"], info["mult_x_U"])
-        finally:
-            problem.close()
+            if raised:
+                raise raised[0]
+            # under the flag too: a Ctrl-C now would leave m half IPOPT's point
+            _load_state(nlp, x, info["mult_g"], info["mult_x_L"], info["mult_x_U"])
         code = int(info["status"])
         name, status = IPOPT_STATUS.get(code, (f"status {code}", "failed"))
         msg = info["status_msg"]
@@ -340,6 +369,57 @@ class CyIpoptBackend:
             float(info["obj_val"]),
             build_time,
         )
+
+
+def _free_nlp(held: list, tb=None) -> None:
+    """Free the NLP objects of one IPOPT call (``held``, emptied) now, with Ctrl-C held back
+    meanwhile (:func:`sigint_deferred`: one held back is raised when they are freed).
+
+    ``CyIpoptNLP`` refers to itself through the callbacks it gave cyipopt, and holds the
+    ``PyomoNLP``: left as they were, the three were freed by the cyclic garbage collector at
+    some later moment, anywhere, and ``AmplInterface.__del__`` (Python code) could catch a
+    Ctrl-C, which Python prints and drops. The problem is closed and its attributes dropped,
+    so that the ``PyomoNLP`` and its ``AmplInterface`` go as their last reference does (what
+    is left in the cycle has no Python code to run); were they held elsewhere, a collection
+    frees them. A half-built ``AmplInterface`` (a Ctrl-C in its ``__init__``: no ``_obj``)
+    is freed quietly: its ``__del__`` printed an ``AttributeError``. ``tb``: the traceback of
+    a Ctrl-C, whose frames' variables are dropped (:func:`traceback.clear_frames`: of no use
+    to a Ctrl-C's report) with what they held (an NLP build under way: its objects half built)
+    and a collection follows."""
+    with sigint_deferred(), _quiet_half_built_ampl():
+        if tb is not None:
+            traceback.clear_frames(tb)
+        refs = []
+        while held:
+            obj = held.pop()
+            if hasattr(obj, "close"):  # CyIpoptNLP: IPOPT's own problem
+                obj.close()
+                vars(obj).clear()  # (its PyomoNLP and the per-iteration callback)
+            else:
+                refs.append(weakref.ref(obj))
+            del obj
+        if tb is not None or any(r() is not None for r in refs):
+            gc.collect()
+
+
+@contextlib.contextmanager
+def _quiet_half_built_ampl():
+    """Inside the block, the ``AttributeError`` of a half-built PyNumero ``AmplInterface``'s
+    ``__del__`` (no ``_obj``, or no library yet: a Ctrl-C stopped its ``__init__``) is not
+    printed; every other error raised where Python cannot raise it (``sys.unraisablehook``)
+    is, as before."""
+    old = sys.unraisablehook
+
+    def hook(unraisable):
+        if not (isinstance(unraisable.exc_value, AttributeError)
+                and getattr(unraisable.object, "__qualname__", "") == "AmplInterface.__del__"):
+            old(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = old
 
 
 def _load_state(nlp, x, mult_g, mult_x_L, mult_x_U) -> None:

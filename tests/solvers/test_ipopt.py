@@ -715,6 +715,61 @@ def test_ctrl_c_as_ipopt_returns_keeps_its_point_and_stops(monkeypatch):
 
 
 @pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_ctrl_c_while_the_nlp_is_freed_is_not_lost(monkeypatch):
+    """PyNumero's ``AmplInterface`` sits in a reference cycle and was freed by the garbage
+    collector at some later moment: a Ctrl-C landing in its ``__del__`` was printed and
+    dropped by Python, and the call ran on to ``converged``. Now the NLP is freed before
+    phase 1's IPOPT call returns, with Ctrl-C held back: the Ctrl-C stops the call."""
+    import os
+    import signal
+
+    from pyomo.contrib.pynumero import asl
+
+    real, frees = asl.AmplInterface.__del__, []
+
+    def ctrl_c_in_del(self):
+        frees.append(1)
+        if len(frees) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        real(self)
+
+    monkeypatch.setattr(asl.AmplInterface, "__del__", ctrl_c_in_del)
+    try:
+        r = solve_ipopt(small_problem(), seed=0)
+    except KeyboardInterrupt:
+        pytest.fail("solve_ipopt let the KeyboardInterrupt of the NLP's release through")
+    assert len(frees) == 1  # freed in the call (phase 1's), not left to the collector
+    assert r.status == "interrupted" and not r.success
+    assert [h["phase"] for h in r.history] == ["phase 1"] and "then Ctrl-C" in r.message
+    assert r.kkt is not None
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_ctrl_c_in_the_ampl_interface_build_prints_no_error(monkeypatch):
+    """A Ctrl-C in ``AmplInterface.__init__`` (before its ``_obj``) left a half-built object
+    whose ``__del__`` printed ``AttributeError: ... '_obj'`` when the collector freed it; it
+    is freed quietly now, and the start point comes back ``interrupted``."""
+    import gc
+    import sys
+
+    from pyomo.contrib.pynumero import asl
+
+    def ctrl_c_in_init(self, *args, **kwargs):
+        raise KeyboardInterrupt  # as a Ctrl-C landing before `self._obj = ...`
+
+    printed = []
+    monkeypatch.setattr(asl.AmplInterface, "__init__", ctrl_c_in_init)
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+    try:
+        r = solve_ipopt(small_problem(), seed=0)
+    except KeyboardInterrupt:
+        pytest.fail("solve_ipopt let the KeyboardInterrupt of the NLP build through")
+    gc.collect()
+    assert r.status == "interrupted" and "during phase 1: the start point returned" in r.message
+    assert [(type(u.exc_value).__name__, str(u.exc_value)) for u in printed] == []
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
 def test_option_values_of_python_and_numpy_number_types_are_taken():
     """``{"tol": 1}`` (an int for a real option) and numpy scalars came back as failed solves
     (cyipopt picks IPOPT's option type from the Python type); now they are taken as IPOPT's

@@ -379,6 +379,37 @@ def test_ctrl_c_in_the_checks_ends_the_crosscheck_without_a_verdict(monkeypatch)
     assert rep.results["ipopt_warm"]["status"] == "converged"
 
 
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_ctrl_c_while_an_ipopt_runs_nlp_is_freed_ends_the_crosscheck(monkeypatch):
+    """A Ctrl-C landing in ``AmplInterface.__del__`` (PyNumero's NLP, freed by the garbage
+    collector at some later moment) was printed and dropped: the cross-check went on to a
+    verdict (AGREE). The NLP is freed within the IPOPT call now, the Ctrl-C held back there
+    and acted on: no verdict."""
+    import os
+    import signal
+
+    from pyomo.contrib.pynumero import asl
+
+    prob = small_problem("complementarity", False, 0)
+    ref = ipopt_point(prob, 0)
+    real, frees = asl.AmplInterface.__del__, []
+
+    def ctrl_c_in_del(self):
+        frees.append(1)
+        if len(frees) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        real(self)
+
+    monkeypatch.setattr(asl.AmplInterface, "__del__", ctrl_c_in_del)
+    try:
+        rep = crosscheck_ipopt(prob, ref, seed=0)
+    except KeyboardInterrupt:
+        pytest.fail("crosscheck_ipopt let the KeyboardInterrupt through")
+    assert frees  # (freed in the warm run)
+    assert rep.interrupted is True and rep.agree is False and rep.reasons == ["interrupted"]
+    assert rep.interrupted_during == "the warm IPOPT run" and "ipopt_cold" not in rep.points
+
+
 def test_verify_cli_stops_when_an_ipopt_run_is_interrupted(monkeypatch, capsys, tmp_path):
     """Ctrl-C in the warm IPOPT run: exit 130 (as for the ALM), no cold run, the report of
     what is finished printed and written, no verdict (it was exit 1 or 0 from a verdict)."""
