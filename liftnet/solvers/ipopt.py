@@ -271,6 +271,12 @@ def solve_ipopt(
         anywhere else (building the Pyomo model or a phase's NLP, between phases) returns the
         best point so far, ``interrupted``, the message saying where: the start point before
         phase 1 has one, then the phase-1 point, then the last converged polish round's.
+        Wherever the phase-1 point comes back with ``polish`` on (phase 1 stopped or failed,
+        no polish round finished, a Ctrl-C after phase 1, in its certificate included), it
+        is the better certified, by liftnet's residual, of IPOPT's point and the same point
+        with its groups ``<= zero_threshold`` set to exact zeros (the point the polish starts
+        from, of residual ``kkt_phase1``), the message saying which: IPOPT's own point, its
+        small groups not exact zeros, had a residual of 1e-2 where the zeroed one had 1.7e-7.
     """
     check_problem(prob)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
@@ -369,23 +375,11 @@ def solve_ipopt(
         thr = default_zero_threshold(prob, W) if zero_threshold is None else zero_threshold
         kkt1 = _safe_kkt(prob, W, b, V, M1, M2, thr) if started else None
         if r.status != "converged" or not polish:
-            return _result(
-                prob,
-                W,
-                b,
-                V,
-                M1,
-                M2,
-                r.status,
-                r.message,
-                history,
-                t0,
-                None,  # the certificate of the point returned (kkt1 zeroes the small groups)
-                r,
-                thr if polish else None,
-                kkt1,
-                cert_tol,
-            )
+            # stopped, or failed: with the polish, the better certified of IPOPT's point and
+            # that point with its small groups zeroed (kkt1); without it, IPOPT's point
+            Wr, kr, how = _phase1_best(prob, W, b, V, M1, M2, thr if polish else None, kkt1)
+            return _result(prob, Wr, b, V, M1, M2, r.status, r.message + how, history, t0,
+                           kr, r, thr if polish else None, kkt1, cert_tol)
 
         pen = prob.penalty
         zero = [pen.zero_groups(Wl, thr) for Wl in W]
@@ -439,31 +433,20 @@ def solve_ipopt(
             zero = [(z & ~x) | y for z, x, y in zip(zero, release, refix, strict=True)]
             set_values(m, _restart_released(prob, Wp, gW, release), bp, Vp)
         if best is None:
-            # the polish never converged: the phase-1 point, as IPOPT left it, with phase 1's
-            # status (IPOPT converged there), certified or not like any other point by the
-            # residual of these very arrays (kkt1, of the point with its small groups zeroed,
-            # is kept as kkt_phase1). A failed re-solve says nothing against it: at lam = 0,
-            # with no group to fix, IPOPT declared the re-solve infeasible from a phase-1 point
-            # of KKT residual 1.9e-8. A round stopped by the caller (Ctrl-C, the callback, the
-            # time limit) is another matter: the call did not finish, and says so
+            # the polish never converged: the phase-1 point with phase 1's status (IPOPT
+            # converged there), as IPOPT left it or with its groups below the threshold set to
+            # exact zeros (the point the polish started from, of residual kkt1), whichever
+            # liftnet's residual certifies the better (_phase1_best): after a stopped round it
+            # was IPOPT's point, of residual 1e-2 where the zeroed one had 1.7e-7. A failed
+            # re-solve says nothing against it: at lam = 0, with no group to fix, IPOPT
+            # declared the re-solve infeasible from a phase-1 point of KKT residual 1.9e-8. A
+            # round stopped by the caller (Ctrl-C, the callback, the time limit) is another
+            # matter: the call did not finish, and says so
             stopped = r.status in ("interrupted", "time_limit")
-            return _result(
-                prob,
-                W,
-                b,
-                V,
-                M1,
-                M2,
-                r.status if stopped else phase1.status,
-                f"{phase1.message}; {note}; phase-1 point returned",
-                history,
-                t0,
-                None,
-                r,
-                thr,
-                kkt1,
-                cert_tol,
-            )
+            Wr, kr, how = _phase1_best(prob, W, b, V, M1, M2, thr, kkt1)
+            return _result(prob, Wr, b, V, M1, M2, r.status if stopped else phase1.status,
+                           f"{phase1.message}; {note}; phase-1 point returned{how}", history,
+                           t0, kr, r, thr, kkt1, cert_tol)
         Wp, bp, Vp, M1p, M2p, rb = best
         # the zero groups of the point returned (a later round may have released some)
         n_zero = pen.n_zero_groups(Wp)
@@ -476,10 +459,19 @@ def solve_ipopt(
     except INTERRUPTS as exc:
         status = interrupted(exc)
         what, W, b, V, M1, M2 = last
+        kr, how = None, ""
+        if what == "phase-1 point" and polish:
+            # as when the polish ends unfinished: the better certified of IPOPT's point and the
+            # zeroed one (a Ctrl-C in phase 1's certificate: that certificate made here)
+            if thr is None:
+                thr = default_zero_threshold(prob, W) if zero_threshold is None else zero_threshold
+            if kkt1 is None:
+                kkt1 = _safe_kkt(prob, W, b, V, M1, M2, thr)
+            W, kr, how = _phase1_best(prob, W, b, V, M1, M2, thr, kkt1)
         return _result(prob, W, b, V, M1, M2, status,
-                       f"interrupted (KeyboardInterrupt) during {where}: the {what} returned",
-                       history, t0, None, "interrupted", thr if polish else None, kkt1,
-                       cert_tol)
+                       f"interrupted (KeyboardInterrupt) during {where}: the {what} "
+                       f"returned{how}", history, t0, kr, "interrupted",
+                       thr if polish else None, kkt1, cert_tol)
 
 
 def _regroup(prob, zero, W, gW, thr, cert_tol):
@@ -499,6 +491,26 @@ def _regroup(prob, zero, W, gW, thr, cert_tol):
         refix.append(~z & (pen.group_norms(Wl) <= thr) & (at_zero <= cert_tol)
                      & (pen.subdiff_distance(Wl, Ql) > cert_tol))
     return release, refix
+
+
+def _phase1_best(prob, W, b, V, M1, M2, thr, kkt1):
+    """The phase-1 point to return when no polish round finished: the better certified
+    (:func:`liftnet.kkt_residuals`) of IPOPT's point and the same point with its groups
+    ``<= thr`` set to exact zeros, whose residual is ``kkt1`` (phase 1's certificate: the
+    polish starts from that point). IPOPT's epigraph leaves zero groups near ``1e-8``, never
+    exactly zero, and their nonsmooth residual then counts up to ``lam`` each: 1e-2 where the
+    zeroed point had 1.7e-7 (a Ctrl-C in polish round 1). ``thr`` or ``kkt1`` None: IPOPT's
+    point. Returns ``(W, its certificate or None, the words for the message)``."""
+    raw = _safe_kkt(prob, W, b, V, M1, M2)
+    if thr is None or kkt1 is None or (raw is not None and raw["residual"] <= kkt1["residual"]):
+        return W, raw, ""
+    pen = prob.penalty
+    zero = [pen.zero_groups(Wl, thr) for Wl in W]
+    n = sum(int(np.sum(z)) for z in zero) - pen.n_zero_groups(W)  # (the ones zeroed here)
+    raw_res = float("nan") if raw is None else raw["residual"]
+    return _zeroed(prob, W, zero), None, (
+        f", its {n} group(s) at most the zero threshold {thr:.1e} set to exact zeros (KKT "
+        f"residual {kkt1['residual']:.2e}; {raw_res:.2e} as IPOPT left them)")
 
 
 def _zeroed(prob, W, zero):

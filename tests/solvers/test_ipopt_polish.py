@@ -220,3 +220,50 @@ def test_no_ipopt_when_exactly_nothing_is_left(monkeypatch):
     monkeypatch.setattr(ib, "wall_time_left", lambda options, deadline: 0.0)
     r = solve_ipopt(small_problem(), time_limit=100.0, solver="cyipopt")
     assert r.status == "time_limit" and r.ipopt_status == "not started" and r.nit == 0
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+@pytest.mark.parametrize("where", ["polish round 1", "phase 1's certificate"])
+def test_a_ctrl_c_after_phase_one_returns_its_better_certified_zeroed_point(where, monkeypatch):
+    """A Ctrl-C in polish round 1 (or in phase 1's certificate) returned the phase-1 point as
+    IPOPT left it, its zero groups near 1e-4 (KKT residual 1e-2), where the same point with
+    those groups set to exact zeros, the one the polish starts from, had 2.4e-6 (1.7e-7 on a
+    larger teacher), reported as ``kkt_phase1``: that point comes back now."""
+    import os
+    import signal
+
+    import liftnet.solvers.ipopt as ipopt_module
+    from liftnet import kkt_residuals
+    from liftnet.datasets import make_teacher
+
+    X, Y, _, _ = make_teacher(20, (3, 3, 3, 2), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(3, 3), alpha=0.1, beta=3.0, lam=1e-2)
+    callback = None
+    if where == "polish round 1":
+        def callback(rec):
+            if rec["phase"] == "polish 1" and rec["iteration"] == 1:
+                os.kill(os.getpid(), signal.SIGINT)  # IPOPT's handler: stop after this one
+    else:
+        real, calls = ipopt_module._safe_kkt, []
+
+        def certificate(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:  # phase 1's, the first
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(ipopt_module, "_safe_kkt", certificate)
+    try:
+        r = ipopt_module.solve_ipopt(prob, seed=0, callback=callback)
+    except KeyboardInterrupt:
+        pytest.fail("solve_ipopt let the KeyboardInterrupt through")
+    assert r.status == "interrupted" and r.history[0]["status"] == "converged"
+    assert "phase-1 point returned" in r.message and "set to exact zeros" in r.message
+    assert r.kkt_phase1 is not None and r.kkt.residual == pytest.approx(r.kkt_phase1, rel=1e-9)
+    assert r.kkt.residual < 1e-5 and r.n_zero_groups >= 3
+    # the point returned is IPOPT's phase-1 point, its groups below the threshold zeroed
+    raw = ipopt_module.solve_ipopt(prob, seed=0, polish=False)
+    pen, thr = prob.penalty, r.polish_threshold
+    for got, w in zip(r.W, raw.W, strict=True):
+        np.testing.assert_array_equal(got, pen.keep_groups(w.copy(), ~pen.zero_groups(w, thr)))
+    assert kkt_residuals(prob, raw.W, raw.b, raw.V, raw.M1, raw.M2).residual > 1e-3
