@@ -51,6 +51,12 @@ from .result import LiftedResult
 #: liftnet's KKT residual (MODEL.md 5) at most which a point IPOPT converged to counts as
 #: converged (with ``tol`` when that is larger): the ALM's default ``tol`` and the cross-check's
 CERTIFY_TOL = 1e-6
+#: phase 1's NLP build is not begun with less time left than this many times the Pyomo model's
+#: build took: IPOPT would start at the deadline or past it. Measured (2 cores, teacher
+#: 4-6-6-2): the NLP build (PyomoNLP) took 1.7-2.1 times the model's build at N = 400 and 1000,
+#: 3-8 times at N = 60 and in a fresh process (PyNumero's first load); begun with 0.5 s of a
+#: 1 s limit left (N = 400), it took 1.55 s and IPOPT never ran
+NLP_BUILD_RATIO = 2.0
 #: IPOPT options of a warm start: keep the given point and multipliers (barely pushed inside).
 WARM_START_OPTIONS = {
     "warm_start_init_point": "yes",
@@ -197,9 +203,14 @@ def solve_ipopt(
         model's build stops at the deadline (:func:`build_pyomo_model`'s ``deadline``),
         status ``time_limit`` with the start point; IPOPT's ``max_wall_time`` in each phase is
         what is left when IPOPT starts, after that phase's NLP is built (the smaller of it and
-        an ``options`` value). With nothing left IPOPT is not started, and a polish round is
-        not started when less is left than phase 1's NLP build took: status ``time_limit``,
-        the best point so far. The call can end later by what cannot be cut short: one
+        an ``options`` value). With nothing left IPOPT is not started; phase 1's NLP build is
+        not begun when less is left than :data:`NLP_BUILD_RATIO` times the model's build took,
+        nor a polish round when less is left than phase 1's NLP build took: status
+        ``time_limit``, the best point so far. The first call with a limit in a process loads
+        liftnet's compiled kernels (those of the KKT checks) before the clock starts
+        (:func:`liftnet.solvers.alm.warm_up`, as :func:`liftnet.solve_alm` does: 0.2-0.3 s
+        from numba's disk cache, seconds after a compile); a Ctrl-C there returns the start
+        point, ``interrupted``. The call can end later by what cannot be cut short: one
         component of the Pyomo model under way (a set, parameter or variable, built whole:
         0.07 s at N = 1000; the expressions and constraints stop between entries), the NLP
         build under way, IPOPT's iteration under way, and the final KKT check. The seconds
@@ -294,7 +305,6 @@ def solve_ipopt(
 
     cert_tol = max(tol, CERTIFY_TOL)
     t0 = time.monotonic()
-    deadline = None if time_limit is None else t0 + time_limit
     W, b, V, M1, M2 = parse_init(prob, init, seed)
     warm = isinstance(init, Mapping) and init.get("M1") is not None and init.get("M2") is not None
     backend, reason = select_backend(solver)
@@ -304,6 +314,24 @@ def solve_ipopt(
     if callback is not None and not backend.reports_iterations:
         raise ValueError(f"callback needs the cyipopt interface (solver='cyipopt'); the "
                          f"{backend.name!r} interface reports no iterations")
+    if time_limit is not None:
+        from .alm import _WARM_DTYPES, warm_up
+
+        if prob.dtype not in _WARM_DTYPES:
+            # numba's first load (or compile) in this process of the kernels the KKT checks
+            # run: off the clock, as solve_alm's. On it, that load came after the deadline, in
+            # the final check (0.2-0.5 s: time_limit=0.3 s ended at 0.75-0.84 s)
+            off = time.monotonic()
+            try:
+                warm_up(prob.dtype)
+            except INTERRUPTS as exc:
+                status = interrupted(exc)
+                return _result(prob, W, b, V, M1, M2, status, "interrupted while loading "
+                               "liftnet's compiled kernels (before the clock starts): the start "
+                               "point returned", [], t0, None, "interrupted", None, None,
+                               cert_tol)
+            t0 += time.monotonic() - off
+    deadline = None if time_limit is None else t0 + time_limit
 
     def remaining():
         return None if deadline is None else deadline - time.monotonic()
@@ -311,6 +339,7 @@ def solve_ipopt(
     # Minutes at large N: a Ctrl-C here returns the start point (IPOPT has none yet), and so
     # does the time limit, which the build looks at as it goes (it ran to its end, 1.6 s at
     # N = 1000, widths 6-8-8-3, under a time_limit of 0.5 s)
+    model_start = time.monotonic()
     try:
         m = build_pyomo_model(prob, deadline=deadline)
         add_suffixes(m)
@@ -330,6 +359,18 @@ def solve_ipopt(
                        f"time_limit={time_limit:g} s reached while building the Pyomo model: "
                        "the start point returned", [], t0, None, "not started", None, None,
                        cert_tol)
+    model_build = time.monotonic() - model_start
+    left = remaining()
+    if left is not None and left < NLP_BUILD_RATIO * model_build:
+        # phase 1's NLP build would end past the deadline, with no time left to start IPOPT
+        # (as for a polish round, which compares with phase 1's NLP build): it ran whatever
+        # was left (time_limit=1 s at N = 400: begun with 0.5 s left, it took 1.55 s)
+        return _result(prob, W, b, V, M1, M2, "time_limit",
+                       f"time_limit={time_limit:g} s: {max(left, 0.0):.2g} s left after the "
+                       f"Pyomo model's build ({model_build:.2g} s), less than IPOPT's NLP build "
+                       f"takes ({NLP_BUILD_RATIO:g} times the model's or more): IPOPT not "
+                       "started, the start point returned", [], t0, None, "not started", None,
+                       None, cert_tol)
 
     history = []
 

@@ -628,6 +628,84 @@ def test_no_polish_round_when_less_time_is_left_than_the_nlp_build(monkeypatch):
 
 
 @pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_no_phase_one_nlp_build_when_the_time_left_is_shorter_than_it_takes(monkeypatch):
+    """Phase 1's NLP build (about twice the Pyomo model's build or more) was begun whatever
+    was left (N = 400, time_limit=1: with 0.5 s left, it took 1.55 s, and IPOPT never ran).
+    Here the model's build takes 0.3 s of a 0.6 s limit: the NLP build is not begun, the start
+    point comes back (``time_limit``) within the limit."""
+    import time
+
+    import liftnet.solvers.ipopt as ipopt_module
+
+    real = ipopt_module.build_pyomo_model
+
+    def slow_model_build(*args, **kwargs):
+        m = real(*args, **kwargs)
+        time.sleep(0.3)
+        return m
+
+    monkeypatch.setattr(ipopt_module, "build_pyomo_model", slow_model_build)
+    builds = patch_nlp_build(monkeypatch)
+    prob = small_problem()
+    W0, _ = prob.initial_weights(0)
+    r = solve_ipopt(prob, seed=0, time_limit=0.6)
+    assert builds == [] and r.history == [] and r.nit == 0
+    assert r.status == "time_limit" and r.ipopt_status == "not started"
+    assert "IPOPT not started, the start point returned" in r.message
+    for got, want in zip(r.W, W0, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert r.kkt is not None and r.time < 0.6
+
+
+def test_kernels_are_loaded_before_the_clock_starts(monkeypatch):
+    """numba's first load of the KKT check's kernels in a process (0.2-0.5 s) came after the
+    deadline, in the final check (time_limit=0.3 s ended at 0.75-0.84 s in a fresh process).
+    It is done before the clock starts now (``warm_up``, as ``solve_alm`` does), once per
+    dtype and process; a Ctrl-C there returns the start point, ``interrupted``."""
+    import time
+
+    import liftnet.solvers.alm as alm
+    import liftnet.solvers.ipopt as ipopt_module
+
+    calls = []
+
+    def slow_warm_up(dtype=np.float64):
+        calls.append(np.dtype(dtype))
+        time.sleep(0.4)
+        alm._WARM_DTYPES.add(np.dtype(dtype))
+
+    monkeypatch.setattr(alm, "_WARM_DTYPES", set())
+    monkeypatch.setattr(alm, "warm_up", slow_warm_up)
+    prob = small_problem()
+    solve_ipopt(prob, seed=0, polish=False)  # (no time limit: no warm-up, as solve_alm's)
+    assert calls == []
+    start = time.monotonic()
+    r = solve_ipopt(prob, seed=0, time_limit=30.0, polish=False)
+    wall = time.monotonic() - start
+    assert calls == [prob.dtype] and wall - r.time >= 0.4  # off the clock
+    solve_ipopt(prob, seed=0, time_limit=30.0, polish=False)
+    assert calls == [prob.dtype]  # once
+
+    def ctrl_c(dtype=np.float64):
+        raise KeyboardInterrupt
+
+    def never(*a, **k):
+        raise AssertionError("the model was built")
+
+    monkeypatch.setattr(alm, "_WARM_DTYPES", set())
+    monkeypatch.setattr(alm, "warm_up", ctrl_c)
+    monkeypatch.setattr(ipopt_module, "build_pyomo_model", never)
+    try:
+        r = solve_ipopt(prob, seed=0, time_limit=30.0)
+    except KeyboardInterrupt:
+        pytest.fail("solve_ipopt let the KeyboardInterrupt of the warm-up through")
+    assert r.status == "interrupted" and "compiled kernels" in r.message and r.nit == 0
+    W0, _ = prob.initial_weights(0)
+    for got, want in zip(r.W, W0, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
 def test_ctrl_c_while_building_the_nlp_returns_the_start_point(monkeypatch):
     """The NLP build is the longest step of a phase at large N, outside IPOPT's own Ctrl-C
     handling: a Ctrl-C there came out of solve_ipopt as a KeyboardInterrupt."""
