@@ -327,6 +327,38 @@ def crosscheck_ipopt(
     )
 
 
+def interrupted_alm_report(prob, alm_result, tol: float = 1e-6, *, x_tol: float = 1e-3,
+                           obj_tol: float = 1e-6, mult_tol: float | None = None
+                           ) -> CrosscheckReport:
+    """The report of a cross-check that a Ctrl-C stopped in the ALM's own solve, before it
+    began (``liftnet verify``): no IPOPT run and no verdict (``interrupted`` True,
+    ``interrupted_during`` ``"the ALM"``, ``reasons == ["interrupted"]``), the ALM's point
+    with what its result holds, nothing computed after the Ctrl-C: ``status``, ``message``,
+    ``objective``, ``kkt`` (the result's residual), ``time``, ``nit``, ``n_zero_groups``
+    (None for a value it lacks). The tolerances are those the cross-check would have used."""
+    kkt = alm_result.get("kkt")
+    W = alm_result.get("W")
+    point = {
+        "status": alm_result.get("status"),
+        "message": alm_result.get("message"),
+        "objective": _known(alm_result.get("objective"), float),
+        "kkt": None if kkt is None else _known(kkt.get("residual"), float),
+        "time": _known(alm_result.get("time"), float),
+        "nit": _known(alm_result.get("nit"), int),
+        "n_zero_groups": None if W is None else prob.penalty.n_zero_groups(W),
+    }
+    return CrosscheckReport(
+        agree=False,
+        reasons=["interrupted"],
+        interrupted=True,
+        interrupted_during="the ALM",
+        tolerances={"tol": tol, "x_tol": x_tol, "obj_tol": obj_tol, "mult_tol": mult_tol},
+        points={"alm": point},
+        polish_threshold=None,
+        results={},
+    )
+
+
 def _reasons(prob, points, warm, tol, x_tol, obj_tol, mult_tol) -> list:
     """Why the ALM point and the warm IPOPT point do not agree (empty when they do)."""
     reasons = []

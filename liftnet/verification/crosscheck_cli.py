@@ -11,7 +11,8 @@ that the comparison is then of the zero network (JSON: ``zero_network``).
 
 Exit status: 0 when the verdict is ``agree``, 1 when it is not, 2 for bad arguments, 130 when
 Ctrl-C stopped the ALM (no IPOPT run follows) or the cross-check (no run follows the one it
-stopped, and no verdict: the report of what is finished is printed and written all the same).
+stopped), with no verdict: the report of what is finished (the ALM's point alone after a
+Ctrl-C in the ALM, ``interrupted_during`` ``"the ALM"``) is printed and written all the same.
 A ``--json`` name that cannot be created (one too long) is refused before any solve (2); a
 failure while writing it (a full disk) is one line on stderr naming the file, exit status 1
 whatever the verdict. The file is written before the table is printed, and a standard output
@@ -159,25 +160,30 @@ def _verify(args, prob, widths, params, out) -> tuple[int, list[str]]:
     the exit status and the files written."""
     from .. import solve_alm
     from ..io import reason, write_json
-    from .crosscheck import crosscheck_ipopt
+    from .crosscheck import crosscheck_ipopt, interrupted_alm_report
 
     print(f"liftnet verify: teacher N={args.N}, network {'-'.join(map(str, widths))}, "
           f"coupling={args.coupling} bias={args.bias} lam={args.lam:g} "
           f"seed={args.seed}", file=out)  # fmt: skip
     alm = solve_alm(prob, tol=args.alm_tol, seed=args.seed, time_limit=args.alm_time_limit)
-    print(f"ALM: {alm.status} ({alm.message})", file=out)
-    if alm.status == "interrupted":  # Ctrl-C: no IPOPT runs after it
-        print("liftnet verify: interrupted during the ALM; no cross-check", file=sys.stderr)
-        return 130, []
+    # (a Ctrl-C's message, "interrupted (KeyboardInterrupt)", names the status already: it
+    # was printed "interrupted (interrupted (KeyboardInterrupt))")
+    said = alm.message if alm.message.startswith(alm.status) else f"{alm.status} ({alm.message})"
+    print(f"ALM: {said}", file=out)
     norms = [prob.penalty.group_norms(W) for W in alm.W]
     zero_network = all(np.all(nrm == 0) for nrm in norms)
-    if zero_network:  # W = 0 is a KKT point of both solvers: their agreement is no evidence
-        total = sum(nrm.size for nrm in norms)
-        print(f"liftnet verify: warning: every group of the ALM's network is zero ({total} of "
-              f"{total}, W = 0): the cross-check compares the zero network; a smaller --lam "
-              f"(now {args.lam:g}) gives a nontrivial one", file=sys.stderr)  # fmt: skip
-    rep = crosscheck_ipopt(prob, alm, tol=args.tol, x_tol=args.x_tol, seed=args.seed,
-                           cold=args.cold, time_limit=args.ipopt_time_limit)  # fmt: skip
+    if alm.status == "interrupted":
+        # Ctrl-C: no IPOPT runs after it; the report of the ALM's point is printed and written
+        # all the same, as after a Ctrl-C in an IPOPT run (--json wrote nothing)
+        rep = interrupted_alm_report(prob, alm, tol=args.tol, x_tol=args.x_tol)
+    else:
+        if zero_network:  # W = 0 is a KKT point of both solvers: agreement is no evidence
+            total = sum(nrm.size for nrm in norms)
+            print(f"liftnet verify: warning: every group of the ALM's network is zero ({total} "
+                  f"of {total}, W = 0): the cross-check compares the zero network; a smaller "
+                  f"--lam (now {args.lam:g}) gives a nontrivial one", file=sys.stderr)  # fmt: skip
+        rep = crosscheck_ipopt(prob, alm, tol=args.tol, x_tol=args.x_tol, seed=args.seed,
+                               cold=args.cold, time_limit=args.ipopt_time_limit)  # fmt: skip
     written, failed = [], None
     if args.json:  # before the table: a stdout closed early must not lose it
         doc = {"command": "liftnet verify", "params": params, "alm_status": alm.status,
@@ -194,8 +200,9 @@ def _verify(args, prob, widths, params, out) -> tuple[int, list[str]]:
     if failed:
         print(failed, file=sys.stderr)
         return 1, written
-    if rep.interrupted:  # Ctrl-C: as for the ALM, whatever was finished is above
-        print(f"liftnet verify: interrupted during {rep.interrupted_during}; no verdict",
+    if rep.interrupted:  # Ctrl-C: whatever was finished is above (and in --json)
+        what = "no cross-check" if rep.interrupted_during == "the ALM" else "no verdict"
+        print(f"liftnet verify: interrupted during {rep.interrupted_during}; {what}",
               file=sys.stderr)
         return 130, written
     return (0 if rep.agree else 1), written

@@ -309,6 +309,44 @@ def test_verify_cli_stops_when_the_alm_is_interrupted(monkeypatch, capsys):
     assert "interrupted during the ALM" in capsys.readouterr().err
 
 
+def test_verify_cli_writes_the_json_when_the_alm_is_interrupted(monkeypatch, capsys, tmp_path):
+    """Ctrl-C during the ALM: exit 130 as before, but ``--json`` was not written (the ALM's
+    status, KKT residual, objective and time lost) while one in an IPOPT run wrote it, and the
+    line read ``ALM: interrupted (interrupted (KeyboardInterrupt))``. Now the report of the
+    ALM's point is printed and written, ``interrupted_during`` ``"the ALM"``, no verdict."""
+    import liftnet
+    import liftnet.verification.crosscheck as cc
+    from liftnet.verification.crosscheck import main
+
+    solve = liftnet.solve_alm
+
+    def interrupted(*a, **k):  # what solve_alm returns for a Ctrl-C (status and message)
+        res = solve(*a, **{**k, "max_iter": 1})
+        res["status"], res["message"] = "interrupted", "interrupted (KeyboardInterrupt)"
+        return res
+
+    def no_ipopt(*a, **k):
+        raise AssertionError("IPOPT ran after the ALM was interrupted")
+
+    monkeypatch.setattr(liftnet, "solve_alm", interrupted)
+    monkeypatch.setattr(cc, "crosscheck_ipopt", no_ipopt)
+    path = tmp_path / "r.json"
+    assert main(["--N", "10", "--hidden", "2", "--json", str(path)]) == 130
+    cap = capsys.readouterr()
+    assert "ALM: interrupted (KeyboardInterrupt)\n" in cap.out
+    assert "interrupted (interrupted" not in cap.out
+    assert "interrupted during the ALM; no cross-check" in cap.err
+    assert "verdict: NONE, interrupted" in cap.out and "during the ALM: no verdict" in cap.out
+    data = json.loads(path.read_text())
+    assert data["interrupted"] is True and data["interrupted_during"] == "the ALM"
+    assert data["agree"] is False and data["reasons"] == ["interrupted"]
+    assert data["alm_status"] == "interrupted" and set(data["points"]) == {"alm"}
+    alm = data["points"]["alm"]
+    assert alm["status"] == "interrupted" and alm["message"] == "interrupted (KeyboardInterrupt)"
+    for key in ("kkt", "objective", "time", "nit", "n_zero_groups"):
+        assert alm[key] is not None and alm[key] >= 0, key
+
+
 def interrupt_run(monkeypatch, which):
     """``solve_ipopt`` in the cross-check, its ``which``-th run (1: the warm one) stopped by a
     Ctrl-C: it returns its point, status ``interrupted``. Returns the list of runs begun."""
