@@ -86,3 +86,24 @@ def zero_kkt() -> dict:
     from liftnet.verification.kkt import KKTReport
 
     return dict.fromkeys((*KKTReport.PARTS, "residual"), 0.0)
+
+
+def ctrl_c_in_first_ampl_release(monkeypatch) -> list:
+    """PyNumero's ``AmplInterface.__del__`` patched to send this process a Ctrl-C (SIGINT)
+    as the first one is released (where the cyclic garbage collector used to drop it);
+    returns the list that counts the releases."""
+    import os
+    import signal
+
+    from pyomo.contrib.pynumero import asl
+
+    real, frees = asl.AmplInterface.__del__, []
+
+    def ctrl_c_in_del(self):
+        frees.append(1)
+        if len(frees) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        real(self)
+
+    monkeypatch.setattr(asl.AmplInterface, "__del__", ctrl_c_in_del)
+    return frees

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _helpers import ctrl_c_in_first_ampl_release
 
 from liftnet import LiftedProblem
 from liftnet.solvers.ipopt import solve_ipopt
@@ -811,20 +812,7 @@ def test_ctrl_c_while_the_nlp_is_freed_is_not_lost(monkeypatch):
     collector at some later moment: a Ctrl-C landing in its ``__del__`` was printed and
     dropped by Python, and the call ran on to ``converged``. Now the NLP is freed before
     phase 1's IPOPT call returns, with Ctrl-C held back: the Ctrl-C stops the call."""
-    import os
-    import signal
-
-    from pyomo.contrib.pynumero import asl
-
-    real, frees = asl.AmplInterface.__del__, []
-
-    def ctrl_c_in_del(self):
-        frees.append(1)
-        if len(frees) == 1:
-            os.kill(os.getpid(), signal.SIGINT)
-        real(self)
-
-    monkeypatch.setattr(asl.AmplInterface, "__del__", ctrl_c_in_del)
+    frees = ctrl_c_in_first_ampl_release(monkeypatch)
     try:
         r = solve_ipopt(small_problem(), seed=0)
     except KeyboardInterrupt:

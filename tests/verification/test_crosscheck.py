@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from _helpers import run_with_failing_stdout
+from _helpers import ctrl_c_in_first_ampl_release, run_with_failing_stdout
 
 from liftnet import LiftedProblem
 from liftnet.solvers.alm import solve_alm
@@ -423,22 +423,9 @@ def test_ctrl_c_while_an_ipopt_runs_nlp_is_freed_ends_the_crosscheck(monkeypatch
     collector at some later moment) was printed and dropped: the cross-check went on to a
     verdict (AGREE). The NLP is freed within the IPOPT call now, the Ctrl-C held back there
     and acted on: no verdict."""
-    import os
-    import signal
-
-    from pyomo.contrib.pynumero import asl
-
     prob = small_problem("complementarity", False, 0)
     ref = ipopt_point(prob, 0)
-    real, frees = asl.AmplInterface.__del__, []
-
-    def ctrl_c_in_del(self):
-        frees.append(1)
-        if len(frees) == 1:
-            os.kill(os.getpid(), signal.SIGINT)
-        real(self)
-
-    monkeypatch.setattr(asl.AmplInterface, "__del__", ctrl_c_in_del)
+    frees = ctrl_c_in_first_ampl_release(monkeypatch)
     try:
         rep = crosscheck_ipopt(prob, ref, seed=0)
     except KeyboardInterrupt:
