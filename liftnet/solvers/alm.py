@@ -442,6 +442,11 @@ _CERTIFIED_DTYPES: set = set()
 _WARM_DTYPES: set = set()
 
 
+def is_warm(dtype) -> bool:
+    """Whether this process has called :func:`warm_up` for ``dtype`` (done, or under way)."""
+    return np.dtype(dtype) in _WARM_DTYPES
+
+
 def warm_up(dtype=np.float64) -> None:
     """Compile, or load from numba's disk cache, every compiled kernel :func:`solve_alm` runs in
     ``dtype`` (a small solve with bias, then the kernels' parallel drivers and the L-BFGS algebra

@@ -315,9 +315,9 @@ def solve_ipopt(
         raise ValueError(f"callback needs the cyipopt interface (solver='cyipopt'); the "
                          f"{backend.name!r} interface reports no iterations")
     if time_limit is not None:
-        from .alm import _WARM_DTYPES, warm_up
+        from .alm import is_warm, warm_up
 
-        if prob.dtype not in _WARM_DTYPES:
+        if not is_warm(prob.dtype):
             # numba's first load (or compile) in this process of the kernels the KKT checks
             # run: off the clock, as solve_alm's. On it, that load came after the deadline, in
             # the final check (0.2-0.5 s: time_limit=0.3 s ended at 0.75-0.84 s)
