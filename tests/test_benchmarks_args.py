@@ -267,17 +267,23 @@ def test_bench_ipopt_takes_several_seeds_and_gives_their_medians():
     assert bench_ipopt.parse_args(["--seed", "0", "1", "2"]).seed == [0, 1, 2]
     inf = np.inf
 
-    def row(N, seed, reach):
-        return {"N": N, "seed": seed, "reach": reach}
+    def row(N, seed, reach, t_ipopt=600.0):
+        return {"N": N, "seed": seed, "reach": reach, "t_ipopt": t_ipopt}
 
     rows = [row(400, 0, {1e-3: (2.0, 90.0, np.nan), 1e-4: (6.0, inf, np.nan)}),
-            row(400, 1, {1e-3: (1.0, 60.0, np.nan), 1e-4: (5.0, inf, np.nan)}),
+            row(400, 1, {1e-3: (1.0, 60.0, np.nan), 1e-4: (5.0, inf, np.nan)}, 500.0),
             row(400, 2, {1e-3: (1.5, 100.0, np.nan), 1e-4: (inf, 50.0, np.nan)}),
             row(800, 0, {1e-3: (9.0, 9.0, np.nan), 1e-4: (inf, inf, np.nan)})]
-    assert bench_ipopt.level_medians(rows, 400, 1e-3) == (1.5, 90.0, 60.0, 3, 3)
-    t_alm, t_ip, ratio, both, n = bench_ipopt.level_medians(rows, 400, 1e-4)
+    assert bench_ipopt.level_medians(rows, 400, 1e-3) == (1.5, 90.0, 60.0, 3, 3, 60.0, 3)
+    t_alm, t_ip, ratio, both, n, lb, n_alm = bench_ipopt.level_medians(rows, 400, 1e-4)
     assert (t_alm, t_ip, both, n) == (6.0, inf, 0, 3) and np.isnan(ratio)
-    assert bench_ipopt.level_medians(rows, 800, 1e-3) == (9.0, 9.0, 1.0, 1, 1)
+    # the lower bounds: IPOPT's whole runs (600 s, 500 s) over the ALM's 6 s and 5 s, where
+    # IPOPT never reached 1e-4; none where the ALM did not (seed 2)
+    assert (lb, n_alm) == (100.0, 2)
+    assert bench_ipopt.level_bound(5.0, inf, 500.0) == 100.0
+    assert bench_ipopt.level_bound(5.0, 50.0, 500.0) == 10.0
+    assert np.isnan(bench_ipopt.level_bound(inf, 50.0, 500.0))
+    assert bench_ipopt.level_medians(rows, 800, 1e-3) == (9.0, 9.0, 1.0, 1, 1, 1.0, 1)
 
 
 def test_bench_ipopt_runs_every_seed_at_each_n_then_stops_at_the_cap(monkeypatch, capsys):
