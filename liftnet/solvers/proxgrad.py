@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import check_scalar
 from ._interrupt import INTERRUPTS, interrupted
 
 
@@ -94,6 +95,21 @@ def prox_gradient_bb(
         The last accepted iterate (never a rejected trial point).
     info : InnerInfo
     """
+    # (an internal routine whose callers check what they pass; called directly, a bad argument
+    # failed deep inside: memory=0 in max() of an empty deque, a text deadline in past())
+    tol = check_scalar(tol, "tol", low=0)
+    max_iter = check_scalar(max_iter, "max_iter", low=0, integer=True)
+    memory = check_scalar(memory, "memory", low=1, integer=True)
+    sigma = check_scalar(sigma, "sigma", low=0, low_inclusive=False)
+    step_min = check_scalar(step_min, "step_min", low=0, low_inclusive=False)
+    step_max = check_scalar(step_max, "step_max", low=step_min)
+    if deadline is not None and not callable(deadline):
+        deadline = check_scalar(deadline, "deadline")
+    if steps0 is not None:
+        steps0 = np.asarray(steps0, dtype=float)
+        if steps0.shape != (len(blocks),) or not np.all(np.isfinite(steps0) & (steps0 > 0)):
+            raise ValueError(f"steps0 must hold one positive finite step per block "
+                             f"({len(blocks)}), got shape {steps0.shape}")
     x = x0.copy()
     if state is None:
         v, cache = value(x)

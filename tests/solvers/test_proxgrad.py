@@ -224,3 +224,21 @@ def test_the_first_steps_move_each_block_by_a_hundredth():
                                max_iter=1)
     assert info.nit == 1 and info.n_backtracks == 0
     np.testing.assert_allclose(x, [3.0 - 1e-2 * 3 / 5, 4.0 - 1e-2 * 4 / 5, -1.0 + 1e-2])
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    ({"memory": 0}, ValueError, "memory"),  # was "max() arg is an empty sequence"
+    ({"deadline": "x"}, TypeError, "deadline"),  # was a str/float comparison in past()
+    ({"tol": -1.0}, ValueError, "tol"),
+    ({"max_iter": -1}, ValueError, "max_iter"),
+    ({"step_min": 1.0, "step_max": 0.5}, ValueError, "step_max"),
+    ({"steps0": [1.0, 1.0]}, ValueError, r"steps0 must hold one positive finite step per block"),
+    ({"steps0": [0.0]}, ValueError, r"steps0 must hold one positive finite step per block"),
+])
+def test_arguments_are_checked_by_name(kw, error, match):
+    """Called directly (its callers check what they pass), a bad argument failed deep inside
+    or was taken (a wrong ``steps0`` length, ``tol < 0``, ``step_min > step_max``)."""
+    value, gradient, prox, residual, blocks, _ = quad([1.0, 2.0])
+    args = {"tol": 1e-8, "max_iter": 10, **kw}
+    with pytest.raises(error, match=match):
+        prox_gradient_bb(value, gradient, prox, residual, np.ones(2), blocks, **args)
