@@ -468,7 +468,7 @@ def warm_up(dtype=np.float64) -> None:
     rng = np.random.default_rng(0)
     prob = LiftedProblem(rng.standard_normal((6, 2)), rng.standard_normal((6, 1)), hidden=(2,),
                          lam=1e-2, bias=True, dtype=dtype)
-    # marked first: its own small solve is not to warm up again (solve_alm with a time limit)
+    # marked first: its own small solve is not to warm up again (solve_alm warms up first)
     marked = prob.dtype not in _WARM_DTYPES
     _WARM_DTYPES.add(prob.dtype)
     with sigint_deferred():  # (a Ctrl-C here is raised when the compiles are done)
@@ -772,14 +772,15 @@ def solve_alm(
     frac = _presolve_fraction(presolve, prob.N, init)
     # a result's penalty and inner tolerance (a presolve sets its own schedule instead)
     rho_c, eps_c = _carried_state(init) if frac is None else (None, None)
-    # the first penalty above the cap would be lowered to it at the first increase (a penalty
-    # that falls where MODEL.md 6 has it grow): refused, naming where it came from
-    for rho_first, name in ((rho0, "rho0"), (rho_c if rho0 is None else None, "init['rho']"),
-                            (default_rho0(prob) if rho0 is None and rho_c is None else None,
-                             "the default rho0 = 10 beta / N")):
-        if rho_first is not None and rho_first > rho_max:
-            raise ValueError(f"{name} = {rho_first:g} exceeds rho_max = {rho_max:g}: the "
-                             f"penalty starts at most at its cap")
+    # the first penalty: rho0, else the warm start's, else the default; one above the cap
+    # would be lowered to it at the first increase (a penalty that falls where MODEL.md 6 has
+    # it grow): refused, naming where it came from
+    rho_first, rho_from = ((rho0, "rho0") if rho0 is not None
+                           else (rho_c, "init['rho']") if rho_c is not None
+                           else (default_rho0(prob), "the default rho0 = 10 beta / N"))
+    if rho_first > rho_max:
+        raise ValueError(f"{rho_from} = {rho_first:g} exceeds rho_max = {rho_max:g}: the "
+                         f"penalty starts at most at its cap")
     if frac is not None and init is not None:
         # the presolve starts from init's network alone; init is checked whole all the same, as
         # it is without a presolve (a V or M1 of the wrong shape is refused, not dropped)
@@ -825,7 +826,7 @@ def solve_alm(
     # The run's state: the result is made of it, whatever point a Ctrl-C lands at (below).
     pre = None
     z = M1 = M2 = None  # the outer iterate z_k, M_k; None until the start is set up
-    rho = rho0 if rho0 is not None else rho_c if rho_c is not None else default_rho0(prob)
+    rho = rho_first
     eps = max(eps0 if eps0 is not None else eps_c if eps_c is not None else EPS0, tol)
     history = []
     best = None  # (residual, z, M1, M2, kkt)
@@ -920,7 +921,7 @@ def solve_alm(
     # is made. An outer iteration changes that state only once its record is complete (the
     # commit below), so a Ctrl-C between its subproblem and its record leaves no trace of it.
     try:
-        if prob.dtype not in _WARM_DTYPES:
+        if not is_warm(prob.dtype):
             # numba's first load (or compile) of the kernels in this process: 0.2 s from its
             # disk cache, seconds after a compile (warm_up), not the solve's time; it took
             # that much of a time-limited first solve's budget, as it did of the estimator's
