@@ -144,8 +144,7 @@ def run(widths, Ns, cap, tol, seeds, coupling, lam, alm_time_limit, levels=(), w
         f"widths {'-'.join(map(str, widths))}, coupling={coupling}, lam={lam}, tol={tol:g}, "
         f"IPOPT cap {cap:g} s"
     )
-    print(head)
-    print("-" * len(head))
+    _print_head(head)
     rows = Rows()
     warm_up()  # compiling the ALM's kernels is not its time (IPOPT's model build is counted)
     for N in Ns:
@@ -229,8 +228,7 @@ def print_levels(rows, levels):
           "--warm)")
     head = (f"{'N':>6} {'seed':>5} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} "
             f"{'ratio>=':>8} {'best_IPOPT':>10} {'t_ALM+IPOPT':>11}")
-    print(head)
-    print("-" * len(head))
+    _print_head(head)
     for r in rows:
         for v in levels:
             ta, ti, tw = r["reach"][v]
@@ -239,6 +237,12 @@ def print_levels(rows, levels):
                   f"{r['best_ipopt']:10.1e} {_fmt(tw, 11)}")
     if len({r["seed"] for r in rows}) > 1:
         print_medians(rows, levels)
+
+
+def _print_head(head):
+    """A table's column names and the rule under them."""
+    print(head)
+    print("-" * len(head))
 
 
 def _fmt(t, w):
@@ -270,9 +274,8 @@ def level_medians(rows, N, level):
     sel = [r for r in rows if r["N"] == N]
     reach = [r["reach"][level] for r in sel]
     ratios = [q for q in (level_ratio(ta, ti) for ta, ti, _ in reach) if np.isfinite(q)]
-    bounds = [q for q in (level_bound(r["reach"][level][0], r["reach"][level][1],
-                                      r.get("t_ipopt", np.nan)) for r in sel)
-              if np.isfinite(q)]
+    bounds = [q for q in (level_bound(ta, ti, r.get("t_ipopt", np.nan))
+                          for (ta, ti, _), r in zip(reach, sel)) if np.isfinite(q)]
     return (float(np.median([ta for ta, _, _ in reach])),
             float(np.median([ti for _, ti, _ in reach])),
             float(np.median(ratios)) if ratios else np.nan, len(ratios), len(reach),
@@ -287,8 +290,7 @@ def print_medians(rows, levels):
           "seeds where the ALM did, of all: with all, a lower bound of the median ratio)")
     head = (f"{'N':>6} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} {'both':>6} "
             f"{'ratio>=':>8} {'alm':>5}")
-    print(head)
-    print("-" * len(head))
+    _print_head(head)
     for N in dict.fromkeys(r["N"] for r in rows):
         for v in levels:
             ta, ti, q, n_both, n, lb, n_alm = level_medians(rows, N, v)
