@@ -15,3 +15,13 @@ def _python_sigint_handler():
     old = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, old)
+
+
+@pytest.fixture
+def python_inner_solver(monkeypatch):
+    """Group OWL-QN's Python loop for every subproblem (``owlqn_compiled.ENABLED`` off): for
+    the tests that reach into it (a patched ``_Subproblem.evaluate``, a spy on a callback it
+    makes), which the compiled loop of small float64 problems never calls."""
+    from liftnet.solvers import owlqn_compiled
+
+    monkeypatch.setattr(owlqn_compiled, "ENABLED", False)

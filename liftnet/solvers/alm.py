@@ -45,7 +45,7 @@ from ..formulation.entrywise import shifted
 from ..io import STATE_KEYS
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
-from . import kernels
+from . import kernels, owlqn_compiled
 from ._interrupt import INTERRUPTS, interrupted, sigint_deferred, stop_if_interrupted
 from .clock import PausableClock
 from .init import parse_init
@@ -473,8 +473,16 @@ def warm_up(dtype=np.float64) -> None:
     _WARM_DTYPES.add(prob.dtype)
     with sigint_deferred():  # (a Ctrl-C here is raised when the compiles are done)
         try:
-            stop_if_interrupted(solve_alm(prob, tol=1e-12, max_iter=2, max_inner=5,
-                                          presolve=None))
+            # the solve twice: the compiled group OWL-QN of small problems (owlqn_compiled:
+            # float64), then the Python loop and its kernels (larger problems, the weight
+            # polish, an inner_callback)
+            for compiled in (True, False):
+                owlqn_compiled.ENABLED, enabled = compiled, owlqn_compiled.ENABLED
+                try:
+                    stop_if_interrupted(solve_alm(prob, tol=1e-12, max_iter=2, max_inner=5,
+                                                  presolve=None))
+                finally:
+                    owlqn_compiled.ENABLED = enabled
             kernels.warm_up_parallel(prob.dtype)
             warm_up_large(prob.dtype)
         except BaseException:

@@ -140,6 +140,14 @@ def group_owlqn(
     info : InnerInfo
         Of the returned point; ``steps`` holds the final block scales.
     """
+    from . import owlqn_compiled  # (it imports this module)
+
+    if owlqn_compiled.ENABLED and owlqn_compiled.usable(sub, x0, lbfgs, monitor):
+        # the ALM's subproblems of small float64 problems: this loop compiled whole, the same
+        # iterates to the bit (owlqn_compiled)
+        return owlqn_compiled.solve(sub, x0, tol=tol, max_iter=max_iter, c1=c1,
+                                    deadline=deadline, scales0=scales0, floor=floor,
+                                    max_short=max_short, patience=patience, lbfgs=lbfgs)
     blocks = sub.blocks
     x = x0.copy()
     v, cache = sub.value(x)
@@ -758,6 +766,12 @@ def backtrack_step(t: float, v: float, vn: float, lin: float) -> float:
     ``vn - v - lin <= 0``). The bounds keep a failed test from ending in a tiny step after a
     bad fit (lower) and guarantee the decrease halving gives (upper).
     """
+    return _backtrack_step(float(t), float(v), float(vn), float(lin))
+
+
+@njit(cache=True, fastmath=False)
+def _backtrack_step(t, v, vn, lin):
+    """:func:`backtrack_step` on floats (compiled: :mod:`.owlqn_compiled` calls it too)."""
     curv = vn - v - lin
     if not (np.isfinite(vn) and lin < 0 and curv > 0):
         return 0.5 * t
@@ -773,10 +787,18 @@ def value_noise(v: float, scale: float, dtype) -> float:
     ``r^2 / curvature`` at residual ``r``, so a value test stalls at ``r`` of about
     ``sqrt(eps |v| curvature)``: ``1e-4`` in float32 on the ALM's subproblems, ``1e-8`` in
     float64 (docs/maths.md 6.1)."""
-    return VALUE_NOISE * float(np.finfo(dtype).eps) * (abs(v) + scale)
+    return _value_noise(float(v), float(scale), float(np.finfo(dtype).eps))
 
 
-def armijo_by_slope(lin: float, lin_end: float, c1: float) -> bool:
+@njit(cache=True, fastmath=False)
+def _value_noise(v, scale, eps):
+    """:func:`value_noise` with the dtype's ``eps`` given (compiled: :mod:`.owlqn_compiled`
+    calls it too)."""
+    return VALUE_NOISE * eps * (abs(v) + scale)
+
+
+@njit(cache=True, fastmath=False)
+def armijo_by_slope(lin, lin_end, c1):
     """Armijo's test decided by slopes: ``lin_end <= (2 c1 - 1) lin``, with ``lin`` the
     predicted change ``<pg, s>`` of the step ``s`` and ``lin_end = <pg(x + s), s>`` its
     slope at the trial point (the *approximate Armijo condition* of Hager & Zhang, "A new

@@ -759,9 +759,11 @@ def test_presolve_shares_the_time_limit():
     assert res.status == "time_limit" and res.time <= 2.0 + 1.0
 
 
-def test_ctrl_c_in_the_presolve_ends_the_run_with_its_network(monkeypatch):
+def test_ctrl_c_in_the_presolve_ends_the_run_with_its_network(monkeypatch, python_inner_solver):
     """Ctrl-C during the presolve stops the whole run (status ``interrupted``) and returns the
-    full problem's lift of the presolve's network, certified by the one checker."""
+    full problem's lift of the presolve's network, certified by the one checker. (The Python
+    inner loop, whose evaluations the test counts; test_owlqn_compiled.py sends the compiled
+    one a real SIGINT.)"""
     import liftnet.solvers.alm as alm
 
     prob = teacher_problem("complementarity", N=60, seed=1)
@@ -865,10 +867,12 @@ def _raise_from_compiled_code(cause):
 
 
 @pytest.mark.parametrize("inner", ["owlqn", "proxgrad"])
-def test_ctrl_c_landing_in_compiled_code_still_returns_the_best_iterate(monkeypatch, inner):
+def test_ctrl_c_landing_in_compiled_code_still_returns_the_best_iterate(monkeypatch, inner,
+                                                                        python_inner_solver):
     """Ctrl-C inside a numba call can surface as a SystemError caused by the KeyboardInterrupt
     (liftnet/solvers/_interrupt.py): the run ends ``interrupted`` with a certified point; a
-    SystemError with no KeyboardInterrupt behind it is a bug and propagates."""
+    SystemError with no KeyboardInterrupt behind it is a bug and propagates. (The Python inner
+    loop, whose evaluations the test patches.)"""
     import liftnet.solvers.alm as alm
 
     prob = teacher_problem("complementarity", N=30)

@@ -131,8 +131,9 @@ def test_stale_cache_is_dropped_when_the_couplings_change(tmp_path):
 def test_warm_up_compiles_every_kernel_a_solve_runs(dtype):
     """``warm_up`` (what the benchmarks and the comparison run before timing) leaves every
     compiled function of an inner iteration with a signature for ``dtype``, the parallel drivers
-    included (a small solve alone reaches only the serial ones). In a fresh process: in this
-    one other tests may have compiled them already."""
+    included (a small solve alone reaches only the serial ones), and in float64 the compiled
+    loop of small problems (owlqn_compiled) as well as the Python loop's kernels. In a fresh
+    process: in this one other tests may have compiled them already."""
     import subprocess
     import sys
 
@@ -155,6 +156,9 @@ for f in fns:
 assert Q._compact_coefficients.signatures
 assert all(f.signatures for f in scalars), [f.__name__ for f in scalars]
 assert K._totals.signatures  # (of the float64 row sums, whatever the dtype)
+from liftnet.solvers import owlqn_compiled as O
+# the whole compiled loop of small float64 problems (nothing of it in float32)
+assert bool(O._run.signatures) == ("{dtype}" == "float64"), O._run.signatures
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -1,0 +1,770 @@
+"""Group OWL-QN on the ALM's subproblem, compiled whole: the small problems' inner solver.
+
+:func:`.quasi_newton.group_owlqn` is the algorithm, written once in Python for any subproblem
+that provides its callables. On small problems its Python is most of an inner iteration: on
+the 8-16-16-4 teacher of ``benchmarks/bench_ipopt.py`` at ``N = 400`` (13,000 variables) the
+compiled work of an iteration (the L-BFGS passes, the entrywise kernels, the products) was a
+third of its 0.34 ms, the rest about 200 calls of Python and numpy on short arrays
+(docs/benchmarks.md, session 42). This module runs the same iterations on the ALM's
+subproblem ``L_rho(., M)`` (:class:`.alm._Subproblem`, in the model's or the branch
+coordinates) as compiled loops, and returns to Python only where the solver calls back: the
+certificate and the checkpoint of the schedule (iterations 1, 2, 3, 5, 8, ...), the test of the
+deadline (every :data:`CHUNK` iterations) and Ctrl-C (between those calls).
+
+It is the same algorithm to the bit, not an approximation of it: every formula is the
+compiled kernel the Python solver calls (:mod:`.kernels`, the group loops of
+:class:`.FlatGroups`, the L-BFGS passes of :class:`.CompactLBFGS`, :func:`.backtrack_step`),
+the matrix products are BLAS's (numba's ``np.dot``, the same ``dgemm``/``ddot`` as numpy's),
+and every reduction numpy makes is made in numpy's order (:func:`_numpy_sum`: its pairwise
+summation). ``tests/solvers/test_owlqn_compiled.py`` runs both solvers on the same subproblems
+and compares their iterates, statuses and counts for equality, and the fingerprints of
+``benchmarks/fingerprint.py`` did not change when :func:`.solve_alm` took this path.
+
+What it does not do: float32 (the Python solver's float32 arithmetic follows numpy's scalar
+promotion rules), the parallel kernels of large layers, ``monitor`` (the ALM's
+``inner_callback``, a Python call per iteration), and the weight polish (a few dozen
+iterations of :class:`.alm._WeightsOnly`). :func:`usable` says when it applies.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..formulation.penalties import (
+    _group_dots,
+    _keep_aligned,
+    _max_group_dot,
+    _subdiff_residual,
+    _zero_entries,
+)
+from . import kernels
+from ._interrupt import INTERRUPTS, interrupted
+from .proxgrad import InnerInfo, past
+from .quasi_newton import (
+    _CHECK_GROWTH,
+    _REUSE_FROM,
+    _SMALL,
+    _UNSEEN_AFTER,
+    _UNSEEN_GROWTH,
+    _apply_compiled,
+    _backtrack_step,
+    _block_scales_loop,
+    _dot_of_step,
+    _grow_unseen_loop,
+    _open_zero_groups,
+    _row_dots,
+    _step_dots,
+    _trial_point,
+    _value_noise,
+    armijo_by_slope,
+)
+
+#: whether :func:`.solve_alm` takes this path where it applies (False: the Python solver
+#: everywhere, for a comparison of the two)
+ENABLED = True
+#: iterations per compiled call, between which the deadline is tested and a Ctrl-C lands (at
+#: most a few milliseconds on the problems this path takes: :func:`usable`)
+CHUNK = 32
+#: the variables (``n``) up to which :func:`.solve_alm` takes this path: the problems whose
+#: iterations are dominated by the Python solver's calls (the digits' 67,000 variables
+#: included; the MNIST-shaped ones are not, and run their products threaded)
+MAX_SIZE = 1 << 18
+
+# the integer state (ist): counters, slots, flags
+_K, _NBT, _NSHORT, _KHALVED, _NEXT, _CUR, _BEST, _PG, _NORD, _HAVE_SCALES, _HAVE_P, _NP, \
+    _CERT, _STATUS, _STOP, _SCHED = range(16)
+# the float state (fst)
+_R, _V, _RHALVED, _BESTR, _BESTV, _TOLX, _CERTR = range(7)
+# statuses (ist[_STATUS]) and stop reasons (ist[_STOP])
+_GO, _CONVERGED, _MAX_ITER, _STALLED, _DIVERGED, _UNBOUNDED = range(6)
+STATUS_NAMES = ("", "converged", "max_iter", "stalled", "diverged", "unbounded")
+# what a compiled call ended on
+_BUDGET, _CHECK, _DONE = range(3)
+
+
+@njit(cache=True, fastmath=False)
+def _pairwise_block(a, lo, n, step):
+    """numpy's sum of at most 128 terms ``a[lo], a[lo + step], ...``: in order below 8,
+    else eight accumulators combined as a tree, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i * step]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + step], a[lo + 2 * step], a[lo + 3 * step]
+    r4, r5, r6, r7 = a[lo + 4 * step], a[lo + 5 * step], a[lo + 6 * step], a[lo + 7 * step]
+    i = 8
+    whole = n - n % 8
+    while i < whole:
+        b = lo + i * step
+        r0 += a[b]
+        r1 += a[b + step]
+        r2 += a[b + 2 * step]
+        r3 += a[b + 3 * step]
+        r4 += a[b + 4 * step]
+        r5 += a[b + 5 * step]
+        r6 += a[b + 6 * step]
+        r7 += a[b + 7 * step]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i * step]
+        i += 1
+    return res
+
+
+@njit(cache=True, fastmath=False)
+def _half(n):
+    """Where numpy splits ``n > 128`` terms: about half, a multiple of 8."""
+    n2 = n // 2
+    return n2 - n2 % 8
+
+
+@njit(cache=True, fastmath=False)
+def _pairwise(a, lo, n, step):
+    """numpy's pairwise summation of ``a[lo], a[lo + step], ...`` (``n`` terms): the order of
+    ``np.add.reduce`` on floats (blocks of at most 128, :func:`_pairwise_block`; above that the
+    sum of the two halves' sums, :func:`_half`), so that the compiled sums equal numpy's to the
+    bit. The halving is walked with a stack of its own (numba's disk cache loads a recursive
+    function that then crashes: a segmentation fault in the second process, measured)."""
+    if n <= 128:
+        return _pairwise_block(a, lo, n, step)
+    los = np.empty(64, dtype=np.int64)  # the nodes from the root to the current one
+    ns = np.empty(64, dtype=np.int64)
+    lefts = np.empty(64)  # a node's left half's sum, once known
+    right = np.zeros(64, dtype=np.bool_)  # whether the node is summing its right half
+    top = 0
+    los[0], ns[0], right[0] = lo, n, False
+    while True:
+        if ns[top] > 128:  # descend into the left half
+            los[top + 1], ns[top + 1], right[top + 1] = los[top], _half(ns[top]), False
+            top += 1
+            continue
+        val = _pairwise_block(a, los[top], ns[top], step)
+        while True:  # hand the sum up
+            if top == 0:
+                return val
+            top -= 1
+            if not right[top]:
+                lefts[top], right[top] = val, True
+                n2 = _half(ns[top])
+                los[top + 1], ns[top + 1], right[top + 1] = (los[top] + n2 * step,
+                                                             ns[top] - n2, False)
+                top += 1
+                break
+            val = lefts[top] + val
+
+
+@njit(cache=True, fastmath=False)
+def _numpy_sum(a):
+    """``a.sum()`` of a 1-d float64 array as numpy forms it (tests/solvers/test_owlqn_compiled
+    compares the two on lengths from 1 to 60,000)."""
+    return 0.0 + _pairwise(a, 0, a.shape[0], 1)
+
+
+@njit(cache=True, fastmath=False)
+def _column_sums(A):
+    """``A.sum(axis=0)`` of a 2-d array as numpy forms it: the rows added in order."""
+    out = A[0].copy()
+    for i in range(1, A.shape[0]):
+        for j in range(A.shape[1]):
+            out[j] = out[j] + A[i, j]
+    return out
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _norm(v):
+    """:func:`.quasi_newton._norm`: ``sqrt(v . v)``, rescaled when that overflows."""
+    n = np.sqrt(np.dot(v, v))
+    if np.isfinite(n):
+        return n
+    top = 0.0
+    for j in range(v.shape[0]):
+        a = abs(v[j])
+        if a != a:
+            return a
+        if a > top:
+            top = a
+    if not np.isfinite(top):
+        return top
+    w = v / top
+    return top * np.sqrt(np.dot(w, w))
+
+
+# ---- the subproblem: L_rho(., M) of alm._Subproblem, by the same kernels
+# p = (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
+#      alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups)
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _hidden(flat, off, l, n, N):
+    """The ``n x N`` block of hidden layer ``l`` in a flat array of such blocks."""
+    return flat[off[l]:off[l] + n * N].reshape(n, N)
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _weights(x, woff, widths, l):
+    return x[woff[l]:woff[l + 1]].reshape(widths[l + 1], widths[l])
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _value(x, Ub, Vb, p):
+    """:meth:`.alm._Subproblem.evaluate` at ``x``: the value; ``U`` of every layer into ``Ub``
+    and, in branch coordinates, ``V = C U + S`` of the hidden layers into ``Vb``."""
+    (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
+     alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups) = p
+    L = widths.shape[0] - 1
+    N = V0.shape[1]
+    pi = 0.0
+    pen = 0.0
+    for l in range(L - 1):
+        n = widths[l + 1]
+        Ul = Ub[uoff[l]:uoff[l + 1]].reshape(n, N)
+        if l == 0:
+            np.dot(_weights(x, woff, widths, l), V0, Ul)
+        else:
+            Vp = (_hidden(Vb, hoff, l - 1, widths[l], N) if branch
+                  else _hidden(x, voff, l - 1, widths[l], N))
+            np.dot(_weights(x, woff, widths, l), Vp, Ul)
+        bl = x[boff[l]:boff[l] + n] if bias else no_b
+        Xl = _hidden(x, voff, l, n, N)
+        if branch:
+            q1, q2 = kernels._value_serial(Ul, bl, Xl, _hidden(C, hoff, l, n, N),
+                                           _hidden(M1, hoff, l, n, N),
+                                           _hidden(M2, hoff, l, n, N),
+                                           _hidden(Vb, hoff, l, n, N), alpha, rho, kind)
+        else:
+            q1, q2 = kernels._value_serial(Ul, bl, Xl, no_C, _hidden(M1, hoff, l, n, N),
+                                           _hidden(M2, hoff, l, n, N), Xl, alpha, rho, kind)
+        pi += q1
+        pen += q2
+    nL = widths[L]
+    UL = Ub[uoff[L - 1]:uoff[L]].reshape(nL, N)
+    WL = _weights(x, woff, widths, L - 1)
+    if L == 1:
+        np.dot(WL, V0, UL)
+    elif branch:
+        np.dot(WL, _hidden(Vb, hoff, L - 2, widths[L - 1], N), UL)
+    else:
+        np.dot(WL, _hidden(x, voff, L - 2, widths[L - 1], N), UL)
+    if bias:
+        bL = x[boff[L - 1]:boff[L - 1] + nL]
+        for i in range(nL):
+            for j in range(N):
+                UL[i, j] += bL[i]
+    r = np.empty(nL * N)  # U_L - Y^T in C order (np.vdot ravels in C order)
+    for i in range(nL):
+        for j in range(N):
+            r[i * N + j] = UL[i, j] - YT[i, j]
+    loss = np.dot(r, r) / N
+    w = x[:woff[L]]
+    gval = lam * _numpy_sum(np.sqrt(_group_dots(w, w, segs, n_groups)))
+    return loss + beta * pi / N + (pen - M_sq) / (2.0 * rho) + gval
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _gradient(x, Ub, Vb, p, Dw, out):
+    """:meth:`.alm._Subproblem.gradient` at the point of the evaluation in ``Ub``, ``Vb``
+    (the backward pass of :meth:`.LiftedProblem.backprop_into`), into ``out``; ``Dw`` holds
+    the ``D_l`` of every layer."""
+    (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
+     alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups) = p
+    L = widths.shape[0] - 1
+    N = V0.shape[1]
+    c = beta / N
+    nL = widths[L]
+    UL = Ub[uoff[L - 1]:uoff[L]].reshape(nL, N)
+    DL = Dw[uoff[L - 1]:uoff[L]].reshape(nL, N)
+    f = 2.0 / N
+    for i in range(nL):
+        for j in range(N):
+            DL[i, j] = f * (UL[i, j] - YT[i, j])
+    for l in range(L - 2, -1, -1):
+        n = widths[l + 1]
+        Dn = Dw[uoff[l + 1]:uoff[l + 2]].reshape(widths[l + 2], N)
+        gV = _hidden(out, voff, l, n, N)
+        np.dot(_weights(x, woff, widths, l + 1).T, Dn, gV)
+        Ul = Ub[uoff[l]:uoff[l + 1]].reshape(n, N)
+        Dl = Dw[uoff[l]:uoff[l + 1]].reshape(n, N)
+        if branch:
+            kernels._gradient_serial(Ul, _hidden(Vb, hoff, l, n, N), _hidden(C, hoff, l, n, N),
+                                     _hidden(M1, hoff, l, n, N), _hidden(M2, hoff, l, n, N),
+                                     gV, Dl, alpha, rho, c, kind)
+        else:
+            kernels._gradient_serial(Ul, _hidden(x, voff, l, n, N), no_C,
+                                     _hidden(M1, hoff, l, n, N), _hidden(M2, hoff, l, n, N),
+                                     gV, Dl, alpha, rho, c, kind)
+    for l in range(L):
+        n = widths[l + 1]
+        Dl = Dw[uoff[l]:uoff[l + 1]].reshape(n, N)
+        gW = out[woff[l]:woff[l + 1]].reshape(n, widths[l])
+        if l == 0:
+            np.dot(Dl, V0T, gW)
+        elif branch:
+            np.dot(Dl, _hidden(Vb, hoff, l - 1, widths[l], N).T, gW)
+        else:
+            np.dot(Dl, _hidden(x, voff, l - 1, widths[l], N).T, gW)
+        if bias:
+            for i in range(n):
+                out[boff[l] + i] = 0.0 + _pairwise(Dl[i], 0, N, 1)
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _pseudo_gradient(x, g, pg, nw, p):
+    """:meth:`.alm._Subproblem.pseudo_gradient` into ``pg``."""
+    segs, lam, n_groups = p[14], p[18], p[23]
+    pg[nw:] = g[nw:]
+    _subdiff_residual(x[:nw], g[:nw], segs, n_groups, lam, pg[:nw])
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _residual(pg, nw, p):
+    """:meth:`.alm._Subproblem.residual_from_pg` (with Python's ``max`` over the three: a NaN
+    past the first is passed over, as there)."""
+    r = np.sqrt(_max_group_dot(pg[:nw], p[14], p[23])) if nw else 0.0
+    if pg.shape[0] > nw:
+        hi = pg[nw]
+        lo = pg[nw]
+        for j in range(nw, pg.shape[0]):  # numpy's max and min: NaN wins
+            e = pg[j]
+            if e != e:
+                hi = lo = e
+                break
+            if e > hi:
+                hi = e
+            if e < lo:
+                lo = e
+        if hi > r:
+            r = hi
+        if -lo > r:
+            r = -lo
+    return r
+
+
+# ---- the L-BFGS memory: CompactLBFGS.push / apply / clear, on its arrays, order in `order`
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _record(SY, G, slot, Py, dots):
+    """:meth:`.CompactLBFGS._record`."""
+    k = Py.shape[1] // 2
+    sums = _column_sums(Py[:, 0::2])
+    for i in range(k):
+        SY[i, slot] = sums[i]
+        for b in range(Py.shape[0]):
+            G[b, i, slot] = Py[b, 2 * i + 1]
+            G[b, slot, i] = Py[b, 2 * i + 1]
+    SY[slot, slot] = _numpy_sum(dots[:, 0].copy())
+    for b in range(Py.shape[0]):
+        G[b, slot, slot] = dots[b, 1]
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _push(lb, order, ist, x, xn, g, gn):
+    """:meth:`.CompactLBFGS.push`: ``(dots, stored)``; ``ist[_NORD]`` pairs in ``order``
+    (oldest first), ``ist[_HAVE_P]`` whether ``P`` holds the products with ``gn``."""
+    Z, SY, G, bounds, P, n_direct, m = lb
+    dots = _step_dots(x, xn, g, gn, bounds)
+    s = _column_sums(dots)
+    sy, yy, ss = s[0], s[1], s[2]
+    if not np.isfinite(yy):
+        ist[_HAVE_P] = 0
+        return dots, False
+    stored = sy > 1e-12 * np.sqrt(ss) * np.sqrt(yy)
+    slot = -1
+    older = False
+    if stored:
+        nord = ist[_NORD]
+        if nord == m:
+            slot = order[0]
+            for i in range(nord - 1):
+                order[i] = order[i + 1]
+            nord -= 1
+        else:
+            slot = 0
+            while True:
+                used = False
+                for i in range(nord):
+                    if order[i] == slot:
+                        used = True
+                if not used:
+                    break
+                slot += 1
+        older = nord > 0
+        for j in range(Z.shape[1]):
+            Z[2 * slot, j] = xn[j] - x[j]
+            Z[2 * slot + 1, j] = gn[j] - g[j]
+        order[nord] = slot
+        ist[_NORD] = nord + 1
+    nord = ist[_NORD]
+    k = 0
+    for i in range(nord):
+        k = max(k, order[i] + 1)
+    nb = bounds.shape[0] - 1
+    if 2 * m * Z.shape[1] < _REUSE_FROM:
+        if stored:
+            _record(SY, G, slot, _products(Z, k, Z[2 * slot + 1], bounds, 0, nb), dots)
+        ist[_HAVE_P] = 0
+        return dots, stored
+    Pn = _products(Z, k, gn, bounds, 0, nb)
+    if stored:
+        if older and ist[_HAVE_P] == 1 and n_direct < nb:
+            c = min(Pn.shape[1], ist[_NP])
+            Py = np.zeros_like(Pn)
+            Py[:, :c] = Pn[:, :c] - P[:, :c]
+            Py[:n_direct] = _products(Z, k, Z[2 * slot + 1], bounds, 0, n_direct)
+        else:
+            Py = _products(Z, k, Z[2 * slot + 1], bounds, 0, nb)
+        _record(SY, G, slot, Py, dots)
+    P[:, :Pn.shape[1]] = Pn
+    ist[_NP] = Pn.shape[1]
+    ist[_HAVE_P] = 1
+    return dots, stored
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _products(Z, k, v, bounds, first, last):
+    """:meth:`.CompactLBFGS._block_products` (the compiled case, the only one here)."""
+    if k == 0 or last == first:
+        return np.zeros((last - first, 2 * k))
+    return _row_dots(Z, 2 * k, v, bounds[first:last + 1])
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _apply(lb, order, ist, q, scales, out):
+    """:meth:`.CompactLBFGS.apply` with ``sign = -1`` and ``grad = q`` (as group OWL-QN calls
+    it)."""
+    Z, SY, G, bounds, P, n_direct, m = lb
+    nord = ist[_NORD]
+    nb = bounds.shape[0] - 1
+    if nord == 0:
+        for i in range(nb):
+            h = -1.0 * scales[i]
+            for j in range(bounds[i], bounds[i + 1]):
+                out[j] = q[j] * h
+        return out
+    o = order[:nord].copy()
+    k = 0
+    for i in range(nord):
+        k = max(k, o[i] + 1)
+    if ist[_HAVE_P] == 1:  # the push's products with this very vector
+        return _apply_compiled(Z, k, q, P, 0, bounds, SY, G, o, scales, -1.0, out)
+    return _apply_compiled(Z, k, q, np.zeros((0, 0)), nb, bounds, SY, G, o, scales, -1.0,
+                           out)
+
+
+# ---- the solver: group_owlqn's loop
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _run(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unseen, nw,
+         max_iter, patience, floor, value_scale, c1, max_short, has_certify,
+         steps, skip_top):
+    """Iterations of :func:`.quasi_newton.group_owlqn` from the state in ``ist``, ``fst`` and
+    the arrays, until it stops (``_DONE``, the status in ``ist[_STATUS]``), until the top of
+    an iteration asks for the caller (``_CHECK``: a scheduled checkpoint or certificate, or a
+    working residual that passed its tolerance; ``ist[_STOP]`` the stop reason so far), or
+    after ``steps`` iterations (``_BUDGET``). ``skip_top``: resume after a ``_CHECK``."""
+    eps = 2.220446049250313e-16
+    for it in range(steps + 1):
+        cur, best = ist[_CUR], ist[_BEST]
+        if not skip_top:
+            r = fst[_R]
+            if r < fst[_BESTR]:
+                if best != cur:
+                    if ist[_CERT] == best:
+                        ist[_CERT] = -1
+                ist[_BEST] = best = cur
+                fst[_BESTR], fst[_BESTV] = r, fst[_V]
+                if r <= 0.5 * fst[_RHALVED]:
+                    ist[_KHALVED], fst[_RHALVED] = ist[_K], r
+            k = ist[_K]
+            if patience >= 0 and k - ist[_KHALVED] >= patience and r > fst[_TOLX]:
+                ist[_STATUS] = _STALLED
+                return _DONE
+            stop = _CONVERGED if r <= fst[_TOLX] else _MAX_ITER if k >= max_iter else _GO
+            scheduled = k >= ist[_NEXT]
+            if scheduled:
+                ist[_NEXT] = max(k + 1, int(math.ceil(_CHECK_GROWTH * k)))
+            ist[_STOP], ist[_SCHED] = stop, scheduled
+            if scheduled or (has_certify and stop == _CONVERGED):
+                return _CHECK
+            if stop != _GO:
+                ist[_STATUS] = stop
+                return _DONE
+            if it == steps:
+                return _BUDGET
+        skip_top = False
+        status = _body(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales,
+                       unseen, nw, floor, value_scale, c1, max_short, eps)
+        if status != _GO:
+            ist[_STATUS] = status
+            return _DONE
+    return _BUDGET
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _body(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unseen, nw, floor,
+          value_scale, c1, max_short, eps):
+    """One iteration of group OWL-QN (direction, line search, pair, move): ``_GO``, or the
+    status that ends the solve there."""
+    cur, best = ist[_CUR], ist[_BEST]
+    x, pg = xs[cur], pgs[ist[_PG]]
+    v, r = fst[_V], fst[_R]
+    # ---- direction
+    if ist[_HAVE_SCALES] == 0:
+        gn = _norm(pg)
+        f = -1e-2 / gn if gn > 0 else -1.0
+        for j in range(d.shape[0]):
+            d[j] = pg[j] * f
+        top = 1e-2
+    else:
+        _apply(lb, order, ist, pg, scales, d)
+        top = scales.max()
+    _open_zero_groups(d, pg, x, _zero_entries(x[:nw], p[14], p[23]), top, ref)
+    dd = np.dot(pg, d)
+    if not dd < 0:
+        f = 1e-2 / max(_norm(pg), 1e-300)
+        for j in range(d.shape[0]):
+            d[j] = -pg[j] * f
+        ist[_NORD] = 0  # mem.clear()
+        ist[_HAVE_P] = 0
+    # ---- projected backtracking line search, in the slot neither the iterate nor the best
+    trial = 0
+    while trial == cur or trial == best:
+        trial += 1
+    xn, gn_, pgn = xs[trial], gs[trial], pgs[1 - ist[_PG]]
+    t = 1.0
+    while True:
+        formed = False
+        _trial_point(x, d, t, xn)
+        _keep_aligned(xn[:nw], ref, p[14], p[23])
+        vn = _value(xn, Us[trial], Vs[trial], p)
+        lin = _dot_of_step(pg, xn, x)
+        if np.isfinite(vn) and vn <= v + c1 * lin:
+            break
+        noise = _value_noise(v, value_scale, eps)
+        if np.isfinite(vn) and abs(vn - v) <= noise and r * r <= noise:
+            _gradient(xn, Us[trial], Vs[trial], p, Dw, gn_)
+            _pseudo_gradient(xn, gn_, pgn, nw, p)
+            formed = True
+            if armijo_by_slope(lin, _dot_of_step(pgn, xn, x), c1):
+                break
+        ist[_NBT] += 1
+        t = _backtrack_step(t, v, vn, lin)
+        if not t >= 1e-20:
+            return _STALLED if np.isfinite(vn) else _DIVERGED
+    if vn < floor:
+        return _UNBOUNDED
+    if t < 2.0 ** -10:
+        ist[_NORD] = 0
+        ist[_HAVE_P] = 0
+        ist[_NSHORT] += 1
+        if ist[_NSHORT] >= max_short:
+            return _STALLED
+    else:
+        ist[_NSHORT] = 0
+    if not formed:
+        _gradient(xn, Us[trial], Vs[trial], p, Dw, gn_)
+        _pseudo_gradient(xn, gn_, pgn, nw, p)
+    dots, stored = _push(lb, order, ist, x, xn, pg, pgn)
+    s = _column_sums(dots)
+    sy, yy = s[0], s[1]
+    if not np.isfinite(yy):
+        return _DIVERGED
+    if stored:
+        if ist[_HAVE_SCALES] == 0:
+            fb = np.full(dots.shape[0], sy / yy)
+        else:
+            fb = scales.copy()
+        scales[:] = _block_scales_loop(dots, fb)
+        ist[_HAVE_SCALES] = 1
+    if ist[_HAVE_SCALES] == 1:
+        scales[:] = _grow_unseen_loop(dots, scales, unseen, t == 1.0, _UNSEEN_AFTER,
+                                      _UNSEEN_GROWTH)
+    if best != cur and ist[_CERT] == cur:  # drop(x): its slot is free
+        ist[_CERT] = -1
+    ist[_CUR] = trial
+    ist[_PG] = 1 - ist[_PG]
+    fst[_V] = vn
+    fst[_R] = _residual(pgn, nw, p)
+    ist[_K] += 1
+    return _GO
+
+
+# ---- the Python side
+
+def usable(sub, x0, lbfgs, monitor) -> bool:
+    """Whether :func:`solve` applies: an :class:`.alm._Subproblem` (or its branch
+    coordinates) in float64, without ``monitor``, on a problem of at most :data:`MAX_SIZE`
+    variables whose layers the serial kernels take, with an L-BFGS memory on the compiled
+    path, and contiguous data."""
+    from .alm import _BranchSubproblem, _Subproblem
+
+    base = sub.sub if isinstance(sub, _BranchSubproblem) else sub
+    if monitor is not None or type(base) is not _Subproblem or lbfgs is None:
+        return False
+    prob = base.prob
+    if (x0.dtype != np.float64 or prob.dtype != np.float64 or x0.size > MAX_SIZE
+            or 2 * lbfgs.m * x0.size > _SMALL or lbfgs.Z.shape[1] != x0.size
+            or lbfgs.Z.dtype != np.float64 or lbfgs.direct != base.n_nonsmooth):
+        return False
+    if max(prob.widths[1:]) * prob.N >= kernels._PARALLEL_MIN_SIZE:
+        return False
+    V0 = prob.V0
+    return (V0.flags.f_contiguous and V0.T.flags.c_contiguous
+            and prob.YT.dtype == np.float64 and V0.dtype == np.float64)
+
+
+def _problem_tuple(base, C):
+    """The data of ``L_rho(., M)`` as the compiled functions read it."""
+    prob = base.prob
+    widths = np.array(prob.widths, dtype=np.int64)
+    L = prob.L
+    N = prob.N
+    layout = base.layout
+    woff = np.array([blk.start for blk in layout.of_kind("W")] + [base.n_nonsmooth],
+                    dtype=np.int64)
+    bblocks = layout.of_kind("b")
+    boff = np.array([blk.start for blk in bblocks] if bblocks else [0] * L, dtype=np.int64)
+    voff = np.array([blk.start for blk in layout.of_kind("V")] + [layout.size],
+                    dtype=np.int64)
+    sizes = [prob.widths[l] * N for l in range(1, L + 1)]
+    uoff = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    hoff = uoff[:L].copy()
+
+    def flat(arrs):
+        return (np.concatenate([np.ravel(a) for a in arrs]) if arrs else np.zeros(0))
+
+    groups = base.groups
+    return (np.asarray(prob.V0), np.asarray(prob.V0.T), np.ascontiguousarray(prob.YT), widths,
+            woff, boff, voff, hoff, uoff, flat(base.M1), flat(base.M2),
+            flat(C) if C is not None else np.zeros(0),
+            kernels.not_given(np.float64, 1), kernels.not_given(np.float64, 2), groups.segs,
+            float(prob.alpha), float(base.rho), float(prob.beta), float(groups.lam),
+            float(base.M_sq), int(prob.coupling.kind), bool(prob.bias), C is not None,
+            int(groups.n_groups))
+
+
+def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor=-np.inf,
+          max_short=20, patience=None, lbfgs):
+    """:func:`.quasi_newton.group_owlqn` on ``sub`` (where :func:`usable` says so): the same
+    arguments (``memory`` is ``lbfgs``'s), the same iterates and result."""
+    from .alm import _BranchSubproblem, _Cache
+
+    branch = isinstance(sub, _BranchSubproblem)
+    base = sub.sub if branch else sub
+    prob, layout = base.prob, base.layout
+    p = _problem_tuple(base, sub.C if branch else None)
+    n = x0.size
+    nw = base.n_nonsmooth
+    L = prob.L
+    nU = int(p[8][-1])
+    nV = int(p[8][L - 1]) if branch else 0
+    xs = np.empty((3, n))
+    gs = np.empty((3, n))
+    pgs = np.empty((2, n))
+    Us = np.empty((3, nU))
+    Vs = np.empty((3, max(nV, 1)))
+    Dw = np.empty(nU)
+    d = np.empty(n)
+    ref = np.empty(nw)
+    nb = len(sub.blocks)
+    lbfgs.clear()
+    lb = (lbfgs.Z, lbfgs.SY, lbfgs.G, lbfgs.bounds, np.zeros((nb, 2 * lbfgs.m)),
+          lbfgs.n_direct, lbfgs.m)
+    order = np.zeros(lbfgs.m, dtype=np.int64)
+    ist = np.zeros(16, dtype=np.int64)
+    fst = np.zeros(7)
+    xs[0] = x0
+    v = _value(xs[0], Us[0], Vs[0], p)
+    _gradient(xs[0], Us[0], Vs[0], p, Dw, gs[0])
+    if not np.isfinite(v) or not np.all(np.isfinite(gs[0])):
+        x, cache, g = xs[0].copy(), None, gs[0].copy()
+        return x, InnerInfo("diverged", 0, np.inf, v, np.ones(nb),
+                            cache=_cache_of(x, Us[0], Vs[0], layout, prob, branch, _Cache),
+                            grad=g)
+    _pseudo_gradient(xs[0], gs[0], pgs[0], nw, p)
+    r = _residual(pgs[0], nw, p)
+    scales = np.ones(nb)
+    if scales0 is not None:
+        scales[:] = np.asarray(scales0, dtype=float)
+        ist[_HAVE_SCALES] = 1
+    certify = getattr(sub, "certify", None)
+    checkpoint = getattr(sub, "checkpoint", None)
+    ist[_NEXT] = 1
+    ist[_CERT] = -1
+    fst[_R], fst[_V] = r, v
+    fst[_RHALVED] = r
+    fst[_BESTR], fst[_BESTV] = r, v
+    fst[_TOLX] = tol
+    unseen = np.zeros(nb, dtype=np.int64)
+    value_scale = float(base.value_scale)
+    status = "max_iter"
+
+    def point(slot):
+        """``(x, cache)`` of a slot: views (the caller copies what it keeps)."""
+        return xs[slot], _cache_of(xs[slot], Us[slot], Vs[slot], layout, prob, branch, _Cache)
+
+    skip = False
+    try:
+        while True:
+            ev = _run(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unseen,
+                      nw, max_iter, -1 if patience is None else int(patience),
+                      float(floor), value_scale, float(c1), int(max_short),
+                      certify is not None, CHUNK, skip)
+            skip = False
+            if ev == _DONE:
+                status = STATUS_NAMES[ist[_STATUS]]
+                break
+            if ev == _BUDGET:
+                if past(deadline):
+                    status = "time_limit"
+                    break
+                continue
+            # _CHECK: the top of an iteration, in the caller's hands (group_owlqn's order)
+            stop = STATUS_NAMES[ist[_STOP]]
+            if not stop and past(deadline):
+                stop = "time_limit"
+            xc, cache = point(ist[_CUR])
+            if ist[_SCHED] and checkpoint is not None:
+                checkpoint(xc, cache)
+            if certify is not None and (stop == "converged" or ist[_SCHED]):
+                r_true = certify(xc, gs[ist[_CUR]], cache)
+                ist[_CERT], fst[_CERTR] = ist[_CUR], r_true
+                if r_true <= tol:
+                    fst[_R], stop = r_true, "converged"
+                else:
+                    fst[_TOLX] = 0.5 * tol * fst[_R] / r_true
+                    r_ = fst[_R]
+                    stop = ("converged" if r_ <= fst[_TOLX] else "max_iter"
+                            if ist[_K] >= max_iter else "time_limit" if past(deadline) else "")
+            if stop:
+                status = stop
+                break
+            skip = True
+    except INTERRUPTS as exc:
+        status = interrupted(exc)
+    lbfgs.clear()
+    slot, r, v = ist[_CUR], fst[_R], fst[_V]
+    if status != "converged" and fst[_BESTR] < r:
+        slot, r, v = ist[_BEST], fst[_BESTR], fst[_BESTV]
+    x = xs[slot].copy()
+    g = gs[slot].copy()
+    cache = _cache_of(x, Us[slot].copy(), Vs[slot].copy(), layout, prob, branch, _Cache)
+    if certify is not None and status not in ("converged", "diverged", "unbounded"):
+        r = fst[_CERTR] if ist[_CERT] == slot else certify(x, g, cache)
+    steps = scales.copy() if ist[_HAVE_SCALES] else np.ones(nb)
+    return x, InnerInfo(status, int(ist[_K]), r, v, steps, int(ist[_NBT]), cache=cache, grad=g)
+
+
+def _cache_of(x, Ub, Vb, layout, prob, branch, cache_type):
+    """The ``(W, V, U)`` cache of :class:`.alm._Subproblem` over a slot's arrays."""
+    W, _, X = layout.unpack(x)
+    N = prob.N
+    sizes = [w * N for w in prob.widths[1:]]
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    U = [Ub[edges[l]:edges[l + 1]].reshape(prob.widths[l + 1], N) for l in range(prob.L)]
+    V = ([Vb[edges[l]:edges[l + 1]].reshape(prob.widths[l + 1], N) for l in range(prob.L - 1)]
+         if branch else X)
+    return cache_type(W, V, U, owned=[])

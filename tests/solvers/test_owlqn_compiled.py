@@ -1,0 +1,228 @@
+"""The compiled group OWL-QN (liftnet/solvers/owlqn_compiled.py) against the Python loop of
+``quasi_newton.group_owlqn``: the same iterates to the bit, the same result, and the same
+handling of time limits and Ctrl-C."""
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftnet import LiftedProblem, solve_alm
+from liftnet.datasets import make_teacher
+from liftnet.solvers import owlqn_compiled as oc
+from liftnet.solvers.alm import _BranchSubproblem, _Subproblem, _WeightsOnly
+from liftnet.solvers.quasi_newton import CompactLBFGS, group_owlqn
+from liftnet.verification.kkt import initial_multipliers
+
+
+def _problem(widths=(3, 5, 4, 2), N=60, coupling="complementarity", bias=False, seed=0,
+             lam=1e-2, groups="column"):
+    X, Y, _, _ = make_teacher(N, widths, alpha=0.1, noise=0.1, seed=seed)
+    return LiftedProblem(X, Y, hidden=widths[1:-1], coupling=coupling, bias=bias, lam=lam,
+                         groups=groups)
+
+
+def _subproblem(prob, rho=1.0, branch=True, seed=0):
+    """An ALM subproblem at the lift of the initial weights, with its starting point."""
+    W, b = prob.initial_weights(seed)
+    V = prob.lift(W, b)
+    sub = _Subproblem(prob)
+    sub.set(*initial_multipliers(prob, W, b, V), rho)
+    z = prob.layout.pack(W, b, V, dtype=prob.dtype)
+    if branch:
+        bsub = _BranchSubproblem(sub, z)
+        return bsub, bsub.x0
+    return sub, z
+
+
+def _both(sub, x0, **kw):
+    """The Python loop's and the compiled solver's results from the same start."""
+    lb = CompactLBFGS.sized(x0, kw.pop("memory", 5), blocks=sub.blocks,
+                            direct=sub.n_nonsmooth)
+    assert oc.usable(sub, x0, lb, None)
+    oc.ENABLED = False
+    try:
+        py = group_owlqn(sub, x0, lbfgs=lb, **kw)
+    finally:
+        oc.ENABLED = True
+    return py, oc.solve(sub, x0, lbfgs=lb, **kw)
+
+
+def _assert_same(py, cc):
+    (xa, ia), (xb, ib) = py, cc
+    np.testing.assert_array_equal(xa, xb)
+    assert (ia.status, ia.nit, ia.n_backtracks) == (ib.status, ib.nit, ib.n_backtracks)
+    assert ia.residual == ib.residual and ia.value == ib.value
+    np.testing.assert_array_equal(ia.steps, ib.steps)
+    np.testing.assert_array_equal(ia.grad, ib.grad)
+    for a, b in zip(ia.cache[1] + ia.cache[2], ib.cache[1] + ib.cache[2]):  # V and U
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("branch", [True, False])
+def test_the_same_iterates_to_the_bit(coupling, bias, branch):
+    """400 iterations (statuses, counts, point, gradient, cache, block scales all equal)."""
+    prob = _problem(coupling=coupling, bias=bias)
+    sub, x0 = _subproblem(prob, rho=5.0, branch=branch)
+    py, cc = _both(sub, x0, tol=1e-10, max_iter=400)
+    assert py[1].nit > 100  # (a solve long enough to pass the memory's wrap-around)
+    _assert_same(py, cc)
+
+
+@pytest.mark.parametrize("groups", ["element", "row", "column"])
+def test_the_same_iterates_for_every_group_shape_and_to_convergence(groups):
+    prob = _problem(groups=groups, lam=3e-2, seed=2)
+    sub, x0 = _subproblem(prob, rho=2.0)
+    py, cc = _both(sub, x0, tol=1e-5, max_iter=5000)
+    assert py[1].status == "converged"
+    _assert_same(py, cc)
+
+
+def test_the_same_iterates_where_the_memory_keeps_its_products():
+    """``2 m n >= 2^18``: :meth:`CompactLBFGS.push` keeps ``Z g`` for the next pair and
+    :meth:`apply` reuses it (the 8-16-16-4 teacher at N = 1600, 51,600 variables)."""
+    prob = _problem(widths=(8, 16, 16, 4), N=1600, lam=1e-3)
+    sub, x0 = _subproblem(prob, rho=15.6)
+    py, cc = _both(sub, x0, tol=1e-10, max_iter=150)
+    assert 2 * 5 * x0.size >= 1 << 18
+    _assert_same(py, cc)
+
+
+def test_the_same_end_for_scales_patience_floor_and_short_steps():
+    prob = _problem(bias=True, seed=3)
+    sub, x0 = _subproblem(prob, rho=3.0)
+    scales0 = np.linspace(0.5, 2.0, len(sub.blocks))
+    _assert_same(*_both(sub, x0, tol=1e-10, max_iter=800, scales0=scales0))
+    _assert_same(*_both(sub, x0, tol=1e-10, max_iter=3000, patience=40))
+    py, cc = _both(sub, x0, tol=1e-10, max_iter=500, floor=py_value(sub, x0) - 1e-3)
+    assert py[1].status == "unbounded"
+    _assert_same(py, cc)
+    py, cc = _both(sub, x0, tol=1e-10, max_iter=500, max_short=1, memory=2)
+    _assert_same(py, cc)
+
+
+def py_value(sub, x0):
+    return sub.value(x0)[0]
+
+
+def test_the_checkpoints_and_certificates_come_at_the_same_iterations():
+    prob = _problem(bias=True)
+    sub, x0 = _subproblem(prob, rho=5.0)
+    seen = {True: [], False: []}
+    for compiled in (True, False):
+        real_cert, real_check = sub.certify, sub.sub.checkpoint
+
+        def certify(x, g, cache, compiled=compiled, real=real_cert):
+            seen[compiled].append(("certify", x.copy()))
+            return real(x, g, cache)
+
+        def checkpoint(x, cache=None, compiled=compiled, real=real_check):
+            seen[compiled].append(("checkpoint", x.copy()))
+            return real(x, cache)
+
+        sub.certify, sub.checkpoint = certify, checkpoint
+        lb = CompactLBFGS.sized(x0, 5, blocks=sub.blocks, direct=sub.n_nonsmooth)
+        oc.ENABLED = compiled
+        try:
+            group_owlqn(sub, x0, tol=1e-6, max_iter=300, lbfgs=lb)
+        finally:
+            oc.ENABLED = True
+            del sub.certify, sub.checkpoint
+    assert [k for k, _ in seen[True]] == [k for k, _ in seen[False]]
+    assert len(seen[True]) >= 20
+    for (_, a), (_, b) in zip(seen[True], seen[False]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_solve_alm_takes_it_and_ends_where_the_python_loop_does():
+    """The whole ALM (unbounded restarts, both coordinate systems, the weight polish) with and
+    without the compiled loop: the same point, history and certificate."""
+    prob = _problem(widths=(4, 8, 6, 2), N=120, bias=True, lam=1e-3)
+    runs = []
+    for enabled in (True, False):
+        oc.ENABLED = enabled
+        try:
+            runs.append(solve_alm(prob, tol=1e-7, seed=1, max_iter=15))
+        finally:
+            oc.ENABLED = True
+    a, b = runs
+    for x, y in zip(a.W + a.V + a.M1, b.W + b.V + b.M1):
+        np.testing.assert_array_equal(x, y)
+    assert a.kkt["residual"] == b.kkt["residual"] and a.status == b.status
+    assert ([h["inner_iterations"] for h in a.history]
+            == [h["inner_iterations"] for h in b.history])
+
+
+def test_where_it_applies():
+    prob = _problem()
+    sub, x0 = _subproblem(prob)
+    lb = CompactLBFGS.sized(x0, 5, blocks=sub.blocks, direct=sub.n_nonsmooth)
+    assert oc.usable(sub, x0, lb, None) and oc.usable(sub.sub, x0, lb, None)
+    assert not oc.usable(sub, x0, lb, lambda *a: False)  # a per-iteration callback
+    assert not oc.usable(sub, x0, None, None)  # no memory given
+    assert not oc.usable(_WeightsOnly(sub.sub), x0, lb, None)  # the weight polish
+    p32 = LiftedProblem(prob.X.astype(np.float32), prob.Y.astype(np.float32), hidden=(5, 4),
+                        dtype=np.float32)
+    s32, z32 = _subproblem(p32)
+    assert not oc.usable(s32, z32, CompactLBFGS.sized(z32, 5, blocks=s32.blocks,
+                                                      direct=s32.n_nonsmooth), None)
+    pF = LiftedProblem(np.asfortranarray(prob.X), prob.Y, hidden=(5, 4))  # V0 C-ordered
+    sF, zF = _subproblem(pF)
+    if not pF.V0.flags.f_contiguous:
+        assert not oc.usable(sF, zF, CompactLBFGS.sized(zF, 5, blocks=sF.blocks,
+                                                        direct=sF.n_nonsmooth), None)
+
+
+def test_a_past_deadline_stops_at_the_next_chunk_with_the_best_iterate():
+    prob = _problem(bias=True)
+    sub, x0 = _subproblem(prob, rho=5.0)
+    lb = CompactLBFGS.sized(x0, 5, blocks=sub.blocks, direct=sub.n_nonsmooth)
+    x, info = oc.solve(sub, x0, tol=1e-12, max_iter=10**6, deadline=0.0, lbfgs=lb)
+    assert info.status == "time_limit" and 0 < info.nit <= 40
+    # the returned residual is the certificate's (model coordinates), of the returned point
+    g = sub.sub.gradient(x, info.cache)
+    assert info.residual == sub.sub.residual_from_pg(sub.sub.pseudo_gradient(x, g, info.cache))
+
+
+def test_ctrl_c_inside_the_compiled_loop_returns_the_best_iterate():
+    """A real SIGINT while the compiled iterations run: Python raises it when the current chunk
+    returns, and the solve ends ``interrupted`` with its best iterate, certified."""
+    prob = _problem(widths=(8, 16, 16, 4), N=400, lam=1e-3)
+    sub, x0 = _subproblem(prob, rho=15.6)
+    lb = CompactLBFGS.sized(x0, 5, blocks=sub.blocks, direct=sub.n_nonsmooth)
+    oc.solve(sub, x0, tol=1e-12, max_iter=5, lbfgs=lb)  # (compiled or loaded first)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        x, info = oc.solve(sub, x0, tol=1e-14, max_iter=10**6, lbfgs=lb)
+    finally:
+        timer.cancel()
+    assert info.status == "interrupted" and info.nit > 100
+    assert np.isfinite(info.residual) and np.all(np.isfinite(x))
+    g = sub.sub.gradient(x, info.cache)
+    assert info.residual == sub.sub.residual_from_pg(sub.sub.pseudo_gradient(x, g, info.cache))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=0, max_size=700),
+       st.integers(1, 3))
+def test_numpy_sum_order(values, step):
+    """``_numpy_sum`` / ``_pairwise`` add in numpy's order: equal to ``np.sum`` to the bit."""
+    a = np.array(values, dtype=float)
+    assert oc._numpy_sum(a) == a.sum() or (a.size == 0 and oc._numpy_sum(a) == 0.0)
+    strided = a[::step]
+    assert 0.0 + oc._pairwise(a, 0, strided.size, step) == strided.sum()
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 129, 1437, 8193, 60000])
+def test_numpy_sum_order_on_long_vectors(n):
+    a = np.random.default_rng(n).standard_normal(n) * 1e3
+    assert oc._numpy_sum(a) == a.sum()
+    D = a.reshape(1, -1)
+    assert 0.0 + oc._pairwise(D[0], 0, n, 1) == D.sum(axis=1)[0]
