@@ -62,7 +62,7 @@ from bench_ipopt import first_time, teacher_problem, traced_alm  # noqa: E402 (t
 #: (the problem, ``--tol``, the seed, ``--time-limit``, and the callbacks of ``--levels``), nor
 #: the start or the printing
 HARNESS_KEYWORDS = {"prob", "tol", "seed", "time_limit", "init", "verbose", "callback",
-                    "inner_callback"}
+                    "inner_callback", "inner_callback_every"}
 PARAM_NAMES = sorted(set(inspect.signature(solve_alm).parameters) - HARNESS_KEYWORDS)
 
 

@@ -21,8 +21,9 @@ and compares their iterates, statuses and counts for equality, and the fingerpri
 ``benchmarks/fingerprint.py`` did not change when :func:`.solve_alm` took this path.
 
 What it does not do: float32 (the Python solver's float32 arithmetic follows numpy's scalar
-promotion rules), the parallel kernels of large layers, ``monitor`` (the ALM's
-``inner_callback``, a Python call per iteration), and the weight polish (a few dozen
+promotion rules), the parallel kernels of large layers, ``monitor`` at every iteration (the
+ALM's ``inner_callback`` without ``inner_callback_every``; with it, the calls come between the
+compiled calls), and the weight polish (a few dozen
 iterations of :class:`.alm._WeightsOnly`). :func:`usable` says when it applies.
 """
 
@@ -606,15 +607,16 @@ def _body(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unsee
 
 # ---- the Python side
 
-def usable(sub, x0, lbfgs, monitor) -> bool:
+def usable(sub, x0, lbfgs, monitor, monitor_every=None) -> bool:
     """Whether :func:`solve` applies: an :class:`.alm._Subproblem` (or its branch
-    coordinates) in float64, without ``monitor``, on a problem of at most :data:`MAX_SIZE`
-    variables whose layers the serial kernels take, with an L-BFGS memory on the compiled
-    path, and contiguous data."""
+    coordinates) in float64, without ``monitor`` or with ``monitor_every``, on a problem of
+    at most :data:`MAX_SIZE` variables whose layers the serial kernels take, with an L-BFGS
+    memory on the compiled path, and contiguous data."""
     from .alm import _BranchSubproblem, _Subproblem
 
     base = sub.sub if isinstance(sub, _BranchSubproblem) else sub
-    if monitor is not None or type(base) is not _Subproblem or lbfgs is None:
+    if ((monitor is not None and monitor_every is None) or type(base) is not _Subproblem
+            or lbfgs is None):
         return False
     prob = base.prob
     if (x0.dtype != np.float64 or prob.dtype != np.float64 or x0.size > MAX_SIZE
@@ -659,9 +661,11 @@ def _problem_tuple(base, C):
 
 
 def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor=-np.inf,
-          max_short=20, patience=None, lbfgs):
+          max_short=20, patience=None, lbfgs, monitor=None, monitor_every=None):
     """:func:`.quasi_newton.group_owlqn` on ``sub`` (where :func:`usable` says so): the same
-    arguments (``memory`` is ``lbfgs``'s), the same iterates and result."""
+    arguments (``memory`` is ``lbfgs``'s), the same iterates and result. ``monitor`` is called
+    between compiled calls, when ``monitor_every`` seconds have passed since its last call
+    (the calls then last at most that long)."""
     from .alm import _BranchSubproblem, _Cache
 
     branch = isinstance(sub, _BranchSubproblem)
@@ -718,8 +722,15 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
         """``(x, cache)`` of a slot: views (the caller copies what it keeps)."""
         return xs[slot], _cache_of(xs[slot], Us[slot], Vs[slot], layout, prob, branch, _Cache)
 
+    def due():
+        """Whether ``monitor`` is to be called at the current iterate."""
+        return (monitor is not None and ist[_K] > 0
+                and time.monotonic() - monitored >= monitor_every)
+
     skip = False
     chunk = 1  # iterations per call: grown to CHUNK_SECONDS' worth
+    span = CHUNK_SECONDS if monitor is None else min(CHUNK_SECONDS, monitor_every)
+    monitored = -np.inf  # when monitor was last called
     try:
         while True:
             k0, t0 = ist[_K], time.monotonic()
@@ -730,11 +741,18 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
             skip = False
             if ist[_K] > k0:
                 per = (time.monotonic() - t0) / (ist[_K] - k0)
-                chunk = int(min(CHUNK_MAX, max(1, CHUNK_SECONDS / max(per, 1e-9))))
+                chunk = int(min(CHUNK_MAX, max(1, span / max(per, 1e-9))))
             if ev == _DONE:
                 status = STATUS_NAMES[ist[_STATUS]]
                 break
             if ev == _BUDGET:
+                # after an accepted iterate, as group_owlqn's monitor: then the deadline (the
+                # top of the next iteration, stop_reason)
+                if due():
+                    monitored = time.monotonic()
+                    if monitor(int(ist[_K]), *point(ist[_CUR]), fst[_R]):
+                        status = "interrupted"
+                        break
                 if past(deadline):
                     status = "time_limit"
                     break
@@ -759,6 +777,11 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
             if stop:
                 status = stop
                 break
+            if due():
+                monitored = time.monotonic()
+                if monitor(int(ist[_K]), *point(ist[_CUR]), fst[_R]):
+                    status = "interrupted"
+                    break
             skip = True
     except INTERRUPTS as exc:
         status = interrupted(exc)

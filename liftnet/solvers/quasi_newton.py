@@ -36,6 +36,7 @@ backward pass: the matrix-product floor).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -69,6 +70,7 @@ def group_owlqn(
     patience: int | None = None,
     lbfgs: CompactLBFGS | None = None,
     monitor=None,
+    monitor_every: float | None = None,
 ) -> tuple[np.ndarray, InnerInfo]:
     """Run group OWL-QN on the subproblem ``sub`` from ``x0``.
 
@@ -128,6 +130,10 @@ def group_owlqn(
         ``monitor(k, x, cache, r)`` after every accepted iterate (``k`` its number from 1,
         ``cache`` its evaluation, ``r`` its working residual); returning True stops the solve
         with status ``interrupted``. The arrays are the solver's: copy what outlives the call.
+    monitor_every : float or None
+        Call ``monitor`` only when at least this many seconds (``time.monotonic``) have passed
+        since its last call (``None``: after every iterate). The compiled loop of small
+        problems (:mod:`.owlqn_compiled`) takes a ``monitor`` only with it.
 
     Returns
     -------
@@ -142,12 +148,14 @@ def group_owlqn(
     """
     from . import owlqn_compiled  # (it imports this module)
 
-    if owlqn_compiled.ENABLED and owlqn_compiled.usable(sub, x0, lbfgs, monitor):
+    if owlqn_compiled.ENABLED and owlqn_compiled.usable(sub, x0, lbfgs, monitor,
+                                                        monitor_every):
         # the ALM's subproblems of small float64 problems: this loop compiled whole, the same
         # iterates to the bit (owlqn_compiled)
         return owlqn_compiled.solve(sub, x0, tol=tol, max_iter=max_iter, c1=c1,
                                     deadline=deadline, scales0=scales0, floor=floor,
-                                    max_short=max_short, patience=patience, lbfgs=lbfgs)
+                                    max_short=max_short, patience=patience, lbfgs=lbfgs,
+                                    monitor=monitor, monitor_every=monitor_every)
     blocks = sub.blocks
     x = x0.copy()
     v, cache = sub.value(x)
@@ -195,6 +203,7 @@ def group_owlqn(
     k_halved, r_halved = 0, r  # when the best residual last halved, and its value then
     next_check = 1  # the next scheduled certification (sub.certify)
     certified = (None, np.inf)  # the last certified iterate and its residual
+    monitored = -np.inf  # when monitor was last called
     try:
         while True:
             if r < best[0]:
@@ -321,9 +330,12 @@ def group_owlqn(
             x, v, cache, g, pg = xn, vn, cn, gn_, pgn
             r = sub.residual_from_pg(pg)
             k += 1
-            if monitor is not None and monitor(k, x, cache, r):
-                status = "interrupted"
-                raise _Stop
+            if monitor is not None and (monitor_every is None
+                                        or time.monotonic() - monitored >= monitor_every):
+                monitored = time.monotonic()
+                if monitor(k, x, cache, r):
+                    status = "interrupted"
+                    raise _Stop
     except _Stop:
         pass
     except INTERRUPTS as exc:

@@ -226,3 +226,57 @@ def test_numpy_sum_order_on_long_vectors(n):
     assert oc._numpy_sum(a) == a.sum()
     D = a.reshape(1, -1)
     assert 0.0 + oc._pairwise(D[0], 0, n, 1) == D.sum(axis=1)[0]
+
+
+def test_a_sampled_inner_callback_keeps_the_compiled_loop_and_the_iterates(monkeypatch):
+    """``inner_callback_every``: the callback sees iterates (with their certificate's inputs)
+    at most that often, the compiled loop runs (its solve is called), and the run ends where
+    it ends without a callback; a callback that asks to stop ends it ``interrupted``."""
+    import time
+
+    from liftnet import kkt_residuals
+
+    prob = _problem(widths=(8, 16, 16, 4), N=400, lam=1e-3)
+    plain = solve_alm(prob, tol=1e-4, seed=0, max_iter=4)
+    solves, real = [], oc.solve
+
+    def spy(*a, **k):
+        solves.append(k.get("monitor") is not None)
+        return real(*a, **k)
+
+    monkeypatch.setattr(oc, "solve", spy)
+    seen = []
+
+    def watch(rec):
+        seen.append((time.monotonic(), rec["iteration"]))
+        if len(seen) == 1:
+            p = rec["iterate"]()
+            assert np.isfinite(kkt_residuals(prob, p["W"], p["b"], p["V"], p["M1"],
+                                             p["M2"])["residual"])
+
+    res = solve_alm(prob, tol=1e-4, seed=0, max_iter=4, inner_callback=watch,
+                    inner_callback_every=0.02)
+    assert solves and all(solves)
+    for a, b in zip(res.W + res.V, plain.W + plain.V):
+        np.testing.assert_array_equal(a, b)
+    assert len(seen) >= 5
+    gaps = np.diff([t for t, _ in seen])
+    assert np.all(gaps >= 0.02 - 1e-3) or len(seen) < 2
+    stopped = solve_alm(prob, tol=1e-4, seed=0, max_iter=4, inner_callback=lambda rec: True,
+                        inner_callback_every=0.001)
+    assert stopped.status == "interrupted" and stopped.message == "stopped by callback"
+
+
+def test_inner_callback_every_thins_the_python_loops_calls_too():
+    """The Python loop (float32 here) calls back at most every ``inner_callback_every``."""
+    import time
+
+    p32 = _problem(widths=(4, 8, 6, 2), N=200, lam=1e-3)
+    prob = LiftedProblem(p32.X.astype(np.float32), p32.Y.astype(np.float32), hidden=(8, 6),
+                         lam=1e-3, dtype=np.float32)
+    every, all_ = [], []
+    solve_alm(prob, tol=1e-4, seed=0, max_iter=3, inner_callback=lambda r: all_.append(1))
+    solve_alm(prob, tol=1e-4, seed=0, max_iter=3, inner_callback_every=0.01,
+              inner_callback=lambda r: every.append(time.monotonic()))
+    assert 0 < len(every) < len(all_)
+    assert np.all(np.diff(every) >= 0.01 - 1e-3)
