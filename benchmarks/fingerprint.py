@@ -12,6 +12,15 @@ speed drifts). Session 37 checked its bookkeeping change this way (docs/benchmar
 
     .venv/bin/python benchmarks/fingerprint.py                  # every case, about 30 s
     .venv/bin/python benchmarks/fingerprint.py --cases teacher400 digits --repeats 3
+
+``--loops`` runs every case with both inner loops of group OWL-QN in one process, in turn
+(``--repeats`` rounds of Python then compiled): the Python loop, and the compiled loop of small
+float64 problems (``liftnet/solvers/owlqn_compiled.py``, which the ALM takes where it applies);
+it prints both hashes (equal: the same iterates to the bit), the best ms per inner iteration of
+each and their ratio. Cases the compiled loop does not take (float32, the proximal gradient)
+run the Python loop both times.
+
+    .venv/bin/python benchmarks/fingerprint.py --loops --repeats 2
 """
 
 from __future__ import annotations
@@ -89,7 +98,34 @@ def build_parser():
                     help="which solves (default: all)")
     ap.add_argument("--repeats", type=positive_int, default=1,
                     help="solves per case: the time is the best, the hash must not change")
+    ap.add_argument("--loops", action="store_true",
+                    help="each case with the Python and the compiled inner loop in turn: "
+                         "both hashes, ms per inner iteration and their ratio")
     return ap
+
+
+def compare_loops(name, repeats):
+    """``(hash with the Python loop, hash with the compiled one, best s of each, result)``:
+    ``repeats`` rounds of one solve with each loop (``owlqn_compiled.ENABLED``), in turn."""
+    from liftnet.solvers import owlqn_compiled
+
+    make, kw = CASES[name]
+    prob = make()
+    hashes = {False: set(), True: set()}
+    best = {False: np.inf, True: np.inf}
+    res = None
+    try:
+        for _ in range(repeats):
+            for compiled in (False, True):
+                owlqn_compiled.ENABLED = compiled
+                t0 = time.perf_counter()
+                res = stop_if_interrupted(solve_alm(prob, tol=1e-6, seed=0, **kw))
+                best[compiled] = min(best[compiled], time.perf_counter() - t0)
+                hashes[compiled].add(fingerprint(res))
+    finally:
+        owlqn_compiled.ENABLED = True
+    digest = {c: h.pop() if len(h) == 1 else "UNSTABLE" for c, h in hashes.items()}
+    return digest[False], digest[True], best[False], best[True], res
 
 
 def main(argv=None):
@@ -102,6 +138,16 @@ def main(argv=None):
     def work(rows):
         warm_up()  # compiling (or loading) the kernels is not the solves' time
         warm_up(np.float32)
+        if args.loops:
+            print("case | hash (Python loop) | hash (compiled) | inner | ms/inner Python | "
+                  "ms/inner compiled | ratio")
+            for name in args.cases:
+                hp, hc, tp, tc, res = compare_loops(name, args.repeats)
+                rows.append((name, hp, hc, tp, tc))
+                n = max(res.n_inner, 1)
+                print(f"{name} | {hp} | {hc} | {res.n_inner} | {1e3 * tp / n:.3f} | "
+                      f"{1e3 * tc / n:.3f} | {tp / tc:.2f}", flush=True)
+            return
         print("case | hash | status | outer | inner | kkt | time_s | ms/inner")
         for name in args.cases:
             digest, res, t = run_case(name, args.repeats)

@@ -211,6 +211,18 @@ def test_fingerprint_hashes_the_end_point_and_repeats_it(capsys):
     assert f"squared | {digest} | max_iter | 12 |" in capsys.readouterr().out
 
 
+def test_fingerprint_loops_gives_both_loops_the_same_hash(capsys):
+    """``--loops``: the Python and the compiled inner loop of the ``squared`` case (5-8-6-2
+    teacher with biases, float64: the compiled loop takes it) end at the same point, the
+    compiled loop faster; the switch is back on afterwards."""
+    from liftnet.solvers import owlqn_compiled
+
+    ((name, hp, hc, tp, tc),) = fingerprint.main(["--cases", "squared", "--loops"])
+    assert name == "squared" and hp == hc != "UNSTABLE" and tp > 0 and tc > 0
+    assert owlqn_compiled.ENABLED
+    assert f"squared | {hp} | {hc} |" in capsys.readouterr().out
+
+
 def test_fingerprint_flags_a_case_whose_repeats_differ(monkeypatch):
     """Repeats that end at different points (the run depended on something else than the
     seed) are reported as such, not as one of their hashes."""
