@@ -2,7 +2,8 @@
 # One-time (idempotent) set-up of liftnet on a fresh Debian machine, run as root:
 #   * Debian's libamplsolver-dev (ASL headers and library for PyNumero),
 #   * a virtual environment .venv with liftnet, its dependencies, torch and the test tools,
-#   * PyNumero's ASL interface library (for Pyomo's `cyipopt` solver).
+#   * PyNumero's ASL interface library (for Pyomo's `cyipopt` solver),
+#   * numba's compiled code, in its disk cache.
 # Re-running is fast: every step is skipped when its product is already there and
 # pyproject.toml has not changed.
 set -euo pipefail
@@ -48,3 +49,9 @@ if ! "$PY" -c "from pyomo.contrib.pynumero.asl import AmplInterface as A; import
         || { cat /tmp/liftnet-pynumero-build.log >&2; exit 1; }
 fi
 echo "$want" >"$STAMP"
+
+# 4. numba's compiled kernels and inner loop, into its disk cache (liftnet/solvers/__pycache__):
+# about 40 s the first time (the compiled group OWL-QN of small problems is most of it), then
+# a second to load; the demo, the tests and every solve load them from there. numba rebuilds
+# what changed (liftnet/solvers/kernels.py: _drop_stale_cache).
+"$PY" -c "import numpy as np; from liftnet.solvers.alm import warm_up; warm_up(np.float64); warm_up(np.float32)"

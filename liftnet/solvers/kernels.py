@@ -32,18 +32,22 @@ from ..formulation import couplings as _c
 from ..formulation import entrywise as _e
 
 
-def _drop_stale_cache(cache=None, sources=None):
-    """Delete this module's numba cache (in ``cache``, default ``__pycache__`` here) when the
-    model's formulas it compiles (``sources``, default ``couplings.py`` and ``entrywise.py``)
-    have changed."""
+def _drop_stale_cache(cache=None, sources=None, module="kernels"):
+    """Delete the numba cache of ``module`` (a module of this folder; its files in ``cache``,
+    default ``__pycache__`` here) when the sources it compiles from other files (``sources``,
+    default ``couplings.py`` and ``entrywise.py``, the model's formulas the kernels call) have
+    changed since the stamp ``<module>.sources-sha256`` was written. numba checks only the
+    file of the function it compiles: a compiled caller keeps the callees' code it was
+    compiled with (:mod:`.owlqn_compiled` calls the kernels, the group loops and the L-BFGS
+    passes, and guards itself the same way)."""
     cache = Path(__file__).with_name("__pycache__") if cache is None else Path(cache)
-    stamp = cache / "kernels.couplings-sha256"
+    stamp = cache / f"{module}.sources-sha256"
     sources = (_c.__file__, _e.__file__) if sources is None else sources
     digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in sources)).hexdigest()
     try:
         if stamp.exists() and stamp.read_text() == digest:
             return
-        for f in cache.glob("kernels.*.nb[ic]"):
+        for f in cache.glob(f"{module}.*.nb[ic]"):
             f.unlink()
         cache.mkdir(exist_ok=True)
         stamp.write_text(digest)

@@ -35,6 +35,9 @@ import time
 import numpy as np
 from numba import njit
 
+from ..formulation import couplings as _couplings
+from ..formulation import entrywise as _entrywise
+from ..formulation import penalties as _penalties
 from ..formulation.penalties import (
     _group_dots,
     _keep_aligned,
@@ -43,6 +46,7 @@ from ..formulation.penalties import (
     _zero_entries,
 )
 from . import kernels
+from . import quasi_newton as _quasi_newton
 from ._interrupt import INTERRUPTS, interrupted
 from .proxgrad import InnerInfo, past
 from .quasi_newton import (
@@ -63,6 +67,11 @@ from .quasi_newton import (
     _value_noise,
     armijo_by_slope,
 )
+
+# numba recompiles this module's functions when this file changes, not when a function they
+# call does: the cache goes when one of those files changes (kernels._drop_stale_cache)
+kernels._drop_stale_cache(module="owlqn_compiled", sources=[
+    m.__file__ for m in (kernels, _quasi_newton, _penalties, _couplings, _entrywise)])
 
 #: whether :func:`.solve_alm` takes this path where it applies (False: the Python solver
 #: everywhere, for a comparison of the two)

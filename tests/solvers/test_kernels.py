@@ -125,6 +125,15 @@ def test_stale_cache_is_dropped_when_the_couplings_change(tmp_path):
     source.write_text("a = 2\n")
     kernels._drop_stale_cache(cache, [source])  # changed: drop
     assert not (cache / "kernels.layer_value-1.py311.nbi").exists()
+    # the compiled inner loop's cache, guarded by its own stamp over its callees' files
+    (cache / "owlqn_compiled._run-1.py311.nbi").write_text("index")
+    (cache / "kernels.layer_value-1.py311.nbi").write_text("index")
+    kernels._drop_stale_cache(cache, [source], module="owlqn_compiled")  # no stamp: drop
+    assert not (cache / "owlqn_compiled._run-1.py311.nbi").exists()
+    assert (cache / "kernels.layer_value-1.py311.nbi").exists()  # (another module's)
+    (cache / "owlqn_compiled._run-1.py311.nbi").write_text("index")
+    kernels._drop_stale_cache(cache, [source], module="owlqn_compiled")  # same: keep
+    assert (cache / "owlqn_compiled._run-1.py311.nbi").exists()
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
