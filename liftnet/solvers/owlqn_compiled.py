@@ -21,10 +21,10 @@ and compares their iterates, statuses and counts for equality, and the fingerpri
 ``benchmarks/fingerprint.py`` did not change when :func:`.solve_alm` took this path.
 
 What it does not do: float32 (the Python solver's float32 arithmetic follows numpy's scalar
-promotion rules), the parallel kernels of large layers, ``monitor`` at every iteration (the
-ALM's ``inner_callback`` without ``inner_callback_every``; with it, the calls come between the
-compiled calls), and the weight polish (a few dozen
-iterations of :class:`.alm._WeightsOnly`). :func:`usable` says when it applies.
+promotion rules), the parallel kernels of large layers, and ``monitor`` at every iteration
+(the ALM's ``inner_callback`` without ``inner_callback_every``; with it, the calls come between
+the compiled calls). It runs the ALM's subproblems in both coordinate systems and the weight
+polish (:class:`.alm._WeightsOnly`). :func:`usable` says when it applies.
 """
 
 from __future__ import annotations
@@ -208,7 +208,8 @@ def _norm(v):
 
 # ---- the subproblem: L_rho(., M) of alm._Subproblem, by the same kernels
 # p = (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
-#      alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups)
+#      alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups, n_free): n_free < n for the
+#      weight polish (alm._WeightsOnly: the gradient past the weights and biases is zero)
 
 @njit(cache=True, fastmath=False, error_model="numpy")
 def _hidden(flat, off, l, n, N):
@@ -226,7 +227,7 @@ def _value(x, Ub, Vb, p):
     """:meth:`.alm._Subproblem.evaluate` at ``x``: the value; ``U`` of every layer into ``Ub``
     and, in branch coordinates, ``V = C U + S`` of the hidden layers into ``Vb``."""
     (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
-     alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups) = p
+     alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups, n_free) = p
     L = widths.shape[0] - 1
     N = V0.shape[1]
     pi = 0.0
@@ -282,7 +283,7 @@ def _gradient(x, Ub, Vb, p, Dw, out):
     (the backward pass of :meth:`.LiftedProblem.backprop_into`), into ``out``; ``Dw`` holds
     the ``D_l`` of every layer."""
     (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
-     alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups) = p
+     alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups, n_free) = p
     L = widths.shape[0] - 1
     N = V0.shape[1]
     c = beta / N
@@ -321,6 +322,7 @@ def _gradient(x, Ub, Vb, p, Dw, out):
         if bias:
             for i in range(n):
                 out[boff[l] + i] = 0.0 + _pairwise(Dl[i], 0, N, 1)
+    out[n_free:] = 0.0  # (the weight polish: V held fixed)
 
 
 @njit(cache=True, fastmath=False, error_model="numpy")
@@ -618,12 +620,12 @@ def _body(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unsee
 
 def usable(sub, x0, lbfgs, monitor, monitor_every=None) -> bool:
     """Whether :func:`solve` applies: an :class:`.alm._Subproblem` (or its branch
-    coordinates) in float64, without ``monitor`` or with ``monitor_every``, on a problem of
-    at most :data:`MAX_SIZE` variables whose layers the serial kernels take, with an L-BFGS
-    memory on the compiled path, and contiguous data."""
-    from .alm import _BranchSubproblem, _Subproblem
+    coordinates, or its weights alone) in float64, without ``monitor`` or with
+    ``monitor_every``, on a problem of at most :data:`MAX_SIZE` variables whose layers the
+    serial kernels take, with an L-BFGS memory on the compiled path, and contiguous data."""
+    from .alm import _BranchSubproblem, _Subproblem, _WeightsOnly
 
-    base = sub.sub if isinstance(sub, _BranchSubproblem) else sub
+    base = sub.sub if isinstance(sub, (_BranchSubproblem, _WeightsOnly)) else sub
     if ((monitor is not None and monitor_every is None) or type(base) is not _Subproblem
             or lbfgs is None):
         return False
@@ -639,8 +641,9 @@ def usable(sub, x0, lbfgs, monitor, monitor_every=None) -> bool:
             and prob.YT.dtype == np.float64 and V0.dtype == np.float64)
 
 
-def _problem_tuple(base, C):
-    """The data of ``L_rho(., M)`` as the compiled functions read it."""
+def _problem_tuple(base, C, n_free):
+    """The data of ``L_rho(., M)`` as the compiled functions read it (``C``: the branch
+    slopes, or None; ``n_free``: the variables that move, all but in the weight polish)."""
     prob = base.prob
     widths = np.array(prob.widths, dtype=np.int64)
     L = prob.L
@@ -666,7 +669,7 @@ def _problem_tuple(base, C):
             kernels.not_given(np.float64, 1), kernels.not_given(np.float64, 2), groups.segs,
             float(prob.alpha), float(base.rho), float(prob.beta), float(groups.lam),
             float(base.M_sq), int(prob.coupling.kind), bool(prob.bias), C is not None,
-            int(groups.n_groups))
+            int(groups.n_groups), int(n_free))
 
 
 def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor=-np.inf,
@@ -675,12 +678,13 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
     arguments (``memory`` is ``lbfgs``'s), the same iterates and result. ``monitor`` is called
     between compiled calls, when ``monitor_every`` seconds have passed since its last call
     (the calls then last at most that long)."""
-    from .alm import _BranchSubproblem, _Cache
+    from .alm import _BranchSubproblem, _Cache, _WeightsOnly
 
     branch = isinstance(sub, _BranchSubproblem)
-    base = sub.sub if branch else sub
+    base = sub.sub if isinstance(sub, (_BranchSubproblem, _WeightsOnly)) else sub
     prob, layout = base.prob, base.layout
-    p = _problem_tuple(base, sub.C if branch else None)
+    p = _problem_tuple(base, sub.C if branch else None,
+                       sub.n_free if isinstance(sub, _WeightsOnly) else x0.size)
     n = x0.size
     nw = base.n_nonsmooth
     L = prob.L
