@@ -85,6 +85,14 @@ def test_the_same_iterates_for_every_group_shape_and_to_convergence(groups):
     _assert_same(py, cc)
 
 
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_same_iterates_with_one_hidden_layer(bias):
+    prob = _problem(widths=(4, 3, 2), N=50, bias=bias)
+    for branch in (True, False):
+        sub, x0 = _subproblem(prob, rho=1.0, branch=branch)
+        _assert_same(*_both(sub, x0, tol=1e-10, max_iter=200))
+
+
 def test_the_same_iterates_where_the_memory_keeps_its_products():
     """``2 m n >= 2^18``: :meth:`CompactLBFGS.push` keeps ``Z g`` for the next pair and
     :meth:`apply` reuses it (the 8-16-16-4 teacher at N = 1600, 51,600 variables)."""
