@@ -48,7 +48,7 @@ from ..formulation.penalties import (
 from . import kernels
 from . import quasi_newton as _quasi_newton
 from ._interrupt import INTERRUPTS, interrupted
-from .proxgrad import InnerInfo, past
+from .proxgrad import InnerInfo, past, stop_reason
 from .quasi_newton import (
     _CHECK_GROWTH,
     _REUSE_FROM,
@@ -741,7 +741,9 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
                 and time.monotonic() - monitored >= monitor_every)
 
     skip = False
-    chunk = 1  # iterations per call: grown to CHUNK_SECONDS' worth
+    # iterations per call: none at first (the top of iteration 0, then the deadline, as
+    # group_owlqn tests it before any iteration), then grown to CHUNK_SECONDS' worth
+    chunk = 0
     span = CHUNK_SECONDS if monitor is None else min(CHUNK_SECONDS, monitor_every)
     monitored = -np.inf  # when monitor was last called
     try:
@@ -755,6 +757,7 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
             if ist[_K] > k0:
                 per = (time.monotonic() - t0) / (ist[_K] - k0)
                 chunk = int(min(CHUNK_MAX, max(1, span / max(per, 1e-9))))
+            chunk = max(chunk, 1)
             if ev == _DONE:
                 status = STATUS_NAMES[ist[_STATUS]]
                 break
@@ -784,9 +787,7 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
                     fst[_R], stop = r_true, "converged"
                 else:
                     fst[_TOLX] = 0.5 * tol * fst[_R] / r_true
-                    r_ = fst[_R]
-                    stop = ("converged" if r_ <= fst[_TOLX] else "max_iter"
-                            if ist[_K] >= max_iter else "time_limit" if past(deadline) else "")
+                    stop = stop_reason(fst[_R], fst[_TOLX], int(ist[_K]), max_iter, deadline)
             if stop:
                 status = stop
                 break
