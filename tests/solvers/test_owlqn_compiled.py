@@ -310,3 +310,11 @@ def test_inner_callback_every_thins_the_python_loops_calls_too():
               inner_callback=lambda r: every.append(time.monotonic()))
     assert 0 < len(every) < len(all_)
     assert np.all(np.diff(every) >= 0.01 - 1e-3)
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1.0, ValueError),
+                                        (float("nan"), ValueError), ("5ms", TypeError)])
+def test_inner_callback_every_is_checked(bad, error):
+    prob = _problem()
+    with pytest.raises(error, match="inner_callback_every"):
+        solve_alm(prob, inner_callback=lambda r: None, inner_callback_every=bad, max_iter=1)
