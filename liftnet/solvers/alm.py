@@ -782,6 +782,9 @@ def solve_alm(
         raise ValueError(f"inner_callback needs inner='owlqn', got inner={inner!r}")
     inner_callback_every = check_scalar(inner_callback_every, "inner_callback_every", low=0,
                                         low_inclusive=False, allow_none=True)
+    if inner_callback_every is not None and inner_callback is None:
+        raise ValueError("inner_callback_every needs an inner_callback (it says how often to "
+                         "call it)")
     if inner != "owlqn" and (patience is not None or memory != 5):
         # (they were ignored without a word: the proximal gradient keeps no pairs and no
         # patience)

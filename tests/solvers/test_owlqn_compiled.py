@@ -318,3 +318,5 @@ def test_inner_callback_every_is_checked(bad, error):
     prob = _problem()
     with pytest.raises(error, match="inner_callback_every"):
         solve_alm(prob, inner_callback=lambda r: None, inner_callback_every=bad, max_iter=1)
+    with pytest.raises(ValueError, match="inner_callback_every needs an inner_callback"):
+        solve_alm(prob, inner_callback_every=0.01, max_iter=1)
