@@ -320,3 +320,23 @@ def test_inner_callback_every_is_checked(bad, error):
         solve_alm(prob, inner_callback=lambda r: None, inner_callback_every=bad, max_iter=1)
     with pytest.raises(ValueError, match="inner_callback_every needs an inner_callback"):
         solve_alm(prob, inner_callback_every=0.01, max_iter=1)
+
+
+def test_ctrl_c_in_solve_alm_on_the_compiled_loop_returns_its_best_point():
+    """A real SIGINT into ``solve_alm`` while its compiled inner loop runs: status
+    ``interrupted``, the point of smallest certified residual, its certificate recomputable."""
+    from liftnet import kkt_residuals
+
+    prob = _problem(widths=(8, 16, 16, 4), N=400, lam=1e-3)
+    solve_alm(prob, tol=1e-3, max_iter=1)  # (warm: the kernels loaded before the timer)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        res = solve_alm(prob, tol=1e-12, seed=0, max_iter=1000)
+    finally:
+        timer.cancel()
+    assert res.status == "interrupted" and res.history
+    rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    assert res.kkt["residual"] == pytest.approx(rep["residual"], rel=1e-12)
+    assert res.kkt["residual"] == min([res.start["residual"]]
+                                      + [h["residual"] for h in res.history])
