@@ -45,7 +45,7 @@ from ..formulation.penalties import (
     _subdiff_residual,
     _zero_entries,
 )
-from . import kernels
+from . import kernels, threads
 from . import quasi_newton as _quasi_newton
 from ._interrupt import INTERRUPTS, interrupted
 from .proxgrad import InnerInfo, past, stop_reason
@@ -622,12 +622,14 @@ def usable(sub, x0, lbfgs, monitor, monitor_every=None) -> bool:
     """Whether :func:`solve` applies: an :class:`.alm._Subproblem` (or its branch
     coordinates, or its weights alone) in float64, without ``monitor`` or with
     ``monitor_every``, on a problem of at most :data:`MAX_SIZE` variables whose layers the
-    serial kernels take, with an L-BFGS memory on the compiled path, and contiguous data."""
+    serial kernels take, with an L-BFGS memory on the compiled path, and contiguous data;
+    and with the BLAS held to one thread by :func:`.threads.limit_blas` (``solve_alm``'s
+    ``threads="auto"`` does on such problems; :func:`.threads.one_thread` has why)."""
     from .alm import _BranchSubproblem, _Subproblem, _WeightsOnly
 
     base = sub.sub if isinstance(sub, (_BranchSubproblem, _WeightsOnly)) else sub
     if ((monitor is not None and monitor_every is None) or type(base) is not _Subproblem
-            or lbfgs is None):
+            or lbfgs is None or not threads.one_thread()):
         return False
     prob = base.prob
     if (x0.dtype != np.float64 or prob.dtype != np.float64 or x0.size > MAX_SIZE

@@ -54,15 +54,38 @@ def blas_threads(prob, threads) -> int | None:
     return int(threads)
 
 
+#: the limits of the :func:`limit_blas` contexts now entered, innermost last (``None`` ones,
+#: which change nothing, are not entered)
+_active: list = []
+
+
+@contextlib.contextmanager
 def limit_blas(n: int | None):
     """A context in which the BLAS libraries use at most ``n`` threads (``None``: no change).
     threadpoolctl's controller is made once per process (its scan of the loaded libraries
     takes about 10 ms; a limit then about 10 microseconds)."""
     global _controller
     if n is None:
-        return contextlib.nullcontext()
+        yield
+        return
     if _controller is None:
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
-    return _controller.limit(limits=n, user_api="blas")
+    with _controller.limit(limits=n, user_api="blas"):
+        _active.append(n)
+        try:
+            yield
+        finally:
+            _active.pop()
+
+
+def one_thread() -> bool:
+    """Whether the innermost :func:`limit_blas` context entered holds the BLAS to one thread.
+    The compiled inner loop (:mod:`.owlqn_compiled`) runs only then: its products go through
+    numba's BLAS (SciPy's OpenBLAS, another pool than numpy's), and with two threads per pool
+    on the 2-core Intel Xeon of session 44 an inner iteration took 2.5 times as long as on one
+    thread, and longer than the Python loop's on two (``compare.py``'s teacher, 10-8-3 with
+    ten irrelevant inputs: 12.3 against 4.8 ms per inner iteration with numpy's products on
+    two threads, 4.4 on one; scratch ``/tmp/s44_thr.py``)."""
+    return bool(_active) and _active[-1] == 1

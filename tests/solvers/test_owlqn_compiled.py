@@ -20,6 +20,14 @@ from liftnet.solvers.threads import limit_blas
 from liftnet.verification.kkt import initial_multipliers
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """The compiled loop runs with the BLAS held to one thread (``threads.one_thread``), as
+    ``solve_alm`` holds it on small problems: every test here calls the solvers that way."""
+    with limit_blas(1):
+        yield
+
+
 def _problem(widths=(3, 5, 4, 2), N=60, coupling="complementarity", bias=False, seed=0,
              lam=1e-2, groups="column"):
     X, Y, _, _ = make_teacher(N, widths, alpha=0.1, noise=0.1, seed=seed)
@@ -190,6 +198,12 @@ def test_where_it_applies():
     lb = CompactLBFGS.sized(x0, 5, blocks=sub.blocks, direct=sub.n_nonsmooth)
     assert oc.usable(sub, x0, lb, None) and oc.usable(sub.sub, x0, lb, None)
     assert not oc.usable(sub, x0, lb, lambda *a: False)  # a per-iteration callback
+    with limit_blas(2):  # another BLAS pool than numpy's, two threads: slower (threads.py)
+        assert not oc.usable(sub, x0, lb, None)
+        with limit_blas(None):
+            assert not oc.usable(sub, x0, lb, None)
+        with limit_blas(1):
+            assert oc.usable(sub, x0, lb, None)
     assert not oc.usable(sub, x0, None, None)  # no memory given
     assert oc.usable(_WeightsOnly(sub.sub), x0, lb, None)  # the weight polish
     p32 = LiftedProblem(prob.X.astype(np.float32), prob.Y.astype(np.float32), hidden=(5, 4),
@@ -340,3 +354,16 @@ def test_ctrl_c_in_solve_alm_on_the_compiled_loop_returns_its_best_point():
     assert res.kkt["residual"] == pytest.approx(rep["residual"], rel=1e-12)
     assert res.kkt["residual"] == min([res.start["residual"]]
                                       + [h["residual"] for h in res.history])
+
+
+def test_solve_alm_on_more_blas_threads_runs_the_python_loop(monkeypatch):
+    """``threads=2`` (or ``None`` with the pools as they are): the Python loop, whose products
+    are numpy's; ``"auto"`` on a small problem: one thread and the compiled loop."""
+    prob = _problem()
+    calls = []
+    real = oc.solve
+    monkeypatch.setattr(oc, "solve", lambda *a, **k: calls.append(1) or real(*a, **k))
+    solve_alm(prob, tol=1e-3, max_iter=2, threads=2)
+    assert not calls
+    solve_alm(prob, tol=1e-3, max_iter=2)
+    assert calls
