@@ -474,8 +474,8 @@ def warm_up(dtype=np.float64) -> None:
     with sigint_deferred():  # (a Ctrl-C here is raised when the compiles are done)
         try:
             # the solve twice: the compiled group OWL-QN of small problems (owlqn_compiled:
-            # float64), then the Python loop and its kernels (larger problems, the weight
-            # polish, an inner_callback)
+            # float64, one BLAS thread), then the Python loop and its kernels (larger
+            # problems, more threads, an inner_callback at every iteration)
             for compiled in (True, False):
                 owlqn_compiled.ENABLED, enabled = compiled, owlqn_compiled.ENABLED
                 try:
@@ -685,8 +685,9 @@ def solve_alm(
         have passed since its last call (wall time; the first call after the first
         iteration), with the iterate the inner solver then holds. ``None`` (default): after
         every inner iteration. A trace that samples the path in time needs no more, and it
-        keeps the compiled inner loop of small float64 problems
-        (:mod:`liftnet.solvers.owlqn_compiled`), which calls back between its compiled
+        keeps the compiled inner loop of small float64 problems on one BLAS thread (as
+        ``threads="auto"`` runs them; :mod:`liftnet.solvers.owlqn_compiled`), which calls
+        back between its compiled
         stretches of iterations (about every 5 ms, or every ``inner_callback_every`` when that
         is shorter); a call per iteration needs the Python loop (0.32 against 0.17 ms per
         inner iteration on the 8-16-16-4 teacher at ``N = 400``, docs/benchmarks.md).
