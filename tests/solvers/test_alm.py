@@ -487,11 +487,12 @@ def _weights_residual(sub, z, cache):
     return wo.residual_from_pg(wo.pseudo_gradient(z, wo.gradient(z, cache), cache))
 
 
-def test_a_ctrl_c_in_the_weight_polish_ends_the_run(monkeypatch):
+def test_a_ctrl_c_in_the_weight_polish_ends_the_run(monkeypatch, python_inner_solver):
     """A Ctrl-C inside the polish ends the run ``interrupted``: one in its first evaluation
     (before group OWL-QN's handler) leaves no trace of the outer iteration, one inside its
     iterations ends it with that iteration's record; and a polish stopped by Ctrl-C whose
-    point is not taken (no lower value) still passes the status on."""
+    point is not taken (no lower value) still passes the status on. (The Python inner loop,
+    whose gradient the test patches.)"""
     import liftnet.solvers.alm as alm
     from liftnet.solvers.proxgrad import InnerInfo
 
