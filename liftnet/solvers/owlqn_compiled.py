@@ -21,10 +21,15 @@ and compares their iterates, statuses and counts for equality, and the fingerpri
 ``benchmarks/fingerprint.py`` did not change when :func:`.solve_alm` took this path.
 
 What it does not do: float32 (the Python solver's float32 arithmetic follows numpy's scalar
-promotion rules), the parallel kernels of large layers, and ``monitor`` at every iteration
-(the ALM's ``inner_callback`` without ``inner_callback_every``; with it, the calls come between
-the compiled calls). It runs the ALM's subproblems in both coordinate systems and the weight
-polish (:class:`.alm._WeightsOnly`). :func:`usable` says when it applies.
+promotion rules), the parallel kernels of large layers, more than one BLAS thread (numba's
+products use SciPy's OpenBLAS, a second pool, slower than the Python loop on two threads:
+:func:`.threads.one_thread`), and ``monitor`` at every iteration (the ALM's ``inner_callback``
+without ``inner_callback_every``; with it, the calls come between the compiled calls). It runs
+the ALM's subproblems in both coordinate systems and the weight polish
+(:class:`.alm._WeightsOnly`). :func:`usable` says when it applies.
+
+Compiling it takes about 30 s on a cold cache (numba's; ``scripts/setup.sh`` fills the cache
+once, and :func:`.alm.warm_up` loads it in well under a second).
 """
 
 from __future__ import annotations
