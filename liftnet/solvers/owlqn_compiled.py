@@ -63,9 +63,13 @@ from .quasi_newton import (
     _apply_compiled,
     _backtrack_step,
     _block_scales_loop,
+    _column_sums,
     _dot_of_step,
     _grow_unseen_loop,
+    _numpy_sum,
     _open_zero_groups,
+    _pairwise,
+    _record_pair,
     _row_dots,
     _step_dots,
     _trial_point,
@@ -102,96 +106,6 @@ STATUS_NAMES = ("", "converged", "max_iter", "stalled", "diverged", "unbounded")
 _BUDGET, _CHECK, _DONE = range(3)
 
 
-@njit(cache=True, fastmath=False)
-def _pairwise_block(a, lo, n, step):
-    """numpy's sum of at most 128 terms ``a[lo], a[lo + step], ...``: in order below 8,
-    else eight accumulators combined as a tree, then the rest in order."""
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[lo + i * step]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + step], a[lo + 2 * step], a[lo + 3 * step]
-    r4, r5, r6, r7 = a[lo + 4 * step], a[lo + 5 * step], a[lo + 6 * step], a[lo + 7 * step]
-    i = 8
-    whole = n - n % 8
-    while i < whole:
-        b = lo + i * step
-        r0 += a[b]
-        r1 += a[b + step]
-        r2 += a[b + 2 * step]
-        r3 += a[b + 3 * step]
-        r4 += a[b + 4 * step]
-        r5 += a[b + 5 * step]
-        r6 += a[b + 6 * step]
-        r7 += a[b + 7 * step]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i * step]
-        i += 1
-    return res
-
-
-@njit(cache=True, fastmath=False)
-def _half(n):
-    """Where numpy splits ``n > 128`` terms: about half, a multiple of 8."""
-    n2 = n // 2
-    return n2 - n2 % 8
-
-
-@njit(cache=True, fastmath=False)
-def _pairwise(a, lo, n, step):
-    """numpy's pairwise summation of ``a[lo], a[lo + step], ...`` (``n`` terms): the order of
-    ``np.add.reduce`` on floats (blocks of at most 128, :func:`_pairwise_block`; above that the
-    sum of the two halves' sums, :func:`_half`), so that the compiled sums equal numpy's to the
-    bit. The halving is walked with a stack of its own (numba's disk cache loads a recursive
-    function that then crashes: a segmentation fault in the second process, measured)."""
-    if n <= 128:
-        return _pairwise_block(a, lo, n, step)
-    los = np.empty(64, dtype=np.int64)  # the nodes from the root to the current one
-    ns = np.empty(64, dtype=np.int64)
-    lefts = np.empty(64)  # a node's left half's sum, once known
-    right = np.zeros(64, dtype=np.bool_)  # whether the node is summing its right half
-    top = 0
-    los[0], ns[0], right[0] = lo, n, False
-    while True:
-        if ns[top] > 128:  # descend into the left half
-            los[top + 1], ns[top + 1], right[top + 1] = los[top], _half(ns[top]), False
-            top += 1
-            continue
-        val = _pairwise_block(a, los[top], ns[top], step)
-        while True:  # hand the sum up
-            if top == 0:
-                return val
-            top -= 1
-            if not right[top]:
-                lefts[top], right[top] = val, True
-                n2 = _half(ns[top])
-                los[top + 1], ns[top + 1], right[top + 1] = (los[top] + n2 * step,
-                                                             ns[top] - n2, False)
-                top += 1
-                break
-            val = lefts[top] + val
-
-
-@njit(cache=True, fastmath=False)
-def _numpy_sum(a):
-    """``a.sum()`` of a 1-d float64 array as numpy forms it (tests/solvers/test_owlqn_compiled
-    compares the two on lengths from 1 to 60,000)."""
-    return 0.0 + _pairwise(a, 0, a.shape[0], 1)
-
-
-@njit(cache=True, fastmath=False)
-def _column_sums(A):
-    """``A.sum(axis=0)`` of a 2-d array as numpy forms it: the rows added in order."""
-    out = A[0].copy()
-    for i in range(1, A.shape[0]):
-        for j in range(A.shape[1]):
-            out[j] = out[j] + A[i, j]
-    return out
-
-
 @njit(cache=True, fastmath=False, error_model="numpy")
 def _norm(v):
     """:func:`.quasi_newton._norm`: ``sqrt(v . v)``, rescaled when that overflows."""
@@ -212,9 +126,13 @@ def _norm(v):
 
 
 # ---- the subproblem: L_rho(., M) of alm._Subproblem, by the same kernels
-# p = (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
-#      alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups, n_free): n_free < n for the
-#      weight polish (alm._WeightsOnly: the gradient past the weights and biases is zero)
+# p = (V0, V0T, YT, widths, woff, boff, voff, uoff, M1, M2, C, no_b, no_C, segs,
+#      alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups, n_free) (_problem_tuple):
+#      uoff the offsets of the layers' n_l x N blocks in the flat arrays of U (all layers) and
+#      of M1, M2, C, V (the hidden ones, the same offsets); n_free < n for the weight polish
+#      (alm._WeightsOnly: the gradient past the weights and biases is zero)
+# the entries of p that the group work reads
+_P_UOFF, _P_SEGS, _P_LAM, _P_NGROUPS = 7, 13, 17, 22
 
 @njit(cache=True, fastmath=False, error_model="numpy")
 def _hidden(flat, off, l, n, N):
@@ -231,7 +149,7 @@ def _weights(x, woff, widths, l):
 def _value(x, Ub, Vb, p):
     """:meth:`.alm._Subproblem.evaluate` at ``x``: the value; ``U`` of every layer into ``Ub``
     and, in branch coordinates, ``V = C U + S`` of the hidden layers into ``Vb``."""
-    (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
+    (V0, V0T, YT, widths, woff, boff, voff, uoff, M1, M2, C, no_b, no_C, segs,
      alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups, n_free) = p
     L = widths.shape[0] - 1
     N = V0.shape[1]
@@ -243,19 +161,19 @@ def _value(x, Ub, Vb, p):
         if l == 0:
             np.dot(_weights(x, woff, widths, l), V0, Ul)
         else:
-            Vp = (_hidden(Vb, hoff, l - 1, widths[l], N) if branch
+            Vp = (_hidden(Vb, uoff, l - 1, widths[l], N) if branch
                   else _hidden(x, voff, l - 1, widths[l], N))
             np.dot(_weights(x, woff, widths, l), Vp, Ul)
         bl = x[boff[l]:boff[l] + n] if bias else no_b
         Xl = _hidden(x, voff, l, n, N)
         if branch:
-            q1, q2 = kernels._value_serial(Ul, bl, Xl, _hidden(C, hoff, l, n, N),
-                                           _hidden(M1, hoff, l, n, N),
-                                           _hidden(M2, hoff, l, n, N),
-                                           _hidden(Vb, hoff, l, n, N), alpha, rho, kind)
+            q1, q2 = kernels._value_serial(Ul, bl, Xl, _hidden(C, uoff, l, n, N),
+                                           _hidden(M1, uoff, l, n, N),
+                                           _hidden(M2, uoff, l, n, N),
+                                           _hidden(Vb, uoff, l, n, N), alpha, rho, kind)
         else:
-            q1, q2 = kernels._value_serial(Ul, bl, Xl, no_C, _hidden(M1, hoff, l, n, N),
-                                           _hidden(M2, hoff, l, n, N), Xl, alpha, rho, kind)
+            q1, q2 = kernels._value_serial(Ul, bl, Xl, no_C, _hidden(M1, uoff, l, n, N),
+                                           _hidden(M2, uoff, l, n, N), Xl, alpha, rho, kind)
         pi += q1
         pen += q2
     nL = widths[L]
@@ -264,7 +182,7 @@ def _value(x, Ub, Vb, p):
     if L == 1:
         np.dot(WL, V0, UL)
     elif branch:
-        np.dot(WL, _hidden(Vb, hoff, L - 2, widths[L - 1], N), UL)
+        np.dot(WL, _hidden(Vb, uoff, L - 2, widths[L - 1], N), UL)
     else:
         np.dot(WL, _hidden(x, voff, L - 2, widths[L - 1], N), UL)
     if bias:
@@ -287,7 +205,7 @@ def _gradient(x, Ub, Vb, p, Dw, out):
     """:meth:`.alm._Subproblem.gradient` at the point of the evaluation in ``Ub``, ``Vb``
     (the backward pass of :meth:`.LiftedProblem.backprop_into`), into ``out``; ``Dw`` holds
     the ``D_l`` of every layer."""
-    (V0, V0T, YT, widths, woff, boff, voff, hoff, uoff, M1, M2, C, no_b, no_C, segs,
+    (V0, V0T, YT, widths, woff, boff, voff, uoff, M1, M2, C, no_b, no_C, segs,
      alpha, rho, beta, lam, M_sq, kind, bias, branch, n_groups, n_free) = p
     L = widths.shape[0] - 1
     N = V0.shape[1]
@@ -307,12 +225,12 @@ def _gradient(x, Ub, Vb, p, Dw, out):
         Ul = Ub[uoff[l]:uoff[l + 1]].reshape(n, N)
         Dl = Dw[uoff[l]:uoff[l + 1]].reshape(n, N)
         if branch:
-            kernels._gradient_serial(Ul, _hidden(Vb, hoff, l, n, N), _hidden(C, hoff, l, n, N),
-                                     _hidden(M1, hoff, l, n, N), _hidden(M2, hoff, l, n, N),
+            kernels._gradient_serial(Ul, _hidden(Vb, uoff, l, n, N), _hidden(C, uoff, l, n, N),
+                                     _hidden(M1, uoff, l, n, N), _hidden(M2, uoff, l, n, N),
                                      gV, Dl, alpha, rho, c, kind)
         else:
             kernels._gradient_serial(Ul, _hidden(x, voff, l, n, N), no_C,
-                                     _hidden(M1, hoff, l, n, N), _hidden(M2, hoff, l, n, N),
+                                     _hidden(M1, uoff, l, n, N), _hidden(M2, uoff, l, n, N),
                                      gV, Dl, alpha, rho, c, kind)
     for l in range(L):
         n = widths[l + 1]
@@ -321,7 +239,7 @@ def _gradient(x, Ub, Vb, p, Dw, out):
         if l == 0:
             np.dot(Dl, V0T, gW)
         elif branch:
-            np.dot(Dl, _hidden(Vb, hoff, l - 1, widths[l], N).T, gW)
+            np.dot(Dl, _hidden(Vb, uoff, l - 1, widths[l], N).T, gW)
         else:
             np.dot(Dl, _hidden(x, voff, l - 1, widths[l], N).T, gW)
         if bias:
@@ -333,7 +251,7 @@ def _gradient(x, Ub, Vb, p, Dw, out):
 @njit(cache=True, fastmath=False, error_model="numpy")
 def _pseudo_gradient(x, g, pg, nw, p):
     """:meth:`.alm._Subproblem.pseudo_gradient` into ``pg``."""
-    segs, lam, n_groups = p[14], p[18], p[23]
+    segs, lam, n_groups = p[_P_SEGS], p[_P_LAM], p[_P_NGROUPS]
     pg[nw:] = g[nw:]
     _subdiff_residual(x[:nw], g[:nw], segs, n_groups, lam, pg[:nw])
 
@@ -360,7 +278,7 @@ def _residual(pg, nw, p):
     """:meth:`.alm._Subproblem.residual_from_pg`: ``max(r, rest.max(), -rest.min())`` there
     (Python's ``max``: a NaN in the rest, which numpy's ``max`` and ``min`` return, is passed
     over), here the largest magnitude of the rest, unless it holds a NaN: the same number."""
-    r = np.sqrt(_max_group_dot(pg[:nw], p[14], p[23])) if nw else 0.0
+    r = np.sqrt(_max_group_dot(pg[:nw], p[_P_SEGS], p[_P_NGROUPS])) if nw else 0.0
     if pg.shape[0] > nw:
         bits = _abs_max_bits(pg[nw:])
         if bits <= _INF_BITS:
@@ -373,21 +291,6 @@ def _residual(pg, nw, p):
 
 
 # ---- the L-BFGS memory: CompactLBFGS.push / apply / clear, on its arrays, order in `order`
-
-@njit(cache=True, fastmath=False, error_model="numpy")
-def _record(SY, G, slot, Py, dots):
-    """:meth:`.CompactLBFGS._record`."""
-    k = Py.shape[1] // 2
-    sums = _column_sums(Py[:, 0::2])
-    for i in range(k):
-        SY[i, slot] = sums[i]
-        for b in range(Py.shape[0]):
-            G[b, i, slot] = Py[b, 2 * i + 1]
-            G[b, slot, i] = Py[b, 2 * i + 1]
-    SY[slot, slot] = _numpy_sum(dots[:, 0].copy())
-    for b in range(Py.shape[0]):
-        G[b, slot, slot] = dots[b, 1]
-
 
 @njit(cache=True, fastmath=False, error_model="numpy")
 def _push(lb, order, ist, x, xn, g, gn):
@@ -433,7 +336,7 @@ def _push(lb, order, ist, x, xn, g, gn):
     nb = bounds.shape[0] - 1
     if 2 * m * Z.shape[1] < _REUSE_FROM:
         if stored:
-            _record(SY, G, slot, _products(Z, k, Z[2 * slot + 1], bounds, 0, nb), dots)
+            _record_pair(SY, G, slot, _products(Z, k, Z[2 * slot + 1], bounds, 0, nb), dots)
         ist[_HAVE_P] = 0
         return dots, stored
     Pn = _products(Z, k, gn, bounds, 0, nb)
@@ -445,7 +348,7 @@ def _push(lb, order, ist, x, xn, g, gn):
             Py[:n_direct] = _products(Z, k, Z[2 * slot + 1], bounds, 0, n_direct)
         else:
             Py = _products(Z, k, Z[2 * slot + 1], bounds, 0, nb)
-        _record(SY, G, slot, Py, dots)
+        _record_pair(SY, G, slot, Py, dots)
     P[:, :Pn.shape[1]] = Pn
     ist[_NP] = Pn.shape[1]
     ist[_HAVE_P] = 1
@@ -550,7 +453,7 @@ def _body(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unsee
     else:
         _apply(lb, order, ist, pg, scales, d)
         top = scales.max()
-    _open_zero_groups(d, pg, x, _zero_entries(x[:nw], p[14], p[23]), top, ref)
+    _open_zero_groups(d, pg, x, _zero_entries(x[:nw], p[_P_SEGS], p[_P_NGROUPS]), top, ref)
     dd = np.dot(pg, d)
     if not dd < 0:
         f = 1e-2 / max(_norm(pg), 1e-300)
@@ -567,7 +470,7 @@ def _body(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unsee
     while True:
         formed = False
         _trial_point(x, d, t, xn)
-        _keep_aligned(xn[:nw], ref, p[14], p[23])
+        _keep_aligned(xn[:nw], ref, p[_P_SEGS], p[_P_NGROUPS])
         vn = _value(xn, Us[trial], Vs[trial], p)
         lin = _dot_of_step(pg, xn, x)
         if np.isfinite(vn) and vn <= v + c1 * lin:
@@ -664,14 +567,13 @@ def _problem_tuple(base, C, n_free):
                     dtype=np.int64)
     sizes = [prob.widths[l] * N for l in range(1, L + 1)]
     uoff = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    hoff = uoff[:L].copy()
 
     def flat(arrs):
         return (np.concatenate([np.ravel(a) for a in arrs]) if arrs else np.zeros(0))
 
     groups = base.groups
     return (np.asarray(prob.V0), np.asarray(prob.V0.T), np.ascontiguousarray(prob.YT), widths,
-            woff, boff, voff, hoff, uoff, flat(base.M1), flat(base.M2),
+            woff, boff, voff, uoff, flat(base.M1), flat(base.M2),
             flat(C) if C is not None else np.zeros(0),
             kernels.not_given(np.float64, 1), kernels.not_given(np.float64, 2), groups.segs,
             float(prob.alpha), float(base.rho), float(prob.beta), float(groups.lam),
@@ -695,8 +597,9 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
     n = x0.size
     nw = base.n_nonsmooth
     L = prob.L
-    nU = int(p[8][-1])
-    nV = int(p[8][L - 1]) if branch else 0
+    uoff = p[_P_UOFF]
+    nU = int(uoff[-1])
+    nV = int(uoff[L - 1]) if branch else 0
     xs = np.empty((3, n))
     gs = np.empty((3, n))
     pgs = np.empty((2, n))
@@ -712,14 +615,23 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
     order = np.zeros(lbfgs.m, dtype=np.int64)
     ist = np.zeros(16, dtype=np.int64)
     fst = np.zeros(7)
+
+    def cache_of(xv, Ub, Vb):
+        """The ``(W, V, U)`` cache of :class:`.alm._Subproblem` at ``xv`` over the arrays
+        ``Ub``, ``Vb`` of its evaluation (views: the caller copies what it keeps)."""
+        W, _, X = layout.unpack(xv)
+        U = [Ub[uoff[l]:uoff[l + 1]].reshape(prob.widths[l + 1], prob.N) for l in range(L)]
+        V = ([Vb[uoff[l]:uoff[l + 1]].reshape(prob.widths[l + 1], prob.N)
+              for l in range(L - 1)] if branch else X)  # (model coordinates: x's own V)
+        return _Cache(W, V, U, owned=[])
+
     xs[0] = x0
     v = _value(xs[0], Us[0], Vs[0], p)
     _gradient(xs[0], Us[0], Vs[0], p, Dw, gs[0])
     if not np.isfinite(v) or not np.all(np.isfinite(gs[0])):
-        x, cache, g = xs[0].copy(), None, gs[0].copy()
+        x = xs[0].copy()
         return x, InnerInfo("diverged", 0, np.inf, v, np.ones(nb),
-                            cache=_cache_of(x, Us[0], Vs[0], layout, prob, branch, _Cache),
-                            grad=g)
+                            cache=cache_of(x, Us[0], Vs[0]), grad=gs[0].copy())
     _pseudo_gradient(xs[0], gs[0], pgs[0], nw, p)
     r = _residual(pgs[0], nw, p)
     scales = np.ones(nb)
@@ -740,12 +652,16 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
 
     def point(slot):
         """``(x, cache)`` of a slot: views (the caller copies what it keeps)."""
-        return xs[slot], _cache_of(xs[slot], Us[slot], Vs[slot], layout, prob, branch, _Cache)
+        return xs[slot], cache_of(xs[slot], Us[slot], Vs[slot])
 
-    def due():
-        """Whether ``monitor`` is to be called at the current iterate."""
-        return (monitor is not None and ist[_K] > 0
-                and time.monotonic() - monitored >= monitor_every)
+    def monitor_stops():
+        """``monitor`` at the current iterate, when it is due: whether it asks to stop."""
+        nonlocal monitored
+        if (monitor is None or ist[_K] == 0
+                or time.monotonic() - monitored < monitor_every):
+            return False
+        monitored = time.monotonic()
+        return bool(monitor(int(ist[_K]), *point(ist[_CUR]), fst[_R]))
 
     skip = False
     # iterations per call: none at first (the top of iteration 0, then the deadline, as
@@ -771,11 +687,9 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
             if ev == _BUDGET:
                 # after an accepted iterate, as group_owlqn's monitor: then the deadline (the
                 # top of the next iteration, stop_reason)
-                if due():
-                    monitored = time.monotonic()
-                    if monitor(int(ist[_K]), *point(ist[_CUR]), fst[_R]):
-                        status = "interrupted"
-                        break
+                if monitor_stops():
+                    status = "interrupted"
+                    break
                 if past(deadline):
                     status = "time_limit"
                     break
@@ -798,11 +712,9 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
             if stop:
                 status = stop
                 break
-            if due():
-                monitored = time.monotonic()
-                if monitor(int(ist[_K]), *point(ist[_CUR]), fst[_R]):
-                    status = "interrupted"
-                    break
+            if monitor_stops():
+                status = "interrupted"
+                break
             skip = True
     except INTERRUPTS as exc:
         status = interrupted(exc)
@@ -812,20 +724,8 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
         slot, r, v = ist[_BEST], fst[_BESTR], fst[_BESTV]
     x = xs[slot].copy()
     g = gs[slot].copy()
-    cache = _cache_of(x, Us[slot].copy(), Vs[slot].copy(), layout, prob, branch, _Cache)
+    cache = cache_of(x, Us[slot].copy(), Vs[slot].copy())
     if certify is not None and status not in ("converged", "diverged", "unbounded"):
         r = fst[_CERTR] if ist[_CERT] == slot else certify(x, g, cache)
     steps = scales.copy() if ist[_HAVE_SCALES] else np.ones(nb)
     return x, InnerInfo(status, int(ist[_K]), r, v, steps, int(ist[_NBT]), cache=cache, grad=g)
-
-
-def _cache_of(x, Ub, Vb, layout, prob, branch, cache_type):
-    """The ``(W, V, U)`` cache of :class:`.alm._Subproblem` over a slot's arrays."""
-    W, _, X = layout.unpack(x)
-    N = prob.N
-    sizes = [w * N for w in prob.widths[1:]]
-    edges = np.concatenate([[0], np.cumsum(sizes)])
-    U = [Ub[edges[l]:edges[l + 1]].reshape(prob.widths[l + 1], N) for l in range(prob.L)]
-    V = ([Vb[edges[l]:edges[l + 1]].reshape(prob.widths[l + 1], N) for l in range(prob.L - 1)]
-         if branch else X)
-    return cache_type(W, V, U, owned=[])

@@ -449,13 +449,8 @@ class CompactLBFGS:
 
     def _record(self, slot: int, Py: np.ndarray, dots: np.ndarray):
         """Enter the new pair of ``slot`` (the newest): ``Py`` the block products of the rows
-        with its ``y``, ``dots`` its own ``[s.y, y.y, s.s]`` per block."""
-        k = Py.shape[1] // 2
-        self.SY[:k, slot] = Py[:, 0::2].sum(axis=0)  # s_i . y_new
-        self.G[:, :k, slot] = Py[:, 1::2]
-        self.G[:, slot, :k] = Py[:, 1::2]
-        self.SY[slot, slot] = dots[:, 0].sum()
-        self.G[:, slot, slot] = dots[:, 1]
+        with its ``y``, ``dots`` its own ``[s.y, y.y, s.s]`` per block (:func:`_record_pair`)."""
+        _record_pair(self.SY, self.G, slot, Py, dots)
 
     def update(self, s: np.ndarray, y: np.ndarray):
         """Store the pair ``(s, y)`` (evicting the oldest when full)."""
@@ -883,6 +878,116 @@ def _compact_coefficients(P, SY, G, order, scales, sign):
             acc -= SY[order[j], oi] * p1[order[j]]
         p1[oi] = acc / SY[oi, oi]
     return sign * p1[: P.shape[1] // 2], u[: P.shape[1] // 2]
+
+
+# ---- numpy's summation order, compiled (the block bookkeeping of CompactLBFGS; the compiled
+# loop of owlqn_compiled sums the model's terms with them too)
+
+@njit(cache=True, fastmath=False)
+def _pairwise_block(a, lo, n, step):
+    """numpy's sum of at most 128 terms ``a[lo], a[lo + step], ...``: in order below 8,
+    else eight accumulators combined as a tree, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i * step]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + step], a[lo + 2 * step], a[lo + 3 * step]
+    r4, r5, r6, r7 = a[lo + 4 * step], a[lo + 5 * step], a[lo + 6 * step], a[lo + 7 * step]
+    i = 8
+    whole = n - n % 8
+    while i < whole:
+        b = lo + i * step
+        r0 += a[b]
+        r1 += a[b + step]
+        r2 += a[b + 2 * step]
+        r3 += a[b + 3 * step]
+        r4 += a[b + 4 * step]
+        r5 += a[b + 5 * step]
+        r6 += a[b + 6 * step]
+        r7 += a[b + 7 * step]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i * step]
+        i += 1
+    return res
+
+
+@njit(cache=True, fastmath=False)
+def _half(n):
+    """Where numpy splits ``n > 128`` terms: about half, a multiple of 8."""
+    n2 = n // 2
+    return n2 - n2 % 8
+
+
+@njit(cache=True, fastmath=False)
+def _pairwise(a, lo, n, step):
+    """numpy's pairwise summation of ``a[lo], a[lo + step], ...`` (``n`` terms): the order of
+    ``np.add.reduce`` on floats (blocks of at most 128, :func:`_pairwise_block`; above that the
+    sum of the two halves' sums, :func:`_half`), so that the compiled sums equal numpy's to the
+    bit. The halving is walked with a stack of its own (numba's disk cache loads a recursive
+    function that then crashes: a segmentation fault in the second process, measured)."""
+    if n <= 128:
+        return _pairwise_block(a, lo, n, step)
+    los = np.empty(64, dtype=np.int64)  # the nodes from the root to the current one
+    ns = np.empty(64, dtype=np.int64)
+    lefts = np.empty(64)  # a node's left half's sum, once known
+    right = np.zeros(64, dtype=np.bool_)  # whether the node is summing its right half
+    top = 0
+    los[0], ns[0], right[0] = lo, n, False
+    while True:
+        if ns[top] > 128:  # descend into the left half
+            los[top + 1], ns[top + 1], right[top + 1] = los[top], _half(ns[top]), False
+            top += 1
+            continue
+        val = _pairwise_block(a, los[top], ns[top], step)
+        while True:  # hand the sum up
+            if top == 0:
+                return val
+            top -= 1
+            if not right[top]:
+                lefts[top], right[top] = val, True
+                n2 = _half(ns[top])
+                los[top + 1], ns[top + 1], right[top + 1] = (los[top] + n2 * step,
+                                                             ns[top] - n2, False)
+                top += 1
+                break
+            val = lefts[top] + val
+
+
+@njit(cache=True, fastmath=False)
+def _numpy_sum(a):
+    """``a.sum()`` of a 1-d float64 array as numpy forms it (tests/solvers/test_owlqn_compiled
+    compares the two on lengths from 1 to 100,003)."""
+    return 0.0 + _pairwise(a, 0, a.shape[0], 1)
+
+
+@njit(cache=True, fastmath=False)
+def _column_sums(A):
+    """``A.sum(axis=0)`` of a 2-d array as numpy forms it: the rows added in order."""
+    out = A[0].copy()
+    for i in range(1, A.shape[0]):
+        for j in range(A.shape[1]):
+            out[j] = out[j] + A[i, j]
+    return out
+
+
+@njit(cache=True, fastmath=False, error_model="numpy")
+def _record_pair(SY, G, slot, Py, dots):
+    """Enter the new pair of ``slot`` into ``SY`` and ``G`` (:meth:`CompactLBFGS._record`; the
+    sums in numpy's order, :func:`_column_sums` and :func:`_numpy_sum`: one compiled call for
+    both loops of group OWL-QN, :mod:`.owlqn_compiled` included)."""
+    k = Py.shape[1] // 2
+    sums = _column_sums(Py[:, 0::2])
+    for i in range(k):
+        SY[i, slot] = sums[i]
+        for b in range(Py.shape[0]):
+            G[b, i, slot] = Py[b, 2 * i + 1]
+            G[b, slot, i] = Py[b, 2 * i + 1]
+    SY[slot, slot] = _numpy_sum(dots[:, 0].copy())
+    for b in range(Py.shape[0]):
+        G[b, slot, slot] = dots[b, 1]
 
 
 def warm_up_large(dtype=np.float64) -> None:

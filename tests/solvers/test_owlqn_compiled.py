@@ -117,15 +117,11 @@ def test_the_same_end_for_scales_patience_floor_and_short_steps():
     scales0 = np.linspace(0.5, 2.0, len(sub.blocks))
     _assert_same(*_both(sub, x0, tol=1e-10, max_iter=800, scales0=scales0))
     _assert_same(*_both(sub, x0, tol=1e-10, max_iter=3000, patience=40))
-    py, cc = _both(sub, x0, tol=1e-10, max_iter=500, floor=py_value(sub, x0) - 1e-3)
+    py, cc = _both(sub, x0, tol=1e-10, max_iter=500, floor=sub.value(x0)[0] - 1e-3)
     assert py[1].status == "unbounded"
     _assert_same(py, cc)
     py, cc = _both(sub, x0, tol=1e-10, max_iter=500, max_short=1, memory=2)
     _assert_same(py, cc)
-
-
-def py_value(sub, x0):
-    return sub.value(x0)[0]
 
 
 @pytest.mark.parametrize("bias", [False, True])
