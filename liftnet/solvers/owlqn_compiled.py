@@ -17,8 +17,9 @@ compiled kernel the Python solver calls (:mod:`.kernels`, the group loops of
 the matrix products are BLAS's (numba's ``np.dot``, the same ``dgemm``/``ddot`` as numpy's),
 and every reduction numpy makes is made in numpy's order (:func:`.quasi_newton._numpy_sum`:
 its pairwise summation). ``tests/solvers/test_owlqn_compiled.py`` runs both solvers on the
-same subproblems and compares their iterates, statuses and counts for equality, and the fingerprints of
-``benchmarks/fingerprint.py`` did not change when :func:`.solve_alm` took this path.
+same subproblems and compares their iterates, statuses and counts for equality, and the
+fingerprints of ``benchmarks/fingerprint.py`` did not change when :func:`.solve_alm` took this
+path.
 
 What it does not do: float32 (the Python solver's float32 arithmetic follows numpy's scalar
 promotion rules), the parallel kernels of large layers, more than one BLAS thread (numba's
