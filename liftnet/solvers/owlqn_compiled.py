@@ -24,7 +24,8 @@ path.
 What it does not do: float32 (the Python solver's float32 arithmetic follows numpy's scalar
 promotion rules), the parallel kernels of large layers, more than one BLAS thread (numba's
 products use SciPy's OpenBLAS, a second pool, slower than the Python loop on two threads:
-:func:`.threads.one_thread`), and ``monitor`` at every iteration (the ALM's ``inner_callback``
+:func:`.threads.one_thread`; it runs on one where that suits the problem,
+:func:`one_blas_thread`), and ``monitor`` at every iteration (the ALM's ``inner_callback``
 without ``inner_callback_every``; with it, the calls come between the compiled calls). It runs
 the ALM's subproblems in both coordinate systems and the weight polish
 (:class:`.alm._WeightsOnly`). :func:`usable` says when it applies.
@@ -532,15 +533,16 @@ def usable(sub, x0, lbfgs, monitor, monitor_every=None) -> bool:
     coordinates, or its weights alone) in float64, without ``monitor`` or with
     ``monitor_every``, on a problem of at most :data:`MAX_SIZE` variables whose layers the
     serial kernels take, with an L-BFGS memory on the compiled path, and contiguous data;
-    and with the BLAS held to one thread by :func:`.threads.limit_blas` (``solve_alm``'s
-    ``threads="auto"`` does on such problems; :func:`.threads.one_thread` has why)."""
+    and where its products may run on one BLAS thread (:func:`one_blas_thread`)."""
     from .alm import _BranchSubproblem, _Subproblem, _WeightsOnly
 
     base = sub.sub if isinstance(sub, (_BranchSubproblem, _WeightsOnly)) else sub
     if ((monitor is not None and monitor_every is None) or type(base) is not _Subproblem
-            or lbfgs is None or not threads.one_thread()):
+            or lbfgs is None):
         return False
     prob = base.prob
+    if not one_blas_thread(prob):
+        return False
     if (x0.dtype != np.float64 or prob.dtype != np.float64 or x0.size > MAX_SIZE
             or 2 * lbfgs.m * x0.size > _SMALL or lbfgs.Z.shape[1] != x0.size
             or lbfgs.Z.dtype != np.float64 or lbfgs.direct != base.n_nonsmooth):
@@ -550,6 +552,18 @@ def usable(sub, x0, lbfgs, monitor, monitor_every=None) -> bool:
     V0 = prob.V0
     return (V0.flags.f_contiguous and V0.T.flags.c_contiguous
             and prob.YT.dtype == np.float64 and V0.dtype == np.float64)
+
+
+def one_blas_thread(prob) -> bool:
+    """Whether the compiled loop may run ``prob``'s products on one BLAS thread, as
+    :func:`solve` does: where :func:`.threads.limit_blas` holds the BLAS to one thread
+    already (``solve_alm``'s ``threads="auto"`` on small problems), or where the products of
+    a forward pass are below :data:`.threads.SMALL_PRODUCTS` multiply-adds, the size below
+    which ``threads="auto"`` takes one thread (a second gains little there and, with numba's
+    products on SciPy's OpenBLAS, a second pool, costs much: :func:`.threads.one_thread`).
+    So a caller that allows two threads (``compare``'s harness) gets the compiled loop on its
+    small problems, on one of them, and its large ones keep their threads."""
+    return threads.one_thread() or threads.product_size(prob) < threads.SMALL_PRODUCTS
 
 
 def _problem_tuple(base, C, n_free):
@@ -587,7 +601,17 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
     """:func:`.quasi_newton.group_owlqn` on ``sub`` (where :func:`usable` says so): the same
     arguments (``memory`` is ``lbfgs``'s), the same iterates and result. ``monitor`` is called
     between compiled calls, when ``monitor_every`` seconds have passed since its last call
-    (the calls then last at most that long)."""
+    (the calls then last at most that long). The BLAS runs on one thread meanwhile
+    (:func:`one_blas_thread`), the caller's callbacks (``monitor``, the certificate) included."""
+    with threads.limit_blas(1):
+        return _solve(sub, x0, tol=tol, max_iter=max_iter, c1=c1, deadline=deadline,
+                      scales0=scales0, floor=floor, max_short=max_short, patience=patience,
+                      lbfgs=lbfgs, monitor=monitor, monitor_every=monitor_every)
+
+
+def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, patience,
+           lbfgs, monitor, monitor_every):
+    """:func:`solve` within its one-thread BLAS context."""
     from .alm import _BranchSubproblem, _Cache, _WeightsOnly
 
     branch = isinstance(sub, _BranchSubproblem)

@@ -63,12 +63,15 @@ _active: list = []
 def limit_blas(n: int | None):
     """A context in which the BLAS libraries use at most ``n`` threads (``None``: no change).
     threadpoolctl's controller is made once per process (its scan of the loaded libraries
-    takes about 10 ms; a limit then about 10 microseconds)."""
+    takes about 10 ms; a limit then about 10 microseconds), SciPy's BLAS loaded first: numba's
+    products (:mod:`.owlqn_compiled`) run on it, and a library loaded after the scan is not
+    limited."""
     global _controller
     if n is None:
         yield
         return
     if _controller is None:
+        import scipy.linalg.cython_blas  # noqa: F401  (numba's BLAS: loaded, so controlled)
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
@@ -82,8 +85,10 @@ def limit_blas(n: int | None):
 
 def one_thread() -> bool:
     """Whether the innermost :func:`limit_blas` context entered holds the BLAS to one thread.
-    The compiled inner loop (:mod:`.owlqn_compiled`) runs only then: its products go through
-    numba's BLAS (SciPy's OpenBLAS, another pool than numpy's), and with two threads per pool
+    The compiled inner loop (:mod:`.owlqn_compiled`) runs on one thread (then, or on products
+    below :data:`SMALL_PRODUCTS`, taking one itself: ``owlqn_compiled.one_blas_thread``): its
+    products go through numba's BLAS (SciPy's OpenBLAS, another pool than numpy's), and with
+    two threads per pool
     on the 2-core Intel Xeon of session 44 an inner iteration took 2.5 times as long as on one
     thread, and longer than the Python loop's on two (``compare.py``'s teacher, 10-8-3 with
     ten irrelevant inputs: 12.3 against 4.8 ms per inner iteration with numpy's products on

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from liftnet import LiftedProblem, solve_alm
 from liftnet.datasets import make_teacher
 from liftnet.solvers import owlqn_compiled as oc
+from liftnet.solvers import threads
 from liftnet.solvers.alm import _BranchSubproblem, _Subproblem, _WeightsOnly, warm_up
 from liftnet.solvers.quasi_newton import CompactLBFGS, group_owlqn
 from liftnet.solvers.threads import limit_blas
@@ -194,12 +195,21 @@ def test_where_it_applies():
     lb = CompactLBFGS.sized(x0, 5, blocks=sub.blocks, direct=sub.n_nonsmooth)
     assert oc.usable(sub, x0, lb, None) and oc.usable(sub.sub, x0, lb, None)
     assert not oc.usable(sub, x0, lb, lambda *a: False)  # a per-iteration callback
-    with limit_blas(2):  # another BLAS pool than numpy's, two threads: slower (threads.py)
-        assert not oc.usable(sub, x0, lb, None)
+    with limit_blas(2):  # small products: the compiled loop takes one thread of the two
+        assert oc.usable(sub, x0, lb, None)
         with limit_blas(None):
-            assert not oc.usable(sub, x0, lb, None)
-        with limit_blas(1):
             assert oc.usable(sub, x0, lb, None)
+    # products of at least threads.SMALL_PRODUCTS multiply-adds keep the threads they are
+    # given, and so the Python loop (numba's products use another BLAS pool: threads.py)
+    wide = _problem(widths=(784, 16, 4), N=800)
+    assert threads.product_size(wide) >= threads.SMALL_PRODUCTS
+    wsub, wx0 = _subproblem(wide)
+    wlb = CompactLBFGS.sized(wx0, 5, blocks=wsub.blocks, direct=wsub.n_nonsmooth)
+    assert oc.usable(wsub, wx0, wlb, None)  # (this module's tests hold the BLAS to one)
+    with limit_blas(2):
+        assert not oc.usable(wsub, wx0, wlb, None)
+        with limit_blas(1):
+            assert oc.usable(wsub, wx0, wlb, None)
     assert not oc.usable(sub, x0, None, None)  # no memory given
     assert oc.usable(_WeightsOnly(sub.sub), x0, lb, None)  # the weight polish
     p32 = LiftedProblem(prob.X.astype(np.float32), prob.Y.astype(np.float32), hidden=(5, 4),
@@ -212,6 +222,44 @@ def test_where_it_applies():
     if not pF.V0.flags.f_contiguous:
         assert not oc.usable(sF, zF, CompactLBFGS.sized(zF, 5, blocks=sF.blocks,
                                                         direct=sF.n_nonsmooth), None)
+
+
+def _blas_threads():
+    """The thread counts of the BLAS libraries loaded (numpy's and SciPy's, numba's)."""
+    from threadpoolctl import threadpool_info
+
+    return sorted((i["filepath"], i["num_threads"]) for i in threadpool_info()
+                  if i["user_api"] == "blas")
+
+
+def test_it_runs_on_one_blas_thread_and_gives_the_callers_threads_back():
+    """Under a two-thread limit (compare's harness) a small problem's subproblem runs the
+    compiled loop with every BLAS library on one thread, its callbacks included, and the
+    caller's limit holds again afterwards; the iterates are those of the Python loop on one
+    thread."""
+    prob = _problem(bias=True)
+    sub, x0 = _subproblem(prob, rho=5.0)
+    seen = []
+
+    def monitor(k, x, cache, r):
+        seen.append(_blas_threads())
+        return False
+
+    lb = CompactLBFGS.sized(x0, 5, blocks=sub.blocks, direct=sub.n_nonsmooth)
+    with limit_blas(2):
+        before = _blas_threads()
+        assert len(before) >= 2  # numpy's and SciPy's (numba's products)
+        cc = group_owlqn(sub, x0, tol=1e-9, max_iter=400, lbfgs=lb, monitor=monitor,
+                         monitor_every=0.0)
+        assert _blas_threads() == before
+    assert seen and all({n for _, n in s} == {1} and len(s) == len(before) for s in seen)
+    oc.ENABLED = False
+    try:
+        py = group_owlqn(sub, x0, tol=1e-9, max_iter=400, lbfgs=lb)  # (one thread: fixture)
+    finally:
+        oc.ENABLED = True
+    np.testing.assert_array_equal(cc[0], py[0])
+    assert cc[1].nit == py[1].nit > 0
 
 
 def test_a_past_deadline_stops_before_the_first_iteration_as_the_python_loop_does():
@@ -352,14 +400,19 @@ def test_ctrl_c_in_solve_alm_on_the_compiled_loop_returns_its_best_point():
                                       + [h["residual"] for h in res.history])
 
 
-def test_solve_alm_on_more_blas_threads_runs_the_python_loop(monkeypatch):
-    """``threads=2`` (or ``None`` with the pools as they are): the Python loop, whose products
-    are numpy's; ``"auto"`` on a small problem: one thread and the compiled loop."""
-    prob = _problem()
+def test_solve_alm_on_more_blas_threads_runs_the_python_loop_on_large_products(monkeypatch):
+    """``threads=2``: a problem of small products still runs the compiled loop (on one
+    thread, :func:`.owlqn_compiled.one_blas_thread`), one of large products the Python loop,
+    whose products are numpy's on the two threads; ``"auto"``: the compiled loop on both
+    (inside this module's one-thread limit)."""
     calls = []
     real = oc.solve
     monkeypatch.setattr(oc, "solve", lambda *a, **k: calls.append(1) or real(*a, **k))
-    solve_alm(prob, tol=1e-3, max_iter=2, threads=2)
+    solve_alm(_problem(), tol=1e-3, max_iter=2, threads=2)
+    assert calls
+    wide = _problem(widths=(784, 16, 4), N=800)
+    calls.clear()
+    solve_alm(wide, tol=1e-3, max_iter=1, threads=2)
     assert not calls
-    solve_alm(prob, tol=1e-3, max_iter=2)
+    solve_alm(wide, tol=1e-3, max_iter=1)
     assert calls
