@@ -716,7 +716,9 @@ def solve_alm(
         costs 6-11% of an inner iteration on a quiet machine and saves a factor 3-7 when other
         processes are busy (the demo: converged in 6.3 s instead of stopping at its 50 s
         limit). The thread count moves the products' rounding, so the path (not the
-        certificate) can differ between settings.
+        certificate) can differ between settings. Whatever the setting, the compiled inner
+        loop of small float64 problems runs its subproblems on one thread where the products
+        are below ``SMALL_PRODUCTS`` (:func:`.owlqn_compiled.one_blas_thread`).
     Returns
     -------
     LiftedResult
