@@ -88,9 +88,9 @@ def one_thread() -> bool:
     The compiled inner loop (:mod:`.owlqn_compiled`) runs on one thread (then, or on products
     below :data:`SMALL_PRODUCTS`, taking one itself: ``owlqn_compiled.one_blas_thread``): its
     products go through numba's BLAS (SciPy's OpenBLAS, another pool than numpy's), and with
-    two threads per pool
-    on the 2-core Intel Xeon of session 44 an inner iteration took 2.5 times as long as on one
-    thread, and longer than the Python loop's on two (``compare.py``'s teacher, 10-8-3 with
-    ten irrelevant inputs: 12.3 against 4.8 ms per inner iteration with numpy's products on
-    two threads, 4.4 on one; scratch ``/tmp/s44_thr.py``)."""
+    two threads per pool on the 2-core Intel Xeon of session 44 an inner iteration took 2.5
+    times as long as on one thread, and longer than the Python loop's on two
+    (``compare.py``'s teacher, 10-8-3 with ten irrelevant inputs: 12.3 against 4.8 ms per
+    inner iteration with numpy's products on two threads, 4.4 on one; scratch
+    ``/tmp/s44_thr.py``)."""
     return bool(_active) and _active[-1] == 1
