@@ -73,6 +73,7 @@ from .quasi_newton import (
     _pairwise,
     _record_pair,
     _row_dots,
+    _row_dots_pair,
     _step_dots,
     _trial_point,
     _value_noise,
@@ -337,9 +338,14 @@ def _push(lb, order, ist, x, xn, g, gn):
         k = max(k, order[i] + 1)
     nb = bounds.shape[0] - 1
     if 2 * m * Z.shape[1] < _REUSE_FROM:
-        if stored:
-            _record_pair(SY, G, slot, _products(Z, k, Z[2 * slot + 1], bounds, 0, nb), dots)
-        ist[_HAVE_P] = 0
+        if stored:  # the products with y and with gn in one read of the rows
+            Py, Pn = _row_dots_pair(Z, 2 * k, Z[2 * slot + 1], gn, bounds)
+            _record_pair(SY, G, slot, Py, dots)
+            P[:, :Pn.shape[1]] = Pn
+            ist[_NP] = Pn.shape[1]
+            ist[_HAVE_P] = 1
+        else:
+            ist[_HAVE_P] = 0
         return dots, stored
     Pn = _products(Z, k, gn, bounds, 0, nb)
     if stored:

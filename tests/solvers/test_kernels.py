@@ -153,8 +153,8 @@ from liftnet.solvers import kernels as K, quasi_newton as Q
 from liftnet.solvers.alm import warm_up
 fns = [K._value_serial, K._value_rows_parallel, K._gradient_serial, K._gradient_parallel,
        P._group_dots, P._subdiff_residual, P._keep_aligned, P._zero_entries, P._max_group_dot,
-       Q._row_dots, Q._step_dots, Q._trial_point, Q._dot_of_step, Q._open_zero_groups,
-       Q._apply_compiled]
+       Q._row_dots, Q._row_dots_pair, Q._step_dots, Q._trial_point, Q._dot_of_step,
+       Q._open_zero_groups, Q._apply_compiled]
 # the block scales' bookkeeping, float64 whatever the dtype
 scalars = [Q._block_scales_loop, Q._grow_unseen_loop]
 assert not any(f.signatures for f in fns + scalars), "compiled before warm_up"

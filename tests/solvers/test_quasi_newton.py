@@ -118,6 +118,49 @@ def test_push_stores_the_pairs_of_a_path_like_the_two_loop(seed, m, n_steps, com
         qn._SMALL, qn._REUSE_FROM = small, reuse_from
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 5000), k=st.integers(1, 6),
+       n_blocks=st.integers(1, 6), dtype=st.sampled_from([np.float64, np.float32]))
+def test_row_dots_pair_is_two_row_dots_to_the_bit(seed, n, k, n_blocks, dtype):
+    """The small memory's push forms the products of the rows with ``y`` and with the new
+    gradient in one pass (``_row_dots_pair``); the next apply takes the latter instead of
+    forming them (``_row_dots``): the iterates stay the same only if both give the same bits,
+    every row (four at a time and the rest), every block, both dtypes."""
+    from liftnet.solvers.quasi_newton import _row_dots, _row_dots_pair
+
+    rng = np.random.default_rng(seed)
+    cuts = np.sort(rng.choice(np.arange(1, n), min(n_blocks, n) - 1, replace=False)) if n > 1 \
+        else []
+    bounds = np.array([0, *cuts, n], dtype=np.int64)
+    A = rng.standard_normal((2 * k + 1, n)).astype(dtype)  # a spare row, as a memory has
+    v, w = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+    pv, pw = _row_dots_pair(A, 2 * k, v, w, bounds)
+    np.testing.assert_array_equal(pv, _row_dots(A, 2 * k, v, bounds))
+    np.testing.assert_array_equal(pw, _row_dots(A, 2 * k, w, bounds))
+
+
+def test_a_small_memory_keeps_the_products_of_its_push_for_the_next_apply():
+    """Below ``_REUSE_FROM`` a stored pair's push keeps the rows' products with the new
+    gradient, and the apply of that very vector (``grad=`` it, as group_owlqn calls it) gives
+    the bits of an apply that forms them; a skipped pair keeps none."""
+    rng = np.random.default_rng(3)
+    n = 40
+    blocks = [slice(0, 10), slice(10, 40)]
+    mem = CompactLBFGS(n, 3, blocks, direct=10)
+    x, g = rng.standard_normal(n), rng.standard_normal(n)
+    scales = np.array([0.5, 2.0])
+    for _ in range(5):
+        x_new = x + rng.standard_normal(n)
+        g_new = g + 3.0 * (x_new - x) + 0.1 * rng.standard_normal(n)
+        _, stored = mem.push(x, x_new, g, g_new)
+        assert stored and mem._grad is g_new
+        np.testing.assert_array_equal(mem.apply(g_new, scales, -1.0, grad=g_new),
+                                      mem.apply(g_new.copy(), scales, -1.0))
+        x, g = x_new, g_new
+    _, stored = mem.push(x, x + 1e-3, g, g - 1e-3)  # negative curvature: skipped
+    assert not stored and mem._grad is None
+
+
 @pytest.mark.parametrize("scale", [1e-100, 1.0, 1e100])
 def test_pairs_of_any_scale_are_stored(scale):
     """The curvature test ``s.y > 1e-12 |s| |y|`` of :meth:`CompactLBFGS.push` at any scale of
