@@ -613,13 +613,19 @@ def _row_dots(A, p, v, bounds):
             out[i, r], out[i, r + 1], out[i, r + 2], out[i, r + 3] = s0, s1, s2, s3
             r += 4
         while r < p:
-            a0 = A[r, a:b]
-            s0 = 0.0
-            for j in range(vb.shape[0]):
-                s0 += a0[j] * vb[j]
-            out[i, r] = s0
+            out[i, r] = _row_dot(A[r, a:b], vb)
             r += 1
     return out
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _row_dot(a0, vb):
+    """``a0 . vb``, one row: the rows :func:`_row_dots` and :func:`_row_dots_pair` take one
+    at a time."""
+    s0 = 0.0
+    for j in range(vb.shape[0]):
+        s0 += a0[j] * vb[j]
+    return s0
 
 
 @njit(cache=True, fastmath={"reassoc"})
@@ -652,14 +658,7 @@ def _row_dots_pair(A, p, v, w, bounds):
                 out_w[i, r + h], out_w[i, r + h + 1] = t0, t1
             r += 4
         while r < p:
-            a0 = A[r, a:b]
-            s0 = 0.0
-            for j in range(vb.shape[0]):
-                s0 += a0[j] * vb[j]
-            t0 = 0.0
-            for j in range(wb.shape[0]):
-                t0 += a0[j] * wb[j]
-            out_v[i, r], out_w[i, r] = s0, t0
+            out_v[i, r], out_w[i, r] = _row_dot(A[r, a:b], vb), _row_dot(A[r, a:b], wb)
             r += 1
     return out_v, out_w
 
