@@ -338,25 +338,23 @@ def _push(lb, order, ist, x, xn, g, gn):
         k = max(k, order[i] + 1)
     nb = bounds.shape[0] - 1
     if 2 * m * Z.shape[1] < _REUSE_FROM:
-        if stored:  # the products with y and with gn in one read of the rows
-            Py, Pn = _row_dots_pair(Z, 2 * k, Z[2 * slot + 1], gn, bounds)
-            _record_pair(SY, G, slot, Py, dots)
-            P[:, :Pn.shape[1]] = Pn
-            ist[_NP] = Pn.shape[1]
-            ist[_HAVE_P] = 1
-        else:
+        if not stored:
             ist[_HAVE_P] = 0
-        return dots, stored
-    Pn = _products(Z, k, gn, bounds, 0, nb)
-    if stored:
-        if older and ist[_HAVE_P] == 1 and n_direct < nb:
-            c = min(Pn.shape[1], ist[_NP])
-            Py = np.zeros_like(Pn)
-            Py[:, :c] = Pn[:, :c] - P[:, :c]
-            Py[:n_direct] = _products(Z, k, Z[2 * slot + 1], bounds, 0, n_direct)
-        else:
-            Py = _products(Z, k, Z[2 * slot + 1], bounds, 0, nb)
+            return dots, stored
+        # the products with y and with gn in one read of the rows
+        Py, Pn = _row_dots_pair(Z, 2 * k, Z[2 * slot + 1], gn, bounds)
         _record_pair(SY, G, slot, Py, dots)
+    else:
+        Pn = _products(Z, k, gn, bounds, 0, nb)
+        if stored:
+            if older and ist[_HAVE_P] == 1 and n_direct < nb:
+                c = min(Pn.shape[1], ist[_NP])
+                Py = np.zeros_like(Pn)
+                Py[:, :c] = Pn[:, :c] - P[:, :c]
+                Py[:n_direct] = _products(Z, k, Z[2 * slot + 1], bounds, 0, n_direct)
+            else:
+                Py = _products(Z, k, Z[2 * slot + 1], bounds, 0, nb)
+            _record_pair(SY, G, slot, Py, dots)
     P[:, :Pn.shape[1]] = Pn
     ist[_NP] = Pn.shape[1]
     ist[_HAVE_P] = 1

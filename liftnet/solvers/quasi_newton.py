@@ -492,25 +492,25 @@ class CompactLBFGS:
             # products with y and with g_new in one read of the rows (_row_dots_pair: the
             # same bits as two calls), the latter kept for the next apply
             # (2 m n below _REUSE_FROM: _block_products would take _row_dots too)
-            if stored:
-                Py, P = _row_dots_pair(self.Z, 2 * k, zy, g_new, self.bounds)
-                self._record(slot, Py, dots)
-                self._P, self._grad = P, g_new
-            else:
+            if not stored:
                 self._grad = None
-            return dots, stored
-        P = self._block_products(g_new, k)
-        if stored:
-            if older and self._grad is g and self.n_direct < len(self.blocks):
-                # Z y = Z g_new - Z g on the rows that were there at the last push; the group
-                # norm's blocks directly (their gradient stays large: the difference cancels)
-                c = min(P.shape[1], self._P.shape[1])  # the older rows are all before c
-                Py = np.zeros_like(P)
-                Py[:, :c] = P[:, :c] - self._P[:, :c]
-                Py[:self.n_direct] = self._block_products(zy, k, 0, self.n_direct)
-            else:
-                Py = self._block_products(zy, k)
+                return dots, stored
+            Py, P = _row_dots_pair(self.Z, 2 * k, zy, g_new, self.bounds)
             self._record(slot, Py, dots)
+        else:
+            P = self._block_products(g_new, k)
+            if stored:
+                if older and self._grad is g and self.n_direct < len(self.blocks):
+                    # Z y = Z g_new - Z g on the rows that were there at the last push; the
+                    # group norm's blocks directly (their gradient stays large: the difference
+                    # cancels)
+                    c = min(P.shape[1], self._P.shape[1])  # the older rows are all before c
+                    Py = np.zeros_like(P)
+                    Py[:, :c] = P[:, :c] - self._P[:, :c]
+                    Py[:self.n_direct] = self._block_products(zy, k, 0, self.n_direct)
+                else:
+                    Py = self._block_products(zy, k)
+                self._record(slot, Py, dots)
         self._P, self._grad = P, g_new
         return dots, stored
 
