@@ -8,8 +8,9 @@ third of its 0.34 ms, the rest about 200 calls of Python and numpy on short arra
 (docs/benchmarks.md, session 42). This module runs the same iterations on the ALM's
 subproblem ``L_rho(., M)`` (:class:`.alm._Subproblem`, in the model's or the branch
 coordinates) as compiled loops, and returns to Python only where the solver calls back: the
-certificate and the checkpoint of the schedule (iterations 1, 2, 3, 5, 8, ...), the test of the
-deadline (about every :data:`CHUNK_SECONDS`) and Ctrl-C (between those calls).
+certificate and the checkpoint of the schedule (iterations 1, 2, 3, 5, 8, ...), the caller's
+``finish`` (every :data:`.quasi_newton.FINISH_EVERY` iterations), the test of the deadline
+(about every :data:`CHUNK_SECONDS`) and Ctrl-C (between those calls).
 
 It is the same algorithm to the bit, not an approximation of it: every formula is the
 compiled kernel the Python solver calls (:mod:`.kernels`, the group loops of
@@ -62,6 +63,7 @@ from .quasi_newton import (
     _SMALL,
     _UNSEEN_AFTER,
     _UNSEEN_GROWTH,
+    FINISH_EVERY,
     _apply_compiled,
     _backtrack_step,
     _block_scales_loop,
@@ -99,7 +101,7 @@ MAX_SIZE = 1 << 18
 
 # the integer state (ist): counters, slots, flags
 _K, _NBT, _NSHORT, _KHALVED, _NEXT, _CUR, _BEST, _PG, _NORD, _HAVE_SCALES, _HAVE_P, _NP, \
-    _CERT, _STATUS, _STOP, _SCHED = range(16)
+    _CERT, _STATUS, _STOP, _SCHED, _ASK = range(17)
 # the float state (fst)
 _R, _V, _RHALVED, _BESTR, _BESTV, _TOLX, _CERTR = range(7)
 # statuses (ist[_STATUS]) and stop reasons (ist[_STOP])
@@ -396,13 +398,14 @@ def _apply(lb, order, ist, q, scales, out):
 
 @njit(cache=True, fastmath=False, error_model="numpy")
 def _run(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unseen, nw,
-         max_iter, patience, floor, value_scale, c1, max_short, has_certify,
+         max_iter, patience, floor, value_scale, c1, max_short, has_certify, has_finish,
          steps, skip_top):
     """Iterations of :func:`.quasi_newton.group_owlqn` from the state in ``ist``, ``fst`` and
     the arrays, until it stops (``_DONE``, the status in ``ist[_STATUS]``), until the top of
-    an iteration asks for the caller (``_CHECK``: a scheduled checkpoint or certificate, or a
-    working residual that passed its tolerance; ``ist[_STOP]`` the stop reason so far), or
-    after ``steps`` iterations (``_BUDGET``). ``skip_top``: resume after a ``_CHECK``."""
+    an iteration asks for the caller (``_CHECK``: a scheduled checkpoint or certificate, a
+    working residual that passed its tolerance, or the caller's ``finish`` due,
+    ``ist[_ASK]``; ``ist[_STOP]`` the stop reason so far), or after ``steps`` iterations
+    (``_BUDGET``). ``skip_top``: resume after a ``_CHECK``."""
     eps = 2.220446049250313e-16
     for it in range(steps + 1):
         cur, best = ist[_CUR], ist[_BEST]
@@ -421,11 +424,12 @@ def _run(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unseen
                 ist[_STATUS] = _STALLED
                 return _DONE
             stop = _CONVERGED if r <= fst[_TOLX] else _MAX_ITER if k >= max_iter else _GO
+            ask = has_finish and stop == _GO and k > 0 and k % FINISH_EVERY == 0
             scheduled = k >= ist[_NEXT]
             if scheduled:
                 ist[_NEXT] = max(k + 1, int(math.ceil(_CHECK_GROWTH * k)))
-            ist[_STOP], ist[_SCHED] = stop, scheduled
-            if scheduled or (has_certify and stop == _CONVERGED):
+            ist[_STOP], ist[_SCHED], ist[_ASK] = stop, scheduled, ask
+            if scheduled or (has_certify and stop == _CONVERGED) or ask:
                 return _CHECK
             if stop != _GO:
                 ist[_STATUS] = stop
@@ -601,20 +605,22 @@ def _problem_tuple(base, C, n_free):
 
 
 def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor=-np.inf,
-          max_short=20, patience=None, lbfgs, monitor=None, monitor_every=None):
+          max_short=20, patience=None, lbfgs, monitor=None, monitor_every=None, finish=None):
     """:func:`.quasi_newton.group_owlqn` on ``sub`` (where :func:`usable` says so): the same
-    arguments (``memory`` is ``lbfgs``'s), the same iterates and result. ``monitor`` is called
+    arguments (``memory`` is ``lbfgs``'s; ``finish`` asked at the same iterations), the same
+    iterates and result. ``monitor`` is called
     between compiled calls, when ``monitor_every`` seconds have passed since its last call
     (the calls then last at most that long). The BLAS runs on one thread meanwhile
     (:func:`one_blas_thread`), the caller's callbacks (``monitor``, the certificate) included."""
     with threads.limit_blas(1):
         return _solve(sub, x0, tol=tol, max_iter=max_iter, c1=c1, deadline=deadline,
                       scales0=scales0, floor=floor, max_short=max_short, patience=patience,
-                      lbfgs=lbfgs, monitor=monitor, monitor_every=monitor_every)
+                      lbfgs=lbfgs, monitor=monitor, monitor_every=monitor_every,
+                      finish=finish)
 
 
 def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, patience,
-           lbfgs, monitor, monitor_every):
+           lbfgs, monitor, monitor_every, finish):
     """:func:`solve` within its one-thread BLAS context."""
     from .alm import _BranchSubproblem, _Cache, _WeightsOnly
 
@@ -642,7 +648,7 @@ def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, p
     lb = (lbfgs.Z, lbfgs.SY, lbfgs.G, lbfgs.bounds, np.zeros((nb, 2 * lbfgs.m)),
           lbfgs.n_direct, lbfgs.m)
     order = np.zeros(lbfgs.m, dtype=np.int64)
-    ist = np.zeros(16, dtype=np.int64)
+    ist = np.zeros(17, dtype=np.int64)
     fst = np.zeros(7)
 
     def cache_of(xv, Ub, Vb):
@@ -704,7 +710,7 @@ def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, p
             ev = _run(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unseen,
                       nw, max_iter, -1 if patience is None else int(patience),
                       float(floor), value_scale, float(c1), int(max_short),
-                      certify is not None, chunk, skip)
+                      certify is not None, finish is not None, chunk, skip)
             skip = False
             if ist[_K] > k0:
                 per = (time.monotonic() - t0) / (ist[_K] - k0)
@@ -738,6 +744,10 @@ def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, p
                 else:
                     fst[_TOLX] = 0.5 * tol * fst[_R] / r_true
                     stop = stop_reason(fst[_R], fst[_TOLX], int(ist[_K]), max_iter, deadline)
+            if (ist[_ASK] and not stop
+                    and finish(int(ist[_K]), xc, gs[ist[_CUR]], cache, fst[_R])):
+                status = "finished"
+                break
             if stop:
                 status = stop
                 break
@@ -754,7 +764,8 @@ def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, p
     x = xs[slot].copy()
     g = gs[slot].copy()
     cache = cache_of(x, Us[slot].copy(), Vs[slot].copy())
-    if certify is not None and status not in ("converged", "diverged", "unbounded"):
+    if certify is not None and status not in ("converged", "diverged", "unbounded",
+                                              "finished"):
         r = fst[_CERTR] if ist[_CERT] == slot else certify(x, g, cache)
     steps = scales.copy() if ist[_HAVE_SCALES] else np.ones(nb)
     return x, InnerInfo(status, int(ist[_K]), r, v, steps, int(ist[_NBT]), cache=cache, grad=g)

@@ -33,7 +33,8 @@ from ._interrupt import INTERRUPTS, interrupted
 class InnerInfo:
     """How an inner solve ended."""
 
-    # "converged", "max_iter", "time_limit", "interrupted", "diverged", "stalled", "unbounded"
+    # "converged", "max_iter", "time_limit", "interrupted", "diverged", "stalled", "unbounded",
+    # "finished" (group_owlqn's finish)
     status: str
     nit: int
     residual: float

@@ -52,6 +52,9 @@ _CHECK_GROWTH = 1.5
 _UNSEEN_GROWTH, _UNSEEN_AFTER = 1e4, 3
 #: ``K`` of the rounding level ``K eps (|v| + scale)`` of a computed value (:func:`value_noise`)
 VALUE_NOISE = 100.0
+#: :func:`group_owlqn` asks its ``finish`` at the top of every iteration whose number is a
+#: multiple of this (the compiled loop at the same iterations: the same path)
+FINISH_EVERY = 25
 
 
 def group_owlqn(
@@ -71,6 +74,7 @@ def group_owlqn(
     lbfgs: CompactLBFGS | None = None,
     monitor=None,
     monitor_every: float | None = None,
+    finish=None,
 ) -> tuple[np.ndarray, InnerInfo]:
     """Run group OWL-QN on the subproblem ``sub`` from ``x0``.
 
@@ -134,6 +138,14 @@ def group_owlqn(
         Call ``monitor`` only when at least this many seconds (``time.monotonic``) have passed
         since its last call (``None``: after every iterate). The compiled loop of small
         problems (:mod:`.owlqn_compiled`) takes a ``monitor`` only with it.
+    finish : callable, optional
+        ``finish(k, x, g, cache, r) -> bool``, the caller's own test of whether the solve has
+        done enough (:func:`liftnet.solve_alm`: whether a weight polish of a copy of ``x``
+        already certifies the whole run, docs/maths.md 6.5), asked at the top of iterations
+        ``k = FINISH_EVERY, 2 FINISH_EVERY, ...`` where the solve goes on (``r`` the working
+        residual); True ends it with status ``finished`` (its point, as for any stop short of
+        convergence, the iterate of smallest residual; ``residual`` the working one). The
+        arrays are the solver's: copy what outlives the call.
 
     Returns
     -------
@@ -155,7 +167,8 @@ def group_owlqn(
         return owlqn_compiled.solve(sub, x0, tol=tol, max_iter=max_iter, c1=c1,
                                     deadline=deadline, scales0=scales0, floor=floor,
                                     max_short=max_short, patience=patience, lbfgs=lbfgs,
-                                    monitor=monitor, monitor_every=monitor_every)
+                                    monitor=monitor, monitor_every=monitor_every,
+                                    finish=finish)
     blocks = sub.blocks
     x = x0.copy()
     v, cache = sub.value(x)
@@ -216,6 +229,8 @@ def group_owlqn(
                 status = "stalled"
                 break
             stop = stop_reason(r, tol_x, k, max_iter, deadline)
+            # (finish: where the solve goes on, before the certificate may stop it)
+            ask = finish is not None and not stop and k > 0 and k % FINISH_EVERY == 0
             scheduled = k >= next_check  # iterations 1, 2, 3, 5, 8, ... (_CHECK_GROWTH)
             if scheduled:
                 next_check = max(k + 1, int(np.ceil(_CHECK_GROWTH * k)))
@@ -233,6 +248,9 @@ def group_owlqn(
                     # certificate's: go on with the working tolerance their ratio asks for now
                     tol_x = 0.5 * tol * r / r_true
                     stop = stop_reason(r, tol_x, k, max_iter, deadline)
+            if ask and not stop and finish(k, x, g, cache, r):
+                status = "finished"
+                break
             if stop:
                 status = stop
                 break
@@ -342,9 +360,11 @@ def group_owlqn(
         status = interrupted(exc)
     if status != "converged" and best[0] < r:
         r, x, v, cache, g = best
-    if certify is not None and status not in ("converged", "diverged", "unbounded"):
+    if certify is not None and status not in ("converged", "diverged", "unbounded",
+                                              "finished"):
         # the residual of the returned point in the certificate's coordinates, whatever ended
-        # the solve (the caller compares it with the violation: solve_alm's penalty rule)
+        # the solve but finish, whose caller has what it asked for (the caller compares it
+        # with the violation: solve_alm's penalty rule)
         # (a solve cut on the schedule has just certified this very iterate)
         r = certified[1] if certified[0] is x else certify(x, g, cache)
     steps = np.ones(len(blocks)) if scales is None else scales

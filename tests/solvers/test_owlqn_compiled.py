@@ -16,7 +16,7 @@ from liftnet.datasets import make_teacher
 from liftnet.solvers import owlqn_compiled as oc
 from liftnet.solvers import threads
 from liftnet.solvers.alm import _BranchSubproblem, _Subproblem, _WeightsOnly, warm_up
-from liftnet.solvers.quasi_newton import CompactLBFGS, group_owlqn
+from liftnet.solvers.quasi_newton import FINISH_EVERY, CompactLBFGS, group_owlqn
 from liftnet.solvers.threads import limit_blas
 from liftnet.verification.kkt import initial_multipliers
 
@@ -168,6 +168,29 @@ def test_the_checkpoints_and_certificates_come_at_the_same_iterations():
     assert len(seen[True]) >= 20
     for (_, a), (_, b) in zip(seen[True], seen[False]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("stop_at", [None, 3])
+def test_finish_is_asked_at_the_same_iterations_and_ends_the_solve_alike(stop_at):
+    """``finish`` sees the same iterates, gradients and residuals in both loops, and the
+    solve it ends (at its third call) ends alike, status ``finished``."""
+    prob = _problem(bias=True)
+    sub, x0 = _subproblem(prob, rho=5.0)
+    seen = []
+
+    def finish(k, x, g, cache, r):
+        seen.append((k, x.copy(), g.copy(), r, [v.copy() for v in cache[1]]))
+        return stop_at is not None and k == stop_at * FINISH_EVERY
+
+    py, cc = _both(sub, x0, tol=1e-9, max_iter=200, finish=finish)
+    _assert_same(py, cc)
+    n = len(seen) // 2
+    assert n == (3 if stop_at else 7) and len(seen) == 2 * n
+    assert (py[1].status == "finished") == bool(stop_at)
+    for a, b in zip(seen[:n], seen[n:]):
+        assert a[0] == b[0] and a[3] == b[3]
+        for u, v in zip(a[1:3] + tuple(a[4]), b[1:3] + tuple(b[4])):
+            np.testing.assert_array_equal(u, v)
 
 
 def test_solve_alm_takes_it_and_ends_where_the_python_loop_does():

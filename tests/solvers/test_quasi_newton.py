@@ -455,6 +455,38 @@ def test_checkpoint_sees_the_accepted_iterates_of_the_schedule():
         np.testing.assert_array_equal(x, sub.seen[k][1])
 
 
+def test_finish_is_asked_every_finish_every_iterations_and_ends_the_solve():
+    """``finish`` is asked at the top of iterations ``FINISH_EVERY``, ``2 FINISH_EVERY``, ...
+    with that iterate, its gradient and working residual; a solve it never stops takes the
+    path of a solve without it (the same iterates and result), and True ends the solve at
+    once with status ``finished``."""
+    from liftnet.solvers.quasi_newton import FINISH_EVERY, group_owlqn
+
+    ref, x0 = _ill_conditioned(1)
+    plain_x, plain = group_owlqn(ref, x0, tol=1e-12, max_iter=130)
+    asked = []
+
+    def finish(k, x, g, cache, r, stop_at=None):
+        sub_g = ref.gradient(x, cache)
+        np.testing.assert_array_equal(g, sub_g)
+        asked.append((k, x.copy(), r))
+        return k == stop_at
+
+    sub = _Recording(ref.A, ref.c, ref.pen.lam, ref.shape)
+    x, info = group_owlqn(sub, x0, tol=1e-12, max_iter=130, finish=finish)
+    assert [k for k, _, _ in asked] == list(range(FINISH_EVERY, 130, FINISH_EVERY))
+    for k, xk, r in asked:  # sub.seen[k]: the iterate of iteration k, and its residual
+        np.testing.assert_array_equal(xk, sub.seen[k][1])
+        assert r == sub.seen[k][0]
+    np.testing.assert_array_equal(x, plain_x)
+    assert (info.status, info.nit, info.residual) == (plain.status, plain.nit, plain.residual)
+    asked.clear()
+    _, info = group_owlqn(ref, x0, tol=1e-12, max_iter=130,
+                          finish=lambda *a: finish(*a, stop_at=2 * FINISH_EVERY))
+    assert info.status == "finished" and info.nit == 2 * FINISH_EVERY
+    assert [k for k, _, _ in asked] == [FINISH_EVERY, 2 * FINISH_EVERY]
+
+
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("tol", [1e-2, 1e-3])
 def test_certificate_is_checked_before_the_working_residual_gets_there(seed, tol):
