@@ -10,7 +10,10 @@ Outer iteration ``k``:
    Barzilai-Borwein proximal gradient (:mod:`.proxgrad`) in ``(W, b, V)``; both give exact
    group zeros; with ``polish_weights`` (the default), after a long solve
    (``POLISH_MIN_INNER`` iterations) the weights ``(W, b)`` alone, ``V`` fixed, a convex
-   problem per layer (:func:`_polish_weights`, docs/maths.md 6.4);
+   problem per layer (:func:`_polish_weights`, docs/maths.md 6.4); and every
+   ``FINISH_EVERY`` inner iterations, where the iterate is near ``tol`` already, the same
+   polish of a copy of it, whose point ends step 1 when it certifies ``tol`` itself (the run
+   then converges there: :class:`_Finish`, docs/maths.md 6.5);
 2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
 3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``
    and is still above ``tol`` and (unless step 1 reached ``tol``) above ``PENALTY_MARGIN``
@@ -372,6 +375,78 @@ def _polish_weights(sub, z, info, eps, lbfgs, **solve_kw):
     return zp, dataclasses.replace(info, cache=ip.cache, value=ip.value, status=status), ip.nit
 
 
+#: The test an inner solve asks every :data:`.quasi_newton.FINISH_EVERY` iterations
+#: (docs/maths.md 6.5): taken where the working residual is within ``FINISH_RATIO`` times the
+#: run's ``tol``, and its weight polish (at most ``FINISH_MAX_INNER`` iterations) where the
+#: parts of the certificate that the polish barely moves (the ``V`` part of the
+#: stationarity, the feasibility, the complementarity) are within ``tol`` already; after a
+#: polish that does not certify, none for ``FINISH_BACKOFF`` times its iterations (its cost
+#: at most about a tenth of the solve's). Its pairs have storage of their own, of at most
+#: ``FINISH_BYTES`` (none where even two pairs need more: no test then).
+FINISH_RATIO, FINISH_MAX_INNER, FINISH_BACKOFF, FINISH_BYTES = 10.0, 100, 10, 2**27
+
+
+class _Finish:
+    """``finish`` of :func:`.group_owlqn` in the ALM's inner solves: whether the weight
+    polish of docs/maths.md 6.4, run on a copy of the solve's iterate, reaches a point that
+    :func:`~liftnet.verification.kkt.kkt_residuals` certifies within the run's ``tol`` (with
+    the multipliers the ALM would take there). If so the solve ends (status ``finished``)
+    and the ALM takes that point (:attr:`found`), with which the run converges; if not the
+    solve goes on from its own iterate, untouched (the polish works on a copy, with a
+    subproblem and pairs of its own). So a run that never meets ``tol`` takes the same path
+    as without the test, a little later."""
+
+    def __init__(self, prob, memory, tol, certify, M_max, deadline):
+        self.prob, self.tol, self.certify, self.M_max = prob, tol, certify, M_max
+        self.deadline = deadline
+        self.sub = _Subproblem(prob)  # (the solve's own holds its evaluations)
+        self.n_free = _WeightsOnly(self.sub).n_free
+        self.memory = memory
+        self.lbfgs = None  # allocated at the first polish
+        itemsize = np.dtype(prob.dtype).itemsize
+        self.usable = 2 * 2 * prob.layout.size * itemsize <= FINISH_BYTES
+
+    def start(self, M1, M2, rho, to_z):
+        """A new inner solve: its multipliers, ``rho``, and ``to_z(x, cache)``, its iterate
+        in the model's coordinates."""
+        self.sub.set(M1, M2, rho)
+        self.to_z = to_z
+        self.found, self.n_polish, self.next_k = None, 0, 0
+
+    def __call__(self, k, x, g, cache, r):
+        if not self.usable or k < self.next_k or r > FINISH_RATIO * self.tol:
+            return False
+        sub, tol = self.sub, self.tol
+        gz = sub.gradient(x, cache)  # the model's coordinates (the certificate's)
+        v_part = np.max(np.abs(gz[self.n_free:]), initial=0.0)
+        sub.release(None, gz)
+        if v_part > tol:
+            return False
+        g1, g2, Mh1, Mh2 = sub.constraint_state(cache)
+        for gl, Ml in zip((*g1, *g2), (*Mh1, *Mh2)):
+            if np.max(gl, initial=0.0) > tol or np.max(np.abs(Ml * gl), initial=0.0) > tol:
+                return False
+        if self.lbfgs is None:
+            self.lbfgs = CompactLBFGS.sized(x, self.memory, FINISH_BYTES, blocks=sub.blocks,
+                                            direct=sub.n_nonsmooth)
+        z = self.to_z(x, cache)
+        zp, ip = group_owlqn(_WeightsOnly(sub), z, tol=POLISH_TOL * tol,
+                             max_iter=FINISH_MAX_INNER, deadline=self.deadline,
+                             lbfgs=self.lbfgs)
+        self.n_polish += ip.nit
+        if ip.status == "interrupted":  # a Ctrl-C in the polish: the solve's own
+            raise KeyboardInterrupt
+        if ip.status not in ("unbounded", "diverged", "time_limit"):
+            _, _, Mh1, Mh2 = sub.constraint_state(ip.cache)
+            rep = self.certify(zp, _capped(Mh1, self.M_max), _capped(Mh2, self.M_max))
+            if rep["residual"] <= tol:
+                self.found = (zp, ip)
+                return True
+        sub.release(ip.cache)
+        self.next_k = k + FINISH_BACKOFF * ip.nit
+        return False
+
+
 def _restart_point(prob, best_net, phi_k):
     """``(z, M1, M2)`` to restart from after an unbounded solve, or ``None`` to keep ``z_k``
     (whose network has ``Phi = phi_k``).
@@ -697,7 +772,10 @@ def solve_alm(
         ``L_rho`` over the weights and biases alone (``V`` fixed: a convex problem per layer),
         for at most a tenth of the solve's iterations, to a tenth of its tolerance
         (docs/maths.md 6.4; ``inner="owlqn"`` only). Its iterations count in ``n_inner`` and
-        in the records' ``polish_iterations``, and ``inner_callback`` sees them. On by
+        in the records' ``polish_iterations``, and ``inner_callback`` sees them. (Not the
+        polishes of the test that may end a solve near ``tol``, docs/maths.md 6.5: on copies
+        of the iterate, whatever ``polish_weights`` is; their iterations count there too,
+        and ``inner_callback`` does not see them.) On by
         default since session 41 (docs/maths.md 6.4 has the tables): on the 8-16-16-4
         teacher of ``benchmarks/bench_ipopt.py`` (N = 200, 400, 800, seeds 0-2) it reaches
         the KKT residual ``1e-3`` in 54,073 inner iterations instead of 78,087 (median 1.32 s
@@ -988,6 +1066,8 @@ def solve_alm(
         # one storage for the L-BFGS pairs of every subproblem (both coordinate systems)
         lbfgs = (CompactLBFGS.sized(z, memory, blocks=sub.blocks, direct=sub.n_nonsmooth)
                  if inner == "owlqn" else None)
+        # the test that may end a solve where a polished copy certifies tol (docs/maths.md 6.5)
+        finish = _Finish(prob, memory, tol, certify, M_max, inner_deadline)
         steps = None
         viol_prev = np.inf
         branch = True  # inner coordinates (docs/maths.md 6.2)
@@ -1029,16 +1109,18 @@ def solve_alm(
             floor = -sub.M_sq / (2.0 * rho) - UNBOUNDED_SLACK * (abs(rep["objective"]) + 1.0)
             if inner == "owlqn" and branch:
                 bsub = _BranchSubproblem(sub, z)
+                finish.start(M1, M2, rho, bsub.to_z)
                 x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
                                           deadline=inner_deadline, scales0=steps,
-                                          floor=floor,
-                                          lbfgs=lbfgs, patience=patience, **inner_kw)
+                                          floor=floor, lbfgs=lbfgs, patience=patience,
+                                          finish=finish, **inner_kw)
                 z_new = bsub.to_z(x_new, info.cache)
             elif inner == "owlqn":
+                finish.start(M1, M2, rho, lambda x, cache: x.copy())
                 z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
                                           deadline=inner_deadline, scales0=steps,
-                                          floor=floor,
-                                          lbfgs=lbfgs, patience=patience, **inner_kw)
+                                          floor=floor, lbfgs=lbfgs, patience=patience,
+                                          finish=finish, **inner_kw)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
@@ -1046,11 +1128,18 @@ def solve_alm(
                     floor=floor,
                 )
             n_polish = 0  # 1b. the weights alone after a long solve (docs/maths.md 6.4)
+            if info.status == "finished":  # a polished copy certified tol (6.5): its point
+                z_new, ip = finish.found
+                sub.release(info.cache)
+                info = dataclasses.replace(info, cache=ip.cache, value=ip.value)
+            if inner == "owlqn":  # (the tests' polishes, the one taken or not)
+                n_polish = finish.n_polish
             if (polish_weights and inner == "owlqn" and info.status in _POLISHED
                     and info.nit >= POLISH_MIN_INNER and np.isfinite(info.value)):
-                z_new, info, n_polish = _polish_weights(
+                z_new, info, n = _polish_weights(
                     sub, z_new, info, eps, lbfgs, deadline=inner_deadline, floor=floor,
                     **inner_kw)
+                n_polish += n
             # The iteration's outcome (its point, multipliers, certificate, mask, record and
             # the next rho, eps) goes into new names first: the state the result is made of
             # changes only in the commit after the if/else (steps and branch, which only the
@@ -1069,7 +1158,8 @@ def solve_alm(
                 # the record has the residuals of the restart point
                 rec = {
                     "k": k + 1, "objective": rep_new["objective"], "rho": rho, "eps": eps,
-                    "violation": np.nan, "inner_iterations": info.nit, "polish_iterations": 0,
+                    "violation": np.nan, "inner_iterations": info.nit,
+                    "polish_iterations": n_polish,
                     "inner_status": "unbounded", "inner_residual": np.nan,
                     "time": clock.elapsed,
                     **{p: rep_new[p] for p in (*rep_new.PARTS, "residual")},

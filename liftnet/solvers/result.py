@@ -42,8 +42,10 @@ class LiftedResult(dict):
     history : list of dict
         One record per outer iteration. The ALM's: ``k``, ``rho`` and ``eps`` used by the
         subproblem, ``violation`` (MODEL.md 6, step 3), ``inner_iterations``,
-        ``polish_iterations`` (of the weight polish after a long solve, docs/maths.md 6.4),
-        ``inner_status``, ``inner_residual`` (the residual the subproblem reached), ``time``,
+        ``polish_iterations`` (of the weight polish after a long solve, docs/maths.md 6.4,
+        and of the polished copies of the test that may end a solve near ``tol``, 6.5),
+        ``inner_status`` (``finished``: ended by that test, whose point certifies ``tol``),
+        ``inner_residual`` (the residual the subproblem reached), ``time``,
         the KKT report's ``objective`` (``F``), parts and ``residual`` at the new iterate, and
         ``Phi`` (MODEL.md 3) of its network ``(W, b)`` (one forward pass, off the ALM's clock).
     start : dict or None

@@ -516,6 +516,84 @@ def test_a_ctrl_c_in_the_weight_polish_ends_the_run(monkeypatch, python_inner_so
     assert info2.status == "interrupted"
 
 
+def _records(res, keys=("k", "rho", "eps", "inner_iterations", "inner_status", "residual")):
+    return [tuple(h[k] for k in keys) for h in res.history]
+
+
+@pytest.mark.parametrize("no_test", ["FINISH_RATIO", "FINISH_BYTES"])
+def test_a_polished_copy_that_certifies_tol_ends_the_run(monkeypatch, no_test):
+    """docs/maths.md 6.5: on this teacher the first subproblem's test at iteration
+    ``FINISH_EVERY`` polishes a copy of the iterate to a point that meets ``tol``: the solve
+    ends there (``finished``), the run converges at that point, certified by
+    ``kkt_residuals`` with the multipliers it returns, its polish iterations counted. Without
+    the test (no ratio allowed, or no storage for its pairs) the run takes the same path to
+    that outer iteration, whose solve goes on past the test's iteration."""
+    import liftnet.solvers.alm as alm
+    from liftnet.solvers.quasi_newton import FINISH_EVERY
+
+    prob = teacher_problem("complementarity", N=20, seed=1)
+    res = solve_alm(prob, tol=1e-6, seed=1)
+    last = res.history[-1]
+    assert res.status == "converged" and last["inner_status"] == "finished"
+    assert last["inner_iterations"] % FINISH_EVERY == 0 and last["polish_iterations"] > 0
+    assert [h["inner_status"] for h in res.history].count("finished") == 1
+    assert res.n_inner == sum(h["inner_iterations"] + h["polish_iterations"]
+                              for h in res.history)
+    rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    assert rep["residual"] == pytest.approx(res.kkt["residual"], rel=1e-6)
+    assert rep["residual"] <= 1e-6
+    monkeypatch.setattr(alm, no_test, 0)
+    plain = solve_alm(prob, tol=1e-6, seed=1)
+    k = len(res.history) - 1
+    assert plain.status == "converged" and _records(plain)[:k] == _records(res)[:k]
+    assert "finished" not in [h["inner_status"] for h in plain.history]
+    # (the test is asked only where the solve goes on: without it, this one went on)
+    assert plain.history[k]["inner_iterations"] > last["inner_iterations"]
+
+
+def test_a_test_that_does_not_certify_leaves_the_path_as_it_was(monkeypatch):
+    """On this teacher one test polishes a copy and does not certify (``tol`` is not met
+    there): the run is the run without the test to the bit, its iterations counted with the
+    polishes."""
+    import liftnet.solvers.alm as alm
+
+    prob = teacher_problem("squared", N=30, seed=0)
+    tried = []
+    real = alm._Finish.__call__
+
+    def spy(self, *args):
+        n = self.n_polish
+        out = real(self, *args)
+        tried.append((out, self.n_polish - n))
+        return out
+
+    monkeypatch.setattr(alm._Finish, "__call__", spy)
+    res = solve_alm(prob, tol=1e-6, seed=0)
+    polished = [n for out, n in tried if n]
+    assert len(polished) == 1 and not any(out for out, _ in tried)
+    monkeypatch.setattr(alm, "FINISH_RATIO", 0)
+    plain = solve_alm(prob, tol=1e-6, seed=0)
+    assert _records(plain) == _records(res) and res.kkt["residual"] == plain.kkt["residual"]
+    for x, y in zip(res.W + res.V + res.M1 + res.M2, plain.W + plain.V + plain.M1 + plain.M2):
+        np.testing.assert_array_equal(x, y)
+    assert res.n_inner == plain.n_inner + polished[0]
+
+
+def test_a_ctrl_c_in_the_tests_polish_ends_the_run(monkeypatch, python_inner_solver):
+    """A Ctrl-C inside the polish of the test (its second gradient) ends the run
+    ``interrupted``, with the records of the outer iterations before it."""
+    import liftnet.solvers.alm as alm
+
+    prob = teacher_problem("complementarity", N=20, seed=1)
+    full = solve_alm(prob, tol=1e-6, seed=1)
+    monkeypatch.setattr(alm._WeightsOnly, "gradient",
+                        interrupt_call(alm._WeightsOnly.gradient, 2))
+    res = solve_alm(prob, tol=1e-6, seed=1)
+    assert res.status == "interrupted"
+    assert _records(res)[:-1] == _records(full)[:len(res.history) - 1]
+    assert res.history[-1]["inner_status"] == "interrupted"
+
+
 def test_solve_alm_polishes_the_weights_after_long_solves_only(monkeypatch, capsys):
     """``polish_weights=True`` (the default) polishes after solves of ``POLISH_MIN_INNER``
     iterations or more: none of this small teacher's solves is that long, and its run is the
