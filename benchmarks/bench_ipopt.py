@@ -18,7 +18,13 @@ returns its best recorded point instead, docs/maths.md 7) are checked as it runs
 2026-12-03 only its outer iterates: up to a whole inner solve late).
 A second table gives, for each ``--levels`` residual, the time each solver first reached it and
 the ratio: each one's own time to a residual, not its whole run. The copying and checking are
-taken off both clocks.
+taken off both clocks. Its column ``t_ALM(tol)`` is the time of one more ALM run per level,
+``solve_alm(tol=level)``: when a user who asks for that residual gets a point certified at it
+(``-`` when the run did not converge within ``--alm-time-limit``, or without one within twice
+the traced run's time plus a second), with its ratio to IPOPT's
+traced time (a solve asked for a residual can stop sooner than the traced path of one asked for
+``--tol``: its tests of docs/maths.md 6.5 certify a polished copy of an inner iterate; the
+traced path sees inner iterates without that polish).
 With ``--warm`` a last column adds IPOPT warm-started at the ALM's final point (primal values
 and multipliers, as ``liftnet.crosscheck_ipopt`` does): the ALM's whole time plus that IPOPT
 run's time to each residual (a second local solve: it may end at another point).
@@ -189,7 +195,9 @@ def _run_one(rows, N, seed, widths, cap, tol, coupling, lam, alm_time_limit, lev
     # its times count from the start of the ALM
     wtrace = traced_ipopt(prob, seed, cap, init=alm)[1] if warm and levels else []
     reach = {v: (first_time(alm_trace, v), first_time(trace, v),
-                 alm.time + first_time(wtrace, v) if wtrace else np.nan)
+                 alm.time + first_time(wtrace, v) if wtrace else np.nan,
+                 alm_time_to(prob, seed, v, alm_time_limit if alm_time_limit is not None
+                             else 2.0 * alm.time + 1.0))
              for v in levels}
     rows.append(
         dict(
@@ -222,21 +230,35 @@ def _run_one(rows, N, seed, widths, cap, tol, coupling, lam, alm_time_limit, lev
     return ip.status == "time_limit" or ip.time > cap
 
 
+def alm_time_to(prob, seed, level, time_limit):
+    """The time of ``solve_alm(prob, tol=level)`` from the start of ``seed`` when it converged
+    (its point certified at ``level``), ``inf`` when it did not within ``time_limit``
+    (``--alm-time-limit``, or without one twice the traced run's time plus a second). A
+    Ctrl-C in it ends the benchmark (KeyboardInterrupt: the rows above are complete)."""
+    res = solve_alm(prob, tol=level, seed=seed, time_limit=time_limit)
+    if res.status == "interrupted":
+        raise KeyboardInterrupt
+    return res.time if res.status == "converged" else np.inf
+
+
 def print_levels(rows, levels):
     """Each solver's time to each KKT residual (IPOPT's from its traced iterates)."""
     print("\ntime to each KKT residual (s; '-': not reached; ratio>=: the ratio, or where only "
           "the ALM reached the level IPOPT's whole run over the ALM's time, a lower bound; "
           "best_IPOPT: the smallest residual of IPOPT's traced iterates; t_ALM+IPOPT: with "
-          "--warm)")
+          "--warm; t_ALM(tol): the ALM run with tol=level, when it converged, and ratio(tol) "
+          "IPOPT's time over it)")
     head = (f"{'N':>6} {'seed':>5} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} "
-            f"{'ratio>=':>8} {'best_IPOPT':>10} {'t_ALM+IPOPT':>11}")
+            f"{'ratio>=':>8} {'best_IPOPT':>10} {'t_ALM+IPOPT':>11} {'t_ALM(tol)':>10} "
+            f"{'ratio(tol)':>10}")
     _print_head(head)
     for r in rows:
         for v in levels:
-            ta, ti, tw = r["reach"][v]
+            ta, ti, tw, tr = r["reach"][v]
             print(f"{r['N']:6d} {r['seed']:5d} {v:8.0e} {_fmt(ta, 8)} {_fmt(ti, 9)} "
                   f"{level_ratio(ta, ti):8.1f} {level_bound(ta, ti, r['t_ipopt']):8.1f} "
-                  f"{r['best_ipopt']:10.1e} {_fmt(tw, 11)}")
+                  f"{r['best_ipopt']:10.1e} {_fmt(tw, 11)} {_fmt(tr, 10)} "
+                  f"{level_ratio(tr, ti):10.1f}")
     if len({r["seed"] for r in rows}) > 1:
         print_medians(rows, levels)
 
@@ -272,16 +294,21 @@ def level_medians(rows, N, level):
     half or more of the seeds never reached it), the median of the per-seed ratios where both
     reached it, and how many seeds those are, of how many; then the median of the per-seed
     lower bounds (:func:`level_bound`) and how many seeds the ALM reached the level in: with
-    all of them, a lower bound of the median ratio (each seed's ratio is at least its bound)."""
+    all of them, a lower bound of the median ratio (each seed's ratio is at least its bound);
+    then the median time of the runs with ``tol=level`` (``t_ALM(tol)``) and the median of
+    their ratios where both reached it, and how many seeds those are."""
     sel = [r for r in rows if r["N"] == N]
     reach = [r["reach"][level] for r in sel]
-    ratios = [q for q in (level_ratio(ta, ti) for ta, ti, _ in reach) if np.isfinite(q)]
+    ratios = [q for q in (level_ratio(ta, ti) for ta, ti, _, _ in reach) if np.isfinite(q)]
     bounds = [q for q in (level_bound(ta, ti, r.get("t_ipopt", np.nan))
-                          for (ta, ti, _), r in zip(reach, sel)) if np.isfinite(q)]
-    return (float(np.median([ta for ta, _, _ in reach])),
-            float(np.median([ti for _, ti, _ in reach])),
+                          for (ta, ti, _, _), r in zip(reach, sel)) if np.isfinite(q)]
+    run_ratios = [q for q in (level_ratio(tr, ti) for _, ti, _, tr in reach) if np.isfinite(q)]
+    return (float(np.median([ta for ta, _, _, _ in reach])),
+            float(np.median([ti for _, ti, _, _ in reach])),
             float(np.median(ratios)) if ratios else np.nan, len(ratios), len(reach),
-            float(np.median(bounds)) if bounds else np.nan, len(bounds))
+            float(np.median(bounds)) if bounds else np.nan, len(bounds),
+            float(np.median([tr for _, _, _, tr in reach])),
+            float(np.median(run_ratios)) if run_ratios else np.nan, len(run_ratios))
 
 
 def print_medians(rows, levels):
@@ -289,15 +316,17 @@ def print_medians(rows, levels):
     print("\nmedians over the seeds (ratio: the median of the seeds' ratios where both reached "
           "the level; both: how many seeds those are, of all; ratio>=: the median of the "
           "seeds' lower bounds, IPOPT's whole run where it never reached the level; alm: the "
-          "seeds where the ALM did, of all: with all, a lower bound of the median ratio)")
+          "seeds where the ALM did, of all: with all, a lower bound of the median ratio; "
+          "t_ALM(tol), ratio(tol), both(tol): the same for the ALM runs with tol=level)")
     head = (f"{'N':>6} {'level':>8} {'t_ALM':>8} {'t_IPOPT':>9} {'ratio':>8} {'both':>6} "
-            f"{'ratio>=':>8} {'alm':>5}")
+            f"{'ratio>=':>8} {'alm':>5} {'t_ALM(tol)':>10} {'ratio(tol)':>10} {'both(tol)':>9}")
     _print_head(head)
     for N in dict.fromkeys(r["N"] for r in rows):
         for v in levels:
-            ta, ti, q, n_both, n, lb, n_alm = level_medians(rows, N, v)
+            ta, ti, q, n_both, n, lb, n_alm, tr, qr, n_run = level_medians(rows, N, v)
             print(f"{N:6d} {v:8.0e} {_fmt(ta, 8)} {_fmt(ti, 9)} {q:8.1f} {f'{n_both}/{n}':>6} "
-                  f"{lb:8.1f} {f'{n_alm}/{n}':>5}")
+                  f"{lb:8.1f} {f'{n_alm}/{n}':>5} {_fmt(tr, 10)} {qr:10.1f} "
+                  f"{f'{n_run}/{n}':>9}")
 
 
 #: the sizes of a run without ``--quick`` (what ``--widths``, ``--N0``, ``--Nmax`` and ``--cap``

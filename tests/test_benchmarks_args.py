@@ -162,6 +162,19 @@ def test_bench_ipopt_ctrl_c_exits_130(monkeypatch, capsys):
     assert "interrupted during the ALM at N=20" in out
 
 
+def test_bench_ipopt_ctrl_c_in_a_run_to_a_level_exits_130(monkeypatch, capsys):
+    """A Ctrl-C in one of the ALM runs with ``tol`` at a level (``solve_alm`` returns
+    ``interrupted``) ends the benchmark with exit 130, after its first call."""
+    done = SimpleNamespace(status="converged", time=1.0, kkt={"residual": 1e-7})
+    monkeypatch.setattr(bench_ipopt, "traced_alm", lambda *a, **k: (done, [(0.5, 1e-3)]))
+    monkeypatch.setattr(bench_ipopt, "traced_ipopt", lambda *a, **k: (
+        SimpleNamespace(status="converged", time=10.0, kkt={"residual": 1e-3}), []))
+    monkeypatch.setattr(bench_ipopt, "build_pyomo_model", lambda prob: None)
+    calls, out = interrupted_main(monkeypatch, capsys, bench_ipopt, "solve_alm",
+                                  ["--N0", "20", "--Nmax", "40", "--levels", "1e-3", "1e-4"])
+    assert calls == 1 and "interrupted: the rows above are complete." in out
+
+
 def test_bench_multipliers_stops_when_the_alm_is_interrupted(monkeypatch, capsys):
     calls, out = interrupted_main(monkeypatch, capsys, bench_multipliers, "solve_alm",
                                   ["--Ns", "20", "30", "--methods", "ip-kkt"])
@@ -274,7 +287,8 @@ def test_bench_datasets_prints_its_rows_and_stops_at_a_ctrl_c(monkeypatch, capsy
 def test_bench_ipopt_takes_several_seeds_and_gives_their_medians():
     """``--seed 0 1 2``: every N runs each seed (one is the default); the medians over them
     take, per level, each solver's median time (``inf`` when half the seeds never reached it)
-    and the median of the ratios of the seeds where both did."""
+    and the median of the ratios of the seeds where both did; the same for the ALM runs with
+    ``tol`` at the level (the fourth time of each level)."""
     assert bench_ipopt.parse_args([]).seed == [0]
     assert bench_ipopt.parse_args(["--seed", "0", "1", "2"]).seed == [0, 1, 2]
     inf = np.inf
@@ -282,20 +296,26 @@ def test_bench_ipopt_takes_several_seeds_and_gives_their_medians():
     def row(N, seed, reach, t_ipopt=600.0):
         return {"N": N, "seed": seed, "reach": reach, "t_ipopt": t_ipopt}
 
-    rows = [row(400, 0, {1e-3: (2.0, 90.0, np.nan), 1e-4: (6.0, inf, np.nan)}),
-            row(400, 1, {1e-3: (1.0, 60.0, np.nan), 1e-4: (5.0, inf, np.nan)}, 500.0),
-            row(400, 2, {1e-3: (1.5, 100.0, np.nan), 1e-4: (inf, 50.0, np.nan)}),
-            row(800, 0, {1e-3: (9.0, 9.0, np.nan), 1e-4: (inf, inf, np.nan)})]
-    assert bench_ipopt.level_medians(rows, 400, 1e-3) == (1.5, 90.0, 60.0, 3, 3, 60.0, 3)
-    t_alm, t_ip, ratio, both, n, lb, n_alm = bench_ipopt.level_medians(rows, 400, 1e-4)
+    rows = [row(400, 0, {1e-3: (2.0, 90.0, np.nan, 1.0), 1e-4: (6.0, inf, np.nan, 4.0)}),
+            row(400, 1, {1e-3: (1.0, 60.0, np.nan, 1.2), 1e-4: (5.0, inf, np.nan, inf)},
+                500.0),
+            row(400, 2, {1e-3: (1.5, 100.0, np.nan, 0.5), 1e-4: (inf, 50.0, np.nan, 5.0)}),
+            row(800, 0, {1e-3: (9.0, 9.0, np.nan, 3.0), 1e-4: (inf, inf, np.nan, inf)})]
+    assert (bench_ipopt.level_medians(rows, 400, 1e-3)
+            == (1.5, 90.0, 60.0, 3, 3, 60.0, 3, 1.0, 90.0, 3))
+    t_alm, t_ip, ratio, both, n, lb, n_alm, t_run, ratio_run, both_run = (
+        bench_ipopt.level_medians(rows, 400, 1e-4))
     assert (t_alm, t_ip, both, n) == (6.0, inf, 0, 3) and np.isnan(ratio)
+    # the runs with tol=1e-4: 4, inf and 5 s; IPOPT reached 1e-4 on seed 2 only (50 s)
+    assert (t_run, ratio_run, both_run) == (5.0, 10.0, 1)
     # the lower bounds: IPOPT's whole runs (600 s, 500 s) over the ALM's 6 s and 5 s, where
     # IPOPT never reached 1e-4; none where the ALM did not (seed 2)
     assert (lb, n_alm) == (100.0, 2)
     assert bench_ipopt.level_bound(5.0, inf, 500.0) == 100.0
     assert bench_ipopt.level_bound(5.0, 50.0, 500.0) == 10.0
     assert np.isnan(bench_ipopt.level_bound(inf, 50.0, 500.0))
-    assert bench_ipopt.level_medians(rows, 800, 1e-3) == (9.0, 9.0, 1.0, 1, 1, 1.0, 1)
+    assert (bench_ipopt.level_medians(rows, 800, 1e-3)
+            == (9.0, 9.0, 1.0, 1, 1, 1.0, 1, 3.0, 3.0, 1))
 
 
 def test_bench_ipopt_runs_every_seed_at_each_n_then_stops_at_the_cap(monkeypatch, capsys):
@@ -317,6 +337,7 @@ def test_bench_ipopt_runs_every_seed_at_each_n_then_stops_at_the_cap(monkeypatch
     monkeypatch.setattr(bench_ipopt, "traced_alm", fake_alm)
     monkeypatch.setattr(bench_ipopt, "traced_ipopt", fake_ipopt)
     monkeypatch.setattr(bench_ipopt, "build_pyomo_model", lambda prob: None)
+    monkeypatch.setattr(bench_ipopt, "alm_time_to", lambda prob, seed, level, tl: 0.25)
     rows = bench_ipopt.main(["--N0", "20", "--Nmax", "80", "--seed", "0", "1",
                              "--levels", "1e-3"])
     assert ran == [(20, 0), (20, 1), (40, 0), (40, 1)]
@@ -325,6 +346,7 @@ def test_bench_ipopt_runs_every_seed_at_each_n_then_stops_at_the_cap(monkeypatch
     assert "IPOPT exceeded the cap of 600 s at N=40: stop." in out
     assert "medians over the seeds" in out
     assert "    20    1e-03     0.50      5.00     10.0    2/2" in out
+    assert "      0.25       20.0       2/2" in out  # the runs with tol=1e-3: 5 s / 0.25 s
 
 
 def test_bench_ipopt_ctrl_c_in_a_later_seed_stops_every_loop(monkeypatch, capsys):
@@ -340,9 +362,12 @@ def test_bench_ipopt_ctrl_c_in_a_later_seed_stops_every_loop(monkeypatch, capsys
     monkeypatch.setattr(bench_ipopt, "traced_ipopt", lambda *a, **k: (
         SimpleNamespace(status="converged", time=10.0, kkt={"residual": 1e-3}), []))
     monkeypatch.setattr(bench_ipopt, "build_pyomo_model", lambda prob: None)
+    levels = []
+    monkeypatch.setattr(bench_ipopt, "alm_time_to", lambda *a: levels.append(a) or 0.25)
     _, out = interrupted_main(monkeypatch, capsys, bench_ipopt, "traced_alm",
                               ["--N0", "20", "--Nmax", "40", "--seed", "0", "1", "2"],
                               traced_alm=fake_alm)
+    assert len(levels) == 5  # the first seed's runs to the five default levels
     assert calls == [(20, 0), (20, 1)]
     assert "interrupted during the ALM at N=20" in out
     assert "    20     0     1.00" in out
