@@ -397,14 +397,15 @@ class _Finish:
     as without the test, a little later."""
 
     def __init__(self, prob, memory, tol, certify, M_max, deadline):
-        self.prob, self.tol, self.certify, self.M_max = prob, tol, certify, M_max
-        self.deadline = deadline
+        self.tol, self.certify, self.M_max, self.deadline = tol, certify, M_max, deadline
         self.sub = _Subproblem(prob)  # (the solve's own holds its evaluations)
         self.n_free = _WeightsOnly(self.sub).n_free
         self.memory = memory
         self.lbfgs = None  # allocated at the first polish
         itemsize = np.dtype(prob.dtype).itemsize
         self.usable = 2 * 2 * prob.layout.size * itemsize <= FINISH_BYTES
+        # the current solve's: the point found, the polishes' iterations, the next test's k
+        self.found, self.n_polish, self.next_k = None, 0, 0
 
     def start(self, M1, M2, rho, to_z):
         """A new inner solve: its multipliers, ``rho``, and ``to_z(x, cache)``, its iterate
@@ -1127,13 +1128,13 @@ def solve_alm(
                     tol=eps, max_iter=max_inner, steps0=steps, deadline=inner_deadline,
                     floor=floor,
                 )
-            n_polish = 0  # 1b. the weights alone after a long solve (docs/maths.md 6.4)
-            if info.status == "finished":  # a polished copy certified tol (6.5): its point
+            # 1b. the polishes of the finish tests (docs/maths.md 6.5), the one taken or not,
+            # and the weights alone after a long solve (6.4)
+            n_polish = finish.n_polish
+            if info.status == "finished":  # a polished copy certified tol: its point
                 z_new, ip = finish.found
                 sub.release(info.cache)
                 info = dataclasses.replace(info, cache=ip.cache, value=ip.value)
-            if inner == "owlqn":  # (the tests' polishes, the one taken or not)
-                n_polish = finish.n_polish
             if (polish_weights and inner == "owlqn" and info.status in _POLISHED
                     and info.nit >= POLISH_MIN_INNER and np.isfinite(info.value)):
                 z_new, info, n = _polish_weights(

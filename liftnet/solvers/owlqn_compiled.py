@@ -608,9 +608,9 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
           max_short=20, patience=None, lbfgs, monitor=None, monitor_every=None, finish=None):
     """:func:`.quasi_newton.group_owlqn` on ``sub`` (where :func:`usable` says so): the same
     arguments (``memory`` is ``lbfgs``'s; ``finish`` asked at the same iterations), the same
-    iterates and result. ``monitor`` is called
-    between compiled calls, when ``monitor_every`` seconds have passed since its last call
-    (the calls then last at most that long). The BLAS runs on one thread meanwhile
+    iterates and result. ``monitor`` is called between compiled calls, when
+    ``monitor_every`` seconds have passed since its last call (the calls then last at most
+    that long). The BLAS runs on one thread meanwhile
     (:func:`one_blas_thread`), the caller's callbacks (``monitor``, the certificate) included."""
     with threads.limit_blas(1):
         return _solve(sub, x0, tol=tol, max_iter=max_iter, c1=c1, deadline=deadline,
