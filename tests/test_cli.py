@@ -65,6 +65,13 @@ def test_demo_end_to_end(capsys):
     assert re.search(r"time: [\d.]+ s", out) and "lam=0.01" not in out  # quiet: no header
 
 
+@pytest.mark.parametrize("t, shown", [(0.0412, "0.04"), (0.996, "1.00"), (1.0, "1.0"),
+                                       (4.71, "4.7"), (123.45, "123.5")])
+def test_summary_times_keep_a_digit_below_one_second(t, shown):
+    # a small solve of hundreds of inner iterations took 0.04 s and printed "solver 0.0 s"
+    assert cli._seconds(t) == shown
+
+
 @pytest.mark.slow
 def test_demo_defaults_print_a_certificate_that_holds(capsys):
     """The main job's defaults (digits 32-16, lam 1e-2, no biases) reach the tolerance well
