@@ -329,8 +329,9 @@ def _add_model_args(sp, *, hidden, lam, time_limit, bias):
                     help="inner iterations per outer one (default: solve_alm's; "
                          "docs/maths.md 6.1)")  # fmt: skip
     sp.add_argument("--polish-weights", action=argparse.BooleanOptionalAction, default=None,
-                    help="the weights alone after long inner solves (default: solve_alm's, "
-                         "on; docs/maths.md 6.4)")  # fmt: skip
+                    help="the weights alone after long inner solves, and on copies of the "
+                         "iterate near --tol (default: solve_alm's, on; docs/maths.md 6.4, "
+                         "6.5)")  # fmt: skip
     sp.add_argument(
         "--time-limit",
         type=positive_float,

@@ -441,7 +441,7 @@ class _Finish:
             _, _, Mh1, Mh2 = sub.constraint_state(ip.cache)
             rep = self.certify(zp, _capped(Mh1, self.M_max), _capped(Mh2, self.M_max))
             if rep["residual"] <= tol:
-                self.found = (zp, ip)
+                self.found = (zp, ip, rep)
                 return True
         sub.release(ip.cache)
         self.next_k = k + FINISH_BACKOFF * ip.nit
@@ -773,10 +773,10 @@ def solve_alm(
         ``L_rho`` over the weights and biases alone (``V`` fixed: a convex problem per layer),
         for at most a tenth of the solve's iterations, to a tenth of its tolerance
         (docs/maths.md 6.4; ``inner="owlqn"`` only). Its iterations count in ``n_inner`` and
-        in the records' ``polish_iterations``, and ``inner_callback`` sees them. (Not the
-        polishes of the test that may end a solve near ``tol``, docs/maths.md 6.5: on copies
-        of the iterate, whatever ``polish_weights`` is; their iterations count there too,
-        and ``inner_callback`` does not see them.) On by
+        in the records' ``polish_iterations``, and ``inner_callback`` sees them. It also
+        turns on the test that may end a solve near ``tol`` (docs/maths.md 6.5), which
+        polishes copies of the iterate: their iterations count there too, and
+        ``inner_callback`` does not see them. On by
         default since session 41 (docs/maths.md 6.4 has the tables): on the 8-16-16-4
         teacher of ``benchmarks/bench_ipopt.py`` (N = 200, 400, 800, seeds 0-2) it reaches
         the KKT residual ``1e-3`` in 54,073 inner iterations instead of 78,087 (median 1.32 s
@@ -784,7 +784,8 @@ def solve_alm(
         and it leaves the families of short solves as they were (teacher24, quick18, the
         digits at ``lam`` 1e-2: within 0.5%). Single instances move both ways, some far (the
         pruning fit of the teaching notebook: 61 outer iterations instead of 12;
-        docs/maths.md 6.4). ``False`` gives the runs of earlier versions.
+        docs/maths.md 6.4). ``False``, no weight polish of either kind, gives the runs of
+        the versions before session 41.
     threads : "auto", None or int in [1, 2**31 - 1]
         The BLAS threads of the run (OpenBLAS, MKL: threadpoolctl), restored on return.
         ``"auto"`` (default): one thread when the products of a forward pass are small,
@@ -1114,14 +1115,14 @@ def solve_alm(
                 x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
                                           deadline=inner_deadline, scales0=steps,
                                           floor=floor, lbfgs=lbfgs, patience=patience,
-                                          finish=finish, **inner_kw)
+                                          finish=finish if polish_weights else None, **inner_kw)
                 z_new = bsub.to_z(x_new, info.cache)
             elif inner == "owlqn":
                 finish.start(M1, M2, rho, lambda x, cache: x.copy())
                 z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
                                           deadline=inner_deadline, scales0=steps,
                                           floor=floor, lbfgs=lbfgs, patience=patience,
-                                          finish=finish, **inner_kw)
+                                          finish=finish if polish_weights else None, **inner_kw)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
@@ -1132,9 +1133,13 @@ def solve_alm(
             # and the weights alone after a long solve (6.4)
             n_polish = finish.n_polish
             if info.status == "finished":  # a polished copy certified tol: its point
-                z_new, ip = finish.found
+                z_new, ip, found_rep = finish.found
                 sub.release(info.cache)
-                info = dataclasses.replace(info, cache=ip.cache, value=ip.value)
+                # the record's inner residual is that of the point taken: the subproblem's
+                # residual there, in the model's coordinates, is the stationarity of its
+                # certificate (the solve's own working residual was of its iterate)
+                info = dataclasses.replace(info, cache=ip.cache, value=ip.value,
+                                           residual=found_rep["stationarity"])
             if (polish_weights and inner == "owlqn" and info.status in _POLISHED
                     and info.nit >= POLISH_MIN_INNER and np.isfinite(info.value)):
                 z_new, info, n = _polish_weights(
@@ -1183,7 +1188,7 @@ def solve_alm(
                     if not _finite(Mh1, Mh2):
                         status, message = "diverged", "NaN or overflow in the multipliers"
                 if status == "diverged":  # (no record: the best finite point is returned)
-                    n_inner += info.nit
+                    n_inner += info.nit + n_polish
                     break
                 # 3. violation measured with the multipliers the subproblem used
                 viol_new = max(

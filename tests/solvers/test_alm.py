@@ -542,13 +542,60 @@ def test_a_polished_copy_that_certifies_tol_ends_the_run(monkeypatch, no_test):
     rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
     assert rep["residual"] == pytest.approx(res.kkt["residual"], rel=1e-6)
     assert rep["residual"] <= 1e-6
+    # the record's inner residual is the point's own (the subproblem's residual at the
+    # polished point is its certificate's stationarity), not the solve's working residual
+    # at its iterate (session 47: 2.7e-3 recorded for a point at 8.8e-4)
+    assert last["inner_residual"] == pytest.approx(last["stationarity"], rel=1e-9)
+    k = len(res.history) - 1
+    # polish_weights=False: no weight polish of either kind, so no test either
+    off = solve_alm(prob, tol=1e-6, seed=1, polish_weights=False)
+    assert "finished" not in [h["inner_status"] for h in off.history]
+    assert _records(off)[:k] == _records(res)[:k]
+    assert all(h["polish_iterations"] == 0 for h in off.history)
     monkeypatch.setattr(alm, no_test, 0)
     plain = solve_alm(prob, tol=1e-6, seed=1)
-    k = len(res.history) - 1
     assert plain.status == "converged" and _records(plain)[:k] == _records(res)[:k]
     assert "finished" not in [h["inner_status"] for h in plain.history]
     # (the test is asked only where the solve goes on: without it, this one went on)
     assert plain.history[k]["inner_iterations"] > last["inner_iterations"]
+
+
+def test_a_diverged_solve_counts_the_polishes_of_its_tests(monkeypatch):
+    """A solve whose test polished a copy (and did not certify) and that then diverges: the
+    run's ``n_inner`` counts that solve's own iterations and the test's polishes (it counted
+    only the former until session 47). The divergence is injected: after the first failed
+    polish the solve's own values are NaN (float32: the Python loop, which evaluates through
+    ``_Subproblem.evaluate``)."""
+    import liftnet.solvers.alm as alm
+
+    X, Y, _, _ = make_teacher(30, (3, 4, 3, 1), alpha=0.1, noise=0.1, seed=1, bias=False)
+    prob = LiftedProblem(X, Y, hidden=(4, 3), coupling="complementarity", lam=1e-2,
+                         dtype=np.float32)
+    real_call, real_eval = alm._Finish.__call__, alm._Subproblem.evaluate
+    state = {"polished": 0, "test_sub": None, "k": None}
+
+    def call(self, k, *args):
+        state["test_sub"] = self.sub
+        n = self.n_polish
+        out = real_call(self, k, *args)
+        if self.n_polish > n and not out and not state["polished"]:
+            state["polished"], state["k"] = self.n_polish - n, k
+        return out
+
+    def evaluate(self, *args, **kw):
+        v, c = real_eval(self, *args, **kw)
+        if state["polished"] and self is not state["test_sub"]:
+            v = np.nan  # the solve's own evaluations, after a failed polish
+        return v, c
+
+    monkeypatch.setattr(alm._Finish, "__call__", call)
+    monkeypatch.setattr(alm._Subproblem, "evaluate", evaluate)
+    res = solve_alm(prob, tol=1e-6, seed=1)
+    assert res.status == "diverged" and state["polished"] > 0
+    recorded = sum(h["inner_iterations"] + h["polish_iterations"] for h in res.history)
+    # the diverged solve has no record: what n_inner has beyond the records is its
+    # iterations (the k of its test: no step is taken after it) and its test's polish
+    assert res.n_inner - recorded == state["k"] + state["polished"]
 
 
 def test_a_test_that_does_not_certify_leaves_the_path_as_it_was(monkeypatch):
