@@ -553,13 +553,34 @@ def usable(sub, x0, lbfgs, monitor, monitor_every=None) -> bool:
         return False
     if (x0.dtype != np.float64 or prob.dtype != np.float64 or x0.size > MAX_SIZE
             or 2 * lbfgs.m * x0.size > _SMALL or lbfgs.Z.shape[1] != x0.size
-            or lbfgs.Z.dtype != np.float64 or lbfgs.direct != base.n_nonsmooth):
+            or lbfgs.Z.dtype != np.float64 or lbfgs.direct != base.n_nonsmooth
+            or not _same_blocks(lbfgs, sub.blocks)):
         return False
     if max(prob.widths[1:]) * prob.N >= kernels._PARALLEL_MIN_SIZE:
         return False
     V0 = prob.V0
     return (V0.flags.f_contiguous and V0.T.flags.c_contiguous
             and prob.YT.dtype == np.float64 and V0.dtype == np.float64)
+
+
+def _same_blocks(lbfgs, blocks) -> bool:
+    """Whether the memory's blocks are ``blocks`` (the subproblem's): the compiled loop sizes
+    its per-block arrays by the subproblem's blocks and pushes by the memory's (a memory of
+    other blocks is the Python loop's to take)."""
+    return np.array_equal(lbfgs.bounds, _quasi_newton._bounds(blocks))
+
+
+#: ``_threshold``'s "never": more iterations than any solve makes
+_NEVER = 2**62
+
+
+def _threshold(limit) -> int:
+    """The integer ``c0`` for which a count ``c >= 0`` meets ``c >= c0`` exactly when it meets
+    :func:`.quasi_newton.group_owlqn`'s test ``c >= limit`` (``patience``, ``max_short``):
+    ``_NEVER`` for None, NaN and infinity, else ``max(0, ceil(limit))``."""
+    if limit is None or not float(limit) < np.inf:
+        return _NEVER
+    return max(0, math.ceil(limit))
 
 
 def one_blas_thread(prob) -> bool:
@@ -610,7 +631,8 @@ def solve(sub, x0, *, tol, max_iter, c1=1e-4, deadline=None, scales0=None, floor
     arguments (``memory`` is ``lbfgs``'s; ``finish`` asked at the same iterations), the same
     iterates and result. ``monitor`` is called between compiled calls, when
     ``monitor_every`` seconds have passed since its last call (the calls then last at most
-    that long). The BLAS runs on one thread meanwhile
+    that long), and at the last accepted iterate when it is due there, before the tests that
+    end the solve, as in the Python loop. The BLAS runs on one thread meanwhile
     (:func:`one_blas_thread`), the caller's callbacks (``monitor``, the certificate) included."""
     with threads.limit_blas(1):
         return _solve(sub, x0, tol=tol, max_iter=max_iter, c1=c1, deadline=deadline,
@@ -690,26 +712,30 @@ def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, p
         return xs[slot], cache_of(xs[slot], Us[slot], Vs[slot])
 
     def monitor_stops():
-        """``monitor`` at the current iterate, when it is due: whether it asks to stop."""
-        nonlocal monitored
-        if (monitor is None or ist[_K] == 0
-                or time.monotonic() - monitored < monitor_every):
+        """``monitor`` at the current iterate, when it is due and was not asked at this
+        iterate yet: whether it asks to stop. group_owlqn asks it after every accepted
+        iterate, before the next top's tests; here, where the run hands the iterate back
+        (a budget, a check, the end: the last iterate too)."""
+        nonlocal monitored, monitored_k
+        k = int(ist[_K])
+        if (monitor is None or k == 0 or k == monitored_k
+                or not time.monotonic() - monitored >= monitor_every):
             return False
-        monitored = time.monotonic()
-        return bool(monitor(int(ist[_K]), *point(ist[_CUR]), fst[_R]))
+        monitored, monitored_k = time.monotonic(), k
+        return bool(monitor(k, *point(ist[_CUR]), fst[_R]))
 
     skip = False
     # iterations per call: none at first (the top of iteration 0, then the deadline, as
     # group_owlqn tests it before any iteration), then grown to CHUNK_SECONDS' worth
     chunk = 0
     span = CHUNK_SECONDS if monitor is None else min(CHUNK_SECONDS, monitor_every)
-    monitored = -np.inf  # when monitor was last called
+    monitored, monitored_k = -np.inf, 0  # when monitor was last called, and at which k
     try:
         while True:
             k0, t0 = ist[_K], time.monotonic()
             ev = _run(p, lb, order, ist, fst, xs, gs, pgs, Us, Vs, Dw, d, ref, scales, unseen,
-                      nw, max_iter, -1 if patience is None else int(patience),
-                      float(floor), value_scale, float(c1), int(max_short),
+                      nw, max_iter, _threshold(patience),
+                      float(floor), value_scale, float(c1), _threshold(max_short),
                       certify is not None, finish is not None, chunk, skip)
             skip = False
             if ist[_K] > k0:
@@ -717,7 +743,9 @@ def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, p
                 chunk = int(min(CHUNK_MAX, max(1, span / max(per, 1e-9))))
             chunk = max(chunk, 1)
             if ev == _DONE:
-                status = STATUS_NAMES[ist[_STATUS]]
+                # (the last accepted iterate, before the tests that ended the solve there or
+                # the line search that failed after it, as group_owlqn's monitor)
+                status = "interrupted" if monitor_stops() else STATUS_NAMES[ist[_STATUS]]
                 break
             if ev == _BUDGET:
                 # after an accepted iterate, as group_owlqn's monitor: then the deadline (the
@@ -729,7 +757,11 @@ def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, p
                     status = "time_limit"
                     break
                 continue
-            # _CHECK: the top of an iteration, in the caller's hands (group_owlqn's order)
+            # _CHECK: the top of an iteration, in the caller's hands (group_owlqn's order:
+            # the monitor of the iterate first, then the top's tests)
+            if monitor_stops():
+                status = "interrupted"
+                break
             stop = STATUS_NAMES[ist[_STOP]]
             if not stop and past(deadline):
                 stop = "time_limit"
@@ -750,9 +782,6 @@ def _solve(sub, x0, *, tol, max_iter, c1, deadline, scales0, floor, max_short, p
                 break
             if stop:
                 status = stop
-                break
-            if monitor_stops():
-                status = "interrupted"
                 break
             skip = True
     except INTERRUPTS as exc:

@@ -125,6 +125,51 @@ def test_the_same_end_for_scales_patience_floor_and_short_steps():
     _assert_same(py, cc)
 
 
+@pytest.mark.parametrize("patience, max_short", [(-1, 20), (2.5, 20), (3, 1.5),
+                                                (float("inf"), 20), (None, float("nan"))])
+def test_patience_and_max_short_outside_the_integers_as_the_python_loop_reads_them(
+        patience, max_short):
+    """``k >= patience`` and ``n >= max_short``, whatever number they are: the compiled loop
+    took ``int()`` of them, and -1 for no patience (-1: stalled at once in the Python loop,
+    never in the compiled one; 2.5: after 5 iterations against 4)."""
+    prob = _problem(bias=True)
+    sub, x0 = _subproblem(prob, rho=5.0, branch=False)
+    py, cc = _both(sub, x0, tol=1e-10, max_iter=300, patience=patience,
+                   max_short=max_short, c1=0.9)
+    _assert_same(py, cc)
+
+
+@pytest.mark.parametrize("every", [0.0, 1e-9, float("nan")])
+@pytest.mark.parametrize("stop", [dict(max_iter=20), dict(max_iter=300, patience=3)])
+def test_the_monitor_sees_the_last_iterate_as_in_the_python_loop(every, stop):
+    """``monitor`` after every accepted iterate that is due, the last one too (the compiled
+    loop skipped the iterate at which the next top's tests ended the solve), and a monitor
+    that stops there ends the solve ``interrupted`` in both; ``monitor_every`` NaN: never."""
+    prob = _problem(bias=True)
+    sub, x0 = _subproblem(prob, rho=5.0, branch=False)
+    calls = {}
+    for enabled in (False, True):
+        ks = calls[enabled] = []
+        oc.ENABLED = enabled
+        try:
+            group_owlqn(sub, x0, tol=1e-10, monitor=lambda k, *a, ks=ks: ks.append(k),
+                        monitor_every=every,
+                        lbfgs=CompactLBFGS.sized(x0, 5, blocks=sub.blocks,
+                                                 direct=sub.n_nonsmooth), **stop)
+        finally:
+            oc.ENABLED = True
+    assert calls[True] == calls[False]
+    if every != every:  # NaN
+        assert calls[True] == []
+        return
+    last = calls[False][-1]
+    assert last > 0
+    py, cc = _both(sub, x0, tol=1e-10, monitor=lambda k, *a: k == last, monitor_every=every,
+                   **stop)
+    assert py[1].status == "interrupted"
+    _assert_same(py, cc)
+
+
 @pytest.mark.parametrize("bias", [False, True])
 def test_the_same_weight_polish(bias):
     """``alm._WeightsOnly`` (``V`` held fixed, its gradient zero there): the same iterates, and
@@ -234,6 +279,13 @@ def test_where_it_applies():
         with limit_blas(1):
             assert oc.usable(wsub, wx0, wlb, None)
     assert not oc.usable(sub, x0, None, None)  # no memory given
+    # a memory of other blocks (two: the group-norm entries and the rest) is the Python
+    # loop's: the compiled one sized its per-block arrays by the subproblem's and failed
+    nw = sub.n_nonsmooth
+    other = CompactLBFGS(x0.size, 5, [slice(0, nw), slice(nw, x0.size)], direct=nw)
+    assert len(sub.blocks) > 2 and not oc.usable(sub, x0, other, None)
+    x, info = group_owlqn(sub, x0, tol=1e-10, max_iter=30, lbfgs=other)
+    assert info.nit == 30
     assert oc.usable(_WeightsOnly(sub.sub), x0, lb, None)  # the weight polish
     p32 = LiftedProblem(prob.X.astype(np.float32), prob.Y.astype(np.float32), hidden=(5, 4),
                         dtype=np.float32)
