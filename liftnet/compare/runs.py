@@ -111,13 +111,15 @@ def tune_lr(prob, cfg, dataset, methods, log):
             continue
         trials = {}
         for lr in (cfg["lr"][m] / 3, cfg["lr"][m], 3 * cfg["lr"][m]):
-            # a step too long diverges (status diverged, Phi inf: not chosen); in float32 its
-            # Phi overflows first, which is no news
+            # a step too long diverges: not chosen, whatever the Phi of the best checkpoint it
+            # returns (a finite one, made before it blew up); in float32 its Phi overflows
+            # first, which is no news
             with np.errstate(over="ignore", invalid="ignore"):
                 res = stop_if_interrupted(BASELINES[m](
                     prob, lr=lr, batch_size=cfg["batch_size"], seed=10**6,
                     max_epochs=cfg["tune_epochs"]))
-            trials[lr] = res.Phi if np.isfinite(res.Phi) else np.inf
+            ok = np.isfinite(res.Phi) and res.status != "diverged"
+            trials[lr] = res.Phi if ok else np.inf
         lrs[m] = min(trials, key=trials.get)
         log(f"{dataset} {m}: lr={lrs[m]:g} (Phi {trials})")
     return lrs

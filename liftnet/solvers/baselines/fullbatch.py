@@ -152,6 +152,10 @@ def prox_gradient(
         with np.errstate(over="ignore", invalid="ignore"):
             U, V = prob.forward(W, b)
             _backward(prob, W, U, V)
+        # the line search's rounding level is compiled (numba): its first call in a process
+        # loads it from numba's cache, 0.29 s that landed on the first run's clock where
+        # nothing had loaded it before (compare --methods prox_gradient)
+        value_noise(1.0, 0.0, prob.dtype)
         clock = PausableClock()
         U, V = prob.forward(W, b)
         # the start's Phi: not finite (the data fit or the penalty overflows) is refused
