@@ -112,6 +112,21 @@ def constant_network_Phi(prob) -> float:
 _LABEL_KINDS = "biuOUS"
 
 
+def _exact_labels(y, kind):
+    """pandas' nullable integer or boolean labels as numpy integers or booleans, read before
+    scikit-learn's ``validate_data`` turns them into float64, which rounds integers beyond
+    ``2**53`` (labels ``2**53 + 1`` and ``2**53 + 10`` became other classes; ``2**60 + 1``,
+    ``+ 3``, ``+ 5`` one class); ``None`` for other labels, or ones holding NA (which
+    ``validate_data`` refuses)."""
+    to_numpy = getattr(y, "to_numpy", None)
+    if kind not in ("b", "i", "u") or to_numpy is None:
+        return None
+    try:
+        return np.asarray(to_numpy(dtype={"b": bool, "i": np.int64, "u": np.uint64}[kind]))
+    except (TypeError, ValueError):
+        return None
+
+
 def _given_kind(y) -> str | None:
     """The dtype kind of ``y`` as the caller gave it, or None where it has none (a list) or
     several (a DataFrame with columns of different kinds). scikit-learn's ``validate_data``
@@ -365,6 +380,7 @@ class _LiftedNetBase(BaseEstimator):
         previous = (getattr(self, "result_", None), getattr(self, "task_", None),
                     getattr(self, "classes_", None))
         kind = _given_kind(y)  # before validate_data, which turns Int64/boolean into floats
+        exact = _exact_labels(y, kind)  # (and rounds integers beyond 2**53 on the way)
         for arr, nm in ((X, "X"), (y, "y")):  # validate_data drops a mask, keeps what it hid
             refuse_masked(arr, nm)
             # validate_data reads dates as days (or seconds) since 1970, and fails inside
@@ -381,7 +397,8 @@ class _LiftedNetBase(BaseEstimator):
                 raise ValueError(f"y must be 1-D class labels for classification, got {y.shape}")
             y = column_or_1d(y, warn=True)
             if kind in ("b", "i", "u") and y.dtype.kind == "f":  # pandas' nullable labels
-                y = y.astype({"b": bool, "i": np.int64, "u": np.uint64}[kind])
+                y = (column_or_1d(exact) if exact is not None
+                     else y.astype({"b": bool, "i": np.int64, "u": np.uint64}[kind]))
             _check_one_kind_of_label(y)
             check_classification_targets(y)
             Y, self.classes_ = one_hot(y)

@@ -224,6 +224,22 @@ def test_auto_task_pandas_nullable_labels_are_classes(stub):
     assert SparseLeakyReLUNet().fit(X, pd.Series(y * 0.5, dtype="Float64")).task_ == "regression"
 
 
+def test_pandas_nullable_integer_labels_beyond_2_53_keep_their_values(stub):
+    """``validate_data`` passes pandas' ``Int64``/``UInt64`` labels through float64, which
+    rounds integers beyond ``2**53``: the classes are read from the labels as given (until
+    session 47 ``2**53 + 1`` became ``2**53``, and ``2**60 + 1, + 3, + 5`` one class)."""
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(2).standard_normal((20, 2))
+    y = np.arange(20) % 3
+    for base, dtype, np_dtype in ((2**53 + 1, "Int64", np.int64),
+                                  (2**60 + 1, "UInt64", np.uint64)):
+        labels = (base + 2 * y).astype(np_dtype)
+        net = SparseLeakyReLUNet(hidden=(3,)).fit(X, pd.Series(labels, dtype=dtype))
+        assert net.task_ == "classification"
+        assert net.classes_.tolist() == sorted(set(labels.tolist()))
+        assert set(net.predict(X).tolist()) <= set(labels.tolist())
+
+
 def test_not_converged_warns(monkeypatch, data):
     monkeypatch.setattr(alm, "solve_alm", StubSolver(status="time_limit"))
     with pytest.warns(ConvergenceWarning, match="time_limit"):
