@@ -110,6 +110,8 @@ def constant_network_Phi(prob) -> float:
 #: numpy dtype kinds of class labels: bool, integers, objects (strings, pandas categories),
 #: unicode and byte strings (``task="auto"``)
 _LABEL_KINDS = "biuOUS"
+#: the numpy dtype of pandas' nullable labels of each kind (``Int64``, ``UInt64``, ``boolean``)
+_NULLABLE_LABEL_DTYPES = {"b": bool, "i": np.int64, "u": np.uint64}
 
 
 def _exact_labels(y, kind):
@@ -119,10 +121,10 @@ def _exact_labels(y, kind):
     ``+ 3``, ``+ 5`` one class); ``None`` for other labels, or ones holding NA (which
     ``validate_data`` refuses)."""
     to_numpy = getattr(y, "to_numpy", None)
-    if kind not in ("b", "i", "u") or to_numpy is None:
+    if kind not in _NULLABLE_LABEL_DTYPES or to_numpy is None:
         return None
     try:
-        return np.asarray(to_numpy(dtype={"b": bool, "i": np.int64, "u": np.uint64}[kind]))
+        return np.asarray(to_numpy(dtype=_NULLABLE_LABEL_DTYPES[kind]))
     except (TypeError, ValueError):
         return None
 
@@ -396,9 +398,9 @@ class _LiftedNetBase(BaseEstimator):
             if y.ndim == 2 and y.shape[1] != 1:
                 raise ValueError(f"y must be 1-D class labels for classification, got {y.shape}")
             y = column_or_1d(y, warn=True)
-            if kind in ("b", "i", "u") and y.dtype.kind == "f":  # pandas' nullable labels
+            if kind in _NULLABLE_LABEL_DTYPES and y.dtype.kind == "f":  # pandas' nullable
                 y = (column_or_1d(exact) if exact is not None
-                     else y.astype({"b": bool, "i": np.int64, "u": np.uint64}[kind]))
+                     else y.astype(_NULLABLE_LABEL_DTYPES[kind]))
             _check_one_kind_of_label(y)
             check_classification_targets(y)
             Y, self.classes_ = one_hot(y)

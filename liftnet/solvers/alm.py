@@ -1070,6 +1070,7 @@ def solve_alm(
                  if inner == "owlqn" else None)
         # the test that may end a solve where a polished copy certifies tol (docs/maths.md 6.5)
         finish = _Finish(prob, memory, tol, certify, M_max, inner_deadline)
+        asked = finish if polish_weights else None  # (no weight polish of either kind: none)
         steps = None
         viol_prev = np.inf
         branch = True  # inner coordinates (docs/maths.md 6.2)
@@ -1115,14 +1116,14 @@ def solve_alm(
                 x_new, info = group_owlqn(bsub, bsub.x0, tol=eps, max_iter=max_inner,
                                           deadline=inner_deadline, scales0=steps,
                                           floor=floor, lbfgs=lbfgs, patience=patience,
-                                          finish=finish if polish_weights else None, **inner_kw)
+                                          finish=asked, **inner_kw)
                 z_new = bsub.to_z(x_new, info.cache)
             elif inner == "owlqn":
                 finish.start(M1, M2, rho, lambda x, cache: x.copy())
                 z_new, info = group_owlqn(sub, z, tol=eps, max_iter=max_inner,
                                           deadline=inner_deadline, scales0=steps,
                                           floor=floor, lbfgs=lbfgs, patience=patience,
-                                          finish=finish if polish_weights else None, **inner_kw)
+                                          finish=asked, **inner_kw)
             else:
                 z_new, info = prox_gradient_bb(
                     sub.value, sub.gradient, sub.prox, sub.residual, z, sub.blocks,
