@@ -261,6 +261,37 @@ def test_time_limit_is_reported(method):
     assert all(np.all(np.isfinite(x)) and np.all(x >= 0) for x in (*M1, *M2))
 
 
+def test_lbfgsb_evaluates_nothing_after_its_deadline(monkeypatch):
+    """L-BFGS-B's time limit is tested before every evaluation: on a clock that moves one
+    second per evaluation, ``time_limit=2.5`` allows the evaluations that start before 2.5 s
+    and no other (tested only in scipy's per-iteration callback, a first iteration of 0.9 s
+    of evaluations had overrun ``time_limit=0.05`` to 1.3 s). The last accepted iterate
+    comes back, with its iteration count."""
+    prob, W, b, V = make_point(4, hidden=(6, 4), N=40)
+    clock = {"now": 0.0}
+    starts = []
+    value = MultiplierLSQ.value
+
+    def slow(self, m):
+        starts.append(clock["now"])
+        clock["now"] += 1.0
+        return value(self, m)
+
+    class FakeTime:
+        @staticmethod
+        def monotonic():
+            return clock["now"]
+
+    monkeypatch.setattr(MultiplierLSQ, "value", slow)
+    monkeypatch.setattr(multipliers, "time", FakeTime)
+    M1, M2, info = estimate_multipliers(prob, W, b, V, method="lbfgsb", time_limit=2.5,
+                                        return_info=True)
+    assert info["status"] == "time_limit"
+    assert starts and max(starts) <= 2.5 and len(starts) == 3
+    assert info["iterations"] <= 2
+    assert all(np.all(np.isfinite(x)) and np.all(x >= 0) for x in (*M1, *M2))
+
+
 def test_progress_lines_and_ctrl_c_keep_the_report(capsys, monkeypatch):
     prob, W, b, V = make_point(6, hidden=(6, 4), N=60)
     full = kkt_residuals(prob, W, b, V, verbose=True)
