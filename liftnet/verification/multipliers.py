@@ -418,10 +418,10 @@ def estimate_multipliers(
     time_limit : float or None
         Seconds of the method's iterations (tested between iterations; for ``lbfgsb``
         before each evaluation of the program, since one of its iterations may take several);
-        on expiry the last (with
-        ``patience``: the best) iterate is returned. The set-up (the least-squares operator, the first
-        preconditioner) and the comparison with the start run outside it (the operator
-        alone took 0.26 s on a 3-40-40-3 network with N = 600).
+        on expiry the last (with ``patience``: the best) iterate is returned. The set-up
+        (the least-squares operator, the first preconditioner) and the comparison with the
+        start run outside it (the operator alone took 0.26 s on a 3-40-40-3 network with
+        N = 600).
     return_info : bool
         Also return a dict: ``method``, ``status`` (how the method stopped), ``iterations``,
         ``refined`` (the support's Newton steps improved the interior point's multipliers, and
