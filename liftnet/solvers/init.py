@@ -150,7 +150,8 @@ def reseed_dead_units(prob, init, seed=0):
     -------
     dict
         ``W, b, V, M1, M2`` for ``init=``, and ``reseeded``: the number of units per hidden
-        layer that were restarted.
+        layer that were restarted. Not ``init``'s ``rho`` and ``eps``, even when no unit is
+        dead: a solve from this start begins at its own ``rho0`` and ``eps0``.
     """
     from ..pruning import unit_masks
     from ..verification.kkt import initial_multipliers

@@ -39,8 +39,13 @@ def warm_started_path(problems, solve, seed=0, reseed=True, init=None):
     seed : int or None
         Seed of the reseeded units' fresh weights.
     reseed : bool
-        Restart the units the previous result does not use (default); ``False`` warm-starts
-        from the previous result as it is.
+        Restart the units the previous result does not use (default), from a start that
+        carries the previous network and multipliers but not its penalty state: the solve
+        begins at its own ``rho0`` and ``eps0``, as the reseeded units' fresh rows and
+        multipliers are not those the previous ``rho`` was grown for (on the README's
+        quickstart path the previous ``rho`` gave no better points: :func:`solve_alm_path`'s
+        notes). ``False`` warm-starts from the previous result as it is, ``rho`` and ``eps``
+        included.
     init : None, LiftedResult or mapping
         Start of the first solve.
 

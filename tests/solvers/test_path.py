@@ -62,6 +62,25 @@ def test_the_path_is_the_loop_it_documents(prob, path):
             np.testing.assert_array_equal(x, y)
 
 
+def test_a_reseeded_start_restarts_the_penalty_a_plain_one_carries_it():
+    """``reseed=True`` carries the network and multipliers, not ``rho``/``eps``: the second
+    point starts at the default ``rho0`` even with no unit to reseed; ``reseed=False`` goes on
+    at the previous point's ``rho`` (a review found the docs promising "everything else is the
+    result's" for the reseeded start)."""
+    from liftnet.pruning import unit_masks
+    from liftnet.solvers.alm import default_rho0
+
+    X, Y, _, _ = make_teacher(40, (3, 4, 2), alpha=0.1, noise=0.05, seed=3)
+    p = LiftedProblem(X, Y, hidden=(4,), lam=0.5)
+    reseeded = solve_alm_path(p, (1e-3, 9e-4), tol=1e-6, max_iter=50)
+    plain = solve_alm_path(p, (1e-3, 9e-4), reseed=False, tol=1e-6, max_iter=50)
+    assert all(m.all() for m in unit_masks(reseeded[0].W)[1:-1])  # nothing to reseed
+    assert reseeded[0].rho > 100 * default_rho0(p)
+    assert reseeded[1].history[0]["rho"] == default_rho0(p)
+    assert plain[1].history[0]["rho"] == plain[0].rho
+    assert "rho" not in reseed_dead_units(p.with_lam(9e-4), reseeded[0])
+
+
 def test_a_plain_warm_start_from_the_zero_network_stays_a_reseeded_one_leaves(prob):
     W0, _ = prob.initial_weights(0)
     zero = {"W": [np.zeros_like(w) for w in W0]}
