@@ -67,6 +67,10 @@ _TC_STATUS = {
     "userInterrupt": "interrupted",
     "unbounded": "diverged",
 }
+# IPOPT's AMPL driver ends a run stopped by max_cpu_time / max_wall_time with the result codes
+# 401 / 402 (400: max_iter), and Pyomo's .sol reader calls every code 400-499 maxIterations;
+# it keeps the code as the result's solver.id
+_AMPL_TIME_LIMIT = (401, 402)
 
 
 @dataclass
@@ -474,8 +478,11 @@ class ExecutableBackend:
                 time.monotonic() - t0,
             )
         tc = str(res.solver.termination_condition)
+        if getattr(res.solver, "id", None) in _AMPL_TIME_LIMIT:  # (Pyomo said maxIterations)
+            tc = "maxTimeLimit"
         status = _TC_STATUS.get(tc, "failed")
-        msg = str(getattr(res.solver, "message", "") or tc)
+        # Pyomo's .sol reader escapes the colons of the solver's message
+        msg = str(getattr(res.solver, "message", "") or tc).replace("\\x3a", ":")
         if len(res.solution) > 0:
             m.solutions.load_from(res)
         nit = 0

@@ -1,5 +1,7 @@
 """IPOPT on the Pyomo declaration of (M): signs, polish, warm start, failures (MODEL.md 5, 7)."""
 
+import os
+
 import numpy as np
 import pytest
 from _helpers import ctrl_c_in_first_ampl_release
@@ -522,6 +524,56 @@ def test_callback_with_the_executable_interface_is_refused(monkeypatch):
     monkeypatch.setattr(ipopt_module, "select_backend", lambda solver: (ExecutableBackend(), ""))
     with pytest.raises(ValueError, match="callback needs the cyipopt interface"):
         solve_ipopt(small_problem(N=10), callback=lambda rec: None)
+
+
+FAKE_IPOPT = """#!{python}
+# A stand-in for IPOPT's AMPL executable: answers -v, and for a .nl file writes the .sol
+# file IPOPT writes when it stops with result code $FAKE_IPOPT_CODE (the start's values)
+import os, sys
+if "-v" in sys.argv:
+    print("Ipopt 3.14.16 (fake)")
+    sys.exit(0)
+nl = next(a for a in sys.argv[1:] if a.endswith(".nl"))
+with open(nl) as f:
+    f.readline()
+    n_var, n_con = (int(x) for x in f.readline().split()[:2])
+code = int(os.environ["FAKE_IPOPT_CODE"])
+said = {{400: "Maximum Number of Iterations Exceeded.", 401: "Maximum CPU Time Exceeded.",
+        402: "Maximum Wall Time Exceeded."}}[code]
+with open(nl[:-3] + ".sol", "w") as f:
+    f.write(f"Ipopt 3.14.16: {{said}}\\n\\nOptions\\n3\\n1\\n1\\n0\\n")
+    f.write(f"{{n_con}}\\n{{n_con}}\\n{{n_var}}\\n{{n_var}}\\n" + "0\\n" * (n_con + n_var))
+    f.write(f"objno 0 {{code}}\\n")
+"""
+
+
+@pytest.fixture
+def fake_ipopt(tmp_path, monkeypatch):
+    """An ``ipopt`` executable on PATH that ends every run with the code it is given."""
+    import sys
+
+    from pyomo.common import Executable
+
+    exe = tmp_path / "ipopt"
+    exe.write_text(FAKE_IPOPT.format(python=sys.executable))
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    Executable("ipopt").rehash()
+    yield lambda code: monkeypatch.setenv("FAKE_IPOPT_CODE", str(code))
+    monkeypatch.undo()
+    Executable("ipopt").rehash()
+
+
+@pytest.mark.parametrize("code,status", [(400, "max_iter"), (401, "time_limit"),
+                                         (402, "time_limit")])
+def test_the_executables_time_limit_is_a_time_limit(fake_ipopt, code, status):
+    """IPOPT's AMPL driver ends a run stopped by its CPU or wall time limit with result code
+    401 or 402, which Pyomo's reader calls maxIterations like 400 (a review: a time-limited
+    run said ``max_iter``); its message, whose colons Pyomo escapes, reads as IPOPT wrote it."""
+    fake_ipopt(code)
+    r = solve_ipopt(small_problem(N=10), solver="ipopt", time_limit=30.0, polish=False)
+    assert r.status == status
+    assert "\\x3a" not in r.message and "Ipopt 3.14.16: Maximum" in r.message
 
 
 # ------------------------------------------------------------ time limit and Ctrl-C, phase by phase
