@@ -339,7 +339,12 @@ class CyIpoptBackend:
             problem.add_option("max_wall_time", left)
         with ctrl_c_requests_stop(stop):
             try:
-                with capture_output(sys.stdout if tee else None, capture_fd=True):
+                # IPOPT's log (tee) to sys.stdout, which a notebook shows and its file
+                # descriptor 1 is not; without tee nothing is captured: IPOPT prints nothing
+                # at print_level 0 with sb=yes (its banner off), and what the callback
+                # prints is the caller's (captured and dropped until a review, 2026-12-07)
+                with (capture_output(sys.stdout, capture_fd=True) if tee
+                      else contextlib.nullcontext()):
                     x, info = problem.solve(x0, **kwargs)
             except Exception as exc:  # noqa: BLE001 - reported as a status, never raised
                 return Run(

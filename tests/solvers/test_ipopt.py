@@ -517,6 +517,24 @@ def test_keyboard_interrupt_in_the_callback_stops_ipopt_with_its_iterate():
     assert r.kkt is not None and r.kkt_phase1 is not None
 
 
+def test_what_the_callback_prints_is_shown_and_ipopt_prints_nothing(capfd):
+    """Without ``verbose`` IPOPT writes nothing (``print_level`` 0, ``sb=yes``), and what the
+    callback prints reaches the caller's streams (a review found it captured and dropped with
+    IPOPT's output)."""
+    seen = []
+
+    def shout(rec):
+        seen.append(f"callback {rec['phase']} {rec['iteration']}")
+        print(seen[-1], flush=True)
+
+    solve_ipopt(small_problem(N=10), seed=0)
+    assert capfd.readouterr() == ("", "")
+    r = solve_ipopt(small_problem(N=10), seed=0, callback=shout)
+    out, err = capfd.readouterr()
+    assert r.status == "converged" and len(seen) >= 3 and err == ""
+    assert out.splitlines() == seen
+
+
 def test_callback_with_the_executable_interface_is_refused(monkeypatch):
     """The ``ipopt`` executable reports no iterations: a callback is a clear error up front."""
     from liftnet.solvers import ipopt as ipopt_module
