@@ -70,6 +70,15 @@ def check_magnitude(A: np.ndarray, name: str) -> np.ndarray:
     return A
 
 
+IPOPT_INT_MAX = 2**31 - 1  # IPOPT's integer options are C ints
+
+
+def check_ipopt_iterations(x, name: str = "max_iter"):
+    """An iteration limit for IPOPT: an integer in ``[1, 2**31 - 1]`` (a larger one came back
+    as a failed solve, or an OverflowError inside cyipopt)."""
+    return check_scalar(x, name, low=1, high=IPOPT_INT_MAX, integer=True)
+
+
 def check_scalar(
     x,
     name: str,

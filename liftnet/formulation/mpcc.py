@@ -32,7 +32,14 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.mpec import Complementarity, complements
 
-from .._validation import check_decreasing, check_point, check_problem, check_scalar, check_seed
+from .._validation import (
+    check_decreasing,
+    check_ipopt_iterations,
+    check_point,
+    check_problem,
+    check_scalar,
+    check_seed,
+)
 from ..solvers.result import LiftedResult
 from .pyomo_model import declare_group_epigraph, declare_network, get_values, set_values
 
@@ -153,7 +160,7 @@ def solve_mpcc_relaxed(
                                     strict=False).tolist()
     seed = check_seed(seed, allow_none=True)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
-    max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
+    max_iter = check_ipopt_iterations(max_iter)
     W, b, V, _, _ = parse_init(prob, init, seed)
     t0 = time.monotonic()
     m = build_mpcc_model(prob, W, b, V)

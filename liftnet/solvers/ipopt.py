@@ -34,7 +34,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_bool, check_problem, check_scalar, check_seed
+from .._validation import (
+    check_bool,
+    check_ipopt_iterations,
+    check_problem,
+    check_scalar,
+    check_seed,
+)
 from ..formulation.pyomo_model import (
     BuildTimeLimit,
     build_pyomo_model,
@@ -293,8 +299,7 @@ def solve_ipopt(
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     seed = check_seed(seed, allow_none=True)
     verbose = check_bool(verbose, "verbose")
-    # (IPOPT's integer options are C ints: a larger one came back as a failed solve)
-    max_iter = check_scalar(max_iter, "max_iter", low=1, high=2**31 - 1, integer=True)
+    max_iter = check_ipopt_iterations(max_iter)
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False, allow_none=True)
     zero_threshold = check_scalar(zero_threshold, "zero_threshold", low=0, allow_none=True)
     max_polish_rounds = check_scalar(max_polish_rounds, "max_polish_rounds", low=1, integer=True)

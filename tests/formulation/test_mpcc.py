@@ -124,6 +124,7 @@ def test_build_checks_the_point(W, b, V, exc, match):
         ({"max_iter": 1.5}, TypeError, "max_iter must be an integer"),
         ({"max_iter": 0}, ValueError, "max_iter must be >= 1"),
         ({"max_iter": True}, TypeError, "max_iter must be an integer"),
+        ({"max_iter": 2**31}, ValueError, "max_iter must be <= 2147483647"),
         ({"seed": -1, "init": "W"}, ValueError, "seed must be >= 0"),
         ({"eps_schedule": None}, TypeError, "eps_schedule must be a sequence"),
         ({"eps_schedule": 0.1}, TypeError, "eps_schedule must be a sequence"),
