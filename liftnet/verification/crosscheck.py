@@ -250,9 +250,11 @@ def crosscheck_ipopt(
         yet checked with their status and message only; ``interrupted_during`` says which.
     """
     check_problem(prob)
-    for key in ("W", "V", "M1", "M2"):
+    # the point checked is the ALM's own: its biases too (a warm start would take zeros)
+    for key in ("W", "V", "M1", "M2") + (("b",) if prob.bias else ()):
         if not hasattr(alm_result, "get") or alm_result.get(key) is None:
-            raise ValueError(f"alm_result must be a result or mapping with {key!r}")
+            why = " (the problem has biases)" if key == "b" else ""
+            raise ValueError(f"alm_result must be a result or mapping with {key!r}{why}")
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     x_tol = check_scalar(x_tol, "x_tol", low=0, low_inclusive=False)
     obj_tol = check_scalar(obj_tol, "obj_tol", low=0, low_inclusive=False)

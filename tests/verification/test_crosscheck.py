@@ -203,6 +203,14 @@ def test_argument_errors():
     }
     with pytest.raises(ValueError, match="x_tol"):
         crosscheck_ipopt(prob, ref, x_tol=0)
+    # with biases the ALM's own b is needed (a review: its absence failed later, in the KKT
+    # check, as "b is required", not naming alm_result)
+    biased = small_problem(bias=True)
+    ref["W"] = [np.zeros(s) for s in biased.W_shapes]
+    ref["V"] = [np.zeros(s) for s in biased.V_shapes]
+    ref["M1"], ref["M2"] = biased.zero_multipliers()
+    with pytest.raises(ValueError, match=r"^alm_result must .* with 'b' \(the problem has biases"):
+        crosscheck_ipopt(biased, ref)
 
 
 @pytest.mark.parametrize(
