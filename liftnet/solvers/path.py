@@ -61,6 +61,11 @@ def warm_started_path(problems, solve, seed=0, reseed=True, init=None):
     reseed = check_bool(reseed, "reseed")
     if not callable(solve):
         raise TypeError(f"solve must be callable, got {type(solve).__name__}")
+    try:
+        problems = iter(problems)
+    except TypeError:
+        raise TypeError("problems must be an iterable of LiftedProblem, got "
+                        f"{type(problems).__name__}") from None
     prev = init
     for i, prob in enumerate(problems):
         start = prev

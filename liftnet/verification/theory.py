@@ -244,8 +244,10 @@ def _points(points):
         elif isinstance(p, (tuple, list)) and p and all(isinstance(x, np.ndarray) for x in p):
             # (a 3-layer network's W alone was read as a tuple (W, b, V) and refused as
             # "W must be a list of 3 arrays, got ndarray")
+            one = ("; one point (W, b, V) goes in a list, [(W, b, V)]"
+                   if k == 0 and isinstance(points, tuple) and len(seq) == 3 else "")
             raise TypeError(f"points[{k}] is a list of {len(p)} arrays, a network's W alone: "
-                            f"pass {{'W': W}} or a tuple (W, b, V)")
+                            f"pass {{'W': W}} or a tuple (W, b, V){one}")
         else:
             raise TypeError(
                 f"points[{k}] must be a mapping with 'W' (and 'b', 'V') or a tuple "

@@ -178,6 +178,8 @@ def test_warm_started_path_calls_the_solver_with_each_start():
     out = list(warm_started_path(problems, solve, reseed=False, init={"W": "start"}))
     assert [p.lam for p, _ in out] == [1.0, 0.5]
     assert seen[0] == {"W": "start"} and seen[1] is out[0][1]
+    with pytest.raises(TypeError, match="^problems must be an iterable of LiftedProblem, got int"):
+        next(warm_started_path(3, solve))
 
 
 @pytest.mark.parametrize("lams, match", [

@@ -165,6 +165,10 @@ def test_a_bad_point_is_named_by_its_place_in_points():
                                         r"alone: pass \{'W': W\}"):
         inside_level_set(prob, [W], 1.0)
     assert inside_level_set(prob, [{"W": W}, (W, None, None)], 1e9).all_inside
+    # one point given bare, not in a list (a review: the message told the caller to pass the
+    # tuple they had passed)
+    with pytest.raises(TypeError, match=r"one point \(W, b, V\) goes in a list"):
+        inside_level_set(prob, (W, None, None), 1.0)
 
 
 def test_result_history_iterates_are_read():
