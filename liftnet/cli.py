@@ -143,12 +143,14 @@ def _progress(total: int, quiet: bool, time_limit):
                            else None))  # fmt: skip
 
     def callback(rec):
+        # the postfix first: update() draws the bar, which showed the previous iteration's
+        # numbers beside this one's count (a review, 2026-12-07)
+        bar.set_postfix(it=rec.get("k"), kkt=f"{rec.get('residual', float('nan')):.1e}",
+                        rho=f"{rec.get('rho', float('nan')):.1e}", refresh=False)  # fmt: skip
         if timed:
             bar.update(min(rec.get("time", bar.n), time_limit) - bar.n)
         else:
             bar.update(1)
-        bar.set_postfix(it=rec.get("k"), kkt=f"{rec.get('residual', float('nan')):.1e}",
-                        rho=f"{rec.get('rho', float('nan')):.1e}", refresh=False)  # fmt: skip
         return False
 
     return bar, callback
@@ -620,24 +622,28 @@ def _run(args, mode: str, out=None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"liftnet {mode}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # no iterate exists yet: say so instead of a traceback
-        print(f"liftnet {mode}: interrupted before the solve started; nothing to save",
-              file=sys.stderr)
-        return 130
-    if not args.quiet:
-        print(
-            f"liftnet {mode}: {data.info['name']}, {prob.N} training samples, network "
-            f"{'-'.join(map(str, prob.widths))}, {data.task}",
-            file=out,
-        )
-        print(f"model (M): alpha={prob.alpha:g} beta={prob.beta:g} lam={prob.lam:g} "
-              f"groups={prob.groups} coupling={prob.coupling_name} bias={prob.bias}; "
-              f"ALM tol={args.tol:g} time_limit={args.time_limit} seed={args.seed}",
-              file=out)  # fmt: skip
-    for name in ("max_inner", "polish_weights"):  # resolved once: the solve and the report
-        if getattr(args, name) is None:            # read the same value
-            setattr(args, name, _solver_default(name))
-    res = _solve(prob, args, init)
+    except KeyboardInterrupt:
+        return _interrupted_before_the_solve(mode)
+    try:
+        if not args.quiet:
+            print(
+                f"liftnet {mode}: {data.info['name']}, {prob.N} training samples, network "
+                f"{'-'.join(map(str, prob.widths))}, {data.task}",
+                file=out,
+            )
+            print(f"model (M): alpha={prob.alpha:g} beta={prob.beta:g} lam={prob.lam:g} "
+                  f"groups={prob.groups} coupling={prob.coupling_name} bias={prob.bias}; "
+                  f"ALM tol={args.tol:g} time_limit={args.time_limit} seed={args.seed}",
+                  file=out)  # fmt: skip
+        for name in ("max_inner", "polish_weights"):  # resolved once: the solve and the
+            if getattr(args, name) is None:            # report read the same value
+                setattr(args, name, _solver_default(name))
+        # a Ctrl-C from here to the solver's first iterate (the progress bar's start, the
+        # solver's BLAS limit; solve_alm raises it when no iterate exists yet) is the same
+        # as one in the data load: a traceback until a review found it (2026-12-07)
+        res = _solve(prob, args, init)
+    except KeyboardInterrupt:
+        return _interrupted_before_the_solve(mode)
     t_total = time.perf_counter() - t0
     # the solver has returned its best point: a further Ctrl-C must not lose it
     written, failed = [], []
@@ -658,6 +664,14 @@ def _run(args, mode: str, out=None) -> int:
     else:
         rc = 1 if res.status in ("diverged", "failed") else 0
     return out.exit_status(rc, mode, written)  # the solver's and the files' status come first
+
+
+def _interrupted_before_the_solve(mode) -> int:
+    """A Ctrl-C before the solver has an iterate: one line instead of a traceback, and the
+    shell's status for it."""
+    print(f"liftnet {mode}: interrupted before the solve started; nothing to save",
+          file=sys.stderr)
+    return 130
 
 
 def main(argv=None) -> int:
