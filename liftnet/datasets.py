@@ -406,7 +406,8 @@ def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32
 
 # ------------------------------------------------------------------ user files
 def _load_npz(path: str, target, dt):
-    ykey = "Y" if target is None else target
+    # a .npz file's keys are strings: an integer target (the CLI's --target 1) is the key '1'
+    ykey = "Y" if target is None else str(target)
     if ykey == "X":
         raise ValueError(f"target: must not be 'X', the key of the inputs in {path!r}")
     check_npz_file(path, "path", writer="np.savez")  # np.load takes any other file for a pickle
@@ -555,8 +556,9 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
         ``.npz``: arrays ``X (N, n_0)`` and ``Y`` (``(N,)`` or ``(N, n_L)``).
         ``.csv``: numeric columns, optionally one header row; ``Y`` is one column.
     target : None, str or int
-        ``.npz``: the key of ``Y`` (default ``"Y"``). ``.csv``: the name (needs a header) or
-        index of the target column (default the last one).
+        ``.npz``: the key of ``Y`` (default ``"Y"``; an int ``k`` is the key ``str(k)``).
+        ``.csv``: the name (needs a header) or index of the target column (default the last
+        one).
     dtype : {numpy.float64, numpy.float32}
     return_target : bool
         Also return the target used (also when ``target`` is None).

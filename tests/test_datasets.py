@@ -152,6 +152,13 @@ def test_npz_roundtrip(tmp_path):
     np.testing.assert_array_equal(Y2, Y)
     _, lab = load_user_data(str(tmp_path / "d.npz"), target="labels")
     np.testing.assert_array_equal(lab, np.arange(6))
+    # a key of digits: the CLI's --target 1 arrives as the int 1 (a review: "has no array 1
+    # (it has ['X', '1'])")
+    np.savez(tmp_path / "digit.npz", X=X, **{"1": Y[:, 0]})
+    for t in (1, "1"):
+        _, y1, used = load_user_data(tmp_path / "digit.npz", target=t, return_target=True)
+        np.testing.assert_array_equal(y1, Y[:, 0])
+        assert used == "1"
     # a 1-D X is one feature, a column (not one sample of six features)
     np.savez(tmp_path / "one.npz", X=X[:, 0], Y=Y)
     X1, _ = load_user_data(tmp_path / "one.npz")
