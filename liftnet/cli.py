@@ -379,8 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "yes", "no"),
         default="auto",
         help="with a .csv --file: its first row holds column names (yes) or data (no); auto: "
-        "names unless all its cells are numbers (such a row is read as data, and the summary "
-        "and PREFIX.json say so)",
+        "names when one of its cells holds text that is no number (else it is read as data, "
+        "and the summary and PREFIX.json say so)",
     )
     solve.add_argument(
         "--n-samples",

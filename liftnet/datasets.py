@@ -481,8 +481,10 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
         except ValueError:
             return False
 
-    if header_mode == "auto":  # a header row holds at least one cell that is no number
-        has_header = not all(is_number(c) for c in rows[0])
+    if header_mode == "auto":  # a header row holds at least one cell of text that is no
+        # number; an empty cell is none (a first data row with a missing value was read as
+        # the header and dropped without a word, a review found: it is refused as on line 2)
+        has_header = any(c.strip() and not is_number(c) for c in rows[0])
     else:
         has_header = header_mode == "yes"
     header = [c.strip() for c in rows[0]] if has_header else None
@@ -564,8 +566,8 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
         Also return the target used (also when ``target`` is None).
     header : {"auto", "yes", "no"}
         ``.csv`` only: whether the first row holds column names. ``"auto"`` (default): it does
-        unless all its cells are numbers (a header of numbers, ``1,2,3``, is then read as a
-        data row: say ``"yes"``); ``"yes"``: it does; ``"no"``: it is data.
+        when one of its cells holds text that is no number (an empty cell does not count;
+        a header of numbers, ``1,2,3``, is read as a data row: say ``"yes"``); ``"yes"``: it does; ``"no"``: it is data.
 
     Returns
     -------

@@ -488,6 +488,14 @@ def test_csv_header_auto_yes_no(tmp_path):
     assert load_user_data(names, return_target=True)[2] == "b"
     with pytest.raises(ValueError, match="^path: .* line 1, column 0 holds 'a'"):
         load_user_data(names, header="no")
+    # an empty cell is no text: a first data row with a missing value is refused as on any
+    # other line (a review: it was taken for the header, dropped, and the run went on), and
+    # a header with an empty name (a table's index column) is still a header
+    (tmp_path / "gap.csv").write_text("1.0,,3.0\n4,5,6\n7,8,9\n")
+    with pytest.raises(ValueError, match="^path: .* line 1, column 1 is empty"):
+        load_user_data(tmp_path / "gap.csv")
+    (tmp_path / "index.csv").write_text(",a,b\n0,1,2\n1,3,4\n")
+    assert load_user_data(tmp_path / "index.csv", return_target=True)[2] == "b"
     (tmp_path / "one.csv").write_text("1,2\n")
     with pytest.raises(ValueError, match="^path: .* has a header but no data rows"):
         load_user_data(tmp_path / "one.csv", header="yes")
