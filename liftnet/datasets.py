@@ -35,6 +35,7 @@ from ._validation import (
     check_scalar,
     check_seed,
     check_widths,
+    refuse_special_file,
 )
 from .formulation.problem import LiftedProblem
 
@@ -567,7 +568,8 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
     header : {"auto", "yes", "no"}
         ``.csv`` only: whether the first row holds column names. ``"auto"`` (default): it does
         when one of its cells holds text that is no number (an empty cell does not count;
-        a header of numbers, ``1,2,3``, is read as a data row: say ``"yes"``); ``"yes"``: it does; ``"no"``: it is data.
+        a header of numbers, ``1,2,3``, is read as a data row: say ``"yes"``); ``"yes"``:
+        it does; ``"no"``: it is data.
 
     Returns
     -------
@@ -600,6 +602,7 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
     if not os.path.isfile(path):
         if os.path.isdir(path):  # (as load_result says it)
             raise ValueError(f"path: {path!r} is a folder, expected a file path")
+        refuse_special_file(path)
         raise FileNotFoundError(f"path: no such file {path!r}")
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npz":

@@ -17,7 +17,13 @@ import tempfile
 
 import numpy as np
 
-from ._validation import as_numeric_array, check_npz_file, check_path, check_scalar
+from ._validation import (
+    as_numeric_array,
+    check_npz_file,
+    check_path,
+    check_scalar,
+    refuse_special_file,
+)
 
 __all__ = ["save_result", "load_result", "jsonable", "write_json"]
 
@@ -228,6 +234,7 @@ def load_result(path) -> dict:
         folder = next((p for p in (path, given) if os.path.isdir(p)), None)
         if folder is not None:
             raise ValueError(f"path: {folder!r} is a folder, expected a result file (.npz)")
+        refuse_special_file(given, "a result file (.npz)")
         tried = repr(given) if path == given else f"{given!r} (nor {path!r})"
         raise FileNotFoundError(f"path: no such file {tried}")
     check_npz_file(path, "path", writer="save_result")  # np.load takes any other file for a pickle

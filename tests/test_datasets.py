@@ -1,5 +1,6 @@
 """Built-in data, synthetic generators and the user-file loader."""
 
+import os
 import re
 import warnings
 
@@ -217,6 +218,11 @@ def test_npz_errors(tmp_path):
     (tmp_path / "folder.npz").mkdir()  # said "no such file" before
     with pytest.raises(ValueError, match="^path: .*folder.npz' is a folder, expected a file"):
         load_user_data(tmp_path / "folder.npz")
+    # a pipe (the shell's <(...)) or a device exists but is no file: said "no such file"
+    os.mkfifo(tmp_path / "pipe.csv")
+    for special in (tmp_path / "pipe.csv", "/dev/null"):
+        with pytest.raises(ValueError, match="^path: .* is not a regular file"):
+            load_user_data(special)
     np.savez(tmp_path / "k.npz", A=np.ones((2, 2)), Y=np.ones(2))
     with pytest.raises(ValueError, match="path.*no array 'X'"):
         load_user_data(tmp_path / "k.npz")

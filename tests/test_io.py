@@ -1,6 +1,7 @@
 """Result files: save_result refuses what load_result would refuse, paths are checked."""
 
 import contextlib
+import os
 import re
 import resource
 import signal
@@ -119,6 +120,9 @@ def test_a_folder_is_refused_with_the_parameter_name(tmp_path):
         save_result(tmp_path / "x", _tiny())  # x -> x.npz, the folder
     with pytest.raises(ValueError, match=r"^path: .*x.npz' is a folder"):
         load_result(tmp_path / "x.npz")
+    os.mkfifo(tmp_path / "pipe.npz")  # exists, but no file (said "no such file")
+    with pytest.raises(ValueError, match=r"^path: .*pipe.npz' is not a regular file"):
+        load_result(tmp_path / "pipe.npz")
 
 
 @pytest.mark.parametrize("kind, why", [("text", "it is not a zip archive"),
