@@ -285,6 +285,9 @@ def _report(args, prob, res, data, metrics, timings) -> dict:
             "polish_weights": args.polish_weights,
             "time_limit": args.time_limit,
             "seed": args.seed,
+            # the split a later --init must match (a review: not in the report)
+            "test_size": getattr(args, "test_size", None),
+            "n_samples": getattr(args, "n_samples", None),
             "dtype": str(prob.dtype),
             "init": args.init,  # the --init result file as given (null without a warm start)
         },  # fmt: skip

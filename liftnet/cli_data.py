@@ -113,7 +113,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
     ``header``, ``n_samples``, ``test_size``, ``standardize``, ``dtype``.
 
     For a csv file ``info`` says whether its first row was read as a header (``header``); where
-    ``--header auto`` read it as data (all its cells are numbers) ``info["note"]`` says so, for
+    ``--header auto`` read it as data (no cell of text) ``info["note"]`` says so, for
     the summary to print.
     """
     seed = check_seed(args.seed, "--seed")

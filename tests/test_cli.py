@@ -110,6 +110,8 @@ def test_solve_writes_npz_and_json_that_agree(tmp_path):
     # the options given (SMALL: --max-iter 3 --time-limit 2), not defaults
     assert (rep["params"]["max_iter"], rep["params"]["time_limit"]) == (3, 2.0)
     assert rep["params"]["dtype"] == "float64"
+    # the split a warm start must match: the default 25% of --n-samples 60
+    assert (rep["params"]["test_size"], rep["params"]["n_samples"]) == (0.25, 60)
     assert rep["status"] in ("converged", "max_iter", "time_limit")
     assert rep["data"]["task"] == "regression" and "test_r2" in rep["metrics"]
     assert len(rep["history"]) == rep["nit"]
