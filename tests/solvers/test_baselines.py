@@ -621,6 +621,36 @@ def test_one_full_batch_prox_sgd_step_is_the_prox_of_the_gradient_step():
                                    rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("bias", [False, True])
+def test_a_pruned_units_gradient_uses_liftnets_slope_at_the_kink(bias):
+    """A unit whose incoming row (and bias) is zero has ``U = 0`` on every sample, the kink of
+    ``sigma``: the torch port's gradient there is ``loss_gradient``'s (slope ``alpha``,
+    ``LiftedProblem.sigma_slope``). ``torch.maximum(U, alpha U)`` had given ``(1 + alpha)/2``,
+    5.5 times the gradient at ``alpha = 0.1``, and a full-batch proximal SGD step brought
+    back a row that the numpy step keeps at zero."""
+    prob = small_problem(lam=0.05, groups="row", bias=bias)
+    W0, b0 = prob.initial_weights(0)
+    W0[0][2, :] = 0.0  # unit 2 of the hidden layer pruned
+    if bias:
+        b0[0][2] = 0.0
+    _, gW, gb = loss_gradient(prob, W0, b0)
+    Wt = [torch.from_numpy(w.copy()).requires_grad_() for w in W0]
+    bt = None if b0 is None else [torch.from_numpy(x.copy()).requires_grad_() for x in b0]
+    out = tp.forward_output(Wt, bt, torch.from_numpy(prob.V0), prob.alpha)
+    tp.loss(out, torch.from_numpy(prob.YT)).backward()
+    for w, g in zip(Wt, gW, strict=True):
+        np.testing.assert_allclose(w.grad.numpy(), g, rtol=1e-10, atol=1e-14)
+    if bias:
+        for x, g in zip(bt, gb, strict=True):
+            np.testing.assert_allclose(x.grad.numpy(), g, rtol=1e-10, atol=1e-14)
+    assert np.linalg.norm(gW[0][2]) > 0  # the kink is reached: the row has a gradient
+    lr = 0.05
+    res = prox_sgd(prob, lr=lr, batch_size=prob.N, max_epochs=1, seed=0,
+                   init={"W": W0, "b": b0})
+    np.testing.assert_allclose(res.W[0], prob.penalty.prox(W0[0] - lr * gW[0], lr),
+                               rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("groups", ["column", "row"])
 def test_one_full_batch_prox_adam_step_by_hand(groups):
     """One full-batch proximal Adam step by hand: Adam's first step with bias correction

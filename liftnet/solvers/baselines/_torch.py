@@ -25,7 +25,10 @@ def forward_output(W, b, V0, alpha: float) -> torch.Tensor:
     """Network output ``U_L`` (shape ``(n_L, M)``) for inputs ``V0`` (shape ``(n_0, M)``).
 
     ``U_l = W_l V_{l-1} + b_l 1^T``, ``V_l = sigma(U_l) = max(U_l, alpha U_l)`` (MODEL.md 1),
-    the torch port of :meth:`LiftedProblem.forward`.
+    the torch port of :meth:`LiftedProblem.forward`. Its derivative is liftnet's
+    (:meth:`LiftedProblem.sigma_slope`): ``1`` where ``U > 0``, ``alpha`` elsewhere, the kink
+    ``U = 0`` included. (``torch.maximum`` splits a tie, ``(1 + alpha) / 2`` at ``U = 0``: the
+    rows of a unit pruned by the prox, found by a review, 2026-12-07.)
     """
     V = V0
     L = len(W)
@@ -35,7 +38,7 @@ def forward_output(W, b, V0, alpha: float) -> torch.Tensor:
             U = U + b[l][:, None]
         if l == L - 1:
             return U
-        V = torch.maximum(U, alpha * U)
+        V = torch.where(U > 0, U, alpha * U)
     raise ValueError("W must hold at least one layer")
 
 
