@@ -391,6 +391,16 @@ def test_prox_gradient_never_steps_to_an_infinite_loss():
     phis = [h["Phi"] for h in r.history]
     assert np.all(np.isfinite(phis)) and all(b <= a for a, b in zip(phis, phis[1:]))
     assert r.status in ("max_iter", "converged") and np.isfinite(r.Phi)
+    # the overflowing trials are rejected quietly, and the same under a caller's
+    # np.errstate(all="raise") (numpy's FloatingPointError was taken for the line search's
+    # own failure: status failed, "step below 1e-30", at a step of 1e200; a review)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet = prox_gradient(prob, lr=1e200, max_epochs=5)
+        with np.errstate(all="raise"):
+            strict = prox_gradient(prob, lr=1e200, max_epochs=5)
+    for other in (quiet, strict):
+        assert (other.status, other.nit, other.Phi) == (r.status, r.nit, r.Phi)
 
 
 # ------------------------------------------------------------ audit fixes (D1-D5)

@@ -70,6 +70,11 @@ class _OutOfTime(Exception):
     """The time limit fell inside a line search: the last accepted iterate is the answer."""
 
 
+class _StepTooSmall(Exception):
+    """The line search backtracked below ``1e-30`` (numpy's own FloatingPointError, raised
+    under ``np.errstate(all="raise")``, had stood for this and was reported as such)."""
+
+
 def prox_gradient(
     prob,
     lr=1.0,
@@ -178,14 +183,18 @@ def prox_gradient(
             # (a full pass over all N samples) returns a recorded iterate, counted in nit
             gW, gb = _backward(prob, W, U, V)
             while True:
-                Wn = [pen.prox(Wl - t * g, t) for Wl, g in zip(W, gW, strict=True)]
-                bn = None if b is None else [x - t * g for x, g in zip(b, gb, strict=True)]
-                Un, Vn = prob.forward(Wn, bn)
-                ell_n = prob.loss(Un[-1])
-                dW = [a - c for a, c in zip(Wn, W, strict=True)]
-                db = [] if b is None else [a - c for a, c in zip(bn, b, strict=True)]
-                sq = _dot(dW, dW) + _dot(db, db)
-                model = ell + _dot(gW, dW) + (_dot(gb, db) if b is not None else 0.0) + sq / (2 * t)
+                # a trial that overflows is rejected below (not finite): no warnings, and no
+                # FloatingPointError under a caller's np.errstate(all="raise")
+                with np.errstate(over="ignore", invalid="ignore"):
+                    Wn = [pen.prox(Wl - t * g, t) for Wl, g in zip(W, gW, strict=True)]
+                    bn = None if b is None else [x - t * g for x, g in zip(b, gb, strict=True)]
+                    Un, Vn = prob.forward(Wn, bn)
+                    ell_n = prob.loss(Un[-1])
+                    dW = [a - c for a, c in zip(Wn, W, strict=True)]
+                    db = [] if b is None else [a - c for a, c in zip(bn, b, strict=True)]
+                    sq = _dot(dW, dW) + _dot(db, db)
+                    model = (ell + _dot(gW, dW) + (_dot(gb, db) if b is not None else 0.0)
+                             + sq / (2 * t))
                 # (a finite loss: with an overflowing step the model is inf too, and inf <= inf
                 # took a step from Phi 2.57 to inf at lr 1e200; and a finite model: a step so
                 # large that the prox zeroes the output layer keeps the loss finite while the
@@ -196,7 +205,7 @@ def prox_gradient(
                 t *= eta
                 n_backtracks += 1
                 if t < 1e-30:
-                    raise FloatingPointError
+                    raise _StepTooSmall
                 # a line search can take many forward passes (the first one from a large lr,
                 # seconds at large N): the limit is checked after each rejected trial too
                 if time_limit is not None and clock.elapsed > time_limit:
@@ -239,7 +248,7 @@ def prox_gradient(
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
     except _OutOfTime:
         status, message = "time_limit", f"time_limit={time_limit:g} s reached (in a line search)"
-    except FloatingPointError:
+    except _StepTooSmall:
         status, message = "failed", "line search failed (step below 1e-30)"
     clock = stop_clock(clock)
     if W is None:  # Ctrl-C inside parse_init: the start point, set up again (one forward pass)
