@@ -574,6 +574,16 @@ def test_start_with_an_infinite_Phi_is_refused(name, dtype):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"init\['W'\] is too large"):
             BASELINES[name](prob, init={"W": W}, max_epochs=3)
+    # with biases the overflow may be theirs (a review: b = 1e200 beside the default W was
+    # refused as "init['W'] is too large")
+    biased = small_problem(dtype=dtype, bias=True)
+    W0, b0 = biased.initial_weights(0)
+    b = [np.full_like(x, 1e200 if dtype == np.float64 else 1e30) for x in b0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^init\['W'\] or init\['b'\] is too large.*"
+                                             r"scale the weights or biases down"):
+            BASELINES[name](biased, init={"W": W0, "b": b}, max_epochs=3)
 
 
 def test_prox_gradient_does_not_converge_on_a_step_lost_in_rounding():

@@ -65,7 +65,7 @@ def weights_only(init):
 
 def check_start_Phi(prob, phi) -> float:
     """``phi``, the objective ``Phi`` of the start point, refused with a ``ValueError`` naming
-    ``init['W']`` when it is not finite.
+    ``init['W']`` (and ``init['b']`` for a problem with biases) when it is not finite.
 
     ``parse_init`` already refuses a start whose forward pass overflows; the data fit (the
     squared residuals) or the penalty can still overflow beyond it (``W = 1e80`` in float64:
@@ -75,9 +75,12 @@ def check_start_Phi(prob, phi) -> float:
     numpy's overflow warnings off (``np.errstate``): this error is the report of it.
     """
     if not np.isfinite(phi):
-        raise ValueError(f"init['W'] is too large: the objective Phi of the start is {phi} "
+        # (with biases either can be the cause: b = 1e200 beside the default W was named W)
+        what, them = ("init['W'] or init['b']", "the weights or biases") if prob.bias \
+            else ("init['W']", "the weights")
+        raise ValueError(f"{what} is too large: the objective Phi of the start is {phi} "
                          f"(the data fit or the penalty overflows {np.dtype(prob.dtype)}); "
-                         f"scale the weights down")
+                         f"scale {them} down")
     return phi
 
 
