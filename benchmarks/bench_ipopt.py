@@ -52,6 +52,7 @@ import time
 import numpy as np
 from bench_args import (
     INTERRUPTED,
+    no_repeats,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -379,10 +380,14 @@ def build_parser():
 def parse_args(argv=None):
     """The options of ``argv`` with the sizes resolved: ``widths``, ``Ns`` (``N0`` doubled up to
     ``Nmax``), ``cap`` and ``alm_time_limit`` as the run takes them (:data:`DEFAULTS`, or
-    :data:`QUICK` with ``--quick``). Exit status 2 (``ap.error``) for ``--quick`` with an
-    explicit ``--widths``, ``--N0`` or ``--Nmax``, and for ``--Nmax`` below ``--N0``."""
+    :data:`QUICK` with ``--quick``). Exit status 2 (``ap.error``) for a repeated ``--seed`` or
+    ``--levels`` value, for ``--quick`` with an explicit ``--widths``, ``--N0`` or ``--Nmax``,
+    and for ``--Nmax`` below ``--N0``."""
     ap = build_parser()
     a = ap.parse_args(argv)
+    # a repeated seed would count one instance twice in the medians, a repeated level print
+    # its rows twice (a review, 2026-12-07)
+    no_repeats(ap, a, "seed", "levels")
     if a.quick:
         for opt in ("widths", "N0", "Nmax"):
             if getattr(a, opt) is not None:

@@ -64,6 +64,13 @@ REFUSED = [
     (sweep, ["teacher24", "--param", "tol=1e-3"], "--param tol"),
     (sweep, ["teacher24", "--param", "seed=1"], "--param seed"),
     (sweep, ["teacher24", "--param", "rho0=5/N", "--param", "rho0=1"], "--param rho0"),
+    # values solve_alm refuses, refused before the sweep (a traceback after the warm-up)
+    (sweep, ["teacher24", "--param", "kappa=-5"], "--param kappa: kappa must be >= 0"),
+    (sweep, ["teacher24", "--param", "max_iter=2.5"], "--param max_iter: max_iter must be an"),
+    (sweep, ["teacher24", "--param", "rho0=-5/N"], "--param rho0: rho0 must be > 0"),
+    (sweep, ["teacher24", "--param", "inner=newton"], "--param inner: inner must be"),
+    (bench_ipopt, ["--seed", "0", "0", "1"], "--seed"),
+    (bench_ipopt, ["--levels", "1e-3", "1e-3"], "--levels"),
     (sensitivity, ["--seeds", "-1"], "--seeds"),
     (sensitivity, ["--seeds", "0", "0"], "--seeds"),
     (sensitivity, ["--eps", "nan"], "--eps"),
