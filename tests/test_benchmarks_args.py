@@ -378,3 +378,13 @@ def test_bench_ipopt_ctrl_c_in_a_later_seed_stops_every_loop(monkeypatch, capsys
     assert calls == [(20, 0), (20, 1)]
     assert "interrupted during the ALM at N=20" in out
     assert "    20     0     1.00" in out
+
+
+def test_bench_multipliers_times_ip_kkt_first_for_the_ratio_column(capsys):
+    """The ratio column is each method's time over ip-kkt's: ip-kkt runs first whatever the
+    order of --methods (a method listed before it had a blank ratio)."""
+    bench_multipliers.run([20], outer=2, cap=5.0, methods=["bb", "ip-kkt"], quick=True)
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith("teacher N=20")]
+    assert [row.split()[3] for row in rows] == ["ip-kkt", "bb"]
+    assert float(rows[0].split()[-1]) == 1.0 and float(rows[1].split()[-1]) > 0
