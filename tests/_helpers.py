@@ -107,3 +107,23 @@ def ctrl_c_in_first_ampl_release(monkeypatch) -> list:
 
     monkeypatch.setattr(asl.AmplInterface, "__del__", ctrl_c_in_del)
     return frees
+
+
+def slightly_infeasible_point(seed, hidden=(4, 3), N=12, bias=False, coupling="complementarity",
+                              groups="column", zero=True, lam=0.05, dtype="float64"):
+    """``(prob, W, b, V)``: a slightly infeasible point (the lift plus noise) with
+    (optionally) one zero group in ``W_1``, for the multiplier and certificate tests."""
+    import numpy as np
+
+    from liftnet import LiftedProblem
+
+    rng = np.random.default_rng(seed)
+    prob = LiftedProblem(rng.standard_normal((N, 3)), rng.standard_normal((N, 2)),
+                         hidden=hidden, bias=bias, coupling=coupling, groups=groups,
+                         lam=lam, alpha=0.2, dtype=dtype)
+    W, _ = prob.initial_weights(seed)
+    if zero:
+        W[0][:, 0] = 0.0
+    b = [0.3 * rng.standard_normal(s) for s in prob.b_shapes] if bias else None
+    V = [v + 0.1 * rng.standard_normal(v.shape) for v in prob.lift(W, b)]
+    return prob, W, b, V

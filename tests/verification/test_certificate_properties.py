@@ -6,6 +6,7 @@ float64 for a float32 problem, a preconditioner no longer the exact inverse it d
 ``n_constraints`` half the count, ...). Each test below fails on at least one of them."""
 import numpy as np
 import pytest
+from _helpers import slightly_infeasible_point
 
 from liftnet import LiftedProblem, kkt_residuals
 from liftnet.verification.kkt import primal_violation
@@ -16,19 +17,7 @@ from liftnet.verification.multipliers import (
     initial_multipliers,
 )
 
-
-def make_point(seed, hidden=(4, 3), N=12, bias=False, groups="column", zero=True, lam=0.05,
-               dtype="float64"):
-    rng = np.random.default_rng(seed)
-    prob = LiftedProblem(rng.standard_normal((N, 3)), rng.standard_normal((N, 2)),
-                         hidden=hidden, bias=bias, groups=groups, lam=lam, alpha=0.2,
-                         dtype=dtype)
-    W, _ = prob.initial_weights(seed)
-    if zero:
-        W[0][:, 0] = 0.0
-    b = [0.3 * rng.standard_normal(s) for s in prob.b_shapes] if bias else None
-    V = [v + 0.1 * rng.standard_normal(v.shape) for v in prob.lift(W, b)]
-    return prob, W, b, V
+make_point = slightly_infeasible_point
 
 
 # ---------------------------------------------------------------- kkt.py

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _helpers import slightly_infeasible_point
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,20 +11,7 @@ from liftnet.solvers.interior_point import interior_point_cg
 from liftnet.verification import multipliers
 from liftnet.verification.multipliers import MultiplierLSQ, estimate_multipliers
 
-
-def make_point(seed, hidden=(4, 3), N=12, bias=False, coupling="complementarity",
-               groups="column", zero=True):
-    """A slightly infeasible point with (optionally) one zero group in W_1."""
-    rng = np.random.default_rng(seed)
-    prob = LiftedProblem(rng.standard_normal((N, 3)), rng.standard_normal((N, 2)),
-                         hidden=hidden, bias=bias, coupling=coupling, groups=groups,
-                         lam=0.05, alpha=0.2)
-    W, _ = prob.initial_weights(seed)
-    if zero:
-        W[0][:, 0] = 0.0
-    b = [0.3 * rng.standard_normal(s) for s in prob.b_shapes] if bias else None
-    V = [v + 0.1 * rng.standard_normal(v.shape) for v in prob.lift(W, b)]
-    return prob, W, b, V
+make_point = slightly_infeasible_point
 
 
 @settings(max_examples=20, deadline=None)
