@@ -919,3 +919,17 @@ def test_a_ctrl_c_after_the_solve_keeps_the_finished_fit(monkeypatch):
         warnings.simplefilter("ignore")
         net = SparseLeakyReLURegressor(hidden=(3,), max_iter=3).fit(X, y)
     assert net.result_.nit >= 1 and net.predict(X).shape == (30,)
+
+
+@pytest.mark.parametrize("shape", [(30,), (30, 1), (30, 2)])
+@pytest.mark.parametrize("cls", [SparseLeakyReLURegressor, SparseLeakyReLUNet])
+def test_regression_predictions_have_the_shape_of_the_targets(stub, cls, shape):
+    """``y`` of shape ``(N, 1)`` predicts ``(M, 1)``, ``y`` of shape ``(N,)`` predicts
+    ``(M,)``: the shape fitted, not the number of outputs (a mutation review: the output
+    count passed every test)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 3)), rng.standard_normal(shape)
+    net = (cls(hidden=(4,)) if cls is SparseLeakyReLURegressor
+           else cls(hidden=(4,), task="regression"))
+    net.fit(X, y)
+    assert net.predict(X[:7]).shape == (7, *shape[1:])

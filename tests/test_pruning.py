@@ -185,3 +185,17 @@ def test_array_likes_and_float32_are_accepted():
     assert [w.tolist() for w in W2] == [[[1.0]], [[2.0]]] and keep[0].tolist() == [0]
     W32 = [np.ones((2, 2), np.float32), np.ones((1, 2), np.float32)]
     assert all(w.dtype == np.float32 for w in prune_weights(W32)[0])
+
+
+def test_a_layer_silenced_by_zero_rows_keeps_a_unit_with_zero_outgoing_weights():
+    """A hidden layer whose rows (and biases) are all zero keeps one silent unit, with zero
+    weights in and out (a mutation review: the outgoing column kept its weights, the same
+    function, but a silent unit that ``active_groups_`` would count)."""
+    rng = np.random.default_rng(0)
+    for b in ([np.zeros(3), rng.standard_normal(2)], None):
+        W = [np.zeros((3, 2)), rng.standard_normal((2, 3))]
+        W2, b2, keep = prune_weights(W, b)
+        assert [w.shape for w in W2] == [(1, 1), (2, 1)]
+        assert not np.any(W2[0]) and not np.any(W2[1])
+        if b is not None:
+            assert b2[0][0] == 0.0 and np.array_equal(b2[1], b[1])
