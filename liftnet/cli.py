@@ -177,7 +177,9 @@ def _solve(prob, args, init=None):
                          init=init, max_iter=args.max_iter, max_inner=args.max_inner,
                          polish_weights=args.polish_weights, callback=callback)  # fmt: skip
     finally:
-        bar.close()
+        # a Ctrl-C while the bar is erased would lose the result solve_alm has returned
+        with sigint_ignored():
+            bar.close()
 
 
 #: What the ``train_*`` / ``test_*`` metrics are, per task (written into ``PREFIX.json``): the

@@ -712,6 +712,30 @@ def test_ctrl_c_between_the_load_and_the_first_iterate_exits_130(tmp_path, monke
     assert err.strip() == "liftnet solve: interrupted before the solve started; nothing to save"
 
 
+def test_ctrl_c_while_the_bar_is_erased_keeps_the_result(tmp_path, monkeypatch):
+    """A Ctrl-C as the progress bar is closed, after ``solve_alm`` returned, is ignored: the
+    run ends as it would have, files written (it would have been reported as "interrupted
+    before the solve started; nothing to save")."""
+    import os
+    import signal
+
+    import tqdm.auto
+
+    real = tqdm.auto.tqdm
+
+    sent = []
+
+    class Bar(real):
+        def close(self):
+            if not sent:  # (once: tqdm closes itself again when collected)
+                sent.append(os.kill(os.getpid(), signal.SIGINT))
+            super().close()
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    rc, out = solve(tmp_path)
+    assert rc == 0 and os.path.exists(out + ".npz") and os.path.exists(out + ".json")
+
+
 def test_the_progress_bar_draws_each_iterations_own_numbers(monkeypatch):
     """The bar is drawn by its count's update, so the postfix must be set first (it showed
     iteration k - 1's ``it``, ``kkt`` and ``rho`` beside count k)."""
