@@ -136,8 +136,10 @@ def inner_iteration_cost(prob, n_iter=20, repeats=3):
     # the parts below are those of the Python loop: the compiled loop's own evaluation and
     # L-BFGS work are not callable apart (a review, 2026-12-07: timed against the compiled
     # iteration, the digits' parts seemed to exceed the whole)
-    with forced(owlqn_compiled, "ENABLED", False):
-        best_py, x, _ = per_iteration() if compiled else (best, x, info)
+    best_py = best
+    if compiled:
+        with forced(owlqn_compiled, "ENABLED", False):
+            best_py, x, _ = per_iteration()
     return (best, evals, "compiled" if compiled else "python", best_py,
             *component_costs(bsub, x, lbfgs, repeats))
 

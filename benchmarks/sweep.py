@@ -64,8 +64,9 @@ from bench_ipopt import first_time, teacher_problem, traced_alm  # noqa: E402 (t
 #: the start or the printing
 HARNESS_KEYWORDS = {"prob", "tol", "seed", "time_limit", "init", "verbose", "callback",
                     "inner_callback", "inner_callback_every"}
-PARAM_NAMES = sorted(set(inspect.signature(solve_alm).parameters) - HARNESS_KEYWORDS)
-TEXT_PARAMS = {k for k, p in inspect.signature(solve_alm).parameters.items()
+_SOLVE_ALM_PARAMETERS = inspect.signature(solve_alm).parameters
+PARAM_NAMES = sorted(set(_SOLVE_ALM_PARAMETERS) - HARNESS_KEYWORDS)
+TEXT_PARAMS = {k for k, p in _SOLVE_ALM_PARAMETERS.items()
                if isinstance(p.default, str)}  # inner, presolve, threads
 
 

@@ -74,8 +74,6 @@ def refuse_special_file(path: str, what: str = "a file") -> None:
     """A ``ValueError`` naming ``path`` when it exists but is no regular file (a pipe such
     as the shell's ``<(...)``, a device such as ``/dev/null``): the loaders read whole
     files, and such a path was reported as missing."""
-    import os
-
     if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
         raise ValueError(f"path: {path!r} is not a regular file (a pipe or a device), "
                          f"expected {what}: save its contents to a file first")
