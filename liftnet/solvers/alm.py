@@ -1205,7 +1205,7 @@ def solve_alm(
                     "violation": viol_new, "inner_iterations": info.nit,
                     "polish_iterations": n_polish,
                     "inner_status": info.status, "inner_residual": info.residual,
-                    "time": clock.elapsed,
+                    "time": None,  # (its place in the record; set after the certificate)
                 }
                 # 3. penalty: only for a violation that stalls above both the target and, by
                 # the margin, the stationarity the subproblem reached (a stiffer subproblem
