@@ -154,6 +154,11 @@ def prox_gradient_bb(
                 if np.all(steps <= step_min) or dec == 0.0:
                     status = "stalled" if np.isfinite(vy) else "diverged"
                     raise _Stop
+                if past(deadline):
+                    # as group_owlqn's line search: up to ~40 trials from step 1 to step_min,
+                    # each a forward pass; x stays the last accepted iterate
+                    status = "time_limit"
+                    raise _Stop
             if vy < floor:
                 # the trial point is dropped, as group_owlqn drops it: the returned x keeps its
                 # own value, gradient, residual and cache (until 2026-12-06 x and v were the

@@ -242,3 +242,31 @@ def test_arguments_are_checked_by_name(kw, error, match):
     args = {"tol": 1e-8, "max_iter": 10, **kw}
     with pytest.raises(error, match=match):
         prox_gradient_bb(value, gradient, prox, residual, np.ones(2), blocks, **args)
+
+
+def test_the_deadline_is_honoured_inside_a_line_search():
+    """A deadline that passes while the line search backtracks ends the solve after that
+    trial, at the last accepted point, with ``time_limit``; without the deadline the same
+    search tries every step down to ``step_min``."""
+    def run(deadline_after):
+        calls = {"value": 0, "deadline": 0}
+
+        def value(x):
+            calls["value"] += 1
+            return (0.5 * float(x @ x), None) if np.all(x == 1.0) else (np.nan, None)
+
+        def deadline():
+            calls["deadline"] += 1
+            return None if calls["deadline"] <= deadline_after else 0.0  # 0.0: long past
+
+        x, info = prox_gradient_bb(value, lambda x, c: x.copy(), lambda y, s: None,
+                                   lambda x, g, c: float(np.abs(g).max()), np.ones(3),
+                                   [slice(0, 3)], tol=1e-8, max_iter=10, deadline=deadline)
+        return x, info, calls["value"]
+
+    x, info, n_values = run(deadline_after=10**6)
+    assert info.status == "diverged" and n_values > 10
+    x, info, n_values = run(deadline_after=1)  # the first check (before iteration 0) passes
+    assert info.status == "time_limit"
+    assert n_values == 2  # the start and one trial
+    assert np.all(x == 1.0) and info.nit == 0
