@@ -16,7 +16,8 @@ from liftnet.cli import nonnegative_float, positive_float, positive_int, seed_in
 from liftnet.solvers._interrupt import stop_if_interrupted
 
 __all__ = ["INTERRUPTED", "finite_float", "no_repeats", "nonnegative_float", "positive_float",
-           "positive_int", "rows_until_ctrl_c", "seed_int", "stop_if_interrupted", "widths_type"]
+           "positive_int", "rows_until_ctrl_c", "seed_int", "stop_if_interrupted", "until_ctrl_c",
+           "widths_type"]
 
 #: exit status after Ctrl-C (128 + SIGINT), as ``liftnet compare``
 INTERRUPTED = 130
@@ -62,13 +63,19 @@ def no_repeats(parser: argparse.ArgumentParser, args, *options: str) -> None:
             parser.error(str(exc))
 
 
-def rows_until_ctrl_c(work) -> list:
-    """The rows ``work(rows)`` appends (printing each as it goes); a Ctrl-C stops the whole
-    script: the rows finished before it stand, then ``SystemExit(INTERRUPTED)``."""
-    rows: list = []
+def until_ctrl_c(work, *args, **kwargs):
+    """``work(*args, **kwargs)``; a Ctrl-C in it stops the whole script: what it printed before
+    stands, then ``SystemExit(INTERRUPTED)``."""
     try:
-        work(rows)
+        return work(*args, **kwargs)
     except KeyboardInterrupt:
         print("interrupted: the rows above are complete.")
         raise SystemExit(INTERRUPTED) from None
+
+
+def rows_until_ctrl_c(work) -> list:
+    """The rows ``work(rows)`` appends (printing each as it goes); a Ctrl-C stops the whole
+    script (:func:`until_ctrl_c`): the rows finished before it stand."""
+    rows: list = []
+    until_ctrl_c(work, rows)
     return rows

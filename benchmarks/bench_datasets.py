@@ -35,13 +35,13 @@ import warnings
 
 import numpy as np
 from bench_args import (
-    INTERRUPTED,
     no_repeats,
     nonnegative_float,
     positive_float,
     positive_int,
     seed_int,
     stop_if_interrupted,
+    until_ctrl_c,
 )
 from sklearn import datasets
 from sklearn.metrics import r2_score
@@ -229,12 +229,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     a = parse_args(argv)
-    try:
-        return run(a.datasets, a.lams, a.betas, a.hidden, a.time_limit, a.normalize_y,
-                   a.seeds, a.proxgrad)
-    except KeyboardInterrupt:
-        print("interrupted: the rows above are complete.")
-        raise SystemExit(INTERRUPTED) from None
+    return until_ctrl_c(run, a.datasets, a.lams, a.betas, a.hidden, a.time_limit,
+                        a.normalize_y, a.seeds, a.proxgrad)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ from bench_args import (
     positive_float,
     positive_int,
     seed_int,
+    until_ctrl_c,
     widths_type,
 )
 
@@ -415,12 +416,9 @@ def main(argv=None):
     """Runs the benchmark and returns its rows; after Ctrl-C, ``SystemExit(130)`` once the
     rows so far are printed."""
     a = parse_args(argv)
-    try:
-        rows = run(a.widths, a.Ns, a.cap, a.tol, a.seed, a.coupling, a.lam, a.alm_time_limit,
-                   a.levels, a.warm)
-    except KeyboardInterrupt:  # Ctrl-C outside the solvers (data, model build)
-        print("interrupted: the rows above are complete.")
-        raise SystemExit(INTERRUPTED) from None
+    # (a Ctrl-C outside the solvers: data, model build)
+    rows = until_ctrl_c(run, a.widths, a.Ns, a.cap, a.tol, a.seed, a.coupling, a.lam,
+                        a.alm_time_limit, a.levels, a.warm)
     if rows.interrupted:
         raise SystemExit(INTERRUPTED)
     return rows

@@ -27,11 +27,11 @@ import argparse
 import time
 
 from bench_args import (
-    INTERRUPTED,
     no_repeats,
     positive_float,
     positive_int,
     stop_if_interrupted,
+    until_ctrl_c,
 )
 from bench_ipopt import teacher_problem
 
@@ -115,11 +115,7 @@ def main(argv=None):
     no_repeats(p, a, "Ns", "methods")
     Ns = a.Ns or ([100, 400] if a.quick else [100, 400, 1600])
     cap = a.cap if a.cap is not None else (20.0 if a.quick else 120.0)
-    try:
-        run(Ns, a.outer, cap, a.methods, a.quick)
-    except KeyboardInterrupt:
-        print("interrupted: the rows above are complete.")
-        raise SystemExit(INTERRUPTED) from None
+    until_ctrl_c(run, Ns, a.outer, cap, a.methods, a.quick)
 
 
 if __name__ == "__main__":

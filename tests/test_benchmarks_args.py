@@ -388,3 +388,21 @@ def test_bench_multipliers_times_ip_kkt_first_for_the_ratio_column(capsys):
             if line.startswith("teacher N=20")]
     assert [row.split()[3] for row in rows] == ["ip-kkt", "bb"]
     assert float(rows[0].split()[-1]) == 1.0 and float(rows[1].split()[-1]) > 0
+
+
+@pytest.mark.parametrize("module,argv", [
+    (bench_datasets, ["--quick"]),
+    (bench_ipopt, ["--quick"]),
+    (bench_multipliers, ["--quick"]),
+], ids=["bench_datasets", "bench_ipopt", "bench_multipliers"])
+def test_a_ctrl_c_outside_the_solvers_exits_130_with_one_line(module, argv, monkeypatch,
+                                                                capsys):
+    """A Ctrl-C in the data load or the model build (here: in ``run`` itself) ends the
+    script with exit status 130 and one line, no traceback (``bench_args.until_ctrl_c``)."""
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(module, "run", ctrl_c)
+    with pytest.raises(SystemExit) as exc:
+        module.main(argv)
+    assert exc.value.code == 130
+    assert capsys.readouterr().out == "interrupted: the rows above are complete.\n"
