@@ -84,8 +84,10 @@ from .quasi_newton import (
 
 # numba recompiles this module's functions when this file changes, not when a function they
 # call does: the cache goes when one of those files changes (kernels._drop_stale_cache)
-kernels._drop_stale_cache(module="owlqn_compiled", sources=[
-    m.__file__ for m in (kernels, _quasi_newton, _penalties, _couplings, _entrywise)])
+#: the modules whose compiled functions this module's functions call, directly or through
+#: the kernels (couplings and entrywise): the sources of the cache's stamp
+INLINED = (kernels, _quasi_newton, _penalties, _couplings, _entrywise)
+kernels._drop_stale_cache(module="owlqn_compiled", sources=[m.__file__ for m in INLINED])
 
 #: whether :func:`.solve_alm` takes this path where it applies (False: the Python solver
 #: everywhere, for a comparison of the two)

@@ -423,8 +423,11 @@ def test_a_sampled_inner_callback_keeps_the_compiled_loop_and_the_iterates(monke
     for a, b in zip(res.W + res.V, plain.W + plain.V):
         np.testing.assert_array_equal(a, b)
     assert len(seen) >= 5
+    # the solver reads its clock just before the call, the callback just after: under load a
+    # preemption between the two shifts one reading by milliseconds (a 1 ms slack failed with
+    # four test runs on 2 cores, session 49), so half the interval is asked for
     gaps = np.diff([t for t, _ in seen])
-    assert np.all(gaps >= 0.02 - 1e-3) or len(seen) < 2
+    assert np.all(gaps >= 0.5 * 0.02) or len(seen) < 2
     stopped = solve_alm(prob, tol=1e-4, seed=0, max_iter=4, inner_callback=lambda rec: True,
                         inner_callback_every=0.001)
     assert stopped.status == "interrupted" and stopped.message == "stopped by callback"
@@ -491,3 +494,47 @@ def test_solve_alm_on_more_blas_threads_runs_the_python_loop_on_large_products(m
     assert not calls
     solve_alm(wide, tol=1e-3, max_iter=1)
     assert calls
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "compiled"])
+def test_push_skips_pairs_whose_curvature_is_below_1e_12_of_their_lengths(compiled):
+    """``s.y <= 1e-12 |s| |y|``: the pair is skipped (its curvature is lost in rounding); just
+    above, it is stored. The Python push and the compiled loop's push use the same threshold
+    (a mutation review changed either to ``s.y > 0`` and no other test noticed)."""
+    x = g = np.zeros(2)
+    xn = np.array([1.0, 0.0])
+    for sy, expected in [(1e-14, False), (0.0, False), (-1.0, False), (1e-10, True)]:
+        gn = np.array([sy, 1.0])  # s = (1, 0), y = (sy, 1): |s| |y| ~ 1
+        mem = CompactLBFGS(2, 3, [slice(0, 2)])
+        if compiled:
+            lb = (mem.Z, mem.SY, mem.G, mem.bounds, np.zeros((1, 2 * mem.m)), mem.n_direct,
+                  mem.m)
+            ist = np.zeros(17, dtype=np.int64)
+            _, stored = oc._push(lb, np.zeros(mem.m, dtype=np.int64), ist, x, xn, g, gn)
+            assert ist[oc._NORD] == int(expected)
+        else:
+            _, stored = mem.push(x, xn, g, gn)
+            assert len(mem.order) == int(expected)
+        assert bool(stored) == expected, (sy, compiled)
+
+
+def test_the_cache_guard_covers_every_module_the_compiled_loop_calls_into():
+    """numba keeps a compiled caller's copy of its callees: the stamp that drops the compiled
+    loop's cache must cover every module whose compiled functions it calls, the kernels' own
+    sources (couplings, entrywise) included, and the stamp on disk is of those files."""
+    import hashlib
+    from pathlib import Path
+
+    from liftnet.solvers import kernels
+
+    inlined = {m.__name__ for m in oc.INLINED}
+    called = {v.py_func.__module__ for v in vars(oc).values() if hasattr(v, "py_func")}
+    called |= {v.py_func.__module__ for v in vars(kernels).values()  # (couplings, entrywise)
+               if hasattr(v, "py_func")}
+    called.discard(oc.__name__)
+    assert called <= inlined, called - inlined
+    stamp = Path(oc.__file__).with_name("__pycache__") / "owlqn_compiled.sources-sha256"
+    if not stamp.exists():  # a read-only install keeps no stamp
+        pytest.skip("no stamp written")
+    want = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in oc.INLINED))
+    assert stamp.read_text() == want.hexdigest()
