@@ -1,0 +1,120 @@
+"""The CLI's data and report: properties that a mutation review (session 49) found unpinned.
+Each test failed on a one-line change of ``liftnet/cli.py`` or ``cli_data.py`` that every other
+test passed (the review's mutant ids are in the docstrings)."""
+import json
+
+import numpy as np
+import pytest
+
+from liftnet import cli
+from liftnet.cli_data import TEACHER_NOISE, TEACHER_WIDTHS, load_problem_data
+from liftnet.datasets import make_teacher
+
+
+def _data(*argv, mode="solve"):
+    return load_problem_data(cli.build_parser().parse_args([mode, *argv]), mode)
+
+
+def _csv(tmp_path, A, name="d.csv"):
+    p = tmp_path / name
+    np.savetxt(p, A, delimiter=",")
+    return str(p)
+
+
+@pytest.mark.parametrize("argv, mode", [
+    ((), "demo"),                                               # C7
+    ((), "solve"),                                              # C12 (--data digits)
+    (("--data", "mnist-like", "--n-samples", "30"), "solve"),   # C11
+    (("--file", "{csv}", "--task", "regression"), "solve"),     # C1
+])
+def test_the_seed_reaches_the_data(tmp_path, argv, mode):
+    """C1, C7, C11, C12: --seed 0 and --seed 1 give different training sets."""
+    p = _csv(tmp_path, np.random.default_rng(0).standard_normal((40, 3)))
+    argv = [a.format(csv=p) for a in argv]
+    a = _data(*argv, "--seed", "0", mode=mode).X_train
+    b = _data(*argv, "--seed", "1", mode=mode).X_train
+    assert a.shape == b.shape and not np.array_equal(a, b)
+
+
+def test_file_classification_split_is_stratified(tmp_path):
+    """C2: 10 classes x 2 samples, --test-size 0.5: one sample of each class on each side."""
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    p = _csv(tmp_path, np.c_[X, np.repeat(np.arange(10), 2)])
+    for seed in range(3):
+        d = _data("--file", p, "--test-size", "0.5", "--seed", str(seed))
+        assert d.Y_test.sum(0).tolist() == [1.0] * 10 == d.Y_train.sum(0).tolist()
+
+
+def test_file_inputs_are_standardised_with_the_training_part_only(tmp_path):
+    """C3: with a held-out part, the training inputs (not train+test) have mean 0, sd 1."""
+    rng = np.random.default_rng(0)
+    p = _csv(tmp_path, np.c_[rng.normal(5.0, 3.0, (40, 2)), rng.standard_normal(40)])
+    d = _data("--file", p, "--test-size", "0.25")
+    np.testing.assert_allclose(d.X_train.mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(d.X_train.std(0), 1.0, rtol=1e-12)
+
+
+def test_teacher_data_is_the_documented_noisy_teacher():
+    """C5: --data teacher is make_teacher(N, TEACHER_WIDTHS, noise=TEACHER_NOISE, bias=True)."""
+    d = _data("--data", "teacher", "--n-samples", "60", "--test-size", "0", "--seed", "4")
+    X, Y, _, _ = make_teacher(60, TEACHER_WIDTHS, noise=TEACHER_NOISE, seed=4, bias=True)
+    order = np.lexsort(X.T)
+    got = np.lexsort(d.X_train.T)
+    np.testing.assert_array_equal(d.X_train[got], X[order])
+    np.testing.assert_array_equal(d.Y_train[got], Y[order])
+
+
+def test_csv_target_given_as_an_integer_string_is_a_column_index(tmp_path):
+    """C9: --target 0 picks column 0 of a csv without a header."""
+    A = np.random.default_rng(0).standard_normal((40, 3))
+    d = _data("--file", _csv(tmp_path, A), "--target", "0", "--task", "regression",
+              "--test-size", "0", "--no-standardize")
+    assert d.info["target"] == 0
+    np.testing.assert_array_equal(d.X_train, A[:, 1:])
+
+
+def _solve_report(tmp_path, *extra, status=None, monkeypatch=None):
+    """Exit status and JSON report of a short ``liftnet solve`` on the teacher (with
+    ``status``: the solver's result relabelled so)."""
+    if status is not None:
+        real = cli._solve
+
+        def relabelled(prob, args, init=None):
+            res = real(prob, args, init)
+            res.status = status
+            return res
+        monkeypatch.setattr(cli, "_solve", relabelled)
+    out = str(tmp_path / "r")
+    rc = cli.main(["solve", "--data", "teacher", "--n-samples", "40", "--hidden", "3",
+                   "--max-iter", "2", "--quiet", "--out", out, *extra])
+    with open(out + ".json") as f:
+        return rc, json.load(f)
+
+
+def test_a_failed_solve_exits_1(tmp_path, monkeypatch):
+    """L2: status 'failed' exits 1 (module docstring), as 'diverged'."""
+    rc, rep = _solve_report(tmp_path, status="failed", monkeypatch=monkeypatch)
+    assert rc == 1 and rep["status"] == "failed"
+
+
+def test_report_holds_the_seed_and_the_inner_iterations(tmp_path, monkeypatch):
+    """L3, L8: params.seed is --seed; n_inner is the solver's own count, not nit."""
+    seen = {}
+    real = cli._solve
+
+    def spy(prob, args, init=None):
+        res = real(prob, args, init)
+        seen["n_inner"] = res["n_inner"]
+        return res
+    monkeypatch.setattr(cli, "_solve", spy)
+    rc, rep = _solve_report(tmp_path, "--seed", "3")
+    assert rep["params"]["seed"] == 3
+    assert rep["n_inner"] == seen["n_inner"] and rep["n_inner"] > rep["nit"]
+
+
+def test_solve_defaults_are_the_documented_ones():
+    """L10, L11: solve's --lam 1e-3 and --tol 1e-6 (demo: --lam 1e-2)."""
+    a = cli.build_parser().parse_args(["solve"])
+    assert (a.lam, a.tol, a.hidden, a.bias) == (1e-3, 1e-6, [16], True)
+    d = cli.build_parser().parse_args(["demo"])
+    assert (d.lam, d.tol, d.hidden, d.bias, d.time_limit) == (1e-2, 1e-6, [32, 16], False, 50.0)
