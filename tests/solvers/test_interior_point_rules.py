@@ -236,3 +236,66 @@ def test_step_to_boundary_keeps_half_a_percent_of_the_distance():
     assert _step_to_boundary(x, np.array([-2.0, 1.0, -1.0])) == pytest.approx(0.995 * 0.5)
     assert _step_to_boundary(x, np.array([-0.5, 1.0, 0.0])) == 1.0  # capped at a full step
     assert _step_to_boundary(x, np.array([1.0, 0.0, 2.0])) == 1.0  # no bound in the way
+
+
+def test_the_callback_gets_the_best_score_so_far():
+    """``callback(k, f, best_score)``: the best score up to iteration k, not the iterate's."""
+    fun, grad, hessp, precond = problem()
+    score, _ = scripted_score([5.0, 4.0, 1.0, 3.0, 2.0])  # start, x_s, iterates 1, 2, 3
+    seen = []
+    interior_point_cg(fun, grad, hessp, precond, np.zeros(15), tol=1e-14, ftol=0.0,
+                      max_iter=3, score=score, patience=10,
+                      callback=lambda k, f, best: seen.append((k, best)))
+    assert seen == [(1, 1.0), (2, 1.0), (3, 1.0)]
+
+
+def test_ftol_zero_stops_when_f_stays_exactly_the_same():
+    """``f`` decreased by at most ``ftol`` (relative) over ten iterations: with ``ftol=0`` a
+    constant ``f`` (here 0, as at an exact KKT point of the multiplier program) stops."""
+    zero = (lambda x: (0.0, None), lambda x, s: np.zeros_like(x), lambda s, v: 0.0 * v,
+            lambda s, shift: (lambda v: v / shift))
+    _, info = interior_point_cg(*zero, np.ones(3), tol=1e-8, ftol=0.0, max_iter=50)
+    assert info.status == "converged" and info.nit == 10
+
+
+def test_max_iter_is_tested_before_the_deadline():
+    """Both reached: the status says ``max_iter`` (the order of the tests in the loop)."""
+    fun, grad, hessp, precond = problem()
+    _, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(15), tol=1e-14,
+                                max_iter=0, deadline=0.0)
+    assert info.status == "max_iter" and info.nit == 0
+
+
+def test_an_improvement_of_exactly_one_percent_is_not_progress():
+    """``since_best`` restarts only when ``s < 0.99 best`` (strictly): a score falling by exactly
+    1% per iteration stalls after ``patience`` iterations."""
+    fun, grad, hessp, precond = problem()
+    v = [1.0, 1.0]  # start, x_s
+    for _ in range(20):
+        v.append(0.99 * v[-1])  # s == 0.99 * best, bit for bit
+    score, _ = scripted_score(v)
+    _, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(15), tol=1e-14, ftol=0.0,
+                                max_iter=8, score=score, patience=3)
+    assert info.status == "stalled" and info.nit == 3
+
+
+def test_a_gradient_that_is_not_finite_ends_the_run_diverged():
+    """``f`` finite but ``grad f`` NaN: the residual is not finite, status ``diverged``."""
+    fun, grad, hessp, precond = problem()
+    calls = []
+
+    def bad_grad(x, r):
+        calls.append(1)
+        return grad(x, r) * (np.nan if len(calls) == 3 else 1.0)
+
+    _, info = interior_point_cg(fun, bad_grad, hessp, precond, np.zeros(15), tol=1e-14,
+                                max_iter=50)
+    assert info.status == "diverged" and info.nit == 2
+
+
+def test_the_default_patience_is_five():
+    fun, grad, hessp, precond = problem()
+    score, _ = scripted_score([2.0, 1.0])  # x_s beats the start, every iterate ties it
+    _, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(15), tol=1e-14, ftol=0.0,
+                                max_iter=50, score=score)
+    assert info.status == "stalled" and info.nit == 5

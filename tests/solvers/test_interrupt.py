@@ -135,3 +135,58 @@ def test_sigint_deferred_delivers_the_ctrl_c_when_the_block_ends():
         with sigint_deferred():
             raise RuntimeError
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_sigint_deferred_lets_the_blocks_own_error_go_on_after_a_ctrl_c():
+    """A Ctrl-C held back, then an error of the block: the error goes on, the Ctrl-C is not
+    delivered (its handler is not called), and the handler is back."""
+    before = signal.getsignal(signal.SIGINT)
+    flag = []
+    signal.signal(signal.SIGINT, lambda signum, frame: flag.append(signum))
+    try:
+        with pytest.raises(RuntimeError):
+            with sigint_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+                raise RuntimeError
+        assert flag == []
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_sigint_deferred_in_another_thread_runs_the_block_as_it_is():
+    seen, errors = [], []
+
+    def body():
+        try:
+            with sigint_deferred():
+                seen.append(signal.getsignal(signal.SIGINT))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert not errors and seen == [signal.getsignal(signal.SIGINT)]
+
+
+def test_sigint_deferred_under_the_default_handler_raises_keyboardinterrupt():
+    """SIG_DFL before the block: the held Ctrl-C comes out as a KeyboardInterrupt, not lost."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with sigint_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_is_interrupt_follows_the_cause_when_the_context_differs():
+    """``raise SystemError from KeyboardInterrupt`` inside another handler: the cause is the
+    Ctrl-C, the context another error."""
+    exc = SystemError("returned a result with an exception set")
+    exc.__cause__, exc.__context__ = KeyboardInterrupt(), ValueError("handled before")
+    assert is_interrupt(exc)

@@ -44,3 +44,20 @@ def test_sparsity_counts_column_groups_unless_the_result_says_otherwise():
     W = [np.array([[0.0, 1.0], [0.0, 2.0]]), np.array([[1.0, 0.0]])]
     assert LiftedResult(W=W).sparsity == 2 / 4
     assert LiftedResult(W=W, groups="row").sparsity == 0 / 3
+
+
+def test_statuses_are_the_documented_ones():
+    assert set(STATUSES) == {"converged", "max_iter", "time_limit", "interrupted", "diverged",
+                             "failed", "uncertified"}
+
+
+def test_repr_shows_the_message_and_takes_a_result_without_kkt():
+    """The baselines return ``kkt=None``; the repr names solver, status, message."""
+    r = LiftedResult(solver="adam", status="max_iter", message="max_iter reached", kkt=None,
+                     nit=3)
+    text = repr(r)
+    assert text.startswith("LiftedResult(solver='adam', status='max_iter', "
+                           "message='max_iter reached'")
+    assert "kkt_residual" not in text
+    assert "kkt_residual=1.500e-03" in repr(LiftedResult(status="converged",
+                                                         kkt={"residual": 1.5e-3}))

@@ -126,3 +126,14 @@ def test_an_integer_thread_count_comes_back_as_an_int():
     assert n == 3 and type(n) is int
     assert blas_threads(shaped(1, (1, 1)), 1) == 1
     assert blas_threads(shaped(1, (1, 1)), None) is None
+
+
+def test_limit_blas_forgets_its_limit_when_its_block_raises():
+    """A Ctrl-C (or any error) through ``limit_blas(1)`` leaves ``one_thread()`` False after
+    it: a stale entry would make later compiled loops believe the BLAS is on one thread."""
+    assert not threads_mod.one_thread()
+    with pytest.raises(KeyboardInterrupt):
+        with threads_mod.limit_blas(1):
+            assert threads_mod.one_thread()
+            raise KeyboardInterrupt
+    assert not threads_mod.one_thread() and threads_mod._active == []
