@@ -472,26 +472,47 @@ def check_point(prob, W, b, V, *, lift: bool = True):
     return W, b, V
 
 
-def check_list_shapes(arrs, name: str, shapes) -> None:
-    """A list or tuple of arrays (or nested sequences) of the given shapes and of a real
-    numeric dtype (kinds ``b, i, u, f``: complex, object or text entries would fail inside
-    numpy's products or, complex, carry into the values), not converted: one look at each
-    array's dtype and shape, no pass over its entries (a nested sequence is read once for
-    its dtype)."""
+def check_list_shapes(arrs, name: str, shapes) -> list:
+    """A list or tuple of arrays (or nested sequences, or other array-likes) of the given
+    shapes and of a real numeric dtype (kinds ``b, i, u, f``: complex, object or text entries
+    would fail inside numpy's products or, complex, carry into the values), returned as a list
+    of numpy arrays (:func:`as_entry`): arrays as they are, no copy, no pass over their
+    entries."""
     check_list(arrs, name, len(shapes))
+    out = []
     for i, (a, shp) in enumerate(zip(arrs, shapes)):
-        _refuse_sparse(a, f"{name}[{i}]")
-        refuse_masked(a, f"{name}[{i}]")  # numpy.ma's products would fail on the mask
-        if isinstance(a, np.matrix):  # its * is a matrix product: the entrywise formulas fail
-            raise TypeError(f"{name}[{i}] must be a numpy array, got numpy.matrix (convert it "
-                            f"with np.asarray)")
-        try:
-            A = a if isinstance(a, np.ndarray) else np.asarray(a)
-        except ValueError:  # a ragged nested sequence
-            raise ValueError(f"{name}[{i}] must be an array of shape {tuple(shp)}, got a "
-                             f"ragged sequence") from None
-        check_real_dtype(A, f"{name}[{i}]")
+        A = as_entry(a, f"{name}[{i}]", f"an array of shape {tuple(shp)}")
         check_shape(A.shape, f"{name}[{i}]", shp)
+        out.append(A)
+    return out
+
+
+def as_entry(a, name: str, what: str = "an array"):
+    """One array of a model's point as a numpy array of a real numeric dtype: an
+    ``np.ndarray`` as it is; a masked array without masked entries as its data (numpy.ma's
+    products fail on the mask's shape: "operands could not be broadcast"); another array-like
+    (a nested sequence, a CPU torch tensor, a DataFrame) by ``np.asarray``. Sparse matrices,
+    ``np.matrix`` (its ``*`` is a matrix product), masked entries, ragged nesting and entries
+    numpy cannot convert are refused naming ``name``."""
+    _refuse_sparse(a, name)
+    refuse_masked(a, name)
+    if isinstance(a, np.matrix):
+        raise TypeError(f"{name} must be a numpy array, got numpy.matrix (convert it with "
+                        f"np.asarray)")
+    if isinstance(a, np.ma.MaskedArray):
+        A = np.ma.getdata(a)
+    elif isinstance(a, np.ndarray):
+        A = a
+    else:
+        try:
+            A = np.asarray(a)
+        except ValueError:  # a ragged nested sequence
+            raise ValueError(f"{name} must be {what}, got a ragged sequence") from None
+        except (TypeError, RuntimeError) as exc:  # (a torch tensor that requires grad)
+            raise TypeError(f"{name} must be {what}, got {type(a).__name__} that numpy cannot "
+                            f"convert: {exc}") from None
+    check_real_dtype(A, name)
+    return A
 
 
 def check_real_dtype(A: np.ndarray, name: str) -> None:
@@ -501,17 +522,20 @@ def check_real_dtype(A: np.ndarray, name: str) -> None:
         raise TypeError(f"{name} must be a real numeric array, got dtype {A.dtype}")
 
 
-def check_net_shapes(prob, W, b, V=None) -> None:
+def check_net_shapes(prob, W, b, V=None):
     """The structure of ``(W, b, V)`` for the model's own evaluations (``LiftedProblem.Phi``,
     ``F``, ``forward``, ``lift``, ``lagrangian_gradient``): list lengths, shapes, a real
     numeric dtype of each entry (:func:`check_list_shapes`: complex, object and text arrays are
-    a ``TypeError`` naming the entry, ``W[0]``), and ``b`` given exactly when ``prob.bias``.
+    a ``TypeError`` naming the entry, ``W[0]``), and ``b`` given exactly when ``prob.bias``;
+    returns ``(W, b, V)`` with their entries as numpy arrays (:func:`as_entry`: a masked array
+    without masked entries, a nested sequence, a torch tensor or a DataFrame converted).
     Cheap (O(number of layers): no copies of arrays, no pass over the entries): those
     methods also run inside the solvers, where a NaN weight must give a NaN value (the
     ``diverged`` status), not an error. :func:`check_point` is the full check of user input."""
-    check_list_shapes(W, "W", prob.W_shapes)
+    W = check_list_shapes(W, "W", prob.W_shapes)
     check_bias_given(prob, b)
     if b is not None:
-        check_list_shapes(b, "b", prob.b_shapes)
+        b = check_list_shapes(b, "b", prob.b_shapes)
     if V is not None:
-        check_list_shapes(V, "V", prob.V_shapes)
+        V = check_list_shapes(V, "V", prob.V_shapes)
+    return W, b, V

@@ -689,3 +689,80 @@ def test_minus_zero_lam_is_zero():
     assert np.copysign(1.0, check_scalar(-0.0, "x")) == 1.0
     assert check_scalar(-2.5, "x") == -2.5 and check_scalar(np.float32(0.1), "x") == float(
         np.float32(0.1))
+
+
+def _array_likes(A):
+    """``A`` as the array-likes a user may hand the model's methods: a masked array with
+    nothing masked, a nested list, a CPU torch tensor, a pandas DataFrame."""
+    import torch
+    forms = {"masked": np.ma.masked_array(A), "list": A.tolist(), "torch": torch.tensor(A)}
+    try:
+        import pandas as pd
+    except ImportError:  # (not a dependency of liftnet's)
+        return forms
+    return {**forms, "DataFrame": pd.DataFrame(A)}
+
+
+@pytest.mark.parametrize("form", ["masked", "list", "torch", "DataFrame"])
+def test_the_model_methods_take_array_likes_as_their_arrays(form):
+    """``Phi``, ``F``, ``lift``, ``forward``, ``pre_activations`` and ``regulariser`` give the
+    same numbers for an array-like entry as for the array (a masked array without masked
+    entries crashed inside numpy.ma's product: "operands could not be broadcast"; a torch
+    tensor and a DataFrame inside ``affine``)."""
+    rng = np.random.default_rng(0)
+    prob = ln.LiftedProblem(rng.standard_normal((12, 3)), rng.standard_normal((12, 2)),
+                         hidden=(4,), lam=0.1, bias=True)
+    W, b = prob.initial_weights(0)
+    b = [c + 0.1 for c in b]
+    V = prob.lift(W, b)
+    forms = _array_likes(W[0])
+    if form not in forms:
+        pytest.skip("pandas is not installed")
+    W1 = [forms[form], W[1]]
+    V1 = [_array_likes(V[0])[form]]
+    assert prob.Phi(W1, b) == prob.Phi(W, b)
+    assert prob.F(W1, b, V1) == prob.F(W, b, V)
+    assert prob.regulariser(W1) == prob.regulariser(W)
+    np.testing.assert_array_equal(prob.lift(W1, b)[0], V[0])
+    X0 = _array_likes(prob.V0)[form]
+    np.testing.assert_array_equal(prob.forward(W, b, X0)[0][-1], prob.forward(W, b)[0][-1])
+    for got, want in zip(prob.pre_activations(W1, b, V1), prob.pre_activations(W, b, V)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_model_methods_refuse_what_they_cannot_read_naming_it():
+    """A ragged ``V0``, a tensor that requires grad, masked entries: a clear error naming the
+    argument, not numpy's."""
+    import torch
+    rng = np.random.default_rng(0)
+    prob = ln.LiftedProblem(rng.standard_normal((12, 3)), rng.standard_normal((12, 2)),
+                         hidden=(4,))
+    W, _ = prob.initial_weights(0)
+    with pytest.raises(ValueError, match=r"^V0 must be an array of shape \(3, M\), got a "
+                                         r"ragged sequence"):
+        prob.forward(W, None, [[1, 2], [3]])
+    with pytest.raises(TypeError, match=r"^W\[0\] must be an array of shape \(4, 3\), got "
+                                        r"Tensor that numpy cannot convert"):
+        prob.Phi([torch.tensor(W[0], requires_grad=True), W[1]])
+    masked = np.ma.masked_array(W[0], mask=np.eye(4, 3, dtype=bool))
+    with pytest.raises(ValueError, match=r"^W\[0\] has 3 masked entries"):
+        prob.Phi([masked, W[1]])
+
+
+def test_the_low_level_model_methods_read_their_input_as_documented():
+    """``pre_activations`` with ``V = None`` is that of the exact lift (as ``F``); integer
+    ``U, V`` give the gaps of their values (uint8 wrapped around: ``0 - 1 = 255``); ``loss``
+    names a wrong shape; ``sigma`` takes a list."""
+    rng = np.random.default_rng(0)
+    prob = ln.LiftedProblem(rng.standard_normal((12, 3)), rng.standard_normal((12, 2)),
+                         hidden=(4,))
+    W, _ = prob.initial_weights(0)
+    for got, want in zip(prob.pre_activations(W, None, None),
+                         prob.pre_activations(W, None, prob.lift(W))):
+        np.testing.assert_array_equal(got, want)
+    U, V = [np.zeros((4, 12), np.uint8)], [np.ones((4, 12), np.uint8)]
+    g1, g2 = prob.constraints(U, V)
+    assert np.all(g1[0] == -1.0) and np.all(g2[0] == -1.0)
+    with pytest.raises(ValueError, match=r"^UL must have shape \(2, 12\)"):
+        prob.loss(np.zeros((3, 3)))
+    np.testing.assert_array_equal(prob.sigma([1.0, -1.0]), [1.0, -prob.alpha])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import (
+    as_entry,
     check_bool,
     check_choice,
     check_data,
@@ -22,7 +23,6 @@ from .._validation import (
     check_magnitude,
     check_net_shapes,
     check_point,
-    check_real_dtype,
     check_scalar,
     check_seed,
     check_widths,
@@ -222,7 +222,7 @@ class LiftedProblem:
     # ------------------------------------------------------ network (section 1)
     def sigma(self, U: np.ndarray) -> np.ndarray:
         """Leaky ReLU ``sigma(t) = max(t, alpha t)``, elementwise (:func:`leaky_relu`)."""
-        return leaky_relu(U, self.alpha)
+        return leaky_relu(np.asarray(U), self.alpha)
 
     def forward(self, W, b=None, V0=None):
         """Exact forward pass ``V_l = sigma(U_l)``, ``U_l = W_l V_{l-1} + b_l 1^T``.
@@ -239,14 +239,14 @@ class LiftedProblem:
         U : list of L arrays ``(n_l, M)``
         V : list of L-1 arrays ``(n_l, M)``, the hidden activations
         """
-        check_net_shapes(self, W, b)
+        W, b, _ = check_net_shapes(self, W, b)
         if V0 is None:
             V0 = self.V0
-        elif np.ndim(V0) != 2 or np.shape(V0)[0] != self.widths[0]:
-            raise ValueError(f"V0 must have shape ({self.widths[0]}, M) (inputs as columns), "
-                             f"got {np.shape(V0)}")
         else:  # (complex or object inputs would flow through the pass)
-            check_real_dtype(V0 if isinstance(V0, np.ndarray) else np.asarray(V0), "V0")
+            V0 = as_entry(V0, "V0", f"an array of shape ({self.widths[0]}, M)")
+            if V0.ndim != 2 or V0.shape[0] != self.widths[0]:
+                raise ValueError(f"V0 must have shape ({self.widths[0]}, M) (inputs as "
+                                 f"columns), got {V0.shape}")
         return self._propagate(W, b, V0, self._exact)
 
     def _exact(self, l, Ul):
@@ -295,8 +295,11 @@ class LiftedProblem:
 
     # ------------------------------------------------------ lifted model (M)
     def pre_activations(self, W, b, V) -> list[np.ndarray]:
-        """``U_l = W_l V_{l-1} + b_l 1^T`` for ``l = 1..L`` with the lifted ``V``."""
-        check_net_shapes(self, W, b, V)
+        """``U_l = W_l V_{l-1} + b_l 1^T`` for ``l = 1..L`` with the lifted ``V`` (``None``: the
+        exact lift of ``(W, b)``, as in :meth:`F`)."""
+        W, b, V = check_net_shapes(self, W, b, V)
+        if V is None:
+            V = self.lift(W, b)
         return [self.affine(W[l], None if b is None else b[l], self.V0 if l == 0 else V[l - 1])
                 for l in range(self.L)]
 
@@ -322,17 +325,23 @@ class LiftedProblem:
         """``g1_l = U_l - V_l`` and ``g2_l = alpha U_l - V_l``, ``l = 1..L-1`` (all ``<= 0``;
         :func:`.entrywise.gaps`). ``U`` holds at least the ``L-1`` hidden layers' (the output
         layer's, when given, is not read)."""
-        check_list_shapes(V, "V", self.V_shapes)
+        V = check_list_shapes(V, "V", self.V_shapes)
         if not isinstance(U, (list, tuple)) or len(U) < self.L - 1:
             raise ValueError(f"U must be a list of at least {self.L - 1} arrays (the hidden "
                              f"layers' pre-activations), got {type(U).__name__}"
                              + (f" of {len(U)}" if isinstance(U, (list, tuple)) else ""))
-        check_list_shapes(U[:self.L - 1], "U", self.V_shapes)
+        U = check_list_shapes(U[:self.L - 1], "U", self.V_shapes)
+        # (integer entries would wrap around, unsigned ones: g1 = 0 - 1 = 255 in uint8)
+        U, V = ([a if a.dtype.kind == "f" else a.astype(np.result_type(a, 1.0)) for a in arrs]
+                for arrs in (U, V))
         pairs = [gaps(U[l], V[l], self.alpha) for l in range(self.L - 1)]
         return [g1 for g1, _ in pairs], [g2 for _, g2 in pairs]
 
     def loss(self, UL: np.ndarray) -> float:
         """Data fit ``(1/N) ||U_L - Y^T||_F^2``."""
+        if np.shape(UL) != self.YT.shape:
+            raise ValueError(f"UL must have shape {self.YT.shape} (outputs as columns), got "
+                             f"{np.shape(UL)}")
         r = UL - self.YT
         return float(np.vdot(r, r)) / self.N
 
@@ -343,7 +352,7 @@ class LiftedProblem:
 
     def regulariser(self, W) -> float:
         """``lam * R(W) = lam * sum_l sum_g ||W_l[g]||_2``."""
-        check_list_shapes(W, "W", self.W_shapes)
+        W = check_list_shapes(W, "W", self.W_shapes)
         return sum(self.penalty.value(Wl) for Wl in W)
 
     def loss_gradient(self, UL: np.ndarray) -> np.ndarray:
@@ -431,13 +440,11 @@ class LiftedProblem:
         """``grad_z [f(z) + sum_l <M1_l, g1_l> + <M2_l, g2_l>]`` as ``(gW, gb, gV)``.
         Entries given as nested sequences are converted (arrays are used as they are);
         ``V = None`` is the exact lift of ``(W, b)``, as in :meth:`F`."""
-        check_list_shapes(M1, "M1", self.V_shapes)
-        check_list_shapes(M2, "M2", self.V_shapes)
-        check_net_shapes(self, W, b, V)
+        M1 = check_list_shapes(M1, "M1", self.V_shapes)
+        M2 = check_list_shapes(M2, "M2", self.V_shapes)
+        W, b, V = check_net_shapes(self, W, b, V)
         if V is None:
             V = self.lift(W, b)
-        W, V, M1, M2 = ([np.asarray(a) for a in arrs] for arrs in (W, V, M1, M2))
-        b = None if b is None else [np.asarray(x) for x in b]
         U = self.pre_activations(W, b, V)
         g1, g2 = self.constraints(U, V)
         dU, dV = self.smooth_partials(U[-1], g1, g2)
@@ -446,7 +453,7 @@ class LiftedProblem:
     def F(self, W, b, V=None) -> float:
         """Objective of (M): ``f(W, b, V) + lam R(W)`` (MODEL.md section 4); ``V = None`` is the
         exact lift of ``(W, b)`` (where ``F = Phi`` for the complementarity coupling)."""
-        check_net_shapes(self, W, b, V)
+        W, b, V = check_net_shapes(self, W, b, V)
         if V is None:
             V = self.lift(W, b)
         U = self.pre_activations(W, b, V)
@@ -455,7 +462,7 @@ class LiftedProblem:
 
     def Phi(self, W, b=None) -> float:
         """Objective of (P): ``(1/N)||f(X) - Y||^2 + lam R(W)`` at the exact forward pass."""
-        check_net_shapes(self, W, b)
+        W, b, _ = check_net_shapes(self, W, b)
         U, _ = self._propagate(W, b, self.V0, self._exact, keep=False)
         return self.loss(U[-1]) + self.regulariser(W)
 
