@@ -11,6 +11,14 @@ import pytest
 from _helpers import cut_bytes
 
 import liftnet as ln
+from liftnet._validation import (
+    check_choice,
+    check_list_shapes,
+    check_magnitude,
+    check_path,
+    check_real_dtype,
+    check_seed,
+)
 from liftnet.solvers.baselines import adam, loss_gradient, prox_adam, prox_gradient, sgd
 from liftnet.solvers.init import parse_init, reseed_dead_units
 from liftnet.solvers.path import check_lams
@@ -766,3 +774,49 @@ def test_the_low_level_model_methods_read_their_input_as_documented():
     with pytest.raises(ValueError, match=r"^UL must have shape \(2, 12\)"):
         prob.loss(np.zeros((3, 3)))
     np.testing.assert_array_equal(prob.sigma([1.0, -1.0]), [1.0, -prob.alpha])
+
+
+def test_an_empty_folder_name_is_the_current_folder():
+    """``check_path(..., folder=True)``: ``""`` is the current folder (compare's out_dir);
+    only a file name may not be empty."""
+    assert check_path("", "out_dir", folder=True) == ""
+    with pytest.raises(ValueError, match="^path is empty, expected a file name"):
+        check_path("", "path")
+
+
+def test_boolean_arrays_are_a_real_numeric_dtype():
+    """kinds b, i, u, f pass the model's cheap structure check; complex does not."""
+    for dt in (bool, np.int8, np.uint16, np.float32):
+        check_real_dtype(np.zeros(3, dt), "A")
+    check_list_shapes([np.ones((2, 2), bool)], "W", [(2, 2)])
+    with pytest.raises(TypeError, match="^A must be a real numeric array, got dtype complex128"):
+        check_real_dtype(np.zeros(3, complex), "A")
+
+
+def test_data_exactly_at_the_magnitude_limit_is_refused():
+    """The bound of check_magnitude is strict: ``max |A| < (max float / size)^(1/4)``."""
+    limit = float(np.finfo(np.float64).max / 1) ** 0.25
+    with pytest.raises(ValueError, match="^X is too large for float64"):
+        check_magnitude(np.array([[limit]]), "X")
+    below = np.nextafter(limit, 0.0)
+    assert check_magnitude(np.array([[below]]), "X").shape == (1, 1)
+
+
+def test_a_seed_is_none_only_where_allowed():
+    assert check_seed(None, allow_none=True) is None
+    with pytest.raises(TypeError, match="^seed must be an integer, got None"):
+        check_seed(None)
+
+
+def test_make_teacher_refuses_a_none_seed():
+    """A data set is reproducible: seed=None (fresh entropy) is refused, not taken."""
+    with pytest.raises(TypeError, match="^seed must be an integer, got None"):
+        ln.datasets.make_teacher(20, seed=None)
+
+
+def test_a_choice_is_a_str_not_something_equal_to_one():
+    """check_choice returns a str: a numpy text array that compares equal is refused."""
+    assert check_choice("row", "groups", ("column", "row")) == "row"
+    for x in (np.array("row"), np.array(["row"]), None, ["row"]):
+        with pytest.raises(ValueError, match=r"^groups must be one of \('column', 'row'\)"):
+            check_choice(x, "groups", ("column", "row"))

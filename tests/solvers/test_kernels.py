@@ -1,5 +1,9 @@
 """The compiled subproblem (solvers/kernels.py) against the numpy model and finite differences."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -276,3 +280,38 @@ print(info.status, info.nit, info.n_backtracks, repr(info.residual), repr(info.v
         assert run.returncode == 0, run.stderr[-2000:]
         outs.append(run.stdout.strip())
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("user_layer", [None, "omp"])
+def test_a_users_threading_layer_is_respected(user_layer):
+    """kernels.py picks numba's workqueue layer, unless the user set NUMBA_THREADING_LAYER."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    if user_layer is not None:
+        env["NUMBA_THREADING_LAYER"] = user_layer
+    code = "import numba, liftnet.solvers.kernels; print(numba.config.THREADING_LAYER)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == (user_layer or "workqueue")
+
+
+@pytest.mark.parametrize("size_vs_threshold, driver", [(-1, "serial"), (0, "parallel"),
+                                                       (1, "parallel")])
+def test_the_parallel_driver_starts_at_exactly_the_threshold(monkeypatch, size_vs_threshold,
+                                                             driver):
+    """``_PARALLEL_MIN_SIZE`` is the first size (n_l N) that takes the parallel drivers, for the
+    value and the gradient alike."""
+    rng = np.random.default_rng(0)
+    n, N = 3, 4
+    monkeypatch.setattr(kernels, "_PARALLEL_MIN_SIZE", n * N - size_vs_threshold)
+    calls = []
+    for name in ("_value_serial", "_value_parallel", "_gradient_serial", "_gradient_parallel"):
+        f = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name,
+                            lambda *a, _f=f, _n=name: (calls.append(_n.split("_")[-1]), _f(*a))[1])
+    U, X = rng.standard_normal((n, N)), rng.standard_normal((n, N))
+    M1, M2 = rng.random((n, N)), rng.random((n, N))
+    no_b, no_C = kernels.not_given(U.dtype, 1), kernels.not_given(U.dtype, 2)
+    kernels.layer_value(U, no_b, X, no_C, M1, M2, X.copy(), 0.2, 2.0, 0)
+    kernels.layer_gradient(U, X, no_C, M1, M2, np.zeros_like(U), np.zeros_like(U), 0.2, 2.0,
+                           1.0, 0)
+    assert calls == [driver, driver]
