@@ -316,7 +316,8 @@ def check_path(path, name: str = "path", *, folder: bool = False) -> str:
     """A file or folder name: ``str`` or ``os.PathLike``, returned as ``str``; without a NUL
     character (the system's functions refuse it with "embedded null byte", naming nothing) and,
     for a file (not ``folder``, where ``""`` is the current one), not empty
-    (``save_result("", res)`` wrote a hidden ``.npz`` in the current folder)."""
+    (``save_result("", res)`` wrote a hidden ``.npz`` in the current folder) and not ending
+    in a separator, ``.`` or ``..`` (``"out/"`` wrote ``out/.npz``)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
     text = os.fspath(path)
@@ -324,6 +325,9 @@ def check_path(path, name: str = "path", *, folder: bool = False) -> str:
         raise TypeError(f"{name} must name a path as text, got {type(text).__name__}")
     if not text and not folder:
         raise ValueError(f"{name} is empty, expected a file name")
+    if not folder and text and os.path.basename(text) in ("", ".", ".."):
+        # ("out/" gave a hidden "out/.npz", read back by load_result("out/") as if named)
+        raise ValueError(f"{name} names a folder ({text!r}), expected a file name")
     if "\0" in text:
         raise ValueError(f"{name} must not contain a NUL character, got {text!r}")
     return text

@@ -345,3 +345,18 @@ def test_jsonable_keeps_booleans_and_drops_every_non_finite_float():
     assert json.loads(text) == {"a": True, "b": False, "c": [True], "d": None, "e": None,
                                 "f": [1.0, None, None]}
     assert '"a": true' in text and '"c": [true]' in text
+
+
+def test_a_path_that_names_a_folder_is_refused_by_name(tmp_path):
+    """``save_result("out/", res)`` wrote a hidden ``out/.npz`` (creating ``out``), which
+    ``load_result("out/")`` read back as if it were named; ``.`` and ``..`` are folders too (as
+    ``liftnet solve --out`` refuses them)."""
+    from liftnet.datasets import load_user_data
+
+    for name in ("out/", "out/.", "out/..", "./"):
+        path = os.path.join(str(tmp_path), name)
+        for call in (lambda p: save_result(p, _tiny()), load_result, load_user_data):
+            with pytest.raises(ValueError, match=r"^path names a folder \(.*\), expected a "
+                                                 r"file name"):
+                call(path)
+    assert list(tmp_path.iterdir()) == []  # nothing written, no folder made
