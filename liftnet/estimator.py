@@ -389,6 +389,15 @@ class _LiftedNetBase(BaseEstimator):
             # numpy on a frame with a date column
             _refuse_dates(arr, nm)
         _refuse_text(X, "X")  # validate_data would parse "1.5" as a number
+        if isinstance(y, (list, tuple)):
+            # validate_data turns a list mixing "a" and 1 into text ('1', 'a'): the mix is
+            # refused as it is in an object array
+            try:
+                labels = np.asarray(y, dtype=object)
+            except ValueError:  # (ragged: validate_data says so)
+                labels = None
+            if labels is not None and labels.ndim == 1:
+                _check_one_kind_of_label(labels)
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=False,
             ensure_min_samples=1,

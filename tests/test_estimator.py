@@ -561,12 +561,14 @@ def test_text_regression_targets_are_refused_not_parsed(stub, data):
 
 
 def test_class_labels_of_mixed_kinds_are_refused_by_name(stub, data):
-    """``["a", 1]`` labels crashed inside numpy's unique ('<' not supported)."""
+    """``["a", 1]`` labels crashed inside numpy's unique ('<' not supported); as a plain list
+    or tuple they were taken as the text labels '1' and 'a'."""
     X, _ = data
-    y = np.array(["a", 1] * 20, dtype=object)
-    for est in (SparseLeakyReLUClassifier, SparseLeakyReLUNet):
-        with pytest.raises(TypeError, match="y must hold class labels of one kind"):
-            est(hidden=(3,)).fit(X, y)
+    mixed = ["a", 1] * 20
+    for y in (np.array(mixed, dtype=object), mixed, tuple(mixed)):
+        for est in (SparseLeakyReLUClassifier, SparseLeakyReLUNet):
+            with pytest.raises(TypeError, match="y must hold class labels of one kind"):
+                est(hidden=(3,)).fit(X, y)
     assert not stub.calls
 
 
