@@ -1081,7 +1081,13 @@ def solve_alm(
             # subproblem would stop at once as diverged, blaming the solver): the input is
             # refused, as the baselines refuse a start whose Phi overflows
             given_M = init is not None and init.get("M1") is not None
+            given_V = init is not None and init.get("V") is not None
+            if given_V and not given_M:
+                with np.errstate(all="ignore"):
+                    given_V = bool(np.isfinite(prob.Phi(*layout.unpack(z)[:2])))
+            # (a V of 1e150 with good weights was blamed on init['W'])
             what, scale = (("init['M1'] / init['M2']", "the multipliers") if given_M
+                           else ("init['V']", "the lifted variables") if given_V
                            else ("init['W']", "the weights"))
             raise ValueError(f"{what} is too large: the KKT residual of the start is not "
                              f"finite (F = {rep['objective']:.3g}); scale {scale} down")

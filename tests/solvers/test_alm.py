@@ -1283,6 +1283,14 @@ def test_a_start_whose_certificate_overflows_is_refused_by_name():
         with pytest.raises(ValueError, match=r"init\['W'\] is too large: the KKT residual of "
                                              r"the start is not finite"):
             solve_alm(prob, init={"W": [w * scale for w in W]}, max_iter=3)
+    # good weights with a lifted V of 1e150: the V is named (it was blamed on init['W']);
+    # with those weights as well, the weights
+    V = [np.full_like(v, 1e150) for v in prob.lift(W)]
+    with pytest.raises(ValueError, match=r"^init\['V'\] is too large: the KKT residual of "
+                                         r"the start is not finite .*scale the lifted"):
+        solve_alm(prob, init={"W": W, "V": V}, max_iter=3)
+    with pytest.raises(ValueError, match=r"^init\['W'\] is too large"):
+        solve_alm(prob, init={"W": [w * 1e200 for w in W], "V": V}, max_iter=3)
     # (on this 3-4-3-1 teacher 1e80 already overflows the start's multipliers: refused before)
     res = solve_alm(prob, max_iter=3)
     with pytest.raises(ValueError, match=r"init\['M1'\] has entries up to 1e\+200, above "
