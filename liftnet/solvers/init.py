@@ -180,3 +180,25 @@ def reseed_dead_units(prob, init, seed=0):
             M1[l][d, :], M2[l][d, :] = M1n[l][d, :], M2n[l][d, :]
     return {"W": W, "b": b, "V": V, "M1": M1, "M2": M2,
             "reseeded": [int(d.sum()) for d in dead]}
+
+
+def check_start_Phi(prob, phi) -> float:
+    """``phi``, the objective ``Phi`` of the start point, refused with a ``ValueError`` naming
+    ``init['W']`` (and ``init['b']`` for a problem with biases) when it is not finite.
+
+    ``parse_init`` already refuses a start whose forward pass overflows; the data fit (the
+    squared residuals) or the penalty can still overflow beyond it (``W = 1e80`` in float64:
+    finite lift, ``Phi = inf``). Nothing would diverge from such a start (it is infinite
+    already), so it is refused, as ``solve_alm`` refuses a start whose multipliers overflow,
+    instead of being reported as ``diverged`` or ``failed`` (the baselines, :func:`.solve_ipopt`:
+    IPOPT stopped at "Invalid_Number_Detected"). The callers compute ``phi`` with
+    numpy's overflow warnings off (``np.errstate``): this error is the report of it.
+    """
+    if not np.isfinite(phi):
+        # (with biases either can be the cause: b = 1e200 beside the default W was named W)
+        what, them = ("init['W'] or init['b']", "the weights or biases") if prob.bias \
+            else ("init['W']", "the weights")
+        raise ValueError(f"{what} is too large: the objective Phi of the start is {phi} "
+                         f"(the data fit or the penalty overflows {np.dtype(prob.dtype)}); "
+                         f"scale {them} down")
+    return phi

@@ -50,7 +50,7 @@ from ..formulation.pyomo_model import (
 )
 from ..verification.kkt import kkt_residuals
 from ._interrupt import INTERRUPTS, interrupted
-from .init import parse_init
+from .init import check_start_Phi, parse_init
 from .ipopt_backends import add_suffixes, copy_bound_multipliers_in, not_started, select_backend
 from .result import LiftedResult
 
@@ -311,6 +311,8 @@ def solve_ipopt(
     cert_tol = max(tol, CERTIFY_TOL)
     t0 = time.monotonic()
     W, b, V, M1, M2 = parse_init(prob, init, seed)
+    with np.errstate(over="ignore", invalid="ignore"):
+        check_start_Phi(prob, prob.Phi(W, b))
     warm = isinstance(init, Mapping) and init.get("M1") is not None and init.get("M2") is not None
     backend, reason = select_backend(solver)
     if backend is None:

@@ -947,3 +947,14 @@ def test_option_names_and_value_types_are_checked_before_any_work(options, error
     monkeypatch.setattr(ipopt_mod, "build_pyomo_model", never)
     with pytest.raises(error, match=match):
         solve_ipopt(small_problem(), options=options)
+
+
+def test_a_start_whose_Phi_overflows_is_refused_by_name():
+    """Weights of 1e100 (a finite lift, ``Phi = inf``) ran IPOPT to "Invalid_Number_Detected"
+    and came back ``failed``; refused naming ``init['W']``, as by ``solve_alm`` and every
+    baseline."""
+    prob = small_problem()
+    W, _ = prob.initial_weights(0)
+    with pytest.raises(ValueError, match=r"^init\['W'\] is too large: the objective Phi of the "
+                                         r"start is inf"):
+        solve_ipopt(prob, init={"W": [w * 1e100 for w in W]}, max_iter=3)

@@ -19,7 +19,7 @@ import numpy as np
 from ..._validation import check_problem, check_scalar, check_seed
 from .._interrupt import INTERRUPTS, interrupted
 from ..clock import PausableClock
-from ..init import _check_init_keys
+from ..init import _check_init_keys, check_start_Phi  # noqa: F401  (the baselines' import)
 from ..result import LiftedResult
 
 #: Groups with ``||W_l[g]|| <= SMALL_GROUP`` count as "numerically zero" in the reports.
@@ -61,27 +61,6 @@ def weights_only(init):
         _check_init_keys(init, "init")
         return {"W": init.get("W"), "b": init.get("b")}
     return init
-
-
-def check_start_Phi(prob, phi) -> float:
-    """``phi``, the objective ``Phi`` of the start point, refused with a ``ValueError`` naming
-    ``init['W']`` (and ``init['b']`` for a problem with biases) when it is not finite.
-
-    ``parse_init`` already refuses a start whose forward pass overflows; the data fit (the
-    squared residuals) or the penalty can still overflow beyond it (``W = 1e80`` in float64:
-    finite lift, ``Phi = inf``). Nothing would diverge from such a start (it is infinite
-    already), so it is refused, as ``solve_alm`` refuses a start whose multipliers overflow,
-    instead of being reported as ``diverged`` or ``failed``. The callers compute ``phi`` with
-    numpy's overflow warnings off (``np.errstate``): this error is the report of it.
-    """
-    if not np.isfinite(phi):
-        # (with biases either can be the cause: b = 1e200 beside the default W was named W)
-        what, them = ("init['W'] or init['b']", "the weights or biases") if prob.bias \
-            else ("init['W']", "the weights")
-        raise ValueError(f"{what} is too large: the objective Phi of the start is {phi} "
-                         f"(the data fit or the penalty overflows {np.dtype(prob.dtype)}); "
-                         f"scale {them} down")
-    return phi
 
 
 def group_counts(prob, W) -> dict:
