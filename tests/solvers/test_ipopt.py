@@ -546,7 +546,7 @@ def test_callback_with_the_executable_interface_is_refused(monkeypatch):
 
 FAKE_IPOPT = """#!{python}
 # A stand-in for IPOPT's AMPL executable: answers -v, and for a .nl file writes the .sol
-# file IPOPT writes when it stops with result code $FAKE_IPOPT_CODE (the start's values)
+# file IPOPT writes when it stops with result code $FAKE_IPOPT_CODE, with the point all zeros
 import os, sys
 if "-v" in sys.argv:
     print("Ipopt 3.14.16 (fake)")
@@ -555,8 +555,12 @@ nl = next(a for a in sys.argv[1:] if a.endswith(".nl"))
 with open(nl) as f:
     f.readline()
     n_var, n_con = (int(x) for x in f.readline().split()[:2])
+if os.environ.get("FAKE_IPOPT_ARGV"):  # where to record the command line and its options
+    with open(os.environ["FAKE_IPOPT_ARGV"], "a") as f:
+        f.write(" ".join(sys.argv) + " " + os.environ.get("ipopt_options", "") + "\\n")
 code = int(os.environ["FAKE_IPOPT_CODE"])
-said = {{400: "Maximum Number of Iterations Exceeded.", 401: "Maximum CPU Time Exceeded.",
+said = {{0: "Optimal Solution Found", 300: "Iterates diverging; problem might be unbounded.",
+        400: "Maximum Number of Iterations Exceeded.", 401: "Maximum CPU Time Exceeded.",
         402: "Maximum Wall Time Exceeded."}}[code]
 with open(nl[:-3] + ".sol", "w") as f:
     f.write(f"Ipopt 3.14.16: {{said}}\\n\\nOptions\\n3\\n1\\n1\\n0\\n")
@@ -592,6 +596,93 @@ def test_the_executables_time_limit_is_a_time_limit(fake_ipopt, code, status):
     r = solve_ipopt(small_problem(N=10), solver="ipopt", time_limit=30.0, polish=False)
     assert r.status == status
     assert "\\x3a" not in r.message and "Ipopt 3.14.16: Maximum" in r.message
+
+
+@pytest.mark.parametrize("code, status", [(0, "converged"), (300, "diverged"),
+                                          (400, "max_iter"), (402, "time_limit")])
+def test_the_executables_result_codes_map_to_statuses_and_its_point_is_read(fake_ipopt, code,
+                                                                             status):
+    """The AMPL driver's result codes through Pyomo's termination conditions: 0 optimal,
+    300 unbounded (IPOPT's Diverging_Iterates) ``diverged``, 400 ``max_iter``, 402 wall time;
+    the point returned is the one the executable wrote (all zeros, a KKT point of this
+    instance, so ``converged`` stands), not the start (Pyomo keeps no point of an unbounded
+    run)."""
+    fake_ipopt(code)
+    r = solve_ipopt(small_problem(N=10), solver="ipopt", polish=False)
+    assert r.interface == "ipopt"
+    assert r.status == status, r.message
+    assert code == 300 or all(np.all(w == 0) for w in (*r.W, *r.V))
+
+
+def test_the_executable_gets_the_time_left_as_max_wall_time(fake_ipopt, tmp_path,
+                                                            monkeypatch):
+    """With ``time_limit`` the executable is given ``max_wall_time`` (the time left, at most
+    the limit), as the cyipopt interface is."""
+    record = tmp_path / "argv.txt"
+    monkeypatch.setenv("FAKE_IPOPT_ARGV", str(record))
+    fake_ipopt(0)
+    r = solve_ipopt(small_problem(N=10), solver="ipopt", polish=False, time_limit=30.0)
+    assert r.status == "converged", r.message
+    words = record.read_text().split()
+    walls = [float(w.split("=", 1)[1]) for w in words if w.startswith("max_wall_time=")]
+    assert len(walls) == 1 and 0 < walls[0] <= 30.0, words
+
+
+@pytest.mark.skipif(not CyIpoptBackend.available(), reason="cyipopt missing")
+def test_every_ipopt_call_gets_the_documented_tolerances_and_options(monkeypatch):
+    """``tol`` is IPOPT's ``tol``, ``dual_inf_tol``, ``constr_viol_tol`` and ``compl_inf_tol``
+    (1e-4 tol in a polish round, whose bounds are not relaxed); polish rounds are warm starts
+    (WARM_START_OPTIONS); a user's ``options`` override liftnet's."""
+    from pyomo.contrib.pynumero.interfaces.cyipopt_interface import CyIpoptNLP
+
+    from liftnet.solvers.ipopt import WARM_START_OPTIONS
+
+    real, calls, seen = CyIpoptNLP.add_option, [], {}
+
+    def add_option(self, key, value):  # every IPOPT call's options: one dict per call
+        if id(self) not in seen:
+            seen[id(self)] = {}
+            calls.append(seen[id(self)])
+        seen[id(self)][key] = value
+        real(self, key, value)
+
+    monkeypatch.setattr(CyIpoptNLP, "add_option", add_option)
+    tol = 3e-9
+    r = solve_ipopt(small_problem(), seed=0, tol=tol, options={"max_iter": 2000},
+                    solver="cyipopt")
+    assert r.status == "converged" and len(calls) >= 2  # phase 1 and at least one round
+    assert len(calls) == len(r.history)
+    for k, opts in enumerate(calls):
+        polish = k > 0
+        assert opts["tol"] == tol and opts["dual_inf_tol"] == tol
+        assert opts["constr_viol_tol"] == tol
+        assert opts["compl_inf_tol"] == pytest.approx(1e-4 * tol if polish else tol, rel=1e-12)
+        assert opts["bound_relax_factor"] == (0.0 if polish else 1e-8)
+        assert opts["max_iter"] == 2000  # the user's value wins
+        for key, value in WARM_START_OPTIONS.items():
+            if polish:
+                assert opts[key] == value
+            else:  # phase 1 from seed 0 is a cold start
+                assert key not in opts
+
+
+@pytest.mark.parametrize("ratio, zeroed", [(0.5, True), (1.0, False), (2.0, False)])
+def test_phase1_best_returns_the_strictly_better_certified_point(ratio, zeroed):
+    """``_phase1_best`` returns the zeroed point exactly when its residual (``kkt1``) is
+    smaller than that of IPOPT's own point, by any margin; IPOPT's point on a tie."""
+    from liftnet.solvers.ipopt import _phase1_best, _safe_kkt
+
+    prob = small_problem()
+    W, b = prob.initial_weights(0)
+    W[1][:, 0] *= 1e-9  # one column group near zero, as IPOPT leaves a zero group
+    V = prob.lift(W, b)
+    M1, M2 = prob.zero_multipliers()
+    raw = _safe_kkt(prob, W, b, V, M1, M2)["residual"]
+    Wr, kr, how = _phase1_best(prob, W, b, V, M1, M2, 1e-6, {"residual": ratio * raw})
+    if zeroed:
+        assert np.all(Wr[1][:, 0] == 0) and kr is None and "set to exact zeros" in how
+    else:
+        assert np.array_equal(Wr[1], W[1]) and kr["residual"] == raw and how == ""
 
 
 # ------------------------------------------------------------ time limit and Ctrl-C, phase by phase
