@@ -80,6 +80,9 @@ def refuse_special_file(path: str, what: str = "a file") -> None:
 
 
 IPOPT_INT_MAX = 2**31 - 1  # IPOPT's integer options are C ints
+#: the largest count the compiled inner loop holds (an int64: max_inner=2**63 failed inside
+#: it with "OverflowError: int too big to convert")
+COMPILED_INT_MAX = 2**63 - 1
 
 
 def check_ipopt_iterations(x, name: str = "max_iter"):

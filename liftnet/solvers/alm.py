@@ -37,6 +37,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import (
+    COMPILED_INT_MAX,
     check_bool,
     check_choice,
     check_problem,
@@ -845,9 +846,10 @@ def solve_alm(
     verbose = check_bool(verbose, "verbose")
     polish_weights = check_bool(polish_weights, "polish_weights")
     max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
-    patience = check_scalar(patience, "patience", low=1, integer=True, allow_none=True)
+    patience = check_scalar(patience, "patience", low=1, high=COMPILED_INT_MAX, integer=True,
+                            allow_none=True)
     memory = check_scalar(memory, "memory", low=2, integer=True)
-    max_inner = check_scalar(max_inner, "max_inner", low=1, integer=True)
+    max_inner = check_scalar(max_inner, "max_inner", low=1, high=COMPILED_INT_MAX, integer=True)
     rho0 = check_scalar(rho0, "rho0", low=0, low_inclusive=False, allow_none=True)
     gamma = check_scalar(gamma, "gamma", low=1, low_inclusive=False)
     tau = check_scalar(tau, "tau", low=0, high=1, low_inclusive=False, high_inclusive=False)
