@@ -473,9 +473,16 @@ class _LiftedNetBase(BaseEstimator):
         W = [np.array(Wl) for Wl in res.W]
         b = None if res.b is None else [np.array(bl) for bl in res.b]
         if y_scale is not None:  # the output layer in the units of y (exact: it is linear)
-            W[-1] *= y_scale[:, None]
-            if b is not None:
-                b[-1] = y_scale * b[-1] + y_mean
+            with np.errstate(over="ignore", invalid="ignore"):
+                W[-1] *= y_scale[:, None]
+                if b is not None:
+                    b[-1] = y_scale * b[-1] + y_mean
+            if not (np.all(np.isfinite(W[-1])) and (b is None or np.all(np.isfinite(b[-1])))):
+                # (targets near 1.7e308 gave infinite coefs_, and predict then refused "W[1]")
+                raise ValueError(
+                    f"y is too large: the output layer in the units of y overflows float64 "
+                    f"(y_scale_ = {float(np.max(y_scale)):.3g}); rescale y (e.g. divide it by "
+                    f"a power of ten) and the predictions by the same factor")
         self._set_network(W, b, np.arange(X.shape[1]))
         return self
 

@@ -935,3 +935,20 @@ def test_regression_predictions_have_the_shape_of_the_targets(stub, cls, shape):
            else cls(hidden=(4,), task="regression"))
     net.fit(X, y)
     assert net.predict(X[:7]).shape == (7, *shape[1:])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_targets_whose_output_layer_overflows_are_refused_by_name():
+    """Targets near 1.7e308: the output layer mapped back to the units of ``y`` overflowed
+    (``coefs_`` infinite, and ``predict`` then refused ``W[1]``, a name the user never gave);
+    refused naming ``y``, and the previous fit stays."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    est = SparseLeakyReLURegressor(hidden=3, max_iter=2).fit(X, X[:, 0])  # (the real solver)
+    before = [c.copy() for c in est.coefs_]
+    y = np.r_[np.full(10, 1.7e308), np.full(10, -1.7e308)]
+    with pytest.raises(ValueError, match=r"^y is too large: the output layer in the units of y "
+                                         r"overflows float64"):
+        est.fit(X, y)
+    for got, want in zip(est.coefs_, before):
+        np.testing.assert_array_equal(got, want)
