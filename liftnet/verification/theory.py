@@ -91,7 +91,13 @@ def lift_objective_gap(prob, W, b=None) -> TheoryReport:
         ||min(U_l,0)||^2`` for squared) and ``error = |gap - predicted_gap|``.
     """
     W, b, V = check_point(prob, W, b, None)
-    F, Phi = prob.F(W, b, V), prob.Phi(W, b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        F, Phi = prob.F(W, b, V), prob.Phi(W, b)
+    if not (np.isfinite(F) and np.isfinite(Phi)):
+        # (both inf at W = 1e100: the report said gap = error = nan)
+        what = "W or b" if prob.bias else "W"
+        raise ValueError(f"{what} too large: F = {F} and Phi = {Phi} overflow "
+                         f"{np.dtype(prob.dtype)}, their gap cannot be checked; scale it down")
     if prob.coupling_name == "squared":
         U = prob.pre_activations(W, b, V)
         s = sum(float(np.sum(np.minimum(U[l], 0.0) ** 2)) for l in range(prob.L - 1))

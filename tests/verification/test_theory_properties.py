@@ -43,3 +43,15 @@ def test_inside_level_set_fields():
     assert rep.W_sums[1] == pytest.approx(sum(np.linalg.norm(w, "fro") for w in W), rel=1e-14)
     n = rep.norms[1]
     assert inside_level_set(prob, [(W, None, None)], n).inside == [True]  # on the sphere
+
+
+def test_lift_objective_gap_refuses_a_network_whose_objectives_overflow():
+    """At weights of 1e100 ``F`` and ``Phi`` are both inf: the report said gap = error = nan
+    (a check that cannot fail); refused naming the weights."""
+    rng = np.random.default_rng(0)
+    for bias in (False, True):
+        prob = LiftedProblem(rng.standard_normal((8, 3)), rng.standard_normal((8, 2)),
+                             hidden=(4,), bias=bias)
+        W, b = prob.initial_weights(0)
+        with pytest.raises(ValueError, match=r"^W or b too large" if bias else r"^W too large"):
+            lift_objective_gap(prob, [w * 1e100 for w in W], b)
