@@ -281,7 +281,10 @@ def as_numeric_array(x, name: str, dtype=None) -> np.ndarray:
 
 
 def check_finite_array(x, name: str, dtype=None) -> np.ndarray:
-    """A finite real array (``dtype=None``: its own numeric dtype, kept)."""
+    """A finite real array (``dtype=None``: its own numeric dtype, kept); ``None`` is refused
+    as no array (numpy's cast made it a NaN, "must be finite")."""
+    if x is None:
+        raise TypeError(f"{name} must be an array, got None")
     A = as_numeric_array(x, name, dtype)
     if not np.all(np.isfinite(A)):
         raise ValueError(f"{name} must be finite")

@@ -35,6 +35,7 @@ from ._validation import (
     check_scalar,
     check_seed,
     check_widths,
+    refuse_masked,
     refuse_special_file,
 )
 from .formulation.problem import LiftedProblem
@@ -61,11 +62,25 @@ class Split(NamedTuple):
 
 def _as_label_array(x, name: str) -> np.ndarray:
     """``np.asarray(x)``, where ragged nesting (``[[0, 1], [2]]``, which numpy cannot make an
-    array of) is a ``ValueError`` naming ``name``."""
+    array of) is a ``ValueError`` naming ``name``, as are masked entries (the cast keeps the
+    value under the mask, which became a class of its own)."""
+    refuse_masked(x, name)
     try:
         return np.asarray(x)
     except ValueError:
         raise ValueError(f"{name} must be 1-D and non-empty, got a ragged sequence") from None
+
+
+def _has_no_class(arr: np.ndarray) -> bool:
+    """Whether ``arr`` holds a value that equals nothing, itself included, and so can be no
+    class: NaN or inf (a float array), NaT (dates), a float NaN inside an object array."""
+    if arr.dtype.kind in "fc":
+        return not np.all(np.isfinite(arr))
+    if arr.dtype.kind in "mM":
+        return bool(np.any(np.isnat(arr)))
+    if arr.dtype.kind == "O":
+        return any(isinstance(v, float) and v != v for v in arr.flat)
+    return False
 
 
 def one_hot(labels, classes=None, dtype=np.float64):
@@ -95,9 +110,8 @@ def one_hot(labels, classes=None, dtype=np.float64):
         if classes.ndim != 1 or classes.size == 0:
             raise ValueError(f"classes must be 1-D and non-empty, got shape {classes.shape}")
     for arr, name in ((labels, "labels"), (classes, "classes")):
-        # NaN is no class (it equals nothing, itself included)
-        if arr is not None and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite, found NaN or inf")
+        if arr is not None and _has_no_class(arr):
+            raise ValueError(f"{name} must be finite, found NaN, NaT or inf")
     try:
         if classes is None:
             classes = np.unique(labels)

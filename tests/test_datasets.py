@@ -393,11 +393,25 @@ def test_digits_split_too_small_for_a_class_per_side_is_refused_by_name(test_siz
 @pytest.mark.parametrize("labels, classes, name", [
     ([1.0, np.nan], None, "labels"), ([1.0, np.inf], None, "labels"),
     ([1.0, 2.0], [1.0, np.nan], "classes"),
+    (np.array(["2026-01-01", "NaT"], dtype="datetime64[D]"), None, "labels"),
+    (np.array(["a", np.nan], dtype=object), None, "labels"),
+    ([1, 2], np.array([1, np.nan, 2], dtype=object), "classes"),
 ])  # fmt: skip
 def test_one_hot_refuses_non_finite_labels_by_name(labels, classes, name):
-    """A NaN label read 'labels contain classes not in classes' (no classes were given)."""
+    """A NaN label read 'labels contain classes not in classes' (no classes were given); so
+    did a NaT and a NaN inside an object array."""
     with pytest.raises(ValueError, match=f"{name} must be finite"):
         one_hot(labels, classes)
+
+
+def test_one_hot_refuses_masked_labels_by_name():
+    """The value under a mask became a class of its own (2 here); a mask with nothing masked
+    is its data."""
+    labels = np.ma.masked_array([1, 2, 3], mask=[0, 1, 0])
+    with pytest.raises(ValueError, match=r"^labels has 1 masked entries"):
+        one_hot(labels)
+    Y, classes = one_hot(np.ma.masked_array([1, 2, 3]))
+    assert classes.tolist() == [1, 2, 3]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -699,3 +713,11 @@ def test_a_repeated_column_name_as_target_is_ambiguous(tmp_path):
     X, y = load_user_data(p, target="t")  # a name given once is still found
     np.testing.assert_array_equal(y, [3, 6, 9])
     np.testing.assert_array_equal(load_user_data(p, target=1)[1], [2, 5, 8])
+
+
+def test_standardize_names_an_array_that_is_none():
+    """``standardize(X, None)`` said "others[0] must be finite" (numpy's cast made None a
+    NaN)."""
+    X = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(TypeError, match=r"^others\[0\] must be an array, got None"):
+        standardize(X, None)
