@@ -318,6 +318,18 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     return dt
 
 
+def check_argv(argv) -> list[str] | None:
+    """A command line's arguments for a ``main(argv)``: ``None`` (``sys.argv[1:]``) or a
+    sequence of strings, as a list; one string is refused (it was split into its characters,
+    ``main("fast")`` read as ``f a s t``)."""
+    if argv is None:
+        return None
+    if isinstance(argv, (str, bytes)):
+        raise TypeError(f"argv must be a list of arguments (e.g. {argv.split()!r}), got one "
+                        f"{type(argv).__name__}")
+    return list(argv)
+
+
 def check_path(path, name: str = "path", *, folder: bool = False) -> str:
     """A file or folder name: ``str`` or ``os.PathLike``, returned as ``str``; without a NUL
     character (the system's functions refuse it with "embedded null byte", naming nothing) and,

@@ -40,6 +40,7 @@ import time
 
 import numpy as np
 
+from ._validation import check_argv
 from .cli_data import DATASETS, MAX_MNIST_LIKE, as_option, load_problem_data
 from .io import reason
 from .solvers._interrupt import sigint_ignored
@@ -681,7 +682,8 @@ def _interrupted_before_the_solve(mode) -> int:
 
 def main(argv=None) -> int:
     """Entry point of the ``liftnet`` console script; returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = check_argv(argv)
+    argv = list(sys.argv[1:]) if argv is None else argv
     if argv and argv[0] in DELEGATED:
         try:
             rc = _delegate(argv[0], argv[1:])

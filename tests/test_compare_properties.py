@@ -6,6 +6,7 @@ the lambda path on the last seed, ...). Each test below fails on at least one of
 import types
 
 import numpy as np
+import pytest
 
 from liftnet.compare import MODES, make_problem, time_to
 
@@ -172,3 +173,27 @@ def test_lambda_path_runs_the_first_seed_and_keeps_every_score_column(monkeypatc
     assert [r["lam"] for r in rows] == [3e-2, 1e-2]
     for r in rows:
         assert {c: r[c] for c in scores} == scores
+
+
+@pytest.mark.parametrize("kw, name", [
+    ({"seeds": {1: 2}}, "seeds"), ({"seeds": {0, 1}}, "seeds"),
+    ({"methods": {"alm", "adam"}}, "methods"), ({"datasets": {"teacher": 1}}, "datasets"),
+])  # fmt: skip
+def test_unordered_collections_are_refused_by_name(kw, name):
+    """A dict's keys were taken as the seeds and the whole comparison ran; a set of method
+    names orders the table's rows differently from one interpreter to the next."""
+    from liftnet.compare import run_comparison
+
+    with pytest.raises(TypeError, match=rf"^{name} must be a sequence \(a list or tuple"):
+        run_comparison(**kw)
+
+
+def test_main_refuses_one_string_for_argv():
+    """``main("fast")`` was split into its characters ("unrecognized arguments: f a s t")."""
+    from liftnet import cli
+    from liftnet.compare import main
+
+    for m in (main, cli.main):
+        with pytest.raises(TypeError, match=r"^argv must be a list of arguments \(e\.g\. "
+                                            r"\['--mode', 'fast'\]\), got one str"):
+            m("--mode fast")

@@ -47,8 +47,10 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import Mapping, Set
 
 from .._validation import (
+    check_argv,
     check_bool,
     check_choice,
     check_float_dtype,
@@ -103,11 +105,21 @@ __all__ = [
 ]
 
 
+def _refuse_unordered(x, name: str) -> None:
+    """A ``TypeError`` for a mapping or a set where an ordered sequence is asked: a set of
+    names iterates in an order that changes from one interpreter to the next (string hashing
+    is salted), so the table's rows would; a mapping would give its keys."""
+    if isinstance(x, (Mapping, Set)):
+        raise TypeError(f"{name} must be a sequence (a list or tuple: its order is the "
+                        f"table's), got {type(x).__name__}")
+
+
 def _names(x, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
     """A non-empty sequence of names drawn from ``allowed``, as a tuple."""
     what = f"{name} must be a non-empty sequence drawn from {allowed}, got {x!r}"
     if isinstance(x, str):
         raise ValueError(what)
+    _refuse_unordered(x, name)
     try:
         x = tuple(x)
     except TypeError:
@@ -243,6 +255,7 @@ def run_comparison(
     methods = _names(methods, "methods", METHODS)
     if seeds is not None:
         what = f"seeds must be None or a non-empty sequence of non-negative ints, got {seeds!r}"
+        _refuse_unordered(seeds, "seeds")
         try:
             seeds = tuple(seeds)
         except TypeError:
@@ -339,7 +352,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-path", action="store_true", help="skip the lambda path")
     p.add_argument("--quiet", action="store_true",
                    help="no progress lines (the table, its legend and the path's lines stay)")
-    a = p.parse_args(argv)
+    a = p.parse_args(check_argv(argv))
     try:  # repeated values and an unusable folder are refused now, not after the runs (and
         # the values first: a refused command leaves no folder behind)
         for opt in ("datasets", "methods", "seeds"):
