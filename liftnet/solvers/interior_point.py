@@ -139,8 +139,11 @@ def interior_point_cg(
         if score is not None:  # the caller's start is a candidate (and sets the scales at once)
             start, f0_scale, g0_scale = evaluate_start()
             if start[0] <= score_floor:  # nothing does better than the floor: keep the start
+                # (an infinite floor, a point whose residual overflows whatever the
+                # multipliers, is no converged estimate: "diverged", as without a score)
                 return x_start, InteriorPointInfo(
-                    "converged", 0, 0, 0.0, float(start[2]), float(start[0]), True
+                    "converged" if np.isfinite(start[0]) else "diverged", 0, 0, 0.0,
+                    float(start[2]), float(start[0]), True
                 )
         pos = x_start[x_start > 0]
         x_s = x_start + max(1e-2 * (float(pos.mean()) if pos.size else 1.0), 1e-12)
@@ -174,7 +177,7 @@ def interior_point_cg(
                 status = "converged"
                 break
             if score is not None and best[0] <= score_floor:
-                status = "converged"
+                status = "converged" if np.isfinite(best[0]) else "diverged"
                 break
             if score is not None and since_best >= patience:
                 status = "stalled"

@@ -299,3 +299,16 @@ def test_the_default_patience_is_five():
     _, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(15), tol=1e-14, ftol=0.0,
                                 max_iter=50, score=score)
     assert info.status == "stalled" and info.nit == 5
+
+
+@pytest.mark.parametrize("scores", [[np.inf], [np.nan, np.inf]], ids=["start", "iterate"])
+def test_an_infinite_score_at_an_infinite_floor_is_diverged_not_converged(scores):
+    """A point whose KKT residual overflows whatever the multipliers (weights of 1e60: the
+    floor, the part no multipliers change, is inf) ended "converged" with residual inf;
+    ``kkt_residuals`` then said its estimate had converged. (A NaN start is not at the floor:
+    the first iterate's inf is.)"""
+    fun, grad, hessp, precond = problem()
+    score, _ = scripted_score(scores + [np.inf] * 10)
+    _, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(15), tol=1e-14,
+                                max_iter=5, score=score, patience=3, score_floor=np.inf)
+    assert info.status == "diverged"
