@@ -6,9 +6,12 @@ float64 for a float32 problem, a preconditioner no longer the exact inverse it d
 ``n_constraints`` half the count, ...). Each test below fails on at least one of them."""
 import numpy as np
 import pytest
-from _helpers import slightly_infeasible_point
+from _helpers import interrupt_call, slightly_infeasible_point
+from test_mfcq import make_problem
+from test_multipliers import exact_kkt_point
 
 from liftnet import LiftedProblem, kkt_residuals
+from liftnet.verification import multipliers
 from liftnet.verification.kkt import primal_violation
 from liftnet.verification.mfcq import check_mfcq
 from liftnet.verification.multipliers import (
@@ -211,3 +214,131 @@ def test_auto_lp_runs_at_exactly_lp_max_constraints():  # F14
     n = check_mfcq(prob, W, lp=False).n_active
     assert check_mfcq(prob, W, lp="auto", lp_max_constraints=n).lp_status == "optimal"
     assert check_mfcq(prob, W, lp="auto", lp_max_constraints=n - 1).lp_status == "not run"
+
+
+# ---- a second mutation review (session 49): kkt.py, multipliers.py and mfcq.py again
+
+
+def test_zero_threshold_snaps_a_group_whose_norm_equals_it():
+    """``zero_threshold`` zeroes every group with ``||W[g]|| <= zero_threshold`` (the boundary
+    and just below it included): the report is that of the point with those groups exactly
+    zero, objective included (no ``lam ||W[g]||`` left of them)."""
+    prob, W, b, V = slightly_infeasible_point(3, zero=False)
+    M = prob.zero_multipliers()
+    thr = 1e-3
+    W = [w.copy() for w in W]
+    W[0][:, 1] *= thr / np.linalg.norm(W[0][:, 1])          # norm exactly thr
+    W[0][:, 2] *= 0.8 * thr / np.linalg.norm(W[0][:, 2])    # norm 0.8 thr
+    Wz = [w.copy() for w in W]
+    Wz[0][:, 1:3] = 0.0
+    rep = kkt_residuals(prob, W, b, V, *M, zero_threshold=thr)
+    exact = kkt_residuals(prob, Wz, b, V, *M)
+    for k in ("objective", "stationarity_W", "residual"):
+        assert rep[k] == exact[k], k
+
+
+def test_refine_returns_the_best_iterate_not_the_last(monkeypatch):
+    """A round that does not improve ends ``refine``, which returns the best iterate so far:
+    here the very first round is made worse (a bad Newton direction), so ``m`` comes back
+    unchanged with its own score."""
+    prob, W, b, V, M1, M2 = exact_kkt_point(0, 1.0)
+    lsq = MultiplierLSQ(prob, W, b, V)
+    m = 1.5 * lsq.pack(M1, M2)  # score > floor = 0
+    s0 = lsq.score(lsq.value(m)[1])
+    assert s0 > lsq.floor
+    monkeypatch.setattr(multipliers, "pcg", lambda *a, **k: (np.full(lsq.size, 5.0), None))
+    m_r, score = lsq.refine(m)
+    assert score == s0
+    np.testing.assert_array_equal(m_r, m)
+
+
+def test_lp_margin_scales_with_the_gradients_beyond_one():
+    """``t`` is free above: the optimum of ``max t, J d + t 1 <= 0, |d|_inf <= 1`` is
+    homogeneous in ``J`` (``3 J`` gives ``3 t``), and ``[[-1, -1], [-2, 0]]`` gives ``t = 2``
+    at ``d = (1, 1)``. Catches a bound on ``t`` (e.g. ``(None, 1)``, which the ``e1, e2``
+    case, ``t = 1``, does not see)."""
+    import scipy.sparse as sp
+
+    from liftnet.verification.mfcq import _lp_margin
+
+    J = sp.csr_matrix(np.array([[-1.0, -1.0], [-2.0, 0.0]]))
+    t, d, status, _ = _lp_margin(J)
+    assert status == "optimal" and t == pytest.approx(2.0)
+    t3, _, _, _ = _lp_margin(3.0 * J)
+    assert t3 == pytest.approx(6.0)
+
+
+def test_feasible_reads_the_callers_active_tol():
+    """``feasible`` is ``max_violation <= active_tol`` with the ``active_tol`` in use, not the
+    default's 1e-8: a violation of 1e-6 is feasible under ``active_tol=1e-5`` (and not under
+    ``1e-7``)."""
+    from liftnet.verification.mfcq import check_mfcq
+
+    prob = make_problem(2)
+    W, b = prob.initial_weights(0)
+    V = [v.copy() for v in prob.lift(W, b)]
+    V[0][0, 0] -= 1e-6
+    for tol, feasible in ((1e-5, True), (1e-7, False)):
+        rep = check_mfcq(prob, W, b, V, lp=False, active_tol=tol)
+        assert rep.active_tol == tol and rep.feasible is feasible
+
+
+def test_ctrl_c_in_the_interior_point_skips_the_refinement(monkeypatch):
+    """After a Ctrl-C in the interior point (status "interrupted") the estimate returns its
+    best multipliers so far at once: no Newton rounds on the support (up to
+    ``REFINE_ROUNDS * REFINE_CG_MAX_ITER`` Hessian products the user asked not to wait for)."""
+    from liftnet.verification.multipliers import estimate_with_report
+
+    prob, W, b, V = slightly_infeasible_point(6, hidden=(6, 4), N=60)
+    refines = []
+    real_refine = MultiplierLSQ.refine
+
+    def spy(self, *a, **k):
+        refines.append(1)
+        return real_refine(self, *a, **k)
+
+    monkeypatch.setattr(MultiplierLSQ, "refine", spy)
+    # Ctrl-C in the interior point's third iteration (the program's start, its score, the
+    # shifted start and two iterations come before it: value's 6th call)
+    monkeypatch.setattr(MultiplierLSQ, "value", interrupt_call(MultiplierLSQ.value, 6))
+    _, _, info, report = estimate_with_report(prob, W, b, V, patience=5)
+    assert info["status"] == "interrupted" and info["refined"] is False
+    assert refines == [] and report is not None
+
+
+def test_a_misshapen_M2_is_named_M2():
+    """Given multipliers are checked by name: a wrong shape in ``M2`` (with ``M1`` right)
+    says ``M2``, not ``M1``."""
+    prob, W, b, V = slightly_infeasible_point(1)
+    M1, M2 = prob.zero_multipliers()
+    with pytest.raises(ValueError, match=r"M2\[0\]"):
+        kkt_residuals(prob, W, b, V, M1, [np.zeros((1, 1))] + M2[1:])
+    with pytest.raises(ValueError, match=r"M1\[0\]"):
+        kkt_residuals(prob, W, b, V, [np.zeros((1, 1))] + M1[1:], M2)
+
+
+def test_refine_preconditions_on_the_support_only(monkeypatch):
+    """``refine``'s conjugate gradients run on the free entries with a preconditioner whose
+    fixed entries carry a huge shift (1e30), so a free ``M1`` is not coupled through its 2 x 2
+    block to a fixed ``M2``: each round converges in about 40 iterations here (a shift of
+    ``REFINE_SHIFT`` everywhere took 200, the cap ``REFINE_CG_MAX_ITER``, every round), and
+    the exact multipliers are reached."""
+    from liftnet.solvers.interior_point import interior_point_cg
+
+    prob, W, b, V, M1, M2 = exact_kkt_point(2, 1.0)
+    lsq = MultiplierLSQ(prob, W, b, V)
+    m, _ = interior_point_cg(lsq.value, lsq.gradient, lsq.hessp, lsq.precond,
+                             np.zeros(lsq.size), tol=1e-8, max_iter=200, score=lsq.score,
+                             patience=5, score_floor=lsq.floor)
+    its = []
+    real = multipliers.pcg
+
+    def spy(*a, **k):
+        d, nit = real(*a, **k)
+        its.append(nit)
+        return d, nit
+
+    monkeypatch.setattr(multipliers, "pcg", spy)
+    _, score = lsq.refine(m)
+    assert score <= 1e-12
+    assert its and max(its) <= 100 < multipliers.REFINE_CG_MAX_ITER
