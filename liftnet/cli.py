@@ -497,7 +497,9 @@ class _Output:
     the exit status (:func:`_output_failed`)."""
 
     def __init__(self, stream):
-        self.stream = stream
+        # (a closed standard output, `>&-` under cron, is None: a traceback at the first
+        # print, before the solve, and no files; now the prints go nowhere)
+        self.stream = open(os.devnull, "w") if stream is None else stream
         self.error: OSError | None = None
 
     def write(self, text: str) -> int:
@@ -586,10 +588,27 @@ def _check_model_options(args) -> None:
         raise as_option(exc, MODEL_OPTIONS) from None
 
 
-#: LiftedProblem's parameters and the options that set them (its messages name the former)
+#: LiftedProblem's parameters and the options that set them (its messages name the former;
+#: X and Y are the data of --file or --data)
 MODEL_OPTIONS = {"alpha": "--alpha", "beta": "--beta", "lam": "--lam", "groups": "--groups",
-                 "coupling": "--coupling", "bias": "--bias",
-                 "hidden": "--hidden"}  # fmt: skip
+                 "coupling": "--coupling", "bias": "--bias", "hidden": "--hidden",
+                 "X": "--file's inputs X",
+                 "Y": "--file's targets Y (standardised unless --no-standardize)"}  # fmt: skip
+
+#: solve_alm's parameters and the options that set them
+SOLVER_OPTIONS = {"max_inner": "--max-inner", "max_iter": "--max-iter", "tol": "--tol",
+                  "time_limit": "--time-limit", "seed": "--seed"}  # fmt: skip
+
+
+def _solver_option(exc: Exception) -> Exception:
+    """A refusal of ``solve_alm`` in the command line's words: its parameter replaced by the
+    option (:data:`SOLVER_OPTIONS`), a refused start (``init['rho'] = ...``) under
+    ``--init``."""
+    if str(exc).startswith("init["):
+        return type(exc)(f"--init: {exc}")
+    if str(exc).startswith("the default rho0 = 10 beta / N"):
+        return type(exc)(f"--beta: {exc}")
+    return as_option(exc, SOLVER_OPTIONS)
 
 
 def _run(args, mode: str, out=None) -> int:
@@ -650,6 +669,12 @@ def _run(args, mode: str, out=None) -> int:
         res = _solve(prob, args, init)
     except KeyboardInterrupt:
         return _interrupted_before_the_solve(mode)
+    except (ValueError, TypeError) as exc:
+        # solve_alm's own checks of the options and the start, before any iterate (--beta
+        # 1e13 gave a default rho0 above rho_max, --init a rho above it; a traceback until
+        # a review, 2026-12-07)
+        print(f"liftnet {mode}: error: {_solver_option(exc)}", file=sys.stderr)
+        return 2
     t_total = time.perf_counter() - t0
     # the solver has returned its best point: a further Ctrl-C must not lose it
     written, failed = [], []
@@ -684,6 +709,8 @@ def main(argv=None) -> int:
     """Entry point of the ``liftnet`` console script; returns the exit status."""
     argv = check_argv(argv)
     argv = list(sys.argv[1:]) if argv is None else argv
+    if sys.stdout is None:  # a closed standard output (`>&-`): the prints go nowhere
+        sys.stdout = open(os.devnull, "w")
     if argv and argv[0] in DELEGATED:
         try:
             rc = _delegate(argv[0], argv[1:])

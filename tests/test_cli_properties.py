@@ -2,6 +2,7 @@
 Each test failed on a one-line change of ``liftnet/cli.py`` or ``cli_data.py`` that every other
 test passed (the review's mutant ids are in the docstrings)."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -118,3 +119,40 @@ def test_solve_defaults_are_the_documented_ones():
     assert (a.lam, a.tol, a.hidden, a.bias) == (1e-3, 1e-6, [16], True)
     d = cli.build_parser().parse_args(["demo"])
     assert (d.lam, d.tol, d.hidden, d.bias, d.time_limit) == (1e-2, 1e-6, [32, 16], False, 50.0)
+
+
+def test_the_solvers_refusals_are_one_line_naming_the_option(tmp_path, capsys):
+    """``solve_alm``'s own checks (a default rho0 above rho_max at --beta 1e13, one that
+    underflows to 0, a --max-inner beyond int64, a --init whose rho exceeds rho_max) came
+    out as tracebacks with exit 1; they are exit 2 and one line naming the option."""
+    from liftnet.io import load_result, save_result
+
+    small = ["--data", "teacher", "--n-samples", "40", "--hidden", "3", "--max-iter", "2",
+             "--time-limit", "3", "--quiet"]
+    first = str(tmp_path / "first")
+    assert cli.main(["solve", *small, "--out", first]) == 0
+    state = load_result(first + ".npz")
+    save_result(str(tmp_path / "big_rho"), {**state, "rho": 1e300})
+    capsys.readouterr()
+    for extra, said in [
+        (["--beta", "1e13"], "--beta: the default rho0 = 10 beta / N = 3.33333e+12 exceeds"),
+        (["--beta", "5e-324"], "--beta: the default rho0 = 10 beta / N = 0: the penalty must"),
+        (["--max-inner", str(2**63)], "--max-inner must be <= 9223372036854775807"),
+        (["--init", str(tmp_path / "big_rho.npz")], "--init: init['rho'] = 1e+300 exceeds"),
+    ]:
+        rc = cli.main(["solve", *small, *extra, "--out", str(tmp_path / "r")])
+        err = capsys.readouterr().err
+        assert rc == 2 and err == f"liftnet solve: error: {err.split('error: ', 1)[1]}"
+        assert err.startswith(f"liftnet solve: error: {said}") and err.count("\n") == 1, err
+
+
+def test_a_closed_standard_output_loses_nothing(tmp_path, monkeypatch, capsys):
+    """``>&-`` (under cron): ``sys.stdout`` is None, and the first print raised
+    AttributeError before the solve, so no file was written; now the prints go nowhere and
+    the files are written, exit 0."""
+    monkeypatch.setattr("sys.stdout", None)
+    out = str(tmp_path / "run")
+    rc = cli.main(["solve", "--data", "teacher", "--n-samples", "40", "--hidden", "3",
+                   "--max-iter", "2", "--time-limit", "3", "--out", out])
+    assert rc == 0 and os.path.exists(out + ".npz") and os.path.exists(out + ".json")
+    assert "Traceback" not in capsys.readouterr().err

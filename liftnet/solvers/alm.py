@@ -890,6 +890,9 @@ def solve_alm(
     if rho_first > rho_max:
         raise ValueError(f"{rho_from} = {rho_first:g} exceeds rho_max = {rho_max:g}: the "
                          f"penalty starts at most at its cap")
+    if not rho_first > 0.0:  # (beta = 5e-324: 10 beta / N underflowed, ZeroDivisionError)
+        raise ValueError(f"{rho_from} = {rho_first:g}: the penalty must be positive (pass "
+                         f"rho0, or a larger beta)")
     if frac is not None and init is not None:
         # the presolve starts from init's network alone; init is checked whole all the same, as
         # it is without a presolve (a V or M1 of the wrong shape is refused, not dropped)
