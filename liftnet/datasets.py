@@ -544,6 +544,14 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
         A = np.array([[float(c) for c in r] for r in body], dtype=np.float64)
     except ValueError:
         raise ValueError(_non_numeric(path, header, body, body_lines)) from None
+    if (header is not None and header[0] == "" and j != 0 and len(A) > 1
+            and np.array_equal(A[:, 0], np.arange(len(A)))):
+        # pandas' DataFrame.to_csv writes its row index first, under an empty name: it was
+        # trained on as a feature without a word (a review, 2026-12-07)
+        raise ValueError(f"path: the first column of {path!r} has no name and holds 0, 1, "
+                         f"..., {len(A) - 1}: a row index (pandas' to_csv writes one), not "
+                         f"a feature; write the file with index=False, or name the column "
+                         f"to train on it")
     A = _numeric(A, "the data", path, dt)
     used = header[j] if header is not None else j
     return np.ascontiguousarray(np.delete(A, j, axis=1)), A[:, j].copy(), used

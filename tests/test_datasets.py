@@ -514,8 +514,18 @@ def test_csv_header_auto_yes_no(tmp_path):
     (tmp_path / "gap.csv").write_text("1.0,,3.0\n4,5,6\n7,8,9\n")
     with pytest.raises(ValueError, match="^path: .* line 1, column 1 is empty"):
         load_user_data(tmp_path / "gap.csv")
-    (tmp_path / "index.csv").write_text(",a,b\n0,1,2\n1,3,4\n")
+    (tmp_path / "index.csv").write_text(",a,b\n5,1,2\n7,3,4\n")
     assert load_user_data(tmp_path / "index.csv", return_target=True)[2] == "b"
+    # ... but one that holds 0, 1, ..., N-1 is pandas' row index (to_csv's default): refused,
+    # not trained on as a feature; named, or as the target, it is data
+    (tmp_path / "pandas.csv").write_text(",a,b\n0,1,2\n1,3,4\n2,5,6\n")
+    with pytest.raises(ValueError, match=r"^path: the first column of .* has no name and "
+                                         r"holds 0, 1, \.\.\., 2: a row index"):
+        load_user_data(tmp_path / "pandas.csv")
+    assert load_user_data(tmp_path / "pandas.csv", target=0)[0].tolist() == [[1, 2], [3, 4],
+                                                                              [5, 6]]
+    (tmp_path / "named.csv").write_text("i,a,b\n0,1,2\n1,3,4\n2,5,6\n")
+    assert load_user_data(tmp_path / "named.csv")[0].shape == (3, 2)
     (tmp_path / "one.csv").write_text("1,2\n")
     with pytest.raises(ValueError, match="^path: .* has a header but no data rows"):
         load_user_data(tmp_path / "one.csv", header="yes")
