@@ -378,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--task",
         choices=("auto", "classification", "regression"),
         default="auto",
-        help="with --file; auto: integer labels (<= 50 values) -> classes",
+        help="with --file; auto: integer labels (<= 50 values) or one-hot rows -> classes",
     )
     solve.add_argument(
         "--header",

@@ -91,12 +91,23 @@ def _auto_task(Y) -> str:
     """Classification for one column of class labels (:func:`_is_label`) with at most
     ``MAX_AUTO_CLASSES`` distinct values (csv stores labels as numbers), regression
     otherwise."""
+    if _is_one_hot(Y):
+        return "classification"
     if Y.ndim == 2 and Y.shape[1] != 1:
         return "regression"
     y = Y.ravel()
     if np.all(_is_label(y)) and len(np.unique(y)) <= MAX_AUTO_CLASSES:
         return "classification"
     return "regression"
+
+
+def _is_one_hot(Y) -> bool:
+    """Whether ``Y`` is one-hot rows (``make_mnist_like``'s targets, ``np.eye(k)[labels]``):
+    two or more columns of 0 and 1 with one 1 per row. Its columns are the classes (their
+    index the label): trained as a regression of k outputs, the report gave an R^2."""
+    Y = np.asarray(Y)
+    return bool(Y.ndim == 2 and Y.shape[1] >= 2 and np.all((Y == 0) | (Y == 1))
+                and np.all(Y.sum(axis=1) == 1))
 
 
 def _is_label(y) -> np.ndarray:
@@ -172,9 +183,13 @@ def load_problem_data(args, mode: str) -> ProblemData:
                                 f"yes if they are column names")  # fmt: skip
         strat = None
         if task == "classification":
-            if Y.ndim == 2 and Y.shape[1] != 1:
-                raise ValueError(f"--task classification needs one target column, got {Y.shape}")
-            labels = Y.ravel()
+            if _is_one_hot(Y):  # the column of each row's 1 is its class
+                labels = Y.argmax(axis=1).astype(Y.dtype)
+            elif Y.ndim == 2 and Y.shape[1] != 1:
+                raise ValueError(f"--task classification needs one target column of class "
+                                 f"labels (or one-hot rows), got {Y.shape}")
+            else:
+                labels = Y.ravel()
             _check_class_labels(labels, used, args)
             Y, classes = one_hot(labels, dtype=dt)
             if len(classes) < 2:  # as SparseLeakyReLUNet.fit: one class is nothing to learn

@@ -156,3 +156,20 @@ def test_a_closed_standard_output_loses_nothing(tmp_path, monkeypatch, capsys):
                    "--max-iter", "2", "--time-limit", "3", "--out", out])
     assert rc == 0 and os.path.exists(out + ".npz") and os.path.exists(out + ".json")
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("task", ["auto", "classification"])
+def test_one_hot_targets_in_a_file_are_classes(tmp_path, task):
+    """An npz whose ``Y`` is one-hot rows (``make_mnist_like``'s form) was trained as a
+    regression of three outputs (``--task auto``, an R^2 reported) or refused ("needs one
+    target column", ``--task classification``); its columns are the classes."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 14)
+    p = tmp_path / "onehot.npz"
+    np.savez(p, X=rng.standard_normal((42, 3)), Y=np.eye(3)[labels])
+    d = _data("--file", str(p), "--task", task, "--test-size", "0")
+    assert d.task == "classification" and d.info["classes"] == [0.0, 1.0, 2.0]
+    np.testing.assert_array_equal(d.Y_train.argmax(1), labels)
+    q = tmp_path / "soft.npz"  # rows that are not one-hot stay regression values
+    np.savez(q, X=rng.standard_normal((42, 3)), Y=np.eye(3)[labels] * 0.5)
+    assert _data("--file", str(q), "--test-size", "0").task == "regression"
