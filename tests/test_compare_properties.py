@@ -197,3 +197,17 @@ def test_main_refuses_one_string_for_argv():
         with pytest.raises(TypeError, match=r"^argv must be a list of arguments \(e\.g\. "
                                             r"\['--mode', 'fast'\]\), got one str"):
             m("--mode fast")
+
+
+def test_a_folder_in_the_place_of_an_output_file_is_refused_before_the_runs(tmp_path,
+                                                                               monkeypatch):
+    """``out_dir/table.txt`` a folder: the whole comparison ran, then the write failed with
+    a traceback (IsADirectoryError); refused up front, no run made."""
+    import liftnet.compare as compare
+
+    monkeypatch.setattr(compare, "_run_dataset", lambda *a, **k: pytest.fail("a run started"))
+    (tmp_path / "report.json").mkdir()
+    with pytest.raises(ValueError, match=r"^out_dir: .*report\.json' is a folder where the "
+                                         r"comparison writes its file 'report\.json'"):
+        compare.run_comparison(out_dir=str(tmp_path), datasets=["teacher"], methods=["alm"],
+                               seeds=[0], lambda_path=False)

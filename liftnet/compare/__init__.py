@@ -269,6 +269,11 @@ def run_comparison(
     cfg["dtype"] = check_float_dtype(dtype, "dtype").name
     # created now, not after the runs
     out_dir = writable_folder(check_path(out_dir, "out_dir", folder=True), "out_dir")
+    taken = [name for name in OUTPUT_NAMES if os.path.isdir(os.path.join(out_dir, name))]
+    if taken:  # (the runs went through, then the write failed with a traceback)
+        raise ValueError(f"out_dir: {os.path.join(out_dir, taken[0])!r} is a folder where the "
+                         f"comparison writes its file {taken[0]!r}; move it or choose another "
+                         f"out_dir")
     log = print if verbose else (lambda *a: None)
     kkt = kkt_checker()
     runs, done, path_rows, where = {}, [], [], None
