@@ -212,7 +212,9 @@ def _metrics(prob, res, data) -> dict:
         if data.task == "classification":
             out[f"{part}_accuracy"] = float(np.mean(F.argmax(1) == Y.argmax(1)))
         else:
-            out[f"{part}_r2"] = float(r2_score(Y, F)) if len(Y) >= 2 else float("nan")
+            # (in float64: float32 sums of squares overflowed to an R^2 of -inf)
+            out[f"{part}_r2"] = (float(r2_score(Y.astype(np.float64), F.astype(np.float64)))
+                                 if len(Y) >= 2 else float("nan"))
     return out
 
 

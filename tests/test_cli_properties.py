@@ -173,3 +173,28 @@ def test_one_hot_targets_in_a_file_are_classes(tmp_path, task):
     q = tmp_path / "soft.npz"  # rows that are not one-hot stay regression values
     np.savez(q, X=rng.standard_normal((42, 3)), Y=np.eye(3)[labels] * 0.5)
     assert _data("--file", str(q), "--test-size", "0").task == "regression"
+
+
+def test_r2_of_float32_targets_is_computed_in_float64():
+    """float32 targets of order 1e20 (a held-out part standardised with the training part's
+    statistics can hold such): r2_score's float32 sums of squares overflowed, R^2 -inf with
+    a RuntimeWarning; in float64 it is the finite value."""
+    import types
+    import warnings
+
+    from liftnet import LiftedProblem
+    from liftnet.cli import _metrics
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3)).astype(np.float32)
+    Y = rng.standard_normal((20, 1)).astype(np.float32)
+    prob = LiftedProblem(X, Y, hidden=(3,), dtype=np.float32)
+    W, b = prob.initial_weights(0)
+    Yte = np.linspace(-3e20, 3e20, 20, dtype=np.float32).reshape(-1, 1)
+    data = types.SimpleNamespace(X_train=X, Y_train=Y, X_test=X, Y_test=Yte, task="regression")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _metrics(prob, types.SimpleNamespace(W=W, b=b), data)["test_r2"]
+    F, Y64 = prob.predict(W, b, X).astype(np.float64), Yte.astype(np.float64)
+    want = 1.0 - np.sum((Y64 - F) ** 2) / np.sum((Y64 - Y64.mean()) ** 2)
+    assert np.isfinite(got) and got == pytest.approx(want, rel=1e-6)
