@@ -454,6 +454,9 @@ def _out_prefix(out: str) -> str:
         raise ValueError(f"--out: {out!r} is a folder, expected a file prefix such as "
                          f"{os.path.join(os.path.normpath(out), 'run')!r} (writes "
                          f"PREFIX.npz and PREFIX.json)")  # fmt: skip
+    if os.path.basename(out).lower() in (".npz", ".json"):  # (wrote .npz.npz and .npz.json)
+        raise ValueError(f"--out: {out!r} names no prefix, only an ending: give one such as "
+                         f"'run' (writes run.npz and run.json)")
     stem, ext = os.path.splitext(out)
     return stem if ext.lower() in (".npz", ".json") and os.path.basename(stem) else out
 

@@ -198,3 +198,12 @@ def test_r2_of_float32_targets_is_computed_in_float64():
     F, Y64 = prob.predict(W, b, X).astype(np.float64), Yte.astype(np.float64)
     want = 1.0 - np.sum((Y64 - F) ** 2) / np.sum((Y64 - Y64.mean()) ** 2)
     assert np.isfinite(got) and got == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", [".npz", ".JSON", "sub/.npz"])
+def test_an_out_that_is_only_an_ending_is_refused(tmp_path, name, capsys):
+    """``--out .npz`` wrote the hidden files ``.npz.npz`` and ``.npz.json``."""
+    rc = cli.main(["solve", "--data", "teacher", "--n-samples", "40", "--hidden", "3",
+                   "--max-iter", "1", "--quiet", "--out", str(tmp_path / name)])
+    assert rc == 2 and "names no prefix, only an ending" in capsys.readouterr().err
+    assert list(tmp_path.rglob("*.npz")) == [] and list(tmp_path.rglob("*.json")) == []
