@@ -544,6 +544,13 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
         A = np.array([[float(c) for c in r] for r in body], dtype=np.float64)
     except ValueError:
         raise ValueError(_non_numeric(path, header, body, body_lines)) from None
+    bad = np.argwhere(~np.isfinite(A))
+    if bad.size:  # where (as for a cell that is no number): "NaN or inf" named no place
+        i, k = (int(v) for v in bad[0])
+        col = f"column {k}" + (f" ({header[k]!r})" if header is not None else "")
+        raise ValueError(f"path: line {body_lines[i]} of {path!r}, {col}, holds "
+                         f"{body[i][k].strip()!r}: not a finite number (NaN, inf, or beyond "
+                         f"float64's range)")
     if (header is not None and header[0] == "" and j != 0 and len(A) > 1
             and np.array_equal(A[:, 0], np.arange(len(A)))):
         # pandas' DataFrame.to_csv writes its row index first, under an empty name: it was

@@ -731,3 +731,14 @@ def test_standardize_names_an_array_that_is_none():
     X = np.arange(6.0).reshape(3, 2)
     with pytest.raises(TypeError, match=r"^others\[0\] must be an array, got None"):
         standardize(X, None)
+
+
+@pytest.mark.parametrize("cell", ["nan", "inf", "-Infinity", "1e400"])
+def test_a_csv_cell_that_is_no_finite_number_is_named_by_place(tmp_path, cell):
+    """"NaN or inf entries" named no place (and called 1e400, a number beyond float64, NaN or
+    inf); the line and column are named, as for a cell that is no number."""
+    p = tmp_path / "d.csv"
+    p.write_text(f"a,b,y\n1,2,3\n4,{cell},6\n")
+    with pytest.raises(ValueError, match=rf"^path: line 3 of .*, column 1 \('b'\), holds "
+                                         rf"'{cell}': not a finite number"):
+        load_user_data(p)
