@@ -274,13 +274,9 @@ def _check_class_labels(labels, used, args) -> None:
 
 
 def _target(t):
-    """``--target``: an integer string is a column index, anything else a name/key."""
-    if t is None:
-        return None
-    try:
-        return int(t)
-    except ValueError:
-        return t
+    """``--target`` as given, text: a name or key, or for a csv an integer that its header
+    does not name, an index (:func:`~liftnet.datasets.load_user_data`)."""
+    return t
 
 
 def as_option(exc: Exception, options: dict) -> Exception:

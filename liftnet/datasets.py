@@ -519,6 +519,12 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
         if len(r) != ncol:
             raise ValueError(f"path: line {line} of {path!r} has {len(r)} columns, expected "
                              f"{ncol}")  # fmt: skip
+    if (isinstance(target, str) and (header is None or target not in header)
+            and _is_int_text(target)):
+        # an integer as text (the CLI's --target 2) that the header does not name: an index
+        # (a name the header has comes first: --target 2020 with a column '2020' was read as
+        # an index out of range; a review, 2026-12-07)
+        target = int(target)
     if target is None:
         j = ncol - 1
     elif isinstance(target, str):
@@ -564,6 +570,15 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
     return np.ascontiguousarray(np.delete(A, j, axis=1)), A[:, j].copy(), used
 
 
+def _is_int_text(text: str) -> bool:
+    """Whether ``text`` is an integer written out (``"2"``, ``"-1"``)."""
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _non_numeric(path: str, header, body, lines) -> str:
     """Where the first cell of a csv ``body`` that is no number is: its line in the file
     (``lines``: blank lines count) and column (index, and name with a header)."""
@@ -590,7 +605,8 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
     target : None, str or int
         ``.npz``: the key of ``Y`` (default ``"Y"``; an int ``k`` is the key ``str(k)``).
         ``.csv``: the name (needs a header) or index of the target column (default the last
-        one).
+        one); an integer as text (``"2"``) is a name where the header has it, else an
+        index.
     dtype : {numpy.float64, numpy.float32}
     return_target : bool
         Also return the target used (also when ``target`` is None).

@@ -742,3 +742,20 @@ def test_a_csv_cell_that_is_no_finite_number_is_named_by_place(tmp_path, cell):
     with pytest.raises(ValueError, match=rf"^path: line 3 of .*, column 1 \('b'\), holds "
                                          rf"'{cell}': not a finite number"):
         load_user_data(p)
+
+
+def test_an_integer_as_text_is_a_name_the_header_has_else_an_index(tmp_path):
+    """The CLI's ``--target 2020`` with a column named '2020' was read as an index out of
+    range, and ``--target 2`` with columns 'x,2,y' took 'y' (index 2) over the column '2'."""
+    p = tmp_path / "years.csv"
+    p.write_text("a,b,2020\n1,2,3\n4,5,6\n")
+    X, y, used = load_user_data(p, target="2020", return_target=True)
+    assert used == "2020" and y.tolist() == [3, 6]
+    q = tmp_path / "two.csv"
+    q.write_text("x,2,y\n1,2,3\n4,5,6\n")
+    assert load_user_data(q, target="2", return_target=True)[2] == "2"
+    assert load_user_data(q, target=2, return_target=True)[2] == "y"  # an int: an index
+    r = tmp_path / "plain.csv"
+    r.write_text("1,2,3\n4,5,6\n")
+    X, y, used = load_user_data(r, target="0", return_target=True)  # no header: an index
+    assert used == 0 and y.tolist() == [1, 4]
