@@ -389,3 +389,83 @@ def test_n_zero_groups_counts_the_exact_zero_groups():
     for groups, n in counts.items():
         assert GroupLasso(0.1, groups).n_zero_groups(W) == n
     assert GroupLasso(0.1, "column").n_zero_groups([np.full((2, 3), 1e-150)]) == 0
+
+
+# ---- a second mutation review (session 49): dtypes, out, and thresholds at the edges
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_prox_at_step_zero_is_a_float_copy_written_into_out(groups):
+    """With ``step * lam = 0`` the prox still returns
+    a new array in ``np.result_type(W, 1.0)`` and fills a separate ``out``."""
+    pen = GroupLasso(0.7, groups)
+    Wi = np.array([[3, 0], [4, -1]])
+    P = pen.prox(Wi, 0.0)
+    assert P.dtype == np.float64 and P is not Wi
+    np.testing.assert_array_equal(P, Wi)
+    W = Wi.astype(np.float64)
+    out = np.full_like(W, np.nan)
+    assert pen.prox(W, 0.0, out=out) is out
+    np.testing.assert_array_equal(out, W)
+    P = pen.prox(W, 0.0)
+    P[0, 0] = 99.0  # the result does not alias the input
+    assert W[0, 0] == 3.0
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_prox_of_float32_stays_float32_for_numpy_float64_step_and_lam(groups):
+    """A numpy float64 step (or lam) makes ``t`` a strong float64 scalar: the shrink
+    factors are cast back, so float32 stays float32."""
+    W = np.array([[3.0, 0.1], [4.0, 0.2]], dtype=np.float32)
+    for lam, step in [(np.float64(0.5), np.float64(1.0)), (0.5, np.float64(1.0)),
+                      (np.float64(0.5), 1.0)]:
+        P = GroupLasso(lam, groups).prox(W, step)
+        assert P.dtype == np.float32, (lam, step)
+        np.testing.assert_allclose(P, GroupLasso(0.5, groups).prox(W.astype(np.float64), 1.0),
+                                   rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_keep_aligned_of_integer_vectors_zeroes_orthogonal_groups(groups):
+    """Integer vectors take ``keep_aligned``'s numpy path, which zeroes a group with
+    ``<w[g], ref[g]> = 0`` as the compiled one does."""
+    flat = GroupLasso(0.1, groups).flat([(2, 1)])
+    w = flat.keep_aligned(np.array([1, 0]), np.array([0, 1]))
+    np.testing.assert_array_equal(w, [0, 0])
+    w = flat.keep_aligned(np.array([1, 0]), np.array([2, 1]))
+    np.testing.assert_array_equal(w, [1, 0])
+
+
+@pytest.mark.parametrize("wd, qd", [(np.float32, np.float64), (np.float64, np.float32)])
+def test_subdiff_residual_is_in_q_dtype_when_w_dtype_differs(wd, qd):
+    """The residual is in ``Q``'s dtype as documented, whatever ``W``'s."""
+    pen = GroupLasso(0.5, "column")
+    W = np.array([[3.0, 0.0], [4.0, 0.0]], dtype=wd)
+    Q = np.array([[0.1, 1.0], [0.2, 2.0]], dtype=qd)
+    R = pen.subdiff_residual(W, Q)
+    assert R.dtype == qd
+    flat = pen.flat([W.shape])
+    assert flat.subdiff_residual(W.ravel(), Q.ravel()).dtype == qd
+    np.testing.assert_allclose(R[:, 1], np.array([1.0, 2.0]) * (1 - 0.5 / 5 ** 0.5), rtol=1e-6)
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_zero_entries_flags_only_exact_zero_groups_not_tiny_ones(groups):
+    """A group of
+    norm 1e-155 (squared 1e-310, nonzero) is not a zero group; ``zero_entries`` agrees with
+    ``inner(w, w) == 0``."""
+    flat = GroupLasso(0.1, groups).flat([(2, 2)])
+    w = np.array([1e-155, 0.0, 1e-155, 0.0])
+    assert np.all(flat.inner(w, w)[flat.gid[[0, 2]]] > 0)
+    np.testing.assert_array_equal(flat.zero_entries(w), flat.per_entry(flat.inner(w, w) == 0))
+    assert not flat.zero_entries(w)[0] and not flat.zero_entries(w)[2]
+
+
+def test_prox_with_a_tiny_positive_threshold_still_thresholds():
+    """A positive ``step * lam`` below
+    1e-300 still zeroes the groups of norm ``<= t`` (element groups: ``|w|``)."""
+    pen = GroupLasso(1.0, "element")
+    W = np.array([[1e-310, 3e-305]])
+    P = pen.prox(W, 1e-305)
+    assert P[0, 0] == 0.0
+    np.testing.assert_allclose(P[0, 1], 2e-305, rtol=1e-12)
