@@ -315,6 +315,12 @@ class _LiftedNetBase(BaseEstimator):
         p["task"] = check_choice(self._task_param(), "task", TASKS)
         return p
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # a fit cut by time_limit ends where the machine's load lets it (time_limit above)
+        tags.non_deterministic = self.time_limit is not None
+        return tags
+
     def _seed(self):
         """The solver's seed: ``random_state`` itself, or one drawn from its generator."""
         rs = self.random_state

@@ -952,3 +952,13 @@ def test_targets_whose_output_layer_overflows_are_refused_by_name():
         est.fit(X, y)
     for got, want in zip(est.coefs_, before):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("est", ESTIMATORS)
+def test_a_time_limited_fit_is_tagged_non_deterministic(est):
+    """A fit cut by ``time_limit`` ends where the machine's load lets it (the docstring says
+    so); scikit-learn's ``non_deterministic`` tag said False whatever the limit."""
+    from sklearn.utils import get_tags
+
+    assert get_tags(est()).non_deterministic is False
+    assert get_tags(est(time_limit=5.0)).non_deterministic is True
