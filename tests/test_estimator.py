@@ -22,6 +22,7 @@ from liftnet.estimator import (
     SparseLeakyReLUClassifier,
     SparseLeakyReLUNet,
     SparseLeakyReLURegressor,
+    constant_network_Phi,
 )
 from liftnet.formulation.problem import LiftedProblem
 from liftnet.solvers.result import LiftedResult
@@ -265,7 +266,7 @@ def test_gap_scale_does_not_move_with_a_targets_offset(offset):
     spread of the targets about their mean, whatever their offset (the zero network's
     ``(1/N) ||Y||^2``, used before, grew with the offset squared: at offset 60 a converged fit
     with ``Phi`` 0.99 and ``F`` 0.023, 98% apart, got no warning; at 30 it did)."""
-    from liftnet.estimator import constant_network_Phi, lift_gap_message
+    from liftnet.estimator import lift_gap_message
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 2))
@@ -962,3 +963,46 @@ def test_a_time_limited_fit_is_tagged_non_deterministic(est):
 
     assert get_tags(est()).non_deterministic is False
     assert get_tags(est(time_limit=5.0)).non_deterministic is True
+
+
+@pytest.mark.parametrize("status", ["max_iter", "time_limit", "interrupted", "diverged"])
+def test_every_status_but_converged_warns(monkeypatch, data, status):
+    """Every status but ``converged`` warns, ``max_iter`` (the commonest way a fit stops)
+    included."""
+    monkeypatch.setattr(alm, "solve_alm", StubSolver(status=status))
+    with pytest.warns(ConvergenceWarning, match=status):
+        SparseLeakyReLUNet(hidden=(3,)).fit(*data)
+
+
+def test_gap_scale_of_several_outputs_centres_each_output():
+    """The best constant network fits each output's own mean: its Phi is the sum of the
+    outputs' variances, whatever their offsets (one mean over all outputs made the lift
+    gap's scale 1281 instead of 0.59 here, and hid the warning)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 2))
+    Y = np.c_[np.sin(X[:, 0]), 50.0 + np.cos(X[:, 1])]
+    prob = LiftedProblem(X, Y, hidden=(3,), bias=True)
+    assert constant_network_Phi(prob) == pytest.approx(np.var(Y, axis=0).sum(), rel=1e-9)
+
+
+def test_targets_whose_output_bias_overflows_are_refused_by_name(stub):
+    """The output bias mapped back, ``b_L y_scale_ + y_mean_``, is checked too: it overflows
+    where ``W_L`` does not (15 targets at -1.75e308 and one at 0; the stub's output bias is
+    -0.5)."""
+    X = np.random.default_rng(0).standard_normal((16, 2))
+    y = np.r_[np.full(15, -1.75e308), 0.0]
+    with pytest.raises(ValueError, match="^y is too large"):
+        SparseLeakyReLURegressor(hidden=(2,)).fit(X, y)
+
+
+def test_warm_start_reseeds_with_this_fits_seed(stub, data):
+    """A warm start reseeds the dead units with this fit's seed (``random_state``), not 0."""
+    X, y = data
+    stub.zero = {1: [0]}
+    net = SparseLeakyReLUNet(hidden=(4,), warm_start=True, random_state=5).fit(X, y)
+    net.fit(X, y)
+    call = stub.calls[-1]
+    assert call["seed"] == 5
+    W0, b0 = call["prob"].initial_weights(5)
+    np.testing.assert_array_equal(call["init"]["W"][0][0], W0[0][0])
+    assert call["init"]["b"][0][0] == b0[0][0]

@@ -360,3 +360,11 @@ def test_a_path_that_names_a_folder_is_refused_by_name(tmp_path):
                                                  r"file name"):
                 call(path)
     assert list(tmp_path.iterdir()) == []  # nothing written, no folder made
+
+
+def test_a_layer_numbered_zero_is_refused_by_name(tmp_path):
+    """A file with W_0, W_2, W_3 is refused naming its layers (a check by count alone let it
+    through, to a bare KeyError)."""
+    np.savez(tmp_path / "z.npz", W_0=np.ones((2, 2)), W_2=np.ones((2, 2)), W_3=np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"has W_l for l = \[0, 2, 3\], not 1\.\.3"):
+        load_result(tmp_path / "z.npz")

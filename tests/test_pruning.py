@@ -199,3 +199,15 @@ def test_a_layer_silenced_by_zero_rows_keeps_a_unit_with_zero_outgoing_weights()
         assert not np.any(W2[0]) and not np.any(W2[1])
         if b is not None:
             assert b2[0][0] == 0.0 and np.array_equal(b2[1], b[1])
+
+
+@pytest.mark.parametrize("alpha", [None, 0.2])
+def test_prune_weights_keep_has_one_array_per_weight_matrix(alpha):
+    """``keep`` holds L arrays as documented: the inputs and the L-1 hidden layers (not the
+    output layer)."""
+    rng = np.random.default_rng(1)
+    W = [rng.standard_normal((3, 4)), rng.standard_normal((2, 3)), rng.standard_normal((1, 2))]
+    b = [rng.standard_normal(3), rng.standard_normal(2), rng.standard_normal(1)]
+    _, _, keep = prune_weights(W, b, alpha=alpha)
+    assert len(keep) == len(W)
+    assert [k.tolist() for k in keep] == [[0, 1, 2, 3], [0, 1, 2], [0, 1]]
