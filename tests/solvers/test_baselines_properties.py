@@ -5,12 +5,13 @@ passed every test (one permutation for every epoch, the seed not reaching the mi
 Adam's eps inside the square root, a gradient mapping blind to the biases, the caller's
 steps overwritten, ...). Each test below fails on at least one of them."""
 import inspect
+import math
 
 import numpy as np
 import pytest
-from test_baselines import small_problem
+from test_baselines import _virtual_time, small_problem
 
-from liftnet.solvers.baselines import BASELINES, loss_gradient, prox_gradient, sgd
+from liftnet.solvers.baselines import BASELINES, _common, adam, loss_gradient, prox_gradient, sgd
 from liftnet.solvers.baselines import _torch as tp
 from liftnet.solvers.proxgrad import prox_gradient_bb
 
@@ -164,3 +165,144 @@ def test_a_block_with_zero_gradient_starts_at_step_one_and_memory_defaults_to_5(
                                [slice(0, 1), slice(1, 2)], tol=1e-300, max_iter=0)
     np.testing.assert_allclose(info.steps, [1e-2 / abs(grad(np.array([0.1]), None)[0]), 1.0])
     assert inspect.signature(prox_gradient_bb).parameters["memory"].default == 5
+
+
+# ---- a second mutation review (session 49)
+STOCHASTIC = ("sgd", "adam", "prox_sgd", "prox_adam")
+
+
+def test_nit_counts_completed_epochs_when_stopped_mid_epoch():
+    """3 steps per epoch, a checkpoint every step, stopped by the callback at step 4: one
+    epoch completed (nit 1), not the started one counted (ceil -> 2)."""
+    res = sgd(small_problem(), batch_size=40, max_epochs=3, seed=0, eval_every=1 / 3,
+              callback=lambda rec: rec["step"] >= 4)
+    assert res.status == "interrupted" and res.n_steps == 4 and res.nit == 1
+
+
+def test_adam_uses_the_betas_given():
+    """Different betas give a different run (beta1 > beta2 included): catches betas
+    dropped, swapped or replaced by torch's defaults."""
+    prob = small_problem()
+    kw = {"batch_size": 40, "max_epochs": 2, "seed": 0}
+    phis = {b: adam(prob, betas=b, **kw).Phi for b in [(0.9, 0.999), (0.99, 0.9), (0.9, 0.99)]}
+    assert len(set(phis.values())) == 3
+
+
+def test_n_small_groups_counts_a_group_of_norm_exactly_SMALL_GROUP():
+    """``n_small_groups`` is ``||W[g]|| <= 1e-6`` (the docstring's ``<=``): a group of norm
+    exactly 1e-6 counts."""
+    prob = small_problem()
+    W = [np.ones(s) for s in prob.W_shapes]
+    W[0][:, 0] = 0.0
+    W[0][0, 0] = _common.SMALL_GROUP
+    counts = _common.group_counts(prob, W)
+    assert counts["n_zero_groups"] == 0 and counts["n_small_groups"] == 1
+
+
+def test_one_full_batch_prox_adam_step_by_hand_element_groups():
+    """Element groups: each entry is its own group, ``t_i = lr / d_i`` (not the layer's mean
+    of ``d``), then soft-thresholding by ``t_i lam``."""
+    prob = small_problem(lam=0.05, groups="element")
+    W0, _ = prob.initial_weights(0)
+    lr, eps = 1e-3, 1e-8
+    _, gW, _ = loss_gradient(prob, W0)
+    res = BASELINES["prox_adam"](prob, lr=lr, batch_size=prob.N, max_epochs=1, seed=0)
+    assert res.n_steps == 1
+    for got, W, g in zip(res.W, W0, gW, strict=True):
+        d = np.abs(g) + eps
+        V = W - lr * g / d
+        tg = lr / d
+        want = np.sign(V) * np.maximum(0.0, np.abs(V) - tg * prob.lam)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_sgd_steps_replayed_by_hand_with_a_partial_last_batch(monkeypatch):
+    """N 120, batch 50: batches 50, 50, 20; each step is ``W - lr (grad of the batch's mean
+    loss + lam W[g]/||W[g]||)``, the partial batch's loss its own mean (not scaled by
+    ``|batch| / B``)."""
+    prob = small_problem(lam=1e-2)
+    real, seen = tp.forward_output, []
+
+    def spy(W, b, V0, alpha):
+        seen.append([int(np.flatnonzero((prob.X == c).all(axis=1))[0]) for c in V0.T.numpy()])
+        return real(W, b, V0, alpha)
+
+    monkeypatch.setattr(tp, "forward_output", spy)
+    lr = 0.05
+    res = sgd(prob, lr=lr, batch_size=50, max_epochs=1, seed=0)
+    monkeypatch.setattr(tp, "forward_output", real)
+    batches = seen[1:]
+    assert [len(b) for b in batches] == [50, 50, 20]
+    W, _ = prob.initial_weights(0)
+    for idx in batches:
+        sub = type(prob)(prob.X[idx], prob.Y[idx], hidden=(8,), lam=prob.lam, bias=False,
+                         groups="column", alpha=prob.alpha)
+        _, gW, _ = loss_gradient(sub, W)
+        W = [Wl - lr * (g + prob.lam * Wl / np.linalg.norm(Wl, axis=0)[None, :])
+             for Wl, g in zip(W, gW, strict=True)]
+    # the last step's point is the best checkpoint here (Phi decreases)
+    assert res.Phi < res.history[0]["Phi"]
+    for got, want in zip(res.W, W, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_sgd_penalty_gradient_at_a_zero_group_is_zero():
+    """A zero column at the start under the plain subgradient term: the minimum-norm
+    subgradient there is 0, so one full-batch step moves the column by ``-lr g`` only (a
+    norm written ``sqrt(sum W^2)`` gives a NaN gradient there and the run diverges)."""
+    prob = small_problem(lam=0.01)
+    W0, _ = prob.initial_weights(0)
+    W0[0][:, 0] = 0.0
+    lr = 0.05
+    _, gW, _ = loss_gradient(prob, W0)
+    res = sgd(prob, lr=lr, batch_size=prob.N, max_epochs=1, seed=0, init={"W": W0})
+    assert res.status == "max_iter" and np.isfinite(res.Phi)
+    np.testing.assert_allclose(res.W[0][:, 0], -lr * gW[0][:, 0], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", STOCHASTIC)
+def test_stochastic_clock_leaves_out_the_callback(monkeypatch, name):
+    """A callback taking 10 (virtual) seconds per checkpoint is off the trainer's clock and
+    in ``time_excluded``."""
+    advance = _virtual_time(monkeypatch)
+    res = BASELINES[name](small_problem(), batch_size=40, max_epochs=3, seed=0,
+                          callback=lambda rec: advance(10.0))
+    assert len(res.history) == 4
+    assert res.time < 1.0 and res.time_excluded >= 10.0 * len(res.history)
+
+
+def test_prox_gradient_grows_the_step_after_a_backtracking_iteration():
+    """From lr 100 the first iteration backtracks; the second starts from ``grow * t1`` and
+    backtracks down to ``t2``: ``log2(grow t1 / t2)`` halvings (eta 0.5). Catches the growth
+    skipped once any backtracking happened."""
+    prob = small_problem()
+    r1 = prox_gradient(prob, lr=100.0, max_epochs=1, tol=1e-14)
+    r2 = prox_gradient(prob, lr=100.0, max_epochs=2, tol=1e-14)
+    t1, t2 = r2.history[1]["step_size"], r2.history[2]["step_size"]
+    assert r1.n_backtracks > 0 and t1 == r1.history[1]["step_size"]
+    assert r2.n_backtracks - r1.n_backtracks == round(math.log2(2.0 * t1 / t2))
+    assert r2.n_backtracks - r1.n_backtracks >= 1
+
+
+def test_prox_gradient_backtracks_by_the_eta_given():
+    """From lr 100 with eta 0.1 the accepted step is ``100 * 0.1**n_backtracks``: catches
+    eta ignored (a hard-coded halving)."""
+    res = prox_gradient(small_problem(), lr=100.0, eta=0.1, max_epochs=1, tol=1e-14)
+    assert res.n_backtracks >= 1
+    assert res.history[1]["step_size"] == pytest.approx(100.0 * 0.1 ** res.n_backtracks,
+                                                        rel=1e-12)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_prox_gradient_grad_map_is_the_infinity_norm_of_the_step_over_t(bias):
+    """The first record's ``grad_map`` is ``max |W1 - W0| / t`` over W and b (the infinity
+    norm, as documented), not the 2-norm of the step."""
+    prob = small_problem(lam=0.05, bias=bias)
+    W0, b0 = prob.initial_weights(0)
+    res = prox_gradient(prob, lr=1.0, max_epochs=1, tol=1e-14, init={"W": W0, "b": b0})
+    t = res.history[1]["step_size"]
+    d = [a - c for a, c in zip(res.W, W0, strict=True)]
+    if bias:
+        d += [a - c for a, c in zip(res.b, b0, strict=True)]
+    want = max(float(np.max(np.abs(x))) for x in d) / t
+    assert res.history[1]["grad_map"] == pytest.approx(want, rel=1e-12)
