@@ -233,6 +233,10 @@ def load_problem_data(args, mode: str) -> ProblemData:
         M = _mnist_like_test_samples(N, ts)
         X, Y = make_mnist_like(N + M, seed=seed, dtype=dt)
         Xtr, Ytr, Xte, Yte = X[:N], Y[:N], X[N:], Y[N:]
+        if np.count_nonzero(Ytr.any(axis=0)) < 2:  # (it trained on one class, accuracy 1.0)
+            raise ValueError(f"--n-samples {N} gives --data mnist-like's training part one "
+                             f"class; classification needs at least 2 (as a --file's target "
+                             f"does): give --n-samples 2 or more")
         task, info = "classification", {"name": "mnist-like"}
     info.update({"n_train": len(Xtr), "n_test": len(Xte), "task": task})
     return ProblemData(Xtr, Ytr, Xte, Yte, task=task, info=info)

@@ -207,3 +207,16 @@ def test_an_out_that_is_only_an_ending_is_refused(tmp_path, name, capsys):
                    "--max-iter", "1", "--quiet", "--out", str(tmp_path / name)])
     assert rc == 2 and "names no prefix, only an ending" in capsys.readouterr().err
     assert list(tmp_path.rglob("*.npz")) == [] and list(tmp_path.rglob("*.json")) == []
+
+
+def test_an_mnist_like_training_part_of_one_class_is_refused(tmp_path, capsys):
+    """``--data mnist-like --n-samples 1`` trained on one class and printed accuracy 1.0; a
+    file's target of one class is refused, and so is this (exit 2, one line)."""
+    with pytest.raises(ValueError, match=r"^--n-samples 1 gives --data mnist-like's training "
+                                         r"part one class"):
+        _data("--data", "mnist-like", "--n-samples", "1", "--test-size", "0")
+    assert _data("--data", "mnist-like", "--n-samples", "2", "--test-size", "0").info[
+        "n_train"] == 2
+    rc = cli.main(["solve", "--data", "mnist-like", "--n-samples", "1", "--test-size", "0",
+                   "--quiet", "--out", str(tmp_path / "run")])
+    assert rc == 2 and capsys.readouterr().err.count("\n") == 1
