@@ -342,3 +342,20 @@ def test_refine_preconditions_on_the_support_only(monkeypatch):
     _, score = lsq.refine(m)
     assert score <= 1e-12
     assert its and max(its) <= 100 < multipliers.REFINE_CG_MAX_ITER
+
+
+def test_a_score_with_a_nan_part_is_inf_and_the_estimate_is_not_converged():
+    """At weights of 1e150 the multipliers' start overflows and a part of the score is NaN:
+    Python's ``max`` skipped it, the score read 0.0 and ``kkt_residuals`` said its estimate
+    had ``converged`` (residual inf); a NaN part reads as inf, as in the report."""
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((5, 3)), rng.standard_normal((5, 2)),
+                         hidden=(4,), lam=0.1)
+    W, _ = prob.initial_weights(0)
+    W = [w * 1e150 for w in W]
+    with np.errstate(all="ignore"):
+        V = prob.lift(W)
+        lsq = MultiplierLSQ(prob, W, None, V)
+        assert lsq.score(lsq.value(lsq.guess())[1]) == np.inf
+        rep = kkt_residuals(prob, W, None, None)
+    assert rep.residual == np.inf and rep.estimate["status"] == "diverged"
