@@ -165,7 +165,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
                          "0.1")  # fmt: skip
     if args.file is not None:
         try:
-            X, Y, used = load_user_data(args.file, target=_target(args.target), dtype=dt,
+            X, Y, used = load_user_data(args.file, target=args.target, dtype=dt,
                                         return_target=True, header=header)  # fmt: skip
         except (ValueError, TypeError, FileNotFoundError) as exc:
             raise as_option(exc, {"path": "--file", "target": "--target",
@@ -275,12 +275,6 @@ def _check_class_labels(labels, used, args) -> None:
             f"(values that are not integers of magnitude below 2**63{example}), not class "
             f"labels; use --task regression, or give a target of class labels"
         )
-
-
-def _target(t):
-    """``--target`` as given, text: a name or key, or for a csv an integer that its header
-    does not name, an index (:func:`~liftnet.datasets.load_user_data`)."""
-    return t
 
 
 def as_option(exc: Exception, options: dict) -> Exception:

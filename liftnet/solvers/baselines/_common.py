@@ -19,7 +19,7 @@ import numpy as np
 from ..._validation import check_problem, check_scalar, check_seed
 from .._interrupt import INTERRUPTS, interrupted
 from ..clock import PausableClock
-from ..init import _check_init_keys, check_start_Phi  # noqa: F401  (the baselines' import)
+from ..init import _check_init_keys
 from ..result import LiftedResult
 
 #: Groups with ``||W_l[g]|| <= SMALL_GROUP`` count as "numerically zero" in the reports.

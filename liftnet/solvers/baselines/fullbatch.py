@@ -19,9 +19,9 @@ import numpy as np
 from ..._validation import check_point, check_scalar, stop_requested
 from .._interrupt import INTERRUPTS, interrupted
 from ..clock import PausableClock
-from ..init import parse_init
+from ..init import check_start_Phi, parse_init
 from ..quasi_newton import value_noise
-from ._common import check_common, check_start_Phi, make_result, stop_clock, weights_only
+from ._common import check_common, make_result, stop_clock, weights_only
 
 #: the largest step ``t`` the growth by ``grow`` reaches (the largest float: the backtracking
 #: takes it down as from any large ``lr``)

@@ -28,9 +28,9 @@ import torch
 from ..._validation import check_scalar, stop_requested
 from .._interrupt import INTERRUPTS, interrupted, sigint_deferred
 from ..clock import PausableClock
-from ..init import parse_init
+from ..init import check_start_Phi, parse_init
 from . import _torch
-from ._common import check_common, check_start_Phi, make_result, stop_clock, weights_only
+from ._common import check_common, make_result, stop_clock, weights_only
 
 _DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3}
 
