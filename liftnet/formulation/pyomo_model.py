@@ -238,8 +238,10 @@ def build_pyomo_model(prob, init=None, *, deadline=None):
                 "init must be None, a LiftedResult or a mapping with key 'W', got "
                 f"{type(init).__name__}"
             )
-        W, b, V, _, _ = parse_init(prob, init, None)
-        set_values(m, W, b, V)
+        parse_init(prob, init, None)  # the solvers' checks and messages on init
+        # then the values themselves, which parse_init rounds to prob.dtype: set_values
+        # writes them in float64 (a missing V: the float64 lift of the float64 W and b)
+        set_values(m, init["W"], init.get("b") if prob.bias else None, init.get("V"))
     return m
 
 

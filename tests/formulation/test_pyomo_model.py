@@ -259,3 +259,47 @@ def test_the_declaration_reads_its_own_parameters(coupling):
     assert pyo.value(m.coupling) == pytest.approx(2 * prob.beta / prob.N * pi, rel=1e-12)
     for (l, i, k), con in m.g2.items():
         assert pyo.value(con.body) == pytest.approx(g2[l - 1][i - 1, k - 1], abs=1e-12)
+
+
+def test_the_objective_is_minimised():
+    """MODEL.md 4 is a minimisation: ``F`` must carry ``sense=minimize`` (a maximised F
+    evaluates to the same number, so value checks alone cannot see it)."""
+    m = build_pyomo_model(make_problem())
+    assert m.F.sense == pyo.minimize
+    assert m.F.is_minimizing()
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+
+
+def test_group_broadcast_returns_a_fresh_writable_array(groups):
+    """The documented result is an array ``(n_l, n_{l-1})`` a caller may edit (e.g. a mask it
+    refines); ``per_entry`` gives a read-only broadcast view, so the copy is needed, and
+    editing the result must not touch ``per_group``."""
+    prob = make_problem(groups=groups)
+    W = [np.random.default_rng(1).standard_normal(s) for s in prob.W_shapes]
+    per_group = prob.penalty.group_norms(W[0])
+    before = per_group.copy()
+    out = group_broadcast(prob, 1, per_group)
+    assert out.shape == prob.W_shapes[0] and out.flags.writeable
+    out[...] = -1.0
+    np.testing.assert_array_equal(per_group, before)
+
+
+def test_init_enters_in_float64_as_set_values_writes_it():
+    """``build_pyomo_model(prob, init=...)`` and ``set_values`` give the same model for a float32
+    problem: the values enter in float64 (until session 50 ``init`` went through
+    ``parse_init``'s cast to float32), and a missing ``V`` is the float64 lift, so the start is
+    feasible to float64 rounding, not float32's."""
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((6, 2)), rng.standard_normal((6, 1)), hidden=(3,),
+                         lam=0.05, dtype=np.float32)
+    W = [rng.standard_normal(s) for s in prob.W_shapes]  # float64
+    m1 = build_pyomo_model(prob, init={"W": W})
+    m2 = build_pyomo_model(prob)
+    set_values(m2, W)
+    for a, c in zip(get_values(m1)[0], get_values(m2)[0], strict=True):
+        np.testing.assert_array_equal(a, c)
+    np.testing.assert_array_equal(get_values(m1)[0][0], W[0])
+    worst = max(max(pyo.value(c.body) for c in m.g1.values()) for m in (m1, m2))
+    assert worst <= 1e-12
