@@ -301,3 +301,83 @@ def test_an_inaccurate_solve_says_so_and_an_unfit_solver_is_a_runtime_error():
     assert sol.status == cp.OPTIMAL_INACCURATE
     with pytest.raises(RuntimeError, match="CVXPY/OSQP could not solve the block"):
         w_block(prob, V, M1, M2, solver="OSQP")
+
+
+def test_solver_name_is_case_insensitive():
+    """``solver``: "the name of an installed CVXPY solver (any case)"."""
+    prob = make_problem(0, hidden=(3,), N=6)
+    W, _ = prob.initial_weights(0)
+    V = prob.lift(W)
+    assert w_block(prob, V, solver="clarabel").status == "optimal"
+
+
+@pytest.mark.parametrize("which", ["M1", "M2"])
+
+
+@pytest.mark.parametrize("layer", [0, 1])
+
+
+def test_one_negative_multiplier_entry_is_refused(which, layer):
+    """A single negative entry in any one layer is refused (not only when every layer has
+    one)."""
+    prob = make_problem(0)
+    W, _ = prob.initial_weights(0)
+    M1, M2 = prob.zero_multipliers()
+    M = M1 if which == "M1" else M2
+    M[layer][0, 0] = -1e-3
+    with pytest.raises(ValueError, match=f"{which} must be nonnegative"):
+        multiplier_objective(prob, W, None, None, M1, M2)
+    with pytest.raises(ValueError, match=f"{which} must be nonnegative"):
+        w_block(prob, prob.lift(W), M1, M2)
+
+
+def test_v_block_default_optimises_every_hidden_layer():
+    """``layers=None``: "default all" hidden layers 1..L-1 (squared coupling: convex)."""
+    prob = make_problem(6, hidden=(3, 3, 2), coupling="squared", bias=True)
+    W, _ = prob.initial_weights(6)
+    rng = np.random.default_rng(6)
+    b = [0.3 * rng.standard_normal(s) for s in prob.b_shapes]
+    V = [v + 0.2 * rng.standard_normal(v.shape) for v in prob.lift(W, b)]
+    sol = v_block(prob, W, b, V, rho=2.0)
+    assert sol.layers == (1, 2, 3)
+    every = v_block(prob, W, b, V, rho=2.0, layers=(1, 2, 3))
+    assert sol.value == pytest.approx(every.value, rel=1e-7, abs=1e-10)
+    assert not np.allclose(sol.V[-1], V[-1])  # the last hidden layer moved too
+
+
+def test_v_block_fixed_layers_are_copies():
+    """The returned ``V`` is the caller's to edit: its fixed layers are fresh arrays, so
+    writing into them leaves the caller's ``V`` as it was."""
+    prob = make_problem(6, hidden=(3, 3, 2))
+    W, _ = prob.initial_weights(6)
+    V = [v + 0.5 for v in prob.lift(W)]
+    before = [v.copy() for v in V]
+    sol = v_block(prob, W, None, V, layers=(2,))
+    for l in (0, 2):  # fixed layers: equal values, not the same arrays
+        np.testing.assert_array_equal(sol.V[l], V[l])
+        assert not np.shares_memory(sol.V[l], V[l])
+        sol.V[l][...] = 0.0
+    for v, c in zip(V, before, strict=True):
+        np.testing.assert_array_equal(v, c)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+
+
+def test_multiplier_estimate_row_groups_is_the_numpy_objective(bias):
+    """Row groups (only column and element were compared): the CVXPY program's value at its
+    optimum is ``multiplier_objective`` there, a zero row group included, and no random
+    nonnegative multipliers do better."""
+    prob = make_problem(8, hidden=(4, 3), groups="row", bias=bias, lam=0.05)
+    rng = np.random.default_rng(8)
+    W, _ = prob.initial_weights(8)
+    W[1][0, :] = 0.0  # a zero row group
+    b = [0.3 * rng.standard_normal(s) for s in prob.b_shapes] if bias else None
+    V = [v + 0.2 * rng.standard_normal(v.shape) for v in prob.lift(W, b)]
+    sol = estimate_multipliers_cvxpy(prob, W, b, V)
+    val = multiplier_objective(prob, W, b, V, sol.M1, sol.M2)
+    assert sol.value == pytest.approx(val, rel=1e-6, abs=1e-12)
+    for _ in range(10):
+        R1 = [np.maximum(m + 0.01 * rng.standard_normal(m.shape) / prob.N, 0) for m in sol.M1]
+        R2 = [np.maximum(m + 0.01 * rng.standard_normal(m.shape) / prob.N, 0) for m in sol.M2]
+        assert val <= multiplier_objective(prob, W, b, V, R1, R2) + 1e-12

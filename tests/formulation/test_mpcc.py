@@ -138,3 +138,66 @@ def test_options_are_checked_before_ipopt(kw, exc, match):
         kw["init"] = {"W": prob.initial_weights(0)[0]}
     with pytest.raises(exc, match=match):
         solve_mpcc_relaxed(prob, eps_schedule=kw.pop("eps_schedule", (1e-1,)), **kw)
+
+
+def test_b_without_W_is_refused():
+    """"Without W everything starts at zero (then b and V must be None too)": a ``b`` alone
+    must not be dropped silently."""
+    prob = make_problem(0, bias=True)
+    _, b = prob.initial_weights(0)
+    with pytest.raises(ValueError, match="W is required"):
+        build_mpcc_model(prob, None, b)
+
+
+def test_the_mpcc_objective_is_minimised():
+    m = build_mpcc_model(make_problem(0, lam=0.1))
+    assert m.Phi.is_minimizing()
+
+
+def test_no_epigraph_without_lam():
+    """``t[l,g] >= 0`` (``lam > 0`` only): with ``lam = 0`` no epigraph variables or
+    constraints (they would be free variables for the solver), and Phi is the loss."""
+    prob = make_problem(0, lam=0.0)
+    W, _ = prob.initial_weights(0)
+    m = build_mpcc_model(prob, W)
+    assert not hasattr(m, "t") and not hasattr(m, "epi")
+    assert pyo.value(m.Phi) == pytest.approx(prob.Phi(W), rel=1e-12)
+    m = build_mpcc_model(make_problem(0, lam=0.1), W)
+    assert len(m.t) == len(m.epi) == sum(
+        m.problem.penalty.n_groups(s) for s in m.problem.W_shapes)
+
+
+def test_sync_sets_the_transformation_variables_to_their_defining_values():
+    """After ``mpec.simple_nonlinear``, each auxiliary ``v`` starts at its defining
+    expression (``ve: v - expression == 0`` holds), so IPOPT's start is the given point."""
+    from liftnet.formulation.mpcc import _sync_complementarity_vars
+
+    prob = make_problem(0, hidden=(3, 2), lam=0.1)
+    W, _ = prob.initial_weights(0)
+    rng = np.random.default_rng(0)
+    V = []  # strictly inside, layer by layer: V_l = sigma(U_l) + d_l, d_l > 0
+    for l in range(prob.L - 1):
+        U = prob.pre_activations(W, None, [*V, *prob.lift(W)[len(V):]])[l]
+        V.append(prob.sigma(U) + rng.uniform(0.1, 1.0, U.shape))
+    m = build_mpcc_model(prob, W, None, V)
+    pyo.TransformationFactory("mpec.simple_nonlinear").apply_to(m, mpec_bound=0.1)
+    _sync_complementarity_vars(m)
+    seen = 0
+    for blk in m.cc.values():
+        if hasattr(blk, "v") and hasattr(blk, "ve"):
+            seen += 1
+            assert blk.v.value > 0
+            assert pyo.value(blk.ve.body) == pytest.approx(0.0, abs=1e-12)
+    assert seen == len(m.cc)
+
+
+@pytest.mark.skipif(not ipopt_available(), reason="cyipopt is not available")
+
+
+def test_objective_is_phi_at_the_returned_network():
+    """``objective``: ``prob.Phi`` at the final ``W, b`` (not IPOPT's relaxed value)."""
+    prob = make_problem(1, lam=0.01)
+    res = solve_mpcc_relaxed(prob, eps_schedule=(1e-1,), seed=0)
+    assert res.status == "converged", res.message
+    assert res.objective == prob.Phi(res.W, res.b)
+    assert res.stages[-1]["objective"] != res.objective  # eps = 0.1: V is not sigma(U) yet
