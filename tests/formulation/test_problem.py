@@ -356,3 +356,98 @@ def test_initial_weights_have_the_he_scale():
     assert np.std(W[0]) == pytest.approx(want, rel=0.02)
     assert np.mean(W[0]) == pytest.approx(0.0, abs=0.02 * want)
     assert np.std(W[1]) == pytest.approx(np.sqrt(2.0 / 1.25) / np.sqrt(300), rel=0.2)
+
+
+def _point(seed=0, groups="column", coupling="complementarity", bias=True):
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((7, 3)), rng.standard_normal((7, 2))
+    p = LiftedProblem(X, Y, hidden=(4, 5), alpha=0.2, beta=1.7, lam=0.3, groups=groups,
+                      coupling=coupling, bias=bias)
+    W = [rng.standard_normal(s) for s in p.W_shapes]
+    b = [rng.standard_normal(s) for s in p.b_shapes] if bias else None
+    V = [rng.standard_normal(s) for s in p.V_shapes]
+    return rng, p, W, b, V
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+
+
+def test_regulariser_is_lam_times_the_group_norms_of_every_layer(groups):
+    """``lam R(W) = lam sum_l sum_g ||W_l[g]||_2`` (MODEL.md 2) over all L layers, the output
+    layer's included (a sum over ``W[:-1]`` passed every test: F and Phi dropped it alike)."""
+    _, p, W, _, _ = _point(groups=groups)
+    axis = {"column": 0, "row": 1}.get(groups)
+    want = p.lam * sum(np.abs(w).sum() if axis is None else np.linalg.norm(w, axis=axis).sum()
+                       for w in W)
+    assert p.regulariser(W) == pytest.approx(want, rel=1e-13)
+
+
+@pytest.mark.parametrize("coupling", ["complementarity", "squared"])
+
+
+def test_F_matches_model_md_formula_at_a_random_point(coupling):
+    """``F`` at a random infeasible ``(W, b, V)`` against MODEL.md 4 written out directly."""
+    _, p, W, b, V = _point(coupling=coupling)
+    a = p.alpha
+    Vs = [p.X.T, *V]
+    U = [W[l] @ Vs[l] + b[l][:, None] for l in range(p.L)]
+    if coupling == "complementarity":
+        pi = sum(np.sum((V[l] - U[l]) * (V[l] - a * U[l])) for l in range(p.L - 1))
+    else:
+        pi = sum(np.sum((V[l] - U[l]) ** 2) for l in range(p.L - 1))
+    R = sum(np.linalg.norm(w, axis=0).sum() for w in W)
+    want = (np.sum((U[-1] - p.Y.T) ** 2) / p.N + p.beta / p.N * pi + p.lam * R)
+    assert p.F(W, b, V) == pytest.approx(want, rel=1e-12)
+    net = p.X.T
+    for l in range(p.L - 1):
+        net = np.maximum(W[l] @ net + b[l][:, None], a * (W[l] @ net + b[l][:, None]))
+    out = W[-1] @ net + b[-1][:, None]
+    assert p.Phi(W, b) == pytest.approx(np.sum((out - p.Y.T) ** 2) / p.N + p.lam * R, rel=1e-12)
+
+
+def test_fewer_target_rows_than_samples_is_refused():
+    """The row check works both ways (``Y.shape[0] > X.shape[0]`` alone passed the tests,
+    and a Y with fewer rows than X then failed later inside numpy)."""
+    with pytest.raises(ValueError, match="same number of rows"):
+        LiftedProblem(np.ones((5, 2)), np.ones(4))
+    with pytest.raises(ValueError, match="same number of rows"):
+        LiftedProblem(np.ones((4, 2)), np.ones(5))
+
+
+def test_subset_takes_every_valid_index_and_refuses_the_others_by_name():
+    """``subset``: negative indices down to ``-N`` are samples; ``N`` and an empty index array
+    are refused by ``subset`` itself (not by numpy's IndexError or its empty-reduction error)."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((6, 2)), rng.standard_normal((6, 1))
+    p = LiftedProblem(X, Y, hidden=(3,))
+    q = p.subset(np.array([-6, -1]))
+    np.testing.assert_array_equal(q.X, X[[0, 5]])
+    with pytest.raises(ValueError, match="rows must index the 6 samples"):
+        p.subset(np.array([6]))
+    with pytest.raises(ValueError, match="rows must index the 6 samples"):
+        p.subset(np.array([-7]))
+    with pytest.raises(ValueError, match="rows must be a nonempty"):
+        p.subset(np.array([], dtype=int))
+
+
+def test_forward_and_predict_refuse_inputs_of_the_wrong_width_by_name():
+    """``forward(V0=...)`` and ``predict(X)`` name the width they expect, more columns as well
+    as fewer (not numpy's matmul mismatch, not forward's V0 message for predict)."""
+    _, p, W, b, _ = _point()
+    for bad in (np.ones((2, 4)), np.ones((4, 4))):
+        with pytest.raises(ValueError, match=r"V0 must have shape \(3, M\)"):
+            p.forward(W, b, bad)
+    for bad in (np.ones((4, 2)), np.ones((4, 4))):
+        with pytest.raises(ValueError, match="X must have 3 columns"):
+            p.predict(W, b, bad)
+
+
+def test_affine_writes_into_out_bias_included():
+    """``affine(W, b, V, out=buf)`` returns ``buf`` holding ``W V + b 1^T`` (the ALM's output
+    layer passes a buffer of its own)."""
+    rng = np.random.default_rng(1)
+    W, V, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal(3)
+    buf = np.empty((3, 5))
+    got = LiftedProblem.affine(W, b, V, out=buf)
+    assert got is buf
+    np.testing.assert_allclose(buf, W @ V + b[:, None], rtol=1e-14)

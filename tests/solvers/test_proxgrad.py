@@ -1,6 +1,8 @@
 """The nonmonotone proximal gradient with block Barzilai-Borwein steps (``prox_gradient_bb``,
 ``solve_alm(inner="proxgrad")`` and the multiplier estimate): its line search, its steps, its
 statuses, on problems whose answers are known in closed form."""
+import time
+
 import numpy as np
 import pytest
 
@@ -270,3 +272,75 @@ def test_the_deadline_is_honoured_inside_a_line_search():
     assert info.status == "time_limit"
     assert n_values == 2  # the start and one trial
     assert np.all(x == 1.0) and info.nit == 0
+
+
+def _quad(diag, target):
+    diag, target = np.asarray(diag, float), np.asarray(target, float)
+
+    def value(x):
+        v = 0.5 * float(np.sum(diag * (x - target) ** 2))
+        return v, v
+    return (value, lambda x, c: diag * (x - target), lambda y, s: None,
+            lambda x, g, c: float(np.abs(g).max()))
+
+
+def test_infinite_steps0_is_refused():
+    """``steps0 = inf`` is refused up front: taken, the line search never ended (``inf * 0.25``
+    never reaches ``step_min``, and the trial values stay NaN); the deadline only bounds this
+    test on such a build."""
+    value, gradient, prox, residual = _quad([1.0], [0.0])
+    for bad in ([np.inf], [np.nan]):
+        with pytest.raises(ValueError, match="steps0 must hold one positive finite step"):
+            prox_gradient_bb(value, gradient, prox, residual, np.ones(1), [slice(0, 1)],
+                             tol=1e-8, max_iter=5, steps0=np.array(bad),
+                             deadline=time.monotonic() + 2.0)
+
+
+def test_the_callers_steps0_and_x0_are_not_modified():
+    """``steps0`` is copied (a solve that backtracks scaled the caller's array in place)."""
+    value, gradient, prox, residual = _quad([1.0, 1e3], [0.0, 0.0])
+    steps0 = np.array([10.0, 10.0])
+    x0 = np.ones(2)
+    x, info = prox_gradient_bb(value, gradient, prox, residual, x0, [slice(0, 1), slice(1, 2)],
+                               tol=1e-10, max_iter=100, steps0=steps0)
+    assert info.n_backtracks >= 1 and info.status == "converged"
+    np.testing.assert_array_equal(steps0, [10.0, 10.0])
+    np.testing.assert_array_equal(x0, [1.0, 1.0])
+
+
+def test_a_block_that_does_not_move_keeps_its_step():
+    """BB updates only blocks that moved: a block already at its minimiser keeps its step (a
+    dropped ``ss == 0`` skip multiplied it by 4 every iteration, up to ``step_max``)."""
+    value, gradient, prox, residual = _quad([1.0, 2.0, 1.0], [0.0, 0.0, 5.0])
+    blocks = [slice(0, 2), slice(2, 3)]
+    x, info = prox_gradient_bb(value, gradient, prox, residual, np.array([1.0, -1.0, 5.0]),
+                               blocks, tol=1e-300, max_iter=6, steps0=np.array([0.3, 0.7]))
+    assert info.nit == 6 and x[2] == 5.0
+    assert info.steps[1] == 0.7
+
+
+def test_negative_curvature_grows_the_step_moderately():
+    """Where ``<s, y> <= 0`` the step grows by a bounded factor, not to ``step_max`` (which
+    costs ~20 backtracks, each a forward pass, at the next iteration)."""
+    def value(x):
+        return (float(-0.5 * x @ x + 0.25 * np.sum(x ** 4)), None)
+    x, info = prox_gradient_bb(value, lambda x, c: -x + x ** 3, lambda y, s: None,
+                               lambda x, g, c: float(np.abs(g).max()), np.array([0.1]),
+                               [slice(0, 1)], tol=1e-300, max_iter=1, steps0=np.array([0.5]))
+    assert info.n_backtracks == 0 and 0.5 < info.steps[0] <= 10.0
+    x, info = prox_gradient_bb(value, lambda x, c: -x + x ** 3, lambda y, s: None,
+                               lambda x, g, c: float(np.abs(g).max()), np.array([0.1, -0.05]),
+                               [slice(0, 1), slice(1, 2)], tol=1e-9, max_iter=200)
+    assert info.status == "converged" and info.n_backtracks <= 15
+
+
+def test_a_minus_inf_trial_value_is_never_accepted():
+    """A trial whose value is ``-inf`` is not finite: rejected like NaN (it was accepted and
+    the solve reported ``converged`` with value ``-inf``)."""
+    def value(x):
+        return (0.5 * float(x @ x), None) if np.all(x == 1.0) else (-np.inf, None)
+    x, info = prox_gradient_bb(value, lambda x, c: x.copy(), lambda y, s: None,
+                               lambda x, g, c: float(np.abs(g).max()), np.ones(3),
+                               [slice(0, 3)], tol=1e-8, max_iter=10)
+    assert info.status == "diverged" and np.isfinite(info.value)
+    assert np.all(x == 1.0)

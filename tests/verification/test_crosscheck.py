@@ -670,3 +670,15 @@ def test_verify_cli_keeps_its_verdict_when_the_pipe_closes(tmp_path):
     run_with_failing_stdout(["verify", "--N", "20", "--no-cold", "--x-tol", "1e-300", "--json",
                              str(path)], "pipe", 1, env)  # fmt: skip
     assert json.loads(path.read_text())["agree"] is False
+
+
+@pytest.mark.parametrize("word", ["0", "3,0", "0,"])
+
+
+def test_verify_hidden_refuses_a_zero_width_in_argparse(word, capsys):
+    from liftnet.verification.crosscheck_cli import parse_args
+
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--hidden", word])
+    assert exc.value.code == 2
+    assert "argument --hidden: expected positive widths" in capsys.readouterr().err
