@@ -56,6 +56,7 @@ from bench_args import (  # noqa: E402 (the folder on the path)
     positive_float,
     positive_int,
     seed_int,
+    stop_if_interrupted,
 )
 from bench_ipopt import first_time, teacher_problem, traced_alm  # noqa: E402 (the folder on the path)
 
@@ -190,6 +191,29 @@ DEFAULT_TIME = {"teacher24": 20.0, "quick18": 20.0, "quick18b3": 20.0, "digits9"
                 "compare3": 30.0, "wide": 60.0}
 
 
+def _run_family(a, T, params, rows, reach) -> None:
+    """Solve the family's instances in turn, printing a line per run and appending to ``rows``
+    and ``reach`` as it goes. A Ctrl-C raises ``KeyboardInterrupt`` wherever it lands, a
+    solve's included (``stop_if_interrupted``: no row is made of a run it cut)."""
+    warmed = set()
+    for name, prob, seed in FAMILIES[a.family](a):
+        extra = {k: v(prob.N) if callable(v) else v for k, v in params.items()}
+        if prob.dtype not in warmed:  # compiling the kernels is not the solver's time
+            warm_up(prob.dtype)
+            warmed.add(prob.dtype)
+        if a.levels:  # the path traced as bench_ipopt.py traces it (checks off the clock)
+            r, trace = traced_alm(prob, seed, a.tol, T, **extra)
+        else:
+            r, trace = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T, **extra), []
+        stop_if_interrupted(r)
+        rows.append((r.status == "converged", r.kkt["residual"], r.time, r.n_inner))
+        reach.append([first_time(trace, v) for v in a.levels])
+        print(f"{name:30s} {r.status:>10} {r.kkt['residual']:8.1e} {r.time:7.2f} {r.nit:5d} "
+              f"{r.n_inner:7d} {r.Phi:9.5g}"
+              + "".join(f" {t:8.2f}" if np.isfinite(t) else f" {'-':>8}" for t in reach[-1]),
+              flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("family", choices=sorted(FAMILIES))
@@ -243,27 +267,15 @@ def main(argv=None):
             f"{'inner':>7} {'Phi':>9}" + "".join(f" {'t@' + format(v, 'g'):>8}" for v in a.levels))
     print(head)
     print("-" * len(head))
-    rows, reach, stopped = [], [], False
-    warmed = set()
-    for name, prob, seed in FAMILIES[a.family](a):
-        extra = {k: v(prob.N) if callable(v) else v for k, v in params.items()}
-        if prob.dtype not in warmed:  # compiling the kernels is not the solver's time
-            warm_up(prob.dtype)
-            warmed.add(prob.dtype)
-        if a.levels:  # the path traced as bench_ipopt.py traces it (checks off the clock)
-            r, trace = traced_alm(prob, seed, a.tol, T, **extra)
-        else:
-            r, trace = solve_alm(prob, tol=a.tol, seed=seed, time_limit=T, **extra), []
-        rows.append((r.status == "converged", r.kkt["residual"], r.time, r.n_inner))
-        reach.append([first_time(trace, v) for v in a.levels])
-        print(f"{name:30s} {r.status:>10} {r.kkt['residual']:8.1e} {r.time:7.2f} {r.nit:5d} "
-              f"{r.n_inner:7d} {r.Phi:9.5g}"
-              + "".join(f" {t:8.2f}" if np.isfinite(t) else f" {'-':>8}" for t in reach[-1]),
-              flush=True)
-        if r.status == "interrupted":  # Ctrl-C: the summary of the runs so far, not the next run
-            print("interrupted: the summary covers the runs above")
-            stopped = True
-            break
+    rows, reach = [], []
+    stopped = False
+    try:  # a Ctrl-C in a solve, the warm-up or the next instance's data: the runs so far
+        _run_family(a, T, params, rows, reach)
+    except KeyboardInterrupt:
+        print("interrupted: the summary covers the runs above")
+        stopped = True
+    if not rows:  # cut before the first run ended: nothing to summarise
+        raise SystemExit(INTERRUPTED)
     conv, kkt, t, inner = (np.array(c) for c in zip(*rows))
     print(f"SUMMARY {a.family}: converged {conv.sum()}/{len(rows)}, median time "
           f"{np.median(t):.2f} s, total {t.sum():.1f} s, inner iterations {inner.sum()}, "

@@ -254,10 +254,12 @@ def test_fingerprint_flags_a_case_whose_repeats_differ(monkeypatch):
     assert (digest, res) == ("UNSTABLE", done)
 
 
-def test_sweep_ctrl_c_exits_130_after_the_summary(monkeypatch, capsys):
+def test_sweep_ctrl_c_in_the_first_run_exits_130_without_a_summary(monkeypatch, capsys):
+    """The cut run makes no row (as in the other scripts, since session 50), so there is
+    nothing to summarise."""
     calls, out = interrupted_main(monkeypatch, capsys, sweep, "solve_alm",
                                   ["wide", "--Ns", "20", "--seeds", "0", "1", "--time-limit", "1"])
-    assert calls == 1 and "SUMMARY wide" in out
+    assert calls == 1 and "interrupted" in out and "SUMMARY" not in out
 
 
 def test_bench_datasets_prints_its_rows_and_stops_at_a_ctrl_c(monkeypatch, capsys):
@@ -406,3 +408,47 @@ def test_a_ctrl_c_outside_the_solvers_exits_130_with_one_line(module, argv, monk
         module.main(argv)
     assert exc.value.code == 130
     assert capsys.readouterr().out == "interrupted: the rows above are complete.\n"
+
+
+def test_sweep_ctrl_c_in_a_solve_is_no_row_and_the_summary_covers_the_runs_before(
+        monkeypatch, capsys):
+    """The second run returns ``interrupted``: no row of it, the summary of the first, 130."""
+    done = SimpleNamespace(status="converged", time=1.0, kkt={"residual": 1e-7}, nit=1,
+                           n_inner=3, Phi=1.0)
+    results = iter([done, interrupted_result()])
+    calls, out = interrupted_main(monkeypatch, capsys, sweep, "solve_alm",
+                                  ["wide", "--Ns", "20", "40", "60", "--time-limit", "1"],
+                                  solve_alm=lambda *a, **k: next(results))
+    assert "SUMMARY wide: converged 1/1" in out and "interrupted" in out
+    rows = [line for line in out.splitlines() if line.startswith("8-16-16-4 N=")]
+    assert len(rows) == 1 and "converged" in rows[0]  # no row of the cut run
+
+
+def test_sweep_ctrl_c_in_the_warm_up_exits_130(monkeypatch, capsys):
+    """A Ctrl-C outside the solves (here the warm-up) ends the sweep as one in a solve does:
+    exit 130, one line, no traceback (it escaped as a KeyboardInterrupt until session 50)."""
+    def ctrl_c(*a):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "warm_up", ctrl_c)
+    with pytest.raises(SystemExit) as exc:
+        sweep.main(["wide", "--Ns", "20", "--time-limit", "1"])
+    assert exc.value.code == 130
+    assert "interrupted" in capsys.readouterr().out
+
+
+def test_sweep_ctrl_c_while_building_the_next_instance_keeps_the_summary(monkeypatch, capsys):
+    done = SimpleNamespace(status="converged", time=1.0, kkt={"residual": 1e-7}, nit=1,
+                           n_inner=3, Phi=1.0)
+    real, calls = sweep.teacher_problem, []
+
+    def second_is_cut(N, widths):
+        calls.append(N)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(N, widths)
+
+    _, out = interrupted_main(monkeypatch, capsys, sweep, "solve_alm",
+                              ["wide", "--Ns", "20", "40", "--time-limit", "1"],
+                              returned=done, teacher_problem=second_is_cut)
+    assert "SUMMARY wide: converged 1/1" in out
