@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import resource
+import sys
 import time
 from contextlib import contextmanager
 
@@ -71,6 +72,13 @@ def forced(module, name, value):
         yield
     finally:
         setattr(module, name, saved)
+
+
+def peak_gib() -> float:
+    """The process's resident high-water mark in GiB (``ru_maxrss`` is in KiB on Linux, in
+    bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**30 if sys.platform == "darwin" else 2**20)
 
 
 def matmul_floor(prob, W, V, repeats=5) -> float:
@@ -196,7 +204,7 @@ def run(name, prob, time_limit, coupling_note=""):
     # Ctrl-C: no row (a cut run), and no timing of it
     res = stop_if_interrupted(solve_alm(prob, tol=1e-6, seed=0, time_limit=time_limit))
     # process high-water mark (monotone over the rows: each row is an upper bound for itself)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    peak = peak_gib()
     # the floor timed on both sides of the iterations, the lower kept: the same window of the
     # machine's speed for both; all of it on the BLAS threads solve_alm runs this problem on
     # (threads="auto": one below SMALL_PRODUCTS, liftnet/solvers/threads.py)

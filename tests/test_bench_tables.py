@@ -435,3 +435,14 @@ def test_sweep_param_flags_in_any_case():
     """``--param polish_weights=True`` (as Python spells it) is the flag, not an error."""
     assert sweep.parse_param("polish_weights=True") == ("polish_weights", True)
     assert sweep.parse_param("polish_weights=FALSE") == ("polish_weights", False)
+
+
+def test_peak_gib_reads_ru_maxrss_in_the_platforms_unit(monkeypatch):
+    """``ru_maxrss`` is KiB on Linux and bytes on macOS: 3 GiB either way."""
+    usage = SimpleNamespace(ru_maxrss=3 * 2**20)
+    monkeypatch.setattr(bench_alm.resource, "getrusage", lambda who: usage)
+    monkeypatch.setattr(bench_alm.sys, "platform", "linux")
+    assert bench_alm.peak_gib() == 3.0
+    usage.ru_maxrss = 3 * 2**30
+    monkeypatch.setattr(bench_alm.sys, "platform", "darwin")
+    assert bench_alm.peak_gib() == 3.0
