@@ -127,3 +127,16 @@ def slightly_infeasible_point(seed, hidden=(4, 3), N=12, bias=False, coupling="c
     b = [0.3 * rng.standard_normal(s) for s in prob.b_shapes] if bias else None
     V = [v + 0.1 * rng.standard_normal(v.shape) for v in prob.lift(W, b)]
     return prob, W, b, V
+
+
+def bench_problem(dtype="float64"):
+    """A small problem with biases (40 samples, widths 5-6-4-2) on which the benchmarks' timing
+    functions run in a test's time."""
+    import numpy as np
+
+    from liftnet import LiftedProblem
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5)).astype(dtype)
+    Y = rng.standard_normal((40, 2)).astype(dtype)
+    return LiftedProblem(X, Y, hidden=(6, 4), lam=1e-2, bias=True, dtype=dtype)

@@ -6,20 +6,13 @@ import sys
 import numpy as np
 import pytest
 
-from liftnet import LiftedProblem
 from liftnet.solvers import owlqn_compiled
 from liftnet.solvers.quasi_newton import CompactLBFGS
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "benchmarks"))
 import bench_alm  # noqa: E402 (the benchmarks folder on the path)
-
-
-def small_problem(dtype=np.float64):
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((40, 5)).astype(dtype)
-    Y = rng.standard_normal((40, 2)).astype(dtype)
-    return LiftedProblem(X, Y, hidden=(6, 4), lam=1e-2, bias=True, dtype=dtype)
+from _helpers import bench_problem  # noqa: E402
 
 
 def test_the_lbfgs_part_is_the_solvers_push_and_direction(monkeypatch):
@@ -41,7 +34,7 @@ def test_the_lbfgs_part_is_the_solvers_push_and_direction(monkeypatch):
     monkeypatch.setattr(CompactLBFGS, "push", record_push)
     monkeypatch.setattr(CompactLBFGS, "apply", record_apply)
     with bench_alm.forced(owlqn_compiled, "ENABLED", False):  # the solver's calls, seen too
-        _, _, loop, *_ = bench_alm.inner_iteration_cost(small_problem(), n_iter=5, repeats=1)
+        _, _, loop, *_ = bench_alm.inner_iteration_cost(bench_problem(), n_iter=5, repeats=1)
     assert loop == "python" and applied
     assert all(same for same, _ in applied)  # the solver's own calls and the benchmark's
     assert all(last for _, last in applied)
@@ -53,7 +46,7 @@ def test_the_loop_timed_is_named_and_the_python_loop_timed_beside_it(dtype, loop
     apart: the row names the loop, and the Python loop's iteration (of which ``eval_ms`` and
     ``lbfgs_ms`` are parts) is timed as well."""
     per_it, evals, name, per_py, per_eval, per_qn, qn_floor = bench_alm.inner_iteration_cost(
-        small_problem(dtype), n_iter=5, repeats=1)
+        bench_problem(dtype), n_iter=5, repeats=1)
     assert name == loop
     assert evals >= 1.0 + 1.0 / 5  # the start's evaluation counts
     assert all(t > 0 and np.isfinite(t) for t in (per_it, per_py, per_eval, per_qn, qn_floor))

@@ -20,8 +20,7 @@ import bench_multipliers  # noqa: E402
 import fingerprint  # noqa: E402
 import sensitivity  # noqa: E402
 import sweep  # noqa: E402
-
-from liftnet import LiftedProblem  # noqa: E402
+from _helpers import bench_problem  # noqa: E402
 
 
 def fake_clock(*ticks):
@@ -86,20 +85,13 @@ def test_matmul_floor_times_the_products_its_docstring_lists():
     assert sorted(_Counting.products) == sorted(expected)
 
 
-def small_problem(dtype=np.float64):
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((40, 5)).astype(dtype)
-    Y = rng.standard_normal((40, 2)).astype(dtype)
-    return LiftedProblem(X, Y, hidden=(6, 4), lam=1e-2, bias=True, dtype=dtype)
-
-
 def test_run_row_ratios_are_the_ones_their_names_claim(monkeypatch):
     """The row of ``bench_alm.run`` from stubbed timings: the floor is the lower of its two
     timings, ``ratio`` the inner iteration over it, ``ratio_all`` over both floors together,
     ``ratio_eval_lbfgs`` the evaluations per iteration times one evaluation plus the L-BFGS
     work over the floor; ``blas_threads`` the ALM's own choice; ``peak_GiB`` the process's
     resident high-water mark in GiB."""
-    prob = small_problem()
+    prob = bench_problem()
     res = SimpleNamespace(status="converged", time=1.0, nit=3, n_inner=30,
                           kkt={"residual": 1e-7}, sparsity=0.5, W=None, V=None)
     floors = iter([3e-3, 2e-3])
@@ -145,7 +137,7 @@ def test_inner_iteration_is_the_best_repeat_and_its_parts_are_one_each(monkeypat
     # perf_counter: repeat 1 takes one unit, repeat 2 ten (float32: the Python loop only)
     monkeypatch.setattr(bench_alm, "time", fake_clock(0.0, 1.0, 1.0, 11.0))
     per_it, evals, loop, per_py, per_eval, per_qn, _ = bench_alm.inner_iteration_cost(
-        small_problem(np.float32), n_iter=n_iter, repeats=2)
+        bench_problem(np.float32), n_iter=n_iter, repeats=2)
     assert loop == "python"
     assert per_it == pytest.approx(1.0 / n_iter)
     assert per_qn == 1.0 and per_eval == 0.0
@@ -332,7 +324,7 @@ def test_bench_ipopt_row_and_level_columns(monkeypatch, capsys):
 
 def test_bench_multipliers_ratio_is_time_over_ip_kkt_and_only_the_baselines_capped(
         monkeypatch, capsys):
-    prob = small_problem()
+    prob = bench_problem()
     W, b = prob.initial_weights(0)
     limits = {}
 
