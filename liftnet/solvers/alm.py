@@ -903,7 +903,8 @@ def solve_alm(
     # result's) are off the clock and so off the time limit, as the baselines' objective
     # evaluations are (liftnet.compare times both alike). The Phi of the checkpoints and of an
     # unbounded restart are the algorithm's and stay on it.
-    clock = PausableClock()
+    # (made inside the Ctrl-C handler below: one landing here would otherwise escape it)
+    clock = None
 
     def reported_Phi(W, b):
         """``prob.Phi(W, b)`` for a report, off the clock."""
@@ -1043,6 +1044,7 @@ def solve_alm(
     # is made. An outer iteration changes that state only once its record is complete (the
     # commit below), so a Ctrl-C between its subproblem and its record leaves no trace of it.
     try:
+        clock = PausableClock()
         if not is_warm(prob.dtype):
             # numba's first load (or compile) of the kernels in this process: 0.2 s from its
             # disk cache, seconds after a compile (warm_up), not the solve's time; it took
@@ -1259,6 +1261,8 @@ def solve_alm(
                 break
     except INTERRUPTS as exc:
         status, message = interrupted(exc), "interrupted (KeyboardInterrupt)"
+    if clock is None:  # a Ctrl-C before the clock started: time 0, as the baselines'
+        clock = PausableClock(paused=True)
 
     # the returned point
     if status == "converged":  # rep is the certificate of (z, M1, M2)

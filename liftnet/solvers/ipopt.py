@@ -346,13 +346,15 @@ def solve_ipopt(
     # Minutes at large N: a Ctrl-C here returns the start point (IPOPT has none yet), and so
     # does the time limit, which the build looks at as it goes (it ran to its end, 1.6 s at
     # N = 1000, widths 6-8-8-3, under a time_limit of 0.5 s)
-    model_start = time.monotonic()
     try:
+        # (both clock readings inside the handler: a Ctrl-C in them returns the start too)
+        model_start = time.monotonic()
         m = build_pyomo_model(prob, deadline=deadline)
         add_suffixes(m)
         set_values(m, W, b, V)
         if warm:
             _set_warm_duals(m, prob, M1, M2, backend.dual_sign)
+        model_build = time.monotonic() - model_start
         built = deadline is None or remaining() > 0  # (the NLP IPOPT needs comes on top)
     except BuildTimeLimit:
         built = False
@@ -366,7 +368,6 @@ def solve_ipopt(
                        f"time_limit={time_limit:g} s reached while building the Pyomo model: "
                        "the start point returned", [], t0, None, "not started", None, None,
                        cert_tol)
-    model_build = time.monotonic() - model_start
     left = remaining()
     if left is not None and left < NLP_BUILD_RATIO * model_build:
         # phase 1's NLP build would end past the deadline, with no time left to start IPOPT
