@@ -319,9 +319,12 @@ def test_warm_start_from_result_keeps_point():
     prob = teacher_problem("squared")
     res = solve_alm(prob, max_iter=3)
     again = solve_alm(prob, init=res, max_iter=1)
-    # the warm start begins at res's point and multipliers (a cold start after one outer
-    # iteration is at 0.051 here, measured; the bound used to be 0.129 and let that pass)
-    assert again.history[0]["residual"] <= res.kkt["residual"] * (1 + 1e-9)
+    # the warm start begins at res's point and multipliers: its first outer iteration ends
+    # near res's residual (at it on the Intel Xeon of sessions 42-49, 1.19 times it on the AMD
+    # EPYC of session 50: an outer iteration need not lower the residual), where a cold start
+    # after one outer iteration is at 5.3 times it (0.050, seed 0; 0.077-0.087 from seeds 1, 2;
+    # the bound used to be 0.129 and let that pass)
+    assert again.history[0]["residual"] <= 2 * res.kkt["residual"]
 
 
 def test_a_warm_start_from_a_result_goes_on_with_its_penalty(tmp_path):
@@ -532,10 +535,56 @@ def _records(res, keys=("k", "rho", "eps", "inner_iterations", "inner_status", "
     return [tuple(h[k] for k in keys) for h in res.history]
 
 
+def _tests_of(prob, seed, **kw):
+    """``solve_alm(prob, tol=1e-6, seed=seed)`` and what its solves' tests did (docs/maths.md
+    6.5): ``(certified, polish iterations)`` per test asked."""
+    import liftnet.solvers.alm as alm
+
+    tried, real = [], alm._Finish.__call__
+
+    def spy(self, *args):
+        n = self.n_polish
+        out = real(self, *args)
+        tried.append((out, self.n_polish - n))
+        return out
+
+    alm._Finish.__call__ = spy
+    try:
+        return solve_alm(prob, tol=1e-6, seed=seed, **kw), tried
+    finally:
+        alm._Finish.__call__ = real
+
+
+def _teacher_with(event, candidates, make=None):
+    """``(prob, seed, res, tried)`` of the first ``(coupling, N, seed)`` of ``candidates`` whose
+    run (:func:`_tests_of`) has ``event(res, tried)``. Which teacher's path meets a given test
+    moves with the CPU's rounding (each list names the Intel Xeon's of sessions 42-49 first,
+    then the AMD EPYC's of session 50); none meeting it fails the test, so that the test
+    cannot pass without its case."""
+    make = teacher_problem if make is None else make
+    for coupling, N, seed in candidates:
+        prob = make(coupling, N=N, seed=seed)
+        res, tried = _tests_of(prob, seed)
+        if event(res, tried):
+            return prob, seed, res, tried
+    pytest.fail(f"no teacher of {candidates} has the event on this CPU: add one that does")
+
+
+def _ends_finished(res, tried):
+    """The run converged where a polished copy certified ``tol`` (its last solve
+    ``finished``)."""
+    return res.status == "converged" and res.history[-1]["inner_status"] == "finished"
+
+
+#: teachers whose run ends where a polished copy certifies tol
+ENDS_FINISHED = [("complementarity", 20, 1), ("complementarity", 20, 4),
+                 ("complementarity", 30, 2)]
+
+
 @pytest.mark.parametrize("no_test", ["FINISH_RATIO", "FINISH_BYTES"])
 def test_a_polished_copy_that_certifies_tol_ends_the_run(monkeypatch, no_test):
-    """docs/maths.md 6.5: on this teacher the first subproblem's test at iteration
-    ``FINISH_EVERY`` polishes a copy of the iterate to a point that meets ``tol``: the solve
+    """docs/maths.md 6.5: on a teacher where a solve's test at an iteration that is a multiple of
+    ``FINISH_EVERY`` polishes a copy of the iterate to a point that meets ``tol``, the solve
     ends there (``finished``), the run converges at that point, certified by
     ``kkt_residuals`` with the multipliers it returns, its polish iterations counted. Without
     the test (no ratio allowed, or no storage for its pairs) the run takes the same path to
@@ -543,10 +592,8 @@ def test_a_polished_copy_that_certifies_tol_ends_the_run(monkeypatch, no_test):
     import liftnet.solvers.alm as alm
     from liftnet.solvers.quasi_newton import FINISH_EVERY
 
-    prob = teacher_problem("complementarity", N=20, seed=1)
-    res = solve_alm(prob, tol=1e-6, seed=1)
+    prob, seed, res, _ = _teacher_with(_ends_finished, ENDS_FINISHED)
     last = res.history[-1]
-    assert res.status == "converged" and last["inner_status"] == "finished"
     assert last["inner_iterations"] % FINISH_EVERY == 0 and last["polish_iterations"] > 0
     assert [h["inner_status"] for h in res.history].count("finished") == 1
     assert res.n_inner == sum(h["inner_iterations"] + h["polish_iterations"]
@@ -560,12 +607,12 @@ def test_a_polished_copy_that_certifies_tol_ends_the_run(monkeypatch, no_test):
     assert last["inner_residual"] == pytest.approx(last["stationarity"], rel=1e-9)
     k = len(res.history) - 1
     # polish_weights=False: no weight polish of either kind, so no test either
-    off = solve_alm(prob, tol=1e-6, seed=1, polish_weights=False)
+    off = solve_alm(prob, tol=1e-6, seed=seed, polish_weights=False)
     assert "finished" not in [h["inner_status"] for h in off.history]
     assert _records(off)[:k] == _records(res)[:k]
     assert all(h["polish_iterations"] == 0 for h in off.history)
     monkeypatch.setattr(alm, no_test, 0)
-    plain = solve_alm(prob, tol=1e-6, seed=1)
+    plain = solve_alm(prob, tol=1e-6, seed=seed)
     assert plain.status == "converged" and _records(plain)[:k] == _records(res)[:k]
     assert "finished" not in [h["inner_status"] for h in plain.history]
     # (the test is asked only where the solve goes on: without it, this one went on)
@@ -580,11 +627,8 @@ def test_a_diverged_solve_counts_the_polishes_of_its_tests(monkeypatch):
     ``_Subproblem.evaluate``)."""
     import liftnet.solvers.alm as alm
 
-    X, Y, _, _ = make_teacher(30, (3, 4, 3, 1), alpha=0.1, noise=0.1, seed=1, bias=False)
-    prob = LiftedProblem(X, Y, hidden=(4, 3), coupling="complementarity", lam=1e-2,
-                         dtype=np.float32)
     real_call, real_eval = alm._Finish.__call__, alm._Subproblem.evaluate
-    state = {"polished": 0, "test_sub": None, "k": None}
+    state = {}
 
     def call(self, k, *args):
         state["test_sub"] = self.sub
@@ -602,7 +646,16 @@ def test_a_diverged_solve_counts_the_polishes_of_its_tests(monkeypatch):
 
     monkeypatch.setattr(alm._Finish, "__call__", call)
     monkeypatch.setattr(alm._Subproblem, "evaluate", evaluate)
-    res = solve_alm(prob, tol=1e-6, seed=1)
+    # a teacher on whose path a test fails (the Intel Xeon's of sessions 42-49 first, then
+    # the AMD EPYC's of session 50: the path moves with the CPU)
+    for N, seed in ((30, 1), (30, 0), (20, 2)):
+        X, Y, _, _ = make_teacher(N, (3, 4, 3, 1), alpha=0.1, noise=0.1, seed=seed, bias=False)
+        prob = LiftedProblem(X, Y, hidden=(4, 3), coupling="complementarity", lam=1e-2,
+                             dtype=np.float32)
+        state.update(polished=0, test_sub=None, k=None)
+        res = solve_alm(prob, tol=1e-6, seed=seed)
+        if state["polished"]:
+            break
     assert res.status == "diverged" and state["polished"] > 0
     recorded = sum(h["inner_iterations"] + h["polish_iterations"] for h in res.history)
     # the diverged solve has no record: what n_inner has beyond the records is its
@@ -611,27 +664,20 @@ def test_a_diverged_solve_counts_the_polishes_of_its_tests(monkeypatch):
 
 
 def test_a_test_that_does_not_certify_leaves_the_path_as_it_was(monkeypatch):
-    """On this teacher one test polishes a copy and does not certify (``tol`` is not met
-    there): the run is the run without the test to the bit, its iterations counted with the
+    """On a teacher where one test polishes a copy and does not certify (``tol`` is not met
+    there), the run is the run without the test to the bit, its iterations counted with the
     polishes."""
     import liftnet.solvers.alm as alm
 
-    prob = teacher_problem("squared", N=30, seed=0)
-    tried = []
-    real = alm._Finish.__call__
+    def one_failed_test(res, tried):
+        return (sum(1 for _, n in tried if n) == 1 and not any(out for out, _ in tried)
+                and res.status == "converged")
 
-    def spy(self, *args):
-        n = self.n_polish
-        out = real(self, *args)
-        tried.append((out, self.n_polish - n))
-        return out
-
-    monkeypatch.setattr(alm._Finish, "__call__", spy)
-    res = solve_alm(prob, tol=1e-6, seed=0)
+    prob, seed, res, tried = _teacher_with(one_failed_test, [
+        ("squared", 30, 0), ("squared", 30, 1), ("squared", 20, 1)])
     polished = [n for out, n in tried if n]
-    assert len(polished) == 1 and not any(out for out, _ in tried)
     monkeypatch.setattr(alm, "FINISH_RATIO", 0)
-    plain = solve_alm(prob, tol=1e-6, seed=0)
+    plain = solve_alm(prob, tol=1e-6, seed=seed)
     assert _records(plain) == _records(res) and res.kkt["residual"] == plain.kkt["residual"]
     for x, y in zip(res.W + res.V + res.M1 + res.M2, plain.W + plain.V + plain.M1 + plain.M2):
         np.testing.assert_array_equal(x, y)
@@ -643,11 +689,10 @@ def test_a_ctrl_c_in_the_tests_polish_ends_the_run(monkeypatch, python_inner_sol
     ``interrupted``, with the records of the outer iterations before it."""
     import liftnet.solvers.alm as alm
 
-    prob = teacher_problem("complementarity", N=20, seed=1)
-    full = solve_alm(prob, tol=1e-6, seed=1)
+    prob, seed, full, _ = _teacher_with(_ends_finished, ENDS_FINISHED)
     monkeypatch.setattr(alm._WeightsOnly, "gradient",
                         interrupt_call(alm._WeightsOnly.gradient, 2))
-    res = solve_alm(prob, tol=1e-6, seed=1)
+    res = solve_alm(prob, tol=1e-6, seed=seed)
     assert res.status == "interrupted"
     assert _records(res)[:-1] == _records(full)[:len(res.history) - 1]
     assert res.history[-1]["inner_status"] == "interrupted"
