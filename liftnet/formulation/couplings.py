@@ -9,10 +9,11 @@ because that is how they enter the model and how the ALM already holds them:
 * ``complementarity`` (default): ``pi = <V - U, V - alpha U> = <g1, g2>``;
 * ``squared``: ``pi = ||V - U||_F^2 = ||g1||_F^2``.
 
-Each formula is written once, entrywise, as a plain function of ``(g1, g2, alpha)``
-(``pi`` is the sum of its ``pointwise`` terms). The functions work on numpy arrays, which is how
-the model, the KKT check and the tests call them through the :class:`Coupling` objects, and on
-scalars, which is how the compiled kernels of the ALM's inner iterations
+Each formula is written once in numerical code (the Pyomo and CVXPY declarations restate it
+symbolically on purpose, as the independent check), entrywise, as a plain function of ``(g1, g2,
+alpha)`` (``pi`` is the sum of its ``pointwise`` terms). The functions work on numpy arrays,
+which is how the model, the KKT check and the tests call them through the :class:`Coupling`
+objects, and on scalars, which is how the compiled kernels of the ALM's inner iterations
 (:mod:`liftnet.solvers.kernels`) call them: the kernels do not have their own copy.
 """
 

@@ -35,3 +35,10 @@ def shifted(M, g, rho):
     """``max(0, M + rho g)``, the shifted multiplier of the augmented Lagrangian (MODEL.md 6,
     step 2)."""
     return np.maximum(M + rho * g, 0.0)
+
+
+def augmented_value(loss, pi, pen, M_sq, reg, beta, N, rho):
+    """``L_rho = loss + (beta/N) pi + (pen - ||M||^2) / (2 rho) + lam R`` (MODEL.md 6) from its
+    sums: ``loss`` the data fit, ``pi`` the couplings, ``pen = ||max(0, M + rho g)||^2``,
+    ``M_sq = ||M||^2``, ``reg = lam R(W)``."""
+    return loss + beta * pi / N + (pen - M_sq) / (2.0 * rho) + reg

@@ -1,7 +1,8 @@
 """The lifted model (M) and the original problem (P) in numpy: MODEL.md sections 1-5.
 
-:class:`LiftedProblem` holds the data and the model's constants and is the single source of
-every formula that the solvers and the checks evaluate: the forward pass, ``U_l``, the
+:class:`LiftedProblem` holds the data and the model's constants and is, with the entrywise
+functions it calls (``entrywise.py``, ``couplings.py``, ``penalties.py``), the single source of
+the formulas that the solvers and the checks evaluate: the forward pass, ``U_l``, the
 constraints ``g1_l, g2_l``, ``F``, ``Phi``, and the partial derivatives of the smooth part.
 
 Conventions (MODEL.md section 1): the public API takes ``X`` of shape ``(N, n_0)`` and

@@ -45,7 +45,7 @@ from .._validation import (
     check_seed,
     stop_requested,
 )
-from ..formulation.entrywise import shifted
+from ..formulation.entrywise import augmented_value, shifted
 from ..io import STATE_KEYS
 from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
@@ -158,8 +158,8 @@ class _Subproblem:
         UL = prob.affine(W[-1], None if b is None else b[-1], Vprev,
                          out=self._array((W[-1].shape[0], prob.N), Vprev.dtype))
         U.append(UL)
-        val = (prob.loss(UL) + prob.beta * pi / prob.N + (pen - self.M_sq) / (2.0 * rho)
-               + self.groups.value(w))
+        val = augmented_value(prob.loss(UL), pi, pen, self.M_sq, self.groups.value(w),
+                              prob.beta, prob.N, rho)
         return val, _Cache(W, V, U, owned=U if C is None else U + V)
 
     def gradient(self, z, cache, C=None):
@@ -1368,7 +1368,7 @@ def _presolve_fraction(presolve, N, init):
     n = int(np.ceil(frac * N))
     if n < _PRESOLVE_MIN_SAMPLES <= N:
         # a presolve on one sample fits it exactly with a dying network, and the zero network
-        # it leaves is a KKT point of every later problem (MODEL.md 4): the full solve then
+        # it leaves is a KKT point of every later problem (MODEL.md 5): the full solve then
         # "converged" at W = 0 without a word
         raise ValueError(f"presolve={presolve!r} leaves {n} of the {N} samples: a presolve "
                          f"needs at least {_PRESOLVE_MIN_SAMPLES} (pass a larger fraction or "

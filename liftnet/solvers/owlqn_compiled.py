@@ -12,9 +12,11 @@ certificate and the checkpoint of the schedule (iterations 1, 2, 3, 5, 8, ...), 
 ``finish`` (every :data:`.quasi_newton.FINISH_EVERY` iterations), the test of the deadline
 (about every :data:`CHUNK_SECONDS`) and Ctrl-C (between those calls).
 
-It is the same algorithm to the bit, not an approximation of it: every formula is the
-compiled kernel the Python solver calls (:mod:`.kernels`, the group loops of
-:class:`.FlatGroups`, the L-BFGS passes of :class:`.CompactLBFGS`, :func:`.backtrack_step`),
+It is the same algorithm to the bit, not an approximation of it: every formula but the data
+fit, its partial ``dU_L``, the output bias and ``lam R`` (restated here, summed in numpy's
+order) is the compiled kernel or function the Python solver calls (:mod:`.kernels`, the group
+loops of :class:`.FlatGroups`, the L-BFGS passes of :class:`.CompactLBFGS`,
+:func:`.backtrack_step`, ``L_rho`` from its sums by :func:`.entrywise.augmented_value`),
 the matrix products are BLAS's (numba's ``np.dot``, the same ``dgemm``/``ddot`` as numpy's),
 and every reduction numpy makes is made in numpy's order (:func:`.quasi_newton._numpy_sum`:
 its pairwise summation). ``tests/solvers/test_owlqn_compiled.py`` runs both solvers on the
@@ -88,6 +90,8 @@ from .quasi_newton import (
 #: the kernels (couplings and entrywise): the sources of the cache's stamp
 INLINED = (kernels, _quasi_newton, _penalties, _couplings, _entrywise)
 kernels._drop_stale_cache(module="owlqn_compiled", sources=[m.__file__ for m in INLINED])
+#: the value of L_rho from its sums, the model's formula (:func:`.entrywise.augmented_value`)
+_augmented_value = njit(fastmath=False)(_entrywise.augmented_value)
 
 #: whether :func:`.solve_alm` takes this path where it applies (False: the Python solver
 #: everywhere, for a comparison of the two)
@@ -204,7 +208,7 @@ def _value(x, Ub, Vb, p):
     loss = np.dot(r, r) / N
     w = x[:woff[L]]
     gval = lam * _numpy_sum(np.sqrt(_group_dots(w, w, segs, n_groups)))
-    return loss + beta * pi / N + (pen - M_sq) / (2.0 * rho) + gval
+    return _augmented_value(loss, pi, pen, M_sq, gval, beta, N, rho)
 
 
 @njit(cache=True, fastmath=False, error_model="numpy")

@@ -134,8 +134,9 @@ class MultiplierLSQ:
         U = prob.pre_activations(W, b, V)
         self.g1, self.g2 = prob.constraints(U, V)
         self.dU, self.dV = prob.smooth_partials(U[-1], self.g1, self.g2)
-        self.primal = max((float(np.max(g, initial=0.0)) for g in (*self.g1, *self.g2)),
-                          default=0.0)
+        from .kkt import primal_violation  # (kkt imports this module)
+
+        self.primal = primal_violation(self.g1, self.g2)
         self.zero_dU = [np.zeros_like(x) for x in self.dU]  # partials of the linear part
         self.zero_dV = [np.zeros_like(x) for x in self.dV]
         self.Lh = prob.L - 1

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import check_point, check_problem, check_scalar
+from ..formulation.couplings import complementarity_pointwise
 from .kkt import primal_violation
 
 __all__ = [
@@ -123,7 +124,8 @@ def complementarity_gap(prob, W, b=None, V=None) -> float:
     """
     W, b, V = check_point(prob, W, b, V)
     g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
-    return float(sum(np.sum(np.abs(a * c)) for a, c in zip(g1, g2, strict=False)))
+    return float(sum(np.sum(np.abs(complementarity_pointwise(a, c, prob.alpha)))
+                     for a, c in zip(g1, g2, strict=False)))
 
 
 def lifted_only_units(prob, W, b=None, V=None, tol: float = 1e-4) -> TheoryReport:
