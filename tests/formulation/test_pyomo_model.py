@@ -303,3 +303,45 @@ def test_init_enters_in_float64_as_set_values_writes_it():
     np.testing.assert_array_equal(get_values(m1)[0][0], W[0])
     worst = max(max(pyo.value(c.body) for c in m.g1.values()) for m in (m1, m2))
     assert worst <= 1e-12
+
+
+def _collections_during(fn, *args, **kwargs):
+    """The generations of the cyclic collections that ran during ``fn(*args, **kwargs)`` (with
+    the collector on when it is called)."""
+    import gc
+
+    seen = []
+
+    def count(phase, info):
+        if phase == "start":
+            seen.append(info["generation"])
+
+    was_enabled = gc.isenabled()
+    gc.enable()
+    gc.callbacks.append(count)
+    try:
+        fn(*args, **kwargs)
+    finally:
+        gc.callbacks.remove(count)
+        if not was_enabled:
+            gc.disable()
+    return seen
+
+
+def test_the_build_is_not_paused_by_garbage_collections():
+    """A collection walks the model built so far: hundreds of them (0.3-0.7 s each at the
+    digits' size) fell between two of the build's deadline checks until session 50. The
+    collector is paused for the build and on again after it; one that was off stays off."""
+    import gc
+
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((400, 12)), rng.standard_normal((400, 3)),
+                         hidden=(16, 8), lam=1e-2, bias=True)
+    assert _collections_during(build_pyomo_model, prob) == []
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_pyomo_model(make_problem())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -1049,3 +1049,23 @@ def test_a_start_whose_Phi_overflows_is_refused_by_name():
     with pytest.raises(ValueError, match=r"^init\['W'\] is too large: the objective Phi of the "
                                          r"start is inf"):
         solve_ipopt(prob, init={"W": [w * 1e100 for w in W]}, max_iter=3)
+
+
+def test_the_solve_is_not_paused_by_garbage_collections():
+    """The collector is paused for the whole call: resumed after the build, its first
+    collection walked the model at once, past the deadline (session 50); on again after."""
+    import gc
+
+    seen = []
+
+    def count(phase, info):
+        if phase == "start":
+            seen.append(info["generation"])
+
+    assert gc.isenabled()
+    gc.callbacks.append(count)
+    try:
+        res = solve_ipopt(small_problem(N=40), max_iter=20)
+    finally:
+        gc.callbacks.remove(count)
+    assert res.status in ("converged", "max_iter") and seen == [] and gc.isenabled()
