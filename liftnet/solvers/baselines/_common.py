@@ -86,7 +86,11 @@ def make_result(
     ``V`` is the exact forward pass, so ``prob.F(W, b, V) = Phi`` for the complementarity
     coupling; ``time`` is ``clock.elapsed``, the trainer's
     :class:`~liftnet.solvers.clock.PausableClock` (paused by the caller; warm-up and objective
-    evaluations excluded), ``time_excluded`` its ``paused_total``, what was left out of it.
+    evaluations excluded), ``time_excluded`` its ``paused_total``: what the clock was paused
+    for while it ran (the objective evaluations made to report). The warm-up runs before the
+    clock starts and is in neither (a process's first torch optimiser imports more of torch:
+    about 1 s in a fresh process), so ``time + time_excluded`` can be below the call's wall
+    time.
 
     A Ctrl-C while the result is assembled (``Phi`` and the lift are two forward passes over
     all ``N`` samples) assembles it again with status ``interrupted``, so that Ctrl-C at the
