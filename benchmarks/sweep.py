@@ -14,8 +14,9 @@ per instance, e.g. ``--param rho0=1000/N``):
 * ``teacher24``: the 3-4-3-1 teachers of ``tests/solvers/test_alm.py``: N = 20, 30, seeds 0-2,
   both couplings, with and without bias (lam 1e-2);
 * ``quick18``: six 5-8-6-2 teachers (N = 200, lam 1e-2), three initial seeds each;
-* ``quick18b3``: the same with ``beta = 3``, the README's quickstart problem among them (its
-  data set 0): where a looser ``eps0`` stalled (docs/maths.md 6.1);
+* ``quick18b3``: the same with ``beta = 3``, the README's quickstart problem until session 50
+  (its data set 0; the README now passes ``beta = 5``): where a looser ``eps0`` stalled
+  (docs/maths.md 6.1);
 * ``digits9``: the digits (hidden 32-16, float64, without biases, unlike the rows of
   ``bench_alm.py`` and the demo) at lam 1e-3, 1e-2, 3e-2, seeds 0-2;
 * ``compare3``: the teacher of ``benchmarks/compare.py --mode full`` (N = 4000, 20-32-3, half

@@ -100,7 +100,8 @@ def test_a_bad_param_is_an_argument_error(capsys):
 
 def test_quick18b3_holds_the_readme_quickstart_problem():
     """``quick18b3`` is ``quick18`` at ``beta = 3``, and its data set 0 is the README's
-    quickstart problem (the family where a looser ``eps0`` stalled, docs/maths.md 6.1)."""
+    quickstart problem but for ``beta`` (the README's until session 50, which now passes
+    ``beta = 5``; the family where a looser ``eps0`` stalled, docs/maths.md 6.1)."""
     from test_readme import quickstart_code
 
     namespace = {}
@@ -114,7 +115,8 @@ def test_quick18b3_holds_the_readme_quickstart_problem():
         np.testing.assert_array_equal(p1.X, p3.X)
     name, prob, _ = b3[0]
     assert name == "data=0 seed=0"
-    for attr in ("beta", "lam", "alpha", "widths"):
+    for attr in ("lam", "alpha", "widths"):
         assert getattr(prob, attr) == getattr(readme, attr), attr
+    assert (prob.beta, readme.beta) == (3.0, 5.0)
     np.testing.assert_array_equal(prob.X, readme.X)
     np.testing.assert_array_equal(prob.Y, readme.Y)

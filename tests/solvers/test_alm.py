@@ -162,7 +162,7 @@ def test_time_limit_leaves_room_for_the_certificate(monkeypatch):
     monkeypatch.setattr(alm, "kkt_residuals", slow)
     prob = teacher_problem("complementarity", N=200)
     t0 = time_.monotonic()
-    res = solve_alm(prob, tol=1e-14, time_limit=1.2)
+    res = solve_alm(prob, tol=1e-18, time_limit=1.2)
     wall = time_.monotonic() - t0
     # without the reserve: the subproblem runs to 1.2 s, then 0.4 s of certificate
     assert res.status == "time_limit" and res.time < 1.45 and wall < 1.55
@@ -309,7 +309,7 @@ def test_callbacks_run_off_the_clock(monkeypatch):
     # used up a 1 s limit at their first call; the run gets its second of solving
     pause, calls[:] = 1.0, []
     stiff = teacher_problem("complementarity", N=200, lam=1e-3)  # not converged in 1 s
-    limited = solve_alm(stiff, tol=1e-14, seed=0, time_limit=1.0, max_inner=10**6,
+    limited = solve_alm(stiff, tol=1e-18, seed=0, time_limit=1.0, max_inner=10**6,
                         callback=slow, inner_callback=slow)
     assert limited.status == "time_limit"
     assert limited.time >= 0.5 and len(calls) > 10
@@ -935,7 +935,7 @@ def test_presolve_shares_the_time_limit():
     it (up to one inner iteration and the final certificate)."""
     X, Y, _, _ = make_teacher(400, (8, 16, 16, 4), alpha=0.1, noise=0.1, seed=0)
     prob = LiftedProblem(X, Y, hidden=(16, 16), lam=1e-3)
-    res = solve_alm(prob, tol=1e-12, seed=0, time_limit=2.0, presolve=0.25, presolve_share=0.3)
+    res = solve_alm(prob, tol=1e-18, seed=0, time_limit=2.0, presolve=0.25, presolve_share=0.3)
     assert res.presolve["n_samples"] == 100 and res.presolve["status"] == "time_limit"
     # the presolve stops its subproblem two certificates before its deadline (inner_deadline)
     assert 0.45 <= res.presolve["time"] <= 0.6 + 0.5
@@ -1291,11 +1291,11 @@ def test_time_limited_solve_warms_the_kernels_up_off_its_clock(monkeypatch):
     monkeypatch.setattr(alm, "warm_up", slow_warm_up)
     monkeypatch.setattr(alm, "_WARM_DTYPES", set())
     prob = teacher_problem("complementarity", N=200)
-    res = solve_alm(prob, tol=1e-14, time_limit=0.3)
+    res = solve_alm(prob, tol=1e-18, time_limit=0.3)
     assert calls == [np.dtype(np.float64)]
     assert res.status == "time_limit" and res.nit >= 1  # the solve ran, 0.3 s of it
     assert res.time < 0.5 and res.time_excluded >= 0.5
-    res = solve_alm(prob, tol=1e-14, time_limit=0.3)
+    res = solve_alm(prob, tol=1e-18, time_limit=0.3)
     solve_alm(prob, max_iter=1)
     assert len(calls) == 1 and res.time_excluded < 0.5
 
