@@ -348,7 +348,10 @@ class _LiftedNetBase(BaseEstimator):
         Parameters
         ----------
         X : array (N, n_0)
-            Taken as given: standardise its columns first (scikit-learn's
+            Converted to float64, as scikit-learn's MLP does: the estimators solve in double
+            precision whatever ``X``'s dtype (a float32 solve, half the memory, is
+            ``LiftedProblem(..., dtype=np.float32)`` with :func:`liftnet.solve_alm`). Taken
+            as given otherwise: standardise its columns first (scikit-learn's
             ``make_pipeline(StandardScaler(), ...)``), as the group norms of ``W_1``'s columns
             weigh every input alike only then. On scikit-learn's breast-cancer data as
             stored (standard deviations from 2.6e-3 to 569) a fit (``lam`` 1e-2, 20 s)

@@ -1006,3 +1006,16 @@ def test_warm_start_reseeds_with_this_fits_seed(stub, data):
     W0, b0 = call["prob"].initial_weights(5)
     np.testing.assert_array_equal(call["init"]["W"][0][0], W0[0][0])
     assert call["init"]["b"][0][0] == b0[0][0]
+
+
+def test_float32_inputs_are_solved_in_float64():
+    """``fit``'s docstring: X is converted to float64 as scikit-learn's MLP does; the solve and
+    the network are double precision whatever X's dtype."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a 3-iteration fit does not converge
+        net = SparseLeakyReLUNet(hidden=(4,), max_iter=3).fit(X, y)
+    assert net.result_.W[0].dtype == np.float64 and net.coefs_[0].dtype == np.float64
+    assert net.predict(X).shape == (50,)
