@@ -131,11 +131,11 @@ class _Subproblem:
         W, b, V = self.layout.unpack(z)
         return self.evaluate(W, b, V, z[:self.n_nonsmooth])
 
-    def evaluate(self, W, b, X, w, C=None):
+    def evaluate(self, W, b, VS, w, C=None):
         """``L_rho(., M)`` by one forward pass, and the cache ``(W, V, U)`` of the gradient.
         ``w`` is ``W`` as one vector (the packed variable's prefix), for the group norms.
 
-        ``X`` is ``V`` (the model's coordinates), or ``S`` with the branch slopes ``C``
+        ``VS`` is ``V`` (the model's coordinates), or ``S`` with the branch slopes ``C``
         (``V_l = C_l U_l + S_l``, docs/maths.md 6.2). Per hidden layer, the entrywise work
         (bias, ``V_l``, the coupling and the penalty sums) is one compiled pass
         (:func:`.kernels.layer_value`).
@@ -146,9 +146,9 @@ class _Subproblem:
         pi = pen = 0.0
         for l in range(prob.L - 1):
             Ul = np.matmul(W[l], Vprev, out=self._array((W[l].shape[0], prob.N), Vprev.dtype))
-            Vl = X[l] if C is None else self._array(Ul.shape, Ul.dtype)
+            Vl = VS[l] if C is None else self._array(Ul.shape, Ul.dtype)
             p, q = kernels.layer_value(
-                Ul, no_b if b is None else b[l], X[l], no_C if C is None else C[l],
+                Ul, no_b if b is None else b[l], VS[l], no_C if C is None else C[l],
                 self.M1[l], self.M2[l], Vl, prob.alpha, rho, prob.coupling.kind)
             pi += p
             pen += q
@@ -173,9 +173,9 @@ class _Subproblem:
         no_C = self._no_C
         c = prob.beta / prob.N
 
-        def fields(l, G):
+        def fields(l, gV):
             kernels.layer_gradient(U[l], V[l], no_C if C is None else C[l], self.M1[l],
-                                   self.M2[l], G, D[l], prob.alpha, rho, c, prob.coupling.kind)
+                                   self.M2[l], gV, D[l], prob.alpha, rho, c, prob.coupling.kind)
             return D[l]
 
         out = self._array((self.layout.size,), z.dtype)

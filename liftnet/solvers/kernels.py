@@ -106,7 +106,7 @@ _PARALLEL_MIN_SIZE = 1 << 21  # entries n_l N from which the parallel driver is 
 
 
 @njit(cache=True, fastmath={"reassoc"})
-def _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind):
+def _value_row(i, U, b, VS, C, M1, M2, V, alpha, rho, kind):
     with_bias = b.shape[0] > 0
     branch = C.shape[0] > 0
     bi = b[i] if with_bias else 0.0
@@ -118,10 +118,10 @@ def _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind):
             u += bi
             U[i, j] = u
         if branch:
-            v = C[i, j] * u + X[i, j]
+            v = C[i, j] * u + VS[i, j]
             V[i, j] = v
         else:
-            v = X[i, j]
+            v = VS[i, j]
         g1, g2 = _gaps(u, v, alpha)
         p, _, _ = _coupling_terms(kind, g1, g2, alpha)
         m1 = _shifted(M1[i, j], g1, rho)
@@ -132,12 +132,12 @@ def _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind):
 
 
 @njit(parallel=True, cache=True, fastmath=False)
-def _value_rows_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
+def _value_rows_parallel(U, b, VS, C, M1, M2, V, alpha, rho, kind):
     """The per-row sums of :func:`_value_row`, rows spread over the threads."""
     n = U.shape[0]
     sums = np.zeros((n, 2))
     for i in prange(n):
-        sums[i, 0], sums[i, 1] = _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind)
+        sums[i, 0], sums[i, 1] = _value_row(i, U, b, VS, C, M1, M2, V, alpha, rho, kind)
     return sums
 
 
@@ -149,33 +149,33 @@ def _totals(sums):
     return sums[:, 0].sum(), sums[:, 1].sum()
 
 
-def _value_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind):
-    return _totals(_value_rows_parallel(U, b, X, C, M1, M2, V, alpha, rho, kind))
+def _value_parallel(U, b, VS, C, M1, M2, V, alpha, rho, kind):
+    return _totals(_value_rows_parallel(U, b, VS, C, M1, M2, V, alpha, rho, kind))
 
 
 @njit(cache=True, fastmath=False)
-def _value_serial(U, b, X, C, M1, M2, V, alpha, rho, kind):
+def _value_serial(U, b, VS, C, M1, M2, V, alpha, rho, kind):
     n = U.shape[0]
     sums = np.zeros((n, 2))
     for i in range(n):
-        sums[i, 0], sums[i, 1] = _value_row(i, U, b, X, C, M1, M2, V, alpha, rho, kind)
+        sums[i, 0], sums[i, 1] = _value_row(i, U, b, VS, C, M1, M2, V, alpha, rho, kind)
     return sums[:, 0].sum(), sums[:, 1].sum()
 
 
-def layer_value(U, b, X, C, M1, M2, V, alpha, rho, kind):
+def layer_value(U, b, VS, C, M1, M2, V, alpha, rho, kind):
     """Forward part of one hidden layer ``l``, in place; returns ``(pi_l, sum Mh1^2 + Mh2^2)``.
 
     On entry ``U = W_l V_{l-1}``; on exit ``U = W_l V_{l-1} + b_l 1^T`` (``b`` empty: no bias).
-    With branch slopes ``C`` (non-empty) ``X`` is ``S_l`` and ``V <- C * U + S_l``
-    (docs/maths.md 6.2); otherwise ``X`` is ``V_l`` itself and ``V`` is not written. The sums
+    With branch slopes ``C`` (non-empty) ``VS`` is ``S_l`` and ``V <- C * U + S_l``
+    (docs/maths.md 6.2); otherwise ``VS`` is ``V_l`` itself and ``V`` is not written. The sums
     run over ``g1 = U - V``, ``g2 = alpha U - V`` and ``Mh = max(0, M + rho g)``.
     """
     run = _value_parallel if U.size >= _PARALLEL_MIN_SIZE else _value_serial
-    return run(U, b, X, C, M1, M2, V, alpha, rho, kind)
+    return run(U, b, VS, C, M1, M2, V, alpha, rho, kind)
 
 
 @njit(cache=True, fastmath=False)
-def _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind):
+def _gradient_row(i, U, V, C, M1, M2, gV, D, alpha, rho, c, kind):
     branch = C.shape[0] > 0
     for j in range(U.shape[1]):
         u = U[i, j]
@@ -184,8 +184,8 @@ def _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind):
         _, pV, pU = _coupling_terms(kind, g1, g2, alpha)
         m1 = _shifted(M1[i, j], g1, rho)
         m2 = _shifted(M2[i, j], g2, rho)
-        e = _field_E(G[i, j] + c * pV, m1, m2)  # gV_l: dV_l + W_{l+1}^T D_{l+1} - M1 - M2
-        G[i, j] = e
+        e = _field_E(gV[i, j] + c * pV, m1, m2)  # gV_l: dV_l + W_{l+1}^T D_{l+1} - M1 - M2
+        gV[i, j] = e
         d = _field_D(c * pU, m1, m2, alpha)
         if branch:
             d += C[i, j] * e
@@ -193,27 +193,27 @@ def _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind):
 
 
 @njit(parallel=True, cache=True, fastmath=False)
-def _gradient_parallel(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
+def _gradient_parallel(U, V, C, M1, M2, gV, D, alpha, rho, c, kind):
     for i in prange(U.shape[0]):
-        _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind)
+        _gradient_row(i, U, V, C, M1, M2, gV, D, alpha, rho, c, kind)
 
 
 @njit(cache=True, fastmath=False)
-def _gradient_serial(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
+def _gradient_serial(U, V, C, M1, M2, gV, D, alpha, rho, c, kind):
     for i in range(U.shape[0]):
-        _gradient_row(i, U, V, C, M1, M2, G, D, alpha, rho, c, kind)
+        _gradient_row(i, U, V, C, M1, M2, gV, D, alpha, rho, c, kind)
 
 
-def layer_gradient(U, V, C, M1, M2, G, D, alpha, rho, c, kind):
+def layer_gradient(U, V, C, M1, M2, gV, D, alpha, rho, c, kind):
     """Backward part of one hidden layer ``l`` (MODEL.md section 5), in place.
 
-    On entry ``G = W_{l+1}^T D_{l+1}``. On exit ``G = gV_l = E_l + W_{l+1}^T D_{l+1}`` and
+    On entry ``gV = W_{l+1}^T D_{l+1}``. On exit ``gV = gV_l = E_l + W_{l+1}^T D_{l+1}`` and
     ``D = D_l``, with ``E_l = c dpi/dV - Mh1 - Mh2``, ``D_l = c dpi/dU + Mh1 + alpha Mh2``
     (``c = beta / N``, ``Mh = max(0, M + rho g)``) plus ``C * gV_l`` in branch coordinates
-    (``C`` non-empty; ``G`` is then the gradient in ``S_l``).
+    (``C`` non-empty; ``gV`` is then the gradient in ``S_l``).
     """
     run = _gradient_parallel if U.size >= _PARALLEL_MIN_SIZE else _gradient_serial
-    run(U, V, C, M1, M2, G, D, alpha, rho, c, kind)
+    run(U, V, C, M1, M2, gV, D, alpha, rho, c, kind)
 
 
 def not_given(dtype, ndim):

@@ -176,15 +176,15 @@ def _value(x, Ub, Vb, p):
                   else _hidden(x, voff, l - 1, widths[l], N))
             np.dot(_weights(x, woff, widths, l), Vp, Ul)
         bl = x[boff[l]:boff[l] + n] if bias else no_b
-        Xl = _hidden(x, voff, l, n, N)
+        VSl = _hidden(x, voff, l, n, N)
         if branch:
-            q1, q2 = kernels._value_serial(Ul, bl, Xl, _hidden(C, uoff, l, n, N),
+            q1, q2 = kernels._value_serial(Ul, bl, VSl, _hidden(C, uoff, l, n, N),
                                            _hidden(M1, uoff, l, n, N),
                                            _hidden(M2, uoff, l, n, N),
                                            _hidden(Vb, uoff, l, n, N), alpha, rho, kind)
         else:
-            q1, q2 = kernels._value_serial(Ul, bl, Xl, no_C, _hidden(M1, uoff, l, n, N),
-                                           _hidden(M2, uoff, l, n, N), Xl, alpha, rho, kind)
+            q1, q2 = kernels._value_serial(Ul, bl, VSl, no_C, _hidden(M1, uoff, l, n, N),
+                                           _hidden(M2, uoff, l, n, N), VSl, alpha, rho, kind)
         pi += q1
         pen += q2
     nL = widths[L]
