@@ -227,13 +227,15 @@ class MultiplierLSQ:
         """The KKT residual of :func:`~liftnet.verification.kkt.kkt_residuals` with these
         (nonnegative) multipliers: stationarity, complementarity and the primal feasibility
         that no multiplier changes, infinity norms."""
+        from .kkt import _worst  # (kkt imports this module)
+
         RW, G, C1, C2 = state[:4]
         parts = [self.primal, float(np.max(self.groups.norms(RW), initial=0.0)),
                  float(np.max(np.abs(G[self.nW:]), initial=0.0))]
         parts += [float(np.max(np.abs(c), initial=0.0)) for c in (*C1, *C2)]
-        # a NaN part reads as inf, as in the report (Python's max skipped it: weights of 1e150,
-        # whose start overflows, scored 0.0 and the estimate said "converged")
-        return np.inf if any(p != p for p in parts) else max(parts)
+        # the report's maximum, where a NaN part reads as inf (Python's max skipped it: weights
+        # of 1e150, whose start overflows, scored 0.0 and the estimate said "converged")
+        return _worst(parts)
 
     def _adjoint(self, RW, G, C1, C2):
         """``N J^T`` of the residual pieces ``(RW, grad_b, grad_V, C1, C2)``: the gradient of
