@@ -90,8 +90,9 @@ from .quasi_newton import (
 #: the kernels (couplings and entrywise): the sources of the cache's stamp
 INLINED = (kernels, _quasi_newton, _penalties, _couplings, _entrywise)
 kernels._drop_stale_cache(module="owlqn_compiled", sources=[m.__file__ for m in INLINED])
-#: the value of L_rho from its sums, the model's formula (:func:`.entrywise.augmented_value`)
-_augmented_value = njit(fastmath=False)(_entrywise.augmented_value)
+#: the value of L_rho from its sums, the model's formula (:func:`.entrywise.augmented_value`),
+#: compiled as the kernels compile the other entrywise formulas (fixed flags)
+_augmented_value = kernels._scalar(_entrywise.augmented_value)
 
 #: whether :func:`.solve_alm` takes this path where it applies (False: the Python solver
 #: everywhere, for a comparison of the two)
