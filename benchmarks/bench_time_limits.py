@@ -27,9 +27,10 @@ two repeats.
 
 Before any clock, per data set, the ALM's compiled kernels are loaded
 (:func:`liftnet.solvers.alm.warm_up`), each baseline runs one untimed epoch (torch's set-up)
-and IPOPT one untimed tiny solve (Pyomo's and cyipopt's imports). The BLAS runs on one thread
-(:func:`liftnet.solvers.threads.limit_blas`) and torch on one, as in the survey this script
-grew from (session 50): on a shared 2-core machine, pools of two threads compete for the cores.
+and IPOPT one untimed tiny solve (Pyomo's and cyipopt's imports). The BLAS, torch and numba
+run on one thread each (``liftnet.compare``'s thread limit, restored after), as in the survey
+this script grew from (session 50): on a shared 2-core machine, pools of two threads compete
+for the cores.
 
     .venv/bin/python benchmarks/bench_time_limits.py            # about 3.5 minutes (2-core
                                                                 # AMD EPYC, 2026-12-07)
@@ -56,9 +57,9 @@ from bench_args import (
 )
 
 from liftnet import LiftedProblem, SparseLeakyReLUNet, kkt_residuals, solve_alm, solve_alm_path
+from liftnet.compare import _threads
 from liftnet.datasets import load_digits_problem, make_mnist_like, make_teacher
 from liftnet.solvers.alm import warm_up
-from liftnet.solvers.threads import limit_blas
 
 ENTRIES = ("alm", "estimator", "path", "prox_gradient", "adam", "kkt", "ipopt")
 #: entries run on the MNIST-shaped data (full mode)
@@ -113,11 +114,16 @@ def _timed(call):
     return time.monotonic() - t, out
 
 
-def call_alm(case, limit, seed):
-    wall, res = _timed(lambda: solve_alm(case.prob, tol=TOL, seed=seed, time_limit=limit,
-                                         max_iter=MAX_ITER))
+def _one_result(call, limit):
+    """The sample of a ``call`` that returns one result (a cut one stops the script)."""
+    wall, res = _timed(call)
     stop_if_interrupted(res)
-    return wall, limit, (res.status,), res.time_excluded
+    return wall, limit, (res.status,), getattr(res, "time_excluded", None)
+
+
+def call_alm(case, limit, seed):
+    return _one_result(lambda: solve_alm(case.prob, tol=TOL, seed=seed, time_limit=limit,
+                                         max_iter=MAX_ITER), limit)
 
 
 def call_estimator(case, limit, seed):
@@ -150,17 +156,14 @@ def _baseline(name):
 
 def call_prox_gradient(case, limit, seed):
     f = _baseline("prox_gradient")
-    wall, res = _timed(lambda: f(case.prob, seed=seed, time_limit=limit, max_epochs=MAX_ITER,
-                                 tol=TOL))
-    stop_if_interrupted(res)
-    return wall, limit, (res.status,), res.time_excluded
+    return _one_result(lambda: f(case.prob, seed=seed, time_limit=limit, max_epochs=MAX_ITER,
+                                 tol=TOL), limit)
 
 
 def call_adam(case, limit, seed):
     f = _baseline("adam")
-    wall, res = _timed(lambda: f(case.prob, seed=seed, time_limit=limit, max_epochs=MAX_ITER))
-    stop_if_interrupted(res)
-    return wall, limit, (res.status,), res.time_excluded
+    return _one_result(lambda: f(case.prob, seed=seed, time_limit=limit, max_epochs=MAX_ITER),
+                       limit)
 
 
 def call_kkt(case, limit, seed):
@@ -175,9 +178,7 @@ def call_kkt(case, limit, seed):
 def call_ipopt(case, limit, seed):
     from liftnet import solve_ipopt
 
-    wall, res = _timed(lambda: solve_ipopt(case.prob, seed=seed, time_limit=limit))
-    stop_if_interrupted(res)
-    return wall, limit, (res.status,), getattr(res, "time_excluded", None)
+    return _one_result(lambda: solve_ipopt(case.prob, seed=seed, time_limit=limit), limit)
 
 
 CALLS = {"alm": call_alm, "estimator": call_estimator, "path": call_path,
@@ -272,15 +273,11 @@ def main(argv=None):
     missing = ipopt_missing() if any("ipopt" in e for _, e in steps) else ""
     if missing:
         print(f"note: ipopt rows skipped ({missing})")
-    if any("adam" in e for _, e in steps):
-        import torch
-
-        torch.set_num_threads(1)
     print(LEGEND)
     print(header(), flush=True)
 
     def work(rows):
-        with limit_blas(1):
+        with _threads(1):
             for make, entries in steps:
                 case = make()
                 warm_up(case.prob.dtype)  # the kernels' compile or cache load: not timed
