@@ -145,6 +145,23 @@ def test_relabelling_hidden_units_keeps_the_estimated_certificate(groups, coupli
 
 
 # ---------------------------------------------------------------- 2. samples
+def _assert_same_model(p, q, W, b, at_p, at_q, map_gV):
+    """``q`` is ``p``'s data set rearranged (its samples reordered or repeated) and ``at_q``
+    the point ``at_p = (V, M1, M2)`` carried over: ``F`` (at the point and at the exact lift),
+    ``Phi`` and the ``W``, ``b`` parts of the Lagrangian's gradient are unchanged, and its ``V``
+    part is ``map_gV`` of ``p``'s, layer by layer."""
+    (V, M1, M2), (Vq, M1q, M2q) = at_p, at_q
+    assert _close(q.F(W, b, Vq), p.F(W, b, V))
+    assert _close(q.F(W, b), p.F(W, b))
+    assert _close(q.Phi(W, b), p.Phi(W, b))
+    gW, gb, gV = p.lagrangian_gradient(W, b, V, M1, M2)
+    qW, qb, qV = q.lagrangian_gradient(W, b, Vq, M1q, M2q)
+    for a, e in zip([*qW, *(qb or [])], [*gW, *(gb or [])]):
+        assert _close(a, e)
+    for a, e in zip(qV, gV):
+        assert _close(a, map_gV(e))
+
+
 @settings(max_examples=30, deadline=None)
 @given(shapes, st.data())
 def test_reordering_samples_is_a_symmetry(cfg, data):
@@ -158,15 +175,7 @@ def test_reordering_samples_is_a_symmetry(cfg, data):
     perm = np.array(data.draw(st.permutations(range(p.N)), "perm"))
     q = _problem(X[perm], Y[perm], cfg["hidden"], **kw)
     Vq, M1q, M2q = ([x[:, perm] for x in arrs] for arrs in (V, M1, M2))
-    assert _close(q.F(W, b, Vq), p.F(W, b, V))
-    assert _close(q.F(W, b), p.F(W, b))
-    assert _close(q.Phi(W, b), p.Phi(W, b))
-    gW, gb, gV = p.lagrangian_gradient(W, b, V, M1, M2)
-    qW, qb, qV = q.lagrangian_gradient(W, b, Vq, M1q, M2q)
-    for a, e in zip([*qW, *(qb or [])], [*gW, *(gb or [])]):
-        assert _close(a, e)
-    for a, e in zip(qV, gV):
-        assert _close(a, e[:, perm])
+    _assert_same_model(p, q, W, b, (V, M1, M2), (Vq, M1q, M2q), lambda gV: gV[:, perm])
     _assert_reports_equal(kkt_residuals(p, W, b, V, M1, M2),
                           kkt_residuals(q, W, b, Vq, M1q, M2q))
 
@@ -228,15 +237,7 @@ def test_doubling_the_data_set(coupling, groups, bias):
     W[1][:, 2] = 0.0  # a zero group in every group kind
     V2 = [np.hstack([v, v]) for v in V]
     H1, H2 = ([np.hstack([m / 2, m / 2]) for m in Ms] for Ms in (M1, M2))
-    assert _close(q.F(W, b, V2), p.F(W, b, V))
-    assert _close(q.F(W, b), p.F(W, b))
-    assert _close(q.Phi(W, b), p.Phi(W, b))
-    gW, gb, gV = p.lagrangian_gradient(W, b, V, M1, M2)
-    qW, qb, qV = q.lagrangian_gradient(W, b, V2, H1, H2)
-    for a, e in zip([*qW, *(qb or [])], [*gW, *(gb or [])]):
-        assert _close(a, e)
-    for a, e in zip(qV, gV):
-        assert _close(a, np.hstack([e, e]) / 2)
+    _assert_same_model(p, q, W, b, (V, M1, M2), (V2, H1, H2), lambda gV: np.hstack([gV, gV]) / 2)
     r, s = kkt_residuals(p, W, b, V, M1, M2), kkt_residuals(q, W, b, V2, H1, H2)
     assert r.dual_feasibility > 0 and r.complementarity > 0 and r.stationarity_V > 0
     for k, factor in [("stationarity_W", 1), ("stationarity_b", 1), ("stationarity_V", 0.5),
