@@ -17,7 +17,8 @@ Outer iteration ``k``:
 2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
 3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``
    and is still above ``tol`` and (unless step 1 reached ``tol``) above ``PENALTY_MARGIN``
-   times the inner residual reached in step 1, ``rho_{k+1} = gamma rho_k`` (docs/maths.md 6.1);
+   times the inner residual reached in step 1, ``rho_{k+1} = min(gamma rho_k, rho_max)``
+   (docs/maths.md 6.1);
 4. ``eps_{k+1} = min(eps_k, max(theta eps_k, kappa viol_k, tol))`` (docs/maths.md 6.1): not
    far below the violation; stop when the KKT residual (MODEL.md section 5,
    :func:`liftnet.kkt_residuals`) is ``<= tol``.
@@ -570,9 +571,10 @@ def warm_up(dtype=np.float64) -> None:
 
 def penalty_margin(kappa: float) -> float:
     """The margin of step 3's guard for the tolerance rule's ``kappa``: ``PENALTY_MARGIN``,
-    lowered so that ``margin * kappa <= 1/2`` (and never below 1). A subproblem solved to
-    ``eps_k >= kappa viol`` (step 4) ends near ``kappa viol``; with ``margin kappa < 1`` its
-    residual cannot hold the penalty against a violation that stalls."""
+    lowered so that ``margin * kappa <= 1/2``, but never below 1 (so for ``kappa > 1/2`` the
+    product is ``kappa``). A subproblem solved to ``eps_k >= kappa viol`` (step 4) ends near
+    ``kappa viol``; with ``margin kappa < 1`` its residual cannot hold the penalty against a
+    violation that stalls, which ``kappa >= 1`` no longer ensures."""
     if kappa <= 0:
         return PENALTY_MARGIN
     return max(1.0, min(PENALTY_MARGIN, 0.5 / kappa))
@@ -676,7 +678,8 @@ def solve_alm(
         (docs/maths.md 6.1; measured there; the margin is lowered for ``kappa > 1/6``,
         :func:`penalty_margin`).
     theta, eps0 : float (``eps0`` None: ``1e-2``, or the ``eps`` ``init`` carries)
-        Inner tolerance schedule ``eps_0 = eps0``, ``eps_{k+1} = max(theta eps_k, tol)``...
+        Inner tolerance schedule ``eps_0 = max(eps0, tol)``, then step 4's
+        ``eps_{k+1} = min(eps_k, max(theta eps_k, kappa viol_k, tol))``.
         Measured, not the default: ``eps0 = 5e-2`` (the default for part of 2026-12-03,
         docs/maths.md 6.1) took the 8-16-16-4 teachers of ``benchmarks/bench_ipopt.py`` to
         ``1e-3`` in a median 1.02, 0.62, 1.65 s instead of 1.59, 2.58, 3.09 s (N = 200, 400,

@@ -759,10 +759,10 @@ def _replay_penalty_rule(coupling, N, seed):
     return grew, held, by_margin
 
 
-def test_penalty_margin_stays_below_one_over_kappa():
-    """The guard's margin times ``kappa`` is at most 1/2 (a subproblem solved to
-    ``kappa viol`` cannot hold the penalty against a stalled violation) and the margin is
-    never below 1 (the guard of before) nor above ``PENALTY_MARGIN``."""
+def test_penalty_margin_is_half_over_kappa_within_one_and_the_default():
+    """The guard's margin times ``kappa`` is 1/2 wherever that leaves the margin between 1
+    (the guard of before) and ``PENALTY_MARGIN`` (a subproblem solved to ``kappa viol`` cannot
+    hold the penalty against a stalled violation); outside, the nearer bound."""
     from liftnet.solvers.alm import PENALTY_MARGIN, penalty_margin
 
     assert penalty_margin(0.1) == PENALTY_MARGIN == 3.0  # the default kappa keeps it whole
