@@ -237,7 +237,7 @@ def _print_summary(prob, res, data, metrics, t_data, t_total, out=None, t_warm=0
         p(f"note: {data.info['note']}")
     p(f"status: {res.status} ({res.message}) after {res.nit} outer / "
       f"{res.get('n_inner', '?')} inner iterations")  # fmt: skip
-    p("KKT certificate (MODEL.md section 5, infinity norms, multipliers "
+    p("KKT certificate (docs/maths.md 5, infinity norms, multipliers "
       f"{kkt.get('multipliers', 'given')}):")  # fmt: skip
     for key in ("stationarity", "primal_feasibility", "dual_feasibility", "complementarity"):
         p(f"  {key.replace('_', ' '):<20} {kkt[key]:.3e}")

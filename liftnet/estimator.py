@@ -84,7 +84,7 @@ def lift_gap_message(res, beta: float, scale: float = 1.0) -> str | None:
             or not gap > LIFT_GAP_ATOL * scale):
         return None
     return (
-        f"the fitted network's Phi = {res.Phi:.4g} (MODEL.md 3) exceeds F = "
+        f"the fitted network's Phi = {res.Phi:.4g} (docs/maths.md 1) exceeds F = "
         f"{res.objective:.4g} of the lifted point the ALM certified by "
         f"{gap / res.Phi:.0%} of Phi: (M) lets V carry what the weights do not "
         f"compute; a larger beta (now {beta:g}) ties them together (docs/maths.md 4)"

@@ -159,7 +159,8 @@ def legend(cfg) -> str:
         " each method to its own stopping test, bounded by iteration counts.", _WIDTH)
     return "\n".join((
         intro,
-        "  Phi             objective of (P) (MODEL.md 3) at the returned weights; lower is better",
+        "  Phi             objective of (P) (docs/maths.md 1) at the returned weights; lower is",
+        "                  better",
         "  Phi_ratio       Phi / the ALM's Phi (same data set and budget); below 1: better than",
         "                  the ALM",
         "  t_target        seconds on the method's own clock until the point it would return if",
@@ -174,9 +175,10 @@ def legend(cfg) -> str:
         "                  accuracy = fraction classified right, higher is better (digits,",
         "                  mnist_like); mse = mean squared error per sample, lower is better",
         "                  (teacher)",
-        "  kkt             the ALM's KKT residual of (M) (MODEL.md 5) at its returned point, lower",
-        "                  is better (nan: the baselines); kkt_net: at the exact lift of its",
-        "                  network, multipliers estimated (full mode, converge, first seed)",
+        "  kkt             the ALM's KKT residual of (M) (docs/maths.md 5) at its returned",
+        "                  point, lower is better (nan: the baselines); kkt_net: at the exact",
+        "                  lift of its network, multipliers estimated (full mode, converge,",
+        "                  first seed)",
         "  status          why the runs stopped (every status among the seeds)",
     ))
 
