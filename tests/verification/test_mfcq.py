@@ -366,3 +366,45 @@ def test_feasible_allows_a_violation_within_active_tol():
         assert rep.active_tol == 1e-8
         assert rep.max_violation == pytest.approx(eps, rel=1e-3)
         assert rep.feasible is feasible
+
+
+@pytest.fixture(scope="module")
+def large_active_jacobian():
+    """The active rows at the lift of a random start, N = 1000, widths 10-8-8-3: 16000
+    constraints, an LP of seconds."""
+    import liftnet.verification.mfcq as mfcq
+
+    prob = make_problem(0, hidden=(8, 8), N=1000, n0=10, nL=3)
+    W, b = prob.initial_weights(0)
+    V = prob.lift(W, b)
+    g = mfcq.constraint_values(prob, W, b, V)
+    return mfcq.constraint_jacobian(prob, W, b, V)[np.flatnonzero(g >= -1e-8)]
+
+
+@pytest.mark.parametrize("limit", [0.02, 0.1])
+def test_the_lp_stops_at_its_time_limit(large_active_jacobian, limit):
+    """SciPy 1.17's HiGHS interior point looks at ``time_limit`` only before it starts: limits
+    of 0.05 and 0.1 s ran 2.0-2.6 s to "optimal" here, and the test above failed whenever the
+    Jacobian left HiGHS more than that check. With a limit the LP runs by dual simplex, which
+    stops on it."""
+    import time
+
+    import liftnet.verification.mfcq as mfcq
+
+    t0 = time.monotonic()
+    t, d, status, message = mfcq._lp_margin(large_active_jacobian, time_limit=limit)
+    wall = time.monotonic() - t0
+    assert status == "time_limit" and t is None and d is None, (status, wall, message)
+    assert wall < limit + 1.5
+
+
+def test_the_lp_with_a_generous_limit_gives_the_same_margin():
+    """The simplex a limit chooses and the interior point give the same optimal margin."""
+    prob = make_problem(1)
+    W, _ = prob.initial_weights(0)
+    free = check_mfcq(prob, W, lp=True)
+    timed = check_mfcq(prob, W, lp=True, time_limit=60.0)
+    assert free.lp_status == timed.lp_status == "optimal"
+    assert timed.lp_margin > 0
+    assert abs(timed.lp_margin - free.lp_margin) <= 1e-7 * max(1.0, free.lp_margin)
+    assert timed.margin <= timed.lp_margin + 1e-12
