@@ -528,11 +528,11 @@ def is_warm(dtype) -> bool:
 def warm_up(dtype=np.float64) -> None:
     """Compile, or load from numba's disk cache, every compiled kernel :func:`solve_alm` runs in
     ``dtype`` (a small solve with bias, then the kernels' parallel drivers and the L-BFGS algebra
-    of large memories), so that a timed run does not pay it. Measured in a fresh checkout
-    (scratch, 2 cores): the first solve of a tiny problem took 2.9 s in float64 and 2.1 s in
-    float32 (compiling), later first solves in a new process 0.19 s (loading the cache), then
-    0.01 s. The benchmarks and the comparison
-    harness call it before their timed runs.
+    of large memories), so that a timed run does not pay it. With numba's disk cache empty
+    (``NUMBA_CACHE_DIR=$(mktemp -d) python -c "import numpy as np; from liftnet.solvers.alm
+    import warm_up; warm_up(np.float64)"``; the 2-core AMD EPYC, 2026-12-07) it took 62 s, ``warm_up(np.float32)`` after it 18 s (compiling; ``scripts/setup.sh`` pays
+    both once); in a new process with the cache filled, 0.58 s (loading it). The benchmarks and
+    the comparison harness call it before their timed runs.
 
     A Ctrl-C raises KeyboardInterrupt (its small solve, which returns ``interrupted`` for one,
     passes it on): there is nothing to return yet, and the caller's solve is not to start.
