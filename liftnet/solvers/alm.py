@@ -530,9 +530,10 @@ def warm_up(dtype=np.float64) -> None:
     ``dtype`` (a small solve with bias, then the kernels' parallel drivers and the L-BFGS algebra
     of large memories), so that a timed run does not pay it. With numba's disk cache empty
     (``NUMBA_CACHE_DIR=$(mktemp -d) python -c "import numpy as np; from liftnet.solvers.alm
-    import warm_up; warm_up(np.float64)"``; the 2-core AMD EPYC, 2026-12-07) it took 62 s, ``warm_up(np.float32)`` after it 18 s (compiling; ``scripts/setup.sh`` pays
-    both once); in a new process with the cache filled, 0.58 s (loading it). The benchmarks and
-    the comparison harness call it before their timed runs.
+    import warm_up; warm_up(np.float64)"``; the 2-core AMD EPYC, 2026-12-07) it took 62 s,
+    ``warm_up(np.float32)`` after it 18 s (compiling; ``scripts/setup.sh`` pays both once); in
+    a new process with the cache filled, 0.58 s (loading it). The benchmarks and the comparison
+    harness call it before their timed runs.
 
     A Ctrl-C raises KeyboardInterrupt (its small solve, which returns ``interrupted`` for one,
     passes it on): there is nothing to return yet, and the caller's solve is not to start.
