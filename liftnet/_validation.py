@@ -47,7 +47,7 @@ def _refuse_text(X, name: str) -> None:
         A = np.asarray(X)
     except (TypeError, ValueError):
         return
-    if A.dtype.kind in ("U", "S") or (
+    if A.dtype.kind in ("U", "S", "T") or (  # T: numpy 2's variable-width StringDType
         A.dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in A.flat)
     ):
         raise TypeError(f"{name} must be a numeric array, got text (dtype {A.dtype})")

@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ._validation import (
     _refuse_dates,
+    _refuse_sparse,
     _refuse_text,
     check_bool,
     check_choice,
@@ -397,6 +398,9 @@ class _LiftedNetBase(BaseEstimator):
             # validate_data reads dates as days (or seconds) since 1970, and fails inside
             # numpy on a frame with a date column
             _refuse_dates(arr, nm)
+        # validate_data lets a sparse y through (multi_output=True), and the float cast of a
+        # regression target then failed as "y must be numeric"; score names it (as here)
+        _refuse_sparse(y, "y")
         _refuse_text(X, "X")  # validate_data would parse "1.5" as a number
         if isinstance(y, (list, tuple)):
             # validate_data turns a list mixing "a" and 1 into text ('1', 'a'): the mix is
@@ -405,8 +409,10 @@ class _LiftedNetBase(BaseEstimator):
                 labels = np.asarray(y, dtype=object)
             except ValueError:  # (ragged: validate_data says so)
                 labels = None
-            if labels is not None and labels.ndim == 1:
-                _check_one_kind_of_label(labels)
+            # (also in one column, (N, 1), which fit takes as (N,))
+            if labels is not None and (labels.ndim == 1 or labels.ndim == 2
+                                       and labels.shape[1] == 1):
+                _check_one_kind_of_label(labels.ravel())
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=False,
             ensure_min_samples=1,
@@ -670,8 +676,9 @@ class SparseLeakyReLUNet(_LiftedNetBase):
     ``cross_validate`` with an integer ``cv`` stratify the folds of a classifier only. With
     ``task="auto"`` the type is known only after ``fit`` (it depends on ``y``), so this
     estimator declares none, and its folds are plain ``KFold``: on labels sorted by class
-    (scikit-learn's iris, for one) every fold then tests classes it never trained on, and
-    scores 0. For model selection use :class:`SparseLeakyReLUClassifier` or
+    (scikit-learn's iris, for one) with ``cv=3`` every fold then tests a class it never
+    trained on, and scores 0 (the default 5 folds skew the classes of each training fold).
+    For model selection use :class:`SparseLeakyReLUClassifier` or
     :class:`SparseLeakyReLURegressor` (or ``task="classification"`` / ``"regression"``, which
     declare the type), or pass a ``StratifiedKFold`` as ``cv``.
 
