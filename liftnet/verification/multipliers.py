@@ -425,8 +425,10 @@ def estimate_multipliers(
         before each evaluation of the program, since one of its iterations may take several);
         on expiry the last (with ``patience``: the best) iterate is returned. The set-up
         (the least-squares operator, the first preconditioner) and the comparison with the
-        start run outside it (the operator alone took 0.26 s on a 3-40-40-3 network with
-        N = 600).
+        start run outside it (the operator takes 8-10 ms on a 3-40-40-3 network with
+        N = 600, and the first call of a process also loads liftnet's compiled kernels); when
+        the set-up alone uses it up, no iteration runs and the start is returned (``status``
+        ``time_limit``, ``kept_start``).
     return_info : bool
         Also return a dict: ``method``, ``status`` (how the method stopped), ``iterations``,
         ``refined`` (the support's Newton steps improved the interior point's multipliers, and
@@ -474,7 +476,12 @@ def estimate_with_report(prob, W, b, V, *, method: str = "interior-point", tol: 
 
     lsq = MultiplierLSQ(prob, W, b, V)
     m0 = lsq.guess()
-    if method == "interior-point":
+    # the set-up alone used up time_limit (as it can at 784-256-128-10, N = 4000): no
+    # iteration and no comparison, the start itself (kept_start)
+    spent = deadline is not None and time.monotonic() > deadline
+    if spent:
+        m, nit, status = m0, 0, "time_limit"
+    elif method == "interior-point":
         m, info = interior_point_cg(
             lsq.value, lsq.gradient, lsq.hessp, lsq.precond, m0, tol=tol,
             max_iter=200 if max_iter is None else max_iter, deadline=deadline,
@@ -530,8 +537,8 @@ def estimate_with_report(prob, W, b, V, *, method: str = "interior-point", tol: 
     S1, S2 = ([np.ascontiguousarray(x, dtype=dt) for x in Ms] for Ms in lsq.start)
     try:
         start = _report(prob, W, b, V, S1, S2)
-        report = _report(prob, W, b, V, M1, M2)
-        kept_start = _residual(start) < _residual(report)
+        report = start if spent else _report(prob, W, b, V, M1, M2)
+        kept_start = spent or _residual(start) < _residual(report)
     except INTERRUPTS as exc:  # Ctrl-C in the comparison: the method's multipliers, as they are
         status, kept_start, report = interrupted(exc), False, None
     if kept_start:

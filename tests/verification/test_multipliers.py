@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liftnet import LiftedProblem, kkt_residuals
+from liftnet.solvers import interior_point
 from liftnet.solvers.interior_point import interior_point_cg
 from liftnet.verification import multipliers
 from liftnet.verification.multipliers import MultiplierLSQ, estimate_multipliers
@@ -358,3 +359,60 @@ def test_score_is_the_kkt_residual_of_the_multipliers(seed, dominant):
     others = [rep.stationarity, rep.primal_feasibility, comp1, comp2]
     others.remove(part)
     assert rep.residual == part and part > 1.5 * max(others)  # that part alone decides
+
+
+# When the estimate's set-up alone uses up time_limit (as it can at 784-256-128-10, N = 4000,
+# float32), no method runs and the start is used with one report, not two. A clock that moves
+# only in the set-up: no timing in the tests.
+def _slow_set_up(monkeypatch, seconds):
+    clock = {"now": 0.0}
+    init = MultiplierLSQ.__init__
+
+    def slow(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        clock["now"] += seconds
+
+    class FakeTime:
+        @staticmethod
+        def monotonic():
+            return clock["now"]
+
+    monkeypatch.setattr(MultiplierLSQ, "__init__", slow)
+    monkeypatch.setattr(multipliers, "time", FakeTime)
+    monkeypatch.setattr(interior_point, "time", FakeTime)  # (the method's deadline test)
+    reports = []
+    report = multipliers._report
+    monkeypatch.setattr(multipliers, "_report",
+                        lambda *a: reports.append(1) or report(*a))
+    return reports
+
+
+@pytest.mark.parametrize("method", ["interior-point", "lbfgsb", "bb"])
+def test_a_set_up_past_the_limit_runs_no_method(monkeypatch, method):
+    prob, W, b, V = slightly_infeasible_point(4, hidden=(6, 4), N=40)
+    start = multipliers.initial_multipliers(prob, W, b, V)
+    reports = _slow_set_up(monkeypatch, 10.0)
+
+    def no_method(*a, **k):
+        raise AssertionError("the method ran after the set-up used up the time limit")
+
+    monkeypatch.setattr(multipliers, "interior_point_cg", no_method)
+    monkeypatch.setattr(multipliers, "prox_gradient_bb", no_method)
+    monkeypatch.setattr(multipliers, "minimize", no_method)
+    M1, M2, info = estimate_multipliers(prob, W, b, V, method=method, time_limit=1.0,
+                                        return_info=True)
+    assert info["status"] == "time_limit" and info["iterations"] == 0
+    assert info["kept_start"] and len(reports) == 1
+    for a, s in zip((*M1, *M2), (*start[0], *start[1])):
+        np.testing.assert_array_equal(a, s)
+
+
+def test_a_limit_that_does_not_bind_changes_nothing(monkeypatch):
+    prob, W, b, V = slightly_infeasible_point(4, hidden=(6, 4), N=40)
+    free = kkt_residuals(prob, W, b, V)
+    _slow_set_up(monkeypatch, 0.5)  # set-up within the limit; the iterations take no time
+    limited = kkt_residuals(prob, W, b, V, time_limit=1.0)
+    assert limited.estimate["status"] == free.estimate["status"] != "time_limit"
+    assert limited.residual == free.residual
+    for a, c in zip((*limited.M1, *limited.M2), (*free.M1, *free.M2)):
+        np.testing.assert_array_equal(a, c)
