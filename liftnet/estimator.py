@@ -195,7 +195,10 @@ class _LiftedNetBase(BaseEstimator):
         the clock cuts it: the same data and ``random_state`` follow the same path, but how many
         iterations fit in the time moves with the machine's load, so two such fits can return
         different networks. A fit bounded by ``max_iter`` (``time_limit=None``) is deterministic on
-        one machine.
+        one machine. As in :func:`~liftnet.solve_alm`, the limit is first looked at once the
+        solver's start is set up and certified (passes over all samples), so a shorter limit
+        returns the start (``n_iter_`` 0), late by that set-up; ``fit``'s own work around the
+        solver (checking and converting the data, building the problem) is off its clock.
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the initial weights: an int gives the same network at every fit; a
         RandomState or Generator gives one seed drawn from it per fit (scikit-learn's
