@@ -1,5 +1,7 @@
 """The multiplier program of the KKT check (liftnet.verification.multipliers)."""
 
+import types
+
 import numpy as np
 import pytest
 from _helpers import slightly_infeasible_point
@@ -74,6 +76,11 @@ def test_methods_agree_on_the_optimal_value(method):
     B1, B2 = estimate_multipliers(prob, W, b, V, method=method, max_iter=20000, tol=1e-12)
     assert value(A1, A2) == pytest.approx(value(B1, B2), rel=1e-5)
     assert value(A1, A2) < value(*lsq.split(lsq.guess()))
+
+
+def _fake_time(clock):
+    """A stand-in for the ``time`` module whose ``monotonic()`` reads ``clock["now"]``."""
+    return types.SimpleNamespace(monotonic=lambda: clock["now"])
 
 
 def test_dead_unit_with_a_zero_incoming_group_keeps_the_estimate_finite():
@@ -266,10 +273,7 @@ def test_lbfgsb_evaluates_nothing_after_its_deadline(monkeypatch):
         clock["now"] += 1.0
         return value(self, m)
 
-    class FakeTime:
-        @staticmethod
-        def monotonic():
-            return clock["now"]
+    FakeTime = _fake_time(clock)
 
     monkeypatch.setattr(MultiplierLSQ, "value", slow)
     monkeypatch.setattr(multipliers, "time", FakeTime)
@@ -372,10 +376,7 @@ def _slow_set_up(monkeypatch, seconds):
         init(self, *args, **kwargs)
         clock["now"] += seconds
 
-    class FakeTime:
-        @staticmethod
-        def monotonic():
-            return clock["now"]
+    FakeTime = _fake_time(clock)
 
     monkeypatch.setattr(MultiplierLSQ, "__init__", slow)
     monkeypatch.setattr(multipliers, "time", FakeTime)
