@@ -14,6 +14,7 @@ import pytest
 from _helpers import run_with_failing_stdout, zero_kkt
 
 import liftnet.cli as cli
+import liftnet.io
 from liftnet.cli import main
 from liftnet.formulation.problem import LiftedProblem
 from liftnet.io import load_result
@@ -1253,3 +1254,34 @@ def test_solve_refuses_a_repeated_column_name_as_target(tmp_path, capsys, no_sol
     rc = run_main(["solve", *SMALL, "--file", str(tmp_path / "dup.csv"), "--target", "a"])
     err = capsys.readouterr().err
     assert rc == 2 and "error: --target: the column name 'a' is ambiguous" in err, err
+
+
+# The result files written by `liftnet solve` (a mutation review, session 51).
+SMALL = ["--hidden", "4", "--max-iter", "3", "--time-limit", "2", "--quiet"]
+
+
+def test_solve_out_file_carries_the_alms_rho_and_eps(tmp_path):
+    """``PREFIX.npz`` holds the ALM's ``rho`` and ``eps`` (a later ``--init`` goes on with them),
+    the same as the report's."""
+    out = str(tmp_path / "run")
+    assert main(["solve", *SMALL, "--data", "teacher", "--n-samples", "40", "--out", out]) == 0
+    got = load_result(out + ".npz")
+    report = json.loads(open(out + ".json").read())
+    assert got["rho"] is not None and got["eps"] is not None
+    if "rho" in report:
+        assert got["rho"] == pytest.approx(report["rho"])
+
+
+def test_solve_a_refused_place_at_the_write_is_one_line_and_the_report_is_kept(
+        tmp_path, monkeypatch, capsys):
+    """``save_result`` refuses its place with a ``ValueError`` (the folder replaced after the
+    check before the solve): one line naming the file, exit status 1, the report written."""
+    def refused(path, res):
+        raise ValueError(f"path: cannot create the file {path!r}: Permission denied")
+
+    monkeypatch.setattr(liftnet.io, "save_result", refused)
+    out = str(tmp_path / "run")
+    rc = main(["solve", *SMALL, "--data", "teacher", "--n-samples", "40", "--out", out])
+    err = capsys.readouterr().err
+    assert rc == 1 and f"cannot write '{out}.npz'" in err and "Traceback" not in err
+    assert json.loads(open(out + ".json").read())["status"]

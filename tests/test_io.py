@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from _helpers import cut_bytes, make_unreadable
 
-from liftnet.io import jsonable, load_result, save_result, writable_file, writable_folder
+from liftnet.io import (
+    jsonable,
+    load_result,
+    save_result,
+    writable_file,
+    writable_folder,
+    write_json,
+)
+from liftnet.solvers.result import LiftedResult
 
 
 def test_roundtrip_keeps_layers_and_dtype(tmp_path):
@@ -368,3 +376,102 @@ def test_a_layer_numbered_zero_is_refused_by_name(tmp_path):
     np.savez(tmp_path / "z.npz", W_0=np.ones((2, 2)), W_2=np.ones((2, 2)), W_3=np.ones((1, 2)))
     with pytest.raises(ValueError, match=r"has W_l for l = \[0, 2, 3\], not 1\.\.3"):
         load_result(tmp_path / "z.npz")
+
+
+# A mutation review of liftnet/io.py and liftnet/solvers/result.py (session 51).
+def _tiny():
+    return {"W": [np.ones((2, 1)), np.full((1, 2), 3.0)], "V": [np.zeros((2, 4))]}
+
+
+def test_a_bare_file_name_is_written_in_the_current_folder(tmp_path, monkeypatch):
+    """``save_result("r", res)`` and ``write_json("r.json", ...)`` (no folder in the name: its
+    folder is ``""``, the current one) write there; every other test named a folder."""
+    monkeypatch.chdir(tmp_path)
+    assert save_result("r", _tiny()) == "r.npz"
+    assert write_json("r.json", {"a": 1}) == "r.json"
+    assert writable_file("s.json", "--json") == "s.json"
+    np.testing.assert_array_equal(load_result("r")["W"][1], _tiny()["W"][1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.npz"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_folder_no_file_can_be_made_in_is_refused_even_for_root(tmp_path):
+    """``writable_folder`` tries a file in the folder: ``/proc`` exists (so ``makedirs`` passes)
+    but takes no new file, for root too (a read-only folder of the tests is writable by root)."""
+    refused = "^--out-dir: cannot create or write to the folder '/proc'"
+    with pytest.raises(ValueError, match=refused):
+        writable_folder("/proc", "--out-dir")
+
+
+def test_an_existing_read_only_file_is_refused_before_the_solve(tmp_path):
+    (tmp_path / "r.json").write_text("{}\n")
+    os.chmod(tmp_path / "r.json", 0o444)
+    if os.access(tmp_path / "r.json", os.W_OK):
+        pytest.skip("this user writes a read-only file anyway (root)")
+    with pytest.raises(ValueError, match="^--out: cannot write .*r.json.*read-only"):
+        writable_file(tmp_path / "r.json", "--out")
+    assert (tmp_path / "r.json").read_text() == "{}\n"
+
+
+def test_a_link_to_a_file_is_written_through_and_stays_a_link(tmp_path):
+    """A symbolic link is written in place (through ``open``), not replaced by a new file: its
+    target gets the text and the link is kept (``/dev/stdout`` redirected by a shell)."""
+    target = tmp_path / "target.json"
+    target.write_text("old\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_json(link, {"a": 1})
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == '{\n  "a": 1\n}\n'
+
+
+def test_an_archive_holding_a_pickle_is_refused_without_running_it(tmp_path):
+    """An npz member of dtype object holds a pickle: ``np.load(allow_pickle=False)`` refuses it,
+    so the call its ``__reduce__`` names never runs."""
+    made = tmp_path / "made_by_the_pickle"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(made),))
+
+    path = tmp_path / "evil.npz"
+    np.savez(path, W_1=np.array([Payload()], dtype=object))
+    with pytest.raises(ValueError, match=r"^path: cannot read .*evil\.npz.* as a liftnet result"):
+        load_result(path)
+    assert not made.exists()
+
+
+@pytest.mark.parametrize("key", ["rho", "eps"])
+def test_a_stored_zero_rho_or_eps_is_refused(tmp_path, key):
+    """A penalty or tolerance of 0 is as invalid read as written (save_result refuses eps = 0)."""
+    path = tmp_path / "z.npz"
+    np.savez(path, W_1=np.ones((2, 2)), **{key: np.array(0.0)})
+    with pytest.raises(ValueError, match=f"{key} in .*z.npz"):
+        load_result(path)
+
+
+def test_an_archive_without_weights_is_refused_by_name(tmp_path):
+    """Arrays of a result but no ``W_l`` (only ``V_1``): no network, refused naming ``W``."""
+    path = tmp_path / "v.npz"
+    np.savez(path, V_1=np.ones((2, 3)), M1_1=np.zeros((2, 3)))
+    no_weights = r"holds no weights W_1, W_2, \.\.\. \(not a liftnet result\)"
+    with pytest.raises(ValueError, match=no_weights):
+        load_result(path)
+
+
+def test_values_json_has_no_type_for_are_written_as_text(tmp_path):
+    """A path, a complex number or a set in a report is written as its text, not refused."""
+    import json
+    import pathlib
+
+    report = {"file": pathlib.Path("a/b.csv"), "z": 1 + 2j, "s": {3}}
+    assert jsonable(report) == {"file": "a/b.csv", "z": "(1+2j)", "s": "{3}"}
+    out = write_json(tmp_path / "r.json", report)
+    assert json.loads(open(out).read())["file"] == "a/b.csv"
+
+
+def test_repr_names_the_time_and_survives_a_stopped_solve():
+    r = LiftedResult(solver="alm", status="interrupted", message="stopped", objective=None,
+                     nit=0, time=0.5, kkt=None, W=None)
+    assert repr(r) == ("LiftedResult(solver='alm', status='interrupted', message='stopped', "
+                       "objective=None, nit=0, time=0.5)")

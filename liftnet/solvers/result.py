@@ -91,8 +91,9 @@ class LiftedResult(dict):
     def __repr__(self) -> str:
         keys = ("solver", "status", "message", "objective", "nit", "time")
         body = ", ".join(f"{k}={self[k]!r}" for k in keys if k in self)
-        if "kkt" in self and self["kkt"] is not None:
-            body += f", kkt_residual={self['kkt']['residual']:.3e}"
+        residual = (self.get("kkt") or {}).get("residual")  # (a partial kkt: none shown)
+        if residual is not None:
+            body += f", kkt_residual={residual:.3e}"
         return f"LiftedResult({body})"
 
     @property

@@ -61,3 +61,10 @@ def test_repr_shows_the_message_and_takes_a_result_without_kkt():
     assert "kkt_residual" not in text
     assert "kkt_residual=1.500e-03" in repr(LiftedResult(status="converged",
                                                          kkt={"residual": 1.5e-3}))
+
+
+@pytest.mark.parametrize("kkt", [None, {}, {"residual": None}, {"residual": float("nan")}])
+def test_repr_of_a_stopped_result_never_raises(kkt):
+    text = repr(LiftedResult(solver="alm", status="diverged", message=None, objective=None,
+                             nit=None, time=None, kkt=kkt))
+    assert text.startswith("LiftedResult(solver='alm', status='diverged'")
