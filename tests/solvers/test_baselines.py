@@ -857,3 +857,159 @@ def test_ctrl_c_during_the_warm_up_step_lets_it_finish(monkeypatch, name):
     assert res.status == "interrupted" and res.n_steps == 0 and cut == []
     monkeypatch.setattr(stochastic, "_make_optimiser", real)
     assert BASELINES[name](prob, max_epochs=1, seed=0, batch_size=32).status == "max_iter"
+
+
+# A mutation review of the baselines (session 51).
+
+
+def tiny_problem(lam=1e-2, dtype=np.float64, bias=False, groups="column", N=40):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, 5))
+    Y = rng.standard_normal((N, 2))
+    return LiftedProblem(X, Y, hidden=(4,), lam=lam, bias=bias, dtype=dtype, groups=groups,
+                         alpha=0.2)
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("time_limit", [0, 0.0, -1.0])
+def test_a_time_limit_of_zero_or_below_is_refused(name, time_limit):
+    """``time_limit`` is a positive number of seconds or None: 0 is refused with its name."""
+    with pytest.raises(ValueError, match="time_limit"):
+        BASELINES[name](tiny_problem(), time_limit=time_limit, max_epochs=1)
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_success_is_true_only_for_converged(name):
+    """A run that stops at max_epochs has not converged: ``success`` is False."""
+    res = BASELINES[name](tiny_problem(), max_epochs=1, tol=1e-30) if name == "prox_gradient" \
+        else BASELINES[name](tiny_problem(), max_epochs=1)
+    assert res.status == "max_iter"
+    assert res.success is False
+
+
+@pytest.mark.parametrize("name", STOCHASTIC)
+def test_float32_problems_are_trained_in_float32_tensors(monkeypatch, name):
+    """``dtype=float32``: every tensor of the forward pass (weights, biases, inputs) is
+    torch.float32, not float64 converted back at the checkpoints."""
+    seen = set()
+    real = tp.forward_output
+
+    def spy(W, b, V0, alpha):
+        seen.update(str(t.dtype) for t in [*W, *(b or []), V0])
+        return real(W, b, V0, alpha)
+
+    monkeypatch.setattr(tp, "forward_output", spy)
+    res = BASELINES[name](tiny_problem(dtype=np.float32, bias=True), max_epochs=1, batch_size=16)
+    assert seen == {"torch.float32"}
+    assert all(w.dtype == np.float32 for w in res.W)
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_start_is_initial_weights_of_the_seed_exactly(name, seed):
+    """Stopped by the callback at the first checkpoint (the start), each baseline returns
+    ``prob.initial_weights(seed)`` bit for bit (the warm-up step touched copies only)."""
+    prob = tiny_problem(bias=True)
+    W0, b0 = prob.initial_weights(seed)
+    if name == "prox_gradient":  # its first record is the start; it stops after one step
+        res = prox_gradient(prob, seed=seed, max_epochs=1)
+        assert res.history[0]["Phi"] == pytest.approx(prob.Phi(W0, b0), rel=1e-14)
+        return
+    res = BASELINES[name](prob, seed=seed, max_epochs=1, callback=lambda rec: True)
+    assert res.n_steps == 0
+    for a, c in zip(res.W, W0, strict=True):
+        np.testing.assert_array_equal(a, c)
+    for a, c in zip(res.b, b0, strict=True):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_every_sample_is_in_exactly_one_minibatch_per_epoch(monkeypatch):
+    """N = 53, batch 10 (a partial last batch): each epoch's batches partition range(N)."""
+    from liftnet.solvers.baselines import stochastic
+
+    batches = []
+    real = stochastic.torch.from_numpy
+
+    def spy(a):
+        if a.dtype.kind == "i":
+            batches.append(a.copy())
+        return real(a)
+
+    monkeypatch.setattr(stochastic.torch, "from_numpy", spy)
+    res = sgd(tiny_problem(N=53), batch_size=10, max_epochs=3)
+    assert res.n_steps == 3 * 6
+    seen = np.concatenate(batches)
+    assert len(seen) == 3 * 53
+    for k in range(3):
+        np.testing.assert_array_equal(np.sort(seen[53 * k: 53 * (k + 1)]), np.arange(53))
+
+
+@pytest.mark.parametrize("name", ["sgd", "prox_sgd", "adam"])
+def test_returned_point_has_the_smallest_Phi_of_the_history(name):
+    """A noisy run (batches of 2, a large step) whose last checkpoint is not its best: the
+    returned Phi is the history's minimum."""
+    lr = 0.05 if "sgd" in name else 0.3
+    res = BASELINES[name](tiny_problem(), lr=lr, batch_size=2, max_epochs=4, eval_every=0.25)
+    phis = [h["Phi"] for h in res.history]
+    assert phis[-1] > min(phis)  # the premise: the history went up at the end
+    assert res.Phi == pytest.approx(min(phis), rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_a_baseline_leaves_torchs_thread_count_alone(name):
+    torch.set_num_threads(1)
+    BASELINES[name](tiny_problem(), max_epochs=1)
+    assert torch.get_num_threads() == 1
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_one_full_batch_prox_sgd_step_with_bias_by_hand(groups):
+    """One full-batch prox_sgd step is ``W+ = prox_{lr lam R}(W - lr grad)`` per group of the
+    layout, ``b+ = b - lr grad_b`` (biases are not penalised): its checkpoint's Phi is the Phi
+    of that point, some groups of which are exact zeros."""
+    prob = tiny_problem(lam=8.0, bias=True, groups=groups)
+    lr = 0.1
+    W0, b0 = prob.initial_weights(3)
+    Wt = [torch.tensor(w, requires_grad=True) for w in W0]
+    bt = [torch.tensor(x, requires_grad=True) for x in b0]
+    tp.loss(tp.forward_output(Wt, bt, torch.from_numpy(prob.X).T, prob.alpha),
+            torch.from_numpy(prob.Y).T).backward()
+    W1 = [prob.penalty.prox(w - lr * t.grad.numpy(), lr) for w, t in zip(W0, Wt)]
+    b1 = [x - lr * t.grad.numpy() for x, t in zip(b0, bt)]
+    assert 0 < prob.penalty.n_zero_groups(W1) < sum(prob.penalty.n_groups(w.shape) for w in W1)
+    from liftnet.solvers.baselines import prox_sgd
+
+    res = prox_sgd(prob, lr=lr, batch_size=prob.N, max_epochs=1, seed=3)
+    assert res.n_steps == 1
+    assert res.history[-1]["Phi"] == pytest.approx(prob.Phi(W1, b1), rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", ["sgd", "prox_sgd"])
+def test_the_first_infinite_checkpoint_stops_the_run_as_diverged(name):
+    """lr 0.3 on batches of 2 overflows: the checkpoint where Phi first becomes inf (not NaN)
+    ends the run, status ``diverged``, and the returned point is the best finite one."""
+    res = BASELINES[name](tiny_problem(), lr=0.3, batch_size=2, max_epochs=4, eval_every=0.25)
+    phis = np.array([h["Phi"] for h in res.history])
+    assert res.status == "diverged"
+    assert np.isinf(phis[-1])
+    assert np.all(np.isfinite(phis[:-1]))
+    assert res.Phi == pytest.approx(phis[:-1].min(), rel=1e-12)
+
+
+def test_prox_gradient_line_search_allows_the_rounding_of_the_problems_dtype(monkeypatch):
+    """In float32 the sufficient-decrease test allows float32's rounding level of ell (about
+    1e-5 relative), not float64's (1e-14, which made the float32 line search backtrack on
+    rounding noise: 3024 vs 3008 backtracks and a worse Phi in 3000 iterations)."""
+    from liftnet.solvers.baselines import fullbatch
+
+    dtypes = []
+    real = fullbatch.value_noise
+
+    def spy(v, g, dtype):
+        dtypes.append(np.dtype(dtype))
+        return real(v, g, dtype)
+
+    monkeypatch.setattr(fullbatch, "value_noise", spy)
+    prox_gradient(tiny_problem(dtype=np.float32), max_epochs=5)
+    assert len(dtypes) > 1 and set(dtypes) == {np.dtype(np.float32)}
