@@ -220,7 +220,7 @@ def level_set_radius(prob, F0: float) -> TheoryReport:
     r = float(np.sqrt(prob.N * F0 / prob.beta))
     v, vs = float(np.linalg.norm(prob.V0)), []
     for _ in range(1, prob.L):
-        v = w * v + r
+        v = (w * v if v else 0.0) + r  # (inf * 0 = nan at X = 0 with w = inf)
         vs.append(v)
     # products, not powers: a huge F0 gives R = inf, where float ** raises OverflowError
     R = float(np.sqrt(w * w + sum(x * x for x in vs)))

@@ -408,3 +408,57 @@ def test_the_lp_with_a_generous_limit_gives_the_same_margin():
     assert timed.lp_margin > 0
     assert abs(timed.lp_margin - free.lp_margin) <= 1e-7 * max(1.0, free.lp_margin)
     assert timed.margin <= timed.lp_margin + 1e-12
+
+
+# A mutation review of theory.py and mfcq.py (session 51).
+def test_lp_margin_with_no_time_left_does_not_start_highs():
+    # check_mfcq passes what is left of time_limit: exactly 0 s left must not start HiGHS
+    # (with a limit of 0 HiGHS may or may not return an optimum: no answer either way)
+    J = sp.csr_matrix(np.array([[1.0, -1.0], [-1.0, 0.0]]))
+    t, d, status, message = _lp_margin(J, time_limit=0.0)
+    assert (t, d, status) == (None, None, "time_limit")
+    assert "before HiGHS started" in message
+    # with no constraint at all the answer needs no solve, whatever the limit
+    t, d, status, _ = _lp_margin(sp.csr_matrix((0, 2)), time_limit=0.0)
+    assert t == np.inf and status == "optimal" and np.array_equal(d, np.zeros(2))
+
+
+def test_margin_active_raw_matches_the_jacobian_at_a_point_with_layer_one_inactive():
+    # layer 1 strictly inside (V_1 = sigma(U_1) + 1, where c_0 = 0 would give -1 everywhere),
+    # layer 2 at its lift: the worst active <grad g, d> comes from layer 2 and depends on c_1
+    prob = make_problem(0, alpha=0.01)  # widths 3-4-3-2
+    W = [np.zeros(s) for s in prob.W_shapes]
+    W[1][:] = [[2.0, 2.0, 2.0, -1.0],  # row sum 5 = m_2, U = -4 < 0: only g2 active
+               [1.0, 0.0, 0.0, 0.0],  # row sum 1, U = 1 > 0: g1 active
+               [-1.0, 0.0, 0.0, 0.0]]  # row sum -1, U = -1: g2 active
+    V1 = np.tile(np.array([[1.0], [1.0], [1.0], [10.0]]), (1, prob.N))  # U_1 = 0: inactive
+    V = [V1, prob.sigma(W[1] @ V1)]
+    rep = check_mfcq(prob, W, None, V, lp=False, active_tol=1e-10)
+    _, d = mfcq_direction(prob, W)
+    act = constraint_values(prob, W, None, V) >= -1e-10
+    ref = -float(np.max(constraint_jacobian(prob, W, None, V)[np.flatnonzero(act)] @ d))
+    # c_1 = 1: row 1's g1 gives 1 + c_1 (5 - 1) = 5, row 0's g2 5.95, row 2's g2 6.01
+    assert ref == pytest.approx(5.0) and rep.margin_active_raw == pytest.approx(ref, rel=1e-12)
+    assert rep.margin_raw == 1.0  # layer 1's constraints (c_0 = 0) give exactly -1
+
+
+def test_lp_max_constraints_must_be_at_least_one():
+    from liftnet.verification.mfcq import check_mfcq
+
+    prob = make_problem(0)
+    W = [np.ones(s) for s in prob.W_shapes]
+    with pytest.raises(ValueError, match="lp_max_constraints"):
+        check_mfcq(prob, W, lp="auto", lp_max_constraints=0)
+
+
+def test_a_failed_highs_solve_gives_nan_and_not_a_zero_margin(monkeypatch):
+    # "failed" must not read as an LP optimum of 0 (which would say: MFCQ fails)
+    from types import SimpleNamespace
+
+    import liftnet.verification.mfcq as mfcq
+
+    monkeypatch.setattr(mfcq, "linprog", lambda *a, **k: SimpleNamespace(
+        status=4, message="numerical difficulties", fun=None, x=None))
+    J = sp.csr_matrix(np.array([[1.0, -1.0], [-1.0, 0.0]]))
+    t, d, status, message = mfcq._lp_margin(J)
+    assert np.isnan(t) and d is None and status == "failed" and "status 4" in message

@@ -351,3 +351,65 @@ def test_lifted_only_units_threshold_follows_tol():
     rep = lifted_only_units(prob, W, None, V, tol=0.5)
     assert rep.count == 1 and list(rep.units[0]) == [1]
     assert rep.U_max[0][0] == pytest.approx(0.3 * rep.V_max[0][0], rel=1e-12)
+
+
+# A mutation review of theory.py and mfcq.py (session 51).
+
+
+def test_lift_objective_gap_refuses_F_overflow_with_Phi_finite():
+    # squared coupling, W_2 = W_3 = 0: Phi = loss + lam R stays finite (element groups: |w| = 1e154)
+    # but the coupling (beta/N)(1-alpha)^2 ||min(U_1, 0)||^2 overflows: F = inf alone, and the
+    # report would say gap = inf, error = nan.
+    prob = make_problem(0, coupling="squared", lam=1e-3, groups="element")
+    W = [np.zeros(s) for s in prob.W_shapes]
+    W[0][:] = -1e154
+    with np.errstate(over="ignore", invalid="ignore"):
+        F, Phi = prob.F(W, None, prob.lift(W)), prob.Phi(W)
+    assert np.isfinite(Phi) and not np.isfinite(F)  # the case this test is about
+    with pytest.raises(ValueError, match="too large"):
+        lift_objective_gap(prob, W)
+
+
+def test_inside_level_set_all_inside_is_false_when_one_point_is_outside():
+    from liftnet.verification.theory import inside_level_set
+
+    prob = make_problem(1)
+    rng = np.random.default_rng(2)
+    small = [0.01 * rng.standard_normal(s) for s in prob.W_shapes]
+    big = [100.0 * w for w in small]
+    n_small = np.sqrt(sum(float(np.vdot(x, x)) for x in (*small, *prob.lift(small))))
+    n_big = np.sqrt(sum(float(np.vdot(x, x)) for x in (*big, *prob.lift(big))))
+    R = 0.5 * (n_small + n_big)
+    rep = inside_level_set(prob, [{"W": small}, {"W": big}], R)
+    assert rep.inside == [True, False]
+    assert rep.all_inside is False
+    assert inside_level_set(prob, [{"W": small}], R).all_inside is True
+
+
+def test_inside_level_set_reports_F_at_the_given_V_not_Phi():
+    from liftnet.verification.theory import inside_level_set
+
+    prob = make_problem(3)  # complementarity: F = Phi only at the lift
+    rng = np.random.default_rng(4)
+    W = [rng.standard_normal(s) for s in prob.W_shapes]
+    V, prev = [], prob.V0  # V_l = sigma(W_l V_{l-1}) + 1: feasible, not an exact network
+    for Wl in W[:-1]:
+        prev = prob.sigma(Wl @ prev) + 1.0
+        V.append(prev)
+    rep = inside_level_set(prob, [(W, None, V), {"W": W}], np.inf)
+    assert rep.objectives[0] == pytest.approx(prob.F(W, None, V), rel=1e-12)
+    assert rep.objectives[0] > prob.Phi(W) + 1e-6  # the coupling of V - sigma(U) = 1 counts
+    assert rep.objectives[1] == pytest.approx(prob.Phi(W), rel=1e-12)
+    assert rep.violations == [0.0, 0.0]
+
+
+# A mutation review of theory.py and mfcq.py (session 51).
+def test_level_set_radius_is_inf_not_nan_at_zero_data_and_overflowing_w():
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(np.zeros((5, 3)), rng.standard_normal((5, 2)), hidden=(4, 3), lam=1e-3)
+    rep = level_set_radius(prob, 1e306)  # w = F0 / lam overflows to inf, v_0 = ||X||_F = 0
+    assert rep.W_radius == np.inf
+    assert rep.V_radius[0] == rep.pi_radius  # v_1 = w * 0 + r = r
+    assert rep.radius == np.inf
+    W0 = [np.zeros(s) for s in prob.W_shapes]
+    assert inside_level_set(prob, [{"W": W0}], rep).all_inside
