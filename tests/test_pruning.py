@@ -211,3 +211,58 @@ def test_prune_weights_keep_has_one_array_per_weight_matrix(alpha):
     _, _, keep = prune_weights(W, b, alpha=alpha)
     assert len(keep) == len(W)
     assert [k.tolist() for k in keep] == [[0, 1, 2, 3], [0, 1, 2], [0, 1]]
+
+
+# A mutation review (session 51).
+@pytest.mark.parametrize("alpha", [None, 0.1])
+def test_prune_weights_does_not_write_into_its_inputs(alpha):
+    """The caller's ``W`` and ``b`` are left as they were: the silenced placeholder of a dead
+    layer and the folded constants are written into copies (a ``W_new = list(W)`` or an
+    ``astype(..., copy=False)`` zeroed the caller's columns and grew its biases)."""
+    rng = np.random.default_rng(4)
+    # layer 1: every row zero, unit 0 with zero bias (dead), the others constants; layer 2
+    # then reads constants only
+    W = [np.zeros((3, 2)), rng.standard_normal((2, 3)), rng.standard_normal((2, 2))]
+    b = [np.array([0.0, 0.7, -0.4]), rng.standard_normal(2), rng.standard_normal(2)]
+    W_before, b_before = [w.copy() for w in W], [x.copy() for x in b]
+    prune_weights(W, b, alpha=alpha)
+    # a second network: a whole hidden layer dead (zero rows and biases), its columns nonzero
+    V = [np.zeros((3, 2)), rng.standard_normal((2, 3))]
+    c = [np.zeros(3), rng.standard_normal(2)]
+    V_before, c_before = [w.copy() for w in V], [x.copy() for x in c]
+    prune_weights(V, c, alpha=alpha)
+    for got, want in zip(W + b + V + c, W_before + b_before + V_before + c_before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_alpha_must_be_positive():
+    W = [np.ones((2, 3)), np.ones((1, 2))]
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        prune_weights(W, [np.ones(2), np.ones(1)], alpha=0.0)
+
+
+@pytest.mark.parametrize("b, match", [
+    ([np.ones(2), np.ones(1), np.ones(1)], r"b must hold 2 arrays \(one per W\[l\]\), got 3"),
+    ([np.ones((2, 1)), np.ones(1)], r"b\[0\] must have shape \(2,\), got \(2, 1\)"),
+    ([np.ones(2), np.ones((1, 1))], r"b\[1\] must have shape \(1,\), got \(1, 1\)"),
+])  # fmt: skip
+def test_biases_of_the_wrong_count_or_shape_are_refused(b, match):
+    W = [np.ones((2, 3)), np.ones((1, 2))]
+    with pytest.raises(ValueError, match=match):
+        prune_weights(W, b)
+
+
+@pytest.mark.parametrize("alpha", [None, 0.1])
+def test_a_layer_whose_only_survivor_is_unit_0_keeps_its_weights(alpha):
+    """Unit 0 alone alive in a hidden layer is kept as it is, not taken for the silenced
+    placeholder of an empty layer (its weights zeroed)."""
+    rng = np.random.default_rng(5)
+    W = [rng.standard_normal((3, 2)), rng.standard_normal((2, 3))]
+    W[1][:, 1:] = 0.0  # units 1, 2 of the hidden layer unused
+    b = [rng.standard_normal(3), rng.standard_normal(2)]
+    W2, b2, keep = prune_weights(W, b, alpha=alpha)
+    assert keep[1].tolist() == [0] and np.any(W2[0]) and np.any(W2[1])
+    X = rng.standard_normal((8, 2))
+    a = 0.1 if alpha is None else alpha
+    np.testing.assert_allclose(outputs(W2, b2, X[:, keep[0]], a), outputs(W, b, X, a),
+                               rtol=1e-13)

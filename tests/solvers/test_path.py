@@ -239,3 +239,74 @@ def test_a_lam_too_large_for_the_dtype_is_named_by_its_place_in_lams():
     prob = LiftedProblem(X, X[:, :1], hidden=(2,))
     with pytest.raises(ValueError, match=r"^lams\[0\]=1e\+200 is too large for float64"):
         solve_alm_path(prob, [1e200, 1e-2], max_iter=1)
+
+
+# A mutation review (session 51).
+LAMS = (3e-2, 1e-2, 3e-3)
+
+
+def small():
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    return LiftedProblem(X, X[:, :1], hidden=(2,))
+
+
+def test_warm_started_path_yields_the_interrupted_result_then_stops():
+    """A result with status ``interrupted`` is yielded (the caller keeps it) and the walk
+    starts nothing more."""
+
+    class Res(dict):
+        def __init__(self, status):
+            super().__init__(W=[np.ones((2, 3)), np.ones((1, 2))], b=None)
+            self.status = status
+
+    calls = []
+
+    def solve(p, init):
+        calls.append(p.lam)
+        return Res("interrupted" if len(calls) == 2 else "converged")
+
+    problems = [small().with_lam(lam) for lam in LAMS]
+    out = list(warm_started_path(problems, solve, reseed=False))
+    assert calls == list(LAMS[:2])
+    assert [r.status for _, r in out] == ["converged", "interrupted"]
+    assert [p.lam for p, _ in out] == list(LAMS[:2])
+
+
+def test_warm_started_path_names_a_solver_that_is_not_callable():
+    with pytest.raises(TypeError, match="^solve must be callable, got int"):
+        next(warm_started_path([small()], 3))
+
+
+def test_an_error_between_two_points_that_is_no_ctrl_c_is_raised(monkeypatch):
+    """Only a Ctrl-C (or a SystemError caused by one) ends the path with the points kept; any
+    other error between two solves (here a SystemError of its own, in the reseeding) reaches
+    the caller instead of being taken for an interrupt."""
+    import liftnet.solvers.alm as alm
+    import liftnet.solvers.path as path_module
+    from liftnet.solvers.result import LiftedResult
+
+    def solve(p, seed=0, init=None, **kw):
+        return LiftedResult(status="converged", W=[np.full(s, p.lam) for s in p.W_shapes])
+
+    def reseed(p, prev, seed=0):
+        raise SystemError("not an interrupt")
+
+    monkeypatch.setattr(alm, "solve_alm", solve)
+    monkeypatch.setattr(path_module, "reseed_dead_units", reseed)
+    with pytest.raises(SystemError, match="not an interrupt"):
+        solve_alm_path(small(), LAMS, tol=1e-3)
+
+
+@pytest.mark.parametrize("reseed", [True, False])
+def test_warm_started_path_checks_its_seed_before_any_solve(reseed):
+    """A bad ``seed`` is refused before the first solve runs (and with ``reseed=False`` too,
+    where no reseeding would ever read it)."""
+    calls = []
+
+    def solve(p, init):
+        calls.append(p.lam)
+        raise AssertionError("a solve ran")
+
+    with pytest.raises(ValueError, match="seed"):
+        next(warm_started_path([small()], solve, seed=-1, reseed=reseed))
+    assert calls == []
