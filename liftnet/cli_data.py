@@ -121,7 +121,8 @@ def load_problem_data(args, mode: str) -> ProblemData:
     """Build the split the CLI options ask for.
 
     ``args`` carries ``seed`` and, for ``solve``: ``data``, ``file``, ``target``, ``task``,
-    ``header``, ``n_samples``, ``test_size``, ``standardize``, ``dtype``.
+    ``header``, ``n_samples``, ``test_size``, ``standardize``, ``dtype``, and ``bias`` where
+    it has one (a regression target is centred only with biases).
 
     For a csv file ``info`` says whether its first row was read as a header (``header``); where
     ``--header auto`` read it as data (no cell of text) ``info["note"]`` says so, for

@@ -220,7 +220,7 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
     ----------
     test_size : float in (0, 1)
         Fraction of samples held out; both parts must hold at least one sample per class
-        (10), so about 0.0056 to 0.994.
+        (10), so about 0.0051 (above 9/1797) to 0.994.
     seed : int
         Seed of the split.
     dtype : {numpy.float64, numpy.float32}

@@ -1285,3 +1285,39 @@ def test_solve_a_refused_place_at_the_write_is_one_line_and_the_report_is_kept(
     err = capsys.readouterr().err
     assert rc == 1 and f"cannot write '{out}.npz'" in err and "Traceback" not in err
     assert json.loads(open(out + ".json").read())["status"]
+
+
+# A mutation review of datasets.py and cli_data.py (session 51).
+def test_a_label_is_an_integer_strictly_below_2_to_the_63():
+    """LABEL_LIMIT is excluded: 2**63 does not cast to int64 and back (type_of_target's
+    rule), so it is no class label; -2**63 is int64's smallest and is one."""
+    from liftnet.cli_data import LABEL_LIMIT, _auto_task, _is_label
+
+    assert _is_label(np.array([LABEL_LIMIT, -LABEL_LIMIT, 3.0])).tolist() == [False, True, True]
+    assert _auto_task(np.array([0.0, 1.0, LABEL_LIMIT])) == "regression"
+
+
+def test_one_column_of_ones_is_no_one_hot_target():
+    """One-hot rows need two or more columns: a single column of 1 is one class label (1),
+    not the column index 0 of a one-hot row."""
+    from liftnet.cli_data import _is_one_hot
+
+    assert not _is_one_hot(np.ones((4, 1)))
+    assert _is_one_hot(np.eye(2)[[0, 1, 1, 0]])
+
+
+def test_mnist_like_may_generate_exactly_its_maximum():
+    """MAX_MNIST_LIKE samples in all are allowed (at most, not fewer than): --n-samples
+    200000 --test-size 0, or 100000 with --test-size 0.5."""
+    from liftnet.cli_data import MAX_MNIST_LIKE, _mnist_like_test_samples
+
+    assert _mnist_like_test_samples(MAX_MNIST_LIKE, 0.0) == 0
+    assert _mnist_like_test_samples(MAX_MNIST_LIKE // 2, 0.5) == MAX_MNIST_LIKE // 2
+
+
+def test_auto_task_of_two_integer_columns_that_are_not_one_hot_is_regression():
+    """Two or more target columns that are not one-hot rows are outputs of a regression,
+    also when they hold integers (they were flattened and read as labels)."""
+    from liftnet.cli_data import _auto_task
+
+    assert _auto_task(np.array([[0.0, 2.0], [1.0, 3.0], [2.0, 0.0]])) == "regression"

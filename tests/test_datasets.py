@@ -759,3 +759,89 @@ def test_an_integer_as_text_is_a_name_the_header_has_else_an_index(tmp_path):
     r.write_text("1,2,3\n4,5,6\n")
     X, y, used = load_user_data(r, target="0", return_target=True)  # no header: an index
     assert used == 0 and y.tolist() == [1, 4]
+
+
+# A mutation review of datasets.py and cli_data.py (session 51).
+@pytest.mark.parametrize("dtype, top", [(np.float64, 1.7e308), (np.float32, 3.3e38)])
+def test_standardize_column_near_the_largest_float_is_scaled_not_nan(dtype, top):
+    """The power-of-two prescale must stay finite: a column whose largest magnitude is in
+    the dtype's top binade (2**1023 <= |x| in float64) made 2**e overflow to inf."""
+    X = np.array([[top, 1.0], [-top, 2.0], [0.5 * top, 3.0]], dtype=dtype)
+    (Z,), mean, scale = standardize(X, return_stats=True)
+    assert np.all(np.isfinite(Z)) and np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))
+    assert np.allclose(Z.mean(0), 0, atol=1e-6) and np.allclose(Z.std(0), 1, rtol=1e-5)
+
+
+def test_npz_without_the_default_y_key_blames_the_file_not_the_target(tmp_path):
+    """No target given: a missing 'Y' is the file's fault (``path:``, the CLI's --file), only
+    a missing key the user named is ``target:``."""
+    from liftnet.datasets import load_user_data
+
+    f = tmp_path / "d.npz"
+    np.savez(f, X=np.ones((3, 2)), y=np.arange(3.0))
+    with pytest.raises(ValueError, match=r"^path: .*has no array 'Y'"):
+        load_user_data(f)
+    with pytest.raises(ValueError, match=r"^target: .*has no array 'z'"):
+        load_user_data(f, target="z")
+
+
+@pytest.mark.parametrize("X, Y, what", [(np.ones((0, 2)), np.ones(0), "X"),
+                                        (np.ones((3, 0)), np.ones(3), "X"),
+                                        (np.ones((3, 2)), np.ones((3, 0)), "Y")])
+def test_npz_with_an_empty_array_is_refused_by_name(tmp_path, X, Y, what):
+    """An npz of no samples (or no columns) is refused when read, naming the array, not
+    handed on as data of size 0."""
+    from liftnet.datasets import load_user_data
+
+    f = tmp_path / "d.npz"
+    np.savez(f, X=X, Y=Y)
+    with pytest.raises(ValueError, match=rf"^path: {what} in .* is empty"):
+        load_user_data(f)
+
+
+def test_an_integer_as_text_the_header_does_not_name_is_an_index(tmp_path):
+    """The CLI's ``--target 0`` on a file with a header of names: the header has no column
+    '0', so it is the index 0 (the docstring: a name where the header has it, else an index)."""
+    from liftnet.datasets import load_user_data
+
+    p = tmp_path / "named.csv"
+    p.write_text("a,b,c\n1,2,3\n4,5,6\n")
+    X, y, used = load_user_data(p, target="0", return_target=True)
+    assert used == "a" and y.tolist() == [1, 4] and X.tolist() == [[2, 3], [5, 6]]
+    assert load_user_data(p, target="-2", return_target=True)[2] == "b"
+
+
+def test_a_one_row_csv_with_an_unnamed_first_column_of_0_is_data(tmp_path):
+    """One row cannot show a row index (0 alone is no sequence 0, 1, ...): the unnamed first
+    column is a feature then, not refused as pandas' index."""
+    from liftnet.datasets import load_user_data
+
+    p = tmp_path / "one.csv"
+    p.write_text(",a,b\n0,1,2\n")
+    X, y, used = load_user_data(p, return_target=True)
+    assert X.tolist() == [[0, 1]] and y.tolist() == [2] and used == "b"
+
+
+@pytest.mark.parametrize("X, Y, match", [
+    (np.ones((3, 2)), np.ones((3, 2, 2)),
+     r"^path: X and Y in .* disagree: .*Y has shape \(3, 2, 2\)"),
+    (np.ones((3, 2, 2)), np.ones(3), r"^path: X in .* must be 2-D, got shape \(3, 2, 2\)"),
+])
+def test_npz_arrays_of_too_many_dimensions_are_refused(tmp_path, X, Y, match):
+    """Y is (N,) or (N, n_L), X (N, n_0) (or (N,), one feature): a 3-D array is refused."""
+    from liftnet.datasets import load_user_data
+
+    f = tmp_path / "d.npz"
+    np.savez(f, X=X, Y=Y)
+    with pytest.raises(ValueError, match=match):
+        load_user_data(f)
+
+
+# A mutation review of datasets.py and cli_data.py (session 51).
+def test_digits_docstring_lower_bound_of_test_size_is_the_real_one():
+    """The docstring's smallest test_size must be one the code needs: 0.0051 (above 9/1797,
+    ceil holds out 10) is accepted, so the documented bound must not be above it."""
+    low = float(re.search(r"so about ([0-9.]+)", load_digits_problem.__doc__).group(1))
+    d = load_digits_problem(test_size=0.0051)
+    assert len(d.X_test) == 10 and np.all(d.Y_test.sum(0) == 1)
+    assert low <= 0.0051
