@@ -192,7 +192,7 @@ def build_pyomo_model(prob, init=None, *, deadline=None):
         the expressions ``U`` and constraints ``g1``, ``g2``, ``epi``, each term of ``loss``
         and ``coupling``, and between the other components, which are built whole (the
         variables ``V``: 0.07 s at N = 1000, widths 6-8-8-3, of a 1.5 s build; the parameter
-        ``V0``, ``n_0 N`` entries, is the largest on wide inputs: 0.23-0.25 s on the digits,
+        ``V0``, ``n_0 N`` entries, is the largest on wide inputs: 0.14-0.25 s on the digits,
         N = 1347, widths 64-32-16-10, of an 11-12 s build, 2-core AMD EPYC, 2026-12-07).
 
     Returns

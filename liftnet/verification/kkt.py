@@ -101,9 +101,9 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         report's ``estimate["status"]`` says which). Its set-up and the final reports are not
         cut (the least-squares operator takes 8-10 ms on a 3-40-40-3 network with N = 600, but
         at 784-256-128-10, N = 4000, float32, the set-up and the report took long enough that
-        ``time_limit=0.05`` ended 0.21-0.24 s late, median of four random starts); when the
+        ``time_limit=0.05`` ended 0.17-0.21 s late, median of four random starts); when the
         set-up alone uses up the limit, the start's multipliers are used at once (no
-        iteration, one report; before, 0.39-0.41 s late there).
+        iteration, one report; before, 0.47-0.60 s late there).
     verbose : bool
         Print the estimate's progress, one line per iteration.
 

@@ -180,8 +180,8 @@ def _lp_margin(J_active: sp.csr_matrix, time_limit: float | None = None
     bounds = [(-1.0, 1.0)] * n + [(None, None)]
     options = {} if time_limit is None else {"time_limit": float(time_limit)}
     # HiGHS's interior point (with crossover) is 4-5x faster than its dual simplex on this LP
-    # (the lift of a random start, widths 10-8-8-3: N = 1000, 16000 active, 2.5 s against
-    # 11.5 s; N = 200, 0.20 against 0.88 s), but the interior point of SciPy 1.17's HiGHS
+    # (the lift of a random start, widths 10-8-8-3: N = 1000, 16000 active, 2.1 s against
+    # 11.7 s; N = 200, 0.27 against 1.11 s), but the interior point of SciPy 1.17's HiGHS
     # looks at time_limit only before it starts: limits of 0.05 and 0.1 s ran 2.0 and 2.6 s to
     # "optimal" at N = 1000. So with a limit the dual simplex, which stops on it.
     method = "highs-ipm" if time_limit is None else "highs-ds"
