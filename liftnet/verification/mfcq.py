@@ -179,7 +179,7 @@ def _lp_margin(J_active: sp.csr_matrix, time_limit: float | None = None
     cost[-1] = -1.0
     bounds = [(-1.0, 1.0)] * n + [(None, None)]
     options = {} if time_limit is None else {"time_limit": float(time_limit)}
-    # HiGHS's interior point (with crossover) is 4-5x faster than its dual simplex on this LP
+    # HiGHS's interior point (with crossover) is 4-6x faster than its dual simplex on this LP
     # (the lift of a random start, widths 10-8-8-3: N = 1000, 16000 active, 2.1 s against
     # 11.7 s; N = 200, 0.27 against 1.11 s), but the interior point of SciPy 1.17's HiGHS
     # looks at time_limit only before it starts: limits of 0.05 and 0.1 s ran 2.0 and 2.6 s to
@@ -245,7 +245,7 @@ def check_mfcq(
         Seconds for the LP certificate: its Jacobian of the active constraints, then HiGHS's
         solve, which gets what is left as its own ``time_limit`` (checked in its iterations;
         with a limit HiGHS runs its dual simplex, since its interior point looks at the limit
-        only before it starts, and the simplex takes 4-5 times as long to the optimum).
+        only before it starts, and the simplex takes 4-6 times as long to the optimum).
         When it expires the LP has no answer: ``lp_margin`` and ``lp_direction`` are None,
         ``lp_status`` is ``"time_limit"`` and ``holds`` rests on the constructive margin alone.
         None (default): no limit; the LP grows with the active constraints (``lp=True`` at
