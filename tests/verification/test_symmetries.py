@@ -37,6 +37,14 @@ def _close(a, b, rtol=RTOL, atol=ATOL):
     return np.allclose(a, b, rtol=rtol, atol=atol)
 
 
+def _data(cfg):
+    """The generator of ``cfg["seed"]`` and the data it draws first: ``X`` (N x n0), ``Y``
+    (N x nL)."""
+    rng = np.random.default_rng(cfg["seed"])
+    X = rng.standard_normal((cfg["N"], cfg["n0"]))
+    return rng, X, rng.standard_normal((cfg["N"], cfg["nL"]))
+
+
 def _problem(X, Y, hidden, **kw):
     return LiftedProblem(X, Y, hidden=hidden, **kw)
 
@@ -86,9 +94,7 @@ shapes = st.fixed_dictionaries({
 @settings(max_examples=40, deadline=None)
 @given(shapes, st.data())
 def test_relabelling_hidden_units_is_a_symmetry(cfg, data):
-    rng = np.random.default_rng(cfg["seed"])
-    X = rng.standard_normal((cfg["N"], cfg["n0"]))
-    Y = rng.standard_normal((cfg["N"], cfg["nL"]))
+    rng, X, Y = _data(cfg)
     p = _problem(X, Y, cfg["hidden"], alpha=0.2, beta=1.7, lam=0.3, groups=cfg["groups"],
                  coupling=cfg["coupling"], bias=cfg["bias"])
     W, b, V, M1, M2 = _random_point(p, rng)
@@ -165,9 +171,7 @@ def _assert_same_model(p, q, W, b, at_p, at_q, map_gV):
 @settings(max_examples=30, deadline=None)
 @given(shapes, st.data())
 def test_reordering_samples_is_a_symmetry(cfg, data):
-    rng = np.random.default_rng(cfg["seed"])
-    X = rng.standard_normal((cfg["N"], cfg["n0"]))
-    Y = rng.standard_normal((cfg["N"], cfg["nL"]))
+    rng, X, Y = _data(cfg)
     kw = dict(alpha=0.3, beta=0.8, lam=0.2, groups=cfg["groups"], coupling=cfg["coupling"],
               bias=cfg["bias"])
     p = _problem(X, Y, cfg["hidden"], **kw)
@@ -257,9 +261,7 @@ def test_pruning_keeps_the_network_and_cannot_raise_phi(cfg, fold):
     kept features gives the same outputs (to rounding) and the same data fit; its group norms
     are those of the original less deleted entries, so ``Phi`` cannot grow. Random networks
     with zeroed rows, columns and biases (constant units among them)."""
-    rng = np.random.default_rng(cfg["seed"])
-    X = rng.standard_normal((cfg["N"], cfg["n0"]))
-    Y = rng.standard_normal((cfg["N"], cfg["nL"]))
+    rng, X, Y = _data(cfg)
     kw = dict(alpha=0.2, lam=0.3, groups=cfg["groups"], bias=cfg["bias"])
     p = _problem(X, Y, cfg["hidden"], **kw)
     W, b, _, _, _ = _random_point(p, rng)
