@@ -225,8 +225,7 @@ def solve_ipopt(
         0.07 s at N = 1000, widths 6-8-8-3; the data ``V0`` of the digits, N = 1347, widths
         64-32-16-10, 0.14-0.25 s, so that ``time_limit=0.2`` there ended 0.05 s late, median
         of five, at most 0.10 s, ``benchmarks/bench_time_limits.py --entries ipopt``; the
-        expressions and
-        constraints stop between entries), the NLP
+        expressions and constraints stop between entries), the NLP
         build under way, IPOPT's iteration under way, and the final KKT check. The seconds
         of ``callback`` count (this limit and ``time`` are on the wall clock, as IPOPT's
         ``max_wall_time`` is, which cannot be paused), unlike those of

@@ -7,8 +7,9 @@ numpy each is one pass over memory, and together they cost several times the lay
 products (``benchmarks/bench_alm.py``, the ``ratio`` column). Here they are two fused passes per
 layer, compiled with numba (on all cores for layers of at least 2^21 entries, on one below:
 ``_PARALLEL_MIN_SIZE``), the way skglm compiles its coordinate-descent loops. The model's
-formulas are not repeated (only the bias add and the branch map ``V = C U + S`` of docs/maths.md
-6.2, one line each, are written here again): the kernels call the entrywise functions of
+formulas are not repeated (only the bias add, the branch map ``V = C U + S`` of docs/maths.md
+6.2 and its chain rule ``D_l += C_l gV_l``, one line each, are written here again, as
+docs/maths.md 8 lists): the kernels call the entrywise functions of
 :mod:`liftnet.formulation.couplings` (the couplings) and :mod:`liftnet.formulation.entrywise`
 (the gaps, the fields ``D_l``, ``E_l`` and the shifted multiplier), the same functions the numpy
 model evaluates on whole arrays.

@@ -13,8 +13,9 @@ certificate and the checkpoint of the schedule (iterations 1, 2, 3, 5, 8, ...), 
 (about every :data:`CHUNK_SECONDS`) and Ctrl-C (between those calls).
 
 It is the same algorithm to the bit, not an approximation of it: every formula but the data
-fit, its partial ``dU_L``, the output bias and ``lam R`` (restated here, summed in numpy's
-order) is the compiled kernel or function the Python solver calls (:mod:`.kernels`, the group
+fit, its partial ``dU_L``, the output bias, ``lam R``, the coupling's scale ``beta/N`` and the
+backward recursion's products ``W_{l+1}^T D_{l+1}``, ``D_l V_{l-1}^T``, ``D_l 1`` (restated
+here, summed in numpy's order, as docs/maths.md 8 lists) is the compiled kernel or function the Python solver calls (:mod:`.kernels`, the group
 loops of :class:`.FlatGroups`, the L-BFGS passes of :class:`.CompactLBFGS`,
 :func:`.backtrack_step`, ``L_rho`` from its sums by :func:`.entrywise.augmented_value`),
 the matrix products are BLAS's (numba's ``np.dot``, the same ``dgemm``/``ddot`` as numpy's),
