@@ -15,10 +15,10 @@ certificate and the checkpoint of the schedule (iterations 1, 2, 3, 5, 8, ...), 
 It is the same algorithm to the bit, not an approximation of it: every formula but the data
 fit, its partial ``dU_L``, the output bias, ``lam R``, the coupling's scale ``beta/N`` and the
 backward recursion's products ``W_{l+1}^T D_{l+1}``, ``D_l V_{l-1}^T``, ``D_l 1`` (restated
-here, summed in numpy's order, as docs/maths.md 8 lists) is the compiled kernel or function the Python solver calls (:mod:`.kernels`, the group
-loops of :class:`.FlatGroups`, the L-BFGS passes of :class:`.CompactLBFGS`,
-:func:`.backtrack_step`, ``L_rho`` from its sums by :func:`.entrywise.augmented_value`),
-the matrix products are BLAS's (numba's ``np.dot``, the same ``dgemm``/``ddot`` as numpy's),
+here, summed in numpy's order, as docs/maths.md 8 lists) is the compiled kernel or function
+the Python solver calls (:mod:`.kernels`, the group loops of :class:`.FlatGroups`, the
+L-BFGS passes of :class:`.CompactLBFGS`, :func:`.backtrack_step`, ``L_rho`` from its sums by
+:func:`.entrywise.augmented_value`), the matrix products are BLAS's (numba's ``np.dot``, the same ``dgemm``/``ddot`` as numpy's),
 and every reduction numpy makes is made in numpy's order (:func:`.quasi_newton._numpy_sum`:
 its pairwise summation). ``tests/solvers/test_owlqn_compiled.py`` runs both solvers on the
 same subproblems and compares their iterates, statuses and counts for equality, and the
