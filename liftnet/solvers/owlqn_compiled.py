@@ -12,18 +12,18 @@ certificate and the checkpoint of the schedule (iterations 1, 2, 3, 5, 8, ...), 
 ``finish`` (every :data:`.quasi_newton.FINISH_EVERY` iterations), the test of the deadline
 (about every :data:`CHUNK_SECONDS`) and Ctrl-C (between those calls).
 
-It is the same algorithm to the bit, not an approximation of it: every formula but the data
-fit, its partial ``dU_L``, the output bias, ``lam R``, the coupling's scale ``beta/N`` and the
+It is the same algorithm to the bit, not an approximation of it: every formula but the data fit,
+its partial ``dU_L``, the output bias, ``lam R``, the coupling's scale ``beta/N`` and the
 backward recursion's products ``W_{l+1}^T D_{l+1}``, ``D_l V_{l-1}^T``, ``D_l 1`` (restated
-here, summed in numpy's order, as docs/maths.md 8 lists) is the compiled kernel or function
-the Python solver calls (:mod:`.kernels`, the group loops of :class:`.FlatGroups`, the
-L-BFGS passes of :class:`.CompactLBFGS`, :func:`.backtrack_step`, ``L_rho`` from its sums by
-:func:`.entrywise.augmented_value`), the matrix products are BLAS's (numba's ``np.dot``, the same ``dgemm``/``ddot`` as numpy's),
-and every reduction numpy makes is made in numpy's order (:func:`.quasi_newton._numpy_sum`:
-its pairwise summation). ``tests/solvers/test_owlqn_compiled.py`` runs both solvers on the
-same subproblems and compares their iterates, statuses and counts for equality, and the
-fingerprints of ``benchmarks/fingerprint.py`` did not change when :func:`.solve_alm` took this
-path.
+here, summed in numpy's order, as docs/maths.md 8 lists) is the compiled kernel or function the
+Python solver calls (:mod:`.kernels`, the group loops of :class:`.FlatGroups`, the L-BFGS passes
+of :class:`.CompactLBFGS`, :func:`.backtrack_step`, ``L_rho`` from its sums by
+:func:`.entrywise.augmented_value`), the matrix products are BLAS's (numba's ``np.dot``, the
+same ``dgemm``/``ddot`` as numpy's), and every reduction numpy makes is made in numpy's order
+(:func:`.quasi_newton._numpy_sum`: its pairwise summation).
+``tests/solvers/test_owlqn_compiled.py`` runs both solvers on the same subproblems and compares
+their iterates, statuses and counts for equality, and the fingerprints of
+``benchmarks/fingerprint.py`` did not change when :func:`.solve_alm` took this path.
 
 What it does not do: float32 (the Python solver's float32 arithmetic follows numpy's scalar
 promotion rules), the parallel kernels of large layers, more than one BLAS thread (numba's
