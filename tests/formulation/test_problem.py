@@ -334,7 +334,7 @@ def test_layout_puts_the_V_blocks_last():
 
 def test_F_without_V_lifts_with_the_biases():
     """``F(W, b)`` (no ``V``) is ``F`` at the exact lift of ``(W, b)``, biases included, and
-    so equals ``Phi(W, b)`` for the complementarity coupling (MODEL.md 4, fact 1): a lift
+    so equals ``Phi(W, b)`` for the complementarity coupling (MODEL.md 4, fact 4): a lift
     that dropped ``b`` passed every fast test (``initial_weights`` has zero biases)."""
     rng = np.random.default_rng(1)
     p = _problem(rng, 6, (3, 4, 3, 2), "complementarity", True, lam=0.05)
