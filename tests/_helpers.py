@@ -31,19 +31,54 @@ def cut_bytes(path, keep: str) -> None:
                       "middle_cut": data[:half] + data[-22:]}[keep])
 
 
-def make_unreadable(path) -> None:
-    """Take the read permission off the file at ``path``, or skip the test where the file is
-    still readable (root reads it anyway)."""
+def make_unreadable(path, monkeypatch) -> None:
+    """Take the read permission off the file at ``path``. Root reads such a file anyway, and
+    the README's test command runs as root (CI): there, opening ``path`` by ``builtins.open``
+    or ``io.open`` (``np.load``'s and ``pathlib``'s way in) is made to fail as it fails for
+    other users, with ``PermissionError`` (EACCES), for the rest of the test. (Until session
+    52 the test was skipped there: it could not fail in CI.)"""
+    import builtins
+    import errno
+    import io
     import os
-
-    import pytest
 
     os.chmod(path, 0)
     try:
         open(path, "rb").close()
     except PermissionError:
         return
-    pytest.skip("the file is still readable (root reads it anyway)")
+    target = os.path.realpath(path)
+    real_open = builtins.open
+
+    def open_but_not_path(file, *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)):
+            name = os.fsdecode(file)
+            if os.path.realpath(name) == target:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", open_but_not_path)
+    monkeypatch.setattr(io, "open", open_but_not_path)
+
+
+def make_read_only(path, monkeypatch) -> None:
+    """Take the write permission off the file at ``path``. Root writes such a file anyway
+    (and CI runs as root): there ``os.access(path, W_OK)`` is made to answer as for another
+    user, False, for the rest of the test. (Until session 52 the test was skipped there.)"""
+    import os
+
+    os.chmod(path, 0o444)
+    if not os.access(path, os.W_OK):
+        return
+    target = os.path.realpath(path)
+    real_access = os.access
+
+    def access_but_not_path(p, mode, *args, **kwargs):
+        if mode & os.W_OK and os.path.realpath(os.fsdecode(p)) == target:
+            return False
+        return real_access(p, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access_but_not_path)
 
 
 def run_with_failing_stdout(args, stdout: str, rc: int, env=None) -> str:

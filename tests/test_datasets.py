@@ -261,16 +261,16 @@ def test_npz_cut_short_is_refused_naming_path(tmp_path, keep, what):
     assert "pickle" not in str(exc.value)
 
 
-def test_npz_empty_or_unreadable_is_refused_as_such(tmp_path):
+def test_npz_empty_or_unreadable_is_refused_as_such(tmp_path, monkeypatch):
     """An empty file is named as such (it was "not a zip archive"); a file without read
-    permission too (where the tests do not run as root)."""
+    permission too (as root, a refused open: make_unreadable)."""
     path = tmp_path / "e.npz"
     path.write_bytes(b"")
     with pytest.raises(ValueError, match=r"^path: cannot read '.*e\.npz' as a \.npz file: it is "
                                          r"empty; expected an \.npz archive written by np\.savez$"):
         load_user_data(path)
     np.savez(path, X=np.ones((4, 2)), Y=np.ones(4))
-    make_unreadable(path)
+    make_unreadable(path, monkeypatch)
     with pytest.raises(ValueError, match=r"^path: cannot read '.*e\.npz' as a \.npz file: "
                                          r"permission denied; expected an \.npz archive"):
         load_user_data(path)

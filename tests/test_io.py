@@ -9,7 +9,7 @@ import signal
 
 import numpy as np
 import pytest
-from _helpers import cut_bytes, make_unreadable
+from _helpers import cut_bytes, make_read_only, make_unreadable
 
 from liftnet.io import (
     jsonable,
@@ -172,11 +172,11 @@ def test_a_result_file_cut_short_is_refused_naming_path(tmp_path, keep, what):
     assert "pickle" not in str(exc.value)
 
 
-def test_an_unreadable_result_file_is_refused_as_such(tmp_path):
+def test_an_unreadable_result_file_is_refused_as_such(tmp_path, monkeypatch):
     """A file without read permission: is_zipfile(path) swallowed the PermissionError, and
     load_result called it "not a zip archive"."""
     path = save_result(tmp_path / "r", _tiny())
-    make_unreadable(path)
+    make_unreadable(path, monkeypatch)
     with pytest.raises(ValueError, match=r"^path: cannot read '.*r\.npz' as a \.npz file: "
                                          r"permission denied; expected an \.npz archive "
                                          r"written by save_result$"):
@@ -403,11 +403,9 @@ def test_a_folder_no_file_can_be_made_in_is_refused_even_for_root(tmp_path):
         writable_folder("/proc", "--out-dir")
 
 
-def test_an_existing_read_only_file_is_refused_before_the_solve(tmp_path):
+def test_an_existing_read_only_file_is_refused_before_the_solve(tmp_path, monkeypatch):
     (tmp_path / "r.json").write_text("{}\n")
-    os.chmod(tmp_path / "r.json", 0o444)
-    if os.access(tmp_path / "r.json", os.W_OK):
-        pytest.skip("this user writes a read-only file anyway (root)")
+    make_read_only(tmp_path / "r.json", monkeypatch)
     with pytest.raises(ValueError, match="^--out: cannot write .*r.json.*read-only"):
         writable_file(tmp_path / "r.json", "--out")
     assert (tmp_path / "r.json").read_text() == "{}\n"
