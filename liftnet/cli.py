@@ -10,8 +10,10 @@
   which returns its best iterate: both files are still written.
 * ``demo`` and ``solve`` print ``warning: ...`` (``solve`` also records it under ``warnings``)
   where ``SparseLeakyReLUNet.fit`` would raise its ``LiftGapWarning``
-  (:func:`liftnet.estimator.lift_gap_message`: one rule for both). With a time limit the
-  solver's compiled kernels are loaded before its clock starts (``warm_up`` in the timings).
+  (:func:`liftnet.estimator.lift_gap_message`: one rule for both). The solver's compiled
+  kernels are loaded before its clock starts (``warm_up`` in the timings); when that compiles
+  them (a minute, after an install or a change of the code) a line on stderr says so, unless
+  ``--quiet``.
 * ``liftnet verify ...`` / ``liftnet compare ...``: passed on to
   ``liftnet.verification.crosscheck.main`` and ``liftnet.compare.main``.
 
@@ -155,6 +157,11 @@ def _progress(total: int, quiet: bool, time_limit):
         return False
 
     return bar, callback
+
+
+def _to_stderr(line: str) -> None:
+    """A line for the user beside the progress bar (stderr: stdout carries the summary)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _solver_default(name):
@@ -644,11 +651,11 @@ def _run(args, mode: str, out=None) -> int:
         if getattr(args, "init", None) is not None:
             init = _load_init(args, prob)
         t_data = time.perf_counter() - t0
-        if args.time_limit is not None:
-            # the compiled kernels are loaded (0.2 s) or compiled (seconds) outside the
-            # solver's clock, as SparseLeakyReLUNet.fit and the comparison harness do
-            warm_up(prob.dtype)
-            t_warm = time.perf_counter() - t0 - t_data
+        # the compiled kernels are loaded (0.6 s) or compiled (about a minute, after an
+        # install or a change of the code: said on stderr unless --quiet) before the solve,
+        # off the solver's clock as SparseLeakyReLUNet.fit and the comparison harness do
+        warm_up(prob.dtype, notice=None if args.quiet else _to_stderr)
+        t_warm = time.perf_counter() - t0 - t_data
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"liftnet {mode}: error: {exc}", file=sys.stderr)
         return 2

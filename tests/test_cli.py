@@ -388,25 +388,53 @@ def test_solve_reports_the_estimators_lift_gap_warning(tmp_path, monkeypatch, ca
     assert (share < 1 - LIFT_GAP_RTOL) == bool(rep["warnings"])
 
 
-def test_time_limited_solve_warms_the_kernels_up_first(tmp_path, monkeypatch):
+def test_solve_warms_the_kernels_up_first(tmp_path, monkeypatch):
     """The kernels' load is not on the solver's clock (it was: the first 0.2 s, or seconds
-    after a cache invalidation, of --time-limit), and the report times it apart."""
+    after a cache invalidation, of --time-limit), and the report times it apart; with a clock
+    or without, and a notice on stderr unless --quiet."""
     import liftnet.solvers.alm as alm
 
     events = []
     real_warm, real_solve = alm.warm_up, cli._solve
-    monkeypatch.setattr(alm, "warm_up", lambda dtype: events.append(("warm_up", dtype))
-                        or real_warm(dtype))  # fmt: skip
+    monkeypatch.setattr(alm, "warm_up", lambda dtype, notice=None: events.append(
+        ("warm_up", dtype, notice is not None)) or real_warm(dtype))  # fmt: skip
     monkeypatch.setattr(cli, "_solve", lambda *a, **k: events.append(("solve",))
                         or real_solve(*a, **k))  # fmt: skip
     rc, out = solve(tmp_path, "--data", "teacher", "--n-samples", "40", "--dtype", "float32")
-    assert rc == 0 and events == [("warm_up", np.dtype(np.float32)), ("solve",)]
+    assert rc == 0 and events == [("warm_up", np.dtype(np.float32), False), ("solve",)]  # --quiet
     t = json.loads(open(out + ".json").read())["timings"]
     assert t["warm_up"] > 0 and t["total"] >= t["data"] + t["warm_up"] + t["solver"] - 1e-9
-    events.clear()  # no clock, no warm-up
-    rc = run_main(["solve", "--hidden", "4", "--max-iter", "2", "--quiet", "--data", "teacher",
+    events.clear()  # no clock: the same order; not --quiet: a notice to give
+    rc = run_main(["solve", "--hidden", "4", "--max-iter", "2", "--data", "teacher",
                    "--n-samples", "40", "--out", str(tmp_path / "b")])  # fmt: skip
-    assert rc == 0 and events == [("solve",)]
+    assert rc == 0 and events == [("warm_up", np.dtype(np.float64), True), ("solve",)]
+    t = json.loads(open(str(tmp_path / "b") + ".json").read())["timings"]
+    assert t["warm_up"] > 0
+
+
+def test_a_slow_warm_up_says_so_on_stderr(tmp_path, monkeypatch, capsys):
+    """A warm-up that compiles (here: one made slow) prints alm.COMPILE_NOTICE on stderr once,
+    not on stdout; one that is quick, or --quiet, prints none."""
+    import time
+
+    import liftnet.solvers.alm as alm
+
+    monkeypatch.setattr(alm, "NOTICE_AFTER", 0.05)
+    real = alm.kernels.warm_up_parallel
+    monkeypatch.setattr(alm.kernels, "warm_up_parallel",
+                        lambda dtype: time.sleep(0.5) or real(dtype))  # fmt: skip
+    notice = alm.COMPILE_NOTICE.format(dtype=np.dtype(np.float64))
+    argv = ["solve", "--hidden", "4", "--max-iter", "2", "--data", "teacher", "--n-samples",
+            "40", "--out", str(tmp_path / "a")]  # fmt: skip
+    capsys.readouterr()
+    assert run_main(argv) == 0
+    cap = capsys.readouterr()
+    assert cap.err.count(notice) == 1 and notice not in cap.out
+    assert run_main([*argv, "--quiet"]) == 0
+    assert notice not in capsys.readouterr().err
+    monkeypatch.setattr(alm, "NOTICE_AFTER", 30.0)  # a warm-up faster than that: silent
+    assert run_main(argv) == 0
+    assert notice not in capsys.readouterr().err
 
 
 def test_solve_out_with_an_extension_and_the_target_used(tmp_path):

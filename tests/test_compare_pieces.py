@@ -179,7 +179,7 @@ def _fake_dataset(monkeypatch, phis, seen=None, lr="tuned"):
     monkeypatch.setattr(C, "make_problem", lambda ds, cfg: (
         types.SimpleNamespace(dtype=np.float64), None, None, "mse"))
     monkeypatch.setattr(C, "tune_lr", lambda *a: lr)
-    monkeypatch.setattr(C, "warm_up", lambda *a: None)
+    monkeypatch.setattr(C, "warm_up", lambda *a, **k: None)
     monkeypatch.setattr(C, "run", lambda m, prob, cfg, seed, budget, ds: types.SimpleNamespace(
         Phi=phis[(budget, m)][cfg["seeds"].index(seed)], time=10.0, status="max_iter",
         budget=budget, seed=seed))

@@ -113,7 +113,7 @@ def test_target_is_per_seed_the_best_baselines_final_converge_phi(monkeypatch):
     monkeypatch.setattr(C, "make_problem", lambda ds, cfg: (
         types.SimpleNamespace(dtype=np.float64), None, None, "mse"))
     monkeypatch.setattr(C, "tune_lr", lambda *a: {})
-    monkeypatch.setattr(C, "warm_up", lambda *a: None)
+    monkeypatch.setattr(C, "warm_up", lambda *a, **k: None)
     monkeypatch.setattr(C, "run", lambda m, prob, cfg, seed, budget, ds: types.SimpleNamespace(
         Phi=phis[(budget, m)][cfg["seeds"].index(seed)], time=10.0, status="max_iter"))
     monkeypatch.setattr(C, "record", lambda m, res, *a, **k: {

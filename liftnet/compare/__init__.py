@@ -153,10 +153,10 @@ def _run_dataset(ds, cfg, methods, runs, kkt, log):
     time to the data set's target."""
     prob, Xte, Yte, metric = make_problem(ds, cfg)  # (in the mode's dtype, cfg["dtype"])
     if "alm" in methods:
-        # untimed: compiling (fresh checkout, ~3 s) or loading (~0.2 s) the ALM's kernels for
-        # this dtype is a one-off cost, not the solver's (the stochastic baselines are warmed
-        # by tune_lr)
-        warm_up(prob.dtype)
+        # untimed: compiling (after an install or a change of the code, about a minute:
+        # logged) or loading (~0.6 s) the ALM's kernels for this dtype is a one-off cost, not
+        # the solver's (the stochastic baselines are warmed by tune_lr)
+        warm_up(prob.dtype, notice=log)
     cfg.setdefault("lr_by_dataset", {})[ds] = tune_lr(prob, cfg, ds, methods, log)
     for budget in ("converge", "time"):
         for m in methods:

@@ -52,7 +52,7 @@ from ..pruning import unit_masks
 from ..verification.kkt import initial_multipliers, kkt_residuals, stationarity_parts
 from . import kernels, owlqn_compiled
 from ._interrupt import INTERRUPTS, interrupted, sigint_deferred, stop_if_interrupted
-from .clock import PausableClock
+from .clock import PausableClock, notice_if_slow
 from .init import parse_init
 from .proxgrad import prox_gradient_bb
 from .quasi_newton import CompactLBFGS, group_owlqn, warm_up_large
@@ -520,15 +520,33 @@ _CERTIFIED_DTYPES: set = set()
 _WARM_DTYPES: set = set()
 
 
+#: seconds after which a :func:`warm_up` still running tells its ``notice`` (loading numba's
+#: cache takes well under a second; compiling, about a minute)
+NOTICE_AFTER = 2.0
+#: what it tells
+COMPILE_NOTICE = ("liftnet: compiling the solver's kernels in {dtype} (numba; once after an "
+                  "install or a change of liftnet's code: about a minute on 2 cores, cached "
+                  "for later runs) ...")
+
+
+def _say_now(line: str) -> None:
+    """``solve_alm(verbose=True)``'s word on a long warm-up (printed as its table is)."""
+    print(line, flush=True)
+
+
 def is_warm(dtype) -> bool:
     """Whether this process has called :func:`warm_up` for ``dtype`` (done, or under way)."""
     return np.dtype(dtype) in _WARM_DTYPES
 
 
-def warm_up(dtype=np.float64) -> None:
+def warm_up(dtype=np.float64, notice=None) -> None:
     """Compile, or load from numba's disk cache, every compiled kernel :func:`solve_alm` runs in
     ``dtype`` (a small solve with bias, then the kernels' parallel drivers and the L-BFGS algebra
-    of large memories), so that a timed run does not pay it. With numba's disk cache empty
+    of large memories), so that a timed run does not pay it. ``notice``: None, or a callable
+    that is called once with a line of text (:data:`COMPILE_NOTICE`) if the warm-up still runs
+    after :data:`NOTICE_AFTER` seconds, that is, when it compiles (``solve_alm(verbose=True)``
+    and the CLI pass one: a first solve after an install or a change of liftnet's code is
+    otherwise a minute of silence). With numba's disk cache empty
     (``NUMBA_CACHE_DIR=$(mktemp -d) python -c "import numpy as np; from liftnet.solvers.alm
     import warm_up; warm_up(np.float64)"``; the 2-core AMD EPYC, 2026-12-07) it took 62 s,
     ``warm_up(np.float32)`` after it 18 s (compiling; ``scripts/setup.sh`` pays both once); in
@@ -544,13 +562,16 @@ def warm_up(dtype=np.float64) -> None:
     a cold numba cache, SIGINT 7.7-8.0 s into a first solve)."""
     from ..formulation.problem import LiftedProblem
 
+    if notice is not None and not callable(notice):
+        raise TypeError(f"notice must be None or a callable taking one str, got {notice!r}")
     rng = np.random.default_rng(0)
     prob = LiftedProblem(rng.standard_normal((6, 2)), rng.standard_normal((6, 1)), hidden=(2,),
                          lam=1e-2, bias=True, dtype=dtype)
     # marked first: its own small solve is not to warm up again (solve_alm warms up first)
     marked = prob.dtype not in _WARM_DTYPES
     _WARM_DTYPES.add(prob.dtype)
-    with sigint_deferred():  # (a Ctrl-C here is raised when the compiles are done)
+    with (sigint_deferred(),  # (a Ctrl-C here is raised when the compiles are done)
+          notice_if_slow(notice, COMPILE_NOTICE.format(dtype=prob.dtype), NOTICE_AFTER)):
         try:
             # the solve twice: the compiled group OWL-QN of small problems (owlqn_compiled:
             # float64, one BLAS thread), then the Python loop and its kernels (larger
@@ -965,9 +986,6 @@ def solve_alm(
                     [m.copy() for m in M2c], rep)
         return best
 
-    if verbose:
-        print(f"{'it':>4} {'objective':>12} {'residual':>9} {'stat':>9} {'feas':>9} "
-              f"{'comp':>9} {'rho':>9} {'inner':>6} {'time':>7}")
     stopped_inside = [False]  # an inner_callback asked to stop
 
     def report(rec):
@@ -1061,7 +1079,10 @@ def solve_alm(
             # time limit or not: a compile is where a Ctrl-C must be held back
             # (warm_up), not one the kernels' first calls would make mid-solve
             with clock.off():
-                warm_up(prob.dtype)
+                warm_up(prob.dtype, notice=_say_now if verbose else None)
+        if verbose:  # (after the warm-up's notice, if it had one)
+            print(f"{'it':>4} {'objective':>12} {'residual':>9} {'stat':>9} {'feas':>9} "
+                  f"{'comp':>9} {'rho':>9} {'inner':>6} {'time':>7}")
         if frac is not None:
             init, rho, pre, pre_excluded = _presolve(
                 prob, frac, init, seed, rho0, tol=max(tol, 1e-4), max_iter=max_iter,

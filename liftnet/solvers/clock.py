@@ -13,6 +13,7 @@ itself (``max_wall_time``), on a clock that cannot be paused; there a slow callb
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 
@@ -66,3 +67,21 @@ class PausableClock:
         with. Asked while paused, the clock is taken to resume now (until 2026-12-06 the
         pause in progress was left out: a deadline that early)."""
         return None if limit is None else time.monotonic() + (limit - self.elapsed)
+
+
+@contextmanager
+def notice_if_slow(notice, message: str, after: float):
+    """Call ``notice(message)`` once, from a timer thread, if the block still runs ``after``
+    seconds after it began (nothing when ``notice`` is None): the word a long wait owes a user
+    who would otherwise watch a silent terminal (the first :func:`liftnet.solvers.alm.warm_up`
+    after an install, which compiles for about a minute)."""
+    if notice is None:
+        yield
+        return
+    timer = threading.Timer(after, notice, args=(message,))
+    timer.daemon = True  # (a process that ends in the block does not wait for it)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

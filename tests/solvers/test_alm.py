@@ -206,6 +206,33 @@ def test_callback_can_stop_and_sees_records():
     assert res.status == "converged" and res.kkt["residual"] <= 1e-6
 
 
+@pytest.mark.parametrize("verbose", [True, False])
+def test_a_first_solve_that_compiles_says_so_when_verbose(verbose, monkeypatch, capsys):
+    """The first solve of a process warms the kernels up; when that compiles (a minute after
+    an install: here a warm-up made slow, in a process taken as cold), ``verbose=True`` prints
+    ``COMPILE_NOTICE`` once before its table, and ``verbose=False`` prints nothing."""
+    import time
+
+    import liftnet.solvers.alm as alm
+
+    monkeypatch.setattr(alm, "_WARM_DTYPES", set())  # (this process's warm-up forgotten)
+    monkeypatch.setattr(alm, "NOTICE_AFTER", 0.05)
+    real = alm.kernels.warm_up_parallel
+    monkeypatch.setattr(alm.kernels, "warm_up_parallel",
+                        lambda dtype: time.sleep(0.5) or real(dtype))  # fmt: skip
+    capsys.readouterr()
+    res = solve_alm(teacher_problem(), max_iter=1, verbose=verbose)
+    out = capsys.readouterr().out
+    notice = alm.COMPILE_NOTICE.format(dtype=np.dtype(np.float64))
+    assert res.status in ("max_iter", "converged") and alm.is_warm(np.float64)
+    if verbose:
+        assert out.count(notice) == 1 and out.index(notice) < out.index("objective")
+    else:
+        assert out == ""
+    with pytest.raises(TypeError, match="notice must be None or a callable"):
+        alm.warm_up(np.float64, notice="print")
+
+
 def test_every_history_record_is_reported(capsys):
     """``callback`` and ``verbose`` see every record of ``history``: those of unbounded solves
     (restarts) and the last one of a run cut inside a subproblem included (both used to be
@@ -1283,7 +1310,7 @@ def test_time_limited_solve_warms_the_kernels_up_off_its_clock(monkeypatch):
 
     calls = []
 
-    def slow_warm_up(dtype=np.float64):
+    def slow_warm_up(dtype=np.float64, notice=None):
         calls.append(np.dtype(dtype))
         time_.sleep(0.5)
         alm._WARM_DTYPES.add(np.dtype(dtype))

@@ -99,3 +99,32 @@ def test_a_deadline_asked_while_paused_counts_the_pause_so_far(now):
     assert c.deadline(10.0) == 115.0
     now[0] = 115.0
     assert c.elapsed == 10.0
+
+
+def test_notice_if_slow_speaks_once_and_only_for_a_slow_block():
+    import threading
+    import time
+
+    from liftnet.solvers.clock import notice_if_slow
+
+    heard = []
+    spoken = threading.Event()
+
+    def notice(line):
+        heard.append(line)
+        spoken.set()
+
+    with notice_if_slow(notice, "slow", 0.02):
+        assert spoken.wait(5.0)  # the block outlives the delay: the notice comes, inside it
+        time.sleep(0.05)
+    assert heard == ["slow"]
+    with notice_if_slow(notice, "quick", 0.5):
+        pass
+    time.sleep(0.7)  # past the delay: a timer not cancelled would have spoken by now
+    assert heard == ["slow"]
+    with notice_if_slow(None, "nobody", 0.0):  # no callable: nothing to call
+        time.sleep(0.02)
+    with pytest.raises(KeyError), notice_if_slow(notice, "raised", 0.3):
+        raise KeyError  # the block's exception passes through, and the timer is cancelled
+    time.sleep(0.5)
+    assert heard == ["slow"]
