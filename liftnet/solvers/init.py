@@ -156,8 +156,9 @@ def reseed_dead_units(prob, init, seed=0):
     from ..pruning import unit_masks
     from ..verification.kkt import initial_multipliers
 
-    if init is None:
-        raise TypeError("init must be a LiftedResult or a mapping with key 'W', got None")
+    if not isinstance(init, Mapping):  # (parse_init's message would offer None, refused here)
+        raise TypeError("init must be a LiftedResult or a mapping with key 'W', got "
+                        f"{type(init).__name__}")
     seed = check_seed(seed, allow_none=True)
     W, b, V, M1, M2 = parse_init(prob, init)
     masks = unit_masks(W, b)

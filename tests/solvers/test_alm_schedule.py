@@ -254,14 +254,20 @@ def test_a_time_limited_stop_at_a_point_that_meets_tol_is_converged(monkeypatch)
 
 def test_the_weight_polish_takes_at_most_a_tenth_of_the_solves_iterations():
     """The weight polish after a solve of ``n`` inner iterations is given
-    ``ceil(POLISH_SHARE n)`` of them, 2 after 20 (docs/maths.md 6.4; a mutation audit: ``n``
-    whole). Its tolerance, a tenth of ``eps``, is not met in 2 iterations here."""
+    ``ceil(POLISH_SHARE n)`` of them, at least 1 (docs/maths.md 6.4; a mutation audit: ``n``
+    whole). Its tolerance, a tenth of ``eps = 1e-9``, is not met in 3 iterations here, so the
+    polish runs its whole share: 2 after 20, 3 after 21 (the ceiling: ``floor`` would give 2),
+    1 after 1 and after 0 (the floor of one)."""
     from liftnet.solvers.quasi_newton import group_owlqn
 
+    assert alm.POLISH_SHARE == 0.1
     sub, z = _random_subproblem("complementarity", False, 3, 10.0)
     z1, info = group_owlqn(sub, z, tol=1.0, max_iter=20)
-    _, _, n = alm._polish_weights(sub, z1.copy(), dataclasses.replace(info, nit=20), 1e-3, None)
-    assert 1 <= n <= 2
+    got = {}
+    for nit in (0, 1, 20, 21):
+        _, _, got[nit] = alm._polish_weights(sub, z1.copy(), dataclasses.replace(info, nit=nit),
+                                             1e-9, None)
+    assert got == {0: 1, 1: 1, 20: 2, 21: 3}
 
 
 def test_a_converged_message_has_no_rounding_note(monkeypatch):

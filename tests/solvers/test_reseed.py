@@ -9,6 +9,7 @@ from liftnet import LiftedProblem, solve_alm
 from liftnet.datasets import make_teacher
 from liftnet.pruning import unit_masks
 from liftnet.solvers.init import reseed_dead_units
+from liftnet.verification.kkt import initial_multipliers
 
 
 def problem(bias, lam=1e-2, groups="column"):
@@ -45,6 +46,7 @@ def test_reseeded_start_keeps_the_function_and_the_live_part(bias, groups):
     np.testing.assert_allclose(prob.predict(new["W"], new["b"], X),
                                prob.predict(init["W"], init["b"], X), atol=1e-12)
     W0, b0 = prob.initial_weights(5)
+    fresh = initial_multipliers(prob, new["W"], new["b"], new["V"])
     for l, j in ((1, 1), (2, 3)):  # hidden layer l, unit j
         # its whole incoming row is fresh: the removed input 0 and the reseeded unit 1 of
         # hidden layer 1 included; the live units of the next layer do not read it
@@ -52,10 +54,15 @@ def test_reseeded_start_keeps_the_function_and_the_live_part(bias, groups):
         assert np.all(new["W"][l][before[l + 1], j] == 0)
         if bias:
             assert new["b"][l - 1][j] == b0[l - 1][j]
-        # V row is the lift of the reseeded row; its multipliers are >= 0 and not the old ones
+        # V row is the lift of the reseeded row; its multipliers are the estimates at the new
+        # point (initial_multipliers), >= 0, and not the old ones (a stale row passed: the old
+        # ones are >= 0 too)
         U = prob.pre_activations(new["W"], new["b"], new["V"])
         np.testing.assert_allclose(new["V"][l - 1][j], prob.sigma(U[l - 1][j]), atol=1e-12)
-        assert np.all(new["M1"][l - 1][j] >= 0) and np.all(new["M2"][l - 1][j] >= 0)
+        for key, M_est in zip(("M1", "M2"), fresh):
+            np.testing.assert_array_equal(new[key][l - 1][j], M_est[l - 1][j])
+            assert np.all(new[key][l - 1][j] >= 0)
+            assert not np.array_equal(new[key][l - 1][j], init[key][l - 1][j])
     assert np.all(new["W"][0][before[1], 0] == 0)  # the live units do not read input 0
     assert new["W"][1][3, 1] == W0[1][3, 1] != 0  # a reseeded unit reads a reseeded unit
     assert np.all(new["W"][2][:, 3] == 0)  # the output does not read the reseeded unit
@@ -169,3 +176,15 @@ def test_reseed_validates_its_warm_start():
     prob = problem(False)
     with pytest.raises((TypeError, ValueError), match="init"):
         reseed_dead_units(prob, {"W": [np.ones((2, 2))]})
+
+
+@pytest.mark.parametrize("init", [None, [1, 2], ("W", "b"), 3])
+def test_reseed_names_what_init_must_be_without_offering_none(init):
+    """``reseed_dead_units`` refuses ``init=None``; for any other non-mapping it passed on
+    ``parse_init``'s "init must be None, a LiftedResult or a mapping", offering the one value
+    it had just refused (a test audit, session 52)."""
+    X = np.random.default_rng(0).standard_normal((10, 3))
+    prob = LiftedProblem(X, X[:, :1], hidden=(2,))
+    with pytest.raises(TypeError, match=r"^init must be a LiftedResult or a mapping with key "
+                                        r"'W', got "):
+        reseed_dead_units(prob, init)

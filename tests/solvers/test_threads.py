@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
+import liftnet.solvers.alm as alm
 import liftnet.solvers.threads as threads_mod
 from liftnet import LiftedProblem, solve_alm
 from liftnet.solvers.threads import SMALL_PRODUCTS, blas_threads, product_size
@@ -69,12 +70,26 @@ def test_threads_are_given_back_after_a_ctrl_c(two_threads):
     assert res.status == "interrupted" and blas_now() == before
 
 
-def test_one_thread_by_auto_or_by_hand_is_the_same_run():
-    """``"auto"`` on a small problem is ``threads=1``: the same iterates, bit for bit."""
-    a = solve_alm(small_problem(), max_iter=4)
-    b = solve_alm(small_problem(), max_iter=4, threads=1)
+def test_one_thread_by_auto_or_by_hand_is_the_same_run(monkeypatch):
+    """``"auto"`` on a small problem is ``threads=1``: the run asks the BLAS for one thread
+    (the limit ``solve_alm`` enters is recorded: on a small problem the iterates alone are
+    the same whatever the threads, so they cannot tell) and makes the same iterates, bit for
+    bit."""
+    limits, real = [], alm.limit_blas
+
+    def spy(n):
+        limits.append(n)
+        return real(n)
+
+    monkeypatch.setattr(alm, "limit_blas", spy)
+    runs = []
+    for threads in ("auto", 1):
+        limits.clear()
+        runs.append(solve_alm(small_problem(), max_iter=4, threads=threads))
+        assert limits[:1] == [1]  # the run's own limit, entered first (a warm-up may follow)
+    a, b = runs
     assert a.n_inner == b.n_inner
-    assert all(np.array_equal(x, y) for x, y in zip(a.W, b.W))
+    assert all(np.array_equal(x, y) for x, y in zip(a.W, b.W, strict=True))
 
 
 @pytest.mark.parametrize("threads, exc", [("x", ValueError), (0, ValueError), (-2, ValueError),
