@@ -89,13 +89,19 @@ def test_floor_is_what_no_multiplier_changes():  # M2, M3
         assert kkt_residuals(prob, W, b, V, *M).residual >= lsq.floor
 
 
-def test_refined_is_false_when_refine_does_not_improve():  # M6
+def test_refined_is_false_when_refine_does_not_improve(monkeypatch):  # M6
     # exact lift of random weights: the interior point stops at the floor, refine returns it
     prob, W, b, _ = make_point(9, hidden=(5, 4), N=30, zero=False)
     V = prob.lift(W, b)
     _, _, info = estimate_multipliers(prob, W, b, V, patience=5, return_info=True)
     assert not info["kept_start"]
     assert info["refined"] is False
+    # and True when it does improve (refine stubbed: same m, half the score it was given)
+    prob, W, b, V = make_point(0, hidden=(6, 4), N=60)
+    monkeypatch.setattr(MultiplierLSQ, "refine",
+                        lambda self, m, rounds=3, deadline=None, score=None: (m, 0.5 * score))
+    _, _, info = estimate_multipliers(prob, W, b, V, patience=5, return_info=True)
+    assert not info["kept_start"] and info["refined"] is True
 
 
 def test_estimate_keeps_the_problems_dtype():  # M11

@@ -109,24 +109,26 @@ def test_time_limit_reaches_the_mfcq_lps(monkeypatch):
 
 def test_report_of_a_loaded_result_is_strict_json(tmp_path):
     """A result read back from its file has no time nor iteration count: the report says
-    None ("-" in the table), not a made-up 0 or NaN, and NaN or inf anywhere (an infinite LP
-    margin, say) is None in ``to_dict``, so that strict JSON takes it."""
+    None ("-" in the table), not a made-up 0 or NaN, while the warm IPOPT run's are its own;
+    NaN or inf anywhere (an infinite LP margin, say) is None in ``to_dict``, so that strict
+    JSON takes it."""
     from liftnet.io import load_result, save_result
 
     prob = small_problem("complementarity", False, 0)
     ref = ipopt_point(prob, 0)
     loaded = load_result(save_result(tmp_path / "run", ref))
     rep = crosscheck_ipopt(prob, loaded, cold=False)
-    alm = rep.points["alm"]
+    alm, warm_pt, warm_res = rep.points["alm"], rep.points["ipopt_warm"], rep.results["ipopt_warm"]
     assert alm["time"] is None and alm["nit"] is None
-    assert rep.points["ipopt_warm"]["nit"] >= 0 and rep.points["ipopt_warm"]["time"] >= 0
+    assert warm_pt["nit"] == int(warm_res["nit"]) and warm_pt["time"] == float(warm_res["time"])
+    assert warm_pt["time"] > 0 and type(warm_pt["nit"]) is int
     data = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
     assert data["points"]["alm"]["time"] is None and data["points"]["alm"]["nit"] is None
     lines = rep.to_table().splitlines()
-    for label in ("iterations", "time (s)"):  # ALM, cold IPOPT (not run), warm IPOPT
+    for label, want in (("iterations", warm_pt["nit"]), ("time (s)", warm_pt["time"])):
         (line,) = [ln for ln in lines if ln.startswith(label)]
-        alm, cold, warm = line.removeprefix(label).split()
-        assert alm == "-" and cold == "-" and float(warm) >= 0
+        a, cold, warm = line.removeprefix(label).split()
+        assert a == "-" and cold == "-" and float(warm) == pytest.approx(want, rel=1e-2, abs=1e-2)
     rep.points["alm"]["mfcq_lp_margin"] = float("inf")
     rep.points["alm"]["kkt"] = np.float64("nan")
     data = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
@@ -318,19 +320,21 @@ def test_verify_cli_stops_when_the_alm_is_interrupted(monkeypatch, capsys):
 
 
 def test_verify_cli_writes_the_json_when_the_alm_is_interrupted(monkeypatch, capsys, tmp_path):
-    """Ctrl-C during the ALM: exit 130 as before, but ``--json`` was not written (the ALM's
-    status, KKT residual, objective and time lost) while one in an IPOPT run wrote it, and the
-    line read ``ALM: interrupted (interrupted (KeyboardInterrupt))``. Now the report of the
-    ALM's point is printed and written, ``interrupted_during`` ``"the ALM"``, no verdict."""
+    """Ctrl-C during the ALM: exit 130, the report of the ALM's point printed and written,
+    ``interrupted_during`` ``"the ALM"``, no verdict; the point's numbers are the ALM
+    result's own (status, message, KKT residual, objective ``F``, time, iterations, zero
+    groups), not merely present."""
     import liftnet
     import liftnet.verification.crosscheck as cc
     from liftnet.verification.crosscheck import main
 
     solve = liftnet.solve_alm
+    seen = {}
 
-    def interrupted(*a, **k):  # what solve_alm returns for a Ctrl-C (status and message)
-        res = solve(*a, **{**k, "max_iter": 1})
+    def interrupted(prob, *a, **k):  # what solve_alm returns for a Ctrl-C (status and message)
+        res = solve(prob, *a, **{**k, "max_iter": 1})
         res["status"], res["message"] = "interrupted", "interrupted (KeyboardInterrupt)"
+        seen["prob"], seen["res"] = prob, res
         return res
 
     def no_ipopt(*a, **k):
@@ -349,10 +353,15 @@ def test_verify_cli_writes_the_json_when_the_alm_is_interrupted(monkeypatch, cap
     assert data["interrupted"] is True and data["interrupted_during"] == "the ALM"
     assert data["agree"] is False and data["reasons"] == ["interrupted"]
     assert data["alm_status"] == "interrupted" and set(data["points"]) == {"alm"}
-    alm = data["points"]["alm"]
+    alm, res, prob = data["points"]["alm"], seen["res"], seen["prob"]
     assert alm["status"] == "interrupted" and alm["message"] == "interrupted (KeyboardInterrupt)"
-    for key in ("kkt", "objective", "time", "nit", "n_zero_groups"):
-        assert alm[key] is not None and alm[key] >= 0, key
+    # the numbers are the result's own (JSON keeps a float exactly)
+    assert res["objective"] != pytest.approx(res["Phi"], rel=1e-9)  # F and Phi differ here
+    assert alm["objective"] == float(res["objective"])
+    assert alm["kkt"] == float(res["kkt"]["residual"]) > 0
+    assert alm["time"] == float(res["time"]) > 0
+    assert alm["nit"] == int(res["nit"]) >= 1
+    assert alm["n_zero_groups"] == prob.penalty.n_zero_groups(res["W"])
 
 
 def interrupt_run(monkeypatch, which):

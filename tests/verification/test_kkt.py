@@ -1,10 +1,16 @@
 """kkt_residuals: ~0 at KKT points with known multipliers, large away from them."""
 
+import time
+import types
+
 import numpy as np
 import pytest
+from _helpers import slightly_infeasible_point
 
 from liftnet import LiftedProblem, kkt_residuals, solve_alm
 from liftnet.datasets import make_teacher
+from liftnet.solvers import interior_point
+from liftnet.verification import multipliers
 from liftnet.verification.kkt import estimate_multipliers
 
 
@@ -86,9 +92,7 @@ def test_shape_errors_name_the_argument(solved):
         kkt_residuals(prob, res.W, [np.ones(4)] * 3)
 
 
-def test_multiplier_estimate_honours_its_time_limit():
-    import time
-
+def test_multiplier_estimate_honours_its_time_limit(monkeypatch):
     from liftnet.datasets import make_teacher
 
     X, Y, _, _ = make_teacher(300, (6, 20, 20, 2), alpha=0.1, noise=0.1, seed=0)
@@ -96,10 +100,30 @@ def test_multiplier_estimate_honours_its_time_limit():
     W, b = prob.initial_weights(0)
     t = time.monotonic()
     rep = kkt_residuals(prob, W, b, time_limit=0.2)
-    assert time.monotonic() - t < 5.0  # unbounded, this estimate runs its 5000 iterations
+    assert time.monotonic() - t < 5.0
     assert rep["multipliers"] == "estimated" and np.isfinite(rep["residual"])
     with pytest.raises(ValueError, match="time_limit"):
         kkt_residuals(prob, W, b, time_limit=-1)
+
+    # the limit reaches the estimate: a clock moving 0.1 s per evaluation of the program
+    clock = {"now": 0.0}
+    fake = types.SimpleNamespace(monotonic=lambda: clock["now"])
+    value = multipliers.MultiplierLSQ.value
+
+    def slow_value(self, *a, **k):
+        clock["now"] += 0.1
+        return value(self, *a, **k)
+
+    monkeypatch.setattr(multipliers.MultiplierLSQ, "value", slow_value)
+    monkeypatch.setattr(multipliers, "time", fake)
+    monkeypatch.setattr(interior_point, "time", fake)
+    prob, W, b, V = slightly_infeasible_point(4, hidden=(6, 4), N=40)  # the estimate iterates
+    free = kkt_residuals(prob, W, b, V)
+    assert free.estimate["status"] != "time_limit" and free.estimate["iterations"] >= 3
+    limited = kkt_residuals(prob, W, b, V, time_limit=0.45)
+    assert limited.estimate["status"] == "time_limit"
+    assert limited.estimate["iterations"] < free.estimate["iterations"]
+    assert np.isfinite(limited.residual) and limited.residual >= free.residual * (1 - 1e-9)
 
 
 def test_an_overflowing_lift_is_refused_naming_W_not_V():

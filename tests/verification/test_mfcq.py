@@ -65,9 +65,14 @@ def test_lp_and_constructive_margin_agree_at_feasible_points(seed, bias, kink_ro
             for v, u in zip(V, prob.pre_activations(W, b, V), strict=False)
         )
         assert rep.n_active == sum(v.size for v in V) - n_strict
-    # the LP's direction is a genuine certificate: every active gradient is <= -lp_margin
     g = constraint_values(prob, W, b, V)
     J = constraint_jacobian(prob, W, b, V)
+    # the constructive margin is that of d / |d|_inf (|d|_inf = max_l c_l), by the Jacobian
+    c, d = mfcq_direction(prob, W)
+    assert rep.direction_norm == np.max(np.abs(d)) == np.max(c)
+    assert rep.margin == pytest.approx(rep.margin_raw / rep.direction_norm, rel=1e-12)
+    assert float(np.max(J @ (d / np.max(np.abs(d))))) == pytest.approx(-rep.margin, rel=1e-9)
+    # the LP's direction is a genuine certificate: every active gradient is <= -lp_margin
     active = g >= -rep.active_tol
     assert np.max(J[active] @ rep.lp_direction) <= -rep.lp_margin + 1e-9
     assert np.max(np.abs(rep.lp_direction)) <= 1.0 + 1e-12

@@ -72,6 +72,9 @@ def test_squared_gap_is_positive_when_some_unit_is_negative():
     rep = lift_objective_gap(prob, W, b)
     assert rep.predicted_gap > 1e-3
     assert rep.gap == pytest.approx(rep.predicted_gap, rel=1e-10)
+    # the report's fields: F at the lift, Phi, and their difference
+    assert rep.F == prob.F(W, b, prob.lift(W, b)) and rep.Phi == prob.Phi(W, b)
+    assert rep.gap == rep.F - rep.Phi and rep.F > rep.Phi
 
 
 def test_complementarity_gap_off_the_lift():
