@@ -35,15 +35,34 @@ from ..formulation import couplings as _c
 from ..formulation import entrywise as _e
 
 
+def _numba_cache_folder() -> Path:
+    """Where numba keeps the compiled functions of this folder's modules: ``__pycache__``
+    beside them, or with ``NUMBA_CACHE_DIR`` set numba's subfolder for this folder there
+    (named by numba's ``_CacheLocator.get_suitable_cache_subpath``, a private name: where a
+    numba lacks it, ``__pycache__``). Until session 52 the guard below looked in
+    ``__pycache__`` only, and with ``NUMBA_CACHE_DIR`` set the stale kernels ran on after an
+    edit of ``couplings.py`` (a test audit: the subproblem's value stayed at 3.6346 with the
+    complementarity term doubled, where a fresh cache gave 4.2087)."""
+    here = Path(__file__).with_name("__pycache__")
+    if not numba.config.CACHE_DIR:
+        return here
+    try:
+        from numba.core.caching import _CacheLocator
+
+        return Path(numba.config.CACHE_DIR) / _CacheLocator.get_suitable_cache_subpath(__file__)
+    except (ImportError, AttributeError):  # pragma: no cover (another numba's internals)
+        return here
+
+
 def _drop_stale_cache(cache=None, sources=None, module="kernels"):
     """Delete the numba cache of ``module`` (a module of this folder; its files in ``cache``,
-    default ``__pycache__`` here) when the sources it compiles from other files (``sources``,
-    default ``couplings.py`` and ``entrywise.py``, the model's formulas the kernels call) have
-    changed since the stamp ``<module>.sources-sha256`` was written. numba checks only the
-    file of the function it compiles: a compiled caller keeps the callees' code it was
-    compiled with (:mod:`.owlqn_compiled` calls the kernels, the group loops and the L-BFGS
-    passes, and guards itself the same way)."""
-    cache = Path(__file__).with_name("__pycache__") if cache is None else Path(cache)
+    default :func:`_numba_cache_folder`) when the sources it compiles from other files
+    (``sources``, default ``couplings.py`` and ``entrywise.py``, the model's formulas the
+    kernels call) have changed since the stamp ``<module>.sources-sha256`` was written. numba
+    checks only the file of the function it compiles: a compiled caller keeps the callees'
+    code it was compiled with (:mod:`.owlqn_compiled` calls the kernels, the group loops and
+    the L-BFGS passes, and guards itself the same way)."""
+    cache = _numba_cache_folder() if cache is None else Path(cache)
     stamp = cache / f"{module}.sources-sha256"
     sources = (_c.__file__, _e.__file__) if sources is None else sources
     digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in sources)).hexdigest()
@@ -52,7 +71,7 @@ def _drop_stale_cache(cache=None, sources=None, module="kernels"):
             return
         for f in cache.glob(f"{module}.*.nb[ic]"):
             f.unlink()
-        cache.mkdir(exist_ok=True)
+        cache.mkdir(parents=True, exist_ok=True)
         stamp.write_text(digest)
     except OSError:  # a read-only install: numba then caches elsewhere or not at all
         pass

@@ -315,3 +315,25 @@ def test_the_parallel_driver_starts_at_exactly_the_threshold(monkeypatch, size_v
     kernels.layer_gradient(U, X, no_C, M1, M2, np.zeros_like(U), np.zeros_like(U), 0.2, 2.0,
                            1.0, 0)
     assert calls == [driver, driver]
+
+
+def test_the_stale_cache_guard_looks_where_numba_caches(tmp_path):
+    """With ``NUMBA_CACHE_DIR`` set numba writes this folder's compiled functions under that
+    directory, and the guard must look there (it looked in ``__pycache__`` only, and after an
+    edit of ``couplings.py`` the stale kernels ran on: a test audit, session 52). In a fresh
+    process with its own cache directory: the guard's stamp lies beside the index file of a
+    kernel numba compiled there (``_numba_cache_folder()``), and a stale stamp there drops it."""
+    code = ("from liftnet.solvers import kernels as k; "
+            "print(k._coupling_terms(0, -1.0, -0.5, 0.1))")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    run = lambda: subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: E731
+                                 text=True, check=True)  # fmt: skip
+    run()
+    [index] = tmp_path.glob("*/kernels._coupling_terms-*.nbi")
+    folder = index.parent
+    assert (folder / "kernels.sources-sha256").exists()
+    (folder / "kernels.sources-sha256").write_text("0" * 64)  # the sources' old digest
+    stale = folder / "kernels._value_row-1.py3.nbi"
+    stale.write_text("compiled from other couplings")
+    run()
+    assert not stale.exists()
