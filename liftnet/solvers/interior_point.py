@@ -44,6 +44,7 @@ from functools import partial
 
 import numpy as np
 
+from .._validation import check_scalar
 from ._interrupt import INTERRUPTS, interrupted
 
 
@@ -120,6 +121,17 @@ def interior_point_cg(
         Strictly positive, unless it is the start ``max(x0, 0)`` (``info.start``).
     info : InteriorPointInfo
     """
+    # an internal routine whose callers check what they pass; called directly, a bad argument
+    # was taken (tol < 0 or NaN ran to max_iter, max_iter < 0 returned at once "max_iter")
+    tol = check_scalar(tol, "tol", low=0)
+    ftol = check_scalar(ftol, "ftol", low=0)
+    max_iter = check_scalar(max_iter, "max_iter", low=0, integer=True)
+    patience = check_scalar(patience, "patience", low=0, integer=True)
+    sigma = check_scalar(sigma, "sigma", low=0, high=1, low_inclusive=False,
+                         high_inclusive=False)  # the centring factor
+    cg_tol = check_scalar(cg_tol, "cg_tol", low=0, low_inclusive=False)
+    cg_max_iter = check_scalar(cg_max_iter, "cg_max_iter", low=1, integer=True)
+    deadline = check_scalar(deadline, "deadline", allow_none=True)
     n = x0.size
     tiny = np.finfo(float).tiny
     x_start = np.maximum(x0, 0.0)

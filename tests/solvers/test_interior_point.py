@@ -63,12 +63,19 @@ def test_score_returns_the_best_iterate_and_stops_on_stall():
         seen.append((s, r.copy()))
         return s
 
+    patience = 3
     x, info = interior_point_cg(fun, grad, hessp, precond, np.zeros(15), tol=1e-14,
-                                max_iter=200, score=score, patience=3)
+                                max_iter=200, score=score, patience=patience)
     s_min, r_best = min(seen, key=lambda t: t[0])
     assert info.score == pytest.approx(s_min)
     np.testing.assert_allclose(A @ x - c, r_best, atol=1e-12)  # x is that iterate
-    assert info.status in ("stalled", "converged")
+    # the stall rule, not the ftol or residual rule, ended the run
+    assert info.status == "stalled" and info.nit < 200
+    # replay: the last `patience` scores did not improve the best before them by 1%, and the
+    # score just before them did (else the rule would have stopped one iteration earlier)
+    scores = [s for s, _ in seen]
+    assert min(scores[-patience:]) >= 0.99 * min(scores[:-patience])
+    assert scores[-patience - 1] < 0.99 * min(scores[:-patience - 1])
 
 
 def test_deadline_and_interrupt_return_an_iterate():
@@ -133,3 +140,33 @@ def test_interrupt_in_the_start_evaluation_returns_the_start(with_score):
     np.testing.assert_array_equal(x, np.maximum(x0, 0.0))
     assert np.isnan(info.value)
     assert (np.isnan(info.score) if with_score else info.score is None)
+
+
+def _nnls(A, c):
+    H = A.T @ A
+    return (lambda x: (0.5 * float((A @ x - c) @ (A @ x - c)), A @ x - c),
+            lambda x, r: A.T @ r, lambda r, v: H @ v,
+            lambda r, shift: (lambda v: v / (np.diag(H) + shift)))
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    ({"tol": -1.0}, ValueError, "^tol must be"),
+    ({"tol": float("nan")}, ValueError, "^tol must be finite"),
+    ({"ftol": -1.0}, ValueError, "^ftol must be"),
+    ({"max_iter": -3}, ValueError, "^max_iter must be"),
+    ({"max_iter": 2.5}, TypeError, "^max_iter must be an integer"),
+    ({"patience": -1}, ValueError, "^patience must be"),
+    ({"sigma": 0.0}, ValueError, "^sigma must be"),
+    ({"sigma": 1.0}, ValueError, "^sigma must be"),
+    ({"cg_tol": 0.0}, ValueError, "^cg_tol must be"),
+    ({"cg_max_iter": 0}, ValueError, "^cg_max_iter must be"),
+    ({"deadline": "soon"}, TypeError, "^deadline must be"),
+])
+def test_interior_point_arguments_are_checked_by_name(kw, error, match):
+    """Every argument is checked by name (a test audit: tol = -1 or NaN ran to max_iter,
+    max_iter = -3 returned at once with status "max_iter")."""
+    rng = np.random.default_rng(0)
+    fun, grad, hessp, precond = _nnls(rng.standard_normal((10, 4)), rng.standard_normal(10))
+    args = {"tol": 1e-8, "max_iter": 5, **kw}
+    with pytest.raises(error, match=match):
+        interior_point_cg(fun, grad, hessp, precond, np.zeros(4), **args)

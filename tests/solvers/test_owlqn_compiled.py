@@ -267,8 +267,6 @@ def test_where_it_applies():
         assert oc.usable(sub, x0, lb, None)
         with limit_blas(None):
             assert oc.usable(sub, x0, lb, None)
-    # products of at least threads.SMALL_PRODUCTS multiply-adds keep the threads they are
-    # given, and so the Python loop (numba's products use another BLAS pool: threads.py)
     wide = _problem(widths=(784, 16, 4), N=800)
     assert threads.product_size(wide) >= threads.SMALL_PRODUCTS
     wsub, wx0 = _subproblem(wide)
@@ -279,8 +277,6 @@ def test_where_it_applies():
         with limit_blas(1):
             assert oc.usable(wsub, wx0, wlb, None)
     assert not oc.usable(sub, x0, None, None)  # no memory given
-    # a memory of other blocks (two: the group-norm entries and the rest) is the Python
-    # loop's: the compiled one sized its per-block arrays by the subproblem's and failed
     nw = sub.n_nonsmooth
     other = CompactLBFGS(x0.size, 5, [slice(0, nw), slice(nw, x0.size)], direct=nw)
     assert len(sub.blocks) > 2 and not oc.usable(sub, x0, other, None)
@@ -292,11 +288,15 @@ def test_where_it_applies():
     s32, z32 = _subproblem(p32)
     assert not oc.usable(s32, z32, CompactLBFGS.sized(z32, 5, blocks=s32.blocks,
                                                       direct=s32.n_nonsmooth), None)
-    pF = LiftedProblem(np.asfortranarray(prob.X), prob.Y, hidden=(5, 4))  # V0 C-ordered
+    # a Fortran-ordered X is copied C-ordered: V0 = X.T is F-ordered and the loop applies
+    pF = LiftedProblem(np.asfortranarray(prob.X), prob.Y, hidden=(5, 4))
     sF, zF = _subproblem(pF)
-    if not pF.V0.flags.f_contiguous:
-        assert not oc.usable(sF, zF, CompactLBFGS.sized(zF, 5, blocks=sF.blocks,
-                                                        direct=sF.n_nonsmooth), None)
+    lbF = CompactLBFGS.sized(zF, 5, blocks=sF.blocks, direct=sF.n_nonsmooth)
+    assert pF.V0.flags.f_contiguous and oc.usable(sF, zF, lbF, None)
+    # a V0 that is not F-ordered (X.T of a C-ordered X is; a C-ordered copy is not) is the
+    # Python loop's: the compiled kernels index V0's transpose as C-ordered rows
+    pF.V0 = np.ascontiguousarray(pF.V0)
+    assert not pF.V0.flags.f_contiguous and not oc.usable(sF, zF, lbF, None)
 
 
 def _blas_threads():
