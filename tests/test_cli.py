@@ -1288,16 +1288,29 @@ def test_solve_refuses_a_repeated_column_name_as_target(tmp_path, capsys, no_sol
 SMALL = ["--hidden", "4", "--max-iter", "3", "--time-limit", "2", "--quiet"]
 
 
-def test_solve_out_file_carries_the_alms_rho_and_eps(tmp_path):
-    """``PREFIX.npz`` holds the ALM's ``rho`` and ``eps`` (a later ``--init`` goes on with them),
-    the same as the report's."""
+def test_solve_out_file_carries_the_alms_rho_and_eps(tmp_path, monkeypatch):
+    """``PREFIX.npz`` holds the ALM's ``rho`` and ``eps`` (a later ``--init`` goes on with them):
+    those of the result the solver returned, each under its own name. (The original compared
+    them with the report's top-level ``rho``, which the report does not have: only ``is not
+    None`` was checked, and a save that swapped the two passed.)"""
+    seen = []
+    real = cli._solve
+
+    def recording(prob, args, init=None):
+        res = real(prob, args, init)
+        seen.append(res)
+        return res
+
+    monkeypatch.setattr(cli, "_solve", recording)
     out = str(tmp_path / "run")
     assert main(["solve", *SMALL, "--data", "teacher", "--n-samples", "40", "--out", out]) == 0
+    (res,) = seen
     got = load_result(out + ".npz")
+    assert res.rho is not None and res.eps is not None and res.rho != res.eps
+    assert got["rho"] == res.rho and got["eps"] == res.eps
+    # the report's last ALM record carries the same penalty
     report = json.loads(open(out + ".json").read())
-    assert got["rho"] is not None and got["eps"] is not None
-    if "rho" in report:
-        assert got["rho"] == pytest.approx(report["rho"])
+    assert report["history"] and got["rho"] == pytest.approx(report["history"][-1]["rho"])
 
 
 def test_solve_a_refused_place_at_the_write_is_one_line_and_the_report_is_kept(

@@ -47,12 +47,22 @@ def test_file_classification_split_is_stratified(tmp_path):
 
 
 def test_file_inputs_are_standardised_with_the_training_part_only(tmp_path):
-    """C3: with a held-out part, the training inputs (not train+test) have mean 0, sd 1."""
+    """C3: with a held-out part, the training inputs (not train+test) have mean 0, sd 1, and
+    the held-out inputs are mapped by the training part's statistics (not their own: the
+    original checked the training part alone, and a test part standardised by its own mean
+    and sd passed)."""
     rng = np.random.default_rng(0)
     p = _csv(tmp_path, np.c_[rng.normal(5.0, 3.0, (40, 2)), rng.standard_normal(40)])
     d = _data("--file", p, "--test-size", "0.25")
     np.testing.assert_allclose(d.X_train.mean(0), 0.0, atol=1e-12)
     np.testing.assert_allclose(d.X_train.std(0), 1.0, rtol=1e-12)
+    raw = _data("--file", p, "--test-size", "0.25", "--no-standardize")  # the same split
+    mu, sd = raw.X_train.mean(0), raw.X_train.std(0)
+    np.testing.assert_allclose(d.X_train, (raw.X_train - mu) / sd, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(d.X_test, (raw.X_test - mu) / sd, rtol=1e-12, atol=1e-12)
+    assert len(d.X_test) == 10
+    # (the held-out part's own statistics differ: the check above can tell them apart)
+    assert np.max(np.abs(raw.X_test.mean(0) - mu) / sd) > 1e-3
 
 
 def test_teacher_data_is_the_documented_noisy_teacher():

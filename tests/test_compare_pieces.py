@@ -10,6 +10,7 @@ import types
 
 import numpy as np
 
+from liftnet import datasets
 from liftnet.compare import MODES, make_problem
 
 
@@ -141,13 +142,33 @@ def test_run_passes_each_budget_its_bounds(monkeypatch):
 
 
 def test_teacher_test_set_is_the_half_after_the_training_samples():
-    """The teacher's held-out set: N // 2 samples, none of them a training sample."""
+    """The teacher's held-out set: N // 2 samples, none of them a training sample, each with
+    its own target: on both sets the targets are the teacher network's outputs of the 10
+    relevant inputs up to the noise (0.05), far below the targets' spread. (The original
+    checked the held-out inputs alone: held-out targets taken from the training samples,
+    ``Yte = Y[:N // 2]``, passed.)"""
     cfg = MODES["fast"]
     prob, Xte, Yte, _ = make_problem("teacher", cfg)
     N = cfg["sizes"]["teacher"][0]
     assert prob.N == N and Xte.shape[0] == Yte.shape[0] == N // 2
     train = {tuple(x) for x in np.asarray(prob.X)}
     assert not any(tuple(x) in train for x in np.asarray(Xte))
+    # the teacher's weights (they depend on the seed and widths, not on N)
+    _, _, W, _ = datasets.make_teacher(N + N // 2, widths=(10, 8, 3), alpha=cfg["alpha"],
+                                      noise=0.05, seed=0)
+
+    def teacher(X):
+        A = np.asarray(X, dtype=np.float64)[:, :10].T
+        for l, Wl in enumerate(W):
+            A = Wl @ A
+            if l < len(W) - 1:
+                A = np.maximum(A, cfg["alpha"] * A)
+        return A.T
+
+    for X, Y in ((prob.X, prob.Y), (Xte, Yte)):
+        resid = np.std(np.asarray(Y) - teacher(X))
+        assert 0.03 < resid < 0.08, resid  # the noise, 0.05
+        assert np.std(Y) > 1.0
 
 
 def test_record_flags_only_a_time_limit_estimate_as_expired():

@@ -686,9 +686,13 @@ def test_standardize_returns_its_map_and_scales_by_the_root_mean_square_without_
 @example(n=2, m=4, exponent=0, offset=524289.0, center=True, seed=2)
 def test_standardize_map_inverts_on_any_scale(n, m, exponent, offset, center, seed):
     """Whatever the columns' scale (1e-250 to 1e250) and offset, the returned map takes the
-    scaled arrays back to the data: ``Z * scale + mean`` is ``A`` to rounding, and the scaled
+    scaled arrays back to the data: ``Z * scale + mean`` is ``A`` to rounding; the scaled
     training columns have mean 0 (when centred: to the rounding of the mean, ``n eps`` of the
-    largest entry, relative to the spread) and mean square at most 1."""
+    largest entry, relative to the spread) and, each column the map scaled (``scale != 1``:
+    a constant column is centred only), mean square 1, the variance 1 (centred) or the root
+    mean square 1 (not centred) that the docstring promises. (The original asked a mean
+    square of at most 1: a scale by the sample standard deviation (ddof=1), or by any
+    multiple above the right one, passed.)"""
     rng = np.random.default_rng(seed)
     A = (rng.standard_normal((n, m)) + offset) * 10.0**exponent
     (Z,), mean, scale = standardize(A, center=center, return_stats=True)
@@ -696,11 +700,14 @@ def test_standardize_map_inverts_on_any_scale(n, m, exponent, offset, center, se
     top = np.max(np.abs(A), axis=0)
     np.testing.assert_allclose(Z * scale + mean, A, rtol=1e-9, atol=float(1e-9 * top.max()))
     assert np.all(np.mean(Z**2, axis=0) <= 1 + 1e-9)
+    scaled = scale != 1.0
+    np.testing.assert_allclose(np.mean(Z[:, scaled] ** 2, axis=0), 1.0, rtol=1e-6)
     if center:
         rounding = 4 * n * np.finfo(float).eps * top / scale
         assert np.all(np.abs(Z.mean(axis=0)) <= rounding), (Z.mean(axis=0), rounding)
     else:
         np.testing.assert_array_equal(mean, 0)
+        assert np.all(scaled), scale  # only an all-zero column is constant without centring
 
 
 def test_standardize_refuses_text_in_others_as_in_X_train():
