@@ -661,8 +661,8 @@ def solve_alm(
         Seconds on the clock of ``time`` (wall time less what ``time_excluded`` leaves
         out); on expiry the best iterate so far is returned with status ``time_limit``.
         The process's first time-limited solve in ``prob.dtype`` first loads the compiled
-        kernels (:func:`warm_up`: 0.2 s from numba's disk cache, seconds for a compile),
-        off that clock. The limit is first looked at once the start is set up and certified
+        kernels (:func:`warm_up`: 0.6 s from numba's disk cache, about a minute for a
+        compile, which ``verbose`` announces), off that clock. The limit is first looked at once the start is set up and certified
         (its lift, multipliers and KKT residual: passes over all ``N`` samples, after the
         presolve when one runs, which gets its share of the limit): a limit shorter than that
         returns the start, late by the set-up (``benchmarks/bench_time_limits.py`` measures
@@ -1072,8 +1072,8 @@ def solve_alm(
     try:
         clock = PausableClock()
         if not is_warm(prob.dtype):
-            # numba's first load (or compile) of the kernels in this process: 0.2 s from its
-            # disk cache, seconds after a compile (warm_up), not the solve's time; it took
+            # numba's first load (or compile) of the kernels in this process: 0.6 s from its
+            # disk cache, a minute for a compile (warm_up), not the solve's time; it took
             # that much of a time-limited first solve's budget, as it did of the estimator's
             # and the CLI's before they warmed up first. Every first solve warms up, with a
             # time limit or not: a compile is where a Ctrl-C must be held back
