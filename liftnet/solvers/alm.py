@@ -660,12 +660,12 @@ def solve_alm(
     time_limit : float or None
         Seconds on the clock of ``time`` (wall time less what ``time_excluded`` leaves out); on
         expiry the best iterate so far is returned with status ``time_limit``. The process's first
-        time-limited solve in ``prob.dtype`` first loads the compiled kernels (:func:`warm_up`: 0.6
-        s from numba's disk cache, about a minute for a compile, which ``verbose`` announces), off
-        that clock. The limit is first looked at once the start is set up and certified (its lift,
-        multipliers and KKT residual: passes over all ``N`` samples, after the presolve when one
-        runs, which gets its share of the limit): a limit shorter than that returns the start, late
-        by the set-up (``benchmarks/bench_time_limits.py`` measures it per entry point).
+        time-limited solve in ``prob.dtype`` first loads the compiled kernels (:func:`warm_up`:
+        0.6 s from numba's disk cache, about a minute for a compile, which ``verbose`` announces),
+        off that clock. The limit is first looked at once the start is set up and certified (its
+        lift, multipliers and KKT residual: passes over all ``N`` samples, after the presolve when
+        one runs, which gets its share of the limit): a limit shorter than that returns the start,
+        late by the set-up (``benchmarks/bench_time_limits.py`` measures it per entry point).
     init : None, LiftedResult or mapping
         Warm start (``W`` and optionally ``b, V, M1, M2``); see
         :func:`liftnet.solvers.init.parse_init`. Without both ``M1`` and ``M2`` the start's
