@@ -23,13 +23,20 @@ from liftnet.solvers.result import LiftedResult
 
 
 def test_roundtrip_keeps_layers_and_dtype(tmp_path):
+    """Every array comes back with its own values, shape and dtype, layer by layer: W in
+    float32, V in float64 (values not exact in float32), M1 in float32; b and M2 absent."""
     W = [np.ones((3, 2), np.float32), np.full((1, 3), 2.0, np.float32)]
-    path = save_result(tmp_path / "sub" / "r", {"W": W, "b": None, "V": [np.zeros((3, 4))]})
+    V = [np.arange(12.0).reshape(3, 4) / 10 + 1e-9]  # float64, changed by a float32 cast
+    M1 = [np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)]
+    path = save_result(tmp_path / "sub" / "r", {"W": W, "b": None, "V": V, "M1": M1})
     assert path.endswith("r.npz")
     out = load_result(path)
-    assert [w.dtype for w in out["W"]] == [np.float32, np.float32]
-    np.testing.assert_array_equal(out["W"][1], W[1])
-    assert out["b"] is None and out["V"][0].shape == (3, 4) and out["M1"] is None
+    for name, given in (("W", W), ("V", V), ("M1", M1)):
+        assert len(out[name]) == len(given)
+        for got, want in zip(out[name], given, strict=True):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+    assert out["b"] is None and out["M2"] is None
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,9 @@ def test_auto_leaves_large_products_to_the_pools(two_threads, monkeypatch):
 
 def test_threads_are_given_back_after_a_ctrl_c(two_threads):
     """A Ctrl-C in the run (here in its callback) ends it ``interrupted`` and the BLAS gets
-    its threads back."""
+    its threads back. ``solve_alm`` catches that Ctrl-C inside its thread limit, so the
+    limit's block ends normally there; a Ctrl-C or error that leaves the block (one that
+    reaches the caller) must give the threads back too."""
     before = blas_now()
 
     def ctrl_c(rec):
@@ -68,6 +70,19 @@ def test_threads_are_given_back_after_a_ctrl_c(two_threads):
 
     res = solve_alm(small_problem(), max_iter=3, threads=1, callback=ctrl_c)
     assert res.status == "interrupted" and blas_now() == before
+
+    with pytest.raises(KeyboardInterrupt):
+        with threads_mod.limit_blas(1):
+            assert blas_now() == 1
+            raise KeyboardInterrupt
+    assert blas_now() == before
+
+    def error(rec):  # not an interrupt: solve_alm lets it through its limit to the caller
+        raise RuntimeError("from the callback")
+
+    with pytest.raises(RuntimeError, match="from the callback"):
+        solve_alm(small_problem(), max_iter=3, threads=1, callback=error)
+    assert blas_now() == before
 
 
 def test_one_thread_by_auto_or_by_hand_is_the_same_run(monkeypatch):

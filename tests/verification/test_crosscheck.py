@@ -691,3 +691,31 @@ def test_verify_hidden_refuses_a_zero_width_in_argparse(word, capsys):
         parse_args(["--hidden", word])
     assert exc.value.code == 2
     assert "argument --hidden: expected positive widths" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("obj_tol, mult_tol, reason", [
+    (1.0, 1.0, None),
+    (1e-2, None, "objectives differ by 1.74e-02 (relative) > obj_tol=0.01"),
+    (3e-2, None, None),
+    (1.0, 0.1, "multipliers differ by 2.00e-01 > mult_tol=0.1"),
+    (1.0, 0.3, None),
+])  # fmt: skip
+def test_obj_tol_and_mult_tol_decide_the_crosschecks_verdict(monkeypatch, obj_tol, mult_tol,
+                                                             reason):
+    """The tolerances given to :func:`crosscheck_ipopt` (not its defaults, not each other's)
+    are the ones the verdict uses and the report records: with ``x_tol=1`` (the 1% move
+    passes) the objective and multiplier tests alone decide, each giving exactly its own
+    reason when its tolerance is below the measured difference."""
+    prob = small_problem("squared", False, 0)
+    alm = synthetic_alm_point(prob)
+    alm["b"] = None
+    stub_warm_run(monkeypatch, move=True)
+    rep = crosscheck_ipopt(prob, alm, tol=1e6, cold=False, x_tol=1.0, obj_tol=obj_tol,
+                           mult_tol=mult_tol)
+    assert rep.tolerances == {"tol": 1e6, "x_tol": 1.0, "obj_tol": obj_tol,
+                              "mult_tol": mult_tol}
+    pa, pw = rep.points["alm"], rep.points["ipopt_warm"]
+    dF = abs(pa["objective"] - pw["objective"]) / max(1.0, abs(pa["objective"]))
+    assert 1e-2 < dF < 3e-2 and 0.1 < pw["multiplier_distance"] < 0.3  # the cases' premise
+    assert rep.reasons == ([] if reason is None else [reason])
+    assert rep.agree is (reason is None)

@@ -416,3 +416,21 @@ def test_level_set_radius_is_inf_not_nan_at_zero_data_and_overflowing_w():
     assert rep.radius == np.inf
     W0 = [np.zeros(s) for s in prob.W_shapes]
     assert inside_level_set(prob, [{"W": W0}], rep).all_inside
+
+
+def test_inside_level_set_reports_the_finite_radius_it_was_given():
+    """``radius`` in the report is the radius the points were judged against, a float: the
+    one passed, or the ``radius`` of a :func:`level_set_radius` report (not the report
+    itself, not the largest norm); ``inside`` agrees with it."""
+    prob = make_problem(0, lam=0.05)
+    W, _ = prob.initial_weights(0)
+    rad = level_set_radius(prob, prob.F(W, None, prob.lift(W)))
+    assert 0 < rad.radius < np.inf
+    rep = inside_level_set(prob, [{"W": W}], rad)
+    assert type(rep.radius) is float and rep.radius == rad.radius
+    assert rep.inside == [True] and rep.max_norm <= rep.radius
+    for R in (2.5, np.float64(0.5 * rep.max_norm), 3):
+        out = inside_level_set(prob, [{"W": W}], R)
+        assert type(out.radius) is float and out.radius == float(R)
+        assert out.inside == [bool(out.norms[0] <= float(R))]
+    assert inside_level_set(prob, [{"W": W}], 0.5 * rep.max_norm).inside == [False]
