@@ -79,7 +79,12 @@ class Coupling:
         return f"{type(self).__name__}(alpha={self.alpha!r})"
 
     def gaps(self, V: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Constraint values ``(g1, g2) = (U - V, alpha U - V)`` (:func:`.entrywise.gaps`)."""
+        """Constraint values ``(g1, g2) = (U - V, alpha U - V)`` (:func:`.entrywise.gaps`);
+        ``V`` and ``U`` (arrays or nested lists) must have the same shape."""
+        V, U = (a if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+                else np.asarray(a, dtype=np.result_type(np.asarray(a), 1.0)) for a in (V, U))
+        if U.shape != V.shape:
+            raise ValueError(f"U must have shape {V.shape} (that of V), got {U.shape}")
         return gaps(U, V, self.alpha)
 
     def value(self, V: np.ndarray, U: np.ndarray) -> float:
