@@ -18,7 +18,6 @@ def check_data(X, name: str, *, ndim: tuple[int, ...] = (2,), dtype=np.float64) 
     if X is None:
         raise TypeError(f"{name} must be an array, got None")
     refuse_masked(X, name)
-    _refuse_text(X, name)
     A = as_real_array(X, name, dtype)
     if A.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)
@@ -190,9 +189,11 @@ def check_decreasing(x, name: str, *, low: float = 0.0, low_inclusive: bool = Tr
 def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     """``np.asarray(x, dtype)`` for real numeric input; anything else (text, ragged nesting,
     complex numbers, whose imaginary part the cast would drop) is a ``TypeError`` naming
-    ``name``."""
+    ``name``. With ``dtype=None`` the input's own dtype is kept (text stays text)."""
     _refuse_sparse(x, name)
     _refuse_dates(x, name)
+    if dtype is not None:  # the cast would parse "1.5" as a number (:func:`_refuse_text`)
+        _refuse_text(x, name)
     try:
         complex_ = np.iscomplexobj(x)
         A = None if complex_ else cast(x, dtype, name)
@@ -272,8 +273,6 @@ def as_numeric_array(x, name: str, dtype=None) -> np.ndarray:
     would keep the values under the mask) and, when ``dtype`` is given, text (the cast to it
     would parse ``"1.5"`` as a number: :func:`_refuse_text`)."""
     refuse_masked(x, name)
-    if dtype is not None:
-        _refuse_text(x, name)
     A = as_real_array(x, name, dtype)
     if A.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a numeric array, got dtype {A.dtype}")

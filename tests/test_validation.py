@@ -12,6 +12,7 @@ from _helpers import cut_bytes
 
 import liftnet as ln
 from liftnet._validation import (
+    as_real_array,
     check_choice,
     check_list_shapes,
     check_magnitude,
@@ -820,3 +821,16 @@ def test_a_choice_is_a_str_not_something_equal_to_one():
     for x in (np.array("row"), np.array(["row"]), None, ["row"]):
         with pytest.raises(ValueError, match=r"^groups must be one of \('column', 'row'\)"):
             check_choice(x, "groups", ("column", "row"))
+
+
+@pytest.mark.parametrize("x", [np.array(["1.5"]), ["1.5", "2"], np.array([b"2"]),
+                               np.array([1.0, "3"], dtype=object)])
+def test_as_real_array_refuses_text(x):
+    with pytest.raises(TypeError, match="^a must be a numeric array, got text"):
+        as_real_array(x, "a")
+
+
+def test_as_real_array_still_takes_numbers():
+    A = as_real_array([[1, 2], [3, 4]], "a", np.float32)
+    assert A.dtype == np.float32 and A.tolist() == [[1, 2], [3, 4]]
+    assert as_real_array(np.array([1.0, 2], dtype=object), "a").tolist() == [1.0, 2.0]

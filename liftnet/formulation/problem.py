@@ -338,16 +338,27 @@ class LiftedProblem:
         pairs = [gaps(U[l], V[l], self.alpha) for l in range(self.L - 1)]
         return [g1 for g1, _ in pairs], [g2 for _, g2 in pairs]
 
-    def loss(self, UL: np.ndarray) -> float:
-        """Data fit ``(1/N) ||U_L - Y^T||_F^2``."""
+    def _check_output(self, UL) -> None:
+        """``UL`` of the shape of ``Y^T`` (against ``Y^T`` a wrong one would broadcast)."""
         if np.shape(UL) != self.YT.shape:
             raise ValueError(f"UL must have shape {self.YT.shape} (outputs as columns), got "
                              f"{np.shape(UL)}")
+
+    def _check_gaps(self, g1, g2):
+        """``g1, g2`` of :meth:`constraints`: ``L-1`` arrays each of the shapes of ``V`` (a
+        short list would drop layers from the sums silently; a wrong shape would broadcast)."""
+        return (check_list_shapes(g1, "g1", self.V_shapes),
+                check_list_shapes(g2, "g2", self.V_shapes))
+
+    def loss(self, UL: np.ndarray) -> float:
+        """Data fit ``(1/N) ||U_L - Y^T||_F^2``."""
+        self._check_output(UL)
         r = UL - self.YT
         return float(np.vdot(r, r)) / self.N
 
     def smooth_value(self, UL, g1, g2) -> float:
         """Smooth part ``f = (1/N)||U_L - Y^T||^2 + (beta/N) sum_l pi_l``."""
+        g1, g2 = self._check_gaps(g1, g2)
         pi = sum(self.coupling.value_from_gaps(a, c) for a, c in zip(g1, g2))
         return self.loss(UL) + self.beta * pi / self.N
 
@@ -367,6 +378,8 @@ class LiftedProblem:
         ``df/dV_l`` through ``pi_l`` only):
         ``dU_L = (2/N)(U_L - Y^T)``, ``dU_l = (beta/N) dpi/dU``, ``dV_l = (beta/N) dpi/dV``.
         """
+        self._check_output(UL)
+        g1, g2 = self._check_gaps(g1, g2)
         c = self.beta / self.N
         dU, dV = [], []
         for a, g in zip(g1, g2):

@@ -451,3 +451,38 @@ def test_affine_writes_into_out_bias_included():
     got = LiftedProblem.affine(W, b, V, out=buf)
     assert got is buf
     np.testing.assert_allclose(buf, W @ V + b[:, None], rtol=1e-14)
+
+
+def _smooth_small():
+    rng = np.random.default_rng(0)
+    p = LiftedProblem(rng.standard_normal((6, 3)), rng.standard_normal((6, 2)), hidden=(4,))
+    U, V = p.forward(*p.initial_weights(0))
+    return p, U, V, *p.constraints(U, V)
+
+
+def test_smooth_partials_refuses_a_wrong_output_shape():
+    p, U, V, g1, g2 = _smooth_small()
+    with pytest.raises(ValueError, match=r"^UL must have shape \(2, 6\)"):
+        p.smooth_partials(U[-1][:1], g1, g2)  # (1, 6) broadcast against Y^T (2, 6)
+
+
+@pytest.mark.parametrize("method", ["smooth_value", "smooth_partials"])
+def test_short_gap_lists_are_refused_not_dropped(method):
+    p, U, V, g1, g2 = _smooth_small()
+    with pytest.raises(ValueError, match=r"^g1 must hold 1 arrays, got 0"):
+        getattr(p, method)(U[-1], [], [])
+
+
+@pytest.mark.parametrize("method", ["smooth_value", "smooth_partials"])
+def test_gap_shapes_are_named(method):
+    p, U, V, g1, g2 = _smooth_small()
+    with pytest.raises(ValueError, match=r"^g2\[0\] must have shape \(4, 6\), got \(3, 3\)"):
+        getattr(p, method)(U[-1], g1, [np.ones((3, 3))])
+
+
+def test_values_unchanged():
+    p, U, V, g1, g2 = _smooth_small()
+    assert p.smooth_value(U[-1], g1, g2) == pytest.approx(p.F(*p.initial_weights(0))
+                                                          - p.regulariser(p.initial_weights(0)[0]))
+    dU, dV = p.smooth_partials(U[-1], g1, g2)
+    assert [a.shape for a in dU] == [(4, 6), (2, 6)] and [a.shape for a in dV] == [(4, 6)]
