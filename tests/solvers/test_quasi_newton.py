@@ -914,3 +914,29 @@ def test_armijo_measures_the_step_after_the_orthant_projection():
     x, info = group_owlqn(sub, np.ones(1), tol=1e-300, max_iter=1, scales0=np.array([10.0]),
                           c1=0.5)
     assert info.n_backtracks == 0 and x[0] == 0.0
+
+
+@pytest.mark.parametrize("slope", [-10.0, -1.0, -1e-3])
+@pytest.mark.parametrize("c1", [1e-4, 0.1, 0.3, 0.5])
+@pytest.mark.parametrize("side", [-1.0, 1.0])
+def test_armijo_by_slope_decides_as_armijo_just_either_side_of_its_edge(slope, c1, side):
+    """On ``q(s) = v + slope s + curvature s^2`` Armijo accepts the unit step exactly when
+    ``curvature <= (c1 - 1) slope``; the slope test ``q'(1) <= (2 c1 - 1) q'(0)`` must accept
+    a curvature a relative 1e-6 below that edge and refuse one 1e-6 above it."""
+    from liftnet.solvers.quasi_newton import armijo_by_slope
+
+    edge = (c1 - 1.0) * slope  # > 0
+    curvature = edge * (1.0 + side * 1e-6)
+    armijo = slope + curvature <= c1 * slope
+    assert armijo == (side < 0)
+    assert armijo_by_slope(slope, slope + 2.0 * curvature, c1) == armijo
+
+
+def test_armijo_by_slope_on_a_worked_case():
+    """``lin = -1``, ``c1 = 0.3``: the threshold of ``lin_end`` is ``(2 c1 - 1) lin = 0.4``."""
+    from liftnet.solvers.quasi_newton import armijo_by_slope
+
+    assert armijo_by_slope(-1.0, 0.4, 0.3)
+    assert not armijo_by_slope(-1.0, 0.41, 0.3)
+    assert not armijo_by_slope(-1.0, 0.5, 0.3)  # (c1 - 1) lin = 0.7 would accept it
+    assert armijo_by_slope(-1.0, -0.2, 0.3)
