@@ -144,6 +144,14 @@ def main(argv=None) -> int:
     except (ValueError, TypeError) as exc:  # LiftedProblem's names (lam=) as the options'
         print(f"liftnet verify: error: {as_option(exc, VERIFY_OPTIONS)}", file=sys.stderr)
         return 2
+    from ..solvers.alm import warm_up
+
+    try:  # the kernels first (0.6 s; after an install a minute of compiling, said on stderr)
+        warm_up(prob.dtype, notice=lambda line: print(line, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print("liftnet verify: interrupted before the solves started; nothing to save",
+              file=sys.stderr)
+        return 130
     params = {"N": args.N, "widths": list(widths), "coupling": args.coupling, "bias": args.bias,
               "alpha": args.alpha, "beta": args.beta, "lam": args.lam, "groups": args.groups,
               "noise": args.noise, "seed": args.seed, "alm_tol": args.alm_tol,

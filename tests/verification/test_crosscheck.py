@@ -319,6 +319,43 @@ def test_verify_cli_stops_when_the_alm_is_interrupted(monkeypatch, capsys):
     assert "interrupted during the ALM" in capsys.readouterr().err
 
 
+def test_verify_cli_warms_up_first_and_says_so_when_slow(monkeypatch, capsys):
+    """``liftnet verify`` loads the kernels before its solves; a warm-up that compiles (here
+    made slow) prints ``COMPILE_NOTICE`` on stderr, and a Ctrl-C in it ends the command with
+    130 and one line, before any solve."""
+    import time
+
+    import liftnet
+    import liftnet.solvers.alm as alm
+    import liftnet.verification.crosscheck as cc
+    from liftnet.verification.crosscheck import main
+
+    monkeypatch.setattr(alm, "NOTICE_AFTER", 0.05)
+    real = alm.kernels.warm_up_parallel
+    monkeypatch.setattr(alm.kernels, "warm_up_parallel",
+                        lambda dtype: time.sleep(0.5) or real(dtype))  # fmt: skip
+    solved = []
+    monkeypatch.setattr(liftnet, "solve_alm", lambda *a, **k: solved.append(1) or
+                        (_ for _ in ()).throw(KeyboardInterrupt))  # fmt: skip
+    monkeypatch.setattr(cc, "crosscheck_ipopt", lambda *a, **k: solved.append(2))
+    capsys.readouterr()
+    with pytest.raises(KeyboardInterrupt):  # (the stubbed ALM's own Ctrl-C: after the notice)
+        main(["--N", "10", "--hidden", "2"])
+    err = capsys.readouterr().err
+    assert err.count(alm.COMPILE_NOTICE.format(dtype=np.dtype(np.float64))) == 1
+    assert solved == [1]
+
+    def ctrl_c(dtype):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(alm.kernels, "warm_up_parallel", ctrl_c)
+    solved.clear()
+    assert main(["--N", "10", "--hidden", "2"]) == 130
+    assert capsys.readouterr().err.strip().endswith("interrupted before the solves started; "
+                                                    "nothing to save")
+    assert solved == []
+
+
 def test_verify_cli_writes_the_json_when_the_alm_is_interrupted(monkeypatch, capsys, tmp_path):
     """Ctrl-C during the ALM: exit 130, the report of the ALM's point printed and written,
     ``interrupted_during`` ``"the ALM"``, no verdict; the point's numbers are the ALM
