@@ -266,3 +266,41 @@ def test_a_layer_whose_only_survivor_is_unit_0_keeps_its_weights(alpha):
     a = 0.1 if alpha is None else alpha
     np.testing.assert_allclose(outputs(W2, b2, X[:, keep[0]], a), outputs(W, b, X, a),
                                rtol=1e-13)
+
+
+def test_a_unit_fed_only_by_a_dead_unit_is_constant_and_folds():
+    W = [np.array([[0.0], [1.5]]),               # layer 1: unit 0 dead (zero row, zero bias)
+         np.array([[2.0, 0.0], [0.0, -1.0]]),    # layer 2: unit 0 reads only the dead unit
+         np.array([[1.0, 0.5]])]
+    b = [np.array([0.0, 0.3]), np.array([0.7, -0.2]), np.array([0.1])]
+    X = np.linspace(-2.0, 2.0, 9)[:, None]
+    W2, b2, keep = prune_weights(W, b, alpha=0.2)
+    assert keep[1].tolist() == [1] and keep[2].tolist() == [1]  # unit 0 of layer 2 folded
+    assert b2[2][0] == pytest.approx(0.1 + 1.0 * 0.7)  # sigma(0.7) = 0.7 joins the output bias
+    np.testing.assert_allclose(outputs(W2, b2, X[:, keep[0]], 0.2), outputs(W, b, X, 0.2),
+                               rtol=1e-13, atol=1e-15)
+    # without alpha nothing folds: the unit stays, its row (now empty of live inputs) zero
+    W3, _, keep3 = prune_weights(W, b)
+    assert keep3[2].tolist() == [0, 1]
+
+
+# New test for tests/test_pruning.py. Likewise no random draw gives a unit whose only nonzero
+# inputs come from dead units and whose bias is 0: it outputs sigma(0) = 0 and must go
+# (_unit_masks' `feeds` reads the row on the kept units only; reading the whole row kept it,
+# and every test in test_pruning, test_symmetries and test_reseed still passed).
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_a_unit_fed_only_by_dead_units_is_dead(bias):
+    W = [np.array([[0.0], [1.5]]),               # layer 1: unit 0 dead (zero row, zero bias)
+         np.array([[2.0, 0.0], [0.0, -1.0]]),    # layer 2: unit 0 reads only the dead unit
+         np.array([[1.0, 0.5]])]
+    b = [np.array([0.0, 0.3]), np.array([0.0, -0.2]), np.array([0.1])] if bias else None
+    masks = unit_masks(W, b)
+    assert masks[1].tolist() == [False, True] and masks[2].tolist() == [False, True]
+    W2, b2, keep = prune_weights(W, b)
+    assert [w.shape for w in W2] == [(1, 1), (1, 1), (1, 1)]
+    assert keep[1].tolist() == [1] and keep[2].tolist() == [1]
+    X = np.linspace(-2.0, 2.0, 9)[:, None]
+    np.testing.assert_allclose(outputs(W2, b2, X[:, keep[0]]), outputs(W, b, X),
+                               rtol=1e-13, atol=1e-15)

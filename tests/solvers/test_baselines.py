@@ -1021,3 +1021,18 @@ def test_prox_gradient_line_search_allows_the_rounding_of_the_problems_dtype(mon
     monkeypatch.setattr(fullbatch, "value_noise", spy)
     prox_gradient(tiny_problem(dtype=np.float32), max_epochs=5)
     assert len(dtypes) > 1 and set(dtypes) == {np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize("dtype, tiny", [(np.float64, 1e-170), (np.float32, 1e-25)])
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+def test_torch_group_prox_at_step_zero_keeps_groups_whose_norm_underflows(groups, dtype, tiny):
+    W = np.array([[tiny, tiny, tiny], [tiny, 1.0, 0.0]], dtype=dtype)  # column 0, row 0 tiny
+    want = GroupLasso(lam=1.0, groups=groups).prox(W, 0.0)
+    np.testing.assert_array_equal(want, W)  # the identity, the tiny entries too
+    got = tp.group_prox_(torch.from_numpy(W.copy()), 0.0, groups).numpy()
+    np.testing.assert_array_equal(got, want)
+    # one threshold per group, some of them 0: those groups are kept whole as well
+    if groups != "element":
+        t = torch.zeros(3 if groups == "column" else 2, dtype=torch.from_numpy(W).dtype)
+        got = tp.group_prox_(torch.from_numpy(W.copy()), t, groups).numpy()
+        np.testing.assert_array_equal(got, W)

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from liftnet import LiftedProblem, solve_alm
@@ -375,6 +375,8 @@ def test_ctrl_c_inside_the_compiled_loop_returns_the_best_iterate():
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=0, max_size=700),
        st.integers(1, 3))
+@example([float((i * 37) % 101) - 50.3 for i in range(700)], 2)  # 350 strided terms: 2 levels
+@example([float((i * 37) % 101) - 50.3 for i in range(400)], 3)  # 134 strided terms: 1 split
 def test_numpy_sum_order(values, step):
     """``_numpy_sum`` / ``_pairwise`` add in numpy's order: equal to ``np.sum`` to the bit."""
     a = np.array(values, dtype=float)

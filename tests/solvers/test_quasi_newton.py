@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from liftnet.solvers.quasi_newton import CompactLBFGS
@@ -603,6 +603,15 @@ def test_backtracking_halves_without_curvature(vn, lin):
 @settings(max_examples=200, deadline=None)
 @given(slope=st.floats(-10.0, -1e-3), curvature=st.floats(-1e3, 1e3),
        c1=st.sampled_from([1e-4, 0.1, 0.3]))
+# either side of Armijo's edge ``curvature = (c1 - 1) slope`` (relative 1e-6, past the assume's
+# 1e-9), for each c1: a wrong coefficient moves the edge by a window of width at most a few
+# units in the 2000 wide range the draws cover (about 1e-3 a draw)
+@example(slope=-10.0, curvature=9.999009999, c1=0.0001)
+@example(slope=-10.0, curvature=9.998990001000001, c1=0.0001)
+@example(slope=-10.0, curvature=9.000008999999999, c1=0.1)
+@example(slope=-10.0, curvature=8.999991, c1=0.1)
+@example(slope=-10.0, curvature=7.000006999999999, c1=0.3)
+@example(slope=-10.0, curvature=6.999993, c1=0.3)
 def test_armijo_by_slope_agrees_with_armijo_on_a_quadratic(slope, curvature, c1):
     """Along a step on which the objective is ``q(s) = v + slope s + curvature s^2`` the test by
     the slope at the trial point, ``q'(1) <= (2 c1 - 1) q'(0)``, accepts exactly the steps

@@ -45,6 +45,10 @@ def problems_and_weights(draw):
     scale = draw(st.floats(0.01, 10.0))
     W = [scale * rng.standard_normal(s) for s in prob.W_shapes]
     b = [rng.standard_normal(s) for s in prob.b_shapes] if prob.bias else None
+    if draw(st.booleans()):  # a dead unit: U = V = 0 on its row (the kink, lifted_only_units'
+        W[0][0] = 0.0        # V != 0 test), which random normals never give
+        if b is not None:
+            b[0][0] = 0.0
     return prob, W, b
 
 

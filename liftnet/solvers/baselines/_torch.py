@@ -75,8 +75,10 @@ def group_prox_(W: torch.Tensor, t, groups: str) -> torch.Tensor:
     or a tensor shaped like :func:`group_norms` (one per group).
     """
     norms = group_norms(W, groups)
+    # t = 0 keeps every group whole, as GroupLasso.prox does (a group whose squared norm
+    # underflows has norm 0, which is not > 0: it was zeroed)
     shrink = torch.where(
-        norms > t,
+        (norms > t) | (torch.as_tensor(t) == 0),
         1.0 - t / torch.clamp(norms, min=torch.finfo(W.dtype).tiny),
         torch.zeros_like(norms),
     )
