@@ -33,7 +33,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .._numba_cache import ensure_cache_dir
 from .._validation import check_choice, check_scalar
+
+ensure_cache_dir(__file__)
 
 GROUPS = ("column", "row", "element")
 

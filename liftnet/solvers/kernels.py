@@ -31,8 +31,11 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .._numba_cache import ensure_cache_dir
 from ..formulation import couplings as _c
 from ..formulation import entrywise as _e
+
+ensure_cache_dir(__file__)
 
 
 def _numba_cache_folder() -> Path:

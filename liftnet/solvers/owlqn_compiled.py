@@ -46,6 +46,7 @@ import time
 import numpy as np
 from numba import njit
 
+from .._numba_cache import ensure_cache_dir
 from ..formulation import couplings as _couplings
 from ..formulation import entrywise as _entrywise
 from ..formulation import penalties as _penalties
@@ -84,6 +85,8 @@ from .quasi_newton import (
     _value_noise,
     armijo_by_slope,
 )
+
+ensure_cache_dir(__file__)
 
 # numba recompiles this module's functions when this file changes, not when a function they
 # call does: the cache goes when one of those files changes (kernels._drop_stale_cache)

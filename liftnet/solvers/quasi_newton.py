@@ -42,8 +42,11 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
+from .._numba_cache import ensure_cache_dir
 from ._interrupt import INTERRUPTS, interrupted
 from .proxgrad import InnerInfo, past, stop_reason
+
+ensure_cache_dir(__file__)
 
 #: growth of the iteration numbers at which :func:`group_owlqn` certifies the residual of a
 #: change of variables (``sub.certify``) without waiting for the working residual

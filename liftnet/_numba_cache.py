@@ -1,0 +1,57 @@
+"""A writable numba cache for liftnet's ``njit(cache=True)`` functions.
+
+numba caches a module's compiled functions in the ``__pycache__`` beside it, else in the user's
+cache folder (``~/.cache/numba``); where neither is writable (a read-only install, such as a
+system or container site-packages, run by a user without a writable home) ``njit(cache=True)``
+raises ``RuntimeError: cannot cache function ...: no locator available`` and ``import`` fails.
+:func:`ensure_cache_dir` then points ``numba.config.CACHE_DIR`` at a folder of this user's in
+the temporary folder (created private, used only if this user owns it and no one else can
+write it; else a fresh private folder of this process). ``NUMBA_CACHE_DIR``, when set, wins.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+
+def _private_folder() -> str:
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    name = f"liftnet-numba-{uid if uid is not None else 'user'}"
+    folder = os.path.join(tempfile.gettempdir(), name)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+        if (stat.S_ISDIR(st.st_mode) and (uid is None or st.st_uid == uid)
+                and not st.st_mode & 0o022):
+            return folder
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix="liftnet-numba-")  # not shared, not reused
+
+
+def ensure_cache_dir(module_file: str) -> None:
+    """Before the first ``njit(cache=True)`` of ``module_file``: leave numba's choice where it
+    has a writable cache folder for that file, else give it one (module docstring)."""
+    import numba
+
+    if numba.config.CACHE_DIR:
+        return
+    try:
+        from numba.core import caching
+
+        locators = caching.CacheImpl._locator_classes
+    except (ImportError, AttributeError):  # pragma: no cover (another numba's internals)
+        return
+
+    def probe():  # pragma: no cover (never called: its code object names a line)
+        pass
+
+    for cls in locators:
+        try:
+            if cls.from_function(probe, module_file) is not None:
+                return
+        except Exception:  # pragma: no cover (leave the decision to numba)
+            return
+    numba.config.CACHE_DIR = _private_folder()
