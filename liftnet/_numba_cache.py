@@ -31,6 +31,32 @@ def _private_folder() -> str:
     return tempfile.mkdtemp(prefix="liftnet-numba-")  # not shared, not reused
 
 
+def _probe():  # pragma: no cover (never called: numba's locators read its code object)
+    pass
+
+
+def cache_folder(module_file: str):
+    """The folder numba caches ``module_file``'s compiled functions in: that of the first of
+    numba's cache locators that takes the file (``NUMBA_CACHE_DIR``'s subfolder for its
+    folder, ``__pycache__`` beside it, the user's cache folder, ...), as numba picks it; None
+    where none takes it, or where this numba's internals (``CacheImpl._locator_classes``, a
+    private name) are not those known."""
+    try:
+        from numba.core import caching
+
+        locators = caching.CacheImpl._locator_classes
+    except (ImportError, AttributeError):  # pragma: no cover (another numba's internals)
+        return None
+    for cls in locators:
+        try:
+            locator = cls.from_function(_probe, module_file)
+            if locator is not None:
+                return locator.get_cache_path()
+        except Exception:  # pragma: no cover (leave the decision to numba)
+            return None
+    return None
+
+
 def ensure_cache_dir(module_file: str) -> None:
     """Before the first ``njit(cache=True)`` of ``module_file``: leave numba's choice where it
     has a writable cache folder for that file, else give it one (module docstring)."""
@@ -41,17 +67,8 @@ def ensure_cache_dir(module_file: str) -> None:
     try:
         from numba.core import caching
 
-        locators = caching.CacheImpl._locator_classes
+        caching.CacheImpl._locator_classes  # noqa: B018 (these internals, or leave it to numba)
     except (ImportError, AttributeError):  # pragma: no cover (another numba's internals)
         return
-
-    def probe():  # pragma: no cover (never called: its code object names a line)
-        pass
-
-    for cls in locators:
-        try:
-            if cls.from_function(probe, module_file) is not None:
-                return
-        except Exception:  # pragma: no cover (leave the decision to numba)
-            return
-    numba.config.CACHE_DIR = _private_folder()
+    if cache_folder(module_file) is None:
+        numba.config.CACHE_DIR = _private_folder()

@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._numba_cache import ensure_cache_dir
+from .._numba_cache import cache_folder, ensure_cache_dir
 from ..formulation import couplings as _c
 from ..formulation import entrywise as _e
 
@@ -39,22 +39,16 @@ ensure_cache_dir(__file__)
 
 
 def _numba_cache_folder() -> Path:
-    """Where numba keeps the compiled functions of this folder's modules: ``__pycache__``
-    beside them, or with ``NUMBA_CACHE_DIR`` set numba's subfolder for this folder there
-    (named by numba's ``_CacheLocator.get_suitable_cache_subpath``, a private name: where a
-    numba lacks it, ``__pycache__``). Until session 52 the guard below looked in
-    ``__pycache__`` only, and with ``NUMBA_CACHE_DIR`` set the stale kernels ran on after an
-    edit of ``couplings.py`` (a test audit: the subproblem's value stayed at 3.6346 with the
-    complementarity term doubled, where a fresh cache gave 4.2087)."""
-    here = Path(__file__).with_name("__pycache__")
-    if not numba.config.CACHE_DIR:
-        return here
-    try:
-        from numba.core.caching import _CacheLocator
-
-        return Path(numba.config.CACHE_DIR) / _CacheLocator.get_suitable_cache_subpath(__file__)
-    except (ImportError, AttributeError):  # pragma: no cover (another numba's internals)
-        return here
+    """Where numba keeps the compiled functions of this folder's modules, as numba picks it
+    (:func:`liftnet._numba_cache.cache_folder`: with ``NUMBA_CACHE_DIR`` set its subfolder
+    for this folder there, else ``__pycache__`` beside them, else the user's cache folder of a
+    read-only install); ``__pycache__`` where numba's internals are not those known. Until
+    session 52 the guard below looked in ``__pycache__`` only, and with ``NUMBA_CACHE_DIR``
+    set the stale kernels ran on after an edit of ``couplings.py`` (a test audit: the
+    subproblem's value stayed at 3.6346 with the complementarity term doubled, where a fresh
+    cache gave 4.2087)."""
+    folder = cache_folder(__file__)
+    return Path(__file__).with_name("__pycache__") if folder is None else Path(folder)
 
 
 def _drop_stale_cache(cache=None, sources=None, module="kernels"):
