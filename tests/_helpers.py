@@ -61,6 +61,22 @@ def make_unreadable(path, monkeypatch) -> None:
     monkeypatch.setattr(io, "open", open_but_not_path)
 
 
+def slow_warm_up(monkeypatch, seconds=0.5):
+    """A warm-up that takes ``seconds`` more (as a compile does) and whose notice comes after
+    0.05 s; returns the notice a float64 warm-up gives (``alm.COMPILE_NOTICE``)."""
+    import time
+
+    import numpy as np
+
+    import liftnet.solvers.alm as alm
+
+    monkeypatch.setattr(alm, "NOTICE_AFTER", 0.05)
+    real = alm.kernels.warm_up_parallel
+    monkeypatch.setattr(alm.kernels, "warm_up_parallel",
+                        lambda dtype: time.sleep(seconds) or real(dtype))  # fmt: skip
+    return alm.COMPILE_NOTICE.format(dtype=np.dtype(np.float64))
+
+
 def make_read_only(path, monkeypatch) -> None:
     """Take the write permission off the file at ``path``. Root writes such a file anyway
     (and CI runs as root): there ``os.access(path, W_OK)`` is made to answer as for another

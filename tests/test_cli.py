@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 import pytest
-from _helpers import run_with_failing_stdout, zero_kkt
+from _helpers import run_with_failing_stdout, slow_warm_up, zero_kkt
 
 import liftnet.cli as cli
 import liftnet.io
@@ -415,15 +415,10 @@ def test_solve_warms_the_kernels_up_first(tmp_path, monkeypatch):
 def test_a_slow_warm_up_says_so_on_stderr(tmp_path, monkeypatch, capsys):
     """A warm-up that compiles (here: one made slow) prints alm.COMPILE_NOTICE on stderr once,
     not on stdout; one that is quick, or --quiet, prints none."""
-    import time
 
     import liftnet.solvers.alm as alm
 
-    monkeypatch.setattr(alm, "NOTICE_AFTER", 0.05)
-    real = alm.kernels.warm_up_parallel
-    monkeypatch.setattr(alm.kernels, "warm_up_parallel",
-                        lambda dtype: time.sleep(0.5) or real(dtype))  # fmt: skip
-    notice = alm.COMPILE_NOTICE.format(dtype=np.dtype(np.float64))
+    notice = slow_warm_up(monkeypatch)
     argv = ["solve", "--hidden", "4", "--max-iter", "2", "--data", "teacher", "--n-samples",
             "40", "--out", str(tmp_path / "a")]  # fmt: skip
     capsys.readouterr()

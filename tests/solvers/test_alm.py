@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from _helpers import interrupt_call
+from _helpers import interrupt_call, slow_warm_up
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -211,19 +211,14 @@ def test_a_first_solve_that_compiles_says_so_when_verbose(verbose, monkeypatch, 
     """The first solve of a process warms the kernels up; when that compiles (a minute after
     an install: here a warm-up made slow, in a process taken as cold), ``verbose=True`` prints
     ``COMPILE_NOTICE`` once before its table, and ``verbose=False`` prints nothing."""
-    import time
 
     import liftnet.solvers.alm as alm
 
     monkeypatch.setattr(alm, "_WARM_DTYPES", set())  # (this process's warm-up forgotten)
-    monkeypatch.setattr(alm, "NOTICE_AFTER", 0.05)
-    real = alm.kernels.warm_up_parallel
-    monkeypatch.setattr(alm.kernels, "warm_up_parallel",
-                        lambda dtype: time.sleep(0.5) or real(dtype))  # fmt: skip
+    notice = slow_warm_up(monkeypatch)
     capsys.readouterr()
     res = solve_alm(teacher_problem(), max_iter=1, verbose=verbose)
     out = capsys.readouterr().out
-    notice = alm.COMPILE_NOTICE.format(dtype=np.dtype(np.float64))
     assert res.status in ("max_iter", "converged") and alm.is_warm(np.float64)
     if verbose:
         assert out.count(notice) == 1 and out.index(notice) < out.index("objective")
@@ -1310,12 +1305,12 @@ def test_time_limited_solve_warms_the_kernels_up_off_its_clock(monkeypatch):
 
     calls = []
 
-    def slow_warm_up(dtype=np.float64, notice=None):
+    def warm_up_half_a_second(dtype=np.float64, notice=None):
         calls.append(np.dtype(dtype))
         time_.sleep(0.5)
         alm._WARM_DTYPES.add(np.dtype(dtype))
 
-    monkeypatch.setattr(alm, "warm_up", slow_warm_up)
+    monkeypatch.setattr(alm, "warm_up", warm_up_half_a_second)
     monkeypatch.setattr(alm, "_WARM_DTYPES", set())
     prob = teacher_problem("complementarity", N=200)
     res = solve_alm(prob, tol=1e-18, time_limit=0.3)

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from _helpers import ctrl_c_in_first_ampl_release, run_with_failing_stdout
+from _helpers import ctrl_c_in_first_ampl_release, run_with_failing_stdout, slow_warm_up
 
 from liftnet import LiftedProblem
 from liftnet.solvers.alm import solve_alm
@@ -323,17 +323,13 @@ def test_verify_cli_warms_up_first_and_says_so_when_slow(monkeypatch, capsys):
     """``liftnet verify`` loads the kernels before its solves; a warm-up that compiles (here
     made slow) prints ``COMPILE_NOTICE`` on stderr, and a Ctrl-C in it ends the command with
     130 and one line, before any solve."""
-    import time
 
     import liftnet
     import liftnet.solvers.alm as alm
     import liftnet.verification.crosscheck as cc
     from liftnet.verification.crosscheck import main
 
-    monkeypatch.setattr(alm, "NOTICE_AFTER", 0.05)
-    real = alm.kernels.warm_up_parallel
-    monkeypatch.setattr(alm.kernels, "warm_up_parallel",
-                        lambda dtype: time.sleep(0.5) or real(dtype))  # fmt: skip
+    notice = slow_warm_up(monkeypatch)
     solved = []
     monkeypatch.setattr(liftnet, "solve_alm", lambda *a, **k: solved.append(1) or
                         (_ for _ in ()).throw(KeyboardInterrupt))  # fmt: skip
@@ -342,7 +338,7 @@ def test_verify_cli_warms_up_first_and_says_so_when_slow(monkeypatch, capsys):
     with pytest.raises(KeyboardInterrupt):  # (the stubbed ALM's own Ctrl-C: after the notice)
         main(["--N", "10", "--hidden", "2"])
     err = capsys.readouterr().err
-    assert err.count(alm.COMPILE_NOTICE.format(dtype=np.dtype(np.float64))) == 1
+    assert err.count(notice) == 1
     assert solved == [1]
 
     def ctrl_c(dtype):
