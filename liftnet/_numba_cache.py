@@ -35,19 +35,23 @@ def _probe():  # pragma: no cover (never called: numba's locators read its code 
     pass
 
 
+def _locator_classes():
+    """numba's cache locators, in the order numba tries them; None where this numba's
+    internals (``CacheImpl._locator_classes``, a private name) are not those known."""
+    try:
+        from numba.core import caching
+
+        return caching.CacheImpl._locator_classes
+    except (ImportError, AttributeError):  # pragma: no cover (another numba's internals)
+        return None
+
+
 def cache_folder(module_file: str):
     """The folder numba caches ``module_file``'s compiled functions in: that of the first of
     numba's cache locators that takes the file (``NUMBA_CACHE_DIR``'s subfolder for its
     folder, ``__pycache__`` beside it, the user's cache folder, ...), as numba picks it; None
-    where none takes it, or where this numba's internals (``CacheImpl._locator_classes``, a
-    private name) are not those known."""
-    try:
-        from numba.core import caching
-
-        locators = caching.CacheImpl._locator_classes
-    except (ImportError, AttributeError):  # pragma: no cover (another numba's internals)
-        return None
-    for cls in locators:
+    where none takes it, or where numba's internals are not those known."""
+    for cls in _locator_classes() or ():
         try:
             locator = cls.from_function(_probe, module_file)
             if locator is not None:
@@ -62,13 +66,7 @@ def ensure_cache_dir(module_file: str) -> None:
     has a writable cache folder for that file, else give it one (module docstring)."""
     import numba
 
-    if numba.config.CACHE_DIR:
-        return
-    try:
-        from numba.core import caching
-
-        caching.CacheImpl._locator_classes  # noqa: B018 (these internals, or leave it to numba)
-    except (ImportError, AttributeError):  # pragma: no cover (another numba's internals)
+    if numba.config.CACHE_DIR or _locator_classes() is None:  # (set, or left to numba)
         return
     if cache_folder(module_file) is None:
         numba.config.CACHE_DIR = _private_folder()

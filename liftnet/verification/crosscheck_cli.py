@@ -32,6 +32,7 @@ import numpy as np
 from ..cli import (
     MODEL_OPTIONS,
     _Output,
+    _to_stderr,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -147,7 +148,7 @@ def main(argv=None) -> int:
     from ..solvers.alm import warm_up
 
     try:  # the kernels first (0.6 s; after an install a minute of compiling, said on stderr)
-        warm_up(prob.dtype, notice=lambda line: print(line, file=sys.stderr, flush=True))
+        warm_up(prob.dtype, notice=_to_stderr)
     except KeyboardInterrupt:
         print("liftnet verify: interrupted before the solves started; nothing to save",
               file=sys.stderr)
