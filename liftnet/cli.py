@@ -42,6 +42,7 @@ import time
 
 import numpy as np
 
+from . import __version__
 from ._validation import check_argv
 from .cli_data import DATASETS, MAX_MNIST_LIKE, as_option, load_problem_data
 from .io import reason
@@ -365,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liftnet", description=(
         "Sparse leaky-ReLU networks trained to certified KKT points of the lifted model "
         "by an inexact augmented Lagrangian method."))  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"liftnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{demo,solve,verify,compare}")
     demo = sub.add_parser("demo", help="train on the digits, print the KKT certificate")
     # lam 1e-2 without biases: the ALM reaches its tol 1e-6 there in about 7 s (seeds 0-2,

@@ -641,6 +641,19 @@ def test_no_command_prints_help(capsys):
     assert "demo" in capsys.readouterr().out
 
 
+def test_version_is_the_package_version_and_the_installed_one(capsys):
+    """``liftnet --version`` prints ``liftnet.__version__``, which pyproject.toml reads
+    (``dynamic``): the installed distribution's metadata carries the same string."""
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"liftnet {liftnet.__version__}\n"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", liftnet.__version__)
+    assert version("liftnet") == liftnet.__version__
+
+
 def test_python_m_liftnet_help():
     p = subprocess.run([sys.executable, "-m", "liftnet", "demo", "--help"],
                        capture_output=True, text=True, timeout=60)  # fmt: skip
