@@ -37,7 +37,7 @@ _LAZY = {
     "reseed_dead_units": "liftnet.solvers.init",
     "solve_alm_path": "liftnet.solvers.path",
     "datasets": "liftnet.datasets",
-    "theory": "liftnet.verification.theory",
+    "theory": "liftnet.theory",
 }
 
 __all__ = list(_LAZY)

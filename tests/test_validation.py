@@ -329,6 +329,21 @@ def test_theory_exports_its_functions_only():
     assert set(namespace) - {"__builtins__"} == public
 
 
+def test_theory_imports_from_its_short_name():
+    """``from liftnet.theory import ...`` works (README's name; it raised ModuleNotFoundError
+    while ``liftnet.theory`` was only the lazy attribute) and gives the same objects as
+    ``liftnet.verification.theory``, every one of its public names."""
+    import liftnet.theory as short
+    import liftnet.verification.theory as home
+
+    namespace = {}
+    exec("from liftnet.theory import lift_feasibility, TheoryReport", namespace)
+    assert namespace["lift_feasibility"] is home.lift_feasibility
+    assert namespace["TheoryReport"] is home.TheoryReport
+    assert short.__all__ == home.__all__ and ln.theory is short
+    assert all(getattr(short, name) is getattr(home, name) for name in home.__all__)
+
+
 def test_edge_inputs_found_by_a_user_level_check():
     """Inputs that used to hang, overflow into a misleading error, or pass as something else."""
     rng = np.random.default_rng(0)
