@@ -100,6 +100,26 @@ def one_hot(labels, classes=None, dtype=np.float64):
     Y : array (N, n_L)
         ``Y[i, c] = 1`` if ``labels[i] == classes[c]``, else 0.
     classes : array (n_L,)
+
+    Examples
+    --------
+    >>> from liftnet.datasets import one_hot
+    >>> Y, classes = one_hot(["cat", "dog", "cat", "bird"])
+    >>> Y
+    array([[0., 1., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.],
+           [1., 0., 0.]])
+    >>> classes.tolist()
+    ['bird', 'cat', 'dog']
+    >>> classes[Y.argmax(axis=1)].tolist()  # back to the labels (a prediction: argmax of f(x))
+    ['cat', 'dog', 'cat', 'bird']
+
+    ``classes`` fixes the columns, also for classes absent from ``labels``:
+
+    >>> one_hot([2, 0], classes=[0, 1, 2])[0]
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
     """
     dt = check_float_dtype(dtype)
     labels = _as_label_array(labels, "labels")
@@ -160,6 +180,26 @@ def standardize(X_train, *others, center=True, return_stats=False):
     scale)``: the tuple above and, per column, the shift and the scale of the map
     ``(A - mean) / scale`` (float64; ``mean`` 0 without centring, ``scale`` 1 for a constant
     column), so that a fit on the scaled arrays can be mapped back.
+
+    Examples
+    --------
+    The second column is constant: it is centred only.
+
+    >>> import numpy as np
+    >>> from liftnet.datasets import standardize
+    >>> X_train = np.array([[0.0, 10.0], [2.0, 10.0]])
+    >>> X_test = np.array([[1.0, 11.0]])
+    >>> Xtr, Xte = standardize(X_train, X_test)
+    >>> Xtr
+    array([[-1.,  0.],
+           [ 1.,  0.]])
+    >>> Xte
+    array([[0., 1.]])
+    >>> (Xtr, Xte), mean, scale = standardize(X_train, X_test, return_stats=True)
+    >>> mean.tolist(), scale.tolist()
+    ([1.0, 10.0], [1.0, 1.0])
+    >>> bool(np.allclose(Xtr * scale + mean, X_train))  # the map back
+    True
     """
     center = check_bool(center, "center")
     return_stats = check_bool(return_stats, "return_stats")
@@ -229,6 +269,18 @@ def load_digits_problem(test_size: float = 0.25, seed=0, dtype=np.float64) -> Sp
     -------
     Split
         ``X_train (N, 64)``, ``Y_train (N, 10)``, ``X_test (M, 64)``, ``Y_test (M, 10)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from liftnet.datasets import load_digits_problem
+    >>> Xtr, Ytr, Xte, Yte = load_digits_problem(test_size=0.25, seed=0)
+    >>> Xtr.shape, Ytr.shape, Xte.shape, Yte.shape
+    ((1347, 64), (1347, 10), (450, 64), (450, 10))
+    >>> bool(np.abs(Xtr.mean(axis=0)).max() < 1e-12)  # standardised on the training part
+    True
+    >>> bool((Ytr.sum(axis=1) == 1).all())  # one-hot targets: one class per sample
+    True
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -303,6 +355,23 @@ def make_teacher(
     Y : array (N, n_L)
     W : list of L arrays, ``W[l-1]`` of shape ``(n_l, n_{l-1})``
     b : list of L arrays ``(n_l,)`` or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, W, b = make_teacher(200, (5, 8, 6, 2), alpha=0.1, noise=0.1, seed=0)
+    >>> X.shape, Y.shape, [Wl.shape for Wl in W], b
+    ((200, 5), (200, 2), [(8, 5), (6, 8), (2, 6)], None)
+
+    Without noise ``Y`` is the teacher's output, so its weights fit the data exactly
+    (``Phi`` is then ``lam R(W)`` alone):
+
+    >>> X, Y, W, b = make_teacher(50, (5, 8, 2), noise=0.0, seed=1)
+    >>> prob = LiftedProblem(X, Y, hidden=(8,), alpha=0.1, lam=0.0)
+    >>> bool(np.allclose(prob.predict(W, b, X), Y)), bool(prob.Phi(W, b) < 1e-20)
+    (True, True)
     """
     N = check_scalar(N, "N", low=1, integer=True)
     widths = check_widths(widths, "widths")
@@ -391,6 +460,19 @@ def make_mnist_like(N: int = 60000, seed=0, noise: float = 0.4, dtype=np.float32
     -------
     X : array (N, 784), entries in [0, 1]
     Y : array (N, 10), one-hot
+
+    Examples
+    --------
+    >>> from liftnet.datasets import make_mnist_like
+    >>> X, Y = make_mnist_like(N=100, seed=0)
+    >>> X.shape, Y.shape, X.dtype.name
+    ((100, 784), (100, 10), 'float32')
+    >>> Y.sum(axis=0).astype(int).tolist()  # balanced classes
+    [10, 10, 10, 10, 10, 10, 10, 10, 10, 10]
+    >>> bool(X.min() >= 0 and X.max() <= 1)
+    True
+    >>> int((X.reshape(100, 28, 28)[:, :4, :] != 0).sum())  # the border rows are blank
+    0
     """
     N = check_scalar(N, "N", low=1, integer=True)
     dtype = check_float_dtype(dtype)
@@ -634,6 +716,34 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
         line in the file and its column), missing key or column, ``header`` other than
         ``"auto"`` for an ``.npz`` file (the message starts with the parameter at fault:
         ``path``, ``target`` or ``header``).
+
+    Examples
+    --------
+    A csv file with a header; the target is the last column by default:
+
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from liftnet.datasets import load_user_data, one_hot
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "data.csv")
+    ...     data = np.array([[0.5, 1.0, 0], [1.5, -2.0, 1], [2.5, 0.0, 1]])
+    ...     np.savetxt(path, data, delimiter=",", header="x1,x2,label", comments="")
+    ...     X, y, target = load_user_data(path, return_target=True)
+    >>> X.shape, y.tolist(), target
+    ((3, 2), [0.0, 1.0, 1.0], 'label')
+    >>> Y, classes = one_hot(y)  # class labels to the one-hot targets of a LiftedProblem
+    >>> Y.shape
+    (3, 2)
+
+    An ``.npz`` file with the arrays ``X`` and ``Y``:
+
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "data.npz")
+    ...     np.savez(path, X=np.ones((4, 3)), Y=np.zeros((4, 2)))
+    ...     X, Y = load_user_data(path)
+    >>> X.shape, Y.shape
+    ((4, 3), (4, 2))
     """
     path = check_path(path)
     return_target = check_bool(return_target, "return_target")

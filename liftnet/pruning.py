@@ -89,6 +89,42 @@ def prune_weights(W, b=None, *, alpha=None):
     keep : list of L arrays of int
         ``keep[0]``: the input features kept (indices into ``0..n_0-1``); ``keep[l]``: the
         neurons of hidden layer ``l`` kept, ``l = 1..L-1``.
+
+    Examples
+    --------
+    Weights with two zero column groups: input feature 2 and hidden neuron 1 feed nothing.
+
+    >>> import numpy as np
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.pruning import prune_weights
+    >>> rng = np.random.default_rng(0)
+    >>> W = [rng.standard_normal((4, 3)), rng.standard_normal((2, 4))]
+    >>> W[0][:, 2] = 0.0
+    >>> W[1][:, 1] = 0.0
+    >>> W_new, b_new, keep = prune_weights(W)
+    >>> [Wl.shape for Wl in W_new], [k.tolist() for k in keep], b_new
+    ([(3, 2), (2, 3)], [[0, 1], [0, 2, 3]], None)
+
+    The pruned network computes the same function (on the kept input features):
+
+    >>> X = rng.standard_normal((20, 3))
+    >>> big = LiftedProblem(X, np.zeros((20, 2)), hidden=(4,))
+    >>> small = LiftedProblem(X[:, keep[0]], np.zeros((20, 2)), hidden=(len(keep[1]),))
+    >>> bool(np.allclose(big.predict(W, None, X), small.predict(W_new, None, X[:, keep[0]])))
+    True
+
+    The typical use: prune a solved network (here the hidden neurons left depend on the
+    machine's iterate path; the function does not change):
+
+    >>> from liftnet import solve_alm
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(100, (5, 8, 2), noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(8,), beta=5.0, lam=0.05, bias=True)
+    >>> res = solve_alm(prob, seed=0, max_iter=100)
+    >>> W_new, b_new, keep = prune_weights(res.W, res.b, alpha=prob.alpha)
+    >>> small = LiftedProblem(X[:, keep[0]], Y, hidden=(len(keep[1]),), bias=True)
+    >>> bool(np.allclose(prob.predict(res.W, res.b, X), small.predict(W_new, b_new, X[:, keep[0]])))
+    True
     """
     W, b = _check_network(W, b)
     if alpha is not None:
@@ -149,6 +185,24 @@ def unit_masks(W, b=None):
     masks : list of L + 1 boolean arrays
         ``masks[l][j]`` is True when unit ``j`` of layer ``l`` is kept (``l = 0``: the input
         features; ``masks[L]``, the outputs, is all True). A layer may lose every unit.
+
+    Examples
+    --------
+    Input feature 2 feeds nothing (a zero column of ``W_1``), hidden neuron 0 receives nothing
+    and has no bias (a zero row of ``W_1``: it outputs ``sigma(0) = 0``):
+
+    >>> import numpy as np
+    >>> from liftnet.pruning import unit_masks
+    >>> W1 = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.0], [0.5, 1.0, 0.0]])
+    >>> W2 = np.array([[3.0, 1.0, -1.0]])
+    >>> [m.tolist() for m in unit_masks([W1, W2])]
+    [[True, True, False], [False, True, True], [True]]
+
+    With a nonzero bias neuron 0 outputs a constant, which the next layer uses: it is kept.
+
+    >>> b = [np.array([0.7, 0.0, 0.0]), np.zeros(1)]
+    >>> [m.tolist() for m in unit_masks([W1, W2], b)]
+    [[True, True, False], [True, True, True], [True]]
     """
     return _unit_masks(*_check_network(W, b))
 

@@ -110,6 +110,32 @@ class LiftedProblem:
         The object computing ``pi_l`` and its partials.
     layout : Layout
         Packing of ``(W, b, V)`` into one vector.
+
+    Examples
+    --------
+    A problem on a teacher's data, its sizes and the shapes of ``W_l`` and ``V_l``:
+
+    >>> import numpy as np
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(100, (5, 8, 6, 2), alpha=0.1, noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(8, 6), alpha=0.1, beta=5.0, lam=1e-2)
+    >>> prob
+    LiftedProblem(N=100, widths=(5, 8, 6, 2), alpha=0.1, beta=5.0, lam=0.01, groups='column',
+    coupling='complementarity', bias=False, dtype=float64)
+    >>> prob.L, prob.W_shapes, prob.V_shapes, prob.layout.size
+    (3, [(8, 5), (6, 8), (2, 6)], [(8, 100), (6, 100)], 1500)
+
+    At a point: the exact lift ``V_l = sigma(U_l)`` is feasible (``g1_l, g2_l <= 0``), and
+    there the complementarity coupling vanishes, so ``F = Phi``:
+
+    >>> W, b = prob.initial_weights(seed=0)  # He-initialised W; b is None without bias
+    >>> V = prob.lift(W, b)
+    >>> g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
+    >>> bool(max(g.max() for g in g1 + g2) <= 0)
+    True
+    >>> bool(np.isclose(prob.F(W, b, V), prob.Phi(W, b)))
+    True
     """
 
     def __init__(
