@@ -79,6 +79,23 @@ def lift_gap_message(res, beta: float, scale: float = 1.0) -> str | None:
     :data:`LIFT_GAP_RTOL` of ``Phi`` and by more than :data:`LIFT_GAP_ATOL` of ``scale``, the
     ``Phi`` of the best constant network (:func:`constant_network_Phi`). ``beta`` is the
     coupling weight the result was solved with.
+
+    Examples
+    --------
+    A converged result whose network's ``Phi`` is twice ``F`` of its lifted point, one whose
+    ``Phi`` is close to ``F``, and one that did not converge (only the first gets a message):
+
+    >>> from liftnet import LiftedResult
+    >>> from liftnet.estimator import lift_gap_message
+    >>> gap = LiftedResult(status="converged", Phi=0.4, objective=0.2)
+    >>> print(lift_gap_message(gap, beta=1.0))
+    the fitted network's Phi = 0.4 ... exceeds F = 0.2 ... by 50% of Phi: ... (now 1) ...
+    >>> close = LiftedResult(status="converged", Phi=0.21, objective=0.2)
+    >>> print(lift_gap_message(close, beta=1.0))
+    None
+    >>> cut = LiftedResult(status="time_limit", Phi=0.4, objective=0.2)
+    >>> print(lift_gap_message(cut, beta=1.0))
+    None
     """
     gap = res.Phi - res.objective  # > 0 where V is above sigma(U), as (M) allows
     if (res.status != "converged" or not gap > LIFT_GAP_RTOL * abs(res.Phi)
@@ -687,10 +704,28 @@ class SparseLeakyReLUNet(_LiftedNetBase):
 
     Examples
     --------
-    >>> from liftnet.datasets import load_digits_problem
-    >>> Xtr, Ytr, Xte, Yte = load_digits_problem()
-    >>> net = SparseLeakyReLUNet(hidden=(32, 16), time_limit=30).fit(Xtr, Ytr.argmax(1))
-    >>> net.score(Xte, Yte.argmax(1))  # doctest: +SKIP
+    Classes of scikit-learn's iris (standardised inputs): integer labels, so ``task="auto"``
+    picks classification.
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from liftnet import SparseLeakyReLUNet
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> net = SparseLeakyReLUNet(hidden=(4,), lam=1e-2, beta=5.0).fit(X, y)
+    >>> net.task_, net.result_.status, bool(net.kkt_["residual"] <= net.tol)
+    ('classification', 'converged', True)
+    >>> net.predict(X[:2]), net.score(X, y) > 0.9
+    (array([0, 0]), True)
+
+    ``active_groups_`` marks the nonzero column groups of each ``W_l`` (inputs of ``W_1``,
+    hidden units of ``W_2``); ``prune()`` drops the unused ones and predicts the same:
+
+    >>> [a.shape for a in net.active_groups_]
+    [(4,), (4,)]
+    >>> small = net.prune()
+    >>> bool((small.predict(X) == net.predict(X)).all()), small.n_params_ <= net.n_params_
+    (True, True)
     """
 
     def __init__(
@@ -740,6 +775,25 @@ class SparseLeakyReLUClassifier(ClassifierMixin, _LiftedNetBase):
 <<shared parameters>>
 
 <<attributes>>
+
+    Examples
+    --------
+    The classifier declares its type to scikit-learn before ``fit``, so ``cross_val_score``
+    stratifies the folds of iris (whose rows are sorted by class). ``beta = 20`` ties ``V`` to
+    the network in every fold (at ``beta = 5`` a fold of seeds 0 and 3 warns of a lift gap,
+    :class:`LiftGapWarning`; docs/maths.md 4):
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from liftnet.estimator import SparseLeakyReLUClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(),
+    ...                     SparseLeakyReLUClassifier(hidden=(4,), lam=1e-2, beta=20.0))
+    >>> scores = cross_val_score(clf, X, y, cv=3)
+    >>> scores.shape, bool(scores.min() > 0.8)
+    ((3,), True)
     """
 
     _fixed_task = "classification"
@@ -756,6 +810,23 @@ class SparseLeakyReLURegressor(RegressorMixin, _LiftedNetBase):
 <<shared parameters>>
 
 <<attributes>>
+
+    Examples
+    --------
+    A 1-output teacher network's noisy samples; the fit solves (M) for the standardised
+    targets (``y_mean_``, ``y_scale_``) and predicts in the units of ``y``:
+
+    >>> import numpy as np
+    >>> from liftnet.datasets import make_teacher
+    >>> from liftnet.estimator import SparseLeakyReLURegressor
+    >>> X, Y, _, _ = make_teacher(100, (4, 6, 1), noise=0.1, seed=0)
+    >>> y = 3.0 * Y[:, 0] + 10.0
+    >>> reg = SparseLeakyReLURegressor(hidden=(4,), lam=1e-2, beta=5.0).fit(X, y)
+    >>> reg.result_.status, reg.predict(X).shape, reg.score(X, y) > 0.8
+    ('converged', (100,), True)
+    >>> small = reg.prune()
+    >>> bool(np.allclose(small.predict(X), reg.predict(X)))
+    True
     """
 
     _fixed_task = "regression"

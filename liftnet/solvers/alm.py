@@ -860,6 +860,39 @@ def solve_alm(
         start, the first point of the returned point's choice (``None`` when the run was
         stopped before its certificate): the returned point is the first point of smallest
         residual among it and the history's records, or the last record when converged.
+
+    Examples
+    --------
+    A 5-4-2 teacher network's noisy samples (``N = 60``), solved to a certified KKT point:
+
+    >>> from liftnet import LiftedProblem, solve_alm
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(60, (5, 4, 2), noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(4,), beta=5.0, lam=1e-2)
+    >>> res = solve_alm(prob, tol=1e-6, seed=0)
+    >>> res.status, bool(res.kkt["residual"] <= 1e-6)
+    ('converged', True)
+    >>> [w.shape for w in res.W], [v.shape for v in res.V]
+    ([(4, 5), (2, 4)], [(4, 60)])
+
+    ``res.sparsity`` is the fraction of groups (here columns of ``W_l``) that are exactly
+    zero. ``res.objective`` is ``F`` at the lifted point ``(W, b, V)``, ``res.Phi`` the
+    objective of (P) of its network ``(W, b)``: ``F`` at the network's own lift. They differ
+    when ``V`` is not the network's forward pass (the lift gap, docs/maths.md 4):
+
+    >>> 0.0 <= res.sparsity <= 1.0
+    True
+    >>> bool(abs(prob.F(res.W, res.b) - res.Phi) <= 1e-12)
+    True
+
+    A warm start from the result (its point, multipliers, ``rho`` and ``eps``), here at a
+    smaller ``lam``; and a ``time_limit`` too short for a single outer iteration:
+
+    >>> res2 = solve_alm(prob.with_lam(5e-3), init=res)
+    >>> res2.status
+    'converged'
+    >>> solve_alm(prob, time_limit=1e-9).status
+    'time_limit'
     """
     check_problem(prob)
     n_threads = blas_threads(prob, threads)

@@ -152,6 +152,37 @@ def reseed_dead_units(prob, init, seed=0):
         ``W, b, V, M1, M2`` for ``init=``, and ``reseeded``: the number of units per hidden
         layer that were restarted. Not ``init``'s ``rho`` and ``eps``, even when no unit is
         dead: a solve from this start begins at its own ``rho0`` and ``eps0``.
+
+    Examples
+    --------
+    A network whose hidden unit 0 has a zero incoming row (no bias): the unit is dead. The
+    start restarts it with a fresh row of ``W_1`` and zeros its outgoing column of ``W_2``,
+    so the network computes what it did:
+
+    >>> import numpy as np
+    >>> from liftnet import LiftedProblem, reseed_dead_units
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(50, (3, 4, 2), seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
+    >>> W, b = prob.initial_weights(seed=1)
+    >>> W[0][0, :] = 0.0
+    >>> start = reseed_dead_units(prob, {"W": W}, seed=2)
+    >>> start["reseeded"]
+    [1]
+    >>> bool(np.all(start["W"][0][0] != 0)), bool(np.all(start["W"][1][:, 0] == 0))
+    (True, True)
+    >>> bool(np.allclose(prob.predict(start["W"], None, X), prob.predict(W, None, X)))
+    True
+
+    ``start`` (without ``reseeded``) is a warm start of :func:`liftnet.solve_alm`, as
+    :func:`liftnet.solve_alm_path` uses it between two values of ``lam``:
+
+    >>> from liftnet import solve_alm
+    >>> start.pop("reseeded")
+    [1]
+    >>> res = solve_alm(prob, init=start)
+    >>> [w.shape for w in res.W]
+    [(4, 3), (2, 4)]
     """
     from ..pruning import unit_masks
     from ..verification.kkt import initial_multipliers

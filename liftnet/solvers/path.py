@@ -126,8 +126,23 @@ def solve_alm_path(prob, lams, *, seed=0, reseed=True, init=None, **solve_kw):
 
     Examples
     --------
-    >>> path = solve_alm_path(prob, [3e-2, 1e-2, 3e-3], time_limit=10)  # doctest: +SKIP
-    >>> [(r.lam, r.Phi, r.sparsity) for r in path]  # doctest: +SKIP
+    Three values of ``lam`` on a 5-4-2 teacher's samples (``N = 60``); the problem's own
+    ``lam`` is not used:
+
+    >>> from liftnet import LiftedProblem, solve_alm_path
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(60, (5, 4, 2), noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(4,), beta=5.0)
+    >>> path = solve_alm_path(prob, [3e-2, 1e-2, 3e-3], tol=1e-6, time_limit=10)
+    >>> [float(r.lam) for r in path]
+    [0.03, 0.01, 0.003]
+    >>> [r.status for r in path]
+    ['converged', 'converged', 'converged']
+    >>> all(0.0 <= r.sparsity <= 1.0 and r.Phi > 0 for r in path)
+    True
+
+    Each point's ``sparsity`` (zero groups), ``Phi`` (its network) and ``objective`` (``F``)
+    make the sparsity-accuracy curve.
     """
     from .alm import solve_alm
 
