@@ -114,6 +114,39 @@ def kkt_residuals(prob, W, b=None, V=None, M1=None, M2=None, *, zero_threshold: 
         and largest entry of ``grad_b``, ``grad_V`` of ``f + <M, g>``;
         ``primal_feasibility = max(0, g1, g2)``; ``dual_feasibility = max(0, -M)``;
         ``complementarity = max(|M1 * g1|, |M2 * g2|)``; ``residual``: the largest of the four.
+
+    Examples
+    --------
+    At a point the ALM certified, with its multipliers, the report reproduces the certificate:
+
+    >>> from liftnet import LiftedProblem, solve_alm, kkt_residuals
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(100, (4, 6, 2), noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(6,), beta=5.0, lam=1e-2)
+    >>> res = solve_alm(prob, tol=1e-6, seed=0)
+    >>> res.status
+    'converged'
+    >>> rep = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    >>> rep.multipliers, bool(rep.residual <= 1e-6)
+    ('given', True)
+    >>> list(rep.PARTS)  # residual = the largest of these
+    ['stationarity', 'primal_feasibility', 'dual_feasibility', 'complementarity']
+
+    Without multipliers the best ones are estimated first, and the report says so:
+
+    >>> est = kkt_residuals(prob, res.W, res.b, res.V)
+    >>> est.multipliers, bool(est.residual <= 1e-5)
+    ('estimated', True)
+    >>> sorted(est.estimate)
+    ['iterations', 'kept_start', 'method', 'refined', 'seconds', 'status']
+
+    Away from the KKT point the residual is clearly larger (here ``U_1`` moves off ``V_1``
+    and the constraints are violated):
+
+    >>> W = [Wl + 0.01 for Wl in res.W]
+    >>> bad = kkt_residuals(prob, W, res.b, res.V, res.M1, res.M2)
+    >>> bool(bad.residual > 100 * rep.residual), bool(bad.primal_feasibility > 0)
+    (True, True)
     """
     W, b, V = check_point(prob, W, b, V, lift=False)
     if (M1 is None) != (M2 is None):

@@ -276,6 +276,29 @@ def check_mfcq(
         infeasible one also every entry where ``V`` lies below both ``U`` and ``alpha U``, e.g.
         ``V < 0`` at ``U = 0``); ``max_violation`` (``max(0, g)``; MFCQ is a statement at
         feasible points); ``active_tol``.
+
+    Examples
+    --------
+    At the lift of any ``W`` (a feasible point, one constraint of each pair active), and even
+    at ``W = 0``, where every entry is a kink ``U = V = 0`` with both constraints active:
+
+    >>> from liftnet import LiftedProblem, check_mfcq
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(50, (3, 4, 2), seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(4,))
+    >>> W, _ = prob.initial_weights(seed=0)
+    >>> rep = check_mfcq(prob, W)
+    >>> rep.holds, rep.feasible, rep.lp_status
+    (True, True, 'optimal')
+    >>> rep.n_constraints, rep.n_active, rep.n_kink
+    (400, 200, 0)
+    >>> rep.c.tolist(), float(rep.margin)  # one hidden layer: c_1 = 1, margin 1
+    ([0.0, 1.0], 1.0)
+    >>> round(float(rep.lp_margin), 6)  # the LP's optimum, >= margin; here the same
+    1.0
+    >>> zero = check_mfcq(prob, [0 * Wl for Wl in W])
+    >>> zero.holds, zero.n_active, zero.n_kink
+    (True, 400, 200)
     """
     lp = check_lp_choice(lp)
     active_tol = check_scalar(active_tol, "active_tol", low=0, allow_none=True)

@@ -64,6 +64,20 @@ def lift_feasibility(prob, W, b=None) -> float:
     float
         ``<= 0`` for every ``W`` (exactly, in floating point: ``g1 = U - max(U, alpha U)`` and
         ``g2 = alpha U - max(U, alpha U)`` never round above zero).
+
+    Examples
+    --------
+    Any ``W``, however large, lifts to a feasible point: the largest constraint value is 0
+    (the active one of each pair):
+
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(50, (3, 4, 2), seed=0)
+    >>> from liftnet import theory
+    >>> prob = LiftedProblem(X, Y, hidden=(4,))
+    >>> W, _ = prob.initial_weights(seed=0)
+    >>> theory.lift_feasibility(prob, W), theory.lift_feasibility(prob, [1e6 * Wl for Wl in W])
+    (0.0, 0.0)
     """
     W, b, V = check_point(prob, W, b, None)
     g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
@@ -90,6 +104,24 @@ def lift_objective_gap(prob, W, b=None) -> TheoryReport:
         ``F`` (``prob.F`` at the lift), ``Phi`` (``prob.Phi``), ``gap = F - Phi``,
         ``predicted_gap`` (``0`` for complementarity, ``(beta/N)(1-alpha)^2 sum_l
         ||min(U_l,0)||^2`` for squared) and ``error = |gap - predicted_gap|``.
+
+    Examples
+    --------
+    With the complementarity coupling ``F = Phi`` at the lift; with ``squared`` ``F`` exceeds
+    ``Phi`` by the predicted amount:
+
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(50, (3, 4, 2), seed=0)
+    >>> from liftnet import theory
+    >>> prob = LiftedProblem(X, Y, hidden=(4,))
+    >>> W, _ = prob.initial_weights(seed=0)
+    >>> rep = theory.lift_objective_gap(prob, W)
+    >>> rep.predicted_gap, bool(rep.error <= 1e-12)
+    (0.0, True)
+    >>> sq = theory.lift_objective_gap(LiftedProblem(X, Y, hidden=(4,), coupling="squared"), W)
+    >>> bool(sq.gap > 0), bool(sq.error <= 1e-12 * sq.F)
+    (True, True)
     """
     W, b, V = check_point(prob, W, b, None)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -121,6 +153,26 @@ def complementarity_gap(prob, W, b=None, V=None) -> float:
     W : list of L arrays ``(n_l, n_{l-1})``
     b : list of L arrays ``(n_l,)`` or None
     V : list of L-1 arrays ``(n_l, N)`` or None (the lift: gap 0)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    Zero at the lift (an exact network); positive at a feasible ``V`` above it:
+
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(50, (3, 4, 2), seed=0)
+    >>> from liftnet import theory
+    >>> prob = LiftedProblem(X, Y, hidden=(4,))
+    >>> W, _ = prob.initial_weights(seed=0)
+    >>> theory.complementarity_gap(prob, W)
+    0.0
+    >>> V = [Vl + 0.1 for Vl in prob.lift(W)]  # g1, g2 <= -0.1: feasible, not a network
+    >>> bool(theory.complementarity_gap(prob, W, None, V) > 0)
+    True
     """
     W, b, V = check_point(prob, W, b, V)
     g1, g2 = prob.constraints(prob.pre_activations(W, b, V), V)
@@ -151,6 +203,26 @@ def lifted_only_units(prob, W, b=None, V=None, tol: float = 1e-4) -> TheoryRepor
     TheoryReport
         ``units`` (per hidden layer, the indices ``j``), ``V_max`` and ``U_max`` (per layer,
         ``max_n |V_l[j,n]|`` and ``max_n |U_l[j,n]|`` of those units), ``count`` (all layers).
+
+    Examples
+    --------
+    A unit with a zero incoming row (``U_1[2] = 0``) whose ``V`` row still carries a value
+    (feasible: ``V >= 0 = U``) is lifted-only; the lift has none:
+
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(50, (3, 4, 2), seed=0)
+    >>> from liftnet import theory
+    >>> prob = LiftedProblem(X, Y, hidden=(4,))
+    >>> W, _ = prob.initial_weights(seed=0)
+    >>> W[0][2] = 0.0
+    >>> V = prob.lift(W)
+    >>> V[0][2] = 0.5
+    >>> rep = theory.lifted_only_units(prob, W, None, V)
+    >>> rep.count, [u.tolist() for u in rep.units], [v.tolist() for v in rep.V_max]
+    (1, [[2]], [[0.5]])
+    >>> theory.lifted_only_units(prob, W).count
+    0
     """
     W, b, V = check_point(prob, W, b, V)
     tol = check_scalar(tol, "tol", low=0, high=1, low_inclusive=False, high_inclusive=False)
@@ -203,6 +275,23 @@ def level_set_radius(prob, F0: float) -> TheoryReport:
     TheoryReport
         ``radius`` (``R``), ``W_radius`` (``w``, bounds ``sum_l ||W_l||_F``), ``pi_radius``
         (``r``), ``V_radius`` (list of ``v_l``, bounds ``||V_l||_F``), ``F0``.
+
+    Examples
+    --------
+    The ball of the level of a starting point (its lift), which holds the ALM's iterates from
+    there (:func:`inside_level_set`):
+
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(50, (3, 4, 2), seed=0)
+    >>> from liftnet import theory
+    >>> prob = LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
+    >>> W0, _ = prob.initial_weights(seed=0)
+    >>> R = theory.level_set_radius(prob, prob.F(W0, None))
+    >>> bool(R.W_radius == R.F0 / prob.lam), len(R.V_radius)  # w = F0/lam, one v_l per layer
+    (True, 1)
+    >>> bool(R.radius >= R.W_radius)
+    True
     """
     check_problem(prob)
     F0 = check_scalar(F0, "F0", low=0)
@@ -298,6 +387,25 @@ def inside_level_set(prob, points, radius) -> TheoryReport:
         ``all_inside`` (bool), ``inside`` (list of bool), ``norms`` (``||z||_2`` over ``W`` and
         ``V``), ``max_norm``, ``radius``, ``objectives`` (``F``), ``violations`` (``max(0, g)``),
         ``W_sums`` (``sum_l ||W_l||_F``, against ``W_radius`` when ``radius`` is a report).
+
+    Examples
+    --------
+    The ALM's point from a start lies in the ball of the start's level:
+
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(50, (3, 4, 2), seed=0)
+    >>> from liftnet import solve_alm
+    >>> from liftnet import theory
+    >>> prob = LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
+    >>> W0, _ = prob.initial_weights(seed=0)
+    >>> R = theory.level_set_radius(prob, prob.F(W0, None))
+    >>> res = solve_alm(prob, init={"W": W0})
+    >>> rep = theory.inside_level_set(prob, [(W0, None, None), res], R)
+    >>> rep.all_inside, rep.inside
+    (True, [True, True])
+    >>> bool(rep.objectives[1] <= R.F0)
+    True
     """
     check_problem(prob)
     if isinstance(radius, Mapping):
