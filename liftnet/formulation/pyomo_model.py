@@ -206,6 +206,25 @@ def build_pyomo_model(prob, init=None, *, deadline=None):
         ``t[l,g] >= 0``; expressions ``U[l,i,n]``, ``loss``, ``coupling``, ``regulariser``;
         constraints ``g1[l,i,n]``, ``g2[l,i,n]``, ``epi[l,g]``; objective ``F``. ``model.problem``
         is ``prob``.
+
+    Examples
+    --------
+    The model at a network ``W`` and its lift ``V`` (the default for ``init`` without ``V``):
+    one ``W[l,i,j]`` per weight, one ``V``, ``g1``, ``g2`` per hidden neuron and sample, one
+    ``epi`` per (column) group, and its objective is the numpy model's ``F``:
+
+    >>> import pyomo.environ as pyo
+    >>> from liftnet import LiftedProblem, build_pyomo_model
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(20, (3, 4, 4, 2), alpha=0.1, noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(4, 4), alpha=0.1, beta=1.0, lam=1e-2)
+    >>> W, b = prob.initial_weights(seed=0)
+    >>> m = build_pyomo_model(prob, init={"W": W})
+    >>> len(m.W), len(m.V), len(m.g1), len(m.g2), len(m.epi)
+    (36, 160, 160, 160, 11)
+    >>> F = prob.F(W, b, prob.lift(W, b))
+    >>> bool(abs(pyo.value(m.F) - F) <= 1e-12 * max(1.0, F))
+    True
     """
     _require_pyomo()
     check_problem(prob)

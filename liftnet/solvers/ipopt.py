@@ -301,6 +301,27 @@ def solve_ipopt(
         with its groups ``<= zero_threshold`` set to exact zeros (the point the polish starts
         from, of residual ``kkt_phase1``), the message saying which: IPOPT's own point, its
         small groups not exact zeros, had a residual of 1e-2 where the zeroed one had 1.7e-7.
+
+    Examples
+    --------
+    A tiny instance (N = 20, widths 3-4-4-2): IPOPT, then the polish, to a certified KKT
+    point of (M) with exact zero groups and multipliers ``M1, M2 >= 0``:
+
+    >>> from liftnet import LiftedProblem, kkt_residuals, solve_ipopt
+    >>> from liftnet.datasets import make_teacher
+    >>> X, Y, _, _ = make_teacher(20, (3, 4, 4, 2), alpha=0.1, noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(4, 4), alpha=0.1, beta=1.0, lam=1e-2)
+    >>> res = solve_ipopt(prob, seed=0)
+    >>> res.status, res.solver, [w.shape for w in res.W], [v.shape for v in res.V]
+    ('converged', 'ipopt', [(4, 3), (4, 4), (2, 4)], [(4, 20), (4, 20)])
+    >>> bool(res.kkt["residual"] <= 1e-6), all(bool((m >= 0).all()) for m in res.M1 + res.M2)
+    (True, True)
+
+    The certificate is liftnet's own check at the returned point with these multipliers:
+
+    >>> own = kkt_residuals(prob, res.W, res.b, res.V, res.M1, res.M2)
+    >>> bool(own["residual"] == res.kkt["residual"])
+    True
     """
     check_problem(prob)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)

@@ -56,6 +56,27 @@ def loss_gradient(prob, W, b=None):
         ``(1/N) ||U_L - Y^T||_F^2`` (``prob.loss`` at ``prob.forward(W, b)``).
     gW : list of L arrays shaped like ``W``
     gb : list of L arrays shaped like ``b``, or None without bias
+
+    Examples
+    --------
+    At the teacher's weights of noiseless data the fit is zero, and so is its gradient;
+    ``ell`` plus ``lam R(W)`` is ``Phi``:
+
+    >>> import numpy as np
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> from liftnet.solvers.baselines import loss_gradient
+    >>> X, Y, W_teacher, _ = make_teacher(50, (3, 4, 2), alpha=0.1, noise=0.0, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(4,), alpha=0.1, lam=1e-2)
+    >>> ell, gW, gb = loss_gradient(prob, W_teacher)
+    >>> bool(ell <= 1e-20), max(float(np.abs(g).max()) for g in gW) <= 1e-10, gb
+    (True, True, None)
+    >>> W, b = prob.initial_weights(seed=0)
+    >>> ell, gW, gb = loss_gradient(prob, W, b)
+    >>> [g.shape for g in gW]
+    [(4, 3), (2, 4)]
+    >>> bool(np.isclose(ell + prob.regulariser(W), prob.Phi(W, b)))
+    True
     """
     W, b, _ = check_point(prob, W, b, None, lift=False)
     U, V = prob.forward(W, b)
@@ -133,6 +154,22 @@ def prox_gradient(
         which the next iteration computes), and Ctrl-C before the first iteration (from the
         set-up on) the start point, with ``time`` 0 when it lands before the trainer's clock
         started.
+
+    Examples
+    --------
+    The student is wider than the teacher (8 hidden units against 3): the prox sets whole
+    columns of ``W_l`` to exact zeros, and ``Phi`` decreases from the start's:
+
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> from liftnet.solvers.baselines import prox_gradient
+    >>> X, Y, _, _ = make_teacher(100, (5, 3, 2), alpha=0.1, noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(8,), alpha=0.1, lam=0.05)
+    >>> res = prox_gradient(prob, seed=0, max_epochs=200)
+    >>> [w.shape for w in res.W], res.nit <= 200
+    ([(8, 5), (2, 8)], True)
+    >>> bool(res.Phi < res.history[0]["Phi"]), res.n_zero_groups > 0
+    (True, True)
     """
     time_limit, max_epochs, lr, seed = check_common(prob, time_limit, max_epochs, lr, seed)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)

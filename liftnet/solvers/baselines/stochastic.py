@@ -268,7 +268,38 @@ _DOC = """{title} on (P) (MODEL.md 3), {how}.
         no complete point there, and the checkpoints before it are the candidates) with status
         ``interrupted``; from the set-up on, before any step, that is the start point, with
         ``time`` 0 when it lands before the trainer's clock started.
-    """
+{examples}    """
+
+# The Examples section of each trainer's docstring (``{examples}`` of _DOC): 50 epochs on a
+# student wider than its teacher (8 hidden units against 3).
+_EXAMPLE = """
+    Examples
+    --------
+    Fifty epochs of minibatches of 25 from ``prob.initial_weights(0)``: ``Phi`` decreases
+    from the start's (``history[0]``), and {zeros}.
+
+    >>> from liftnet import LiftedProblem
+    >>> from liftnet.datasets import make_teacher
+    >>> from liftnet.solvers.baselines import {name}
+    >>> X, Y, _, _ = make_teacher(100, (5, 3, 2), alpha=0.1, noise=0.1, seed=0)
+    >>> prob = LiftedProblem(X, Y, hidden=(8,), alpha=0.1, lam=0.1)
+    >>> res = {name}(prob, lr=0.05, batch_size=25, max_epochs=50, seed=0)
+    >>> res.status, res.nit, res.n_steps, [w.shape for w in res.W]
+    ('max_iter', 50, 200, [(8, 5), (2, 8)])
+    >>> bool(res.Phi < res.history[0]["Phi"]), res.n_zero_groups {test}
+    (True, True)
+"""
+_ZEROS = {
+    False: ("the subgradient term leaves every group nonzero (no exact zeros)", "== 0"),
+    True: ("the prox sets whole columns of ``W_l`` (groups) to exact zeros", "> 0"),
+}
+
+
+def _example(method, proximal) -> str:
+    """The Examples section of the trainer ``[prox_]method``."""
+    zeros, test = _ZEROS[proximal]
+    return _EXAMPLE.format(name=("prox_" if proximal else "") + method, zeros=zeros, test=test)
+
 
 _SGD_EXTRA = "momentum : float in [0, 1)\n        Heavy-ball momentum of ``torch.optim.SGD``."
 _ADAM_EXTRA = "betas : (float, float)\n        Adam's averaging constants."
@@ -326,7 +357,8 @@ def _make_trainer(method, proximal, title, how):
     params.insert(-1, inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=default))
     trainer.__signature__ = sig.replace(parameters=params)
     trainer.__name__ = trainer.__qualname__ = name
-    trainer.__doc__ = _DOC.format(title=title, extra=extra, how=how)
+    trainer.__doc__ = _DOC.format(title=title, extra=extra, how=how,
+                                  examples=_example(method, proximal))
     return trainer
 
 
