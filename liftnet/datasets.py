@@ -169,17 +169,30 @@ def standardize(X_train, *others, center=True, return_stats=False):
     Constant columns are centred only: variance 0, or a variance at the level of rounding
     relative to the column's mean (a column constant up to round-off, as scikit-learn's
     ``StandardScaler`` treats it; its standard deviation would be noise). The statistics are
-    accumulated in float64. Returns the transformed arrays in order, in the dtype of
-    ``X_train`` when it is float32 or float64, else in float64 (so integer input is scaled
-    correctly). ``X_train`` must be 2-D, finite and non-empty; ``others`` 2-D and finite with
-    as many columns (they may have no rows).
+    accumulated in float64.
 
-    ``center=False`` scales each column by its root mean square instead, with no shift (the
-    targets of a network without an output bias, which could not add the mean back); only an
-    all-zero column is constant then. ``return_stats=True`` returns ``(arrays, mean,
-    scale)``: the tuple above and, per column, the shift and the scale of the map
-    ``(A - mean) / scale`` (float64; ``mean`` 0 without centring, ``scale`` 1 for a constant
-    column), so that a fit on the scaled arrays can be mapped back.
+    Parameters
+    ----------
+    X_train : array-like, 2-D
+        The data whose column statistics define the map: finite and non-empty.
+    *others : array-like, 2-D
+        Arrays mapped with ``X_train``'s statistics (a test set): finite, with as many columns
+        (they may have no rows).
+    center : bool, default True
+        ``False`` scales each column by its root mean square instead, with no shift (the
+        targets of a network without an output bias, which could not add the mean back); only
+        an all-zero column is constant then.
+    return_stats : bool, default False
+        Also return the map's per-column ``mean`` and ``scale`` (below).
+
+    Returns
+    -------
+    tuple of arrays, or (arrays, mean, scale) with ``return_stats=True``
+        The transformed ``X_train, *others`` in order, in the dtype of ``X_train`` when it is
+        float32 or float64, else in float64 (so integer input is scaled correctly); and, per
+        column, the shift and the scale of the map ``(A - mean) / scale`` (float64; ``mean``
+        0 without centring, ``scale`` 1 for a constant column), so that a fit on the scaled
+        arrays can be mapped back.
 
     Examples
     --------

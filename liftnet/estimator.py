@@ -76,9 +76,17 @@ def lift_gap_message(res, beta: float, scale: float = 1.0) -> str | None:
 
     The one rule, for ``fit`` and for ``liftnet solve``: a converged result whose network's
     ``Phi`` (``res.Phi``) exceeds ``F`` of its lifted point (``res.objective``) by more than
-    :data:`LIFT_GAP_RTOL` of ``Phi`` and by more than :data:`LIFT_GAP_ATOL` of ``scale``, the
-    ``Phi`` of the best constant network (:func:`constant_network_Phi`). ``beta`` is the
-    coupling weight the result was solved with.
+    :data:`LIFT_GAP_RTOL` of ``Phi`` and by more than :data:`LIFT_GAP_ATOL` of ``scale``.
+
+    Parameters
+    ----------
+    res : LiftedResult or mapping
+        A solver result: its ``status``, ``Phi`` and ``objective`` are read.
+    beta : float
+        The coupling weight the result was solved with (the message names it).
+    scale : float, default 1.0
+        The ``Phi`` of the best constant network (:func:`constant_network_Phi`): the gap's
+        absolute threshold is :data:`LIFT_GAP_ATOL` times it.
 
     Examples
     --------
@@ -740,11 +748,11 @@ class SparseLeakyReLUNet(_LiftedNetBase):
         tol=1e-6,
         max_iter=200,
         time_limit=None,
-        task="auto",
         random_state=0,
         verbose=False,
         warm_start=False,
         normalize_y=True,
+        task="auto",
     ):
         super().__init__(
             hidden=hidden, alpha=alpha, beta=beta, lam=lam, groups=groups, coupling=coupling,

@@ -180,6 +180,14 @@ def _fold_constant_units(W, b, masks, alpha):
 def unit_masks(W, b=None):
     """The units the network uses, by the two rules of this module applied until nothing changes.
 
+    Parameters
+    ----------
+    W : list of L arrays
+        The weights, ``W[l-1]`` of shape ``n_l x n_{l-1}``.
+    b : list of L arrays or None
+        The biases (``None``: a network without biases, where a unit with a zero incoming row
+        outputs ``sigma(0) = 0``; with a nonzero bias it outputs a constant and is kept).
+
     Returns
     -------
     masks : list of L + 1 boolean arrays
