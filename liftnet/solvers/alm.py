@@ -631,8 +631,8 @@ def solve_alm(
     gamma: float = 5.0,
     tau: float = 0.5,
     theta: float = 0.3,
-    kappa: float = 0.1,
     eps0: float | None = None,
+    kappa: float = 0.1,
     rho_max: float = 1e12,
     M_max: float = 1e10,
     inner: str = "owlqn",
@@ -642,9 +642,9 @@ def solve_alm(
     presolve="auto",
     presolve_share: float = 0.4,
     inner_callback=None,
+    inner_callback_every: float | None = None,
     polish_weights: bool = True,
     threads="auto",
-    inner_callback_every: float | None = None,
 ) -> LiftedResult:
     """Solve the lifted model (M) to an ``tol``-KKT point by the inexact ALM (MODEL.md 6).
 
@@ -796,7 +796,6 @@ def solve_alm(
         stretches of iterations (about every 5 ms, or every ``inner_callback_every`` when that
         is shorter); a call per iteration needs the Python loop (0.32 against 0.17 ms per
         inner iteration on the 8-16-16-4 teacher at ``N = 400``, docs/benchmarks.md).
-
     polish_weights : bool
         After an inner solve of at least ``POLISH_MIN_INNER`` (2000) iterations, minimise
         ``L_rho`` over the weights and biases alone (``V`` fixed: a convex problem per layer),
@@ -828,6 +827,7 @@ def solve_alm(
         certificate) can differ between settings. Whatever the setting, the compiled inner
         loop of small float64 problems runs its subproblems on one thread where the products
         are below ``SMALL_PRODUCTS`` (:func:`.owlqn_compiled.one_blas_thread`).
+
     Returns
     -------
     LiftedResult
