@@ -1,5 +1,5 @@
-"""The Examples sections of liftnet's docstrings run as written (doctest), and every public
-name has one.
+"""The public docstrings: their Examples sections run as written (doctest), every public name
+has one, and their Parameters sections name the signature's parameters, in its order.
 
 A reader of ``help(liftnet.solve_alm)`` copies its example into a session; these tests make sure
 that the example still runs and prints what the docstring says. The examples print what holds
@@ -13,6 +13,7 @@ import functools
 import importlib
 import inspect
 import pkgutil
+import re
 
 import pytest
 
@@ -114,3 +115,53 @@ def test_skipped_examples_do_not_count_as_runnable():
     parser = doctest.DocTestParser()
     test = parser.get_doctest(">>> f()  # doctest: +SKIP\n>>> 1\n1\n", {}, "t", "t.py", 0)
     assert [ex.source for ex in runnable(test)] == ["1\n"]
+
+
+def documented_parameters(doc: str) -> list[str]:
+    """The names a numpydoc ``Parameters`` section lists, in order: its unindented lines
+    ``name : type`` or ``a, b : type`` (``*others`` and ``**kw`` without their stars)."""
+    lines = doc.splitlines()
+    names: list[str] = []
+    inside = False
+    for i, line in enumerate(lines):
+        underlined = i + 1 < len(lines) and re.fullmatch(r"-{3,}", lines[i + 1].strip())
+        if underlined and line.strip():
+            if inside:  # the next section
+                break
+            inside = line.strip() == "Parameters"
+            continue
+        entry = re.match(r"(\*{0,2}\w+(?:, \*{0,2}\w+)*)(?: :|$)", line)
+        if inside and entry:
+            names += [name.lstrip("*") for name in entry.group(1).split(", ")]
+    return names
+
+
+@pytest.mark.parametrize("qualname", sorted(public_objects()))
+def test_parameters_sections_follow_the_signature(qualname):
+    """Every parameter is documented, nothing else is, and in the signature's order (numpydoc's
+    rule): a renamed, added or removed parameter whose docstring was not updated fails here."""
+    obj = public_objects()[qualname]
+    signature = [name for name in inspect.signature(obj).parameters if name != "self"]
+    assert documented_parameters(inspect.getdoc(obj) or "") == signature
+
+
+def test_documented_parameters_reads_numpydoc_entries():
+    doc = inspect.cleandoc(
+        """Summary.
+
+        Parameters
+        ----------
+        prob : LiftedProblem
+            The problem; ``tol : float`` in its text is no entry.
+        gamma, tau : float
+        *others : array-like
+        **kw
+            Passed on.
+
+        Returns
+        -------
+        x : float
+        """
+    )
+    assert documented_parameters(doc) == ["prob", "gamma", "tau", "others", "kw"]
+    assert documented_parameters("No sections.") == []
