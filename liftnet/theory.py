@@ -7,25 +7,10 @@ lift_feasibility`` works as ``liftnet.theory.lift_feasibility`` does. Both names
 function objects.
 """
 
-from .verification.theory import (
-    TheoryReport,
-    complementarity_gap,
-    inside_level_set,
-    level_set_radius,
-    lift_feasibility,
-    lift_objective_gap,
-    lifted_only_units,
-)
+from .verification import theory as _home
+from .verification.theory import *  # noqa: F403 (the names of its __all__, the same objects)
 
-__all__ = [
-    "TheoryReport",
-    "complementarity_gap",
-    "inside_level_set",
-    "level_set_radius",
-    "lift_feasibility",
-    "lift_objective_gap",
-    "lifted_only_units",
-]
+__all__ = _home.__all__
 
 
 def __dir__():  # dir(liftnet.theory): the public names only, as liftnet's own __dir__
