@@ -8,6 +8,7 @@ inequality as ``True``), not one CPU's digits: the same seed takes other paths o
 (README, "Reproducibility of a single run").
 """
 
+import ast
 import doctest
 import functools
 import importlib
@@ -165,3 +166,27 @@ def test_documented_parameters_reads_numpydoc_entries():
     )
     assert documented_parameters(doc) == ["prob", "gamma", "tau", "others", "kw"]
     assert documented_parameters("No sections.") == []
+
+
+def documented_defaults(doc: str) -> dict[str, str]:
+    """``{name: text}`` for the entries whose type line ends in ``default <text>``
+    (numpydoc's form: ``max_iter : int >= 1, default 200``)."""
+    found = {}
+    for line in doc.splitlines():
+        entry = re.fullmatch(r"(\w+) : .*\bdefault:? (.+)", line)
+        if entry:
+            found[entry.group(1)] = entry.group(2).strip()
+    return found
+
+
+@pytest.mark.parametrize("qualname", sorted(public_objects()))
+def test_documented_defaults_are_the_signature_defaults(qualname):
+    obj = public_objects()[qualname]
+    parameters = inspect.signature(obj).parameters
+    for name, text in documented_defaults(inspect.getdoc(obj) or "").items():
+        assert ast.literal_eval(text) == parameters[name].default, (qualname, name, text)
+
+
+def test_documented_defaults_reads_the_type_line():
+    doc = "hidden : tuple of int, default (16,)\ntask : str, default \"auto\"\nx : float\n"
+    assert documented_defaults(doc) == {"hidden": "(16,)", "task": '"auto"'}
