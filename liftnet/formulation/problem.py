@@ -395,6 +395,7 @@ class LiftedProblem:
 
     def loss_gradient(self, UL: np.ndarray) -> np.ndarray:
         """``dU_L = (2/N)(U_L - Y^T)``, the partial of the data fit."""
+        self._check_output(UL)
         return (2.0 / self.N) * (UL - self.YT)
 
     def smooth_partials(self, UL, g1, g2):

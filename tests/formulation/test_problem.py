@@ -486,3 +486,24 @@ def test_values_unchanged():
                                                           - p.regulariser(p.initial_weights(0)[0]))
     dU, dV = p.smooth_partials(U[-1], g1, g2)
     assert [a.shape for a in dU] == [(4, 6), (2, 6)] and [a.shape for a in dV] == [(4, 6)]
+
+
+def _two_output_problem():
+    rng = np.random.default_rng(0)
+    return LiftedProblem(rng.standard_normal((6, 3)), rng.standard_normal((6, 2)), hidden=(4,))
+
+
+@pytest.mark.parametrize("shape", [(1, 6), (2, 1), (6, 2), (3, 3)])
+def test_loss_gradient_refuses_a_wrong_output_shape(shape):
+    """``dU_L = (2/N)(U_L - Y^T)`` refuses a ``U_L`` not of the shape of ``Y^T``, as ``loss``
+    and ``smooth_partials`` do: a ``(1, N)`` or ``(n_L, 1)`` one broadcast silently into the
+    gradient of another point, an ``(N, n_L)`` one died in numpy's broadcasting."""
+    p = _two_output_problem()
+    with pytest.raises(ValueError, match=r"^UL must have shape \(2, 6\)"):
+        p.loss_gradient(np.zeros(shape))
+
+
+def test_loss_gradient_of_the_right_shape_is_the_partial_of_loss():
+    p = _two_output_problem()
+    UL = np.random.default_rng(1).standard_normal((2, 6))
+    np.testing.assert_allclose(p.loss_gradient(UL), (2.0 / 6) * (UL - p.YT), rtol=1e-15)
