@@ -63,12 +63,20 @@ class Split(NamedTuple):
 def _as_label_array(x, name: str) -> np.ndarray:
     """``np.asarray(x)``, where ragged nesting (``[[0, 1], [2]]``, which numpy cannot make an
     array of) is a ``ValueError`` naming ``name``, as are masked entries (the cast keeps the
-    value under the mask, which became a class of its own)."""
+    value under the mask, which became a class of its own). A sequence mixing text and numbers
+    is a ``TypeError``: numpy writes its numbers as text, so that ``1`` and ``"1"`` became one
+    class, and ``1.5`` the class ``"1.5"``."""
     refuse_masked(x, name)
     try:
-        return np.asarray(x)
+        arr = np.asarray(x)
     except ValueError:
         raise ValueError(f"{name} must be 1-D and non-empty, got a ragged sequence") from None
+    if arr.dtype.kind in "US" and not isinstance(x, np.ndarray):
+        kinds = {type(v) for v in np.asarray(x, dtype=object).flat}
+        if not all(issubclass(k, (str, bytes, np.str_, np.bytes_)) for k in kinds):
+            raise TypeError(f"{name} must be of one sortable type, got text mixed with "
+                            f"{sorted(k.__name__ for k in kinds)}")
+    return arr
 
 
 def _has_no_class(arr: np.ndarray) -> bool:

@@ -852,3 +852,25 @@ def test_digits_docstring_lower_bound_of_test_size_is_the_real_one():
     d = load_digits_problem(test_size=0.0051)
     assert len(d.X_test) == 10 and np.all(d.Y_test.sum(0) == 1)
     assert low <= 0.0051
+
+
+@pytest.mark.parametrize("labels", [[1, "1"], [1.5, "x"], ["a", 2, "b"]])
+def test_one_hot_refuses_labels_mixing_numbers_and_text(labels):
+    """numpy writes the numbers of such a list as text: ``1`` and ``"1"`` became one class,
+    ``1.5`` the class ``"1.5"``, against ``Y[i, c] = 1 iff labels[i] == classes[c]``."""
+    with pytest.raises(TypeError, match="^labels must be of one sortable type"):
+        one_hot(labels)
+
+
+def test_one_hot_refuses_classes_mixing_numbers_and_text():
+    with pytest.raises(TypeError, match="^classes must be of one sortable type"):
+        one_hot(["1"], classes=["1", 1])
+
+
+def test_one_hot_takes_text_lists_and_text_arrays():
+    Y, classes = one_hot(["b", "a", "b"])
+    assert classes.tolist() == ["a", "b"] and Y.tolist() == [[0, 1], [1, 0], [0, 1]]
+    Y, classes = one_hot(np.array(["x", "y"]), classes=np.array(["y", "x"]))
+    assert Y.tolist() == [[0, 1], [1, 0]]
+    Y, classes = one_hot([b"u", b"v"])
+    assert classes.tolist() == [b"u", b"v"]
