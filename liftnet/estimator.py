@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import numbers
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -105,14 +106,17 @@ def lift_gap_message(res, beta: float, scale: float = 1.0) -> str | None:
     >>> print(lift_gap_message(cut, beta=1.0))
     None
     """
-    gap = res.Phi - res.objective  # > 0 where V is above sigma(U), as (M) allows
-    if (res.status != "converged" or not gap > LIFT_GAP_RTOL * abs(res.Phi)
+    # by key from a mapping (a plain dict has no attributes), else by attribute
+    status, Phi, F = (res[k] if isinstance(res, Mapping) else getattr(res, k)
+                      for k in ("status", "Phi", "objective"))
+    gap = Phi - F  # > 0 where V is above sigma(U), as (M) allows
+    if (status != "converged" or not gap > LIFT_GAP_RTOL * abs(Phi)
             or not gap > LIFT_GAP_ATOL * scale):
         return None
     return (
-        f"the fitted network's Phi = {res.Phi:.4g} (docs/maths.md 1) exceeds F = "
-        f"{res.objective:.4g} of the lifted point the ALM certified by "
-        f"{gap / res.Phi:.0%} of Phi: (M) lets V carry what the weights do not "
+        f"the fitted network's Phi = {Phi:.4g} (docs/maths.md 1) exceeds F = "
+        f"{F:.4g} of the lifted point the ALM certified by "
+        f"{gap / Phi:.0%} of Phi: (M) lets V carry what the weights do not "
         f"compute; a larger beta (now {beta:g}) ties them together (docs/maths.md 4)"
     )
 

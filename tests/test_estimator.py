@@ -27,6 +27,7 @@ from liftnet.estimator import (
     SparseLeakyReLUNet,
     SparseLeakyReLURegressor,
     constant_network_Phi,
+    lift_gap_message,
 )
 from liftnet.formulation.problem import LiftedProblem
 from liftnet.solvers.result import LiftedResult
@@ -1119,3 +1120,14 @@ def test_the_every_fold_scores_0_claim_holds_for_the_folds_it_names():
             f"with {n_splits} folds a test fold of iris holds classes {sorted(set(y[test]))}, "
             f"and its training folds {sorted(set(y[train]))}: it can score above 0")
     assert np.unique(y).size == 3
+
+
+def test_lift_gap_message_reads_a_plain_mapping():
+    """``res : LiftedResult or mapping``: a plain dict (``liftnet.io.load_result``'s kind)
+    raised AttributeError ('dict' object has no attribute 'Phi')."""
+    fields = {"status": "converged", "Phi": 0.4, "objective": 0.2}
+    msg = lift_gap_message(dict(fields), beta=2.0)
+    assert msg is not None and msg == lift_gap_message(LiftedResult(**fields), beta=2.0)
+    assert "now 2" in msg
+    assert lift_gap_message({"status": "max_iter", "Phi": 0.4, "objective": 0.2}, 1.0) is None
+    assert lift_gap_message({"status": "converged", "Phi": 0.21, "objective": 0.2}, 1.0) is None
