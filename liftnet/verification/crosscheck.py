@@ -291,16 +291,17 @@ def crosscheck_ipopt(
     mfcq_lp = check_lp_choice(mfcq_lp, "mfcq_lp")
     if solver is not None:
         select_backend(solver)  # an unknown name is a ValueError naming solver
-    # the ALM's point, checked as a warm start is (shapes, finite values, M >= 0), named so
-    parse_init(prob, alm_result, name="alm_result")
+    # the ALM's point, checked as a warm start is (shapes, finite values, M >= 0), named so,
+    # and taken as the arrays that check gives (array-likes too: the summaries below need arrays)
+    point = dict(zip(("W", "b", "V", "M1", "M2"), parse_init(prob, alm_result, name="alm_result"),
+                     strict=True))
     # and the numbers the report copies (a result read from a file may lack them: None)
     for key, integer in (("time", False), ("nit", True)):
         if not _missing(alm_result.get(key)):
             check_scalar(alm_result[key], f"alm_result[{key!r}]", low=0, integer=integer)
     if cold:
         parse_init(prob, start, seed, name="start")
-    alm = dict(alm_result)
-    alm.setdefault("b", None)
+    alm = {**alm_result, **point}
 
     kw = dict(tol=ipopt_tol, time_limit=time_limit, zero_threshold=zero_threshold, solver=solver)
     runs = {"ipopt_warm": dict(init=alm)}

@@ -752,3 +752,23 @@ def test_obj_tol_and_mult_tol_decide_the_crosschecks_verdict(monkeypatch, obj_to
     assert 1e-2 < dF < 3e-2 and 0.1 < pw["multiplier_distance"] < 0.3  # the cases' premise
     assert rep.reasons == ([] if reason is None else [reason])
     assert rep.agree is (reason is None)
+
+
+def test_alm_result_of_nested_lists_is_checked_as_its_arrays():
+    """The ALM's point is taken as a warm start takes it (``parse_init``), array-likes
+    included: a mapping of nested lists was accepted, ran IPOPT, then crashed in the report's
+    own distance summary (``'list' object has no attribute 'size'``)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((20, 2))
+    Y = np.sin(X[:, :1]) + 0.1 * rng.standard_normal((20, 1))
+    prob = LiftedProblem(X, Y, hidden=(3, 3), lam=0.02, coupling="squared")
+    alm = solve_alm(prob, tol=1e-7, seed=0)
+    as_arrays = crosscheck_ipopt(prob, alm, cold=False)
+    as_lists = crosscheck_ipopt(
+        prob, {k: [a.tolist() for a in alm[k]] for k in ("W", "V", "M1", "M2")}, cold=False
+    )
+    assert as_lists.agree == as_arrays.agree
+    for key in ("kkt", "objective", "n_zero_groups", "mfcq_holds"):
+        assert as_lists.points["alm"][key] == as_arrays.points["alm"][key]
+    assert as_lists.points["ipopt_warm"]["solution_distance"] == pytest.approx(
+        as_arrays.points["ipopt_warm"]["solution_distance"], abs=1e-9)
