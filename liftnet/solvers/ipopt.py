@@ -203,7 +203,9 @@ def solve_ipopt(
         When ``M1`` and ``M2`` are given, IPOPT is warm-started with them
         (``warm_start_init_point``, :data:`WARM_START_OPTIONS`).
     tol : float > 0
-        IPOPT's ``tol``, ``dual_inf_tol``, ``constr_viol_tol`` and ``compl_inf_tol``.
+        IPOPT's ``tol``, ``dual_inf_tol``, ``constr_viol_tol`` and ``compl_inf_tol`` (in the
+        polish rounds ``compl_inf_tol`` is ``1e-4 tol`` and bounds are not relaxed,
+        ``bound_relax_factor=0``: the barrier's leftovers enter the groups' stationarity).
     polish : bool
         Fix the groups below ``zero_threshold`` to exact zeros and re-solve (module docstring).
     max_iter : int
@@ -276,8 +278,9 @@ def solve_ipopt(
         (``"cyipopt"``/``"ipopt"``), ``ipopt_status`` (IPOPT's name of the last call; ``"not
         started"`` when the time ran out before it, ``"interrupted"`` for a Ctrl-C outside
         IPOPT), ``polish_threshold`` (``None`` without polish), ``n_zero_groups``,
-        ``kkt_phase1`` (residual of the phase-1 point, groups below the threshold zeroed;
-        None when IPOPT was not started).
+        ``kkt_phase1`` (residual of the phase-1 point, groups below the threshold zeroed:
+        ``zero_threshold`` or :func:`default_zero_threshold`, also with ``polish=False``,
+        where ``polish_threshold`` is None; None when IPOPT was not started).
         Failures (no IPOPT, infeasible, iteration or time limit) come back as ``failed``,
         ``max_iter``, ``time_limit``, ``diverged`` with IPOPT's message. A polish round that
         does not converge ends the polish with the point before it (phase 1's or the last

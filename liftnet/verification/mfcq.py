@@ -235,7 +235,8 @@ def check_mfcq(
     active_tol : float >= 0 or None
         A constraint is active when ``g_i >= -active_tol`` (violated ones count as active).
         ``None``: ``max(1e-8, 64 eps s)`` with ``eps`` the machine epsilon of ``prob.dtype``
-        and ``s = max(1, max|U|, max|V|)``, the rounding of ``g = U - V`` (``1e-8`` in float64
+        and ``s = max(1, max|U_l|, max|V_l|)`` over the hidden layers ``l = 1..L-1`` (the
+        output ``U_L`` is in no constraint), the rounding of ``g = U - V`` (``1e-8`` in float64
         at any ordinary scale; in float32 the entries of a lift where ``U > 0`` came out at
         ``g = -1.1e-6`` instead of 0, inactive under ``1e-8``, and the LP's margin was 0.693
         against float64's 0.851 at the same point).
