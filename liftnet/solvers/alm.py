@@ -613,6 +613,19 @@ def _capped(Mh, M_max):
     return [np.minimum(m, M_max) for m in Mh]
 
 
+def _check_multiplier_cap(M1, M2, M_max):
+    """Refuse given multipliers above ``M_max`` (``ValueError`` naming ``init['M1']`` or
+    ``init['M2']``)."""
+    for name, M in (("M1", M1), ("M2", M2)):
+        top = max((float(m.max()) for m in M if m.size), default=0.0) if M else 0.0
+        if top > M_max:
+            # the update caps every multiplier at M_max (MODEL.md 6, step 2): one above
+            # it is no multiplier this run can hold (a start at 1e100 ran its 200 outer
+            # iterations to a KKT residual of 1e7)
+            raise ValueError(f"init[{name!r}] has entries up to {top:g}, above "
+                             f"M_max = {M_max:g}: pass a larger M_max or other multipliers")
+
+
 def _finite(*arrs) -> bool:
     return all(np.all(np.isfinite(a)) for group in arrs for a in group)
 
@@ -957,7 +970,8 @@ def solve_alm(
     if frac is not None and init is not None:
         # the presolve starts from init's network alone; init is checked whole all the same, as
         # it is without a presolve (a V or M1 of the wrong shape is refused, not dropped)
-        W0, b0, *_ = parse_init(prob, init, seed)
+        W0, b0, _, M1g, M2g = parse_init(prob, init, seed)
+        _check_multiplier_cap(M1g, M2g, M_max)
         init = {"W": W0, "b": b0}
 
     # The Phi evaluations made only to report (the history's, the presolve summary's, the
@@ -978,14 +992,7 @@ def solve_alm(
         """The start ``(z, M1, M2, unit_mask)`` from ``init`` (after a presolve, its network):
         the lift (unless ``init`` has ``V``), multipliers (unless it has both), packed."""
         W, b, V, M1, M2 = parse_init(prob, init, seed)
-        for name, M in (("M1", M1), ("M2", M2)):
-            top = max((float(m.max()) for m in M if m.size), default=0.0) if M else 0.0
-            if top > M_max:
-                # the update caps every multiplier at M_max (MODEL.md 6, step 2): one above
-                # it is no multiplier this run can hold (a start at 1e100 ran its 200 outer
-                # iterations to a KKT residual of 1e7)
-                raise ValueError(f"init[{name!r}] has entries up to {top:g}, above "
-                                 f"M_max = {M_max:g}: pass a larger M_max or other multipliers")
+        _check_multiplier_cap(M1, M2, M_max)
         if init is None or init.get("M1") is None or init.get("M2") is None:
             # multipliers that make the V-stationarity exact at the start (one backward pass)
             with np.errstate(over="ignore", invalid="ignore"):
@@ -1427,10 +1434,11 @@ def _presolve_fraction(presolve, N, init):
     frac = check_scalar(presolve, "presolve", low=0, high=1, low_inclusive=False,
                         high_inclusive=False)
     n = int(np.ceil(frac * N))
-    if n < _PRESOLVE_MIN_SAMPLES <= N:
+    if n < _PRESOLVE_MIN_SAMPLES and n < N:
         # a presolve on one sample fits it exactly with a dying network, and the zero network
         # it leaves is a KKT point of every later problem (MODEL.md 5): the full solve then
-        # "converged" at W = 0 without a word
+        # "converged" at W = 0 without a word (also where N < 10: presolve=0.01 at N = 8 ran
+        # on one sample)
         raise ValueError(f"presolve={presolve!r} leaves {n} of the {N} samples: a presolve "
                          f"needs at least {_PRESOLVE_MIN_SAMPLES} (pass a larger fraction or "
                          f"None)")

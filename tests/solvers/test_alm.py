@@ -928,16 +928,29 @@ def test_auto_presolve_takes_a_sixteenth_from_N_2000_without_init():
     assert solve_alm(small, max_iter=1).presolve is None
 
 
+@pytest.mark.parametrize("presolve, n", [(0.01, 1), (0.5, 4)])
+def test_a_presolve_on_fewer_than_10_samples_is_refused_below_N_10_too(presolve, n):
+    """The refusal held from N = 10 up only: at N = 8, ``presolve=0.01`` presolved on one
+    sample (a dying network, which the full solve then certifies at W = 0)."""
+    X, Y, _, _ = make_teacher(8, (3, 4, 1), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(4,), lam=1e-2)
+    with pytest.raises(ValueError, match=rf"presolve={presolve!r} leaves {n} of the 8 samples"):
+        solve_alm(prob, presolve=presolve, max_iter=1)
+    assert solve_alm(prob, presolve=0.99, max_iter=1).presolve is None  # every sample: none
+
+
 @pytest.mark.parametrize("bad, error, match", [
     ("tuple", TypeError, "init must be None"),
     ("negative M1", ValueError, r"init\['M1'\] must be nonnegative"),
     ("M1 alone", ValueError, "given together"),
     ("V shape", ValueError, r"init\['V'\]\[0\] must have shape"),
     ("V NaN", ValueError, r"init\['V'\]\[0\] must be finite"),
+    ("M1 above M_max", ValueError, r"init\['M1'\] has entries up to 1e\+11, above M_max"),
 ])
 def test_a_presolve_checks_init_as_a_solve_without_one_does(bad, error, match):
     """With ``presolve`` on, ``init`` is checked whole before the presolve uses its network
-    (it was indexed unchecked, and a bad ``V`` or ``M1`` was silently dropped)."""
+    (it was indexed unchecked, and a bad ``V`` or ``M1`` was silently dropped; multipliers
+    above ``M_max`` passed with a presolve)."""
     X, Y, _, _ = make_teacher(60, (4, 6, 2), alpha=0.1, noise=0.1, seed=0)
     prob = LiftedProblem(X, Y, hidden=(6,), lam=1e-2)
     W, b = prob.initial_weights(0)
@@ -946,7 +959,8 @@ def test_a_presolve_checks_init_as_a_solve_without_one_does(bad, error, match):
             "negative M1": {"W": W, "M1": [m - 1.0 for m in M1], "M2": M2},
             "M1 alone": {"W": W, "M1": M1},
             "V shape": {"W": W, "V": [np.ones((2, 2))]},
-            "V NaN": {"W": W, "V": [np.full(s, np.nan) for s in prob.V_shapes]}}[bad]
+            "V NaN": {"W": W, "V": [np.full(s, np.nan) for s in prob.V_shapes]},
+            "M1 above M_max": {"W": W, "M1": [m + 1e11 for m in M1], "M2": M2}}[bad]
     for presolve in (None, 0.5):
         with pytest.raises(error, match=match):
             solve_alm(prob, init=init, max_iter=1, presolve=presolve)
