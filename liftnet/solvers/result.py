@@ -98,7 +98,8 @@ class LiftedResult(dict):
 
     @property
     def sparsity(self) -> float:
-        """Fraction of weight groups that are exactly zero (needs ``groups`` in the result)."""
+        """Fraction of weight groups that are exactly zero, of the result's ``groups``
+        (``column`` where the result has no ``groups``; every solver's result has)."""
         from ..formulation.penalties import GroupLasso
 
         pen = GroupLasso(0.0, self.get("groups", "column"))
