@@ -235,6 +235,8 @@ def load_result(path) -> dict:
         if folder is not None:
             raise ValueError(f"path: {folder!r} is a folder, expected a result file (.npz)")
         refuse_special_file(given, "a result file (.npz)")
+        # (and the name derived from it: a pipe there was reported as no such file)
+        refuse_special_file(path, "a result file (.npz)")
         tried = repr(given) if path == given else f"{given!r} (nor {path!r})"
         raise FileNotFoundError(f"path: no such file {tried}")
     check_npz_file(path, "path", writer="save_result")  # np.load takes any other file for a pickle
@@ -295,9 +297,9 @@ def _jsonable(obj, inside: tuple):
     if isinstance(obj, (np.floating, float)):
         x = float(obj)
         return x if math.isfinite(x) else None
-    if obj is None or isinstance(obj, str):
+    if obj is None:
         return obj
-    return str(obj)
+    return str(obj)  # (a numpy string scalar, np.str_, too: a Python str)
 
 
 def write_json(path, report: dict) -> str:

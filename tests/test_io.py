@@ -139,6 +139,10 @@ def test_a_folder_is_refused_with_the_parameter_name(tmp_path):
     os.mkfifo(tmp_path / "pipe.npz")  # exists, but no file (said "no such file")
     with pytest.raises(ValueError, match=r"^path: .*pipe.npz' is not a regular file"):
         load_result(tmp_path / "pipe.npz")
+    # the name load_result derives (PREFIX -> PREFIX.npz) too: it said "no such file 'pipe'
+    # (nor 'pipe.npz')"
+    with pytest.raises(ValueError, match=r"^path: .*pipe.npz' is not a regular file"):
+        load_result(tmp_path / "pipe")
 
 
 @pytest.mark.parametrize("kind, why", [("text", "it is not a zip archive"),
@@ -480,3 +484,12 @@ def test_repr_names_the_time_and_survives_a_stopped_solve():
                      nit=0, time=0.5, kkt=None, W=None)
     assert repr(r) == ("LiftedResult(solver='alm', status='interrupted', message='stopped', "
                        "objective=None, nit=0, time=0.5)")
+
+
+def test_jsonable_turns_numpy_string_scalars_into_python_str():
+    """"numpy scalars and arrays turned into Python ones": an element of a text array
+    (``np.str_``) came back unchanged."""
+    names = np.array(["alm", "sgd"])
+    out = jsonable({"method": names[0], "all": [names[1]]})
+    assert out == {"method": "alm", "all": ["sgd"]}
+    assert type(out["method"]) is str and type(out["all"][0]) is str
