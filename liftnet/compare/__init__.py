@@ -24,8 +24,10 @@ of its network with estimated multipliers (``kkt_net``: converge runs, first see
 sets of the mode's ``kkt_net``, as estimating multipliers is costly), and ratios against the
 ALM (a time ratio is ``nan`` where the ALM never reached the target, ``inf`` where only the ALM
 did; ``report.json``, strict JSON, writes both as ``null``, and a ``t_target`` of ``inf``,
-"never", too: ``table.csv`` keeps them apart). Rows whose runs all stopped for a reason other
-than the clock are flagged ``deterministic``: their non-timing columns
+"never", too: ``table.csv`` keeps them apart). Rows of the converge budget whose runs all
+stopped for a reason other than the clock (no status ``time_limit``) are flagged
+``deterministic`` (a row of the time budget never is, even when its runs converged: whether they
+do before the clock stops them depends on the machine): their non-timing columns
 (:data:`DETERMINISTIC_COLUMNS`) are equal for equal seeds; ``table.txt`` prints them apart, as
 its reproducible part, byte for byte equal for equal seeds
 (:func:`~.report.reproducible_part`), before the full table. A lambda path (ALM warm-started
@@ -216,7 +218,7 @@ def run_comparison(
     ----------
     mode : {"fast", "full"}
         ``fast``: tiny sizes and budgets (tests, seconds per data set); ``full``: the real
-        comparison (about 20 minutes on 2 cores).
+        comparison (about 21 minutes on 2 cores).
     datasets : sequence of str
         Drawn from :data:`DATASETS`.
     seeds : sequence of int >= 0 or None
@@ -339,7 +341,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="liftnet compare", description=__doc__.split("\n")[0])
     p.add_argument("--mode", choices=tuple(MODES), default="fast",
                    help="fast: small problems, seconds (the tests'); full: the issue's sizes, "
-                        "seeds 0-2, about 22 minutes on 2 cores (default fast)")  # fmt: skip
+                        "seeds 0-2, about 21 minutes on 2 cores (default fast)")  # fmt: skip
     p.add_argument("--datasets", nargs="+", type=dataset_name(DATASETS), choices=DATASETS,
                    default=list(DATASETS),
                    help="data sets (mnist-like is accepted for mnist_like)")  # fmt: skip
