@@ -49,6 +49,16 @@ def _floating(x: np.ndarray) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(np.result_type(x.dtype, 1.0))
 
 
+def _matrix(W: np.ndarray, name: str = "W") -> np.ndarray:
+    """``W`` (called ``name``) as a 2-D array (a shape comparison, no copy): column and row
+    groups are axes of a matrix (on other shapes ``np.einsum`` failed with a message about
+    subscripts, and element groups summed whatever came)."""
+    W = np.asarray(W)
+    if W.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D weight matrix, got shape {W.shape}")
+    return W
+
+
 def _same_shape(A: np.ndarray, B: np.ndarray, name: str, other: str) -> None:
     """``B`` (called ``name``) has the shape of ``A`` (called ``other``)."""
     if B.shape != A.shape:
@@ -67,16 +77,18 @@ class GroupLasso:
 
     Notes
     -----
-    Arrays: ``W`` is a 2-D array; the methods that take a second array (``Q``, ``B``,
-    ``keep``) refuse one of another shape (``ValueError`` naming it) before any computation.
+    Arrays: ``W`` is a 2-D array (another is refused, ``ValueError`` naming ``W``); the methods
+    that take a second array (``Q``, ``B``, ``keep``) refuse one of another shape (``ValueError``
+    naming it) before any computation.
     Integer and boolean arrays are computed in floating point (``np.result_type(W, 1.0)``,
     float64); float32 and float64 arrays stay in their own dtype.
 
     Range: group norms are computed as ``sqrt(sum w^2)``, without scaling (the compiled
     :class:`FlatGroups` that the solvers call every inner iteration does the same, and the
     two must agree). Entries must stay below about ``1e154`` in float64 (``1e19`` in float32):
-    beyond it the squared norm overflows, ``group_norms`` and ``value`` are ``inf`` and the
-    subdifferential residual takes ``w/||w||`` as zero (the residual is ``Q`` itself, a false
+    beyond it the squared norm overflows, ``group_norms`` and ``value`` are ``inf`` (for
+    column and row groups; element groups report ``|w|``) and the subdifferential residual
+    takes ``w/||w||`` as zero, for element groups too (the residual is ``Q`` itself, a false
     stationarity certificate when ``Q = 0``). Groups whose entries are all below about
     ``1e-162`` (``1e-23``) have a squared norm that underflows to zero: their norm is reported
     as 0 (element groups still give ``|w|``) and the subdifferential treats them as zero groups
@@ -98,7 +110,7 @@ class GroupLasso:
     def group_norms(self, W: np.ndarray) -> np.ndarray:
         """``||W[g]||_2`` for every group ``g``: shape ``(n_{l-1},)`` for columns,
         ``(n_l,)`` for rows, ``W.shape`` for elements."""
-        W = _floating(np.asarray(W))
+        W = _floating(_matrix(W))
         if self._axis is None:
             return np.abs(W)
         return np.sqrt(self.group_inner(W, W))
@@ -106,7 +118,7 @@ class GroupLasso:
     def group_inner(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         """``<A[g], B[g]>`` for every group ``g`` (shaped like :meth:`group_norms`); ``B`` has
         the shape of ``A``."""
-        A, B = _floating(np.asarray(A)), _floating(np.asarray(B))
+        A, B = _floating(_matrix(A, "A")), _floating(np.asarray(B))
         _same_shape(A, B, "B", "A")
         if self._axis is None:
             return A * B
@@ -141,7 +153,7 @@ class GroupLasso:
     def keep_groups(self, W: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """Zero, in place, the groups of ``W`` whose per-group flag ``keep`` is False."""
         keep = np.asarray(keep)
-        self._check_per_group(keep, "keep", W.shape)
+        self._check_per_group(keep, "keep", _matrix(W).shape)
         W *= self._broadcast(keep).astype(W.dtype)
         return W
 
@@ -162,7 +174,7 @@ class GroupLasso:
         ``out`` may be ``W`` itself (in place). The result is in ``np.result_type(W, 1.0)``.
         """
         step = _check_step(step)
-        W = np.asarray(W)
+        W = _matrix(W)
         t = step * self.lam
         dt = np.result_type(W.dtype, 1.0)
         if t == 0:  # also on groups whose squared norm underflows to 0 (they are not zero)
@@ -175,9 +187,7 @@ class GroupLasso:
     def _pair(self, W: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``W`` (2-D) and ``Q`` of the same shape, as floating arrays (checked before any
         compiled loop runs: those index ``Q`` by ``W``'s entries)."""
-        W, Q = _floating(np.asarray(W)), _floating(np.asarray(Q))
-        if W.ndim != 2:
-            raise ValueError(f"W must be a 2-D weight matrix, got shape {W.shape}")
+        W, Q = _floating(_matrix(W)), _floating(np.asarray(Q))
         _same_shape(W, Q, "Q", "W")
         return W, Q
 
@@ -293,6 +303,8 @@ class FlatGroups:
 
     def norms(self, w: np.ndarray) -> np.ndarray:
         """``||w[g]||_2`` for every group (float64)."""
+        if getattr(w, "shape", None) != self._entry_shape:
+            self._entries(w, "w")  # the error, naming w (inner's would name a)
         return np.sqrt(self.inner(w, w))
 
     def max_norm(self, w: np.ndarray) -> float:
@@ -326,6 +338,9 @@ class FlatGroups:
         sh = self._entry_shape
         if not (getattr(w, "shape", None) == sh == getattr(ref, "shape", None)
                 and w.dtype.kind == "f" == ref.dtype.kind):
+            if not getattr(w, "shape", None) == sh == getattr(ref, "shape", None):
+                self._entries(w, "w")  # the errors, naming w and ref (inner's: a and b)
+                self._entries(ref, "ref")
             return self.keep(w, self.inner(w, ref) > 0)  # the checks (and their errors)
         _keep_aligned(w, ref, self.segs, self.n_groups)
         return w

@@ -177,13 +177,13 @@ def test_a_second_array_of_another_shape_is_refused_by_name(groups):
 
 _FLAT_CALLS = [  # (call with the bad vector x, the good w, q, keep; the name in the error)
     (lambda f, x, w, q, k: f.inner(x, q), "a"), (lambda f, x, w, q, k: f.inner(w, x), "b"),
-    (lambda f, x, w, q, k: f.norms(x), "a"), (lambda f, x, w, q, k: f.value(x), "a"),
+    (lambda f, x, w, q, k: f.norms(x), "w"), (lambda f, x, w, q, k: f.value(x), "w"),
     (lambda f, x, w, q, k: f.subdiff_residual(x, q), "w"),
     (lambda f, x, w, q, k: f.subdiff_residual(w, x), "q"),
     (lambda f, x, w, q, k: f.subdiff_residual(w, q, out=x), "out"),
     (lambda f, x, w, q, k: f.keep(x, k), "w"),
-    (lambda f, x, w, q, k: f.keep_aligned(w, x), "b"),
-    (lambda f, x, w, q, k: f.keep_aligned(x, q), "a"),
+    (lambda f, x, w, q, k: f.keep_aligned(w, x), "ref"),
+    (lambda f, x, w, q, k: f.keep_aligned(x, q), "w"),
     (lambda f, x, w, q, k: f.max_norm(x), "w"), (lambda f, x, w, q, k: f.zero_entries(x), "w"),
 ]
 
@@ -469,3 +469,22 @@ def test_prox_with_a_tiny_positive_threshold_still_thresholds():
     P = pen.prox(W, 1e-305)
     assert P[0, 0] == 0.0
     np.testing.assert_allclose(P[0, 1], 2e-305, rtol=1e-12)
+
+
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+@pytest.mark.parametrize("shape", [(3,), (2, 2, 2)])
+def test_group_lasso_refuses_a_W_that_is_no_matrix_naming_it(groups, shape):
+    """Its Notes: ``W`` is a 2-D array. Only ``subdiff_residual`` refused another: column and
+    row groups failed inside ``np.einsum``, element groups summed a vector or a 3-D array."""
+    pen = GroupLasso(0.3, groups)
+    W = np.ones(shape)
+    for call in (lambda: pen.group_norms(W), lambda: pen.value(W), lambda: pen.prox(W, 0.1),
+                 lambda: pen.zero_groups(W), lambda: pen.n_zero_groups([W]),
+                 lambda: pen.subdiff_distance(W, W)):
+        with pytest.raises(ValueError, match=r"W must be a 2-D"):
+            call()
+    with pytest.raises(ValueError, match=r"A must be a 2-D"):
+        pen.group_inner(W, W)
+    element = GroupLasso(0.5, "element")  # matrices still work
+    np.testing.assert_allclose(element.prox(np.array([[1.0, -0.2]]), 1.0), [[0.5, 0.0]])
+    assert element.value(np.array([[1.0, -2.0]])) == pytest.approx(1.5)
