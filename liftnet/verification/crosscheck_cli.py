@@ -103,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the teacher, the ALM's start and the cold IPOPT")  # fmt: skip
     p.add_argument("--tol", type=positive_float, default=1e-6,
                    help="KKT residual both points must reach (default 1e-6)")  # fmt: skip
-    p.add_argument("--alm-tol", type=positive_float, default=1e-7,
-                   help="the ALM's own target (default 1e-7, below --tol)")  # fmt: skip
+    p.add_argument("--alm-tol", type=positive_float, default=None,
+                   help="the ALM's own target (default 1e-7, or --tol / 10 where that is "
+                        "smaller: below --tol)")  # fmt: skip
     p.add_argument("--x-tol", type=positive_float, default=1e-3,
                    help="largest relative move of the warm IPOPT (default 1e-3)")  # fmt: skip
     p.add_argument("--alm-time-limit", type=positive_float, default=60.0,
@@ -123,6 +124,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ``3, 3`` alike)."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     args.hidden = tuple(w for word in args.hidden for w in word)
+    if args.alm_tol is None:  # below --tol (at 1e-7 for --tol 1e-9, the ALM's point failed it)
+        args.alm_tol = min(1e-7, args.tol / 10)
     return args
 
 

@@ -772,3 +772,20 @@ def test_alm_result_of_nested_lists_is_checked_as_its_arrays():
         assert as_lists.points["alm"][key] == as_arrays.points["alm"][key]
     assert as_lists.points["ipopt_warm"]["solution_distance"] == pytest.approx(
         as_arrays.points["ipopt_warm"]["solution_distance"], abs=1e-9)
+
+
+def test_verify_default_alm_tol_is_below_tol(monkeypatch, tmp_path):
+    """``--alm-tol`` "(default 1e-7, below --tol)": it stayed 1e-7 for ``--tol`` 1e-7 or
+    smaller, so the ALM stopped at its own looser target and the default instance, on which
+    the solvers agree, read DISAGREE ("ALM KKT residual ... > tol=1e-09")."""
+    from liftnet.verification import crosscheck_cli
+    from liftnet.verification.crosscheck import main as verify
+
+    assert crosscheck_cli.parse_args([]).alm_tol == 1e-7
+    assert crosscheck_cli.parse_args(["--tol", "1e-9"]).alm_tol == pytest.approx(1e-10)
+    assert crosscheck_cli.parse_args(["--tol", "1e-9", "--alm-tol", "1e-3"]).alm_tol == 1e-3
+    path = tmp_path / "v.json"
+    rc = verify(["--tol", "1e-9", "--no-cold", "--json", str(path)])
+    rep = json.loads(path.read_text())
+    assert rep["params"]["alm_tol"] < 1e-9
+    assert rc == 0 and rep["agree"], rep["reasons"]
