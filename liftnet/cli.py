@@ -243,8 +243,11 @@ def _print_summary(prob, res, data, metrics, t_data, t_total, out=None, t_warm=0
     p = lambda *a: print(*a, file=out)  # noqa: E731
     if data.info.get("note"):  # how the data were read, where it may not be what was meant
         p(f"note: {data.info['note']}")
-    p(f"status: {res.status} ({res.message}) after {res.nit} outer / "
-      f"{res.get('n_inner', '?')} inner iterations")  # fmt: skip
+    # (a Ctrl-C's message, "interrupted (KeyboardInterrupt)", names the status already: it
+    # was printed "interrupted (interrupted (KeyboardInterrupt))", as liftnet verify did)
+    said = (res.message if res.message.startswith(f"{res.status} (")
+            else f"{res.status} ({res.message})")  # fmt: skip
+    p(f"status: {said} after {res.nit} outer / {res.get('n_inner', '?')} inner iterations")
     p("KKT certificate (docs/maths.md 5, infinity norms, multipliers "
       f"{kkt.get('multipliers', 'given')}):")  # fmt: skip
     for key in ("stationarity", "primal_feasibility", "dual_feasibility", "complementarity"):
@@ -359,7 +362,9 @@ def _add_model_args(sp, *, hidden, lam, time_limit, bias):
     )
     sp.add_argument("--seed", type=seed_int, default=0,
                     help="seed of the data split and the weights")  # fmt: skip
-    sp.add_argument("--quiet", action="store_true", help="no progress bar")  # fmt: skip
+    sp.add_argument("--quiet", action="store_true",
+                    help="no progress bar, no header lines and no compile notice (the summary "
+                         "stays)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -409,8 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
         "whose samples are given",
     )
     solve.add_argument("--test-size", type=fraction_float, default=0.25,
-                       help="held-out fraction in [0, 1); 0: train on all samples, no test "
-                            "metrics (not with --data digits)")  # fmt: skip
+                       help="held-out fraction in [0, 1) (default 0.25); 0: train on all "
+                            "samples, no test metrics (not with --data digits)")  # fmt: skip
     solve.add_argument(
         "--no-standardize",
         dest="standardize",
@@ -424,8 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--init", metavar="NPZ",
                        help="warm start from a result file of an earlier solve")  # fmt: skip
     solve.add_argument("--out", default="liftnet_result",
-                       help="output prefix: writes PREFIX.npz and PREFIX.json (a given .npz "
-                            "or .json ending is dropped: --out run.npz writes run.npz and "
+                       help="output prefix (default liftnet_result): writes PREFIX.npz and "
+                            "PREFIX.json (a given .npz or .json ending is dropped: --out "
+                            "run.npz writes run.npz and "
                             "run.json); a folder is refused (give DIR/run), and so is a "
                             "prefix whose files would overwrite --file")  # fmt: skip
     _add_model_args(solve, hidden=(16,), lam=1e-3, time_limit=None, bias=True)

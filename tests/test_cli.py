@@ -1370,3 +1370,27 @@ def test_auto_task_of_two_integer_columns_that_are_not_one_hot_is_regression():
     from liftnet.cli_data import _auto_task
 
     assert _auto_task(np.array([[0.0, 2.0], [1.0, 3.0], [2.0, 0.0]])) == "regression"
+
+
+def test_a_ctrl_c_status_is_printed_once(tmp_path, monkeypatch, capsys):
+    """The summary printed ``status: interrupted (interrupted (KeyboardInterrupt))``: the
+    solver's message names its status already (``liftnet verify`` printed it once)."""
+    real = cli._progress
+
+    def progress(total, quiet, time_limit):
+        bar, callback = real(total, True, time_limit)
+
+        def ctrl_c(rec):
+            callback(rec)
+            if rec.get("k", 0) >= 2:
+                raise KeyboardInterrupt
+            return False
+
+        return bar, ctrl_c
+
+    monkeypatch.setattr(cli, "_progress", progress)
+    rc = main(["solve", "--data", "teacher", "--n-samples", "40", "--hidden", "4",
+               "--tol", "1e-14", "--time-limit", "20", "--quiet", "--out", str(tmp_path / "r")])
+    status = [line for line in capsys.readouterr().out.splitlines() if line.startswith("status")]
+    assert rc == 130
+    assert status == [f"status: {status[0][8:]}"] and status[0].count("interrupted") == 1, status
