@@ -58,7 +58,8 @@ class InteriorPointInfo:
     nit: int  # interior-point iterations
     n_hessp: int  # Hessian-vector products (conjugate-gradient steps)
     # max(||grad f - z||_inf / g_0, x . z / f_0) at the last iterate (module docstring; where
-    # x_0 was never evaluated, with the scales of x_s alone: a lower bound, above tol)
+    # x_0 was never evaluated, with the scales of x_s alone: a lower bound, above tol; 0.0
+    # where the start is returned at once at score_floor, before any iterate)
     residual: float
     value: float  # f at the returned iterate
     score: float | None  # the caller's score at the returned iterate
@@ -99,7 +100,8 @@ def interior_point_cg(
         Start; ``max(x0, 0)`` is moved into the interior (plus 1% of its mean positive entry)
         for the iterations.
     tol, ftol : float
-        Relative tolerances (module docstring): relative to ``f`` and ``grad f`` at the start.
+        Relative tolerances (module docstring): ``tol`` relative to ``f`` and ``grad f`` at
+        the start, ``ftol`` to the current ``f`` (its decrease over the last ten iterations).
     max_iter, sigma, cg_tol, cg_max_iter : see the module docstring.
     score : callable ``state -> float``, optional
         With ``patience``: stop when it has not improved by 1% in ``patience`` iterations,

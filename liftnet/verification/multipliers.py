@@ -385,12 +385,14 @@ def estimate_multipliers(
     :func:`_backward_guess`. Whatever the method and however it stops, the multipliers
     returned give a KKT residual (:func:`~liftnet.verification.kkt.kkt_residuals`) no larger
     than that start's: where the method ends worse, the start itself is returned
-    (``kept_start`` in the info). At an exact KKT point with a dead unit (``U = V = 0`` on
-    every sample; ``beta = 1000``, ``N = 200``) the start gives 3.8e-15; the interior point,
-    started from it moved into the interior, had ended at 4.1e-5, "converged" (3.4e-4 without
-    ``patience``), before its stopping rule was made relative to the caller's start; now it
-    ends at 2.7e-14 with ``patience`` ("stalled": the start itself, scaled, whose rounding
-    alone gives that) and 3.6e-14 without ("converged"), and the start is returned.
+    (``kept_start`` in the info); only a Ctrl-C during that comparison returns the
+    method's multipliers unchecked (status ``interrupted``). At an exact KKT point with a
+    dead unit (``U = V = 0`` on every sample; ``beta = 1000``, ``N = 200``) the start gives
+    3.8e-15; the interior point, started from it moved into the interior, had ended at
+    4.1e-5, "converged" (3.4e-4 without ``patience``), before its stopping rule was made
+    relative to the caller's start; now it ends at about 2e-14 either way (1.8e-14 with
+    ``patience``, "stalled"; 2.1e-14 without, "converged"; the scaled start alone gives
+    2.7e-14 by its rounding), still above the start's, and the start is returned.
 
     Parameters
     ----------
@@ -520,7 +522,10 @@ def estimate_with_report(prob, W, b, V, *, method: str = "interior-point", tol: 
             m, nit, status = last["m"], last["nit"], "time_limit"
         else:
             m, nit = sol.x, int(sol.nit)
-            status = "converged" if sol.success else "max_iter"
+            # scipy's status: 0 converged, 1 out of iterations (or evaluations), 2 anything
+            # else, a line search that failed (ABNORMAL): "stalled", as the other solvers'
+            status = {0: "converged", 1: "max_iter"}.get(
+                int(sol.status), "stalled" if np.isfinite(sol.fun) else "diverged")
     else:
         m, info = prox_gradient_bb(
             lsq.value, lsq.gradient, lambda y, steps: np.maximum(y, 0.0, out=y),
