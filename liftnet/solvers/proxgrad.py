@@ -81,6 +81,13 @@ def prox_gradient_bb(
     max_iter : int
     steps0 : array (n_blocks,), optional
         Initial steps (e.g. the last ones of a previous solve).
+    memory : int
+        How many of the last accepted values the nonmonotone test takes the maximum of (>= 1).
+    sigma : float
+        The sufficient-decrease constant of that test (> 0).
+    step_min, step_max : float
+        Bounds of the Barzilai-Borwein steps (``0 < step_min <= step_max``); the solve stops
+        with ``stalled`` when a line search has shrunk every step to ``step_min``.
     deadline : float or callable, optional
         ``time.monotonic()`` value after which the solve stops with ``time_limit``, or a
         function that returns it (or ``None``) when asked (:func:`past`).

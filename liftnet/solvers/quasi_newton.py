@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from .._numba_cache import ensure_cache_dir
+from .._validation import check_scalar
 from ._interrupt import INTERRUPTS, interrupted
 from .proxgrad import InnerInfo, past, stop_reason
 
@@ -96,8 +97,10 @@ def group_owlqn(
         ``tol``. It is called when the working residual is at most ``tol`` (then scaled by the
         ratio of the two residuals seen), and at iterations 1, 2, 3, 5, 8, ... (factor
         ``_CHECK_GROWTH``): early in a solve the two can differ by orders of magnitude (the
-        ALM's branch coordinates, docs/maths.md 6.2); an unconverged solve reports it for
-        its returned point; and ``release(cache, g)``, told of
+        ALM's branch coordinates, docs/maths.md 6.2); a solve that ends with ``max_iter``,
+        ``stalled``, ``time_limit`` or ``interrupted`` reports it for its returned point
+        (``diverged``, ``unbounded`` and ``finished`` report the working residual); and
+        ``release(cache, g)``, told of
         every evaluation the solver holds no longer (a rejected trial point, an iterate passed
         by), whose arrays it may reuse; and ``checkpoint(x, cache)``, shown the accepted
         iterate at the iterations of the certification schedule (whatever ``certify`` is),
@@ -110,10 +113,14 @@ def group_owlqn(
         Stop when the residual is at most ``tol``.
     max_iter : int
     memory : int
-        L-BFGS pairs kept, at most ``memory_bytes / (2 n itemsize)`` and at least 2 (for the
-        MNIST-shaped benchmark at ``N = 60000``, ``n = 2.3e7``: 2 pairs in float32).
+        L-BFGS pairs kept, at most ``memory_bytes / (2 n itemsize)``, at most ``n``, and within
+        ``memory_bytes`` for their ``m x m`` products too (:meth:`CompactLBFGS.sized`), and at
+        least 2 (for the MNIST-shaped benchmark at ``N = 60000``, ``n = 2.3e7``: 2 pairs in
+        float32).
     memory_bytes : float
         Budget of the stored pairs (default 512 MiB).
+    c1 : float
+        The sufficient-decrease constant of the Armijo test, in ``(0, 1)``.
     deadline : float or callable, optional
         ``time.monotonic()`` value after which the solve stops with ``time_limit``, or a
         function that returns it (or ``None``) when asked (:func:`.proxgrad.past`).
@@ -163,6 +170,15 @@ def group_owlqn(
     """
     from . import owlqn_compiled  # (it imports this module)
 
+    # (as prox_gradient_bb: called directly, a bad argument failed deep inside, tol=None or a
+    # text deadline in stop_reason; checked, not converted: the same iterates)
+    check_scalar(tol, "tol", low=0)
+    check_scalar(max_iter, "max_iter", low=0, integer=True)
+    check_scalar(memory, "memory", low=1, integer=True)
+    check_scalar(memory_bytes, "memory_bytes", low=0, low_inclusive=False)
+    check_scalar(c1, "c1", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    if deadline is not None and not callable(deadline):
+        check_scalar(deadline, "deadline")
     if owlqn_compiled.ENABLED and owlqn_compiled.usable(sub, x0, lbfgs, monitor,
                                                         monitor_every):
         # the ALM's subproblems of small float64 problems: this loop compiled whole, the same
@@ -408,8 +424,10 @@ class CompactLBFGS:
     temporaries copied into the rows) an iteration at the MNIST-shaped ``N = 60000`` (float32,
     2 pairs of 2.3e7 entries) took 964 ms, now 676 ms; 54 -> 49 ms at ``N = 4000`` (5 pairs).
     Up to ``2 k n = 2^21`` (``k`` pairs held) the products, and the whole of :meth:`apply`, are
-    single compiled calls; below ``2 m n = 2^18`` :meth:`push` does not keep ``P`` (its
-    bookkeeping cost more than it saved on the smallest instances).
+    single compiled calls; below ``2 m n = 2^18`` :meth:`push` forms no products by difference
+    (that bookkeeping cost more than it saved on the smallest instances): a stored pair's
+    products with ``y`` and with ``g_new`` come from one read of the rows, the latter kept for
+    the next :meth:`apply` (after a skipped pair it keeps none).
     :meth:`update` stores a pair given as two vectors, with its own pass over the rows (the
     textbook order, kept for callers that hold ``s`` and ``y``).
     """
@@ -436,6 +454,10 @@ class CompactLBFGS:
         self.G = np.zeros((len(self.blocks), self.m, self.m))  # per block y_i . y_j
         self.order: list[int] = []  # slots, oldest first
         self.bounds = _bounds(self.blocks)
+        if self.bounds[0] != 0 or self.bounds[-1] != n:
+            # (apply left an uncovered entry as np.empty made it: garbage in the direction)
+            raise ValueError(f"blocks must cover the {n} entries, got slices from "
+                             f"{self.bounds[0]} to {self.bounds[-1]}")
         edges = list(self.bounds)
         if direct not in edges:
             raise ValueError(f"direct must be a block edge (one of {edges}), got {direct}")
@@ -607,6 +629,9 @@ _REUSE_FROM = 1 << 18
 def _bounds(blocks) -> np.ndarray:
     """Contiguous slices as one array of edges (block ``i`` is ``bounds[i]:bounds[i + 1]``)."""
     edges = [blk.start for blk in blocks] + [blocks[-1].stop]
+    if any(not isinstance(e, (int, np.integer)) for e in edges):
+        raise ValueError("blocks must be slices with integer start and stop, got "
+                         f"{list(blocks)}")
     if any(b.stop != e for b, e in zip(blocks, edges[1:])):
         raise ValueError("blocks must be contiguous slices in order")
     return np.array(edges, dtype=np.int64)

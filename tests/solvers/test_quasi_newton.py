@@ -949,3 +949,34 @@ def test_armijo_by_slope_on_a_worked_case():
     assert not armijo_by_slope(-1.0, 0.41, 0.3)
     assert not armijo_by_slope(-1.0, 0.5, 0.3)  # (c1 - 1) lin = 0.7 would accept it
     assert armijo_by_slope(-1.0, -0.2, 0.3)
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(tol=None), "tol"), (dict(tol=-1.0), "tol"), (dict(max_iter=None), "max_iter"),
+    (dict(max_iter=2.5), "max_iter"), (dict(deadline="soon"), "deadline"),
+    (dict(memory="a"), "memory"), (dict(c1=0.0), "c1"), (dict(c1=1.5), "c1"),
+])
+def test_group_owlqn_refuses_bad_arguments_by_name(kw, name):
+    """As prox_gradient_bb does: a bad argument failed deep inside (tol=None or a text
+    deadline in stop_reason, memory="a" in int()), and tol=-1 or c1=0 ran."""
+    from liftnet.solvers.quasi_newton import group_owlqn
+
+    sub = _GroupLassoQuadratic(np.eye(6), np.ones(6), 0.1, (2, 3))
+    with pytest.raises((TypeError, ValueError), match=name):
+        group_owlqn(sub, np.zeros(6), **{"tol": 1e-8, "max_iter": 20, **kw})
+    x, info = group_owlqn(sub, np.zeros(6), tol=1e-10, max_iter=50, deadline=lambda: None,
+                          c1=0.5)  # valid ones still solve
+    assert info.status == "converged" and np.all(np.isfinite(x))
+
+
+@pytest.mark.parametrize("blocks", [[slice(0, 3)], [slice(1, 8)], [slice(0, 3), slice(3, 9)],
+                                    [slice(None, 3), slice(3, 8)]])
+def test_compact_lbfgs_blocks_must_cover_the_entries(blocks):
+    """``apply`` left an uncovered entry as ``np.empty`` made it (garbage in the direction);
+    ``slice(None, 3)`` died in ``int()`` without naming ``blocks``."""
+    with pytest.raises(ValueError, match="blocks"):
+        CompactLBFGS(8, 2, blocks)
+    q = np.arange(1.0, 9.0)  # blocks that cover: an empty memory scales every entry
+    mem = CompactLBFGS(8, 2, [slice(0, 3), slice(3, 8)])
+    np.testing.assert_array_equal(mem.apply(q, np.array([2.0, 3.0])),
+                                  np.r_[2.0 * q[:3], 3.0 * q[3:]])
