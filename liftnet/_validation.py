@@ -189,7 +189,9 @@ def check_decreasing(x, name: str, *, low: float = 0.0, low_inclusive: bool = Tr
 def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
     """``np.asarray(x, dtype)`` for real numeric input; anything else (text, ragged nesting,
     complex numbers, whose imaginary part the cast would drop) is a ``TypeError`` naming
-    ``name``. With ``dtype=None`` the input's own dtype is kept (text stays text)."""
+    ``name``, and finite values beyond ``dtype``'s range (:func:`cast`: ``1e39`` into float32,
+    ``10**400`` into any float) a ``ValueError`` naming it. With ``dtype=None`` the input's own
+    dtype is kept (text stays text)."""
     _refuse_sparse(x, name)
     _refuse_dates(x, name)
     if dtype is not None:  # the cast would parse "1.5" as a number (:func:`_refuse_text`)
@@ -256,10 +258,15 @@ class _OutOfRange(ValueError):
 def cast(x, dtype, name: str) -> np.ndarray:
     """``np.asarray(x, dtype)``, where finite values too large for ``dtype`` (``1e39`` into
     float32) are a ``ValueError`` naming ``name`` rather than infinities that a later check
-    would call NaN or inf (and numpy's overflow warning)."""
+    would call NaN or inf (and numpy's overflow warning), and so are integers too large for
+    any float (``10**400``: numpy's ``OverflowError``)."""
     try:
         with np.errstate(over="raise"):
             return np.asarray(x, dtype=dtype)
+    except OverflowError:  # a Python int beyond float64's range ([[10**400]]): numpy's
+        dt = np.dtype(dtype)  # "int too large to convert to float", naming nothing
+        raise _OutOfRange(f"{name} has entries beyond the range of {dt} (an integer too large "
+                          f"for a float; {dt} holds up to {float(np.finfo(dt).max):.3g})") from None
     except FloatingPointError:
         top = float(np.max(np.abs(np.asarray(x, dtype=np.float64))))
         dt = np.dtype(dtype)
@@ -320,13 +327,24 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
 def check_argv(argv) -> list[str] | None:
     """A command line's arguments for a ``main(argv)``: ``None`` (``sys.argv[1:]``) or a
     sequence of strings, as a list; one string is refused (it was split into its characters,
-    ``main("fast")`` read as ``f a s t``)."""
+    ``main("fast")`` read as ``f a s t``), and so are a non-sequence and an argument that is
+    no string (``main(["solve", 4])`` failed inside argparse: "'int' object is not
+    subscriptable"), a ``TypeError`` naming ``argv``."""
     if argv is None:
         return None
     if isinstance(argv, (str, bytes)):
         raise TypeError(f"argv must be a list of arguments (e.g. {argv.split()!r}), got one "
                         f"{type(argv).__name__}")
-    return list(argv)
+    try:
+        args = list(argv)
+    except TypeError:  # (not iterable: "'int' object is not iterable", naming nothing)
+        raise TypeError(f"argv must be None or a list of arguments (strings), got "
+                        f"{type(argv).__name__}") from None
+    for i, arg in enumerate(args):
+        if not isinstance(arg, str):
+            raise TypeError(f"argv[{i}] must be a str (one command-line argument), got "
+                            f"{type(arg).__name__}: {arg!r}")
+    return args
 
 
 def check_path(path, name: str = "path", *, folder: bool = False) -> str:
@@ -427,7 +445,7 @@ def check_list(arrs, name: str, n: int, what: str = "arrays") -> None:
     if not isinstance(arrs, (list, tuple)):
         raise TypeError(f"{name} must be a list of {n} {what}, got {type(arrs).__name__}")
     if len(arrs) != n:
-        raise ValueError(f"{name} must hold {n} arrays, got {len(arrs)}")
+        raise ValueError(f"{name} must hold {n} {what}, got {len(arrs)}")
 
 
 def check_no_repeats(x: tuple, name: str) -> tuple:

@@ -13,7 +13,10 @@ from _helpers import cut_bytes
 import liftnet as ln
 from liftnet._validation import (
     as_real_array,
+    check_argv,
     check_choice,
+    check_finite_array,
+    check_list,
     check_list_shapes,
     check_magnitude,
     check_path,
@@ -849,3 +852,42 @@ def test_as_real_array_still_takes_numbers():
     A = as_real_array([[1, 2], [3, 4]], "a", np.float32)
     assert A.dtype == np.float32 and A.tolist() == [[1, 2], [3, 4]]
     assert as_real_array(np.array([1.0, 2], dtype=object), "a").tolist() == [1.0, 2.0]
+
+
+def test_a_huge_python_int_in_the_data_is_a_valueerror_naming_it():
+    """An integer too large for any float (a Python int, ``10**400``) ended in numpy's
+    ``OverflowError: int too large to convert to float``, naming nothing."""
+    X = np.random.default_rng(0).standard_normal((10, 2)).tolist()
+    X[3][1] = 10**400
+    for dtype in (np.float64, np.float32):
+        with pytest.raises(ValueError, match=r"^X has entries beyond the range of float"):
+            ln.LiftedProblem(X, np.zeros((10, 1)), hidden=(3,), dtype=dtype)
+    with pytest.raises(ValueError, match=r"^A has entries beyond the range of float64"):
+        as_real_array([1, -(10**400)], "A")
+    with pytest.raises(ValueError, match=r"^Q has entries beyond the range of float64"):
+        check_finite_array([10**400], "Q", np.float64)
+
+
+def test_check_argv_refuses_non_strings_by_name():
+    """"None or a sequence of strings": a non-iterable, or an argument that is no string, went
+    on into argparse ("'int' object is not subscriptable")."""
+    from liftnet.cli import main
+
+    assert check_argv(("solve", "--help")) == ["solve", "--help"]
+    with pytest.raises(TypeError, match=r"^argv must be None or a list of arguments"):
+        check_argv(5)
+    with pytest.raises(TypeError, match=r"^argv\[1\] must be a str"):
+        check_argv(["solve", 4])
+    with pytest.raises(TypeError, match=r"^argv\[0\] must be a str"):
+        main([1])
+
+
+def test_check_list_names_what_in_both_errors():
+    """``what`` is "the kind named in the error": the length error said "arrays" whatever it
+    was."""
+    with pytest.raises(TypeError, match=r"^W must be a list of 2 arrays or CVXPY expressions"):
+        check_list(5, "W", 2, "arrays or CVXPY expressions")
+    with pytest.raises(ValueError, match=r"^W must hold 2 arrays or CVXPY expressions, got 1$"):
+        check_list([1], "W", 2, "arrays or CVXPY expressions")
+    with pytest.raises(ValueError, match=r"^W must hold 2 arrays, got 1$"):
+        check_list([1], "W", 2)
