@@ -114,8 +114,10 @@ def _add_option(problem, name, value):
 def wall_time_left(options: dict, deadline: float | None) -> float | None:
     """IPOPT's ``max_wall_time`` for a call that starts now: the seconds left until
     ``deadline`` (a ``time.monotonic()`` value), or the ``max_wall_time`` of ``options`` when
-    that is smaller. None without a deadline (``options`` then stand as they are); ``<= 0``: no
-    time is left, and IPOPT must not start (its option needs a positive value)."""
+    that is smaller and a positive number (another value is IPOPT's to refuse: left out here,
+    and not replaced by the backends). None without a deadline (``options`` then stand as they
+    are); ``<= 0``: no time is left, and IPOPT must not start (its option needs a positive
+    value)."""
     if deadline is None:
         return None
     left = deadline - time.monotonic()
@@ -124,6 +126,17 @@ def wall_time_left(options: dict, deadline: float | None) -> float | None:
     except (TypeError, ValueError):  # not a number: IPOPT refuses it with its own message
         own = left
     return min(left, own) if own > 0 else left
+
+
+def _refused_wall_time(options: dict) -> bool:
+    """``options`` holds a ``max_wall_time`` that is not a positive number: IPOPT's to refuse
+    with its own message (:func:`wall_time_left` leaves it out), so it is not replaced."""
+    if "max_wall_time" not in options:
+        return False
+    try:
+        return not float(options["max_wall_time"]) > 0
+    except (TypeError, ValueError):
+        return True
 
 
 def add_suffixes(m) -> None:
@@ -470,7 +483,7 @@ class ExecutableBackend:
         left = wall_time_left(options, deadline)
         if left is not None and left <= 0:
             return not_started("no time left", t0)
-        if left is not None:
+        if left is not None and not _refused_wall_time(options):
             opt.options["max_wall_time"] = left
         try:
             res = opt.solve(m, tee=tee, load_solutions=False)
@@ -488,8 +501,11 @@ class ExecutableBackend:
         status = _TC_STATUS.get(tc, "failed")
         # Pyomo's .sol reader escapes the colons of the solver's message
         msg = str(getattr(res.solver, "message", "") or tc).replace("\\x3a", ":")
+        objective = float("nan")  # no point from IPOPT: m still holds the start
         if len(res.solution) > 0:
             m.solutions.load_from(res)
+            value = pyo.value(m.F, exception=False)
+            objective = float("nan") if value is None else float(value)
         nit = 0
         try:
             nit = int(res.solver.statistics.number_of_iterations)  # not every version sets it
@@ -501,7 +517,7 @@ class ExecutableBackend:
             f"IPOPT: {tc}: {msg}",
             nit,
             time.monotonic() - t0,
-            float(pyo.value(m.F, exception=False) or np.nan),
+            objective,
         )
 
 

@@ -8,6 +8,7 @@ import pytest
 from _helpers import ctrl_c_in_first_ampl_release
 
 from liftnet import LiftedProblem
+from liftnet.datasets import make_teacher
 from liftnet.solvers.ipopt import solve_ipopt
 from liftnet.solvers.ipopt_backends import CyIpoptBackend, ExecutableBackend
 from liftnet.verification.kkt import estimate_multipliers, kkt_residuals
@@ -1077,3 +1078,34 @@ def test_the_solve_is_not_paused_by_garbage_collections():
     finally:
         gc.callbacks.remove(count)
     assert res.status in ("converged", "max_iter") and seen == [] and gc.isenabled()
+
+
+def test_the_executables_objective_is_ipopts_or_nan(fake_ipopt):
+    """``Run.objective`` is IPOPT's final value: a run that returned no point (Pyomo keeps
+    none of an unbounded one) reported the start's objective, and an objective of exactly 0
+    became NaN (``value or nan``)."""
+    fake_ipopt(300)
+    r = solve_ipopt(small_problem(N=10), solver="ipopt", polish=False, seed=0)
+    assert r.status == "diverged" and np.isnan(r.history[0]["objective"]), r.history[0]
+    X, Y, _, _ = make_teacher(10, (2, 3, 3, 1), alpha=0.1, noise=0.1, seed=0)
+    zero = LiftedProblem(X, np.zeros_like(Y), hidden=(3, 3), lam=0.02)  # F = 0 at the zeros
+    fake_ipopt(0)
+    r = solve_ipopt(zero, solver="ipopt", polish=False, seed=0)
+    assert r.status == "converged", r.message
+    assert r.objective == 0.0 and r.history[0]["objective"] == 0.0
+
+
+@pytest.mark.parametrize("bad", [-1.0, 0.0, "abc"])
+def test_a_max_wall_time_ipopt_refuses_is_not_replaced_under_a_time_limit(fake_ipopt, tmp_path,
+                                                                            monkeypatch, bad):
+    """A ``max_wall_time`` that is no positive number is IPOPT's to refuse (the cyipopt
+    interface returns its refusal, ``failed``, with or without ``time_limit``): with a
+    ``time_limit`` the executable got the seconds left instead, and the run went on."""
+    record = tmp_path / "argv.txt"
+    monkeypatch.setenv("FAKE_IPOPT_ARGV", str(record))
+    fake_ipopt(0)
+    solve_ipopt(small_problem(N=10), solver="ipopt", polish=False, time_limit=30.0,
+                options={"max_wall_time": bad})
+    walls = [w.split("=", 1)[1] for w in record.read_text().split()
+             if w.startswith("max_wall_time=")]
+    assert walls == [str(bad)], walls
