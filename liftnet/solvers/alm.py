@@ -16,8 +16,9 @@ Outer iteration ``k``:
    then converges there: :class:`_Finish`, docs/maths.md 6.5);
 2. ``M_{k+1} = max(0, M_k + rho_k g(z_{k+1}))`` (safeguarded by ``M_max``);
 3. if the violation ``||min(-g(z_{k+1}), M_k / rho_k)||_inf`` did not fall by the factor ``tau``
-   and is still above ``tol`` and (unless step 1 reached ``tol``) above ``PENALTY_MARGIN``
-   times the inner residual reached in step 1, ``rho_{k+1} = min(gamma rho_k, rho_max)``
+   and is still above ``tol`` and (unless step 1 reached ``tol``) above
+   ``penalty_margin(kappa)`` times the inner residual reached in step 1 (``PENALTY_MARGIN``
+   for ``kappa <= 1/6``, lower above), ``rho_{k+1} = min(gamma rho_k, rho_max)``
    (docs/maths.md 6.1);
 4. ``eps_{k+1} = min(eps_k, max(theta eps_k, kappa viol_k, tol))`` (docs/maths.md 6.1): not
    far below the violation; stop when the KKT residual (MODEL.md section 5,
@@ -60,16 +61,13 @@ from .result import LiftedResult
 from .threads import blas_threads, limit_blas
 
 #: step 3's guard: while the subproblem's residual is above ``tol``, the penalty grows only for a
-#: violation above this multiple of that residual (docs/maths.md 6.1; :func:`penalty_margin`)
+#: violation above this multiple of that residual, lowered for ``kappa > 1/6``
+#: (docs/maths.md 6.1; :func:`penalty_margin` is the multiple used)
 PENALTY_MARGIN = 3.0
 #: how far below ``-||M||^2/(2 rho)`` a subproblem's value may fall, in units of
 #: ``|F(z_k)| + 1``, before the solve is declared unbounded (step 1's floor; docs/maths.md 6.2,
 #: "Choice: unbounded subproblems", has what 3 and 1 did)
 UNBOUNDED_SLACK = 10.0
-
-_INNER_STATUS_TO_OUTER = {"time_limit": "time_limit", "interrupted": "interrupted",
-                          "diverged": "diverged"}
-
 
 class _Cache(tuple):
     """``(W, V, U)`` of one evaluation of ``L_rho``; ``owned``: those of its arrays that the
@@ -164,7 +162,9 @@ class _Subproblem:
         return val, _Cache(W, V, U, owned=U if C is None else U + V)
 
     def gradient(self, z, cache, C=None):
-        """Gradient of ``L_rho(., M)`` at the point of ``cache`` (in ``S`` with slopes ``C``):
+        """Gradient of the smooth part of ``L_rho(., M)`` (all but ``lam R(W)``, which
+        :meth:`pseudo_gradient` and :meth:`prox` take care of) at the point of ``cache`` (in
+        ``S`` with slopes ``C``):
         the backward pass of :meth:`LiftedProblem.backprop_into` with the shifted multipliers
         ``Mh = max(0, M + rho g)``; per hidden layer one compiled pass
         (:func:`.kernels.layer_gradient`) forms ``gV_l`` and ``D_l``."""
