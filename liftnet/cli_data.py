@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_seed
+from ._validation import cast, check_seed
 from .datasets import (
     load_digits_problem,
     load_user_data,
@@ -26,7 +26,7 @@ MAX_AUTO_CLASSES = 50
 #: (``X`` alone is 0.63 GB in float32, 1.25 GB in float64; the generator's peak about twice
 #: that): ``--n-samples 10 --test-size 0.99999`` asked for a million, a MemoryError.
 MAX_MNIST_LIKE = 200_000
-#: Class labels are integers of magnitude below 2**63: what scikit-learn's ``type_of_target``
+#: Class labels are integers in [-2**63, 2**63): what scikit-learn's ``type_of_target``
 #: (``SparseLeakyReLUNet.fit``) takes for labels, a float that casts to int64 and back
 #: unchanged. ``1e19`` is a whole number but no label: both rules must say so (they did not,
 #: and an IndexError followed).
@@ -111,8 +111,9 @@ def _is_one_hot(Y) -> bool:
 
 
 def _is_label(y) -> np.ndarray:
-    """Per entry: a class label, an integer of magnitude below :data:`LABEL_LIMIT` (the one
-    rule of ``--task auto`` and of the refusal of ``--task classification``)."""
+    """Per entry: a class label, an integer in ``[-LABEL_LIMIT, LABEL_LIMIT)`` (one that casts
+    to int64 and back unchanged; the one rule of ``--task auto`` and of the refusal of
+    ``--task classification``)."""
     y = np.asarray(y)
     return (y == np.round(y)) & (y >= -LABEL_LIMIT) & (y < LABEL_LIMIT)
 
@@ -166,12 +167,16 @@ def load_problem_data(args, mode: str) -> ProblemData:
                          "0.1")  # fmt: skip
     if args.file is not None:
         try:
-            X, Y, used = load_user_data(args.file, target=args.target, dtype=dt,
-                                        return_target=True, header=header)  # fmt: skip
+            # read in float64, then cast: class labels are integers below LABEL_LIMIT, and
+            # float32 holds them exactly only up to 2**24 (16777216 and 16777217 were one class)
+            X, Y64, used = load_user_data(args.file, target=args.target, dtype=np.float64,
+                                          return_target=True, header=header)  # fmt: skip
+            X = cast(X, dt, f"path: the features in {args.file!r}")
+            Y = cast(Y64, dt, f"path: the target {used!r} in {args.file!r}")
         except (ValueError, TypeError, FileNotFoundError) as exc:
             raise as_option(exc, {"path": "--file", "target": "--target",
                                   "header": "--header"}) from None  # fmt: skip
-        task = _auto_task(Y) if args.task == "auto" else args.task
+        task = _auto_task(Y64) if args.task == "auto" else args.task
         # the target actually used: the npz key or the csv column's name (index without a
         # header), also when --target was not given
         info = {"name": f"file {args.file}", "file": args.file, "target": used}
@@ -183,14 +188,14 @@ def load_problem_data(args, mode: str) -> ProblemData:
                                 f"first row of {args.file!r} are all numbers; give --header "
                                 f"yes if they are column names")  # fmt: skip
         strat = None
-        if task == "classification":
-            if _is_one_hot(Y):  # the column of each row's 1 is its class
-                labels = Y.argmax(axis=1).astype(Y.dtype)
-            elif Y.ndim == 2 and Y.shape[1] != 1:
+        if task == "classification":  # the labels as read (Y64), one-hot Y in dt
+            if _is_one_hot(Y64):  # the column of each row's 1 is its class
+                labels = Y64.argmax(axis=1).astype(Y64.dtype)
+            elif Y64.ndim == 2 and Y64.shape[1] != 1:
                 raise ValueError(f"--task classification needs one target column of class "
-                                 f"labels (or one-hot rows), got {Y.shape}")
+                                 f"labels (or one-hot rows), got {Y64.shape}")
             else:
-                labels = Y.ravel()
+                labels = Y64.ravel()
             _check_class_labels(labels, used, args)
             Y, classes = one_hot(labels, dtype=dt)
             if len(classes) < 2:  # as SparseLeakyReLUNet.fit: one class is nothing to learn
@@ -237,7 +242,8 @@ def load_problem_data(args, mode: str) -> ProblemData:
         if np.count_nonzero(Ytr.any(axis=0)) < 2:  # (it trained on one class, accuracy 1.0)
             raise ValueError(f"--n-samples {N} gives --data mnist-like's training part one "
                              f"class; classification needs at least 2 (as a --file's target "
-                             f"does): give --n-samples 2 or more")
+                             f"does): give a larger --n-samples, or another --seed (the "
+                             f"training samples are a random draw of the generated ones)")
         task, info = "classification", {"name": "mnist-like"}
     info.update({"n_train": len(Xtr), "n_test": len(Xte), "task": task})
     return ProblemData(Xtr, Ytr, Xte, Yte, task=task, info=info)

@@ -1394,3 +1394,47 @@ def test_a_ctrl_c_status_is_printed_once(tmp_path, monkeypatch, capsys):
     status = [line for line in capsys.readouterr().out.splitlines() if line.startswith("status")]
     assert rc == 130
     assert status == [f"status: {status[0][8:]}"] and status[0].count("interrupted") == 1, status
+
+
+def test_mnist_like_one_class_advice_is_not_the_value_given(tmp_path, capsys, monkeypatch):
+    """A training part of one class was refused with "give --n-samples 2 or more", also when
+    2 was given: the training samples are a random draw, so 2 of them can be one class."""
+    def fail(*a, **k):
+        raise AssertionError("a solve ran although the data was refused")
+
+    monkeypatch.setattr(cli, "_solve", fail)
+    # seed 10: the 2 training samples of 20 generated ones are of one class
+    rc = main(["solve", "--hidden", "4", "--max-iter", "3", "--time-limit", "2", "--quiet",
+               "--data", "mnist-like", "--n-samples", "2", "--test-size", "0.9", "--seed",
+               "10", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "training part one class" in err
+    assert "--n-samples 2 or more" not in err and "another --seed" in err, err
+
+
+def test_float32_keeps_distinct_class_labels(tmp_path):
+    """``--dtype float32`` read a file's class labels in float32, exact only up to 2**24:
+    20240101/02/03 became 20240100, 20240102, 20240104, and 16777216 and 16777217 one class.
+    Only the solve is in float32; a value beyond float32's range is still refused by name."""
+    import argparse
+
+    from liftnet.cli_data import load_problem_data
+
+    def args(path):
+        return argparse.Namespace(seed=0, data=None, file=str(path), target=None, task="auto",
+                                  header="auto", n_samples=None, test_size=0.25,
+                                  standardize=True, dtype="float32", bias=True)  # fmt: skip
+
+    rng = np.random.default_rng(0)
+    labels = np.array([20240101, 20240102, 20240103] * 12)
+    path = tmp_path / "d.csv"
+    rows = [f"{a:.6f},{b:.6f},{y}" for (a, b), y in zip(rng.standard_normal((36, 2)), labels)]
+    path.write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    d = load_problem_data(args(path), "solve")
+    assert d.task == "classification"
+    assert d.info["classes"] == [20240101.0, 20240102.0, 20240103.0]
+    assert d.X_train.dtype == np.float32 and d.Y_train.dtype == np.float32
+    big = tmp_path / "big.csv"
+    big.write_text("a,y\n" + "\n".join(f"{1e39 if i == 3 else i},{i}" for i in range(40)))
+    with pytest.raises(ValueError, match=r"^--file: .*float32"):
+        load_problem_data(args(big), "solve")
