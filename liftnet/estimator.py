@@ -642,7 +642,8 @@ class _LiftedNetBase(BaseEstimator):
 
     def _check_score_target(self, y, n_samples: int) -> None:
         """``y`` of ``score``: no masked entries or dates (as in ``fit``), one row per sample
-        of ``X`` (``n_samples``) and, for regression, as many outputs as the network has
+        of ``X`` (``n_samples``), for classification one column of labels (as ``fit``) and,
+        for regression, as many outputs as the network has
         (scikit-learn's metrics named neither: "inconsistent numbers of samples: [30, 10]",
         "y_true and y_pred have different number of output")."""
         refuse_masked(y, "y")
@@ -659,6 +660,9 @@ class _LiftedNetBase(BaseEstimator):
             raise ValueError(f"y must have one row per sample of X: X has {n_samples} samples, "
                              f"y has {shape[0]}")
         n_outputs, got = self.coefs_[-1].shape[0], 1 if len(shape) == 1 else shape[1]
+        if self.task_ == "classification" and got != 1:  # as fit refuses it
+            raise ValueError(f"y must be class labels in one column for classification, got "
+                             f"shape {shape}")
         if self.task_ == "regression" and got != n_outputs:
             raise ValueError(f"y must have {n_outputs} output column(s), as many as the "
                              f"network predicts, got {got} (shape {shape})")

@@ -1131,3 +1131,16 @@ def test_lift_gap_message_reads_a_plain_mapping():
     assert "now 2" in msg
     assert lift_gap_message({"status": "max_iter", "Phi": 0.4, "objective": 0.2}, 1.0) is None
     assert lift_gap_message({"status": "converged", "Phi": 0.21, "objective": 0.2}, 1.0) is None
+
+
+def test_classifier_score_names_y_of_several_columns():
+    """``score`` with one-hot rows failed in scikit-learn's metrics ("can't handle a mix of
+    multilabel-indicator and binary targets"), naming nothing; ``fit`` refuses such a ``y``."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 2)), np.array([0, 1] * 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = SparseLeakyReLUClassifier(hidden=(3,), max_iter=3, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"^y must be class labels in one column"):
+        clf.score(X, np.eye(2)[y])
+    assert clf.score(X, y[:, None]) == clf.score(X, y)  # labels in one column score as before
