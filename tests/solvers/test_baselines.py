@@ -1036,3 +1036,21 @@ def test_torch_group_prox_at_step_zero_keeps_groups_whose_norm_underflows(groups
         t = torch.zeros(3 if groups == "column" else 2, dtype=torch.from_numpy(W).dtype)
         got = tp.group_prox_(torch.from_numpy(W.copy()), t, groups).numpy()
         np.testing.assert_array_equal(got, W)
+
+
+@pytest.mark.parametrize("name", ["sgd", "prox_sgd"])
+def test_divergence_is_reported_under_errstate_raise(name):
+    """"``diverged`` when a checkpoint's ``Phi`` is NaN or inf": under a caller's
+    ``np.errstate(all="raise")`` a checkpoint after the start raised numpy's
+    FloatingPointError (overflow in matmul) out of ``prob.Phi`` instead; prox_gradient and the
+    start checkpoint were already quiet."""
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((40, 5)), rng.standard_normal((40, 2)),
+                         hidden=(4,), lam=1e-2, alpha=0.2)
+    kw = dict(lr=0.3, batch_size=2, max_epochs=4, eval_every=0.25)
+    with np.errstate(all="ignore"):
+        ref = BASELINES[name](prob, **kw)
+    assert ref.status == "diverged"
+    with np.errstate(all="raise"):
+        strict = BASELINES[name](prob, **kw)
+    assert (strict.status, strict.n_steps, strict.Phi) == (ref.status, ref.n_steps, ref.Phi)

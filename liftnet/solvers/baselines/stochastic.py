@@ -125,11 +125,13 @@ def _train(
         clock.pause()
         Wn = [w.detach().numpy() for w in Wt]
         bn = None if bt is None else [x.detach().numpy() for x in bt]
-        if n_steps == 0:  # the start: an infinite Phi is refused (ValueError naming init['W'])
-            with np.errstate(over="ignore", invalid="ignore"):
-                phi = check_start_Phi(prob, prob.Phi(Wn, bn))
-        else:
+        # a Phi that overflows is reported (refused at the start, ValueError naming init['W'];
+        # divergence after it): no warnings, and no FloatingPointError under a caller's
+        # np.errstate(all="raise"), as in prox_gradient
+        with np.errstate(over="ignore", invalid="ignore"):
             phi = prob.Phi(Wn, bn)
+        if n_steps == 0:
+            phi = check_start_Phi(prob, phi)
         rec = {
             "epoch": n_steps / steps_per_epoch,
             "step": n_steps,
