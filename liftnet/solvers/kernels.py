@@ -79,9 +79,9 @@ _drop_stale_cache()
 # numba's default OpenMP layer leaves its threads spinning after each kernel, and they take the
 # cores from the BLAS products that run between kernels: measured on the digits problem of
 # benchmarks/bench_alm.py (2 cores, the parallel driver on every layer), an inner iteration took
-# 25 ms with OpenMP and 4.3 ms with the workqueue layer. A user's own NUMBA_THREADING_LAYER is
-# respected.
-if "NUMBA_THREADING_LAYER" not in os.environ:
+# 25 ms with OpenMP and 4.3 ms with the workqueue layer. A user's own layer is respected: the
+# environment's NUMBA_THREADING_LAYER, or numba.config.THREADING_LAYER set before this import.
+if "NUMBA_THREADING_LAYER" not in os.environ and numba.config.THREADING_LAYER == "default":
     numba.config.THREADING_LAYER = "workqueue"
 
 

@@ -282,13 +282,18 @@ print(info.status, info.nit, info.n_backtracks, repr(info.residual), repr(info.v
     assert outs[0] == outs[1]
 
 
-@pytest.mark.parametrize("user_layer", [None, "omp"])
-def test_a_users_threading_layer_is_respected(user_layer):
-    """kernels.py picks numba's workqueue layer, unless the user set NUMBA_THREADING_LAYER."""
+@pytest.mark.parametrize("user_layer, how", [(None, None), ("omp", "environment"),
+                                             ("omp", "config")])
+def test_a_users_threading_layer_is_respected(user_layer, how):
+    """kernels.py picks numba's workqueue layer, unless the user chose one: in the environment
+    (NUMBA_THREADING_LAYER) or in numba's config before the import (numba's documented
+    alternative; it was replaced by workqueue)."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
-    if user_layer is not None:
+    if how == "environment":
         env["NUMBA_THREADING_LAYER"] = user_layer
-    code = "import numba, liftnet.solvers.kernels; print(numba.config.THREADING_LAYER)"
+    chosen = f"numba.config.THREADING_LAYER = {user_layer!r}; " if how == "config" else ""
+    code = (f"import numba; {chosen}import liftnet.solvers.kernels; "
+            "print(numba.config.THREADING_LAYER)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == (user_layer or "workqueue")
