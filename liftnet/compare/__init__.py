@@ -15,7 +15,8 @@ clock (the baselines' paused clock, the ALM's ``time_excluded``).
 
 Every final objective is ``prob.Phi`` at the returned weights (MODEL.md 3). The table gives the
 median over seeds of ``Phi``, the time to reach the target ``Phi`` (the best baseline's final
-``Phi`` of the converge runs, per seed, with relative slack :data:`TARGET_RTOL`; a method
+``Phi`` of the converge runs, per seed, the ALM's own without a baseline, with relative slack
+:data:`TARGET_RTOL`; a method
 reaches it when the point it would return if stopped then does, :func:`~.runs.trajectory`),
 group sparsity (exact zeros, and ``<= 1e-6``), train/test accuracy (classes) or mean squared
 error (regression), the ALM's KKT residual of (M) at its own point ``(W, b, V, M1, M2)``
@@ -25,7 +26,8 @@ sets of the mode's ``kkt_net``, as estimating multipliers is costly), and ratios
 ALM (a time ratio is ``nan`` where the ALM never reached the target, ``inf`` where only the ALM
 did; ``report.json``, strict JSON, writes both as ``null``, and a ``t_target`` of ``inf``,
 "never", too: ``table.csv`` keeps them apart). Rows of the converge budget whose runs all
-stopped for a reason other than the clock (no status ``time_limit``) are flagged
+stopped for a reason other than the clock (no status ``time_limit``, and no ALM presolve
+stopped by its share of the time limit) are flagged
 ``deterministic`` (a row of the time budget never is, even when its runs converged: whether they
 do before the clock stops them depends on the machine): their non-timing columns
 (:data:`DETERMINISTIC_COLUMNS`) are equal for equal seeds; ``table.txt`` prints them apart, as

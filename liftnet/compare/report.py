@@ -89,7 +89,8 @@ def table_rows(runs, datasets_, methods):
                     "n_seeds": len(recs),
                     "status": "/".join(sorted({r["status"] for r in recs})),
                     "deterministic": budget == "converge"
-                    and all(r["status"] != "time_limit" for r in recs),
+                    and all(r["status"] != "time_limit" and not r.get("presolve_expired")
+                            for r in recs),
                     # what train_score and test_score are: "accuracy" or "mse"
                     "metric": "/".join(sorted({r["metric"] for r in recs})),
                     # a multiplier estimate of kkt_net stopped by its time limit
@@ -165,7 +166,8 @@ def legend(cfg) -> str:
         "                  the ALM",
         "  t_target        seconds on the method's own clock until the point it would return if",
         "                  stopped then has Phi <= target (1 + rtol); target: per seed, the best",
-        "                  baseline's final Phi of the converge runs; inf: never; lower is better",
+        "                  baseline's final Phi of the converge runs (the ALM's without",
+        "                  baselines); inf: never; lower is better",
         "  t_target_ratio  t_target / the ALM's t_target; below 1: sooner (better) than the ALM;",
         "                  nan where the ALM never reached the target, inf where only the ALM did",
         "  time            seconds of the run on the method's own clock (the warm-up and the",
@@ -188,7 +190,7 @@ def format_report(rows, cfg, mode) -> str:
     table."""
     det = [r for r in rows if r["deterministic"]]
     repro = (format_table(det, REPRODUCIBLE_COLUMNS, _clocked_cells(rows)) if det
-             else "(no row: every run of these rows was stopped by the clock)")
+             else "(no row: each converge row has a run stopped by the clock)")
     return "\n".join((
         header(cfg, mode),
         legend(cfg),
@@ -196,7 +198,8 @@ def format_report(rows, cfg, mode) -> str:
         textwrap.fill(
             f"{REPRODUCIBLE_HEADING}: equal byte for byte for equal mode, seeds, dtype and"
             " threads. Rows: the converge budget where no run was stopped by the clock (status"
-            f" time_limit); no timing column but Phi_ratio. {CLOCK_MARK}: this cell depends on"
+            " time_limit, or an ALM presolve that expired); no timing column but Phi_ratio."
+            f" {CLOCK_MARK}: this cell depends on"
             " the clock (the ALM's row, or kkt_net's multiplier estimate, was stopped by it): see"
             " the full table.", _WIDTH),
         repro,
@@ -266,7 +269,8 @@ def plots(out_dir, runs, path_rows, datasets_, methods, seed, lambda_path=True):
 
 def deterministic_view(report):
     """The columns of :data:`DETERMINISTIC_COLUMNS` of the rows flagged ``deterministic``
-    (and of the lambda path rows that did not stop on the clock): equal for equal seeds."""
+    (and of the lambda path rows that neither stopped on the clock nor were warm-started,
+    along their method's path, from a point that did): equal for equal seeds."""
 
     def key(r, cols):  # NaN -> None, so that equal tables compare equal
         return tuple(None if isinstance(r[c], float) and np.isnan(r[c]) else r[c] for c in cols)
@@ -278,11 +282,15 @@ def deterministic_view(report):
         return k[:i] + (CLOCK_MARK,) + k[i + 1:] if r["kkt_net_expired"] else k
 
     main = [main_key(r) for r in report["rows"] if r["deterministic"]]
-    path = [
-        key(r, ("lam", "method", "status", "Phi", "sparsity", "test_score"))
-        for r in report["path_rows"]
-        if r["status"] != "time_limit"
-    ]
+    # a path point starts from its method's previous result (run_lambda_path): from a point
+    # stopped by the clock on, the method's rows depend on the machine
+    clocked = set()
+    path = []
+    for r in report["path_rows"]:
+        if r["status"] == "time_limit":
+            clocked.add(r["method"])
+        if r["method"] not in clocked:
+            path.append(key(r, ("lam", "method", "status", "Phi", "sparsity", "test_score")))
     return main, path
 
 
