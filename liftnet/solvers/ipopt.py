@@ -135,7 +135,9 @@ def check_ipopt_options(options):
     values ``str``, ``int`` or ``float``, numpy scalars taken as the Python ones (IPOPT
     refused ``np.int64(5)`` and ``np.float32(1e-6)``, and the refusal came back as a failed
     solve after the model was built). An option IPOPT does not know, or a value it refuses,
-    still comes back as a ``failed`` result with IPOPT's message (the names are IPOPT's)."""
+    still comes back as a ``failed`` result with IPOPT's message (the names are IPOPT's); but
+    NaN, which IPOPT takes without a word (``tol=nan`` ran), is a ``ValueError`` naming the
+    option."""
     if options is None:
         return None
     if not isinstance(options, Mapping):
@@ -149,6 +151,8 @@ def check_ipopt_options(options):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (str, int, float)):
             raise TypeError(f"options[{k!r}] must be a str, int or float (IPOPT's option "
                             f"types; 'yes'/'no' for a flag), got {v!r}")
+        if isinstance(v, float) and v != v:  # NaN
+            raise ValueError(f"options[{k!r}] must be a number, got nan")
         out[k] = v
     return out
 

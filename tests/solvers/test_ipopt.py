@@ -1035,6 +1035,8 @@ def test_option_values_of_python_and_numpy_number_types_are_taken():
     ({"tol": None}, TypeError, r"options\['tol'\] must be a str, int or float"),
     ({"tol": True}, TypeError, r"options\['tol'\] must be a str, int or float"),
     ({"tol": [1e-8]}, TypeError, r"options\['tol'\] must be a str, int or float"),
+    ({"tol": float("nan")}, ValueError, r"options\['tol'\] must be a number, got nan"),
+    ({"acceptable_tol": np.float32("nan")}, ValueError, r"options\['acceptable_tol'\] must"),
 ])
 def test_option_names_and_value_types_are_checked_before_any_work(options, error, match,
                                                                    monkeypatch):
