@@ -121,22 +121,25 @@ def wall_time_left(options: dict, deadline: float | None) -> float | None:
     if deadline is None:
         return None
     left = deadline - time.monotonic()
+    own = _own_wall_time(options)
+    return left if own is None else min(left, own)
+
+
+def _own_wall_time(options: dict) -> float | None:
+    """The ``max_wall_time`` of ``options`` where it is a positive number; None where it is
+    absent or anything else (not a number, ``<= 0``, NaN: IPOPT refuses it with its own
+    message)."""
     try:
-        own = float(options.get("max_wall_time", left))
-    except (TypeError, ValueError):  # not a number: IPOPT refuses it with its own message
-        own = left
-    return min(left, own) if own > 0 else left
+        own = float(options.get("max_wall_time", np.nan))
+    except (TypeError, ValueError):
+        return None
+    return own if own > 0 else None
 
 
 def _refused_wall_time(options: dict) -> bool:
     """``options`` holds a ``max_wall_time`` that is not a positive number: IPOPT's to refuse
     with its own message (:func:`wall_time_left` leaves it out), so it is not replaced."""
-    if "max_wall_time" not in options:
-        return False
-    try:
-        return not float(options["max_wall_time"]) > 0
-    except (TypeError, ValueError):
-        return True
+    return "max_wall_time" in options and _own_wall_time(options) is None
 
 
 def add_suffixes(m) -> None:
