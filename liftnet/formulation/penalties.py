@@ -303,8 +303,7 @@ class FlatGroups:
 
     def norms(self, w: np.ndarray) -> np.ndarray:
         """``||w[g]||_2`` for every group (float64)."""
-        if getattr(w, "shape", None) != self._entry_shape:
-            self._entries(w, "w")  # the error, naming w (inner's would name a)
+        w = self._entries(w, "w")  # (its error names w; inner's would name a)
         return np.sqrt(self.inner(w, w))
 
     def max_norm(self, w: np.ndarray) -> float:
@@ -338,9 +337,8 @@ class FlatGroups:
         sh = self._entry_shape
         if not (getattr(w, "shape", None) == sh == getattr(ref, "shape", None)
                 and w.dtype.kind == "f" == ref.dtype.kind):
-            if not getattr(w, "shape", None) == sh == getattr(ref, "shape", None):
-                self._entries(w, "w")  # the errors, naming w and ref (inner's: a and b)
-                self._entries(ref, "ref")
+            self._entries(w, "w")  # the shape errors, naming w and ref (inner's: a and b)
+            self._entries(ref, "ref")
             return self.keep(w, self.inner(w, ref) > 0)  # the checks (and their errors)
         _keep_aligned(w, ref, self.segs, self.n_groups)
         return w
