@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -82,10 +82,10 @@ def parse_init(prob, init=None, seed=None, name="init"):
 def _check_init_keys(init, name):
     """Refuse the keys of ``init`` that look like a misspelt key a solver reads: another
     case (``'m1'``, ``'Rho'``), the layout of :func:`liftnet.io.save_result`'s file
-    (``'W_1'``), or a near miss (``'Vs'``, ``'M_1'``). Such a key was ignored before, and the
-    solver started from the lift or from zero multipliers instead of the arrays given. Other
-    keys (a result's ``status``, ``steps``, ...) are left alone: a result or mapping may hold
-    them."""
+    (``'W_1'``), or a near miss (:func:`_meant_key`: ``'Vs'``, ``'M_1'``, ``'w0'``). Such a key
+    was ignored before, and the solver started from the lift or from zero multipliers instead
+    of the arrays given. Other keys (a result's ``status``, ``steps``, a user's own ``mu`` or
+    ``nb``, ...) are left alone: a result or mapping may hold them."""
     for key in init:
         if not isinstance(key, str) or key in ARRAY_KEYS or key in STATE_KEYS:
             continue
@@ -95,13 +95,33 @@ def _check_init_keys(init, name):
         if FILE_KEY.match(key):
             raise ValueError(f"{name} has the key {key!r}, the layout of a result file: read the "
                              f"file with liftnet.io.load_result(path) and pass what it returns")
-        # (in lower case: 'w0' is as near to 'W' as 'W0' is)
-        near = difflib.get_close_matches(key.lower(), [k.lower() for k in ARRAY_KEYS], n=1,
-                                         cutoff=0.5)
-        if near:
-            meant = next(k for k in ARRAY_KEYS if k.lower() == near[0])
+        meant = _meant_key(key)
+        if meant:
             raise ValueError(f"{name} has the key {key!r}, which no solver reads: did you mean "
-                             f"{meant!r}? (keys read: {', '.join(ARRAY_KEYS)})")
+                             f"{meant}? (keys read: {', '.join(ARRAY_KEYS)})")
+
+
+def _meant_key(key: str) -> str:
+    """The array key(s) of :data:`liftnet.io.ARRAY_KEYS` that ``key`` misspells, quoted
+    (``"'V'"``, ``"'M1' or 'M2'"``), or ``""``: a key read in any case without ``_ - . `` and
+    spaces is one of them (``'M_1'``, ``'m-2'``), or one of them with a plural ``s``
+    (``'Vs'``, ``'M1s'``), or ``W``, ``b``, ``V``, ``M`` followed by digits only (``'w0'``,
+    ``'V1'``, ``'M3'``; ``'M'`` alone too). A structural rule, not a string distance: with
+    difflib's ratio the user's own short keys (``'mu'``, ``'nb'``) were refused as near misses
+    of ``'M2'`` and ``'b'`` (a review, 2026-12-07)."""
+    bare = re.sub(r"[\s_.-]", "", key).lower()
+    if bare.endswith("s") and len(bare) > 1:
+        bare = bare[:-1]
+    lower = {k.lower(): k for k in ARRAY_KEYS}
+    if bare in lower:
+        return repr(lower[bare])
+    head, digits = bare[:1], bare[1:]
+    if digits == "" or digits.isdigit():
+        if head in ("w", "b", "v"):
+            return repr(lower[head])
+        if head == "m":
+            return "'M1' or 'M2'"
+    return ""
 
 
 def finite_lift(prob, W, b, name="W", hint=""):

@@ -32,7 +32,9 @@ def test_a_bias_for_a_problem_without_biases_is_refused():
 
 @pytest.mark.parametrize("typo, hint", [("Vs", "did you mean 'V'"), ("M_1", "did you mean 'M1'"),
                                         ("b0", "did you mean 'b'"), ("Rho", "its key is 'rho'"),
-                                        ("w0", "did you mean 'W'"), ("m_2", "did you mean 'M2'")])
+                                        ("w0", "did you mean 'W'"), ("m_2", "did you mean 'M2'"),
+                                        ("M3", "did you mean 'M1' or 'M2'"),
+                                        ("V-1", "did you mean 'V'"), ("M1s", "did you mean 'M1'")])
 def test_a_near_miss_of_an_init_key_is_refused(typo, hint):
     """A misspelt key (``'Vs'`` for ``'V'``) was ignored: the solver started from the lift or
     zero multipliers instead of the arrays given, silently. A result's own keys (``status``,
@@ -45,6 +47,19 @@ def test_a_near_miss_of_an_init_key_is_refused(typo, hint):
     parse_init(prob, init)  # the allowed keys
     with pytest.raises(ValueError, match=f"init has the key '{typo}'.*{hint}"):
         parse_init(prob, {**init, typo: V})
+
+
+@pytest.mark.parametrize("key", ["mu", "nb", "Wb", "vs_baseline", "beta", "my_W", "m12x", "s"])
+def test_a_users_own_short_key_is_not_taken_for_a_misspelt_one(key):
+    """Only a structural near miss is refused (``'Vs'``, ``'M_1'``, ``'w0'``): a user's own
+    key that merely shares letters with one (``'mu'``, ``'nb'``) was refused by the string
+    distance used before (difflib: ``'mu'`` near ``'M2'``, ``'nb'`` near ``'b'``), so a
+    mapping holding it could not warm-start a solver."""
+    prob = teacher_problem(bias=True)
+    W, b = prob.initial_weights(0)
+    W2, b2, *_ = parse_init(prob, {"W": W, "b": b, key: 1.0})
+    for a, c in zip(W2, W, strict=True):
+        np.testing.assert_array_equal(a, c)
 
 
 def test_the_dict_of_a_result_file_is_refused_with_the_reader_named(tmp_path):
