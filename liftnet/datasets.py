@@ -539,7 +539,27 @@ def _load_npz(path: str, target, dt):
         if k not in arrays:
             what = "target" if k == ykey and target is not None else "path"
             raise ValueError(f"{what}: the .npz file {path!r} has no array {k!r} (it has {keys})")
-    return _numeric(arrays["X"], "X", path, dt), _numeric(arrays[ykey], ykey, path, dt), ykey
+    Y = arrays[ykey]
+    if Y.dtype.kind in "iu" and Y.size:  # (bool and float targets are exact as they are)
+        _exact_integers((int(Y.min()), int(Y.max())), ykey, path, dt)
+    return _numeric(arrays["X"], "X", path, dt), _numeric(Y, ykey, path, dt), ykey
+
+
+def _exact_integers(values, what: str, path: str, dt) -> None:
+    """Refuse integer targets ``values`` beyond ``2**(p + 1)`` (``p`` the mantissa bits of
+    ``dt``: ``2**53`` for float64, ``2**24`` for float32), past which ``dt`` no longer holds
+    every integer: two class labels (``2**53`` and ``2**53 + 1``) became one float, and
+    one class, without a word (a review, 2026-12-07)."""
+    top = 2 ** (np.finfo(dt).nmant + 1)
+    far = max(values, key=abs)
+    if abs(far) > top:
+        name = np.dtype(dt).name
+        raise ValueError(
+            f"path: {what} in {path!r} holds the integer {far}, beyond 2**{top.bit_length() - 1}"
+            f" = {top}, past which {name} does not hold every integer (distinct class labels "
+            f"would merge): number the classes 0, 1, ..., K - 1"
+            + (", or load the data in float64" if name == "float32" else "")
+        )
 
 
 #: dtype kinds of a user file's arrays that convert to floats without being numbers for
@@ -668,6 +688,9 @@ def _load_csv(path: str, target, dt, header_mode: str = "auto"):
                          f"..., {len(A) - 1}: a row index (pandas' to_csv writes one), not "
                          f"a feature; write the file with index=False, or name the column "
                          f"to train on it")
+    cells = [r[j].strip() for r in body]
+    if all(_is_int_text(c) for c in cells):  # (float() read them: check the text's integers)
+        _exact_integers([int(c) for c in cells], f"the target column {j}", path, dt)
     A = _numeric(A, "the data", path, dt)
     used = header[j] if header is not None else j
     return np.ascontiguousarray(np.delete(A, j, axis=1)), A[:, j].copy(), used
@@ -723,7 +746,9 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
     -------
     X : array (N, n_0)
     Y : array (N,) or (N, n_L)
-        As stored: class labels stay labels (see :func:`one_hot`).
+        As stored, as floats of ``dtype``: class labels stay labels (see :func:`one_hot`);
+        integer targets beyond ``2**53`` (float64) or ``2**24`` (float32), which that float
+        cannot all hold, are refused rather than merged.
     target : str or int
         Only with ``return_target``: the npz key of ``Y``, or the csv column's name (a
         ``str``) when the first row was read as a header, its index (an ``int``) when not.
@@ -734,7 +759,8 @@ def load_user_data(path, target=None, dtype=np.float64, return_target=False, hea
         ``path`` does not exist.
     ValueError
         Unknown extension, unreadable or non-numeric content (a csv cell is located by its
-        line in the file and its column), missing key or column, ``header`` other than
+        line in the file and its column), integer targets ``dtype`` cannot hold exactly
+        (above), missing key or column, ``header`` other than
         ``"auto"`` for an ``.npz`` file (the message starts with the parameter at fault:
         ``path``, ``target`` or ``header``).
 

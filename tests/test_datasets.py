@@ -874,3 +874,32 @@ def test_one_hot_takes_text_lists_and_text_arrays():
     assert Y.tolist() == [[0, 1], [1, 0]]
     Y, classes = one_hot([b"u", b"v"])
     assert classes.tolist() == [b"u", b"v"]
+
+
+@pytest.mark.parametrize("dtype, top", [(np.float64, 2**53), (np.float32, 2**24)])
+def test_integer_labels_the_dtype_cannot_hold_are_refused_not_merged(tmp_path, dtype, top):
+    """Integer targets beyond ``2**53`` (float64) or ``2**24`` (float32) were read as floats
+    without a word, and two labels one apart became one class (``2**53 + 1`` read as
+    ``2**53``). The largest exact integer itself is read as it is, in a ``.npz`` file and in
+    a ``.csv`` file alike."""
+    X = np.ones((3, 2))
+    fine, merged = np.array([0, 1, top], dtype=np.int64), np.array([0, top, top + 1])
+    np.savez(tmp_path / "fine.npz", X=X, Y=fine)
+    _, Y = load_user_data(tmp_path / "fine.npz", dtype=dtype)
+    assert Y.tolist() == [0.0, 1.0, float(top)]
+    np.savez(tmp_path / "merged.npz", X=X, Y=merged)
+    with pytest.raises(ValueError, match=rf"^path: Y in .* holds the integer {top + 1}, beyond "
+                                         rf"2\*\*{top.bit_length() - 1}"):
+        load_user_data(tmp_path / "merged.npz", dtype=dtype)
+    np.savez(tmp_path / "neg.npz", X=X, Y=-merged)
+    with pytest.raises(ValueError, match="holds the integer -"):  # (the far end is negative)
+        load_user_data(tmp_path / "neg.npz", dtype=dtype)
+    for name, labels in (("fine", fine), ("merged", merged)):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("x1,x2,y\n" + "".join(f"1,2,{v}\n" for v in labels.tolist()))
+        if name == "fine":
+            assert load_user_data(path, dtype=dtype)[1].tolist() == [0.0, 1.0, float(top)]
+        else:
+            with pytest.raises(ValueError, match=rf"target column 2 in .* holds the integer "
+                                                 rf"{top + 1}"):
+                load_user_data(path, dtype=dtype)
