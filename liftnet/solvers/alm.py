@@ -672,7 +672,9 @@ def solve_alm(
         the presolve's sample draw (``presolve``), with or without ``init``.
     time_limit : float or None
         Seconds on the clock of ``time`` (wall time less what ``time_excluded`` leaves out); on
-        expiry the best iterate so far is returned with status ``time_limit``. The process's first
+        expiry the best iterate so far (the outer iterate of smallest KKT residual, which need
+        not be the one of smallest ``Phi``: see Returns) is returned with status
+        ``time_limit``. The process's first
         time-limited solve in ``prob.dtype`` first loads the compiled kernels (:func:`warm_up`:
         0.6 s from numba's disk cache, about a minute for a compile, which ``verbose`` announces),
         off that clock. The limit is first looked at once the start is set up and certified (its
