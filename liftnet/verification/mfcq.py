@@ -44,7 +44,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from .._validation import check_point, check_scalar
+from .._validation import (
+    check_list_shapes,
+    check_matrix_list,
+    check_net_shapes,
+    check_point,
+    check_problem,
+    check_scalar,
+)
 from .kkt import primal_violation
 
 
@@ -82,6 +89,9 @@ def mfcq_direction(prob, W) -> tuple[np.ndarray, np.ndarray]:
     d : array ``(prob.layout.size,)``
         ``dW = 0``, ``db = 0``, ``dV_l = c_l 1``, packed by ``prob.layout``.
     """
+    # (check_mfcq passes the checked W: no copy then; a list of lists, a wrong shape or a
+    # NaN was an AttributeError, an IndexError or a NaN c from inside)
+    W = check_matrix_list(W, "W", check_problem(prob).W_shapes, prob.dtype)
     c = np.zeros(prob.L)
     for l in range(1, prob.L):
         c[l] = 1.0 + c[l - 1] * _row_sums(W[l - 1])[1]
@@ -122,6 +132,10 @@ def constraint_jacobian(prob, W, b, V) -> sp.csr_matrix:
         at ``W_l[i, :]``, ``1`` at ``b_l[i]``, ``W_l[i, :]`` at ``V_{l-1}[:, n]`` (``l >= 2``) and
         ``-1`` at ``V_l[i, n]``; the ``g2`` block is the same with the ``U``-part times ``alpha``.
     """
+    # the checks of constraint_values (shapes, a real dtype, b exactly with biases, V given),
+    # which failed inside numpy here (an IndexError, a broadcast, 'NoneType' not subscriptable)
+    W, b, _ = check_net_shapes(check_problem(prob), W, b)
+    V = check_list_shapes(V, "V", prob.V_shapes)
     lay, N, a = prob.layout, prob.N, prob.alpha
     Wb = {blk.layer: blk for blk in lay.of_kind("W")}
     bb = {blk.layer: blk for blk in lay.of_kind("b")}

@@ -467,3 +467,50 @@ def test_a_failed_highs_solve_gives_nan_and_not_a_zero_margin(monkeypatch):
     J = sp.csr_matrix(np.array([[1.0, -1.0], [-1.0, 0.0]]))
     t, d, status, message = mfcq._lp_margin(J)
     assert np.isnan(t) and d is None and status == "failed" and "status 4" in message
+
+
+# mfcq_direction and constraint_jacobian check their point as constraint_values does:
+# a list of nested lists, a short list, a wrong shape or a missing V is a TypeError or
+# ValueError naming the parameter, not an AttributeError, IndexError or numpy broadcast error
+# from inside (or, for mfcq_direction, a silently wrong c from a transposed W).
+def test_mfcq_direction_takes_nested_lists_as_arrays():
+    prob = make_problem(0)
+    W, _ = prob.initial_weights(seed=0)
+    c, d = mfcq_direction(prob, W)
+    c2, d2 = mfcq_direction(prob, [Wl.tolist() for Wl in W])
+    np.testing.assert_array_equal(c, c2)
+    np.testing.assert_array_equal(d, d2)
+
+
+@pytest.mark.parametrize("bad", ["short", "transposed", "nan"])
+def test_mfcq_direction_refuses_a_wrong_W_by_name(bad):
+    prob = make_problem(0)
+    W, _ = prob.initial_weights(seed=0)
+    W = {"short": W[:-1], "transposed": [Wl.T for Wl in W],
+         "nan": [np.full_like(Wl, np.nan) for Wl in W]}[bad]
+    with pytest.raises(ValueError, match=r"^W"):
+        mfcq_direction(prob, W)
+
+
+def test_constraint_jacobian_takes_nested_lists_as_arrays():
+    prob = make_problem(0)
+    W, _ = prob.initial_weights(seed=0)
+    V = prob.lift(W)
+    J = constraint_jacobian(prob, W, None, V)
+    J2 = constraint_jacobian(prob, [Wl.tolist() for Wl in W], None, [Vl.tolist() for Vl in V])
+    assert (J != J2).nnz == 0
+
+
+@pytest.mark.parametrize("bad", ["V None", "V short", "V transposed", "W short", "W transposed",
+                                 "b missing"])
+def test_constraint_jacobian_refuses_what_constraint_values_refuses(bad):
+    prob = make_problem(0, bias=bad == "b missing")
+    W, b = prob.initial_weights(seed=0)
+    V = prob.lift(W, b)
+    args = {"V None": (W, b, None), "V short": (W, b, V[:-1]),
+            "V transposed": (W, b, [Vl.T for Vl in V]), "W short": (W[:-1], b, V),
+            "W transposed": ([Wl.T for Wl in W], b, V), "b missing": (W, None, V)}[bad]
+    with pytest.raises((TypeError, ValueError)) as values_error:
+        constraint_values(prob, *args)
+    with pytest.raises(type(values_error.value), match=r"^[WbV]"):
+        constraint_jacobian(prob, *args)
