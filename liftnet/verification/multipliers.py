@@ -48,7 +48,14 @@ from functools import partial
 import numpy as np
 from scipy.optimize import minimize
 
-from .._validation import check_bool, check_choice, check_point, check_scalar
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_net_shapes,
+    check_point,
+    check_problem,
+    check_scalar,
+)
 from ..formulation.entrywise import field_D
 from ..solvers._interrupt import INTERRUPTS, interrupted
 from ..solvers.interior_point import interior_point_cg, pcg
@@ -102,6 +109,10 @@ def _backward_guess(prob, W, V, dU, dV, g1, g2):
 
 def initial_multipliers(prob, W, b, V):
     """Cheap multipliers for a start point: :func:`_backward_guess` (one backward pass)."""
+    # the structure checks of the model's evaluations (no copies; the solvers call it, where a
+    # NaN point must give NaN multipliers): nested lists, which pre_activations takes, were
+    # an AttributeError inside _backward_guess ("'list' object has no attribute 'T'")
+    W, b, V = check_net_shapes(check_problem(prob), W, b, V)
     U = prob.pre_activations(W, b, V)
     g1, g2 = prob.constraints(U, V)
     dU, dV = prob.smooth_partials(U[-1], g1, g2)

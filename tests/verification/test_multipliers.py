@@ -14,6 +14,7 @@ from liftnet import LiftedProblem, kkt_residuals
 from liftnet.solvers import interior_point
 from liftnet.solvers.interior_point import interior_point_cg
 from liftnet.verification import multipliers
+from liftnet.verification.kkt import initial_multipliers
 from liftnet.verification.multipliers import MultiplierLSQ, estimate_multipliers
 
 make_point = slightly_infeasible_point
@@ -438,3 +439,20 @@ def test_lbfgsb_reports_a_failed_line_search_as_stalled_not_max_iter():
     prob, W, b, V = slightly_infeasible_point(1, hidden=(4, 3), bias=True)
     info = estimate_multipliers(prob, W, b, V, method="lbfgsb", max_iter=3, return_info=True)[2]
     assert info["status"] == "max_iter" and info["iterations"] == 3
+
+
+# initial_multipliers (re-exported by liftnet.verification.kkt) takes array-likes as the
+# model's evaluations do: nested lists gave an AttributeError ('list' object has no attribute
+# 'T') from inside _backward_guess, after pre_activations had accepted them.
+def test_initial_multipliers_of_nested_lists_are_those_of_the_arrays():
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((8, 3)), rng.standard_normal((8, 1)),
+                         hidden=(4, 3), bias=True)
+    W, b = prob.initial_weights(seed=0)
+    b = [bl + 0.1 for bl in b]
+    V = prob.lift(W, b)
+    M1, M2 = initial_multipliers(prob, W, b, V)
+    L1, L2 = initial_multipliers(prob, [Wl.tolist() for Wl in W], [bl.tolist() for bl in b],
+                                 [Vl.tolist() for Vl in V])
+    for a, c in zip((*M1, *M2), (*L1, *L2)):
+        np.testing.assert_array_equal(a, c)
