@@ -220,12 +220,13 @@ def _solve(problem, solver, solver_opts):
         problem.solve(solver=name, **solver_opts)
     except cp.SolverError as exc:
         raise RuntimeError(f"CVXPY/{name} could not solve the block: {exc}") from None
-    except ValueError as exc:  # CVXPY's check of the canonical data (rho 1e308: inf entries)
-        if "NaN or Inf" not in str(exc):
+    except ValueError as exc:  # CVXPY's check of the canonical data (rho 1e308: inf entries;
+        # a point too large, W = 1e200: "Problem data contains NaN", without "or Inf")
+        if "Problem data contains NaN" not in str(exc):
             raise
         raise ValueError(f"the block's data are not finite once scaled: rho or the "
                          f"multipliers too large for floating point (they multiply the "
-                         f"constraints); CVXPY says {exc}") from None
+                         f"constraints), or the point (W, b, V); CVXPY says {exc}") from None
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         raise RuntimeError(f"CVXPY/{name} did not solve the block: status {problem.status}")
     return problem.status

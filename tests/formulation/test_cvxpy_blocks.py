@@ -381,3 +381,18 @@ def test_multiplier_estimate_row_groups_is_the_numpy_objective(bias):
         R1 = [np.maximum(m + 0.01 * rng.standard_normal(m.shape) / prob.N, 0) for m in sol.M1]
         R2 = [np.maximum(m + 0.01 * rng.standard_normal(m.shape) / prob.N, 0) for m in sol.M2]
         assert val <= multiplier_objective(prob, W, b, V, R1, R2) + 1e-12
+
+
+# CVXPY refuses non-finite problem data with two messages: "Problem data contains NaN or
+# Inf" (an inf in the objective or a matrix) and "Problem data contains NaN" (a NaN in a
+# right-hand side). The blocks turned the first into their ValueError about the data's scale;
+# the second (a finite point too large, W = 1e200 at a given V, in the multiplier estimate)
+# came out as CVXPY's own message, naming nothing of liftnet's.
+def test_a_nan_in_the_estimates_data_is_the_blocks_error():
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((10, 3)), rng.standard_normal((10, 2)),
+                         hidden=(4, 3))
+    W, _ = prob.initial_weights(0)
+    V = prob.lift(W)
+    with pytest.raises(ValueError, match="not finite once scaled"):
+        estimate_multipliers_cvxpy(prob, [1e200 * Wl for Wl in W], None, V)
