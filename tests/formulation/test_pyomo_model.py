@@ -391,3 +391,21 @@ def test_the_build_stops_at_the_first_look_after_the_deadline(monkeypatch, k):
     with pytest.raises(BuildTimeLimit, match="deadline reached"):
         build_pyomo_model(_problem(), deadline=k - 0.5)
     assert len(built) == k, built
+
+
+# build_pyomo_model refuses a bad init before it builds the model (most of its time: 11-12
+# s on the digits), as solve_ipopt does; it built the whole model first and only then named
+# init.
+@pytest.mark.parametrize("init, match", [({"W": [np.zeros((2, 2))]}, r"init\['W'\] must hold"),
+                                         ({"w": None}, "its key is 'W'"),
+                                         ([np.zeros((2, 2))], "init must be None")])
+def test_a_bad_init_is_refused_before_the_build(monkeypatch, init, match):
+    rng = np.random.default_rng(0)
+    prob = LiftedProblem(rng.standard_normal((6, 3)), rng.standard_normal((6, 1)), hidden=(4,))
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the model was built before init was checked")
+
+    monkeypatch.setattr(pyomo_model, "declare_network", no_build)
+    with pytest.raises((TypeError, ValueError), match=match):
+        pyomo_model.build_pyomo_model(prob, init)
