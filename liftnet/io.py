@@ -154,7 +154,8 @@ def save_result(path, res) -> str:
         parent folders are created.
     res : LiftedResult or mapping
         With ``W`` (L arrays ``(n_l, n_{l-1})``), ``b`` (L arrays or None), ``V``, ``M1``,
-        ``M2`` (L-1 arrays ``(n_l, N)``; missing or None ones are skipped).
+        ``M2`` (L-1 arrays ``(n_l, N)``; missing or None ones are skipped, ``M1`` and ``M2``
+        together or not at all, as a solver's ``init`` takes them).
 
     Returns
     -------
@@ -175,11 +176,17 @@ def save_result(path, res) -> str:
     path = _npz_name(check_path(path))
     if res is None:
         raise TypeError("res must be a LiftedResult or a mapping with the weights W, got None")
+    found = {name: res.get(name) if hasattr(res, "get") else getattr(res, name, None)
+             for name in ARRAY_KEYS}
+    if found["W"] is None:
+        raise ValueError("res must hold the weights W (a list of L arrays), found none")
+    if (found["M1"] is None) != (found["M2"] is None):
+        # (parse_init takes both or neither: such a file could not warm-start a solver)
+        one = "M1" if found["M2"] is None else "M2"
+        raise ValueError(f"res.M1 and res.M2 must be given together (or neither), got {one} "
+                         f"only")
     arrays = {}
-    for name in ARRAY_KEYS:
-        seq = res.get(name) if hasattr(res, "get") else getattr(res, name, None)
-        if seq is None and name == "W":
-            raise ValueError("res must hold the weights W (a list of L arrays), found none")
+    for name, seq in found.items():
         if seq is None:
             continue
         if not isinstance(seq, (list, tuple)):
@@ -267,6 +274,11 @@ def load_result(path) -> dict:
             out[name] = [as_numeric_array(d[l], f"{name}_{l}") for l in range(1, len(d) + 1)]
         except TypeError as exc:
             raise ValueError(f"path: {path!r} is not a liftnet result: {exc}") from None
+    if (out["M1"] is None) != (out["M2"] is None):  # (as save_result refuses to write it)
+        one = "M1" if out["M2"] is None else "M2"
+        raise ValueError(f"path: {path!r} holds {one}_l without {'M2' if one == 'M1' else 'M1'}"
+                         f"_l: the multipliers are read together (a valid init holds both or "
+                         f"neither)")
     out.update(state)
     return out
 

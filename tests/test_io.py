@@ -24,19 +24,22 @@ from liftnet.solvers.result import LiftedResult
 
 def test_roundtrip_keeps_layers_and_dtype(tmp_path):
     """Every array comes back with its own values, shape and dtype, layer by layer: W in
-    float32, V in float64 (values not exact in float32), M1 in float32; b and M2 absent."""
+    float32, V in float64 (values not exact in float32), M1 in float32, M2 in float64; b
+    absent."""
     W = [np.ones((3, 2), np.float32), np.full((1, 3), 2.0, np.float32)]
     V = [np.arange(12.0).reshape(3, 4) / 10 + 1e-9]  # float64, changed by a float32 cast
     M1 = [np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)]
-    path = save_result(tmp_path / "sub" / "r", {"W": W, "b": None, "V": V, "M1": M1})
+    M2 = [np.linspace(0, 1, 12).reshape(3, 4) / 3]
+    res = {"W": W, "b": None, "V": V, "M1": M1, "M2": M2}
+    path = save_result(tmp_path / "sub" / "r", res)
     assert path.endswith("r.npz")
     out = load_result(path)
-    for name, given in (("W", W), ("V", V), ("M1", M1)):
+    for name, given in (("W", W), ("V", V), ("M1", M1), ("M2", M2)):
         assert len(out[name]) == len(given)
         for got, want in zip(out[name], given, strict=True):
             assert got.dtype == want.dtype and got.shape == want.shape
             np.testing.assert_array_equal(got, want)
-    assert out["b"] is None and out["M2"] is None
+    assert out["b"] is None
 
 
 @pytest.mark.parametrize(
@@ -51,7 +54,8 @@ def test_roundtrip_keeps_layers_and_dtype(tmp_path):
      ({"W": [[[1, 2], [3]]]}, TypeError, r"res.W\[0\] must be a numeric array"),
      ({"W": [np.ones(2) + 1j]}, TypeError, r"res.W\[0\] must be real"),
      ({"W": [np.ones((1, 1))], "b": 3}, TypeError, "res.b must be a list of arrays"),
-     ({"W": [np.ones((1, 1))], "M1": [object()]}, TypeError, r"res.M1\[0\] must be a numeric")],
+     ({"W": [np.ones((1, 1))], "M1": [object()], "M2": [np.ones(1)]}, TypeError,
+      r"res.M1\[0\] must be a numeric")],
 )  # fmt: skip
 def test_save_result_refuses_what_load_result_refuses(tmp_path, res, exc, match):
     with pytest.raises(exc, match=match):
@@ -493,3 +497,23 @@ def test_jsonable_turns_numpy_string_scalars_into_python_str():
     out = jsonable({"method": names[0], "all": [names[1]]})
     assert out == {"method": "alm", "all": ["sgd"]}
     assert type(out["method"]) is str and type(out["all"][0]) is str
+
+
+def test_multipliers_are_written_and_read_together_or_not_at_all(tmp_path):
+    """``save_result`` wrote ``M1`` without ``M2`` and ``load_result`` returned it, a mapping
+    every solver's ``init`` then refused (parse_init takes both or neither): both now refuse
+    it by name; both or neither still round-trip."""
+    W = [np.ones((3, 2)), np.ones((1, 3))]
+    M = [np.zeros((3, 4))]
+    for one in ("M1", "M2"):
+        with pytest.raises(ValueError, match=rf"res.M1 and res.M2 must be given together .*"
+                                             rf"got {one} only"):
+            save_result(tmp_path / "one", {"W": W, one: M})
+        assert not (tmp_path / "one.npz").exists()
+        np.savez(tmp_path / f"hand_{one}.npz", W_1=W[0], W_2=W[1], **{f"{one}_1": M[0]})
+        with pytest.raises(ValueError, match=rf"holds {one}_l without M"):
+            load_result(tmp_path / f"hand_{one}.npz")
+    both = load_result(save_result(tmp_path / "both", {"W": W, "M1": M, "M2": M}))
+    assert len(both["M1"]) == len(both["M2"]) == 1
+    neither = load_result(save_result(tmp_path / "neither", {"W": W}))
+    assert neither["M1"] is None and neither["M2"] is None
