@@ -298,7 +298,15 @@ def _jsonable(obj, inside: tuple):
                              f"circular reference) as JSON")
         inside = (*inside, id(obj))
         if isinstance(obj, dict):
-            return {str(k): _jsonable(v, inside) for k, v in obj.items()}
+            out = {str(k): _jsonable(v, inside) for k, v in obj.items()}
+            if len(out) < len(obj):  # (1 and "1": one of the two values was dropped silently)
+                seen: dict[str, object] = {}
+                for k in obj:
+                    if str(k) in seen:
+                        raise ValueError(f"cannot write the keys {seen[str(k)]!r} and {k!r} "
+                                         f"as JSON: both become the name {str(k)!r}")
+                    seen[str(k)] = k
+            return out
         return [_jsonable(v, inside) for v in obj]
     if isinstance(obj, np.ndarray):
         return _jsonable(obj.tolist(), inside)

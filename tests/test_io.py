@@ -325,6 +325,19 @@ def test_json_keys_become_strings(tmp_path):
     assert out.read_text() == '{\n  "7": 1\n}\n'
 
 
+def test_two_keys_that_become_one_json_name_are_refused_not_merged(tmp_path):
+    """``{1: a, "1": b}`` became ``{"1": b}``: one value was dropped without a word. It is a
+    ``ValueError`` naming both keys, and no file is written."""
+    from liftnet.io import jsonable, write_json
+
+    with pytest.raises(ValueError, match=r"the keys 1 and '1' as JSON: both become the name '1'"):
+        jsonable({"a": {1: "one", "1": "uno"}})
+    with pytest.raises(ValueError, match="both become the name '7'"):
+        write_json(tmp_path / "k.json", {np.int64(7): 1, "7": 2})
+    assert not (tmp_path / "k.json").exists()
+    assert jsonable({1: 1, 2: 2}) == {"1": 1, "2": 2}
+
+
 def test_a_report_that_holds_itself_is_refused_and_no_file_is_written(tmp_path):
     """A dict or list that holds itself recursed until ``RecursionError``; a value shared by two
     keys is no cycle and is written twice."""
