@@ -114,3 +114,31 @@ def test_the_lbfgs_floor_has_the_products_of_the_push_and_the_direction(monkeypa
             cell.cell_contents = cell.cell_contents.view(_Counted)
     qn_products()
     assert sum(_Counted.log) == per_step
+
+
+def test_the_solves_evaluations_are_counted_over_its_inner_solves_only(monkeypatch):
+    """``solve_evals_per_it`` counts the inner iterations and value evaluations of the ALM's
+    subproblem solves (the weight polish's solves left out): its iterations are those of the
+    history's records, and every solve makes one evaluation more than its iterations (its
+    start) plus the line search's backtracks."""
+    from liftnet import solve_alm
+    from liftnet.solvers import alm
+
+    prob = bench_problem()
+    solves = []
+    solve = alm.group_owlqn
+
+    def recorded(sub, x0, **kw):
+        x, info = solve(sub, x0, **kw)
+        solves.append((isinstance(sub, alm._WeightsOnly), info.nit, info.n_backtracks))
+        return x, info
+
+    alm.warm_up(prob.dtype)  # (as run() does: the kernels' warm-up solves tiny problems)
+    monkeypatch.setattr(alm, "group_owlqn", recorded)
+    with bench_alm.counted_inner() as counts:
+        res = solve_alm(prob, tol=1e-6, seed=0, max_iter=8, polish_weights=True)
+    assert res.status in ("converged", "max_iter")  # (every solve recorded: no clock)
+    assert alm.group_owlqn is recorded  # put back as it was
+    assert counts[0] == sum(h["inner_iterations"] for h in res.history) > 0
+    inner = [(nit, bt) for polish, nit, bt in solves if not polish]
+    assert counts[1] == sum(nit + 1 + bt for nit, bt in inner)
