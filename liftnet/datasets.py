@@ -73,7 +73,9 @@ def _as_label_array(x, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be 1-D and non-empty, got a ragged sequence") from None
     if arr.dtype.kind in "US" and not isinstance(x, np.ndarray):
         kinds = {type(v) for v in np.asarray(x, dtype=object).flat}
-        if not all(issubclass(k, (str, bytes, np.str_, np.bytes_)) for k in kinds):
+        # (str or bytes, not both: b"a" and "a" became one class, and they do not sort together)
+        if not (all(issubclass(k, str) for k in kinds)
+                or all(issubclass(k, bytes) for k in kinds)):
             raise TypeError(f"{name} must be of one sortable type, got text mixed with "
                             f"{sorted(k.__name__ for k in kinds)}")
     return arr

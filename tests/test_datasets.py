@@ -903,3 +903,29 @@ def test_integer_labels_the_dtype_cannot_hold_are_refused_not_merged(tmp_path, d
             with pytest.raises(ValueError, match=rf"target column 2 in .* holds the integer "
                                                  rf"{top + 1}"):
                 load_user_data(path, dtype=dtype)
+
+
+# one_hot's refusal of text mixed with numbers covers bytes too (mutation review of fd88507).
+@pytest.mark.parametrize("labels", [[b"1", 1], [b"a", 2.5]])
+def test_one_hot_refuses_bytes_mixed_with_numbers(labels):
+    """numpy writes the numbers of such a list as bytes: ``b"1"`` and ``1`` became one class."""
+    with pytest.raises(TypeError, match="^labels must be of one sortable type"):
+        one_hot(labels)
+
+
+# one_hot's "one sortable type": bytes and str are two types (``b"a" < "a"`` is a
+# TypeError), yet a list mixing them passed the refusal of mixed labels (fd88507).
+@pytest.mark.parametrize("labels", [[b"a", "a", "b"], ["x", b"y"]])
+def test_one_hot_refuses_labels_mixing_bytes_and_str(labels):
+    with pytest.raises(TypeError, match="^labels must be of one sortable type"):
+        one_hot(labels)
+
+
+def test_one_hot_refuses_classes_mixing_bytes_and_str():
+    with pytest.raises(TypeError, match="^classes must be of one sortable type"):
+        one_hot(["a"], classes=["a", b"b"])
+
+
+def test_one_hot_still_takes_all_bytes_and_all_str():
+    assert one_hot([b"u", b"v", b"u"])[1].tolist() == [b"u", b"v"]
+    assert one_hot(["u", "v", "u"])[1].tolist() == ["u", "v"]
