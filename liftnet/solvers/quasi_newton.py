@@ -628,11 +628,16 @@ _REUSE_FROM = 1 << 18
 
 def _bounds(blocks) -> np.ndarray:
     """Contiguous slices as one array of edges (block ``i`` is ``bounds[i]:bounds[i + 1]``)."""
+    if not blocks:  # (blocks[-1] below: an IndexError naming nothing)
+        raise ValueError("blocks must be a non-empty list of slices")
     edges = [blk.start for blk in blocks] + [blocks[-1].stop]
     if any(not isinstance(e, (int, np.integer)) for e in edges):
         raise ValueError("blocks must be slices with integer start and stop, got "
                          f"{list(blocks)}")
-    if any(b.stop != e for b, e in zip(blocks, edges[1:])):
+    # a step or a reversed block passed the cover check of CompactLBFGS (first start, last
+    # stop) while apply wrote only some entries, or some twice
+    if (any(b.stop != e for b, e in zip(blocks, edges[1:]))
+            or any(b.step not in (None, 1) or b.stop < b.start for b in blocks)):
         raise ValueError("blocks must be contiguous slices in order")
     return np.array(edges, dtype=np.int64)
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from liftnet.solvers.quasi_newton import CompactLBFGS
+from liftnet.solvers.quasi_newton import CompactLBFGS, group_owlqn
 
 
 def two_loop(pairs, q, h0):
@@ -979,4 +979,55 @@ def test_compact_lbfgs_blocks_must_cover_the_entries(blocks):
     q = np.arange(1.0, 9.0)  # blocks that cover: an empty memory scales every entry
     mem = CompactLBFGS(8, 2, [slice(0, 3), slice(3, 8)])
     np.testing.assert_array_equal(mem.apply(q, np.array([2.0, 3.0])),
+                                  np.r_[2.0 * q[:3], 3.0 * q[3:]])
+
+
+# group_owlqn's argument checks at their edges (mutation review of 6a48648).
+@pytest.mark.parametrize("kw, name", [
+    (dict(c1=1.0), "c1"),  # c1 in (0, 1): 1 is outside
+    (dict(memory=0), "memory"),  # memory >= 1
+    (dict(memory_bytes=0), "memory_bytes"),  # a budget of 0 bytes holds no pair
+])
+def test_group_owlqn_refuses_edge_values_before_any_work(kw, name):
+    """The checks come before ``sub`` is touched: a bad value is a ValueError naming it."""
+    with pytest.raises(ValueError, match=name):
+        group_owlqn(None, np.zeros(6), **{"tol": 1e-8, "max_iter": 20, **kw})
+
+
+def test_compact_lbfgs_takes_numpy_integer_slice_edges():
+    """"slices with integer start and stop": numpy integers are integers (block edges are
+    often computed with numpy)."""
+    blocks = [slice(np.int64(0), np.int64(3)), slice(np.int64(3), np.int64(8))]
+    mem = CompactLBFGS(8, 2, blocks)
+    q = np.arange(1.0, 9.0)
+    np.testing.assert_array_equal(mem.apply(q, np.array([2.0, 3.0])),
+                                  np.r_[2.0 * q[:3], 3.0 * q[3:]])
+
+
+def test_group_owlqn_takes_max_iter_zero():
+    """``max_iter >= 0`` as prox_gradient_bb's: 0 iterations return the start."""
+    sub = _GroupLassoQuadratic(np.eye(6), np.ones(6), 0.1, (2, 3))
+    x0 = np.full(6, 0.5)
+    x, info = group_owlqn(sub, x0.copy(), tol=1e-12, max_iter=0)
+    assert info.status == "max_iter" and info.nit == 0
+    np.testing.assert_array_equal(x, x0)
+
+
+# CompactLBFGS refuses blocks that do not cover its n entries (6a48648: "apply left the rest
+# uninitialised"), but a stepped slice or a reversed block passed the check (only the first
+# start and the last stop were compared), and an empty list died in an IndexError.
+@pytest.mark.parametrize("blocks", [
+    [slice(0, 8, 2)],  # covers the even entries only: apply left the odd ones as np.empty did
+    [slice(0, 5), slice(5, 3), slice(3, 8)],  # a reversed block: entries 3 and 4 twice
+    [],
+])
+def test_blocks_that_are_no_partition_of_the_entries_are_refused(blocks):
+    with pytest.raises(ValueError, match="blocks"):
+        CompactLBFGS(8, 2, blocks)
+
+
+def test_blocks_of_a_partition_still_apply_per_block_scales():
+    q = np.arange(1.0, 9.0)
+    mem = CompactLBFGS(8, 2, [slice(0, 3), slice(3, 3), slice(3, 8, 1)])
+    np.testing.assert_array_equal(mem.apply(q, np.array([2.0, 7.0, 3.0])),
                                   np.r_[2.0 * q[:3], 3.0 * q[3:]])
