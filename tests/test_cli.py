@@ -1,7 +1,9 @@
 """The ``liftnet`` command line, called in-process through ``main(argv)``."""
 
+import argparse
 import importlib
 import inspect
+import io
 import json
 import re
 import signal
@@ -16,9 +18,11 @@ from _helpers import run_with_failing_stdout, slow_warm_up, zero_kkt
 import liftnet.cli as cli
 import liftnet.io
 from liftnet.cli import main
+from liftnet.cli_data import ProblemData, load_problem_data
 from liftnet.formulation.problem import LiftedProblem
 from liftnet.io import load_result
 from liftnet.solvers.alm import solve_alm
+from liftnet.solvers.result import LiftedResult
 
 SMALL = ["--hidden", "4", "--max-iter", "3", "--time-limit", "2", "--quiet"]
 
@@ -1438,3 +1442,68 @@ def test_float32_keeps_distinct_class_labels(tmp_path):
     big.write_text("a,y\n" + "\n".join(f"{1e39 if i == 3 else i},{i}" for i in range(40)))
     with pytest.raises(ValueError, match=r"^--file: .*float32"):
         load_problem_data(args(big), "solve")
+
+
+# liftnet solve --file --dtype float32: the target is judged as read, in float64, and the
+# arrays handed on are float32 (mutation review of a45e893).
+def _args(path, task="auto"):
+    return argparse.Namespace(seed=0, data=None, file=str(path), target=None, task=task,
+                              header="auto", n_samples=None, test_size=0.25,
+                              standardize=True, dtype="float32", bias=True)  # fmt: skip
+
+
+def _csv(path, y):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((len(y), 2))
+    path.write_text("a,b,y\n" + "\n".join(f"{a:.6f},{b:.6f},{t!r}" for (a, b), t in zip(X, y)))
+    return path
+
+
+def test_a_regression_target_is_float32_and_judged_in_float64(tmp_path):
+    """16777216.5 and 16777218.5 are no integers (regression), though float32 rounds them to
+    16777216 and 16777218; the target handed on is float32 like the features."""
+    y = [16777216.5, 16777218.5] * 20
+    d = load_problem_data(_args(_csv(tmp_path / "r.csv", y)), "solve")
+    assert d.task == "regression"
+    assert d.X_train.dtype == np.float32 and d.Y_train.dtype == np.float32
+
+
+def test_a_regression_target_beyond_float32_is_refused_naming_the_file(tmp_path):
+    y = [float(i) for i in range(40)]
+    y[5] = 1e39
+    with pytest.raises(ValueError, match=r"^--file: .*float32"):
+        load_problem_data(_args(_csv(tmp_path / "big.csv", y)), "solve")
+
+
+def test_rows_one_hot_only_in_float32_are_no_one_hot_rows(tmp_path):
+    """Two target columns of 0 and 1 + 1e-9: no one-hot rows as read (classification needs
+    one column of labels then), though float32 rounds 1 + 1e-9 to 1."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(40) % 2
+    Y = np.eye(2)[labels] * (1 + 1e-9)
+    path = tmp_path / "two.npz"
+    np.savez(path, X=rng.standard_normal((40, 2)), Y=Y)
+    with pytest.raises(ValueError, match="needs one target column"):
+        load_problem_data(_args(path, task="classification"), "solve")
+
+
+# The summary's status line names the status once (mutation review of 862645a): a message
+# that names it already is printed as it is, any other after the status.
+@pytest.mark.parametrize("status, message, said", [
+    ("max_iter", "reached max_iter=3 outer iterations (tol 1e-06)",
+     "max_iter (reached max_iter=3 outer iterations (tol 1e-06))"),
+    ("time_limit", "time_limit=2 s reached", "time_limit (time_limit=2 s reached)"),
+    ("interrupted", "interrupted (KeyboardInterrupt)", "interrupted (KeyboardInterrupt)"),
+])
+def test_status_line_names_the_status_once(status, message, said):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((12, 3)), rng.standard_normal((12, 1))
+    prob = LiftedProblem(X, Y, hidden=(2,))
+    W, b = prob.initial_weights(0)
+    res = LiftedResult(W=W, b=b, status=status, message=message, nit=1, kkt=zero_kkt(),
+                       objective=prob.Phi(W, b), Phi=prob.Phi(W, b), time=0.0)
+    out = io.StringIO()
+    cli._print_summary(prob, res, ProblemData(X, Y, X[:0], Y[:0], task="regression"), {},
+                       0.0, 0.0, out=out)
+    (line,) = [s for s in out.getvalue().splitlines() if s.startswith("status:")]
+    assert line.startswith(f"status: {said} after 1 outer"), line

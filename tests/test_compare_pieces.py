@@ -366,3 +366,20 @@ def test_a_converge_run_whose_presolve_hit_the_clock_is_not_deterministic():
     runs = {("teacher", b, "alm"): [rec] for b in ("time", "converge")}
     (row,) = [r for r in table_rows(runs, ["teacher"], ("alm",)) if r["budget"] == "converge"]
     assert row["deterministic"] is True
+
+
+# The reproducible part's line when no converge row qualifies (mutation review of 5c1c13e):
+# it names the rule (a converge row with a run stopped by the clock), not "every run".
+CFG = {"seeds": (0,), "threads": 1, "budget": {"teacher": 0.2}}
+
+
+def test_empty_reproducible_part_says_which_rows_are_left_out():
+    from liftnet.compare.report import format_report, reproducible_part, table_rows
+
+    # the converge row: one run stopped by the clock, one converged (not "every run")
+    runs = {("teacher", b, "alm"): [_record(status="time_limit"), _record(status="converged")]
+            for b in ("time", "converge")}
+    rows = table_rows(runs, ["teacher"], ("alm",))
+    assert not any(r["deterministic"] for r in rows)
+    part = reproducible_part(format_report(rows, CFG, "fast"))
+    assert "(no row: each converge row has a run stopped by the clock)" in part

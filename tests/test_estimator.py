@@ -7,6 +7,7 @@ at the end run the real ALM on small problems.
 
 import re
 import warnings
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -1144,3 +1145,10 @@ def test_classifier_score_names_y_of_several_columns():
     with pytest.raises(ValueError, match=r"^y must be class labels in one column"):
         clf.score(X, np.eye(2)[y])
     assert clf.score(X, y[:, None]) == clf.score(X, y)  # labels in one column score as before
+
+
+# lift_gap_message reads any mapping by key (its Parameters: "LiftedResult or mapping").
+def test_lift_gap_message_reads_a_read_only_mapping():
+    fields = {"status": "converged", "Phi": 0.4, "objective": 0.2}
+    msg = lift_gap_message(MappingProxyType(fields), beta=2.0)
+    assert msg is not None and msg == lift_gap_message(LiftedResult(**fields), beta=2.0)

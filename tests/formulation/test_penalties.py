@@ -488,3 +488,15 @@ def test_group_lasso_refuses_a_W_that_is_no_matrix_naming_it(groups, shape):
     element = GroupLasso(0.5, "element")  # matrices still work
     np.testing.assert_allclose(element.prox(np.array([[1.0, -0.2]]), 1.0), [[0.5, 0.0]])
     assert element.value(np.array([[1.0, -2.0]])) == pytest.approx(1.5)
+
+
+# GroupLasso.keep_groups refuses a W that is no matrix by naming W (636285e).
+@pytest.mark.parametrize("groups", ["column", "row", "element"])
+@pytest.mark.parametrize("shape", [(3,), (2, 2, 2)])
+def test_keep_groups_refuses_a_W_that_is_no_matrix_naming_it(groups, shape):
+    pen = GroupLasso(0.3, groups)
+    W = np.ones(shape)
+    keep = np.ones(shape, dtype=bool) if groups == "element" else np.ones(shape[-1], dtype=bool)
+    with pytest.raises(ValueError, match=r"^W must be a 2-D"):
+        pen.keep_groups(W, keep)
+    np.testing.assert_array_equal(W, np.ones(shape))  # nothing written

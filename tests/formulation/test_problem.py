@@ -507,3 +507,15 @@ def test_loss_gradient_of_the_right_shape_is_the_partial_of_loss():
     p = _two_output_problem()
     UL = np.random.default_rng(1).standard_normal((2, 6))
     np.testing.assert_allclose(p.loss_gradient(UL), (2.0 / 6) * (UL - p.YT), rtol=1e-15)
+
+
+# LiftedProblem.loss refuses a U_L not of the shape of Y^T, as loss_gradient does (cda627e
+# added the gradient's test; the loss's own check was not pinned).
+@pytest.mark.parametrize("shape", [(1, 6), (2, 1)])
+def test_loss_refuses_an_output_that_would_broadcast(shape):
+    rng = np.random.default_rng(0)
+    p = LiftedProblem(rng.standard_normal((6, 3)), rng.standard_normal((6, 2)), hidden=(4,))
+    with pytest.raises(ValueError, match=r"^UL must have shape \(2, 6\)"):
+        p.loss(np.zeros(shape))
+    UL = rng.standard_normal((2, 6))
+    assert p.loss(UL) == pytest.approx(float(np.sum((UL - p.YT) ** 2)) / 6, rel=1e-14)

@@ -1457,3 +1457,33 @@ def test_ctrl_c_inside_a_kernel_compile_ends_the_solve_interrupted(monkeypatch, 
     assert res.status == "interrupted" and res.nit == 0 and res.start is None
     # the compiles finished before the Ctrl-C was delivered: the dtype is warm
     assert np.isfinite(res.kkt["residual"]) and alm._WARM_DTYPES == {np.dtype(np.float64)}
+
+
+# solve_alm's refusal of init multipliers above M_max, at the cap itself (bd5dc9c).
+@pytest.mark.parametrize("presolve", [None, 0.5])
+def test_multipliers_at_M_max_are_a_valid_start(presolve):
+    """The update caps every multiplier at ``M_max`` (``min(Mh, M_max)``), so a result's
+    multipliers can sit exactly at the cap: warm-starting from them must not be refused.
+    Only entries above it are."""
+    X, Y, _, _ = make_teacher(60, (4, 6, 2), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(6,), lam=1e-2)
+    W, b = prob.initial_weights(0)
+    cap = 2.0
+    init = {"W": W, "M1": [np.full(s, cap) for s in prob.V_shapes],
+            "M2": [np.full(s, cap) for s in prob.V_shapes]}
+    res = solve_alm(prob, init=init, max_iter=1, max_inner=10, M_max=cap, presolve=presolve)
+    assert res.status in ("converged", "max_iter", "stalled"), res.message
+    init["M1"][0][0, 0] = np.nextafter(cap, np.inf)
+    with pytest.raises(ValueError, match=r"init\['M1'\] has entries up to"):
+        solve_alm(prob, init=init, max_iter=1, max_inner=10, M_max=cap, presolve=presolve)
+
+
+@pytest.mark.parametrize("presolve", [None, 0.5])
+def test_M2_above_M_max_is_refused_by_name(presolve):
+    X, Y, _, _ = make_teacher(60, (4, 6, 2), alpha=0.1, noise=0.1, seed=0)
+    prob = LiftedProblem(X, Y, hidden=(6,), lam=1e-2)
+    W, _ = prob.initial_weights(0)
+    init = {"W": W, "M1": [np.ones(s) for s in prob.V_shapes],
+            "M2": [np.full(s, 1e11) for s in prob.V_shapes]}
+    with pytest.raises(ValueError, match=r"init\['M2'\] has entries up to 1e\+11, above M_max"):
+        solve_alm(prob, init=init, max_iter=1, presolve=presolve)
