@@ -425,7 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
              "PREFIX.json's data.target_mean and data.target_scale map the network's outputs "
              "back to the file's units)",
     )
-    solve.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    solve.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                       help="the problem's dtype (default float64); a --file is read, split "
+                            "and standardised in float64 and cast last")  # fmt: skip
     solve.add_argument("--init", metavar="NPZ",
                        help="warm start from a result file of an earlier solve")  # fmt: skip
     solve.add_argument("--out", default="liftnet_result",

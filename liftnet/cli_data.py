@@ -171,11 +171,14 @@ def load_problem_data(args, mode: str) -> ProblemData:
             # float32 holds them exactly only up to 2**24 (16777216 and 16777217 were one class)
             X, Y64, used = load_user_data(args.file, target=args.target, dtype=np.float64,
                                           return_target=True, header=header)  # fmt: skip
-            X = cast(X, dt, f"path: the features in {args.file!r}")
-            Y = cast(Y64, dt, f"path: the target {used!r} in {args.file!r}")
+            # (only checked here: split and standardised in float64, cast last: a float32 cast
+            # first kept 128 s of a time stamp near 1.7e9, and standardised that)
+            cast(X, dt, f"path: the features in {args.file!r}")
+            cast(Y64, dt, f"path: the target {used!r} in {args.file!r}")
         except (ValueError, TypeError, FileNotFoundError) as exc:
             raise as_option(exc, {"path": "--file", "target": "--target",
                                   "header": "--header"}) from None  # fmt: skip
+        Y = Y64
         task = _auto_task(Y64) if args.task == "auto" else args.task
         # the target actually used: the npz key or the csv column's name (index without a
         # header), also when --target was not given
@@ -197,7 +200,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
             else:
                 labels = Y64.ravel()
             _check_class_labels(labels, used, args)
-            Y, classes = one_hot(labels, dtype=dt)
+            Y, classes = one_hot(labels)
             if len(classes) < 2:  # as SparseLeakyReLUNet.fit: one class is nothing to learn
                 given = "--target" if args.target is not None else "--file"
                 raise ValueError(
@@ -218,6 +221,7 @@ def load_problem_data(args, mode: str) -> ProblemData:
                 Ytr, Yte = Ytr_s.reshape(Ytr.shape), Yte_s.reshape(Yte.shape)
                 info["target_mean"], info["target_scale"] = mean.tolist(), scale.tolist()
         info["standardized"] = bool(args.standardize)
+        Xtr, Ytr, Xte, Yte = (A.astype(dt, copy=False) for A in (Xtr, Ytr, Xte, Yte))
     elif name == "digits":
         try:  # its refusal of a split (test_size=...) under the option's name
             d = load_digits_problem(test_size=ts, seed=seed, dtype=dt)

@@ -1507,3 +1507,23 @@ def test_status_line_names_the_status_once(status, message, said):
                        0.0, 0.0, out=out)
     (line,) = [s for s in out.getvalue().splitlines() if s.startswith("status:")]
     assert line.startswith(f"status: {said} after 1 outer"), line
+
+
+def test_a_float32_run_standardises_in_float64_and_casts_last(tmp_path):
+    """A feature of time stamps near 1.7e9 seconds, one second apart: float32 holds them only
+    to 128 s, and the cast came before the standardisation, so 40 distinct seconds became 1
+    or 2 values of the standardised column. Split and standardised in float64 and cast last,
+    the column keeps every second, equal to the float64 run's up to float32 rounding; the
+    regression target too."""
+    t = 1.7e9 + np.arange(40.0)
+    y = 3.0 * (t - 1.7e9) + 1e8
+    path = tmp_path / "stamps.csv"
+    path.write_text("t,y\n" + "".join(f"{a:.1f},{b:.1f}\n" for a, b in zip(t, y)))
+    args = vars(_args(path, task="regression"))
+    d32 = load_problem_data(argparse.Namespace(**args), "solve")
+    d64 = load_problem_data(argparse.Namespace(**{**args, "dtype": "float64"}), "solve")
+    for a32, a64 in ((d32.X_train, d64.X_train), (d32.Y_train, d64.Y_train),
+                     (d32.X_test, d64.X_test)):
+        assert a32.dtype == np.float32 and a64.dtype == np.float64
+        assert len(np.unique(a32)) == len(a32)  # every second kept
+        np.testing.assert_allclose(a32, a64, rtol=1e-6, atol=1e-6)
